@@ -1,0 +1,45 @@
+// Fast hashing and checksums (xxHash XXH3). Checksums guard every stored blob; the rolling trace
+// hash chains one XXH3 per record, seeded by the previous hash.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace faultline {
+
+uint64_t Hash64(std::span<const std::byte> bytes, uint64_t seed = 0);
+uint64_t Hash64(std::string_view text, uint64_t seed = 0);
+
+// A checksum over stored bytes (XXH3-64). Debian 12 has no CRC32C library; XXH3 detects the
+// same corruptions with a 64-bit tag.
+inline uint64_t Checksum(std::span<const std::byte> bytes) { return Hash64(bytes, 0); }
+
+// Mixes two 64-bit values into one; order-sensitive. Not for checksums.
+constexpr uint64_t HashCombine(uint64_t a, uint64_t b) {
+  // splitmix64 finaliser over a rotated xor.
+  uint64_t z = a ^ (b + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2));
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// Builds one hash over a sequence of values and byte strings, in a stable little-endian layout.
+class Hasher {
+ public:
+  explicit Hasher(uint64_t seed = 0) : seed_(seed) {}
+  Hasher& U64(uint64_t v);
+  Hasher& I64(int64_t v) { return U64(static_cast<uint64_t>(v)); }
+  Hasher& Bytes(std::span<const std::byte> bytes);
+  Hasher& Text(std::string_view text);
+  uint64_t Finish() const;
+
+ private:
+  void Flush();
+  uint64_t seed_;
+  std::byte buffer_[256];
+  size_t used_ = 0;
+};
+
+}  // namespace faultline

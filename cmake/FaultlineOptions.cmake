@@ -1,0 +1,37 @@
+# Compiler settings shared by every faultline target.
+
+if(NOT CMAKE_CXX_COMPILER_LAUNCHER)
+  find_program(FAULTLINE_CCACHE ccache)
+  if(FAULTLINE_CCACHE)
+    set(CMAKE_CXX_COMPILER_LAUNCHER "${FAULTLINE_CCACHE}")
+    set(CMAKE_C_COMPILER_LAUNCHER "${FAULTLINE_CCACHE}")
+  endif()
+endif()
+
+add_library(faultline_warnings INTERFACE)
+target_compile_options(faultline_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast -Wcast-align
+  -Woverloaded-virtual -Wconversion -Wsign-conversion -Wnull-dereference -Wdouble-promotion
+  -Wformat=2 -Wimplicit-fallthrough)
+if(FAULTLINE_WERROR)
+  target_compile_options(faultline_warnings INTERFACE -Werror)
+endif()
+
+# Paths in debug info and __FILE__ relative to the source root, so ccache hits across clones.
+add_compile_options(
+  "-ffile-prefix-map=${CMAKE_SOURCE_DIR}/=" "-fdebug-prefix-map=${CMAKE_SOURCE_DIR}/=")
+
+if(FAULTLINE_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=undefined
+                      -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# faultline_test(NAME name SOURCES ... DEPS ...): one GoogleTest binary, its tests visible to CTest.
+function(faultline_test)
+  cmake_parse_arguments(ARG "" "NAME" "SOURCES;DEPS" ${ARGN})
+  add_executable(${ARG_NAME} ${ARG_SOURCES})
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main
+                                            faultline_warnings)
+  gtest_discover_tests(${ARG_NAME} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 600)
+endfunction()

@@ -1,0 +1,59 @@
+// The external systems a job talks to, outside its failure domain: a partitioned, replayable
+// log that sources read by offset (like Kafka), and a transactional output store that sinks
+// write to (two-phase commit, idempotent upserts, or plain appends). Both can be slow or
+// unavailable; both are asynchronous and complete on the calling process.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/runtime/storage.h"
+
+namespace faultline::runtime {
+
+struct LogRecord {
+  uint64_t offset = 0;
+  Bytes payload;
+};
+
+class SourceLog {
+ public:
+  virtual ~SourceLog() = default;
+  virtual uint32_t PartitionCount() const = 0;
+  // Up to `max_records` records of `partition` starting at `offset`, in offset order. An empty
+  // result at the end of a bounded partition means end of input (see EndOffset).
+  virtual void Read(uint32_t partition, uint64_t offset, uint32_t max_records,
+                    Callback<Result<std::vector<LogRecord>>> done) = 0;
+  // The offset one past the last record of a bounded partition.
+  virtual void EndOffset(uint32_t partition, Callback<Result<uint64_t>> done) = 0;
+};
+
+// A writer of the output store is identified by a name and fenced by epoch: after
+// Fence(writer, e), every operation of that writer with an epoch below e fails with Aborted.
+struct WriterEpoch {
+  std::string writer;
+  uint64_t epoch = 0;
+};
+
+class OutputStore {
+ public:
+  virtual ~OutputStore() = default;
+  // Raises the fence of `who.writer` to `who.epoch` (never lowers it).
+  virtual void Fence(WriterEpoch who, Callback<Status> done) = 0;
+
+  // Transactions: writes to an open transaction are invisible until it commits. PreCommit makes
+  // the transaction durable and closes it for writes; Commit makes it visible. Commit of a
+  // committed transaction succeeds again and changes nothing (idempotent); Commit of an aborted
+  // or unknown one fails with NotFound; Abort of a committed one fails with FailedPrecondition.
+  virtual void Write(WriterEpoch who, std::string txn, Bytes record, Callback<Status> done) = 0;
+  virtual void PreCommit(WriterEpoch who, std::string txn, Callback<Status> done) = 0;
+  virtual void Commit(WriterEpoch who, std::string txn, Callback<Status> done) = 0;
+  virtual void Abort(WriterEpoch who, std::string txn, Callback<Status> done) = 0;
+
+  // Non-transactional sinks: a visible append, and an idempotent upsert by key.
+  virtual void Append(WriterEpoch who, Bytes record, Callback<Status> done) = 0;
+  virtual void Upsert(WriterEpoch who, std::string key, Bytes value, Callback<Status> done) = 0;
+};
+
+}  // namespace faultline::runtime

@@ -1,0 +1,75 @@
+// Network channels between processes, modelled on Flink's credit-based flow control: FIFO
+// delivery of byte buffers, and a credit window per channel. A sender may have at most
+// `credits` buffers outstanding; the receiver returns one credit when it has *consumed* a
+// buffer. A slow consumer thus back-pressures its producers, and every queue stays bounded.
+//
+// Records cross process and task boundaries only as bytes in these buffers.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "base/status.h"
+#include "engine/runtime/ids.h"
+
+namespace faultline::runtime {
+
+using Buffer = std::vector<uint8_t>;
+
+// Callbacks run on the process that owns the listener. A listener must outlive its registration
+// (Stop listening / Close the channel before destroying it); a crash drops registrations.
+class ChannelListener {
+ public:
+  virtual ~ChannelListener() = default;
+  // Receiver side: a peer opened `channel` to one of our listening ports.
+  virtual void OnAccepted(ChannelId channel, Endpoint from) {
+    (void)channel;
+    (void)from;
+  }
+  // Receiver side: the next buffer, in send order. The listener may move it out; it owns the
+  // buffer then. It must call Transport::ReturnCredit once it has consumed the buffer.
+  virtual void OnReceive(ChannelId channel, Buffer& buffer) {
+    (void)channel;
+    (void)buffer;
+  }
+  // Sender side: the channel has credit again after TrySend found none (or is first usable).
+  virtual void OnWritable(ChannelId channel) { (void)channel; }
+  // Either side: the connection failed (partition, peer crash, peer closed). Undelivered
+  // buffers are lost; the channel is dead and will never call back again.
+  virtual void OnChannelFailed(ChannelId channel, const Status& why) {
+    (void)channel;
+    (void)why;
+  }
+};
+
+struct ChannelOptions {
+  uint32_t credits = 2;  // buffers the sender may have outstanding (> 0)
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+
+  // Accepts channels addressed to `port` of this process.
+  virtual Status Listen(uint32_t port, ChannelListener* listener) = 0;
+  virtual void StopListening(uint32_t port) = 0;
+
+  // Opens a channel to `to`. Connection set-up takes time: the sender's OnWritable fires when
+  // the channel is usable, or OnChannelFailed when `to` cannot be reached.
+  virtual ChannelId Connect(Endpoint to, ChannelOptions options, ChannelListener* sender) = 0;
+
+  // Sends `buffer` when a credit is available: then takes the buffer and returns true. Without
+  // credit returns false and leaves `buffer` alone; OnWritable fires when credit returns.
+  virtual bool TrySend(ChannelId channel, Buffer& buffer) = 0;
+  // Credits the sender holds now.
+  virtual uint32_t Credits(ChannelId channel) const = 0;
+  // Receiver: one buffer of `channel` was consumed; its credit travels back to the sender.
+  virtual void ReturnCredit(ChannelId channel) = 0;
+  // Closes a channel from either side; the peer sees OnChannelFailed(Cancelled).
+  virtual void Close(ChannelId channel) = 0;
+
+  // An empty buffer with reusable capacity (avoids an allocation per buffer).
+  virtual Buffer TakeBuffer() { return Buffer(); }
+};
+
+}  // namespace faultline::runtime

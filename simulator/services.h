@@ -1,0 +1,163 @@
+// The shared services of the simulated world, outside every node's failure domain: the blob
+// store (checkpoint storage), the HA store (coordinator metadata), the source log (a Kafka-like
+// partitioned log) and the output store (transactional sink target). Each call is asynchronous:
+// it takes a sampled latency, is applied atomically at the service, and its reply is delivered
+// to the caller's incarnation (dropped if the caller crashed meanwhile; the effect stays).
+//
+// Checkers read their contents through the side-channel accessors, which record nothing.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/rng.h"
+#include "base/time.h"
+#include "engine/runtime/external.h"
+#include "engine/runtime/storage.h"
+#include "simulator/fault_points.h"
+#include "simulator/trace_kinds.h"
+
+namespace faultline::sim {
+
+class World;
+using runtime::Bytes;
+template <typename T>
+using Callback = runtime::Callback<T>;
+
+struct ServiceLatency {
+  Duration latency_min = Duration::Millis(1);
+  Duration latency_exponential_mean = Duration::Millis(2);
+  int64_t bandwidth_bytes_per_second = 0;  // 0: size does not matter
+};
+
+// Common plumbing: request ids, latency, tracing, fault checks and reply delivery.
+class ServiceBase {
+ protected:
+  ServiceBase(World* world, Service service, ServiceLatency latency, std::string_view rng_name);
+
+  struct Call {
+    uint64_t request;
+    Duration delay;
+    FaultEffect fault;
+  };
+  // Records the request, consults the fault point, and samples the latency.
+  Call Begin(uint32_t caller, ServiceOp op, FaultPoint point, std::string_view target,
+             uint64_t bytes);
+  // Applies `apply` at the service after `call.delay`, records the reply, then delivers the
+  // result to the caller's current incarnation.
+  template <typename T, typename Apply>
+  void Finish(uint32_t caller, ServiceOp op, const Call& call, std::string target, Apply apply,
+              Callback<T> done);
+  void RecordReply(uint32_t caller, uint32_t caller_incarnation, ServiceOp op, uint64_t request,
+                   const Status& status, std::string_view target);
+
+  World* world_;
+  Service service_;
+  ServiceLatency latency_;
+  Rng rng_;
+  uint64_t next_request_ = 1;
+};
+
+class BlobStoreSim : public ServiceBase {
+ public:
+  BlobStoreSim(World* world, ServiceLatency latency);
+  void Put(uint32_t caller, std::string name, Bytes data, Callback<Status> done);
+  void Get(uint32_t caller, std::string name, Callback<Result<Bytes>> done);
+  void Delete(uint32_t caller, std::string name, Callback<Status> done);
+  void List(uint32_t caller, std::string prefix, Callback<Result<std::vector<std::string>>> done);
+
+  // Side channel.
+  const std::map<std::string, Bytes, std::less<>>& objects() const { return objects_; }
+  const Bytes* Peek(std::string_view name) const;
+
+ private:
+  std::map<std::string, Bytes, std::less<>> objects_;
+};
+
+class HaStoreSim : public ServiceBase {
+ public:
+  HaStoreSim(World* world, ServiceLatency latency);
+  void Read(uint32_t caller, std::string key, Callback<Result<runtime::VersionedValue>> done);
+  void CompareAndSet(uint32_t caller, std::string key, uint64_t expected_version, Bytes value,
+                     Callback<Result<uint64_t>> done);
+
+  // Side channel.
+  runtime::VersionedValue Peek(std::string_view key) const;
+
+ private:
+  std::map<std::string, runtime::VersionedValue, std::less<>> entries_;
+};
+
+class SourceLogSim : public ServiceBase {
+ public:
+  SourceLogSim(World* world, ServiceLatency latency);
+  // Set-up, not traced: the log's contents are part of the scenario.
+  void AddPartitions(uint32_t count);
+  uint64_t AppendRecord(uint32_t partition, Bytes payload);
+
+  uint32_t PartitionCount() const { return static_cast<uint32_t>(partitions_.size()); }
+  void Read(uint32_t caller, uint32_t partition, uint64_t offset, uint32_t max_records,
+            Callback<Result<std::vector<runtime::LogRecord>>> done);
+  void EndOffset(uint32_t caller, uint32_t partition, Callback<Result<uint64_t>> done);
+
+  // Side channel.
+  const std::vector<runtime::LogRecord>& Partition(uint32_t p) const { return partitions_[p]; }
+
+ private:
+  std::vector<std::vector<runtime::LogRecord>> partitions_;
+};
+
+// One record made visible by the output store, in visibility order.
+struct OutputRecord {
+  enum class Kind { kTransactional, kAppend, kUpsert };
+  Kind kind = Kind::kAppend;
+  std::string writer;
+  uint64_t epoch = 0;
+  std::string txn;  // for kTransactional
+  std::string key;  // for kUpsert
+  Bytes payload;
+  Time visible_at;
+};
+
+enum class TxnState { kOpen, kPreCommitted, kCommitted, kAborted };
+
+class OutputStoreSim : public ServiceBase {
+ public:
+  OutputStoreSim(World* world, ServiceLatency latency);
+  using WriterEpoch = runtime::WriterEpoch;
+  void Fence(uint32_t caller, WriterEpoch who, Callback<Status> done);
+  void Write(uint32_t caller, WriterEpoch who, std::string txn, Bytes record,
+             Callback<Status> done);
+  void PreCommit(uint32_t caller, WriterEpoch who, std::string txn, Callback<Status> done);
+  void Commit(uint32_t caller, WriterEpoch who, std::string txn, Callback<Status> done);
+  void Abort(uint32_t caller, WriterEpoch who, std::string txn, Callback<Status> done);
+  void Append(uint32_t caller, WriterEpoch who, Bytes record, Callback<Status> done);
+  void Upsert(uint32_t caller, WriterEpoch who, std::string key, Bytes value,
+              Callback<Status> done);
+
+  // Side channel.
+  const std::vector<OutputRecord>& visible() const { return visible_; }
+  std::optional<TxnState> StateOf(std::string_view txn) const;
+  const std::map<std::string, Bytes, std::less<>>& table() const { return table_; }
+  uint64_t commits_repeated() const { return commits_repeated_; }
+
+ private:
+  struct Txn {
+    std::string writer;
+    uint64_t epoch = 0;
+    TxnState state = TxnState::kOpen;
+    std::vector<Bytes> records;
+  };
+  Status CheckFence(const WriterEpoch& who) const;
+
+  std::map<std::string, uint64_t, std::less<>> fences_;
+  std::map<std::string, Txn, std::less<>> txns_;
+  std::map<std::string, Bytes, std::less<>> table_;
+  std::vector<OutputRecord> visible_;
+  uint64_t commits_repeated_ = 0;
+};
+
+}  // namespace faultline::sim

@@ -1,0 +1,153 @@
+#include "simulator/trace.h"
+
+#include <algorithm>
+#include <bit>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+
+#include "base/assert.h"
+#include "base/hash.h"
+
+namespace faultline::sim {
+
+static_assert(std::endian::native == std::endian::little,
+              "the trace hash layout assumes a little-endian machine");
+
+uint64_t HashTraceRecord(const TraceRecord& record, uint64_t previous) {
+  // Fixed little-endian layout of every field, then the detail bytes; seeded by the previous
+  // hash so the result is a rolling hash over the whole trace.
+  struct Fixed {
+    int64_t time;
+    int64_t args[4];
+    uint32_t node;
+    uint32_t incarnation;
+    uint32_t kind;
+    uint32_t detail_size;
+  } fixed;
+  fixed.time = record.time.nanos();
+  std::memcpy(fixed.args, record.args.data(), sizeof fixed.args);
+  fixed.node = record.node;
+  fixed.incarnation = record.incarnation;
+  fixed.kind = static_cast<uint32_t>(record.kind);
+  fixed.detail_size = static_cast<uint32_t>(record.detail.size());
+  static_assert(sizeof(Fixed) == 56);
+  if (record.detail.empty()) {
+    return Hash64(std::as_bytes(std::span<const Fixed>(&fixed, 1)), previous);
+  }
+  const uint64_t h = Hash64(std::as_bytes(std::span<const Fixed>(&fixed, 1)), previous);
+  return Hash64(std::string_view(record.detail), h);
+}
+
+std::string_view ServiceName(int64_t service) {
+  switch (static_cast<Service>(service)) {
+    case Service::kBlobStore: return "blob";
+    case Service::kHaStore: return "ha";
+    case Service::kSourceLog: return "source-log";
+    case Service::kOutputStore: return "output";
+  }
+  return "?";
+}
+
+std::string_view ServiceOpName(int64_t op) {
+  switch (static_cast<ServiceOp>(op)) {
+    case ServiceOp::kPut: return "put";
+    case ServiceOp::kGet: return "get";
+    case ServiceOp::kDelete: return "delete";
+    case ServiceOp::kList: return "list";
+    case ServiceOp::kRead: return "read";
+    case ServiceOp::kCompareAndSet: return "cas";
+    case ServiceOp::kLogRead: return "read";
+    case ServiceOp::kEndOffset: return "end-offset";
+    case ServiceOp::kFence: return "fence";
+    case ServiceOp::kTxnWrite: return "txn-write";
+    case ServiceOp::kPreCommit: return "pre-commit";
+    case ServiceOp::kCommit: return "commit";
+    case ServiceOp::kAbort: return "abort";
+    case ServiceOp::kAppend: return "append";
+    case ServiceOp::kUpsert: return "upsert";
+  }
+  return "?";
+}
+
+std::string FormatTraceRecord(const TraceRecord& record) {
+  const TraceKindInfo& info = InfoOf(record.kind);
+  std::string out = record.time.ToString();
+  char buf[64];
+  if (record.node == 0xffffffffu) {
+    out += " world";
+  } else {
+    std::snprintf(buf, sizeof buf, " node=%u#%u", record.node, record.incarnation);
+    out += buf;
+  }
+  out += ' ';
+  out += info.name;
+  for (size_t i = 0; i < 4; ++i) {
+    if (info.args[i].empty()) continue;
+    out += ' ';
+    out += info.args[i];
+    out += '=';
+    const int64_t v = record.args[i];
+    if (info.args[i] == "service") {
+      out += ServiceName(v);
+    } else if (info.args[i] == "op" && record.kind != TraceKind::kDiskError) {
+      out += ServiceOpName(v);
+    } else {
+      std::snprintf(buf, sizeof buf, "%" PRId64, v);
+      out += buf;
+    }
+  }
+  if (!record.detail.empty()) {
+    out += ' ';
+    out += info.detail.empty() ? "detail" : info.detail;
+    out += "=\"";
+    out += record.detail;
+    out += '"';
+  }
+  return out;
+}
+
+void TraceRecorder::Record(Time time, TraceKind kind, uint32_t node, uint32_t incarnation,
+                           std::array<int64_t, 4> args, std::string_view detail) {
+  Record(TraceRecord{time, kind, node, incarnation, args, std::string(detail)});
+}
+
+void TraceRecorder::Record(TraceRecord record) {
+  FL_ASSERT(!notifying_, "a trace observer must not record into the trace");
+  hash_ = HashTraceRecord(record, hash_);
+  ++count_;
+  ++counts_[static_cast<size_t>(record.kind)];
+  if (!observers_.empty()) {
+    notifying_ = true;
+    for (TraceObserver* observer : observers_) observer->OnRecord(record);
+    notifying_ = false;
+  }
+  if (options_.keep_records) {
+    if (records_.size() < options_.kept_records_max) {
+      records_.push_back(std::move(record));
+    } else {
+      truncated_ = true;
+    }
+  }
+}
+
+void TraceRecorder::RemoveObserver(TraceObserver* observer) {
+  observers_.erase(std::remove(observers_.begin(), observers_.end(), observer), observers_.end());
+}
+
+uint64_t TraceRecorder::HashAll(const std::vector<TraceRecord>& records) {
+  uint64_t h = 0;
+  for (const TraceRecord& r : records) h = HashTraceRecord(r, h);
+  return h;
+}
+
+std::string FormatTrace(const std::vector<TraceRecord>& records) {
+  std::string out;
+  for (const TraceRecord& r : records) {
+    out += FormatTraceRecord(r);
+    out += '\n';
+  }
+  return out;
+}
+
+}  // namespace faultline::sim
