@@ -1,4 +1,5 @@
 #include "base/rng.h"
+#include "base/int128.h"
 
 #include <cmath>
 
@@ -42,12 +43,12 @@ uint64_t Rng::NextU64() {
 
 uint64_t Rng::UniformU64(uint64_t bound) {
   FL_ASSERT(bound > 0);
-  unsigned __int128 product = static_cast<unsigned __int128>(NextU64()) * bound;
+  Uint128 product = static_cast<Uint128>(NextU64()) * bound;
   auto low = static_cast<uint64_t>(product);
   if (low < bound) {
     const uint64_t threshold = (0 - bound) % bound;
     while (low < threshold) {
-      product = static_cast<unsigned __int128>(NextU64()) * bound;
+      product = static_cast<Uint128>(NextU64()) * bound;
       low = static_cast<uint64_t>(product);
     }
   }

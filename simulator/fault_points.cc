@@ -49,7 +49,7 @@ FaultEffect FaultHooks::Check(const FaultSite& site, uint32_t incarnation) {
     detail += site.target;
   }
   trace_->Record(site.now, TraceKind::kFaultInjected, site.node, incarnation,
-                 {static_cast<int64_t>(site.point), bits, site.peer == 0xffffffffu ? -1 : site.peer,
+                 {static_cast<int64_t>(site.point), bits, site.peer == 0xffffffffu ? int64_t{-1} : int64_t{site.peer},
                   combined.extra_delay.nanos()},
                  detail);
   ++injected_;

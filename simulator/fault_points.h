@@ -69,12 +69,10 @@ class FaultInjector {
 };
 
 // The effect encoded in a kFaultInjected record's "effect" argument (a bit set).
-enum FaultEffectBits : int64_t {
-  kEffectError = 1,
-  kEffectDelay = 2,
-  kEffectCorrupt = 4,
-  kEffectLose = 8,
-};
+inline constexpr int64_t kEffectError = 1;
+inline constexpr int64_t kEffectDelay = 2;
+inline constexpr int64_t kEffectCorrupt = 4;
+inline constexpr int64_t kEffectLose = 8;
 
 class FaultHooks {
  public:

@@ -1,4 +1,5 @@
 #include "simulator/network.h"
+#include "base/int128.h"
 
 #include <algorithm>
 #include <string>
@@ -215,7 +216,7 @@ bool Network::TrySend(uint32_t node, ChannelId id, Buffer& buffer) {
   const int64_t bytes = static_cast<int64_t>(buffer.size());
   Time transmitted = std::max(now, link.busy_until);
   if (link.options.bandwidth_bytes_per_second > 0) {
-    const __int128 nanos = static_cast<__int128>(bytes) * 1'000'000'000 /
+    const Int128 nanos = static_cast<Int128>(bytes) * 1'000'000'000 /
                            link.options.bandwidth_bytes_per_second;
     transmitted += Duration::Nanos(static_cast<int64_t>(nanos));
   }

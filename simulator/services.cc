@@ -1,4 +1,5 @@
 #include "simulator/services.h"
+#include "base/int128.h"
 
 #include <memory>
 #include <utility>
@@ -22,7 +23,7 @@ ServiceBase::Call ServiceBase::Begin(uint32_t caller, ServiceOp op, FaultPoint p
   call.delay = latency_.latency_min + rng_.ExponentialDuration(latency_.latency_exponential_mean);
   if (latency_.bandwidth_bytes_per_second > 0) {
     call.delay += Duration::Nanos(static_cast<int64_t>(
-        static_cast<__int128>(bytes) * 1'000'000'000 / latency_.bandwidth_bytes_per_second));
+        static_cast<Int128>(bytes) * 1'000'000'000 / latency_.bandwidth_bytes_per_second));
   }
   if (!world_->faults().empty()) {
     call.fault = world_->faults().Check(
@@ -382,12 +383,16 @@ void OutputStoreSim::Abort(uint32_t caller, WriterEpoch who, std::string txn,
   std::string target = txn;
   Finish<Status>(
       caller, ServiceOp::kAbort, call, std::move(target),
-      [this, txn = std::move(txn), fault = call.fault]() -> Status {
+      [this, who = std::move(who), txn = std::move(txn), fault = call.fault]() -> Status {
         if (!fault.error.ok()) return fault.error;
-        // Aborting is allowed to a fenced writer's successor, so no fence check here.
+        // A fenced writer's successor aborts its predecessor's transactions, so no fence check;
+        // but only the owning writer may abort.
         auto it = txns_.find(txn);
         if (it == txns_.end()) return Status::Ok();
         Txn& t = it->second;
+        if (t.writer != who.writer) {
+          return FailedPreconditionError("transaction " + txn + " belongs to writer " + t.writer);
+        }
         if (t.state == TxnState::kCommitted) {
           return FailedPreconditionError("transaction " + txn + " is already committed");
         }

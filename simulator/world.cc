@@ -1,4 +1,5 @@
 #include "simulator/world.h"
+#include "base/int128.h"
 
 #include "base/assert.h"
 
@@ -52,7 +53,7 @@ struct World::Node final : runtime::Clock,
     Duration true_delay = delay;
     if (drift_ppm != 0) {
       true_delay = Duration::Nanos(static_cast<int64_t>(
-          static_cast<__int128>(delay.nanos()) * 1'000'000 / (1'000'000 + drift_ppm)));
+          static_cast<Int128>(delay.nanos()) * 1'000'000 / (1'000'000 + drift_ppm)));
     }
     struct Fire {
       World* world;
@@ -283,7 +284,7 @@ void World::SetClock(uint32_t node, Duration offset, int64_t drift_ppm) {
 Time World::LocalTime(uint32_t node) const {
   const Node& n = *nodes_.at(node);
   const int64_t t = now().nanos();
-  const auto drift = static_cast<int64_t>(static_cast<__int128>(t) * n.drift_ppm / 1'000'000);
+  const auto drift = static_cast<int64_t>(static_cast<Int128>(t) * n.drift_ppm / 1'000'000);
   return Time::FromNanos(t + drift) + n.clock_offset;
 }
 
