@@ -12,7 +12,7 @@
 
 namespace faultline {
 
-template <typename Signature, size_t kCapacity = 48>
+template <typename Signature, size_t kCapacity = 40>
 class InlineFunction;
 
 template <typename R, typename... Args, size_t kCapacity>
@@ -25,13 +25,16 @@ class InlineFunction<R(Args...), kCapacity> {
                             !std::is_same_v<std::decay_t<F>, InlineFunction> &&
                             std::is_invocable_r_v<R, std::decay_t<F>&, Args...>>>
   InlineFunction(F&& f) {  // NOLINT(google-explicit-constructor)
-    using Stored = std::decay_t<F>;
-    static_assert(sizeof(Stored) <= kCapacity,
-                  "callable too large for InlineFunction: capture less, or capture a pointer");
-    static_assert(alignof(Stored) <= alignof(std::max_align_t), "over-aligned callable");
-    static_assert(std::is_nothrow_move_constructible_v<Stored>);
-    ::new (static_cast<void*>(storage_)) Stored(std::forward<F>(f));
-    ops_ = &kOpsFor<Stored>;
+    Construct(std::forward<F>(f));
+  }
+
+  // Replaces the callable, building the new one in place (no intermediate move).
+  template <typename F, typename = std::enable_if_t<
+                            !std::is_same_v<std::decay_t<F>, InlineFunction> &&
+                            std::is_invocable_r_v<R, std::decay_t<F>&, Args...>>>
+  void Emplace(F&& f) {
+    Reset();
+    Construct(std::forward<F>(f));
   }
 
   InlineFunction(InlineFunction&& other) noexcept { MoveFrom(other); }
@@ -55,7 +58,7 @@ class InlineFunction<R(Args...), kCapacity> {
 
   void Reset() {
     if (ops_ != nullptr) {
-      ops_->destroy(storage_);
+      if (ops_->destroy != nullptr) ops_->destroy(storage_);
       ops_ = nullptr;
     }
   }
@@ -76,8 +79,22 @@ class InlineFunction<R(Args...), kCapacity> {
         ::new (to) Stored(std::move(*static_cast<Stored*>(from)));
         static_cast<Stored*>(from)->~Stored();
       },
-      [](void* self) { static_cast<Stored*>(self)->~Stored(); },
+      // Trivially destructible callables (most: a few pointers and ids) skip the call.
+      std::is_trivially_destructible_v<Stored>
+          ? nullptr
+          : +[](void* self) { static_cast<Stored*>(self)->~Stored(); },
   };
+
+  template <typename F>
+  void Construct(F&& f) {
+    using Stored = std::decay_t<F>;
+    static_assert(sizeof(Stored) <= kCapacity,
+                  "callable too large for InlineFunction: capture less, or capture a pointer");
+    static_assert(alignof(Stored) <= alignof(void*), "over-aligned callable");
+    static_assert(std::is_nothrow_move_constructible_v<Stored>);
+    ::new (static_cast<void*>(storage_)) Stored(std::forward<F>(f));
+    ops_ = &kOpsFor<Stored>;
+  }
 
   void MoveFrom(InlineFunction& other) {
     if (other.ops_ != nullptr) {
@@ -87,8 +104,9 @@ class InlineFunction<R(Args...), kCapacity> {
     }
   }
 
-  alignas(std::max_align_t) std::byte storage_[kCapacity];
+  // ops_ first: a reader touching the first cache line gets it with the start of the captures.
   const Ops* ops_ = nullptr;
+  alignas(void*) std::byte storage_[kCapacity];
 };
 
 }  // namespace faultline

@@ -84,6 +84,24 @@ TEST(RngTest, UniformDoubleAndBernoulli) {
   EXPECT_TRUE(rng.Bernoulli(1.0));
 }
 
+TEST(RngTest, ExponentialFollowsItsDistribution) {
+  // P(X > t) = e^-t: compare the empirical tail at several points.
+  Rng rng(21);
+  const int n = 400'000;
+  std::array<int, 5> above{};
+  const std::array<double, 5> at{0.1, 0.5, 1.0, 2.0, 5.0};
+  for (int i = 0; i < n; ++i) {
+    const double x = rng.Exponential(1.0);
+    for (size_t k = 0; k < at.size(); ++k) above[k] += x > at[k];
+  }
+  for (size_t k = 0; k < at.size(); ++k) {
+    const double expected = std::exp(-at[k]);
+    EXPECT_NEAR(static_cast<double>(above[k]) / n, expected,
+                5 * std::sqrt(expected * (1 - expected) / n) + 1e-4)
+        << "P(X > " << at[k] << ")";
+  }
+}
+
 TEST(RngTest, ExponentialMean) {
   Rng rng(5);
   double sum = 0;
@@ -96,6 +114,17 @@ TEST(RngTest, ExponentialMean) {
   EXPECT_NEAR(sum / n, 3.0, 0.06);
   const Duration d = rng.ExponentialDuration(Duration::Millis(2));
   EXPECT_GE(d, Duration::Zero());
+}
+
+TEST(LogTest, MatchesTheLibraryLogarithm) {
+  for (double x : {1.0, 0.5, 2.0, 1e-300, 0.999999999, 1.0 / 3, 12345.678, 0.1, 1e-17, 7e200}) {
+    EXPECT_NEAR(Log(x), std::log(x), 1e-12 * (1.0 + std::fabs(std::log(x)))) << x;
+  }
+  Rng rng(77);
+  for (int i = 0; i < 100'000; ++i) {
+    const double x = 1.0 - rng.UniformDouble();
+    ASSERT_NEAR(Log(x), std::log(x), 1e-12 * (1.0 + std::fabs(std::log(x)))) << x;
+  }
 }
 
 TEST(ZipfTest, FrequenciesFollowThePowerLaw) {

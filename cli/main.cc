@@ -28,6 +28,19 @@ struct DemoArgs {
   bool hash_only = false;
 };
 
+// A 64-bit unsigned integer written in decimal digits only (CLI11 would accept "-3" and wrap).
+const CLI::Validator kUnsigned64(
+    [](std::string& text) -> std::string {
+      if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) {
+        return "expected an unsigned integer, got '" + text + "'";
+      }
+      if (text.size() > 20 || (text.size() == 20 && text > "18446744073709551615")) {
+        return "'" + text + "' is larger than 18446744073709551615";
+      }
+      return {};
+    },
+    "UINT64");
+
 bool WriteFile(const std::string& path, const std::string& content, std::string* error) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) {
@@ -111,6 +124,7 @@ int main(int argc, char** argv) {
       "Run the kernel demo: processes exchanging messages over back-pressured channels under "
       "crashes, partitions, pauses and clock skew; print a summary and the trace hash");
   sim_demo->add_option("--seed", demo.seed, "Seed of the run (any 64-bit unsigned integer)")
+      ->check(kUnsigned64)
       ->capture_default_str();
   sim_demo->add_option("--count", demo.count, "Run this many consecutive seeds from --seed")
       ->check(CLI::Range(uint64_t{1}, uint64_t{1'000'000}))
@@ -126,6 +140,17 @@ int main(int argc, char** argv) {
   sim_demo->add_option("--trace-text", demo.trace_text, "Write the trace as text, one record a line");
   sim_demo->add_flag("--hash-only", demo.hash_only, "Print only 'seed hash' per run");
 
+  auto is_command = [&app](const std::string& name) {
+    for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+      if (sub->get_name() == name) return true;
+    }
+    return false;
+  };
+  if (argc > 1 && argv[1][0] != '-' && !is_command(argv[1])) {
+    std::cerr << "faultline: unknown command '" << argv[1]
+              << "'\nRun 'faultline --help' for the list of commands.\n";
+    return kExitBadInput;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

@@ -2,9 +2,11 @@
 // to the next event; nothing reads the wall clock. Single-threaded by design.
 //
 // Events may belong to a node incarnation: when the node crashes (its incarnation rises) its
-// events vanish, and while the node is paused they are held back, then run in their original
-// order on resume. The queue is a 4-ary min-heap of 24-byte keys over a chunked slab of
-// handlers; no allocation per event once the slab has grown to the run's peak.
+// events vanish, and while the node is paused they are held back, then run at resume in their
+// original order. The queue is a binary min-heap (event_heap.h) of 16-byte keys
+// (time, then sequence and slot packed into one 128-bit integer, so a comparison is
+// branch-free) over a chunked slab of 64-byte slots, one cache line per pending event; no
+// allocation per event once the slab has grown to the run's peak.
 #pragma once
 
 #include <cstdint>
@@ -12,13 +14,17 @@
 #include <memory>
 #include <vector>
 
+#include "base/assert.h"
 #include "base/inline_function.h"
+#include "base/int128.h"
 #include "base/time.h"
+#include "engine/runtime/scheduler.h"
+#include "simulator/event_heap.h"
 
 namespace faultline::sim {
 
-// 80 bytes: room for a runtime::Task (56) plus a pointer and an id.
-using EventHandler = InlineFunction<void(), 80>;
+// The same type as runtime::Task: 40 bytes of pointer-aligned captures.
+using EventHandler = runtime::Task;
 
 inline constexpr uint32_t kWorldOwner = 0xffffffffu;
 
@@ -40,6 +46,14 @@ struct RunResult {
   StopReason reason = StopReason::kQuiescent;
 };
 
+// Told just before a timer event (ScheduleTimer) runs, so timer firings reach the trace
+// without a wrapper around every timer's callable.
+class TimerObserver {
+ public:
+  virtual ~TimerObserver() = default;
+  virtual void OnTimerFired(EventOwner owner, uint64_t seq) = 0;
+};
+
 class EventLoop {
  public:
   struct Options {
@@ -56,13 +70,25 @@ class EventLoop {
 
   Time now() const { return now_; }
 
-  // Schedules `handler` at `at` (>= now).
-  EventId Schedule(Time at, EventHandler handler, EventOwner owner = {});
-  EventId ScheduleAfter(Duration delay, EventHandler handler, EventOwner owner = {}) {
-    return Schedule(now_ + delay, std::move(handler), owner);
+  // Schedules `handler` (any callable that fits an EventHandler) at `at` (>= now). The
+  // callable is built in place in the event's slot.
+  template <typename F>
+  EventId Schedule(Time at, F&& handler, EventOwner owner = {}) {
+    return Insert(at, std::forward<F>(handler), owner, 0);
+  }
+  template <typename F>
+  EventId ScheduleAfter(Duration delay, F&& handler, EventOwner owner = {}) {
+    return Insert(now_ + delay, std::forward<F>(handler), owner, 0);
+  }
+  // A timer: the TimerObserver hears of it just before it runs.
+  template <typename F>
+  EventId ScheduleTimer(Time at, F&& handler, EventOwner owner) {
+    return Insert(at, std::forward<F>(handler), owner, kTimerBit);
   }
   // Cancels a pending event; false if it already ran, was dropped or was cancelled.
   bool Cancel(EventId id);
+
+  void SetTimerObserver(TimerObserver* observer) { timer_observer_ = observer; }
 
   // Node incarnations and pauses. Nodes are numbered 0..n-1 as registered.
   uint32_t RegisterNode();
@@ -88,24 +114,41 @@ class EventLoop {
   size_t pending() const { return heap_.size(); }
   bool empty() const { return heap_.empty(); }
   uint64_t executed() const { return executed_; }
-  // The sequence number of the event now running (0 outside a handler).
-  uint64_t current_seq() const { return current_seq_; }
   uint64_t dropped() const { return dropped_; }
   size_t peak_pending() const { return peak_pending_; }
   Time NextEventTime() const;
+  // The sequence number of the event now running (0 outside a handler).
+  uint64_t current_seq() const { return current_seq_; }
 
  private:
+  static constexpr uint32_t kSlotBits = 24;
+  static constexpr uint32_t kSlotMask = (1u << kSlotBits) - 1;
+  static constexpr uint64_t kSeqMax = (uint64_t{1} << (64 - kSlotBits)) - 1;
+  // Slot::state: the sequence number in the low bits (0: free or cancelled), and flags.
+  static constexpr uint64_t kSeqMask = kSeqMax;
+  static constexpr uint64_t kTimerBit = uint64_t{1} << 62;
+  static constexpr uint64_t kHeldBit = uint64_t{1} << 63;
+
+  // (time << 64) | (seq << kSlotBits) | slot: ordered by time, then by sequence.
   struct Key {
-    int64_t time;
-    uint64_t seq;
-    uint32_t slot;
+    Uint128 packed;
+    Time time() const { return Time::FromNanos(static_cast<int64_t>(packed >> 64)); }
+    uint64_t seq() const { return static_cast<uint64_t>(packed) >> kSlotBits; }
+    uint32_t slot() const { return static_cast<uint32_t>(packed) & kSlotMask; }
   };
-  struct Slot {
-    EventHandler handler;
+  static Key MakeKey(Time at, uint64_t seq, uint32_t slot) {
+    return Key{(static_cast<Uint128>(static_cast<uint64_t>(at.nanos())) << 64) |
+               (seq << kSlotBits) | slot};
+  }
+
+  // One cache line per pending event.
+  struct alignas(64) Slot {
+    uint64_t state = 0;
     EventOwner owner;
-    uint64_t seq = 0;  // matches the Key while pending; 0 when free or cancelled
-    bool held = false;  // held back for a paused node: owned by NodeState::held
+    EventHandler handler;
   };
+  static_assert(sizeof(Slot) == 64, "a pending event must fit one cache line");
+
   struct NodeState {
     uint32_t incarnation = 0;
     bool paused = false;
@@ -114,31 +157,40 @@ class EventLoop {
   static constexpr uint32_t kChunkBits = 12;
   static constexpr uint32_t kChunkSize = 1u << kChunkBits;
 
-  static bool Before(const Key& a, const Key& b) {
-    return a.time < b.time || (a.time == b.time && a.seq < b.seq);
+  template <typename F>
+  EventId Insert(Time at, F&& handler, EventOwner owner, uint64_t flags) {
+    const uint32_t index = PrepareSlot(at, owner);
+    Slot& slot = SlotAt(index);
+    if constexpr (std::is_same_v<std::decay_t<F>, EventHandler>) {
+      slot.handler = std::move(handler);
+    } else {
+      slot.handler.Emplace(std::forward<F>(handler));
+    }
+    return Commit(at, index, flags);
   }
+
   Slot& SlotAt(uint32_t index) { return chunks_[index >> kChunkBits][index & (kChunkSize - 1)]; }
   uint32_t AllocateSlot();
+  uint32_t PrepareSlot(Time at, EventOwner owner);
+  EventId Commit(Time at, uint32_t index, uint64_t flags);
   void FreeSlot(uint32_t index);
-  void Push(Key key);
-  Key PopTop();
-  void SiftDown(size_t index);
   // Runs or disposes of the event under `key`; returns true if a handler ran.
-  bool Dispatch(const Key& key);
+  bool Dispatch(Key key);
 
   Options options_;
   Time now_;
   uint64_t next_seq_ = 1;
   uint64_t executed_ = 0;
-  uint64_t current_seq_ = 0;
   uint64_t dropped_ = 0;
+  uint64_t current_seq_ = 0;
   size_t peak_pending_ = 0;
   size_t held_total_ = 0;
-  std::vector<Key> heap_;
+  EventHeap heap_;
   std::vector<std::unique_ptr<Slot[]>> chunks_;
   std::vector<uint32_t> free_slots_;
   uint32_t slots_used_ = 0;
   std::vector<NodeState> nodes_;
+  TimerObserver* timer_observer_ = nullptr;
 };
 
 }  // namespace faultline::sim

@@ -21,12 +21,12 @@ Network::Network(World* world, NetworkOptions options)
 
 Network::Channel* Network::Find(ChannelId id) {
   if (id == 0 || id > channels_.size()) return nullptr;
-  return &channels_[id - 1];
+  return channels_[id - 1].get();
 }
 
 const Network::Channel* Network::Find(ChannelId id) const {
   if (id == 0 || id > channels_.size()) return nullptr;
-  return &channels_[id - 1];
+  return channels_[id - 1].get();
 }
 
 void Network::SetLink(uint32_t a, uint32_t b, LinkOptions options) {
@@ -69,7 +69,8 @@ uint64_t Network::Partition(const std::vector<uint32_t>& side_a,
     if (n < 63) mask_b |= int64_t{1} << n;
   }
   world_->Record(TraceKind::kPartition, kNone, {static_cast<int64_t>(id), mask_a, mask_b, 0});
-  for (Channel& ch : channels_) {
+  for (auto& owned : channels_) {
+    Channel& ch = *owned;
     if (ch.state == ChannelState::kDead || Reachable(ch.from, ch.to.node)) continue;
     Fail(ch,
          UnavailableError("network partition between " + NodeText(ch.from) + " and " +
@@ -117,20 +118,23 @@ Network::ChannelId Network::Connect(uint32_t node, Endpoint to, runtime::Channel
   FL_ASSERT(options.credits > 0 && options.credits <= options_.credits_max,
             "channel credits must be in [1, credits_max]");
   FL_ASSERT(world_->IsUp(node), "a node that is down cannot connect");
-  channels_.emplace_back();
-  Channel& ch = channels_.back();
+  channels_.push_back(std::make_unique<Channel>());
+  Channel& ch = *channels_.back();
   ch.id = channels_.size();
   ch.from = node;
   ch.from_incarnation = world_->Incarnation(node);
   ch.to = to;
   ch.sender = sender;
   ch.credits_max = options.credits;
+  ch.in_flight.Reserve(options.credits);
   ch.last_arrival = world_->now();
+  ch.forward = &LinkFor(node, to.node);
+  ch.backward = &LinkFor(to.node, node);
   ++stats_.channels_opened;
   world_->Record(TraceKind::kConnect, node,
                  {static_cast<int64_t>(ch.id), to.node, to.port, options.credits});
   const ChannelId id = ch.id;
-  Duration delay = SampleLatency(Link(node, to.node));
+  Duration delay = SampleLatency(ch.forward->options);
   if (!world_->faults().empty()) {
     FaultEffect effect = world_->faults().Check(
         FaultSite{FaultPoint::kNetConnect, world_->now(), node, to.node, {}, 0},
@@ -171,7 +175,7 @@ void Network::Accept(ChannelId id) {
                        {static_cast<int64_t>(id), c.from, c.to.port, 0});
         c.receiver->OnAccepted(id, Endpoint{c.from, 0});
         if (c.state == ChannelState::kDead) return;
-        const Duration back = SampleLatency(Link(c.to.node, c.from));
+        const Duration back = SampleLatency(c.backward->options);
         world_->loop().ScheduleAfter(back, [this, id] { Establish(id); },
                                      EventOwner{c.from, c.from_incarnation});
       },
@@ -205,7 +209,7 @@ bool Network::TrySend(uint32_t node, ChannelId id, Buffer& buffer) {
     return false;
   }
   const Time now = world_->now();
-  LinkState& link = LinkFor(node, ch.to.node);
+  LinkState& link = *ch.forward;
   Duration extra;
   if (!world_->faults().empty()) {
     extra = world_->faults()
@@ -216,9 +220,8 @@ bool Network::TrySend(uint32_t node, ChannelId id, Buffer& buffer) {
   const int64_t bytes = static_cast<int64_t>(buffer.size());
   Time transmitted = std::max(now, link.busy_until);
   if (link.options.bandwidth_bytes_per_second > 0) {
-    const Int128 nanos = static_cast<Int128>(bytes) * 1'000'000'000 /
-                           link.options.bandwidth_bytes_per_second;
-    transmitted += Duration::Nanos(static_cast<int64_t>(nanos));
+    FL_ASSERT(bytes < (int64_t{1} << 33), "a buffer of 8 GiB or more");
+    transmitted += Duration::Nanos(bytes * 1'000'000'000 / link.options.bandwidth_bytes_per_second);
   }
   link.busy_until = transmitted;
   const Time arrival = std::max(transmitted + SampleLatency(link.options) + extra, ch.last_arrival);
@@ -265,7 +268,7 @@ void Network::ReturnCredit(uint32_t node, ChannelId id) {
   if (ch.state == ChannelState::kDead) return;
   FL_ASSERT(ch.unconsumed > 0, "ReturnCredit without a delivered, unconsumed buffer");
   --ch.unconsumed;
-  const Duration back = SampleLatency(Link(ch.to.node, ch.from));
+  const Duration back = SampleLatency(ch.backward->options);
   world_->loop().ScheduleAfter(
       back,
       [this, id] {
@@ -309,7 +312,8 @@ void Network::Fail(Channel& ch, const Status& why, uint32_t quiet_node) {
   if (ch.state == ChannelState::kDead) return;
   ch.state = ChannelState::kDead;
   ++stats_.channels_failed;
-  for (InFlightBuffer& lost : ch.in_flight) {
+  for (size_t i = 0; i < ch.in_flight.size(); ++i) {
+    InFlightBuffer& lost = ch.in_flight.at(i);
     ++stats_.dropped;
     world_->Record(TraceKind::kDrop, ch.to.node,
                    {static_cast<int64_t>(ch.id), ch.from, static_cast<int64_t>(lost.data.size()),
@@ -352,7 +356,8 @@ void Network::OnNodeCrash(uint32_t node) {
   for (auto it = listeners_.begin(); it != listeners_.end();) {
     it = it->first.node == node ? listeners_.erase(it) : std::next(it);
   }
-  for (Channel& ch : channels_) {
+  for (auto& owned : channels_) {
+    Channel& ch = *owned;
     if (ch.state == ChannelState::kDead) continue;
     if (ch.from == node || ch.to.node == node) {
       Fail(ch, UnavailableError("connection reset: " + NodeText(node) + " crashed"), node);
@@ -362,7 +367,7 @@ void Network::OnNodeCrash(uint32_t node) {
 
 size_t Network::InFlight() const {
   size_t n = 0;
-  for (const Channel& ch : channels_) n += ch.in_flight.size();
+  for (const auto& ch : channels_) n += ch->in_flight.size();
   return n;
 }
 

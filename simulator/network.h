@@ -9,10 +9,12 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "base/assert.h"
 #include "base/rng.h"
 #include "base/status.h"
 #include "base/time.h"
@@ -87,9 +89,40 @@ class Network {
 
  private:
   enum class ChannelState { kConnecting, kOpen, kDead };
+  struct LinkState {
+    LinkOptions options;
+    Time busy_until;
+  };
   struct InFlightBuffer {
     Buffer data;
-    uint64_t seq;
+    uint64_t seq = 0;
+  };
+  // A FIFO of at most `capacity` buffers in a fixed ring (no allocation per buffer).
+  class InFlightRing {
+   public:
+    void Reserve(uint32_t capacity) { slots_.resize(capacity); }
+    bool empty() const { return size_ == 0; }
+    size_t size() const { return size_; }
+    InFlightBuffer& front() { return slots_[head_]; }
+    InFlightBuffer& at(size_t i) { return slots_[(head_ + i) % slots_.size()]; }
+    void push_back(InFlightBuffer b) {
+      FL_ASSERT(size_ < slots_.size(), "more buffers in flight than credits");
+      slots_[(head_ + size_) % slots_.size()] = std::move(b);
+      ++size_;
+    }
+    void pop_front() {
+      head_ = (head_ + 1) % slots_.size();
+      --size_;
+    }
+    void clear() {
+      head_ = 0;
+      size_ = 0;
+    }
+
+   private:
+    std::vector<InFlightBuffer> slots_;
+    size_t head_ = 0;
+    size_t size_ = 0;
   };
   struct Channel {
     ChannelId id = 0;
@@ -106,11 +139,9 @@ class Network {
     bool sender_waiting = false;   // TrySend found no credit: OnWritable owed
     uint64_t next_seq = 0;
     Time last_arrival;
-    std::deque<InFlightBuffer> in_flight;  // <= credits_max entries
-  };
-  struct LinkState {
-    LinkOptions options;
-    Time busy_until;
+    InFlightRing in_flight;  // <= credits_max entries
+    LinkState* forward = nullptr;   // from -> to (stable: map nodes never move)
+    LinkState* backward = nullptr;  // to -> from, for credits
   };
   struct PartitionSides {
     std::set<uint32_t> a;
@@ -132,7 +163,7 @@ class Network {
   World* world_;
   NetworkOptions options_;
   Rng rng_;
-  std::deque<Channel> channels_;  // index = id - 1; ids are never reused
+  std::vector<std::unique_ptr<Channel>> channels_;  // index = id - 1; ids are never reused
   std::map<std::pair<uint32_t, uint32_t>, LinkState> links_;
   std::map<Endpoint, ChannelListener*> listeners_;
   std::map<uint64_t, PartitionSides> partitions_;

@@ -9,12 +9,17 @@
 #include "base/assert.h"
 #include "base/hash.h"
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 namespace faultline::sim {
 
 static_assert(std::endian::native == std::endian::little,
               "the trace hash layout assumes a little-endian machine");
 
-uint64_t HashTraceRecord(const TraceRecord& record, uint64_t previous) {
+uint64_t HashTraceFields(Time time, TraceKind kind, uint32_t node, uint32_t incarnation,
+                         const std::array<int64_t, 4>& args, std::string_view detail,
+                         uint64_t previous) {
   // Fixed little-endian layout of every field, then the detail bytes; seeded by the previous
   // hash so the result is a rolling hash over the whole trace.
   struct Fixed {
@@ -25,18 +30,21 @@ uint64_t HashTraceRecord(const TraceRecord& record, uint64_t previous) {
     uint32_t kind;
     uint32_t detail_size;
   } fixed;
-  fixed.time = record.time.nanos();
-  std::memcpy(fixed.args, record.args.data(), sizeof fixed.args);
-  fixed.node = record.node;
-  fixed.incarnation = record.incarnation;
-  fixed.kind = static_cast<uint32_t>(record.kind);
-  fixed.detail_size = static_cast<uint32_t>(record.detail.size());
   static_assert(sizeof(Fixed) == 56);
-  if (record.detail.empty()) {
-    return Hash64(std::as_bytes(std::span<const Fixed>(&fixed, 1)), previous);
-  }
-  const uint64_t h = Hash64(std::as_bytes(std::span<const Fixed>(&fixed, 1)), previous);
-  return Hash64(std::string_view(record.detail), h);
+  fixed.time = time.nanos();
+  std::memcpy(fixed.args, args.data(), sizeof fixed.args);
+  fixed.node = node;
+  fixed.incarnation = incarnation;
+  fixed.kind = static_cast<uint32_t>(kind);
+  fixed.detail_size = static_cast<uint32_t>(detail.size());
+  // Inlined XXH3 with a constant length: the compiler keeps only the 17-128 byte path.
+  const uint64_t h = XXH3_64bits_withSeed(&fixed, sizeof fixed, previous);
+  return detail.empty() ? h : XXH3_64bits_withSeed(detail.data(), detail.size(), h);
+}
+
+uint64_t HashTraceRecord(const TraceRecord& record, uint64_t previous) {
+  return HashTraceFields(record.time, record.kind, record.node, record.incarnation, record.args,
+                         record.detail, previous);
 }
 
 std::string_view ServiceName(int64_t service) {
@@ -107,16 +115,15 @@ std::string FormatTraceRecord(const TraceRecord& record) {
   return out;
 }
 
-void TraceRecorder::Record(Time time, TraceKind kind, uint32_t node, uint32_t incarnation,
-                           std::array<int64_t, 4> args, std::string_view detail) {
-  Record(TraceRecord{time, kind, node, incarnation, args, std::string(detail)});
-}
-
 void TraceRecorder::Record(TraceRecord record) {
   FL_ASSERT(!notifying_, "a trace observer must not record into the trace");
   hash_ = HashTraceRecord(record, hash_);
   ++count_;
   ++counts_[static_cast<size_t>(record.kind)];
+  Keep(std::move(record));
+}
+
+void TraceRecorder::Keep(TraceRecord record) {
   if (!observers_.empty()) {
     notifying_ = true;
     for (TraceObserver* observer : observers_) observer->OnRecord(record);

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/assert.h"
 #include "base/time.h"
 #include "simulator/trace_kinds.h"
 
@@ -30,6 +31,9 @@ struct TraceRecord {
 
 // The hash of `record` chained onto `previous`: covers every field.
 uint64_t HashTraceRecord(const TraceRecord& record, uint64_t previous);
+uint64_t HashTraceFields(Time time, TraceKind kind, uint32_t node, uint32_t incarnation,
+                         const std::array<int64_t, 4>& args, std::string_view detail,
+                         uint64_t previous);
 
 // "12.000150000s node=2#1 deliver channel=7 from=1 bytes=512 seq=3".
 std::string FormatTraceRecord(const TraceRecord& record);
@@ -55,7 +59,15 @@ class TraceRecorder {
   explicit TraceRecorder(Options options) : options_(options) {}
 
   void Record(Time time, TraceKind kind, uint32_t node, uint32_t incarnation,
-              std::array<int64_t, 4> args = {}, std::string_view detail = {});
+              const std::array<int64_t, 4>& args = {}, std::string_view detail = {}) {
+    FL_ASSERT(!notifying_, "a trace observer must not record into the trace");
+    hash_ = HashTraceFields(time, kind, node, incarnation, args, detail, hash_);
+    ++count_;
+    ++counts_[static_cast<size_t>(kind)];
+    // The hot path ends here when nobody needs the record itself.
+    if (observers_.empty() && !options_.keep_records) return;
+    Keep(TraceRecord{time, kind, node, incarnation, args, std::string(detail)});
+  }
   void Record(TraceRecord record);
 
   uint64_t hash() const { return hash_; }
@@ -71,6 +83,8 @@ class TraceRecorder {
   static uint64_t HashAll(const std::vector<TraceRecord>& records);
 
  private:
+  void Keep(TraceRecord record);  // for observers and the kept list
+
   Options options_;
   uint64_t hash_ = 0;
   uint64_t count_ = 0;

@@ -55,20 +55,8 @@ struct World::Node final : runtime::Clock,
       true_delay = Duration::Nanos(static_cast<int64_t>(
           static_cast<Int128>(delay.nanos()) * 1'000'000 / (1'000'000 + drift_ppm)));
     }
-    struct Fire {
-      World* world;
-      uint32_t node;
-      runtime::Task task;
-    };
-    const EventId event = world->loop_.ScheduleAfter(
-        true_delay,
-        [fire = Fire{world, id, std::move(task)}]() mutable {
-          // The timer is named by its event's sequence number, as TimerId carries it.
-          fire.world->Record(TraceKind::kTimerFired, fire.node,
-                             {static_cast<int64_t>(fire.world->loop_.current_seq()), 0, 0, 0});
-          fire.task();
-        },
-        world->OwnerOf(id));
+    const EventId event =
+        world->loop_.ScheduleTimer(world->now() + true_delay, std::move(task), world->OwnerOf(id));
     return ToTimerId(event);
   }
   bool Cancel(runtime::TimerId timer) override { return world->loop_.Cancel(FromTimerId(timer)); }
@@ -192,17 +180,19 @@ World::World(WorldOptions options)
       blob_store_(this, options.blob_store),
       ha_store_(this, options.ha_store),
       source_log_(this, options.source_log),
-      output_store_(this, options.output_store) {}
+      output_store_(this, options.output_store) {
+  loop_.SetTimerObserver(this);
+}
+
+void World::OnTimerFired(EventOwner owner, uint64_t seq) {
+  // The timer is named by its event's sequence number, as the TimerId handed out carries it.
+  trace_.Record(now(), TraceKind::kTimerFired, owner.node, owner.incarnation,
+                {static_cast<int64_t>(seq), 0, 0, 0});
+}
 
 World::~World() {
   // Processes go first: they may hold pointers into the world's parts.
   for (auto& node : nodes_) node->process.reset();
-}
-
-void World::Record(TraceKind kind, uint32_t node, std::array<int64_t, 4> args,
-                   std::string_view detail) {
-  const uint32_t incarnation = node == kNoNode ? 0 : loop_.Incarnation(node);
-  trace_.Record(now(), kind, node, incarnation, args, detail);
 }
 
 uint32_t World::AddNode(std::string name, ProcessFactory factory) {

@@ -48,7 +48,7 @@ struct WorldOptions {
   uint64_t disk_capacity_bytes = uint64_t{1} << 30;
 };
 
-class World {
+class World final : private TimerObserver {
  public:
   explicit World(WorldOptions options);
   ~World();
@@ -66,7 +66,10 @@ class World {
   FaultHooks& faults() { return faults_; }
   // Records at now, with the node's current incarnation (kNoNode: a world-level record).
   void Record(TraceKind kind, uint32_t node, std::array<int64_t, 4> args = {},
-              std::string_view detail = {});
+              std::string_view detail = {}) {
+    const uint32_t incarnation = node == kNoNode ? 0 : loop_.Incarnation(node);
+    trace_.Record(now(), kind, node, incarnation, args, detail);
+  }
 
   // --- nodes ---------------------------------------------------------------------------------
   uint32_t AddNode(std::string name, ProcessFactory factory);
@@ -104,6 +107,7 @@ class World {
 
  private:
   struct Node;
+  void OnTimerFired(EventOwner owner, uint64_t seq) override;
 
   WorldOptions options_;
   Rng root_rng_;
