@@ -6,8 +6,9 @@
 // engine will.
 //
 // The demo checks what the kernel promises: FIFO, lossless delivery on every live channel (a
-// receiver sees each channel's messages in send order with no gap), and that the nemesis
-// exercised a crash, a partition, a credit stall and the loss of unsynced data.
+// receiver sees each channel's messages in send order with no gap). Its nemesis always
+// crashes one node while that node has unsynced writes and always partitions the network once,
+// in the first half of the run, then injects more crashes, partitions and pauses at random.
 #pragma once
 
 #include <cstdint>
@@ -69,6 +70,7 @@ class DemoWorld {
  private:
   void ScheduleNemesis();
   void CrashSomeNode();
+  void CrashNodeWithUnsyncedData(int attempts_left);
   void PartitionSomehow();
   void PauseSomeNode();
 
