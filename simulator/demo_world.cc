@@ -122,10 +122,12 @@ class DemoProcess final : public Process, public runtime::ChannelListener {
     }
     if (open.empty()) return;
     const runtime::ChannelId channel = open[rng_.UniformU64(open.size())];
-    runtime::Buffer buffer = ctx_.transport->TakeBuffer();
-    PutU64(buffer, sent_[channel]);
-    buffer.resize(8 + rng_.UniformU64(2048), 0xab);
-    if (ctx_.transport->TrySend(channel, buffer)) ++sent_[channel];
+    if (spare_.capacity() == 0) spare_ = ctx_.transport->TakeBuffer();
+    spare_.clear();
+    PutU64(spare_, sent_[channel]);
+    spare_.resize(8 + rng_.UniformU64(2048), 0xab);
+    // On success the transport takes the buffer; without credit it stays here for next time.
+    if (ctx_.transport->TrySend(channel, spare_)) ++sent_[channel];
   }
 
   void ScheduleSync() {
@@ -175,6 +177,7 @@ class DemoProcess final : public Process, public runtime::ChannelListener {
   std::map<runtime::ChannelId, bool> writable_;      // established outbound channels
   std::map<runtime::ChannelId, uint64_t> sent_;      // next sequence per outbound channel
   std::map<runtime::ChannelId, uint64_t> inbound_;   // next expected sequence per inbound
+  runtime::Buffer spare_;
 };
 
 }  // namespace
