@@ -77,6 +77,7 @@ Status FailedPreconditionError(std::string message);
 Status ResourceExhaustedError(std::string message);
 Status OutOfRangeError(std::string message);
 Status CancelledError(std::string message);
+Status UnimplementedError(std::string message);
 
 // Result<T>: a T or a non-OK Status.
 template <typename T>

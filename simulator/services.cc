@@ -292,14 +292,22 @@ void OutputStoreSim::Fence(uint32_t caller, WriterEpoch who, Callback<Status> do
       std::move(done));
 }
 
-void OutputStoreSim::Write(uint32_t caller, WriterEpoch who, std::string txn, Bytes record,
-                           Callback<Status> done) {
+namespace {
+uint64_t TotalBytes(const std::vector<Bytes>& records) {
+  uint64_t n = 0;
+  for (const Bytes& r : records) n += r.size();
+  return n;
+}
+}  // namespace
+
+void OutputStoreSim::Write(uint32_t caller, WriterEpoch who, std::string txn,
+                           std::vector<Bytes> records, Callback<Status> done) {
   const Call call = Begin(caller, ServiceOp::kTxnWrite, FaultPoint::kOutputWrite, txn,
-                          record.size());
+                          TotalBytes(records));
   std::string target = txn;
   Finish<Status>(
       caller, ServiceOp::kTxnWrite, call, std::move(target),
-      [this, who = std::move(who), txn = std::move(txn), record = std::move(record),
+      [this, who = std::move(who), txn = std::move(txn), records = std::move(records),
        fault = call.fault]() mutable -> Status {
         if (!fault.error.ok()) return fault.error;
         FL_RETURN_IF_ERROR(CheckFence(who));
@@ -314,7 +322,7 @@ void OutputStoreSim::Write(uint32_t caller, WriterEpoch who, std::string txn, By
         if (t.state != TxnState::kOpen) {
           return FailedPreconditionError("transaction " + txn + " is closed for writes");
         }
-        t.records.push_back(std::move(record));
+        for (Bytes& record : records) t.records.push_back(std::move(record));
         return Status::Ok();
       },
       std::move(done));
@@ -403,19 +411,21 @@ void OutputStoreSim::Abort(uint32_t caller, WriterEpoch who, std::string txn,
       std::move(done));
 }
 
-void OutputStoreSim::Append(uint32_t caller, WriterEpoch who, Bytes record,
+void OutputStoreSim::Append(uint32_t caller, WriterEpoch who, std::vector<Bytes> records,
                             Callback<Status> done) {
   const Call call = Begin(caller, ServiceOp::kAppend, FaultPoint::kOutputWrite, who.writer,
-                          record.size());
+                          TotalBytes(records));
   std::string target = who.writer;
   Finish<Status>(
       caller, ServiceOp::kAppend, call, std::move(target),
-      [this, who = std::move(who), record = std::move(record),
+      [this, who = std::move(who), records = std::move(records),
        fault = call.fault]() mutable -> Status {
         if (!fault.error.ok()) return fault.error;
         FL_RETURN_IF_ERROR(CheckFence(who));
-        visible_.push_back(OutputRecord{OutputRecord::Kind::kAppend, who.writer, who.epoch, {},
-                                        {}, std::move(record), world_->now()});
+        for (Bytes& record : records) {
+          visible_.push_back(OutputRecord{OutputRecord::Kind::kAppend, who.writer, who.epoch, {},
+                                          {}, std::move(record), world_->now()});
+        }
         return Status::Ok();
       },
       std::move(done));

@@ -129,12 +129,13 @@ class OutputStoreSim : public ServiceBase {
   OutputStoreSim(World* world, ServiceLatency latency);
   using WriterEpoch = runtime::WriterEpoch;
   void Fence(uint32_t caller, WriterEpoch who, Callback<Status> done);
-  void Write(uint32_t caller, WriterEpoch who, std::string txn, Bytes record,
+  void Write(uint32_t caller, WriterEpoch who, std::string txn, std::vector<Bytes> records,
              Callback<Status> done);
   void PreCommit(uint32_t caller, WriterEpoch who, std::string txn, Callback<Status> done);
   void Commit(uint32_t caller, WriterEpoch who, std::string txn, Callback<Status> done);
   void Abort(uint32_t caller, WriterEpoch who, std::string txn, Callback<Status> done);
-  void Append(uint32_t caller, WriterEpoch who, Bytes record, Callback<Status> done);
+  void Append(uint32_t caller, WriterEpoch who, std::vector<Bytes> records,
+              Callback<Status> done);
   void Upsert(uint32_t caller, WriterEpoch who, std::string key, Bytes value,
               Callback<Status> done);
 

@@ -155,13 +155,13 @@ TEST_F(ServicesTest, OutputStoreTransactions) {
   const runtime::WriterEpoch w1{"sink-0", 1};
   std::vector<Status> st;
   auto keep = [&](Status s) { st.push_back(s); };
-  out.Write(node_, w1, "t1", B("a"), keep);
-  out.Write(node_, w1, "t1", B("b"), keep);
+  out.Write(node_, w1, "t1", {B("a")}, keep);
+  out.Write(node_, w1, "t1", {B("b")}, keep);
   Settle();
   EXPECT_TRUE(out.visible().empty()) << "uncommitted writes are invisible";
   out.PreCommit(node_, w1, "t1", keep);
   Settle();
-  out.Write(node_, w1, "t1", B("c"), keep);  // closed for writes
+  out.Write(node_, w1, "t1", {B("c")}, keep);  // closed for writes
   Settle();
   EXPECT_EQ(st.back().code(), StatusCode::kFailedPrecondition);
   out.Commit(node_, w1, "t1", keep);
@@ -179,7 +179,7 @@ TEST_F(ServicesTest, OutputStoreTransactions) {
   EXPECT_EQ(st.back().code(), StatusCode::kFailedPrecondition);
 
   // Fencing: after the fence at epoch 2, the epoch-1 writer can do nothing.
-  out.Write(node_, w1, "t2", B("z"), keep);
+  out.Write(node_, w1, "t2", {B("z")}, keep);
   Settle();
   out.Fence(node_, {"sink-0", 2}, keep);
   Settle();
@@ -197,7 +197,7 @@ TEST_F(ServicesTest, OutputStoreTransactions) {
 
   out.Upsert(node_, {"sink-1", 0}, "k", B("v1"), keep);
   out.Upsert(node_, {"sink-1", 0}, "k", B("v2"), keep);
-  out.Append(node_, {"sink-2", 0}, B("x"), keep);
+  out.Append(node_, {"sink-2", 0}, {B("x")}, keep);
   Settle();
   EXPECT_EQ(out.table().at("k"), B("v2"));
   EXPECT_EQ(out.visible().size(), 5u);

@@ -121,9 +121,9 @@ struct World::Node final : runtime::Clock,
   void Fence(runtime::WriterEpoch who, runtime::Callback<Status> done) override {
     world->output_store_.Fence(id, std::move(who), std::move(done));
   }
-  void Write(runtime::WriterEpoch who, std::string txn, runtime::Bytes record,
+  void Write(runtime::WriterEpoch who, std::string txn, std::vector<runtime::Bytes> records,
              runtime::Callback<Status> done) override {
-    world->output_store_.Write(id, std::move(who), std::move(txn), std::move(record),
+    world->output_store_.Write(id, std::move(who), std::move(txn), std::move(records),
                                std::move(done));
   }
   void PreCommit(runtime::WriterEpoch who, std::string txn,
@@ -137,9 +137,9 @@ struct World::Node final : runtime::Clock,
   void Abort(runtime::WriterEpoch who, std::string txn, runtime::Callback<Status> done) override {
     world->output_store_.Abort(id, std::move(who), std::move(txn), std::move(done));
   }
-  void Append(runtime::WriterEpoch who, runtime::Bytes record,
+  void Append(runtime::WriterEpoch who, std::vector<runtime::Bytes> records,
               runtime::Callback<Status> done) override {
-    world->output_store_.Append(id, std::move(who), std::move(record), std::move(done));
+    world->output_store_.Append(id, std::move(who), std::move(records), std::move(done));
   }
   void Upsert(runtime::WriterEpoch who, std::string key, runtime::Bytes value,
               runtime::Callback<Status> done) override {

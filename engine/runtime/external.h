@@ -46,13 +46,15 @@ class OutputStore {
   // the transaction durable and closes it for writes; Commit makes it visible. Commit of a
   // committed transaction succeeds again and changes nothing (idempotent); Commit of an aborted
   // or unknown one fails with NotFound; Abort of a committed one fails with FailedPrecondition.
-  virtual void Write(WriterEpoch who, std::string txn, Bytes record, Callback<Status> done) = 0;
+  // Adds a batch of records to an open transaction (opening it if new).
+  virtual void Write(WriterEpoch who, std::string txn, std::vector<Bytes> records,
+                     Callback<Status> done) = 0;
   virtual void PreCommit(WriterEpoch who, std::string txn, Callback<Status> done) = 0;
   virtual void Commit(WriterEpoch who, std::string txn, Callback<Status> done) = 0;
   virtual void Abort(WriterEpoch who, std::string txn, Callback<Status> done) = 0;
 
   // Non-transactional sinks: a visible append, and an idempotent upsert by key.
-  virtual void Append(WriterEpoch who, Bytes record, Callback<Status> done) = 0;
+  virtual void Append(WriterEpoch who, std::vector<Bytes> records, Callback<Status> done) = 0;
   virtual void Upsert(WriterEpoch who, std::string key, Bytes value, Callback<Status> done) = 0;
 };
 

@@ -1,0 +1,603 @@
+// The heap keyed state backend and the keyed-state blob format every backend writes.
+//
+// Blob layout (version 1). Integers are fixed-width little-endian; "text" is a u32 length and
+// that many bytes.
+//
+//   header    magic "FLKSTATE" | u32 format version | u64 blob size in bytes (trailer included)
+//             | u32 first key group | u32 last key group | u32 state count
+//             | per state: u32 state id, u8 kind, text name
+//   offsets   one u64 per key group of the range: where its section starts (from the blob
+//             start), then one u64 where the last section ends (= where the trailer starts)
+//   sections  per key group, ascending: u32 key group | u64 entry count
+//             | per entry, ascending by (state id, key, user key): u32 state id, text key,
+//               text user key, text value
+//   trailer   u64 XXH3-64 of every byte before it
+//
+// The first 20 bytes (magic, version, size) and the trailer keep their place in every version,
+// so a reader can tell truncation and corruption from a version it does not know. The offset
+// table lets a rescaled restore read only the sections of its own key groups.
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/assert.h"
+#include "base/hash.h"
+#include "engine/state/state_backend.h"
+
+namespace faultline::engine {
+namespace {
+
+// ---- In-memory layout ----------------------------------------------------------------------
+
+// Where one entry lives. Ordered by group, then key, then user key, comparing bytes as unsigned
+// (std::string_view's order), the order a RocksDB backend's bytewise comparator gives.
+struct EntryKey {
+  KeyGroup group;
+  std::string key;
+  std::string user_key;
+};
+// The same, borrowing its bytes, for lookups that must not allocate.
+struct EntryKeyView {
+  KeyGroup group;
+  std::string_view key;
+  std::string_view user_key;
+};
+struct EntryKeyLess {
+  using is_transparent = void;
+  template <typename A, typename B>
+  bool operator()(const A& a, const B& b) const {
+    if (a.group != b.group) return a.group < b.group;
+    const int by_key = std::string_view(a.key).compare(std::string_view(b.key));
+    if (by_key != 0) return by_key < 0;
+    return std::string_view(a.user_key) < std::string_view(b.user_key);
+  }
+};
+using EntryMap = std::map<EntryKey, Bytes, EntryKeyLess>;
+
+struct StateInfo {
+  std::string name;
+  StateKind kind;
+};
+
+// Registered states and their entries; index = StateId. Both the backend and its snapshots
+// hold one (a snapshot a copy).
+struct StateTable {
+  std::vector<StateInfo> states;
+  std::vector<EntryMap> entries;
+};
+
+// "Put a limit on everything": a job with more states than this is a bug, not a workload.
+constexpr size_t kStatesMax = 1024;
+constexpr size_t kStateNameBytesMax = 1024;
+
+std::string_view KindName(StateKind kind) {
+  switch (kind) {
+    case StateKind::kValue:
+      return "value";
+    case StateKind::kList:
+      return "list";
+    case StateKind::kMap:
+      return "map";
+    case StateKind::kReducing:
+      return "reducing";
+  }
+  return "unknown";
+}
+
+bool IsKnownKind(uint8_t kind) {
+  return kind >= static_cast<uint8_t>(StateKind::kValue) &&
+         kind <= static_cast<uint8_t>(StateKind::kReducing);
+}
+
+// Finds `name` in `table` or appends it: the rule shared by Register and Restore.
+Result<StateId> FindOrAddState(StateTable& table, std::string_view name, StateKind kind) {
+  for (size_t id = 0; id < table.states.size(); ++id) {
+    const StateInfo& state = table.states[id];
+    if (state.name != name) continue;
+    if (state.kind != kind) {
+      return InvalidArgumentError("state '" + std::string(name) + "' is registered as " +
+                                  std::string(KindName(state.kind)) + ", not " +
+                                  std::string(KindName(kind)));
+    }
+    return static_cast<StateId>(id);
+  }
+  if (name.empty() || name.size() > kStateNameBytesMax) {
+    return InvalidArgumentError("a state name must have 1 to " +
+                                std::to_string(kStateNameBytesMax) + " bytes");
+  }
+  if (table.states.size() >= kStatesMax) {
+    return ResourceExhaustedError("more than " + std::to_string(kStatesMax) +
+                                  " states registered; cannot add '" + std::string(name) + "'");
+  }
+  table.states.push_back({std::string(name), kind});
+  table.entries.emplace_back();
+  return static_cast<StateId>(table.states.size() - 1);
+}
+
+// ---- Blob encoding ---------------------------------------------------------------------------
+
+constexpr char kMagic[8] = {'F', 'L', 'K', 'S', 'T', 'A', 'T', 'E'};
+constexpr uint32_t kFormatVersion = 1;
+constexpr size_t kVersionOffset = 8;
+constexpr size_t kSizeOffset = 12;
+constexpr size_t kFixedPrefixBytes = 20;  // magic, version, size
+constexpr size_t kChecksumBytes = 8;
+
+class BlobWriter {
+ public:
+  void U8(uint8_t v) { out_.push_back(v); }
+  void U32(uint32_t v) { Fixed(v, 4); }
+  void U64(uint64_t v) { Fixed(v, 8); }
+  void Text(std::span<const uint8_t> bytes) {
+    FL_ASSERT(bytes.size() <= UINT32_MAX, "a key or value of 4 GiB or more");
+    U32(static_cast<uint32_t>(bytes.size()));
+    out_.insert(out_.end(), bytes.begin(), bytes.end());
+  }
+  void Text(std::string_view text) {
+    Text(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+  }
+  size_t size() const { return out_.size(); }
+  void PatchU64(size_t at, uint64_t v) {
+    FL_ASSERT(at + 8 <= out_.size());
+    for (size_t i = 0; i < 8; ++i) out_[at + i] = static_cast<uint8_t>(v >> (8 * i));
+  }
+  Bytes Take() && { return std::move(out_); }
+
+ private:
+  void Fixed(uint64_t v, size_t width_bytes) {
+    for (size_t i = 0; i < width_bytes; ++i) out_.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  }
+  Bytes out_;
+};
+
+void WriteHeader(const KeyGroupRange& range, const StateTable& table, BlobWriter& out) {
+  for (char c : kMagic) out.U8(static_cast<uint8_t>(c));
+  out.U32(kFormatVersion);
+  out.U64(0);  // the blob size, patched at the end
+  out.U32(range.first);
+  out.U32(range.last);
+  out.U32(static_cast<uint32_t>(table.states.size()));
+  for (size_t id = 0; id < table.states.size(); ++id) {
+    out.U32(static_cast<uint32_t>(id));
+    out.U8(static_cast<uint8_t>(table.states[id].kind));
+    out.Text(table.states[id].name);
+  }
+}
+
+// Writes one key group's section. `next[s]` is the first entry of state s not yet written;
+// the maps are ordered by group first, so walking groups in ascending order only advances it.
+void WriteSection(KeyGroup group, const StateTable& table,
+                  std::vector<EntryMap::const_iterator>& next, BlobWriter& out) {
+  out.U32(group);
+  const size_t count_at = out.size();
+  out.U64(0);  // the entry count, patched below
+  uint64_t count = 0;
+  for (size_t id = 0; id < table.entries.size(); ++id) {
+    auto& it = next[id];
+    for (; it != table.entries[id].end() && it->first.group == group; ++it) {
+      out.U32(static_cast<uint32_t>(id));
+      out.Text(it->first.key);
+      out.Text(it->first.user_key);
+      out.Text(it->second);
+      ++count;
+    }
+  }
+  out.PatchU64(count_at, count);
+}
+
+Bytes EncodeBlob(const KeyGroupRange& range, const StateTable& table) {
+  BlobWriter out;
+  WriteHeader(range, table, out);
+  const size_t offsets_at = out.size();
+  for (uint32_t i = 0; i <= range.size(); ++i) out.U64(0);  // patched as sections are written
+  std::vector<EntryMap::const_iterator> next;
+  for (const EntryMap& entries : table.entries) next.push_back(entries.begin());
+  for (uint32_t i = 0; i < range.size(); ++i) {
+    out.PatchU64(offsets_at + 8 * size_t{i}, out.size());
+    WriteSection(range.first + i, table, next, out);
+  }
+  out.PatchU64(offsets_at + 8 * size_t{range.size()}, out.size());
+  for (size_t id = 0; id < next.size(); ++id) {
+    FL_ASSERT(next[id] == table.entries[id].end(), "an entry outside the backend's key groups");
+  }
+  out.PatchU64(kSizeOffset, out.size() + kChecksumBytes);
+  Bytes blob = std::move(out).Take();
+  const uint64_t checksum = Checksum(std::as_bytes(std::span<const uint8_t>(blob)));
+  for (size_t i = 0; i < kChecksumBytes; ++i) {
+    blob.push_back(static_cast<uint8_t>(checksum >> (8 * i)));
+  }
+  return blob;
+}
+
+// ---- Blob decoding ---------------------------------------------------------------------------
+
+// Bounds-checked little-endian reads; a read past the end fails and leaves the reader failed.
+class BlobReader {
+ public:
+  BlobReader(std::span<const uint8_t> data, size_t pos) : data_(data), pos_(pos) {}
+  bool U8(uint8_t* v) {
+    uint64_t wide = 0;
+    if (!Fixed(1, &wide)) return false;
+    *v = static_cast<uint8_t>(wide);
+    return true;
+  }
+  bool U32(uint32_t* v) {
+    uint64_t wide = 0;
+    if (!Fixed(4, &wide)) return false;
+    *v = static_cast<uint32_t>(wide);
+    return true;
+  }
+  bool U64(uint64_t* v) { return Fixed(8, v); }
+  bool Text(std::string_view* v) {
+    uint32_t length = 0;
+    if (!U32(&length) || length > data_.size() - pos_) return false;
+    *v = std::string_view(reinterpret_cast<const char*>(data_.data() + pos_), length);
+    pos_ += length;
+    return true;
+  }
+  size_t pos() const { return pos_; }
+  bool at_end() const { return pos_ == data_.size(); }
+
+ private:
+  bool Fixed(size_t width_bytes, uint64_t* v) {
+    if (width_bytes > data_.size() - pos_) return false;
+    uint64_t value = 0;
+    for (size_t i = 0; i < width_bytes; ++i) value |= uint64_t{data_[pos_ + i]} << (8 * i);
+    pos_ += width_bytes;
+    *v = value;
+    return true;
+  }
+  std::span<const uint8_t> data_;
+  size_t pos_;
+};
+
+uint64_t LoadU64(std::span<const uint8_t> data, size_t at) {
+  uint64_t v = 0;
+  BlobReader(data, at).U64(&v);
+  return v;
+}
+
+// A blob whose fixed parts (prefix, checksum, header, offset table) were verified.
+struct OpenedBlob {
+  std::span<const uint8_t> body;  // every byte before the trailer
+  KeyGroupRange range;
+  std::vector<StateInfo> states;
+  std::map<uint32_t, size_t> index_of_state_id;  // blob state id -> index in `states`
+  std::vector<uint64_t> section_offsets;         // range.size() + 1 entries
+};
+
+class BlobOpener {
+ public:
+  explicit BlobOpener(const RestoreSource& source) : source_(source) {}
+  Result<OpenedBlob> Open();
+
+ private:
+  Status Corrupt(const std::string& what) const {
+    return DataLossError("blob " + source_.name + ": " + what);
+  }
+  Status CheckFixedParts(std::span<const uint8_t> data) const;
+  Status ReadRegistry(BlobReader& in, OpenedBlob& blob) const;
+  Status ReadOffsets(BlobReader& in, OpenedBlob& blob) const;
+
+  const RestoreSource& source_;
+};
+
+Status BlobOpener::CheckFixedParts(std::span<const uint8_t> data) const {
+  if (data.size() < kFixedPrefixBytes + kChecksumBytes) {
+    return Corrupt("truncated: " + std::to_string(data.size()) + " bytes, fewer than any blob");
+  }
+  if (std::memcmp(data.data(), kMagic, sizeof kMagic) != 0) {
+    return Corrupt("not a keyed state blob (bad magic)");
+  }
+  const uint64_t declared_bytes = LoadU64(data, kSizeOffset);
+  if (declared_bytes != data.size()) {
+    return Corrupt("size mismatch (truncated?): " + std::to_string(data.size()) +
+                   " bytes, the header says " + std::to_string(declared_bytes));
+  }
+  const auto body = data.first(data.size() - kChecksumBytes);
+  if (LoadU64(data, body.size()) != Checksum(std::as_bytes(body))) {
+    return Corrupt("checksum mismatch");
+  }
+  uint32_t version = 0;
+  BlobReader(data, kVersionOffset).U32(&version);
+  if (version != kFormatVersion) {
+    return Corrupt("format version " + std::to_string(version) +
+                   " is not supported (this build reads version " + std::to_string(kFormatVersion) +
+                   ")");
+  }
+  return Status::Ok();
+}
+
+Status BlobOpener::ReadRegistry(BlobReader& in, OpenedBlob& blob) const {
+  uint32_t count = 0;
+  if (!in.U32(&blob.range.first) || !in.U32(&blob.range.last) || !in.U32(&count)) {
+    return Corrupt("header cut short");
+  }
+  if (!blob.range.empty() && blob.range.last >= kMaxParallelismUpperBound) {
+    return Corrupt("key group range " + blob.range.ToString() + " beyond the largest group");
+  }
+  if (count > kStatesMax) return Corrupt(std::to_string(count) + " states, above the limit");
+  for (uint32_t i = 0; i < count; ++i) {
+    uint32_t id = 0;
+    uint8_t kind = 0;
+    std::string_view name;
+    if (!in.U32(&id) || !in.U8(&kind) || !in.Text(&name)) {
+      return Corrupt("state registry cut short");
+    }
+    if (!IsKnownKind(kind)) return Corrupt("state '" + std::string(name) + "' has unknown kind");
+    if (name.empty()) return Corrupt("a state without a name");
+    for (const StateInfo& other : blob.states) {
+      if (other.name == name) return Corrupt("state '" + std::string(name) + "' listed twice");
+    }
+    if (!blob.index_of_state_id.emplace(id, blob.states.size()).second) {
+      return Corrupt("state id " + std::to_string(id) + " listed twice");
+    }
+    blob.states.push_back({std::string(name), static_cast<StateKind>(kind)});
+  }
+  return Status::Ok();
+}
+
+Status BlobOpener::ReadOffsets(BlobReader& in, OpenedBlob& blob) const {
+  const size_t count = size_t{blob.range.size()} + 1;
+  blob.section_offsets.resize(count);
+  for (uint64_t& offset : blob.section_offsets) {
+    if (!in.U64(&offset)) return Corrupt("offset table cut short");
+  }
+  uint64_t previous = in.pos();
+  if (blob.section_offsets.front() != previous) return Corrupt("offset table misplaced");
+  for (uint64_t offset : blob.section_offsets) {
+    if (offset < previous) return Corrupt("offset table not ascending");
+    previous = offset;
+  }
+  if (blob.section_offsets.back() != blob.body.size()) {
+    return Corrupt("sections do not end at the trailer");
+  }
+  return Status::Ok();
+}
+
+Result<OpenedBlob> BlobOpener::Open() {
+  FL_ASSERT(source_.data != nullptr, "a RestoreSource without data");
+  const std::span<const uint8_t> data(*source_.data);
+  FL_RETURN_IF_ERROR(CheckFixedParts(data));
+  OpenedBlob blob;
+  blob.body = data.first(data.size() - kChecksumBytes);
+  BlobReader in(blob.body, kFixedPrefixBytes);
+  FL_RETURN_IF_ERROR(ReadRegistry(in, blob));
+  FL_RETURN_IF_ERROR(ReadOffsets(in, blob));
+  return blob;
+}
+
+// Reads the section of `group` (inside the blob's range) into `table`, whose state for the
+// blob's state i is `local_ids[i]`. Checks the section's structure entry by entry.
+Status LoadSection(const OpenedBlob& blob, std::string_view blob_name, KeyGroup group,
+                   const std::vector<StateId>& local_ids, StateTable& table) {
+  const auto corrupt = [&](const std::string& what) {
+    return DataLossError("blob " + std::string(blob_name) + ": key group " + std::to_string(group) +
+                         ": " + what);
+  };
+  const size_t index = group - blob.range.first;
+  const uint64_t begin = blob.section_offsets[index];
+  BlobReader in(blob.body.first(blob.section_offsets[index + 1]), begin);
+  uint32_t stored_group = 0;
+  uint64_t count = 0;
+  if (!in.U32(&stored_group) || !in.U64(&count)) return corrupt("section header cut short");
+  if (stored_group != group) {
+    return corrupt("section is labelled key group " + std::to_string(stored_group));
+  }
+  uint32_t previous_id = 0;
+  EntryKeyView previous{group, {}, {}};
+  for (uint64_t i = 0; i < count; ++i) {
+    uint32_t id = 0;
+    std::string_view key;
+    std::string_view user_key;
+    std::string_view value;
+    if (!in.U32(&id) || !in.Text(&key) || !in.Text(&user_key) || !in.Text(&value)) {
+      return corrupt("entry " + std::to_string(i) + " cut short");
+    }
+    const auto state = blob.index_of_state_id.find(id);
+    if (state == blob.index_of_state_id.end()) {
+      return corrupt("entry " + std::to_string(i) + " names unknown state id " +
+                     std::to_string(id));
+    }
+    const EntryKeyView current{group, key, user_key};
+    if (i > 0 && (id < previous_id || (id == previous_id && !EntryKeyLess()(previous, current)))) {
+      return corrupt("entries out of order or repeated at entry " + std::to_string(i));
+    }
+    previous_id = id;
+    previous = current;
+    const auto* first = reinterpret_cast<const uint8_t*>(value.data());
+    const bool added = table.entries[local_ids[state->second]]
+                           .emplace(EntryKey{group, std::string(key), std::string(user_key)},
+                                    Bytes(first, first + value.size()))
+                           .second;
+    FL_ASSERT(added, "a restored entry that is already present");
+  }
+  if (!in.at_end()) return corrupt("bytes after the last entry");
+  return Status::Ok();
+}
+
+// ---- Digest --------------------------------------------------------------------------------
+
+// The per-entry hash that Digest() sums (see state_backend.h for the formula).
+uint64_t EntryDigest(std::string_view state_name, const EntryKey& key, const Bytes& value) {
+  return Hasher()
+      .Text(state_name)
+      .U64(key.group)
+      .Text(key.key)
+      .Text(key.user_key)
+      .Bytes(std::as_bytes(std::span<const uint8_t>(value)))
+      .Finish();
+}
+
+// ---- Snapshot and backend ------------------------------------------------------------------
+
+// A full copy of the backend's maps, taken at Capture. Copying costs O(state) on the task's
+// thread; Flink's heap backend avoids that with copy-on-write maps, which the simulator's
+// state sizes do not need yet.
+class HeapStateSnapshot final : public StateSnapshot {
+ public:
+  HeapStateSnapshot(KeyGroupRange range, StateTable table)
+      : range_(range), table_(std::move(table)) {}
+
+  Result<Bytes> Materialize() const override { return EncodeBlob(range_, table_); }
+
+  uint64_t entries() const override {
+    uint64_t count = 0;
+    for (const EntryMap& entries : table_.entries) count += entries.size();
+    return count;
+  }
+
+ private:
+  const KeyGroupRange range_;
+  const StateTable table_;
+};
+
+class HeapStateBackend final : public KeyedStateBackend {
+ public:
+  explicit HeapStateBackend(KeyGroupRange key_groups) : range_(key_groups) {}
+
+  KeyGroupRange key_groups() const override { return range_; }
+
+  Result<StateId> Register(std::string_view name, StateKind kind) override {
+    return FindOrAddState(table_, name, kind);
+  }
+
+  std::optional<Bytes> Get(StateId state, KeyGroup group, std::string_view key,
+                           std::string_view user_key) const override {
+    const EntryMap& entries = EntriesOf(state, group);
+    const auto it = entries.find(EntryKeyView{group, key, user_key});
+    if (it == entries.end()) return std::nullopt;
+    return it->second;
+  }
+
+  void Put(StateId state, KeyGroup group, std::string_view key, std::string_view user_key,
+           Bytes value) override {
+    EntryMap& entries = EntriesOf(state, group);
+    const auto it = entries.lower_bound(EntryKeyView{group, key, user_key});
+    if (it != entries.end() && !EntryKeyLess()(EntryKeyView{group, key, user_key}, it->first)) {
+      it->second = std::move(value);  // an overwrite allocates no key
+      return;
+    }
+    entries.emplace_hint(it, EntryKey{group, std::string(key), std::string(user_key)},
+                         std::move(value));
+  }
+
+  void Delete(StateId state, KeyGroup group, std::string_view key,
+              std::string_view user_key) override {
+    EntryMap& entries = EntriesOf(state, group);
+    const auto it = entries.find(EntryKeyView{group, key, user_key});
+    if (it != entries.end()) entries.erase(it);
+  }
+
+  // The visitor must not change this backend: it runs while the map is being walked.
+  void ForEach(StateId state, KeyGroup group, std::string_view key,
+               EntryVisitor visit) const override {
+    const EntryMap& entries = EntriesOf(state, group);
+    for (auto it = entries.lower_bound(EntryKeyView{group, key, {}});
+         it != entries.end() && it->first.group == group && it->first.key == key; ++it) {
+      visit(it->first.user_key, it->second);
+    }
+  }
+
+  std::unique_ptr<StateSnapshot> Capture() const override {
+    return std::make_unique<HeapStateSnapshot>(range_, table_);
+  }
+
+  Status Restore(const std::vector<RestoreSource>& sources) override;
+
+  uint64_t Digest() const override {
+    uint64_t digest = 0;
+    for (size_t id = 0; id < table_.entries.size(); ++id) {
+      for (const auto& [key, value] : table_.entries[id]) {
+        digest += EntryDigest(table_.states[id].name, key, value);
+      }
+    }
+    return digest;
+  }
+
+  uint64_t entry_count() const override {
+    uint64_t count = 0;
+    for (const EntryMap& entries : table_.entries) count += entries.size();
+    return count;
+  }
+
+ private:
+  // Routing put the key in one of our groups, and the operator registered its state first.
+  void CheckAccess(StateId state, KeyGroup group) const {
+    FL_ASSERT(state < table_.entries.size(), "a state id that was never registered");
+    FL_ASSERT(range_.Contains(group), "a key group this backend does not own");
+  }
+  const EntryMap& EntriesOf(StateId state, KeyGroup group) const {
+    CheckAccess(state, group);
+    return table_.entries[state];
+  }
+  EntryMap& EntriesOf(StateId state, KeyGroup group) {
+    CheckAccess(state, group);
+    return table_.entries[state];
+  }
+
+  Status RestoreOne(const RestoreSource& source, std::vector<const std::string*>& source_of_group,
+                    StateTable& restored) const;
+
+  const KeyGroupRange range_;
+  StateTable table_;
+};
+
+// Loads the key groups of `source` that this backend owns into `restored`. `source_of_group`
+// records which blob gave each owned group, so two blobs cannot both fill one.
+Status HeapStateBackend::RestoreOne(const RestoreSource& source,
+                                    std::vector<const std::string*>& source_of_group,
+                                    StateTable& restored) const {
+  FL_ASSIGN_OR_RETURN(const OpenedBlob blob, BlobOpener(source).Open());
+  // Map the blob's states to ours by name: ids may differ between backends and runs.
+  std::vector<StateId> local_ids;
+  for (const StateInfo& state : blob.states) {
+    Result<StateId> id = FindOrAddState(restored, state.name, state.kind);
+    if (!id.ok()) return id.status().WithContext("blob " + source.name);
+    local_ids.push_back(*id);
+  }
+  const KeyGroupRange overlap = blob.range.Intersect(range_);
+  for (KeyGroup group = overlap.first; group <= overlap.last; ++group) {
+    const std::string*& owner = source_of_group[group - range_.first];
+    if (owner != nullptr) {
+      return InvalidArgumentError("key group " + std::to_string(group) + " is in both blob " +
+                                  *owner + " and blob " + source.name);
+    }
+    owner = &source.name;
+    FL_RETURN_IF_ERROR(LoadSection(blob, source.name, group, local_ids, restored));
+  }
+  return Status::Ok();
+}
+
+// Builds the new state aside and swaps it in only when every source loaded, so a failed restore
+// leaves the backend as it was. Registrations survive (ids handed out stay valid); states the
+// blobs name are added.
+Status HeapStateBackend::Restore(const std::vector<RestoreSource>& sources) {
+  StateTable restored;
+  restored.states = table_.states;
+  restored.entries.resize(table_.states.size());
+  std::vector<const std::string*> source_of_group(range_.size(), nullptr);
+  for (const RestoreSource& source : sources) {
+    FL_RETURN_IF_ERROR(RestoreOne(source, source_of_group, restored));
+  }
+  table_ = std::move(restored);
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::unique_ptr<KeyedStateBackend> NewHeapStateBackend(KeyGroupRange key_groups) {
+  FL_ASSERT(key_groups.empty() || key_groups.last < kMaxParallelismUpperBound,
+            "key groups beyond the largest max parallelism");
+  return std::make_unique<HeapStateBackend>(key_groups);
+}
+
+}  // namespace faultline::engine

@@ -1,0 +1,336 @@
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "base/hash.h"
+#include "engine/state/key_groups.h"
+#include "engine/state/state_backend.h"
+
+namespace faultline::engine {
+namespace {
+
+constexpr uint32_t kMaxParallelism = 128;
+const KeyGroupRange kAllGroups = KeyGroupRange::Of(0, kMaxParallelism - 1);
+
+Bytes B(std::string_view text) { return Bytes(text.begin(), text.end()); }
+std::string S(const Bytes& bytes) { return std::string(bytes.begin(), bytes.end()); }
+std::optional<std::string> S(const std::optional<Bytes>& bytes) {
+  if (!bytes) return std::nullopt;
+  return S(*bytes);
+}
+
+StateId MustRegister(KeyedStateBackend& backend, std::string_view name, StateKind kind) {
+  Result<StateId> id = backend.Register(name, kind);
+  EXPECT_TRUE(id.ok()) << id.status().ToString();
+  return id.value_or(0);
+}
+
+// The entries a test wrote, to check a backend holds exactly these (through Get and counts).
+struct Entry {
+  std::string state;
+  std::string key;
+  std::string user_key;
+  std::string value;
+};
+
+// Fills `backend` (which owns all groups) with entries in two states over many keys and groups:
+// a value state "count" and a map state "seen" with a few user keys per key.
+std::vector<Entry> Fill(KeyedStateBackend& backend, int keys) {
+  const StateId count = MustRegister(backend, "count", StateKind::kValue);
+  const StateId seen = MustRegister(backend, "seen", StateKind::kMap);
+  std::vector<Entry> written;
+  for (int k = 0; k < keys; ++k) {
+    const std::string key = "key-" + std::to_string(k);
+    const KeyGroup group = KeyGroupForKey(key, kMaxParallelism);
+    backend.Put(count, group, key, "", B(std::to_string(k * 7)));
+    written.push_back({"count", key, "", std::to_string(k * 7)});
+    for (int u = 0; u < k % 4; ++u) {
+      const std::string user_key = "u" + std::to_string(u);
+      backend.Put(seen, group, key, user_key, B("v" + std::to_string(k + u)));
+      written.push_back({"seen", key, user_key, "v" + std::to_string(k + u)});
+    }
+  }
+  return written;
+}
+
+// Checks `backend` holds exactly the entries of `expected` whose group it owns.
+void ExpectHolds(KeyedStateBackend& backend, const std::vector<Entry>& expected) {
+  uint64_t owned = 0;
+  for (const Entry& e : expected) {
+    const KeyGroup group = KeyGroupForKey(e.key, kMaxParallelism);
+    if (!backend.key_groups().Contains(group)) continue;
+    ++owned;
+    const StateId id =
+        MustRegister(backend, e.state, e.state == "count" ? StateKind::kValue : StateKind::kMap);
+    EXPECT_EQ(S(backend.Get(id, group, e.key, e.user_key)), e.value) << e.state << "/" << e.key;
+  }
+  EXPECT_EQ(backend.entry_count(), owned);
+}
+
+Bytes Materialize(const KeyedStateBackend& backend) {
+  Result<Bytes> blob = backend.Capture()->Materialize();
+  EXPECT_TRUE(blob.ok()) << blob.status().ToString();
+  return blob.ok() ? *blob : Bytes();
+}
+
+TEST(HeapStateBackendTest, PutGetDelete) {
+  auto backend = NewHeapStateBackend(kAllGroups);
+  const StateId id = MustRegister(*backend, "sum", StateKind::kValue);
+  EXPECT_EQ(backend->Get(id, 5, "a", ""), std::nullopt);
+  backend->Put(id, 5, "a", "", B("1"));
+  backend->Put(id, 6, "a", "", B("other group"));
+  EXPECT_EQ(S(backend->Get(id, 5, "a", "")), "1");
+  backend->Put(id, 5, "a", "", B("2"));
+  EXPECT_EQ(S(backend->Get(id, 5, "a", "")), "2");
+  EXPECT_EQ(backend->entry_count(), 2u);
+  backend->Delete(id, 5, "a", "");
+  EXPECT_EQ(backend->Get(id, 5, "a", ""), std::nullopt);
+  backend->Delete(id, 5, "a", "");  // deleting what is absent is fine
+  EXPECT_EQ(S(backend->Get(id, 6, "a", "")), "other group");
+  EXPECT_EQ(backend->entry_count(), 1u);
+}
+
+TEST(HeapStateBackendTest, StatesAreSeparate) {
+  auto backend = NewHeapStateBackend(kAllGroups);
+  const StateId a = MustRegister(*backend, "a", StateKind::kValue);
+  const StateId b = MustRegister(*backend, "b", StateKind::kValue);
+  EXPECT_NE(a, b);
+  backend->Put(a, 1, "k", "", B("in a"));
+  EXPECT_EQ(backend->Get(b, 1, "k", ""), std::nullopt);
+}
+
+TEST(HeapStateBackendTest, ForEachVisitsOneKeyInUserKeyOrder) {
+  auto backend = NewHeapStateBackend(kAllGroups);
+  const StateId id = MustRegister(*backend, "m", StateKind::kMap);
+  // Bytes compare unsigned: "\x80" sorts after "z", as in RocksDB's bytewise order.
+  for (const char* user_key : {"c", "\x80", "a", "b", "z"}) {
+    backend->Put(id, 3, "k", user_key, B(user_key));
+  }
+  backend->Put(id, 3, "j", "a", B("other key"));
+  backend->Put(id, 3, "ka", "a", B("key with k as prefix"));
+  backend->Put(id, 4, "k", "a", B("other group"));
+  std::vector<std::string> seen;
+  backend->ForEach(id, 3, "k", [&seen](std::string_view user_key, const Bytes& value) {
+    seen.push_back(std::string(user_key) + "=" + S(value));
+  });
+  EXPECT_EQ(seen, (std::vector<std::string>{"a=a", "b=b", "c=c", "z=z", "\x80=\x80"}));
+}
+
+TEST(HeapStateBackendTest, RegisterFindsByNameAndKeepsKind) {
+  auto backend = NewHeapStateBackend(kAllGroups);
+  const StateId id = MustRegister(*backend, "s", StateKind::kList);
+  EXPECT_EQ(MustRegister(*backend, "s", StateKind::kList), id);
+  const Result<StateId> wrong_kind = backend->Register("s", StateKind::kMap);
+  ASSERT_FALSE(wrong_kind.ok());
+  EXPECT_EQ(wrong_kind.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(wrong_kind.status().message().find("'s'"), std::string_view::npos);
+  EXPECT_EQ(backend->Register("", StateKind::kValue).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(HeapStateBackendTest, CaptureDoesNotSeeLaterChanges) {
+  auto backend = NewHeapStateBackend(kAllGroups);
+  const std::vector<Entry> written = Fill(*backend, 50);
+  const uint64_t digest = backend->Digest();
+  const std::unique_ptr<StateSnapshot> snapshot = backend->Capture();
+  EXPECT_EQ(snapshot->entries(), written.size());
+
+  const StateId count = MustRegister(*backend, "count", StateKind::kValue);
+  const KeyGroup group = KeyGroupForKey("key-1", kMaxParallelism);
+  backend->Put(count, group, "key-1", "", B("changed"));
+  backend->Delete(count, KeyGroupForKey("key-2", kMaxParallelism), "key-2", "");
+  backend->Put(count, 0, "new key", "", B("new"));
+  MustRegister(*backend, "registered later", StateKind::kValue);
+
+  const Result<Bytes> blob = snapshot->Materialize();
+  ASSERT_TRUE(blob.ok());
+  auto restored = NewHeapStateBackend(kAllGroups);
+  ASSERT_TRUE(restored->Restore({{"cp-1/op-0.state", &*blob}}).ok());
+  EXPECT_EQ(restored->Digest(), digest);
+  ExpectHolds(*restored, written);
+}
+
+TEST(HeapStateBackendTest, MaterializeRestoreRoundTrip) {
+  auto backend = NewHeapStateBackend(kAllGroups);
+  const std::vector<Entry> written = Fill(*backend, 300);
+  const Bytes blob = Materialize(*backend);
+  EXPECT_EQ(Materialize(*backend), blob);  // deterministic bytes
+
+  // The target registered its states in another order (other ids) and held other entries,
+  // which the restore replaces.
+  auto target = NewHeapStateBackend(kAllGroups);
+  const StateId seen = MustRegister(*target, "seen", StateKind::kMap);
+  const StateId stale = MustRegister(*target, "stale", StateKind::kValue);
+  target->Put(stale, 9, "old", "", B("gone after restore"));
+  ASSERT_TRUE(target->Restore({{"cp-1/op-0.state", &blob}}).ok());
+  EXPECT_EQ(MustRegister(*target, "seen", StateKind::kMap), seen);  // ids stay valid
+  EXPECT_EQ(target->Get(stale, 9, "old", ""), std::nullopt);
+  EXPECT_EQ(target->Digest(), backend->Digest());
+  ExpectHolds(*target, written);
+}
+
+TEST(HeapStateBackendTest, EmptyBackendRoundTrips) {
+  auto backend = NewHeapStateBackend(KeyGroupRange::Of(10, 19));
+  const Bytes blob = Materialize(*backend);
+  auto target = NewHeapStateBackend(KeyGroupRange::Of(10, 19));
+  ASSERT_TRUE(target->Restore({{"empty", &blob}}).ok());
+  EXPECT_EQ(target->entry_count(), 0u);
+  EXPECT_EQ(target->Digest(), 0u);
+}
+
+TEST(HeapStateBackendTest, RescaleSplitsAndMergesKeyGroups) {
+  auto whole = NewHeapStateBackend(kAllGroups);
+  const std::vector<Entry> written = Fill(*whole, 400);
+  const Bytes blob = Materialize(*whole);
+
+  auto left = NewHeapStateBackend(KeyGroupRangeForOperator(0, 2, kMaxParallelism));
+  auto right = NewHeapStateBackend(KeyGroupRangeForOperator(1, 2, kMaxParallelism));
+  ASSERT_EQ(left->key_groups(), KeyGroupRange::Of(0, 63));
+  ASSERT_EQ(right->key_groups(), KeyGroupRange::Of(64, 127));
+  ASSERT_TRUE(left->Restore({{"cp-1/op-0.state", &blob}}).ok());
+  ASSERT_TRUE(right->Restore({{"cp-1/op-0.state", &blob}}).ok());
+  ExpectHolds(*left, written);
+  ExpectHolds(*right, written);
+  EXPECT_GT(left->entry_count(), 0u);
+  EXPECT_GT(right->entry_count(), 0u);
+  EXPECT_EQ(left->entry_count() + right->entry_count(), written.size());
+
+  // Scale back in: one backend reads both halves and holds the original state.
+  const Bytes left_blob = Materialize(*left);
+  const Bytes right_blob = Materialize(*right);
+  auto merged = NewHeapStateBackend(kAllGroups);
+  ASSERT_TRUE(
+      merged->Restore({{"cp-2/op-1.state", &right_blob}, {"cp-2/op-0.state", &left_blob}}).ok());
+  EXPECT_EQ(merged->Digest(), whole->Digest());
+  ExpectHolds(*merged, written);
+}
+
+TEST(HeapStateBackendTest, TwoBlobsFillingOneGroupFail) {
+  auto backend = NewHeapStateBackend(kAllGroups);
+  Fill(*backend, 10);
+  const Bytes blob = Materialize(*backend);
+  auto target = NewHeapStateBackend(KeyGroupRange::Of(0, 63));
+  const Status status = target->Restore({{"a.state", &blob}, {"b.state", &blob}});
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("a.state"), std::string_view::npos) << status.ToString();
+  EXPECT_NE(status.message().find("b.state"), std::string_view::npos) << status.ToString();
+}
+
+TEST(HeapStateBackendTest, KindMismatchWithBlobFails) {
+  auto backend = NewHeapStateBackend(kAllGroups);
+  Fill(*backend, 10);
+  const Bytes blob = Materialize(*backend);
+  auto target = NewHeapStateBackend(kAllGroups);
+  MustRegister(*target, "count", StateKind::kReducing);
+  const Status status = target->Restore({{"cp-4/x.state", &blob}});
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("cp-4/x.state"), std::string_view::npos) << status.ToString();
+}
+
+// A small blob over every state kind, for the corruption tests, and the digest of its state.
+std::pair<Bytes, uint64_t> SmallBlob() {
+  auto backend = NewHeapStateBackend(KeyGroupRange::Of(0, 7));
+  const StateId value = MustRegister(*backend, "v", StateKind::kValue);
+  const StateId map = MustRegister(*backend, "m", StateKind::kMap);
+  backend->Put(value, 0, "a", "", B("1"));
+  backend->Put(value, 3, "b", "", B("22"));
+  backend->Put(map, 3, "b", "x", B("333"));
+  backend->Put(map, 7, "c", "y", B(""));
+  return {Materialize(*backend), backend->Digest()};
+}
+
+void ExpectDataLossNamingBlob(KeyedStateBackend& target, const Bytes& blob, uint64_t digest,
+                              const std::string& context) {
+  const Status status = target.Restore({{"cp-3/sum-1.state", &blob}});
+  ASSERT_EQ(status.code(), StatusCode::kDataLoss) << context << ": " << status.ToString();
+  ASSERT_EQ(status.message().rfind("blob cp-3/sum-1.state: ", 0), 0u) << status.ToString();
+  ASSERT_EQ(target.Digest(), digest) << context << ": a failed restore changed the state";
+}
+
+TEST(HeapStateBackendTest, AnyBitFlipIsDataLoss) {
+  const auto [blob, digest] = SmallBlob();
+  auto target = NewHeapStateBackend(KeyGroupRange::Of(0, 7));
+  ASSERT_TRUE(target->Restore({{"good", &blob}}).ok());
+  ASSERT_EQ(target->Digest(), digest);
+  for (size_t byte = 0; byte < blob.size(); ++byte) {
+    for (int bit = 0; bit < 8; ++bit) {
+      Bytes flipped = blob;
+      flipped[byte] = static_cast<uint8_t>(flipped[byte] ^ (1u << bit));
+      ExpectDataLossNamingBlob(*target, flipped, digest,
+                               "byte " + std::to_string(byte) + " bit " + std::to_string(bit));
+    }
+  }
+}
+
+TEST(HeapStateBackendTest, TruncatedOrExtendedBlobIsDataLoss) {
+  const auto [blob, digest] = SmallBlob();
+  auto target = NewHeapStateBackend(KeyGroupRange::Of(0, 7));
+  for (size_t size = 0; size < blob.size(); ++size) {
+    const Bytes truncated(blob.begin(), blob.begin() + static_cast<std::ptrdiff_t>(size));
+    ExpectDataLossNamingBlob(*target, truncated, 0, "truncated to " + std::to_string(size));
+  }
+  Bytes extended = blob;
+  extended.push_back(0);
+  ExpectDataLossNamingBlob(*target, extended, 0, "one byte appended");
+}
+
+TEST(HeapStateBackendTest, UnknownVersionIsDataLoss) {
+  Bytes blob = SmallBlob().first;
+  blob[8] = 2;  // the format version (u32 after the 8-byte magic), with a correct checksum
+  const size_t body_bytes = blob.size() - 8;
+  const uint64_t checksum =
+      Checksum(std::as_bytes(std::span<const uint8_t>(blob.data(), body_bytes)));
+  for (size_t i = 0; i < 8; ++i) blob[body_bytes + i] = static_cast<uint8_t>(checksum >> (8 * i));
+  auto target = NewHeapStateBackend(KeyGroupRange::Of(0, 7));
+  const Status status = target->Restore({{"cp-3/sum-1.state", &blob}});
+  EXPECT_EQ(status.code(), StatusCode::kDataLoss);
+  EXPECT_NE(status.message().find("format version 2"), std::string_view::npos) << status.ToString();
+}
+
+TEST(HeapStateBackendTest, DigestIgnoresOrderAndSeesEveryChange) {
+  std::vector<std::tuple<KeyGroup, std::string, std::string, std::string>> entries;
+  for (int i = 0; i < 40; ++i) {
+    entries.emplace_back(static_cast<KeyGroup>(i % 16), "k" + std::to_string(i % 7),
+                         "u" + std::to_string(i), "v" + std::to_string(i));
+  }
+  auto forward = NewHeapStateBackend(KeyGroupRange::Of(0, 15));
+  auto backward = NewHeapStateBackend(KeyGroupRange::Of(0, 15));
+  MustRegister(*backward, "unused", StateKind::kList);  // other ids, and an empty state
+  const StateId f = MustRegister(*forward, "m", StateKind::kMap);
+  const StateId b = MustRegister(*backward, "m", StateKind::kMap);
+  for (const auto& [group, key, user_key, value] : entries) {
+    forward->Put(f, group, key, user_key, B(value));
+  }
+  for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+    const auto& [group, key, user_key, value] = *it;
+    backward->Put(b, group, key, user_key, B(value));
+  }
+  const uint64_t digest = forward->Digest();
+  EXPECT_NE(digest, 0u);
+  EXPECT_EQ(backward->Digest(), digest);
+
+  const auto& [group, key, user_key, value] = entries[17];
+  backward->Put(b, group, key, user_key, B(value + "!"));
+  EXPECT_NE(backward->Digest(), digest);
+  backward->Put(b, group, key, user_key, B(value));
+  EXPECT_EQ(backward->Digest(), digest);
+  backward->Delete(b, group, key, user_key);
+  EXPECT_NE(backward->Digest(), digest);
+
+  // The same entries under another state name are other contents.
+  auto renamed = NewHeapStateBackend(KeyGroupRange::Of(0, 15));
+  const StateId r = MustRegister(*renamed, "m2", StateKind::kMap);
+  for (const auto& [g, k, u, v] : entries) renamed->Put(r, g, k, u, B(v));
+  EXPECT_NE(renamed->Digest(), digest);
+}
+
+}  // namespace
+}  // namespace faultline::engine

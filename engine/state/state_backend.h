@@ -1,0 +1,90 @@
+// Keyed state storage, as the engine's operators see it. One backend instance per stateful
+// subtask, owning the key groups of that subtask. The interface is byte-oriented (keys, user
+// keys and values are serialized by the job API), so a RocksDB backend can implement it with
+// one column family per state and keys laid out as <key group, key, user key>.
+//
+// Snapshots have two parts, as in Flink: a synchronous capture (a consistent, immutable view
+// taken at the barrier, cheap enough to run on the task's thread) and an asynchronous
+// materialization (serializing the view into a blob, done off the critical path; the task
+// uploads the blob to checkpoint storage). State changes after the capture never reach it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/inline_function.h"
+#include "base/status.h"
+#include "engine/state/key_groups.h"
+
+namespace faultline::engine {
+
+using Bytes = std::vector<uint8_t>;
+
+// A registered state of the backend (index into its registry).
+using StateId = uint32_t;
+
+enum class StateKind : uint8_t { kValue = 1, kList = 2, kMap = 3, kReducing = 4 };
+
+// An immutable view of the backend's state at one checkpoint, produced synchronously.
+class StateSnapshot {
+ public:
+  virtual ~StateSnapshot() = default;
+  // Serializes the view (the asynchronous part): a self-describing blob with an offset per key
+  // group and a checksum, readable by any backend implementation's Restore.
+  virtual Result<Bytes> Materialize() const = 0;
+  // Entries captured, for statistics.
+  virtual uint64_t entries() const = 0;
+};
+
+// One serialized snapshot blob to restore from; only its key groups inside the backend's range
+// are restored, so restoring after a rescale reads several blobs partially.
+struct RestoreSource {
+  std::string name;  // blob name, for error messages
+  const Bytes* data = nullptr;
+};
+
+class KeyedStateBackend {
+ public:
+  virtual ~KeyedStateBackend() = default;
+
+  virtual KeyGroupRange key_groups() const = 0;
+
+  // Registers (or finds) a state by name; the same name always gets the same id and must keep
+  // its kind.
+  virtual Result<StateId> Register(std::string_view name, StateKind kind) = 0;
+
+  // Point access. `group` must be in key_groups() (an assertion: routing put the key here).
+  virtual std::optional<Bytes> Get(StateId state, KeyGroup group, std::string_view key,
+                                   std::string_view user_key) const = 0;
+  virtual void Put(StateId state, KeyGroup group, std::string_view key, std::string_view user_key,
+                   Bytes value) = 0;
+  virtual void Delete(StateId state, KeyGroup group, std::string_view key,
+                      std::string_view user_key) = 0;
+  // Every (user key, value) of one key of a map state, in user-key order.
+  using EntryVisitor = InlineFunction<void(std::string_view user_key, const Bytes& value), 32>;
+  virtual void ForEach(StateId state, KeyGroup group, std::string_view key,
+                       EntryVisitor visit) const = 0;
+
+  // The synchronous part of a snapshot.
+  virtual std::unique_ptr<StateSnapshot> Capture() const = 0;
+  // Replaces the whole state with the key groups of `sources` that fall in key_groups(). A
+  // blob whose checksum or structure is wrong fails with DataLoss naming the blob.
+  virtual Status Restore(const std::vector<RestoreSource>& sources) = 0;
+
+  // An order-insensitive digest of every entry (state name, group, key, user key, value):
+  // equal contents, equal digest, whatever the backend or insertion order. Used by the
+  // recovery checker to compare restored state with what was captured. Every backend computes
+  // it the same way: the sum (mod 2^64) over entries of
+  // Hasher().Text(state name).U64(group).Text(key).Text(user key).Bytes(value).Finish().
+  virtual uint64_t Digest() const = 0;
+  virtual uint64_t entry_count() const = 0;
+};
+
+// The heap backend: ordered maps in memory; Capture copies the maps (the view is immutable).
+std::unique_ptr<KeyedStateBackend> NewHeapStateBackend(KeyGroupRange key_groups);
+
+}  // namespace faultline::engine
