@@ -8,6 +8,7 @@
 
 #include "base/assert.h"
 #include "base/hash.h"
+#include "engine/exec/events.h"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -96,7 +97,9 @@ std::string FormatTraceRecord(const TraceRecord& record) {
     out += info.args[i];
     out += '=';
     const int64_t v = record.args[i];
-    if (info.args[i] == "service") {
+    if (record.kind == TraceKind::kEngine && i == 0) {
+      out += engine::EngineEventName(v);
+    } else if (info.args[i] == "service") {
       out += ServiceName(v);
     } else if (info.args[i] == "op" && record.kind != TraceKind::kDiskError) {
       out += ServiceOpName(v);

@@ -1,0 +1,83 @@
+#include "engine/api/record.h"
+
+#include "base/hash.h"
+
+namespace faultline::engine {
+
+uint64_t RecordId::Hash() const {
+  return HashCombine(HashCombine(uint64_t{source} << 32 | partition, offset), 0x5eed);
+}
+
+void PutU8(std::vector<uint8_t>& out, uint8_t v) { out.push_back(v); }
+
+void PutU32(std::vector<uint8_t>& out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+
+void PutU64(std::vector<uint8_t>& out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+
+void PutBytes(std::vector<uint8_t>& out, std::string_view bytes) {
+  PutU32(out, static_cast<uint32_t>(bytes.size()));
+  out.insert(out.end(), bytes.begin(), bytes.end());
+}
+
+size_t EncodedSize(const Record& record) { return 4 + record.key.size() + 8 + 8 + 8; }
+
+void AppendRecord(std::vector<uint8_t>& buffer, const Record& record) {
+  PutBytes(buffer, record.key);
+  PutU64(buffer, static_cast<uint64_t>(record.value));
+  PutU64(buffer, record.provenance.count);
+  PutU64(buffer, record.provenance.hash_sum);
+}
+
+Result<Record> ReadRecord(const std::vector<uint8_t>& buffer, size_t& offset) {
+  ByteReader in(buffer, offset);
+  Record r;
+  FL_ASSIGN_OR_RETURN(r.key, in.Bytes());
+  FL_ASSIGN_OR_RETURN(uint64_t value, in.U64());
+  r.value = static_cast<int64_t>(value);
+  FL_ASSIGN_OR_RETURN(r.provenance.count, in.U64());
+  FL_ASSIGN_OR_RETURN(r.provenance.hash_sum, in.U64());
+  offset = in.offset();
+  return r;
+}
+
+Status ByteReader::Need(size_t n) const {
+  if (data_.size() - at_ < n) {
+    return DataLossError("truncated data: need " + std::to_string(n) + " bytes at offset " +
+                         std::to_string(at_) + " of " + std::to_string(data_.size()));
+  }
+  return Status::Ok();
+}
+
+Result<uint8_t> ByteReader::U8() {
+  FL_RETURN_IF_ERROR(Need(1));
+  return data_[at_++];
+}
+
+Result<uint32_t> ByteReader::U32() {
+  FL_RETURN_IF_ERROR(Need(4));
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(data_[at_++]) << (8 * i);
+  return v;
+}
+
+Result<uint64_t> ByteReader::U64() {
+  FL_RETURN_IF_ERROR(Need(8));
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(data_[at_++]) << (8 * i);
+  return v;
+}
+
+Result<std::string> ByteReader::Bytes() {
+  FL_ASSIGN_OR_RETURN(uint32_t n, U32());
+  FL_RETURN_IF_ERROR(Need(n));
+  std::string s(data_.begin() + static_cast<ptrdiff_t>(at_),
+                data_.begin() + static_cast<ptrdiff_t>(at_ + n));
+  at_ += n;
+  return s;
+}
+
+}  // namespace faultline::engine

@@ -1,0 +1,81 @@
+// The records that flow through a job, and how they cross task boundaries: as bytes in network
+// buffers, never as pointers.
+//
+// Every record carries its provenance (ORACLES.md): how many source records contributed to it
+// and an order-insensitive hash-sum of their ids. A source record's provenance is itself; each
+// built-in operator passes it on, so a checker can tell from the committed output exactly which
+// source records it reflects, and how often.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+namespace faultline::engine {
+
+// A source record's identity: (source, partition, offset).
+struct RecordId {
+  uint32_t source = 0;
+  uint32_t partition = 0;
+  uint64_t offset = 0;
+  bool operator==(const RecordId&) const = default;
+  // The id's contribution to a provenance hash-sum.
+  uint64_t Hash() const;
+};
+
+// Count and hash-sum of contributing source record ids. Adding is commutative and
+// associative, so any processing order gives the same provenance.
+struct Provenance {
+  uint64_t count = 0;
+  uint64_t hash_sum = 0;
+
+  static Provenance Of(const RecordId& id) { return {1, id.Hash()}; }
+  Provenance& operator+=(const Provenance& o) {
+    count += o.count;
+    hash_sum += o.hash_sum;
+    return *this;
+  }
+  bool operator==(const Provenance&) const = default;
+};
+
+struct Record {
+  std::string key;  // empty until a key_by (or set by the user)
+  int64_t value = 0;
+  Provenance provenance;
+  bool operator==(const Record&) const = default;
+};
+
+// Wire format of one record inside a buffer: key length (u32), key, value (i64), provenance
+// count (u64), provenance hash-sum (u64), little-endian.
+void AppendRecord(std::vector<uint8_t>& buffer, const Record& record);
+size_t EncodedSize(const Record& record);
+// Reads one record at `offset` and advances it; DataLoss on a truncated or malformed buffer.
+Result<Record> ReadRecord(const std::vector<uint8_t>& buffer, size_t& offset);
+
+// Little-endian helpers shared by the engine's wire formats.
+void PutU8(std::vector<uint8_t>& out, uint8_t v);
+void PutU32(std::vector<uint8_t>& out, uint32_t v);
+void PutU64(std::vector<uint8_t>& out, uint64_t v);
+void PutBytes(std::vector<uint8_t>& out, std::string_view bytes);  // u32 length + bytes
+
+// A bounds-checked reader over a byte buffer; every Get fails with DataLoss past the end.
+class ByteReader {
+ public:
+  ByteReader(const std::vector<uint8_t>& data, size_t offset = 0) : data_(data), at_(offset) {}
+  Result<uint8_t> U8();
+  Result<uint32_t> U32();
+  Result<uint64_t> U64();
+  Result<std::string> Bytes();
+  size_t offset() const { return at_; }
+  bool done() const { return at_ == data_.size(); }
+
+ private:
+  Status Need(size_t n) const;
+  const std::vector<uint8_t>& data_;
+  size_t at_;
+};
+
+}  // namespace faultline::engine

@@ -1,0 +1,340 @@
+#include "engine/exec/chain.h"
+
+#include <deque>
+
+#include "base/assert.h"
+#include "engine/state/key_groups.h"
+
+namespace faultline::engine {
+namespace {
+
+Bytes EncodeI64(int64_t v) {
+  Bytes out;
+  PutU64(out, static_cast<uint64_t>(v));
+  return out;
+}
+
+int64_t DecodeI64(const Bytes& b) {
+  FL_ASSERT(b.size() == 8, "an int64 state value is 8 bytes");
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; ++i) v |= static_cast<uint64_t>(b[i]) << (8 * i);
+  return static_cast<int64_t>(v);
+}
+
+}  // namespace
+
+// --- keyed state of the current key ---------------------------------------------------------
+
+class ChainRunner::Keyed final : public KeyedContext, public Collector {
+ public:
+  Keyed(KeyedStateBackend* backend, uint32_t max_parallelism)
+      : backend_(backend), max_parallelism_(max_parallelism) {}
+
+  void Run(const OperatorSpec& op, const Record& in, std::function<void(const Record&)> next) {
+    key_ = in.key;
+    group_ = KeyGroupForKey(key_, max_parallelism_);
+    FL_ASSERT(backend_->key_groups().Contains(group_), "a record routed to the wrong subtask");
+    // Provenance of the key's state: every record that reached it.
+    SetValue(kProvenanceCountState,
+             GetValue(kProvenanceCountState).value_or(0) +
+                 static_cast<int64_t>(in.provenance.count));
+    SetValue(kProvenanceSumState, static_cast<int64_t>(
+                                      static_cast<uint64_t>(GetValue(kProvenanceSumState).value_or(0)) +
+                                      in.provenance.hash_sum));
+    input_provenance_ = in.provenance;
+    first_output_ = true;
+    next_ = std::move(next);
+    op.keyed_process->Process(in, *this, *this);
+    next_ = nullptr;
+  }
+
+  // Collector: the first output carries the input's provenance, later ones none, so every
+  // source record is reflected exactly once downstream.
+  void Emit(Record record) override {
+    if (record.provenance.count == 0 && first_output_) record.provenance = input_provenance_;
+    first_output_ = false;
+    next_(record);
+  }
+
+  const std::string& key() const override { return key_; }
+
+  std::optional<int64_t> GetValue(std::string_view state) override {
+    auto v = backend_->Get(Id(state, StateKind::kValue), group_, key_, "");
+    if (!v) return std::nullopt;
+    return DecodeI64(*v);
+  }
+  void SetValue(std::string_view state, int64_t value) override {
+    backend_->Put(Id(state, StateKind::kValue), group_, key_, "", EncodeI64(value));
+  }
+  void ClearValue(std::string_view state) override {
+    backend_->Delete(Id(state, StateKind::kValue), group_, key_, "");
+  }
+  void AddToList(std::string_view state, int64_t value) override {
+    const StateId id = Id(state, StateKind::kList);
+    Bytes list = backend_->Get(id, group_, key_, "").value_or(Bytes{});
+    PutU64(list, static_cast<uint64_t>(value));
+    backend_->Put(id, group_, key_, "", std::move(list));
+  }
+  std::vector<int64_t> GetList(std::string_view state) override {
+    std::vector<int64_t> out;
+    auto list = backend_->Get(Id(state, StateKind::kList), group_, key_, "");
+    if (!list) return out;
+    for (size_t i = 0; i + 8 <= list->size(); i += 8) {
+      out.push_back(DecodeI64(Bytes(list->begin() + static_cast<ptrdiff_t>(i),
+                                    list->begin() + static_cast<ptrdiff_t>(i + 8))));
+    }
+    return out;
+  }
+  std::optional<int64_t> GetMapEntry(std::string_view state, std::string_view user_key) override {
+    auto v = backend_->Get(Id(state, StateKind::kMap), group_, key_, user_key);
+    if (!v) return std::nullopt;
+    return DecodeI64(*v);
+  }
+  void PutMapEntry(std::string_view state, std::string_view user_key, int64_t value) override {
+    backend_->Put(Id(state, StateKind::kMap), group_, key_, user_key, EncodeI64(value));
+  }
+  void RemoveMapEntry(std::string_view state, std::string_view user_key) override {
+    backend_->Delete(Id(state, StateKind::kMap), group_, key_, user_key);
+  }
+  std::vector<std::pair<std::string, int64_t>> GetMap(std::string_view state) override {
+    std::vector<std::pair<std::string, int64_t>> out;
+    backend_->ForEach(Id(state, StateKind::kMap), group_, key_,
+                      [&out](std::string_view user_key, const Bytes& value) {
+                        out.emplace_back(std::string(user_key), DecodeI64(value));
+                      });
+    return out;
+  }
+  void AddToReducing(std::string_view state, int64_t value) override {
+    const StateId id = Id(state, StateKind::kReducing);
+    auto old = backend_->Get(id, group_, key_, "");
+    backend_->Put(id, group_, key_, "", EncodeI64(old ? DecodeI64(*old) + value : value));
+  }
+  std::optional<int64_t> GetReducing(std::string_view state) override {
+    auto v = backend_->Get(Id(state, StateKind::kReducing), group_, key_, "");
+    if (!v) return std::nullopt;
+    return DecodeI64(*v);
+  }
+
+ private:
+  StateId Id(std::string_view name, StateKind kind) {
+    auto it = ids_.find(name);
+    if (it != ids_.end()) return it->second;
+    Result<StateId> id = backend_->Register(name, kind);
+    FL_ASSERT(id.ok(), "a state name used with two kinds");
+    ids_.emplace(std::string(name), *id);
+    return *id;
+  }
+
+  KeyedStateBackend* backend_;
+  uint32_t max_parallelism_;
+  std::map<std::string, StateId, std::less<>> ids_;
+  std::string key_;
+  KeyGroup group_ = 0;
+  Provenance input_provenance_;
+  bool first_output_ = true;
+  std::function<void(const Record&)> next_;
+};
+
+// --- sinks ----------------------------------------------------------------------------------
+
+struct SinkWriter::Op {
+  enum class Kind { kFence, kAppend, kWrite, kPreCommit, kCommit, kUpsert } kind;
+  std::string txn;
+  std::vector<Bytes> records;
+  std::string key;
+  std::function<void()> done;
+};
+
+SinkWriter::SinkWriter(const OperatorSpec& op, uint32_t subtask, uint64_t attempt,
+                       runtime::ProcessContext& context,
+                       std::function<void(const Status&)> on_error)
+    : op_(op), subtask_(subtask), attempt_(attempt), ctx_(context),
+      on_error_(std::move(on_error)), alive_(std::make_shared<bool>(true)) {
+  // Fence earlier attempts of this sink subtask: a zombie can no longer write or commit.
+  auto op_fence = std::make_unique<Op>();
+  op_fence->kind = Op::Kind::kFence;
+  Enqueue(std::move(op_fence));
+}
+
+SinkWriter::~SinkWriter() { *alive_ = false; }
+
+std::string SinkWriter::writer() const { return op_.name + "#" + std::to_string(subtask_); }
+
+std::string SinkWriter::CurrentTxn() const {
+  return writer() + "/attempt-" + std::to_string(attempt_) + "/txn-" +
+         std::to_string(txn_sequence_);
+}
+
+void SinkWriter::Add(const Record& record) {
+  Bytes bytes;
+  AppendRecord(bytes, record);
+  batch_.push_back(std::move(bytes));
+  if (op_.sink.kind == SinkKind::kUpsert) {
+    auto op = std::make_unique<Op>();
+    op->kind = Op::Kind::kUpsert;
+    op->key = record.key;
+    op->records = std::move(batch_);
+    batch_.clear();
+    Enqueue(std::move(op));
+  }
+}
+
+void SinkWriter::Flush() {
+  if (batch_.empty()) return;
+  auto op = std::make_unique<Op>();
+  if (op_.sink.kind == SinkKind::kTwoPhaseCommit) {
+    op->kind = Op::Kind::kWrite;
+    op->txn = CurrentTxn();
+  } else {
+    op->kind = Op::Kind::kAppend;
+  }
+  op->records = std::move(batch_);
+  batch_.clear();
+  Enqueue(std::move(op));
+}
+
+void SinkWriter::PreCommit(uint64_t checkpoint_id, std::function<void()> done) {
+  Flush();
+  auto op = std::make_unique<Op>();
+  if (op_.sink.kind == SinkKind::kTwoPhaseCommit) {
+    op->kind = Op::Kind::kPreCommit;
+    op->txn = CurrentTxn();
+    pending_[checkpoint_id] = op->txn;
+    ++txn_sequence_;  // the next records go to a new transaction
+  } else {
+    op->kind = Op::Kind::kAppend;  // an empty append: completes after every earlier write
+  }
+  op->done = std::move(done);
+  Enqueue(std::move(op));
+}
+
+void SinkWriter::CommitUpTo(uint64_t checkpoint_id) {
+  while (!pending_.empty() && pending_.begin()->first <= checkpoint_id) {
+    auto op = std::make_unique<Op>();
+    op->kind = Op::Kind::kCommit;
+    op->txn = pending_.begin()->second;
+    pending_.erase(pending_.begin());
+    Enqueue(std::move(op));
+  }
+}
+
+void SinkWriter::RestorePending(std::map<uint64_t, std::string> pending) {
+  pending_ = std::move(pending);
+}
+
+void SinkWriter::Enqueue(std::unique_ptr<Op> op) {
+  ops_.push_back(std::move(op));
+  if (!running_) RunNext();
+}
+
+void SinkWriter::RunNext() {
+  if (ops_.empty()) {
+    running_ = false;
+    return;
+  }
+  running_ = true;
+  Op& op = *ops_.front();
+  const runtime::WriterEpoch who{writer(), attempt_};
+  auto finish = [this, alive = alive_](Status status) {
+    if (!*alive) return;
+    std::unique_ptr<Op> done_op = std::move(ops_.front());
+    ops_.pop_front();
+    if (!status.ok()) {
+      on_error_(status.WithContext("sink " + writer()));
+      return;
+    }
+    if (done_op->done) done_op->done();
+    RunNext();
+  };
+  runtime::OutputStore& store = *ctx_.output_store;
+  switch (op.kind) {
+    case Op::Kind::kFence: store.Fence(who, std::move(finish)); break;
+    case Op::Kind::kAppend: store.Append(who, std::move(op.records), std::move(finish)); break;
+    case Op::Kind::kWrite:
+      store.Write(who, op.txn, std::move(op.records), std::move(finish));
+      break;
+    case Op::Kind::kPreCommit: store.PreCommit(who, op.txn, std::move(finish)); break;
+    case Op::Kind::kCommit: store.Commit(who, op.txn, std::move(finish)); break;
+    case Op::Kind::kUpsert:
+      store.Upsert(who, op.key, std::move(op.records.front()), std::move(finish));
+      break;
+  }
+}
+
+// --- the chain ------------------------------------------------------------------------------
+
+ChainRunner::ChainRunner(const JobGraph& job, const ChainSpec& chain, uint32_t subtask,
+                         uint64_t attempt, KeyedStateBackend* backend,
+                         runtime::ProcessContext& context,
+                         std::function<void(const Record&)> emit,
+                         std::function<void(const Status&)> on_error)
+    : job_(job), chain_(chain), emit_(std::move(emit)) {
+  for (uint32_t i = chain.first_operator; i <= chain.last_operator; ++i) {
+    const OperatorSpec& op = job.operators[i];
+    if (op.kind == OperatorKind::kSource) continue;  // the task reads; the chain starts after
+    stages_.push_back(&op);
+    if (op.kind == OperatorKind::kKeyedProcess) {
+      FL_ASSERT(backend != nullptr && keyed_ == nullptr, "one keyed operator per chain");
+      keyed_ = std::make_unique<Keyed>(backend, op.max_parallelism);
+    }
+    if (op.kind == OperatorKind::kSink) {
+      sink_ = std::make_unique<SinkWriter>(op, subtask, attempt, context, on_error);
+    }
+  }
+}
+
+ChainRunner::~ChainRunner() = default;
+
+void ChainRunner::Process(const Record& record) { RunFrom(0, record); }
+
+void ChainRunner::RunFrom(size_t stage, const Record& record) {
+  if (stage == stages_.size()) {
+    emit_(record);
+    return;
+  }
+  const OperatorSpec& op = *stages_[stage];
+  switch (op.kind) {
+    case OperatorKind::kMap: {
+      Record out = op.map(record);
+      if (out.provenance.count == 0) out.provenance = record.provenance;
+      RunFrom(stage + 1, out);
+      return;
+    }
+    case OperatorKind::kFilter:
+      if (op.filter(record)) RunFrom(stage + 1, record);
+      return;
+    case OperatorKind::kFlatMap: {
+      struct Forward : Collector {
+        ChainRunner* runner;
+        size_t next;
+        Provenance provenance;
+        bool first = true;
+        void Emit(Record r) override {
+          if (r.provenance.count == 0 && first) r.provenance = provenance;
+          first = false;
+          runner->RunFrom(next, r);
+        }
+      } collector;
+      collector.runner = this;
+      collector.next = stage + 1;
+      collector.provenance = record.provenance;
+      op.flat_map(record, collector);
+      return;
+    }
+    case OperatorKind::kKeyedProcess:
+      keyed_->Run(op, record, [this, stage](const Record& r) { RunFrom(stage + 1, r); });
+      return;
+    case OperatorKind::kSink:
+      sink_->Add(record);
+      return;
+    case OperatorKind::kSource:
+      break;
+  }
+  FL_UNREACHABLE("a source inside a chain");
+}
+
+void ChainRunner::Flush() {
+  if (sink_) sink_->Flush();
+}
+
+}  // namespace faultline::engine

@@ -1,0 +1,94 @@
+// Runs records through the operators of one task's chain: map, filter, flat_map, keyed
+// process functions (with keyed state in the task's backend) and sinks, handing what leaves the
+// chain to the task's output router.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/api/job.h"
+#include "engine/exec/plan.h"
+#include "engine/runtime/runtime.h"
+#include "engine/state/state_backend.h"
+
+namespace faultline::engine {
+
+// The names of the hidden per-key provenance states every keyed operator keeps (ORACLES.md):
+// the count and hash-sum of the source records that contributed to the key's state.
+inline constexpr std::string_view kProvenanceCountState = "__provenance_count";
+inline constexpr std::string_view kProvenanceSumState = "__provenance_sum";
+
+// Writes a sink operator's records to the output store. Operations are issued one at a time,
+// in order, so a pre-commit never overtakes the writes before it.
+class SinkWriter {
+ public:
+  SinkWriter(const OperatorSpec& op, uint32_t subtask, uint64_t attempt,
+             runtime::ProcessContext& context, std::function<void(const Status&)> on_error);
+  ~SinkWriter();
+
+  void Add(const Record& record);
+  // Sends what was added since the last flush.
+  void Flush();
+  // Two-phase commit: closes the current transaction for checkpoint `id`, then calls `done`
+  // once the store has pre-committed it. Other kinds: flushes and calls `done` when written.
+  void PreCommit(uint64_t checkpoint_id, std::function<void()> done);
+  // Commits every pending transaction of a checkpoint <= id.
+  void CommitUpTo(uint64_t checkpoint_id);
+  // Transactions pre-committed for checkpoints not yet known complete: (checkpoint, txn).
+  const std::map<uint64_t, std::string>& pending() const { return pending_; }
+  void RestorePending(std::map<uint64_t, std::string> pending);
+  std::string writer() const;
+
+ private:
+  struct Op;
+  void Enqueue(std::unique_ptr<Op> op);
+  void RunNext();
+  std::string CurrentTxn() const;
+
+  const OperatorSpec& op_;
+  uint32_t subtask_;
+  uint64_t attempt_;
+  runtime::ProcessContext& ctx_;
+  std::function<void(const Status&)> on_error_;
+  std::vector<Bytes> batch_;
+  std::deque<std::unique_ptr<Op>> ops_;
+  bool running_ = false;
+  uint64_t txn_sequence_ = 0;  // transactions opened by this attempt
+  std::map<uint64_t, std::string> pending_;
+  std::shared_ptr<bool> alive_;
+};
+
+class ChainRunner {
+ public:
+  // `emit` receives records leaving the chain (none for a chain ending in a sink).
+  ChainRunner(const JobGraph& job, const ChainSpec& chain, uint32_t subtask, uint64_t attempt,
+              KeyedStateBackend* backend, runtime::ProcessContext& context,
+              std::function<void(const Record&)> emit,
+              std::function<void(const Status&)> on_error);
+  ~ChainRunner();
+
+  // Runs `record` through the chain from operator `from` (the first operator, or the one
+  // after the source for a source task).
+  void Process(const Record& record);
+  // End of a batch of input: sinks flush.
+  void Flush();
+  SinkWriter* sink() { return sink_.get(); }
+
+ private:
+  class Keyed;
+  void RunFrom(size_t stage, const Record& record);
+
+  const JobGraph& job_;
+  const ChainSpec& chain_;
+  std::vector<const OperatorSpec*> stages_;
+  std::function<void(const Record&)> emit_;
+  std::unique_ptr<Keyed> keyed_;
+  std::unique_ptr<SinkWriter> sink_;
+};
+
+}  // namespace faultline::engine

@@ -1,0 +1,497 @@
+#include "engine/exec/job_manager.h"
+
+#include <algorithm>
+
+#include "base/assert.h"
+#include "engine/checkpoint/metadata.h"
+#include "engine/exec/events.h"
+#include "engine/proto/checkpoint.pb.h"
+
+namespace faultline::engine {
+namespace {
+
+
+Bytes ToBytes(const std::string& s) { return Bytes(s.begin(), s.end()); }
+
+}  // namespace
+
+std::string_view JobStatusName(JobStatus status) {
+  switch (status) {
+    case JobStatus::kStarting: return "starting";
+    case JobStatus::kRunning: return "running";
+    case JobStatus::kRestarting: return "restarting";
+    case JobStatus::kFinished: return "finished";
+    case JobStatus::kFailed: return "failed";
+  }
+  return "?";
+}
+
+JobManager::JobManager(const runtime::ProcessContext& context,
+                       std::shared_ptr<const JobSetup> setup)
+    : ctx_(context), setup_(std::move(setup)), alive_(std::make_shared<bool>(true)) {
+  receiver_ = std::make_unique<ControlReceiver>(
+      ctx_, kControlPort,
+      [this](runtime::ChannelId channel, ControlMessage m) { OnControl(channel, std::move(m)); },
+      [this](runtime::ChannelId channel, const Status& why) {
+        auto it = channel_owner_.find(channel);
+        if (it == channel_owner_.end()) return;
+        const runtime::NodeId node = it->second;
+        channel_owner_.erase(it);
+        OnTaskManagerLost(node, why);
+      });
+  ReadHaState();
+}
+
+JobManager::~JobManager() { *alive_ = false; }
+
+// --- recovering the coordinator's durable state ---------------------------------------------
+
+void JobManager::ReadHaState() {
+  ctx_.ha_store->Read(HaCounterKey(*setup_), [this, alive = alive_](auto counter) {
+    if (!*alive) return;
+    if (!counter.ok()) {
+      FailJob(counter.status().WithContext("reading the checkpoint counter").ToString());
+      return;
+    }
+    counter_version_ = counter->version;
+    if (counter->version > 0) {
+      ByteReader in(counter->value);
+      next_checkpoint_id_ = in.U64().value_or(0) + 1;
+    }
+    ctx_.ha_store->Read(HaPointerKey(*setup_), [this, alive](auto pointer) {
+      if (!*alive) return;
+      if (!pointer.ok()) {
+        FailJob(pointer.status().WithContext("reading the latest checkpoint pointer").ToString());
+        return;
+      }
+      pointer_version_ = pointer->version;
+      if (pointer->version == 0) {
+        ha_loaded_ = true;
+        MaybeDeploy();
+        return;
+      }
+      Result<proto::HaPointer> decoded = DecodeHaPointer(pointer->value, HaPointerKey(*setup_));
+      if (!decoded.ok()) {
+        FailJob(decoded.status().ToString());
+        return;
+      }
+      latest_completed_ = decoded->latest_completed_checkpoint_id();
+      latest_metadata_blob_ = decoded->latest_metadata_blob();
+      ctx_.blob_store->Get(latest_metadata_blob_, [this, alive](Result<Bytes> blob) {
+        if (!*alive) return;
+        if (!blob.ok()) {
+          FailJob(blob.status().WithContext("reading checkpoint metadata").ToString());
+          return;
+        }
+        Result<proto::CheckpointMetadata> metadata = DecodeMetadata(*blob, latest_metadata_blob_);
+        if (!metadata.ok()) {
+          FailJob(metadata.status().ToString());
+          return;
+        }
+        // Rebuild each task's restore handles from the metadata.
+        for (const proto::OperatorState& op : metadata->operators()) {
+          for (const proto::SubtaskState& sub : op.subtasks()) {
+            TaskSnapshot snapshot;
+            snapshot.task = sub.subtask_index();
+            snapshot.checkpoint_id = latest_completed_;
+            snapshot.state_digest = sub.state_digest();
+            for (const proto::StateHandle& h : sub.keyed_state()) {
+              snapshot.handles.push_back(
+                  BlobHandle{HandleKind::kKeyed, h.blob_name(), h.size_bytes(), h.checksum()});
+            }
+            for (const proto::StateHandle& h : sub.operator_state()) {
+              snapshot.handles.push_back(
+                  BlobHandle{HandleKind::kOperator, h.blob_name(), h.size_bytes(), h.checksum()});
+            }
+            latest_state_[snapshot.task] = std::move(snapshot);
+          }
+        }
+        std::vector<std::string> blobs(metadata->referenced_blobs().begin(),
+                                       metadata->referenced_blobs().end());
+        blobs.push_back(latest_metadata_blob_);
+        retained_[latest_completed_] = std::move(blobs);
+        ha_loaded_ = true;
+        MaybeDeploy();
+      });
+    });
+  });
+}
+
+// --- TaskManagers and deployment ------------------------------------------------------------
+
+void JobManager::SendTo(runtime::NodeId node, const ControlMessage& message) {
+  auto it = to_task_managers_.find(node);
+  if (it != to_task_managers_.end()) it->second->Send(message);
+}
+
+void JobManager::OnControl(runtime::ChannelId channel, ControlMessage m) {
+  if (m.type == ControlType::kRegister) {
+    const runtime::NodeId node = m.task;
+    channel_owner_[channel] = node;
+    to_task_managers_[node] = std::make_unique<ControlSender>(
+        ctx_, runtime::Endpoint{node, kControlPort},
+        [this, node, alive = alive_](const Status& why) {
+          if (*alive) OnTaskManagerLost(node, why);
+        });
+    MaybeDeploy();
+    return;
+  }
+  if (m.attempt != attempt_) return;  // from a cancelled attempt
+  switch (m.type) {
+    case ControlType::kTaskRunning:
+      running_.insert(m.task);
+      if (running_.size() == setup_->plan.tasks.size() && status_ == JobStatus::kRunning &&
+          setup_->config.checkpoints.enabled) {
+        ScheduleTrigger(setup_->config.checkpoints.interval);
+      }
+      return;
+    case ControlType::kEndOfInput:
+      ended_.insert(m.task);
+      if (ended_.size() == setup_->plan.tasks.size()) {
+        // FLIP-147: a final checkpoint commits what the sinks hold; then the job is done.
+        TriggerCheckpoint(/*final=*/true);
+      }
+      return;
+    case ControlType::kTaskFailed:
+      Restart("task " + setup_->plan.tasks[m.task].name + " failed: " + m.text);
+      return;
+    case ControlType::kAck:
+      OnAck(m);
+      return;
+    case ControlType::kDecline:
+      OnDecline(m);
+      return;
+    default:
+      return;
+  }
+}
+
+void JobManager::OnTaskManagerLost(runtime::NodeId node, const Status& why) {
+  if (to_task_managers_.erase(node) == 0) return;
+  for (auto it = channel_owner_.begin(); it != channel_owner_.end();) {
+    it = it->second == node ? channel_owner_.erase(it) : std::next(it);
+  }
+  if (status_ == JobStatus::kRunning) {
+    Restart("TaskManager on node " + std::to_string(node) + " lost: " + why.ToString());
+  }
+}
+
+void JobManager::MaybeDeploy() {
+  if (!ha_loaded_) return;
+  if (status_ != JobStatus::kStarting && status_ != JobStatus::kRestarting) return;
+  for (runtime::NodeId tm : setup_->cluster.task_managers) {
+    if (!to_task_managers_.count(tm)) return;  // wait for every TaskManager
+  }
+  if (latest_completed_ > 0) {
+    DeployAll(latest_state_);
+  } else {
+    DeployAll(std::nullopt);
+  }
+}
+
+void JobManager::DeployAll(std::optional<std::map<uint32_t, TaskSnapshot>> restore) {
+  ++attempt_;
+  status_ = JobStatus::kRunning;
+  running_.clear();
+  ended_.clear();
+  ctx_.events->Record({Ev(EngineEvent::kDeployed),
+                       {static_cast<int64_t>(attempt_),
+                        static_cast<int64_t>(restore ? latest_completed_ : 0), 0},
+                       setup_->job.name});
+  for (const TaskSpec& task : setup_->plan.tasks) {
+    ControlMessage deploy;
+    deploy.type = ControlType::kDeploy;
+    deploy.task = task.index;
+    deploy.attempt = attempt_;
+    if (restore) {
+      deploy.flags = latest_completed_;
+      auto it = restore->find(task.index);
+      TaskSnapshot snapshot;
+      if (it != restore->end()) snapshot = it->second;
+      snapshot.task = task.index;
+      snapshot.checkpoint_id = latest_completed_;
+      deploy.payload = EncodeTaskSnapshot(snapshot);
+    }
+    SendTo(task.node, deploy);
+  }
+}
+
+void JobManager::FailJob(const std::string& why) {
+  status_ = JobStatus::kFailed;
+  ctx_.events->Record({Ev(EngineEvent::kJobFinished), {0, 0, 0}, "failed: " + why});
+}
+
+void JobManager::Restart(const std::string& why) {
+  if (status_ != JobStatus::kRunning) return;
+  status_ = JobStatus::kRestarting;
+  ++restarts_;
+  ctx_.events->Record({Ev(EngineEvent::kJobRestart), {static_cast<int64_t>(attempt_ + 1), 0, 0}, why});
+  while (!pending_.empty()) AbortPending(pending_.begin()->first, "job restarting: " + why);
+  ControlMessage cancel;
+  cancel.type = ControlType::kCancel;
+  cancel.attempt = attempt_ + 1;  // everything older than the next attempt stops
+  for (auto& [node, sender] : to_task_managers_) sender->Send(cancel);
+  ctx_.scheduler->ScheduleAfter(setup_->config.restart_delay, [this, alive = alive_] {
+    if (*alive) MaybeDeploy();
+  });
+}
+
+// --- the checkpoint coordinator -------------------------------------------------------------
+
+void JobManager::ScheduleTrigger(Duration delay) {
+  if (trigger_scheduled_) return;
+  trigger_scheduled_ = true;
+  ctx_.scheduler->ScheduleAfter(delay, [this, alive = alive_] {
+    if (!*alive) return;
+    trigger_scheduled_ = false;
+    if (status_ != JobStatus::kRunning || ended_.size() == setup_->plan.tasks.size()) return;
+    TriggerCheckpoint(/*final=*/false);
+  });
+}
+
+void JobManager::TriggerCheckpoint(bool final) {
+  const CheckpointConfig& config = setup_->config.checkpoints;
+  if (status_ != JobStatus::kRunning || triggering_) return;
+  if (running_.size() != setup_->plan.tasks.size()) return;
+  if (!final) {
+    if (pending_.size() >= config.max_concurrent ||
+        (latest_completed_ > 0 && ctx_.clock->Now() - last_completion_ < config.min_pause)) {
+      ScheduleTrigger(config.interval);
+      return;
+    }
+  }
+  // Take the id durably first, so no two checkpoints ever share one, across JobManagers too.
+  triggering_ = true;
+  const uint64_t id = next_checkpoint_id_;
+  Bytes value;
+  PutU64(value, id);
+  const uint64_t attempt = attempt_;
+  ctx_.ha_store->CompareAndSet(
+      HaCounterKey(*setup_), counter_version_, std::move(value),
+      [this, alive = alive_, id, final, attempt](Result<uint64_t> version) {
+        if (!*alive) return;
+        triggering_ = false;
+        if (!version.ok()) {
+          // Another JobManager moved the counter: this one is a zombie or raced; re-read.
+          FailJob(version.status().WithContext("taking checkpoint id " + std::to_string(id))
+                      .ToString());
+          return;
+        }
+        counter_version_ = *version;
+        next_checkpoint_id_ = id + 1;
+        if (status_ != JobStatus::kRunning || attempt != attempt_) return;
+        Pending& pending = pending_[id];
+        pending.id = id;
+        pending.trigger_time = ctx_.clock->Now();
+        pending.final = final;
+        CheckpointStats stats;
+        stats.id = id;
+        stats.trigger_time = pending.trigger_time;
+        stats.tasks = static_cast<uint32_t>(setup_->plan.tasks.size());
+        stats.final = final;
+        pending.stats_index = history_.size();
+        history_.push_back(stats);
+        pending.timeout = ctx_.scheduler->ScheduleAfter(
+            setup_->config.checkpoints.timeout, [this, alive, id] {
+              if (*alive && pending_.count(id)) AbortPending(id, "expired before completing");
+            });
+        ctx_.events->Record({Ev(EngineEvent::kTriggered), {static_cast<int64_t>(id), final ? 1 : 0, 0},
+                             setup_->job.name});
+        for (uint32_t task : setup_->plan.tasks_of_chain[0]) {
+          ControlMessage trigger;
+          trigger.type = ControlType::kTrigger;
+          trigger.task = task;
+          trigger.attempt = attempt_;
+          trigger.checkpoint_id = id;
+          trigger.flags = final ? 2 : 0;
+          SendTo(setup_->plan.tasks[task].node, trigger);
+        }
+        if (!final) ScheduleTrigger(setup_->config.checkpoints.interval);
+      });
+}
+
+void JobManager::OnAck(const ControlMessage& m) {
+  auto it = pending_.find(m.checkpoint_id);
+  if (it == pending_.end()) return;  // late: aborted or subsumed
+  Result<TaskSnapshot> snapshot = DecodeTaskSnapshot(m.payload);
+  if (!snapshot.ok()) {
+    AbortPending(m.checkpoint_id, snapshot.status().WithContext("acknowledgement").ToString());
+    return;
+  }
+  Pending& pending = it->second;
+  CheckpointStats& stats = history_[pending.stats_index];
+  stats.acknowledged += pending.acks.count(m.task) ? 0 : 1;
+  stats.state_bytes += snapshot->state_bytes;
+  stats.alignment_max = std::max(stats.alignment_max, snapshot->alignment);
+  pending.acks[m.task] = std::move(*snapshot);
+  if (pending.acks.size() == setup_->plan.tasks.size() && !pending.completing) {
+    pending.completing = true;
+    ctx_.events->Record({Ev(EngineEvent::kAllAcknowledged), {static_cast<int64_t>(pending.id), 0, 0},
+                         setup_->job.name});
+    Complete(pending);
+  }
+}
+
+void JobManager::OnDecline(const ControlMessage& m) {
+  if (!pending_.count(m.checkpoint_id)) return;
+  AbortPending(m.checkpoint_id, "declined by " + setup_->plan.tasks[m.task].name + ": " + m.text);
+  if (++consecutive_failures_ > setup_->config.checkpoints.tolerable_failures) {
+    Restart("more than " + std::to_string(setup_->config.checkpoints.tolerable_failures) +
+            " consecutive checkpoint failures");
+  }
+}
+
+void JobManager::AbortPending(uint64_t id, const std::string& why) {
+  auto it = pending_.find(id);
+  if (it == pending_.end()) return;
+  ctx_.scheduler->Cancel(it->second.timeout);
+  CheckpointStats& stats = history_[it->second.stats_index];
+  stats.status = CheckpointStats::Status::kFailed;
+  stats.end_time = ctx_.clock->Now();
+  stats.failure = why;
+  const bool final = it->second.final;
+  pending_.erase(it);
+  ctx_.events->Record({Ev(EngineEvent::kCheckpointAborted), {static_cast<int64_t>(id), 0, 0}, why});
+  ControlMessage aborted;
+  aborted.type = ControlType::kNotifyAborted;
+  aborted.attempt = attempt_;
+  aborted.checkpoint_id = id;
+  for (auto& [node, sender] : to_task_managers_) sender->Send(aborted);
+  if (final && status_ == JobStatus::kRunning) {
+    ctx_.scheduler->ScheduleAfter(setup_->config.checkpoints.interval, [this, alive = alive_] {
+      if (*alive) TriggerCheckpoint(/*final=*/true);
+    });
+  }
+}
+
+void JobManager::Complete(Pending& pending) {
+  proto::CheckpointMetadata metadata;
+  metadata.set_format_version(kMetadataFormatVersion);
+  metadata.set_job_id(setup_->job.name);
+  metadata.set_checkpoint_id(pending.id);
+  switch (setup_->config.checkpoints.mode) {
+    case CheckpointMode::kAligned: metadata.set_mode(proto::EXACTLY_ONCE_ALIGNED); break;
+    case CheckpointMode::kUnaligned: metadata.set_mode(proto::EXACTLY_ONCE_UNALIGNED); break;
+    case CheckpointMode::kAtLeastOnce: metadata.set_mode(proto::AT_LEAST_ONCE); break;
+  }
+  metadata.set_trigger_time_ns(pending.trigger_time.nanos());
+  metadata.set_completion_time_ns(ctx_.clock->Now().nanos());
+  std::vector<std::string> blobs;
+  for (uint32_t c = 0; c < setup_->plan.chains.size(); ++c) {
+    const ChainSpec& chain = setup_->plan.chains[c];
+    proto::OperatorState* op = metadata.add_operators();
+    op->set_operator_id(chain.name);
+    op->set_parallelism(chain.parallelism);
+    op->set_max_parallelism(setup_->job.operators[chain.last_operator].max_parallelism);
+    for (uint32_t task : setup_->plan.tasks_of_chain[c]) {
+      const TaskSnapshot& ack = pending.acks.at(task);
+      proto::SubtaskState* sub = op->add_subtasks();
+      sub->set_subtask_index(task);  // the global task index: unique across operators
+      sub->set_state_digest(ack.state_digest);
+      sub->set_sync_duration_ns(ack.sync_duration.nanos());
+      sub->set_async_duration_ns(ack.async_duration.nanos());
+      sub->set_persisted_bytes(ack.state_bytes);
+      for (const BlobHandle& h : ack.handles) {
+        proto::StateHandle* handle =
+            h.kind == HandleKind::kKeyed ? sub->add_keyed_state() : sub->add_operator_state();
+        handle->set_blob_name(h.blob);
+        handle->set_size_bytes(h.size_bytes);
+        handle->set_checksum(h.checksum);
+        blobs.push_back(h.blob);
+      }
+    }
+  }
+  std::sort(blobs.begin(), blobs.end());
+  blobs.erase(std::unique(blobs.begin(), blobs.end()), blobs.end());
+  for (const std::string& b : blobs) metadata.add_referenced_blobs(b);
+  Result<Bytes> encoded = EncodeMetadata(metadata);
+  if (!encoded.ok()) {
+    AbortPending(pending.id, encoded.status().ToString());
+    return;
+  }
+  // One context for the two asynchronous steps (callbacks hold 64 bytes of captures).
+  struct Completion {
+    uint64_t id;
+    std::string blob;
+    std::vector<std::string> blobs;
+    int64_t size;
+  };
+  auto c = std::make_shared<Completion>(
+      Completion{pending.id, MetadataBlobName(pending.id), std::move(blobs),
+                 static_cast<int64_t>(encoded->size())});
+  ctx_.blob_store->Put(c->blob, std::move(*encoded), [this, alive = alive_, c](Status put) {
+    if (!*alive || !pending_.count(c->id)) return;
+    if (!put.ok()) {
+      AbortPending(c->id, put.WithContext("writing metadata " + c->blob).ToString());
+      return;
+    }
+    ctx_.events->Record({Ev(EngineEvent::kMetadataWritten), {static_cast<int64_t>(c->id), c->size, 0}, c->blob});
+    proto::HaPointer pointer;
+    pointer.set_format_version(kHaPointerFormatVersion);
+    pointer.set_job_id(setup_->job.name);
+    pointer.set_latest_completed_checkpoint_id(c->id);
+    pointer.set_latest_metadata_blob(c->blob);
+    pointer.set_checkpoint_id_counter(next_checkpoint_id_ - 1);
+    Result<Bytes> value = EncodeHaPointer(pointer);
+    FL_ASSERT(value.ok());
+    ctx_.ha_store->CompareAndSet(
+        HaPointerKey(*setup_), pointer_version_, std::move(*value),
+        [this, alive, c](Result<uint64_t> version) {
+          if (!*alive || !pending_.count(c->id)) return;
+          if (!version.ok()) {
+            AbortPending(c->id, version.status().WithContext("moving the HA pointer").ToString());
+            return;
+          }
+          FinishCompletion(c->id, c->blob, *version, std::move(c->blobs));
+        });
+  });
+}
+
+void JobManager::FinishCompletion(uint64_t id, std::string metadata_blob,
+                                  uint64_t pointer_version, std::vector<std::string> blobs) {
+  // The HA pointer names checkpoint `id`: it is complete.
+  pointer_version_ = pointer_version;
+  Pending& pending = pending_.at(id);
+  ctx_.scheduler->Cancel(pending.timeout);
+  ctx_.events->Record({Ev(EngineEvent::kPointerMoved), {static_cast<int64_t>(id), 0, 0}, metadata_blob});
+  CheckpointStats& stats = history_[pending.stats_index];
+  stats.status = CheckpointStats::Status::kCompleted;
+  stats.end_time = ctx_.clock->Now();
+  latest_completed_ = id;
+  latest_metadata_blob_ = metadata_blob;
+  latest_state_ = std::move(pending.acks);
+  last_completion_ = ctx_.clock->Now();
+  consecutive_failures_ = 0;
+  const bool final = pending.final;
+  pending_.erase(id);
+  blobs.push_back(metadata_blob);
+  retained_[id] = std::move(blobs);
+  // Older pending checkpoints are subsumed.
+  while (!pending_.empty() && pending_.begin()->first < id) {
+    AbortPending(pending_.begin()->first, "subsumed by checkpoint " + std::to_string(id));
+  }
+  ControlMessage notify;
+  notify.type = ControlType::kNotifyComplete;
+  notify.attempt = attempt_;
+  notify.checkpoint_id = id;
+  for (auto& [node, sender] : to_task_managers_) sender->Send(notify);
+  ctx_.events->Record({Ev(EngineEvent::kNotificationSent), {static_cast<int64_t>(id), 0, 0}, setup_->job.name});
+  Cleanup();
+  if (final) {
+    status_ = JobStatus::kFinished;
+    ctx_.events->Record({Ev(EngineEvent::kJobFinished), {static_cast<int64_t>(id), 0, 0}, setup_->job.name});
+  }
+}
+
+void JobManager::Cleanup() {
+  // Keep the newest `retained` completed checkpoints; delete the blobs of the rest (no blob is
+  // shared between checkpoints in this layout).
+  while (retained_.size() > setup_->config.checkpoints.retained) {
+    for (const std::string& blob : retained_.begin()->second) {
+      ctx_.blob_store->Delete(blob, [](Status) {});
+    }
+    retained_.erase(retained_.begin());
+  }
+}
+
+}  // namespace faultline::engine

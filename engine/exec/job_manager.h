@@ -1,0 +1,116 @@
+// The JobManager process: deploys the job's tasks onto the registered TaskManagers, runs the
+// checkpoint coordinator, detects failures and restarts the job from the latest completed
+// checkpoint. Its durable memory is the HA store (the checkpoint id counter and the pointer to
+// the latest completed checkpoint) and the blob store (checkpoint metadata), so a new
+// JobManager incarnation resumes where the last one left off.
+//
+// Checkpoint completion follows Flink: when every task acknowledged checkpoint n, the metadata
+// blob is written, then the HA pointer moves to n (the moment of completion), then tasks are
+// notified (two-phase-commit sinks commit n and every earlier pending transaction).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/exec/cluster.h"
+#include "engine/exec/control_channel.h"
+#include "engine/exec/snapshot.h"
+
+namespace faultline::engine {
+
+enum class JobStatus { kStarting, kRunning, kRestarting, kFinished, kFailed };
+std::string_view JobStatusName(JobStatus status);
+
+// One checkpoint's statistics, as Flink's web UI shows them.
+struct CheckpointStats {
+  uint64_t id = 0;
+  enum class Status { kInProgress, kCompleted, kFailed } status = Status::kInProgress;
+  Time trigger_time;
+  Time end_time;
+  uint32_t acknowledged = 0;
+  uint32_t tasks = 0;
+  uint64_t state_bytes = 0;
+  Duration alignment_max;
+  std::string failure;
+  bool final = false;
+};
+
+class JobManager final {
+ public:
+  JobManager(const runtime::ProcessContext& context, std::shared_ptr<const JobSetup> setup);
+  ~JobManager();
+
+  JobStatus status() const { return status_; }
+  uint64_t attempt() const { return attempt_; }
+  uint64_t latest_completed() const { return latest_completed_; }
+  const std::vector<CheckpointStats>& history() const { return history_; }
+  uint32_t restarts() const { return restarts_; }
+
+ private:
+  struct Pending {
+    uint64_t id = 0;
+    Time trigger_time;
+    bool final = false;
+    std::map<uint32_t, TaskSnapshot> acks;
+    runtime::TimerId timeout;
+    size_t stats_index = 0;
+    bool completing = false;
+  };
+
+  void ReadHaState();
+  void OnControl(runtime::ChannelId channel, ControlMessage message);
+  void OnTaskManagerLost(runtime::NodeId node, const Status& why);
+  void SendTo(runtime::NodeId node, const ControlMessage& message);
+  void MaybeDeploy();
+  void DeployAll(std::optional<std::map<uint32_t, TaskSnapshot>> restore);
+  void FailJob(const std::string& why);
+  void Restart(const std::string& why);
+
+  // Coordinator.
+  void ScheduleTrigger(Duration delay);
+  void TriggerCheckpoint(bool final);
+  void OnAck(const ControlMessage& message);
+  void OnDecline(const ControlMessage& message);
+  void AbortPending(uint64_t id, const std::string& why);
+  void Complete(Pending& pending);
+  void FinishCompletion(uint64_t id, std::string metadata_blob, uint64_t pointer_version,
+                        std::vector<std::string> blobs);
+  void Cleanup();
+
+  runtime::ProcessContext ctx_;
+  std::shared_ptr<const JobSetup> setup_;
+  std::unique_ptr<ControlReceiver> receiver_;
+  std::map<runtime::NodeId, std::unique_ptr<ControlSender>> to_task_managers_;
+  std::map<runtime::ChannelId, runtime::NodeId> channel_owner_;
+  std::shared_ptr<bool> alive_;
+
+  JobStatus status_ = JobStatus::kStarting;
+  bool ha_loaded_ = false;
+  uint64_t attempt_ = 0;
+  uint32_t restarts_ = 0;
+  std::set<uint32_t> running_;
+  std::set<uint32_t> ended_;
+
+  // Coordinator state.
+  uint64_t counter_version_ = 0;  // HA version of the checkpoint id counter
+  uint64_t next_checkpoint_id_ = 1;
+  uint64_t pointer_version_ = 0;  // HA version of the latest-completed pointer
+  uint64_t latest_completed_ = 0;
+  std::string latest_metadata_blob_;
+  std::map<uint32_t, TaskSnapshot> latest_state_;  // per task, of latest_completed_
+  std::map<uint64_t, std::vector<std::string>> retained_;  // completed id -> its blobs
+  std::map<uint64_t, Pending> pending_;
+  std::vector<CheckpointStats> history_;
+  uint32_t consecutive_failures_ = 0;
+  bool trigger_scheduled_ = false;
+  bool triggering_ = false;
+  bool final_checkpoint_done_ = false;
+  Time last_completion_;
+};
+
+}  // namespace faultline::engine

@@ -1,0 +1,108 @@
+#include "engine/exec/snapshot.h"
+
+#include "engine/api/record.h"
+
+namespace faultline::engine {
+
+std::vector<uint8_t> EncodeTaskSnapshot(const TaskSnapshot& s) {
+  std::vector<uint8_t> out;
+  PutU32(out, s.task);
+  PutU64(out, s.checkpoint_id);
+  PutU32(out, static_cast<uint32_t>(s.handles.size()));
+  for (const BlobHandle& h : s.handles) {
+    PutU8(out, static_cast<uint8_t>(h.kind));
+    PutBytes(out, h.blob);
+    PutU64(out, h.size_bytes);
+    PutU64(out, h.checksum);
+  }
+  PutU64(out, s.state_digest);
+  PutU64(out, s.state_entries);
+  PutU64(out, static_cast<uint64_t>(s.alignment.nanos()));
+  PutU64(out, static_cast<uint64_t>(s.sync_duration.nanos()));
+  PutU64(out, static_cast<uint64_t>(s.async_duration.nanos()));
+  PutU64(out, s.state_bytes);
+  return out;
+}
+
+Result<TaskSnapshot> DecodeTaskSnapshot(const std::vector<uint8_t>& bytes) {
+  ByteReader in(bytes);
+  TaskSnapshot s;
+  FL_ASSIGN_OR_RETURN(s.task, in.U32());
+  FL_ASSIGN_OR_RETURN(s.checkpoint_id, in.U64());
+  FL_ASSIGN_OR_RETURN(uint32_t n, in.U32());
+  if (n > 1024) return DataLossError("task snapshot with " + std::to_string(n) + " handles");
+  for (uint32_t i = 0; i < n; ++i) {
+    BlobHandle h;
+    FL_ASSIGN_OR_RETURN(uint8_t kind, in.U8());
+    if (kind < 1 || kind > 4) return DataLossError("unknown state handle kind");
+    h.kind = static_cast<HandleKind>(kind);
+    FL_ASSIGN_OR_RETURN(h.blob, in.Bytes());
+    FL_ASSIGN_OR_RETURN(h.size_bytes, in.U64());
+    FL_ASSIGN_OR_RETURN(h.checksum, in.U64());
+    s.handles.push_back(std::move(h));
+  }
+  FL_ASSIGN_OR_RETURN(s.state_digest, in.U64());
+  FL_ASSIGN_OR_RETURN(s.state_entries, in.U64());
+  FL_ASSIGN_OR_RETURN(uint64_t alignment, in.U64());
+  FL_ASSIGN_OR_RETURN(uint64_t sync, in.U64());
+  FL_ASSIGN_OR_RETURN(uint64_t async, in.U64());
+  FL_ASSIGN_OR_RETURN(s.state_bytes, in.U64());
+  s.alignment = Duration::Nanos(static_cast<int64_t>(alignment));
+  s.sync_duration = Duration::Nanos(static_cast<int64_t>(sync));
+  s.async_duration = Duration::Nanos(static_cast<int64_t>(async));
+  if (!in.done()) return DataLossError("trailing bytes after a task snapshot");
+  return s;
+}
+
+std::vector<uint8_t> EncodeSourceState(const std::vector<SourceCursorState>& cursors) {
+  std::vector<uint8_t> out;
+  PutU32(out, static_cast<uint32_t>(cursors.size()));
+  for (const SourceCursorState& c : cursors) {
+    PutU32(out, c.partition);
+    PutU64(out, c.offset);
+    PutU8(out, c.ended ? 1 : 0);
+  }
+  return out;
+}
+
+Result<std::vector<SourceCursorState>> DecodeSourceState(const std::vector<uint8_t>& bytes) {
+  ByteReader in(bytes);
+  FL_ASSIGN_OR_RETURN(uint32_t n, in.U32());
+  std::vector<SourceCursorState> out;
+  for (uint32_t i = 0; i < n; ++i) {
+    SourceCursorState c;
+    FL_ASSIGN_OR_RETURN(c.partition, in.U32());
+    FL_ASSIGN_OR_RETURN(c.offset, in.U64());
+    FL_ASSIGN_OR_RETURN(uint8_t ended, in.U8());
+    c.ended = ended != 0;
+    out.push_back(c);
+  }
+  if (!in.done()) return DataLossError("trailing bytes after source state");
+  return out;
+}
+
+std::vector<uint8_t> EncodeSinkState(const std::vector<PendingTransaction>& pending) {
+  std::vector<uint8_t> out;
+  PutU32(out, static_cast<uint32_t>(pending.size()));
+  for (const PendingTransaction& p : pending) {
+    PutU64(out, p.checkpoint_id);
+    PutBytes(out, p.txn);
+  }
+  return out;
+}
+
+Result<std::vector<PendingTransaction>> DecodeSinkState(const std::vector<uint8_t>& bytes) {
+  ByteReader in(bytes);
+  FL_ASSIGN_OR_RETURN(uint32_t n, in.U32());
+  std::vector<PendingTransaction> out;
+  for (uint32_t i = 0; i < n; ++i) {
+    PendingTransaction p;
+    FL_ASSIGN_OR_RETURN(p.checkpoint_id, in.U64());
+    FL_ASSIGN_OR_RETURN(p.txn, in.Bytes());
+    out.push_back(std::move(p));
+  }
+  if (!in.done()) return DataLossError("trailing bytes after sink state");
+  return out;
+}
+
+}  // namespace faultline::engine

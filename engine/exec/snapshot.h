@@ -1,0 +1,57 @@
+// What a task reports when it acknowledges a checkpoint: where its state went (blob names with
+// sizes and checksums), the digest of the state it captured, and Flink-style statistics.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "base/time.h"
+
+namespace faultline::engine {
+
+enum class HandleKind : uint8_t { kKeyed = 1, kOperator = 2, kInputChannel = 3, kOutputChannel = 4 };
+
+struct BlobHandle {
+  HandleKind kind = HandleKind::kKeyed;
+  std::string blob;
+  uint64_t size_bytes = 0;
+  uint64_t checksum = 0;
+};
+
+struct TaskSnapshot {
+  uint32_t task = 0;
+  uint64_t checkpoint_id = 0;
+  std::vector<BlobHandle> handles;
+  uint64_t state_digest = 0;  // of the keyed state captured at the barrier
+  uint64_t state_entries = 0;
+  Duration alignment;         // first barrier to last (aligned mode)
+  Duration sync_duration;
+  Duration async_duration;
+  uint64_t state_bytes = 0;
+};
+
+std::vector<uint8_t> EncodeTaskSnapshot(const TaskSnapshot& snapshot);
+Result<TaskSnapshot> DecodeTaskSnapshot(const std::vector<uint8_t>& bytes);
+
+// A source subtask's operator state: per assigned partition, the offset of the first record not
+// yet emitted before the barrier, and whether the partition ended.
+struct SourceCursorState {
+  uint32_t partition = 0;
+  uint64_t offset = 0;
+  bool ended = false;
+};
+std::vector<uint8_t> EncodeSourceState(const std::vector<SourceCursorState>& cursors);
+Result<std::vector<SourceCursorState>> DecodeSourceState(const std::vector<uint8_t>& bytes);
+
+// A two-phase-commit sink subtask's operator state: transactions pre-committed for
+// checkpoints whose completion it has not seen.
+struct PendingTransaction {
+  uint64_t checkpoint_id = 0;
+  std::string txn;
+};
+std::vector<uint8_t> EncodeSinkState(const std::vector<PendingTransaction>& pending);
+Result<std::vector<PendingTransaction>> DecodeSinkState(const std::vector<uint8_t>& bytes);
+
+}  // namespace faultline::engine

@@ -1,0 +1,713 @@
+#include "engine/exec/task.h"
+
+#include <algorithm>
+
+#include "base/assert.h"
+#include "base/hash.h"
+#include "engine/exec/chain.h"
+#include "engine/exec/events.h"
+#include "engine/exec/snapshot.h"
+#include "engine/state/key_groups.h"
+
+namespace faultline::engine {
+namespace {
+
+
+bool EndsWith(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
+Task::Task(TaskSetup setup)
+    : setup_(std::move(setup)),
+      spec_(setup_.plan->tasks[setup_.task]),
+      chain_(setup_.plan->chains[spec_.chain]),
+      ctx_(setup_.context) {
+  // A keyed operator in the chain gets a state backend over this subtask's key groups.
+  for (uint32_t i = chain_.first_operator; i <= chain_.last_operator; ++i) {
+    const OperatorSpec& op = setup_.job->operators[i];
+    if (op.kind == OperatorKind::kKeyedProcess) {
+      backend_ = NewHeapStateBackend(
+          KeyGroupRangeForOperator(spec_.subtask, op.parallelism, op.max_parallelism));
+    }
+  }
+  runner_ = std::make_unique<ChainRunner>(
+      *setup_.job, chain_, spec_.subtask, setup_.attempt, backend_.get(), ctx_,
+      [this](const Record& r) {
+        // Route to the next chain by its input partitioner.
+        const ChainSpec& next = setup_.plan->chains[spec_.chain + 1];
+        const OperatorSpec& first = setup_.job->operators[next.first_operator];
+        switch (next.input_partitioner) {
+          case Partitioner::kForward:
+            Emit(0, r);
+            return;
+          case Partitioner::kHash: {
+            Record keyed = r;
+            keyed.key = first.key_selector(r);
+            const KeyGroup group = KeyGroupForKey(keyed.key, first.max_parallelism);
+            Emit(OperatorIndexForKeyGroup(group, first.parallelism, first.max_parallelism), keyed);
+            return;
+          }
+          case Partitioner::kRebalance:
+            Emit(round_robin_++ % outputs_.size(), r);
+            return;
+          case Partitioner::kBroadcast:
+            for (size_t o = 0; o < outputs_.size(); ++o) Emit(o, r);
+            return;
+        }
+      },
+      [this](const Status& why) { Fail(why); });
+  for (uint32_t producer : setup_.plan->InputsOf(setup_.task)) {
+    inputs_.push_back(InputChannel{producer, runtime::kNoChannel, {}, false, false});
+  }
+  for (uint32_t consumer : setup_.plan->OutputsOf(setup_.task)) {
+    OutputChannel out;
+    out.consumer_task = consumer;
+    outputs_.push_back(std::move(out));
+  }
+  if (setup_.plan->IsSource(setup_.task)) {
+    const OperatorSpec& source = setup_.job->operators[0];
+    const uint32_t partitions = ctx_.source_log->PartitionCount();
+    for (uint32_t p = spec_.subtask; p < partitions; p += source.parallelism) {
+      cursors_.push_back(PartitionCursor{p, 0, false, false});
+    }
+  }
+}
+
+Task::~Task() {
+  ctx_.transport->StopListening(spec_.data_port);
+  for (const InputChannel& in : inputs_) {
+    if (in.channel != runtime::kNoChannel) ctx_.transport->Close(in.channel);
+  }
+  for (const auto& [channel, pending] : pending_accepts_) ctx_.transport->Close(channel);
+  for (const OutputChannel& out : outputs_) {
+    if (out.channel != runtime::kNoChannel) ctx_.transport->Close(out.channel);
+  }
+}
+
+void Task::Fail(const Status& why) {
+  if (failed_) return;
+  failed_ = true;
+  ControlMessage m;
+  m.type = ControlType::kTaskFailed;
+  m.task = setup_.task;
+  m.attempt = setup_.attempt;
+  m.text = why.ToString();
+  setup_.host->SendToJobManager(std::move(m));
+}
+
+void Task::Start() {
+  if (!inputs_.empty()) {
+    Status listening = ctx_.transport->Listen(spec_.data_port, this);
+    if (!listening.ok()) {
+      Fail(listening.WithContext(spec_.name));
+      return;
+    }
+  }
+  if (setup_.restore) {
+    Restore();
+    return;
+  }
+  Begin();
+}
+
+void Task::Begin() {
+  restoring_ = false;
+  for (size_t o = 0; o < outputs_.size(); ++o) ConnectOutput(o);
+  ControlMessage running;
+  running.type = ControlType::kTaskRunning;
+  running.task = setup_.task;
+  running.attempt = setup_.attempt;
+  setup_.host->SendToJobManager(std::move(running));
+  if (setup_.plan->IsSource(setup_.task)) ReadSource();
+  ScheduleStep();
+}
+
+void Task::Restore() {
+  restoring_ = true;
+  const TaskSnapshot& snapshot = *setup_.restore;
+  ctx_.events->Record({Ev(EngineEvent::kRestoreStarted), {static_cast<int64_t>(snapshot.checkpoint_id), 0, 0},
+                       spec_.name});
+  last_checkpoint_ = snapshot.checkpoint_id;
+  auto remaining = std::make_shared<size_t>(snapshot.handles.size());
+  if (*remaining == 0) {
+    Begin();
+    return;
+  }
+  for (size_t h = 0; h < snapshot.handles.size(); ++h) {
+    ctx_.blob_store->Get(snapshot.handles[h].blob, [this, h, remaining](Result<Bytes> data) {
+      if (failed_) return;
+      const BlobHandle& handle = setup_.restore->handles[h];
+      if (!data.ok()) {
+        Fail(data.status().WithContext(spec_.name + " restoring " + handle.blob));
+        return;
+      }
+      const uint64_t checksum =
+          Checksum(std::as_bytes(std::span<const uint8_t>(data->data(), data->size())));
+      if (checksum != handle.checksum || data->size() != handle.size_bytes) {
+        Fail(DataLossError(spec_.name + ": blob " + handle.blob +
+                           " does not match its checkpoint's checksum"));
+        return;
+      }
+      Status applied = ApplyRestoredBlob(handle, *data);
+      if (!applied.ok()) {
+        Fail(applied.WithContext(spec_.name + " restoring " + handle.blob));
+        return;
+      }
+      if (--*remaining == 0) {
+        ctx_.events->Record(
+            {Ev(EngineEvent::kRestoreFinished), {static_cast<int64_t>(setup_.restore->checkpoint_id), 0, 0},
+             spec_.name});
+        Begin();
+      }
+    });
+  }
+}
+
+Status Task::ApplyRestoredBlob(const BlobHandle& handle, const Bytes& data) {
+  if (handle.kind == HandleKind::kKeyed) {
+    if (!backend_) return DataLossError("keyed state for a chain without a keyed operator");
+    return backend_->Restore({RestoreSource{handle.blob, &data}});
+  }
+  if (EndsWith(handle.blob, "/source")) {
+    FL_ASSIGN_OR_RETURN(std::vector<SourceCursorState> cursors, DecodeSourceState(data));
+    for (const SourceCursorState& saved : cursors) {
+      for (size_t c = 0; c < cursors_.size(); ++c) {
+        if (cursors_[c].partition != saved.partition) continue;
+        cursors_[c].next_offset = saved.offset;
+        cursors_[c].ended = saved.ended;
+        emitted_offsets_[c] = saved.offset;
+      }
+    }
+    return Status::Ok();
+  }
+  if (EndsWith(handle.blob, "/sink")) {
+    SinkWriter* sink = runner_->sink();
+    if (sink == nullptr) return DataLossError("sink state for a chain without a sink");
+    FL_ASSIGN_OR_RETURN(std::vector<PendingTransaction> pending, DecodeSinkState(data));
+    std::map<uint64_t, std::string> restored;
+    for (PendingTransaction& p : pending) restored[p.checkpoint_id] = std::move(p.txn);
+    sink->RestorePending(std::move(restored));
+    // Every transaction pre-committed for the restored checkpoint (or earlier) belongs to a
+    // completed checkpoint: commit it (idempotently; it may already be committed).
+    sink->CommitUpTo(setup_.restore->checkpoint_id);
+    return Status::Ok();
+  }
+  return DataLossError("unknown state blob " + handle.blob);
+}
+
+// --- output channels ------------------------------------------------------------------------
+
+void Task::ConnectOutput(size_t index) {
+  OutputChannel& out = outputs_[index];
+  const TaskSpec& consumer = setup_.plan->tasks[out.consumer_task];
+  out.writable = false;
+  out.channel = ctx_.transport->Connect(runtime::Endpoint{consumer.node, consumer.data_port},
+                                        {.credits = setup_.config->channel_credits}, this);
+  output_by_channel_[out.channel] = index;
+  // The handshake goes first, ahead of anything queued.
+  Buffer hello;
+  EncodeHandshake(hello, Handshake{setup_.task, setup_.attempt});
+  out.queue.push_front(std::move(hello));
+}
+
+void Task::OnWritable(runtime::ChannelId channel) {
+  auto it = output_by_channel_.find(channel);
+  if (it == output_by_channel_.end()) return;
+  outputs_[it->second].writable = true;
+  Pump(it->second);
+  if (!Backpressured()) ScheduleStep();
+}
+
+void Task::Pump(size_t index) {
+  OutputChannel& out = outputs_[index];
+  while (out.writable && !out.queue.empty()) {
+    if (!ctx_.transport->TrySend(out.channel, out.queue.front())) return;
+    out.queue.pop_front();
+  }
+}
+
+void Task::Emit(size_t index, const Record& record) {
+  OutputChannel& out = outputs_[index];
+  if (out.open.empty()) BeginRecords(out.open);
+  AppendRecord(out.open, record);
+  ++out.open_records;
+  if (out.open.size() >= setup_.config->buffer_bytes_max) Seal(index);
+}
+
+void Task::Seal(size_t index) {
+  OutputChannel& out = outputs_[index];
+  if (out.open_records == 0) return;
+  FinishRecords(out.open, out.open_records);
+  out.queue.push_back(std::move(out.open));
+  out.open.clear();
+  out.open_records = 0;
+  Pump(index);
+}
+
+void Task::FlushAll() {
+  for (size_t o = 0; o < outputs_.size(); ++o) Seal(o);
+  runner_->Flush();
+}
+
+void Task::EmitToAll(const Buffer& buffer) {
+  for (size_t o = 0; o < outputs_.size(); ++o) {
+    Seal(o);
+    outputs_[o].queue.push_back(buffer);
+    Pump(o);
+  }
+}
+
+bool Task::Backpressured() const {
+  return std::any_of(outputs_.begin(), outputs_.end(), [this](const OutputChannel& out) {
+    return out.queue.size() >= setup_.config->output_queue_max;
+  });
+}
+
+// --- input channels -------------------------------------------------------------------------
+
+void Task::OnAccepted(runtime::ChannelId channel, runtime::Endpoint from) {
+  (void)from;
+  pending_accepts_[channel] = true;
+}
+
+void Task::OnReceive(runtime::ChannelId channel, runtime::Buffer& buffer) {
+  auto known = input_by_channel_.find(channel);
+  if (known == input_by_channel_.end()) {
+    // The first buffer of a channel names its producer.
+    pending_accepts_.erase(channel);
+    Result<Handshake> hello = DecodeHandshake(buffer);
+    ctx_.transport->ReturnCredit(channel);
+    if (!hello.ok() || hello->attempt != setup_.attempt) {
+      ctx_.transport->Close(channel);  // a stranger, or a zombie of an earlier attempt
+      return;
+    }
+    for (size_t i = 0; i < inputs_.size(); ++i) {
+      if (inputs_[i].producer_task == hello->producer_task) {
+        inputs_[i].channel = channel;
+        input_by_channel_[channel] = i;
+        return;
+      }
+    }
+    ctx_.transport->Close(channel);
+    return;
+  }
+  inputs_[known->second].queue.push_back(std::move(buffer));
+  ScheduleStep();
+}
+
+void Task::OnChannelFailed(runtime::ChannelId channel, const Status& why) {
+  pending_accepts_.erase(channel);
+  if (auto it = output_by_channel_.find(channel); it != output_by_channel_.end()) {
+    const size_t index = it->second;
+    output_by_channel_.erase(it);
+    if (outputs_[index].channel != channel) return;
+    outputs_[index].channel = runtime::kNoChannel;
+    if (why.message().find("refused") != std::string_view::npos) {
+      // The consumer is not listening yet (deployment order): try again shortly. The
+      // handshake queued at the front is dropped and queued again by ConnectOutput.
+      outputs_[index].queue.pop_front();
+      ctx_.scheduler->ScheduleAfter(setup_.config->connect_retry,
+                                    [this, index] { ConnectOutput(index); });
+      return;
+    }
+    Fail(why.WithContext(spec_.name + " output to task " +
+                         std::to_string(outputs_[index].consumer_task)));
+    return;
+  }
+  if (auto it = input_by_channel_.find(channel); it != input_by_channel_.end()) {
+    const size_t index = it->second;
+    input_by_channel_.erase(it);
+    inputs_[index].channel = runtime::kNoChannel;
+    if (!inputs_[index].ended) {
+      Fail(why.WithContext(spec_.name + " input from task " +
+                           std::to_string(inputs_[index].producer_task)));
+    }
+  }
+}
+
+// --- processing -----------------------------------------------------------------------------
+
+void Task::ScheduleStep() {
+  if (step_scheduled_ || busy_ || failed_) return;
+  step_scheduled_ = true;
+  ctx_.scheduler->Post([this] {
+    step_scheduled_ = false;
+    Step();
+  });
+}
+
+void Task::Step() {
+  if (failed_ || busy_ || restoring_) return;
+  if (Backpressured()) return;  // OnWritable schedules the next step
+  if (setup_.plan->IsSource(setup_.task)) {
+    EmitSourceRecords();
+    return;
+  }
+  for (size_t k = 0; k < inputs_.size(); ++k) {
+    const size_t i = (round_robin_ + k) % inputs_.size();
+    InputChannel& in = inputs_[i];
+    if (in.queue.empty() || in.blocked) continue;
+    round_robin_ = i + 1;
+    Buffer buffer = std::move(in.queue.front());
+    in.queue.pop_front();
+    ctx_.transport->ReturnCredit(in.channel);  // consumed: its credit goes back
+    ProcessBuffer(i, std::move(buffer));
+    return;
+  }
+}
+
+void Task::ProcessBuffer(size_t input, Buffer buffer) {
+  Result<BufferType> type = PeekType(buffer);
+  if (!type.ok()) {
+    Fail(type.status().WithContext(spec_.name));
+    return;
+  }
+  switch (*type) {
+    case BufferType::kRecords: {
+      std::vector<Record> records;
+      Status decoded = DecodeRecords(buffer, records);
+      if (!decoded.ok()) {
+        Fail(decoded.WithContext(spec_.name));
+        return;
+      }
+      Duration cost;
+      for (const Record& r : records) {
+        runner_->Process(r);
+        for (uint32_t op = chain_.first_operator; op <= chain_.last_operator; ++op) {
+          cost += setup_.job->operators[op].record_cost;
+        }
+      }
+      FlushAll();
+      // The chain is busy for the records' processing time: back-pressure builds upstream.
+      busy_ = true;
+      ctx_.scheduler->ScheduleAfter(cost, [this] {
+        busy_ = false;
+        ScheduleStep();
+      });
+      return;
+    }
+    case BufferType::kBarrier: {
+      Result<BarrierInfo> barrier = DecodeBarrier(buffer);
+      if (!barrier.ok()) {
+        Fail(barrier.status().WithContext(spec_.name));
+        return;
+      }
+      HandleBarrier(input, *barrier);
+      ScheduleStep();
+      return;
+    }
+    case BufferType::kEndOfData:
+      HandleEndOfData(input);
+      ScheduleStep();
+      return;
+    case BufferType::kHandshake:
+      break;
+  }
+  Fail(DataLossError(spec_.name + ": unexpected handshake in the middle of a channel"));
+}
+
+void Task::HandleBarrier(size_t input, const BarrierInfo& barrier) {
+  ctx_.events->Record({Ev(EngineEvent::kBarrierReceived), {static_cast<int64_t>(barrier.checkpoint_id),
+                                            static_cast<int64_t>(input), 0},
+                       spec_.name});
+  if (barrier.checkpoint_id <= last_checkpoint_) return;  // stale: an aborted checkpoint
+  if (aligning_ && barrier.checkpoint_id > *aligning_) {
+    // Barrier n+1 before n completed here: n cannot complete; decline it and align n+1.
+    ControlMessage decline;
+    decline.type = ControlType::kDecline;
+    decline.task = setup_.task;
+    decline.attempt = setup_.attempt;
+    decline.checkpoint_id = *aligning_;
+    decline.text = "barrier " + std::to_string(barrier.checkpoint_id) + " overtook it";
+    setup_.host->SendToJobManager(std::move(decline));
+    for (InputChannel& in : inputs_) in.blocked = false;
+    aligning_.reset();
+  }
+  if (!aligning_) {
+    aligning_ = barrier.checkpoint_id;
+    barriers_seen_ = 0;
+  }
+  if (setup_.config->checkpoints.mode == CheckpointMode::kAligned) inputs_[input].blocked = true;
+  ++barriers_seen_;
+  uint32_t live = 0;
+  for (const InputChannel& in : inputs_) live += in.ended ? 0 : 1;
+  if (barriers_seen_ >= live) CompleteAlignment(barrier);
+}
+
+void Task::CompleteAlignment(const BarrierInfo& barrier) {
+  ctx_.events->Record({Ev(EngineEvent::kAligned), {static_cast<int64_t>(barrier.checkpoint_id), 0, 0},
+                       spec_.name});
+  aligning_.reset();
+  for (InputChannel& in : inputs_) in.blocked = false;
+  Snapshot(barrier);
+}
+
+void Task::HandleEndOfData(size_t input) {
+  inputs_[input].ended = true;
+  if (aligning_) {
+    uint32_t live = 0;
+    for (const InputChannel& in : inputs_) live += in.ended ? 0 : 1;
+    if (barriers_seen_ >= live) {
+      const BarrierInfo barrier{*aligning_, false, false};
+      CompleteAlignment(barrier);
+    }
+  }
+  if (std::all_of(inputs_.begin(), inputs_.end(), [](const InputChannel& in) {
+        return in.ended;
+      })) {
+    EndOfInput();
+  }
+}
+
+void Task::EndOfInput() {
+  if (end_of_input_reported_) return;
+  FlushAll();
+  Buffer eod;
+  EncodeEndOfData(eod);
+  EmitToAll(eod);
+  end_of_input_reported_ = true;
+  ctx_.events->Record({Ev(EngineEvent::kEndOfInput), {0, 0, 0}, spec_.name});
+  ControlMessage m;
+  m.type = ControlType::kEndOfInput;
+  m.task = setup_.task;
+  m.attempt = setup_.attempt;
+  setup_.host->SendToJobManager(std::move(m));
+}
+
+// --- sources --------------------------------------------------------------------------------
+
+void Task::ReadSource() {
+  if (failed_) return;
+  bool all_ended = true;
+  for (size_t c = 0; c < cursors_.size(); ++c) {
+    PartitionCursor& cursor = cursors_[c];
+    if (cursor.ended) continue;
+    all_ended = false;
+    if (cursor.reading) continue;
+    // Keep at most one batch per partition waiting to be emitted.
+    bool pending = std::any_of(source_pending_.begin(), source_pending_.end(),
+                               [c](const auto& p) { return p.first == c; });
+    if (pending) continue;
+    cursor.reading = true;
+    const uint32_t max_records = setup_.job->operators[0].source.max_records_per_read;
+    ctx_.source_log->Read(
+        cursor.partition, cursor.next_offset, max_records,
+        [this, c](Result<std::vector<runtime::LogRecord>> records) {
+          PartitionCursor& cur = cursors_[c];
+          cur.reading = false;
+          if (!records.ok()) {
+            // An unavailable log is retried; anything else fails the task.
+            if (records.status().code() == StatusCode::kUnavailable) {
+              ctx_.scheduler->ScheduleAfter(Duration::Millis(50), [this] { ReadSource(); });
+            } else {
+              Fail(records.status().WithContext(spec_.name + " reading partition " +
+                                                std::to_string(cur.partition)));
+            }
+            return;
+          }
+          if (records->empty()) {
+            cur.ended = true;  // bounded input: the partition is exhausted
+          }
+          for (runtime::LogRecord& r : *records) {
+            cur.next_offset = r.offset + 1;
+            source_pending_.emplace_back(c, std::move(r));
+          }
+          ScheduleStep();
+          ReadSource();
+        });
+  }
+  if (all_ended && source_pending_.empty()) EndOfInput();
+}
+
+void Task::EmitSourceRecords() {
+  if (source_pending_.empty()) {
+    bool all_ended = std::all_of(cursors_.begin(), cursors_.end(),
+                                 [](const PartitionCursor& c) { return c.ended; });
+    if (all_ended) EndOfInput();
+    return;
+  }
+  // Emit one read batch: records until the partition changes.
+  const size_t cursor_index = source_pending_.front().first;
+  const OperatorSpec& source = setup_.job->operators[0];
+  Duration cost;
+  while (!source_pending_.empty() && source_pending_.front().first == cursor_index) {
+    runtime::LogRecord log_record = std::move(source_pending_.front().second);
+    source_pending_.pop_front();
+    size_t offset = 0;
+    Result<Record> decoded = ReadRecord(log_record.payload, offset);
+    if (!decoded.ok()) {
+      Fail(decoded.status().WithContext(spec_.name + " decoding partition " +
+                                        std::to_string(cursors_[cursor_index].partition) +
+                                        " offset " + std::to_string(log_record.offset)));
+      return;
+    }
+    Record record = std::move(*decoded);
+    record.provenance = Provenance::Of(
+        RecordId{source.source.source_id, cursors_[cursor_index].partition, log_record.offset});
+    runner_->Process(record);
+    emitted_offsets_[cursor_index] = log_record.offset + 1;
+    cost += source.record_cost;
+    for (uint32_t op = chain_.first_operator + 1; op <= chain_.last_operator; ++op) {
+      cost += setup_.job->operators[op].record_cost;
+    }
+  }
+  FlushAll();
+  busy_ = true;
+  ctx_.scheduler->ScheduleAfter(cost, [this] {
+    busy_ = false;
+    ScheduleStep();
+    ReadSource();
+  });
+}
+
+// --- checkpoints ----------------------------------------------------------------------------
+
+void Task::TriggerCheckpoint(const BarrierInfo& barrier) {
+  FL_ASSERT(setup_.plan->IsSource(setup_.task), "only sources are triggered");
+  if (failed_ || barrier.checkpoint_id <= last_checkpoint_) return;
+  Snapshot(barrier);
+}
+
+void Task::Snapshot(const BarrierInfo& barrier) {
+  const uint64_t id = barrier.checkpoint_id;
+  last_checkpoint_ = id;
+  const std::string prefix = "checkpoints/chk-" + std::to_string(id) + "/" + spec_.name +
+                             "/attempt-" + std::to_string(setup_.attempt) + "/";
+  std::vector<std::pair<std::string, Bytes>> blobs;
+  TaskSnapshot summary;
+  summary.task = setup_.task;
+  summary.checkpoint_id = id;
+  // Synchronous part: capture keyed state and operator state at the barrier.
+  std::unique_ptr<StateSnapshot> keyed;
+  if (backend_) {
+    keyed = backend_->Capture();
+    summary.state_digest = backend_->Digest();
+    summary.state_entries = backend_->entry_count();
+  }
+  if (setup_.plan->IsSource(setup_.task)) {
+    std::vector<SourceCursorState> cursors;
+    for (size_t c = 0; c < cursors_.size(); ++c) {
+      // The offset of the first record not emitted before the barrier.
+      const uint64_t emitted = emitted_offsets_.count(c) ? emitted_offsets_[c] : 0;
+      const bool ended = cursors_[c].ended &&
+                         std::none_of(source_pending_.begin(), source_pending_.end(),
+                                      [c](const auto& p) { return p.first == c; });
+      cursors.push_back(SourceCursorState{cursors_[c].partition, emitted, ended});
+    }
+    blobs.emplace_back(prefix + "source", EncodeSourceState(cursors));
+  }
+  ctx_.events->Record({Ev(EngineEvent::kSnapshotCaptured),
+                       {static_cast<int64_t>(id), static_cast<int64_t>(summary.state_entries),
+                        static_cast<int64_t>(summary.state_digest)},
+                       spec_.name});
+  // Forward the barrier after everything emitted before it (aligned and at-least-once).
+  FlushAll();
+  Buffer encoded;
+  EncodeBarrier(encoded, barrier);
+  EmitToAll(encoded);
+  ctx_.events->Record({Ev(EngineEvent::kBarrierEmitted), {static_cast<int64_t>(id), 0, 0}, spec_.name});
+  // Asynchronous part: materialize, pre-commit the sink, upload, then acknowledge.
+  if (keyed) {
+    Result<Bytes> bytes = keyed->Materialize();
+    if (!bytes.ok()) {
+      Fail(bytes.status().WithContext(spec_.name + " checkpoint " + std::to_string(id)));
+      return;
+    }
+    blobs.emplace_back(prefix + "keyed", std::move(*bytes));
+  }
+  SinkWriter* sink = runner_->sink();
+  if (sink != nullptr && setup_.job->operators[chain_.last_operator].sink.kind ==
+                             SinkKind::kTwoPhaseCommit) {
+    // The pre-committed transaction for this checkpoint joins the sink's state.
+    auto blobs_ptr = std::make_shared<std::vector<std::pair<std::string, Bytes>>>(std::move(blobs));
+    auto summary_ptr = std::make_shared<TaskSnapshot>(summary);
+    sink->PreCommit(id, [this, id, prefix, blobs_ptr, summary_ptr] {
+      std::vector<PendingTransaction> pending;
+      for (const auto& [checkpoint, txn] : runner_->sink()->pending()) {
+        if (checkpoint <= id) pending.push_back(PendingTransaction{checkpoint, txn});
+      }
+      blobs_ptr->emplace_back(prefix + "sink", EncodeSinkState(pending));
+      UploadSnapshot(id, std::move(*blobs_ptr), EncodeTaskSnapshot(*summary_ptr));
+    });
+    return;
+  }
+  if (sink != nullptr) {
+    auto blobs_ptr = std::make_shared<std::vector<std::pair<std::string, Bytes>>>(std::move(blobs));
+    auto summary_bytes = std::make_shared<Bytes>(EncodeTaskSnapshot(summary));
+    sink->PreCommit(id, [this, id, blobs_ptr, summary_bytes] {
+      UploadSnapshot(id, std::move(*blobs_ptr), std::move(*summary_bytes));
+    });
+    return;
+  }
+  UploadSnapshot(id, std::move(blobs), EncodeTaskSnapshot(summary));
+}
+
+void Task::UploadSnapshot(uint64_t checkpoint_id,
+                          std::vector<std::pair<std::string, Bytes>> blobs, Bytes summary_bytes) {
+  Result<TaskSnapshot> summary = DecodeTaskSnapshot(summary_bytes);
+  FL_ASSERT(summary.ok());
+  struct Upload {
+    TaskSnapshot summary;
+    size_t remaining = 0;
+    bool failed = false;
+  };
+  auto upload = std::make_shared<Upload>();
+  upload->summary = std::move(*summary);
+  upload->remaining = blobs.size();
+  auto finish = [this, checkpoint_id, upload] {
+    ControlMessage m;
+    if (upload->failed) {
+      m.type = ControlType::kDecline;
+      m.text = "upload failed";
+    } else {
+      m.type = ControlType::kAck;
+      m.payload = EncodeTaskSnapshot(upload->summary);
+      ctx_.events->Record({Ev(EngineEvent::kAckSent), {static_cast<int64_t>(checkpoint_id), 0, 0}, spec_.name});
+    }
+    m.task = setup_.task;
+    m.attempt = setup_.attempt;
+    m.checkpoint_id = checkpoint_id;
+    setup_.host->SendToJobManager(std::move(m));
+  };
+  if (blobs.empty()) {
+    finish();
+    return;
+  }
+  for (auto& [name, bytes] : blobs) {
+    HandleKind kind = HandleKind::kOperator;
+    if (name.size() >= 5 && name.compare(name.size() - 5, 5, "keyed") == 0) {
+      kind = HandleKind::kKeyed;
+    }
+    upload->summary.handles.push_back(
+        BlobHandle{kind, name, bytes.size(),
+                   Checksum(std::as_bytes(std::span<const uint8_t>(bytes.data(), bytes.size())))});
+    upload->summary.state_bytes += bytes.size();
+    ctx_.blob_store->Put(name, std::move(bytes), [this, checkpoint_id, upload, finish](Status s) {
+      if (!s.ok()) upload->failed = true;
+      if (--upload->remaining == 0) {
+        ctx_.events->Record({Ev(EngineEvent::kUploaded),
+                             {static_cast<int64_t>(checkpoint_id),
+                              static_cast<int64_t>(upload->summary.state_bytes), 0},
+                             spec_.name});
+        finish();
+      }
+    });
+  }
+}
+
+void Task::NotifyCheckpointComplete(uint64_t checkpoint_id) {
+  if (SinkWriter* sink = runner_->sink()) sink->CommitUpTo(checkpoint_id);
+}
+
+void Task::NotifyCheckpointAborted(uint64_t checkpoint_id) {
+  if (aligning_ && *aligning_ == checkpoint_id) {
+    aligning_.reset();
+    for (InputChannel& in : inputs_) in.blocked = false;
+    ScheduleStep();
+  }
+}
+
+}  // namespace faultline::engine

@@ -1,0 +1,153 @@
+// A task: one parallel subtask of a chain of operators. It owns its input channels' queues
+// (Flink's input gate) and its output channels' queues (result partition), processes records
+// through the chain, handles checkpoint barriers by mode, snapshots its state and sends its
+// acknowledgement, all through the runtime interfaces of its TaskManager process.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/api/job.h"
+#include "engine/exec/config.h"
+#include "engine/exec/plan.h"
+#include "engine/exec/snapshot.h"
+#include "engine/exec/wire.h"
+#include "engine/runtime/runtime.h"
+#include "engine/state/state_backend.h"
+
+namespace faultline::engine {
+
+// What a task tells its TaskManager (which forwards it to the JobManager).
+class TaskHost {
+ public:
+  virtual ~TaskHost() = default;
+  virtual void SendToJobManager(ControlMessage message) = 0;
+};
+
+struct TaskSetup {
+  const JobGraph* job = nullptr;
+  const ExecutionPlan* plan = nullptr;
+  const EngineConfig* config = nullptr;
+  uint32_t task = 0;
+  uint64_t attempt = 0;
+  runtime::ProcessContext context;
+  TaskHost* host = nullptr;
+  // The state to restore (from the latest completed checkpoint), if any.
+  std::optional<TaskSnapshot> restore;
+};
+
+class ChainRunner;
+class OutputRouter;
+
+class Task final : public runtime::ChannelListener {
+ public:
+  explicit Task(TaskSetup setup);
+  ~Task() override;
+  Task(const Task&) = delete;
+  Task& operator=(const Task&) = delete;
+
+  // Starts listening, connecting and (for sources) reading.
+  void Start();
+  // Control messages from the JobManager.
+  void TriggerCheckpoint(const BarrierInfo& barrier);
+  void NotifyCheckpointComplete(uint64_t checkpoint_id);
+  void NotifyCheckpointAborted(uint64_t checkpoint_id);
+
+  uint32_t index() const { return setup_.task; }
+  uint64_t attempt() const { return setup_.attempt; }
+  bool ended() const { return end_of_input_reported_; }
+
+  // ChannelListener.
+  void OnAccepted(runtime::ChannelId channel, runtime::Endpoint from) override;
+  void OnReceive(runtime::ChannelId channel, runtime::Buffer& buffer) override;
+  void OnWritable(runtime::ChannelId channel) override;
+  void OnChannelFailed(runtime::ChannelId channel, const Status& why) override;
+
+ private:
+  struct InputChannel {
+    uint32_t producer_task = 0;
+    runtime::ChannelId channel = runtime::kNoChannel;
+    std::deque<Buffer> queue;  // received, not yet processed (<= credits)
+    bool blocked = false;      // aligned: delivered the barrier being aligned
+    bool ended = false;
+  };
+  struct OutputChannel {
+    uint32_t consumer_task = 0;
+    runtime::ChannelId channel = runtime::kNoChannel;
+    bool writable = false;
+    std::deque<Buffer> queue;  // sealed, waiting for credit
+    Buffer open;               // records being filled
+    uint32_t open_records = 0;
+  };
+
+  void Fail(const Status& why);
+  void Begin();
+  void Restore();
+  Status ApplyRestoredBlob(const BlobHandle& handle, const Bytes& data);
+  void ConnectOutput(size_t index);
+  void ScheduleStep();
+  void Step();
+  bool Backpressured() const;
+  void ProcessBuffer(size_t input, Buffer buffer);
+  void HandleBarrier(size_t input, const BarrierInfo& barrier);
+  void HandleEndOfData(size_t input);
+  void CompleteAlignment(const BarrierInfo& barrier);
+
+  // Sources.
+  void ReadSource();
+  void EmitSourceRecords();
+
+  // Output.
+  void Emit(size_t output, const Record& record);
+  void Seal(size_t output);
+  void FlushAll();
+  void EmitToAll(const Buffer& buffer);
+  void Pump(size_t output);
+
+  // Checkpoints.
+  void Snapshot(const BarrierInfo& barrier);
+  void UploadSnapshot(uint64_t checkpoint_id, std::vector<std::pair<std::string, Bytes>> blobs,
+                      Bytes summary);
+  void EndOfInput();
+
+  TaskSetup setup_;
+  const TaskSpec& spec_;
+  const ChainSpec& chain_;
+  runtime::ProcessContext& ctx_;
+  std::unique_ptr<KeyedStateBackend> backend_;
+  std::unique_ptr<ChainRunner> runner_;
+  std::vector<InputChannel> inputs_;
+  std::map<runtime::ChannelId, size_t> input_by_channel_;
+  std::map<runtime::ChannelId, bool> pending_accepts_;  // accepted, no handshake yet
+  std::vector<OutputChannel> outputs_;
+  std::map<runtime::ChannelId, size_t> output_by_channel_;
+  size_t round_robin_ = 0;
+  bool step_scheduled_ = false;
+  bool busy_ = false;
+  bool restoring_ = true;
+  bool failed_ = false;
+  bool end_of_input_reported_ = false;
+
+  // Alignment (aligned and at-least-once modes).
+  std::optional<uint64_t> aligning_;
+  uint32_t barriers_seen_ = 0;
+  uint64_t last_checkpoint_ = 0;
+
+  // Source state: per assigned partition, the next offset to read and whether it ended.
+  struct PartitionCursor {
+    uint32_t partition = 0;
+    uint64_t next_offset = 0;
+    bool ended = false;
+    bool reading = false;
+  };
+  std::vector<PartitionCursor> cursors_;
+  std::deque<std::pair<size_t, runtime::LogRecord>> source_pending_;  // (cursor, record)
+  std::map<size_t, uint64_t> emitted_offsets_;  // cursor -> first offset not yet emitted
+};
+
+}  // namespace faultline::engine

@@ -1,0 +1,118 @@
+#include "engine/exec/task_manager.h"
+
+#include "engine/exec/snapshot.h"
+
+namespace faultline::engine {
+
+TaskManager::TaskManager(const runtime::ProcessContext& context,
+                         std::shared_ptr<const JobSetup> setup)
+    : ctx_(context), setup_(std::move(setup)), alive_(std::make_shared<bool>(true)) {
+  receiver_ = std::make_unique<ControlReceiver>(
+      ctx_, kControlPort,
+      [this](runtime::ChannelId, ControlMessage m) { OnControl(std::move(m)); },
+      [](runtime::ChannelId, const Status&) {
+        // The JobManager's channel to us failed: its own sender notices too; registering again
+        // (on our sender's failure) restores both directions.
+      });
+  Connect();
+}
+
+TaskManager::~TaskManager() {
+  *alive_ = false;
+  tasks_.clear();
+}
+
+void TaskManager::Connect() {
+  to_job_manager_ = std::make_unique<ControlSender>(
+      ctx_, runtime::Endpoint{setup_->cluster.job_manager, kControlPort},
+      [this, alive = alive_](const Status&) {
+        if (!*alive) return;
+        // Lost the JobManager: tasks cannot report or be coordinated; cancel them and try to
+        // register again.
+        tasks_.clear();
+        ctx_.scheduler->ScheduleAfter(setup_->config.connect_retry * 5, [this, alive] {
+          if (*alive) Connect();
+        });
+      });
+  ControlMessage hello;
+  hello.type = ControlType::kRegister;
+  hello.task = ctx_.node;
+  hello.attempt = ctx_.incarnation;
+  to_job_manager_->Send(hello);
+}
+
+void TaskManager::SendToJobManager(ControlMessage message) {
+  if (to_job_manager_) to_job_manager_->Send(message);
+}
+
+void TaskManager::OnControl(ControlMessage m) {
+  switch (m.type) {
+    case ControlType::kDeploy:
+      Deploy(m);
+      return;
+    case ControlType::kTrigger: {
+      auto it = tasks_.find(m.task);
+      if (it != tasks_.end() && it->second->attempt() == m.attempt) {
+        it->second->TriggerCheckpoint(
+            BarrierInfo{m.checkpoint_id, (m.flags & 1) != 0, (m.flags & 2) != 0});
+      }
+      return;
+    }
+    case ControlType::kNotifyComplete:
+      for (auto& [index, task] : tasks_) {
+        if (task->attempt() == m.attempt) task->NotifyCheckpointComplete(m.checkpoint_id);
+      }
+      return;
+    case ControlType::kNotifyAborted:
+      for (auto& [index, task] : tasks_) {
+        if (task->attempt() == m.attempt) task->NotifyCheckpointAborted(m.checkpoint_id);
+      }
+      return;
+    case ControlType::kCancel:
+      CancelBefore(m.attempt);
+      return;
+    case ControlType::kFinish:
+      tasks_.clear();
+      return;
+    default:
+      return;  // not for a TaskManager
+  }
+}
+
+void TaskManager::CancelBefore(uint64_t attempt) {
+  for (auto it = tasks_.begin(); it != tasks_.end();) {
+    it = it->second->attempt() < attempt ? tasks_.erase(it) : std::next(it);
+  }
+}
+
+void TaskManager::Deploy(const ControlMessage& m) {
+  CancelBefore(m.attempt);
+  TaskSetup task_setup;
+  task_setup.job = &setup_->job;
+  task_setup.plan = &setup_->plan;
+  task_setup.config = &setup_->config;
+  task_setup.task = m.task;
+  task_setup.attempt = m.attempt;
+  task_setup.context = ctx_;
+  task_setup.host = this;
+  if (!m.payload.empty()) {
+    Result<TaskSnapshot> restore = DecodeTaskSnapshot(m.payload);
+    if (!restore.ok()) {
+      ControlMessage failed;
+      failed.type = ControlType::kTaskFailed;
+      failed.task = m.task;
+      failed.attempt = m.attempt;
+      failed.text = restore.status().WithContext("deploy message").ToString();
+      SendToJobManager(std::move(failed));
+      return;
+    }
+    task_setup.restore = std::move(*restore);
+  }
+  tasks_.erase(m.task);  // a redeploy of the same task replaces it
+  auto task = std::make_unique<Task>(std::move(task_setup));
+  Task* raw = task.get();
+  tasks_[m.task] = std::move(task);
+  raw->Start();
+}
+
+}  // namespace faultline::engine

@@ -1,0 +1,81 @@
+// Wire formats of the engine's messages. Data channels carry typed buffers (records, barriers,
+// end of data); control channels between the JobManager and the TaskManagers carry typed
+// control messages. Everything is encoded by hand, little-endian, and decoded with bounds
+// checks: a malformed buffer is a DataLoss status, never a crash.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "engine/api/record.h"
+
+namespace faultline::engine {
+
+using Buffer = std::vector<uint8_t>;
+
+enum class BufferType : uint8_t {
+  kHandshake = 1,  // first buffer on a data channel: who is sending
+  kRecords = 2,
+  kBarrier = 3,
+  kEndOfData = 4,  // the producer's input is exhausted
+};
+
+struct Handshake {
+  uint32_t producer_task = 0;
+  uint64_t attempt = 0;
+};
+
+struct BarrierInfo {
+  uint64_t checkpoint_id = 0;
+  bool unaligned = false;
+  bool final = false;  // the checkpoint after end of input (FLIP-147)
+};
+
+void EncodeHandshake(Buffer& out, const Handshake& h);
+void EncodeBarrier(Buffer& out, const BarrierInfo& b);
+void EncodeEndOfData(Buffer& out);
+// Starts a records buffer; AppendRecord adds records, FinishRecords patches the count.
+void BeginRecords(Buffer& out);
+void FinishRecords(Buffer& out, uint32_t count);
+
+Result<BufferType> PeekType(const Buffer& buffer);
+Result<Handshake> DecodeHandshake(const Buffer& buffer);
+Result<BarrierInfo> DecodeBarrier(const Buffer& buffer);
+// Decodes every record of a records buffer.
+Status DecodeRecords(const Buffer& buffer, std::vector<Record>& out);
+
+// --- control messages ----------------------------------------------------------------------
+
+enum class ControlType : uint8_t {
+  kRegister = 1,       // TM -> JM: a TaskManager (incarnation) is up
+  kDeploy = 2,         // JM -> TM: run task t, attempt a, restoring checkpoint c (0: none)
+  kTaskRunning = 3,    // TM -> JM
+  kEndOfInput = 4,     // TM -> JM: the task consumed all of its input
+  kTaskFailed = 5,     // TM -> JM: reason
+  kTrigger = 6,        // JM -> TM (source tasks): start checkpoint c
+  kAck = 7,            // TM -> JM: task t acknowledges checkpoint c with its state handles
+  kDecline = 8,        // TM -> JM: task t declines checkpoint c
+  kNotifyComplete = 9, // JM -> TM: checkpoint c completed
+  kNotifyAborted = 10, // JM -> TM: checkpoint c aborted
+  kCancel = 11,        // JM -> TM: cancel every task of attempts before a
+  kFinish = 12,        // JM -> TM: the job is done; tasks may close
+};
+
+struct ControlMessage {
+  ControlType type = ControlType::kRegister;
+  uint32_t task = 0;
+  uint64_t attempt = 0;
+  uint64_t checkpoint_id = 0;
+  uint64_t flags = 0;   // trigger: bit 0 unaligned, bit 1 final; deploy: restore checkpoint
+  std::string text;     // failure or decline reason; deploy: metadata blob to restore
+  Buffer payload;       // ack: encoded task snapshot
+};
+
+void EncodeControl(Buffer& out, const ControlMessage& m);
+Result<ControlMessage> DecodeControl(const Buffer& buffer);
+
+std::string_view ControlTypeName(ControlType type);
+
+}  // namespace faultline::engine

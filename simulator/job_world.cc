@@ -1,0 +1,86 @@
+#include "simulator/job_world.h"
+
+namespace faultline::sim {
+namespace {
+
+class JobManagerProcess final : public Process {
+ public:
+  JobManagerProcess(const runtime::ProcessContext& ctx,
+                    std::shared_ptr<const engine::JobSetup> setup)
+      : job_manager(ctx, std::move(setup)) {}
+  engine::JobManager job_manager;
+};
+
+class TaskManagerProcess final : public Process {
+ public:
+  TaskManagerProcess(const runtime::ProcessContext& ctx,
+                     std::shared_ptr<const engine::JobSetup> setup)
+      : task_manager(ctx, std::move(setup)) {}
+  engine::TaskManager task_manager;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<JobWorld>> JobWorld::Create(engine::JobGraph job,
+                                                   engine::EngineConfig config,
+                                                   JobWorldOptions options) {
+  if (options.task_managers == 0) return InvalidArgumentError("a cluster needs a TaskManager");
+  std::unique_ptr<JobWorld> jw(new JobWorld());
+  jw->world_ = std::make_unique<World>(options.world);
+  engine::ClusterSpec cluster;
+  cluster.job_manager = 0;
+  for (uint32_t i = 1; i <= options.task_managers; ++i) cluster.task_managers.push_back(i);
+  FL_ASSIGN_OR_RETURN(jw->setup_, engine::PrepareJob(std::move(job), config, cluster));
+  JobWorld* raw = jw.get();
+  jw->world_->AddNode("jobmanager", [raw](const runtime::ProcessContext& ctx) {
+    return std::make_unique<JobManagerProcess>(ctx, raw->setup_);
+  });
+  for (uint32_t i = 1; i <= options.task_managers; ++i) {
+    jw->world_->AddNode("taskmanager-" + std::to_string(i),
+                        [raw](const runtime::ProcessContext& ctx) {
+                          return std::make_unique<TaskManagerProcess>(ctx, raw->setup_);
+                        });
+  }
+  jw->world_->source_log().AddPartitions(options.source_partitions);
+  return jw;
+}
+
+void JobWorld::AddSourceRecord(uint32_t partition, const engine::Record& record) {
+  runtime::Bytes payload;
+  engine::AppendRecord(payload, record);
+  world_->source_log().AppendRecord(partition, std::move(payload));
+}
+
+void JobWorld::Start() {
+  for (uint32_t n = 0; n < world_->node_count(); ++n) world_->Start(n);
+}
+
+engine::JobManager* JobWorld::job_manager() {
+  auto* process = dynamic_cast<JobManagerProcess*>(world_->ProcessOf(0));
+  return process == nullptr ? nullptr : &process->job_manager;
+}
+
+engine::JobStatus JobWorld::RunUntilDone(Time limit) {
+  auto done = [this] {
+    engine::JobManager* jm = job_manager();
+    return jm != nullptr && (jm->status() == engine::JobStatus::kFinished ||
+                             jm->status() == engine::JobStatus::kFailed);
+  };
+  world_->loop().RunWhile([&] { return !done(); }, limit);
+  // Let notifications reach the TaskManagers and their sinks commit.
+  world_->RunFor(Duration::Seconds(2));
+  engine::JobManager* jm = job_manager();
+  return jm == nullptr ? engine::JobStatus::kStarting : jm->status();
+}
+
+std::vector<engine::Record> JobWorld::CommittedOutput() const {
+  std::vector<engine::Record> out;
+  for (const OutputRecord& r : world_->output_store().visible()) {
+    size_t offset = 0;
+    Result<engine::Record> record = engine::ReadRecord(r.payload, offset);
+    if (record.ok()) out.push_back(std::move(*record));
+  }
+  return out;
+}
+
+}  // namespace faultline::sim
