@@ -288,8 +288,13 @@ void Network::ReturnCredit(uint32_t node, ChannelId id) {
 
 void Network::Close(uint32_t node, ChannelId id) {
   Channel* ch = Find(id);
-  if (ch == nullptr || ch->state == ChannelState::kDead) return;
+  if (ch == nullptr) return;
   FL_ASSERT(ch->from == node || ch->to.node == node, "Close on a foreign channel");
+  // The closing side's listener is never called again for this channel (it may be about to
+  // be destroyed), even if a failure notification is already on its way.
+  if (ch->from == node) ch->sender = nullptr;
+  if (ch->to.node == node) ch->receiver = nullptr;
+  if (ch->state == ChannelState::kDead) return;
   Fail(*ch, CancelledError("channel closed by " + NodeText(node)), node);
 }
 
@@ -347,7 +352,7 @@ void Network::NotifyFailed(ChannelId id, bool sender_side, Status why) {
                        {static_cast<int64_t>(id), peer, static_cast<int64_t>(why.code()), 0},
                        why.message());
         ChannelListener* listener = sender_side ? c.sender : c.receiver;
-        listener->OnChannelFailed(id, why);
+        if (listener != nullptr) listener->OnChannelFailed(id, why);
       },
       owner);
 }

@@ -28,6 +28,7 @@ class RunningSum : public engine::KeyedProcessFunction {
 engine::JobGraph ExampleJob(engine::SinkKind sink) {
   engine::JobBuilder job("example");
   job.Source("source", {.source_id = 0, .parallelism = 4})
+      .WithRecordCost(Duration::Micros(200))
       .Map("double", [](const Record& r) { return Record{r.key, r.value * 2, {}}; })
       .KeyBy([](const Record& r) { return r.key; })
       .Process("sum", std::make_shared<RunningSum>())
@@ -84,6 +85,78 @@ TEST(EngineJobTest, ExampleJobWithoutFaultsIsExactlyOnce) {
   }
   EXPECT_EQ(last, expected.sums);
   EXPECT_EQ(seen, expected.provenance) << "every source record reflected exactly once";
+}
+
+}  // namespace
+}  // namespace faultline
+
+namespace faultline {
+namespace {
+
+struct RunResult {
+  engine::JobStatus status;
+  std::vector<Record> output;
+  uint32_t restarts = 0;
+  uint64_t completed = 0;
+};
+
+void CheckExactlyOnce(const RunResult& run, const Expected& expected) {
+  ASSERT_EQ(run.status, engine::JobStatus::kFinished);
+  std::map<std::string, int64_t> last;
+  engine::Provenance seen;
+  for (const Record& r : run.output) {
+    last[r.key] = r.value;
+    seen += r.provenance;
+  }
+  EXPECT_EQ(run.output.size(), expected.records);
+  EXPECT_EQ(last, expected.sums);
+  EXPECT_EQ(seen, expected.provenance);
+}
+
+// Runs the example job with a fault injected at `at` by `inject`.
+template <typename Inject>
+RunResult RunWithFault(engine::EngineConfig config, Duration at, Inject inject,
+                       Expected* expected, uint64_t seed = 1) {
+  sim::JobWorldOptions options;
+  options.world.seed = seed;
+  auto jw = sim::JobWorld::Create(ExampleJob(engine::SinkKind::kTwoPhaseCommit), config, options)
+                .value();
+  *expected = FillSource(*jw, 20000, 100);
+  jw->Start();
+  jw->world().loop().Schedule(Time::Zero() + at, [&] { inject(*jw); });
+  RunResult run;
+  run.status = jw->RunUntilDone(Time::Zero() + Duration::Seconds(120));
+  run.output = jw->CommittedOutput();
+  if (engine::JobManager* jm = jw->job_manager()) {
+    run.restarts = jm->restarts();
+    run.completed = jm->latest_completed();
+  }
+  return run;
+}
+
+engine::EngineConfig SlowSourceConfig() {
+  engine::EngineConfig config;
+  config.checkpoints.interval = Duration::Seconds(1);
+  return config;
+}
+
+TEST(EngineRecoveryTest, TaskManagerCrashRestoresTheLatestCheckpointExactlyOnce) {
+  Expected expected;
+  const RunResult run = RunWithFault(SlowSourceConfig(), Duration::Millis(2500), [](sim::JobWorld& jw) {
+    jw.world().Crash(2, "test: TaskManager crash");
+    jw.world().loop().ScheduleAfter(Duration::Millis(500), [&jw] { jw.world().Restart(2); });
+  }, &expected);
+  EXPECT_GE(run.restarts, 1u);
+  CheckExactlyOnce(run, expected);
+}
+
+TEST(EngineRecoveryTest, JobManagerFailoverResumesFromTheHaStore) {
+  Expected expected;
+  const RunResult run = RunWithFault(SlowSourceConfig(), Duration::Millis(2500), [](sim::JobWorld& jw) {
+    jw.world().Crash(0, "test: JobManager crash");
+    jw.world().loop().ScheduleAfter(Duration::Millis(300), [&jw] { jw.world().Restart(0); });
+  }, &expected);
+  CheckExactlyOnce(run, expected);
 }
 
 }  // namespace

@@ -49,13 +49,22 @@ ControlReceiver::ControlReceiver(runtime::ProcessContext& context, uint32_t port
   status_ = ctx_.transport->Listen(port_, this);
 }
 
-ControlReceiver::~ControlReceiver() { ctx_.transport->StopListening(port_); }
+ControlReceiver::~ControlReceiver() {
+  ctx_.transport->StopListening(port_);
+  for (runtime::ChannelId channel : channels_) ctx_.transport->Close(channel);
+}
+
+void ControlReceiver::OnAccepted(runtime::ChannelId channel, runtime::Endpoint from) {
+  (void)from;
+  channels_.insert(channel);
+}
 
 void ControlReceiver::OnReceive(runtime::ChannelId channel, runtime::Buffer& buffer) {
   Result<ControlMessage> message = DecodeControl(buffer);
   ctx_.transport->ReturnCredit(channel);
   if (!message.ok()) {
     ctx_.transport->Close(channel);
+    channels_.erase(channel);
     on_failed_(channel, message.status());
     return;
   }
@@ -63,6 +72,7 @@ void ControlReceiver::OnReceive(runtime::ChannelId channel, runtime::Buffer& buf
 }
 
 void ControlReceiver::OnChannelFailed(runtime::ChannelId channel, const Status& why) {
+  channels_.erase(channel);
   on_failed_(channel, why);
 }
 

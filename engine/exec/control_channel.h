@@ -4,6 +4,7 @@
 #pragma once
 
 #include <deque>
+#include <set>
 #include <functional>
 
 #include "engine/exec/wire.h"
@@ -47,12 +48,14 @@ class ControlReceiver final : public runtime::ChannelListener {
   ~ControlReceiver() override;
   Status status() const { return status_; }
 
+  void OnAccepted(runtime::ChannelId channel, runtime::Endpoint from) override;
   void OnReceive(runtime::ChannelId channel, runtime::Buffer& buffer) override;
   void OnChannelFailed(runtime::ChannelId channel, const Status& why) override;
 
  private:
   runtime::ProcessContext& ctx_;
   uint32_t port_;
+  std::set<runtime::ChannelId> channels_;  // accepted, still open
   Handler on_message_;
   FailureHandler on_failed_;
   Status status_;

@@ -29,6 +29,9 @@ std::string_view JobStatusName(JobStatus status) {
 JobManager::JobManager(const runtime::ProcessContext& context,
                        std::shared_ptr<const JobSetup> setup)
     : ctx_(context), setup_(std::move(setup)), alive_(std::make_shared<bool>(true)) {
+  // Attempt numbers name transactions and fence zombie writers, so they must never repeat,
+  // across JobManager incarnations too: a new incarnation starts above every earlier one.
+  attempt_ = ctx_.incarnation << 24;
   receiver_ = std::make_unique<ControlReceiver>(
       ctx_, kControlPort,
       [this](runtime::ChannelId channel, ControlMessage m) { OnControl(channel, std::move(m)); },

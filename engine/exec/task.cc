@@ -77,6 +77,7 @@ Task::Task(TaskSetup setup)
 }
 
 Task::~Task() {
+  *alive_ = false;  // callbacks already on their way find the task gone
   ctx_.transport->StopListening(spec_.data_port);
   for (const InputChannel& in : inputs_) {
     if (in.channel != runtime::kNoChannel) ctx_.transport->Close(in.channel);
@@ -137,8 +138,9 @@ void Task::Restore() {
     return;
   }
   for (size_t h = 0; h < snapshot.handles.size(); ++h) {
-    ctx_.blob_store->Get(snapshot.handles[h].blob, [this, h, remaining](Result<Bytes> data) {
-      if (failed_) return;
+    ctx_.blob_store->Get(snapshot.handles[h].blob, [this, alive = alive_, h,
+                                                    remaining](Result<Bytes> data) {
+      if (!*alive || failed_) return;
       const BlobHandle& handle = setup_.restore->handles[h];
       if (!data.ok()) {
         Fail(data.status().WithContext(spec_.name + " restoring " + handle.blob));
@@ -310,7 +312,9 @@ void Task::OnChannelFailed(runtime::ChannelId channel, const Status& why) {
       // handshake queued at the front is dropped and queued again by ConnectOutput.
       outputs_[index].queue.pop_front();
       ctx_.scheduler->ScheduleAfter(setup_.config->connect_retry,
-                                    [this, index] { ConnectOutput(index); });
+                                    [this, alive = alive_, index] {
+                                      if (*alive) ConnectOutput(index);
+                                    });
       return;
     }
     Fail(why.WithContext(spec_.name + " output to task " +
@@ -333,7 +337,8 @@ void Task::OnChannelFailed(runtime::ChannelId channel, const Status& why) {
 void Task::ScheduleStep() {
   if (step_scheduled_ || busy_ || failed_) return;
   step_scheduled_ = true;
-  ctx_.scheduler->Post([this] {
+  ctx_.scheduler->Post([this, alive = alive_] {
+    if (!*alive) return;
     step_scheduled_ = false;
     Step();
   });
@@ -383,7 +388,8 @@ void Task::ProcessBuffer(size_t input, Buffer buffer) {
       FlushAll();
       // The chain is busy for the records' processing time: back-pressure builds upstream.
       busy_ = true;
-      ctx_.scheduler->ScheduleAfter(cost, [this] {
+      ctx_.scheduler->ScheduleAfter(cost, [this, alive = alive_] {
+        if (!*alive) return;
         busy_ = false;
         ScheduleStep();
       });
@@ -495,13 +501,16 @@ void Task::ReadSource() {
     const uint32_t max_records = setup_.job->operators[0].source.max_records_per_read;
     ctx_.source_log->Read(
         cursor.partition, cursor.next_offset, max_records,
-        [this, c](Result<std::vector<runtime::LogRecord>> records) {
+        [this, alive = alive_, c](Result<std::vector<runtime::LogRecord>> records) {
+          if (!*alive) return;
           PartitionCursor& cur = cursors_[c];
           cur.reading = false;
           if (!records.ok()) {
             // An unavailable log is retried; anything else fails the task.
             if (records.status().code() == StatusCode::kUnavailable) {
-              ctx_.scheduler->ScheduleAfter(Duration::Millis(50), [this] { ReadSource(); });
+              ctx_.scheduler->ScheduleAfter(Duration::Millis(50), [this, alive] {
+                if (*alive) ReadSource();
+              });
             } else {
               Fail(records.status().WithContext(spec_.name + " reading partition " +
                                                 std::to_string(cur.partition)));
@@ -556,7 +565,8 @@ void Task::EmitSourceRecords() {
   }
   FlushAll();
   busy_ = true;
-  ctx_.scheduler->ScheduleAfter(cost, [this] {
+  ctx_.scheduler->ScheduleAfter(cost, [this, alive = alive_] {
+    if (!*alive) return;
     busy_ = false;
     ScheduleStep();
     ReadSource();
@@ -645,57 +655,59 @@ void Task::Snapshot(const BarrierInfo& barrier) {
   UploadSnapshot(id, std::move(blobs), EncodeTaskSnapshot(summary));
 }
 
+struct Task::Upload {
+  uint64_t checkpoint_id = 0;
+  TaskSnapshot summary;
+  size_t remaining = 0;
+  bool failed = false;
+};
+
 void Task::UploadSnapshot(uint64_t checkpoint_id,
                           std::vector<std::pair<std::string, Bytes>> blobs, Bytes summary_bytes) {
   Result<TaskSnapshot> summary = DecodeTaskSnapshot(summary_bytes);
   FL_ASSERT(summary.ok());
-  struct Upload {
-    TaskSnapshot summary;
-    size_t remaining = 0;
-    bool failed = false;
-  };
   auto upload = std::make_shared<Upload>();
+  upload->checkpoint_id = checkpoint_id;
   upload->summary = std::move(*summary);
   upload->remaining = blobs.size();
-  auto finish = [this, checkpoint_id, upload] {
-    ControlMessage m;
-    if (upload->failed) {
-      m.type = ControlType::kDecline;
-      m.text = "upload failed";
-    } else {
-      m.type = ControlType::kAck;
-      m.payload = EncodeTaskSnapshot(upload->summary);
-      ctx_.events->Record({Ev(EngineEvent::kAckSent), {static_cast<int64_t>(checkpoint_id), 0, 0}, spec_.name});
-    }
-    m.task = setup_.task;
-    m.attempt = setup_.attempt;
-    m.checkpoint_id = checkpoint_id;
-    setup_.host->SendToJobManager(std::move(m));
-  };
   if (blobs.empty()) {
-    finish();
+    FinishUpload(*upload);
     return;
   }
   for (auto& [name, bytes] : blobs) {
-    HandleKind kind = HandleKind::kOperator;
-    if (name.size() >= 5 && name.compare(name.size() - 5, 5, "keyed") == 0) {
-      kind = HandleKind::kKeyed;
-    }
+    const HandleKind kind = EndsWith(name, "/keyed") ? HandleKind::kKeyed : HandleKind::kOperator;
     upload->summary.handles.push_back(
         BlobHandle{kind, name, bytes.size(),
                    Checksum(std::as_bytes(std::span<const uint8_t>(bytes.data(), bytes.size())))});
     upload->summary.state_bytes += bytes.size();
-    ctx_.blob_store->Put(name, std::move(bytes), [this, checkpoint_id, upload, finish](Status s) {
+    ctx_.blob_store->Put(name, std::move(bytes), [this, alive = alive_, upload](Status s) {
+      if (!*alive) return;
       if (!s.ok()) upload->failed = true;
-      if (--upload->remaining == 0) {
-        ctx_.events->Record({Ev(EngineEvent::kUploaded),
-                             {static_cast<int64_t>(checkpoint_id),
-                              static_cast<int64_t>(upload->summary.state_bytes), 0},
-                             spec_.name});
-        finish();
-      }
+      if (--upload->remaining == 0) FinishUpload(*upload);
     });
   }
+}
+
+void Task::FinishUpload(const Upload& upload) {
+  ControlMessage m;
+  if (upload.failed) {
+    m.type = ControlType::kDecline;
+    m.text = "state upload failed";
+  } else {
+    ctx_.events->Record({Ev(EngineEvent::kUploaded),
+                         {static_cast<int64_t>(upload.checkpoint_id),
+                          static_cast<int64_t>(upload.summary.state_bytes), 0},
+                         spec_.name});
+    m.type = ControlType::kAck;
+    m.payload = EncodeTaskSnapshot(upload.summary);
+    ctx_.events->Record(
+        {Ev(EngineEvent::kAckSent), {static_cast<int64_t>(upload.checkpoint_id), 0, 0},
+         spec_.name});
+  }
+  m.task = setup_.task;
+  m.attempt = setup_.attempt;
+  m.checkpoint_id = upload.checkpoint_id;
+  setup_.host->SendToJobManager(std::move(m));
 }
 
 void Task::NotifyCheckpointComplete(uint64_t checkpoint_id) {

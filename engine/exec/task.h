@@ -114,8 +114,13 @@ class Task final : public runtime::ChannelListener {
   void UploadSnapshot(uint64_t checkpoint_id, std::vector<std::pair<std::string, Bytes>> blobs,
                       Bytes summary);
   void EndOfInput();
+  struct Upload;
+  void FinishUpload(const Upload& upload);
 
   TaskSetup setup_;
+  // Shared with every asynchronous callback: false once the task is destroyed (cancelled by
+  // its TaskManager while the process lives on), so late callbacks do nothing.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   const TaskSpec& spec_;
   const ChainSpec& chain_;
   runtime::ProcessContext& ctx_;

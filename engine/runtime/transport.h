@@ -65,7 +65,9 @@ class Transport {
   virtual uint32_t Credits(ChannelId channel) const = 0;
   // Receiver: one buffer of `channel` was consumed; its credit travels back to the sender.
   virtual void ReturnCredit(ChannelId channel) = 0;
-  // Closes a channel from either side; the peer sees OnChannelFailed(Cancelled).
+  // Closes a channel from either side; the peer sees OnChannelFailed(Cancelled). After Close
+  // this side's listener is never called again for the channel, even for a failure already
+  // under way, so a listener may close its channels and then be destroyed.
   virtual void Close(ChannelId channel) = 0;
 
   // An empty buffer with reusable capacity (avoids an allocation per buffer).
