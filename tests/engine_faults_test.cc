@@ -1,0 +1,196 @@
+// Crashes at protocol points, not just at times: a TaskManager or the JobManager dies the
+// moment a named engine event happens (barrier received, aligned, snapshot captured, state
+// uploaded, acknowledgement sent, metadata written, HA pointer moved, notification sent, sink
+// commit, restore started), in each checkpointing mode. The test asserts from the trace that
+// each crash point was reached, and then that exactly-once (or at-least-once) held.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "engine/api/job.h"
+#include "engine/exec/events.h"
+#include "simulator/job_world.h"
+
+namespace faultline {
+namespace {
+
+using engine::Record;
+
+class RunningSum : public engine::KeyedProcessFunction {
+ public:
+  void Process(const Record& in, engine::KeyedContext& state, engine::Collector& out) override {
+    const int64_t sum = state.GetValue("sum").value_or(0) + in.value;
+    state.SetValue("sum", sum);
+    out.Emit(Record{in.key, sum, {}});
+  }
+};
+
+engine::JobGraph Job() {
+  engine::JobBuilder job("faults");
+  job.Source("source", {.source_id = 0, .parallelism = 4})
+      .WithRecordCost(Duration::Micros(300))
+      .KeyBy([](const Record& r) { return r.key; })
+      .Process("sum", std::make_shared<RunningSum>())
+      .Sink("out", {.kind = engine::SinkKind::kTwoPhaseCommit});
+  return job.Build().value();
+}
+
+// The source records' provenance hashes, each once.
+std::multiset<uint64_t> Fill(sim::JobWorld& jw, uint32_t per_partition) {
+  std::multiset<uint64_t> ids;
+  for (uint32_t p = 0; p < 4; ++p) {
+    for (uint32_t i = 0; i < per_partition; ++i) {
+      jw.AddSourceRecord(p, Record{"k" + std::to_string((p + 3 * i) % 40), 1, {}});
+      ids.insert(engine::RecordId{0, p, i}.Hash());
+    }
+  }
+  return ids;
+}
+
+// Crashes a node when the first trace record matching `match` appears.
+class CrashOnEvent : public sim::TraceObserver {
+ public:
+  using Match = std::function<bool(const sim::TraceRecord&)>;
+  CrashOnEvent(sim::JobWorld* jw, Match match, bool crash_job_manager)
+      : jw_(jw), match_(std::move(match)), crash_job_manager_(crash_job_manager) {}
+
+  void OnRecord(const sim::TraceRecord& r) override {
+    if (fired_ || !match_(r)) return;
+    fired_ = true;
+    const uint32_t victim = crash_job_manager_ ? jw_->job_manager_node() : r.node;
+    // Observers must not change the trace themselves: the crash runs as the next event.
+    jw_->world().loop().Schedule(jw_->world().now(), [this, victim] {
+      if (!jw_->world().IsUp(victim)) return;
+      jw_->world().Crash(victim, "crash point");
+      jw_->world().loop().ScheduleAfter(Duration::Millis(400),
+                                        [this, victim] { jw_->world().Restart(victim); });
+    });
+  }
+  bool fired() const { return fired_; }
+
+ private:
+  sim::JobWorld* jw_;
+  Match match_;
+  bool crash_job_manager_;
+  bool fired_ = false;
+};
+
+CrashOnEvent::Match EngineEvent(engine::EngineEvent event, uint64_t checkpoint_min = 2) {
+  return [event, checkpoint_min](const sim::TraceRecord& r) {
+    return r.kind == sim::TraceKind::kEngine && r.args[0] == engine::Ev(event) &&
+           (event == engine::EngineEvent::kRestoreStarted ||
+            static_cast<uint64_t>(r.args[1]) >= checkpoint_min);
+  };
+}
+
+struct Point {
+  std::string name;
+  CrashOnEvent::Match match;
+  bool job_manager;
+  bool needs_earlier_crash = false;  // the point exists only during a recovery
+};
+
+std::vector<Point> Points() {
+  using E = engine::EngineEvent;
+  return {
+      {"barrier-received", EngineEvent(E::kBarrierReceived), false},
+      {"aligned", EngineEvent(E::kAligned), false},
+      {"snapshot-captured", EngineEvent(E::kSnapshotCaptured), false},
+      {"uploaded", EngineEvent(E::kUploaded), false},
+      {"ack-sent", EngineEvent(E::kAckSent), false},
+      {"sink-commit",
+       [](const sim::TraceRecord& r) {
+         return r.kind == sim::TraceKind::kServiceRequest &&
+                r.args[1] == static_cast<int64_t>(sim::ServiceOp::kCommit);
+       },
+       false},
+      {"triggered", EngineEvent(E::kTriggered), true},
+      {"all-acknowledged", EngineEvent(E::kAllAcknowledged), true},
+      {"metadata-written", EngineEvent(E::kMetadataWritten), true},
+      {"pointer-moved", EngineEvent(E::kPointerMoved), true},
+      {"notification-sent", EngineEvent(E::kNotificationSent), true},
+      {"restore-started", EngineEvent(E::kRestoreStarted), false, true},
+  };
+}
+
+struct Outcome {
+  engine::JobStatus status;
+  std::multiset<uint64_t> reflected;  // provenance hash of every committed output
+  bool all_single = true;              // every output reflects exactly one source record
+};
+
+Outcome RunWithCrash(engine::CheckpointMode mode, const Point& point, std::multiset<uint64_t>* ids,
+            bool* fired, bool* restored) {
+  engine::EngineConfig config;
+  config.checkpoints.mode = mode;
+  config.checkpoints.interval = Duration::Millis(500);
+  auto jw = sim::JobWorld::Create(Job(), config, sim::JobWorldOptions{}).value();
+  *ids = Fill(*jw, 6000);
+  CrashOnEvent crash(jw.get(), point.match, point.job_manager);
+  CrashOnEvent earlier(jw.get(), EngineEvent(engine::EngineEvent::kAckSent), false);
+  jw->world().trace().AddObserver(&crash);
+  if (point.needs_earlier_crash) jw->world().trace().AddObserver(&earlier);
+  jw->Start();
+  Outcome outcome;
+  outcome.status = jw->RunUntilDone(Time::Zero() + Duration::Seconds(120));
+  for (const Record& r : jw->CommittedOutput()) {
+    outcome.reflected.insert(r.provenance.hash_sum);
+    outcome.all_single = outcome.all_single && r.provenance.count == 1;
+  }
+  *fired = crash.fired();
+  jw->world().trace().RemoveObserver(&crash);
+  jw->world().trace().RemoveObserver(&earlier);
+  *restored = false;
+  for (const sim::TraceRecord& r : jw->world().trace().records()) {
+    if (r.kind == sim::TraceKind::kEngine &&
+        r.args[0] == engine::Ev(engine::EngineEvent::kDeployed) && r.args[2] > 0) {
+      *restored = true;
+    }
+  }
+  return outcome;
+}
+
+class ProtocolPointCrashTest
+    : public ::testing::TestWithParam<std::tuple<engine::CheckpointMode, int>> {};
+
+TEST_P(ProtocolPointCrashTest, RecoveryKeepsTheModesGuarantee) {
+  const auto [mode, index] = GetParam();
+  const Point point = Points()[static_cast<size_t>(index)];
+  std::multiset<uint64_t> ids;
+  bool fired = false;
+  bool restored = false;
+  const Outcome outcome = RunWithCrash(mode, point, &ids, &fired, &restored);
+  ASSERT_TRUE(fired) << "the crash point " << point.name << " was never reached";
+  ASSERT_EQ(outcome.status, engine::JobStatus::kFinished) << point.name;
+  EXPECT_TRUE(restored) << "the crash at " << point.name << " did not lead to a restore";
+  EXPECT_TRUE(outcome.all_single);
+  if (mode == engine::CheckpointMode::kAtLeastOnce) {
+    for (uint64_t id : ids) {
+      ASSERT_GE(outcome.reflected.count(id), 1u) << "a source record was lost at " << point.name;
+    }
+  } else {
+    EXPECT_EQ(outcome.reflected, ids) << "exactly-once broken by a crash at " << point.name;
+  }
+}
+
+std::string PointName(const ::testing::TestParamInfo<std::tuple<engine::CheckpointMode, int>>& p) {
+  std::string name = std::string(engine::CheckpointModeName(std::get<0>(p.param))) + "_" +
+                     Points()[static_cast<size_t>(std::get<1>(p.param))].name;
+  for (char& c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return name;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllPoints, ProtocolPointCrashTest,
+    ::testing::Combine(::testing::Values(engine::CheckpointMode::kAligned,
+                                         engine::CheckpointMode::kAtLeastOnce),
+                       ::testing::Range(0, static_cast<int>(Points().size()))),
+    PointName);
+
+}  // namespace
+}  // namespace faultline
