@@ -16,13 +16,17 @@ uint64_t Hash64(std::string_view text, uint64_t seed = 0);
 // same corruptions with a 64-bit tag.
 inline uint64_t Checksum(std::span<const std::byte> bytes) { return Hash64(bytes, 0); }
 
-// Mixes two 64-bit values into one; order-sensitive. Not for checksums.
-constexpr uint64_t HashCombine(uint64_t a, uint64_t b) {
-  // splitmix64 finaliser over a rotated xor.
-  uint64_t z = a ^ (b + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2));
+// splitmix64's finaliser: a bijective 64-bit mix with full avalanche.
+constexpr uint64_t Mix64(uint64_t z) {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return z ^ (z >> 31);
+}
+
+// Mixes two 64-bit values into one; order-sensitive, with full avalanche in both arguments
+// (a weak combine made distinct record ids collide). Not for checksums.
+constexpr uint64_t HashCombine(uint64_t a, uint64_t b) {
+  return Mix64(Mix64(a) ^ (b + 0x9e3779b97f4a7c15ULL));
 }
 
 // Builds one hash over a sequence of values and byte strings, in a stable little-endian layout.

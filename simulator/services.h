@@ -3,6 +3,8 @@
 // partitioned log) and the output store (transactional sink target). Each call is asynchronous:
 // it takes a sampled latency, is applied atomically at the service, and its reply is delivered
 // to the caller's incarnation (dropped if the caller crashed meanwhile; the effect stays).
+// Requests are independent, like separate HTTP requests: two in flight at once may be applied
+// in either order, so a caller that needs order waits for each reply.
 //
 // Checkers read their contents through the side-channel accessors, which record nothing.
 #pragma once

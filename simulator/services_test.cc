@@ -155,7 +155,9 @@ TEST_F(ServicesTest, OutputStoreTransactions) {
   const runtime::WriterEpoch w1{"sink-0", 1};
   std::vector<Status> st;
   auto keep = [&](Status s) { st.push_back(s); };
+  // Requests are independent (each has its own latency): a caller that needs order waits.
   out.Write(node_, w1, "t1", {B("a")}, keep);
+  Settle();
   out.Write(node_, w1, "t1", {B("b")}, keep);
   Settle();
   EXPECT_TRUE(out.visible().empty()) << "uncommitted writes are invisible";
@@ -196,6 +198,7 @@ TEST_F(ServicesTest, OutputStoreTransactions) {
   EXPECT_EQ(out.visible().size(), 2u);
 
   out.Upsert(node_, {"sink-1", 0}, "k", B("v1"), keep);
+  Settle();
   out.Upsert(node_, {"sink-1", 0}, "k", B("v2"), keep);
   out.Append(node_, {"sink-2", 0}, {B("x")}, keep);
   Settle();

@@ -8,6 +8,7 @@ uint64_t RecordId::Hash() const {
   return HashCombine(HashCombine(uint64_t{source} << 32 | partition, offset), 0x5eed);
 }
 
+
 void PutU8(std::vector<uint8_t>& out, uint8_t v) { out.push_back(v); }
 
 void PutU32(std::vector<uint8_t>& out, uint32_t v) {

@@ -146,9 +146,9 @@ struct SinkWriter::Op {
 };
 
 SinkWriter::SinkWriter(const OperatorSpec& op, uint32_t subtask, uint64_t attempt,
-                       runtime::ProcessContext& context,
+                       runtime::ProcessContext& context, const TeachingSwitches& switches,
                        std::function<void(const Status&)> on_error)
-    : op_(op), subtask_(subtask), attempt_(attempt), ctx_(context),
+    : op_(op), subtask_(subtask), attempt_(attempt), ctx_(context), switches_(switches),
       on_error_(std::move(on_error)), alive_(std::make_shared<bool>(true)) {
   // Fence earlier attempts of this sink subtask: a zombie can no longer write or commit.
   auto op_fence = std::make_unique<Op>();
@@ -206,9 +206,26 @@ void SinkWriter::PreCommit(uint64_t checkpoint_id, std::function<void()> done) {
   }
   op->done = std::move(done);
   Enqueue(std::move(op));
+  if (switches_.commit_on_snapshot && op_.sink.kind == SinkKind::kTwoPhaseCommit) {
+    // commit-on-snapshot: commit at the barrier, before the checkpoint is known complete.
+    CommitUpTo(checkpoint_id);
+  }
 }
 
 void SinkWriter::CommitUpTo(uint64_t checkpoint_id) {
+  if (switches_.drop_subsumed_commit) {
+    // drop-subsumed-commit (FLINK-10377): commit only n's transaction; earlier pending ones
+    // are forgotten.
+    auto it = pending_.find(checkpoint_id);
+    if (it != pending_.end()) {
+      auto op = std::make_unique<Op>();
+      op->kind = Op::Kind::kCommit;
+      op->txn = it->second;
+      Enqueue(std::move(op));
+    }
+    pending_.erase(pending_.begin(), pending_.upper_bound(checkpoint_id));
+    return;
+  }
   while (!pending_.empty() && pending_.begin()->first <= checkpoint_id) {
     auto op = std::make_unique<Op>();
     op->kind = Op::Kind::kCommit;
@@ -265,7 +282,7 @@ void SinkWriter::RunNext() {
 
 ChainRunner::ChainRunner(const JobGraph& job, const ChainSpec& chain, uint32_t subtask,
                          uint64_t attempt, KeyedStateBackend* backend,
-                         runtime::ProcessContext& context,
+                         runtime::ProcessContext& context, const TeachingSwitches& switches,
                          std::function<void(const Record&)> emit,
                          std::function<void(const Status&)> on_error)
     : job_(job), chain_(chain), emit_(std::move(emit)) {
@@ -278,7 +295,7 @@ ChainRunner::ChainRunner(const JobGraph& job, const ChainSpec& chain, uint32_t s
       keyed_ = std::make_unique<Keyed>(backend, op.max_parallelism);
     }
     if (op.kind == OperatorKind::kSink) {
-      sink_ = std::make_unique<SinkWriter>(op, subtask, attempt, context, on_error);
+      sink_ = std::make_unique<SinkWriter>(op, subtask, attempt, context, switches, on_error);
     }
   }
 }

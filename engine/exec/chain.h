@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/api/job.h"
+#include "engine/exec/config.h"
 #include "engine/exec/plan.h"
 #include "engine/runtime/runtime.h"
 #include "engine/state/state_backend.h"
@@ -28,7 +29,8 @@ inline constexpr std::string_view kProvenanceSumState = "__provenance_sum";
 class SinkWriter {
  public:
   SinkWriter(const OperatorSpec& op, uint32_t subtask, uint64_t attempt,
-             runtime::ProcessContext& context, std::function<void(const Status&)> on_error);
+             runtime::ProcessContext& context, const TeachingSwitches& switches,
+             std::function<void(const Status&)> on_error);
   ~SinkWriter();
 
   void Add(const Record& record);
@@ -54,6 +56,7 @@ class SinkWriter {
   uint32_t subtask_;
   uint64_t attempt_;
   runtime::ProcessContext& ctx_;
+  const TeachingSwitches& switches_;
   std::function<void(const Status&)> on_error_;
   std::vector<Bytes> batch_;
   std::deque<std::unique_ptr<Op>> ops_;
@@ -68,6 +71,7 @@ class ChainRunner {
   // `emit` receives records leaving the chain (none for a chain ending in a sink).
   ChainRunner(const JobGraph& job, const ChainSpec& chain, uint32_t subtask, uint64_t attempt,
               KeyedStateBackend* backend, runtime::ProcessContext& context,
+              const TeachingSwitches& switches,
               std::function<void(const Record&)> emit,
               std::function<void(const Status&)> on_error);
   ~ChainRunner();

@@ -16,6 +16,16 @@ Result<std::shared_ptr<const JobSetup>> PrepareJob(JobGraph job, EngineConfig co
   if (config.checkpoints.mode == CheckpointMode::kUnaligned) {
     return UnimplementedError("unaligned checkpoints are not available yet in this build");
   }
+  const TeachingSwitches& sw = config.switches;
+  for (const auto& [on, name] : {std::pair{sw.delete_shared_on_subsume, "delete-shared-on-subsume"},
+                                 std::pair{sw.drop_channel_state, "drop-channel-state"},
+                                 std::pair{sw.recommit_after_restore, "recommit-after-restore"},
+                                 std::pair{sw.no_fencing, "no-fencing"}}) {
+    if (on) {
+      return UnimplementedError(std::string("teaching switch ") + name +
+                                " needs a mechanism this build does not have yet");
+    }
+  }
   if (config.checkpoints.interval <= Duration::Zero()) {
     return InvalidArgumentError("checkpoint interval must be positive");
   }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 #include "base/time.h"
 
@@ -26,6 +27,50 @@ struct CheckpointConfig {
   bool enabled = true;
 };
 
+// The known-bug catalogue of ORACLES.md, listed in one place: each switch plants exactly one
+// protocol mistake that real engines made. All off by default; turn one on to watch what breaks
+// (teaching), or to prove the checkers catch it (tests). Switches whose mechanism this build
+// does not have yet (unaligned channel state, incremental shared files, transaction id reuse,
+// zombie writers) are listed but refused by PrepareJob.
+#define FAULTLINE_TEACHING_SWITCHES(X)                                                      \
+  X(no_alignment, "no-alignment",                                                          \
+    "exactly-once mode processes records behind barrier n before alignment completes")     \
+  X(offset_after_emit, "offset-after-emit",                                                \
+    "a source records its read-ahead offset, past records not yet emitted at the barrier") \
+  X(ack_before_upload, "ack-before-upload",                                                \
+    "a task acknowledges before its asynchronous upload is durable")                      \
+  X(commit_on_snapshot, "commit-on-snapshot",                                              \
+    "the two-phase-commit sink commits at the barrier instead of on completion")          \
+  X(drop_subsumed_commit, "drop-subsumed-commit",                                          \
+    "on completion of n, commit only n's transaction and drop earlier pending ones")      \
+  X(restore_latest_attempt, "restore-latest-attempt",                                      \
+    "recovery uses the newest triggered checkpoint, complete or not")                    \
+  X(skip_checksum, "skip-checksum", "restore accepts a corrupt blob")                       \
+  X(delete_shared_on_subsume, "delete-shared-on-subsume",                                  \
+    "incremental cleanup deletes shared files still referenced")                           \
+  X(drop_channel_state, "drop-channel-state",                                              \
+    "unaligned restore ignores persisted in-flight data")                                  \
+  X(recommit_after_restore, "recommit-after-restore",                                      \
+    "a restored sink commits again transactions already committed")                        \
+  X(no_fencing, "no-fencing", "a task of a failed attempt keeps writing after the restart")
+
+struct TeachingSwitches {
+#define FAULTLINE_SWITCH_FIELD(field, name, what) bool field = false;
+  FAULTLINE_TEACHING_SWITCHES(FAULTLINE_SWITCH_FIELD)
+#undef FAULTLINE_SWITCH_FIELD
+};
+
+struct TeachingSwitchInfo {
+  std::string_view name;
+  std::string_view mistake;
+  bool TeachingSwitches::*field;
+};
+inline constexpr TeachingSwitchInfo kTeachingSwitches[] = {
+#define FAULTLINE_SWITCH_INFO(field, name, what) {name, what, &TeachingSwitches::field},
+    FAULTLINE_TEACHING_SWITCHES(FAULTLINE_SWITCH_INFO)
+#undef FAULTLINE_SWITCH_INFO
+};
+
 struct EngineConfig {
   CheckpointConfig checkpoints;
   uint32_t channel_credits = 2;          // buffers a producer may have outstanding per channel
@@ -35,6 +80,7 @@ struct EngineConfig {
   Duration heartbeat_interval = Duration::Millis(500);
   Duration heartbeat_timeout = Duration::Seconds(3);
   Duration restart_delay = Duration::Millis(500);
+  TeachingSwitches switches;
 };
 
 }  // namespace faultline::engine

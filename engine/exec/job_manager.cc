@@ -228,6 +228,14 @@ void JobManager::Restart(const std::string& why) {
   if (status_ != JobStatus::kRunning) return;
   status_ = JobStatus::kRestarting;
   ++restarts_;
+  if (setup_->config.switches.restore_latest_attempt && !pending_.empty() &&
+      pending_.rbegin()->first > latest_completed_) {
+    // restore-latest-attempt: recover from the newest triggered checkpoint, complete or not;
+    // tasks that never acknowledged it restore nothing.
+    const Pending& newest = pending_.rbegin()->second;
+    latest_completed_ = newest.id;
+    latest_state_ = newest.acks;
+  }
   ctx_.events->Record({Ev(EngineEvent::kJobRestart), {static_cast<int64_t>(attempt_ + 1), 0, 0}, why});
   while (!pending_.empty()) AbortPending(pending_.begin()->first, "job restarting: " + why);
   ControlMessage cancel;

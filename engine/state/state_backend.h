@@ -45,6 +45,8 @@ class StateSnapshot {
 struct RestoreSource {
   std::string name;  // blob name, for error messages
   const Bytes* data = nullptr;
+  // Off only under the `skip-checksum` teaching switch: a corrupt blob is then accepted.
+  bool verify_checksum = true;
 };
 
 class KeyedStateBackend {
