@@ -161,3 +161,32 @@ TEST(EngineRecoveryTest, JobManagerFailoverResumesFromTheHaStore) {
 
 }  // namespace
 }  // namespace faultline
+
+namespace faultline {
+namespace {
+
+TEST(EngineRecoveryTest, AStalledTaskManagerTimesOutAndItsZombieIsFenced) {
+  Expected expected;
+  engine::EngineConfig config = SlowSourceConfig();
+  config.heartbeat_timeout = Duration::Seconds(1);
+  const RunResult run = RunWithFault(config, Duration::Millis(2500), [](sim::JobWorld& jw) {
+    jw.world().Pause(3);  // a long GC pause: no heartbeats, no progress
+    jw.world().loop().ScheduleAfter(Duration::Seconds(3), [&jw] { jw.world().Resume(3); });
+  }, &expected);
+  EXPECT_GE(run.restarts, 1u);
+  CheckExactlyOnce(run, expected);
+}
+
+TEST(EngineRecoveryTest, RestartStrategyNoneFailsTheJob) {
+  Expected expected;
+  engine::EngineConfig config = SlowSourceConfig();
+  config.restart.kind = engine::RestartStrategy::Kind::kNone;
+  const RunResult run = RunWithFault(config, Duration::Millis(2500), [](sim::JobWorld& jw) {
+    jw.world().Crash(1, "test");
+  }, &expected);
+  EXPECT_EQ(run.status, engine::JobStatus::kFailed);
+  EXPECT_EQ(run.restarts, 0u);
+}
+
+}  // namespace
+}  // namespace faultline

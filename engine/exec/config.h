@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "base/time.h"
+#include "engine/exec/restart.h"
 
 namespace faultline::engine {
 
@@ -79,7 +80,7 @@ struct EngineConfig {
   Duration connect_retry = Duration::Millis(20);
   Duration heartbeat_interval = Duration::Millis(500);
   Duration heartbeat_timeout = Duration::Seconds(3);
-  Duration restart_delay = Duration::Millis(500);
+  RestartStrategy restart;
   TeachingSwitches switches;
 };
 

@@ -8,13 +8,18 @@ ControlSender::ControlSender(runtime::ProcessContext& context, runtime::Endpoint
   channel_ = ctx_.transport->Connect(to, {.credits = 64}, this);
 }
 
-ControlSender::~ControlSender() { ctx_.transport->Close(channel_); }
+ControlSender::~ControlSender() {
+  *alive_ = false;
+  ctx_.transport->Close(channel_);
+}
 
 void ControlSender::Send(const ControlMessage& message) {
   if (failed_) return;
   if (queue_.size() >= queue_max_) {
     failed_ = true;
-    on_failed_(ResourceExhaustedError("control queue full: the peer stopped consuming"));
+    ctx_.scheduler->Post([this, alive = alive_] {
+      if (*alive) on_failed_(ResourceExhaustedError("control queue full: the peer stopped consuming"));
+    });
     return;
   }
   Buffer buffer = ctx_.transport->TakeBuffer();
@@ -39,7 +44,10 @@ void ControlSender::OnWritable(runtime::ChannelId channel) {
 void ControlSender::OnChannelFailed(runtime::ChannelId channel, const Status& why) {
   if (channel != channel_ || failed_) return;
   failed_ = true;
-  on_failed_(why);
+  // Reported from a task of its own, so the owner may destroy this sender in the callback.
+  ctx_.scheduler->Post([this, alive = alive_, why] {
+    if (*alive) on_failed_(why);
+  });
 }
 
 ControlReceiver::ControlReceiver(runtime::ProcessContext& context, uint32_t port,
@@ -52,6 +60,10 @@ ControlReceiver::ControlReceiver(runtime::ProcessContext& context, uint32_t port
 ControlReceiver::~ControlReceiver() {
   ctx_.transport->StopListening(port_);
   for (runtime::ChannelId channel : channels_) ctx_.transport->Close(channel);
+}
+
+void ControlReceiver::Close(runtime::ChannelId channel) {
+  if (channels_.erase(channel) > 0) ctx_.transport->Close(channel);
 }
 
 void ControlReceiver::OnAccepted(runtime::ChannelId channel, runtime::Endpoint from) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <deque>
+#include <memory>
 #include <set>
 #include <functional>
 
@@ -36,6 +37,7 @@ class ControlSender final : public runtime::ChannelListener {
   std::deque<Buffer> queue_;
   bool writable_ = false;
   bool failed_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 // Receives control messages on a port from any number of senders, consuming each at once.
@@ -47,6 +49,8 @@ class ControlReceiver final : public runtime::ChannelListener {
                   FailureHandler on_failed);
   ~ControlReceiver() override;
   Status status() const { return status_; }
+  // Closes one accepted channel (its sender sees the failure).
+  void Close(runtime::ChannelId channel);
 
   void OnAccepted(runtime::ChannelId channel, runtime::Endpoint from) override;
   void OnReceive(runtime::ChannelId channel, runtime::Buffer& buffer) override;

@@ -28,10 +28,16 @@ std::string_view JobStatusName(JobStatus status) {
 
 JobManager::JobManager(const runtime::ProcessContext& context,
                        std::shared_ptr<const JobSetup> setup)
-    : ctx_(context), setup_(std::move(setup)), alive_(std::make_shared<bool>(true)) {
+    : ctx_(context),
+      setup_(std::move(setup)),
+      alive_(std::make_shared<bool>(true)),
+      restart_policy_(setup_->config.restart) {
   // Attempt numbers name transactions and fence zombie writers, so they must never repeat,
   // across JobManager incarnations too: a new incarnation starts above every earlier one.
   attempt_ = ctx_.incarnation << 24;
+  ctx_.scheduler->ScheduleAfter(setup_->config.heartbeat_interval, [this, alive = alive_] {
+    if (*alive) CheckHeartbeats();
+  });
   receiver_ = std::make_unique<ControlReceiver>(
       ctx_, kControlPort,
       [this](runtime::ChannelId channel, ControlMessage m) { OnControl(channel, std::move(m)); },
@@ -128,9 +134,17 @@ void JobManager::SendTo(runtime::NodeId node, const ControlMessage& message) {
 }
 
 void JobManager::OnControl(runtime::ChannelId channel, ControlMessage m) {
+  if (m.type == ControlType::kHeartbeat) {
+    if (to_task_managers_.count(m.task)) last_heartbeat_[m.task] = ctx_.clock->Now();
+    return;
+  }
   if (m.type == ControlType::kRegister) {
     const runtime::NodeId node = m.task;
+    // A TaskManager registering again (a new incarnation, or one we declared lost) replaces
+    // whatever we had for it.
+    DropTaskManager(node);
     channel_owner_[channel] = node;
+    last_heartbeat_[node] = ctx_.clock->Now();
     to_task_managers_[node] = std::make_unique<ControlSender>(
         ctx_, runtime::Endpoint{node, kControlPort},
         [this, node, alive = alive_](const Status& why) {
@@ -169,11 +183,24 @@ void JobManager::OnControl(runtime::ChannelId channel, ControlMessage m) {
   }
 }
 
-void JobManager::OnTaskManagerLost(runtime::NodeId node, const Status& why) {
-  if (to_task_managers_.erase(node) == 0) return;
+void JobManager::DropTaskManager(runtime::NodeId node) {
+  // Closing both directions tells the TaskManager, if it is still alive (a stalled or
+  // partitioned one), that it lost us: it cancels its tasks and registers again.
+  to_task_managers_.erase(node);
+  last_heartbeat_.erase(node);
   for (auto it = channel_owner_.begin(); it != channel_owner_.end();) {
-    it = it->second == node ? channel_owner_.erase(it) : std::next(it);
+    if (it->second == node) {
+      receiver_->Close(it->first);
+      it = channel_owner_.erase(it);
+    } else {
+      ++it;
+    }
   }
+}
+
+void JobManager::OnTaskManagerLost(runtime::NodeId node, const Status& why) {
+  if (!to_task_managers_.count(node)) return;
+  DropTaskManager(node);
   if (status_ == JobStatus::kRunning) {
     Restart("TaskManager on node " + std::to_string(node) + " lost: " + why.ToString());
   }
@@ -226,8 +253,7 @@ void JobManager::FailJob(const std::string& why) {
 
 void JobManager::Restart(const std::string& why) {
   if (status_ != JobStatus::kRunning) return;
-  status_ = JobStatus::kRestarting;
-  ++restarts_;
+  const std::optional<Duration> delay = restart_policy_.OnFailure(ctx_.clock->Now());
   if (setup_->config.switches.restore_latest_attempt && !pending_.empty() &&
       pending_.rbegin()->first > latest_completed_) {
     // restore-latest-attempt: recover from the newest triggered checkpoint, complete or not;
@@ -236,14 +262,41 @@ void JobManager::Restart(const std::string& why) {
     latest_completed_ = newest.id;
     latest_state_ = newest.acks;
   }
-  ctx_.events->Record({Ev(EngineEvent::kJobRestart), {static_cast<int64_t>(attempt_ + 1), 0, 0}, why});
   while (!pending_.empty()) AbortPending(pending_.begin()->first, "job restarting: " + why);
   ControlMessage cancel;
   cancel.type = ControlType::kCancel;
   cancel.attempt = attempt_ + 1;  // everything older than the next attempt stops
   for (auto& [node, sender] : to_task_managers_) sender->Send(cancel);
-  ctx_.scheduler->ScheduleAfter(setup_->config.restart_delay, [this, alive = alive_] {
+  if (!delay) {
+    FailJob(why + "; " + restart_policy_.reason());
+    return;
+  }
+  status_ = JobStatus::kRestarting;
+  ++restarts_;
+  ctx_.events->Record({Ev(EngineEvent::kJobRestart), {static_cast<int64_t>(attempt_ + 1), 0, 0},
+                       why});
+  ctx_.scheduler->ScheduleAfter(*delay, [this, alive = alive_] {
     if (*alive) MaybeDeploy();
+  });
+}
+
+// --- heartbeats -----------------------------------------------------------------------------
+
+void JobManager::CheckHeartbeats() {
+  const Time now = ctx_.clock->Now();
+  std::vector<runtime::NodeId> silent;
+  for (const auto& [node, sender] : to_task_managers_) {
+    auto it = last_heartbeat_.find(node);
+    if (it != last_heartbeat_.end() && now - it->second > setup_->config.heartbeat_timeout) {
+      silent.push_back(node);
+    }
+  }
+  for (runtime::NodeId node : silent) {
+    OnTaskManagerLost(node, DeadlineExceededError("no heartbeat for " +
+                                                  setup_->config.heartbeat_timeout.ToString()));
+  }
+  ctx_.scheduler->ScheduleAfter(setup_->config.heartbeat_interval, [this, alive = alive_] {
+    if (*alive) CheckHeartbeats();
   });
 }
 

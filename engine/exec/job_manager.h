@@ -19,6 +19,7 @@
 
 #include "engine/exec/cluster.h"
 #include "engine/exec/control_channel.h"
+#include "engine/exec/restart.h"
 #include "engine/exec/snapshot.h"
 
 namespace faultline::engine {
@@ -65,6 +66,8 @@ class JobManager final {
   void ReadHaState();
   void OnControl(runtime::ChannelId channel, ControlMessage message);
   void OnTaskManagerLost(runtime::NodeId node, const Status& why);
+  void DropTaskManager(runtime::NodeId node);
+  void CheckHeartbeats();
   void SendTo(runtime::NodeId node, const ControlMessage& message);
   void MaybeDeploy();
   void DeployAll(std::optional<std::map<uint32_t, TaskSnapshot>> restore);
@@ -88,6 +91,8 @@ class JobManager final {
   std::map<runtime::NodeId, std::unique_ptr<ControlSender>> to_task_managers_;
   std::map<runtime::ChannelId, runtime::NodeId> channel_owner_;
   std::shared_ptr<bool> alive_;
+  RestartPolicy restart_policy_;
+  std::map<runtime::NodeId, Time> last_heartbeat_;
 
   JobStatus status_ = JobStatus::kStarting;
   bool ha_loaded_ = false;

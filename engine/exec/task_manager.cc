@@ -10,11 +10,36 @@ TaskManager::TaskManager(const runtime::ProcessContext& context,
   receiver_ = std::make_unique<ControlReceiver>(
       ctx_, kControlPort,
       [this](runtime::ChannelId, ControlMessage m) { OnControl(std::move(m)); },
-      [](runtime::ChannelId, const Status&) {
-        // The JobManager's channel to us failed: its own sender notices too; registering again
-        // (on our sender's failure) restores both directions.
+      [this](runtime::ChannelId, const Status& why) {
+        // The JobManager's channel to us failed or was closed (it declared us lost).
+        OnJobManagerLost(why);
       });
   Connect();
+  Heartbeat();
+}
+
+void TaskManager::Heartbeat() {
+  ControlMessage beat;
+  beat.type = ControlType::kHeartbeat;
+  beat.task = ctx_.node;
+  SendToJobManager(beat);
+  ctx_.scheduler->ScheduleAfter(setup_->config.heartbeat_interval, [this, alive = alive_] {
+    if (*alive) Heartbeat();
+  });
+}
+
+void TaskManager::OnJobManagerLost(const Status& why) {
+  (void)why;
+  if (reconnect_scheduled_) return;
+  // Lost the JobManager: tasks cannot report or be coordinated (they could only become
+  // zombies); cancel them and register again.
+  tasks_.clear();
+  reconnect_scheduled_ = true;
+  ctx_.scheduler->ScheduleAfter(setup_->config.connect_retry * 5, [this, alive = alive_] {
+    if (!*alive) return;
+    reconnect_scheduled_ = false;
+    Connect();
+  });
 }
 
 TaskManager::~TaskManager() {
@@ -25,14 +50,8 @@ TaskManager::~TaskManager() {
 void TaskManager::Connect() {
   to_job_manager_ = std::make_unique<ControlSender>(
       ctx_, runtime::Endpoint{setup_->cluster.job_manager, kControlPort},
-      [this, alive = alive_](const Status&) {
-        if (!*alive) return;
-        // Lost the JobManager: tasks cannot report or be coordinated; cancel them and try to
-        // register again.
-        tasks_.clear();
-        ctx_.scheduler->ScheduleAfter(setup_->config.connect_retry * 5, [this, alive] {
-          if (*alive) Connect();
-        });
+      [this, alive = alive_](const Status& why) {
+        if (*alive) OnJobManagerLost(why);
       });
   ControlMessage hello;
   hello.type = ControlType::kRegister;

@@ -22,6 +22,8 @@ class TaskManager final : public TaskHost {
 
  private:
   void Connect();
+  void Heartbeat();
+  void OnJobManagerLost(const Status& why);
   void OnControl(ControlMessage message);
   void Deploy(const ControlMessage& message);
   void CancelBefore(uint64_t attempt);
@@ -32,6 +34,7 @@ class TaskManager final : public TaskHost {
   std::unique_ptr<ControlSender> to_job_manager_;
   std::map<uint32_t, std::unique_ptr<Task>> tasks_;
   std::shared_ptr<bool> alive_;
+  bool reconnect_scheduled_ = false;
 };
 
 }  // namespace faultline::engine

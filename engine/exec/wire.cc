@@ -77,7 +77,7 @@ Result<ControlMessage> DecodeControl(const Buffer& buffer) {
   ByteReader in(buffer);
   ControlMessage m;
   FL_ASSIGN_OR_RETURN(uint8_t type, in.U8());
-  if (type < 1 || type > 12) return DataLossError("unknown control message " + std::to_string(type));
+  if (type < 1 || type > 13) return DataLossError("unknown control message " + std::to_string(type));
   m.type = static_cast<ControlType>(type);
   FL_ASSIGN_OR_RETURN(m.task, in.U32());
   FL_ASSIGN_OR_RETURN(m.attempt, in.U64());
@@ -104,6 +104,7 @@ std::string_view ControlTypeName(ControlType type) {
     case ControlType::kNotifyAborted: return "notify-aborted";
     case ControlType::kCancel: return "cancel";
     case ControlType::kFinish: return "finish";
+    case ControlType::kHeartbeat: return "heartbeat";
   }
   return "?";
 }

@@ -61,6 +61,7 @@ enum class ControlType : uint8_t {
   kNotifyAborted = 10, // JM -> TM: checkpoint c aborted
   kCancel = 11,        // JM -> TM: cancel every task of attempts before a
   kFinish = 12,        // JM -> TM: the job is done; tasks may close
+  kHeartbeat = 13,     // TM -> JM: still alive (task = node)
 };
 
 struct ControlMessage {
