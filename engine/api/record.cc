@@ -1,5 +1,8 @@
 #include "engine/api/record.h"
 
+#include <bit>
+#include <cstring>
+
 #include "base/hash.h"
 
 namespace faultline::engine {
@@ -11,12 +14,19 @@ uint64_t RecordId::Hash() const {
 
 void PutU8(std::vector<uint8_t>& out, uint8_t v) { out.push_back(v); }
 
+static_assert(std::endian::native == std::endian::little,
+              "the wire formats are little-endian and written with memcpy");
+
 void PutU32(std::vector<uint8_t>& out, uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  const size_t at = out.size();
+  out.resize(at + 4);
+  std::memcpy(out.data() + at, &v, 4);
 }
 
 void PutU64(std::vector<uint8_t>& out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  const size_t at = out.size();
+  out.resize(at + 8);
+  std::memcpy(out.data() + at, &v, 8);
 }
 
 void PutBytes(std::vector<uint8_t>& out, std::string_view bytes) {
@@ -61,14 +71,16 @@ Result<uint8_t> ByteReader::U8() {
 Result<uint32_t> ByteReader::U32() {
   FL_RETURN_IF_ERROR(Need(4));
   uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(data_[at_++]) << (8 * i);
+  std::memcpy(&v, data_.data() + at_, 4);
+  at_ += 4;
   return v;
 }
 
 Result<uint64_t> ByteReader::U64() {
   FL_RETURN_IF_ERROR(Need(8));
   uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(data_[at_++]) << (8 * i);
+  std::memcpy(&v, data_.data() + at_, 8);
+  at_ += 8;
   return v;
 }
 

@@ -1,5 +1,6 @@
 #include "engine/exec/chain.h"
 
+#include <cstring>
 #include <deque>
 
 #include "base/assert.h"
@@ -35,12 +36,17 @@ class ChainRunner::Keyed final : public KeyedContext, public Collector {
     group_ = KeyGroupForKey(key_, max_parallelism_);
     FL_ASSERT(backend_->key_groups().Contains(group_), "a record routed to the wrong subtask");
     // Provenance of the key's state: every record that reached it.
-    SetValue(kProvenanceCountState,
-             GetValue(kProvenanceCountState).value_or(0) +
-                 static_cast<int64_t>(in.provenance.count));
-    SetValue(kProvenanceSumState, static_cast<int64_t>(
-                                      static_cast<uint64_t>(GetValue(kProvenanceSumState).value_or(0)) +
-                                      in.provenance.hash_sum));
+    const StateId provenance = Id(kProvenanceState, StateKind::kValue);
+    Provenance total;
+    if (auto old = backend_->Get(provenance, group_, key_, ""); old && old->size() == 16) {
+      std::memcpy(&total.count, old->data(), 8);
+      std::memcpy(&total.hash_sum, old->data() + 8, 8);
+    }
+    total += in.provenance;
+    Bytes value(16);
+    std::memcpy(value.data(), &total.count, 8);
+    std::memcpy(value.data() + 8, &total.hash_sum, 8);
+    backend_->Put(provenance, group_, key_, "", std::move(value));
     input_provenance_ = in.provenance;
     first_output_ = true;
     next_ = std::move(next);

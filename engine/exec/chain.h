@@ -19,10 +19,10 @@
 
 namespace faultline::engine {
 
-// The names of the hidden per-key provenance states every keyed operator keeps (ORACLES.md):
-// the count and hash-sum of the source records that contributed to the key's state.
-inline constexpr std::string_view kProvenanceCountState = "__provenance_count";
-inline constexpr std::string_view kProvenanceSumState = "__provenance_sum";
+// The hidden per-key provenance state every keyed operator keeps (ORACLES.md): the count and
+// hash-sum of the source records that contributed to the key's state, as two little-endian
+// u64 in one value.
+inline constexpr std::string_view kProvenanceState = "__provenance";
 
 // Writes a sink operator's records to the output store. Operations are issued one at a time,
 // in order, so a pre-commit never overtakes the writes before it.
