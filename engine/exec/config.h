@@ -9,6 +9,8 @@
 
 namespace faultline::engine {
 
+class ProcessingObserver;
+
 enum class CheckpointMode : uint8_t {
   kAligned = 1,      // exactly-once, barriers aligned
   kUnaligned = 2,    // exactly-once, barriers overtake in-flight data (persisted as channel state)
@@ -82,6 +84,8 @@ struct EngineConfig {
   Duration heartbeat_timeout = Duration::Seconds(3);
   RestartStrategy restart;
   TeachingSwitches switches;
+  // Side channel for checkers (see observer.h); not owned, may be null.
+  ProcessingObserver* observer = nullptr;
 };
 
 }  // namespace faultline::engine

@@ -6,6 +6,7 @@
 #include "base/hash.h"
 #include "engine/exec/chain.h"
 #include "engine/exec/events.h"
+#include "engine/exec/observer.h"
 #include "engine/exec/snapshot.h"
 #include "engine/state/key_groups.h"
 
@@ -116,6 +117,9 @@ void Task::Start() {
 
 void Task::Begin() {
   restoring_ = false;
+  if (ProcessingObserver* o = setup_.config->observer) {
+    o->OnStart(setup_.task, setup_.attempt, setup_.restore ? setup_.restore->checkpoint_id : 0);
+  }
   for (size_t o = 0; o < outputs_.size(); ++o) ConnectOutput(o);
   ControlMessage running;
   running.type = ControlType::kTaskRunning;
@@ -384,7 +388,11 @@ void Task::ProcessBuffer(size_t input, Buffer buffer) {
         return;
       }
       Duration cost;
+      ProcessingObserver* observer = setup_.config->observer;
       for (const Record& r : records) {
+        if (observer != nullptr) {
+          observer->OnProcess(setup_.task, setup_.attempt, static_cast<uint32_t>(input), r);
+        }
         runner_->Process(r);
         for (uint32_t op = chain_.first_operator; op <= chain_.last_operator; ++op) {
           cost += setup_.job->operators[op].record_cost;
@@ -562,8 +570,12 @@ void Task::EmitSourceRecords() {
       return;
     }
     Record record = std::move(*decoded);
-    record.provenance = Provenance::Of(
-        RecordId{source.source.source_id, cursors_[cursor_index].partition, log_record.offset});
+    const RecordId id{source.source.source_id, cursors_[cursor_index].partition,
+                      log_record.offset};
+    record.provenance = Provenance::Of(id);
+    if (ProcessingObserver* o = setup_.config->observer) {
+      o->OnSourceEmit(setup_.task, setup_.attempt, id);
+    }
     runner_->Process(record);
     emitted_offsets_[cursor_index] = log_record.offset + 1;
     cost += source.record_cost;
@@ -621,6 +633,9 @@ void Task::Snapshot(const BarrierInfo& barrier) {
       cursors.push_back(SourceCursorState{cursors_[c].partition, emitted, ended});
     }
     blobs.emplace_back(prefix + "source", EncodeSourceState(cursors));
+  }
+  if (ProcessingObserver* o = setup_.config->observer) {
+    o->OnSnapshot(setup_.task, setup_.attempt, id);
   }
   ctx_.events->Record({Ev(EngineEvent::kSnapshotCaptured),
                        {static_cast<int64_t>(id), static_cast<int64_t>(summary.state_entries),

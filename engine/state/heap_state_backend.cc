@@ -507,6 +507,14 @@ class HeapStateBackend final : public KeyedStateBackend {
     }
   }
 
+  void ForEachEntry(AllEntriesVisitor visit) const override {
+    for (size_t id = 0; id < table_.states.size(); ++id) {
+      for (const auto& [entry, value] : table_.entries[id]) {
+        visit(table_.states[id].name, entry.group, entry.key, entry.user_key, value);
+      }
+    }
+  }
+
   std::unique_ptr<StateSnapshot> Capture() const override {
     return std::make_unique<HeapStateSnapshot>(range_, table_);
   }

@@ -334,3 +334,25 @@ TEST(HeapStateBackendTest, DigestIgnoresOrderAndSeesEveryChange) {
 
 }  // namespace
 }  // namespace faultline::engine
+
+namespace faultline::engine {
+namespace {
+
+TEST(HeapStateBackendForEachEntryTest, VisitsEveryEntryInOrder) {
+  auto backend = NewHeapStateBackend(KeyGroupRange::Of(0, 9));
+  const StateId a = backend->Register("a", StateKind::kValue).value();
+  const StateId m = backend->Register("m", StateKind::kMap).value();
+  backend->Put(m, 3, "k2", "u1", Bytes{1});
+  backend->Put(a, 5, "k1", "", Bytes{2});
+  backend->Put(m, 3, "k1", "u2", Bytes{3});
+  std::vector<std::string> seen;
+  backend->ForEachEntry([&seen](std::string_view state, KeyGroup group, std::string_view key,
+                                std::string_view user_key, const Bytes& value) {
+    seen.push_back(std::string(state) + "/" + std::to_string(group) + "/" + std::string(key) +
+                   "/" + std::string(user_key) + "=" + std::to_string(value[0]));
+  });
+  EXPECT_EQ(seen, (std::vector<std::string>{"a/5/k1/=2", "m/3/k1/u2=3", "m/3/k2/u1=1"}));
+}
+
+}  // namespace
+}  // namespace faultline::engine

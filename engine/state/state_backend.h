@@ -71,6 +71,14 @@ class KeyedStateBackend {
   virtual void ForEach(StateId state, KeyGroup group, std::string_view key,
                        EntryVisitor visit) const = 0;
 
+  // Every entry of every state, in (state, key group, key, user key) order. For checkers and
+  // tools; not on any hot path.
+  using AllEntriesVisitor =
+      InlineFunction<void(std::string_view state, KeyGroup group, std::string_view key,
+                          std::string_view user_key, const Bytes& value),
+                     32>;
+  virtual void ForEachEntry(AllEntriesVisitor visit) const = 0;
+
   // The synchronous part of a snapshot.
   virtual std::unique_ptr<StateSnapshot> Capture() const = 0;
   // Replaces the whole state with the key groups of `sources` that fall in key_groups(). A
