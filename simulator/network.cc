@@ -126,7 +126,7 @@ Network::ChannelId Network::Connect(uint32_t node, Endpoint to, runtime::Channel
   ch.to = to;
   ch.sender = sender;
   ch.credits_max = options.credits;
-  ch.in_flight.Reserve(options.credits);
+  ch.in_flight.Reserve(options.credits + runtime::Transport::kEventsInFlightMax);
   ch.last_arrival = world_->now();
   ch.forward = &LinkFor(node, to.node);
   ch.backward = &LinkFor(to.node, node);
@@ -208,6 +208,26 @@ bool Network::TrySend(uint32_t node, ChannelId id, Buffer& buffer) {
     }
     return false;
   }
+  --ch.credits;
+  return Transmit(ch, buffer, /*event=*/false);
+}
+
+bool Network::SendEvent(uint32_t node, ChannelId id, Buffer& buffer) {
+  Channel* found = Find(id);
+  FL_ASSERT(found != nullptr && found->from == node,
+            "SendEvent on a channel this node did not open");
+  Channel& ch = *found;
+  if (ch.state != ChannelState::kOpen ||
+      ch.events_in_flight >= runtime::Transport::kEventsInFlightMax) {
+    return false;
+  }
+  ++ch.events_in_flight;
+  return Transmit(ch, buffer, /*event=*/true);
+}
+
+bool Network::Transmit(Channel& ch, Buffer& buffer, bool event) {
+  const uint32_t node = ch.from;
+  const ChannelId id = ch.id;
   const Time now = world_->now();
   LinkState& link = *ch.forward;
   Duration extra;
@@ -226,9 +246,8 @@ bool Network::TrySend(uint32_t node, ChannelId id, Buffer& buffer) {
   link.busy_until = transmitted;
   const Time arrival = std::max(transmitted + SampleLatency(link.options) + extra, ch.last_arrival);
   ch.last_arrival = arrival;
-  --ch.credits;
   const uint64_t seq = ch.next_seq++;
-  ch.in_flight.push_back(InFlightBuffer{std::move(buffer), seq});
+  ch.in_flight.push_back(InFlightBuffer{std::move(buffer), seq, event});
   buffer.clear();
   ++stats_.sent;
   world_->Record(TraceKind::kSend, node,
@@ -244,8 +263,13 @@ void Network::Deliver(ChannelId id, uint64_t seq) {
     return;  // the channel failed after this buffer was sent; the drop is already recorded
   }
   Buffer data = std::move(ch.in_flight.front().data);
+  const bool event = ch.in_flight.front().event;
   ch.in_flight.pop_front();
-  ++ch.unconsumed;
+  if (event) {
+    --ch.events_in_flight;
+  } else {
+    ++ch.unconsumed;
+  }
   ++stats_.delivered;
   stats_.bytes_delivered += data.size();
   world_->Record(TraceKind::kDeliver, ch.to.node,

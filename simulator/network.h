@@ -75,6 +75,7 @@ class Network {
   ChannelId Connect(uint32_t node, Endpoint to, runtime::ChannelOptions options,
                     ChannelListener* sender);
   bool TrySend(uint32_t node, ChannelId channel, Buffer& buffer);
+  bool SendEvent(uint32_t node, ChannelId channel, Buffer& buffer);
   uint32_t Credits(ChannelId channel) const;
   void ReturnCredit(uint32_t node, ChannelId channel);
   void Close(uint32_t node, ChannelId channel);
@@ -96,6 +97,7 @@ class Network {
   struct InFlightBuffer {
     Buffer data;
     uint64_t seq = 0;
+    bool event = false;  // sent with SendEvent: no credit taken, none returned
   };
   // A FIFO of at most `capacity` buffers in a fixed ring (no allocation per buffer).
   class InFlightRing {
@@ -136,6 +138,7 @@ class Network {
     uint32_t credits_max = 0;
     uint32_t credits = 0;          // held by the sender
     uint32_t unconsumed = 0;       // delivered, credit not yet returned
+    uint32_t events_in_flight = 0; // SendEvent buffers not yet delivered
     bool sender_waiting = false;   // TrySend found no credit: OnWritable owed
     uint64_t next_seq = 0;
     Time last_arrival;
@@ -155,6 +158,7 @@ class Network {
   void Accept(ChannelId id);
   void Establish(ChannelId id);
   void Deliver(ChannelId id, uint64_t seq);
+  bool Transmit(Channel& ch, Buffer& buffer, bool event);
   // Kills a channel: drops what is in flight, tells each live side except `quiet_side`.
   void Fail(Channel& ch, const Status& why, uint32_t quiet_side);
   void NotifyFailed(ChannelId id, bool sender_side, Status why);

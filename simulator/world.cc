@@ -73,6 +73,9 @@ struct World::Node final : runtime::Clock,
   bool TrySend(runtime::ChannelId channel, runtime::Buffer& buffer) override {
     return world->network_.TrySend(id, channel, buffer);
   }
+  bool SendEvent(runtime::ChannelId channel, runtime::Buffer& buffer) override {
+    return world->network_.SendEvent(id, channel, buffer);
+  }
   uint32_t Credits(runtime::ChannelId channel) const override {
     return world->network_.Credits(channel);
   }

@@ -31,12 +31,13 @@ class RunningSum : public engine::KeyedProcessFunction {
   }
 };
 
-engine::JobGraph Job() {
+engine::JobGraph Job(bool back_pressured = false) {
   engine::JobBuilder job("switches");
   job.Source("source", {.source_id = 0, .parallelism = 4})
       .WithRecordCost(Duration::Micros(300))
       .KeyBy([](const Record& r) { return r.key; })
       .Process("sum", std::make_shared<RunningSum>())
+      .WithRecordCost(Duration::Micros(back_pressured ? 500 : 0))
       .Sink("out", {.kind = engine::SinkKind::kTwoPhaseCommit});
   return job.Build().value();
 }
@@ -127,6 +128,8 @@ struct Scenario {
   bool crash_job_manager = false;
   std::unique_ptr<sim::FaultInjector> fault;
   Duration limit = Duration::Seconds(120);
+  engine::CheckpointMode mode = engine::CheckpointMode::kAligned;
+  bool back_pressured = false;
 };
 
 struct Outcome {
@@ -142,8 +145,10 @@ struct Outcome {
 Outcome RunScenario(engine::TeachingSwitches switches, Scenario scenario) {
   engine::EngineConfig config;
   config.checkpoints.interval = Duration::Millis(500);
+  config.checkpoints.mode = scenario.mode;
   config.switches = switches;
-  auto jw = sim::JobWorld::Create(Job(), config, sim::JobWorldOptions{}).value();
+  auto jw = sim::JobWorld::Create(Job(scenario.back_pressured), config, sim::JobWorldOptions{})
+                .value();
   std::multiset<uint64_t> ids;
   for (uint32_t p = 0; p < 4; ++p) {
     for (uint32_t i = 0; i < 6000; ++i) {
@@ -189,7 +194,7 @@ Scenario NoAlignmentScenario() {
   Scenario s;
   s.fault = std::make_unique<Inject>(
       sim::FaultPoint::kNetSend, "",
-      sim::FaultEffect{.extra_delay = Duration::Millis(40), .fault_name = "slow-control-link"},
+      sim::FaultEffect{.extra_delay = Duration::Millis(300), .fault_name = "slow-control-link"},
       /*node=*/0, /*peer=*/3);
   s.crash_when = [](const sim::TraceRecord& r) {
     return IsEngineEvent(r, EngineEvent::kPointerMoved, 3);
@@ -294,6 +299,25 @@ TEST(TeachingSwitchTest, SkipChecksumRestoresCorruptState) {
   EXPECT_EQ(off.corrupt_restores, 0) << "a blob that fails its checksum must never be used";
 }
 
+// drop-channel-state (FLINK-20654): with unaligned checkpoints under back-pressure, the
+// restored checkpoint holds in-flight data; ignoring it on restore loses those records.
+Scenario UnalignedBackPressureScenario() {
+  Scenario s = CrashJobManagerAfterCompletion();
+  s.mode = engine::CheckpointMode::kUnaligned;
+  s.back_pressured = true;
+  return s;
+}
+
+TEST(TeachingSwitchTest, DropChannelStateLosesInFlightRecords) {
+  const Outcome on = RunScenario(With(&engine::TeachingSwitches::drop_channel_state),
+                                 UnalignedBackPressureScenario());
+  ASSERT_TRUE(on.crashed);
+  EXPECT_TRUE(on.lost) << "drop-channel-state went unnoticed";
+  const Outcome off = RunScenario({}, UnalignedBackPressureScenario());
+  ASSERT_TRUE(off.crashed);
+  EXPECT_TRUE(off.exactly_once);
+}
+
 TEST(TeachingSwitchTest, EverySwitchIsListedOnceWithItsMistake) {
   std::set<std::string_view> names;
   for (const engine::TeachingSwitchInfo& info : engine::kTeachingSwitches) {
@@ -305,7 +329,6 @@ TEST(TeachingSwitchTest, EverySwitchIsListedOnceWithItsMistake) {
 
 TEST(TeachingSwitchTest, SwitchesWithoutTheirMechanismAreRefused) {
   for (Switch s : {&engine::TeachingSwitches::delete_shared_on_subsume,
-                   &engine::TeachingSwitches::drop_channel_state,
                    &engine::TeachingSwitches::recommit_after_restore,
                    &engine::TeachingSwitches::no_fencing}) {
     engine::EngineConfig config;

@@ -13,12 +13,12 @@ std::string_view CheckpointModeName(CheckpointMode mode) {
 
 Result<std::shared_ptr<const JobSetup>> PrepareJob(JobGraph job, EngineConfig config,
                                                    ClusterSpec cluster) {
-  if (config.checkpoints.mode == CheckpointMode::kUnaligned) {
-    return UnimplementedError("unaligned checkpoints are not available yet in this build");
+  if (config.checkpoints.mode == CheckpointMode::kUnaligned &&
+      config.checkpoints.max_concurrent != 1) {
+    return InvalidArgumentError("unaligned checkpoints need max concurrent checkpoints = 1");
   }
   const TeachingSwitches& sw = config.switches;
   for (const auto& [on, name] : {std::pair{sw.delete_shared_on_subsume, "delete-shared-on-subsume"},
-                                 std::pair{sw.drop_channel_state, "drop-channel-state"},
                                  std::pair{sw.recommit_after_restore, "recommit-after-restore"},
                                  std::pair{sw.no_fencing, "no-fencing"}}) {
     if (on) {

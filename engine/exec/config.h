@@ -78,6 +78,7 @@ struct EngineConfig {
   CheckpointConfig checkpoints;
   uint32_t channel_credits = 2;          // buffers a producer may have outstanding per channel
   uint32_t buffer_bytes_max = 32 * 1024; // a network buffer's capacity
+  Duration buffer_timeout = Duration::Millis(100);  // Flink's default; zero: flush every batch
   uint32_t output_queue_max = 2;         // sealed buffers per channel before back-pressure
   Duration connect_retry = Duration::Millis(20);
   Duration heartbeat_interval = Duration::Millis(500);

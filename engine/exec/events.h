@@ -19,6 +19,7 @@ namespace faultline::engine {
   X(kEndOfInput, 7, "end-of-input")                                                 \
   X(kRestoreStarted, 8, "restore-started")      /* a: checkpoint */                 \
   X(kRestoreFinished, 9, "restore-finished")    /* a: checkpoint, b: restored digest, c: recorded digest */                 \
+  X(kChannelStateReplayed, 10, "channel-state-replayed") /* a: checkpoint */         \
   X(kTriggered, 20, "checkpoint-triggered")     /* a: checkpoint, b: final */       \
   X(kAllAcknowledged, 21, "all-acknowledged")   /* a: checkpoint */                 \
   X(kMetadataWritten, 22, "metadata-written")   /* a: checkpoint, b: bytes */       \

@@ -112,6 +112,14 @@ void JobManager::ReadHaState() {
               snapshot.handles.push_back(
                   BlobHandle{HandleKind::kOperator, h.blob_name(), h.size_bytes(), h.checksum()});
             }
+            for (const proto::ChannelStateHandle& h : sub.input_channel_state()) {
+              snapshot.handles.push_back(BlobHandle{HandleKind::kInputChannel, h.blob_name(),
+                                                    h.size_bytes(), h.checksum()});
+            }
+            for (const proto::ChannelStateHandle& h : sub.output_channel_state()) {
+              snapshot.handles.push_back(BlobHandle{HandleKind::kOutputChannel, h.blob_name(),
+                                                    h.size_bytes(), h.checksum()});
+            }
             latest_state_[snapshot.task] = std::move(snapshot);
           }
         }
@@ -367,7 +375,8 @@ void JobManager::TriggerCheckpoint(bool final) {
           trigger.task = task;
           trigger.attempt = attempt_;
           trigger.checkpoint_id = id;
-          trigger.flags = final ? 2 : 0;
+          trigger.flags = (final ? 2 : 0) |
+                          (setup_->config.checkpoints.mode == CheckpointMode::kUnaligned ? 1 : 0);
           SendTo(setup_->plan.tasks[task].node, trigger);
         }
         if (!final) ScheduleTrigger(setup_->config.checkpoints.interval);
@@ -456,12 +465,23 @@ void JobManager::Complete(Pending& pending) {
       sub->set_async_duration_ns(ack.async_duration.nanos());
       sub->set_persisted_bytes(ack.state_bytes);
       for (const BlobHandle& h : ack.handles) {
+        blobs.push_back(h.blob);
+        if (h.kind == HandleKind::kInputChannel || h.kind == HandleKind::kOutputChannel) {
+          proto::ChannelStateHandle* handle = h.kind == HandleKind::kInputChannel
+                                                  ? sub->add_input_channel_state()
+                                                  : sub->add_output_channel_state();
+          handle->set_blob_name(h.blob);
+          handle->set_size_bytes(h.size_bytes);
+          handle->set_checksum(h.checksum);
+          handle->set_side(h.kind == HandleKind::kInputChannel ? proto::ChannelStateHandle::INPUT
+                                                               : proto::ChannelStateHandle::OUTPUT);
+          continue;
+        }
         proto::StateHandle* handle =
             h.kind == HandleKind::kKeyed ? sub->add_keyed_state() : sub->add_operator_state();
         handle->set_blob_name(h.blob);
         handle->set_size_bytes(h.size_bytes);
         handle->set_checksum(h.checksum);
-        blobs.push_back(h.blob);
       }
     }
   }

@@ -105,4 +105,29 @@ Result<std::vector<PendingTransaction>> DecodeSinkState(const std::vector<uint8_
   return out;
 }
 
+std::vector<uint8_t> EncodeChannelState(
+    const std::vector<std::pair<uint32_t, std::vector<uint8_t>>>& buffers) {
+  std::vector<uint8_t> out;
+  PutU32(out, static_cast<uint32_t>(buffers.size()));
+  for (const auto& [channel, buffer] : buffers) {
+    PutU32(out, channel);
+    PutBytes(out, std::string_view(reinterpret_cast<const char*>(buffer.data()), buffer.size()));
+  }
+  return out;
+}
+
+Result<std::vector<std::pair<uint32_t, std::vector<uint8_t>>>> DecodeChannelState(
+    const std::vector<uint8_t>& bytes) {
+  ByteReader in(bytes);
+  FL_ASSIGN_OR_RETURN(uint32_t n, in.U32());
+  std::vector<std::pair<uint32_t, std::vector<uint8_t>>> out;
+  for (uint32_t i = 0; i < n; ++i) {
+    FL_ASSIGN_OR_RETURN(uint32_t channel, in.U32());
+    FL_ASSIGN_OR_RETURN(std::string buffer, in.Bytes());
+    out.emplace_back(channel, std::vector<uint8_t>(buffer.begin(), buffer.end()));
+  }
+  if (!in.done()) return DataLossError("trailing bytes after channel state");
+  return out;
+}
+
 }  // namespace faultline::engine

@@ -54,4 +54,9 @@ struct PendingTransaction {
 std::vector<uint8_t> EncodeSinkState(const std::vector<PendingTransaction>& pending);
 Result<std::vector<PendingTransaction>> DecodeSinkState(const std::vector<uint8_t>& bytes);
 
+// Channel state (unaligned checkpoints): buffers in flight, each with its channel index.
+std::vector<uint8_t> EncodeChannelState(const std::vector<std::pair<uint32_t, std::vector<uint8_t>>>& buffers);
+Result<std::vector<std::pair<uint32_t, std::vector<uint8_t>>>> DecodeChannelState(
+    const std::vector<uint8_t>& bytes);
+
 }  // namespace faultline::engine

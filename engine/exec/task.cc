@@ -19,6 +19,13 @@ bool EndsWith(const std::string& s, std::string_view suffix) {
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+HandleKind HandleKindOf(const std::string& blob) {
+  if (EndsWith(blob, "/keyed")) return HandleKind::kKeyed;
+  if (EndsWith(blob, "/input-channels")) return HandleKind::kInputChannel;
+  if (EndsWith(blob, "/output-channels")) return HandleKind::kOutputChannel;
+  return HandleKind::kOperator;
+}
+
 }  // namespace
 
 Task::Task(TaskSetup setup)
@@ -194,6 +201,20 @@ Status Task::ApplyRestoredBlob(const BlobHandle& handle, const Bytes& data) {
     }
     return Status::Ok();
   }
+  if (handle.kind == HandleKind::kInputChannel || handle.kind == HandleKind::kOutputChannel) {
+    FL_ASSIGN_OR_RETURN(auto buffers, DecodeChannelState(data));
+    if (setup_.config->switches.drop_channel_state) return Status::Ok();  // FLINK-20654
+    for (auto& [index, buffer] : buffers) {
+      if (handle.kind == HandleKind::kInputChannel) {
+        if (index >= inputs_.size()) return DataLossError("input channel state for channel " + std::to_string(index));
+        restored_input_.emplace_back(index, std::move(buffer));
+      } else {
+        if (index >= outputs_.size()) return DataLossError("output channel state for channel " + std::to_string(index));
+        outputs_[index].queue.push_back(std::move(buffer));
+      }
+    }
+    return Status::Ok();
+  }
   if (EndsWith(handle.blob, "/sink")) {
     SinkWriter* sink = runner_->sink();
     if (sink == nullptr) return DataLossError("sink state for a chain without a sink");
@@ -242,7 +263,11 @@ void Task::Pump(size_t index) {
 
 void Task::Emit(size_t index, const Record& record) {
   OutputChannel& out = outputs_[index];
-  if (out.open.empty()) BeginRecords(out.open);
+  if (out.open.empty()) {
+    BeginRecords(out.open);
+    out.opened_at = ctx_.clock->Now();
+    ScheduleFlushTimer();
+  }
   AppendRecord(out.open, record);
   ++out.open_records;
   if (out.open.size() >= setup_.config->buffer_bytes_max) Seal(index);
@@ -261,6 +286,33 @@ void Task::Seal(size_t index) {
 void Task::FlushAll() {
   for (size_t o = 0; o < outputs_.size(); ++o) Seal(o);
   runner_->Flush();
+}
+
+void Task::FlushDue() {
+  // Flink's buffer timeout: a partly filled buffer goes out once it is this old, so a busy
+  // channel sends full buffers and a quiet one still has bounded latency.
+  const Duration timeout = setup_.config->buffer_timeout;
+  const Time now = ctx_.clock->Now();
+  for (size_t o = 0; o < outputs_.size(); ++o) {
+    if (outputs_[o].open_records > 0 && now - outputs_[o].opened_at >= timeout) Seal(o);
+  }
+  runner_->Flush();
+}
+
+void Task::ScheduleFlushTimer() {
+  if (flush_timer_scheduled_ || setup_.config->buffer_timeout == Duration::Zero()) return;
+  flush_timer_scheduled_ = true;
+  ctx_.scheduler->ScheduleAfter(setup_.config->buffer_timeout, [this, alive = alive_] {
+    if (!*alive) return;
+    flush_timer_scheduled_ = false;
+    FlushDue();
+    for (const OutputChannel& out : outputs_) {
+      if (out.open_records > 0) {
+        ScheduleFlushTimer();
+        break;
+      }
+    }
+  });
 }
 
 void Task::EmitToAll(const Buffer& buffer) {
@@ -305,7 +357,26 @@ void Task::OnReceive(runtime::ChannelId channel, runtime::Buffer& buffer) {
     ctx_.transport->Close(channel);
     return;
   }
-  inputs_[known->second].queue.push_back(std::move(buffer));
+  const size_t index = known->second;
+  if (setup_.config->checkpoints.mode == CheckpointMode::kUnaligned) {
+    const BufferType type = PeekType(buffer).value_or(BufferType::kRecords);
+    if (type == BufferType::kBarrier) {
+      // An unaligned barrier is handled on arrival, ahead of the queued buffers.
+      // Sent as an event (no credit taken), so no credit goes back.
+      Result<BarrierInfo> barrier = DecodeBarrier(buffer);
+      if (!barrier.ok()) {
+        Fail(barrier.status().WithContext(spec_.name));
+        return;
+      }
+      HandleUnalignedBarrier(index, *barrier);
+      ScheduleStep();
+      return;
+    }
+    if (unaligned_ && !inputs_[index].barrier_received && type == BufferType::kRecords) {
+      unaligned_->input_channels.emplace_back(static_cast<uint32_t>(index), buffer);
+    }
+  }
+  inputs_[index].queue.push_back(std::move(buffer));
   ScheduleStep();
 }
 
@@ -360,6 +431,18 @@ void Task::Step() {
     EmitSourceRecords();
     return;
   }
+  if (!restored_input_.empty()) {
+    // Channel state first: in-flight data of the restored checkpoint, before any new input.
+    auto [index, buffer] = std::move(restored_input_.front());
+    restored_input_.pop_front();
+    if (restored_input_.empty()) {
+      ctx_.events->Record({Ev(EngineEvent::kChannelStateReplayed),
+                           {static_cast<int64_t>(last_checkpoint_), 0, 0},
+                           spec_.name});
+    }
+    ProcessBuffer(index, std::move(buffer));
+    return;
+  }
   for (size_t k = 0; k < inputs_.size(); ++k) {
     const size_t i = (round_robin_ + k) % inputs_.size();
     InputChannel& in = inputs_[i];
@@ -398,7 +481,7 @@ void Task::ProcessBuffer(size_t input, Buffer buffer) {
           cost += setup_.job->operators[op].record_cost;
         }
       }
-      FlushAll();
+      FlushDue();
       // The chain is busy for the records' processing time: back-pressure builds upstream.
       busy_ = true;
       ctx_.scheduler->ScheduleAfter(cost, [this, alive = alive_] {
@@ -469,6 +552,7 @@ void Task::CompleteAlignment(const BarrierInfo& barrier) {
 
 void Task::HandleEndOfData(size_t input) {
   inputs_[input].ended = true;
+  MaybeFinishChannelRecording();
   if (aligning_) {
     uint32_t live = 0;
     for (const InputChannel& in : inputs_) live += in.ended ? 0 : 1;
@@ -583,7 +667,7 @@ void Task::EmitSourceRecords() {
       cost += setup_.job->operators[op].record_cost;
     }
   }
-  FlushAll();
+  FlushDue();
   // Fetch ahead while this batch is being emitted, as a Kafka consumer does.
   ReadSource();
   busy_ = true;
@@ -600,24 +684,26 @@ void Task::EmitSourceRecords() {
 void Task::TriggerCheckpoint(const BarrierInfo& barrier) {
   FL_ASSERT(setup_.plan->IsSource(setup_.task), "only sources are triggered");
   if (failed_ || barrier.checkpoint_id <= last_checkpoint_) return;
-  Snapshot(barrier);
+  BarrierInfo b = barrier;
+  b.unaligned = setup_.config->checkpoints.mode == CheckpointMode::kUnaligned;
+  Snapshot(b);
 }
 
 void Task::Snapshot(const BarrierInfo& barrier) {
   const uint64_t id = barrier.checkpoint_id;
   last_checkpoint_ = id;
-  const std::string prefix = "checkpoints/chk-" + std::to_string(id) + "/" + spec_.name +
-                             "/attempt-" + std::to_string(setup_.attempt) + "/";
-  std::vector<std::pair<std::string, Bytes>> blobs;
-  TaskSnapshot summary;
-  summary.task = setup_.task;
-  summary.checkpoint_id = id;
+  auto snap = std::make_shared<PendingSnapshot>();
+  snap->id = id;
+  snap->prefix = "checkpoints/chk-" + std::to_string(id) + "/" + spec_.name + "/attempt-" +
+                 std::to_string(setup_.attempt) + "/";
+  snap->summary.task = setup_.task;
+  snap->summary.checkpoint_id = id;
   // Synchronous part: capture keyed state and operator state at the barrier.
   std::unique_ptr<StateSnapshot> keyed;
   if (backend_) {
     keyed = backend_->Capture();
-    summary.state_digest = backend_->Digest();
-    summary.state_entries = backend_->entry_count();
+    snap->summary.state_digest = backend_->Digest();
+    snap->summary.state_entries = backend_->entry_count();
   }
   if (setup_.plan->IsSource(setup_.task)) {
     std::vector<SourceCursorState> cursors;
@@ -632,21 +718,26 @@ void Task::Snapshot(const BarrierInfo& barrier) {
                                       [c](const auto& p) { return p.first == c; });
       cursors.push_back(SourceCursorState{cursors_[c].partition, emitted, ended});
     }
-    blobs.emplace_back(prefix + "source", EncodeSourceState(cursors));
+    snap->blobs.emplace_back(snap->prefix + "source", EncodeSourceState(cursors));
   }
   if (ProcessingObserver* o = setup_.config->observer) {
     o->OnSnapshot(setup_.task, setup_.attempt, id);
   }
   ctx_.events->Record({Ev(EngineEvent::kSnapshotCaptured),
-                       {static_cast<int64_t>(id), static_cast<int64_t>(summary.state_entries),
-                        static_cast<int64_t>(summary.state_digest)},
+                       {static_cast<int64_t>(id), static_cast<int64_t>(snap->summary.state_entries),
+                        static_cast<int64_t>(snap->summary.state_digest)},
                        spec_.name});
-  // Forward the barrier after everything emitted before it (aligned and at-least-once).
-  FlushAll();
   Buffer encoded;
   EncodeBarrier(encoded, barrier);
-  EmitToAll(encoded);
-  ctx_.events->Record({Ev(EngineEvent::kBarrierEmitted), {static_cast<int64_t>(id), 0, 0}, spec_.name});
+  if (barrier.unaligned) {
+    OvertakeOutputs(encoded, *snap);
+  } else {
+    // Aligned and at-least-once: the barrier follows everything emitted before it.
+    FlushAll();
+    EmitToAll(encoded);
+  }
+  ctx_.events->Record({Ev(EngineEvent::kBarrierEmitted), {static_cast<int64_t>(id), 0, 0},
+                       spec_.name});
   // Asynchronous part: materialize, pre-commit the sink, upload, then acknowledge.
   if (keyed) {
     Result<Bytes> bytes = keyed->Materialize();
@@ -654,33 +745,127 @@ void Task::Snapshot(const BarrierInfo& barrier) {
       Fail(bytes.status().WithContext(spec_.name + " checkpoint " + std::to_string(id)));
       return;
     }
-    blobs.emplace_back(prefix + "keyed", std::move(*bytes));
+    snap->blobs.emplace_back(snap->prefix + "keyed", std::move(*bytes));
   }
-  SinkWriter* sink = runner_->sink();
-  if (sink != nullptr && setup_.job->operators[chain_.last_operator].sink.kind ==
-                             SinkKind::kTwoPhaseCommit) {
-    // The pre-committed transaction for this checkpoint joins the sink's state.
-    auto blobs_ptr = std::make_shared<std::vector<std::pair<std::string, Bytes>>>(std::move(blobs));
-    auto summary_ptr = std::make_shared<TaskSnapshot>(summary);
-    sink->PreCommit(id, [this, id, prefix, blobs_ptr, summary_ptr] {
-      std::vector<PendingTransaction> pending;
-      for (const auto& [checkpoint, txn] : runner_->sink()->pending()) {
-        if (checkpoint <= id) pending.push_back(PendingTransaction{checkpoint, txn});
+  if (barrier.unaligned && !inputs_.empty()) {
+    // Until barrier n arrives on every input, what arrives before it is in-flight data.
+    ++snap->waits;
+    unaligned_ = snap;
+  }
+  if (SinkWriter* sink = runner_->sink()) {
+    ++snap->waits;
+    const bool two_phase =
+        setup_.job->operators[chain_.last_operator].sink.kind == SinkKind::kTwoPhaseCommit;
+    sink->PreCommit(id, [this, alive = alive_, snap, two_phase] {
+      if (!*alive) return;
+      if (two_phase) {
+        // The pre-committed transaction for this checkpoint joins the sink's state.
+        std::vector<PendingTransaction> pending;
+        for (const auto& [checkpoint, txn] : runner_->sink()->pending()) {
+          if (checkpoint <= snap->id) pending.push_back(PendingTransaction{checkpoint, txn});
+        }
+        snap->blobs.emplace_back(snap->prefix + "sink", EncodeSinkState(pending));
       }
-      blobs_ptr->emplace_back(prefix + "sink", EncodeSinkState(pending));
-      UploadSnapshot(id, std::move(*blobs_ptr), EncodeTaskSnapshot(*summary_ptr));
+      Release(snap);
     });
+  }
+  Release(snap);
+}
+
+void Task::Release(const std::shared_ptr<PendingSnapshot>& snap) {
+  if (--snap->waits > 0) return;
+  if (!snap->input_channels.empty()) {
+    snap->blobs.emplace_back(snap->prefix + "input-channels",
+                             EncodeChannelState(snap->input_channels));
+  }
+  UploadSnapshot(snap->id, std::move(snap->blobs), EncodeTaskSnapshot(snap->summary));
+}
+
+void Task::OvertakeOutputs(const Buffer& barrier, PendingSnapshot& snap) {
+  // Unaligned: the barrier jumps ahead of every queued output buffer; the overtaken buffers
+  // are persisted as output channel state (they are still sent, behind the barrier).
+  std::vector<std::pair<uint32_t, Buffer>> overtaken;
+  for (size_t o = 0; o < outputs_.size(); ++o) {
+    Seal(o);
+    OutputChannel& out = outputs_[o];
+    size_t insert_at = 0;
+    if (!out.queue.empty() && PeekType(out.queue.front()).value_or(BufferType::kRecords) ==
+                                  BufferType::kHandshake) {
+      insert_at = 1;  // never ahead of the handshake
+    }
+    for (size_t k = insert_at; k < out.queue.size(); ++k) {
+      if (PeekType(out.queue[k]).value_or(BufferType::kHandshake) == BufferType::kRecords) {
+        overtaken.emplace_back(static_cast<uint32_t>(o), out.queue[k]);
+      }
+    }
+    // The barrier needs no credit: a back-pressured channel cannot hold it back. Before the
+    // channel is up (handshake still queued) it waits its turn in the queue as a normal buffer.
+    Buffer event = barrier;
+    if (insert_at == 0 && out.writable && ctx_.transport->SendEvent(out.channel, event)) continue;
+    out.queue.insert(out.queue.begin() + static_cast<ptrdiff_t>(insert_at), barrier);
+    Pump(o);
+  }
+  if (!overtaken.empty()) {
+    snap.blobs.emplace_back(snap.prefix + "output-channels", EncodeChannelState(overtaken));
+  }
+}
+
+void Task::HandleUnalignedBarrier(size_t input, const BarrierInfo& barrier) {
+  ctx_.events->Record({Ev(EngineEvent::kBarrierReceived),
+                       {static_cast<int64_t>(barrier.checkpoint_id), static_cast<int64_t>(input),
+                        0},
+                       spec_.name});
+  if (unaligned_ && barrier.checkpoint_id > unaligned_->id) {
+    // Barrier n+1 before n arrived everywhere: n cannot complete here.
+    ControlMessage decline;
+    decline.type = ControlType::kDecline;
+    decline.task = setup_.task;
+    decline.attempt = setup_.attempt;
+    decline.checkpoint_id = unaligned_->id;
+    decline.text = "barrier " + std::to_string(barrier.checkpoint_id) + " overtook it";
+    setup_.host->SendToJobManager(std::move(decline));
+    unaligned_.reset();
+  }
+  if (!unaligned_) {
+    if (barrier.checkpoint_id <= last_checkpoint_) return;  // stale: an aborted checkpoint
+    // The first barrier n overtakes everything queued on every input: all of it is in flight
+    // with respect to the snapshot taken now.
+    std::vector<std::pair<uint32_t, Buffer>> queued;
+    // Restored channel state not yet replayed is still in flight, ahead of every queue.
+    for (const auto& [index, buffer] : restored_input_) {
+      queued.emplace_back(static_cast<uint32_t>(index), buffer);
+    }
+    for (size_t i = 0; i < inputs_.size(); ++i) {
+      inputs_[i].barrier_received = false;
+      for (const Buffer& b : inputs_[i].queue) {
+        if (PeekType(b).value_or(BufferType::kHandshake) == BufferType::kRecords) {
+          queued.emplace_back(static_cast<uint32_t>(i), b);
+        }
+      }
+    }
+    Snapshot(barrier);
+    if (!unaligned_) return;  // failed
+    unaligned_->input_channels = std::move(queued);
+  } else if (barrier.checkpoint_id < unaligned_->id) {
     return;
   }
-  if (sink != nullptr) {
-    auto blobs_ptr = std::make_shared<std::vector<std::pair<std::string, Bytes>>>(std::move(blobs));
-    auto summary_bytes = std::make_shared<Bytes>(EncodeTaskSnapshot(summary));
-    sink->PreCommit(id, [this, id, blobs_ptr, summary_bytes] {
-      UploadSnapshot(id, std::move(*blobs_ptr), std::move(*summary_bytes));
-    });
-    return;
+  inputs_[input].barrier_received = true;
+  MaybeFinishChannelRecording();
+}
+
+void Task::MaybeFinishChannelRecording() {
+  if (!unaligned_) return;
+  for (const InputChannel& in : inputs_) {
+    if (!in.ended && !in.barrier_received) return;
   }
-  UploadSnapshot(id, std::move(blobs), EncodeTaskSnapshot(summary));
+  std::shared_ptr<PendingSnapshot> snap = std::move(unaligned_);
+  unaligned_.reset();
+  // Every input delivered barrier n: the in-flight data of n is complete.
+  ctx_.events->Record({Ev(EngineEvent::kAligned),
+                       {static_cast<int64_t>(snap->id),
+                        static_cast<int64_t>(snap->input_channels.size()), 0},
+                       spec_.name});
+  Release(snap);
 }
 
 struct Task::Upload {
@@ -703,7 +888,7 @@ void Task::UploadSnapshot(uint64_t checkpoint_id,
   if (blobs.empty() || ack_early) {
     for (const auto& [name, bytes] : blobs) {
       upload->summary.handles.push_back(BlobHandle{
-          EndsWith(name, "/keyed") ? HandleKind::kKeyed : HandleKind::kOperator, name,
+          HandleKindOf(name), name,
           bytes.size(),
           Checksum(std::as_bytes(std::span<const uint8_t>(bytes.data(), bytes.size())))});
       upload->summary.state_bytes += bytes.size();
@@ -715,7 +900,7 @@ void Task::UploadSnapshot(uint64_t checkpoint_id,
     return;
   }
   for (auto& [name, bytes] : blobs) {
-    const HandleKind kind = EndsWith(name, "/keyed") ? HandleKind::kKeyed : HandleKind::kOperator;
+    const HandleKind kind = HandleKindOf(name);
     upload->summary.handles.push_back(
         BlobHandle{kind, name, bytes.size(),
                    Checksum(std::as_bytes(std::span<const uint8_t>(bytes.data(), bytes.size())))});

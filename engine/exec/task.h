@@ -75,6 +75,7 @@ class Task final : public runtime::ChannelListener {
     std::deque<Buffer> queue;  // received, not yet processed (<= credits)
     bool blocked = false;      // aligned: delivered the barrier being aligned
     bool ended = false;
+    bool barrier_received = false;  // unaligned: barrier of the recording checkpoint arrived
   };
   struct OutputChannel {
     uint32_t consumer_task = 0;
@@ -83,6 +84,7 @@ class Task final : public runtime::ChannelListener {
     std::deque<Buffer> queue;  // sealed, waiting for credit
     Buffer open;               // records being filled
     uint32_t open_records = 0;
+    Time opened_at;            // when the first record went into `open`
   };
 
   void Fail(const Status& why);
@@ -106,11 +108,26 @@ class Task final : public runtime::ChannelListener {
   void Emit(size_t output, const Record& record);
   void Seal(size_t output);
   void FlushAll();
+  void FlushDue();
+  void ScheduleFlushTimer();
   void EmitToAll(const Buffer& buffer);
   void Pump(size_t output);
 
   // Checkpoints.
+  // A checkpoint of this task between its barrier and its upload.
+  struct PendingSnapshot {
+    uint64_t id = 0;
+    std::string prefix;
+    std::vector<std::pair<std::string, Bytes>> blobs;
+    TaskSnapshot summary;
+    int waits = 1;  // held while set up; plus the sink's pre-commit and channel recording
+    std::vector<std::pair<uint32_t, Buffer>> input_channels;  // unaligned: in-flight inputs
+  };
   void Snapshot(const BarrierInfo& barrier);
+  void Release(const std::shared_ptr<PendingSnapshot>& snap);
+  void OvertakeOutputs(const Buffer& barrier, PendingSnapshot& snap);
+  void HandleUnalignedBarrier(size_t input, const BarrierInfo& barrier);
+  void MaybeFinishChannelRecording();
   void UploadSnapshot(uint64_t checkpoint_id, std::vector<std::pair<std::string, Bytes>> blobs,
                       Bytes summary);
   void EndOfInput();
@@ -134,9 +151,14 @@ class Task final : public runtime::ChannelListener {
   size_t round_robin_ = 0;
   bool step_scheduled_ = false;
   bool busy_ = false;
+  bool flush_timer_scheduled_ = false;
   bool restoring_ = true;
   bool failed_ = false;
   bool end_of_input_reported_ = false;
+
+  // Unaligned: the checkpoint recording in-flight input, and restored channel state to replay.
+  std::shared_ptr<PendingSnapshot> unaligned_;
+  std::deque<std::pair<size_t, Buffer>> restored_input_;
 
   // Alignment (aligned and at-least-once modes).
   std::optional<uint64_t> aligning_;

@@ -27,7 +27,8 @@ class ChannelListener {
     (void)from;
   }
   // Receiver side: the next buffer, in send order. The listener may move it out; it owns the
-  // buffer then. It must call Transport::ReturnCredit once it has consumed the buffer.
+  // buffer then. It must call Transport::ReturnCredit once it has consumed the buffer (but not
+  // for an event sent with SendEvent).
   virtual void OnReceive(ChannelId channel, Buffer& buffer) {
     (void)channel;
     (void)buffer;
@@ -61,6 +62,12 @@ class Transport {
   // Sends `buffer` when a credit is available: then takes the buffer and returns true. Without
   // credit returns false and leaves `buffer` alone; OnWritable fires when credit returns.
   virtual bool TrySend(ChannelId channel, Buffer& buffer) = 0;
+  // Sends a control event that needs no credit (an unaligned checkpoint barrier): it still
+  // travels in order behind the buffers already on the wire, and the receiver returns no credit
+  // for it. At most kEventsInFlightMax may be outstanding per channel; returns false (and
+  // leaves `buffer`) when the channel is not open or that bound is reached.
+  static constexpr uint32_t kEventsInFlightMax = 8;
+  virtual bool SendEvent(ChannelId channel, Buffer& buffer) = 0;
   // Credits the sender holds now.
   virtual uint32_t Credits(ChannelId channel) const = 0;
   // Receiver: one buffer of `channel` was consumed; its credit travels back to the sender.
