@@ -130,6 +130,8 @@ struct Scenario {
   Duration limit = Duration::Seconds(120);
   engine::CheckpointMode mode = engine::CheckpointMode::kAligned;
   bool back_pressured = false;
+  uint32_t max_concurrent = 1;
+  Duration interval = Duration::Millis(500);
 };
 
 struct Outcome {
@@ -144,7 +146,8 @@ struct Outcome {
 
 Outcome RunScenario(engine::TeachingSwitches switches, Scenario scenario) {
   engine::EngineConfig config;
-  config.checkpoints.interval = Duration::Millis(500);
+  config.checkpoints.interval = scenario.interval;
+  config.checkpoints.max_concurrent = scenario.max_concurrent;
   config.checkpoints.mode = scenario.mode;
   config.switches = switches;
   auto jw = sim::JobWorld::Create(Job(scenario.back_pressured), config, sim::JobWorldOptions{})
@@ -315,6 +318,27 @@ TEST(TeachingSwitchTest, DropChannelStateLosesInFlightRecords) {
   EXPECT_TRUE(on.lost) << "drop-channel-state went unnoticed";
   const Outcome off = RunScenario({}, UnalignedBackPressureScenario());
   ASSERT_TRUE(off.crashed);
+  EXPECT_TRUE(off.exactly_once);
+}
+
+// drop-subsumed-commit (FLINK-10377): with two checkpoints in flight, checkpoint 3's upload is
+// slow, so 4 completes first and subsumes 3. The sinks hold pre-committed transactions of both;
+// the notification of 4 must commit both.
+Scenario OvertakingCheckpointsScenario() {
+  Scenario s;
+  s.max_concurrent = 2;
+  s.interval = Duration::Millis(200);
+  s.fault = std::make_unique<Inject>(
+      sim::FaultPoint::kBlobPut, "chk-3/",
+      sim::FaultEffect{.extra_delay = Duration::Millis(600), .fault_name = "slow-upload"});
+  return s;
+}
+
+TEST(TeachingSwitchTest, DropSubsumedCommitLosesTheSubsumedTransaction) {
+  const Outcome on = RunScenario(With(&engine::TeachingSwitches::drop_subsumed_commit),
+                                 OvertakingCheckpointsScenario());
+  EXPECT_TRUE(on.lost) << "drop-subsumed-commit went unnoticed";
+  const Outcome off = RunScenario({}, OvertakingCheckpointsScenario());
   EXPECT_TRUE(off.exactly_once);
 }
 
