@@ -50,6 +50,9 @@ EventId EventLoop::Commit(Time at, uint32_t index, uint64_t flags) {
 
 bool EventLoop::Cancel(EventId id) {
   if (id.seq == 0 || id.slot >= slots_used_) return false;
+  // The event now running cannot be cancelled: its handler is executing (and a timer that
+  // cancels itself, e.g. a timeout handler, must not free the slot under its own feet).
+  if (id.seq == current_seq_) return false;
   Slot& slot = SlotAt(id.slot);
   if ((slot.state & kSeqMask) != id.seq) return false;
   slot.handler.Reset();

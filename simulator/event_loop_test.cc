@@ -100,6 +100,23 @@ TEST(EventLoopTest, CancelledEventsNeverRun) {
   (void)c;
 }
 
+TEST(EventLoopTest, AnEventCannotCancelItselfWhileRunning) {
+  EventLoop loop;
+  EventId self;
+  int ran = 0;
+  int other = 0;
+  self = loop.Schedule(At(1), [&] {
+    EXPECT_FALSE(loop.Cancel(self));
+    // The slot must not be freed and reused while this handler runs.
+    loop.Schedule(At(2), [&] { ++other; });
+    ++ran;
+  });
+  loop.Schedule(At(3), [&] { ++other; });
+  loop.RunUntilQuiescent(10);
+  EXPECT_EQ(ran, 1);
+  EXPECT_EQ(other, 2);
+}
+
 TEST(EventLoopTest, EventsOfACrashedIncarnationVanish) {
   EventLoop loop;
   const uint32_t node = loop.RegisterNode();

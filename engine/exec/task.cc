@@ -940,6 +940,11 @@ void Task::NotifyCheckpointComplete(uint64_t checkpoint_id) {
 }
 
 void Task::NotifyCheckpointAborted(uint64_t checkpoint_id) {
+  // Late barriers of an aborted checkpoint are ignored from now on.
+  if (checkpoint_id > last_checkpoint_ && !(unaligned_ && unaligned_->id > checkpoint_id)) {
+    last_checkpoint_ = checkpoint_id;
+  }
+  if (unaligned_ && unaligned_->id == checkpoint_id) unaligned_.reset();
   if (aligning_ && *aligning_ == checkpoint_id) {
     aligning_.reset();
     for (InputChannel& in : inputs_) in.blocked = false;
