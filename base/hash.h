@@ -14,7 +14,9 @@ uint64_t Hash64(std::string_view text, uint64_t seed = 0);
 
 // A checksum over stored bytes (XXH3-64). Debian 12 has no CRC32C library; XXH3 detects the
 // same corruptions with a 64-bit tag.
-inline uint64_t Checksum(std::span<const std::byte> bytes) { return Hash64(bytes, 0); }
+inline uint64_t Checksum(std::span<const std::byte> bytes) {
+  return Hash64(bytes, 0);
+}
 
 // splitmix64's finaliser: a bijective 64-bit mix with full avalanche.
 constexpr uint64_t Mix64(uint64_t z) {

@@ -21,17 +21,17 @@ class InlineFunction<R(Args...), kCapacity> {
   InlineFunction() = default;
   InlineFunction(std::nullptr_t) {}  // NOLINT(google-explicit-constructor)
 
-  template <typename F, typename = std::enable_if_t<
-                            !std::is_same_v<std::decay_t<F>, InlineFunction> &&
-                            std::is_invocable_r_v<R, std::decay_t<F>&, Args...>>>
+  template <typename F,
+            typename = std::enable_if_t<!std::is_same_v<std::decay_t<F>, InlineFunction> &&
+                                        std::is_invocable_r_v<R, std::decay_t<F>&, Args...>>>
   InlineFunction(F&& f) {  // NOLINT(google-explicit-constructor)
     Construct(std::forward<F>(f));
   }
 
   // Replaces the callable, building the new one in place (no intermediate move).
-  template <typename F, typename = std::enable_if_t<
-                            !std::is_same_v<std::decay_t<F>, InlineFunction> &&
-                            std::is_invocable_r_v<R, std::decay_t<F>&, Args...>>>
+  template <typename F,
+            typename = std::enable_if_t<!std::is_same_v<std::decay_t<F>, InlineFunction> &&
+                                        std::is_invocable_r_v<R, std::decay_t<F>&, Args...>>>
   void Emplace(F&& f) {
     Reset();
     Construct(std::forward<F>(f));

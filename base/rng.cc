@@ -1,11 +1,11 @@
 #include "base/rng.h"
-#include "base/int128.h"
 
 #include <cmath>
 #include <cstring>
 
 #include "base/assert.h"
 #include "base/hash.h"
+#include "base/int128.h"
 
 namespace faultline {
 namespace {
@@ -17,7 +17,9 @@ uint64_t SplitMix64(uint64_t& x) {
   return z ^ (z >> 31);
 }
 
-constexpr uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+constexpr uint64_t Rotl(uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
 
 }  // namespace
 
@@ -26,9 +28,13 @@ Rng::Rng(uint64_t seed) : seed_(seed) {
   for (uint64_t& word : state_) word = SplitMix64(x);
 }
 
-Rng Rng::Fork(std::string_view name) const { return Rng(HashCombine(seed_, Hash64(name, 0))); }
+Rng Rng::Fork(std::string_view name) const {
+  return Rng(HashCombine(seed_, Hash64(name, 0)));
+}
 
-Rng Rng::Fork(uint64_t index) const { return Rng(HashCombine(seed_, HashCombine(~0ULL, index))); }
+Rng Rng::Fork(uint64_t index) const {
+  return Rng(HashCombine(seed_, HashCombine(~0ULL, index)));
+}
 
 uint64_t Rng::NextU64() {
   const uint64_t result = Rotl(state_[1] * 5, 7) * 9;
@@ -63,7 +69,9 @@ int64_t Rng::UniformInt(int64_t lo, int64_t hi) {
   return static_cast<int64_t>(static_cast<uint64_t>(lo) + UniformU64(span + 1));
 }
 
-double Rng::UniformDouble() { return static_cast<double>(NextU64() >> 11) * 0x1.0p-53; }
+double Rng::UniformDouble() {
+  return static_cast<double>(NextU64() >> 11) * 0x1.0p-53;
+}
 
 bool Rng::Bernoulli(double p) {
   if (p <= 0.0) return false;
@@ -125,9 +133,13 @@ Duration Rng::UniformDuration(Duration lo, Duration hi) {
 
 namespace {
 // log1p(x) / x, continuous at 0.
-double Log1pOverX(double x) { return std::fabs(x) > 1e-8 ? std::log1p(x) / x : 1.0 - x / 2.0; }
+double Log1pOverX(double x) {
+  return std::fabs(x) > 1e-8 ? std::log1p(x) / x : 1.0 - x / 2.0;
+}
 // expm1(x) / x, continuous at 0.
-double Expm1OverX(double x) { return std::fabs(x) > 1e-8 ? std::expm1(x) / x : 1.0 + x / 2.0; }
+double Expm1OverX(double x) {
+  return std::fabs(x) > 1e-8 ? std::expm1(x) / x : 1.0 + x / 2.0;
+}
 }  // namespace
 
 ZipfDistribution::ZipfDistribution(uint64_t n, double exponent) : n_(n), exponent_(exponent) {
@@ -138,7 +150,9 @@ ZipfDistribution::ZipfDistribution(uint64_t n, double exponent) : n_(n), exponen
   s_ = 2.0 - HInverse(H(2.5) - h(2.0));
 }
 
-double ZipfDistribution::h(double x) const { return std::exp(-exponent_ * std::log(x)); }
+double ZipfDistribution::h(double x) const {
+  return std::exp(-exponent_ * std::log(x));
+}
 
 double ZipfDistribution::H(double x) const {
   const double log_x = std::log(x);

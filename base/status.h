@@ -83,7 +83,7 @@ Status UnimplementedError(std::string message);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : value_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Status status) : status_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     FL_ASSERT(!status_.ok(), "a Result is built from an error status or a value");
   }
@@ -118,10 +118,10 @@ class [[nodiscard]] Result {
 }  // namespace faultline
 
 // Returns the status from the enclosing function when it is not OK.
-#define FL_RETURN_IF_ERROR(expr)                   \
-  do {                                             \
-    ::faultline::Status fl_status_ = (expr);       \
-    if (!fl_status_.ok()) return fl_status_;       \
+#define FL_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::faultline::Status fl_status_ = (expr); \
+    if (!fl_status_.ok()) return fl_status_; \
   } while (false)
 
 #define FL_CONCAT_INNER(a, b) a##b

@@ -33,7 +33,10 @@ void RunExampleJob(benchmark::State& state, bool checkpoints) {
     state.PauseTiming();
     engine::JobBuilder job("bench");
     job.Source("source", {.source_id = 0, .parallelism = 4, .max_records_per_read = 256})
-        .Map("double", [](const Record& r) { return Record{r.key, r.value * 2, {}}; })
+        .Map("double",
+             [](const Record& r) {
+               return Record{r.key, r.value * 2, {}};
+             })
         .KeyBy([](const Record& r) { return r.key; })
         .Process("sum", std::make_shared<RunningSum>())
         .Sink("out", {.kind = engine::SinkKind::kTwoPhaseCommit});
@@ -47,7 +50,8 @@ void RunExampleJob(benchmark::State& state, bool checkpoints) {
       for (uint32_t i = 0; i < kRecordsPerPartition; ++i) {
         // 16-byte records: a 8-byte key and an 8-byte value.
         jw->AddSourceRecord(p, Record{"key-" + std::to_string((p * 7919 + i) % 1000).substr(0, 4),
-                                      static_cast<int64_t>(i), {}});
+                                      static_cast<int64_t>(i),
+                                      {}});
       }
     }
     state.ResumeTiming();
@@ -61,8 +65,12 @@ void RunExampleJob(benchmark::State& state, bool checkpoints) {
   state.SetItemsProcessed(state.iterations() * 4 * int64_t{kRecordsPerPartition});
 }
 
-void BM_ExampleJobWithCheckpoints(benchmark::State& state) { RunExampleJob(state, true); }
-void BM_ExampleJobWithoutCheckpoints(benchmark::State& state) { RunExampleJob(state, false); }
+void BM_ExampleJobWithCheckpoints(benchmark::State& state) {
+  RunExampleJob(state, true);
+}
+void BM_ExampleJobWithoutCheckpoints(benchmark::State& state) {
+  RunExampleJob(state, false);
+}
 BENCHMARK(BM_ExampleJobWithoutCheckpoints)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ExampleJobWithCheckpoints)->Unit(benchmark::kMillisecond);
 

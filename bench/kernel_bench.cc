@@ -165,8 +165,8 @@ void BM_ChannelMessages(benchmark::State& state) {
     Ends ends;
     ends.world = world.get();
     (void)world->network().Listen(1, 1, &ends);
-    ends.channel = world->network().Connect(0, runtime::Endpoint{1, 1}, {.credits = credits},
-                                            &ends);
+    ends.channel =
+        world->network().Connect(0, runtime::Endpoint{1, 1}, {.credits = credits}, &ends);
     state.ResumeTiming();
     world->RunUntilQuiescent(10 * kMessages);
     if (ends.received != kMessages) state.SkipWithError("not every message arrived");

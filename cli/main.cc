@@ -1,6 +1,5 @@
 // The `faultline` command. CLI11 is included here only (it is a heavy header).
 #include <CLI/CLI.hpp>
-
 #include <cinttypes>
 #include <cstdio>
 #include <fstream>
@@ -137,7 +136,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   sim_demo->add_option("--trace", demo.trace_json,
                        "Write the trace as Chrome Trace Event JSON (opens in Perfetto)");
-  sim_demo->add_option("--trace-text", demo.trace_text, "Write the trace as text, one record a line");
+  sim_demo->add_option("--trace-text", demo.trace_text,
+                       "Write the trace as text, one record a line");
   sim_demo->add_flag("--hash-only", demo.hash_only, "Print only 'seed hash' per run");
 
   auto is_command = [&app](const std::string& name) {

@@ -57,7 +57,9 @@ constexpr Duration kDowntime = Duration::Millis(500);
 constexpr Duration kRunLimit = Duration::Seconds(120);
 
 // Keys of the second output: how many chapters a word appears in.
-std::string ChaptersKey(std::string_view word) { return std::string(word) + "/chapters"; }
+std::string ChaptersKey(std::string_view word) {
+  return std::string(word) + "/chapters";
+}
 
 // ---- 1. The job ------------------------------------------------------------------------------
 
@@ -94,7 +96,9 @@ std::string Lowercase(std::string text) {
 
 // A map returns one record. Provenance is carried over by the engine (a returned record with
 // none gets the input's).
-Record LowercaseLine(const Record& line) { return Record{Lowercase(line.key), line.value, {}}; }
+Record LowercaseLine(const Record& line) {
+  return Record{Lowercase(line.key), line.value, {}};
+}
 
 // A filter keeps or drops a record whole. A dropped record's provenance ends here, so the check
 // below expects only the lines this filter keeps.

@@ -12,13 +12,15 @@ constexpr uint32_t kWorld = 0xffffffffu;
 
 std::string_view CategoryOf(TraceKind kind) {
   switch (kind) {
-    case TraceKind::kTimerFired: return "timer";
+    case TraceKind::kTimerFired:
+      return "timer";
     case TraceKind::kNodeStart:
     case TraceKind::kNodeCrash:
     case TraceKind::kNodeRestart:
     case TraceKind::kNodePause:
     case TraceKind::kNodeResume:
-    case TraceKind::kClockSet: return "node";
+    case TraceKind::kClockSet:
+      return "node";
     case TraceKind::kConnect:
     case TraceKind::kAccept:
     case TraceKind::kEstablished:
@@ -29,7 +31,8 @@ std::string_view CategoryOf(TraceKind kind) {
     case TraceKind::kCreditStall:
     case TraceKind::kCreditReturn:
     case TraceKind::kPartition:
-    case TraceKind::kHeal: return "net";
+    case TraceKind::kHeal:
+      return "net";
     case TraceKind::kDiskCreate:
     case TraceKind::kDiskWrite:
     case TraceKind::kDiskSync:
@@ -38,12 +41,17 @@ std::string_view CategoryOf(TraceKind kind) {
     case TraceKind::kDiskDelete:
     case TraceKind::kDiskCrashLoss:
     case TraceKind::kDiskLost:
-    case TraceKind::kDiskError: return "disk";
+    case TraceKind::kDiskError:
+      return "disk";
     case TraceKind::kServiceRequest:
-    case TraceKind::kServiceReply: return "service";
-    case TraceKind::kFaultInjected: return "fault";
-    case TraceKind::kEngine: return "engine";
-    case TraceKind::kNote: return "note";
+    case TraceKind::kServiceReply:
+      return "service";
+    case TraceKind::kFaultInjected:
+      return "fault";
+    case TraceKind::kEngine:
+      return "engine";
+    case TraceKind::kNote:
+      return "note";
   }
   return "other";
 }
@@ -56,10 +64,12 @@ void AppendMicros(std::string& out, Time t) {
   out += buf;
 }
 
-int64_t PidOf(uint32_t node) { return node == kWorld ? 0 : static_cast<int64_t>(node) + 1; }
+int64_t PidOf(uint32_t node) {
+  return node == kWorld ? 0 : static_cast<int64_t>(node) + 1;
+}
 
-void AppendHeader(std::string& out, const std::string& name, const std::string& cat,
-                  const char* ph, Time t, uint32_t node) {
+void AppendHeader(std::string& out, const std::string& name, const std::string& cat, const char* ph,
+                  Time t, uint32_t node) {
   out += "{\"name\":";
   AppendJsonString(out, name);
   out += ",\"cat\":";
@@ -77,11 +87,21 @@ void AppendJsonString(std::string& out, std::string_view text) {
   out += '"';
   for (char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buf[8];
@@ -123,8 +143,7 @@ std::string ToChromeTraceJson(const std::vector<TraceRecord>& records,
   for (const TraceRecord& r : records) {
     const TraceKindInfo& info = InfoOf(r.kind);
     begin_event();
-    AppendHeader(out, std::string(info.name), std::string(CategoryOf(r.kind)), "X", r.time,
-                 r.node);
+    AppendHeader(out, std::string(info.name), std::string(CategoryOf(r.kind)), "X", r.time, r.node);
     out += ",\"dur\":0,\"args\":{\"incarnation\":" + std::to_string(r.incarnation);
     for (size_t i = 0; i < 4; ++i) {
       if (info.args[i].empty()) continue;

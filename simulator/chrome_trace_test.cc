@@ -1,9 +1,9 @@
 #include "simulator/chrome_trace.h"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "simulator/demo_world.h"
@@ -12,8 +12,8 @@ namespace faultline::sim {
 namespace {
 
 TEST(ChromeTraceTest, DemoTraceParsesWithOneTrackPerNodeAndMatchedFlows) {
-  DemoWorld demo(DemoOptions{.seed = 17, .nodes = 3, .duration = Duration::Seconds(1),
-                             .keep_trace = true});
+  DemoWorld demo(
+      DemoOptions{.seed = 17, .nodes = 3, .duration = Duration::Seconds(1), .keep_trace = true});
   demo.Run();
   std::vector<std::string> names;
   for (uint32_t n = 0; n < demo.world().node_count(); ++n) {

@@ -65,8 +65,9 @@ class DemoProcess final : public Process, public runtime::ChannelListener {
     writable_.erase(channel);
     sent_.erase(channel);
     // Reconnect later: a fresh channel starts a fresh sequence.
-    ctx_.scheduler->ScheduleAfter(Duration::Millis(50) + rng_.ExponentialDuration(Duration::Millis(100)),
-                                  [this, peer] { Connect(peer); });
+    ctx_.scheduler->ScheduleAfter(
+        Duration::Millis(50) + rng_.ExponentialDuration(Duration::Millis(100)),
+        [this, peer] { Connect(peer); });
   }
 
   // --- receiving ---
@@ -85,13 +86,14 @@ class DemoProcess final : public Process, public runtime::ChannelListener {
     // takes longer than its senders' interval, so they stall on credit.
     const uint64_t bytes = buffer.size();
     std::vector<uint8_t> entry(16);
-    for (int i = 0; i < 8; ++i) entry[static_cast<size_t>(i)] = static_cast<uint8_t>(seq >> (8 * i));
+    for (int i = 0; i < 8; ++i)
+      entry[static_cast<size_t>(i)] = static_cast<uint8_t>(seq >> (8 * i));
     for (int i = 0; i < 8; ++i) {
       entry[static_cast<size_t>(8 + i)] = static_cast<uint8_t>(bytes >> (8 * i));
     }
     ctx_.local_fs->Append(kLogPath, entry).IgnoreError();
-    const Duration work = rng_.ExponentialDuration(slow_consumer_ ? Duration::Millis(4)
-                                                                  : Duration::Micros(300));
+    const Duration work =
+        rng_.ExponentialDuration(slow_consumer_ ? Duration::Millis(4) : Duration::Micros(300));
     ctx_.scheduler->ScheduleAfter(work, [this, channel] {
       if (inbound_.count(channel)) ctx_.transport->ReturnCredit(channel);
     });
@@ -161,8 +163,10 @@ class DemoProcess final : public Process, public runtime::ChannelListener {
       PutU64(next, r->version + 1);
       ctx_.ha_store->CompareAndSet("demo/counter", r->version, std::move(next),
                                    [this](Result<uint64_t> cas) {
-                                     if (cas.ok()) ++tally_->ha_wins;
-                                     else ++tally_->ha_conflicts;
+                                     if (cas.ok())
+                                       ++tally_->ha_wins;
+                                     else
+                                       ++tally_->ha_conflicts;
                                    });
     });
   }
@@ -280,8 +284,7 @@ void DemoWorld::PauseSomeNode() {
   if (world_->IsUp(victim) && !world_->IsPaused(victim)) {
     world_->Pause(victim);
     world_->loop().ScheduleAfter(
-        nemesis_rng_.UniformDuration(Duration::Millis(20), Duration::Millis(300)),
-        [this, victim] {
+        nemesis_rng_.UniformDuration(Duration::Millis(20), Duration::Millis(300)), [this, victim] {
           if (world_->IsUp(victim)) world_->Resume(victim);
         });
   }
@@ -324,20 +327,25 @@ std::string FormatDemoSummary(const DemoSummary& s) {
   char buf[2048];
   std::snprintf(
       buf, sizeof buf,
-      "faultline sim-demo, seed %" PRIu64 "\n"
+      "faultline sim-demo, seed %" PRIu64
+      "\n"
       "  world    %u processes, %s simulated, %" PRIu64 " events run, %" PRIu64
       " events of crashed incarnations dropped\n"
       "  network  %" PRIu64 " buffers sent, %" PRIu64 " delivered (%" PRIu64 " bytes), %" PRIu64
-      " dropped with failed channels, %" PRIu64 " credit stalls, %" PRIu64 " channels opened, %" PRIu64
+      " dropped with failed channels, %" PRIu64 " credit stalls, %" PRIu64
+      " channels opened, %" PRIu64
       " failed\n"
       "  faults   %" PRIu64 " crashes, %" PRIu64 " restarts, %" PRIu64 " partitions, %" PRIu64
       " pauses\n"
       "  disks    %" PRIu64 " syncs; %" PRIu64 " unsynced bytes lost in %" PRIu64
-      " crashes; restarted processes found %" PRIu64 " synced log bytes\n"
+      " crashes; restarted processes found %" PRIu64
+      " synced log bytes\n"
       "  storage  %" PRIu64 " snapshot blobs stored, HA counter: %" PRIu64 " wins, %" PRIu64
       " lost races\n"
-      "  checks   per-channel FIFO without gaps: %s (%" PRIu64 " violations)\n"
-      "  trace    %" PRIu64 " records, hash %016" PRIx64 "\n"
+      "  checks   per-channel FIFO without gaps: %s (%" PRIu64
+      " violations)\n"
+      "  trace    %" PRIu64 " records, hash %016" PRIx64
+      "\n"
       "  build    %s\n"
       "  rerun    faultline sim-demo --seed %" PRIu64 "\n",
       s.seed, s.nodes, s.end.ToString().c_str(), s.events, s.events_dropped, s.network.sent,

@@ -50,19 +50,22 @@ Status SimDisk::WriteAt(std::string_view path, uint64_t offset, std::span<const 
   const int op = offset == UINT64_MAX ? kAppend : kWrite;
   File* file = Find(path);
   if (file == nullptr) {
-    return Failed(op, path, NotFoundError("node " + std::to_string(node_) + ": no file " +
-                                              std::string(path)));
+    return Failed(
+        op, path,
+        NotFoundError("node " + std::to_string(node_) + ": no file " + std::string(path)));
   }
   if (offset == UINT64_MAX) offset = file->data.size();
   if (offset > file->data.size()) {
-    return Failed(op, path, OutOfRangeError("write at offset " + std::to_string(offset) +
-                                                " past the end of " + std::string(path)));
+    return Failed(op, path,
+                  OutOfRangeError("write at offset " + std::to_string(offset) +
+                                  " past the end of " + std::string(path)));
   }
   const uint64_t end = offset + data.size();
   const uint64_t growth = end > file->data.size() ? end - file->data.size() : 0;
   if (used_bytes_ + growth > capacity_bytes_) {
-    return Failed(op, path, ResourceExhaustedError("disk full on node " + std::to_string(node_) +
-                                                       " writing " + std::string(path)));
+    return Failed(op, path,
+                  ResourceExhaustedError("disk full on node " + std::to_string(node_) +
+                                         " writing " + std::string(path)));
   }
   FaultEffect fault = CheckFault(FaultPoint::kDiskWrite, path, data.size());
   if (!fault.error.ok()) return Failed(op, path, fault.error);
@@ -96,8 +99,9 @@ Status SimDisk::Write(std::string_view path, uint64_t offset, std::span<const ui
 Status SimDisk::Sync(std::string_view path) {
   File* file = Find(path);
   if (file == nullptr) {
-    return Failed(kSync, path, NotFoundError("node " + std::to_string(node_) + ": no file " +
-                                                 std::string(path)));
+    return Failed(
+        kSync, path,
+        NotFoundError("node " + std::to_string(node_) + ": no file " + std::string(path)));
   }
   FaultEffect fault = CheckFault(FaultPoint::kDiskSync, path, file->data.size());
   if (!fault.error.ok()) return Failed(kSync, path, fault.error);
@@ -121,8 +125,9 @@ Status SimDisk::Sync(std::string_view path) {
 Result<runtime::Bytes> SimDisk::Read(std::string_view path, uint64_t offset, uint64_t length) {
   File* file = Find(path);
   if (file == nullptr) {
-    return Failed(kRead, path, NotFoundError("node " + std::to_string(node_) + ": no file " +
-                                                 std::string(path)));
+    return Failed(
+        kRead, path,
+        NotFoundError("node " + std::to_string(node_) + ": no file " + std::string(path)));
   }
   FaultEffect fault = CheckFault(FaultPoint::kDiskRead, path, length);
   if (!fault.error.ok()) return Failed(kRead, path, fault.error);
@@ -149,8 +154,9 @@ Status SimDisk::Rename(std::string_view from, std::string_view to) {
   const std::string detail = std::string(from) + "->" + std::string(to);
   auto it = files_.find(from);
   if (it == files_.end()) {
-    return Failed(kRename, detail, NotFoundError("node " + std::to_string(node_) +
-                                                     ": no file " + std::string(from)));
+    return Failed(
+        kRename, detail,
+        NotFoundError("node " + std::to_string(node_) + ": no file " + std::string(from)));
   }
   FaultEffect fault = CheckFault(FaultPoint::kDiskMetadata, from, 0);
   if (!fault.error.ok()) return Failed(kRename, detail, fault.error);
@@ -165,8 +171,9 @@ Status SimDisk::Rename(std::string_view from, std::string_view to) {
 Status SimDisk::Delete(std::string_view path) {
   auto it = files_.find(path);
   if (it == files_.end()) {
-    return Failed(kDelete, path, NotFoundError("node " + std::to_string(node_) + ": no file " +
-                                                   std::string(path)));
+    return Failed(
+        kDelete, path,
+        NotFoundError("node " + std::to_string(node_) + ": no file " + std::string(path)));
   }
   FaultEffect fault = CheckFault(FaultPoint::kDiskMetadata, path, 0);
   if (!fault.error.ok()) return Failed(kDelete, path, fault.error);
@@ -190,8 +197,10 @@ Result<std::vector<std::string>> SimDisk::List(std::string_view prefix) {
 uint64_t SimDisk::UnsyncedBytes() const {
   uint64_t n = 0;
   for (const auto& [path, file] : files_) {
-    if (file.dirty_from != UINT64_MAX) n += file.data.size() - file.dirty_from;
-    else if (file.data.size() != file.durable.size()) n += file.data.size() - file.durable.size();
+    if (file.dirty_from != UINT64_MAX)
+      n += file.data.size() - file.dirty_from;
+    else if (file.data.size() != file.durable.size())
+      n += file.data.size() - file.durable.size();
   }
   return n;
 }

@@ -39,8 +39,8 @@ class SimDisk final : public runtime::LocalFs {
   Result<std::vector<std::string>> List(std::string_view prefix) override;
 
   // World hooks.
-  void OnCrash();     // drop unsynced bytes
-  void LoseAll();     // the machine's disk is gone
+  void OnCrash();  // drop unsynced bytes
+  void LoseAll();  // the machine's disk is gone
 
   // Side channel for tests and checkers: reads nothing into the trace.
   uint64_t UnsyncedBytes() const;
@@ -49,8 +49,8 @@ class SimDisk final : public runtime::LocalFs {
 
  private:
   struct File {
-    runtime::Bytes data;     // what reads see
-    runtime::Bytes durable;  // what survives a crash
+    runtime::Bytes data;               // what reads see
+    runtime::Bytes durable;            // what survives a crash
     uint64_t dirty_from = UINT64_MAX;  // lowest offset changed since the last sync
   };
 

@@ -9,8 +9,12 @@
 namespace faultline::sim {
 namespace {
 
-std::vector<uint8_t> B(std::string_view s) { return {s.begin(), s.end()}; }
-std::string S(const std::vector<uint8_t>& b) { return {b.begin(), b.end()}; }
+std::vector<uint8_t> B(std::string_view s) {
+  return {s.begin(), s.end()};
+}
+std::string S(const std::vector<uint8_t>& b) {
+  return {b.begin(), b.end()};
+}
 
 class DiskTest : public ::testing::Test {
  protected:

@@ -8,7 +8,9 @@
 namespace faultline::sim {
 namespace {
 
-Time At(int64_t ms) { return Time::Zero() + Duration::Millis(ms); }
+Time At(int64_t ms) {
+  return Time::Zero() + Duration::Millis(ms);
+}
 
 TEST(EventLoopTest, RunsInTimeThenInsertionOrder) {
   EventLoop loop;
@@ -121,10 +123,12 @@ TEST(EventLoopTest, EventsOfACrashedIncarnationVanish) {
   EventLoop loop;
   const uint32_t node = loop.RegisterNode();
   int ran = 0;
-  loop.Schedule(At(5), [&] { ran += 1; }, EventOwner{node, loop.Incarnation(node)});
+  loop.Schedule(
+      At(5), [&] { ran += 1; }, EventOwner{node, loop.Incarnation(node)});
   loop.Schedule(At(6), [&] { ran += 10; });  // world-owned
   loop.BumpIncarnation(node);
-  loop.Schedule(At(7), [&] { ran += 100; }, EventOwner{node, loop.Incarnation(node)});
+  loop.Schedule(
+      At(7), [&] { ran += 100; }, EventOwner{node, loop.Incarnation(node)});
   loop.RunUntilQuiescent(10);
   EXPECT_EQ(ran, 110);
   EXPECT_EQ(loop.dropped(), 1u);
@@ -135,10 +139,14 @@ TEST(EventLoopTest, PausedNodesEventsAreHeldThenRunInOrder) {
   const uint32_t node = loop.RegisterNode();
   const EventOwner owner{node, 0};
   std::string order;
-  loop.Schedule(At(1), [&] { order += 'a'; }, owner);
-  loop.Schedule(At(2), [&] { order += 'b'; }, owner);
-  EventId c = loop.Schedule(At(3), [&] { order += 'c'; }, owner);
-  loop.Schedule(At(4), [&] { order += 'd'; }, owner);
+  loop.Schedule(
+      At(1), [&] { order += 'a'; }, owner);
+  loop.Schedule(
+      At(2), [&] { order += 'b'; }, owner);
+  EventId c = loop.Schedule(
+      At(3), [&] { order += 'c'; }, owner);
+  loop.Schedule(
+      At(4), [&] { order += 'd'; }, owner);
   loop.Schedule(At(3), [&] { order += 'W'; });  // the world goes on
   loop.SetPaused(node, true);
   loop.RunUntil(At(10));
@@ -155,7 +163,8 @@ TEST(EventLoopTest, CrashWhilePausedDropsHeldEvents) {
   EventLoop loop;
   const uint32_t node = loop.RegisterNode();
   int ran = 0;
-  loop.Schedule(At(1), [&] { ++ran; }, EventOwner{node, 0});
+  loop.Schedule(
+      At(1), [&] { ++ran; }, EventOwner{node, 0});
   loop.SetPaused(node, true);
   loop.RunUntil(At(2));
   loop.BumpIncarnation(node);

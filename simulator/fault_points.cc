@@ -37,8 +37,8 @@ FaultEffect FaultHooks::Check(const FaultSite& site, uint32_t incarnation) {
   if (!combined.error.ok()) {
     combined.corrupt = false;
     combined.lose = false;
-    combined.error = Status(combined.error.code(), "injected fault " + combined.fault_name +
-                                                       ": " + std::string(combined.error.message()));
+    combined.error = Status(combined.error.code(), "injected fault " + combined.fault_name + ": " +
+                                                       std::string(combined.error.message()));
   }
   const int64_t bits = (combined.error.ok() ? 0 : kEffectError) |
                        (combined.extra_delay > Duration::Zero() ? kEffectDelay : 0) |
@@ -48,10 +48,11 @@ FaultEffect FaultHooks::Check(const FaultSite& site, uint32_t incarnation) {
     detail += " @ ";
     detail += site.target;
   }
-  trace_->Record(site.now, TraceKind::kFaultInjected, site.node, incarnation,
-                 {static_cast<int64_t>(site.point), bits, site.peer == 0xffffffffu ? int64_t{-1} : int64_t{site.peer},
-                  combined.extra_delay.nanos()},
-                 detail);
+  trace_->Record(
+      site.now, TraceKind::kFaultInjected, site.node, incarnation,
+      {static_cast<int64_t>(site.point), bits,
+       site.peer == 0xffffffffu ? int64_t{-1} : int64_t{site.peer}, combined.extra_delay.nanos()},
+      detail);
   ++injected_;
   return combined;
 }

@@ -16,6 +16,7 @@ namespace faultline::sim {
 
 class TraceRecorder;
 
+// clang-format off
 #define FAULTLINE_FAULT_POINTS(X)                                   \
   X(kNetConnect, "net-connect")   /* opening a channel */           \
   X(kNetSend, "net-send")         /* a buffer entering a link */    \
@@ -31,6 +32,7 @@ class TraceRecorder;
   X(kHaWrite, "ha-write")                                           \
   X(kLogRead, "log-read")                                           \
   X(kOutputWrite, "output-write")
+// clang-format on
 
 enum class FaultPoint : uint8_t {
 #define FAULTLINE_FAULT_ENUM(e, name) e,
@@ -52,11 +54,11 @@ struct FaultSite {
 
 // What an injector decided. Effects combine: an error wins over a corruption or a loss.
 struct FaultEffect {
-  Status error;                   // the operation fails with this status
-  Duration extra_delay;           // the operation takes this much longer
-  bool corrupt = false;           // stored or returned bytes are silently corrupted
-  bool lose = false;              // a write reports success but is never visible
-  std::string fault_name;         // for the trace and the tagged message
+  Status error;            // the operation fails with this status
+  Duration extra_delay;    // the operation takes this much longer
+  bool corrupt = false;    // stored or returned bytes are silently corrupted
+  bool lose = false;       // a write reports success but is never visible
+  std::string fault_name;  // for the trace and the tagged message
 
   bool any() const { return !error.ok() || extra_delay > Duration::Zero() || corrupt || lose; }
 };

@@ -21,8 +21,7 @@ struct JobWorldOptions {
 
 class JobWorld {
  public:
-  static Result<std::unique_ptr<JobWorld>> Create(engine::JobGraph job,
-                                                  engine::EngineConfig config,
+  static Result<std::unique_ptr<JobWorld>> Create(engine::JobGraph job, engine::EngineConfig config,
                                                   JobWorldOptions options);
 
   World& world() { return *world_; }

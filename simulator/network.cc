@@ -1,10 +1,10 @@
 #include "simulator/network.h"
-#include "base/int128.h"
 
 #include <algorithm>
 #include <string>
 
 #include "base/assert.h"
+#include "base/int128.h"
 #include "simulator/world.h"
 
 namespace faultline::sim {
@@ -12,7 +12,9 @@ namespace {
 
 constexpr uint32_t kNone = 0xffffffffu;
 
-std::string NodeText(uint32_t node) { return "node " + std::to_string(node); }
+std::string NodeText(uint32_t node) {
+  return "node " + std::to_string(node);
+}
 
 }  // namespace
 
@@ -104,13 +106,14 @@ Status Network::Listen(uint32_t node, uint32_t port, ChannelListener* listener) 
   FL_ASSERT(listener != nullptr);
   auto [it, inserted] = listeners_.try_emplace(Endpoint{node, port}, listener);
   if (!inserted) {
-    return AlreadyExistsError(NodeText(node) + " already listens on port " +
-                              std::to_string(port));
+    return AlreadyExistsError(NodeText(node) + " already listens on port " + std::to_string(port));
   }
   return Status::Ok();
 }
 
-void Network::StopListening(uint32_t node, uint32_t port) { listeners_.erase(Endpoint{node, port}); }
+void Network::StopListening(uint32_t node, uint32_t port) {
+  listeners_.erase(Endpoint{node, port});
+}
 
 Network::ChannelId Network::Connect(uint32_t node, Endpoint to, runtime::ChannelOptions options,
                                     ChannelListener* sender) {
@@ -176,8 +179,8 @@ void Network::Accept(ChannelId id) {
         c.receiver->OnAccepted(id, Endpoint{c.from, 0});
         if (c.state == ChannelState::kDead) return;
         const Duration back = SampleLatency(c.backward->options);
-        world_->loop().ScheduleAfter(back, [this, id] { Establish(id); },
-                                     EventOwner{c.from, c.from_incarnation});
+        world_->loop().ScheduleAfter(
+            back, [this, id] { Establish(id); }, EventOwner{c.from, c.from_incarnation});
       },
       EventOwner{ch.to.node, ch.to_incarnation});
 }
@@ -252,8 +255,8 @@ bool Network::Transmit(Channel& ch, Buffer& buffer, bool event) {
   ++stats_.sent;
   world_->Record(TraceKind::kSend, node,
                  {static_cast<int64_t>(id), ch.to.node, bytes, static_cast<int64_t>(seq)});
-  world_->loop().Schedule(arrival, [this, id, seq] { Deliver(id, seq); },
-                          EventOwner{ch.to.node, ch.to_incarnation});
+  world_->loop().Schedule(
+      arrival, [this, id, seq] { Deliver(id, seq); }, EventOwner{ch.to.node, ch.to_incarnation});
   return true;
 }
 

@@ -32,8 +32,8 @@ struct LinkOptions {
 
 struct NetworkOptions {
   LinkOptions default_link;
-  uint32_t credits_max = 1024;        // bound on a channel's credit window
-  size_t pooled_buffers_max = 4096;   // bound on recycled buffers kept for reuse
+  uint32_t credits_max = 1024;       // bound on a channel's credit window
+  size_t pooled_buffers_max = 4096;  // bound on recycled buffers kept for reuse
 };
 
 struct NetworkStats {
@@ -136,13 +136,13 @@ class Network {
     ChannelListener* sender = nullptr;
     ChannelListener* receiver = nullptr;
     uint32_t credits_max = 0;
-    uint32_t credits = 0;          // held by the sender
-    uint32_t unconsumed = 0;       // delivered, credit not yet returned
-    uint32_t events_in_flight = 0; // SendEvent buffers not yet delivered
-    bool sender_waiting = false;   // TrySend found no credit: OnWritable owed
+    uint32_t credits = 0;           // held by the sender
+    uint32_t unconsumed = 0;        // delivered, credit not yet returned
+    uint32_t events_in_flight = 0;  // SendEvent buffers not yet delivered
+    bool sender_waiting = false;    // TrySend found no credit: OnWritable owed
     uint64_t next_seq = 0;
     Time last_arrival;
-    InFlightRing in_flight;  // <= credits_max entries
+    InFlightRing in_flight;         // <= credits_max entries
     LinkState* forward = nullptr;   // from -> to (stable: map nodes never move)
     LinkState* backward = nullptr;  // to -> from, for credits
   };

@@ -75,9 +75,10 @@ class NetworkTest : public ::testing::Test {
     c_ = world_.AddNode("c", nullptr);
     for (uint32_t n : {a_, b_, c_}) world_.Start(n);
     // Fixed 1ms latency between a and b, so tests can stop between protocol steps.
-    world_.network().SetLink(a_, b_, LinkOptions{.latency_min = Duration::Millis(1),
-                                                 .latency_exponential_mean = Duration::Zero(),
-                                                 .bandwidth_bytes_per_second = 0});
+    world_.network().SetLink(a_, b_,
+                             LinkOptions{.latency_min = Duration::Millis(1),
+                                         .latency_exponential_mean = Duration::Zero(),
+                                         .bandwidth_bytes_per_second = 0});
   }
   World world_;
   uint32_t a_, b_, c_;
@@ -129,9 +130,10 @@ TEST_F(NetworkTest, ReceiverSlowerThanSenderStallsRepeatedlyButLosesNothing) {
 }
 
 TEST_F(NetworkTest, BandwidthLimitsThroughput) {
-  world_.network().SetLink(a_, b_, LinkOptions{.latency_min = Duration::Micros(10),
-                                               .latency_exponential_mean = Duration::Zero(),
-                                               .bandwidth_bytes_per_second = 1'000'000});
+  world_.network().SetLink(a_, b_,
+                           LinkOptions{.latency_min = Duration::Micros(10),
+                                       .latency_exponential_mean = Duration::Zero(),
+                                       .bandwidth_bytes_per_second = 1'000'000});
   Receiver receiver(&world_, b_, Duration::Zero());
   ASSERT_TRUE(world_.network().Listen(b_, 1, &receiver).ok());
   Sender sender(&world_, a_, 10, 100'000);  // 1 MB at 1 MB/s
@@ -175,9 +177,10 @@ TEST_F(NetworkTest, PartitionFailsTheConnectionAndTellsBothEnds) {
 }
 
 TEST_F(NetworkTest, NoDeliveryToADeadIncarnation) {
-  world_.network().SetLink(a_, b_, LinkOptions{.latency_min = Duration::Millis(10),
-                                               .latency_exponential_mean = Duration::Zero(),
-                                               .bandwidth_bytes_per_second = 0});
+  world_.network().SetLink(a_, b_,
+                           LinkOptions{.latency_min = Duration::Millis(10),
+                                       .latency_exponential_mean = Duration::Zero(),
+                                       .bandwidth_bytes_per_second = 0});
   Receiver receiver(&world_, b_, Duration::Zero());
   ASSERT_TRUE(world_.network().Listen(b_, 1, &receiver).ok());
   Sender sender(&world_, a_, 5);

@@ -1,10 +1,10 @@
 #include "simulator/services.h"
-#include "base/int128.h"
 
 #include <memory>
 #include <utility>
 
 #include "base/assert.h"
+#include "base/int128.h"
 #include "simulator/world.h"
 
 namespace faultline::sim {
@@ -22,13 +22,13 @@ ServiceBase::Call ServiceBase::Begin(uint32_t caller, ServiceOp op, FaultPoint p
                  target);
   call.delay = latency_.latency_min + rng_.ExponentialDuration(latency_.latency_exponential_mean);
   if (latency_.bandwidth_bytes_per_second > 0) {
-    call.delay += Duration::Nanos(static_cast<int64_t>(
-        static_cast<Int128>(bytes) * 1'000'000'000 / latency_.bandwidth_bytes_per_second));
+    call.delay += Duration::Nanos(static_cast<int64_t>(static_cast<Int128>(bytes) * 1'000'000'000 /
+                                                       latency_.bandwidth_bytes_per_second));
   }
   if (!world_->faults().empty()) {
-    call.fault = world_->faults().Check(
-        FaultSite{point, world_->now(), caller, 0xffffffffu, target, bytes},
-        world_->Incarnation(caller));
+    call.fault =
+        world_->faults().Check(FaultSite{point, world_->now(), caller, 0xffffffffu, target, bytes},
+                               world_->Incarnation(caller));
     call.delay += call.fault.extra_delay;
   }
   return call;
@@ -48,7 +48,9 @@ template <typename T>
 const Status& StatusOf(const Result<T>& r) {
   return r.status();
 }
-inline const Status& StatusOf(const Status& s) { return s; }
+inline const Status& StatusOf(const Status& s) {
+  return s;
+}
 
 }  // namespace
 
@@ -140,8 +142,7 @@ void BlobStoreSim::List(uint32_t caller, std::string prefix,
   std::string target = prefix;
   Finish<Result<std::vector<std::string>>>(
       caller, ServiceOp::kList, call, std::move(target),
-      [this, prefix = std::move(prefix),
-       fault = call.fault]() -> Result<std::vector<std::string>> {
+      [this, prefix = std::move(prefix), fault = call.fault]() -> Result<std::vector<std::string>> {
         if (!fault.error.ok()) return fault.error;
         std::vector<std::string> names;
         for (auto it = objects_.lower_bound(prefix); it != objects_.end(); ++it) {
@@ -178,8 +179,8 @@ void HaStoreSim::Read(uint32_t caller, std::string key,
 
 void HaStoreSim::CompareAndSet(uint32_t caller, std::string key, uint64_t expected_version,
                                Bytes value, Callback<Result<uint64_t>> done) {
-  const Call call = Begin(caller, ServiceOp::kCompareAndSet, FaultPoint::kHaWrite, key,
-                          value.size());
+  const Call call =
+      Begin(caller, ServiceOp::kCompareAndSet, FaultPoint::kHaWrite, key, value.size());
   std::string target = key;
   Finish<Result<uint64_t>>(
       caller, ServiceOp::kCompareAndSet, call, std::move(target),
@@ -188,9 +189,8 @@ void HaStoreSim::CompareAndSet(uint32_t caller, std::string key, uint64_t expect
         if (!fault.error.ok()) return fault.error;
         runtime::VersionedValue& entry = entries_[key];
         if (entry.version != expected_version) {
-          return AbortedError("HA key " + key + " is at version " +
-                              std::to_string(entry.version) + ", expected " +
-                              std::to_string(expected_version));
+          return AbortedError("HA key " + key + " is at version " + std::to_string(entry.version) +
+                              ", expected " + std::to_string(expected_version));
         }
         entry.version += 1;
         entry.value = std::move(value);
@@ -204,7 +204,9 @@ void HaStoreSim::CompareAndSet(uint32_t caller, std::string key, uint64_t expect
 SourceLogSim::SourceLogSim(World* world, ServiceLatency latency)
     : ServiceBase(world, Service::kSourceLog, latency, "source-log") {}
 
-void SourceLogSim::AddPartitions(uint32_t count) { partitions_.resize(partitions_.size() + count); }
+void SourceLogSim::AddPartitions(uint32_t count) {
+  partitions_.resize(partitions_.size() + count);
+}
 
 uint64_t SourceLogSim::AppendRecord(uint32_t partition, Bytes payload) {
   FL_ASSERT(partition < partitions_.size());
@@ -214,8 +216,7 @@ uint64_t SourceLogSim::AppendRecord(uint32_t partition, Bytes payload) {
   return offset;
 }
 
-void SourceLogSim::Read(uint32_t caller, uint32_t partition, uint64_t offset,
-                        uint32_t max_records,
+void SourceLogSim::Read(uint32_t caller, uint32_t partition, uint64_t offset, uint32_t max_records,
                         Callback<Result<std::vector<runtime::LogRecord>>> done) {
   std::string target = "partition-" + std::to_string(partition) + "@" + std::to_string(offset);
   const Call call = Begin(caller, ServiceOp::kLogRead, FaultPoint::kLogRead, target, 0);
@@ -242,8 +243,7 @@ void SourceLogSim::Read(uint32_t caller, uint32_t partition, uint64_t offset,
       std::move(done));
 }
 
-void SourceLogSim::EndOffset(uint32_t caller, uint32_t partition,
-                             Callback<Result<uint64_t>> done) {
+void SourceLogSim::EndOffset(uint32_t caller, uint32_t partition, Callback<Result<uint64_t>> done) {
   std::string target = "partition-" + std::to_string(partition);
   const Call call = Begin(caller, ServiceOp::kEndOffset, FaultPoint::kLogRead, target, 0);
   Finish<Result<uint64_t>>(
@@ -302,8 +302,8 @@ uint64_t TotalBytes(const std::vector<Bytes>& records) {
 
 void OutputStoreSim::Write(uint32_t caller, WriterEpoch who, std::string txn,
                            std::vector<Bytes> records, Callback<Status> done) {
-  const Call call = Begin(caller, ServiceOp::kTxnWrite, FaultPoint::kOutputWrite, txn,
-                          TotalBytes(records));
+  const Call call =
+      Begin(caller, ServiceOp::kTxnWrite, FaultPoint::kOutputWrite, txn, TotalBytes(records));
   std::string target = txn;
   Finish<Status>(
       caller, ServiceOp::kTxnWrite, call, std::move(target),
@@ -376,8 +376,13 @@ void OutputStoreSim::Commit(uint32_t caller, WriterEpoch who, std::string txn,
         }
         t.state = TxnState::kCommitted;
         for (Bytes& record : t.records) {
-          visible_.push_back(OutputRecord{OutputRecord::Kind::kTransactional, t.writer, who.epoch,
-                                          txn, {}, std::move(record), world_->now()});
+          visible_.push_back(OutputRecord{OutputRecord::Kind::kTransactional,
+                                          t.writer,
+                                          who.epoch,
+                                          txn,
+                                          {},
+                                          std::move(record),
+                                          world_->now()});
         }
         t.records.clear();
         return Status::Ok();
@@ -413,8 +418,8 @@ void OutputStoreSim::Abort(uint32_t caller, WriterEpoch who, std::string txn,
 
 void OutputStoreSim::Append(uint32_t caller, WriterEpoch who, std::vector<Bytes> records,
                             Callback<Status> done) {
-  const Call call = Begin(caller, ServiceOp::kAppend, FaultPoint::kOutputWrite, who.writer,
-                          TotalBytes(records));
+  const Call call =
+      Begin(caller, ServiceOp::kAppend, FaultPoint::kOutputWrite, who.writer, TotalBytes(records));
   std::string target = who.writer;
   Finish<Status>(
       caller, ServiceOp::kAppend, call, std::move(target),
@@ -423,8 +428,13 @@ void OutputStoreSim::Append(uint32_t caller, WriterEpoch who, std::vector<Bytes>
         if (!fault.error.ok()) return fault.error;
         FL_RETURN_IF_ERROR(CheckFence(who));
         for (Bytes& record : records) {
-          visible_.push_back(OutputRecord{OutputRecord::Kind::kAppend, who.writer, who.epoch, {},
-                                          {}, std::move(record), world_->now()});
+          visible_.push_back(OutputRecord{OutputRecord::Kind::kAppend,
+                                          who.writer,
+                                          who.epoch,
+                                          {},
+                                          {},
+                                          std::move(record),
+                                          world_->now()});
         }
         return Status::Ok();
       },
@@ -433,8 +443,7 @@ void OutputStoreSim::Append(uint32_t caller, WriterEpoch who, std::vector<Bytes>
 
 void OutputStoreSim::Upsert(uint32_t caller, WriterEpoch who, std::string key, Bytes value,
                             Callback<Status> done) {
-  const Call call = Begin(caller, ServiceOp::kUpsert, FaultPoint::kOutputWrite, key,
-                          value.size());
+  const Call call = Begin(caller, ServiceOp::kUpsert, FaultPoint::kOutputWrite, key, value.size());
   std::string target = key;
   Finish<Status>(
       caller, ServiceOp::kUpsert, call, std::move(target),
@@ -443,8 +452,13 @@ void OutputStoreSim::Upsert(uint32_t caller, WriterEpoch who, std::string key, B
         if (!fault.error.ok()) return fault.error;
         FL_RETURN_IF_ERROR(CheckFence(who));
         table_.insert_or_assign(key, value);
-        visible_.push_back(OutputRecord{OutputRecord::Kind::kUpsert, who.writer, who.epoch, {},
-                                        std::move(key), std::move(value), world_->now()});
+        visible_.push_back(OutputRecord{OutputRecord::Kind::kUpsert,
+                                        who.writer,
+                                        who.epoch,
+                                        {},
+                                        std::move(key),
+                                        std::move(value),
+                                        world_->now()});
         return Status::Ok();
       },
       std::move(done));

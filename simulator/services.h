@@ -136,8 +136,7 @@ class OutputStoreSim : public ServiceBase {
   void PreCommit(uint32_t caller, WriterEpoch who, std::string txn, Callback<Status> done);
   void Commit(uint32_t caller, WriterEpoch who, std::string txn, Callback<Status> done);
   void Abort(uint32_t caller, WriterEpoch who, std::string txn, Callback<Status> done);
-  void Append(uint32_t caller, WriterEpoch who, std::vector<Bytes> records,
-              Callback<Status> done);
+  void Append(uint32_t caller, WriterEpoch who, std::vector<Bytes> records, Callback<Status> done);
   void Upsert(uint32_t caller, WriterEpoch who, std::string key, Bytes value,
               Callback<Status> done);
 

@@ -10,7 +10,9 @@
 namespace faultline::sim {
 namespace {
 
-std::vector<uint8_t> B(std::string_view s) { return {s.begin(), s.end()}; }
+std::vector<uint8_t> B(std::string_view s) {
+  return {s.begin(), s.end()};
+}
 
 class ServicesTest : public ::testing::Test {
  protected:

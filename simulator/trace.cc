@@ -50,31 +50,50 @@ uint64_t HashTraceRecord(const TraceRecord& record, uint64_t previous) {
 
 std::string_view ServiceName(int64_t service) {
   switch (static_cast<Service>(service)) {
-    case Service::kBlobStore: return "blob";
-    case Service::kHaStore: return "ha";
-    case Service::kSourceLog: return "source-log";
-    case Service::kOutputStore: return "output";
+    case Service::kBlobStore:
+      return "blob";
+    case Service::kHaStore:
+      return "ha";
+    case Service::kSourceLog:
+      return "source-log";
+    case Service::kOutputStore:
+      return "output";
   }
   return "?";
 }
 
 std::string_view ServiceOpName(int64_t op) {
   switch (static_cast<ServiceOp>(op)) {
-    case ServiceOp::kPut: return "put";
-    case ServiceOp::kGet: return "get";
-    case ServiceOp::kDelete: return "delete";
-    case ServiceOp::kList: return "list";
-    case ServiceOp::kRead: return "read";
-    case ServiceOp::kCompareAndSet: return "cas";
-    case ServiceOp::kLogRead: return "read";
-    case ServiceOp::kEndOffset: return "end-offset";
-    case ServiceOp::kFence: return "fence";
-    case ServiceOp::kTxnWrite: return "txn-write";
-    case ServiceOp::kPreCommit: return "pre-commit";
-    case ServiceOp::kCommit: return "commit";
-    case ServiceOp::kAbort: return "abort";
-    case ServiceOp::kAppend: return "append";
-    case ServiceOp::kUpsert: return "upsert";
+    case ServiceOp::kPut:
+      return "put";
+    case ServiceOp::kGet:
+      return "get";
+    case ServiceOp::kDelete:
+      return "delete";
+    case ServiceOp::kList:
+      return "list";
+    case ServiceOp::kRead:
+      return "read";
+    case ServiceOp::kCompareAndSet:
+      return "cas";
+    case ServiceOp::kLogRead:
+      return "read";
+    case ServiceOp::kEndOffset:
+      return "end-offset";
+    case ServiceOp::kFence:
+      return "fence";
+    case ServiceOp::kTxnWrite:
+      return "txn-write";
+    case ServiceOp::kPreCommit:
+      return "pre-commit";
+    case ServiceOp::kCommit:
+      return "commit";
+    case ServiceOp::kAbort:
+      return "abort";
+    case ServiceOp::kAppend:
+      return "append";
+    case ServiceOp::kUpsert:
+      return "upsert";
   }
   return "?";
 }

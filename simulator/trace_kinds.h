@@ -10,6 +10,7 @@
 namespace faultline::sim {
 
 // X(enumerator, name, arg0, arg1, arg2, arg3, detail): unused argument names are "".
+// clang-format off
 #define FAULTLINE_TRACE_KINDS(X)                                                          \
   X(kNote, "note", "", "", "", "", "text")                                                \
   X(kTimerFired, "timer", "timer", "", "", "", "")                                        \
@@ -43,6 +44,7 @@ namespace faultline::sim {
   X(kServiceReply, "reply", "service", "op", "request", "code", "target")                 \
   X(kFaultInjected, "fault", "point", "effect", "peer", "delay_ns", "fault")                    \
   X(kEngine, "engine", "event", "a", "b", "c", "detail")
+// clang-format on
 
 enum class TraceKind : uint16_t {
 #define FAULTLINE_TRACE_ENUM(e, ...) e,
@@ -77,11 +79,21 @@ enum class Service : int64_t { kBlobStore = 1, kHaStore = 2, kSourceLog = 3, kOu
 std::string_view ServiceName(int64_t service);
 // Operation names per service (the "op" argument).
 enum class ServiceOp : int64_t {
-  kPut = 1, kGet = 2, kDelete = 3, kList = 4,                    // blob store
-  kRead = 5, kCompareAndSet = 6,                                  // HA store
-  kLogRead = 7, kEndOffset = 8,                                   // source log
-  kFence = 9, kTxnWrite = 10, kPreCommit = 11, kCommit = 12,      // output store
-  kAbort = 13, kAppend = 14, kUpsert = 15,
+  kPut = 1,
+  kGet = 2,
+  kDelete = 3,
+  kList = 4,  // blob store
+  kRead = 5,
+  kCompareAndSet = 6,  // HA store
+  kLogRead = 7,
+  kEndOffset = 8,  // source log
+  kFence = 9,
+  kTxnWrite = 10,
+  kPreCommit = 11,
+  kCommit = 12,  // output store
+  kAbort = 13,
+  kAppend = 14,
+  kUpsert = 15,
 };
 std::string_view ServiceOpName(int64_t op);
 

@@ -8,8 +8,8 @@ namespace faultline::sim {
 namespace {
 
 TraceRecord Sample() {
-  return TraceRecord{Time::FromNanos(123456789), TraceKind::kDeliver, 2, 3, {7, 1, 512, 9},
-                     "detail"};
+  return TraceRecord{
+      Time::FromNanos(123456789), TraceKind::kDeliver, 2, 3, {7, 1, 512, 9}, "detail"};
 }
 
 TEST(TraceHashTest, CoversEveryFieldOfARecord) {
@@ -83,10 +83,13 @@ TEST(TraceRecorderTest, ObserversSeeEveryRecord) {
 TEST(TraceFormatTest, NamesArgumentsByKind) {
   EXPECT_EQ(FormatTraceRecord(Sample()),
             "0.123456789s node=2#3 deliver channel=7 from=1 bytes=512 seq=9 detail=\"detail\"");
-  TraceRecord req{Time::Zero(), TraceKind::kServiceRequest, 0, 1,
-                  {static_cast<int64_t>(Service::kBlobStore), static_cast<int64_t>(ServiceOp::kPut),
-                   5, 100},
-                  "cp-1/meta"};
+  TraceRecord req{
+      Time::Zero(),
+      TraceKind::kServiceRequest,
+      0,
+      1,
+      {static_cast<int64_t>(Service::kBlobStore), static_cast<int64_t>(ServiceOp::kPut), 5, 100},
+      "cp-1/meta"};
   EXPECT_EQ(FormatTraceRecord(req),
             "0.000000000s node=0#1 request service=blob op=put request=5 bytes=100 "
             "target=\"cp-1/meta\"");

@@ -1,7 +1,7 @@
 #include "simulator/world.h"
-#include "base/int128.h"
 
 #include "base/assert.h"
+#include "base/int128.h"
 
 namespace faultline::sim {
 namespace {
@@ -40,7 +40,10 @@ struct World::Node final : runtime::Clock,
   std::unique_ptr<Process> process;
 
   Node(World* w, uint32_t node_id, std::string node_name, ProcessFactory f, uint64_t capacity)
-      : world(w), id(node_id), name(std::move(node_name)), factory(std::move(f)),
+      : world(w),
+        id(node_id),
+        name(std::move(node_name)),
+        factory(std::move(f)),
         disk(w, node_id, capacity) {}
 
   // Clock
@@ -52,8 +55,8 @@ struct World::Node final : runtime::Clock,
     if (!up) return runtime::TimerId{};
     Duration true_delay = delay;
     if (drift_ppm != 0) {
-      true_delay = Duration::Nanos(static_cast<int64_t>(
-          static_cast<Int128>(delay.nanos()) * 1'000'000 / (1'000'000 + drift_ppm)));
+      true_delay = Duration::Nanos(static_cast<int64_t>(static_cast<Int128>(delay.nanos()) *
+                                                        1'000'000 / (1'000'000 + drift_ppm)));
     }
     const EventId event =
         world->loop_.ScheduleTimer(world->now() + true_delay, std::move(task), world->OwnerOf(id));
@@ -95,8 +98,7 @@ struct World::Node final : runtime::Clock,
   void Delete(std::string n, runtime::Callback<Status> done) override {
     world->blob_store_.Delete(id, std::move(n), std::move(done));
   }
-  void List(std::string prefix,
-            runtime::Callback<Result<std::vector<std::string>>> done) override {
+  void List(std::string prefix, runtime::Callback<Result<std::vector<std::string>>> done) override {
     world->blob_store_.List(id, std::move(prefix), std::move(done));
   }
 
@@ -106,8 +108,7 @@ struct World::Node final : runtime::Clock,
   }
   void CompareAndSet(std::string key, uint64_t expected, runtime::Bytes value,
                      runtime::Callback<Result<uint64_t>> done) override {
-    world->ha_store_.CompareAndSet(id, std::move(key), expected, std::move(value),
-                                   std::move(done));
+    world->ha_store_.CompareAndSet(id, std::move(key), expected, std::move(value), std::move(done));
   }
 
   // SourceLog
@@ -133,8 +134,7 @@ struct World::Node final : runtime::Clock,
                  runtime::Callback<Status> done) override {
     world->output_store_.PreCommit(id, std::move(who), std::move(txn), std::move(done));
   }
-  void Commit(runtime::WriterEpoch who, std::string txn,
-              runtime::Callback<Status> done) override {
+  void Commit(runtime::WriterEpoch who, std::string txn, runtime::Callback<Status> done) override {
     world->output_store_.Commit(id, std::move(who), std::move(txn), std::move(done));
   }
   void Abort(runtime::WriterEpoch who, std::string txn, runtime::Callback<Status> done) override {
@@ -211,7 +211,9 @@ const std::string& World::NodeName(uint32_t node) const {
   return nodes_[node]->name;
 }
 
-bool World::IsUp(uint32_t node) const { return node < nodes_.size() && nodes_[node]->up; }
+bool World::IsUp(uint32_t node) const {
+  return node < nodes_.size() && nodes_[node]->up;
+}
 
 Process* World::ProcessOf(uint32_t node) {
   FL_ASSERT(node < nodes_.size(), "unknown node");
@@ -264,7 +266,9 @@ void World::Resume(uint32_t node) {
   loop_.SetPaused(node, false);
 }
 
-void World::LoseDisk(uint32_t node) { disk(node).LoseAll(); }
+void World::LoseDisk(uint32_t node) {
+  disk(node).LoseAll();
+}
 
 void World::SetClock(uint32_t node, Duration offset, int64_t drift_ppm) {
   Node& n = *nodes_.at(node);

@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cinttypes>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <set>
@@ -56,8 +56,8 @@ TEST(DeterminismTest, ManySeedsInProcessAndInASeparateProcess) {
     const DemoSummary second = RunSeed(seed);
     ASSERT_EQ(first.trace_hash, second.trace_hash) << "seed " << seed << " diverged in-process";
     ASSERT_EQ(first.trace_records, second.trace_records);
-    ASSERT_EQ(first.trace_hash, separate.at(seed)) << "seed " << seed
-                                                   << " diverged in a separate process";
+    ASSERT_EQ(first.trace_hash, separate.at(seed))
+        << "seed " << seed << " diverged in a separate process";
     distinct.insert(first.trace_hash);
 
     // The world did something worth determinism.

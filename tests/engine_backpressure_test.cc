@@ -21,8 +21,8 @@ using engine::Record;
 struct Measured {
   double mean_checkpoint_ms = 0;
   int completed = 0;
-  uint64_t slow_input_channel_bytes = 0;    // in the slow operator (input side)
-  uint64_t source_output_channel_bytes = 0; // in its producers (output side)
+  uint64_t slow_input_channel_bytes = 0;     // in the slow operator (input side)
+  uint64_t source_output_channel_bytes = 0;  // in its producers (output side)
   bool finished = false;
 };
 
@@ -32,10 +32,16 @@ Measured RunPipeline(engine::CheckpointMode mode) {
   job.Source("source", {.source_id = 0, .parallelism = 2})
       .WithRecordCost(emit)
       .Rebalance()
-      .Map("slow", [](const Record& r) { return r; }, 2)
+      .Map(
+          "slow", [](const Record& r) { return r; }, 2)
       .WithRecordCost(emit * 10)
       .Rebalance()
-      .Map("fast", [](const Record& r) { return Record{r.key, r.value + 1, {}}; }, 2)
+      .Map(
+          "fast",
+          [](const Record& r) {
+            return Record{r.key, r.value + 1, {}};
+          },
+          2)
       .Sink("out", {.kind = engine::SinkKind::kAtLeastOnce});
   engine::EngineConfig config;
   config.checkpoints.mode = mode;
@@ -52,8 +58,8 @@ Measured RunPipeline(engine::CheckpointMode mode) {
   }
   jw->Start();
   Measured m;
-  m.finished = jw->RunUntilDone(Time::Zero() + Duration::Seconds(600)) ==
-               engine::JobStatus::kFinished;
+  m.finished =
+      jw->RunUntilDone(Time::Zero() + Duration::Seconds(600)) == engine::JobStatus::kFinished;
   double total_ms = 0;
   for (const engine::CheckpointStats& s : jw->job_manager()->history()) {
     if (s.status != engine::CheckpointStats::Status::kCompleted || s.final) continue;

@@ -124,16 +124,16 @@ std::vector<Point> Points() {
 struct Outcome {
   engine::JobStatus status;
   std::multiset<uint64_t> reflected;  // provenance hash of every committed output
-  bool all_single = true;              // every output reflects exactly one source record
+  bool all_single = true;             // every output reflects exactly one source record
 };
 
 Outcome RunWithCrash(engine::CheckpointMode mode, const Point& point, std::multiset<uint64_t>* ids,
-            bool* fired, bool* restored) {
+                     bool* fired, bool* restored) {
   engine::EngineConfig config;
   config.checkpoints.mode = mode;
   config.checkpoints.interval = Duration::Millis(500);
-  auto jw = sim::JobWorld::Create(Job(point.unaligned_only), config, sim::JobWorldOptions{})
-                .value();
+  auto jw =
+      sim::JobWorld::Create(Job(point.unaligned_only), config, sim::JobWorldOptions{}).value();
   *ids = Fill(*jw, point.unaligned_only ? 3000 : 6000);
   CrashOnEvent crash(jw.get(), point.match, point.job_manager);
   CrashOnEvent earlier(jw.get(), EngineEvent(engine::EngineEvent::kAckSent), false);
@@ -195,13 +195,12 @@ std::string PointName(const ::testing::TestParamInfo<std::tuple<engine::Checkpoi
   return name;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AllPoints, ProtocolPointCrashTest,
-    ::testing::Combine(::testing::Values(engine::CheckpointMode::kAligned,
-                                         engine::CheckpointMode::kUnaligned,
-                                         engine::CheckpointMode::kAtLeastOnce),
-                       ::testing::Range(0, static_cast<int>(Points().size()))),
-    PointName);
+INSTANTIATE_TEST_SUITE_P(AllPoints, ProtocolPointCrashTest,
+                         ::testing::Combine(::testing::Values(engine::CheckpointMode::kAligned,
+                                                              engine::CheckpointMode::kUnaligned,
+                                                              engine::CheckpointMode::kAtLeastOnce),
+                                            ::testing::Range(0, static_cast<int>(Points().size()))),
+                         PointName);
 
 }  // namespace
 }  // namespace faultline
@@ -231,8 +230,7 @@ TEST_P(OvertakingBarrierTest, CancelledAndOvertakenCheckpointsKeepExactlyOnce) {
   engine::EngineConfig config;
   config.checkpoints.mode = GetParam();
   config.checkpoints.interval = Duration::Millis(100);
-  config.checkpoints.max_concurrent =
-      GetParam() == engine::CheckpointMode::kUnaligned ? 1 : 3;
+  config.checkpoints.max_concurrent = GetParam() == engine::CheckpointMode::kUnaligned ? 1 : 3;
   config.checkpoints.tolerable_failures = 1000;
   config.checkpoints.timeout = Duration::Millis(200);
   auto jw = sim::JobWorld::Create(Job(), config, sim::JobWorldOptions{}).value();

@@ -29,7 +29,10 @@ engine::JobGraph ExampleJob(engine::SinkKind sink) {
   engine::JobBuilder job("example");
   job.Source("source", {.source_id = 0, .parallelism = 4})
       .WithRecordCost(Duration::Micros(200))
-      .Map("double", [](const Record& r) { return Record{r.key, r.value * 2, {}}; })
+      .Map("double",
+           [](const Record& r) {
+             return Record{r.key, r.value * 2, {}};
+           })
       .KeyBy([](const Record& r) { return r.key; })
       .Process("sum", std::make_shared<RunningSum>())
       .Sink("out", {.kind = sink});
@@ -115,12 +118,12 @@ void CheckExactlyOnce(const RunResult& run, const Expected& expected) {
 
 // Runs the example job with a fault injected at `at` by `inject`.
 template <typename Inject>
-RunResult RunWithFault(engine::EngineConfig config, Duration at, Inject inject,
-                       Expected* expected, uint64_t seed = 1) {
+RunResult RunWithFault(engine::EngineConfig config, Duration at, Inject inject, Expected* expected,
+                       uint64_t seed = 1) {
   sim::JobWorldOptions options;
   options.world.seed = seed;
-  auto jw = sim::JobWorld::Create(ExampleJob(engine::SinkKind::kTwoPhaseCommit), config, options)
-                .value();
+  auto jw =
+      sim::JobWorld::Create(ExampleJob(engine::SinkKind::kTwoPhaseCommit), config, options).value();
   *expected = FillSource(*jw, 20000, 100);
   jw->Start();
   jw->world().loop().Schedule(Time::Zero() + at, [&] { inject(*jw); });
@@ -142,20 +145,26 @@ engine::EngineConfig SlowSourceConfig() {
 
 TEST(EngineRecoveryTest, TaskManagerCrashRestoresTheLatestCheckpointExactlyOnce) {
   Expected expected;
-  const RunResult run = RunWithFault(SlowSourceConfig(), Duration::Millis(2500), [](sim::JobWorld& jw) {
-    jw.world().Crash(2, "test: TaskManager crash");
-    jw.world().loop().ScheduleAfter(Duration::Millis(500), [&jw] { jw.world().Restart(2); });
-  }, &expected);
+  const RunResult run = RunWithFault(
+      SlowSourceConfig(), Duration::Millis(2500),
+      [](sim::JobWorld& jw) {
+        jw.world().Crash(2, "test: TaskManager crash");
+        jw.world().loop().ScheduleAfter(Duration::Millis(500), [&jw] { jw.world().Restart(2); });
+      },
+      &expected);
   EXPECT_GE(run.restarts, 1u);
   CheckExactlyOnce(run, expected);
 }
 
 TEST(EngineRecoveryTest, JobManagerFailoverResumesFromTheHaStore) {
   Expected expected;
-  const RunResult run = RunWithFault(SlowSourceConfig(), Duration::Millis(2500), [](sim::JobWorld& jw) {
-    jw.world().Crash(0, "test: JobManager crash");
-    jw.world().loop().ScheduleAfter(Duration::Millis(300), [&jw] { jw.world().Restart(0); });
-  }, &expected);
+  const RunResult run = RunWithFault(
+      SlowSourceConfig(), Duration::Millis(2500),
+      [](sim::JobWorld& jw) {
+        jw.world().Crash(0, "test: JobManager crash");
+        jw.world().loop().ScheduleAfter(Duration::Millis(300), [&jw] { jw.world().Restart(0); });
+      },
+      &expected);
   CheckExactlyOnce(run, expected);
 }
 
@@ -169,10 +178,13 @@ TEST(EngineRecoveryTest, AStalledTaskManagerTimesOutAndItsZombieIsFenced) {
   Expected expected;
   engine::EngineConfig config = SlowSourceConfig();
   config.heartbeat_timeout = Duration::Seconds(1);
-  const RunResult run = RunWithFault(config, Duration::Millis(2500), [](sim::JobWorld& jw) {
-    jw.world().Pause(3);  // a long GC pause: no heartbeats, no progress
-    jw.world().loop().ScheduleAfter(Duration::Seconds(3), [&jw] { jw.world().Resume(3); });
-  }, &expected);
+  const RunResult run = RunWithFault(
+      config, Duration::Millis(2500),
+      [](sim::JobWorld& jw) {
+        jw.world().Pause(3);  // a long GC pause: no heartbeats, no progress
+        jw.world().loop().ScheduleAfter(Duration::Seconds(3), [&jw] { jw.world().Resume(3); });
+      },
+      &expected);
   EXPECT_GE(run.restarts, 1u);
   CheckExactlyOnce(run, expected);
 }
@@ -181,9 +193,9 @@ TEST(EngineRecoveryTest, RestartStrategyNoneFailsTheJob) {
   Expected expected;
   engine::EngineConfig config = SlowSourceConfig();
   config.restart.kind = engine::RestartStrategy::Kind::kNone;
-  const RunResult run = RunWithFault(config, Duration::Millis(2500), [](sim::JobWorld& jw) {
-    jw.world().Crash(1, "test");
-  }, &expected);
+  const RunResult run = RunWithFault(
+      config, Duration::Millis(2500), [](sim::JobWorld& jw) { jw.world().Crash(1, "test"); },
+      &expected);
   EXPECT_EQ(run.status, engine::JobStatus::kFailed);
   EXPECT_EQ(run.restarts, 0u);
 }

@@ -7,4 +7,6 @@ long EngineSymbolsBadNow() {
   return static_cast<long>(std::chrono::steady_clock::now().time_since_epoch().count());
 }
 
-void* EngineSymbolsBadOpen() { return std::fopen("/tmp/x", "r"); }
+void* EngineSymbolsBadOpen() {
+  return std::fopen("/tmp/x", "r");
+}

@@ -101,8 +101,12 @@ class Inject : public sim::FaultInjector {
  public:
   Inject(sim::FaultPoint point, std::string target, sim::FaultEffect effect,
          uint32_t node = 0xffffffffu, uint32_t peer = 0xffffffffu, std::string suffix = "")
-      : point_(point), target_(std::move(target)), effect_(std::move(effect)), node_(node),
-        peer_(peer), suffix_(std::move(suffix)) {}
+      : point_(point),
+        target_(std::move(target)),
+        effect_(std::move(effect)),
+        node_(node),
+        peer_(peer),
+        suffix_(std::move(suffix)) {}
   sim::FaultEffect Decide(const sim::FaultSite& site) override {
     if (site.point != point_) return {};
     if (!target_.empty() && std::string_view(site.target).find(target_) == std::string::npos) {
@@ -150,8 +154,8 @@ Outcome RunScenario(engine::TeachingSwitches switches, Scenario scenario) {
   config.checkpoints.max_concurrent = scenario.max_concurrent;
   config.checkpoints.mode = scenario.mode;
   config.switches = switches;
-  auto jw = sim::JobWorld::Create(Job(scenario.back_pressured), config, sim::JobWorldOptions{})
-                .value();
+  auto jw =
+      sim::JobWorld::Create(Job(scenario.back_pressured), config, sim::JobWorldOptions{}).value();
   std::multiset<uint64_t> ids;
   for (uint32_t p = 0; p < 4; ++p) {
     for (uint32_t i = 0; i < 6000; ++i) {
@@ -207,8 +211,8 @@ Scenario NoAlignmentScenario() {
 }
 
 TEST(TeachingSwitchTest, NoAlignmentIsCaughtByExactlyOnceOutput) {
-  const Outcome on = RunScenario(With(&engine::TeachingSwitches::no_alignment),
-                                 NoAlignmentScenario());
+  const Outcome on =
+      RunScenario(With(&engine::TeachingSwitches::no_alignment), NoAlignmentScenario());
   ASSERT_TRUE(on.crashed);
   EXPECT_FALSE(on.exactly_once) << "no-alignment went unnoticed";
   EXPECT_TRUE(on.duplicated);
@@ -273,8 +277,8 @@ Scenario FailedUploadScenario() {
 }
 
 TEST(TeachingSwitchTest, AckBeforeUploadCompletesACheckpointWithMissingBlobs) {
-  const Outcome on = RunScenario(With(&engine::TeachingSwitches::ack_before_upload),
-                                 FailedUploadScenario());
+  const Outcome on =
+      RunScenario(With(&engine::TeachingSwitches::ack_before_upload), FailedUploadScenario());
   EXPECT_GT(on.missing_blobs, 0) << "ack-before-upload went unnoticed";
   const Outcome off = RunScenario({}, FailedUploadScenario());
   EXPECT_EQ(off.missing_blobs, 0);
@@ -285,17 +289,16 @@ TEST(TeachingSwitchTest, AckBeforeUploadCompletesACheckpointWithMissingBlobs) {
 // JobManager fails over and the job restores checkpoint 3.
 Scenario CorruptBlobScenario() {
   Scenario s = CrashJobManagerAfterCompletion();
-  s.fault = std::make_unique<Inject>(
-      sim::FaultPoint::kBlobPut, "chk-3/",
-      sim::FaultEffect{.corrupt = true, .fault_name = "bit-rot"}, 0xffffffffu, 0xffffffffu,
-      "/keyed");
+  s.fault = std::make_unique<Inject>(sim::FaultPoint::kBlobPut, "chk-3/",
+                                     sim::FaultEffect{.corrupt = true, .fault_name = "bit-rot"},
+                                     0xffffffffu, 0xffffffffu, "/keyed");
   s.limit = Duration::Seconds(30);
   return s;
 }
 
 TEST(TeachingSwitchTest, SkipChecksumRestoresCorruptState) {
-  const Outcome on = RunScenario(With(&engine::TeachingSwitches::skip_checksum),
-                                 CorruptBlobScenario());
+  const Outcome on =
+      RunScenario(With(&engine::TeachingSwitches::skip_checksum), CorruptBlobScenario());
   ASSERT_TRUE(on.crashed);
   EXPECT_GT(on.corrupt_restores, 0) << "skip-checksum went unnoticed";
   const Outcome off = RunScenario({}, CorruptBlobScenario());
@@ -352,9 +355,9 @@ TEST(TeachingSwitchTest, EverySwitchIsListedOnceWithItsMistake) {
 }
 
 TEST(TeachingSwitchTest, SwitchesWithoutTheirMechanismAreRefused) {
-  for (Switch s : {&engine::TeachingSwitches::delete_shared_on_subsume,
-                   &engine::TeachingSwitches::recommit_after_restore,
-                   &engine::TeachingSwitches::no_fencing}) {
+  for (Switch s :
+       {&engine::TeachingSwitches::delete_shared_on_subsume,
+        &engine::TeachingSwitches::recommit_after_restore, &engine::TeachingSwitches::no_fencing}) {
     engine::EngineConfig config;
     config.switches = With(s);
     auto created = sim::JobWorld::Create(Job(), config, sim::JobWorldOptions{});

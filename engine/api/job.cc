@@ -8,31 +8,44 @@ namespace faultline::engine {
 
 std::string_view OperatorKindName(OperatorKind kind) {
   switch (kind) {
-    case OperatorKind::kSource: return "source";
-    case OperatorKind::kMap: return "map";
-    case OperatorKind::kFilter: return "filter";
-    case OperatorKind::kFlatMap: return "flat_map";
-    case OperatorKind::kKeyedProcess: return "keyed_process";
-    case OperatorKind::kSink: return "sink";
+    case OperatorKind::kSource:
+      return "source";
+    case OperatorKind::kMap:
+      return "map";
+    case OperatorKind::kFilter:
+      return "filter";
+    case OperatorKind::kFlatMap:
+      return "flat_map";
+    case OperatorKind::kKeyedProcess:
+      return "keyed_process";
+    case OperatorKind::kSink:
+      return "sink";
   }
   return "?";
 }
 
 std::string_view PartitionerName(Partitioner partitioner) {
   switch (partitioner) {
-    case Partitioner::kForward: return "forward";
-    case Partitioner::kHash: return "hash";
-    case Partitioner::kRebalance: return "rebalance";
-    case Partitioner::kBroadcast: return "broadcast";
+    case Partitioner::kForward:
+      return "forward";
+    case Partitioner::kHash:
+      return "hash";
+    case Partitioner::kRebalance:
+      return "rebalance";
+    case Partitioner::kBroadcast:
+      return "broadcast";
   }
   return "?";
 }
 
 std::string_view SinkKindName(SinkKind kind) {
   switch (kind) {
-    case SinkKind::kTwoPhaseCommit: return "two_phase_commit";
-    case SinkKind::kAtLeastOnce: return "at_least_once";
-    case SinkKind::kUpsert: return "upsert";
+    case SinkKind::kTwoPhaseCommit:
+      return "two_phase_commit";
+    case SinkKind::kAtLeastOnce:
+      return "at_least_once";
+    case SinkKind::kUpsert:
+      return "upsert";
   }
   return "?";
 }
@@ -132,8 +145,8 @@ Result<JobGraph> JobBuilder::Build() const {
   JobGraph graph{name_, operators_};
   for (size_t i = 0; i < graph.operators.size(); ++i) {
     OperatorSpec& op = graph.operators[i];
-    const std::string where = "job " + name_ + ", operator " + std::to_string(i) + " (" +
-                              op.name + ")";
+    const std::string where =
+        "job " + name_ + ", operator " + std::to_string(i) + " (" + op.name + ")";
     if (op.name.empty()) return InvalidArgumentError(where + ": an operator needs a name");
     if (!names.insert(op.name).second) {
       return InvalidArgumentError(where + ": duplicate operator name");

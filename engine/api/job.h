@@ -80,8 +80,8 @@ std::string_view PartitionerName(Partitioner partitioner);
 std::string_view SinkKindName(SinkKind kind);
 
 struct SourceOptions {
-  uint32_t source_id = 0;       // which log the records come from (scenario-defined)
-  uint32_t parallelism = 1;     // partitions are assigned round-robin to subtasks
+  uint32_t source_id = 0;    // which log the records come from (scenario-defined)
+  uint32_t parallelism = 1;  // partitions are assigned round-robin to subtasks
   uint32_t max_records_per_read = 64;
 };
 

@@ -11,8 +11,9 @@ uint64_t RecordId::Hash() const {
   return HashCombine(HashCombine(uint64_t{source} << 32 | partition, offset), 0x5eed);
 }
 
-
-void PutU8(std::vector<uint8_t>& out, uint8_t v) { out.push_back(v); }
+void PutU8(std::vector<uint8_t>& out, uint8_t v) {
+  out.push_back(v);
+}
 
 static_assert(std::endian::native == std::endian::little,
               "the wire formats are little-endian and written with memcpy");
@@ -34,7 +35,9 @@ void PutBytes(std::vector<uint8_t>& out, std::string_view bytes) {
   out.insert(out.end(), bytes.begin(), bytes.end());
 }
 
-size_t EncodedSize(const Record& record) { return 4 + record.key.size() + 8 + 8 + 8; }
+size_t EncodedSize(const Record& record) {
+  return 4 + record.key.size() + 8 + 8 + 8;
+}
 
 void AppendRecord(std::vector<uint8_t>& buffer, const Record& record) {
   PutBytes(buffer, record.key);

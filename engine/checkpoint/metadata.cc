@@ -16,7 +16,9 @@ namespace {
 
 constexpr size_t kChecksumBytes = 8;
 
-uint64_t ChecksumOf(std::span<const uint8_t> bytes) { return Checksum(std::as_bytes(bytes)); }
+uint64_t ChecksumOf(std::span<const uint8_t> bytes) {
+  return Checksum(std::as_bytes(bytes));
+}
 
 // Serializes `message` and appends the checksum trailer. Deterministic serialization keeps the
 // bytes (and so blob checksums in the trace) identical between runs even if a map field is

@@ -154,17 +154,26 @@ struct SinkWriter::Op {
 SinkWriter::SinkWriter(const OperatorSpec& op, uint32_t subtask, uint64_t attempt,
                        runtime::ProcessContext& context, const TeachingSwitches& switches,
                        std::function<void(const Status&)> on_error)
-    : op_(op), subtask_(subtask), attempt_(attempt), ctx_(context), switches_(switches),
-      on_error_(std::move(on_error)), alive_(std::make_shared<bool>(true)) {
+    : op_(op),
+      subtask_(subtask),
+      attempt_(attempt),
+      ctx_(context),
+      switches_(switches),
+      on_error_(std::move(on_error)),
+      alive_(std::make_shared<bool>(true)) {
   // Fence earlier attempts of this sink subtask: a zombie can no longer write or commit.
   auto op_fence = std::make_unique<Op>();
   op_fence->kind = Op::Kind::kFence;
   Enqueue(std::move(op_fence));
 }
 
-SinkWriter::~SinkWriter() { *alive_ = false; }
+SinkWriter::~SinkWriter() {
+  *alive_ = false;
+}
 
-std::string SinkWriter::writer() const { return op_.name + "#" + std::to_string(subtask_); }
+std::string SinkWriter::writer() const {
+  return op_.name + "#" + std::to_string(subtask_);
+}
 
 std::string SinkWriter::CurrentTxn() const {
   return writer() + "/attempt-" + std::to_string(attempt_) + "/txn-" +
@@ -271,13 +280,21 @@ void SinkWriter::RunNext() {
   };
   runtime::OutputStore& store = *ctx_.output_store;
   switch (op.kind) {
-    case Op::Kind::kFence: store.Fence(who, std::move(finish)); break;
-    case Op::Kind::kAppend: store.Append(who, std::move(op.records), std::move(finish)); break;
+    case Op::Kind::kFence:
+      store.Fence(who, std::move(finish));
+      break;
+    case Op::Kind::kAppend:
+      store.Append(who, std::move(op.records), std::move(finish));
+      break;
     case Op::Kind::kWrite:
       store.Write(who, op.txn, std::move(op.records), std::move(finish));
       break;
-    case Op::Kind::kPreCommit: store.PreCommit(who, op.txn, std::move(finish)); break;
-    case Op::Kind::kCommit: store.Commit(who, op.txn, std::move(finish)); break;
+    case Op::Kind::kPreCommit:
+      store.PreCommit(who, op.txn, std::move(finish));
+      break;
+    case Op::Kind::kCommit:
+      store.Commit(who, op.txn, std::move(finish));
+      break;
     case Op::Kind::kUpsert:
       store.Upsert(who, op.key, std::move(op.records.front()), std::move(finish));
       break;
@@ -308,7 +325,9 @@ ChainRunner::ChainRunner(const JobGraph& job, const ChainSpec& chain, uint32_t s
 
 ChainRunner::~ChainRunner() = default;
 
-void ChainRunner::Process(const Record& record) { RunFrom(0, record); }
+void ChainRunner::Process(const Record& record) {
+  RunFrom(0, record);
+}
 
 void ChainRunner::RunFrom(size_t stage, const Record& record) {
   if (stage == stages_.size()) {

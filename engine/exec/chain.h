@@ -71,8 +71,7 @@ class ChainRunner {
   // `emit` receives records leaving the chain (none for a chain ending in a sink).
   ChainRunner(const JobGraph& job, const ChainSpec& chain, uint32_t subtask, uint64_t attempt,
               KeyedStateBackend* backend, runtime::ProcessContext& context,
-              const TeachingSwitches& switches,
-              std::function<void(const Record&)> emit,
+              const TeachingSwitches& switches, std::function<void(const Record&)> emit,
               std::function<void(const Status&)> on_error);
   ~ChainRunner();
 

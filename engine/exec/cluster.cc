@@ -4,9 +4,12 @@ namespace faultline::engine {
 
 std::string_view CheckpointModeName(CheckpointMode mode) {
   switch (mode) {
-    case CheckpointMode::kAligned: return "aligned";
-    case CheckpointMode::kUnaligned: return "unaligned";
-    case CheckpointMode::kAtLeastOnce: return "at-least-once";
+    case CheckpointMode::kAligned:
+      return "aligned";
+    case CheckpointMode::kUnaligned:
+      return "unaligned";
+    case CheckpointMode::kAtLeastOnce:
+      return "at-least-once";
   }
   return "?";
 }
@@ -47,7 +50,9 @@ Result<std::shared_ptr<const JobSetup>> PrepareJob(JobGraph job, EngineConfig co
   return std::shared_ptr<const JobSetup>(std::move(setup));
 }
 
-std::string HaPointerKey(const JobSetup& setup) { return "jobs/" + setup.job.name + "/latest"; }
+std::string HaPointerKey(const JobSetup& setup) {
+  return "jobs/" + setup.job.name + "/latest";
+}
 std::string HaCounterKey(const JobSetup& setup) {
   return "jobs/" + setup.job.name + "/checkpoint-counter";
 }

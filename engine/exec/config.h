@@ -35,6 +35,7 @@ struct CheckpointConfig {
 // (teaching), or to prove the checkers catch it (tests). Switches whose mechanism this build
 // does not have yet (unaligned channel state, incremental shared files, transaction id reuse,
 // zombie writers) are listed but refused by PrepareJob.
+// clang-format off
 #define FAULTLINE_TEACHING_SWITCHES(X)                                                      \
   X(no_alignment, "no-alignment",                                                          \
     "exactly-once mode processes records behind barrier n before alignment completes")     \
@@ -56,6 +57,7 @@ struct CheckpointConfig {
   X(recommit_after_restore, "recommit-after-restore",                                      \
     "a restored sink commits again transactions already committed")                        \
   X(no_fencing, "no-fencing", "a task of a failed attempt keeps writing after the restart")
+// clang-format on
 
 struct TeachingSwitches {
 #define FAULTLINE_SWITCH_FIELD(field, name, what) bool field = false;
@@ -76,10 +78,10 @@ inline constexpr TeachingSwitchInfo kTeachingSwitches[] = {
 
 struct EngineConfig {
   CheckpointConfig checkpoints;
-  uint32_t channel_credits = 2;          // buffers a producer may have outstanding per channel
-  uint32_t buffer_bytes_max = 32 * 1024; // a network buffer's capacity
+  uint32_t channel_credits = 2;           // buffers a producer may have outstanding per channel
+  uint32_t buffer_bytes_max = 32 * 1024;  // a network buffer's capacity
   Duration buffer_timeout = Duration::Millis(100);  // Flink's default; zero: flush every batch
-  uint32_t output_queue_max = 2;         // sealed buffers per channel before back-pressure
+  uint32_t output_queue_max = 2;  // sealed buffers per channel before back-pressure
   Duration connect_retry = Duration::Millis(20);
   Duration heartbeat_interval = Duration::Millis(500);
   Duration heartbeat_timeout = Duration::Seconds(3);

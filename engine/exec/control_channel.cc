@@ -18,7 +18,8 @@ void ControlSender::Send(const ControlMessage& message) {
   if (queue_.size() >= queue_max_) {
     failed_ = true;
     ctx_.scheduler->Post([this, alive = alive_] {
-      if (*alive) on_failed_(ResourceExhaustedError("control queue full: the peer stopped consuming"));
+      if (*alive)
+        on_failed_(ResourceExhaustedError("control queue full: the peer stopped consuming"));
     });
     return;
   }
@@ -52,7 +53,9 @@ void ControlSender::OnChannelFailed(runtime::ChannelId channel, const Status& wh
 
 ControlReceiver::ControlReceiver(runtime::ProcessContext& context, uint32_t port,
                                  Handler on_message, FailureHandler on_failed)
-    : ctx_(context), port_(port), on_message_(std::move(on_message)),
+    : ctx_(context),
+      port_(port),
+      on_message_(std::move(on_message)),
       on_failed_(std::move(on_failed)) {
   status_ = ctx_.transport->Listen(port_, this);
 }

@@ -4,9 +4,9 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <set>
-#include <functional>
 
 #include "engine/exec/wire.h"
 #include "engine/runtime/runtime.h"

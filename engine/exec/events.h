@@ -9,6 +9,7 @@
 namespace faultline::engine {
 
 // X(enumerator, value, name): arguments are documented per event.
+// clang-format off
 #define FAULTLINE_ENGINE_EVENTS(X)                                                  \
   X(kBarrierEmitted, 1, "barrier-emitted")      /* a: checkpoint */                 \
   X(kBarrierReceived, 2, "barrier-received")    /* a: checkpoint, b: input */       \
@@ -18,7 +19,7 @@ namespace faultline::engine {
   X(kAckSent, 6, "ack-sent")                    /* a: checkpoint */                 \
   X(kEndOfInput, 7, "end-of-input")                                                 \
   X(kRestoreStarted, 8, "restore-started")      /* a: checkpoint */                 \
-  X(kRestoreFinished, 9, "restore-finished")    /* a: checkpoint, b: restored digest, c: recorded digest */                 \
+  X(kRestoreFinished, 9, "restore-finished")    /* a: ckpt, b: restored, c: recorded digest */ \
   X(kChannelStateReplayed, 10, "channel-state-replayed") /* a: checkpoint */         \
   X(kTriggered, 20, "checkpoint-triggered")     /* a: checkpoint, b: final */       \
   X(kAllAcknowledged, 21, "all-acknowledged")   /* a: checkpoint */                 \
@@ -29,6 +30,7 @@ namespace faultline::engine {
   X(kJobRestart, 26, "job-restart")             /* a: next attempt; detail: why */  \
   X(kJobFinished, 27, "job-finished")           /* a: final checkpoint */           \
   X(kDeployed, 28, "deployed")                  /* a: attempt, b: restored checkpoint */
+// clang-format on
 
 enum class EngineEvent : int64_t {
 #define FAULTLINE_ENGINE_EVENT_ENUM(e, v, name) e = v,
@@ -47,6 +49,8 @@ constexpr std::string_view EngineEventName(int64_t kind) {
   return "engine-event";
 }
 
-constexpr int64_t Ev(EngineEvent e) { return static_cast<int64_t>(e); }
+constexpr int64_t Ev(EngineEvent e) {
+  return static_cast<int64_t>(e);
+}
 
 }  // namespace faultline::engine

@@ -10,18 +10,24 @@
 namespace faultline::engine {
 namespace {
 
-
-Bytes ToBytes(const std::string& s) { return Bytes(s.begin(), s.end()); }
+Bytes ToBytes(const std::string& s) {
+  return Bytes(s.begin(), s.end());
+}
 
 }  // namespace
 
 std::string_view JobStatusName(JobStatus status) {
   switch (status) {
-    case JobStatus::kStarting: return "starting";
-    case JobStatus::kRunning: return "running";
-    case JobStatus::kRestarting: return "restarting";
-    case JobStatus::kFinished: return "finished";
-    case JobStatus::kFailed: return "failed";
+    case JobStatus::kStarting:
+      return "starting";
+    case JobStatus::kRunning:
+      return "running";
+    case JobStatus::kRestarting:
+      return "restarting";
+    case JobStatus::kFinished:
+      return "finished";
+    case JobStatus::kFailed:
+      return "failed";
   }
   return "?";
 }
@@ -51,7 +57,9 @@ JobManager::JobManager(const runtime::ProcessContext& context,
   ReadHaState();
 }
 
-JobManager::~JobManager() { *alive_ = false; }
+JobManager::~JobManager() {
+  *alive_ = false;
+}
 
 // --- recovering the coordinator's durable state ---------------------------------------------
 
@@ -153,11 +161,11 @@ void JobManager::OnControl(runtime::ChannelId channel, ControlMessage m) {
     DropTaskManager(node);
     channel_owner_[channel] = node;
     last_heartbeat_[node] = ctx_.clock->Now();
-    to_task_managers_[node] = std::make_unique<ControlSender>(
-        ctx_, runtime::Endpoint{node, kControlPort},
-        [this, node, alive = alive_](const Status& why) {
-          if (*alive) OnTaskManagerLost(node, why);
-        });
+    to_task_managers_[node] =
+        std::make_unique<ControlSender>(ctx_, runtime::Endpoint{node, kControlPort},
+                                        [this, node, alive = alive_](const Status& why) {
+                                          if (*alive) OnTaskManagerLost(node, why);
+                                        });
     MaybeDeploy();
     return;
   }
@@ -232,10 +240,10 @@ void JobManager::DeployAll(std::optional<std::map<uint32_t, TaskSnapshot>> resto
   status_ = JobStatus::kRunning;
   running_.clear();
   ended_.clear();
-  ctx_.events->Record({Ev(EngineEvent::kDeployed),
-                       {static_cast<int64_t>(attempt_),
-                        static_cast<int64_t>(restore ? latest_completed_ : 0), 0},
-                       setup_->job.name});
+  ctx_.events->Record(
+      {Ev(EngineEvent::kDeployed),
+       {static_cast<int64_t>(attempt_), static_cast<int64_t>(restore ? latest_completed_ : 0), 0},
+       setup_->job.name});
   for (const TaskSpec& task : setup_->plan.tasks) {
     ControlMessage deploy;
     deploy.type = ControlType::kDeploy;
@@ -281,8 +289,8 @@ void JobManager::Restart(const std::string& why) {
   }
   status_ = JobStatus::kRestarting;
   ++restarts_;
-  ctx_.events->Record({Ev(EngineEvent::kJobRestart), {static_cast<int64_t>(attempt_ + 1), 0, 0},
-                       why});
+  ctx_.events->Record(
+      {Ev(EngineEvent::kJobRestart), {static_cast<int64_t>(attempt_ + 1), 0, 0}, why});
   ctx_.scheduler->ScheduleAfter(*delay, [this, alive = alive_] {
     if (*alive) MaybeDeploy();
   });
@@ -345,7 +353,8 @@ void JobManager::TriggerCheckpoint(bool final) {
         triggering_ = false;
         if (!version.ok()) {
           // Another JobManager moved the counter: this one is a zombie or raced; re-read.
-          FailJob(version.status().WithContext("taking checkpoint id " + std::to_string(id))
+          FailJob(version.status()
+                      .WithContext("taking checkpoint id " + std::to_string(id))
                       .ToString());
           return;
         }
@@ -363,11 +372,12 @@ void JobManager::TriggerCheckpoint(bool final) {
         stats.final = final;
         pending.stats_index = history_.size();
         history_.push_back(stats);
-        pending.timeout = ctx_.scheduler->ScheduleAfter(
-            setup_->config.checkpoints.timeout, [this, alive, id] {
+        pending.timeout =
+            ctx_.scheduler->ScheduleAfter(setup_->config.checkpoints.timeout, [this, alive, id] {
               if (*alive && pending_.count(id)) AbortPending(id, "expired before completing");
             });
-        ctx_.events->Record({Ev(EngineEvent::kTriggered), {static_cast<int64_t>(id), final ? 1 : 0, 0},
+        ctx_.events->Record({Ev(EngineEvent::kTriggered),
+                             {static_cast<int64_t>(id), final ? 1 : 0, 0},
                              setup_->job.name});
         for (uint32_t task : setup_->plan.tasks_of_chain[0]) {
           ControlMessage trigger;
@@ -399,7 +409,8 @@ void JobManager::OnAck(const ControlMessage& m) {
   pending.acks[m.task] = std::move(*snapshot);
   if (pending.acks.size() == setup_->plan.tasks.size() && !pending.completing) {
     pending.completing = true;
-    ctx_.events->Record({Ev(EngineEvent::kAllAcknowledged), {static_cast<int64_t>(pending.id), 0, 0},
+    ctx_.events->Record({Ev(EngineEvent::kAllAcknowledged),
+                         {static_cast<int64_t>(pending.id), 0, 0},
                          setup_->job.name});
     Complete(pending);
   }
@@ -443,9 +454,15 @@ void JobManager::Complete(Pending& pending) {
   metadata.set_job_id(setup_->job.name);
   metadata.set_checkpoint_id(pending.id);
   switch (setup_->config.checkpoints.mode) {
-    case CheckpointMode::kAligned: metadata.set_mode(proto::EXACTLY_ONCE_ALIGNED); break;
-    case CheckpointMode::kUnaligned: metadata.set_mode(proto::EXACTLY_ONCE_UNALIGNED); break;
-    case CheckpointMode::kAtLeastOnce: metadata.set_mode(proto::AT_LEAST_ONCE); break;
+    case CheckpointMode::kAligned:
+      metadata.set_mode(proto::EXACTLY_ONCE_ALIGNED);
+      break;
+    case CheckpointMode::kUnaligned:
+      metadata.set_mode(proto::EXACTLY_ONCE_UNALIGNED);
+      break;
+    case CheckpointMode::kAtLeastOnce:
+      metadata.set_mode(proto::AT_LEAST_ONCE);
+      break;
   }
   metadata.set_trigger_time_ns(pending.trigger_time.nanos());
   metadata.set_completion_time_ns(ctx_.clock->Now().nanos());
@@ -500,16 +517,17 @@ void JobManager::Complete(Pending& pending) {
     std::vector<std::string> blobs;
     int64_t size;
   };
-  auto c = std::make_shared<Completion>(
-      Completion{pending.id, MetadataBlobName(pending.id), std::move(blobs),
-                 static_cast<int64_t>(encoded->size())});
+  auto c = std::make_shared<Completion>(Completion{pending.id, MetadataBlobName(pending.id),
+                                                   std::move(blobs),
+                                                   static_cast<int64_t>(encoded->size())});
   ctx_.blob_store->Put(c->blob, std::move(*encoded), [this, alive = alive_, c](Status put) {
     if (!*alive || !pending_.count(c->id)) return;
     if (!put.ok()) {
       AbortPending(c->id, put.WithContext("writing metadata " + c->blob).ToString());
       return;
     }
-    ctx_.events->Record({Ev(EngineEvent::kMetadataWritten), {static_cast<int64_t>(c->id), c->size, 0}, c->blob});
+    ctx_.events->Record(
+        {Ev(EngineEvent::kMetadataWritten), {static_cast<int64_t>(c->id), c->size, 0}, c->blob});
     proto::HaPointer pointer;
     pointer.set_format_version(kHaPointerFormatVersion);
     pointer.set_job_id(setup_->job.name);
@@ -531,13 +549,14 @@ void JobManager::Complete(Pending& pending) {
   });
 }
 
-void JobManager::FinishCompletion(uint64_t id, std::string metadata_blob,
-                                  uint64_t pointer_version, std::vector<std::string> blobs) {
+void JobManager::FinishCompletion(uint64_t id, std::string metadata_blob, uint64_t pointer_version,
+                                  std::vector<std::string> blobs) {
   // The HA pointer names checkpoint `id`: it is complete.
   pointer_version_ = pointer_version;
   Pending& pending = pending_.at(id);
   ctx_.scheduler->Cancel(pending.timeout);
-  ctx_.events->Record({Ev(EngineEvent::kPointerMoved), {static_cast<int64_t>(id), 0, 0}, metadata_blob});
+  ctx_.events->Record(
+      {Ev(EngineEvent::kPointerMoved), {static_cast<int64_t>(id), 0, 0}, metadata_blob});
   CheckpointStats& stats = history_[pending.stats_index];
   stats.status = CheckpointStats::Status::kCompleted;
   stats.end_time = ctx_.clock->Now();
@@ -559,11 +578,13 @@ void JobManager::FinishCompletion(uint64_t id, std::string metadata_blob,
   notify.attempt = attempt_;
   notify.checkpoint_id = id;
   for (auto& [node, sender] : to_task_managers_) sender->Send(notify);
-  ctx_.events->Record({Ev(EngineEvent::kNotificationSent), {static_cast<int64_t>(id), 0, 0}, setup_->job.name});
+  ctx_.events->Record(
+      {Ev(EngineEvent::kNotificationSent), {static_cast<int64_t>(id), 0, 0}, setup_->job.name});
   Cleanup();
   if (final) {
     status_ = JobStatus::kFinished;
-    ctx_.events->Record({Ev(EngineEvent::kJobFinished), {static_cast<int64_t>(id), 0, 0}, setup_->job.name});
+    ctx_.events->Record(
+        {Ev(EngineEvent::kJobFinished), {static_cast<int64_t>(id), 0, 0}, setup_->job.name});
   }
 }
 

@@ -107,7 +107,7 @@ class JobManager final {
   uint64_t pointer_version_ = 0;  // HA version of the latest-completed pointer
   uint64_t latest_completed_ = 0;
   std::string latest_metadata_blob_;
-  std::map<uint32_t, TaskSnapshot> latest_state_;  // per task, of latest_completed_
+  std::map<uint32_t, TaskSnapshot> latest_state_;          // per task, of latest_completed_
   std::map<uint64_t, std::vector<std::string>> retained_;  // completed id -> its blobs
   std::map<uint64_t, Pending> pending_;
   std::vector<CheckpointStats> history_;

@@ -15,8 +15,7 @@ class ProcessingObserver {
   // Source task `task` of `attempt` emitted the record `id` (offset order per partition).
   virtual void OnSourceEmit(uint32_t task, uint64_t attempt, const RecordId& id) = 0;
   // Task `task` took `record` from its input channel `input` into its chain.
-  virtual void OnProcess(uint32_t task, uint64_t attempt, uint32_t input,
-                         const Record& record) = 0;
+  virtual void OnProcess(uint32_t task, uint64_t attempt, uint32_t input, const Record& record) = 0;
   // Task `task` captured its state for checkpoint `checkpoint_id`: records it reported before
   // are in the snapshot, records after are not.
   virtual void OnSnapshot(uint32_t task, uint64_t attempt, uint64_t checkpoint_id) = 0;

@@ -18,7 +18,7 @@ struct ChainSpec {
   uint32_t last_operator = 0;
   uint32_t parallelism = 1;
   Partitioner input_partitioner = Partitioner::kForward;  // from the previous chain
-  std::string name;  // "source+map"
+  std::string name;                                       // "source+map"
 };
 
 struct TaskSpec {

@@ -4,10 +4,14 @@ namespace faultline::engine {
 
 std::string_view RestartStrategyName(RestartStrategy::Kind kind) {
   switch (kind) {
-    case RestartStrategy::Kind::kFixedDelay: return "fixed-delay";
-    case RestartStrategy::Kind::kExponentialDelay: return "exponential-delay";
-    case RestartStrategy::Kind::kFailureRate: return "failure-rate";
-    case RestartStrategy::Kind::kNone: return "none";
+    case RestartStrategy::Kind::kFixedDelay:
+      return "fixed-delay";
+    case RestartStrategy::Kind::kExponentialDelay:
+      return "exponential-delay";
+    case RestartStrategy::Kind::kFailureRate:
+      return "failure-rate";
+    case RestartStrategy::Kind::kNone:
+      return "none";
   }
   return "?";
 }
@@ -30,9 +34,8 @@ std::optional<Duration> RestartPolicy::OnFailure(Time now) {
         backoff_ = strategy_.initial_backoff;
       } else {
         const int64_t next = backoff_.nanos() / 100 * strategy_.multiplier_percent;
-        backoff_ = Duration::Nanos(next < strategy_.max_backoff.nanos()
-                                       ? next
-                                       : strategy_.max_backoff.nanos());
+        backoff_ = Duration::Nanos(
+            next < strategy_.max_backoff.nanos() ? next : strategy_.max_backoff.nanos());
       }
       last_failure_ = now;
       ++attempts_;

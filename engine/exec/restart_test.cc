@@ -5,10 +5,13 @@
 namespace faultline::engine {
 namespace {
 
-Time At(int64_t ms) { return Time::Zero() + Duration::Millis(ms); }
+Time At(int64_t ms) {
+  return Time::Zero() + Duration::Millis(ms);
+}
 
 TEST(RestartPolicyTest, FixedDelayGivesUpAfterItsAttempts) {
-  RestartPolicy policy({.kind = RestartStrategy::Kind::kFixedDelay, .max_attempts = 2,
+  RestartPolicy policy({.kind = RestartStrategy::Kind::kFixedDelay,
+                        .max_attempts = 2,
                         .delay = Duration::Millis(300)});
   EXPECT_EQ(policy.OnFailure(At(0)), Duration::Millis(300));
   EXPECT_EQ(policy.OnFailure(At(1000)), Duration::Millis(300));
@@ -25,7 +28,7 @@ TEST(RestartPolicyTest, ExponentialDelayGrowsCapsAndResets) {
   EXPECT_EQ(policy.OnFailure(At(0)), Duration::Millis(100));
   EXPECT_EQ(policy.OnFailure(At(1000)), Duration::Millis(200));
   EXPECT_EQ(policy.OnFailure(At(2000)), Duration::Millis(400));
-  EXPECT_EQ(policy.OnFailure(At(3000)), Duration::Millis(500));  // capped
+  EXPECT_EQ(policy.OnFailure(At(3000)), Duration::Millis(500));   // capped
   EXPECT_EQ(policy.OnFailure(At(20000)), Duration::Millis(100));  // quiet long enough: reset
 }
 

@@ -11,7 +11,12 @@
 
 namespace faultline::engine {
 
-enum class HandleKind : uint8_t { kKeyed = 1, kOperator = 2, kInputChannel = 3, kOutputChannel = 4 };
+enum class HandleKind : uint8_t {
+  kKeyed = 1,
+  kOperator = 2,
+  kInputChannel = 3,
+  kOutputChannel = 4
+};
 
 struct BlobHandle {
   HandleKind kind = HandleKind::kKeyed;
@@ -26,7 +31,7 @@ struct TaskSnapshot {
   std::vector<BlobHandle> handles;
   uint64_t state_digest = 0;  // of the keyed state captured at the barrier
   uint64_t state_entries = 0;
-  Duration alignment;         // first barrier to last (aligned mode)
+  Duration alignment;  // first barrier to last (aligned mode)
   Duration sync_duration;
   Duration async_duration;
   uint64_t state_bytes = 0;
@@ -55,7 +60,8 @@ std::vector<uint8_t> EncodeSinkState(const std::vector<PendingTransaction>& pend
 Result<std::vector<PendingTransaction>> DecodeSinkState(const std::vector<uint8_t>& bytes);
 
 // Channel state (unaligned checkpoints): buffers in flight, each with its channel index.
-std::vector<uint8_t> EncodeChannelState(const std::vector<std::pair<uint32_t, std::vector<uint8_t>>>& buffers);
+std::vector<uint8_t> EncodeChannelState(
+    const std::vector<std::pair<uint32_t, std::vector<uint8_t>>>& buffers);
 Result<std::vector<std::pair<uint32_t, std::vector<uint8_t>>>> DecodeChannelState(
     const std::vector<uint8_t>& bytes);
 

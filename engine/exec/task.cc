@@ -13,7 +13,6 @@
 namespace faultline::engine {
 namespace {
 
-
 bool EndsWith(const std::string& s, std::string_view suffix) {
   return s.size() >= suffix.size() &&
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -43,7 +42,8 @@ Task::Task(TaskSetup setup)
   }
   runner_ = std::make_unique<ChainRunner>(
       *setup_.job, chain_, spec_.subtask, setup_.attempt, backend_.get(), ctx_,
-      setup_.config->switches, [this](const Record& r) {
+      setup_.config->switches,
+      [this](const Record& r) {
         // Route to the next chain by its input partitioner.
         const ChainSpec& next = setup_.plan->chains[spec_.chain + 1];
         const OperatorSpec& first = setup_.job->operators[next.first_operator];
@@ -140,7 +140,8 @@ void Task::Begin() {
 void Task::Restore() {
   restoring_ = true;
   const TaskSnapshot& snapshot = *setup_.restore;
-  ctx_.events->Record({Ev(EngineEvent::kRestoreStarted), {static_cast<int64_t>(snapshot.checkpoint_id), 0, 0},
+  ctx_.events->Record({Ev(EngineEvent::kRestoreStarted),
+                       {static_cast<int64_t>(snapshot.checkpoint_id), 0, 0},
                        spec_.name});
   last_checkpoint_ = snapshot.checkpoint_id;
   auto remaining = std::make_shared<size_t>(snapshot.handles.size());
@@ -149,37 +150,36 @@ void Task::Restore() {
     return;
   }
   for (size_t h = 0; h < snapshot.handles.size(); ++h) {
-    ctx_.blob_store->Get(snapshot.handles[h].blob, [this, alive = alive_, h,
-                                                    remaining](Result<Bytes> data) {
-      if (!*alive || failed_) return;
-      const BlobHandle& handle = setup_.restore->handles[h];
-      if (!data.ok()) {
-        Fail(data.status().WithContext(spec_.name + " restoring " + handle.blob));
-        return;
-      }
-      const uint64_t checksum =
-          Checksum(std::as_bytes(std::span<const uint8_t>(data->data(), data->size())));
-      if (!setup_.config->switches.skip_checksum &&
-          (checksum != handle.checksum || data->size() != handle.size_bytes)) {
-        Fail(DataLossError(spec_.name + ": blob " + handle.blob +
-                           " does not match its checkpoint's checksum"));
-        return;
-      }
-      Status applied = ApplyRestoredBlob(handle, *data);
-      if (!applied.ok()) {
-        Fail(applied.WithContext(spec_.name + " restoring " + handle.blob));
-        return;
-      }
-      if (--*remaining == 0) {
-ctx_.events->Record(
-            {Ev(EngineEvent::kRestoreFinished),
-             {static_cast<int64_t>(setup_.restore->checkpoint_id),
-              static_cast<int64_t>(backend_ ? backend_->Digest() : 0),
-              static_cast<int64_t>(setup_.restore->state_digest)},
-             spec_.name});
-        Begin();
-      }
-    });
+    ctx_.blob_store->Get(
+        snapshot.handles[h].blob, [this, alive = alive_, h, remaining](Result<Bytes> data) {
+          if (!*alive || failed_) return;
+          const BlobHandle& handle = setup_.restore->handles[h];
+          if (!data.ok()) {
+            Fail(data.status().WithContext(spec_.name + " restoring " + handle.blob));
+            return;
+          }
+          const uint64_t checksum =
+              Checksum(std::as_bytes(std::span<const uint8_t>(data->data(), data->size())));
+          if (!setup_.config->switches.skip_checksum &&
+              (checksum != handle.checksum || data->size() != handle.size_bytes)) {
+            Fail(DataLossError(spec_.name + ": blob " + handle.blob +
+                               " does not match its checkpoint's checksum"));
+            return;
+          }
+          Status applied = ApplyRestoredBlob(handle, *data);
+          if (!applied.ok()) {
+            Fail(applied.WithContext(spec_.name + " restoring " + handle.blob));
+            return;
+          }
+          if (--*remaining == 0) {
+            ctx_.events->Record({Ev(EngineEvent::kRestoreFinished),
+                                 {static_cast<int64_t>(setup_.restore->checkpoint_id),
+                                  static_cast<int64_t>(backend_ ? backend_->Digest() : 0),
+                                  static_cast<int64_t>(setup_.restore->state_digest)},
+                                 spec_.name});
+            Begin();
+          }
+        });
   }
 }
 
@@ -206,10 +206,12 @@ Status Task::ApplyRestoredBlob(const BlobHandle& handle, const Bytes& data) {
     if (setup_.config->switches.drop_channel_state) return Status::Ok();  // FLINK-20654
     for (auto& [index, buffer] : buffers) {
       if (handle.kind == HandleKind::kInputChannel) {
-        if (index >= inputs_.size()) return DataLossError("input channel state for channel " + std::to_string(index));
+        if (index >= inputs_.size())
+          return DataLossError("input channel state for channel " + std::to_string(index));
         restored_input_.emplace_back(index, std::move(buffer));
       } else {
-        if (index >= outputs_.size()) return DataLossError("output channel state for channel " + std::to_string(index));
+        if (index >= outputs_.size())
+          return DataLossError("output channel state for channel " + std::to_string(index));
         outputs_[index].queue.push_back(std::move(buffer));
       }
     }
@@ -391,10 +393,9 @@ void Task::OnChannelFailed(runtime::ChannelId channel, const Status& why) {
       // The consumer is not listening yet (deployment order): try again shortly. The
       // handshake queued at the front is dropped and queued again by ConnectOutput.
       outputs_[index].queue.pop_front();
-      ctx_.scheduler->ScheduleAfter(setup_.config->connect_retry,
-                                    [this, alive = alive_, index] {
-                                      if (*alive) ConnectOutput(index);
-                                    });
+      ctx_.scheduler->ScheduleAfter(setup_.config->connect_retry, [this, alive = alive_, index] {
+        if (*alive) ConnectOutput(index);
+      });
       return;
     }
     Fail(why.WithContext(spec_.name + " output to task " +
@@ -512,9 +513,10 @@ void Task::ProcessBuffer(size_t input, Buffer buffer) {
 }
 
 void Task::HandleBarrier(size_t input, const BarrierInfo& barrier) {
-  ctx_.events->Record({Ev(EngineEvent::kBarrierReceived), {static_cast<int64_t>(barrier.checkpoint_id),
-                                            static_cast<int64_t>(input), 0},
-                       spec_.name});
+  ctx_.events->Record(
+      {Ev(EngineEvent::kBarrierReceived),
+       {static_cast<int64_t>(barrier.checkpoint_id), static_cast<int64_t>(input), 0},
+       spec_.name});
   if (barrier.checkpoint_id <= last_checkpoint_) return;  // stale: an aborted checkpoint
   if (aligning_ && barrier.checkpoint_id > *aligning_) {
     // Barrier n+1 before n completed here: n cannot complete; decline it and align n+1.
@@ -543,8 +545,8 @@ void Task::HandleBarrier(size_t input, const BarrierInfo& barrier) {
 }
 
 void Task::CompleteAlignment(const BarrierInfo& barrier) {
-  ctx_.events->Record({Ev(EngineEvent::kAligned), {static_cast<int64_t>(barrier.checkpoint_id), 0, 0},
-                       spec_.name});
+  ctx_.events->Record(
+      {Ev(EngineEvent::kAligned), {static_cast<int64_t>(barrier.checkpoint_id), 0, 0}, spec_.name});
   aligning_.reset();
   for (InputChannel& in : inputs_) in.blocked = false;
   Snapshot(barrier);
@@ -561,9 +563,8 @@ void Task::HandleEndOfData(size_t input) {
       CompleteAlignment(barrier);
     }
   }
-  if (std::all_of(inputs_.begin(), inputs_.end(), [](const InputChannel& in) {
-        return in.ended;
-      })) {
+  if (std::all_of(inputs_.begin(), inputs_.end(),
+                  [](const InputChannel& in) { return in.ended; })) {
     EndOfInput();
   }
 }
@@ -654,8 +655,7 @@ void Task::EmitSourceRecords() {
       return;
     }
     Record record = std::move(*decoded);
-    const RecordId id{source.source.source_id, cursors_[cursor_index].partition,
-                      log_record.offset};
+    const RecordId id{source.source.source_id, cursors_[cursor_index].partition, log_record.offset};
     record.provenance = Provenance::Of(id);
     if (ProcessingObserver* o = setup_.config->observer) {
       o->OnSourceEmit(setup_.task, setup_.attempt, id);
@@ -713,9 +713,9 @@ void Task::Snapshot(const BarrierInfo& barrier) {
       const uint64_t emitted = setup_.config->switches.offset_after_emit
                                    ? cursors_[c].next_offset
                                    : (emitted_offsets_.count(c) ? emitted_offsets_[c] : 0);
-      const bool ended = cursors_[c].ended &&
-                         std::none_of(source_pending_.begin(), source_pending_.end(),
-                                      [c](const auto& p) { return p.first == c; });
+      const bool ended =
+          cursors_[c].ended && std::none_of(source_pending_.begin(), source_pending_.end(),
+                                            [c](const auto& p) { return p.first == c; });
       cursors.push_back(SourceCursorState{cursors_[c].partition, emitted, ended});
     }
     snap->blobs.emplace_back(snap->prefix + "source", EncodeSourceState(cursors));
@@ -736,8 +736,8 @@ void Task::Snapshot(const BarrierInfo& barrier) {
     FlushAll();
     EmitToAll(encoded);
   }
-  ctx_.events->Record({Ev(EngineEvent::kBarrierEmitted), {static_cast<int64_t>(id), 0, 0},
-                       spec_.name});
+  ctx_.events->Record(
+      {Ev(EngineEvent::kBarrierEmitted), {static_cast<int64_t>(id), 0, 0}, spec_.name});
   // Asynchronous part: materialize, pre-commit the sink, upload, then acknowledge.
   if (keyed) {
     Result<Bytes> bytes = keyed->Materialize();
@@ -789,8 +789,8 @@ void Task::OvertakeOutputs(const Buffer& barrier, PendingSnapshot& snap) {
     Seal(o);
     OutputChannel& out = outputs_[o];
     size_t insert_at = 0;
-    if (!out.queue.empty() && PeekType(out.queue.front()).value_or(BufferType::kRecords) ==
-                                  BufferType::kHandshake) {
+    if (!out.queue.empty() &&
+        PeekType(out.queue.front()).value_or(BufferType::kRecords) == BufferType::kHandshake) {
       insert_at = 1;  // never ahead of the handshake
     }
     for (size_t k = insert_at; k < out.queue.size(); ++k) {
@@ -811,10 +811,10 @@ void Task::OvertakeOutputs(const Buffer& barrier, PendingSnapshot& snap) {
 }
 
 void Task::HandleUnalignedBarrier(size_t input, const BarrierInfo& barrier) {
-  ctx_.events->Record({Ev(EngineEvent::kBarrierReceived),
-                       {static_cast<int64_t>(barrier.checkpoint_id), static_cast<int64_t>(input),
-                        0},
-                       spec_.name});
+  ctx_.events->Record(
+      {Ev(EngineEvent::kBarrierReceived),
+       {static_cast<int64_t>(barrier.checkpoint_id), static_cast<int64_t>(input), 0},
+       spec_.name});
   if (unaligned_ && barrier.checkpoint_id > unaligned_->id) {
     // Barrier n+1 before n arrived everywhere: n cannot complete here.
     ControlMessage decline;
@@ -861,10 +861,10 @@ void Task::MaybeFinishChannelRecording() {
   std::shared_ptr<PendingSnapshot> snap = std::move(unaligned_);
   unaligned_.reset();
   // Every input delivered barrier n: the in-flight data of n is complete.
-  ctx_.events->Record({Ev(EngineEvent::kAligned),
-                       {static_cast<int64_t>(snap->id),
-                        static_cast<int64_t>(snap->input_channels.size()), 0},
-                       spec_.name});
+  ctx_.events->Record(
+      {Ev(EngineEvent::kAligned),
+       {static_cast<int64_t>(snap->id), static_cast<int64_t>(snap->input_channels.size()), 0},
+       spec_.name});
   Release(snap);
 }
 
@@ -875,8 +875,8 @@ struct Task::Upload {
   bool failed = false;
 };
 
-void Task::UploadSnapshot(uint64_t checkpoint_id,
-                          std::vector<std::pair<std::string, Bytes>> blobs, Bytes summary_bytes) {
+void Task::UploadSnapshot(uint64_t checkpoint_id, std::vector<std::pair<std::string, Bytes>> blobs,
+                          Bytes summary_bytes) {
   Result<TaskSnapshot> summary = DecodeTaskSnapshot(summary_bytes);
   FL_ASSERT(summary.ok());
   auto upload = std::make_shared<Upload>();
@@ -888,8 +888,7 @@ void Task::UploadSnapshot(uint64_t checkpoint_id,
   if (blobs.empty() || ack_early) {
     for (const auto& [name, bytes] : blobs) {
       upload->summary.handles.push_back(BlobHandle{
-          HandleKindOf(name), name,
-          bytes.size(),
+          HandleKindOf(name), name, bytes.size(),
           Checksum(std::as_bytes(std::span<const uint8_t>(bytes.data(), bytes.size())))});
       upload->summary.state_bytes += bytes.size();
     }
@@ -925,9 +924,9 @@ void Task::FinishUpload(const Upload& upload) {
                          spec_.name});
     m.type = ControlType::kAck;
     m.payload = EncodeTaskSnapshot(upload.summary);
-    ctx_.events->Record(
-        {Ev(EngineEvent::kAckSent), {static_cast<int64_t>(upload.checkpoint_id), 0, 0},
-         spec_.name});
+    ctx_.events->Record({Ev(EngineEvent::kAckSent),
+                         {static_cast<int64_t>(upload.checkpoint_id), 0, 0},
+                         spec_.name});
   }
   m.task = setup_.task;
   m.attempt = setup_.attempt;

@@ -84,7 +84,7 @@ class Task final : public runtime::ChannelListener {
     std::deque<Buffer> queue;  // sealed, waiting for credit
     Buffer open;               // records being filled
     uint32_t open_records = 0;
-    Time opened_at;            // when the first record went into `open`
+    Time opened_at;  // when the first record went into `open`
   };
 
   void Fail(const Status& why);

@@ -8,8 +8,7 @@ TaskManager::TaskManager(const runtime::ProcessContext& context,
                          std::shared_ptr<const JobSetup> setup)
     : ctx_(context), setup_(std::move(setup)), alive_(std::make_shared<bool>(true)) {
   receiver_ = std::make_unique<ControlReceiver>(
-      ctx_, kControlPort,
-      [this](runtime::ChannelId, ControlMessage m) { OnControl(std::move(m)); },
+      ctx_, kControlPort, [this](runtime::ChannelId, ControlMessage m) { OnControl(std::move(m)); },
       [this](runtime::ChannelId, const Status& why) {
         // The JobManager's channel to us failed or was closed (it declared us lost).
         OnJobManagerLost(why);

@@ -14,7 +14,9 @@ void EncodeBarrier(Buffer& out, const BarrierInfo& b) {
   PutU8(out, static_cast<uint8_t>((b.unaligned ? 1 : 0) | (b.final ? 2 : 0)));
 }
 
-void EncodeEndOfData(Buffer& out) { PutU8(out, static_cast<uint8_t>(BufferType::kEndOfData)); }
+void EncodeEndOfData(Buffer& out) {
+  PutU8(out, static_cast<uint8_t>(BufferType::kEndOfData));
+}
 
 void BeginRecords(Buffer& out) {
   PutU8(out, static_cast<uint8_t>(BufferType::kRecords));
@@ -22,7 +24,8 @@ void BeginRecords(Buffer& out) {
 }
 
 void FinishRecords(Buffer& out, uint32_t count) {
-  for (int i = 0; i < 4; ++i) out[1 + static_cast<size_t>(i)] = static_cast<uint8_t>(count >> (8 * i));
+  for (int i = 0; i < 4; ++i)
+    out[1 + static_cast<size_t>(i)] = static_cast<uint8_t>(count >> (8 * i));
 }
 
 Result<BufferType> PeekType(const Buffer& buffer) {
@@ -69,15 +72,16 @@ void EncodeControl(Buffer& out, const ControlMessage& m) {
   PutU64(out, m.checkpoint_id);
   PutU64(out, m.flags);
   PutBytes(out, m.text);
-  PutBytes(out, std::string_view(reinterpret_cast<const char*>(m.payload.data()),
-                                 m.payload.size()));
+  PutBytes(out,
+           std::string_view(reinterpret_cast<const char*>(m.payload.data()), m.payload.size()));
 }
 
 Result<ControlMessage> DecodeControl(const Buffer& buffer) {
   ByteReader in(buffer);
   ControlMessage m;
   FL_ASSIGN_OR_RETURN(uint8_t type, in.U8());
-  if (type < 1 || type > 13) return DataLossError("unknown control message " + std::to_string(type));
+  if (type < 1 || type > 13)
+    return DataLossError("unknown control message " + std::to_string(type));
   m.type = static_cast<ControlType>(type);
   FL_ASSIGN_OR_RETURN(m.task, in.U32());
   FL_ASSIGN_OR_RETURN(m.attempt, in.U64());
@@ -92,19 +96,32 @@ Result<ControlMessage> DecodeControl(const Buffer& buffer) {
 
 std::string_view ControlTypeName(ControlType type) {
   switch (type) {
-    case ControlType::kRegister: return "register";
-    case ControlType::kDeploy: return "deploy";
-    case ControlType::kTaskRunning: return "running";
-    case ControlType::kEndOfInput: return "end-of-input";
-    case ControlType::kTaskFailed: return "failed";
-    case ControlType::kTrigger: return "trigger";
-    case ControlType::kAck: return "ack";
-    case ControlType::kDecline: return "decline";
-    case ControlType::kNotifyComplete: return "notify-complete";
-    case ControlType::kNotifyAborted: return "notify-aborted";
-    case ControlType::kCancel: return "cancel";
-    case ControlType::kFinish: return "finish";
-    case ControlType::kHeartbeat: return "heartbeat";
+    case ControlType::kRegister:
+      return "register";
+    case ControlType::kDeploy:
+      return "deploy";
+    case ControlType::kTaskRunning:
+      return "running";
+    case ControlType::kEndOfInput:
+      return "end-of-input";
+    case ControlType::kTaskFailed:
+      return "failed";
+    case ControlType::kTrigger:
+      return "trigger";
+    case ControlType::kAck:
+      return "ack";
+    case ControlType::kDecline:
+      return "decline";
+    case ControlType::kNotifyComplete:
+      return "notify-complete";
+    case ControlType::kNotifyAborted:
+      return "notify-aborted";
+    case ControlType::kCancel:
+      return "cancel";
+    case ControlType::kFinish:
+      return "finish";
+    case ControlType::kHeartbeat:
+      return "heartbeat";
   }
   return "?";
 }

@@ -49,19 +49,19 @@ Status DecodeRecords(const Buffer& buffer, std::vector<Record>& out);
 // --- control messages ----------------------------------------------------------------------
 
 enum class ControlType : uint8_t {
-  kRegister = 1,       // TM -> JM: a TaskManager (incarnation) is up
-  kDeploy = 2,         // JM -> TM: run task t, attempt a, restoring checkpoint c (0: none)
-  kTaskRunning = 3,    // TM -> JM
-  kEndOfInput = 4,     // TM -> JM: the task consumed all of its input
-  kTaskFailed = 5,     // TM -> JM: reason
-  kTrigger = 6,        // JM -> TM (source tasks): start checkpoint c
-  kAck = 7,            // TM -> JM: task t acknowledges checkpoint c with its state handles
-  kDecline = 8,        // TM -> JM: task t declines checkpoint c
-  kNotifyComplete = 9, // JM -> TM: checkpoint c completed
-  kNotifyAborted = 10, // JM -> TM: checkpoint c aborted
-  kCancel = 11,        // JM -> TM: cancel every task of attempts before a
-  kFinish = 12,        // JM -> TM: the job is done; tasks may close
-  kHeartbeat = 13,     // TM -> JM: still alive (task = node)
+  kRegister = 1,        // TM -> JM: a TaskManager (incarnation) is up
+  kDeploy = 2,          // JM -> TM: run task t, attempt a, restoring checkpoint c (0: none)
+  kTaskRunning = 3,     // TM -> JM
+  kEndOfInput = 4,      // TM -> JM: the task consumed all of its input
+  kTaskFailed = 5,      // TM -> JM: reason
+  kTrigger = 6,         // JM -> TM (source tasks): start checkpoint c
+  kAck = 7,             // TM -> JM: task t acknowledges checkpoint c with its state handles
+  kDecline = 8,         // TM -> JM: task t declines checkpoint c
+  kNotifyComplete = 9,  // JM -> TM: checkpoint c completed
+  kNotifyAborted = 10,  // JM -> TM: checkpoint c aborted
+  kCancel = 11,         // JM -> TM: cancel every task of attempts before a
+  kFinish = 12,         // JM -> TM: the job is done; tasks may close
+  kHeartbeat = 13,      // TM -> JM: still alive (task = node)
 };
 
 struct ControlMessage {
@@ -69,9 +69,9 @@ struct ControlMessage {
   uint32_t task = 0;
   uint64_t attempt = 0;
   uint64_t checkpoint_id = 0;
-  uint64_t flags = 0;   // trigger: bit 0 unaligned, bit 1 final; deploy: restore checkpoint
-  std::string text;     // failure or decline reason; deploy: metadata blob to restore
-  Buffer payload;       // ack: encoded task snapshot
+  uint64_t flags = 0;  // trigger: bit 0 unaligned, bit 1 final; deploy: restore checkpoint
+  std::string text;    // failure or decline reason; deploy: metadata blob to restore
+  Buffer payload;      // ack: encoded task snapshot
 };
 
 void EncodeControl(Buffer& out, const ControlMessage& m);

@@ -21,8 +21,12 @@ namespace {
 constexpr uint32_t kMaxParallelism = 128;
 const KeyGroupRange kAllGroups = KeyGroupRange::Of(0, kMaxParallelism - 1);
 
-Bytes B(std::string_view text) { return Bytes(text.begin(), text.end()); }
-std::string S(const Bytes& bytes) { return std::string(bytes.begin(), bytes.end()); }
+Bytes B(std::string_view text) {
+  return Bytes(text.begin(), text.end());
+}
+std::string S(const Bytes& bytes) {
+  return std::string(bytes.begin(), bytes.end());
+}
 std::optional<std::string> S(const std::optional<Bytes>& bytes) {
   if (!bytes) return std::nullopt;
   return S(*bytes);
@@ -348,8 +352,8 @@ TEST(HeapStateBackendForEachEntryTest, VisitsEveryEntryInOrder) {
   std::vector<std::string> seen;
   backend->ForEachEntry([&seen](std::string_view state, KeyGroup group, std::string_view key,
                                 std::string_view user_key, const Bytes& value) {
-    seen.push_back(std::string(state) + "/" + std::to_string(group) + "/" + std::string(key) +
-                   "/" + std::string(user_key) + "=" + std::to_string(value[0]));
+    seen.push_back(std::string(state) + "/" + std::to_string(group) + "/" + std::string(key) + "/" +
+                   std::string(user_key) + "=" + std::to_string(value[0]));
   });
   EXPECT_EQ(seen, (std::vector<std::string>{"a/5/k1/=2", "m/3/k1/u2=3", "m/3/k2/u1=1"}));
 }

@@ -47,8 +47,7 @@ Status ValidateParallelism(uint32_t parallelism, uint32_t max_parallelism) {
   if (parallelism == 0) return InvalidArgumentError("parallelism must be at least 1");
   if (max_parallelism > kMaxParallelismUpperBound) {
     return InvalidArgumentError("max parallelism " + std::to_string(max_parallelism) +
-                                " is above the limit " +
-                                std::to_string(kMaxParallelismUpperBound));
+                                " is above the limit " + std::to_string(kMaxParallelismUpperBound));
   }
   if (parallelism > max_parallelism) {
     return InvalidArgumentError("parallelism " + std::to_string(parallelism) +
@@ -67,8 +66,7 @@ uint32_t KeyHash(std::string_view key_bytes) {
   return static_cast<uint32_t>(h ^ (h >> 32));
 }
 
-uint32_t OperatorIndexForKeyGroup(KeyGroup group, uint32_t parallelism,
-                                  uint32_t max_parallelism) {
+uint32_t OperatorIndexForKeyGroup(KeyGroup group, uint32_t parallelism, uint32_t max_parallelism) {
   FL_ASSERT(group < max_parallelism);
   FL_ASSERT(ValidateParallelism(parallelism, max_parallelism).ok());
   return static_cast<uint32_t>(uint64_t{group} * parallelism / max_parallelism);
@@ -78,7 +76,8 @@ KeyGroupRange KeyGroupRangeForOperator(uint32_t operator_index, uint32_t paralle
                                        uint32_t max_parallelism) {
   FL_ASSERT(ValidateParallelism(parallelism, max_parallelism).ok());
   FL_ASSERT(operator_index < parallelism);
-  const uint64_t first = (uint64_t{operator_index} * max_parallelism + parallelism - 1) / parallelism;
+  const uint64_t first =
+      (uint64_t{operator_index} * max_parallelism + parallelism - 1) / parallelism;
   const uint64_t last = ((uint64_t{operator_index} + 1) * max_parallelism - 1) / parallelism;
   return {static_cast<KeyGroup>(first), static_cast<KeyGroup>(last)};
 }

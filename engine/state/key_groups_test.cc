@@ -11,7 +11,7 @@ namespace {
 TEST(KeyGroupsTest, DefaultMaxParallelismFollowsFlink) {
   EXPECT_EQ(DefaultMaxParallelism(1), 128u);
   EXPECT_EQ(DefaultMaxParallelism(4), 128u);
-  EXPECT_EQ(DefaultMaxParallelism(100), 256u);   // 150 -> 256
+  EXPECT_EQ(DefaultMaxParallelism(100), 256u);    // 150 -> 256
   EXPECT_EQ(DefaultMaxParallelism(1000), 2048u);  // 1500 -> 2048
   EXPECT_EQ(DefaultMaxParallelism(30000), 32768u);
 }
