@@ -11,20 +11,14 @@
 
 #include "engine/api/job.h"
 #include "simulator/job_world.h"
+#include "tests/support/job_fixtures.h"
 
 namespace faultline {
 namespace {
 
 using engine::Record;
 
-class RunningSum : public engine::KeyedProcessFunction {
- public:
-  void Process(const Record& in, engine::KeyedContext& state, engine::Collector& out) override {
-    const int64_t sum = state.GetValue("sum").value_or(0) + in.value;
-    state.SetValue("sum", sum);
-    out.Emit(Record{in.key, sum, {}});
-  }
-};
+using testing_support::RunningSum;
 
 constexpr uint32_t kRecordsPerPartition = 50'000;
 

@@ -13,73 +13,29 @@
 #include "engine/api/job.h"
 #include "engine/exec/events.h"
 #include "simulator/job_world.h"
+#include "tests/support/job_fixtures.h"
 
 namespace faultline {
 namespace {
 
 using engine::Record;
-
-class RunningSum : public engine::KeyedProcessFunction {
- public:
-  void Process(const Record& in, engine::KeyedContext& state, engine::Collector& out) override {
-    const int64_t sum = state.GetValue("sum").value_or(0) + in.value;
-    state.SetValue("sum", sum);
-    out.Emit(Record{in.key, sum, {}});
-  }
-};
+using testing_support::CrashWhen;
+using testing_support::FillSource;
+using testing_support::KeyedJob;
+using testing_support::Reflected;
 
 // `back_pressured`: the keyed operator is slower than its sources, so its input queues fill and
 // unaligned barriers overtake in-flight data.
 engine::JobGraph Job(bool back_pressured = false) {
-  engine::JobBuilder job("faults");
-  job.Source("source", {.source_id = 0, .parallelism = 4})
-      .WithRecordCost(Duration::Micros(300))
-      .KeyBy([](const Record& r) { return r.key; })
-      .Process("sum", std::make_shared<RunningSum>())
-      .WithRecordCost(Duration::Micros(back_pressured ? 500 : 0))
-      .Sink("out", {.kind = engine::SinkKind::kTwoPhaseCommit});
-  return job.Build().value();
+  return KeyedJob(
+      {.name = "faults", .keyed_record_cost = Duration::Micros(back_pressured ? 500 : 0)});
 }
 
-// The source records' provenance hashes, each once.
 std::multiset<uint64_t> Fill(sim::JobWorld& jw, uint32_t per_partition) {
-  std::multiset<uint64_t> ids;
-  for (uint32_t p = 0; p < 4; ++p) {
-    for (uint32_t i = 0; i < per_partition; ++i) {
-      jw.AddSourceRecord(p, Record{"k" + std::to_string((p + 3 * i) % 40), 1, {}});
-      ids.insert(engine::RecordId{0, p, i}.Hash());
-    }
-  }
-  return ids;
+  return FillSource(jw, 4, per_partition);
 }
 
-// Crashes a node when the first trace record matching `match` appears.
-class CrashOnEvent : public sim::TraceObserver {
- public:
-  using Match = std::function<bool(const sim::TraceRecord&)>;
-  CrashOnEvent(sim::JobWorld* jw, Match match, bool crash_job_manager)
-      : jw_(jw), match_(std::move(match)), crash_job_manager_(crash_job_manager) {}
-
-  void OnRecord(const sim::TraceRecord& r) override {
-    if (fired_ || !match_(r)) return;
-    fired_ = true;
-    const uint32_t victim = crash_job_manager_ ? jw_->job_manager_node() : r.node;
-    // Observers must not change the trace themselves: the crash runs as the next event.
-    jw_->world().loop().Schedule(jw_->world().now(), [this, victim] {
-      if (!jw_->world().IsUp(victim)) return;
-      jw_->world().Crash(victim, "crash point");
-      jw_->world().loop().ScheduleAfter(Duration::Millis(400),
-                                        [this, victim] { jw_->world().Restart(victim); });
-    });
-  }
-  bool fired() const { return fired_; }
-
- private:
-  sim::JobWorld* jw_;
-  Match match_;
-  bool crash_job_manager_;
-  bool fired_ = false;
-};
+using CrashOnEvent = CrashWhen;
 
 CrashOnEvent::Match EngineEvent(engine::EngineEvent event, uint64_t checkpoint_min = 2) {
   return [event, checkpoint_min](const sim::TraceRecord& r) {
@@ -253,8 +209,7 @@ TEST_P(OvertakingBarrierTest, CancelledAndOvertakenCheckpointsKeepExactlyOnce) {
     if (s.status == engine::CheckpointStats::Status::kFailed) ++aborted;
     if (s.status == engine::CheckpointStats::Status::kCompleted) ++completed;
   }
-  std::multiset<uint64_t> reflected;
-  for (const Record& r : jw->CommittedOutput()) reflected.insert(r.provenance.hash_sum);
+  const std::multiset<uint64_t> reflected = Reflected(*jw);
   EXPECT_GT(aborted, 0) << "no checkpoint was ever cancelled";
   EXPECT_GT(completed, 0);
   EXPECT_EQ(reflected, ids);

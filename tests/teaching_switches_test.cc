@@ -15,6 +15,7 @@
 #include "engine/exec/events.h"
 #include "engine/proto/checkpoint.pb.h"
 #include "simulator/job_world.h"
+#include "tests/support/job_fixtures.h"
 
 namespace faultline {
 namespace {
@@ -22,29 +23,11 @@ namespace {
 using engine::EngineEvent;
 using engine::Record;
 
-class RunningSum : public engine::KeyedProcessFunction {
- public:
-  void Process(const Record& in, engine::KeyedContext& state, engine::Collector& out) override {
-    const int64_t sum = state.GetValue("sum").value_or(0) + in.value;
-    state.SetValue("sum", sum);
-    out.Emit(Record{in.key, sum, {}});
-  }
-};
+using testing_support::IsEngineEvent;
 
 engine::JobGraph Job(bool back_pressured = false) {
-  engine::JobBuilder job("switches");
-  job.Source("source", {.source_id = 0, .parallelism = 4})
-      .WithRecordCost(Duration::Micros(300))
-      .KeyBy([](const Record& r) { return r.key; })
-      .Process("sum", std::make_shared<RunningSum>())
-      .WithRecordCost(Duration::Micros(back_pressured ? 500 : 0))
-      .Sink("out", {.kind = engine::SinkKind::kTwoPhaseCommit});
-  return job.Build().value();
-}
-
-bool IsEngineEvent(const sim::TraceRecord& r, EngineEvent e, uint64_t checkpoint_min = 0) {
-  return r.kind == sim::TraceKind::kEngine && r.args[0] == engine::Ev(e) &&
-         static_cast<uint64_t>(r.args[1]) >= checkpoint_min;
+  return testing_support::KeyedJob(
+      {.name = "switches", .keyed_record_cost = Duration::Micros(back_pressured ? 500 : 0)});
 }
 
 // Watches the trace: crashes a node at a protocol point, and checks DUR and REC as it goes.
@@ -156,21 +139,14 @@ Outcome RunScenario(engine::TeachingSwitches switches, Scenario scenario) {
   config.switches = switches;
   auto jw =
       sim::JobWorld::Create(Job(scenario.back_pressured), config, sim::JobWorldOptions{}).value();
-  std::multiset<uint64_t> ids;
-  for (uint32_t p = 0; p < 4; ++p) {
-    for (uint32_t i = 0; i < 6000; ++i) {
-      jw->AddSourceRecord(p, Record{"k" + std::to_string((p + 3 * i) % 40), 1, {}});
-      ids.insert(engine::RecordId{0, p, i}.Hash());
-    }
-  }
+  const std::multiset<uint64_t> ids = testing_support::FillSource(*jw, 4, 6000);
   Watch watch(jw.get(), scenario.crash_when, scenario.crash_job_manager);
   jw->world().trace().AddObserver(&watch);
   if (scenario.fault) jw->world().faults().Install(scenario.fault.get());
   jw->Start();
   Outcome outcome;
   outcome.status = jw->RunUntilDone(Time::Zero() + scenario.limit);
-  std::multiset<uint64_t> reflected;
-  for (const Record& r : jw->CommittedOutput()) reflected.insert(r.provenance.hash_sum);
+  const std::multiset<uint64_t> reflected = testing_support::Reflected(*jw);
   for (uint64_t id : ids) {
     const size_t n = reflected.count(id);
     outcome.lost = outcome.lost || n == 0;
