@@ -31,6 +31,7 @@ FaultEffect FaultHooks::Check(const FaultSite& site, uint32_t incarnation) {
     if (combined.error.ok() && !effect.error.ok()) combined.error = effect.error;
     combined.extra_delay += effect.extra_delay;
     combined.corrupt = combined.corrupt || effect.corrupt;
+    if (effect.corrupt_from_end) combined.corrupt_from_end = effect.corrupt_from_end;
     combined.lose = combined.lose || effect.lose;
   }
   if (!combined.any()) return combined;

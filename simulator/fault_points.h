@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,9 +55,12 @@ struct FaultSite {
 
 // What an injector decided. Effects combine: an error wins over a corruption or a loss.
 struct FaultEffect {
-  Status error;            // the operation fails with this status
-  Duration extra_delay;    // the operation takes this much longer
-  bool corrupt = false;    // stored or returned bytes are silently corrupted
+  Status error;          // the operation fails with this status
+  Duration extra_delay;  // the operation takes this much longer
+  bool corrupt = false;  // stored or returned bytes are silently corrupted
+  // Where the corruption lands, counted back from the end of the object (0: its last byte);
+  // unset: a position drawn at random.
+  std::optional<uint64_t> corrupt_from_end;
   bool lose = false;       // a write reports success but is never visible
   std::string fault_name;  // for the trace and the tagged message
 

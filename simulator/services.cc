@@ -99,7 +99,12 @@ void BlobStoreSim::Put(uint32_t caller, std::string name, Bytes data, Callback<S
        flip_at]() mutable -> Status {
         if (!fault.error.ok()) return fault.error;
         if (fault.lose) return Status::Ok();  // acknowledged, never visible
-        if (fault.corrupt && !data.empty()) data[flip_at] ^= 0x01;
+        if (fault.corrupt && !data.empty()) {
+          const uint64_t at = fault.corrupt_from_end && *fault.corrupt_from_end < data.size()
+                                  ? data.size() - 1 - *fault.corrupt_from_end
+                                  : flip_at;
+          data[at] ^= 0x01;
+        }
         objects_.insert_or_assign(std::move(name), std::move(data));  // whole, atomically
         return Status::Ok();
       },

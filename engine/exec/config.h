@@ -76,6 +76,13 @@ inline constexpr TeachingSwitchInfo kTeachingSwitches[] = {
 #undef FAULTLINE_SWITCH_INFO
 };
 
+// What recovery does when the latest completed checkpoint cannot be read (blobs lost or
+// corrupt). Two-phase-commit sinks may already have committed its output, so no choice keeps
+// exactly-once (ORACLES.md): `kFail` stops the job with a DataLoss status (no duplicates,
+// nothing silent); `kFallback` restores the newest readable retained checkpoint and reports the
+// breach (records after it will be emitted again).
+enum class UnreadableCheckpointPolicy : uint8_t { kFail, kFallback };
+
 struct EngineConfig {
   CheckpointConfig checkpoints;
   uint32_t channel_credits = 2;           // buffers a producer may have outstanding per channel
@@ -86,6 +93,7 @@ struct EngineConfig {
   Duration heartbeat_interval = Duration::Millis(500);
   Duration heartbeat_timeout = Duration::Seconds(3);
   RestartStrategy restart;
+  UnreadableCheckpointPolicy unreadable_checkpoint = UnreadableCheckpointPolicy::kFail;
   TeachingSwitches switches;
   // Side channel for checkers (see observer.h); not owned, may be null.
   ProcessingObserver* observer = nullptr;

@@ -29,6 +29,7 @@ namespace faultline::engine {
   X(kCheckpointAborted, 25, "checkpoint-aborted") /* a: checkpoint; detail: why */  \
   X(kJobRestart, 26, "job-restart")             /* a: next attempt; detail: why */  \
   X(kJobFinished, 27, "job-finished")           /* a: final checkpoint */           \
+  X(kCheckpointUnreadable, 29, "checkpoint-unreadable") /* a: ckpt, b: fallback (0: none) */ \
   X(kDeployed, 28, "deployed")                  /* a: attempt, b: restored checkpoint */
 // clang-format on
 

@@ -94,51 +94,85 @@ void JobManager::ReadHaState() {
       }
       latest_completed_ = decoded->latest_completed_checkpoint_id();
       latest_metadata_blob_ = decoded->latest_metadata_blob();
-      ctx_.blob_store->Get(latest_metadata_blob_, [this, alive](Result<Bytes> blob) {
-        if (!*alive) return;
-        if (!blob.ok()) {
-          FailJob(blob.status().WithContext("reading checkpoint metadata").ToString());
-          return;
-        }
-        Result<proto::CheckpointMetadata> metadata = DecodeMetadata(*blob, latest_metadata_blob_);
-        if (!metadata.ok()) {
-          FailJob(metadata.status().ToString());
-          return;
-        }
-        // Rebuild each task's restore handles from the metadata.
-        for (const proto::OperatorState& op : metadata->operators()) {
-          for (const proto::SubtaskState& sub : op.subtasks()) {
-            TaskSnapshot snapshot;
-            snapshot.task = sub.subtask_index();
-            snapshot.checkpoint_id = latest_completed_;
-            snapshot.state_digest = sub.state_digest();
-            for (const proto::StateHandle& h : sub.keyed_state()) {
-              snapshot.handles.push_back(
-                  BlobHandle{HandleKind::kKeyed, h.blob_name(), h.size_bytes(), h.checksum()});
-            }
-            for (const proto::StateHandle& h : sub.operator_state()) {
-              snapshot.handles.push_back(
-                  BlobHandle{HandleKind::kOperator, h.blob_name(), h.size_bytes(), h.checksum()});
-            }
-            for (const proto::ChannelStateHandle& h : sub.input_channel_state()) {
-              snapshot.handles.push_back(BlobHandle{HandleKind::kInputChannel, h.blob_name(),
-                                                    h.size_bytes(), h.checksum()});
-            }
-            for (const proto::ChannelStateHandle& h : sub.output_channel_state()) {
-              snapshot.handles.push_back(BlobHandle{HandleKind::kOutputChannel, h.blob_name(),
-                                                    h.size_bytes(), h.checksum()});
-            }
-            latest_state_[snapshot.task] = std::move(snapshot);
-          }
-        }
-        std::vector<std::string> blobs(metadata->referenced_blobs().begin(),
-                                       metadata->referenced_blobs().end());
-        blobs.push_back(latest_metadata_blob_);
-        retained_[latest_completed_] = std::move(blobs);
-        ha_loaded_ = true;
-        MaybeDeploy();
-      });
+      std::vector<std::string> retained(decoded->retained_metadata_blobs().begin(),
+                                        decoded->retained_metadata_blobs().end());
+      if (retained.empty()) retained.push_back(latest_metadata_blob_);
+      LoadRetained(std::move(retained), 0);
     });
+  });
+}
+
+void JobManager::LoadRetained(std::vector<std::string> blobs, size_t next) {
+  // Reads the retained checkpoints' metadata one by one, then deploys.
+  if (next == blobs.size()) {
+    if (!retained_states_.count(latest_completed_)) {
+      const uint64_t unreadable = latest_completed_;
+      const bool fallback =
+          setup_->config.unreadable_checkpoint == UnreadableCheckpointPolicy::kFallback &&
+          !retained_states_.empty();
+      ctx_.events->Record(
+          {Ev(EngineEvent::kCheckpointUnreadable),
+           {static_cast<int64_t>(unreadable),
+            fallback ? static_cast<int64_t>(retained_states_.rbegin()->first) : 0, 0},
+           "metadata of the latest completed checkpoint is unreadable"});
+      if (!fallback) {
+        FailJob("DATA_LOSS: the metadata of the latest completed checkpoint " +
+                std::to_string(unreadable) + " is unreadable");
+        return;
+      }
+      unreadable_.insert(unreadable);
+      latest_completed_ = retained_states_.rbegin()->first;
+    }
+    latest_state_ = retained_states_[latest_completed_];
+    ha_loaded_ = true;
+    MaybeDeploy();
+    return;
+  }
+  const std::string blob = blobs[next];
+  auto pending = std::make_shared<std::vector<std::string>>(std::move(blobs));
+  ctx_.blob_store->Get(blob, [this, alive = alive_, pending, next](Result<Bytes> data) {
+    if (!*alive) return;
+    const std::string& name = (*pending)[next];
+    Result<proto::CheckpointMetadata> metadata =
+        data.ok() ? DecodeMetadata(*data, name) : Result<proto::CheckpointMetadata>(data.status());
+    if (!metadata.ok()) {
+      // Unreadable: never restored from. If it is the latest, the unreadable-checkpoint policy
+      // decides once every retained checkpoint was tried.
+      LoadRetained(std::move(*pending), next + 1);
+      return;
+    }
+    const uint64_t id = metadata->checkpoint_id();
+    std::map<uint32_t, TaskSnapshot>& state = retained_states_[id];
+    for (const proto::OperatorState& op : metadata->operators()) {
+      for (const proto::SubtaskState& sub : op.subtasks()) {
+        TaskSnapshot snapshot;
+        snapshot.task = sub.subtask_index();
+        snapshot.checkpoint_id = id;
+        snapshot.state_digest = sub.state_digest();
+        for (const proto::StateHandle& h : sub.keyed_state()) {
+          snapshot.handles.push_back(
+              BlobHandle{HandleKind::kKeyed, h.blob_name(), h.size_bytes(), h.checksum()});
+        }
+        for (const proto::StateHandle& h : sub.operator_state()) {
+          snapshot.handles.push_back(
+              BlobHandle{HandleKind::kOperator, h.blob_name(), h.size_bytes(), h.checksum()});
+        }
+        for (const proto::ChannelStateHandle& h : sub.input_channel_state()) {
+          snapshot.handles.push_back(
+              BlobHandle{HandleKind::kInputChannel, h.blob_name(), h.size_bytes(), h.checksum()});
+        }
+        for (const proto::ChannelStateHandle& h : sub.output_channel_state()) {
+          snapshot.handles.push_back(
+              BlobHandle{HandleKind::kOutputChannel, h.blob_name(), h.size_bytes(), h.checksum()});
+        }
+        state[snapshot.task] = std::move(snapshot);
+      }
+    }
+    std::vector<std::string> referenced(metadata->referenced_blobs().begin(),
+                                        metadata->referenced_blobs().end());
+    referenced.push_back(name);
+    retained_[id] = std::move(referenced);
+    LoadRetained(std::move(*pending), next + 1);
   });
 }
 
@@ -186,6 +220,11 @@ void JobManager::OnControl(runtime::ChannelId channel, ControlMessage m) {
       }
       return;
     case ControlType::kTaskFailed:
+      if ((m.flags & kFailedRestoring) != 0 && m.checkpoint_id == latest_completed_ &&
+          latest_completed_ > 0) {
+        OnUnreadableCheckpoint(m.checkpoint_id, setup_->plan.tasks[m.task].name + ": " + m.text);
+        return;
+      }
       Restart("task " + setup_->plan.tasks[m.task].name + " failed: " + m.text);
       return;
     case ControlType::kAck:
@@ -264,6 +303,7 @@ void JobManager::DeployAll(std::optional<std::map<uint32_t, TaskSnapshot>> resto
 
 void JobManager::FailJob(const std::string& why) {
   status_ = JobStatus::kFailed;
+  failure_ = why;
   ctx_.events->Record({Ev(EngineEvent::kJobFinished), {0, 0, 0}, "failed: " + why});
 }
 
@@ -294,6 +334,42 @@ void JobManager::Restart(const std::string& why) {
   ctx_.scheduler->ScheduleAfter(*delay, [this, alive = alive_] {
     if (*alive) MaybeDeploy();
   });
+}
+
+void JobManager::OnUnreadableCheckpoint(uint64_t id, const std::string& why) {
+  if (status_ != JobStatus::kRunning) return;
+  // The newest readable retained checkpoint older than `id`, if the policy allows one.
+  uint64_t fallback = 0;
+  if (setup_->config.unreadable_checkpoint == UnreadableCheckpointPolicy::kFallback) {
+    for (auto it = retained_states_.rbegin(); it != retained_states_.rend(); ++it) {
+      if (it->first < id && !unreadable_.count(it->first)) {
+        fallback = it->first;
+        break;
+      }
+    }
+  }
+  unreadable_.insert(id);
+  ctx_.events->Record({Ev(EngineEvent::kCheckpointUnreadable),
+                       {static_cast<int64_t>(id), static_cast<int64_t>(fallback), 0},
+                       why});
+  if (fallback == 0) {
+    // Cancel the attempt, then stop: nothing is emitted twice, and nothing silently.
+    ControlMessage cancel;
+    cancel.type = ControlType::kCancel;
+    cancel.attempt = attempt_ + 1;
+    for (auto& [node, sender] : to_task_managers_) sender->Send(cancel);
+    FailJob("DATA_LOSS: the latest completed checkpoint " + std::to_string(id) +
+            " is unreadable (" + why + ")" +
+            (setup_->config.unreadable_checkpoint == UnreadableCheckpointPolicy::kFallback
+                 ? "; no older readable checkpoint is retained"
+                 : "; policy fail"));
+    return;
+  }
+  // Fallback: a reported breach of exactly-once; records after `fallback` will be emitted again.
+  latest_completed_ = fallback;
+  latest_state_ = retained_states_.at(fallback);
+  Restart("checkpoint " + std::to_string(id) + " unreadable; falling back to checkpoint " +
+          std::to_string(fallback) + " (exactly-once breach: output after it is re-emitted)");
 }
 
 // --- heartbeats -----------------------------------------------------------------------------
@@ -534,6 +610,14 @@ void JobManager::Complete(Pending& pending) {
     pointer.set_latest_completed_checkpoint_id(c->id);
     pointer.set_latest_metadata_blob(c->blob);
     pointer.set_checkpoint_id_counter(next_checkpoint_id_ - 1);
+    // The retained checkpoints after this one completes (cleanup keeps the newest `retained`).
+    std::vector<uint64_t> kept;
+    for (const auto& [id, blobs] : retained_) kept.push_back(id);
+    kept.push_back(c->id);
+    const size_t keep = setup_->config.checkpoints.retained;
+    for (size_t i = kept.size() > keep ? kept.size() - keep : 0; i < kept.size(); ++i) {
+      pointer.add_retained_metadata_blobs(MetadataBlobName(kept[i]));
+    }
     Result<Bytes> value = EncodeHaPointer(pointer);
     FL_ASSERT(value.ok());
     ctx_.ha_store->CompareAndSet(
@@ -563,6 +647,7 @@ void JobManager::FinishCompletion(uint64_t id, std::string metadata_blob, uint64
   latest_completed_ = id;
   latest_metadata_blob_ = metadata_blob;
   latest_state_ = std::move(pending.acks);
+  retained_states_[id] = latest_state_;
   last_completion_ = ctx_.clock->Now();
   consecutive_failures_ = 0;
   const bool final = pending.final;
@@ -595,6 +680,7 @@ void JobManager::Cleanup() {
     for (const std::string& blob : retained_.begin()->second) {
       ctx_.blob_store->Delete(blob, [](Status) {});
     }
+    retained_states_.erase(retained_.begin()->first);
     retained_.erase(retained_.begin());
   }
 }

@@ -51,6 +51,8 @@ class JobManager final {
   uint64_t latest_completed() const { return latest_completed_; }
   const std::vector<CheckpointStats>& history() const { return history_; }
   uint32_t restarts() const { return restarts_; }
+  // Why the job failed (empty unless status() is kFailed).
+  const std::string& failure() const { return failure_; }
 
  private:
   struct Pending {
@@ -64,6 +66,7 @@ class JobManager final {
   };
 
   void ReadHaState();
+  void LoadRetained(std::vector<std::string> blobs, size_t next);
   void OnControl(runtime::ChannelId channel, ControlMessage message);
   void OnTaskManagerLost(runtime::NodeId node, const Status& why);
   void DropTaskManager(runtime::NodeId node);
@@ -73,6 +76,7 @@ class JobManager final {
   void DeployAll(std::optional<std::map<uint32_t, TaskSnapshot>> restore);
   void FailJob(const std::string& why);
   void Restart(const std::string& why);
+  void OnUnreadableCheckpoint(uint64_t id, const std::string& why);
 
   // Coordinator.
   void ScheduleTrigger(Duration delay);
@@ -95,6 +99,7 @@ class JobManager final {
   std::map<runtime::NodeId, Time> last_heartbeat_;
 
   JobStatus status_ = JobStatus::kStarting;
+  std::string failure_;
   bool ha_loaded_ = false;
   uint64_t attempt_ = 0;
   uint32_t restarts_ = 0;
@@ -109,6 +114,8 @@ class JobManager final {
   std::string latest_metadata_blob_;
   std::map<uint32_t, TaskSnapshot> latest_state_;          // per task, of latest_completed_
   std::map<uint64_t, std::vector<std::string>> retained_;  // completed id -> its blobs
+  std::map<uint64_t, std::map<uint32_t, TaskSnapshot>> retained_states_;  // id -> per task
+  std::set<uint64_t> unreadable_;
   std::map<uint64_t, Pending> pending_;
   std::vector<CheckpointStats> history_;
   uint32_t consecutive_failures_ = 0;

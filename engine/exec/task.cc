@@ -104,6 +104,12 @@ void Task::Fail(const Status& why) {
   m.task = setup_.task;
   m.attempt = setup_.attempt;
   m.text = why.ToString();
+  if (restoring_ && setup_.restore) {
+    // The checkpoint being restored could not be read: the JobManager's unreadable-checkpoint
+    // policy decides what happens next.
+    m.flags = kFailedRestoring;
+    m.checkpoint_id = setup_.restore->checkpoint_id;
+  }
   setup_.host->SendToJobManager(std::move(m));
 }
 
@@ -527,41 +533,45 @@ void Task::HandleBarrier(size_t input, const BarrierInfo& barrier) {
     decline.checkpoint_id = *aligning_;
     decline.text = "barrier " + std::to_string(barrier.checkpoint_id) + " overtook it";
     setup_.host->SendToJobManager(std::move(decline));
-    for (InputChannel& in : inputs_) in.blocked = false;
-    aligning_.reset();
+    ResetAlignment();
   }
-  if (!aligning_) {
-    aligning_ = barrier.checkpoint_id;
-    barriers_seen_ = 0;
-  }
+  if (!aligning_) aligning_ = barrier.checkpoint_id;
   if (setup_.config->checkpoints.mode == CheckpointMode::kAligned &&
       !setup_.config->switches.no_alignment) {
     inputs_[input].blocked = true;
   }
-  ++barriers_seen_;
-  uint32_t live = 0;
-  for (const InputChannel& in : inputs_) live += in.ended ? 0 : 1;
-  if (barriers_seen_ >= live) CompleteAlignment(barrier);
+  inputs_[input].barrier_received = true;
+  if (AllLiveInputsHaveTheBarrier()) CompleteAlignment(barrier);
+}
+
+bool Task::AllLiveInputsHaveTheBarrier() const {
+  // Counted per channel, not per barrier: a channel that delivered the barrier and then ended
+  // must not make up for a live one still missing it.
+  return std::all_of(inputs_.begin(), inputs_.end(),
+                     [](const InputChannel& in) { return in.ended || in.barrier_received; });
+}
+
+void Task::ResetAlignment() {
+  aligning_.reset();
+  for (InputChannel& in : inputs_) {
+    in.blocked = false;
+    in.barrier_received = false;
+  }
 }
 
 void Task::CompleteAlignment(const BarrierInfo& barrier) {
   ctx_.events->Record(
       {Ev(EngineEvent::kAligned), {static_cast<int64_t>(barrier.checkpoint_id), 0, 0}, spec_.name});
-  aligning_.reset();
-  for (InputChannel& in : inputs_) in.blocked = false;
+  ResetAlignment();
   Snapshot(barrier);
 }
 
 void Task::HandleEndOfData(size_t input) {
   inputs_[input].ended = true;
   MaybeFinishChannelRecording();
-  if (aligning_) {
-    uint32_t live = 0;
-    for (const InputChannel& in : inputs_) live += in.ended ? 0 : 1;
-    if (barriers_seen_ >= live) {
-      const BarrierInfo barrier{*aligning_, false, false};
-      CompleteAlignment(barrier);
-    }
+  if (aligning_ && AllLiveInputsHaveTheBarrier()) {
+    const BarrierInfo barrier{*aligning_, false, false};
+    CompleteAlignment(barrier);
   }
   if (std::all_of(inputs_.begin(), inputs_.end(),
                   [](const InputChannel& in) { return in.ended; })) {
@@ -945,8 +955,7 @@ void Task::NotifyCheckpointAborted(uint64_t checkpoint_id) {
   }
   if (unaligned_ && unaligned_->id == checkpoint_id) unaligned_.reset();
   if (aligning_ && *aligning_ == checkpoint_id) {
-    aligning_.reset();
-    for (InputChannel& in : inputs_) in.blocked = false;
+    ResetAlignment();
     ScheduleStep();
   }
 }

@@ -75,7 +75,7 @@ class Task final : public runtime::ChannelListener {
     std::deque<Buffer> queue;  // received, not yet processed (<= credits)
     bool blocked = false;      // aligned: delivered the barrier being aligned
     bool ended = false;
-    bool barrier_received = false;  // unaligned: barrier of the recording checkpoint arrived
+    bool barrier_received = false;  // the barrier being aligned / recorded arrived here
   };
   struct OutputChannel {
     uint32_t consumer_task = 0;
@@ -99,6 +99,8 @@ class Task final : public runtime::ChannelListener {
   void HandleBarrier(size_t input, const BarrierInfo& barrier);
   void HandleEndOfData(size_t input);
   void CompleteAlignment(const BarrierInfo& barrier);
+  bool AllLiveInputsHaveTheBarrier() const;
+  void ResetAlignment();
 
   // Sources.
   void ReadSource();
@@ -162,7 +164,6 @@ class Task final : public runtime::ChannelListener {
 
   // Alignment (aligned and at-least-once modes).
   std::optional<uint64_t> aligning_;
-  uint32_t barriers_seen_ = 0;
   uint64_t last_checkpoint_ = 0;
 
   // Source state: per assigned partition, the next offset to read and whether it ended.

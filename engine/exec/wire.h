@@ -64,6 +64,9 @@ enum class ControlType : uint8_t {
   kHeartbeat = 13,      // TM -> JM: still alive (task = node)
 };
 
+// kTaskFailed flags: the task failed while restoring checkpoint `checkpoint_id`.
+inline constexpr uint64_t kFailedRestoring = 1;
+
 struct ControlMessage {
   ControlType type = ControlType::kRegister;
   uint32_t task = 0;

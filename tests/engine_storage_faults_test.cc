@@ -1,0 +1,102 @@
+// When the latest completed checkpoint is unreadable (its blobs corrupted or lost by an injected
+// storage fault) and two-phase-commit sinks already committed its output, no engine can recover
+// exactly-once. ORACLES.md's policies: `fail` stops the job with a DataLoss status (no
+// duplicates, nothing silent); `fallback` restores the newest readable checkpoint and reports
+// the breach (records after it are emitted again, none is lost).
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+
+#include "simulator/job_world.h"
+#include "tests/support/job_fixtures.h"
+
+namespace faultline {
+namespace {
+
+using testing_support::IsEngineEvent;
+
+// Damages checkpoint 3's keyed-state blobs as they are written.
+class DamageCheckpoint3 : public sim::FaultInjector {
+ public:
+  explicit DamageCheckpoint3(sim::FaultEffect effect) : effect_(std::move(effect)) {}
+  sim::FaultEffect Decide(const sim::FaultSite& site) override {
+    if (site.point != sim::FaultPoint::kBlobPut) return {};
+    const std::string_view target = site.target;
+    if (target.find("chk-3/") == std::string_view::npos || !target.ends_with("/keyed")) return {};
+    return effect_;
+  }
+
+ private:
+  sim::FaultEffect effect_;
+};
+
+struct Outcome {
+  engine::JobStatus status;
+  std::string failure;
+  bool lost = false;
+  bool duplicated = false;
+  int64_t fallback_to = -1;  // from the checkpoint-unreadable event
+};
+
+Outcome RunWithDamage(engine::UnreadableCheckpointPolicy policy, sim::FaultEffect damage) {
+  engine::EngineConfig config;
+  config.checkpoints.interval = Duration::Millis(500);
+  config.checkpoints.retained = 2;
+  config.unreadable_checkpoint = policy;
+  auto jw =
+      sim::JobWorld::Create(testing_support::KeyedJob({.name = "storage"}), config, {}).value();
+  const std::multiset<uint64_t> ids = testing_support::FillSource(*jw, 4, 6000);
+  DamageCheckpoint3 damage_injector(std::move(damage));
+  jw->world().faults().Install(&damage_injector);
+  testing_support::CrashWhen crash(
+      jw.get(),
+      [](const sim::TraceRecord& r) {
+        return IsEngineEvent(r, engine::EngineEvent::kPointerMoved, 3);
+      },
+      /*crash_job_manager=*/true);
+  jw->world().trace().AddObserver(&crash);
+  jw->Start();
+  Outcome outcome;
+  outcome.status = jw->RunUntilDone(Time::Zero() + Duration::Seconds(60));
+  jw->world().trace().RemoveObserver(&crash);
+  jw->world().faults().Uninstall(&damage_injector);
+  if (engine::JobManager* jm = jw->job_manager()) outcome.failure = jm->failure();
+  const std::multiset<uint64_t> reflected = testing_support::Reflected(*jw);
+  for (uint64_t id : ids) {
+    outcome.lost = outcome.lost || reflected.count(id) == 0;
+    outcome.duplicated = outcome.duplicated || reflected.count(id) > 1;
+  }
+  for (const sim::TraceRecord& r : jw->world().trace().records()) {
+    if (IsEngineEvent(r, engine::EngineEvent::kCheckpointUnreadable)) {
+      outcome.fallback_to = r.args[2];
+    }
+  }
+  return outcome;
+}
+
+const sim::FaultEffect kBitRot{.corrupt = true, .fault_name = "bit-rot"};
+const sim::FaultEffect kLostWrite{.lose = true, .fault_name = "lost-write"};
+
+TEST(UnreadableCheckpointTest, FailPolicyStopsWithDataLossAndNoDuplicates) {
+  for (const sim::FaultEffect& damage : {kBitRot, kLostWrite}) {
+    const Outcome o = RunWithDamage(engine::UnreadableCheckpointPolicy::kFail, damage);
+    EXPECT_EQ(o.status, engine::JobStatus::kFailed) << damage.fault_name;
+    EXPECT_NE(o.failure.find("DATA_LOSS"), std::string::npos) << o.failure;
+    EXPECT_NE(o.failure.find("checkpoint 3"), std::string::npos) << o.failure;
+    EXPECT_FALSE(o.duplicated) << damage.fault_name;
+    EXPECT_EQ(o.fallback_to, 0);
+  }
+}
+
+TEST(UnreadableCheckpointTest, FallbackPolicyRestoresTheOlderCheckpointAndReportsTheBreach) {
+  for (const sim::FaultEffect& damage : {kBitRot, kLostWrite}) {
+    const Outcome o = RunWithDamage(engine::UnreadableCheckpointPolicy::kFallback, damage);
+    EXPECT_EQ(o.status, engine::JobStatus::kFinished) << damage.fault_name;
+    EXPECT_EQ(o.fallback_to, 2) << "the breach is reported, naming the checkpoint used";
+    EXPECT_FALSE(o.lost) << damage.fault_name;
+  }
+}
+
+}  // namespace
+}  // namespace faultline
