@@ -1,0 +1,39 @@
+// EO-OUT (ORACLES.md): the committed output is exactly once and equals the reference's.
+//
+// What it compares, in this order (the first violation found is the verdict's evidence):
+//  1. Provenance. For every source record id, the committed records whose provenance is exactly
+//     that id are as many as the reference delivers to the sink (one per record, none for a
+//     record a filter drops). A shortfall is a missing record id (source, partition, offset);
+//     an excess is a duplicate, reported at its extra occurrence with the simulated time it
+//     became visible and the writer and transaction of both. Committed records that reflect
+//     several ids at once are compared as one total; a provenance naming no source record is a
+//     violation.
+//  2. Order. Every task's committed history is a valid interleaving of its input channels
+//     (interleaving.h), and every record a keyed task's history processed is one the reference
+//     delivers to that operator, as often (a record processed twice is named).
+//  3. Values. The reference replays each keyed operator per key in the order of its tasks'
+//     committed histories (history.h: the newest attempt's whole log after the prefixes of the
+//     checkpoints restored on the way). Each committed record naming one source id is compared
+//     (key and value) with the reference's sink record of that id; records naming no id are
+//     compared by position among such records of their key. When each key's outputs keep their
+//     order to the sink (every operator after the last keyed one is forward-connected), each
+//     key's committed records must also come in the reference's order. So each key's committed
+//     sequence equals the reference's, record for record; for the running-sum example the last
+//     committed value per key is the reference's final sum.
+// An upsert sink is order-insensitive and idempotent: only its final table is compared (per key,
+// the last committed value against the reference's last sink value); provenance is not, since
+// a replay re-upserts what was already visible.
+//
+// Not checked in at-least-once mode. Assumes the run finished: the newest attempt's whole log is
+// taken as committed, and a run cut short shows as missing records. Without an order log the
+// reference replays in source order (a note says so): order-dependent values may then differ.
+#pragma once
+
+#include "checkers/run_view.h"
+#include "checkers/verdict.h"
+
+namespace faultline::checkers {
+
+Verdict CheckExactlyOnceOutput(const RunView& run);
+
+}  // namespace faultline::checkers

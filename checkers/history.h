@@ -1,0 +1,57 @@
+// Committed histories (ORACLES.md, "Order"): what a task processed on the way to a given state,
+// across attempts. The newest attempt started from checkpoint c; c's state is what an earlier
+// attempt had processed up to its snapshot for c; that attempt started from an earlier
+// checkpoint, and so on back to a start from scratch. Records an attempt processed after the
+// snapshot the next attempt restored were undone by the restore and are not in the history.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "checkers/order_log.h"
+#include "checkers/reference.h"
+#include "engine/exec/cluster.h"
+
+namespace faultline::checkers {
+
+// One attempt's part of a history: its processed records [0, processed_end) and emitted ids
+// [0, emitted_end).
+struct HistorySegment {
+  const AttemptLog* log = nullptr;
+  size_t processed_end = 0;
+  size_t emitted_end = 0;
+};
+
+// Where a history ends.
+struct HistoryEnd {
+  // Unset: at the end of the task's newest attempt (a finished job's committed history).
+  std::optional<uint64_t> checkpoint_id;
+  // With checkpoint_id: the attempt whose snapshot the checkpoint holds; unset: the newest
+  // attempt that logged a snapshot of it.
+  std::optional<uint64_t> attempt;
+};
+
+// The task's history, oldest segment first; empty when the task never reported. Fails with
+// FailedPrecondition when the log cannot tell (an attempt restored a checkpoint no earlier
+// attempt of the task logged a snapshot of, or the log overflowed).
+Result<std::vector<HistorySegment>> CommittedHistory(const OrderLog& log, uint32_t task,
+                                                     const HistoryEnd& end);
+
+struct KeyedOrders {
+  std::map<uint32_t, KeyOrder> order;  // keyed operator index -> per-key logged order
+  std::map<uint32_t, std::vector<HistorySegment>> histories;  // every task -> its history
+  std::vector<std::string> problems;  // tasks whose history the log could not give
+};
+
+// The history of every task ending at end_for(task), and from them the per-key order of every
+// keyed operator (the first operator of its chain: a key_by always starts a chain).
+KeyedOrders OrdersOf(const engine::JobSetup& setup, const OrderLog& log,
+                     const std::function<HistoryEnd(uint32_t task)>& end_for);
+
+}  // namespace faultline::checkers

@@ -1,0 +1,164 @@
+#include "checkers/interleaving.h"
+
+#include <map>
+#include <set>
+#include <utility>
+
+#include "engine/state/key_groups.h"
+
+namespace faultline::checkers {
+namespace {
+
+using engine::Record;
+
+// Routes a producer task's output records to its consumers, as the next chain's partitioner.
+class Router {
+ public:
+  Router(const engine::JobSetup& setup, uint32_t producer)
+      : setup_(setup),
+        next_chain_(setup.plan.tasks[producer].chain + 1),
+        outputs_(setup.plan.OutputsOf(producer)) {}
+
+  void Route(Record record, std::map<uint32_t, std::vector<Record>>& sent) {
+    if (outputs_.empty()) return;  // the last chain sends nothing
+    const engine::ChainSpec& next = setup_.plan.chains[next_chain_];
+    const engine::OperatorSpec& first = setup_.job.operators[next.first_operator];
+    switch (next.input_partitioner) {
+      case engine::Partitioner::kForward:
+        sent[outputs_.front()].push_back(std::move(record));
+        return;
+      case engine::Partitioner::kHash: {
+        record.key = first.key_selector(record);
+        const engine::KeyGroup group = engine::KeyGroupForKey(record.key, first.max_parallelism);
+        const uint32_t subtask =
+            engine::OperatorIndexForKeyGroup(group, first.parallelism, first.max_parallelism);
+        sent[setup_.plan.tasks_of_chain[next_chain_][subtask]].push_back(std::move(record));
+        return;
+      }
+      case engine::Partitioner::kRebalance:
+        sent[outputs_[round_robin_++ % outputs_.size()]].push_back(std::move(record));
+        return;
+      case engine::Partitioner::kBroadcast:
+        for (uint32_t consumer : outputs_) sent[consumer].push_back(record);
+        return;
+    }
+  }
+
+ private:
+  const engine::JobSetup& setup_;
+  uint32_t next_chain_;
+  std::vector<uint32_t> outputs_;
+  size_t round_robin_ = 0;
+};
+
+bool HasKeyedOperator(const engine::JobGraph& job, const engine::ChainSpec& chain) {
+  for (uint32_t op = chain.first_operator; op <= chain.last_operator; ++op) {
+    if (job.operators[op].kind == engine::OperatorKind::kKeyedProcess) return true;
+  }
+  return false;
+}
+
+// What each producer task sent to each consumer in each attempt, computed on first use.
+class SentRecords {
+ public:
+  SentRecords(const RunView& run, const SourceIndex& sources, const Reference& reference)
+      : run_(run), sources_(sources), reference_(reference) {}
+
+  // Null when the producer's output is not modelled.
+  const std::vector<Record>* Sent(uint32_t producer, uint64_t attempt, uint32_t consumer) {
+    auto [it, inserted] = cache_.try_emplace({producer, attempt});
+    if (inserted) it->second = Compute(producer, attempt);
+    if (!it->second) return nullptr;
+    return &(*it->second)[consumer];  // creates an empty list: nothing sent
+  }
+
+ private:
+  using SentByConsumer = std::map<uint32_t, std::vector<Record>>;
+
+  std::optional<SentByConsumer> Compute(uint32_t producer, uint64_t attempt) const {
+    const engine::JobSetup& setup = *run_.setup;
+    const engine::ChainSpec& chain = setup.plan.chains[setup.plan.tasks[producer].chain];
+    if (HasKeyedOperator(setup.job, chain)) return std::nullopt;
+    SentByConsumer sent;
+    const AttemptLog* log = run_.order->Find(producer, attempt);
+    if (log == nullptr) return sent;  // the producer never ran in that attempt
+    Router router(setup, producer);
+    auto send = [&](const Record& in) {
+      for (Record& out : reference_.RunStateless(chain.first_operator, chain.last_operator, in)) {
+        router.Route(std::move(out), sent);
+      }
+    };
+    for (const engine::RecordId& id : log->emitted) {
+      if (const Record* record = sources_.Find(id)) send(*record);
+    }
+    for (const LoggedRecord& in : log->processed) send(in.record);
+    return sent;
+  }
+
+  const RunView& run_;
+  const SourceIndex& sources_;
+  const Reference& reference_;
+  std::map<std::pair<uint32_t, uint64_t>, std::optional<SentByConsumer>> cache_;
+};
+
+Violation OrderBreak(const SourceIndex& sources, uint32_t task, const AttemptLog& log,
+                     const LoggedRecord& taken, uint32_t producer, size_t position,
+                     const std::vector<Record>& sent) {
+  Violation v;
+  v.what = "a task took a record its input channel did not deliver next";
+  v.evidence.record = sources.IdOf(taken.record.provenance);
+  v.evidence.key = taken.record.key;
+  v.evidence.task = task;
+  v.evidence.attempt = log.attempt;
+  v.evidence.detail = "channel " + std::to_string(taken.input) + " (from task " +
+                      std::to_string(producer) + ") position " + std::to_string(position) +
+                      ": took " + FormatRecord(taken.record) + ", the producer sent " +
+                      (position < sent.size() ? FormatRecord(sent[position]) : "nothing more");
+  return v;
+}
+
+// Checks one segment, stopping at its first break (later positions would only echo it).
+void CheckSegment(const engine::JobSetup& setup, const SourceIndex& sources, SentRecords& sent,
+                  uint32_t task, const HistorySegment& segment, Verdict& verdict,
+                  std::set<uint32_t>& unmodelled) {
+  const std::vector<uint32_t> producers = setup.plan.InputsOf(task);
+  std::vector<size_t> position(producers.size(), 0);
+  for (size_t i = 0; i < segment.processed_end; ++i) {
+    const LoggedRecord& taken = segment.log->processed[i];
+    if (taken.input >= producers.size()) {
+      verdict.Fail(OrderBreak(sources, task, *segment.log, taken, 0, 0, {}));
+      return;
+    }
+    const uint32_t producer = producers[taken.input];
+    const std::vector<Record>* expected = sent.Sent(producer, segment.log->attempt, task);
+    if (expected == nullptr) {
+      unmodelled.insert(producer);
+      continue;
+    }
+    const size_t at = position[taken.input]++;
+    if (at >= expected->size() || (*expected)[at] != taken.record) {
+      verdict.Fail(OrderBreak(sources, task, *segment.log, taken, producer, at, *expected));
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+void CheckInterleavings(const RunView& run, const SourceIndex& sources, const Reference& reference,
+                        const KeyedOrders& orders, Verdict& verdict) {
+  SentRecords sent(run, sources, reference);
+  std::set<uint32_t> unmodelled;
+  for (const auto& [task, history] : orders.histories) {
+    if (run.setup->plan.IsSource(task)) continue;
+    for (const HistorySegment& segment : history) {
+      CheckSegment(*run.setup, sources, sent, task, segment, verdict, unmodelled);
+    }
+  }
+  for (uint32_t producer : unmodelled) {
+    verdict.Note("channel order from task " + std::to_string(producer) +
+                 " not verified: its chain keeps keyed state");
+  }
+}
+
+}  // namespace faultline::checkers

@@ -1,0 +1,27 @@
+// Verifies that committed histories are valid interleavings (ORACLES.md, "Order"), before the
+// reference is replayed in their order: in each segment of a consumer task's history, the
+// records it took from input channel i are a prefix, in order, of what i's producer sent it in
+// the same attempt (every task of a job restarts together, so producer and consumer of one
+// attempt started from the same checkpoint). Any interleaving across channels is valid.
+//
+// What a producer sent is recomputed, not trusted: the reference runs the producer's chain over
+// the producer's own log (the ids a source task emitted, or the records another task took in)
+// and the result is routed as the job's partitioners route (key groups for a hash edge, round
+// robin from zero per attempt for rebalance, every consumer for broadcast).
+#pragma once
+
+#include "checkers/history.h"
+#include "checkers/reference.h"
+#include "checkers/run_view.h"
+#include "checkers/verdict.h"
+
+namespace faultline::checkers {
+
+// Adds a violation per history segment that breaks a channel's order (the first break only) and
+// a note for producers it cannot model (a chain with keyed state: its output depends on the
+// state's history). REQUIRES: run.order is set; aligned mode (an unaligned restore replays
+// in-flight records an earlier attempt sent).
+void CheckInterleavings(const RunView& run, const SourceIndex& sources, const Reference& reference,
+                        const KeyedOrders& orders, Verdict& verdict);
+
+}  // namespace faultline::checkers

@@ -1,0 +1,98 @@
+// The reference interpreter (ORACLES.md, "Ground truth"): the job's semantics run sequentially,
+// one operator at a time over the whole stream, with keyed state in plain std::maps. No key
+// groups, no network, no checkpoints, no faults, and no code shared with engine/exec or the
+// state backends, so an engine bug cannot cancel itself out. It calls the user's functions,
+// which must be deterministic.
+//
+// Semantics it implements (the job API's contract, restated independently):
+//  - the source emits the records given, each carrying its own provenance;
+//  - map output without provenance takes its input's; filter keeps or drops; flat_map and keyed
+//    process functions give their input's provenance to their first output if it has none,
+//    and later outputs keep what the function set, none by default (so each source record is
+//    reflected once downstream);
+//  - a hash edge sets the record's key with the next operator's key selector; a broadcast edge
+//    copies each record to every parallel instance of the next operator;
+//  - a keyed process function sees per key the state its earlier records of that key left; the
+//    key's provenance state is the sum of the provenance of every record that reached it;
+//  - reducing state folds with sum (the API offers no other reduce function).
+//
+// Order. Results that depend on order are computed in a given per-key order: for a keyed
+// operator, each key's records in the order the engine logged them (ReferenceInput::order).
+// Records of a key absent from that order follow it in stream order; logged records that are
+// not among the operator's inputs (or appear more often) are reported, not processed.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine/api/job.h"
+#include "engine/api/record.h"
+
+namespace faultline::checkers {
+
+// The final state of one key of a keyed operator, by state name and kind.
+struct KeyState {
+  std::map<std::string, int64_t> values;
+  std::map<std::string, std::vector<int64_t>> lists;
+  std::map<std::string, std::map<std::string, int64_t>> maps;
+  std::map<std::string, int64_t> reducing;
+  engine::Provenance provenance;  // every record that reached the key
+  bool operator==(const KeyState&) const = default;
+};
+
+using KeyStates = std::map<std::string, KeyState>;  // key -> state
+// key -> that key's records in the order an operator saw them (key already set).
+using KeyOrder = std::map<std::string, std::vector<engine::Record>>;
+
+struct ReferenceInput {
+  // The source records, provenance set from their ids, in the order the source emits them.
+  std::vector<engine::Record> sources;
+  // Keyed operator index -> the per-key order to process its records in. Optional.
+  std::map<uint32_t, KeyOrder> order;
+};
+
+// A logged record the reference could not place: not among the operator's inputs for its key,
+// or logged more often than it arrives.
+struct UnmatchedRecord {
+  uint32_t op = 0;
+  engine::Record record;
+};
+
+struct ReferenceResult {
+  // What reaches the sink operator, in processing order.
+  std::vector<engine::Record> sink;
+  // Keyed operator index -> key -> final state.
+  std::map<uint32_t, KeyStates> state;
+  // Keyed operator index -> key -> the records processed for the key, in order.
+  std::map<uint32_t, KeyOrder> processed;
+  std::vector<UnmatchedRecord> unmatched;
+};
+
+class Reference {
+ public:
+  // `job` must outlive the reference.
+  explicit Reference(const engine::JobGraph& job) : job_(job) {}
+
+  ReferenceResult Run(const ReferenceInput& input) const;
+
+  // The records operators [first, last] turn `in` into. REQUIRES: no keyed operator in the
+  // range (stateless operators only); a source or sink operator passes records through.
+  std::vector<engine::Record> RunStateless(uint32_t first, uint32_t last,
+                                           const engine::Record& in) const;
+
+  const engine::JobGraph& job() const { return job_; }
+
+ private:
+  std::vector<engine::Record> RunOperator(uint32_t index, std::vector<engine::Record> stream,
+                                          const ReferenceInput& input,
+                                          ReferenceResult& result) const;
+  std::vector<engine::Record> RunKeyed(uint32_t index, const std::vector<engine::Record>& stream,
+                                       const KeyOrder* order, ReferenceResult& result) const;
+
+  const engine::JobGraph& job_;
+};
+
+}  // namespace faultline::checkers

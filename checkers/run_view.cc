@@ -1,0 +1,73 @@
+#include "checkers/run_view.h"
+
+#include <utility>
+
+namespace faultline::checkers {
+namespace {
+
+Result<std::vector<SourceRecord>> ReadSources(const sim::SourceLogSim& log, uint32_t source_id) {
+  std::vector<SourceRecord> out;
+  for (uint32_t p = 0; p < log.PartitionCount(); ++p) {
+    for (const runtime::LogRecord& entry : log.Partition(p)) {
+      size_t at = 0;
+      Result<engine::Record> record = engine::ReadRecord(entry.payload, at);
+      const engine::RecordId id{source_id, p, entry.offset};
+      if (!record.ok()) {
+        return record.status().WithContext("source record " + std::to_string(source_id) + "/" +
+                                           std::to_string(p) + "@" + std::to_string(entry.offset));
+      }
+      record->provenance = engine::Provenance::Of(id);
+      out.push_back(SourceRecord{id, std::move(*record)});
+    }
+  }
+  return out;
+}
+
+Result<std::vector<CommittedRecord>> ReadCommitted(const sim::OutputStoreSim& store) {
+  std::vector<CommittedRecord> out;
+  for (const sim::OutputRecord& visible : store.visible()) {
+    size_t at = 0;
+    Result<engine::Record> record = engine::ReadRecord(visible.payload, at);
+    if (!record.ok()) {
+      return record.status().WithContext("committed record of " + visible.writer + " " +
+                                         visible.txn);
+    }
+    out.push_back(CommittedRecord{std::move(*record), visible.kind, visible.writer, visible.txn,
+                                  visible.visible_at});
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<RunView> ViewOf(sim::JobWorld& jw, const OrderLog* order) {
+  RunView view;
+  view.setup = &jw.setup();
+  const uint32_t source_id = view.setup->job.operators.front().source.source_id;
+  FL_ASSIGN_OR_RETURN(view.sources, ReadSources(jw.world().source_log(), source_id));
+  FL_ASSIGN_OR_RETURN(view.committed, ReadCommitted(jw.world().output_store()));
+  view.blobs = &jw.world().blob_store().objects();
+  view.order = order;
+  return view;
+}
+
+SourceIndex::SourceIndex(const std::vector<SourceRecord>& sources) {
+  for (const SourceRecord& s : sources) {
+    by_hash_.emplace(s.id.Hash(), s.id);
+    by_id_.emplace(IdKey{s.id.source, s.id.partition, s.id.offset}, &s.record);
+  }
+}
+
+std::optional<engine::RecordId> SourceIndex::IdOf(const engine::Provenance& provenance) const {
+  if (provenance.count != 1) return std::nullopt;
+  auto it = by_hash_.find(provenance.hash_sum);
+  if (it == by_hash_.end()) return std::nullopt;
+  return it->second;
+}
+
+const engine::Record* SourceIndex::Find(const engine::RecordId& id) const {
+  auto it = by_id_.find(IdKey{id.source, id.partition, id.offset});
+  return it == by_id_.end() ? nullptr : it->second;
+}
+
+}  // namespace faultline::checkers

@@ -1,0 +1,66 @@
+// What the checkers read of one run, gathered through side channels (direct reads of the
+// simulated stores that draw no random numbers and record nothing). Plain data, so a test can
+// alter it after the fact (drop a committed record, duplicate one) and prove a checker notices.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+#include "base/status.h"
+#include "base/time.h"
+#include "checkers/order_log.h"
+#include "engine/api/record.h"
+#include "engine/exec/cluster.h"
+#include "simulator/job_world.h"
+
+namespace faultline::checkers {
+
+using Bytes = std::vector<uint8_t>;
+using BlobMap = std::map<std::string, Bytes, std::less<>>;
+
+struct SourceRecord {
+  engine::RecordId id;
+  engine::Record record;  // provenance = Provenance::Of(id)
+};
+
+// One record the output store made visible.
+struct CommittedRecord {
+  engine::Record record;
+  sim::OutputRecord::Kind kind = sim::OutputRecord::Kind::kTransactional;
+  std::string writer;
+  std::string txn;  // transactional commits only
+  Time visible_at;
+};
+
+struct RunView {
+  const engine::JobSetup* setup = nullptr;  // job graph, engine config, execution plan
+  std::vector<SourceRecord> sources;        // partition by partition, offset order
+  std::vector<CommittedRecord> committed;   // visibility order
+  const BlobMap* blobs = nullptr;           // the blob store's objects
+  const OrderLog* order = nullptr;          // null: no order log was installed
+};
+
+// Reads the run of `jw` (the views point into it: keep it alive). `order` may be null.
+// DataLoss when a source payload or a committed record does not decode.
+Result<RunView> ViewOf(sim::JobWorld& jw, const OrderLog* order);
+
+// Source records by id and by provenance hash.
+class SourceIndex {
+ public:
+  explicit SourceIndex(const std::vector<SourceRecord>& sources);
+  // The source record a single-record provenance names, if any.
+  std::optional<engine::RecordId> IdOf(const engine::Provenance& provenance) const;
+  const engine::Record* Find(const engine::RecordId& id) const;
+
+ private:
+  using IdKey = std::tuple<uint32_t, uint32_t, uint64_t>;
+  std::unordered_map<uint64_t, engine::RecordId> by_hash_;
+  std::map<IdKey, const engine::Record*> by_id_;
+};
+
+}  // namespace faultline::checkers
