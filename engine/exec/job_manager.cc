@@ -482,6 +482,8 @@ void JobManager::OnAck(const ControlMessage& m) {
   stats.acknowledged += pending.acks.count(m.task) ? 0 : 1;
   stats.state_bytes += snapshot->state_bytes;
   stats.alignment_max = std::max(stats.alignment_max, snapshot->alignment);
+  stats.async_max = std::max(stats.async_max, snapshot->async_duration);
+  stats.persisted_in_flight_bytes += snapshot->persisted_in_flight_bytes;
   pending.acks[m.task] = std::move(*snapshot);
   if (pending.acks.size() == setup_->plan.tasks.size() && !pending.completing) {
     pending.completing = true;
@@ -556,7 +558,7 @@ void JobManager::Complete(Pending& pending) {
       sub->set_state_digest(ack.state_digest);
       sub->set_sync_duration_ns(ack.sync_duration.nanos());
       sub->set_async_duration_ns(ack.async_duration.nanos());
-      sub->set_persisted_bytes(ack.state_bytes);
+      sub->set_persisted_bytes(ack.persisted_in_flight_bytes);
       for (const BlobHandle& h : ack.handles) {
         blobs.push_back(h.blob);
         if (h.kind == HandleKind::kInputChannel || h.kind == HandleKind::kOutputChannel) {

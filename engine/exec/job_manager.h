@@ -36,7 +36,9 @@ struct CheckpointStats {
   uint32_t acknowledged = 0;
   uint32_t tasks = 0;
   uint64_t state_bytes = 0;
-  Duration alignment_max;
+  Duration alignment_max;  // longest alignment (first to last barrier) over the subtasks
+  Duration async_max;      // longest asynchronous part (barrier to durable upload)
+  uint64_t persisted_in_flight_bytes = 0;  // unaligned: channel state
   std::string failure;
   bool final = false;
 };

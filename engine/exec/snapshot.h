@@ -35,6 +35,7 @@ struct TaskSnapshot {
   Duration sync_duration;
   Duration async_duration;
   uint64_t state_bytes = 0;
+  uint64_t persisted_in_flight_bytes = 0;  // unaligned: channel state
 };
 
 std::vector<uint8_t> EncodeTaskSnapshot(const TaskSnapshot& snapshot);

@@ -535,7 +535,10 @@ void Task::HandleBarrier(size_t input, const BarrierInfo& barrier) {
     setup_.host->SendToJobManager(std::move(decline));
     ResetAlignment();
   }
-  if (!aligning_) aligning_ = barrier.checkpoint_id;
+  if (!aligning_) {
+    aligning_ = barrier.checkpoint_id;
+    alignment_started_ = ctx_.clock->Now();
+  }
   if (setup_.config->checkpoints.mode == CheckpointMode::kAligned &&
       !setup_.config->switches.no_alignment) {
     inputs_[input].blocked = true;
@@ -560,6 +563,7 @@ void Task::ResetAlignment() {
 }
 
 void Task::CompleteAlignment(const BarrierInfo& barrier) {
+  alignment_ = ctx_.clock->Now() - alignment_started_;
   ctx_.events->Record(
       {Ev(EngineEvent::kAligned), {static_cast<int64_t>(barrier.checkpoint_id), 0, 0}, spec_.name});
   ResetAlignment();
@@ -708,6 +712,10 @@ void Task::Snapshot(const BarrierInfo& barrier) {
                  std::to_string(setup_.attempt) + "/";
   snap->summary.task = setup_.task;
   snap->summary.checkpoint_id = id;
+  snap->summary.alignment = alignment_;
+  snap->taken_at = ctx_.clock->Now();
+  alignment_ = Duration::Zero();
+  if (barrier.unaligned && !inputs_.empty()) alignment_started_ = ctx_.clock->Now();
   // Synchronous part: capture keyed state and operator state at the barrier.
   std::unique_ptr<StateSnapshot> keyed;
   if (backend_) {
@@ -788,6 +796,16 @@ void Task::Release(const std::shared_ptr<PendingSnapshot>& snap) {
     snap->blobs.emplace_back(snap->prefix + "input-channels",
                              EncodeChannelState(snap->input_channels));
   }
+  for (const auto& [name, bytes] : snap->blobs) {
+    if (HandleKindOf(name) == HandleKind::kInputChannel ||
+        HandleKindOf(name) == HandleKind::kOutputChannel) {
+      snap->summary.persisted_in_flight_bytes += bytes.size();
+    }
+  }
+  // The synchronous part costs no simulated time (no CPU model); the asynchronous part runs
+  // from the barrier to the last durable upload.
+  snap->summary.sync_duration = Duration::Zero();
+  snap->summary.async_duration = ctx_.clock->Now() - snap->taken_at;
   UploadSnapshot(snap->id, std::move(snap->blobs), EncodeTaskSnapshot(snap->summary));
 }
 
@@ -870,6 +888,7 @@ void Task::MaybeFinishChannelRecording() {
   }
   std::shared_ptr<PendingSnapshot> snap = std::move(unaligned_);
   unaligned_.reset();
+  snap->summary.alignment = ctx_.clock->Now() - alignment_started_;
   // Every input delivered barrier n: the in-flight data of n is complete.
   ctx_.events->Record(
       {Ev(EngineEvent::kAligned),
@@ -880,6 +899,7 @@ void Task::MaybeFinishChannelRecording() {
 
 struct Task::Upload {
   uint64_t checkpoint_id = 0;
+  Time started;
   TaskSnapshot summary;
   size_t remaining = 0;
   bool failed = false;
@@ -891,6 +911,7 @@ void Task::UploadSnapshot(uint64_t checkpoint_id, std::vector<std::pair<std::str
   FL_ASSERT(summary.ok());
   auto upload = std::make_shared<Upload>();
   upload->checkpoint_id = checkpoint_id;
+  upload->started = ctx_.clock->Now();
   upload->summary = std::move(*summary);
   upload->remaining = blobs.size();
   // ack-before-upload: the acknowledgement goes out now, whatever becomes of the uploads.
@@ -933,7 +954,9 @@ void Task::FinishUpload(const Upload& upload) {
                           static_cast<int64_t>(upload.summary.state_bytes), 0},
                          spec_.name});
     m.type = ControlType::kAck;
-    m.payload = EncodeTaskSnapshot(upload.summary);
+    TaskSnapshot summary = upload.summary;
+    summary.async_duration += ctx_.clock->Now() - upload.started;  // until durable
+    m.payload = EncodeTaskSnapshot(summary);
     ctx_.events->Record({Ev(EngineEvent::kAckSent),
                          {static_cast<int64_t>(upload.checkpoint_id), 0, 0},
                          spec_.name});

@@ -123,6 +123,7 @@ class Task final : public runtime::ChannelListener {
     std::vector<std::pair<std::string, Bytes>> blobs;
     TaskSnapshot summary;
     int waits = 1;  // held while set up; plus the sink's pre-commit and channel recording
+    Time taken_at;  // when the barrier was handled (the synchronous capture)
     std::vector<std::pair<uint32_t, Buffer>> input_channels;  // unaligned: in-flight inputs
   };
   void Snapshot(const BarrierInfo& barrier);
@@ -164,6 +165,8 @@ class Task final : public runtime::ChannelListener {
 
   // Alignment (aligned and at-least-once modes).
   std::optional<uint64_t> aligning_;
+  Time alignment_started_;  // first barrier of the checkpoint being aligned or recorded
+  Duration alignment_;      // of the last completed alignment, for its snapshot's statistics
   uint64_t last_checkpoint_ = 0;
 
   // Source state: per assigned partition, the next offset to read and whether it ended.
