@@ -21,6 +21,7 @@
 #include "engine/state/key_groups.h"
 #include "engine/state/state_backend.h"
 #include "simulator/job_world.h"
+#include "tests/support/job_fixtures.h"
 
 namespace faultline {
 namespace {
@@ -28,16 +29,7 @@ namespace {
 using checkers::Verdict;
 using engine::Record;
 
-// The example job's function: running sum and count per key; emits (key, sum) per record.
-class RunningSum : public engine::KeyedProcessFunction {
- public:
-  void Process(const Record& in, engine::KeyedContext& state, engine::Collector& out) override {
-    const int64_t sum = state.GetValue("sum").value_or(0) + in.value;
-    state.SetValue("sum", sum);
-    state.AddToReducing("count", 1);
-    out.Emit(Record{in.key, sum, {}});
-  }
-};
+using RunningSum = testing_support::RunningSumAndCount;
 
 constexpr uint32_t kPartitions = 4;
 constexpr uint32_t kKeys = 40;

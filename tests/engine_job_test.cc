@@ -8,22 +8,14 @@
 
 #include "engine/api/job.h"
 #include "simulator/job_world.h"
+#include "tests/support/job_fixtures.h"
 
 namespace faultline {
 namespace {
 
 using engine::Record;
 
-// Running sum and count per key; emits (key, sum) for every record.
-class RunningSum : public engine::KeyedProcessFunction {
- public:
-  void Process(const Record& in, engine::KeyedContext& state, engine::Collector& out) override {
-    const int64_t sum = state.GetValue("sum").value_or(0) + in.value;
-    state.SetValue("sum", sum);
-    state.AddToReducing("count", 1);
-    out.Emit(Record{in.key, sum, {}});
-  }
-};
+using RunningSum = testing_support::RunningSumAndCount;
 
 engine::JobGraph ExampleJob(engine::SinkKind sink) {
   engine::JobBuilder job("example");

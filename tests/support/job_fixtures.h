@@ -24,6 +24,19 @@ class RunningSum : public engine::KeyedProcessFunction {
   }
 };
 
+// The engine issue's example function: running sum and count per key (value and reducing
+// state); emits (key, sum) for every record.
+class RunningSumAndCount : public engine::KeyedProcessFunction {
+ public:
+  void Process(const engine::Record& in, engine::KeyedContext& state,
+               engine::Collector& out) override {
+    const int64_t sum = state.GetValue("sum").value_or(0) + in.value;
+    state.SetValue("sum", sum);
+    state.AddToReducing("count", 1);
+    out.Emit(engine::Record{in.key, sum, {}});
+  }
+};
+
 struct KeyedJobOptions {
   std::string name = "keyed";
   uint32_t parallelism = 4;
