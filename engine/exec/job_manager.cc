@@ -279,6 +279,7 @@ void JobManager::DeployAll(std::optional<std::map<uint32_t, TaskSnapshot>> resto
   status_ = JobStatus::kRunning;
   running_.clear();
   ended_.clear();
+  final_wanted_ = false;
   ctx_.events->Record(
       {Ev(EngineEvent::kDeployed),
        {static_cast<int64_t>(attempt_), static_cast<int64_t>(restore ? latest_completed_ : 0), 0},
@@ -407,7 +408,12 @@ void JobManager::ScheduleTrigger(Duration delay) {
 
 void JobManager::TriggerCheckpoint(bool final) {
   const CheckpointConfig& config = setup_->config.checkpoints;
-  if (status_ != JobStatus::kRunning || triggering_) return;
+  if (status_ != JobStatus::kRunning) return;
+  if (triggering_) {
+    // An id is being taken for another checkpoint; the final one follows right after it.
+    if (final) final_wanted_ = true;
+    return;
+  }
   if (running_.size() != setup_->plan.tasks.size()) return;
   if (!final) {
     if (pending_.size() >= config.max_concurrent ||
@@ -466,6 +472,10 @@ void JobManager::TriggerCheckpoint(bool final) {
           SendTo(setup_->plan.tasks[task].node, trigger);
         }
         if (!final) ScheduleTrigger(setup_->config.checkpoints.interval);
+        if (final_wanted_) {
+          final_wanted_ = false;
+          if (ended_.size() == setup_->plan.tasks.size()) TriggerCheckpoint(/*final=*/true);
+        }
       });
 }
 
@@ -594,10 +604,11 @@ void JobManager::Complete(Pending& pending) {
     std::string blob;
     std::vector<std::string> blobs;
     int64_t size;
+    std::map<uint32_t, TaskSnapshot> acks;  // kept in case the checkpoint is given up meanwhile
   };
-  auto c = std::make_shared<Completion>(Completion{pending.id, MetadataBlobName(pending.id),
-                                                   std::move(blobs),
-                                                   static_cast<int64_t>(encoded->size())});
+  auto c = std::make_shared<Completion>(
+      Completion{pending.id, MetadataBlobName(pending.id), std::move(blobs),
+                 static_cast<int64_t>(encoded->size()), pending.acks});
   ctx_.blob_store->Put(c->blob, std::move(*encoded), [this, alive = alive_, c](Status put) {
     if (!*alive || !pending_.count(c->id)) return;
     if (!put.ok()) {
@@ -625,14 +636,45 @@ void JobManager::Complete(Pending& pending) {
     ctx_.ha_store->CompareAndSet(
         HaPointerKey(*setup_), pointer_version_, std::move(*value),
         [this, alive, c](Result<uint64_t> version) {
-          if (!*alive || !pending_.count(c->id)) return;
+          if (!*alive) return;
           if (!version.ok()) {
             AbortPending(c->id, version.status().WithContext("moving the HA pointer").ToString());
             return;
           }
-          FinishCompletion(c->id, c->blob, *version, std::move(c->blobs));
+          if (pending_.count(c->id)) {
+            FinishCompletion(c->id, c->blob, *version, std::move(c->blobs));
+            return;
+          }
+          CompletedAfterAbandoned(c->id, c->blob, *version, std::move(c->blobs),
+                                  std::move(c->acks));
         });
   });
+}
+
+void JobManager::CompletedAfterAbandoned(uint64_t id, std::string metadata_blob,
+                                         uint64_t pointer_version, std::vector<std::string> blobs,
+                                         std::map<uint32_t, TaskSnapshot> acks) {
+  // The HA pointer moved after this JobManager had given the checkpoint up (a restart raced
+  // the compare-and-set). The pointer move is the moment of completion: the checkpoint is
+  // complete all the same, and recovery must start from it, or its pre-committed transactions
+  // would later be committed beside a replay of the same records.
+  pointer_version_ = pointer_version;
+  ctx_.events->Record({Ev(EngineEvent::kPointerMoved),
+                       {static_cast<int64_t>(id), 0, 0},
+                       metadata_blob + " (completed after it was given up)"});
+  if (id <= latest_completed_) return;
+  latest_completed_ = id;
+  latest_metadata_blob_ = metadata_blob;
+  latest_state_ = std::move(acks);
+  retained_states_[id] = latest_state_;
+  blobs.push_back(metadata_blob);
+  retained_[id] = std::move(blobs);
+  if (status_ == JobStatus::kRunning) {
+    // The running attempt did not start from it: restart from it.
+    Restart("checkpoint " + std::to_string(id) + " completed after the attempt that took it " +
+            "was given up; recovering from it");
+  }
+  // Restarting: the deployment to come restores from it.
 }
 
 void JobManager::FinishCompletion(uint64_t id, std::string metadata_blob, uint64_t pointer_version,

@@ -89,6 +89,9 @@ class JobManager final {
   void Complete(Pending& pending);
   void FinishCompletion(uint64_t id, std::string metadata_blob, uint64_t pointer_version,
                         std::vector<std::string> blobs);
+  void CompletedAfterAbandoned(uint64_t id, std::string metadata_blob, uint64_t pointer_version,
+                               std::vector<std::string> blobs,
+                               std::map<uint32_t, TaskSnapshot> acks);
   void Cleanup();
 
   runtime::ProcessContext ctx_;
@@ -123,6 +126,7 @@ class JobManager final {
   uint32_t consecutive_failures_ = 0;
   bool trigger_scheduled_ = false;
   bool triggering_ = false;
+  bool final_wanted_ = false;  // end of input arrived while another trigger was taking its id
   bool final_checkpoint_done_ = false;
   Time last_completion_;
 };
