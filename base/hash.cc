@@ -30,7 +30,8 @@ Hasher& Hasher::Bytes(std::span<const std::byte> bytes) {
     seed_ = Hash64(bytes, seed_);
     return *this;
   }
-  std::memcpy(buffer_ + used_, bytes.data(), bytes.size());
+  if (!bytes.empty())
+    std::memcpy(buffer_ + used_, bytes.data(), bytes.size());  // data() may be null
   used_ += bytes.size();
   return *this;
 }
