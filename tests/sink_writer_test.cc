@@ -1,0 +1,130 @@
+// The two-phase-commit sink's transaction states against the simulated output store: records
+// stay invisible until their checkpoint completes; completion of n commits every pending
+// transaction up to n; a restored sink commits what its checkpoint pre-committed, once; a newer
+// attempt fences the older one; and the at-least-once and upsert kinds.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "engine/exec/chain.h"
+#include "simulator/world.h"
+
+namespace faultline {
+namespace {
+
+using engine::Record;
+using engine::SinkKind;
+
+class SinkWriterTest : public ::testing::Test {
+ protected:
+  SinkWriterTest() : world_(sim::WorldOptions{.seed = 4}) {
+    node_ = world_.AddNode("tm", [this](const runtime::ProcessContext& c) {
+      context_ = c;
+      return std::make_unique<sim::Process>();
+    });
+    world_.Start(node_);
+  }
+
+  std::unique_ptr<engine::SinkWriter> Writer(SinkKind kind, uint64_t attempt) {
+    op_.name = "out";
+    op_.kind = engine::OperatorKind::kSink;
+    op_.sink.kind = kind;
+    return std::make_unique<engine::SinkWriter>(op_, 0, attempt, context_, switches_,
+                                                [this](const Status& s) { errors_.push_back(s); });
+  }
+  void Settle() { world_.RunFor(Duration::Seconds(1)); }
+  size_t Visible() { return world_.output_store().visible().size(); }
+
+  sim::World world_;
+  uint32_t node_ = 0;
+  runtime::ProcessContext context_;
+  engine::OperatorSpec op_;
+  engine::TeachingSwitches switches_;
+  std::vector<Status> errors_;
+};
+
+TEST_F(SinkWriterTest, RecordsBecomeVisibleOnlyWhenTheirCheckpointCompletes) {
+  auto sink = Writer(SinkKind::kTwoPhaseCommit, 1);
+  sink->Add(Record{"a", 1, {}});
+  sink->Add(Record{"b", 2, {}});
+  bool pre_committed_1 = false;
+  sink->PreCommit(1, [&] { pre_committed_1 = true; });
+  sink->Add(Record{"c", 3, {}});
+  sink->PreCommit(2, [] {});
+  sink->Add(Record{"d", 4, {}});
+  sink->Flush();
+  Settle();
+  EXPECT_TRUE(pre_committed_1);
+  EXPECT_EQ(Visible(), 0u) << "pre-committed is not committed";
+  EXPECT_EQ(sink->pending().size(), 2u);
+
+  // Completion of 2 commits 1 and 2 (the notification of 1 may never come: subsumed).
+  sink->CommitUpTo(2);
+  Settle();
+  EXPECT_EQ(Visible(), 3u);
+  EXPECT_TRUE(sink->pending().empty());
+  const std::string txn1 = world_.output_store().visible()[0].txn;
+  EXPECT_EQ(world_.output_store().StateOf(txn1), sim::TxnState::kCommitted);
+  EXPECT_TRUE(errors_.empty());
+}
+
+TEST_F(SinkWriterTest, ARestoredSinkCommitsItsPendingTransactionsExactlyOnce) {
+  std::map<uint64_t, std::string> pending;
+  {
+    auto first = Writer(SinkKind::kTwoPhaseCommit, 1);
+    first->Add(Record{"a", 1, {}});
+    first->PreCommit(1, [] {});
+    Settle();
+    pending = first->pending();
+  }
+  ASSERT_EQ(pending.size(), 1u);
+  // The process died after the checkpoint completed but before the notification: attempt 2
+  // restores the pending transaction and commits it; committing again changes nothing.
+  auto restored = Writer(SinkKind::kTwoPhaseCommit, 2);
+  restored->RestorePending(pending);
+  restored->CommitUpTo(1);
+  Settle();
+  EXPECT_EQ(Visible(), 1u);
+  restored->RestorePending(pending);
+  restored->CommitUpTo(1);
+  Settle();
+  EXPECT_EQ(Visible(), 1u) << "a transaction is never visible twice";
+  EXPECT_EQ(world_.output_store().commits_repeated(), 1u);
+  EXPECT_TRUE(errors_.empty());
+}
+
+TEST_F(SinkWriterTest, ANewerAttemptFencesTheOlderOne) {
+  auto zombie = Writer(SinkKind::kTwoPhaseCommit, 1);
+  Settle();
+  auto successor = Writer(SinkKind::kTwoPhaseCommit, 2);  // fences attempt 1
+  Settle();
+  zombie->Add(Record{"late", 1, {}});
+  zombie->PreCommit(7, [] {});
+  Settle();
+  ASSERT_FALSE(errors_.empty());
+  EXPECT_EQ(errors_.front().code(), StatusCode::kAborted);
+  EXPECT_NE(errors_.front().message().find("fenced"), std::string::npos);
+  EXPECT_EQ(Visible(), 0u);
+}
+
+TEST_F(SinkWriterTest, AtLeastOnceAppendsAndUpsertKeepsTheLastValue) {
+  auto append = Writer(SinkKind::kAtLeastOnce, 1);
+  append->Add(Record{"a", 1, {}});
+  append->Add(Record{"a", 2, {}});
+  append->Flush();
+  Settle();
+  EXPECT_EQ(Visible(), 2u);
+  auto upsert = Writer(SinkKind::kUpsert, 1);
+  upsert->Add(Record{"k", 1, {}});
+  upsert->Add(Record{"k", 5, {}});
+  Settle();
+  ASSERT_EQ(world_.output_store().table().count("k"), 1u);
+  size_t offset = 0;
+  Result<Record> last = engine::ReadRecord(world_.output_store().table().at("k"), offset);
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(last->value, 5) << "operations are issued in order";
+}
+
+}  // namespace
+}  // namespace faultline
