@@ -112,7 +112,24 @@ Status Network::Listen(uint32_t node, uint32_t port, ChannelListener* listener) 
 }
 
 void Network::StopListening(uint32_t node, uint32_t port) {
-  listeners_.erase(Endpoint{node, port});
+  auto it = listeners_.find(Endpoint{node, port});
+  if (it == listeners_.end()) return;
+  ChannelListener* listener = it->second;
+  listeners_.erase(it);
+  // The listener may be destroyed next, and it may not know every channel accepted for it yet
+  // (an acceptance still on its way, e.g. while the process was paused): the network never
+  // calls it again, and such channels fail towards their senders.
+  for (auto& owned : channels_) {
+    Channel& ch = *owned;
+    if (ch.to != Endpoint{node, port} || ch.receiver != listener) continue;
+    ch.receiver = nullptr;
+    if (ch.state != ChannelState::kDead) {
+      Fail(ch,
+           CancelledError("node " + std::to_string(node) + " stopped listening on port " +
+                          std::to_string(port)),
+           node);
+    }
+  }
 }
 
 Network::ChannelId Network::Connect(uint32_t node, Endpoint to, runtime::ChannelOptions options,
@@ -176,6 +193,7 @@ void Network::Accept(ChannelId id) {
         if (c.state == ChannelState::kDead) return;
         world_->Record(TraceKind::kAccept, c.to.node,
                        {static_cast<int64_t>(id), c.from, c.to.port, 0});
+        if (c.receiver == nullptr) return;  // the listener stopped listening meanwhile
         c.receiver->OnAccepted(id, Endpoint{c.from, 0});
         if (c.state == ChannelState::kDead) return;
         const Duration back = SampleLatency(c.backward->options);

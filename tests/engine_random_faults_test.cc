@@ -1,6 +1,6 @@
-// Random crashes, restarts and partitions across many seeds, in each checkpointing mode: the job
-// always finishes, and the committed output keeps the mode's guarantee. 12 seeds per mode in
-// CI; FAULTLINE_SEEDS=N runs N.
+// Random crashes, restarts, partitions and stalls across many seeds, in each checkpointing mode:
+// the job always finishes, and the committed output keeps the mode's guarantee. 12 seeds per mode
+// in CI; FAULTLINE_SEEDS=N runs N.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -57,6 +57,17 @@ TEST_P(RandomFaultsTest, EveryRunFinishesWithItsGuarantee) {
       const uint64_t id = jw->world().network().Partition({0}, {cut});
       jw->world().loop().ScheduleAfter(Duration::Millis(300),
                                        [&jw, id] { jw->world().network().Heal(id); });
+    });
+    // A stall (a long GC pause) of one TaskManager, long enough to miss heartbeats sometimes.
+    const auto stalled = static_cast<uint32_t>(rng.UniformInt(1, 3));
+    const Duration stall_at = rng.UniformDuration(Duration::Millis(200), Duration::Millis(2500));
+    const Duration stall = rng.UniformDuration(Duration::Millis(100), Duration::Seconds(4));
+    jw->world().loop().Schedule(Time::Zero() + stall_at, [&jw, stalled, stall] {
+      if (!jw->world().IsUp(stalled) || jw->world().IsPaused(stalled)) return;
+      jw->world().Pause(stalled);
+      jw->world().loop().ScheduleAfter(stall, [&jw, stalled] {
+        if (jw->world().IsUp(stalled)) jw->world().Resume(stalled);
+      });
     });
     jw->Start();
     const engine::JobStatus status = jw->RunUntilDone(Time::Zero() + Duration::Seconds(300));

@@ -53,6 +53,9 @@ class Transport {
 
   // Accepts channels addressed to `port` of this process.
   virtual Status Listen(uint32_t port, ChannelListener* listener) = 0;
+  // Stops accepting on `port`. The listener is never called again, not even for channels it
+  // has not heard of yet; channels accepted for it that are still open fail towards their
+  // senders.
   virtual void StopListening(uint32_t port) = 0;
 
   // Opens a channel to `to`. Connection set-up takes time: the sender's OnWritable fires when
