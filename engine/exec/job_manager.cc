@@ -8,14 +8,6 @@
 #include "engine/proto/checkpoint.pb.h"
 
 namespace faultline::engine {
-namespace {
-
-Bytes ToBytes(const std::string& s) {
-  return Bytes(s.begin(), s.end());
-}
-
-}  // namespace
-
 std::string_view JobStatusName(JobStatus status) {
   switch (status) {
     case JobStatus::kStarting:
@@ -489,7 +481,7 @@ void JobManager::OnAck(const ControlMessage& m) {
   }
   Pending& pending = it->second;
   CheckpointStats& stats = history_[pending.stats_index];
-  stats.acknowledged += pending.acks.count(m.task) ? 0 : 1;
+  if (!pending.acks.contains(m.task)) ++stats.acknowledged;
   stats.state_bytes += snapshot->state_bytes;
   stats.alignment_max = std::max(stats.alignment_max, snapshot->alignment);
   stats.async_max = std::max(stats.async_max, snapshot->async_duration);
@@ -625,7 +617,7 @@ void JobManager::Complete(Pending& pending) {
     pointer.set_checkpoint_id_counter(next_checkpoint_id_ - 1);
     // The retained checkpoints after this one completes (cleanup keeps the newest `retained`).
     std::vector<uint64_t> kept;
-    for (const auto& [id, blobs] : retained_) kept.push_back(id);
+    for (const auto& entry : retained_) kept.push_back(entry.first);
     kept.push_back(c->id);
     const size_t keep = setup_->config.checkpoints.retained;
     for (size_t i = kept.size() > keep ? kept.size() - keep : 0; i < kept.size(); ++i) {
