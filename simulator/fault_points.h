@@ -32,7 +32,8 @@ class TraceRecorder;
   X(kHaRead, "ha-read")                                             \
   X(kHaWrite, "ha-write")                                           \
   X(kLogRead, "log-read")                                           \
-  X(kOutputWrite, "output-write")
+  X(kOutputWrite, "output-write")                                   \
+  X(kOutputRead, "output-read")
 // clang-format on
 
 enum class FaultPoint : uint8_t {
@@ -51,6 +52,7 @@ struct FaultSite {
   uint32_t peer = 0xffffffffu;  // the other end, for network points
   std::string_view target;      // path, blob name or key
   uint64_t bytes = 0;
+  std::string_view op;  // the service operation ("put", "commit", ...), for service points
 };
 
 // What an injector decided. Effects combine: an error wins over a corruption or a loss.

@@ -27,7 +27,8 @@ ServiceBase::Call ServiceBase::Begin(uint32_t caller, ServiceOp op, FaultPoint p
   }
   if (!world_->faults().empty()) {
     call.fault =
-        world_->faults().Check(FaultSite{point, world_->now(), caller, 0xffffffffu, target, bytes},
+        world_->faults().Check(FaultSite{point, world_->now(), caller, 0xffffffffu, target, bytes,
+                                         ServiceOpName(static_cast<int64_t>(op))},
                                world_->Incarnation(caller));
     call.delay += call.fault.extra_delay;
   }
@@ -371,8 +372,8 @@ void OutputStoreSim::Commit(uint32_t caller, WriterEpoch who, std::string txn,
         Txn& t = it->second;
         switch (t.state) {
           case TxnState::kCommitted:
-            ++commits_repeated_;
-            return Status::Ok();  // idempotent
+            ++commits_repeated_;  // not deduplicated: published again
+            break;
           case TxnState::kAborted:
             return NotFoundError("transaction " + txn + " was aborted");
           case TxnState::kOpen:
@@ -380,17 +381,46 @@ void OutputStoreSim::Commit(uint32_t caller, WriterEpoch who, std::string txn,
             break;
         }
         t.state = TxnState::kCommitted;
-        for (Bytes& record : t.records) {
+        for (const Bytes& record : t.records) {
           visible_.push_back(OutputRecord{OutputRecord::Kind::kTransactional,
                                           t.writer,
                                           who.epoch,
                                           txn,
                                           {},
-                                          std::move(record),
+                                          record,
                                           world_->now()});
         }
-        t.records.clear();
         return Status::Ok();
+      },
+      std::move(done));
+}
+
+void OutputStoreSim::Lookup(uint32_t caller, WriterEpoch who, std::string txn,
+                            Callback<Result<runtime::TxnStatus>> done) {
+  const Call call = Begin(caller, ServiceOp::kLookup, FaultPoint::kOutputRead, txn, 0);
+  std::string target = txn;
+  Finish<Result<runtime::TxnStatus>>(
+      caller, ServiceOp::kLookup, call, std::move(target),
+      [this, who = std::move(who), txn = std::move(txn),
+       fault = call.fault]() -> Result<runtime::TxnStatus> {
+        if (!fault.error.ok()) return fault.error;
+        auto it = txns_.find(txn);
+        if (it == txns_.end()) return runtime::TxnStatus::kUnknown;
+        if (it->second.writer != who.writer) {
+          return FailedPreconditionError("transaction " + txn + " belongs to writer " +
+                                         it->second.writer);
+        }
+        switch (it->second.state) {
+          case TxnState::kOpen:
+            return runtime::TxnStatus::kOpen;
+          case TxnState::kPreCommitted:
+            return runtime::TxnStatus::kPreCommitted;
+          case TxnState::kCommitted:
+            return runtime::TxnStatus::kCommitted;
+          case TxnState::kAborted:
+            return runtime::TxnStatus::kAborted;
+        }
+        return runtime::TxnStatus::kUnknown;
       },
       std::move(done));
 }

@@ -136,6 +136,8 @@ class OutputStoreSim : public ServiceBase {
   void PreCommit(uint32_t caller, WriterEpoch who, std::string txn, Callback<Status> done);
   void Commit(uint32_t caller, WriterEpoch who, std::string txn, Callback<Status> done);
   void Abort(uint32_t caller, WriterEpoch who, std::string txn, Callback<Status> done);
+  void Lookup(uint32_t caller, WriterEpoch who, std::string txn,
+              Callback<Result<runtime::TxnStatus>> done);
   void Append(uint32_t caller, WriterEpoch who, std::vector<Bytes> records, Callback<Status> done);
   void Upsert(uint32_t caller, WriterEpoch who, std::string key, Bytes value,
               Callback<Status> done);
@@ -144,6 +146,7 @@ class OutputStoreSim : public ServiceBase {
   const std::vector<OutputRecord>& visible() const { return visible_; }
   std::optional<TxnState> StateOf(std::string_view txn) const;
   const std::map<std::string, Bytes, std::less<>>& table() const { return table_; }
+  // Commits of an already committed transaction (each published it again).
   uint64_t commits_repeated() const { return commits_repeated_; }
 
  private:

@@ -168,13 +168,25 @@ TEST_F(ServicesTest, OutputStoreTransactions) {
   out.Write(node_, w1, "t1", {B("c")}, keep);  // closed for writes
   Settle();
   EXPECT_EQ(st.back().code(), StatusCode::kFailedPrecondition);
+  std::vector<Result<runtime::TxnStatus>> looked;
+  auto look = [&](Result<runtime::TxnStatus> r) { looked.push_back(std::move(r)); };
+  out.Lookup(node_, w1, "t1", look);
+  out.Lookup(node_, w1, "never", look);
+  Settle();
+  ASSERT_EQ(looked.size(), 2u);
+  EXPECT_EQ(looked[0].value(), runtime::TxnStatus::kPreCommitted);
+  EXPECT_EQ(looked[1].value(), runtime::TxnStatus::kUnknown);
   out.Commit(node_, w1, "t1", keep);
   Settle();
-  out.Commit(node_, w1, "t1", keep);  // idempotent
-  Settle();
-  EXPECT_TRUE(st.back().ok());
   ASSERT_EQ(out.visible().size(), 2u);
   EXPECT_EQ(out.visible()[0].payload, B("a"));
+  out.Lookup(node_, w1, "t1", look);
+  Settle();
+  EXPECT_EQ(looked.back().value(), runtime::TxnStatus::kCommitted);
+  out.Commit(node_, w1, "t1", keep);  // not deduplicated: published again
+  Settle();
+  EXPECT_TRUE(st.back().ok());
+  EXPECT_EQ(out.visible().size(), 4u);
   EXPECT_EQ(out.commits_repeated(), 1u);
   EXPECT_EQ(out.StateOf("t1"), TxnState::kCommitted);
 
@@ -197,7 +209,7 @@ TEST_F(ServicesTest, OutputStoreTransactions) {
   out.Commit(node_, {"sink-0", 2}, "t2", keep);
   Settle();
   EXPECT_EQ(st.back().code(), StatusCode::kNotFound);
-  EXPECT_EQ(out.visible().size(), 2u);
+  EXPECT_EQ(out.visible().size(), 4u);
 
   out.Upsert(node_, {"sink-1", 0}, "k", B("v1"), keep);
   Settle();
@@ -205,7 +217,7 @@ TEST_F(ServicesTest, OutputStoreTransactions) {
   out.Append(node_, {"sink-2", 0}, {B("x")}, keep);
   Settle();
   EXPECT_EQ(out.table().at("k"), B("v2"));
-  EXPECT_EQ(out.visible().size(), 5u);
+  EXPECT_EQ(out.visible().size(), 7u);
 }
 
 }  // namespace

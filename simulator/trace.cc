@@ -94,6 +94,8 @@ std::string_view ServiceOpName(int64_t op) {
       return "append";
     case ServiceOp::kUpsert:
       return "upsert";
+    case ServiceOp::kLookup:
+      return "lookup";
   }
   return "?";
 }

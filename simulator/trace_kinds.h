@@ -94,6 +94,7 @@ enum class ServiceOp : int64_t {
   kAbort = 13,
   kAppend = 14,
   kUpsert = 15,
+  kLookup = 16,  // output store
 };
 std::string_view ServiceOpName(int64_t op);
 

@@ -140,6 +140,10 @@ struct World::Node final : runtime::Clock,
   void Abort(runtime::WriterEpoch who, std::string txn, runtime::Callback<Status> done) override {
     world->output_store_.Abort(id, std::move(who), std::move(txn), std::move(done));
   }
+  void Lookup(runtime::WriterEpoch who, std::string txn,
+              runtime::Callback<Result<runtime::TxnStatus>> done) override {
+    world->output_store_.Lookup(id, std::move(who), std::move(txn), std::move(done));
+  }
   void Append(runtime::WriterEpoch who, std::vector<runtime::Bytes> records,
               runtime::Callback<Status> done) override {
     world->output_store_.Append(id, std::move(who), std::move(records), std::move(done));

@@ -75,23 +75,74 @@ TEST_F(SinkWriterTest, ARestoredSinkCommitsItsPendingTransactionsExactlyOnce) {
     auto first = Writer(SinkKind::kTwoPhaseCommit, 1);
     first->Add(Record{"a", 1, {}});
     first->PreCommit(1, [] {});
+    first->Add(Record{"b", 2, {}});
+    first->PreCommit(2, [] {});
     Settle();
     pending = first->pending();
+    // Checkpoint 1's notification arrived and its commit landed; then the process died.
+    first->CommitUpTo(1);
+    Settle();
   }
-  ASSERT_EQ(pending.size(), 1u);
-  // The process died after the checkpoint completed but before the notification: attempt 2
-  // restores the pending transaction and commits it; committing again changes nothing.
+  ASSERT_EQ(pending.size(), 2u);
+  ASSERT_EQ(Visible(), 1u);
+  // Attempt 2 restores checkpoint 2 with both transactions pending: the store says 1 is
+  // committed and 2 is not, so only 2 is committed now.
   auto restored = Writer(SinkKind::kTwoPhaseCommit, 2);
   restored->RestorePending(pending);
-  restored->CommitUpTo(1);
+  restored->RecoverUpTo(2);
   Settle();
-  EXPECT_EQ(Visible(), 1u);
-  restored->RestorePending(pending);
-  restored->CommitUpTo(1);
+  EXPECT_EQ(Visible(), 2u);
+  // A second restore of the same checkpoint (attempt 3) commits nothing.
+  auto again = Writer(SinkKind::kTwoPhaseCommit, 3);
+  again->RestorePending(pending);
+  again->RecoverUpTo(2);
   Settle();
-  EXPECT_EQ(Visible(), 1u) << "a transaction is never visible twice";
-  EXPECT_EQ(world_.output_store().commits_repeated(), 1u);
+  EXPECT_EQ(Visible(), 2u) << "a transaction is never visible twice";
+  EXPECT_EQ(world_.output_store().commits_repeated(), 0u);
   EXPECT_TRUE(errors_.empty());
+}
+
+TEST_F(SinkWriterTest, RecommitAfterRestorePublishesACommittedTransactionAgain) {
+  std::map<uint64_t, std::string> pending;
+  {
+    auto first = Writer(SinkKind::kTwoPhaseCommit, 1);
+    first->Add(Record{"a", 1, {}});
+    first->PreCommit(1, [] {});
+    Settle();
+    pending = first->pending();
+    first->CommitUpTo(1);
+    Settle();
+  }
+  switches_.recommit_after_restore = true;
+  auto restored = Writer(SinkKind::kTwoPhaseCommit, 2);
+  restored->RestorePending(pending);
+  restored->RecoverUpTo(1);
+  Settle();
+  EXPECT_EQ(Visible(), 2u) << "the switch plants exactly this duplicate";
+  EXPECT_EQ(world_.output_store().commits_repeated(), 1u);
+}
+
+TEST_F(SinkWriterTest, ATransactionOfACompletedCheckpointThatVanishedIsDataLoss) {
+  auto restored = Writer(SinkKind::kTwoPhaseCommit, 2);
+  restored->RestorePending({{1, "sink#0/attempt-1/txn-0"}});
+  restored->RecoverUpTo(1);
+  Settle();
+  ASSERT_EQ(errors_.size(), 1u);
+  EXPECT_EQ(errors_.front().code(), StatusCode::kDataLoss);
+}
+
+TEST_F(SinkWriterTest, WithoutFencingAZombieKeepsCommitting) {
+  switches_.no_fencing = true;
+  auto zombie = Writer(SinkKind::kTwoPhaseCommit, 1);
+  Settle();
+  auto successor = Writer(SinkKind::kTwoPhaseCommit, 2);  // does not fence attempt 1
+  Settle();
+  zombie->Add(Record{"late", 1, {}});
+  zombie->PreCommit(7, [] {});
+  zombie->CommitUpTo(7);
+  Settle();
+  EXPECT_TRUE(errors_.empty());
+  EXPECT_EQ(Visible(), 1u);
 }
 
 TEST_F(SinkWriterTest, ANewerAttemptFencesTheOlderOne) {

@@ -90,12 +90,15 @@ class Inject : public sim::FaultInjector {
         node_(node),
         peer_(peer),
         suffix_(std::move(suffix)) {}
+  std::string op;  // only this service operation, if set
+
   sim::FaultEffect Decide(const sim::FaultSite& site) override {
     if (site.point != point_) return {};
     if (!target_.empty() && std::string_view(site.target).find(target_) == std::string::npos) {
       return {};
     }
     if (!std::string_view(site.target).ends_with(suffix_)) return {};
+    if (!op.empty() && site.op != op) return {};
     if (node_ != 0xffffffffu && site.node != node_) return {};
     if (peer_ != 0xffffffffu && site.peer != peer_) return {};
     return effect_;
@@ -332,15 +335,60 @@ TEST(TeachingSwitchTest, EverySwitchIsListedOnceWithItsMistake) {
   EXPECT_EQ(names.size(), 11u) << "the ORACLES.md catalogue has eleven entries";
 }
 
-TEST(TeachingSwitchTest, SwitchesWithoutTheirMechanismAreRefused) {
-  for (Switch s :
-       {&engine::TeachingSwitches::delete_shared_on_subsume,
-        &engine::TeachingSwitches::recommit_after_restore, &engine::TeachingSwitches::no_fencing}) {
-    engine::EngineConfig config;
-    config.switches = With(s);
-    auto created = sim::JobWorld::Create(Job(), config, sim::JobWorldOptions{});
-    EXPECT_EQ(created.status().code(), StatusCode::kUnimplemented);
-  }
+// recommit-after-restore: a TaskManager dies the moment one of its sinks commits; the restored
+// sinks find that transaction among their pending ones and, with the switch, commit it again.
+Scenario CrashAtSinkCommit() {
+  Scenario s;
+  s.crash_when = [commits = std::make_shared<int>(0)](const sim::TraceRecord& r) {
+    return r.kind == sim::TraceKind::kServiceRequest &&
+           r.args[1] == static_cast<int64_t>(sim::ServiceOp::kCommit) && ++*commits == 6;
+  };
+  return s;
+}
+
+TEST(TeachingSwitchTest, RecommitAfterRestoreDuplicatesCommittedOutput) {
+  const Outcome on = RunScenario(With(&engine::TeachingSwitches::recommit_after_restore),
+                                 CrashAtSinkCommit());
+  ASSERT_TRUE(on.crashed);
+  EXPECT_TRUE(on.duplicated) << "recommit-after-restore went unnoticed";
+  const Outcome off = RunScenario({}, CrashAtSinkCommit());
+  ASSERT_TRUE(off.crashed);
+  EXPECT_TRUE(off.exactly_once);
+}
+
+// no-fencing: the output store is slow to apply node 1's commits (12 s), and node 1 dies the
+// moment it asks for its first one. The job restarts from that checkpoint, and the restored
+// sinks find the transaction still pre-committed and commit it. Then the dead attempt's
+// delayed commit lands: fenced, it is refused; unfenced, the zombie publishes it again.
+Scenario ZombieCommit() {
+  Scenario s;
+  s.crash_when = [](const sim::TraceRecord& r) {
+    return r.kind == sim::TraceKind::kServiceRequest && r.node == 1 &&
+           r.args[1] == static_cast<int64_t>(sim::ServiceOp::kCommit);
+  };
+  auto slow = std::make_unique<Inject>(
+      sim::FaultPoint::kOutputWrite, "/attempt-1/",
+      sim::FaultEffect{.extra_delay = Duration::Seconds(12), .fault_name = "slow-commit"},
+      /*node=*/1);
+  slow->op = "commit";
+  s.fault = std::move(slow);
+  return s;
+}
+
+TEST(TeachingSwitchTest, NoFencingLetsAZombieCommit) {
+  const Outcome on = RunScenario(With(&engine::TeachingSwitches::no_fencing), ZombieCommit());
+  ASSERT_TRUE(on.crashed);
+  EXPECT_TRUE(on.duplicated) << "no-fencing went unnoticed";
+  const Outcome off = RunScenario({}, ZombieCommit());
+  ASSERT_TRUE(off.crashed);
+  EXPECT_TRUE(off.exactly_once);
+}
+
+TEST(TeachingSwitchTest, DeleteSharedOnSubsumeWaitsForIncrementalCheckpoints) {
+  engine::EngineConfig config;
+  config.switches = With(&engine::TeachingSwitches::delete_shared_on_subsume);
+  auto created = sim::JobWorld::Create(Job(), config, sim::JobWorldOptions{});
+  EXPECT_EQ(created.status().code(), StatusCode::kUnimplemented);
 }
 
 }  // namespace

@@ -144,7 +144,7 @@ class ChainRunner::Keyed final : public KeyedContext, public Collector {
 // --- sinks ----------------------------------------------------------------------------------
 
 struct SinkWriter::Op {
-  enum class Kind { kFence, kAppend, kWrite, kPreCommit, kCommit, kUpsert } kind;
+  enum class Kind { kFence, kAppend, kWrite, kPreCommit, kCommit, kRecover, kUpsert } kind;
   std::string txn;
   std::vector<Bytes> records;
   std::string key;
@@ -162,9 +162,12 @@ SinkWriter::SinkWriter(const OperatorSpec& op, uint32_t subtask, uint64_t attemp
       on_error_(std::move(on_error)),
       alive_(std::make_shared<bool>(true)) {
   // Fence earlier attempts of this sink subtask: a zombie can no longer write or commit.
-  auto op_fence = std::make_unique<Op>();
-  op_fence->kind = Op::Kind::kFence;
-  Enqueue(std::move(op_fence));
+  // no-fencing: the new attempt never raises the fence, and a zombie keeps writing.
+  if (!switches_.no_fencing) {
+    auto op_fence = std::make_unique<Op>();
+    op_fence->kind = Op::Kind::kFence;
+    Enqueue(std::move(op_fence));
+  }
 }
 
 SinkWriter::~SinkWriter() {
@@ -254,9 +257,36 @@ void SinkWriter::RestorePending(std::map<uint64_t, std::string> pending) {
   pending_ = std::move(pending);
 }
 
+void SinkWriter::RecoverUpTo(uint64_t checkpoint_id) {
+  if (switches_.recommit_after_restore) {
+    // recommit-after-restore (FLINK-8086): commit every restored transaction again, whether or
+    // not it was committed before the failure.
+    CommitUpTo(checkpoint_id);
+    return;
+  }
+  while (!pending_.empty() && pending_.begin()->first <= checkpoint_id) {
+    auto op = std::make_unique<Op>();
+    op->kind = Op::Kind::kRecover;
+    op->txn = pending_.begin()->second;
+    pending_.erase(pending_.begin());
+    Enqueue(std::move(op));
+  }
+}
+
 void SinkWriter::Enqueue(std::unique_ptr<Op> op) {
   ops_.push_back(std::move(op));
   if (!running_) RunNext();
+}
+
+void SinkWriter::FinishOp(Status status) {
+  std::unique_ptr<Op> done_op = std::move(ops_.front());
+  ops_.pop_front();
+  if (!status.ok()) {
+    on_error_(status.WithContext("sink " + writer()));
+    return;
+  }
+  if (done_op->done) done_op->done();
+  RunNext();
 }
 
 void SinkWriter::RunNext() {
@@ -268,15 +298,7 @@ void SinkWriter::RunNext() {
   Op& op = *ops_.front();
   const runtime::WriterEpoch who{writer(), attempt_};
   auto finish = [this, alive = alive_](Status status) {
-    if (!*alive) return;
-    std::unique_ptr<Op> done_op = std::move(ops_.front());
-    ops_.pop_front();
-    if (!status.ok()) {
-      on_error_(status.WithContext("sink " + writer()));
-      return;
-    }
-    if (done_op->done) done_op->done();
-    RunNext();
+    if (*alive) FinishOp(std::move(status));
   };
   runtime::OutputStore& store = *ctx_.output_store;
   switch (op.kind) {
@@ -294,6 +316,29 @@ void SinkWriter::RunNext() {
       break;
     case Op::Kind::kCommit:
       store.Commit(who, op.txn, std::move(finish));
+      break;
+    case Op::Kind::kRecover:
+      store.Lookup(who, op.txn, [this, alive = alive_](Result<runtime::TxnStatus> status) {
+        if (!*alive) return;
+        auto done = [this, alive](Status s) {
+          if (*alive) FinishOp(std::move(s));
+        };
+        if (!status.ok()) return done(status.status());
+        const std::string& txn = ops_.front()->txn;
+        switch (*status) {
+          case runtime::TxnStatus::kCommitted:
+            return done(Status::Ok());  // committed before the failure
+          case runtime::TxnStatus::kOpen:
+          case runtime::TxnStatus::kPreCommitted:
+            ctx_.output_store->Commit({writer(), attempt_}, txn, std::move(done));
+            return;
+          case runtime::TxnStatus::kUnknown:
+          case runtime::TxnStatus::kAborted:
+            break;
+        }
+        done(DataLossError("transaction " + txn +
+                           " of a completed checkpoint is gone from the store"));
+      });
       break;
     case Op::Kind::kUpsert:
       store.Upsert(who, op.key, std::move(op.records.front()), std::move(finish));

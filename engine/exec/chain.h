@@ -44,12 +44,18 @@ class SinkWriter {
   // Transactions pre-committed for checkpoints not yet known complete: (checkpoint, txn).
   const std::map<uint64_t, std::string>& pending() const { return pending_; }
   void RestorePending(std::map<uint64_t, std::string> pending);
+  // After a restore from checkpoint `id`: every restored transaction of a checkpoint <= id
+  // belongs to a completed checkpoint but may or may not have been committed before the
+  // failure. Asks the store and commits only those still pre-committed (the store does not
+  // deduplicate commits).
+  void RecoverUpTo(uint64_t checkpoint_id);
   std::string writer() const;
 
  private:
   struct Op;
   void Enqueue(std::unique_ptr<Op> op);
   void RunNext();
+  void FinishOp(Status status);
   std::string CurrentTxn() const;
 
   const OperatorSpec& op_;

@@ -21,13 +21,10 @@ Result<std::shared_ptr<const JobSetup>> PrepareJob(JobGraph job, EngineConfig co
     return InvalidArgumentError("unaligned checkpoints need max concurrent checkpoints = 1");
   }
   const TeachingSwitches& sw = config.switches;
-  for (const auto& [on, name] : {std::pair{sw.delete_shared_on_subsume, "delete-shared-on-subsume"},
-                                 std::pair{sw.recommit_after_restore, "recommit-after-restore"},
-                                 std::pair{sw.no_fencing, "no-fencing"}}) {
-    if (on) {
-      return UnimplementedError(std::string("teaching switch ") + name +
-                                " needs a mechanism this build does not have yet");
-    }
+  if (sw.delete_shared_on_subsume) {
+    return UnimplementedError(
+        "teaching switch delete-shared-on-subsume needs incremental checkpoints, which this "
+        "build does not have yet");
   }
   if (config.checkpoints.interval <= Duration::Zero()) {
     return InvalidArgumentError("checkpoint interval must be positive");

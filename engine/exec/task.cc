@@ -231,8 +231,8 @@ Status Task::ApplyRestoredBlob(const BlobHandle& handle, const Bytes& data) {
     for (PendingTransaction& p : pending) restored[p.checkpoint_id] = std::move(p.txn);
     sink->RestorePending(std::move(restored));
     // Every transaction pre-committed for the restored checkpoint (or earlier) belongs to a
-    // completed checkpoint: commit it (idempotently; it may already be committed).
-    sink->CommitUpTo(setup_.restore->checkpoint_id);
+    // completed checkpoint: commit those not committed before the failure.
+    sink->RecoverUpTo(setup_.restore->checkpoint_id);
     return Status::Ok();
   }
   return DataLossError("unknown state blob " + handle.blob);

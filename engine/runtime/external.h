@@ -36,6 +36,9 @@ struct WriterEpoch {
   uint64_t epoch = 0;
 };
 
+// What the store knows of a transaction.
+enum class TxnStatus { kUnknown, kOpen, kPreCommitted, kCommitted, kAborted };
+
 class OutputStore {
  public:
   virtual ~OutputStore() = default;
@@ -43,15 +46,19 @@ class OutputStore {
   virtual void Fence(WriterEpoch who, Callback<Status> done) = 0;
 
   // Transactions: writes to an open transaction are invisible until it commits. PreCommit makes
-  // the transaction durable and closes it for writes; Commit makes it visible. Commit of a
-  // committed transaction succeeds again and changes nothing (idempotent); Commit of an aborted
-  // or unknown one fails with NotFound; Abort of a committed one fails with FailedPrecondition.
+  // the transaction durable and closes it for writes; Commit publishes it. The store does not
+  // deduplicate commits (like a staging table copied into the visible one): committing a
+  // transaction twice publishes its records twice, so a sink that restores transactions of
+  // unknown fate asks Lookup first. Commit of an aborted or unknown transaction fails with
+  // NotFound; Abort of a committed one fails with FailedPrecondition.
   // Adds a batch of records to an open transaction (opening it if new).
   virtual void Write(WriterEpoch who, std::string txn, std::vector<Bytes> records,
                      Callback<Status> done) = 0;
   virtual void PreCommit(WriterEpoch who, std::string txn, Callback<Status> done) = 0;
   virtual void Commit(WriterEpoch who, std::string txn, Callback<Status> done) = 0;
   virtual void Abort(WriterEpoch who, std::string txn, Callback<Status> done) = 0;
+  // The state of a transaction (kUnknown if the store never saw it). A read: not fenced.
+  virtual void Lookup(WriterEpoch who, std::string txn, Callback<Result<TxnStatus>> done) = 0;
 
   // Non-transactional sinks: a visible append, and an idempotent upsert by key.
   virtual void Append(WriterEpoch who, std::vector<Bytes> records, Callback<Status> done) = 0;
