@@ -38,7 +38,8 @@ class JobWorld {
   // The JobManager of the current incarnation (null while its node is down).
   engine::JobManager* job_manager();
   // Runs until the job finished or failed, or `limit` of simulated time passed, then two more
-  // simulated seconds so the final notifications and commits land.
+  // simulated seconds so the final notifications and commits land; if the job is no longer
+  // done then (a JobManager failed over and re-runs the final checkpoint), runs on until it is.
   engine::JobStatus RunUntilDone(Time limit);
 
   // Side channel: the committed output records (transactional commits and appends, in

@@ -11,6 +11,7 @@
 
 #include "engine/api/job.h"
 #include "engine/checkpoint/metadata.h"
+#include "engine/exec/events.h"
 #include "engine/proto/checkpoint.pb.h"
 #include "simulator/job_world.h"
 
@@ -26,9 +27,21 @@ struct Measured {
   uint64_t slow_input_channel_bytes = 0;     // in the slow operator (input side)
   uint64_t source_output_channel_bytes = 0;  // in its producers (output side)
   bool finished = false;
+  int alignment_timeouts = 0;  // tasks that switched a checkpoint to unaligned
 };
 
-Measured RunPipeline(engine::CheckpointMode mode) {
+class CountTimeouts : public sim::TraceObserver {
+ public:
+  void OnRecord(const sim::TraceRecord& r) override {
+    if (r.kind == sim::TraceKind::kEngine &&
+        r.args[0] == engine::Ev(engine::EngineEvent::kAlignmentTimedOut)) {
+      ++count;
+    }
+  }
+  int count = 0;
+};
+
+Measured RunPipeline(engine::CheckpointMode mode, Duration aligned_timeout = Duration::Zero()) {
   engine::JobBuilder job("backpressure");
   const Duration emit = Duration::Micros(50);
   job.Source("source", {.source_id = 0, .parallelism = 2})
@@ -47,6 +60,7 @@ Measured RunPipeline(engine::CheckpointMode mode) {
       .Sink("out", {.kind = engine::SinkKind::kAtLeastOnce});
   engine::EngineConfig config;
   config.checkpoints.mode = mode;
+  config.checkpoints.aligned_timeout = aligned_timeout;
   config.checkpoints.interval = Duration::Millis(500);
   config.checkpoints.timeout = Duration::Seconds(60);
   config.checkpoints.retained = 1000;  // keep every checkpoint's metadata for inspection
@@ -58,10 +72,14 @@ Measured RunPipeline(engine::CheckpointMode mode) {
   for (uint32_t p = 0; p < 4; ++p) {
     for (uint32_t i = 0; i < 8000; ++i) jw->AddSourceRecord(p, Record{"k", 1, {}});
   }
+  CountTimeouts timeouts;
+  jw->world().trace().AddObserver(&timeouts);
   jw->Start();
   Measured m;
   m.finished =
       jw->RunUntilDone(Time::Zero() + Duration::Seconds(600)) == engine::JobStatus::kFinished;
+  jw->world().trace().RemoveObserver(&timeouts);
+  m.alignment_timeouts = timeouts.count;
   double total_ms = 0;
   for (const engine::CheckpointStats& s : jw->job_manager()->history()) {
     if (s.status != engine::CheckpointStats::Status::kCompleted || s.final) continue;
@@ -108,6 +126,30 @@ TEST(BackPressureTest, UnalignedCheckpointsCompleteTenTimesFasterAndPersistInFli
   EXPECT_GT(unaligned.slow_input_channel_bytes, 0u) << "no input-side channel state";
   EXPECT_GT(unaligned.source_output_channel_bytes, 0u) << "no output-side channel state";
   EXPECT_EQ(aligned.slow_input_channel_bytes + aligned.source_output_channel_bytes, 0u);
+}
+
+// Flink's aligned-checkpoint timeout: checkpoints start aligned and switch to unaligned where
+// alignment takes too long. Under this back-pressure they all time out and behave like
+// unaligned ones (faster than aligned, with channel state); with a timeout longer than any
+// checkpoint, nothing switches and no channel state is persisted.
+TEST(BackPressureTest, AlignedCheckpointTimeoutSwitchesSlowCheckpointsToUnaligned) {
+  const Measured aligned = RunPipeline(engine::CheckpointMode::kAligned);
+  const Measured switched =
+      RunPipeline(engine::CheckpointMode::kUnaligned, Duration::Millis(20));
+  ASSERT_TRUE(aligned.finished);
+  ASSERT_TRUE(switched.finished);
+  ASSERT_GT(switched.completed, 0);
+  EXPECT_GT(switched.alignment_timeouts, 0);
+  std::printf("mean checkpoint duration: aligned %.2f ms, aligned with a 20 ms timeout %.2f ms\n",
+              aligned.mean_checkpoint_ms, switched.mean_checkpoint_ms);
+  EXPECT_GE(aligned.mean_checkpoint_ms / switched.mean_checkpoint_ms, 5.0);
+  EXPECT_GT(switched.slow_input_channel_bytes, 0u) << "no input-side channel state";
+
+  const Measured patient =
+      RunPipeline(engine::CheckpointMode::kUnaligned, Duration::Seconds(600));
+  ASSERT_TRUE(patient.finished);
+  EXPECT_EQ(patient.alignment_timeouts, 0);
+  EXPECT_EQ(patient.slow_input_channel_bytes + patient.source_output_channel_bytes, 0u);
 }
 
 }  // namespace

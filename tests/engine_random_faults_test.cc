@@ -1,6 +1,7 @@
 // Random crashes, restarts, partitions and stalls across many seeds, in each checkpointing mode:
 // the job always finishes, and the committed output keeps the mode's guarantee. 12 seeds per mode
-// in CI; FAULTLINE_SEEDS=N runs N.
+// in CI; FAULTLINE_SEEDS=N runs N, FAULTLINE_FIRST_SEED=S starts at S, and FAULTLINE_DUMP=1
+// prints the engine events, crashes and checkpoint history of each run (to debug one seed).
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -20,13 +21,26 @@ uint64_t Seeds() {
   return n == 0 ? 12 : n;
 }
 
-class RandomFaultsTest : public ::testing::TestWithParam<engine::CheckpointMode> {};
+struct Mode {
+  engine::CheckpointMode mode;
+  Duration aligned_timeout;  // unaligned mode: start aligned, switch after this long
+  std::string name;
+};
+
+// FAULTLINE_FIRST_SEED=S starts at seed S (to reproduce one failing seed).
+uint64_t FirstSeed() {
+  const char* env = std::getenv("FAULTLINE_FIRST_SEED");
+  return env == nullptr ? 1 : std::strtoull(env, nullptr, 10);
+}
+
+class RandomFaultsTest : public ::testing::TestWithParam<Mode> {};
 
 TEST_P(RandomFaultsTest, EveryRunFinishesWithItsGuarantee) {
-  const engine::CheckpointMode mode = GetParam();
-  for (uint64_t seed = 1; seed <= Seeds(); ++seed) {
+  const engine::CheckpointMode mode = GetParam().mode;
+  for (uint64_t seed = FirstSeed(); seed < FirstSeed() + Seeds(); ++seed) {
     engine::EngineConfig config;
     config.checkpoints.mode = mode;
+    config.checkpoints.aligned_timeout = GetParam().aligned_timeout;
     config.checkpoints.interval = Duration::Millis(300);
     sim::JobWorldOptions options;
     options.world.seed = seed;
@@ -69,8 +83,26 @@ TEST_P(RandomFaultsTest, EveryRunFinishesWithItsGuarantee) {
         if (jw->world().IsUp(stalled)) jw->world().Resume(stalled);
       });
     });
+    struct Dump : sim::TraceObserver {
+      void OnRecord(const sim::TraceRecord& r) override {
+        if (r.kind == sim::TraceKind::kEngine || r.kind == sim::TraceKind::kNodeCrash ||
+            r.kind == sim::TraceKind::kNodeRestart || r.kind == sim::TraceKind::kNodePause ||
+            r.kind == sim::TraceKind::kNodeResume || r.kind == sim::TraceKind::kPartition ||
+            r.kind == sim::TraceKind::kChannelFailed) {
+          std::fprintf(stderr, "%s\n", sim::FormatTraceRecord(r).c_str());
+        }
+      }
+    } dump;
+    if (std::getenv("FAULTLINE_DUMP") != nullptr) jw->world().trace().AddObserver(&dump);
     jw->Start();
     const engine::JobStatus status = jw->RunUntilDone(Time::Zero() + Duration::Seconds(300));
+    if (std::getenv("FAULTLINE_DUMP") != nullptr) {
+      jw->world().trace().RemoveObserver(&dump);
+      for (const auto& s : jw->job_manager()->history()) {
+        std::fprintf(stderr, "checkpoint %llu status %d %s\n", static_cast<unsigned long long>(s.id),
+                     static_cast<int>(s.status), s.failure.c_str());
+      }
+    }
     ASSERT_EQ(status, engine::JobStatus::kFinished)
         << "seed " << seed << ": " << (jw->job_manager() ? jw->job_manager()->failure() : "");
     const std::multiset<uint64_t> reflected = testing_support::Reflected(*jw);
@@ -82,17 +114,15 @@ TEST_P(RandomFaultsTest, EveryRunFinishesWithItsGuarantee) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, RandomFaultsTest,
-                         ::testing::Values(engine::CheckpointMode::kAligned,
-                                           engine::CheckpointMode::kUnaligned,
-                                           engine::CheckpointMode::kAtLeastOnce),
-                         [](const auto& p) {
-                           std::string name(engine::CheckpointModeName(p.param));
-                           for (char& c : name) {
-                             if (c == '-') c = '_';
-                           }
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Modes, RandomFaultsTest,
+    ::testing::Values(Mode{engine::CheckpointMode::kAligned, Duration::Zero(), "aligned"},
+                      Mode{engine::CheckpointMode::kUnaligned, Duration::Zero(), "unaligned"},
+                      Mode{engine::CheckpointMode::kUnaligned, Duration::Millis(5),
+                           "aligned_with_timeout"},
+                      Mode{engine::CheckpointMode::kAtLeastOnce, Duration::Zero(),
+                           "at_least_once"}),
+    [](const auto& p) { return p.param.name; });
 
 }  // namespace
 }  // namespace faultline

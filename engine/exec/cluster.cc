@@ -20,6 +20,15 @@ Result<std::shared_ptr<const JobSetup>> PrepareJob(JobGraph job, EngineConfig co
       config.checkpoints.max_concurrent != 1) {
     return InvalidArgumentError("unaligned checkpoints need max concurrent checkpoints = 1");
   }
+  if (config.checkpoints.aligned_timeout < Duration::Zero()) {
+    return InvalidArgumentError("the aligned-checkpoint timeout cannot be negative");
+  }
+  if (config.checkpoints.aligned_timeout > Duration::Zero() &&
+      config.checkpoints.mode != CheckpointMode::kUnaligned) {
+    return InvalidArgumentError(
+        "an aligned-checkpoint timeout needs unaligned checkpoints (it switches aligned ones to "
+        "unaligned)");
+  }
   const TeachingSwitches& sw = config.switches;
   if (sw.delete_shared_on_subsume) {
     return UnimplementedError(

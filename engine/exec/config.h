@@ -27,6 +27,11 @@ struct CheckpointConfig {
   uint32_t max_concurrent = 1;
   uint32_t tolerable_failures = 0;
   uint32_t retained = 1;
+  // Unaligned mode only: Flink's aligned-checkpoint-timeout. Zero: every checkpoint is
+  // unaligned from the start. Positive: a checkpoint starts aligned, and a task whose
+  // checkpoint is still not aligned this long after the trigger (the barrier's timestamp)
+  // switches it to unaligned; a barrier emitted after that moment is emitted unaligned.
+  Duration aligned_timeout = Duration::Zero();
   bool enabled = true;
 };
 

@@ -21,6 +21,7 @@ namespace faultline::engine {
   X(kRestoreStarted, 8, "restore-started")      /* a: checkpoint */                 \
   X(kRestoreFinished, 9, "restore-finished")    /* a: ckpt, b: restored, c: recorded digest */ \
   X(kChannelStateReplayed, 10, "channel-state-replayed") /* a: checkpoint */         \
+  X(kAlignmentTimedOut, 11, "alignment-timed-out") /* a: checkpoint, b: in-flight buffers */ \
   X(kTriggered, 20, "checkpoint-triggered")     /* a: checkpoint, b: final */       \
   X(kAllAcknowledged, 21, "all-acknowledged")   /* a: checkpoint */                 \
   X(kMetadataWritten, 22, "metadata-written")   /* a: checkpoint, b: bytes */       \

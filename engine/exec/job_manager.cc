@@ -459,8 +459,12 @@ void JobManager::TriggerCheckpoint(bool final) {
           trigger.task = task;
           trigger.attempt = attempt_;
           trigger.checkpoint_id = id;
-          trigger.flags = (final ? 2 : 0) |
-                          (setup_->config.checkpoints.mode == CheckpointMode::kUnaligned ? 1 : 0);
+          // Unaligned from the start, unless the aligned-checkpoint timeout lets it start aligned.
+          const CheckpointConfig& cc = setup_->config.checkpoints;
+          const bool unaligned =
+              cc.mode == CheckpointMode::kUnaligned && cc.aligned_timeout == Duration::Zero();
+          trigger.flags = (final ? 2 : 0) | (unaligned ? 1 : 0);
+          trigger.time_ns = ctx_.clock->Now().nanos();
           SendTo(setup_->plan.tasks[task].node, trigger);
         }
         if (!final) ScheduleTrigger(setup_->config.checkpoints.interval);

@@ -265,6 +265,14 @@ void Task::Pump(size_t index) {
   OutputChannel& out = outputs_[index];
   while (out.writable && !out.queue.empty()) {
     if (!ctx_.transport->TrySend(out.channel, out.queue.front())) return;
+    if (emitting_ && PeekType(out.queue.front()).value_or(BufferType::kRecords) ==
+                         BufferType::kBarrier) {
+      if (--emitting_->outputs_holding == 0) {
+        std::shared_ptr<PendingSnapshot> snap = std::move(emitting_);
+        emitting_.reset();
+        Release(snap);
+      }
+    }
     out.queue.pop_front();
   }
 }
@@ -311,7 +319,7 @@ void Task::ScheduleFlushTimer() {
   if (flush_timer_scheduled_ || setup_.config->buffer_timeout == Duration::Zero()) return;
   flush_timer_scheduled_ = true;
   ctx_.scheduler->ScheduleAfter(setup_.config->buffer_timeout, [this, alive = alive_] {
-    if (!*alive) return;
+    if (!*alive || failed_) return;
     flush_timer_scheduled_ = false;
     FlushDue();
     for (const OutputChannel& out : outputs_) {
@@ -369,16 +377,33 @@ void Task::OnReceive(runtime::ChannelId channel, runtime::Buffer& buffer) {
   if (setup_.config->checkpoints.mode == CheckpointMode::kUnaligned) {
     const BufferType type = PeekType(buffer).value_or(BufferType::kRecords);
     if (type == BufferType::kBarrier) {
-      // An unaligned barrier is handled on arrival, ahead of the queued buffers.
-      // Sent as an event (no credit taken), so no credit goes back.
       Result<BarrierInfo> barrier = DecodeBarrier(buffer);
       if (!barrier.ok()) {
         Fail(barrier.status().WithContext(spec_.name));
         return;
       }
-      HandleUnalignedBarrier(index, *barrier);
-      ScheduleStep();
-      return;
+      if (barrier->unaligned) {
+        // An unaligned barrier is handled on arrival, ahead of the queued buffers. Sent as an
+        // event (no credit taken), so no credit goes back. If this task is still aligning the
+        // same checkpoint (the upstream timed out first), it switches to unaligned too.
+        if (aligning_ && *aligning_ < barrier->checkpoint_id) {
+          Decline(*aligning_, barrier->checkpoint_id);
+          ResetAlignment();
+        }
+        if (aligning_ && *aligning_ == barrier->checkpoint_id) SwitchToUnaligned();
+        HandleUnalignedBarrier(index, *barrier);
+        ScheduleStep();
+        return;
+      }
+      if (unaligned_ && unaligned_->id == barrier->checkpoint_id) {
+        // The in-band barrier of a checkpoint this task already switched to unaligned: what
+        // came before it on this channel has been recorded; the channel's recording ends.
+        ctx_.transport->ReturnCredit(inputs_[index].channel);
+        HandleUnalignedBarrier(index, *barrier);
+        ScheduleStep();
+        return;
+      }
+      // An aligned barrier (aligned-checkpoint timeout not reached): queued in order.
     }
     if (unaligned_ && !inputs_[index].barrier_received && type == BufferType::kRecords) {
       unaligned_->input_channels.emplace_back(static_cast<uint32_t>(index), buffer);
@@ -395,6 +420,7 @@ void Task::OnChannelFailed(runtime::ChannelId channel, const Status& why) {
     output_by_channel_.erase(it);
     if (outputs_[index].channel != channel) return;
     outputs_[index].channel = runtime::kNoChannel;
+    outputs_[index].writable = false;
     if (why.message().find("refused") != std::string_view::npos) {
       // The consumer is not listening yet (deployment order): try again shortly. The
       // handshake queued at the front is dropped and queued again by ConnectOutput.
@@ -524,20 +550,27 @@ void Task::HandleBarrier(size_t input, const BarrierInfo& barrier) {
        {static_cast<int64_t>(barrier.checkpoint_id), static_cast<int64_t>(input), 0},
        spec_.name});
   if (barrier.checkpoint_id <= last_checkpoint_) return;  // stale: an aborted checkpoint
+  if (unaligned_ && barrier.checkpoint_id > unaligned_->id) {
+    Decline(unaligned_->id, barrier.checkpoint_id);
+    unaligned_.reset();
+  }
   if (aligning_ && barrier.checkpoint_id > *aligning_) {
     // Barrier n+1 before n completed here: n cannot complete; decline it and align n+1.
-    ControlMessage decline;
-    decline.type = ControlType::kDecline;
-    decline.task = setup_.task;
-    decline.attempt = setup_.attempt;
-    decline.checkpoint_id = *aligning_;
-    decline.text = "barrier " + std::to_string(barrier.checkpoint_id) + " overtook it";
-    setup_.host->SendToJobManager(std::move(decline));
+    Decline(*aligning_, barrier.checkpoint_id);
     ResetAlignment();
   }
   if (!aligning_) {
     aligning_ = barrier.checkpoint_id;
+    aligning_barrier_ = barrier;
     alignment_started_ = ctx_.clock->Now();
+    const Duration timeout = setup_.config->checkpoints.aligned_timeout;
+    if (timeout > Duration::Zero()) {
+      // Aligned-checkpoint timeout: measured from the trigger, as Flink does.
+      const Duration left = std::max(Duration::Zero(), barrier.timestamp + timeout - ctx_.clock->Now());
+      ctx_.scheduler->ScheduleAfter(left, [this, alive = alive_, id = barrier.checkpoint_id] {
+        if (*alive && !failed_ && aligning_ && *aligning_ == id) SwitchToUnaligned();
+      });
+    }
   }
   if (setup_.config->checkpoints.mode == CheckpointMode::kAligned &&
       !setup_.config->switches.no_alignment) {
@@ -552,6 +585,78 @@ bool Task::AllLiveInputsHaveTheBarrier() const {
   // must not make up for a live one still missing it.
   return std::all_of(inputs_.begin(), inputs_.end(),
                      [](const InputChannel& in) { return in.ended || in.barrier_received; });
+}
+
+void Task::Decline(uint64_t current, uint64_t next) {
+  ControlMessage decline;
+  decline.type = ControlType::kDecline;
+  decline.task = setup_.task;
+  decline.attempt = setup_.attempt;
+  decline.checkpoint_id = current;
+  decline.text = "barrier " + std::to_string(next) + " overtook it";
+  setup_.host->SendToJobManager(std::move(decline));
+}
+
+bool Task::AlignmentTimedOut(const BarrierInfo& barrier) const {
+  const CheckpointConfig& cc = setup_.config->checkpoints;
+  return cc.mode == CheckpointMode::kUnaligned && cc.aligned_timeout > Duration::Zero() &&
+         ctx_.clock->Now() >= barrier.timestamp + cc.aligned_timeout;
+}
+
+void Task::SwitchToUnaligned() {
+  FL_ASSERT(aligning_.has_value(), "switching a checkpoint that is not being aligned");
+  BarrierInfo barrier = aligning_barrier_;
+  barrier.unaligned = true;
+  std::vector<bool> received(inputs_.size());
+  for (size_t i = 0; i < inputs_.size(); ++i) received[i] = inputs_[i].barrier_received;
+  std::vector<std::pair<uint32_t, Buffer>> in_flight =
+      CollectInFlight(barrier.checkpoint_id, received);
+  ctx_.events->Record({Ev(EngineEvent::kAlignmentTimedOut),
+                       {static_cast<int64_t>(barrier.checkpoint_id),
+                        static_cast<int64_t>(in_flight.size()), 0},
+                       spec_.name});
+  ResetAlignment();
+  alignment_ = Duration::Zero();
+  Snapshot(barrier);
+  if (!unaligned_) return;  // failed
+  unaligned_->input_channels = std::move(in_flight);
+  for (size_t i = 0; i < inputs_.size(); ++i) inputs_[i].barrier_received = received[i];
+  MaybeFinishChannelRecording();
+  ScheduleStep();
+}
+
+std::vector<std::pair<uint32_t, Buffer>> Task::CollectInFlight(uint64_t checkpoint_id,
+                                                                std::vector<bool>& received) {
+  // In flight with respect to a snapshot taken now: restored channel state not yet replayed,
+  // and on every input whose barrier has not been processed, what is queued before it. An
+  // aligned barrier already queued (not yet processed) leaves the queue: its channel is done.
+  std::vector<std::pair<uint32_t, Buffer>> in_flight;
+  for (const auto& [index, buffer] : restored_input_) {
+    in_flight.emplace_back(static_cast<uint32_t>(index), buffer);
+  }
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    if (received[i]) continue;
+    InputChannel& in = inputs_[i];
+    for (size_t k = 0; k < in.queue.size(); ++k) {
+      const BufferType type = PeekType(in.queue[k]).value_or(BufferType::kHandshake);
+      if (type == BufferType::kRecords) {
+        in_flight.emplace_back(static_cast<uint32_t>(i), in.queue[k]);
+        continue;
+      }
+      if (type != BufferType::kBarrier) continue;
+      Result<BarrierInfo> queued = DecodeBarrier(in.queue[k]);
+      if (queued.ok() && queued->checkpoint_id == checkpoint_id) {
+        in.queue.erase(in.queue.begin() + static_cast<ptrdiff_t>(k));
+        ctx_.transport->ReturnCredit(in.channel);
+        ctx_.events->Record({Ev(EngineEvent::kBarrierReceived),
+                             {static_cast<int64_t>(checkpoint_id), static_cast<int64_t>(i), 0},
+                             spec_.name});
+        received[i] = true;
+        break;
+      }
+    }
+  }
+  return in_flight;
 }
 
 void Task::ResetAlignment() {
@@ -699,7 +804,8 @@ void Task::TriggerCheckpoint(const BarrierInfo& barrier) {
   FL_ASSERT(setup_.plan->IsSource(setup_.task), "only sources are triggered");
   if (failed_ || barrier.checkpoint_id <= last_checkpoint_) return;
   BarrierInfo b = barrier;
-  b.unaligned = setup_.config->checkpoints.mode == CheckpointMode::kUnaligned;
+  // Unaligned from the start, or because the aligned-checkpoint timeout already passed.
+  b.unaligned = barrier.unaligned || AlignmentTimedOut(barrier);
   Snapshot(b);
 }
 
@@ -753,6 +859,26 @@ void Task::Snapshot(const BarrierInfo& barrier) {
     // Aligned and at-least-once: the barrier follows everything emitted before it.
     FlushAll();
     EmitToAll(encoded);
+    const Duration timeout = setup_.config->checkpoints.aligned_timeout;
+    if (timeout > Duration::Zero() && !emitting_) {
+      // Until each output has sent it, the barrier may still have to overtake its queue.
+      for (const OutputChannel& out : outputs_) {
+        if (!out.queue.empty() &&
+            PeekType(out.queue.back()).value_or(BufferType::kRecords) == BufferType::kBarrier) {
+          ++snap->outputs_holding;
+        }
+      }
+      if (snap->outputs_holding > 0) {
+        snap->barrier = barrier;
+        ++snap->waits;
+        emitting_ = snap;
+        const Duration left =
+            std::max(Duration::Zero(), barrier.timestamp + timeout - ctx_.clock->Now());
+        ctx_.scheduler->ScheduleAfter(left, [this, alive = alive_, id] {
+          if (*alive && !failed_ && emitting_ && emitting_->id == id) ConvertQueuedBarriers();
+        });
+      }
+    }
   }
   ctx_.events->Record(
       {Ev(EngineEvent::kBarrierEmitted), {static_cast<int64_t>(id), 0, 0}, spec_.name});
@@ -838,6 +964,49 @@ void Task::OvertakeOutputs(const Buffer& barrier, PendingSnapshot& snap) {
   }
 }
 
+void Task::ConvertQueuedBarriers() {
+  std::shared_ptr<PendingSnapshot> snap = std::move(emitting_);
+  emitting_.reset();
+  BarrierInfo barrier = snap->barrier;
+  barrier.unaligned = true;
+  Buffer encoded;
+  EncodeBarrier(encoded, barrier);
+  std::vector<std::pair<uint32_t, Buffer>> overtaken;
+  for (size_t o = 0; o < outputs_.size(); ++o) {
+    OutputChannel& out = outputs_[o];
+    size_t at = out.queue.size();
+    for (size_t k = 0; k < out.queue.size(); ++k) {
+      if (PeekType(out.queue[k]).value_or(BufferType::kRecords) == BufferType::kBarrier) {
+        at = k;
+        break;
+      }
+    }
+    if (at == out.queue.size()) continue;  // already sent
+    out.queue.erase(out.queue.begin() + static_cast<ptrdiff_t>(at));
+    size_t insert_at = 0;
+    if (!out.queue.empty() &&
+        PeekType(out.queue.front()).value_or(BufferType::kRecords) == BufferType::kHandshake) {
+      insert_at = 1;  // never ahead of the handshake
+    }
+    for (size_t k = insert_at; k < at; ++k) {
+      if (PeekType(out.queue[k]).value_or(BufferType::kHandshake) == BufferType::kRecords) {
+        overtaken.emplace_back(static_cast<uint32_t>(o), out.queue[k]);
+      }
+    }
+    Buffer event = encoded;
+    if (insert_at == 0 && out.writable && ctx_.transport->SendEvent(out.channel, event)) continue;
+    out.queue.insert(out.queue.begin() + static_cast<ptrdiff_t>(insert_at), encoded);
+    Pump(o);
+  }
+  ctx_.events->Record({Ev(EngineEvent::kAlignmentTimedOut),
+                       {static_cast<int64_t>(snap->id), static_cast<int64_t>(overtaken.size()), 1},
+                       spec_.name});
+  if (!overtaken.empty()) {
+    snap->blobs.emplace_back(snap->prefix + "output-channels", EncodeChannelState(overtaken));
+  }
+  Release(snap);
+}
+
 void Task::HandleUnalignedBarrier(size_t input, const BarrierInfo& barrier) {
   ctx_.events->Record(
       {Ev(EngineEvent::kBarrierReceived),
@@ -845,35 +1014,21 @@ void Task::HandleUnalignedBarrier(size_t input, const BarrierInfo& barrier) {
        spec_.name});
   if (unaligned_ && barrier.checkpoint_id > unaligned_->id) {
     // Barrier n+1 before n arrived everywhere: n cannot complete here.
-    ControlMessage decline;
-    decline.type = ControlType::kDecline;
-    decline.task = setup_.task;
-    decline.attempt = setup_.attempt;
-    decline.checkpoint_id = unaligned_->id;
-    decline.text = "barrier " + std::to_string(barrier.checkpoint_id) + " overtook it";
-    setup_.host->SendToJobManager(std::move(decline));
+    Decline(unaligned_->id, barrier.checkpoint_id);
     unaligned_.reset();
   }
   if (!unaligned_) {
     if (barrier.checkpoint_id <= last_checkpoint_) return;  // stale: an aborted checkpoint
-    // The first barrier n overtakes everything queued on every input: all of it is in flight
+    // The first barrier n overtakes everything queued on every input (up to an aligned
+    // barrier n already queued, with the aligned-checkpoint timeout): all of it is in flight
     // with respect to the snapshot taken now.
-    std::vector<std::pair<uint32_t, Buffer>> queued;
-    // Restored channel state not yet replayed is still in flight, ahead of every queue.
-    for (const auto& [index, buffer] : restored_input_) {
-      queued.emplace_back(static_cast<uint32_t>(index), buffer);
-    }
-    for (size_t i = 0; i < inputs_.size(); ++i) {
-      inputs_[i].barrier_received = false;
-      for (const Buffer& b : inputs_[i].queue) {
-        if (PeekType(b).value_or(BufferType::kHandshake) == BufferType::kRecords) {
-          queued.emplace_back(static_cast<uint32_t>(i), b);
-        }
-      }
-    }
+    std::vector<bool> received(inputs_.size(), false);
+    std::vector<std::pair<uint32_t, Buffer>> queued =
+        CollectInFlight(barrier.checkpoint_id, received);
     Snapshot(barrier);
     if (!unaligned_) return;  // failed
     unaligned_->input_channels = std::move(queued);
+    for (size_t i = 0; i < inputs_.size(); ++i) inputs_[i].barrier_received = received[i];
   } else if (barrier.checkpoint_id < unaligned_->id) {
     return;
   }
@@ -888,6 +1043,7 @@ void Task::MaybeFinishChannelRecording() {
   }
   std::shared_ptr<PendingSnapshot> snap = std::move(unaligned_);
   unaligned_.reset();
+  for (InputChannel& in : inputs_) in.barrier_received = false;  // ready for the next one
   snap->summary.alignment = ctx_.clock->Now() - alignment_started_;
   // Every input delivered barrier n: the in-flight data of n is complete.
   ctx_.events->Record(
@@ -977,6 +1133,7 @@ void Task::NotifyCheckpointAborted(uint64_t checkpoint_id) {
     last_checkpoint_ = checkpoint_id;
   }
   if (unaligned_ && unaligned_->id == checkpoint_id) unaligned_.reset();
+  if (emitting_ && emitting_->id == checkpoint_id) emitting_.reset();
   if (aligning_ && *aligning_ == checkpoint_id) {
     ResetAlignment();
     ScheduleStep();

@@ -101,6 +101,16 @@ class Task final : public runtime::ChannelListener {
   void CompleteAlignment(const BarrierInfo& barrier);
   bool AllLiveInputsHaveTheBarrier() const;
   void ResetAlignment();
+  // Barrier `next` arrived before checkpoint `current` finished here: decline `current`.
+  void Decline(uint64_t current, uint64_t next);
+  // Aligned-checkpoint timeout: whether checkpoint `barrier` is past it, and the switch of the
+  // checkpoint being aligned to unaligned.
+  bool AlignmentTimedOut(const BarrierInfo& barrier) const;
+  void SwitchToUnaligned();
+  // What is in flight on the inputs not yet `received`, for a snapshot of `checkpoint_id`
+  // taken now; marks inputs whose aligned barrier was queued as received.
+  std::vector<std::pair<uint32_t, Buffer>> CollectInFlight(uint64_t checkpoint_id,
+                                                           std::vector<bool>& received);
 
   // Sources.
   void ReadSource();
@@ -125,10 +135,15 @@ class Task final : public runtime::ChannelListener {
     int waits = 1;  // held while set up; plus the sink's pre-commit and channel recording
     Time taken_at;  // when the barrier was handled (the synchronous capture)
     std::vector<std::pair<uint32_t, Buffer>> input_channels;  // unaligned: in-flight inputs
+    BarrierInfo barrier;
+    size_t outputs_holding = 0;  // outputs whose queue still holds its aligned barrier
   };
   void Snapshot(const BarrierInfo& barrier);
   void Release(const std::shared_ptr<PendingSnapshot>& snap);
   void OvertakeOutputs(const Buffer& barrier, PendingSnapshot& snap);
+  // Aligned-checkpoint timeout on the output side: an aligned barrier still queued when the
+  // timeout passes jumps ahead as an unaligned one; what it overtakes is channel state.
+  void ConvertQueuedBarriers();
   void HandleUnalignedBarrier(size_t input, const BarrierInfo& barrier);
   void MaybeFinishChannelRecording();
   void UploadSnapshot(uint64_t checkpoint_id, std::vector<std::pair<std::string, Bytes>> blobs,
@@ -161,10 +176,14 @@ class Task final : public runtime::ChannelListener {
 
   // Unaligned: the checkpoint recording in-flight input, and restored channel state to replay.
   std::shared_ptr<PendingSnapshot> unaligned_;
+  // Aligned-checkpoint timeout: the checkpoint whose aligned barrier is still queued on some
+  // outputs.
+  std::shared_ptr<PendingSnapshot> emitting_;
   std::deque<std::pair<size_t, Buffer>> restored_input_;
 
   // Alignment (aligned and at-least-once modes).
   std::optional<uint64_t> aligning_;
+  BarrierInfo aligning_barrier_;  // the barrier being aligned
   Time alignment_started_;  // first barrier of the checkpoint being aligned or recorded
   Duration alignment_;      // of the last completed alignment, for its snapshot's statistics
   uint64_t last_checkpoint_ = 0;

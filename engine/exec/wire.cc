@@ -12,6 +12,7 @@ void EncodeBarrier(Buffer& out, const BarrierInfo& b) {
   PutU8(out, static_cast<uint8_t>(BufferType::kBarrier));
   PutU64(out, b.checkpoint_id);
   PutU8(out, static_cast<uint8_t>((b.unaligned ? 1 : 0) | (b.final ? 2 : 0)));
+  PutU64(out, static_cast<uint64_t>(b.timestamp.nanos()));
 }
 
 void EncodeEndOfData(Buffer& out) {
@@ -50,6 +51,8 @@ Result<BarrierInfo> DecodeBarrier(const Buffer& buffer) {
   FL_ASSIGN_OR_RETURN(uint8_t flags, in.U8());
   b.unaligned = (flags & 1) != 0;
   b.final = (flags & 2) != 0;
+  FL_ASSIGN_OR_RETURN(uint64_t timestamp, in.U64());
+  b.timestamp = Time::Zero() + Duration::Nanos(static_cast<int64_t>(timestamp));
   return b;
 }
 
@@ -71,6 +74,7 @@ void EncodeControl(Buffer& out, const ControlMessage& m) {
   PutU64(out, m.attempt);
   PutU64(out, m.checkpoint_id);
   PutU64(out, m.flags);
+  PutU64(out, static_cast<uint64_t>(m.time_ns));
   PutBytes(out, m.text);
   PutBytes(out,
            std::string_view(reinterpret_cast<const char*>(m.payload.data()), m.payload.size()));
@@ -87,6 +91,8 @@ Result<ControlMessage> DecodeControl(const Buffer& buffer) {
   FL_ASSIGN_OR_RETURN(m.attempt, in.U64());
   FL_ASSIGN_OR_RETURN(m.checkpoint_id, in.U64());
   FL_ASSIGN_OR_RETURN(m.flags, in.U64());
+  FL_ASSIGN_OR_RETURN(uint64_t time_ns, in.U64());
+  m.time_ns = static_cast<int64_t>(time_ns);
   FL_ASSIGN_OR_RETURN(m.text, in.Bytes());
   FL_ASSIGN_OR_RETURN(std::string payload, in.Bytes());
   m.payload.assign(payload.begin(), payload.end());

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "base/time.h"
 #include "engine/api/record.h"
 
 namespace faultline::engine {
@@ -31,6 +32,7 @@ struct BarrierInfo {
   uint64_t checkpoint_id = 0;
   bool unaligned = false;
   bool final = false;  // the checkpoint after end of input (FLIP-147)
+  Time timestamp;      // when the coordinator triggered it (its clock)
 };
 
 void EncodeHandshake(Buffer& out, const Handshake& h);
@@ -73,6 +75,7 @@ struct ControlMessage {
   uint64_t attempt = 0;
   uint64_t checkpoint_id = 0;
   uint64_t flags = 0;  // trigger: bit 0 unaligned, bit 1 final; deploy: restore checkpoint
+  int64_t time_ns = 0;  // trigger: the coordinator's trigger time
   std::string text;    // failure or decline reason; deploy: metadata blob to restore
   Buffer payload;      // ack: encoded task snapshot
 };
