@@ -594,14 +594,6 @@ void JobManager::Complete(Pending& pending) {
     AbortPending(pending.id, encoded.status().ToString());
     return;
   }
-  // One context for the two asynchronous steps (callbacks hold 64 bytes of captures).
-  struct Completion {
-    uint64_t id;
-    std::string blob;
-    std::vector<std::string> blobs;
-    int64_t size;
-    std::map<uint32_t, TaskSnapshot> acks;  // kept in case the checkpoint is given up meanwhile
-  };
   auto c = std::make_shared<Completion>(
       Completion{pending.id, MetadataBlobName(pending.id), std::move(blobs),
                  static_cast<int64_t>(encoded->size()), pending.acks});
@@ -613,6 +605,24 @@ void JobManager::Complete(Pending& pending) {
     }
     ctx_.events->Record(
         {Ev(EngineEvent::kMetadataWritten), {static_cast<int64_t>(c->id), c->size, 0}, c->blob});
+    // One pointer move at a time, in order: each compare-and-set starts from the version the
+    // previous one left.
+    pointer_moves_.push_back(c);
+    if (!pointer_moving_) NextPointerMove();
+  });
+}
+
+void JobManager::NextPointerMove() {
+  pointer_moving_ = false;
+  while (!pointer_moves_.empty() && !pending_.count(pointer_moves_.front()->id)) {
+    pointer_moves_.pop_front();  // given up meanwhile (aborted or subsumed)
+  }
+  if (pointer_moves_.empty()) return;
+  pointer_moving_ = true;
+  std::shared_ptr<Completion> c = std::move(pointer_moves_.front());
+  pointer_moves_.pop_front();
+  {
+    auto alive = alive_;
     proto::HaPointer pointer;
     pointer.set_format_version(kHaPointerFormatVersion);
     pointer.set_job_id(setup_->job.name);
@@ -635,16 +645,15 @@ void JobManager::Complete(Pending& pending) {
           if (!*alive) return;
           if (!version.ok()) {
             AbortPending(c->id, version.status().WithContext("moving the HA pointer").ToString());
-            return;
-          }
-          if (pending_.count(c->id)) {
+          } else if (pending_.count(c->id)) {
             FinishCompletion(c->id, c->blob, *version, std::move(c->blobs));
-            return;
+          } else {
+            CompletedAfterAbandoned(c->id, c->blob, *version, std::move(c->blobs),
+                                    std::move(c->acks));
           }
-          CompletedAfterAbandoned(c->id, c->blob, *version, std::move(c->blobs),
-                                  std::move(c->acks));
+          if (*alive) NextPointerMove();
         });
-  });
+  }
 }
 
 void JobManager::CompletedAfterAbandoned(uint64_t id, std::string metadata_blob,

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -93,6 +94,15 @@ class JobManager final {
                                std::vector<std::string> blobs,
                                std::map<uint32_t, TaskSnapshot> acks);
   void Cleanup();
+  // A checkpoint whose metadata is written, on its way to moving the HA pointer.
+  struct Completion {
+    uint64_t id;
+    std::string blob;
+    std::vector<std::string> blobs;
+    int64_t size;
+    std::map<uint32_t, TaskSnapshot> acks;  // kept in case the checkpoint is given up meanwhile
+  };
+  void NextPointerMove();
 
   runtime::ProcessContext ctx_;
   std::shared_ptr<const JobSetup> setup_;
@@ -129,6 +139,8 @@ class JobManager final {
   bool final_wanted_ = false;  // end of input arrived while another trigger was taking its id
   bool final_checkpoint_done_ = false;
   Time last_completion_;
+  std::deque<std::shared_ptr<Completion>> pointer_moves_;  // metadata written, waiting in order
+  bool pointer_moving_ = false;
 };
 
 }  // namespace faultline::engine
