@@ -7,7 +7,15 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+
 #include "base/build_info.h"
+#include "scenarios/loader.h"
+#include "scenarios/runner.h"
 #include "simulator/chrome_trace.h"
 #include "simulator/demo_world.h"
 
@@ -104,6 +112,147 @@ int RunSimDemo(const DemoArgs& args) {
   return violations == 0 ? kExitOk : kExitUnexpected;
 }
 
+struct RunArgs {
+  std::string file;
+  std::string seed;  // empty: the scenario's
+  std::string trace_json;
+  std::string report_json;
+  std::string export_dir;
+  bool quiet = false;
+};
+
+// A progress line on a terminal, for runs longer than a second (stderr, overwritten in place).
+class Progress {
+ public:
+  Progress() : enabled_(isatty(STDERR_FILENO) == 1), start_(std::chrono::steady_clock::now()) {}
+  void Update(faultline::Time now, faultline::Time limit) {
+    if (!enabled_) return;
+    const auto wall = std::chrono::steady_clock::now() - start_;
+    if (wall < std::chrono::seconds(1) || wall - last_ < std::chrono::milliseconds(200)) return;
+    last_ = wall;
+    std::fprintf(stderr, "\r  running: simulated %s of at most %s ...   ", now.ToString().c_str(),
+                 (limit - faultline::Time::Zero()).ToString().c_str());
+    shown_ = true;
+  }
+  ~Progress() {
+    if (shown_) std::fprintf(stderr, "\r%70s\r", "");
+  }
+
+ private:
+  bool enabled_;
+  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::duration last_{};
+  bool shown_ = false;
+};
+
+int RunScenarioCommand(const RunArgs& args) {
+  using faultline::scenarios::LoadScenarioFile;
+  auto scenario = LoadScenarioFile(args.file);
+  if (!scenario.ok()) {
+    std::cerr << "faultline run: " << scenario.status().message() << "\n";
+    return kExitBadInput;
+  }
+  faultline::scenarios::RunOptions options;
+  if (!args.seed.empty()) options.seed = std::strtoull(args.seed.c_str(), nullptr, 10);
+  options.trace_json = args.trace_json;
+  options.export_dir = args.export_dir;
+  auto progress = std::make_unique<Progress>();
+  options.progress = [&progress](faultline::Time now, faultline::Time limit) {
+    progress->Update(now, limit);
+  };
+  auto report = faultline::scenarios::RunScenario(*scenario, options);
+  progress.reset();
+  if (!report.ok()) {
+    std::cerr << "faultline run: " << report.status().ToString() << "\n";
+    return report.status().code() == faultline::StatusCode::kInvalidArgument ||
+                   report.status().code() == faultline::StatusCode::kUnimplemented
+               ? kExitBadInput
+               : kExitUnexpected;
+  }
+  std::fputs(faultline::scenarios::FormatReport(*report).c_str(), stdout);
+  std::string error;
+  if (!args.report_json.empty() &&
+      !WriteFile(args.report_json, faultline::scenarios::ReportJson(*report), &error)) {
+    std::cerr << "faultline run: " << error << "\n";
+    return kExitBadInput;
+  }
+  if (!args.report_json.empty()) std::printf("report       JSON written to %s\n", args.report_json.c_str());
+  if (!args.trace_json.empty()) {
+    std::printf("trace file   Chrome trace JSON written to %s (open it in ui.perfetto.dev)\n",
+                args.trace_json.c_str());
+  }
+  if (!args.export_dir.empty()) {
+    std::printf("export       source_log.jsonl, committed.jsonl, checkpoints.jsonl in %s\n",
+                args.export_dir.c_str());
+  }
+  std::fflush(stdout);
+  return report->as_expected() ? kExitOk : kExitUnexpected;
+}
+
+std::vector<std::filesystem::path> ScenarioFiles(const std::string& dir, std::string* error) {
+  std::vector<std::filesystem::path> files;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (entry.path().extension() == ".textproto") files.push_back(entry.path());
+  }
+  if (ec) *error = "cannot list " + dir + ": " + ec.message();
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+int ListCommand(const std::string& dir) {
+  std::string error;
+  const auto files = ScenarioFiles(dir, &error);
+  if (!error.empty()) {
+    std::cerr << "faultline list: " << error << "\n";
+    return kExitBadInput;
+  }
+  int bad = 0;
+  for (const auto& path : files) {
+    auto scenario = faultline::scenarios::LoadScenarioFile(path.string());
+    if (!scenario.ok()) {
+      std::printf("%-34s  (invalid: %s)\n", path.filename().string().c_str(),
+                  std::string(scenario.status().message()).c_str());
+      ++bad;
+      continue;
+    }
+    const auto& spec = scenario->spec;
+    std::string expect = spec.expect().verdict() == faultline::scenario::Expectation::VIOLATION
+                             ? "expects " + spec.expect().checker()
+                         : spec.expect().verdict() == faultline::scenario::Expectation::INCONCLUSIVE
+                             ? "expects inconclusive"
+                             : "expects pass";
+    std::string line = spec.description().substr(0, spec.description().find('\n'));
+    std::printf("%-34s  %-22s %s\n", path.filename().string().c_str(), expect.c_str(),
+                line.c_str());
+  }
+  std::printf("%zu scenarios in %s; run one with: faultline run %s/<file>\n", files.size(),
+              dir.c_str(), dir.c_str());
+  return bad == 0 ? kExitOk : kExitBadInput;
+}
+
+int CheckCommand(const std::vector<std::string>& files) {
+  int bad = 0;
+  for (const std::string& file : files) {
+    auto scenario = faultline::scenarios::LoadScenarioFile(file);
+    if (!scenario.ok()) {
+      std::cerr << scenario.status().message() << "\n";
+      ++bad;
+      continue;
+    }
+    // Conversion catches what validation alone cannot (settings this build lacks).
+    auto job = faultline::scenarios::ToJobGraph(scenario->spec);
+    auto config = faultline::scenarios::ToEngineConfig(scenario->spec);
+    if (!job.ok() || !config.ok()) {
+      std::cerr << file << ": " << (!job.ok() ? job.status() : config.status()).message() << "\n";
+      ++bad;
+      continue;
+    }
+    std::printf("%s: OK (%s)\n", file.c_str(), scenario->spec.name().c_str());
+  }
+  return bad == 0 ? kExitOk : kExitBadInput;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -140,6 +289,32 @@ int main(int argc, char** argv) {
                        "Write the trace as text, one record a line");
   sim_demo->add_flag("--hash-only", demo.hash_only, "Print only 'seed hash' per run");
 
+  RunArgs run;
+  CLI::App* run_cmd = app.add_subcommand(
+      "run",
+      "Run a scenario file: its job on its simulated world under its fault plan, then its "
+      "checkers; print the report, the verdict and the command that reproduces the run. Exit 0 "
+      "when the verdict is the expected one, 1 when not, 2 on bad input");
+  run_cmd->add_option("file", run.file, "The scenario (.textproto)")->required();
+  run_cmd->add_option("--seed", run.seed, "Seed of the run (default: the scenario's)")
+      ->check(kUnsigned64);
+  run_cmd->add_option("--trace", run.trace_json,
+                      "Write the trace as Chrome Trace Event JSON (opens in Perfetto)");
+  run_cmd->add_option("--report", run.report_json, "Write the report as JSON");
+  run_cmd->add_option("--export", run.export_dir,
+                      "Write the source log, the committed output and the completed "
+                      "checkpoints as JSON Lines into this directory");
+
+  std::string list_dir = FAULTLINE_SCENARIO_LIBRARY_DIR;
+  CLI::App* list_cmd =
+      app.add_subcommand("list", "List the scenario library, one line per scenario");
+  list_cmd->add_option("--dir", list_dir, "The directory to list")->capture_default_str();
+
+  std::vector<std::string> check_files;
+  CLI::App* check_cmd = app.add_subcommand(
+      "check", "Validate scenario files without running them (exit 2 on the first bad one)");
+  check_cmd->add_option("files", check_files, "Scenario files")->required();
+
   auto is_command = [&app](const std::string& name) {
     for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
       if (sub->get_name() == name) return true;
@@ -164,5 +339,8 @@ int main(int argc, char** argv) {
     return kExitBadInput;
   }
   if (sim_demo->parsed()) return RunSimDemo(demo);
+  if (run_cmd->parsed()) return RunScenarioCommand(run);
+  if (list_cmd->parsed()) return ListCommand(list_dir);
+  if (check_cmd->parsed()) return CheckCommand(check_files);
   return kExitOk;
 }

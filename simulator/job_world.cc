@@ -60,14 +60,20 @@ engine::JobManager* JobWorld::job_manager() {
   return process == nullptr ? nullptr : &process->job_manager;
 }
 
-engine::JobStatus JobWorld::RunUntilDone(Time limit) {
+engine::JobStatus JobWorld::RunUntilDone(Time limit, const std::function<void()>& poll) {
+  uint64_t events = 0;
   auto done = [this] {
     engine::JobManager* jm = job_manager();
     return jm != nullptr && (jm->status() == engine::JobStatus::kFinished ||
                              jm->status() == engine::JobStatus::kFailed);
   };
   while (true) {
-    world_->loop().RunWhile([&] { return !done(); }, limit);
+    world_->loop().RunWhile(
+        [&] {
+          if (poll && (++events & 4095) == 0) poll();
+          return !done();
+        },
+        limit);
     // Let notifications reach the TaskManagers and their sinks commit.
     world_->RunFor(Duration::Seconds(2));
     // A JobManager that failed over after the end re-runs the final checkpoint from the HA

@@ -3,6 +3,7 @@
 // the simulator; scenario runs and engine tests build on it.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -40,7 +41,9 @@ class JobWorld {
   // Runs until the job finished or failed, or `limit` of simulated time passed, then two more
   // simulated seconds so the final notifications and commits land; if the job is no longer
   // done then (a JobManager failed over and re-runs the final checkpoint), runs on until it is.
-  engine::JobStatus RunUntilDone(Time limit);
+  // `poll`, if set, is called every few thousand events (for a progress line); it must not
+  // touch the world.
+  engine::JobStatus RunUntilDone(Time limit, const std::function<void()>& poll = {});
 
   // Side channel: the committed output records (transactional commits and appends, in
   // visibility order; upserts as their final table).

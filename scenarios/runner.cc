@@ -1,0 +1,617 @@
+#include "scenarios/runner.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "base/build_info.h"
+#include "checkers/eo_cut.h"
+#include "checkers/eo_out.h"
+#include "checkers/order_log.h"
+#include "checkers/run_view.h"
+#include "engine/exec/events.h"
+#include "simulator/chrome_trace.h"
+#include "simulator/job_world.h"
+#include "simulator/trace_kinds.h"
+
+namespace faultline::scenarios {
+namespace {
+
+using engine::EngineEvent;
+
+constexpr size_t kFaultsKept = 200;
+
+std::string FormatBytes(uint64_t bytes) {
+  char buf[32];
+  if (bytes < 1024) {
+    std::snprintf(buf, sizeof buf, "%" PRIu64 " B", bytes);
+  } else if (bytes < 1024 * 1024) {
+    std::snprintf(buf, sizeof buf, "%.1f KiB", static_cast<double>(bytes) / 1024.0);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+  }
+  return buf;
+}
+
+std::string FormatMillis(Duration d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f ms", static_cast<double>(d.nanos()) / 1e6);
+  return buf;
+}
+
+// Watches the trace (observing records nothing and draws no random number) for what the report
+// tells: checkpoints across JobManager incarnations, recoveries, injected faults.
+class ReportObserver final : public sim::TraceObserver {
+ public:
+  explicit ReportObserver(RunReport* report) : report_(report) {}
+
+  void OnRecord(const sim::TraceRecord& r) override {
+    switch (r.kind) {
+      case sim::TraceKind::kEngine:
+        OnEngine(r);
+        return;
+      case sim::TraceKind::kFaultInjected:
+        AddFault(r.time, "fault " + r.detail + " at " + std::string(sim::FaultPointName(
+                                                            static_cast<sim::FaultPoint>(r.args[0]))) +
+                             " on node " + std::to_string(r.node));
+        return;
+      case sim::TraceKind::kNodeCrash:
+        AddFault(r.time, "node " + std::to_string(r.node) + " crashed (" + r.detail + ")");
+        return;
+      case sim::TraceKind::kNodeRestart:
+        AddFault(r.time, "node " + std::to_string(r.node) + " restarted");
+        return;
+      case sim::TraceKind::kNodePause:
+        AddFault(r.time, "node " + std::to_string(r.node) + " paused");
+        return;
+      case sim::TraceKind::kNodeResume:
+        AddFault(r.time, "node " + std::to_string(r.node) + " resumed");
+        return;
+      case sim::TraceKind::kPartition:
+        AddFault(r.time, "network partition " + std::to_string(r.args[0]));
+        return;
+      case sim::TraceKind::kHeal:
+        AddFault(r.time, "network partition " + std::to_string(r.args[0]) + " healed");
+        return;
+      case sim::TraceKind::kClockSet:
+        AddFault(r.time, "clock of node " + std::to_string(r.node) + " set: offset " +
+                             std::to_string(r.args[0]) + " ns, drift " + std::to_string(r.args[1]) +
+                             " ppm");
+        return;
+      default:
+        return;
+    }
+  }
+
+ private:
+  CheckpointRecord& Checkpoint(uint64_t id) {
+    auto it = index_.find(id);
+    if (it != index_.end()) return report_->checkpoints[it->second];
+    index_[id] = report_->checkpoints.size();
+    report_->checkpoints.push_back(CheckpointRecord{});
+    report_->checkpoints.back().id = id;
+    return report_->checkpoints.back();
+  }
+
+  void OnEngine(const sim::TraceRecord& r) {
+    const auto event = static_cast<EngineEvent>(r.args[0]);
+    const auto a = static_cast<uint64_t>(r.args[1]);
+    switch (event) {
+      case EngineEvent::kTriggered: {
+        CheckpointRecord& c = Checkpoint(a);
+        c.triggered = r.time;
+        c.final = r.args[2] != 0;
+        return;
+      }
+      case EngineEvent::kUploaded:
+        Checkpoint(a).state_bytes += static_cast<uint64_t>(r.args[2]);
+        return;
+      case EngineEvent::kAlignmentTimedOut:
+        ++Checkpoint(a).alignment_timeouts;
+        return;
+      case EngineEvent::kPointerMoved: {
+        CheckpointRecord& c = Checkpoint(a);
+        c.outcome = CheckpointRecord::Outcome::kCompleted;
+        c.ended = r.time;
+        return;
+      }
+      case EngineEvent::kCheckpointAborted: {
+        CheckpointRecord& c = Checkpoint(a);
+        if (c.outcome == CheckpointRecord::Outcome::kCompleted) return;
+        c.outcome = CheckpointRecord::Outcome::kAborted;
+        c.ended = r.time;
+        c.reason = r.detail;
+        return;
+      }
+      case EngineEvent::kJobRestart:
+        report_->recoveries.push_back(RecoveryRecord{r.time, a, r.detail, 0, false});
+        return;
+      case EngineEvent::kDeployed:
+        if (!report_->recoveries.empty() && !report_->recoveries.back().has_restored) {
+          report_->recoveries.back().restored = static_cast<uint64_t>(r.args[2]);
+          report_->recoveries.back().has_restored = true;
+        }
+        return;
+      case EngineEvent::kCheckpointUnreadable:
+        AddFault(r.time, "engine: checkpoint " + std::to_string(a) + " unreadable (" + r.detail +
+                             (r.args[2] != 0 ? "), falling back to " + std::to_string(r.args[2])
+                                             : ")"));
+        return;
+      default:
+        return;
+    }
+  }
+
+  void AddFault(Time at, std::string what) {
+    if (report_->faults.size() >= kFaultsKept) {
+      ++report_->faults_dropped;
+      return;
+    }
+    report_->faults.push_back(FaultRecord{at, std::move(what)});
+  }
+
+  RunReport* report_;
+  std::map<uint64_t, size_t> index_;
+};
+
+std::string JobSummary(const engine::JobGraph& job) {
+  std::string out;
+  for (const engine::OperatorSpec& op : job.operators) {
+    if (!out.empty()) {
+      out += op.input_partitioner == engine::Partitioner::kHash        ? " =key=> "
+             : op.input_partitioner == engine::Partitioner::kRebalance ? " =rebalance=> "
+             : op.input_partitioner == engine::Partitioner::kBroadcast ? " =broadcast=> "
+                                                                       : " -> ";
+    }
+    out += op.name + "(" + std::to_string(op.parallelism) + ")";
+  }
+  return out;
+}
+
+std::string WorldSummary(const sim::JobWorldOptions& world, const engine::EngineConfig& config) {
+  const engine::CheckpointConfig& cc = config.checkpoints;
+  std::string out = std::to_string(world.task_managers) + " TaskManagers; ";
+  if (!cc.enabled) return out + "periodic checkpoints off";
+  out += std::string(engine::CheckpointModeName(cc.mode)) + " checkpoints every " +
+         cc.interval.ToString();
+  if (cc.aligned_timeout > Duration::Zero()) {
+    out += " (aligned first, unaligned after " + cc.aligned_timeout.ToString() + ")";
+  }
+  out += ", timeout " + cc.timeout.ToString();
+  return out;
+}
+
+std::string ShellQuote(const std::string& s) {
+  if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                        "0123456789_-./=:,@+") == std::string::npos) {
+    return s;
+  }
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+Status WriteText(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) return UnavailableError("cannot open " + path.string() + " for writing");
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
+  out.close();
+  if (!out) return UnavailableError("failed writing " + path.string());
+  return Status::Ok();
+}
+
+std::string RecordIdString(const engine::RecordId& id) {
+  return std::to_string(id.source) + ":" + std::to_string(id.partition) + ":" +
+         std::to_string(id.offset);
+}
+
+// --export DIR: the run's data as JSON Lines (docs/scenarios.md "Exported data").
+Status Export(const std::string& dir, const checkers::RunView& view, const RunReport& report) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return UnavailableError("cannot create " + dir + ": " + ec.message());
+  const std::filesystem::path root(dir);
+  std::string sources;
+  for (const checkers::SourceRecord& s : view.sources) {
+    nlohmann::json line = {{"id", RecordIdString(s.id)},   {"source", s.id.source},
+                           {"partition", s.id.partition}, {"offset", s.id.offset},
+                           {"key", s.record.key},         {"value", s.record.value}};
+    sources += line.dump() + "\n";
+  }
+  FL_RETURN_IF_ERROR(WriteText(root / "source_log.jsonl", sources));
+  std::string committed;
+  for (const checkers::CommittedRecord& c : view.committed) {
+    nlohmann::json line = {
+        {"writer", c.writer},
+        {"kind", c.kind == sim::OutputRecord::Kind::kTransactional ? "transactional"
+                 : c.kind == sim::OutputRecord::Kind::kAppend      ? "append"
+                                                                   : "upsert"},
+        {"txn", c.txn},
+        {"visible_at_ns", c.visible_at.nanos()},
+        {"key", c.record.key},
+        {"value", c.record.value},
+        {"reflects", c.record.provenance.count}};
+    committed += line.dump() + "\n";
+  }
+  FL_RETURN_IF_ERROR(WriteText(root / "committed.jsonl", committed));
+  std::string checkpoints;
+  for (const CheckpointRecord& c : report.checkpoints) {
+    if (c.outcome != CheckpointRecord::Outcome::kCompleted) continue;
+    nlohmann::json line = {{"id", c.id},
+                           {"final", c.final},
+                           {"triggered_ns", c.triggered.nanos()},
+                           {"completed_ns", c.ended.nanos()},
+                           {"state_bytes", c.state_bytes},
+                           {"metadata_blob", "checkpoints/chk-" + std::to_string(c.id) + "/_metadata"}};
+    checkpoints += line.dump() + "\n";
+  }
+  return WriteText(root / "checkpoints.jsonl", checkpoints);
+}
+
+Result<checkers::Verdict> RunChecker(const std::string& id, const checkers::RunView& view,
+                                     const RunReport& report) {
+  if (id == "EO-OUT") return checkers::CheckExactlyOnceOutput(view);
+  if (id == "EO-CUT") return checkers::CheckConsistentCuts(view);
+  (void)report;
+  checkers::Verdict verdict(id);
+  verdict.Note("this checker is not in this build yet");
+  return verdict;
+}
+
+Result<RunReport> Run(const engine::JobGraph& job, const Scenario& scenario,
+                      const RunOptions& options) {
+  const auto wall_start = std::chrono::steady_clock::now();
+  const proto::Scenario& spec = scenario.spec;
+  FL_ASSIGN_OR_RETURN(engine::EngineConfig config, ToEngineConfig(spec));
+  FL_ASSIGN_OR_RETURN(sim::JobWorldOptions world_options, ToJobWorldOptions(spec));
+  FL_ASSIGN_OR_RETURN(Duration limit, RunLimit(spec));
+  if (options.seed) world_options.world.seed = *options.seed;
+  world_options.world.trace.keep_records = !options.trace_json.empty();
+  if (!spec.faults().empty() || spec.has_nemesis()) {
+    return UnimplementedError(scenario.path +
+                              ": fault plans and nemesis profiles need the fault library");
+  }
+
+  RunReport report;
+  report.path = scenario.path;
+  report.name = spec.name();
+  report.description = spec.description();
+  report.seed = world_options.world.seed;
+  report.job_summary = JobSummary(job);
+  report.world_summary = WorldSummary(world_options, config);
+  report.run_limit = limit;
+  report.expected = spec.expect();
+  report.build_identity = BuildIdentity();
+
+  sim::JobWorld* world = nullptr;
+  checkers::OrderLog order(checkers::OrderLog::Options{
+      .now = [&world] { return world == nullptr ? Time::Zero() : world->world().now(); }});
+  config.observer = &order;
+  FL_ASSIGN_OR_RETURN(std::unique_ptr<sim::JobWorld> jw,
+                      sim::JobWorld::Create(job, config, world_options));
+  world = jw.get();
+  const std::vector<std::vector<engine::Record>> log = GenerateSourceLog(spec);
+  for (uint32_t p = 0; p < log.size(); ++p) {
+    for (const engine::Record& r : log[p]) {
+      jw->AddSourceRecord(p, r);
+      ++report.source_records;
+    }
+  }
+  ReportObserver observer(&report);
+  jw->world().trace().AddObserver(&observer);
+  jw->Start();
+  const Time limit_time = Time::Zero() + limit;
+  std::function<void()> poll;
+  if (options.progress) {
+    poll = [&] { options.progress(jw->world().now(), limit_time); };
+  }
+  report.status = jw->RunUntilDone(limit_time, poll);
+  jw->world().trace().RemoveObserver(&observer);
+  report.ended = jw->world().now();
+  if (engine::JobManager* jm = jw->job_manager()) report.failure = jm->failure();
+  report.trace_hash = jw->world().trace().hash();
+  report.trace_records = jw->world().trace().count();
+
+  FL_ASSIGN_OR_RETURN(checkers::RunView view, checkers::ViewOf(*jw, &order));
+  report.committed_records = view.committed.size();
+  for (const std::string& id : EnabledCheckers(spec)) {
+    FL_ASSIGN_OR_RETURN(checkers::Verdict verdict, RunChecker(id, view, report));
+    report.verdicts.push_back(std::move(verdict));
+  }
+  for (const checkers::Verdict& v : report.verdicts) {
+    if (!v.passed()) {
+      report.outcome = RunReport::Outcome::kViolation;
+      report.outcome_detail = v.rule();
+      break;
+    }
+  }
+  if (report.outcome == RunReport::Outcome::kPass && !report.fault_plan_unfired.empty()) {
+    report.outcome = RunReport::Outcome::kInconclusive;
+    report.outcome_detail = "fault plan entries never fired: ";
+    for (size_t i = 0; i < report.fault_plan_unfired.size(); ++i) {
+      report.outcome_detail += (i ? ", " : "") + report.fault_plan_unfired[i];
+    }
+  }
+  if (report.outcome == RunReport::Outcome::kPass &&
+      report.status != engine::JobStatus::kFinished) {
+    report.outcome = RunReport::Outcome::kInconclusive;
+    report.outcome_detail = "the job did not finish (" +
+                            std::string(engine::JobStatusName(report.status)) +
+                            (report.failure.empty() ? "" : ": " + report.failure) + ")";
+  }
+
+  report.reproduce = "faultline run " + ShellQuote(scenario.path) + " --seed " +
+                     std::to_string(report.seed);
+  if (!options.export_dir.empty()) FL_RETURN_IF_ERROR(Export(options.export_dir, view, report));
+  if (!options.trace_json.empty()) {
+    std::vector<std::string> names{"jobmanager"};
+    for (uint32_t i = 1; i <= world_options.task_managers; ++i) {
+      names.push_back("taskmanager-" + std::to_string(i));
+    }
+    FL_RETURN_IF_ERROR(WriteText(options.trace_json,
+                                 sim::ToChromeTraceJson(jw->world().trace().records(), names)));
+  }
+  report.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  return report;
+}
+
+std::string_view CheckpointOutcomeName(CheckpointRecord::Outcome o) {
+  switch (o) {
+    case CheckpointRecord::Outcome::kInProgress:
+      return "in progress";
+    case CheckpointRecord::Outcome::kCompleted:
+      return "completed";
+    case CheckpointRecord::Outcome::kAborted:
+      return "aborted";
+  }
+  return "?";
+}
+
+std::string ExpectedString(const proto::Expectation& e) {
+  switch (e.verdict()) {
+    case proto::Expectation::VIOLATION:
+      return "VIOLATION of " + e.checker();
+    case proto::Expectation::INCONCLUSIVE:
+      return "INCONCLUSIVE";
+    default:
+      return "PASS";
+  }
+}
+
+}  // namespace
+
+std::string_view OutcomeName(RunReport::Outcome outcome) {
+  switch (outcome) {
+    case RunReport::Outcome::kPass:
+      return "PASS";
+    case RunReport::Outcome::kViolation:
+      return "VIOLATION";
+    case RunReport::Outcome::kInconclusive:
+      return "INCONCLUSIVE";
+  }
+  return "?";
+}
+
+bool RunReport::as_expected() const {
+  switch (expected.verdict()) {
+    case proto::Expectation::VIOLATION: {
+      if (outcome != Outcome::kViolation) return false;
+      for (const checkers::Verdict& v : verdicts) {
+        if (v.rule() == expected.checker()) return !v.passed();
+      }
+      return false;
+    }
+    case proto::Expectation::INCONCLUSIVE:
+      return outcome == Outcome::kInconclusive;
+    default:
+      return outcome == Outcome::kPass;
+  }
+}
+
+Result<RunReport> RunScenario(const Scenario& scenario, const RunOptions& options) {
+  FL_ASSIGN_OR_RETURN(engine::JobGraph job, ToJobGraph(scenario.spec));
+  return Run(job, scenario, options);
+}
+
+Result<RunReport> RunJob(const engine::JobGraph& job, const Scenario& scenario,
+                         const RunOptions& options) {
+  return Run(job, scenario, options);
+}
+
+std::string FormatReport(const RunReport& r) {
+  std::string out;
+  char buf[512];
+  out += "scenario     " + r.name + "  (" + r.path + ")\n";
+  if (!r.description.empty()) {
+    std::string first = r.description.substr(0, r.description.find('\n'));
+    out += "             " + first + "\n";
+  }
+  out += "job          " + r.job_summary + "\n";
+  out += "world        " + r.world_summary + "\n";
+  std::snprintf(buf, sizeof buf,
+                "run          seed %" PRIu64 ": %s at %s simulated (limit %s), %.2f s wall; "
+                "%" PRIu64 " source records, %" PRIu64 " committed\n",
+                r.seed, std::string(engine::JobStatusName(r.status)).c_str(),
+                r.ended.ToString().c_str(), r.run_limit.ToString().c_str(), r.wall_seconds,
+                r.source_records, r.committed_records);
+  out += buf;
+  if (!r.failure.empty()) out += "             job failure: " + r.failure + "\n";
+
+  uint32_t completed = 0, aborted = 0;
+  Duration total, longest;
+  uint64_t bytes = 0;
+  for (const CheckpointRecord& c : r.checkpoints) {
+    if (c.outcome == CheckpointRecord::Outcome::kCompleted) {
+      ++completed;
+      total += c.ended - c.triggered;
+      longest = std::max(longest, c.ended - c.triggered);
+      bytes += c.state_bytes;
+    } else if (c.outcome == CheckpointRecord::Outcome::kAborted) {
+      ++aborted;
+    }
+  }
+  std::snprintf(buf, sizeof buf, "checkpoints  %u completed, %u aborted", completed, aborted);
+  out += buf;
+  if (completed > 0) {
+    out += "; mean duration " + FormatMillis(Duration::Nanos(total.nanos() / completed)) +
+           ", longest " + FormatMillis(longest) + ", mean size " + FormatBytes(bytes / completed);
+  }
+  out += "\n";
+  size_t shown = 0;
+  for (const CheckpointRecord& c : r.checkpoints) {
+    const bool interesting = c.outcome != CheckpointRecord::Outcome::kCompleted ||
+                             c.alignment_timeouts > 0 || c.final;
+    if (!interesting && r.checkpoints.size() > 12) continue;
+    if (++shown > 20) break;
+    std::snprintf(buf, sizeof buf, "  #%-4" PRIu64 " %-11s triggered %-14s", c.id,
+                  std::string(CheckpointOutcomeName(c.outcome)).c_str(),
+                  c.triggered.ToString().c_str());
+    out += buf;
+    if (c.outcome != CheckpointRecord::Outcome::kInProgress) {
+      out += " took " + FormatMillis(c.ended - c.triggered);
+    }
+    if (c.outcome == CheckpointRecord::Outcome::kCompleted) out += ", " + FormatBytes(c.state_bytes);
+    if (c.final) out += ", final";
+    if (c.alignment_timeouts > 0) {
+      out += ", " + std::to_string(c.alignment_timeouts) + " tasks switched to unaligned";
+    }
+    if (!c.reason.empty()) out += ": " + c.reason;
+    out += "\n";
+  }
+  if (shown > 20) out += "  ...\n";
+
+  if (r.faults.empty()) {
+    out += "faults       none injected\n";
+  } else {
+    std::snprintf(buf, sizeof buf, "faults       %zu injected or observed%s\n",
+                  r.faults.size() + r.faults_dropped,
+                  r.faults_dropped ? " (first ones listed)" : "");
+    out += buf;
+    size_t n = 0;
+    for (const FaultRecord& f : r.faults) {
+      if (++n > 25) {
+        out += "  ...\n";
+        break;
+      }
+      out += "  " + f.at.ToString() + "  " + f.what + "\n";
+    }
+  }
+  for (const std::string& unfired : r.fault_plan_unfired) {
+    out += "  never fired: " + unfired + "\n";
+  }
+  if (r.recoveries.empty()) {
+    out += "recoveries   none\n";
+  } else {
+    out += "recoveries   " + std::to_string(r.recoveries.size()) + "\n";
+    for (const RecoveryRecord& rec : r.recoveries) {
+      out += "  " + rec.at.ToString() + "  attempt " + std::to_string(rec.attempt) + " from " +
+             (rec.has_restored ? (rec.restored == 0 ? std::string("scratch")
+                                                    : "checkpoint " + std::to_string(rec.restored))
+                               : std::string("(not deployed)")) +
+             ": " + rec.reason + "\n";
+    }
+  }
+  out += "verdict      " + std::string(OutcomeName(r.outcome));
+  if (!r.outcome_detail.empty()) out += " (" + r.outcome_detail + ")";
+  out += "; expected " + ExpectedString(r.expected) + ": " +
+         (r.as_expected() ? "as expected" : "NOT as expected") + "\n";
+  for (const checkers::Verdict& v : r.verdicts) {
+    std::string text = v.ToString();
+    size_t start = 0;
+    while (start < text.size()) {
+      const size_t end = text.find('\n', start);
+      out += "  " + text.substr(start, end == std::string::npos ? end : end - start) + "\n";
+      if (end == std::string::npos) break;
+      start = end + 1;
+    }
+  }
+  std::snprintf(buf, sizeof buf, "trace        hash %016" PRIx64 " over %" PRIu64 " records; %s\n",
+                r.trace_hash, r.trace_records, r.build_identity.c_str());
+  out += buf;
+  out += "reproduce    " + r.reproduce + "\n";
+  return out;
+}
+
+std::string ReportJson(const RunReport& r) {
+  nlohmann::json j;
+  j["scenario"] = {{"name", r.name}, {"path", r.path}, {"description", r.description}};
+  j["seed"] = r.seed;
+  j["job"] = r.job_summary;
+  j["world"] = r.world_summary;
+  j["run"] = {{"status", std::string(engine::JobStatusName(r.status))},
+              {"failure", r.failure},
+              {"ended_ns", r.ended.nanos()},
+              {"limit_ns", r.run_limit.nanos()},
+              {"wall_seconds", r.wall_seconds},
+              {"source_records", r.source_records},
+              {"committed_records", r.committed_records}};
+  nlohmann::json checkpoints = nlohmann::json::array();
+  for (const CheckpointRecord& c : r.checkpoints) {
+    checkpoints.push_back({{"id", c.id},
+                           {"outcome", std::string(CheckpointOutcomeName(c.outcome))},
+                           {"final", c.final},
+                           {"triggered_ns", c.triggered.nanos()},
+                           {"ended_ns", c.ended.nanos()},
+                           {"state_bytes", c.state_bytes},
+                           {"alignment_timeouts", c.alignment_timeouts},
+                           {"reason", c.reason}});
+  }
+  j["checkpoints"] = checkpoints;
+  nlohmann::json faults = nlohmann::json::array();
+  for (const FaultRecord& f : r.faults) faults.push_back({{"at_ns", f.at.nanos()}, {"what", f.what}});
+  j["faults"] = {{"events", faults},
+                 {"dropped", r.faults_dropped},
+                 {"never_fired", r.fault_plan_unfired}};
+  nlohmann::json recoveries = nlohmann::json::array();
+  for (const RecoveryRecord& rec : r.recoveries) {
+    recoveries.push_back({{"at_ns", rec.at.nanos()},
+                          {"attempt", rec.attempt},
+                          {"reason", rec.reason},
+                          {"restored_checkpoint", rec.restored}});
+  }
+  j["recoveries"] = recoveries;
+  nlohmann::json verdicts = nlohmann::json::array();
+  for (const checkers::Verdict& v : r.verdicts) {
+    nlohmann::json one = {{"checker", v.rule()},
+                          {"passed", v.passed()},
+                          {"further_violations", v.further_violations()},
+                          {"notes", v.notes()}};
+    if (v.first()) {
+      const checkers::Violation& f = *v.first();
+      nlohmann::json evidence = {{"detail", f.evidence.detail}};
+      if (f.evidence.record) evidence["record"] = checkers::FormatRecordId(*f.evidence.record);
+      if (f.evidence.key) evidence["key"] = *f.evidence.key;
+      if (f.evidence.checkpoint_id) evidence["checkpoint"] = *f.evidence.checkpoint_id;
+      if (f.evidence.task) evidence["task"] = *f.evidence.task;
+      if (f.evidence.attempt) evidence["attempt"] = *f.evidence.attempt;
+      if (!f.evidence.blob.empty()) evidence["blob"] = f.evidence.blob;
+      if (f.evidence.time) evidence["time_ns"] = f.evidence.time->nanos();
+      one["violation"] = {{"what", f.what}, {"evidence", evidence}};
+    }
+    verdicts.push_back(one);
+  }
+  j["verdict"] = {{"outcome", std::string(OutcomeName(r.outcome))},
+                  {"detail", r.outcome_detail},
+                  {"expected", ExpectedString(r.expected)},
+                  {"as_expected", r.as_expected()},
+                  {"checkers", verdicts}};
+  char hash[32];
+  std::snprintf(hash, sizeof hash, "%016" PRIx64, r.trace_hash);
+  j["trace"] = {{"hash", hash}, {"records", r.trace_records}, {"build", r.build_identity}};
+  j["reproduce"] = r.reproduce;
+  return j.dump(2) + "\n";
+}
+
+}  // namespace faultline::scenarios

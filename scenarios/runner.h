@@ -1,0 +1,114 @@
+// Running a scenario: its job (or a user's own job) on its simulated world, under its fault plan
+// and nemesis, then its checkers; the result is a report with the verdict, its evidence, what
+// happened on the way (checkpoints, faults, recoveries), the trace hash and the one command that
+// reproduces the run.
+//
+//   Result<scenarios::Scenario> s = scenarios::LoadScenarioFile("scenarios/library/x.textproto");
+//   Result<scenarios::RunReport> report = scenarios::RunScenario(*s, {});
+//   std::cout << scenarios::FormatReport(*report);   // report->as_expected() for the exit code
+//
+// A user's job: scenarios::RunJob(my_job_graph, *s, options) runs the job built with the job API
+// under the scenario's world, checkpointing, fault plan and checkers, with the scenario's source
+// log (docs/scenarios.md "Testing your own job").
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "base/time.h"
+#include "checkers/verdict.h"
+#include "engine/api/job.h"
+#include "engine/exec/job_manager.h"
+#include "scenarios/loader.h"
+
+namespace faultline::scenarios {
+
+struct RunOptions {
+  std::optional<uint64_t> seed;  // overrides the scenario's seed
+  std::string trace_json;        // write the Chrome / Perfetto trace here
+  std::string export_dir;        // write the run's data as JSON Lines here (docs/scenarios.md)
+  // Called every few thousand simulated events with the simulated time reached (for a
+  // progress line); it must not touch the run.
+  std::function<void(Time now, Time limit)> progress;
+};
+
+// One checkpoint as the run's trace shows it, across JobManager failovers.
+struct CheckpointRecord {
+  uint64_t id = 0;
+  enum class Outcome { kInProgress, kCompleted, kAborted } outcome = Outcome::kInProgress;
+  bool final = false;
+  Time triggered;
+  Time ended;
+  uint64_t state_bytes = 0;      // uploaded by the tasks
+  uint32_t alignment_timeouts = 0;  // tasks that switched it to unaligned
+  std::string reason;            // aborted: why
+};
+
+struct RecoveryRecord {
+  Time at;
+  uint64_t attempt = 0;   // the attempt it started
+  std::string reason;     // why the job restarted
+  uint64_t restored = 0;  // checkpoint restored (0: none, started from scratch)
+  bool has_restored = false;
+};
+
+struct FaultRecord {
+  Time at;
+  std::string what;  // "crash node 2", "blob-put error on checkpoints/chk-3/..."
+};
+
+struct RunReport {
+  std::string path;
+  std::string name;
+  std::string description;
+  uint64_t seed = 0;
+  std::string job_summary;   // one line: the pipeline and its parallelism
+  std::string world_summary;  // one line: cluster and checkpointing
+  Duration run_limit;
+  Time ended;               // simulated time at the end
+  double wall_seconds = 0;  // what the run took here
+  engine::JobStatus status = engine::JobStatus::kStarting;
+  std::string failure;  // the job's failure, when it failed
+  uint64_t source_records = 0;
+  uint64_t committed_records = 0;
+
+  std::vector<CheckpointRecord> checkpoints;
+  std::vector<RecoveryRecord> recoveries;
+  std::vector<FaultRecord> faults;  // injected, in time order
+  uint64_t faults_dropped = 0;      // beyond the kept list
+  std::vector<std::string> fault_plan_unfired;  // plan entries whose trigger never fired
+
+  std::vector<checkers::Verdict> verdicts;
+  enum class Outcome { kPass, kViolation, kInconclusive } outcome = Outcome::kPass;
+  std::string outcome_detail;  // the violated checker, or why inconclusive
+  proto::Expectation expected;
+
+  uint64_t trace_hash = 0;
+  uint64_t trace_records = 0;
+  std::string build_identity;
+  std::string reproduce;  // the command that reproduces this run
+
+  bool as_expected() const;
+};
+
+std::string_view OutcomeName(RunReport::Outcome outcome);
+
+// Runs the scenario's own job.
+Result<RunReport> RunScenario(const Scenario& scenario, const RunOptions& options);
+
+// Runs `job` (built with the job API: sources read partitions of the scenario's source log)
+// under the scenario's world, checkpointing, faults and checkers. The scenario's own job is
+// ignored, except that its source log is generated from its source operator.
+Result<RunReport> RunJob(const engine::JobGraph& job, const Scenario& scenario,
+                         const RunOptions& options);
+
+// The human report, and the same as JSON.
+std::string FormatReport(const RunReport& report);
+std::string ReportJson(const RunReport& report);
+
+}  // namespace faultline::scenarios
