@@ -407,6 +407,11 @@ void JobManager::TriggerCheckpoint(bool final) {
     return;
   }
   if (running_.size() != setup_->plan.tasks.size()) return;
+  if (final && pending_.size() >= config.max_concurrent) {
+    // The final checkpoint respects max concurrent too: it follows when one of those ends.
+    final_wanted_ = true;
+    return;
+  }
   if (!final) {
     if (pending_.size() >= config.max_concurrent ||
         (latest_completed_ > 0 && ctx_.clock->Now() - last_completion_ < config.min_pause)) {
@@ -529,7 +534,15 @@ void JobManager::AbortPending(uint64_t id, const std::string& why) {
     ctx_.scheduler->ScheduleAfter(setup_->config.checkpoints.interval, [this, alive = alive_] {
       if (*alive) TriggerCheckpoint(/*final=*/true);
     });
+  } else {
+    TriggerWantedFinal();
   }
+}
+
+void JobManager::TriggerWantedFinal() {
+  if (!final_wanted_ || triggering_ || ended_.size() != setup_->plan.tasks.size()) return;
+  final_wanted_ = false;
+  TriggerCheckpoint(/*final=*/true);
 }
 
 void JobManager::Complete(Pending& pending) {
@@ -719,6 +732,8 @@ void JobManager::FinishCompletion(uint64_t id, std::string metadata_blob, uint64
     status_ = JobStatus::kFinished;
     ctx_.events->Record(
         {Ev(EngineEvent::kJobFinished), {static_cast<int64_t>(id), 0, 0}, setup_->job.name});
+  } else {
+    TriggerWantedFinal();
   }
 }
 

@@ -103,6 +103,8 @@ class JobManager final {
     std::map<uint32_t, TaskSnapshot> acks;  // kept in case the checkpoint is given up meanwhile
   };
   void NextPointerMove();
+  // Triggers the final checkpoint if end of input asked for it while it had to wait.
+  void TriggerWantedFinal();
 
   runtime::ProcessContext ctx_;
   std::shared_ptr<const JobSetup> setup_;

@@ -1,0 +1,239 @@
+// The checkpoint coordinator's settings, each on a real run: the timeout aborts a checkpoint that
+// takes too long; max concurrent bounds the checkpoints in flight; min pause spaces a completion
+// and the next trigger; a completed checkpoint subsumes older pending ones; failed checkpoints
+// beyond the tolerable number restart the job; cleanup keeps exactly the retained checkpoints.
+// Every run also keeps exactly-once output.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/exec/events.h"
+#include "simulator/job_world.h"
+#include "tests/support/job_fixtures.h"
+
+namespace faultline {
+namespace {
+
+using engine::EngineEvent;
+
+// Delays or fails the blob puts of the checkpoints named.
+class SlowOrFailUploads : public sim::FaultInjector {
+ public:
+  SlowOrFailUploads(std::set<uint64_t> checkpoints, sim::FaultEffect effect)
+      : checkpoints_(std::move(checkpoints)), effect_(std::move(effect)) {}
+  sim::FaultEffect Decide(const sim::FaultSite& site) override {
+    if (site.point != sim::FaultPoint::kBlobPut) return {};
+    for (uint64_t id : checkpoints_) {
+      const std::string prefix = "checkpoints/chk-" + std::to_string(id) + "/";
+      if (std::string_view(site.target).starts_with(prefix) &&
+          !std::string_view(site.target).ends_with("_metadata")) {
+        return effect_;
+      }
+    }
+    return {};
+  }
+
+ private:
+  std::set<uint64_t> checkpoints_;
+  sim::FaultEffect effect_;
+};
+
+struct Event {
+  EngineEvent kind;
+  uint64_t checkpoint;
+  Time at;
+  std::string detail;
+  bool final = false;  // checkpoint-triggered: the final checkpoint after end of input
+};
+
+class Events : public sim::TraceObserver {
+ public:
+  void OnRecord(const sim::TraceRecord& r) override {
+    if (r.kind != sim::TraceKind::kEngine || r.node != 0) return;  // the JobManager's
+    list.push_back(
+        Event{static_cast<EngineEvent>(r.args[0]), static_cast<uint64_t>(r.args[1]), r.time,
+              r.detail, r.args[0] == engine::Ev(EngineEvent::kTriggered) && r.args[2] != 0});
+  }
+  std::vector<Event> Of(EngineEvent kind) const {
+    std::vector<Event> out;
+    for (const Event& e : list) {
+      if (e.kind == kind) out.push_back(e);
+    }
+    return out;
+  }
+  std::vector<Event> list;
+};
+
+struct Run {
+  engine::JobStatus status;
+  Events events;
+  bool exactly_once = false;
+  uint32_t restarts = 0;
+  std::vector<std::string> metadata_blobs;  // in the blob store at the end
+};
+
+std::unique_ptr<Run> RunWith(const engine::EngineConfig& config,
+                             std::unique_ptr<sim::FaultInjector> fault = nullptr,
+                             uint32_t per_partition = 6000) {
+  auto run = std::make_unique<Run>();
+  auto jw = sim::JobWorld::Create(testing_support::KeyedJob({.name = "coordinator"}), config, {})
+                .value();
+  const std::multiset<uint64_t> ids = testing_support::FillSource(*jw, 4, per_partition);
+  jw->world().trace().AddObserver(&run->events);
+  if (fault) jw->world().faults().Install(fault.get());
+  jw->Start();
+  run->status = jw->RunUntilDone(Time::Zero() + Duration::Seconds(120));
+  jw->world().trace().RemoveObserver(&run->events);
+  if (fault) jw->world().faults().Uninstall(fault.get());
+  run->exactly_once = testing_support::Reflected(*jw) == ids;
+  for (const Event& e : run->events.list) {
+    if (e.kind == EngineEvent::kJobRestart) ++run->restarts;
+  }
+  for (const auto& [name, bytes] : jw->world().blob_store().objects()) {
+    if (name.ends_with("/_metadata")) run->metadata_blobs.push_back(name);
+  }
+  return run;
+}
+
+engine::EngineConfig Config() {
+  engine::EngineConfig config;
+  config.checkpoints.interval = Duration::Millis(200);
+  return config;
+}
+
+TEST(CoordinatorTest, TheTimeoutAbortsACheckpointThatTakesTooLong) {
+  engine::EngineConfig config = Config();
+  config.checkpoints.timeout = Duration::Millis(300);
+  config.checkpoints.tolerable_failures = 10;
+  auto run = RunWith(config, std::make_unique<SlowOrFailUploads>(
+                                 std::set<uint64_t>{3}, sim::FaultEffect{.extra_delay = Duration::Seconds(1)}));
+  ASSERT_EQ(run->status, engine::JobStatus::kFinished);
+  bool expired = false;
+  for (const Event& e : run->events.Of(EngineEvent::kCheckpointAborted)) {
+    if (e.checkpoint == 3) {
+      expired = e.detail.find("expired") != std::string::npos;
+      // Aborted at trigger + timeout.
+      const auto triggered = run->events.Of(EngineEvent::kTriggered);
+      auto it = std::find_if(triggered.begin(), triggered.end(),
+                             [](const Event& t) { return t.checkpoint == 3; });
+      ASSERT_NE(it, triggered.end());
+      EXPECT_EQ(e.at - it->at, Duration::Millis(300));
+    }
+  }
+  EXPECT_TRUE(expired) << "checkpoint 3 should expire";
+  for (const Event& e : run->events.Of(EngineEvent::kPointerMoved)) EXPECT_NE(e.checkpoint, 3u);
+  EXPECT_EQ(run->restarts, 0u) << "an expired checkpoint alone does not restart the job";
+  EXPECT_TRUE(run->exactly_once);
+}
+
+// The number of checkpoints triggered but not yet completed or aborted, at each trigger.
+size_t MaxInFlight(const Events& events) {
+  std::set<uint64_t> in_flight;
+  size_t most = 0;
+  for (const Event& e : events.list) {
+    if (e.kind == EngineEvent::kTriggered) {
+      in_flight.insert(e.checkpoint);
+      most = std::max(most, in_flight.size());
+    } else if (e.kind == EngineEvent::kPointerMoved || e.kind == EngineEvent::kCheckpointAborted) {
+      in_flight.erase(e.checkpoint);
+    }
+  }
+  return most;
+}
+
+TEST(CoordinatorTest, MaxConcurrentBoundsTheCheckpointsInFlight) {
+  for (uint32_t max : {1u, 2u, 3u}) {
+    engine::EngineConfig config = Config();
+    config.checkpoints.interval = Duration::Millis(100);
+    config.checkpoints.max_concurrent = max;
+    // Every upload takes 250 ms longer: checkpoints pile up against the bound.
+    std::set<uint64_t> all;
+    for (uint64_t id = 1; id < 200; ++id) all.insert(id);
+    auto run = RunWith(config, std::make_unique<SlowOrFailUploads>(
+                                   all, sim::FaultEffect{.extra_delay = Duration::Millis(250)}));
+    ASSERT_EQ(run->status, engine::JobStatus::kFinished) << "max " << max;
+    EXPECT_EQ(MaxInFlight(run->events), max) << "the bound is reached and never passed";
+    EXPECT_TRUE(run->exactly_once);
+  }
+}
+
+TEST(CoordinatorTest, MinPauseSpacesACompletionAndTheNextTrigger) {
+  engine::EngineConfig config = Config();
+  config.checkpoints.min_pause = Duration::Millis(700);
+  auto run = RunWith(config, nullptr, /*per_partition=*/12000);
+  ASSERT_EQ(run->status, engine::JobStatus::kFinished);
+  std::optional<Time> last_completion;
+  int checked = 0;
+  for (const Event& e : run->events.list) {
+    if (e.kind == EngineEvent::kPointerMoved) last_completion = e.at;
+    // The final checkpoint after end of input is not periodic: min pause does not hold it.
+    if (e.kind == EngineEvent::kTriggered && last_completion && !e.final) {
+      EXPECT_GE(e.at - *last_completion, Duration::Millis(700)) << "checkpoint " << e.checkpoint;
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 2);
+  EXPECT_TRUE(run->exactly_once);
+}
+
+TEST(CoordinatorTest, ACompletedCheckpointSubsumesOlderPendingOnes) {
+  engine::EngineConfig config = Config();
+  config.checkpoints.max_concurrent = 2;
+  auto run = RunWith(config, std::make_unique<SlowOrFailUploads>(
+                                 std::set<uint64_t>{3}, sim::FaultEffect{.extra_delay = Duration::Millis(600)}));
+  ASSERT_EQ(run->status, engine::JobStatus::kFinished);
+  bool subsumed = false;
+  for (const Event& e : run->events.Of(EngineEvent::kCheckpointAborted)) {
+    if (e.checkpoint == 3) subsumed = e.detail.find("subsumed by checkpoint 4") != std::string::npos;
+  }
+  EXPECT_TRUE(subsumed);
+  EXPECT_TRUE(run->exactly_once) << "3's transactions are committed with 4";
+}
+
+TEST(CoordinatorTest, FailedCheckpointsBeyondTheTolerableNumberRestartTheJob) {
+  const sim::FaultEffect fail{.error = UnavailableError("503"), .fault_name = "blob-write-error"};
+  for (uint32_t tolerable : {0u, 1u, 5u}) {
+    engine::EngineConfig config = Config();
+    config.checkpoints.tolerable_failures = tolerable;
+    // Checkpoints 3 and 4 fail in a row.
+    auto run = RunWith(config, std::make_unique<SlowOrFailUploads>(std::set<uint64_t>{3, 4}, fail));
+    ASSERT_EQ(run->status, engine::JobStatus::kFinished);
+    uint32_t aborted = 0;
+    for (const Event& e : run->events.Of(EngineEvent::kCheckpointAborted)) {
+      aborted += e.checkpoint == 3 || e.checkpoint == 4 ? 1 : 0;
+    }
+    EXPECT_GE(aborted, 1u);
+    if (tolerable >= 2) {
+      EXPECT_EQ(run->restarts, 0u) << "tolerable " << tolerable;
+    } else {
+      EXPECT_GE(run->restarts, 1u) << "tolerable " << tolerable;
+    }
+    EXPECT_TRUE(run->exactly_once) << "tolerable " << tolerable;
+  }
+}
+
+TEST(CoordinatorTest, CleanupKeepsExactlyTheRetainedCheckpoints) {
+  for (uint32_t retained : {1u, 3u}) {
+    engine::EngineConfig config = Config();
+    config.checkpoints.retained = retained;
+    auto run = RunWith(config);
+    ASSERT_EQ(run->status, engine::JobStatus::kFinished);
+    const auto completed = run->events.Of(EngineEvent::kPointerMoved);
+    ASSERT_GT(completed.size(), retained);
+    std::vector<std::string> expected;
+    for (size_t i = completed.size() - retained; i < completed.size(); ++i) {
+      expected.push_back("checkpoints/chk-" + std::to_string(completed[i].checkpoint) +
+                         "/_metadata");
+    }
+    std::sort(expected.begin(), expected.end());
+    EXPECT_EQ(run->metadata_blobs, expected) << "retained " << retained;
+  }
+}
+
+}  // namespace
+}  // namespace faultline
