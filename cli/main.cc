@@ -211,7 +211,7 @@ int ListCommand(const std::string& dir) {
   for (const auto& path : files) {
     auto scenario = faultline::scenarios::LoadScenarioFile(path.string());
     if (!scenario.ok()) {
-      std::printf("%-34s  (invalid: %s)\n", path.filename().string().c_str(),
+      std::printf("%-44s  (invalid: %s)\n", path.filename().string().c_str(),
                   std::string(scenario.status().message()).c_str());
       ++bad;
       continue;
@@ -223,7 +223,7 @@ int ListCommand(const std::string& dir) {
                              ? "expects inconclusive"
                              : "expects pass";
     std::string line = spec.description().substr(0, spec.description().find('\n'));
-    std::printf("%-34s  %-22s %s\n", path.filename().string().c_str(), expect.c_str(),
+    std::printf("%-44s  %-21s %s\n", path.filename().string().c_str(), expect.c_str(),
                 line.c_str());
   }
   std::printf("%zu scenarios in %s; run one with: faultline run %s/<file>\n", files.size(),
