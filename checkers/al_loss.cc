@@ -11,16 +11,18 @@ Verdict CheckAtLeastOnce(const RunRecord& run) {
   Verdict verdict("AL-LOSS");
   const Coverage coverage = CoverageOf(run.view);
   for (const engine::RecordId& id : coverage.missing) {
-    verdict.Fail(Violation{"a source record is missing from the committed output",
-                           Evidence{.record = id,
-                                    .detail = "reflected 0 times; at least once expected"}});
+    verdict.Fail(
+        Violation{"a source record is missing from the committed output",
+                  Evidence{.record = id, .detail = "reflected 0 times; at least once expected"}});
   }
   if (coverage.duplicates > 0) {
     verdict.Note(std::to_string(coverage.duplicates) + " duplicate committed records (" +
-                 std::to_string(coverage.duplicated_ids) + " source records reflected more than "
-                 "once, one of them " + std::to_string(coverage.max_times) + " times; first " +
-                 FormatRecordId(*coverage.first_duplicate) + " at t=" +
-                 std::to_string(coverage.first_duplicate_at->nanos()) +
+                 std::to_string(coverage.duplicated_ids) +
+                 " source records reflected more than "
+                 "once, one of them " +
+                 std::to_string(coverage.max_times) + " times; first " +
+                 FormatRecordId(*coverage.first_duplicate) +
+                 " at t=" + std::to_string(coverage.first_duplicate_at->nanos()) +
                  "ns): allowed at least once");
   }
   if (coverage.unknown > 0) {

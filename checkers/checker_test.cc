@@ -4,6 +4,8 @@
 // fails exactly the rules that cover the alteration; and real faults planted with the teaching
 // switches fail the rule ORACLES.md names for them, while the same run without the switch
 // passes. Installing the recorder never changes the trace hash.
+#include "checkers/checker.h"
+
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -13,7 +15,6 @@
 #include <utility>
 #include <vector>
 
-#include "checkers/checker.h"
 #include "checkers/order_log.h"
 #include "checkers/recorder.h"
 #include "engine/api/job.h"
@@ -151,7 +152,9 @@ TEST(CheckerInterfaceTest, ListsTheCheckersAndRefusesAnUnknownOne) {
 // A TaskManager crash after checkpoint 3's acknowledgement: a restart, restores, commits.
 Scenario CrashAfterAck() {
   Scenario s;
-  s.crash_when = [](const sim::TraceRecord& r) { return IsEngineEvent(r, EngineEvent::kAckSent, 3); };
+  s.crash_when = [](const sim::TraceRecord& r) {
+    return IsEngineEvent(r, EngineEvent::kAckSent, 3);
+  };
   return s;
 }
 
@@ -276,7 +279,8 @@ TEST_F(AlteredRunTest, ADeletedOrRewrittenBlobFailsDur) {
 TEST_F(AlteredRunTest, TwoRecordsOfAChannelSwappedFailEoOut) {
   RunRecord r = run_->record;
   // The keyed task sum+out#0 (task 4) of the first attempt: two records of one input channel.
-  const checkers::AttemptLog* log = run_->log.Find(4, run_->record.recording.deployments[0].attempt);
+  const checkers::AttemptLog* log =
+      run_->log.Find(4, run_->record.recording.deployments[0].attempt);
   ASSERT_NE(log, nullptr);
   auto& processed = const_cast<checkers::AttemptLog*>(log)->processed;
   size_t a = 0;
@@ -384,7 +388,8 @@ Scenario FailedUploads() {
 }
 
 TEST(RealFaultTest, AckBeforeUploadFailsDur) {
-  const auto on = RunScenario(WithSwitch(FailedUploads(), &engine::TeachingSwitches::ack_before_upload));
+  const auto on =
+      RunScenario(WithSwitch(FailedUploads(), &engine::TeachingSwitches::ack_before_upload));
   // Under the switch every checkpoint races its uploads: completions come before the puts land.
   ExpectFail(on->Check("DUR"), "not durable");
   const auto off = RunScenario(FailedUploads());

@@ -16,7 +16,9 @@ Coverage CoverageOf(const RunView& view) {
   const ReferenceResult reference = Reference(view.setup->job).Run(input);
 
   using IdKey = std::tuple<uint32_t, uint32_t, uint64_t>;
-  auto key_of = [](const engine::RecordId& id) { return IdKey{id.source, id.partition, id.offset}; };
+  auto key_of = [](const engine::RecordId& id) {
+    return IdKey{id.source, id.partition, id.offset};
+  };
   std::map<IdKey, uint64_t> expected;
   for (const engine::Record& r : reference.sink) {
     if (std::optional<engine::RecordId> id = index.IdOf(r.provenance)) {

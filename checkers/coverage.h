@@ -12,11 +12,11 @@
 namespace faultline::checkers {
 
 struct Coverage {
-  uint64_t expected = 0;                   // ids the reference delivers to the sink
-  std::vector<engine::RecordId> missing;   // expected, never committed (source order)
-  uint64_t duplicates = 0;                 // committed occurrences beyond the expected count
+  uint64_t expected = 0;                  // ids the reference delivers to the sink
+  std::vector<engine::RecordId> missing;  // expected, never committed (source order)
+  uint64_t duplicates = 0;                // committed occurrences beyond the expected count
   uint64_t duplicated_ids = 0;
-  uint64_t max_times = 0;                  // most occurrences of one id
+  uint64_t max_times = 0;  // most occurrences of one id
   std::optional<engine::RecordId> first_duplicate;
   std::optional<Time> first_duplicate_at;  // when its extra occurrence became visible
   uint64_t unknown = 0;     // committed records naming one id that is no source record

@@ -42,10 +42,13 @@ Verdict CheckDurability(const RunRecord& run) {
                      InjectedNote(rec, c.metadata_blob));
         continue;
       }
-      verdict.Fail(Violation{
-          "a checkpoint completed whose metadata blob was not durable",
-          Evidence{.checkpoint_id = c.checkpoint, .blob = c.metadata_blob, .time = c.time,
-                   .detail = c.metadata_present ? c.metadata_error : "absent from the blob store"}});
+      verdict.Fail(
+          Violation{"a checkpoint completed whose metadata blob was not durable",
+                    Evidence{.checkpoint_id = c.checkpoint,
+                             .blob = c.metadata_blob,
+                             .time = c.time,
+                             .detail = c.metadata_present ? c.metadata_error
+                                                          : "absent from the blob store"}});
       continue;
     }
     for (const BlobCheck& b : c.blobs) {
@@ -57,19 +60,23 @@ Verdict CheckDurability(const RunRecord& run) {
         continue;
       }
       verdict.Fail(Violation{"a checkpoint completed referencing a blob that was not durable",
-                             Evidence{.checkpoint_id = c.checkpoint, .blob = b.blob,
-                                      .time = c.time, .detail = Describe(b)}});
+                             Evidence{.checkpoint_id = c.checkpoint,
+                                      .blob = b.blob,
+                                      .time = c.time,
+                                      .detail = Describe(b)}});
     }
   }
 
   // 2. No put or delete of a blob a retained checkpoint referenced when it was requested.
   for (const RetainedBlobTouch& t : rec.retained_touches) {
-    verdict.Fail(Violation{
-        t.op == sim::ServiceOp::kDelete ? "the engine deleted a blob a retained checkpoint references"
-                                        : "the engine overwrote a blob a retained checkpoint "
-                                          "references",
-        Evidence{.checkpoint_id = t.checkpoint, .blob = t.blob, .time = t.time,
-                 .detail = "requested by node " + std::to_string(t.node)}});
+    verdict.Fail(Violation{t.op == sim::ServiceOp::kDelete
+                               ? "the engine deleted a blob a retained checkpoint references"
+                               : "the engine overwrote a blob a retained checkpoint "
+                                 "references",
+                           Evidence{.checkpoint_id = t.checkpoint,
+                                    .blob = t.blob,
+                                    .time = t.time,
+                                    .detail = "requested by node " + std::to_string(t.node)}});
   }
 
   // 3. At the end of the run, every retained checkpoint is still whole in the blob store.
@@ -79,15 +86,18 @@ Verdict CheckDurability(const RunRecord& run) {
       auto metadata = run.view.blobs->find(name);
       if (metadata == run.view.blobs->end()) {
         if (rec.InjectedOnBlob(name) & kDestroying) continue;
-        verdict.Fail(Violation{"a retained checkpoint's metadata blob is gone at the end of the run",
-                               Evidence{.checkpoint_id = id, .blob = name, .time = run.end}});
+        verdict.Fail(
+            Violation{"a retained checkpoint's metadata blob is gone at the end of the run",
+                      Evidence{.checkpoint_id = id, .blob = name, .time = run.end}});
         continue;
       }
       Result<CheckpointBlobs> blobs = ReadCheckpointBlobs(metadata->second, name);
       if (!blobs.ok()) {
         if (rec.InjectedOnBlob(name) & kDestroying) continue;
         verdict.Fail(Violation{"a retained checkpoint's metadata blob does not decode",
-                               Evidence{.checkpoint_id = id, .blob = name, .time = run.end,
+                               Evidence{.checkpoint_id = id,
+                                        .blob = name,
+                                        .time = run.end,
                                         .detail = blobs.status().ToString()}});
         continue;
       }
@@ -96,10 +106,10 @@ Verdict CheckDurability(const RunRecord& run) {
         const BlobCheck b =
             CheckBlob(blob, stored == run.view.blobs->end() ? nullptr : &stored->second, *blobs);
         if (b.intact() || (rec.InjectedOnBlob(blob) & kDestroying)) continue;
-        verdict.Fail(Violation{"a blob a retained checkpoint references is gone or altered at the "
-                               "end of the run",
-                               Evidence{.checkpoint_id = id, .blob = blob, .time = run.end,
-                                        .detail = Describe(b)}});
+        verdict.Fail(Violation{
+            "a blob a retained checkpoint references is gone or altered at the "
+            "end of the run",
+            Evidence{.checkpoint_id = id, .blob = blob, .time = run.end, .detail = Describe(b)}});
       }
     }
   }

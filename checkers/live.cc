@@ -72,8 +72,7 @@ Verdict CheckLiveness(const RunRecord& run) {
                    " unreadable, which an injected storage fault destroyed: expected "
                    "degradation (policy fail)");
     } else {
-      verdict.Fail(Violation{"the job failed", Evidence{.time = finished,
-                                                        .detail = run.failure}});
+      verdict.Fail(Violation{"the job failed", Evidence{.time = finished, .detail = run.failure}});
     }
     return verdict;
   }
@@ -88,12 +87,12 @@ Verdict CheckLiveness(const RunRecord& run) {
       verdict.Fail(Violation{
           "no checkpoint completed within the liveness bound after faults stopped",
           Evidence{.time = deadline,
-                   .detail = "faults stopped at t=" + std::to_string(quiet.nanos()) +
-                             "ns; bound max(10 x interval, timeout + restart delay) = " +
-                             Seconds(bound) +
-                             (completed ? "; the first completion came at t=" +
-                                              std::to_string(completed->nanos()) + "ns"
-                                        : "; none came")}});
+                   .detail =
+                       "faults stopped at t=" + std::to_string(quiet.nanos()) +
+                       "ns; bound max(10 x interval, timeout + restart delay) = " + Seconds(bound) +
+                       (completed ? "; the first completion came at t=" +
+                                        std::to_string(completed->nanos()) + "ns"
+                                  : "; none came")}});
     }
   }
 
@@ -103,13 +102,14 @@ Verdict CheckLiveness(const RunRecord& run) {
     return verdict;
   }
   if (final_checkpoint == 0) {
-    verdict.Fail(Violation{"the job finished without a final checkpoint",
-                           Evidence{.time = finished}});
+    verdict.Fail(
+        Violation{"the job finished without a final checkpoint", Evidence{.time = finished}});
   }
   const Coverage coverage = CoverageOf(run.view);
   for (const engine::RecordId& id : coverage.missing) {
     verdict.Fail(Violation{"the job finished but its committed output does not cover the input",
-                           Evidence{.record = id, .time = finished,
+                           Evidence{.record = id,
+                                    .time = finished,
                                     .detail = "this source record is reflected by no committed "
                                               "record"}});
   }

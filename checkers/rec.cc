@@ -44,21 +44,23 @@ Verdict CheckRecovery(const RunRecord& run) {
         if (degraded.insert(r.pointer_latest).second) {
           verdict.Note("checkpoint " + std::to_string(r.pointer_latest) +
                        " was unreadable after an injected storage fault; the engine reported "
-                       "it and fell back to " + std::to_string(r.checkpoint) +
-                       ": expected degradation");
+                       "it and fell back to " +
+                       std::to_string(r.checkpoint) + ": expected degradation");
         }
         return;
       }
       verdict.Fail(Violation{
           "the engine reported the latest completed checkpoint unreadable, but no injected "
           "fault destroyed it",
-          Evidence{.checkpoint_id = r.pointer_latest, .time = r.time,
+          Evidence{.checkpoint_id = r.pointer_latest,
+                   .time = r.time,
                    .detail = who + " restored checkpoint " + std::to_string(r.checkpoint)}});
       return;
     }
     verdict.Fail(Violation{
         "recovery did not restore the latest completed checkpoint",
-        Evidence{.checkpoint_id = r.checkpoint, .time = r.time,
+        Evidence{.checkpoint_id = r.checkpoint,
+                 .time = r.time,
                  .detail = who + " restored " +
                            (r.checkpoint == 0 ? std::string("nothing (the beginning of the input)")
                                               : "checkpoint " + std::to_string(r.checkpoint)) +
@@ -82,9 +84,10 @@ Verdict CheckRecovery(const RunRecord& run) {
       }
       continue;
     }
-    verdict.Fail(Violation{"the engine reported a checkpoint unreadable, but no injected fault "
-                           "destroyed it",
-                           Evidence{.checkpoint_id = id, .time = e.time, .detail = e.detail}});
+    verdict.Fail(
+        Violation{"the engine reported a checkpoint unreadable, but no injected fault "
+                  "destroyed it",
+                  Evidence{.checkpoint_id = id, .time = e.time, .detail = e.detail}});
   }
 
   // Restored state equals captured state; no blob failing its checksum was used.
@@ -94,18 +97,21 @@ Verdict CheckRecovery(const RunRecord& run) {
       const bool injected = rec.InjectedOnBlob(b.blob) & kDestroying;
       verdict.Fail(Violation{
           "a task restored from a blob that fails its checksum",
-          Evidence{.checkpoint_id = f.checkpoint, .blob = b.blob, .time = f.time,
-                   .detail = "task " + f.task + "; " +
-                             (b.present ? "stored checksum " + std::to_string(b.stored_checksum) +
-                                              ", the handle says " +
-                                              std::to_string(b.expected_checksum)
-                                        : std::string("the blob is absent")) +
-                             (injected ? " (an injected fault altered it)" : "")}});
+          Evidence{
+              .checkpoint_id = f.checkpoint,
+              .blob = b.blob,
+              .time = f.time,
+              .detail = "task " + f.task + "; " +
+                        (b.present ? "stored checksum " + std::to_string(b.stored_checksum) +
+                                         ", the handle says " + std::to_string(b.expected_checksum)
+                                   : std::string("the blob is absent")) +
+                        (injected ? " (an injected fault altered it)" : "")}});
     }
     if (f.digest_restored != f.digest_recorded) {
       verdict.Fail(Violation{
           "restored state differs from the state captured for the checkpoint",
-          Evidence{.checkpoint_id = f.checkpoint, .time = f.time,
+          Evidence{.checkpoint_id = f.checkpoint,
+                   .time = f.time,
                    .detail = "task " + f.task + ": digest after restore " +
                              std::to_string(f.digest_restored) + ", recorded at capture " +
                              std::to_string(f.digest_recorded)}});

@@ -94,7 +94,8 @@ int64_t Recording::InjectedOnCheckpoint(uint64_t checkpoint) const {
   return effects;
 }
 
-RunRecorder::RunRecorder(sim::JobWorld& jw) : jw_(jw), pointer_key_(engine::HaPointerKey(jw.setup())) {}
+RunRecorder::RunRecorder(sim::JobWorld& jw)
+    : jw_(jw), pointer_key_(engine::HaPointerKey(jw.setup())) {}
 
 void RunRecorder::OnRecord(const sim::TraceRecord& r) {
   switch (r.kind) {
@@ -136,16 +137,17 @@ void RunRecorder::OnRecord(const sim::TraceRecord& r) {
 }
 
 void RunRecorder::OnEngine(const sim::TraceRecord& r) {
-  EngineEventRecord e{r.time, r.node, r.incarnation, static_cast<engine::EngineEvent>(r.args[0]),
-                      r.args[1], r.args[2], r.args[3], r.detail};
+  EngineEventRecord e{
+      r.time,    r.node,    r.incarnation, static_cast<engine::EngineEvent>(r.args[0]),
+      r.args[1], r.args[2], r.args[3],     r.detail};
   switch (e.event) {
     case engine::EngineEvent::kPointerMoved:
       CheckCompletion(e);
       break;
     case engine::EngineEvent::kDeployed:
       attempt_ = static_cast<uint64_t>(e.a);
-      recording_.deployments.push_back(RestoreRecord{e.time, "", attempt_,
-                                                     static_cast<uint64_t>(e.b), PointerLatest()});
+      recording_.deployments.push_back(
+          RestoreRecord{e.time, "", attempt_, static_cast<uint64_t>(e.b), PointerLatest()});
       break;
     case engine::EngineEvent::kRestoreStarted:
       recording_.restores.push_back(

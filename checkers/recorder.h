@@ -64,9 +64,9 @@ struct ServiceCall {
   uint64_t request = 0;
   uint32_t node = 0;
   uint32_t incarnation = 0;
-  std::string target;    // blob name, transaction, or writer (fence)
+  std::string target;  // blob name, transaction, or writer (fence)
   Time requested;
-  uint64_t attempt = 0;  // the newest attempt deployed when it was requested (0: none yet)
+  uint64_t attempt = 0;         // the newest attempt deployed when it was requested (0: none yet)
   std::optional<Time> applied;  // when the service applied it (its reply was recorded)
   StatusCode code = StatusCode::kOk;
   bool ok() const { return applied.has_value() && code == StatusCode::kOk; }
@@ -82,8 +82,8 @@ struct BlobCheck {
   uint64_t stored_size = 0;
   uint64_t stored_checksum = 0;
   bool intact() const {
-    return present &&
-           (!handle_known || (stored_size == expected_size && stored_checksum == expected_checksum));
+    return present && (!handle_known ||
+                       (stored_size == expected_size && stored_checksum == expected_checksum));
   }
 };
 
@@ -103,9 +103,9 @@ struct CompletionRecord {
 // At a deployed event, or a task's restore-started: what the HA pointer named at that moment.
 struct RestoreRecord {
   Time time;
-  std::string task;          // empty for a deployment
-  uint64_t attempt = 0;      // deployments
-  uint64_t checkpoint = 0;   // restored (0: from the beginning of the input)
+  std::string task;             // empty for a deployment
+  uint64_t attempt = 0;         // deployments
+  uint64_t checkpoint = 0;      // restored (0: from the beginning of the input)
   uint64_t pointer_latest = 0;  // the HA pointer's latest completed checkpoint (0: none)
 };
 

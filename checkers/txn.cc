@@ -42,7 +42,8 @@ Verdict CheckTransactions(const RunRecord& run) {
   const Recording& rec = run.recording;
   bool two_phase = false;
   for (const engine::OperatorSpec& op : run.view.setup->job.operators) {
-    if (op.kind == engine::OperatorKind::kSink && op.sink.kind == engine::SinkKind::kTwoPhaseCommit) {
+    if (op.kind == engine::OperatorKind::kSink &&
+        op.sink.kind == engine::SinkKind::kTwoPhaseCommit) {
       two_phase = true;
     }
   }
@@ -77,10 +78,11 @@ Verdict CheckTransactions(const RunRecord& run) {
     std::optional<Time> second;
     if (c && c->size() > 1) second = (*c)[1];
     if (!second && v) second = *std::next(v->begin());
-    verdict.Fail(Violation{"a transaction was committed more than once",
-                           Evidence{.txn = txn, .time = second,
-                                    .detail = "published " + std::to_string(publications) +
-                                              " times"}});
+    verdict.Fail(
+        Violation{"a transaction was committed more than once",
+                  Evidence{.txn = txn,
+                           .time = second,
+                           .detail = "published " + std::to_string(publications) + " times"}});
   }
   if (twice == 0 && run.commits_repeated > 0) {
     verdict.Fail(Violation{"the output store counted repeated commits",
@@ -114,7 +116,8 @@ Verdict CheckTransactions(const RunRecord& run) {
     auto it = pre.find(txn);
     if (it == pre.end()) {
       Violation v{"a transaction became visible that no completed checkpoint pre-committed",
-                  Evidence{.txn = txn, .time = first,
+                  Evidence{.txn = txn,
+                           .time = first,
                            .detail = "from an aborted checkpoint or a failed attempt"}};
       if (sink_state_complete) {
         verdict.Fail(std::move(v));
@@ -124,11 +127,13 @@ Verdict CheckTransactions(const RunRecord& run) {
       continue;
     }
     if (first && *first < it->second.completed) {
-      verdict.Fail(Violation{
-          "a transaction became visible before its checkpoint completed",
-          Evidence{.checkpoint_id = it->second.checkpoint, .txn = txn, .time = first,
-                   .detail = "checkpoint completed at t=" +
-                             std::to_string(it->second.completed.nanos()) + "ns"}});
+      verdict.Fail(
+          Violation{"a transaction became visible before its checkpoint completed",
+                    Evidence{.checkpoint_id = it->second.checkpoint,
+                             .txn = txn,
+                             .time = first,
+                             .detail = "checkpoint completed at t=" +
+                                       std::to_string(it->second.completed.nanos()) + "ns"}});
     }
   }
 
@@ -139,7 +144,9 @@ Verdict CheckTransactions(const RunRecord& run) {
       if (state != run.txn_states.end() && state->second == sim::TxnState::kCommitted) continue;
       verdict.Fail(Violation{
           "a transaction pre-committed for a completed checkpoint was never committed",
-          Evidence{.checkpoint_id = p.checkpoint, .txn = txn, .time = run.end,
+          Evidence{.checkpoint_id = p.checkpoint,
+                   .txn = txn,
+                   .time = run.end,
                    .detail = state == run.txn_states.end() ? "the output store does not know it"
                                                            : "still not committed at the end"}});
     }
@@ -177,7 +184,9 @@ Verdict CheckTransactions(const RunRecord& run) {
       if (it->second > *c.applied) continue;
       verdict.Fail(Violation{
           "a zombie attempt committed after its successor started",
-          Evidence{.attempt = c.attempt, .txn = c.target, .time = c.applied,
+          Evidence{.attempt = c.attempt,
+                   .txn = c.target,
+                   .time = c.applied,
                    .detail = "requested at t=" + std::to_string(c.requested.nanos()) +
                              "ns by node " + std::to_string(c.node) + "; attempt " +
                              std::to_string(it->first) + " wrote as " + WriterOf(c.target) +
