@@ -27,6 +27,7 @@ std::string ToString(const Violation& violation) {
   if (e.task) add("task=" + std::to_string(*e.task));
   if (e.attempt) add("attempt=" + std::to_string(*e.attempt));
   if (!e.blob.empty()) add("blob=" + e.blob);
+  if (!e.txn.empty()) add("txn=" + e.txn);
   if (e.time) add("t=" + std::to_string(e.time->nanos()) + "ns");
   std::string out = violation.what;
   if (!fields.empty()) out += " [" + fields + "]";

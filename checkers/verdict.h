@@ -23,6 +23,7 @@ struct Evidence {
   std::optional<uint32_t> task;  // global task index
   std::optional<uint64_t> attempt;
   std::string blob;
+  std::string txn;           // an output-store transaction
   std::optional<Time> time;  // simulated time, when the checker knows it
   std::string detail;        // expected versus found, in words
 };

@@ -1,0 +1,180 @@
+#include "checkers/checker.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "base/build_info.h"
+#include "checkers/eo_cut.h"
+#include "checkers/eo_out.h"
+#include "engine/checkpoint/metadata.h"
+#include "engine/exec/cluster.h"
+#include "engine/proto/checkpoint.pb.h"
+
+namespace faultline::checkers {
+namespace {
+
+constexpr std::string_view kKnown[] = {"EO-OUT", "EO-CUT", "AL-LOSS", "DUR",
+                                       "REC",    "TXN",    "LIVE",    "DET"};
+
+// The status the recording shows: the last job-finished event (failed or finished).
+engine::JobStatus StatusFromEvents(const Recording& recording, std::string& failure) {
+  for (auto it = recording.events.rbegin(); it != recording.events.rend(); ++it) {
+    if (it->event != engine::EngineEvent::kJobFinished) continue;
+    if (it->detail.starts_with("failed: ")) {
+      failure = it->detail.substr(8);
+      return engine::JobStatus::kFailed;
+    }
+    return engine::JobStatus::kFinished;
+  }
+  return engine::JobStatus::kRunning;
+}
+
+// EO-OUT and EO-CUT judge the output and the cuts; what the engine reported about unreadable
+// checkpoints is context for their verdicts (ORACLES.md's fail / fallback policy).
+void NoteReportedBreaches(const RunRecord& run, Verdict& verdict) {
+  for (const EngineEventRecord& e : run.recording.events) {
+    if (e.event != engine::EngineEvent::kCheckpointUnreadable) continue;
+    const uint64_t unreadable = static_cast<uint64_t>(e.a);
+    const bool injected = run.recording.InjectedOnCheckpoint(unreadable) &
+                          (sim::kEffectCorrupt | sim::kEffectLose | sim::kEffectError);
+    std::string note = "the engine reported checkpoint " + std::to_string(unreadable) +
+                       " unreadable at t=" + std::to_string(e.time.nanos()) + "ns and " +
+                       (e.b > 0 ? "fell back to checkpoint " + std::to_string(e.b) +
+                                      " (output after it is emitted again)"
+                                : "failed the job (nothing emitted twice)");
+    note += injected ? "; an injected storage fault hit its blobs: expected degradation"
+                     : "; no injected fault hit its blobs: REC judges it a violation";
+    verdict.Note(std::move(note));
+  }
+}
+
+}  // namespace
+
+Result<RunRecord> RecordRun(sim::JobWorld& jw, const RunRecorder& recorder, const OrderLog* order,
+                            const RecordOptions& options) {
+  RunRecord run;
+  FL_ASSIGN_OR_RETURN(run.view, ViewOf(jw, order));
+  run.recording = recorder.recording();
+  run.end = jw.world().now();
+  run.trace_hash = jw.world().trace().hash();
+  run.trace_hashes = options.trace_hashes;
+  run.build_identity = BuildIdentity();
+
+  std::string failure;
+  const engine::JobStatus from_events = StatusFromEvents(run.recording, failure);
+  if (options.status) {
+    run.status = *options.status;
+  } else if (engine::JobManager* jm = jw.job_manager()) {
+    run.status = jm->status();
+  } else {
+    run.status = from_events;
+  }
+  if (run.status == engine::JobStatus::kFailed) run.failure = failure;
+
+  if (options.quiet_from) {
+    run.quiet_from = options.quiet_from;
+  } else {
+    Time quiet = Time::Zero();
+    for (const InjectedFault& f : run.recording.faults) quiet = std::max(quiet, f.time + f.delay);
+    for (const NodeEvent& n : run.recording.nodes) quiet = std::max(quiet, n.time);
+    run.quiet_from = quiet;
+  }
+
+  const sim::OutputStoreSim& store = jw.world().output_store();
+  run.commits_repeated = store.commits_repeated();
+  auto add_txn = [&](const std::string& txn) {
+    if (run.txn_states.count(txn)) return;
+    if (std::optional<sim::TxnState> state = store.StateOf(txn)) run.txn_states[txn] = *state;
+  };
+  for (const ServiceCall& call : run.recording.calls) {
+    if (call.service == sim::Service::kOutputStore && call.op != sim::ServiceOp::kFence) {
+      add_txn(call.target);
+    }
+  }
+  for (const CompletionRecord& c : run.recording.completions) {
+    for (const engine::PendingTransaction& p : c.pending) add_txn(p.txn);
+  }
+
+  const std::string key = engine::HaPointerKey(jw.setup());
+  const runtime::VersionedValue pointer = jw.world().ha_store().Peek(key);
+  if (pointer.version != 0) {
+    Result<engine::proto::HaPointer> decoded = engine::DecodeHaPointer(pointer.value, key);
+    if (decoded.ok()) {
+      PointerAtEnd at_end;
+      at_end.latest = decoded->latest_completed_checkpoint_id();
+      at_end.latest_metadata_blob = decoded->latest_metadata_blob();
+      at_end.retained_metadata_blobs.assign(decoded->retained_metadata_blobs().begin(),
+                                            decoded->retained_metadata_blobs().end());
+      if (at_end.retained_metadata_blobs.empty() && !at_end.latest_metadata_blob.empty()) {
+        at_end.retained_metadata_blobs.push_back(at_end.latest_metadata_blob);
+      }
+      run.pointer = std::move(at_end);
+    } else {
+      run.recording.notes.push_back("HA pointer at the end: " + decoded.status().ToString());
+    }
+  }
+  return run;
+}
+
+std::vector<std::string_view> KnownCheckers() {
+  return {std::begin(kKnown), std::end(kKnown)};
+}
+
+std::vector<std::string> DefaultCheckers(engine::CheckpointMode mode, bool has_two_phase_sink) {
+  std::vector<std::string> out;
+  if (mode == engine::CheckpointMode::kAtLeastOnce) {
+    out.emplace_back("AL-LOSS");
+  } else {
+    out.emplace_back("EO-OUT");
+    out.emplace_back("EO-CUT");
+  }
+  out.emplace_back("DUR");
+  out.emplace_back("REC");
+  if (has_two_phase_sink) out.emplace_back("TXN");
+  out.emplace_back("LIVE");
+  out.emplace_back("DET");
+  return out;
+}
+
+Result<Verdict> RunChecker(std::string_view id, const RunRecord& run) {
+  if (id == "EO-OUT") {
+    Verdict v = CheckExactlyOnceOutput(run.view);
+    NoteReportedBreaches(run, v);
+    return v;
+  }
+  if (id == "EO-CUT") {
+    Verdict v = CheckConsistentCuts(run.view);
+    NoteReportedBreaches(run, v);
+    return v;
+  }
+  if (id == "AL-LOSS") return CheckAtLeastOnce(run);
+  if (id == "DUR") return CheckDurability(run);
+  if (id == "REC") return CheckRecovery(run);
+  if (id == "TXN") return CheckTransactions(run);
+  if (id == "LIVE") return CheckLiveness(run);
+  if (id == "DET") return CheckDeterminism(run);
+  std::string known;
+  for (std::string_view k : kKnown) known += (known.empty() ? "" : ", ") + std::string(k);
+  return InvalidArgumentError("unknown checker '" + std::string(id) + "' (known: " + known + ")");
+}
+
+Duration LivenessBound(const engine::EngineConfig& config) {
+  const engine::RestartStrategy& r = config.restart;
+  Duration restart = Duration::Zero();
+  switch (r.kind) {
+    case engine::RestartStrategy::Kind::kFixedDelay:
+    case engine::RestartStrategy::Kind::kFailureRate:
+      restart = r.delay;
+      break;
+    case engine::RestartStrategy::Kind::kExponentialDelay:
+      restart = r.max_backoff;
+      break;
+    case engine::RestartStrategy::Kind::kNone:
+      break;
+  }
+  const Duration a = config.checkpoints.interval * 10;
+  const Duration b = config.checkpoints.timeout + restart;
+  return a > b ? a : b;
+}
+
+}  // namespace faultline::checkers

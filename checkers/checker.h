@@ -1,0 +1,103 @@
+// The one interface to every checker of ORACLES.md: gather a finished run once (RecordRun),
+// then ask any checker by its id (RunChecker). Each returns a Verdict naming the first violation
+// with its evidence (record, key, checkpoint, blob, transaction, simulated time) and counting
+// the rest; notes say what a checker could not judge.
+//
+//   checkers::OrderLog order(...);              // EngineConfig::observer, before Create
+//   auto jw = sim::JobWorld::Create(job, config, options).value();
+//   checkers::RunRecorder recorder(*jw);
+//   jw->world().trace().AddObserver(&recorder);  // before Start
+//   jw->Start();
+//   jw->RunUntilDone(limit);
+//   jw->world().trace().RemoveObserver(&recorder);
+//   checkers::RunRecord run = checkers::RecordRun(*jw, recorder, &order).value();
+//   for (const std::string& id : checkers::DefaultCheckers(mode, has_two_phase_sink))
+//     std::cout << checkers::RunChecker(id, run)->ToString() << "\n";
+//
+// A RunRecord is plain data (its views point into the JobWorld: keep it alive), so a test can
+// copy it, alter one thing, and prove the checker notices. docs/checkers.md states each rule.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
+#include "base/time.h"
+#include "checkers/order_log.h"
+#include "checkers/recorder.h"
+#include "checkers/run_view.h"
+#include "checkers/verdict.h"
+#include "engine/exec/config.h"
+#include "engine/exec/job_manager.h"
+#include "simulator/job_world.h"
+
+namespace faultline::checkers {
+
+// The HA pointer as the run left it.
+struct PointerAtEnd {
+  uint64_t latest = 0;  // latest completed checkpoint (0: none)
+  std::string latest_metadata_blob;
+  std::vector<std::string> retained_metadata_blobs;  // every retained checkpoint's metadata
+};
+
+struct RunRecord {
+  RunView view;
+  Recording recording;  // a copy of the recorder's, so a test may alter it
+  engine::JobStatus status = engine::JobStatus::kStarting;
+  std::string failure;  // why the job failed, when it did
+  Time end;             // simulated time when the run was recorded
+  // When injected faults stopped (LIVE counts its deadline from here). Unset: the last
+  // disturbance the recorder saw (an injected fault's end, a crash, restart, pause, resume,
+  // clock change, partition or heal), or the start of the run.
+  std::optional<Time> quiet_from;
+  uint64_t trace_hash = 0;
+  // DET: two runs' trace hashes (same seed, scenario and build). Unset: DET is not judged.
+  std::optional<std::pair<uint64_t, uint64_t>> trace_hashes;
+  std::string build_identity;  // BuildIdentity()
+  // The output store at the end (side channel): every transaction the recorder saw or a
+  // completed checkpoint named, with its state; commits of already committed transactions.
+  std::map<std::string, sim::TxnState, std::less<>> txn_states;
+  uint64_t commits_repeated = 0;
+  std::optional<PointerAtEnd> pointer;
+};
+
+struct RecordOptions {
+  std::optional<Time> quiet_from;
+  std::optional<std::pair<uint64_t, uint64_t>> trace_hashes;
+  // The status RunUntilDone returned. Unset: the JobManager's, or (while it is down) what the
+  // last job-finished event says.
+  std::optional<engine::JobStatus> status;
+};
+
+// Gathers the run of `jw` (side-channel reads only). `order` may be null (EO-OUT and EO-CUT
+// then replay in source order and say so). DataLoss when a source or committed record does not
+// decode.
+Result<RunRecord> RecordRun(sim::JobWorld& jw, const RunRecorder& recorder, const OrderLog* order,
+                            const RecordOptions& options = {});
+
+// "EO-OUT", "EO-CUT", "AL-LOSS", "DUR", "REC", "TXN", "LIVE", "DET".
+std::vector<std::string_view> KnownCheckers();
+// What ORACLES.md runs by default: EO-OUT and EO-CUT in the exactly-once modes, AL-LOSS in
+// at-least-once mode, TXN with a two-phase-commit sink, and DUR, REC, LIVE, DET always.
+std::vector<std::string> DefaultCheckers(engine::CheckpointMode mode, bool has_two_phase_sink);
+// InvalidArgument for an unknown id.
+Result<Verdict> RunChecker(std::string_view id, const RunRecord& run);
+
+// The rules themselves (checkers.cc and its neighbours); RunChecker dispatches to these.
+Verdict CheckAtLeastOnce(const RunRecord& run);   // AL-LOSS
+Verdict CheckDurability(const RunRecord& run);    // DUR
+Verdict CheckRecovery(const RunRecord& run);      // REC
+Verdict CheckTransactions(const RunRecord& run);  // TXN
+Verdict CheckLiveness(const RunRecord& run);      // LIVE
+Verdict CheckDeterminism(const RunRecord& run);   // DET
+
+// LIVE's bound: max(10 x checkpoint interval, checkpoint timeout + restart delay), the restart
+// delay being the strategy's longest (exponential: max_backoff).
+Duration LivenessBound(const engine::EngineConfig& config);
+
+}  // namespace faultline::checkers

@@ -1,0 +1,519 @@
+// The checkers behind checker.h on real runs: a clean run passes every one; the same run,
+// altered after the fact (a committed record dropped or duplicated, a restored digest flipped, a
+// blob deleted or rewritten, two records of a channel swapped, a transaction left uncommitted),
+// fails exactly the rules that cover the alteration; and real faults planted with the teaching
+// switches fail the rule ORACLES.md names for them, while the same run without the switch
+// passes. Installing the recorder never changes the trace hash.
+#include "checkers/checker.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "checkers/order_log.h"
+#include "checkers/recorder.h"
+#include "engine/api/job.h"
+#include "engine/exec/events.h"
+#include "simulator/job_world.h"
+#include "tests/support/job_fixtures.h"
+
+namespace faultline {
+namespace {
+
+using checkers::RunRecord;
+using checkers::Verdict;
+using engine::EngineEvent;
+using testing_support::IsEngineEvent;
+
+// An injector for one fault point, restricted to targets containing `target`.
+class Inject : public sim::FaultInjector {
+ public:
+  Inject(sim::FaultPoint point, std::string target, sim::FaultEffect effect, std::string op = "",
+         uint32_t node = 0xffffffffu, std::string suffix = "")
+      : point_(point),
+        target_(std::move(target)),
+        effect_(std::move(effect)),
+        op_(std::move(op)),
+        node_(node),
+        suffix_(std::move(suffix)) {}
+  sim::FaultEffect Decide(const sim::FaultSite& site) override {
+    if (site.point != point_) return {};
+    if (std::string_view(site.target).find(target_) == std::string_view::npos) return {};
+    if (!std::string_view(site.target).ends_with(suffix_)) return {};
+    if (!op_.empty() && site.op != op_) return {};
+    if (node_ != 0xffffffffu && site.node != node_) return {};
+    return effect_;
+  }
+
+ private:
+  sim::FaultPoint point_;
+  std::string target_;
+  sim::FaultEffect effect_;
+  std::string op_;
+  uint32_t node_;
+  std::string suffix_;
+};
+
+struct Scenario {
+  engine::TeachingSwitches switches;
+  std::function<bool(const sim::TraceRecord&)> crash_when;
+  bool crash_job_manager = false;
+  std::function<std::unique_ptr<sim::FaultInjector>()> fault;
+  Duration limit = Duration::Seconds(120);
+  uint32_t max_concurrent = 1;
+  Duration interval = Duration::Millis(500);
+  bool record = true;  // install the order log and the recorder
+};
+
+struct CheckedRun {
+  sim::JobWorld* world = nullptr;
+  checkers::OrderLog log{checkers::OrderLog::Options{
+      .now = [this] { return world == nullptr ? Time::Zero() : world->world().now(); }}};
+  std::unique_ptr<sim::JobWorld> jw;
+  std::unique_ptr<checkers::RunRecorder> recorder;
+  engine::JobStatus status = engine::JobStatus::kStarting;
+  bool crashed = false;
+  RunRecord record;
+
+  Verdict Check(std::string_view id, const RunRecord& r) const {
+    Result<Verdict> v = checkers::RunChecker(id, r);
+    EXPECT_TRUE(v.ok()) << v.status().ToString();
+    return *v;
+  }
+  Verdict Check(std::string_view id) const { return Check(id, record); }
+};
+
+std::unique_ptr<CheckedRun> RunScenario(const Scenario& s) {
+  auto run = std::make_unique<CheckedRun>();
+  engine::EngineConfig config;
+  config.checkpoints.interval = s.interval;
+  config.checkpoints.max_concurrent = s.max_concurrent;
+  config.switches = s.switches;
+  if (s.record) config.observer = &run->log;
+  run->jw = sim::JobWorld::Create(testing_support::KeyedJob({.name = "checkers"}), config,
+                                  sim::JobWorldOptions{})
+                .value();
+  run->world = run->jw.get();
+  sim::JobWorld& jw = *run->jw;
+  testing_support::FillSource(jw, 4, 6000);
+  testing_support::CrashWhen crash(&jw, s.crash_when, s.crash_job_manager);
+  std::unique_ptr<sim::FaultInjector> fault = s.fault ? s.fault() : nullptr;
+  if (s.crash_when) jw.world().trace().AddObserver(&crash);
+  if (fault) jw.world().faults().Install(fault.get());
+  if (s.record) {
+    run->recorder = std::make_unique<checkers::RunRecorder>(jw);
+    jw.world().trace().AddObserver(run->recorder.get());
+  }
+  jw.Start();
+  run->status = jw.RunUntilDone(Time::Zero() + s.limit);
+  run->crashed = crash.fired();
+  if (s.crash_when) jw.world().trace().RemoveObserver(&crash);
+  if (fault) jw.world().faults().Uninstall(fault.get());
+  if (s.record) {
+    jw.world().trace().RemoveObserver(run->recorder.get());
+    Result<RunRecord> record =
+        checkers::RecordRun(jw, *run->recorder, &run->log, {.status = run->status});
+    EXPECT_TRUE(record.ok()) << record.status().ToString();
+    if (record.ok()) run->record = std::move(*record);
+  }
+  return run;
+}
+
+void ExpectFail(const Verdict& v, std::string_view what) {
+  ASSERT_FALSE(v.passed()) << "expected a violation containing '" << what << "'";
+  EXPECT_NE(v.first()->what.find(what), std::string::npos) << v.ToString();
+  std::cout << v.ToString() << "\n";
+}
+
+void ExpectPass(const Verdict& v) {
+  EXPECT_TRUE(v.passed()) << v.ToString();
+}
+
+// --- the interface -----------------------------------------------------------------------------
+
+TEST(CheckerInterfaceTest, ListsTheCheckersAndRefusesAnUnknownOne) {
+  const std::vector<std::string_view> known = checkers::KnownCheckers();
+  EXPECT_EQ(known.size(), 8u);
+  EXPECT_EQ(checkers::DefaultCheckers(engine::CheckpointMode::kAligned, true),
+            (std::vector<std::string>{"EO-OUT", "EO-CUT", "DUR", "REC", "TXN", "LIVE", "DET"}));
+  EXPECT_EQ(checkers::DefaultCheckers(engine::CheckpointMode::kAtLeastOnce, false),
+            (std::vector<std::string>{"AL-LOSS", "DUR", "REC", "LIVE", "DET"}));
+  EXPECT_EQ(checkers::RunChecker("NOPE", RunRecord{}).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+// --- a clean run, and the same run altered after the fact --------------------------------------
+
+// A TaskManager crash after checkpoint 3's acknowledgement: a restart, restores, commits.
+Scenario CrashAfterAck() {
+  Scenario s;
+  s.crash_when = [](const sim::TraceRecord& r) {
+    return IsEngineEvent(r, EngineEvent::kAckSent, 3);
+  };
+  return s;
+}
+
+class AlteredRunTest : public testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    run_ = RunScenario(CrashAfterAck()).release();
+    ASSERT_TRUE(run_->crashed);
+    ASSERT_EQ(run_->status, engine::JobStatus::kFinished);
+    const Scenario twin = CrashAfterAck();
+    second_hash_ = RunScenario(twin)->jw->world().trace().hash();
+  }
+  static void TearDownTestSuite() {
+    delete run_;
+    run_ = nullptr;
+  }
+  static CheckedRun* run_;
+  static uint64_t second_hash_;
+};
+CheckedRun* AlteredRunTest::run_ = nullptr;
+uint64_t AlteredRunTest::second_hash_ = 0;
+
+TEST_F(AlteredRunTest, TheUnalteredRunPassesEveryChecker) {
+  RunRecord r = run_->record;
+  r.trace_hashes = {{r.trace_hash, second_hash_}};
+  ASSERT_FALSE(r.recording.restores_finished.empty()) << "the crash should cause a restore";
+  ASSERT_FALSE(r.recording.completions.empty());
+  for (std::string_view id : checkers::KnownCheckers()) {
+    const Verdict v = run_->Check(id, r);
+    EXPECT_TRUE(v.passed()) << v.ToString();
+    std::cout << v.ToString() << "\n";
+  }
+}
+
+TEST_F(AlteredRunTest, ADroppedCommittedRecordIsLossForAlLossLiveAndEoOut) {
+  RunRecord r = run_->record;
+  const size_t victim = r.view.committed.size() / 2;
+  r.view.committed.erase(r.view.committed.begin() + static_cast<ptrdiff_t>(victim));
+  ExpectFail(run_->Check("AL-LOSS", r), "missing");
+  ExpectFail(run_->Check("LIVE", r), "does not cover");
+  ExpectFail(run_->Check("EO-OUT", r), "missing");
+  ExpectPass(run_->Check("DUR", r));
+  ExpectPass(run_->Check("REC", r));
+}
+
+TEST_F(AlteredRunTest, ADuplicatedCommittedRecordIsANoteForAlLossAndAViolationForEoOut) {
+  RunRecord r = run_->record;
+  r.view.committed.push_back(r.view.committed[r.view.committed.size() / 2]);
+  const Verdict al = run_->Check("AL-LOSS", r);
+  ExpectPass(al);
+  ASSERT_FALSE(al.notes().empty());
+  EXPECT_NE(al.notes()[0].find("1 duplicate"), std::string::npos) << al.ToString();
+  ExpectFail(run_->Check("EO-OUT", r), "more than once");
+  ExpectPass(run_->Check("LIVE", r));
+}
+
+TEST_F(AlteredRunTest, AFlippedRestoredDigestFailsRec) {
+  RunRecord r = run_->record;
+  // A keyed task's restore: one state value differing changes the digest.
+  checkers::RestoreFinishedRecord* keyed = nullptr;
+  for (checkers::RestoreFinishedRecord& f : r.recording.restores_finished) {
+    if (f.task.starts_with("sum") && keyed == nullptr) keyed = &f;
+  }
+  ASSERT_NE(keyed, nullptr);
+  ASSERT_NE(keyed->digest_recorded, 0u);
+  keyed->digest_restored ^= 1;
+  const Verdict v = run_->Check("REC", r);
+  ExpectFail(v, "restored state differs");
+  EXPECT_EQ(v.first()->evidence.checkpoint_id, keyed->checkpoint);
+  ExpectPass(run_->Check("DUR", r));
+}
+
+TEST_F(AlteredRunTest, ARestoreOfAnOlderCheckpointFailsRec) {
+  RunRecord r = run_->record;
+  ASSERT_GT(r.recording.deployments.size(), 1u);
+  r.recording.deployments[1].checkpoint -= 1;
+  ExpectFail(run_->Check("REC", r), "did not restore the latest completed checkpoint");
+}
+
+TEST_F(AlteredRunTest, ADeletedOrRewrittenBlobFailsDur) {
+  const RunRecord& clean = run_->record;
+  ASSERT_TRUE(clean.pointer.has_value());
+  // A blob the retained checkpoint references, deleted from the store's contents...
+  const checkers::Bytes& metadata = clean.view.blobs->at(clean.pointer->latest_metadata_blob);
+  const checkers::CheckpointBlobs blobs =
+      checkers::ReadCheckpointBlobs(metadata, clean.pointer->latest_metadata_blob).value();
+  ASSERT_FALSE(blobs.referenced.empty());
+  const std::string victim = blobs.referenced.front();
+  {
+    checkers::BlobMap without = *clean.view.blobs;
+    without.erase(victim);
+    RunRecord r = clean;
+    r.view.blobs = &without;
+    const Verdict v = run_->Check("DUR", r);
+    ExpectFail(v, "gone or altered");
+    EXPECT_EQ(v.first()->evidence.blob, victim);
+  }
+  // ... or rewritten (one byte flipped: its checksum no longer matches) ...
+  {
+    checkers::BlobMap flipped = *clean.view.blobs;
+    flipped.at(victim).back() ^= 0x01;
+    RunRecord r = clean;
+    r.view.blobs = &flipped;
+    ExpectFail(run_->Check("DUR", r), "gone or altered");
+  }
+  // ... or missing from the recorder's view at a completion, or deleted while retained.
+  {
+    RunRecord r = clean;
+    r.recording.completions[0].blobs[0].present = false;
+    const Verdict v = run_->Check("DUR", r);
+    ExpectFail(v, "not durable");
+    EXPECT_EQ(v.first()->evidence.checkpoint_id, r.recording.completions[0].checkpoint);
+  }
+  {
+    RunRecord r = clean;
+    r.recording.retained_touches.push_back(
+        checkers::RetainedBlobTouch{r.end, sim::ServiceOp::kDelete, victim, blobs.checkpoint, 1});
+    ExpectFail(run_->Check("DUR", r), "deleted a blob a retained checkpoint references");
+  }
+}
+
+TEST_F(AlteredRunTest, TwoRecordsOfAChannelSwappedFailEoOut) {
+  RunRecord r = run_->record;
+  // The keyed task sum+out#0 (task 4) of the first attempt: two records of one input channel.
+  const checkers::AttemptLog* log =
+      run_->log.Find(4, run_->record.recording.deployments[0].attempt);
+  ASSERT_NE(log, nullptr);
+  auto& processed = const_cast<checkers::AttemptLog*>(log)->processed;
+  size_t a = 0;
+  size_t b = 0;
+  for (size_t i = 1; i < processed.size() && b == 0; ++i) {
+    if (processed[i].input == processed[0].input) b = i;
+  }
+  ASSERT_NE(b, 0u);
+  std::swap(processed[a], processed[b]);
+  const Verdict v = run_->Check("EO-OUT", r);
+  std::swap(processed[a], processed[b]);
+  ExpectFail(v, "");
+  ExpectPass(run_->Check("AL-LOSS", r));
+}
+
+TEST_F(AlteredRunTest, TransactionsAlteredFailTxn) {
+  const RunRecord& clean = run_->record;
+  ASSERT_FALSE(clean.recording.completions.back().pending.empty());
+  const std::string txn = clean.recording.completions.back().pending.front().txn;
+  {
+    RunRecord r = clean;
+    r.txn_states[txn] = sim::TxnState::kPreCommitted;
+    const Verdict v = run_->Check("TXN", r);
+    ExpectFail(v, "never committed");
+    EXPECT_EQ(v.first()->evidence.txn, txn);
+  }
+  {
+    RunRecord r = clean;
+    for (const checkers::ServiceCall& c : clean.recording.calls) {
+      if (c.op == sim::ServiceOp::kCommit && c.ok()) {
+        checkers::ServiceCall again = c;
+        again.applied = r.end;
+        r.recording.calls.push_back(again);
+        break;
+      }
+    }
+    ExpectFail(run_->Check("TXN", r), "committed more than once");
+  }
+  {
+    RunRecord r = clean;
+    checkers::CommittedRecord stray = r.view.committed.front();
+    stray.txn = "out#0/attempt-9/txn-1";
+    r.view.committed.push_back(stray);
+    ExpectFail(run_->Check("TXN", r), "no completed checkpoint pre-committed");
+  }
+}
+
+TEST_F(AlteredRunTest, NoProgressAfterFaultsStopFailsLive) {
+  RunRecord r = run_->record;
+  std::erase_if(r.recording.events, [&](const checkers::EngineEventRecord& e) {
+    return (e.event == EngineEvent::kPointerMoved || e.event == EngineEvent::kJobFinished) &&
+           e.time >= *r.quiet_from;
+  });
+  r.end = *r.quiet_from + checkers::LivenessBound(r.view.setup->config) + Duration::Seconds(1);
+  ExpectFail(run_->Check("LIVE", r), "no checkpoint completed");
+  r.status = engine::JobStatus::kFailed;
+  r.failure = "gave up";
+  ExpectFail(run_->Check("LIVE", r), "the job failed");
+}
+
+TEST_F(AlteredRunTest, DetComparesTwoHashesAndNamesTheBuild) {
+  RunRecord r = run_->record;
+  r.trace_hashes = {{r.trace_hash, r.trace_hash ^ 1}};
+  const Verdict v = run_->Check("DET", r);
+  ExpectFail(v, "different trace hashes");
+  EXPECT_NE(v.first()->evidence.detail.find(r.build_identity), std::string::npos);
+  r.trace_hashes.reset();
+  const Verdict unjudged = run_->Check("DET", r);
+  ExpectPass(unjudged);
+  ASSERT_FALSE(unjudged.notes().empty());
+  EXPECT_NE(unjudged.notes()[0].find("not judged"), std::string::npos);
+}
+
+// --- observing only ----------------------------------------------------------------------------
+
+TEST(RecorderTest, LeavesTheTraceHashUnchanged) {
+  Scenario with = CrashAfterAck();
+  Scenario without = CrashAfterAck();
+  without.record = false;
+  const std::unique_ptr<CheckedRun> a = RunScenario(with);
+  const std::unique_ptr<CheckedRun> b = RunScenario(without);
+  EXPECT_EQ(a->jw->world().trace().hash(), b->jw->world().trace().hash());
+  EXPECT_EQ(a->jw->world().trace().count(), b->jw->world().trace().count());
+  EXPECT_FALSE(a->record.recording.events.empty());
+}
+
+// --- real faults -------------------------------------------------------------------------------
+
+using Switch = bool engine::TeachingSwitches::*;
+
+Scenario WithSwitch(Scenario s, Switch sw) {
+  s.switches.*sw = true;
+  return s;
+}
+
+// ack-before-upload: checkpoint 3's puts fail; the task acknowledges anyway.
+Scenario FailedUploads() {
+  Scenario s;
+  s.fault = [] {
+    return std::make_unique<Inject>(
+        sim::FaultPoint::kBlobPut, "chk-3/",
+        sim::FaultEffect{.error = UnavailableError("503"), .fault_name = "blob-write-error"});
+  };
+  return s;
+}
+
+TEST(RealFaultTest, AckBeforeUploadFailsDur) {
+  const auto on =
+      RunScenario(WithSwitch(FailedUploads(), &engine::TeachingSwitches::ack_before_upload));
+  // Under the switch every checkpoint races its uploads: completions come before the puts land.
+  ExpectFail(on->Check("DUR"), "not durable");
+  const auto off = RunScenario(FailedUploads());
+  ExpectPass(off->Check("DUR"));
+  ExpectPass(off->Check("REC"));
+  ExpectPass(off->Check("TXN"));
+}
+
+// skip-checksum: checkpoint 3's keyed blobs are silently corrupted at upload, then the
+// JobManager fails over and restores checkpoint 3.
+Scenario CorruptCheckpoint3() {
+  Scenario s;
+  s.crash_when = [](const sim::TraceRecord& r) {
+    return IsEngineEvent(r, EngineEvent::kPointerMoved, 3);
+  };
+  s.crash_job_manager = true;
+  s.fault = [] {
+    return std::make_unique<Inject>(
+        sim::FaultPoint::kBlobPut, "chk-3/",
+        sim::FaultEffect{.corrupt = true, .corrupt_from_end = 8, .fault_name = "bit-rot"}, "",
+        0xffffffffu, "/keyed");
+  };
+  s.limit = Duration::Seconds(30);
+  return s;
+}
+
+TEST(RealFaultTest, SkipChecksumFailsRecAndAnInjectedCorruptionIsNotDursViolation) {
+  const auto on =
+      RunScenario(WithSwitch(CorruptCheckpoint3(), &engine::TeachingSwitches::skip_checksum));
+  ASSERT_TRUE(on->crashed);
+  ExpectFail(on->Check("REC"), "fails its checksum");
+  const Verdict dur = on->Check("DUR");
+  ExpectPass(dur);  // the corruption was injected
+  EXPECT_FALSE(dur.notes().empty()) << dur.ToString();
+
+  // Without the switch the engine refuses the blob, reports checkpoint 3 unreadable and fails
+  // the job (policy fail): expected degradation, noted by REC and LIVE.
+  const auto off = RunScenario(CorruptCheckpoint3());
+  ASSERT_TRUE(off->crashed);
+  const Verdict rec = off->Check("REC");
+  ExpectPass(rec);
+  std::cout << rec.ToString() << "\n" << off->Check("LIVE").ToString() << "\n";
+  ExpectPass(off->Check("LIVE"));
+  ExpectPass(off->Check("DUR"));
+}
+
+TEST(RealFaultTest, RestoreLatestAttemptFailsRec) {
+  const auto on =
+      RunScenario(WithSwitch(CrashAfterAck(), &engine::TeachingSwitches::restore_latest_attempt));
+  ASSERT_TRUE(on->crashed);
+  ExpectFail(on->Check("REC"), "did not restore the latest completed checkpoint");
+}
+
+// A TaskManager dies at its sinks' sixth commit request; restored sinks commit again.
+Scenario CrashAtSinkCommit() {
+  Scenario s;
+  s.crash_when = [commits = std::make_shared<int>(0)](const sim::TraceRecord& r) {
+    return r.kind == sim::TraceKind::kServiceRequest &&
+           r.args[1] == static_cast<int64_t>(sim::ServiceOp::kCommit) && ++*commits == 6;
+  };
+  return s;
+}
+
+TEST(RealFaultTest, RecommitAfterRestoreFailsTxn) {
+  const auto on = RunScenario(
+      WithSwitch(CrashAtSinkCommit(), &engine::TeachingSwitches::recommit_after_restore));
+  ASSERT_TRUE(on->crashed);
+  ExpectFail(on->Check("TXN"), "committed more than once");
+  const auto off = RunScenario(CrashAtSinkCommit());
+  ASSERT_TRUE(off->crashed);
+  ExpectPass(off->Check("TXN"));
+  ExpectPass(off->Check("REC"));
+}
+
+// no-fencing: node 1's commits take 12 s to land and node 1 dies at its first.
+Scenario ZombieCommit() {
+  Scenario s;
+  s.crash_when = [](const sim::TraceRecord& r) {
+    return r.kind == sim::TraceKind::kServiceRequest && r.node == 1 &&
+           r.args[1] == static_cast<int64_t>(sim::ServiceOp::kCommit);
+  };
+  s.fault = [] {
+    return std::make_unique<Inject>(
+        sim::FaultPoint::kOutputWrite, "/attempt-1/",
+        sim::FaultEffect{.extra_delay = Duration::Seconds(12), .fault_name = "slow-commit"},
+        "commit", /*node=*/1);
+  };
+  return s;
+}
+
+TEST(RealFaultTest, NoFencingFailsTxn) {
+  const auto on = RunScenario(WithSwitch(ZombieCommit(), &engine::TeachingSwitches::no_fencing));
+  ASSERT_TRUE(on->crashed);
+  const Verdict v = on->Check("TXN");
+  ASSERT_FALSE(v.passed()) << "no-fencing went unnoticed";
+  std::cout << v.ToString() << "\n";
+  const auto off = RunScenario(ZombieCommit());
+  ASSERT_TRUE(off->crashed);
+  ExpectPass(off->Check("TXN"));
+}
+
+TEST(RealFaultTest, CommitOnSnapshotFailsTxn) {
+  const auto on =
+      RunScenario(WithSwitch(CrashAfterAck(), &engine::TeachingSwitches::commit_on_snapshot));
+  ASSERT_TRUE(on->crashed);
+  ExpectFail(on->Check("TXN"), "");
+}
+
+// drop-subsumed-commit: two checkpoints in flight, 3's upload slowed so 4 completes first.
+TEST(RealFaultTest, DropSubsumedCommitFailsTxn) {
+  Scenario s;
+  s.max_concurrent = 2;
+  s.interval = Duration::Millis(200);
+  s.fault = [] {
+    return std::make_unique<Inject>(
+        sim::FaultPoint::kBlobPut, "chk-3/",
+        sim::FaultEffect{.extra_delay = Duration::Millis(600), .fault_name = "slow-upload"});
+  };
+  const auto on = RunScenario(WithSwitch(s, &engine::TeachingSwitches::drop_subsumed_commit));
+  ExpectFail(on->Check("TXN"), "never committed");
+  const auto off = RunScenario(s);
+  ExpectPass(off->Check("TXN"));
+  ExpectPass(off->Check("LIVE"));
+}
+
+}  // namespace
+}  // namespace faultline

@@ -1,0 +1,120 @@
+// DUR (ORACLES.md): the engine never deletes or overwrites a blob that a retained checkpoint
+// references, and never completes a checkpoint whose blobs were not durable at that moment.
+// Blobs lost or corrupted by an injected storage fault are not the engine's violation (a note;
+// what the engine does next is REC's to judge).
+#include <string>
+
+#include "checkers/checker.h"
+
+namespace faultline::checkers {
+namespace {
+
+constexpr int64_t kDestroying = sim::kEffectCorrupt | sim::kEffectLose;
+
+std::string Describe(const BlobCheck& b) {
+  if (!b.present) return "absent from the blob store";
+  return "stored " + std::to_string(b.stored_size) + " bytes with checksum " +
+         std::to_string(b.stored_checksum) + ", the handle says " +
+         std::to_string(b.expected_size) + " bytes with checksum " +
+         std::to_string(b.expected_checksum);
+}
+
+std::string InjectedNote(const Recording& recording, const std::string& blob) {
+  const int64_t effects = recording.InjectedOnBlob(blob);
+  std::string what;
+  if (effects & sim::kEffectLose) what += "lost write";
+  if (effects & sim::kEffectCorrupt) what += std::string(what.empty() ? "" : ", ") + "corruption";
+  return what;
+}
+
+}  // namespace
+
+Verdict CheckDurability(const RunRecord& run) {
+  Verdict verdict("DUR");
+  const Recording& rec = run.recording;
+
+  // 1. At each completion, everything the metadata references is stored whole.
+  for (const CompletionRecord& c : rec.completions) {
+    if (!c.metadata_present || !c.metadata_error.empty()) {
+      if (rec.InjectedOnBlob(c.metadata_blob) & kDestroying) {
+        verdict.Note("checkpoint " + std::to_string(c.checkpoint) + ": metadata " +
+                     c.metadata_blob + " destroyed by an injected " +
+                     InjectedNote(rec, c.metadata_blob));
+        continue;
+      }
+      verdict.Fail(
+          Violation{"a checkpoint completed whose metadata blob was not durable",
+                    Evidence{.checkpoint_id = c.checkpoint,
+                             .blob = c.metadata_blob,
+                             .time = c.time,
+                             .detail = c.metadata_present ? c.metadata_error
+                                                          : "absent from the blob store"}});
+      continue;
+    }
+    for (const BlobCheck& b : c.blobs) {
+      if (b.intact()) continue;
+      if (rec.InjectedOnBlob(b.blob) & kDestroying) {
+        verdict.Note("checkpoint " + std::to_string(c.checkpoint) + ": blob " + b.blob +
+                     " destroyed by an injected " + InjectedNote(rec, b.blob) +
+                     " (not the engine's violation)");
+        continue;
+      }
+      verdict.Fail(Violation{"a checkpoint completed referencing a blob that was not durable",
+                             Evidence{.checkpoint_id = c.checkpoint,
+                                      .blob = b.blob,
+                                      .time = c.time,
+                                      .detail = Describe(b)}});
+    }
+  }
+
+  // 2. No put or delete of a blob a retained checkpoint referenced when it was requested.
+  for (const RetainedBlobTouch& t : rec.retained_touches) {
+    verdict.Fail(Violation{t.op == sim::ServiceOp::kDelete
+                               ? "the engine deleted a blob a retained checkpoint references"
+                               : "the engine overwrote a blob a retained checkpoint "
+                                 "references",
+                           Evidence{.checkpoint_id = t.checkpoint,
+                                    .blob = t.blob,
+                                    .time = t.time,
+                                    .detail = "requested by node " + std::to_string(t.node)}});
+  }
+
+  // 3. At the end of the run, every retained checkpoint is still whole in the blob store.
+  if (run.pointer && run.view.blobs != nullptr) {
+    for (const std::string& name : run.pointer->retained_metadata_blobs) {
+      const uint64_t id = CheckpointOfBlob(name);
+      auto metadata = run.view.blobs->find(name);
+      if (metadata == run.view.blobs->end()) {
+        if (rec.InjectedOnBlob(name) & kDestroying) continue;
+        verdict.Fail(
+            Violation{"a retained checkpoint's metadata blob is gone at the end of the run",
+                      Evidence{.checkpoint_id = id, .blob = name, .time = run.end}});
+        continue;
+      }
+      Result<CheckpointBlobs> blobs = ReadCheckpointBlobs(metadata->second, name);
+      if (!blobs.ok()) {
+        if (rec.InjectedOnBlob(name) & kDestroying) continue;
+        verdict.Fail(Violation{"a retained checkpoint's metadata blob does not decode",
+                               Evidence{.checkpoint_id = id,
+                                        .blob = name,
+                                        .time = run.end,
+                                        .detail = blobs.status().ToString()}});
+        continue;
+      }
+      for (const std::string& blob : blobs->referenced) {
+        auto stored = run.view.blobs->find(blob);
+        const BlobCheck b =
+            CheckBlob(blob, stored == run.view.blobs->end() ? nullptr : &stored->second, *blobs);
+        if (b.intact() || (rec.InjectedOnBlob(blob) & kDestroying)) continue;
+        verdict.Fail(Violation{
+            "a blob a retained checkpoint references is gone or altered at the "
+            "end of the run",
+            Evidence{.checkpoint_id = id, .blob = blob, .time = run.end, .detail = Describe(b)}});
+      }
+    }
+  }
+  for (const std::string& note : rec.notes) verdict.Note("recorder: " + note);
+  return verdict;
+}
+
+}  // namespace faultline::checkers

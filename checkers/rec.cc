@@ -1,0 +1,123 @@
+// REC (ORACLES.md): recovery restores the latest completed checkpoint (the one the HA pointer
+// names) unless it is unreadable, every restored subtask's state digest equals the digest
+// recorded when that state was captured, and a blob that fails its checksum is never used.
+// An unreadable latest checkpoint that the engine itself reported (checkpoint-unreadable) and
+// that an injected storage fault destroyed is expected degradation (a note); a reported one no
+// injected fault explains, or a silent fallback, is a violation.
+#include <optional>
+#include <set>
+#include <string>
+
+#include "checkers/checker.h"
+
+namespace faultline::checkers {
+namespace {
+
+constexpr int64_t kDestroying = sim::kEffectCorrupt | sim::kEffectLose | sim::kEffectError;
+
+// A checkpoint-unreadable event for `latest`, recorded before `when`, naming `restored` as its
+// fallback (0: the policy failed the job).
+const EngineEventRecord* Reported(const Recording& rec, uint64_t latest, uint64_t restored,
+                                  Time when) {
+  for (const EngineEventRecord& e : rec.events) {
+    if (e.time > when) break;
+    if (e.event == engine::EngineEvent::kCheckpointUnreadable &&
+        static_cast<uint64_t>(e.a) == latest && static_cast<uint64_t>(e.b) == restored) {
+      return &e;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Verdict CheckRecovery(const RunRecord& run) {
+  Verdict verdict("REC");
+  const Recording& rec = run.recording;
+  std::set<uint64_t> degraded;  // noted once each
+
+  // Judges restoring `restored` where the HA pointer named `latest`.
+  auto judge = [&](const RestoreRecord& r, const std::string& who) {
+    if (r.checkpoint == r.pointer_latest) return;
+    if (r.pointer_latest > 0 && Reported(rec, r.pointer_latest, r.checkpoint, r.time)) {
+      if (rec.InjectedOnCheckpoint(r.pointer_latest) & kDestroying) {
+        if (degraded.insert(r.pointer_latest).second) {
+          verdict.Note("checkpoint " + std::to_string(r.pointer_latest) +
+                       " was unreadable after an injected storage fault; the engine reported "
+                       "it and fell back to " +
+                       std::to_string(r.checkpoint) + ": expected degradation");
+        }
+        return;
+      }
+      verdict.Fail(Violation{
+          "the engine reported the latest completed checkpoint unreadable, but no injected "
+          "fault destroyed it",
+          Evidence{.checkpoint_id = r.pointer_latest,
+                   .time = r.time,
+                   .detail = who + " restored checkpoint " + std::to_string(r.checkpoint)}});
+      return;
+    }
+    verdict.Fail(Violation{
+        "recovery did not restore the latest completed checkpoint",
+        Evidence{.checkpoint_id = r.checkpoint,
+                 .time = r.time,
+                 .detail = who + " restored " +
+                           (r.checkpoint == 0 ? std::string("nothing (the beginning of the input)")
+                                              : "checkpoint " + std::to_string(r.checkpoint)) +
+                           "; the HA pointer named checkpoint " +
+                           std::to_string(r.pointer_latest)}});
+  };
+  for (const RestoreRecord& d : rec.deployments) {
+    judge(d, "attempt " + std::to_string(d.attempt));
+  }
+  for (const RestoreRecord& r : rec.restores) judge(r, "task " + r.task);
+
+  // The fail policy: a reported unreadable checkpoint that failed the job.
+  for (const EngineEventRecord& e : rec.events) {
+    if (e.event != engine::EngineEvent::kCheckpointUnreadable || e.b != 0) continue;
+    const uint64_t id = static_cast<uint64_t>(e.a);
+    if (rec.InjectedOnCheckpoint(id) & kDestroying) {
+      if (degraded.insert(id).second) {
+        verdict.Note("checkpoint " + std::to_string(id) +
+                     " was unreadable after an injected storage fault; the engine reported it "
+                     "and failed the job (policy fail): expected degradation");
+      }
+      continue;
+    }
+    verdict.Fail(
+        Violation{"the engine reported a checkpoint unreadable, but no injected fault "
+                  "destroyed it",
+                  Evidence{.checkpoint_id = id, .time = e.time, .detail = e.detail}});
+  }
+
+  // Restored state equals captured state; no blob failing its checksum was used.
+  for (const RestoreFinishedRecord& f : rec.restores_finished) {
+    for (const BlobCheck& b : f.blobs) {
+      if (b.intact()) continue;
+      const bool injected = rec.InjectedOnBlob(b.blob) & kDestroying;
+      verdict.Fail(Violation{
+          "a task restored from a blob that fails its checksum",
+          Evidence{
+              .checkpoint_id = f.checkpoint,
+              .blob = b.blob,
+              .time = f.time,
+              .detail = "task " + f.task + "; " +
+                        (b.present ? "stored checksum " + std::to_string(b.stored_checksum) +
+                                         ", the handle says " + std::to_string(b.expected_checksum)
+                                   : std::string("the blob is absent")) +
+                        (injected ? " (an injected fault altered it)" : "")}});
+    }
+    if (f.digest_restored != f.digest_recorded) {
+      verdict.Fail(Violation{
+          "restored state differs from the state captured for the checkpoint",
+          Evidence{.checkpoint_id = f.checkpoint,
+                   .time = f.time,
+                   .detail = "task " + f.task + ": digest after restore " +
+                             std::to_string(f.digest_restored) + ", recorded at capture " +
+                             std::to_string(f.digest_recorded)}});
+    }
+  }
+  return verdict;
+}
+
+}  // namespace faultline::checkers

@@ -1,0 +1,298 @@
+#include "checkers/recorder.h"
+
+#include <charconv>
+#include <span>
+#include <utility>
+
+#include "base/hash.h"
+#include "engine/checkpoint/metadata.h"
+#include "engine/exec/cluster.h"
+#include "engine/proto/checkpoint.pb.h"
+
+namespace faultline::checkers {
+namespace {
+
+uint64_t ChecksumOf(const std::vector<uint8_t>& bytes) {
+  return Checksum(std::as_bytes(std::span<const uint8_t>(bytes.data(), bytes.size())));
+}
+
+bool IsBlobPoint(sim::FaultPoint p) {
+  return p == sim::FaultPoint::kBlobPut || p == sim::FaultPoint::kBlobGet ||
+         p == sim::FaultPoint::kBlobDelete || p == sim::FaultPoint::kBlobList;
+}
+
+}  // namespace
+
+uint64_t CheckpointOfBlob(std::string_view blob) {
+  constexpr std::string_view kPrefix = "checkpoints/chk-";
+  if (!blob.starts_with(kPrefix)) return 0;
+  blob.remove_prefix(kPrefix.size());
+  uint64_t id = 0;
+  const auto [end, ec] = std::from_chars(blob.data(), blob.data() + blob.size(), id);
+  if (ec != std::errc() || end == blob.data()) return 0;
+  return id;
+}
+
+Result<CheckpointBlobs> ReadCheckpointBlobs(const std::vector<uint8_t>& metadata,
+                                            std::string_view name) {
+  FL_ASSIGN_OR_RETURN(engine::proto::CheckpointMetadata decoded,
+                      engine::DecodeMetadata(metadata, name));
+  CheckpointBlobs out;
+  out.checkpoint = decoded.checkpoint_id();
+  out.referenced.assign(decoded.referenced_blobs().begin(), decoded.referenced_blobs().end());
+  for (const auto& op : decoded.operators()) {
+    for (const auto& subtask : op.subtasks()) {
+      for (const auto& h : subtask.keyed_state()) {
+        out.handles[h.blob_name()] = {h.size_bytes(), h.checksum()};
+      }
+      for (const auto& h : subtask.operator_state()) {
+        out.handles[h.blob_name()] = {h.size_bytes(), h.checksum()};
+      }
+      for (const auto& h : subtask.input_channel_state()) {
+        if (h.checksum() != 0) out.handles[h.blob_name()] = {h.size_bytes(), h.checksum()};
+      }
+      for (const auto& h : subtask.output_channel_state()) {
+        if (h.checksum() != 0) out.handles[h.blob_name()] = {h.size_bytes(), h.checksum()};
+      }
+    }
+  }
+  return out;
+}
+
+BlobCheck CheckBlob(const std::string& blob, const std::vector<uint8_t>* stored,
+                    const CheckpointBlobs& checkpoint) {
+  BlobCheck check;
+  check.blob = blob;
+  auto handle = checkpoint.handles.find(blob);
+  if (handle != checkpoint.handles.end()) {
+    check.handle_known = true;
+    check.expected_size = handle->second.first;
+    check.expected_checksum = handle->second.second;
+  }
+  if (stored != nullptr) {
+    check.present = true;
+    check.stored_size = stored->size();
+    check.stored_checksum = ChecksumOf(*stored);
+  }
+  return check;
+}
+
+int64_t Recording::InjectedOnBlob(std::string_view blob) const {
+  int64_t effects = 0;
+  for (const InjectedFault& f : faults) {
+    if (IsBlobPoint(f.point) && f.target == blob) effects |= f.effect;
+  }
+  return effects;
+}
+
+int64_t Recording::InjectedOnCheckpoint(uint64_t checkpoint) const {
+  const std::string prefix = "checkpoints/chk-" + std::to_string(checkpoint) + "/";
+  int64_t effects = 0;
+  for (const InjectedFault& f : faults) {
+    if (IsBlobPoint(f.point) && f.target.starts_with(prefix)) effects |= f.effect;
+  }
+  return effects;
+}
+
+RunRecorder::RunRecorder(sim::JobWorld& jw)
+    : jw_(jw), pointer_key_(engine::HaPointerKey(jw.setup())) {}
+
+void RunRecorder::OnRecord(const sim::TraceRecord& r) {
+  switch (r.kind) {
+    case sim::TraceKind::kEngine:
+      OnEngine(r);
+      return;
+    case sim::TraceKind::kServiceRequest:
+      OnRequest(r);
+      return;
+    case sim::TraceKind::kServiceReply:
+      OnReply(r);
+      return;
+    case sim::TraceKind::kFaultInjected: {
+      InjectedFault f;
+      f.time = r.time;
+      f.node = r.node;
+      f.point = static_cast<sim::FaultPoint>(r.args[0]);
+      f.effect = r.args[1];
+      f.delay = Duration::Nanos(r.args[3]);
+      const size_t at = r.detail.find(" @ ");
+      f.name = r.detail.substr(0, at);
+      if (at != std::string::npos) f.target = r.detail.substr(at + 3);
+      recording_.faults.push_back(std::move(f));
+      return;
+    }
+    case sim::TraceKind::kNodeCrash:
+    case sim::TraceKind::kNodeRestart:
+    case sim::TraceKind::kNodePause:
+    case sim::TraceKind::kNodeResume:
+    case sim::TraceKind::kClockSet:
+    case sim::TraceKind::kPartition:
+    case sim::TraceKind::kHeal:
+    case sim::TraceKind::kDiskLost:
+      recording_.nodes.push_back(NodeEvent{r.time, r.node, r.kind, r.detail});
+      return;
+    default:
+      return;
+  }
+}
+
+void RunRecorder::OnEngine(const sim::TraceRecord& r) {
+  EngineEventRecord e{
+      r.time,    r.node,    r.incarnation, static_cast<engine::EngineEvent>(r.args[0]),
+      r.args[1], r.args[2], r.args[3],     r.detail};
+  switch (e.event) {
+    case engine::EngineEvent::kPointerMoved:
+      CheckCompletion(e);
+      break;
+    case engine::EngineEvent::kDeployed:
+      attempt_ = static_cast<uint64_t>(e.a);
+      recording_.deployments.push_back(
+          RestoreRecord{e.time, "", attempt_, static_cast<uint64_t>(e.b), PointerLatest()});
+      break;
+    case engine::EngineEvent::kRestoreStarted:
+      recording_.restores.push_back(
+          RestoreRecord{e.time, e.detail, attempt_, static_cast<uint64_t>(e.a), PointerLatest()});
+      break;
+    case engine::EngineEvent::kRestoreFinished:
+      CheckRestoreFinished(e);
+      break;
+    default:
+      break;
+  }
+  recording_.events.push_back(std::move(e));
+}
+
+void RunRecorder::OnRequest(const sim::TraceRecord& r) {
+  const auto service = static_cast<sim::Service>(r.args[0]);
+  const auto op = static_cast<sim::ServiceOp>(r.args[1]);
+  if (service == sim::Service::kBlobStore) {
+    if (op != sim::ServiceOp::kPut && op != sim::ServiceOp::kDelete) return;
+  } else if (service == sim::Service::kOutputStore) {
+    if (op == sim::ServiceOp::kAppend || op == sim::ServiceOp::kUpsert) return;
+  } else {
+    return;
+  }
+  ServiceCall call;
+  call.service = service;
+  call.op = op;
+  call.request = static_cast<uint64_t>(r.args[2]);
+  call.node = r.node;
+  call.incarnation = r.incarnation;
+  call.target = r.detail;
+  call.requested = r.time;
+  call.attempt = attempt_;
+  if (service == sim::Service::kBlobStore) CheckRetainedTouch(call);
+  open_calls_[{r.args[0], call.request}] = recording_.calls.size();
+  recording_.calls.push_back(std::move(call));
+}
+
+void RunRecorder::OnReply(const sim::TraceRecord& r) {
+  auto it = open_calls_.find({r.args[0], static_cast<uint64_t>(r.args[2])});
+  if (it == open_calls_.end()) return;
+  ServiceCall& call = recording_.calls[it->second];
+  call.applied = r.time;
+  call.code = static_cast<StatusCode>(r.args[3]);
+  open_calls_.erase(it);
+}
+
+uint64_t RunRecorder::PointerLatest() {
+  const runtime::VersionedValue value = jw_.world().ha_store().Peek(pointer_key_);
+  if (value.version == 0) return 0;
+  Result<engine::proto::HaPointer> pointer = engine::DecodeHaPointer(value.value, pointer_key_);
+  if (!pointer.ok()) {
+    recording_.notes.push_back("HA pointer unreadable: " + pointer.status().ToString());
+    return 0;
+  }
+  return pointer->latest_completed_checkpoint_id();
+}
+
+void RunRecorder::CheckCompletion(const EngineEventRecord& e) {
+  const sim::BlobStoreSim& store = jw_.world().blob_store();
+  CompletionRecord c;
+  c.checkpoint = static_cast<uint64_t>(e.a);
+  c.time = e.time;
+  c.metadata_blob = e.detail;
+  const runtime::Bytes* metadata = store.Peek(e.detail);
+  c.metadata_present = metadata != nullptr;
+  if (metadata != nullptr) {
+    Result<CheckpointBlobs> blobs = ReadCheckpointBlobs(*metadata, e.detail);
+    if (!blobs.ok()) {
+      c.metadata_error = blobs.status().ToString();
+    } else {
+      for (const std::string& blob : blobs->referenced) {
+        const runtime::Bytes* stored = store.Peek(blob);
+        c.blobs.push_back(CheckBlob(blob, stored, *blobs));
+        if (!blob.ends_with("/sink")) continue;
+        if (stored == nullptr) {
+          c.unreadable_sink_blobs.push_back(blob);
+          continue;
+        }
+        Result<std::vector<engine::PendingTransaction>> pending = engine::DecodeSinkState(*stored);
+        if (!pending.ok()) {
+          c.unreadable_sink_blobs.push_back(blob);
+          continue;
+        }
+        for (engine::PendingTransaction& p : *pending) c.pending.push_back(std::move(p));
+      }
+    }
+  }
+  recording_.completions.push_back(std::move(c));
+}
+
+void RunRecorder::CheckRestoreFinished(const EngineEventRecord& e) {
+  RestoreFinishedRecord f;
+  f.time = e.time;
+  f.task = e.detail;
+  f.checkpoint = static_cast<uint64_t>(e.a);
+  f.digest_restored = static_cast<uint64_t>(e.b);
+  f.digest_recorded = static_cast<uint64_t>(e.c);
+  const sim::BlobStoreSim& store = jw_.world().blob_store();
+  const std::string metadata_blob = engine::MetadataBlobName(f.checkpoint);
+  const runtime::Bytes* metadata = store.Peek(metadata_blob);
+  if (metadata != nullptr) {
+    Result<CheckpointBlobs> blobs = ReadCheckpointBlobs(*metadata, metadata_blob);
+    if (blobs.ok()) {
+      const std::string prefix =
+          "checkpoints/chk-" + std::to_string(f.checkpoint) + "/" + f.task + "/";
+      for (const std::string& blob : blobs->referenced) {
+        if (blob.starts_with(prefix)) f.blobs.push_back(CheckBlob(blob, store.Peek(blob), *blobs));
+      }
+    } else {
+      recording_.notes.push_back("restore of " + f.task + ": " + blobs.status().ToString());
+    }
+  } else {
+    recording_.notes.push_back("restore of " + f.task + " from checkpoint " +
+                               std::to_string(f.checkpoint) + ": its metadata blob is gone");
+  }
+  recording_.restores_finished.push_back(std::move(f));
+}
+
+void RunRecorder::CheckRetainedTouch(const ServiceCall& call) {
+  const runtime::VersionedValue value = jw_.world().ha_store().Peek(pointer_key_);
+  if (value.version != retained_version_) {
+    retained_version_ = value.version;
+    retained_.clear();
+    if (value.version != 0) {
+      Result<engine::proto::HaPointer> pointer = engine::DecodeHaPointer(value.value, pointer_key_);
+      if (pointer.ok()) {
+        std::vector<std::string> metadata_blobs(pointer->retained_metadata_blobs().begin(),
+                                                pointer->retained_metadata_blobs().end());
+        if (metadata_blobs.empty()) metadata_blobs.push_back(pointer->latest_metadata_blob());
+        for (const std::string& name : metadata_blobs) {
+          const runtime::Bytes* bytes = jw_.world().blob_store().Peek(name);
+          if (bytes == nullptr) continue;  // DUR judges a missing one at the end of the run
+          Result<CheckpointBlobs> blobs = ReadCheckpointBlobs(*bytes, name);
+          if (!blobs.ok()) continue;
+          retained_[name] = blobs->checkpoint;
+          for (const std::string& blob : blobs->referenced) retained_[blob] = blobs->checkpoint;
+        }
+      }
+    }
+  }
+  auto it = retained_.find(call.target);
+  if (it == retained_.end()) return;
+  recording_.retained_touches.push_back(
+      RetainedBlobTouch{call.requested, call.op, call.target, it->second, call.node});
+}
+
+}  // namespace faultline::checkers

@@ -1,0 +1,194 @@
+// The run recorder: a trace observer that keeps, as plain data, what the checkers need that the
+// final state of a run does not show (engine events, blob and output-store calls with their
+// times and replies, injected faults, node crashes and restarts), plus what the simulated stores
+// held at a few moments: at each checkpoint completion (are the blobs its metadata references
+// stored, whole?), at each deployment and restore (what did the HA pointer name?), and at each
+// blob put or delete (does a retained checkpoint reference that blob?).
+//
+// It observes only. Its reads of the stores are side-channel reads (Peek), which draw no random
+// number and record nothing, so installing it never changes the trace or its hash. Install it on
+// jw.world().trace() before jw.Start(); remove it (or keep it alive) until the run is over.
+//
+// Everything it keeps is a public field of Recording, so a test can alter a real run's record
+// after the fact (drop a blob, flip a digest) and prove a checker notices.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "base/time.h"
+#include "engine/exec/events.h"
+#include "engine/exec/snapshot.h"
+#include "simulator/fault_points.h"
+#include "simulator/job_world.h"
+#include "simulator/trace.h"
+
+namespace faultline::checkers {
+
+struct EngineEventRecord {
+  Time time;
+  uint32_t node = 0;
+  uint32_t incarnation = 0;
+  engine::EngineEvent event = engine::EngineEvent::kBarrierEmitted;
+  int64_t a = 0, b = 0, c = 0;
+  std::string detail;
+};
+
+// A kFaultInjected record: point, effect bits (sim::kEffect*), its name and target.
+struct InjectedFault {
+  Time time;
+  uint32_t node = 0;
+  sim::FaultPoint point = sim::FaultPoint::kNetSend;
+  int64_t effect = 0;
+  Duration delay;
+  std::string name;
+  std::string target;  // blob name, key, path or transaction; empty for network points
+};
+
+// Crash, restart, pause, resume, clock change, partition or heal.
+struct NodeEvent {
+  Time time;
+  uint32_t node = 0;
+  sim::TraceKind kind = sim::TraceKind::kNodeCrash;
+  std::string detail;
+};
+
+// One blob-store put or delete, or one output-store operation (not appends or upserts).
+struct ServiceCall {
+  sim::Service service = sim::Service::kBlobStore;
+  sim::ServiceOp op = sim::ServiceOp::kPut;
+  uint64_t request = 0;
+  uint32_t node = 0;
+  uint32_t incarnation = 0;
+  std::string target;  // blob name, transaction, or writer (fence)
+  Time requested;
+  uint64_t attempt = 0;         // the newest attempt deployed when it was requested (0: none yet)
+  std::optional<Time> applied;  // when the service applied it (its reply was recorded)
+  StatusCode code = StatusCode::kOk;
+  bool ok() const { return applied.has_value() && code == StatusCode::kOk; }
+};
+
+// A blob as the blob store held it at one moment, against the handle that names it.
+struct BlobCheck {
+  std::string blob;
+  bool present = false;
+  bool handle_known = false;  // the metadata has a handle with size and checksum for it
+  uint64_t expected_size = 0;
+  uint64_t expected_checksum = 0;
+  uint64_t stored_size = 0;
+  uint64_t stored_checksum = 0;
+  bool intact() const {
+    return present && (!handle_known ||
+                       (stored_size == expected_size && stored_checksum == expected_checksum));
+  }
+};
+
+// At a checkpoint-completed event: the metadata blob and every blob it references.
+struct CompletionRecord {
+  uint64_t checkpoint = 0;
+  Time time;
+  std::string metadata_blob;
+  bool metadata_present = false;
+  std::string metadata_error;  // set when it did not decode
+  std::vector<BlobCheck> blobs;
+  // The two-phase-commit sinks' pending transactions (their ".../sink" blobs).
+  std::vector<engine::PendingTransaction> pending;
+  std::vector<std::string> unreadable_sink_blobs;
+};
+
+// At a deployed event, or a task's restore-started: what the HA pointer named at that moment.
+struct RestoreRecord {
+  Time time;
+  std::string task;             // empty for a deployment
+  uint64_t attempt = 0;         // deployments
+  uint64_t checkpoint = 0;      // restored (0: from the beginning of the input)
+  uint64_t pointer_latest = 0;  // the HA pointer's latest completed checkpoint (0: none)
+};
+
+// At a restore-finished event: the digests, and the task's blobs as stored at that moment.
+struct RestoreFinishedRecord {
+  Time time;
+  std::string task;
+  uint64_t checkpoint = 0;
+  uint64_t digest_restored = 0;
+  uint64_t digest_recorded = 0;
+  std::vector<BlobCheck> blobs;
+};
+
+// A put or delete of a blob that a retained checkpoint referenced when it was requested.
+struct RetainedBlobTouch {
+  Time time;
+  sim::ServiceOp op = sim::ServiceOp::kDelete;
+  std::string blob;
+  uint64_t checkpoint = 0;  // the retained checkpoint referencing it
+  uint32_t node = 0;
+};
+
+struct Recording {
+  std::vector<EngineEventRecord> events;
+  std::vector<InjectedFault> faults;
+  std::vector<NodeEvent> nodes;
+  std::vector<ServiceCall> calls;
+  std::vector<CompletionRecord> completions;
+  std::vector<RestoreRecord> deployments;
+  std::vector<RestoreRecord> restores;
+  std::vector<RestoreFinishedRecord> restores_finished;
+  std::vector<RetainedBlobTouch> retained_touches;
+  std::vector<std::string> notes;  // what the recorder could not read (kept, not judged)
+
+  // Effects (sim::kEffect* bits) injected on a blob, over every blob-store fault point.
+  int64_t InjectedOnBlob(std::string_view blob) const;
+  // Effects injected on any blob under "checkpoints/chk-<n>/".
+  int64_t InjectedOnCheckpoint(uint64_t checkpoint) const;
+};
+
+// The blobs a checkpoint's metadata names: every referenced blob, and the size and checksum of
+// those it has a handle for.
+struct CheckpointBlobs {
+  uint64_t checkpoint = 0;
+  std::vector<std::string> referenced;
+  std::map<std::string, std::pair<uint64_t, uint64_t>, std::less<>> handles;  // size, checksum
+};
+// DataLoss naming `name` when the metadata does not decode.
+Result<CheckpointBlobs> ReadCheckpointBlobs(const std::vector<uint8_t>& metadata,
+                                            std::string_view name);
+// `stored` is the blob's bytes in the store, or null when it is absent.
+BlobCheck CheckBlob(const std::string& blob, const std::vector<uint8_t>* stored,
+                    const CheckpointBlobs& checkpoint);
+// The checkpoint id in a blob name "checkpoints/chk-<n>/...", or 0.
+uint64_t CheckpointOfBlob(std::string_view blob);
+
+class RunRecorder : public sim::TraceObserver {
+ public:
+  // `jw` must outlive the recorder's observation.
+  explicit RunRecorder(sim::JobWorld& jw);
+
+  void OnRecord(const sim::TraceRecord& record) override;
+
+  const Recording& recording() const { return recording_; }
+
+ private:
+  void OnEngine(const sim::TraceRecord& r);
+  void OnRequest(const sim::TraceRecord& r);
+  void OnReply(const sim::TraceRecord& r);
+  void CheckCompletion(const EngineEventRecord& e);
+  void CheckRestoreFinished(const EngineEventRecord& e);
+  void CheckRetainedTouch(const ServiceCall& call);
+  uint64_t PointerLatest();
+
+  sim::JobWorld& jw_;
+  std::string pointer_key_;
+  Recording recording_;
+  uint64_t attempt_ = 0;
+  // (service, request) -> index in calls.
+  std::map<std::pair<int64_t, uint64_t>, size_t> open_calls_;
+  // Retained blobs by HA pointer version: blob -> checkpoint referencing it.
+  uint64_t retained_version_ = UINT64_MAX;
+  std::map<std::string, uint64_t, std::less<>> retained_;
+};
+
+}  // namespace faultline::checkers
