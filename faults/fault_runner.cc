@@ -283,9 +283,9 @@ Status FaultRunner::AddPlan(const proto::Scenario& scenario) {
       }
       case proto::Fault::kLatencySpike: {
         if (f.latency_spike().has_link()) FL_RETURN_IF_ERROR(link(f.latency_spike().link()));
-        FL_ASSIGN_OR_RETURN(s.extra_latency, r.Dur("extra_latency",
-                                                    f.latency_spike().extra_latency(),
-                                                    Duration::Millis(50)));
+        FL_ASSIGN_OR_RETURN(
+            s.extra_latency,
+            r.Dur("extra_latency", f.latency_spike().extra_latency(), Duration::Millis(50)));
         FL_ASSIGN_OR_RETURN(s.duration,
                             r.Dur("duration", f.latency_spike().duration(), Duration::Seconds(1)));
         break;
@@ -332,9 +332,9 @@ Status FaultRunner::AddPlan(const proto::Scenario& scenario) {
       }
       case proto::Fault::kBlobLatency: {
         FL_RETURN_IF_ERROR(scope(f.blob_latency().scope()));
-        FL_ASSIGN_OR_RETURN(s.extra_latency, r.Dur("extra_latency",
-                                                    f.blob_latency().extra_latency(),
-                                                    Duration::Millis(100)));
+        FL_ASSIGN_OR_RETURN(
+            s.extra_latency,
+            r.Dur("extra_latency", f.blob_latency().extra_latency(), Duration::Millis(100)));
         break;
       }
       case proto::Fault::kBlobOutage: {
@@ -365,11 +365,10 @@ Status FaultRunner::AddPlan(const proto::Scenario& scenario) {
       case proto::Fault::kDiskWriteError:
       case proto::Fault::kDiskSyncError:
       case proto::Fault::kDiskCorruption: {
-        const proto::DiskFault& d = f.kind_case() == proto::Fault::kDiskWriteError
-                                        ? f.disk_write_error()
-                                    : f.kind_case() == proto::Fault::kDiskSyncError
-                                        ? f.disk_sync_error()
-                                        : f.disk_corruption();
+        const proto::DiskFault& d =
+            f.kind_case() == proto::Fault::kDiskWriteError  ? f.disk_write_error()
+            : f.kind_case() == proto::Fault::kDiskSyncError ? f.disk_sync_error()
+                                                            : f.disk_corruption();
         FL_ASSIGN_OR_RETURN(s.node, r.Node("node", d.has_node(), d.node()));
         FL_RETURN_IF_ERROR(scope(d.scope()));
         break;
@@ -404,9 +403,8 @@ Status FaultRunner::AddPlan(const proto::Scenario& scenario) {
       }
       case proto::Fault::kSourceSlow:
       case proto::Fault::kOutputSlow: {
-        const proto::ServiceSlow& sl = f.kind_case() == proto::Fault::kSourceSlow
-                                           ? f.source_slow()
-                                           : f.output_slow();
+        const proto::ServiceSlow& sl =
+            f.kind_case() == proto::Fault::kSourceSlow ? f.source_slow() : f.output_slow();
         FL_ASSIGN_OR_RETURN(s.extra_latency,
                             r.Dur("extra_latency", sl.extra_latency(), Duration::Millis(100)));
         FL_ASSIGN_OR_RETURN(s.duration, r.Dur("duration", sl.duration(), Duration::Seconds(1)));
@@ -469,7 +467,8 @@ Status FaultRunner::AddPlan(const proto::Scenario& scenario) {
 
 Status FaultRunner::AddNemesis(const proto::Nemesis& nemesis) {
   const Reader r(world_, "nemesis");
-  FL_ASSIGN_OR_RETURN(Duration phase, r.Dur("fault_phase", nemesis.fault_phase(), Duration::Zero()));
+  FL_ASSIGN_OR_RETURN(Duration phase,
+                      r.Dur("fault_phase", nemesis.fault_phase(), Duration::Zero()));
   if (phase <= Duration::Zero()) return FieldError("nemesis.fault_phase", "missing");
   has_nemesis_ = true;
   fault_phase_end_ = Time::Zero() + phase;
@@ -538,7 +537,8 @@ FaultRunner::Spec FaultRunner::RandomSpec(FaultKind kind, Rng& rng, Duration lef
       s.restart_after = dur(Duration::Millis(100), Duration::Seconds(2));
       break;
     case FaultKind::kFailTask:
-      s.task = static_cast<uint32_t>(rng.UniformU64(std::max<size_t>(1, targets_.task_names.size())));
+      s.task =
+          static_cast<uint32_t>(rng.UniformU64(std::max<size_t>(1, targets_.task_names.size())));
       break;
     case FaultKind::kPause:
       s.node = any_node();
@@ -628,8 +628,8 @@ void FaultRunner::NemesisArrival(size_t i) {
   if (now >= fault_phase_end_) return;
   Rng& rng = rate_rngs_[i];
   Spec spec = RandomSpec(rates_[i].first, rng, fault_phase_end_ - now);
-  spec.name = "nemesis/" + std::string(FaultKindName(spec.kind)) + "#" +
-              std::to_string(++nemesis_count_);
+  spec.name =
+      "nemesis/" + std::string(FaultKindName(spec.kind)) + "#" + std::to_string(++nemesis_count_);
   ++nemesis_fired_;
   Fire(spec, -1);
   const Time next =
@@ -746,7 +746,8 @@ std::string FaultRunner::Fire(const Spec& s, int entry) {
           for (uint32_t b = a + 1; b < world_.node_count(); ++b) links.emplace_back(a, b);
         }
       }
-      auto saved = std::make_shared<std::vector<std::tuple<uint32_t, uint32_t, sim::LinkOptions>>>();
+      auto saved =
+          std::make_shared<std::vector<std::tuple<uint32_t, uint32_t, sim::LinkOptions>>>();
       for (const auto& [a, b] : links) {
         sim::LinkOptions options = world_.network().Link(a, b);
         saved->emplace_back(a, b, options);
@@ -991,8 +992,8 @@ std::string FaultReport::ToString() const {
   out += "  quiet from " + (quiet_from - Time::Zero()).ToString();
   if (!permanent.empty()) out += " (" + std::to_string(permanent.size()) + " permanent)";
   out += "\n";
-  if (!never_fired.empty()) out += "  inconclusive: " + std::to_string(never_fired.size()) +
-                                   " plan entries never fired\n";
+  if (!never_fired.empty())
+    out += "  inconclusive: " + std::to_string(never_fired.size()) + " plan entries never fired\n";
   return out;
 }
 

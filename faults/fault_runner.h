@@ -60,15 +60,15 @@ struct FaultTargets {
 struct EntryReport {
   std::string name;  // the entry's name, or "faults[i]"
   FaultKind kind = FaultKind::kCrashTaskManager;
-  bool fired = false;        // its trigger fired and the fault was applied
-  Time fired_at;             // when (valid when fired)
-  uint64_t injections = 0;   // operations it hit (operation kinds)
-  bool effective = false;    // it changed the world (see `note` when not)
-  std::string note;          // why it had no effect: "node 2 was down", "no operation matched"
+  bool fired = false;       // its trigger fired and the fault was applied
+  Time fired_at;            // when (valid when fired)
+  uint64_t injections = 0;  // operations it hit (operation kinds)
+  bool effective = false;   // it changed the world (see `note` when not)
+  std::string note;         // why it had no effect: "node 2 was down", "no operation matched"
 };
 
 struct FaultReport {
-  std::vector<EntryReport> entries;                  // in plan order
+  std::vector<EntryReport> entries;                    // in plan order
   std::array<uint64_t, kFaultKindCount> fired{};       // faults fired per kind (plan + nemesis)
   std::array<uint64_t, kFaultKindCount> injections{};  // operations hit per kind
   uint64_t nemesis_fired = 0;

@@ -192,8 +192,8 @@ TEST_F(FaultRunnerTest, PauseStallsTheNodeForItsDuration) {
   Run(R"(faults { name: "gc" trigger { at: "1s" } pause { node: 1 duration: "500ms" } })");
   int ticks = 0;
   for (int i = 0; i < 20; ++i) {
-    world_.loop().Schedule(Time::Zero() + Duration::Millis(100 * i), [&] { ++ticks; },
-                           world_.OwnerOf(1));
+    world_.loop().Schedule(
+        Time::Zero() + Duration::Millis(100 * i), [&] { ++ticks; }, world_.OwnerOf(1));
   }
   RunUntil(Duration::Millis(1200));
   EXPECT_TRUE(world_.IsPaused(1));
@@ -247,8 +247,8 @@ TEST_F(FaultRunnerTest, SlowBandwidthSlowsTheLinkThenRestoresIt) {
   Run(R"(faults { name: "slow" trigger { at: "1s" }
                   slow_bandwidth { link { a: 0 b: 1 } bandwidth_bytes_per_second: 100000 duration: "1s" } })");
   // 50 KB buffers: 0.5 s each at 100 KB/s.
-  Receiver& rx = Traffic({Duration::Millis(500), Duration::Millis(1500), Duration::Millis(2500)},
-                         50'000);
+  Receiver& rx =
+      Traffic({Duration::Millis(500), Duration::Millis(1500), Duration::Millis(2500)}, 50'000);
   RunUntil(Duration::Millis(1500));
   EXPECT_EQ(world_.network().Link(0, 1).bandwidth_bytes_per_second, 100'000);
   RunUntil(Duration::Seconds(4));
@@ -467,14 +467,19 @@ TEST_F(FaultRunnerTest, BadPlansAreAnsweredWithTheFieldPath) {
     t.task_managers = {1, 2};
     return FaultRunner::Create(world_, t, Plan(text)).status();
   };
-  EXPECT_EQ(create(R"(faults { trigger { at: "1s" } crash_task_manager { task_manager: 7 never_restart: true } })")
-                .message(),
-            "faults[0].crash_task_manager.task_manager: node 7 does not exist");
-  EXPECT_EQ(create(R"(faults { trigger { on { event: "nope" } } crash_job_manager { never_restart: true } })")
-                .message(),
-            "faults[0].trigger.on.event: unknown engine event nope");
-  EXPECT_EQ(create(R"(nemesis { fault_phase: "1s" rates { kind: "meteor" per_minute: 1 } })").message(),
-            "nemesis.rates[0].kind: unknown fault kind meteor");
+  EXPECT_EQ(
+      create(
+          R"(faults { trigger { at: "1s" } crash_task_manager { task_manager: 7 never_restart: true } })")
+          .message(),
+      "faults[0].crash_task_manager.task_manager: node 7 does not exist");
+  EXPECT_EQ(
+      create(
+          R"(faults { trigger { on { event: "nope" } } crash_job_manager { never_restart: true } })")
+          .message(),
+      "faults[0].trigger.on.event: unknown engine event nope");
+  EXPECT_EQ(
+      create(R"(nemesis { fault_phase: "1s" rates { kind: "meteor" per_minute: 1 } })").message(),
+      "nemesis.rates[0].kind: unknown fault kind meteor");
 }
 
 }  // namespace

@@ -37,8 +37,8 @@ JobRun RunJob(const std::string& plan, uint64_t seed = 1) {
   config.checkpoints.interval = Duration::Millis(200);
   sim::JobWorldOptions options;
   options.world.seed = seed;
-  run.jw = sim::JobWorld::Create(testing_support::KeyedJob({.parallelism = 2}), config, options)
-               .value();
+  run.jw =
+      sim::JobWorld::Create(testing_support::KeyedJob({.parallelism = 2}), config, options).value();
   testing_support::FillSource(*run.jw, 4, 1000);
   run.runner = FaultRunner::Create(*run.jw, Plan(plan)).value();
   run.runner->Install();
@@ -63,7 +63,8 @@ bool IsFired(const sim::TraceRecord& r, std::string_view name) {
 }
 
 TEST(TriggerTest, BarrierReceivedOnAnInputOfASubtask) {
-  JobRun run = RunJob(R"(faults { name: "align" trigger { on { event: "barrier-received" checkpoint: 2 subtask: "sum#1" input: 1 } }
+  JobRun run = RunJob(
+      R"(faults { name: "align" trigger { on { event: "barrier-received" checkpoint: 2 subtask: "sum#1" input: 1 } }
                                   crash_task_manager { task_manager: 2 restart_after: "300ms" } })");
   EXPECT_EQ(run.status, engine::JobStatus::kFinished);
   const int match = Find(*run.jw, [](const sim::TraceRecord& r) {
@@ -85,7 +86,8 @@ TEST(TriggerTest, BarrierReceivedOnAnInputOfASubtask) {
 }
 
 TEST(TriggerTest, SecondUploadOfACheckpointWithADelay) {
-  JobRun run = RunJob(R"(faults { name: "late" trigger { on { event: "uploaded" checkpoint: 2 occurrence: 2 delay: "10ms" } }
+  JobRun run = RunJob(
+      R"(faults { name: "late" trigger { on { event: "uploaded" checkpoint: 2 occurrence: 2 delay: "10ms" } }
                                   crash_job_manager { restart_after: "300ms" } })");
   EXPECT_EQ(run.status, engine::JobStatus::kFinished);
   const int second = Find(
@@ -102,7 +104,8 @@ TEST(TriggerTest, SecondUploadOfACheckpointWithADelay) {
 }
 
 TEST(TriggerTest, CheckpointTriggeredThenANeverFiringEntryIsReported) {
-  JobRun run = RunJob(R"(faults { name: "cp3" trigger { on { event: "checkpoint-triggered" checkpoint: 3 } }
+  JobRun run =
+      RunJob(R"(faults { name: "cp3" trigger { on { event: "checkpoint-triggered" checkpoint: 3 } }
                                   fail_task { subtask: "sum#0" } }
                          faults { name: "never" trigger { on { event: "checkpoint-triggered" checkpoint: 999 } }
                                   crash_job_manager { never_restart: true } })");
@@ -214,10 +217,9 @@ TEST(NemesisTest, SwarmOver200SeedsInjectsEveryKind) {
     EXPECT_GT(fired[k], 0u) << info.name;
     // Operation kinds hit operations of the workload (it has no network traffic).
     const bool network = info.kind == FaultKind::kLatencySpike || info.kind == FaultKind::kClog;
-    const bool operation = info.category == FaultCategory::kBlobStore ||
-                           info.category == FaultCategory::kExternal ||
-                           (info.category == FaultCategory::kLocalDisk &&
-                            info.kind != FaultKind::kDiskUnsyncedLoss);
+    const bool operation =
+        info.category == FaultCategory::kBlobStore || info.category == FaultCategory::kExternal ||
+        (info.category == FaultCategory::kLocalDisk && info.kind != FaultKind::kDiskUnsyncedLoss);
     if (operation && !network) {
       EXPECT_GT(injected[k], 0u) << info.name;
     }

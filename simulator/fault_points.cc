@@ -48,8 +48,7 @@ FaultEffect FaultHooks::Check(const FaultSite& site, uint32_t incarnation) {
   const int64_t bits = (combined.error.ok() ? 0 : kEffectError) |
                        (combined.extra_delay > Duration::Zero() ? kEffectDelay : 0) |
                        (combined.corrupt ? kEffectCorrupt : 0) | (combined.lose ? kEffectLose : 0) |
-                       (combined.torn ? kEffectTorn : 0) |
-                       (combined.stale_by ? kEffectStale : 0);
+                       (combined.torn ? kEffectTorn : 0) | (combined.stale_by ? kEffectStale : 0);
   std::string detail = combined.fault_name;
   if (!site.target.empty()) {
     detail += " @ ";

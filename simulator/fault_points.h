@@ -63,8 +63,8 @@ struct FaultEffect {
   // Where the corruption lands, counted back from the end of the object (0: its last byte);
   // unset: a position drawn at random.
   std::optional<uint64_t> corrupt_from_end;
-  bool lose = false;       // a write reports success but is never visible
-  bool torn = false;       // a write stores only a prefix of its bytes (blob puts)
+  bool lose = false;  // a write reports success but is never visible
+  bool torn = false;  // a write stores only a prefix of its bytes (blob puts)
   // A listing answers as of this long ago: objects put more recently are missing (blob lists).
   std::optional<Duration> stale_by;
   std::string fault_name;  // for the trace and the tagged message
