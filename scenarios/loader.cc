@@ -1370,9 +1370,11 @@ Check ValidateFaultKind(const Path& fault_path, const proto::Fault& f, const Res
     case proto::Fault::kBlobLostWrite:
       return ScopeField(At(At(fault_path, "blob_lost_write"), "scope"),
                         f.blob_lost_write().scope());
-    case proto::Fault::kBlobStaleList:
-      return ScopeField(At(At(fault_path, "blob_stale_list"), "scope"),
-                        f.blob_stale_list().scope());
+    case proto::Fault::kBlobStaleList: {
+      const Path p = At(fault_path, "blob_stale_list");
+      FL_RETURN_IF_ISSUE(ScopeField(At(p, "scope"), f.blob_stale_list().scope()));
+      return Positive(At(p, "lag"), f.blob_stale_list().lag(), false);
+    }
     case proto::Fault::kDiskWriteError:
     case proto::Fault::kDiskSyncError:
     case proto::Fault::kDiskCorruption: {

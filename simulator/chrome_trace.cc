@@ -47,6 +47,7 @@ std::string_view CategoryOf(TraceKind kind) {
     case TraceKind::kServiceReply:
       return "service";
     case TraceKind::kFaultInjected:
+    case TraceKind::kFaultFired:
       return "fault";
     case TraceKind::kEngine:
       return "engine";

@@ -33,17 +33,22 @@ FaultEffect FaultHooks::Check(const FaultSite& site, uint32_t incarnation) {
     combined.corrupt = combined.corrupt || effect.corrupt;
     if (effect.corrupt_from_end) combined.corrupt_from_end = effect.corrupt_from_end;
     combined.lose = combined.lose || effect.lose;
+    combined.torn = combined.torn || effect.torn;
+    if (effect.stale_by) combined.stale_by = effect.stale_by;
   }
   if (!combined.any()) return combined;
   if (!combined.error.ok()) {
     combined.corrupt = false;
     combined.lose = false;
+    combined.torn = false;
+    combined.stale_by.reset();
     combined.error = Status(combined.error.code(), "injected fault " + combined.fault_name + ": " +
                                                        std::string(combined.error.message()));
   }
   const int64_t bits = (combined.error.ok() ? 0 : kEffectError) |
                        (combined.extra_delay > Duration::Zero() ? kEffectDelay : 0) |
-                       (combined.corrupt ? kEffectCorrupt : 0) | (combined.lose ? kEffectLose : 0);
+                       (combined.corrupt ? kEffectCorrupt : 0) | (combined.lose ? kEffectLose : 0) |
+                       (combined.torn ? kEffectTorn : 0) | (combined.stale_by ? kEffectStale : 0);
   std::string detail = combined.fault_name;
   if (!site.target.empty()) {
     detail += " @ ";

@@ -63,10 +63,16 @@ struct FaultEffect {
   // Where the corruption lands, counted back from the end of the object (0: its last byte);
   // unset: a position drawn at random.
   std::optional<uint64_t> corrupt_from_end;
-  bool lose = false;       // a write reports success but is never visible
+  bool lose = false;  // a write reports success but is never visible
+  bool torn = false;  // a write stores only a prefix of its bytes (blob puts)
+  // A listing answers as of this long ago: objects put more recently are missing (blob lists).
+  std::optional<Duration> stale_by;
   std::string fault_name;  // for the trace and the tagged message
 
-  bool any() const { return !error.ok() || extra_delay > Duration::Zero() || corrupt || lose; }
+  bool any() const {
+    return !error.ok() || extra_delay > Duration::Zero() || corrupt || lose || torn ||
+           stale_by.has_value();
+  }
 };
 
 // Implemented by the fault library (faults/): plan-driven, rate-driven or scripted injectors.
@@ -81,6 +87,8 @@ inline constexpr int64_t kEffectError = 1;
 inline constexpr int64_t kEffectDelay = 2;
 inline constexpr int64_t kEffectCorrupt = 4;
 inline constexpr int64_t kEffectLose = 8;
+inline constexpr int64_t kEffectTorn = 16;
+inline constexpr int64_t kEffectStale = 32;
 
 class FaultHooks {
  public:

@@ -60,6 +60,12 @@ engine::JobManager* JobWorld::job_manager() {
   return process == nullptr ? nullptr : &process->job_manager;
 }
 
+engine::TaskManager* JobWorld::task_manager(runtime::NodeId node) {
+  if (node == 0 || node >= world_->node_count()) return nullptr;
+  auto* process = dynamic_cast<TaskManagerProcess*>(world_->ProcessOf(node));
+  return process == nullptr ? nullptr : &process->task_manager;
+}
+
 engine::JobStatus JobWorld::RunUntilDone(Time limit, const std::function<void()>& poll) {
   uint64_t events = 0;
   auto done = [this] {

@@ -38,6 +38,8 @@ class JobWorld {
   void Start();
   // The JobManager of the current incarnation (null while its node is down).
   engine::JobManager* job_manager();
+  // The TaskManager on `node` (null while the node is down or runs no TaskManager).
+  engine::TaskManager* task_manager(runtime::NodeId node);
   // Runs until the job finished or failed, or `limit` of simulated time passed, then two more
   // simulated seconds so the final notifications and commits land; if the job is no longer
   // done then (a JobManager failed over and re-runs the final checkpoint), runs on until it is.

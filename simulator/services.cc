@@ -106,6 +106,8 @@ void BlobStoreSim::Put(uint32_t caller, std::string name, Bytes data, Callback<S
                                   : flip_at;
           data[at] ^= 0x01;
         }
+        if (fault.torn) data.resize(flip_at);  // a strict prefix (possibly empty) is stored
+        put_at_.insert_or_assign(name, world_->now());
         objects_.insert_or_assign(std::move(name), std::move(data));  // whole, atomically
         return Status::Ok();
       },
@@ -137,6 +139,7 @@ void BlobStoreSim::Delete(uint32_t caller, std::string name, Callback<Status> do
       [this, name = std::move(name), fault = call.fault]() -> Status {
         if (!fault.error.ok()) return fault.error;
         objects_.erase(name);  // deleting a missing blob succeeds, as in S3
+        put_at_.erase(name);
         return Status::Ok();
       },
       std::move(done));
@@ -153,6 +156,11 @@ void BlobStoreSim::List(uint32_t caller, std::string prefix,
         std::vector<std::string> names;
         for (auto it = objects_.lower_bound(prefix); it != objects_.end(); ++it) {
           if (it->first.compare(0, prefix.size(), prefix) != 0) break;
+          if (fault.stale_by) {
+            // A stale listing: as of `stale_by` ago, objects put since are missing.
+            auto put = put_at_.find(it->first);
+            if (put != put_at_.end() && put->second > world_->now() - *fault.stale_by) continue;
+          }
           names.push_back(it->first);
         }
         return names;

@@ -77,6 +77,7 @@ class BlobStoreSim : public ServiceBase {
 
  private:
   std::map<std::string, Bytes, std::less<>> objects_;
+  std::map<std::string, Time, std::less<>> put_at_;  // when each object was last put
 };
 
 class HaStoreSim : public ServiceBase {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <optional>
 #include <string>
 
@@ -37,6 +38,51 @@ struct OneShot : FaultInjector {
     return effect;
   }
 };
+
+TEST_F(ServicesTest, TornPutStoresAStrictPrefixAndIsTagged) {
+  FaultEffect torn;
+  torn.torn = true;
+  torn.fault_name = "torn";
+  OneShot injector(FaultPoint::kBlobPut, torn);
+  world_.faults().Install(&injector);
+  std::optional<Status> put;
+  world_.blob_store().Put(node_, "cp-1/state", B("0123456789"), [&](Status s) { put = s; });
+  Settle();
+  ASSERT_TRUE(put.has_value() && put->ok());  // the writer believes it is whole
+  const Bytes* stored = world_.blob_store().Peek("cp-1/state");
+  ASSERT_NE(stored, nullptr);
+  EXPECT_LT(stored->size(), 10u);
+  EXPECT_TRUE(std::equal(stored->begin(), stored->end(), B("0123456789").begin()));
+  bool tagged = false;
+  for (const TraceRecord& r : world_.trace().records()) {
+    tagged |= r.kind == TraceKind::kFaultInjected && (r.args[1] & kEffectTorn) != 0;
+  }
+  EXPECT_TRUE(tagged);
+  world_.faults().Uninstall(&injector);
+}
+
+TEST_F(ServicesTest, StaleListMissesRecentlyPutObjects) {
+  world_.blob_store().Put(node_, "cp/old", B("a"), [](Status) {});
+  Settle();  // 5 s
+  world_.blob_store().Put(node_, "cp/new", B("b"), [](Status) {});
+  world_.RunFor(Duration::Seconds(1));
+  FaultEffect stale;
+  stale.stale_by = Duration::Seconds(3);
+  stale.fault_name = "stale";
+  OneShot injector(FaultPoint::kBlobList, stale);
+  world_.faults().Install(&injector);
+  std::optional<Result<std::vector<std::string>>> first;
+  std::optional<Result<std::vector<std::string>>> second;
+  world_.blob_store().List(node_, "cp/", [&](auto r) { first = std::move(r); });
+  Settle();
+  world_.blob_store().List(node_, "cp/", [&](auto r) { second = std::move(r); });
+  Settle();
+  ASSERT_TRUE(first.has_value() && first->ok());
+  EXPECT_EQ(first->value(), std::vector<std::string>{"cp/old"});
+  ASSERT_TRUE(second.has_value() && second->ok());
+  EXPECT_EQ(second->value(), (std::vector<std::string>{"cp/new", "cp/old"}));
+  world_.faults().Uninstall(&injector);
+}
 
 TEST_F(ServicesTest, BlobPutAppearsWholeAtCompletionAndNotBefore) {
   std::optional<Status> put;

@@ -42,8 +42,9 @@ namespace faultline::sim {
   X(kDiskError, "disk-error", "op", "code", "", "", "path")                               \
   X(kServiceRequest, "request", "service", "op", "request", "bytes", "target")            \
   X(kServiceReply, "reply", "service", "op", "request", "code", "target")                 \
-  X(kFaultInjected, "fault", "point", "effect", "peer", "delay_ns", "fault")                    \
-  X(kEngine, "engine", "event", "a", "b", "c", "detail")
+  X(kFaultInjected, "fault", "point", "effect", "peer", "delay_ns", "fault")              \
+  X(kEngine, "engine", "event", "a", "b", "c", "detail")                                \
+  X(kFaultFired, "fault-fired", "kind", "entry", "node", "duration_ns", "fault")
 // clang-format on
 
 enum class TraceKind : uint16_t {

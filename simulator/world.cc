@@ -289,4 +289,12 @@ Time World::LocalTime(uint32_t node) const {
   return Time::FromNanos(t + drift) + n.clock_offset;
 }
 
+Duration World::ClockOffset(uint32_t node) const {
+  return nodes_.at(node)->clock_offset;
+}
+
+int64_t World::ClockDriftPpm(uint32_t node) const {
+  return nodes_.at(node)->drift_ppm;
+}
+
 }  // namespace faultline::sim

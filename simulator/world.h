@@ -91,6 +91,8 @@ class World final : private TimerObserver {
   // The node's clock reads true time + offset + drift (parts per million of elapsed time).
   void SetClock(uint32_t node, Duration offset, int64_t drift_ppm);
   Time LocalTime(uint32_t node) const;
+  Duration ClockOffset(uint32_t node) const;
+  int64_t ClockDriftPpm(uint32_t node) const;
 
   // --- components ----------------------------------------------------------------------------
   Network& network() { return network_; }

@@ -85,6 +85,8 @@ TEST_F(WorldTest, ClockSkewAndDrift) {
   // 10% fast: local time runs ahead, and a 10ms local timer takes ~9.09ms of true time.
   world_.SetClock(node_, Duration::Zero(), 100'000);
   EXPECT_EQ(world_.LocalTime(node_), Time::Zero() + Duration::Millis(110));
+  EXPECT_EQ(world_.ClockOffset(node_), Duration::Zero());
+  EXPECT_EQ(world_.ClockDriftPpm(node_), 100'000);
   const int before = ticks_;
   world_.RunFor(Duration::Millis(100));
   EXPECT_GE(ticks_ - before, 10);

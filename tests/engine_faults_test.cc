@@ -12,6 +12,7 @@
 
 #include "engine/api/job.h"
 #include "engine/exec/events.h"
+#include "faults/crash_when.h"
 #include "simulator/job_world.h"
 #include "tests/support/job_fixtures.h"
 
@@ -19,7 +20,7 @@ namespace faultline {
 namespace {
 
 using engine::Record;
-using testing_support::CrashWhen;
+using faults::CrashWhen;
 using testing_support::FillSource;
 using testing_support::KeyedJob;
 using testing_support::Reflected;

@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 
+#include "faults/crash_when.h"
 #include "simulator/job_world.h"
 #include "tests/support/job_fixtures.h"
 
@@ -49,7 +50,7 @@ Outcome RunWithDamage(engine::UnreadableCheckpointPolicy policy, sim::FaultEffec
   const std::multiset<uint64_t> ids = testing_support::FillSource(*jw, 4, 6000);
   DamageCheckpoint3 damage_injector(std::move(damage));
   jw->world().faults().Install(&damage_injector);
-  testing_support::CrashWhen crash(
+  faults::CrashWhen crash(
       jw.get(),
       [](const sim::TraceRecord& r) {
         return IsEngineEvent(r, engine::EngineEvent::kPointerMoved, 3);

@@ -58,6 +58,10 @@ class Task final : public runtime::ChannelListener {
   void NotifyCheckpointComplete(uint64_t checkpoint_id);
   void NotifyCheckpointAborted(uint64_t checkpoint_id);
 
+  // Fails the task from outside (a fault library's "fail a task"): reported to the JobManager
+  // as the task's own failure would be.
+  void InjectFailure(const Status& why) { Fail(why); }
+
   uint32_t index() const { return setup_.task; }
   uint64_t attempt() const { return setup_.attempt; }
   bool ended() const { return end_of_input_reported_; }

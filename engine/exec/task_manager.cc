@@ -98,6 +98,13 @@ void TaskManager::OnControl(ControlMessage m) {
   }
 }
 
+bool TaskManager::FailTask(uint32_t task, const Status& why) {
+  auto it = tasks_.find(task);
+  if (it == tasks_.end()) return false;
+  it->second->InjectFailure(why);
+  return true;
+}
+
 void TaskManager::CancelBefore(uint64_t attempt) {
   for (auto it = tasks_.begin(); it != tasks_.end();) {
     it = it->second->attempt() < attempt ? tasks_.erase(it) : std::next(it);

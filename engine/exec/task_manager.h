@@ -19,6 +19,8 @@ class TaskManager final : public TaskHost {
 
   void SendToJobManager(ControlMessage message) override;
   size_t running_tasks() const { return tasks_.size(); }
+  // Fails the running task `task` (a plan task index) with `why`; false when it runs no such task.
+  bool FailTask(uint32_t task, const Status& why);
 
  private:
   void Connect();

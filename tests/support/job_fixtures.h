@@ -1,8 +1,7 @@
 // Shared by the engine tests and benchmarks: the example keyed job, filling its source log, the
-// committed output's provenance, and crashing a node at a protocol point.
+// committed output's provenance (crashing a node at a protocol point: faults/crash_when.h).
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -83,39 +82,5 @@ inline bool IsEngineEvent(const sim::TraceRecord& r, engine::EngineEvent e,
   return r.kind == sim::TraceKind::kEngine && r.args[0] == engine::Ev(e) &&
          static_cast<uint64_t>(r.args[1]) >= checkpoint_min;
 }
-
-// Crashes a node when the first trace record matching `match` appears, and restarts it
-// `restart_after` later: the node the record came from, or the JobManager.
-class CrashWhen : public sim::TraceObserver {
- public:
-  using Match = std::function<bool(const sim::TraceRecord&)>;
-  CrashWhen(sim::JobWorld* jw, Match match, bool crash_job_manager,
-            Duration restart_after = Duration::Millis(400))
-      : jw_(jw),
-        match_(std::move(match)),
-        crash_job_manager_(crash_job_manager),
-        restart_after_(restart_after) {}
-
-  void OnRecord(const sim::TraceRecord& r) override {
-    if (fired_ || !match_ || !match_(r)) return;
-    fired_ = true;
-    const uint32_t victim = crash_job_manager_ ? jw_->job_manager_node() : r.node;
-    // Observers must not change the trace themselves: the crash runs as the next event.
-    jw_->world().loop().Schedule(jw_->world().now(), [this, victim] {
-      if (!jw_->world().IsUp(victim)) return;
-      jw_->world().Crash(victim, "crash point");
-      jw_->world().loop().ScheduleAfter(restart_after_,
-                                        [this, victim] { jw_->world().Restart(victim); });
-    });
-  }
-  bool fired() const { return fired_; }
-
- private:
-  sim::JobWorld* jw_;
-  Match match_;
-  bool crash_job_manager_;
-  Duration restart_after_;
-  bool fired_ = false;
-};
 
 }  // namespace faultline::testing_support
