@@ -19,6 +19,7 @@
 #include "checkers/recorder.h"
 #include "engine/api/job.h"
 #include "engine/exec/events.h"
+#include "faults/crash_when.h"
 #include "simulator/job_world.h"
 #include "tests/support/job_fixtures.h"
 
@@ -101,7 +102,7 @@ std::unique_ptr<CheckedRun> RunScenario(const Scenario& s) {
   run->world = run->jw.get();
   sim::JobWorld& jw = *run->jw;
   testing_support::FillSource(jw, 4, 6000);
-  testing_support::CrashWhen crash(&jw, s.crash_when, s.crash_job_manager);
+  faults::CrashWhen crash(&jw, s.crash_when, s.crash_job_manager);
   std::unique_ptr<sim::FaultInjector> fault = s.fault ? s.fault() : nullptr;
   if (s.crash_when) jw.world().trace().AddObserver(&crash);
   if (fault) jw.world().faults().Install(fault.get());
