@@ -29,6 +29,14 @@ if(FAULTLINE_SANITIZE)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
+if(FAULTLINE_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "FAULTLINE_FUZZ needs clang with libFuzzer (scripts/fuzz.sh sets it up)")
+  endif()
+  # Coverage instrumentation for libFuzzer in every target; the fuzz binaries link the fuzzer.
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()
+
 # faultline_test(NAME name SOURCES ... DEPS ...): one GoogleTest binary, its tests visible to CTest.
 function(faultline_test)
   cmake_parse_arguments(ARG "" "NAME" "SOURCES;DEPS" ${ARGN})

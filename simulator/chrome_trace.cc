@@ -1,9 +1,14 @@
 #include "simulator/chrome_trace.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+#include <iterator>
 #include <map>
+#include <set>
 #include <utility>
+
+#include "engine/exec/events.h"
 
 namespace faultline::sim {
 namespace {
@@ -69,8 +74,8 @@ int64_t PidOf(uint32_t node) {
   return node == kWorld ? 0 : static_cast<int64_t>(node) + 1;
 }
 
-void AppendHeader(std::string& out, const std::string& name, const std::string& cat, const char* ph,
-                  Time t, uint32_t node) {
+void AppendHeader(std::string& out, std::string_view name, std::string_view cat, const char* ph,
+                  Time t, uint32_t node, uint32_t tid) {
   out += "{\"name\":";
   AppendJsonString(out, name);
   out += ",\"cat\":";
@@ -79,10 +84,102 @@ void AppendHeader(std::string& out, const std::string& name, const std::string& 
   out += ph;
   out += "\",\"ts\":";
   AppendMicros(out, t);
-  out += ",\"pid\":" + std::to_string(PidOf(node)) + ",\"tid\":0";
+  out += ",\"pid\":" + std::to_string(PidOf(node)) + ",\"tid\":" + std::to_string(tid);
+}
+
+bool IsEngineEvent(const TraceRecord& r, engine::EngineEvent e) {
+  return r.kind == TraceKind::kEngine && r.args[0] == engine::Ev(e);
+}
+
+// The task an engine event names (its detail), or "" for other records.
+std::string_view TaskOf(const TraceRecord& r) {
+  if (r.kind != TraceKind::kEngine) return {};
+  switch (static_cast<engine::EngineEvent>(r.args[0])) {
+    case engine::EngineEvent::kBarrierEmitted:
+    case engine::EngineEvent::kBarrierReceived:
+    case engine::EngineEvent::kAligned:
+    case engine::EngineEvent::kSnapshotCaptured:
+    case engine::EngineEvent::kUploaded:
+    case engine::EngineEvent::kAckSent:
+    case engine::EngineEvent::kEndOfInput:
+    case engine::EngineEvent::kRestoreStarted:
+    case engine::EngineEvent::kRestoreFinished:
+    case engine::EngineEvent::kChannelStateReplayed:
+    case engine::EngineEvent::kAlignmentTimedOut:
+      return r.detail;
+    default:
+      return {};
+  }
+}
+
+// One end of a flow arrow, attached to the record at index `record`.
+struct FlowEnd {
+  size_t record = 0;
+  uint64_t id = 0;
+  bool start = false;
+  bool barrier = false;  // a barrier flow (else a message)
+  int64_t checkpoint = 0;
+};
+
+// Pairs sends with deliveries and barrier emissions with their receptions; only complete
+// flows are kept. The ends come out sorted by record.
+std::vector<FlowEnd> PlanFlows(const std::vector<TraceRecord>& records,
+                               const std::vector<ChromeTraceTask>& tasks) {
+  std::map<std::string_view, const ChromeTraceTask*> task_by_name;
+  for (const ChromeTraceTask& t : tasks) task_by_name.emplace(t.name, &t);
+  std::map<std::pair<int64_t, int64_t>, size_t> sends;           // (channel, seq) -> record
+  std::map<std::pair<std::string_view, int64_t>, size_t> emits;  // (task, checkpoint) -> record
+  std::vector<FlowEnd> ends;
+  uint64_t next_id = 1;
+  for (size_t i = 0; i < records.size(); ++i) {
+    const TraceRecord& r = records[i];
+    if (r.kind == TraceKind::kSend) {
+      sends[{r.args[0], r.args[3]}] = i;
+    } else if (r.kind == TraceKind::kDeliver) {
+      auto it = sends.find({r.args[0], r.args[3]});
+      if (it == sends.end()) continue;
+      const uint64_t id = next_id++;
+      ends.push_back({it->second, id, true, false, 0});
+      ends.push_back({i, id, false, false, 0});
+      sends.erase(it);
+    } else if (IsEngineEvent(r, engine::EngineEvent::kBarrierEmitted) && !r.detail.empty()) {
+      emits[{r.detail, r.args[1]}] = i;  // the latest emission of the checkpoint
+    } else if (IsEngineEvent(r, engine::EngineEvent::kBarrierReceived)) {
+      auto task = task_by_name.find(r.detail);
+      if (task == task_by_name.end() || r.args[2] < 0) continue;
+      const std::vector<std::string>& inputs = task->second->inputs;
+      const auto input = static_cast<uint64_t>(r.args[2]);
+      if (input >= inputs.size()) continue;
+      auto emit = emits.find({inputs[input], r.args[1]});
+      if (emit == emits.end()) continue;
+      const uint64_t id = next_id++;
+      ends.push_back({emit->second, id, true, true, r.args[1]});
+      ends.push_back({i, id, false, true, r.args[1]});
+    }
+  }
+  std::stable_sort(ends.begin(), ends.end(),
+                   [](const FlowEnd& a, const FlowEnd& b) { return a.record < b.record; });
+  return ends;
+}
+
+void AppendSpan(std::string& out, const char* ph, int64_t checkpoint, Time t, uint32_t node) {
+  AppendHeader(out, "checkpoint " + std::to_string(checkpoint), "checkpoint", ph, t, node, 0);
+  out += ",\"id\":" + std::to_string(checkpoint);
 }
 
 }  // namespace
+
+std::vector<ChromeTraceTask> ChromeTraceTasks(const engine::ExecutionPlan& plan) {
+  std::vector<ChromeTraceTask> tasks;
+  for (const engine::TaskSpec& spec : plan.tasks) {
+    ChromeTraceTask task{spec.name, {}};
+    for (uint32_t producer : plan.InputsOf(spec.index)) {
+      task.inputs.push_back(plan.tasks[producer].name);
+    }
+    tasks.push_back(std::move(task));
+  }
+  return tasks;
+}
 
 void AppendJsonString(std::string& out, std::string_view text) {
   out += '"';
@@ -117,40 +214,93 @@ void AppendJsonString(std::string& out, std::string_view text) {
 }
 
 std::string ToChromeTraceJson(const std::vector<TraceRecord>& records,
-                              const std::vector<std::string>& node_names) {
+                              const std::vector<std::string>& node_names,
+                              const std::vector<ChromeTraceTask>& tasks) {
+  // Threads: tid 0 is the node itself; task threads are numbered in the order of `tasks`,
+  // then in order of appearance.
+  std::map<std::string, uint32_t, std::less<>> task_tids;
+  std::vector<std::string> tid_names{"node"};
+  auto tid_of_task = [&](std::string_view task) -> uint32_t {
+    auto it = task_tids.find(task);
+    if (it != task_tids.end()) return it->second;
+    const auto tid = static_cast<uint32_t>(tid_names.size());
+    task_tids.emplace(std::string(task), tid);
+    tid_names.emplace_back(task);
+    return tid;
+  };
+  for (const ChromeTraceTask& t : tasks) tid_of_task(t.name);
+  std::vector<uint32_t> tids(records.size(), 0);
+  std::set<std::pair<int64_t, uint32_t>> threads;  // (pid, tid) used
+  for (size_t i = 0; i < records.size(); ++i) {
+    const std::string_view task = TaskOf(records[i]);
+    if (!task.empty()) tids[i] = tid_of_task(task);
+    threads.insert({PidOf(records[i].node), tids[i]});
+  }
+
   std::string out = "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n";
   bool first = true;
   auto begin_event = [&] {
     if (!first) out += ",\n";
     first = false;
   };
-  // Track names.
-  for (int64_t pid = 0; pid <= static_cast<int64_t>(node_names.size()); ++pid) {
+  auto metadata = [&](std::string_view name, int64_t pid, uint32_t tid, std::string_view key,
+                      const std::string& json_value) {
     begin_event();
+    out += "{\"name\":";
+    AppendJsonString(out, name);
+    out += ",\"ph\":\"M\",\"ts\":0,\"pid\":" + std::to_string(pid) +
+           ",\"tid\":" + std::to_string(tid) + ",\"args\":{";
+    AppendJsonString(out, key);
+    out += ":" + json_value + "}}";
+  };
+  // Process names, then thread names.
+  for (int64_t pid = 0; pid <= static_cast<int64_t>(node_names.size()); ++pid) {
     std::string name = pid == 0 ? std::string("world")
                                 : "node " + std::to_string(pid - 1) + " (" +
                                       node_names[static_cast<size_t>(pid - 1)] + ")";
-    out += "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":" + std::to_string(pid) +
-           ",\"tid\":0,\"args\":{\"name\":";
-    AppendJsonString(out, name);
-    out += "}}";
-    begin_event();
-    out += "{\"name\":\"process_sort_index\",\"ph\":\"M\",\"pid\":" + std::to_string(pid) +
-           ",\"tid\":0,\"args\":{\"sort_index\":" + std::to_string(pid) + "}}";
+    std::string quoted;
+    AppendJsonString(quoted, name);
+    metadata("process_name", pid, 0, "name", quoted);
+    metadata("process_sort_index", pid, 0, "sort_index", std::to_string(pid));
   }
-  // Flow ids: a dense counter per (channel, seq), assigned at the send.
-  std::map<std::pair<int64_t, int64_t>, uint64_t> flows;
-  uint64_t next_flow = 1;
-  for (const TraceRecord& r : records) {
+  for (const auto& [pid, tid] : threads) {
+    std::string quoted;
+    AppendJsonString(quoted, pid == 0 && tid == 0 ? "world" : tid_names[tid]);
+    metadata("thread_name", pid, tid, "name", quoted);
+    metadata("thread_sort_index", pid, tid, "sort_index", std::to_string(tid));
+  }
+
+  const std::vector<FlowEnd> flows = PlanFlows(records, tasks);
+  size_t next_flow = 0;
+  // Checkpoint spans, open from checkpoint-triggered until closed: checkpoint -> JobManager node.
+  std::map<int64_t, uint32_t> spans;
+  auto close_span = [&](std::map<int64_t, uint32_t>::iterator it, Time t,
+                        std::string_view outcome) {
+    begin_event();
+    AppendSpan(out, "e", it->first, t, it->second);
+    out += ",\"args\":{\"outcome\":";
+    AppendJsonString(out, outcome);
+    out += "}}";
+    return spans.erase(it);
+  };
+  for (size_t i = 0; i < records.size(); ++i) {
+    const TraceRecord& r = records[i];
     const TraceKindInfo& info = InfoOf(r.kind);
     begin_event();
-    AppendHeader(out, std::string(info.name), std::string(CategoryOf(r.kind)), "X", r.time, r.node);
+    const std::string_view name =
+        r.kind == TraceKind::kEngine ? engine::EngineEventName(r.args[0]) : info.name;
+    AppendHeader(out, name, CategoryOf(r.kind), "X", r.time, r.node, tids[i]);
     out += ",\"dur\":0,\"args\":{\"incarnation\":" + std::to_string(r.incarnation);
-    for (size_t i = 0; i < 4; ++i) {
-      if (info.args[i].empty()) continue;
+    for (size_t a = 0; a < 4; ++a) {
+      if (info.args[a].empty()) continue;
       out += ",";
-      AppendJsonString(out, info.args[i]);
-      out += ":" + std::to_string(r.args[i]);
+      AppendJsonString(out, info.args[a]);
+      out += ":";
+      if (r.kind == TraceKind::kEngine && a == 0) {
+        AppendJsonString(out, name);
+      } else {
+        out += std::to_string(r.args[a]);
+      }
     }
     if (!r.detail.empty()) {
       out += ",";
@@ -159,25 +309,44 @@ std::string ToChromeTraceJson(const std::vector<TraceRecord>& records,
       AppendJsonString(out, r.detail);
     }
     out += "}}";
-    if (r.kind == TraceKind::kSend || r.kind == TraceKind::kDeliver) {
-      const auto key = std::make_pair(r.args[0], r.args[3]);
-      uint64_t id = 0;
-      if (r.kind == TraceKind::kSend) {
-        id = next_flow++;
-        flows[key] = id;
-      } else {
-        auto it = flows.find(key);
-        if (it == flows.end()) continue;
-        id = it->second;
-        flows.erase(it);
-      }
+    // The flow ends attached to this record.
+    for (; next_flow < flows.size() && flows[next_flow].record == i; ++next_flow) {
+      const FlowEnd& f = flows[next_flow];
       begin_event();
-      AppendHeader(out, "message", "net", r.kind == TraceKind::kSend ? "s" : "f", r.time, r.node);
-      out += ",\"id\":" + std::to_string(id);
-      if (r.kind == TraceKind::kDeliver) out += ",\"bp\":\"e\"";
+      AppendHeader(out, f.barrier ? "barrier" : "message", f.barrier ? "barrier" : "net",
+                   f.start ? "s" : "f", r.time, r.node, tids[i]);
+      out += ",\"id\":" + std::to_string(f.id);
+      if (!f.start) out += ",\"bp\":\"e\"";
+      if (f.barrier) out += ",\"args\":{\"checkpoint\":" + std::to_string(f.checkpoint) + "}";
       out += "}";
     }
+    // Checkpoint spans.
+    if (IsEngineEvent(r, engine::EngineEvent::kTriggered)) {
+      auto open = spans.find(r.args[1]);
+      if (open != spans.end()) close_span(open, r.time, "triggered again");
+      spans[r.args[1]] = r.node;
+      begin_event();
+      AppendSpan(out, "b", r.args[1], r.time, r.node);
+      out += ",\"args\":{\"checkpoint\":" + std::to_string(r.args[1]) +
+             ",\"final\":" + (r.args[2] != 0 ? "true" : "false") + "}}";
+    } else if (IsEngineEvent(r, engine::EngineEvent::kPointerMoved) ||
+               IsEngineEvent(r, engine::EngineEvent::kCheckpointAborted)) {
+      auto open = spans.find(r.args[1]);
+      if (open != spans.end()) {
+        close_span(open, r.time,
+                   IsEngineEvent(r, engine::EngineEvent::kPointerMoved)
+                       ? std::string("completed")
+                       : "aborted" + (r.detail.empty() ? std::string() : ": " + r.detail));
+      }
+    } else if (r.kind == TraceKind::kNodeCrash) {
+      for (auto it = spans.begin(); it != spans.end();) {
+        it = it->second == r.node ? close_span(it, r.time, "the JobManager crashed")
+                                       : std::next(it);
+      }
+    }
   }
+  const Time end = records.empty() ? Time::Zero() : records.back().time;
+  for (auto it = spans.begin(); it != spans.end();) it = close_span(it, end, "unfinished");
   out += "\n]}\n";
   return out;
 }
