@@ -223,7 +223,7 @@ void RunRecorder::CheckCompletion(const EngineEventRecord& e) {
         const runtime::Bytes* stored = store.Peek(blob);
         c.blobs.push_back(CheckBlob(blob, stored, *blobs));
         if (!blob.ends_with("/sink")) continue;
-        if (stored == nullptr) {
+        if (stored == nullptr || !c.blobs.back().intact()) {  // missing, or fails its checksum
           c.unreadable_sink_blobs.push_back(blob);
           continue;
         }

@@ -137,9 +137,24 @@ Verdict CheckTransactions(const RunRecord& run) {
     }
   }
 
-  // 3. Every pre-committed transaction of a completed checkpoint is committed by the end.
+  // 3. Every pre-committed transaction of a completed checkpoint is committed by the end, except
+  // those of a checkpoint the engine reported unreadable after an injected storage fault (ORACLES
+  // fail / fallback policy: recovery may not use it, so its transactions stay uncommitted).
+  std::set<uint64_t> reported_unreadable;
+  for (const EngineEventRecord& e : rec.events) {
+    if (e.event != engine::EngineEvent::kCheckpointUnreadable) continue;
+    const auto id = static_cast<uint64_t>(e.a);
+    if (rec.InjectedOnCheckpoint(id) != 0) {
+      if (reported_unreadable.insert(id).second) {
+        verdict.Note("checkpoint " + std::to_string(id) +
+                     " was reported unreadable after an injected storage fault: its "
+                     "pre-committed transactions are not required to commit");
+      }
+    }
+  }
   if (run.status == engine::JobStatus::kFinished) {
     for (const auto& [txn, p] : pre) {
+      if (reported_unreadable.count(p.checkpoint)) continue;
       auto state = run.txn_states.find(txn);
       if (state != run.txn_states.end() && state->second == sim::TxnState::kCommitted) continue;
       verdict.Fail(Violation{

@@ -46,8 +46,8 @@ TEST_P(LibraryScenarioTest, ReachesItsExpectedVerdict) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Library, LibraryScenarioTest, ::testing::ValuesIn(LibraryFiles()),
-                         [](const auto& info) {
-                           std::string name = std::filesystem::path(info.param).stem().string();
+                         [](const auto& param_info) {
+                           std::string name = std::filesystem::path(param_info.param).stem().string();
                            for (char& c : name) {
                              if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
                            }
