@@ -99,5 +99,55 @@ TEST(UnreadableCheckpointTest, FallbackPolicyRestoresTheOlderCheckpointAndReport
   }
 }
 
+// A transient error is not data loss: the blob store is unavailable for the first reads of the
+// restore (and of the metadata, after a JobManager crash), and the engine simply tries again.
+class UnavailableForReads : public sim::FaultInjector {
+ public:
+  explicit UnavailableForReads(int count) : left_(count) {}
+  sim::FaultEffect Decide(const sim::FaultSite& site) override {
+    if (site.point != sim::FaultPoint::kBlobGet || left_ == 0) return {};
+    --left_;
+    return sim::FaultEffect{.error = UnavailableError("503 Slow Down"), .fault_name = "outage"};
+  }
+
+ private:
+  int left_;
+};
+
+TEST(UnreadableCheckpointTest, ATransientReadErrorIsRetriedNotTreatedAsDataLoss) {
+  for (bool crash_job_manager : {false, true}) {
+    engine::EngineConfig config;
+    config.checkpoints.interval = Duration::Millis(500);
+    auto jw =
+        sim::JobWorld::Create(testing_support::KeyedJob({.name = "transient"}), config, {}).value();
+    const std::multiset<uint64_t> ids = testing_support::FillSource(*jw, 4, 6000);
+    UnavailableForReads outage(6);
+    jw->world().faults().Install(&outage);
+    faults::CrashWhen crash(
+        jw.get(),
+        [crash_job_manager](const sim::TraceRecord& r) {
+          // The JobManager after checkpoint 3 completed, or a TaskManager as it acknowledges 3.
+          return IsEngineEvent(r, crash_job_manager ? engine::EngineEvent::kPointerMoved
+                                                    : engine::EngineEvent::kAckSent,
+                               3);
+        },
+        crash_job_manager);
+    jw->world().trace().AddObserver(&crash);
+    jw->Start();
+    const engine::JobStatus status = jw->RunUntilDone(Time::Zero() + Duration::Seconds(60));
+    jw->world().trace().RemoveObserver(&crash);
+    jw->world().faults().Uninstall(&outage);
+    ASSERT_TRUE(crash.fired());
+    EXPECT_EQ(status, engine::JobStatus::kFinished)
+        << (jw->job_manager() ? jw->job_manager()->failure() : "");
+    bool unreadable = false;
+    for (const sim::TraceRecord& r : jw->world().trace().records()) {
+      unreadable = unreadable || IsEngineEvent(r, engine::EngineEvent::kCheckpointUnreadable);
+    }
+    EXPECT_FALSE(unreadable) << "an unavailable store does not make a checkpoint unreadable";
+    EXPECT_EQ(testing_support::Reflected(*jw), ids) << "exactly once";
+  }
+}
+
 }  // namespace
 }  // namespace faultline

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -53,6 +54,25 @@ INSTANTIATE_TEST_SUITE_P(Library, LibraryScenarioTest, ::testing::ValuesIn(Libra
                            }
                            return name;
                          });
+
+// The swarm nemesis over many seeds (FAULTLINE_SEEDS=N for more than the 20 of CI): every seed
+// keeps exactly-once and finishes.
+TEST(LibrarySwarmTest, EverySeedPasses) {
+  const char* env = std::getenv("FAULTLINE_SEEDS");
+  const uint64_t seeds = env != nullptr && std::strtoull(env, nullptr, 10) > 0
+                             ? std::strtoull(env, nullptr, 10)
+                             : 20;
+  auto scenario = scenarios::LoadScenarioFile(std::string(FAULTLINE_SCENARIO_LIBRARY_DIR) +
+                                              "/nemesis_swarm.textproto");
+  ASSERT_TRUE(scenario.ok()) << scenario.status().ToString();
+  for (uint64_t seed = 1; seed <= seeds; ++seed) {
+    scenarios::RunOptions options;
+    options.seed = seed;
+    auto report = scenarios::RunScenario(*scenario, options);
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    ASSERT_TRUE(report->as_expected()) << scenarios::FormatReport(*report);
+  }
+}
 
 TEST(LibraryDeterminismTest, SameSeedSameTraceHash) {
   auto scenario = scenarios::LoadScenarioFile(std::string(FAULTLINE_SCENARIO_LIBRARY_DIR) +

@@ -25,7 +25,7 @@ namespace faultline::engine {
   X(kTriggered, 20, "checkpoint-triggered")     /* a: checkpoint, b: final */       \
   X(kAllAcknowledged, 21, "all-acknowledged")   /* a: checkpoint */                 \
   X(kMetadataWritten, 22, "metadata-written")   /* a: checkpoint, b: bytes */       \
-  X(kPointerMoved, 23, "checkpoint-completed")  /* a: checkpoint: the HA pointer moved */ \
+  X(kPointerMoved, 23, "checkpoint-completed")  /* a: checkpoint, c: 1 if after it was given up */ \
   X(kNotificationSent, 24, "notification-sent") /* a: checkpoint */                 \
   X(kCheckpointAborted, 25, "checkpoint-aborted") /* a: checkpoint; detail: why */  \
   X(kJobRestart, 26, "job-restart")             /* a: next attempt; detail: why */  \

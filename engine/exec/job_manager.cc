@@ -125,6 +125,21 @@ void JobManager::LoadRetained(std::vector<std::string> blobs, size_t next) {
   ctx_.blob_store->Get(blob, [this, alive = alive_, pending, next](Result<Bytes> data) {
     if (!*alive) return;
     const std::string& name = (*pending)[next];
+    if (!data.ok() && data.status().code() != StatusCode::kNotFound &&
+        data.status().code() != StatusCode::kDataLoss) {
+      // A transient error (the store unavailable, a timeout) says nothing about the checkpoint:
+      // read it again shortly.
+      struct Retry {
+        std::vector<std::string> blobs;
+        size_t next;
+      };
+      auto retry = std::make_shared<Retry>(Retry{std::move(*pending), next});
+      ctx_.scheduler->ScheduleAfter(setup_->config.heartbeat_interval,
+                                    [this, alive = alive_, retry] {
+                                      if (*alive) LoadRetained(std::move(retry->blobs), retry->next);
+                                    });
+      return;
+    }
     Result<proto::CheckpointMetadata> metadata =
         data.ok() ? DecodeMetadata(*data, name) : Result<proto::CheckpointMetadata>(data.status());
     if (!metadata.ok()) {
@@ -677,9 +692,8 @@ void JobManager::CompletedAfterAbandoned(uint64_t id, std::string metadata_blob,
   // complete all the same, and recovery must start from it, or its pre-committed transactions
   // would later be committed beside a replay of the same records.
   pointer_version_ = pointer_version;
-  ctx_.events->Record({Ev(EngineEvent::kPointerMoved),
-                       {static_cast<int64_t>(id), 0, 0},
-                       metadata_blob + " (completed after it was given up)"});
+  ctx_.events->Record({Ev(EngineEvent::kPointerMoved), {static_cast<int64_t>(id), 0, 1},
+                       metadata_blob});  // c = 1: completed after it was given up
   if (id <= latest_completed_) return;
   latest_completed_ = id;
   latest_metadata_blob_ = metadata_blob;

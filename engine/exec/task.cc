@@ -104,9 +104,13 @@ void Task::Fail(const Status& why) {
   m.task = setup_.task;
   m.attempt = setup_.attempt;
   m.text = why.ToString();
-  if (restoring_ && setup_.restore) {
-    // The checkpoint being restored could not be read: the JobManager's unreadable-checkpoint
-    // policy decides what happens next.
+  const bool data_error = why.code() == StatusCode::kDataLoss ||
+                          why.code() == StatusCode::kNotFound ||
+                          why.code() == StatusCode::kInvalidArgument;
+  if (restoring_ && setup_.restore && data_error) {
+    // The checkpoint being restored is unreadable (a blob missing, corrupt or undecodable): the
+    // JobManager's unreadable-checkpoint policy decides what happens next. A transient error
+    // (the store unavailable, a timeout) is an ordinary failure: the restart tries again.
     m.flags = kFailedRestoring;
     m.checkpoint_id = setup_.restore->checkpoint_id;
   }
