@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string_view>
 
 #include "base/time.h"
@@ -10,6 +12,8 @@
 namespace faultline::engine {
 
 class ProcessingObserver;
+class KeyedStateBackend;
+struct KeyGroupRange;
 
 enum class CheckpointMode : uint8_t {
   kAligned = 1,      // exactly-once, barriers aligned
@@ -102,6 +106,9 @@ struct EngineConfig {
   TeachingSwitches switches;
   // Side channel for checkers (see observer.h); not owned, may be null.
   ProcessingObserver* observer = nullptr;
+  // Makes the keyed state backend of a subtask over its key groups. Empty: the heap backend.
+  // The seam for other backends (RocksDB), and for tests that plant a bug in one.
+  std::function<std::unique_ptr<KeyedStateBackend>(KeyGroupRange)> state_backend;
 };
 
 }  // namespace faultline::engine

@@ -422,6 +422,9 @@ void JobManager::TriggerCheckpoint(bool final) {
     return;
   }
   if (running_.size() != setup_->plan.tasks.size()) return;
+  // The final checkpoint only when every task of the running attempt reached end of input (a
+  // retry scheduled by an earlier attempt's aborted final checkpoint finds a restarted job).
+  if (final && ended_.size() != setup_->plan.tasks.size()) return;
   if (final && pending_.size() >= config.max_concurrent) {
     // The final checkpoint respects max concurrent too: it follows when one of those ends.
     final_wanted_ = true;

@@ -36,8 +36,10 @@ Task::Task(TaskSetup setup)
   for (uint32_t i = chain_.first_operator; i <= chain_.last_operator; ++i) {
     const OperatorSpec& op = setup_.job->operators[i];
     if (op.kind == OperatorKind::kKeyedProcess) {
-      backend_ = NewHeapStateBackend(
-          KeyGroupRangeForOperator(spec_.subtask, op.parallelism, op.max_parallelism));
+      const KeyGroupRange groups =
+          KeyGroupRangeForOperator(spec_.subtask, op.parallelism, op.max_parallelism);
+      backend_ = setup_.config->state_backend ? setup_.config->state_backend(groups)
+                                              : NewHeapStateBackend(groups);
     }
   }
   runner_ = std::make_unique<ChainRunner>(
