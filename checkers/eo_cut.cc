@@ -220,7 +220,7 @@ std::optional<KeyedOrders> CutChecker::OrdersUpTo(const Cut& cut) {
     for (const proto::SubtaskState& sub : op.subtasks()) {
       for (const proto::StateHandle& h : sub.keyed_state()) {
         if (std::optional<uint64_t> a = AttemptOfBlob(h.blob_name())) {
-          attempt_of[sub.subtask_index()] = *a;
+          attempt_of[sub.task()] = *a;
         }
       }
     }
@@ -255,7 +255,7 @@ void CutChecker::CheckChain(const Cut& cut, uint32_t chain) {
 std::optional<SubtaskCut> CutChecker::Locate(const Cut& cut, uint32_t op,
                                              const proto::SubtaskState& sub) {
   const std::string where = "checkpoint " + std::to_string(cut.id) + " task " +
-                            std::to_string(sub.subtask_index()) + ": ";
+                            std::to_string(sub.task()) + ": ";
   if (sub.keyed_state_size() != 1) {
     verdict_.Note(where + std::to_string(sub.keyed_state_size()) +
                   " keyed handles, one expected: not judged");
@@ -263,7 +263,7 @@ std::optional<SubtaskCut> CutChecker::Locate(const Cut& cut, uint32_t op,
   }
   SubtaskCut at;
   at.op = op;
-  at.task = sub.subtask_index();
+  at.task = sub.task();
   const proto::StateHandle& handle = sub.keyed_state(0);
   at.blob = handle.blob_name();
   at.where.checkpoint_id = cut.id;
@@ -292,7 +292,7 @@ std::optional<SubtaskCut> CutChecker::Locate(const Cut& cut, uint32_t op,
 
 void CutChecker::CheckSubtask(const Cut& cut, uint32_t op, const proto::SubtaskState& sub) {
   const engine::OperatorSpec& spec = setup_.job.operators[op];
-  const uint32_t task = sub.subtask_index();
+  const uint32_t task = sub.task();
   if (task >= setup_.plan.tasks.size() ||
       setup_.plan.chains[setup_.plan.tasks[task].chain].first_operator != op) {
     Evidence e;

@@ -127,8 +127,16 @@ TEST(CoordinatorTest, TheTimeoutAbortsACheckpointThatTakesTooLong) {
   }
   EXPECT_TRUE(expired) << "checkpoint 3 should expire";
   for (const Event& e : run->events.Of(EngineEvent::kPointerMoved)) EXPECT_NE(e.checkpoint, 3u);
-  EXPECT_EQ(run->restarts, 0u) << "an expired checkpoint alone does not restart the job";
+  EXPECT_EQ(run->restarts, 0u) << "within the tolerable failures";
   EXPECT_TRUE(run->exactly_once);
+
+  // Expiry counts as a failure: with none tolerable, the job restarts.
+  config.checkpoints.tolerable_failures = 0;
+  auto strict = RunWith(config, std::make_unique<SlowOrFailUploads>(
+                                    std::set<uint64_t>{3}, sim::FaultEffect{.extra_delay = Duration::Seconds(1)}));
+  ASSERT_EQ(strict->status, engine::JobStatus::kFinished);
+  EXPECT_EQ(strict->restarts, 1u);
+  EXPECT_TRUE(strict->exactly_once);
 }
 
 // The number of checkpoints triggered but not yet completed or aborted, at each trigger.

@@ -16,7 +16,7 @@ namespace faultline::engine {
   X(kAligned, 3, "aligned")                     /* a: checkpoint */                 \
   X(kSnapshotCaptured, 4, "snapshot-captured")  /* a: checkpoint, b: entries, c: digest */ \
   X(kUploaded, 5, "uploaded")                   /* a: checkpoint, b: bytes */       \
-  X(kAckSent, 6, "ack-sent")                    /* a: checkpoint */                 \
+  X(kAckSent, 6, "ack-sent")  /* a: checkpoint, b: start delay ns, c: processed bytes */ \
   X(kEndOfInput, 7, "end-of-input")                                                 \
   X(kRestoreStarted, 8, "restore-started")      /* a: checkpoint */                 \
   X(kRestoreFinished, 9, "restore-finished")    /* a: ckpt, b: restored, c: recorded digest */ \

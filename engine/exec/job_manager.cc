@@ -6,6 +6,7 @@
 #include "engine/checkpoint/metadata.h"
 #include "engine/exec/events.h"
 #include "engine/proto/checkpoint.pb.h"
+#include "engine/state/key_groups.h"
 
 namespace faultline::engine {
 std::string_view JobStatusName(JobStatus status) {
@@ -153,7 +154,7 @@ void JobManager::LoadRetained(std::vector<std::string> blobs, size_t next) {
     for (const proto::OperatorState& op : metadata->operators()) {
       for (const proto::SubtaskState& sub : op.subtasks()) {
         TaskSnapshot snapshot;
-        snapshot.task = sub.subtask_index();
+        snapshot.task = sub.task();
         snapshot.checkpoint_id = id;
         snapshot.state_digest = sub.state_digest();
         for (const proto::StateHandle& h : sub.keyed_state()) {
@@ -471,7 +472,9 @@ void JobManager::TriggerCheckpoint(bool final) {
         history_.push_back(stats);
         pending.timeout =
             ctx_.scheduler->ScheduleAfter(setup_->config.checkpoints.timeout, [this, alive, id] {
-              if (*alive && pending_.count(id)) AbortPending(id, "expired before completing");
+              if (!*alive || !pending_.count(id)) return;
+              AbortPending(id, "expired before completing");
+              CountCheckpointFailure();
             });
         ctx_.events->Record({Ev(EngineEvent::kTriggered),
                              {static_cast<int64_t>(id), final ? 1 : 0, 0},
@@ -513,6 +516,8 @@ void JobManager::OnAck(const ControlMessage& m) {
   stats.alignment_max = std::max(stats.alignment_max, snapshot->alignment);
   stats.async_max = std::max(stats.async_max, snapshot->async_duration);
   stats.persisted_in_flight_bytes += snapshot->persisted_in_flight_bytes;
+  stats.start_delay_max = std::max(stats.start_delay_max, snapshot->start_delay);
+  stats.processed_bytes += snapshot->processed_bytes;
   pending.acks[m.task] = std::move(*snapshot);
   if (pending.acks.size() == setup_->plan.tasks.size() && !pending.completing) {
     pending.completing = true;
@@ -526,6 +531,13 @@ void JobManager::OnAck(const ControlMessage& m) {
 void JobManager::OnDecline(const ControlMessage& m) {
   if (!pending_.count(m.checkpoint_id)) return;
   AbortPending(m.checkpoint_id, "declined by " + setup_->plan.tasks[m.task].name + ": " + m.text);
+  CountCheckpointFailure();
+}
+
+void JobManager::CountCheckpointFailure() {
+  // As Flink's CheckpointFailureManager: declined and expired checkpoints count; subsumed ones
+  // and those aborted by a restart do not. A completion resets the count.
+  if (status_ != JobStatus::kRunning) return;
   if (++consecutive_failures_ > setup_->config.checkpoints.tolerable_failures) {
     Restart("more than " + std::to_string(setup_->config.checkpoints.tolerable_failures) +
             " consecutive checkpoint failures");
@@ -587,15 +599,33 @@ void JobManager::Complete(Pending& pending) {
     proto::OperatorState* op = metadata.add_operators();
     op->set_operator_id(chain.name);
     op->set_parallelism(chain.parallelism);
-    op->set_max_parallelism(setup_->job.operators[chain.last_operator].max_parallelism);
+    // The key groups are the keyed operator's (a chain holds at most one).
+    const OperatorSpec* keyed = nullptr;
+    for (uint32_t i = chain.first_operator; i <= chain.last_operator; ++i) {
+      if (setup_->job.operators[i].kind == OperatorKind::kKeyedProcess) {
+        keyed = &setup_->job.operators[i];
+      }
+    }
+    op->set_max_parallelism(keyed != nullptr
+                                ? keyed->max_parallelism
+                                : setup_->job.operators[chain.last_operator].max_parallelism);
     for (uint32_t task : setup_->plan.tasks_of_chain[c]) {
       const TaskSnapshot& ack = pending.acks.at(task);
       proto::SubtaskState* sub = op->add_subtasks();
-      sub->set_subtask_index(task);  // the global task index: unique across operators
+      const uint32_t subtask = setup_->plan.tasks[task].subtask;
+      sub->set_subtask_index(subtask);
+      sub->set_task(task);  // the execution plan's task index: unique across operators
+      const KeyGroupRange groups =
+          keyed != nullptr
+              ? KeyGroupRangeForOperator(subtask, keyed->parallelism, keyed->max_parallelism)
+              : KeyGroupRange{};
       sub->set_state_digest(ack.state_digest);
       sub->set_sync_duration_ns(ack.sync_duration.nanos());
       sub->set_async_duration_ns(ack.async_duration.nanos());
       sub->set_persisted_bytes(ack.persisted_in_flight_bytes);
+      sub->set_processed_bytes(ack.processed_bytes);
+      sub->set_start_delay_ns(ack.start_delay.nanos());
+      sub->set_alignment_ns(ack.alignment.nanos());
       for (const BlobHandle& h : ack.handles) {
         blobs.push_back(h.blob);
         if (h.kind == HandleKind::kInputChannel || h.kind == HandleKind::kOutputChannel) {
@@ -614,6 +644,10 @@ void JobManager::Complete(Pending& pending) {
         handle->set_blob_name(h.blob);
         handle->set_size_bytes(h.size_bytes);
         handle->set_checksum(h.checksum);
+        if (h.kind == HandleKind::kKeyed && !groups.empty()) {
+          handle->set_first_key_group(groups.first);
+          handle->set_last_key_group(groups.last);
+        }
       }
     }
   }

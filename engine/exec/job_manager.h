@@ -40,6 +40,8 @@ struct CheckpointStats {
   Duration alignment_max;  // longest alignment (first to last barrier) over the subtasks
   Duration async_max;      // longest asynchronous part (barrier to durable upload)
   uint64_t persisted_in_flight_bytes = 0;  // unaligned: channel state
+  Duration start_delay_max;   // longest trigger-to-first-barrier over the subtasks
+  uint64_t processed_bytes = 0;  // input processed during alignment, over the subtasks
   std::string failure;
   bool final = false;
 };
@@ -103,6 +105,8 @@ class JobManager final {
     std::map<uint32_t, TaskSnapshot> acks;  // kept in case the checkpoint is given up meanwhile
   };
   void NextPointerMove();
+  // A declined or expired checkpoint: restarts the job past the tolerable number in a row.
+  void CountCheckpointFailure();
   // Triggers the final checkpoint if end of input asked for it while it had to wait.
   void TriggerWantedFinal();
 

@@ -22,6 +22,8 @@ std::vector<uint8_t> EncodeTaskSnapshot(const TaskSnapshot& s) {
   PutU64(out, static_cast<uint64_t>(s.async_duration.nanos()));
   PutU64(out, s.state_bytes);
   PutU64(out, s.persisted_in_flight_bytes);
+  PutU64(out, static_cast<uint64_t>(s.start_delay.nanos()));
+  PutU64(out, s.processed_bytes);
   return out;
 }
 
@@ -49,6 +51,9 @@ Result<TaskSnapshot> DecodeTaskSnapshot(const std::vector<uint8_t>& bytes) {
   FL_ASSIGN_OR_RETURN(uint64_t async, in.U64());
   FL_ASSIGN_OR_RETURN(s.state_bytes, in.U64());
   FL_ASSIGN_OR_RETURN(s.persisted_in_flight_bytes, in.U64());
+  FL_ASSIGN_OR_RETURN(uint64_t start_delay, in.U64());
+  FL_ASSIGN_OR_RETURN(s.processed_bytes, in.U64());
+  s.start_delay = Duration::Nanos(static_cast<int64_t>(start_delay));
   s.alignment = Duration::Nanos(static_cast<int64_t>(alignment));
   s.sync_duration = Duration::Nanos(static_cast<int64_t>(sync));
   s.async_duration = Duration::Nanos(static_cast<int64_t>(async));

@@ -270,9 +270,12 @@ void Task::OnWritable(runtime::ChannelId channel) {
 void Task::Pump(size_t index) {
   OutputChannel& out = outputs_[index];
   while (out.writable && !out.queue.empty()) {
+    // The type before sending: TrySend takes the buffer's bytes.
+    const bool barrier =
+        emitting_ &&
+        PeekType(out.queue.front()).value_or(BufferType::kRecords) == BufferType::kBarrier;
     if (!ctx_.transport->TrySend(out.channel, out.queue.front())) return;
-    if (emitting_ && PeekType(out.queue.front()).value_or(BufferType::kRecords) ==
-                         BufferType::kBarrier) {
+    if (barrier) {
       if (--emitting_->outputs_holding == 0) {
         std::shared_ptr<PendingSnapshot> snap = std::move(emitting_);
         emitting_.reset();
@@ -503,6 +506,7 @@ void Task::ProcessBuffer(size_t input, Buffer buffer) {
   }
   switch (*type) {
     case BufferType::kRecords: {
+      if (aligning_) processed_during_alignment_ += buffer.size();
       std::vector<Record> records;
       Status decoded = DecodeRecords(buffer, records);
       if (!decoded.ok()) {
@@ -578,10 +582,13 @@ void Task::HandleBarrier(size_t input, const BarrierInfo& barrier) {
       });
     }
   }
-  if (setup_.config->checkpoints.mode == CheckpointMode::kAligned &&
-      !setup_.config->switches.no_alignment) {
-    inputs_[input].blocked = true;
-  }
+  // Exactly-once modes block an input that delivered the barrier until alignment completes: the
+  // aligned mode, and the aligned phase of an unaligned checkpoint under the aligned-checkpoint
+  // timeout (an in-band barrier).
+  const CheckpointConfig& cc = setup_.config->checkpoints;
+  const bool exactly_once = cc.mode == CheckpointMode::kAligned ||
+                            (cc.mode == CheckpointMode::kUnaligned && !barrier.unaligned);
+  if (exactly_once && !setup_.config->switches.no_alignment) inputs_[input].blocked = true;
   inputs_[input].barrier_received = true;
   if (AllLiveInputsHaveTheBarrier()) CompleteAlignment(barrier);
 }
@@ -826,6 +833,11 @@ void Task::Snapshot(const BarrierInfo& barrier) {
   snap->summary.checkpoint_id = id;
   snap->summary.alignment = alignment_;
   snap->taken_at = ctx_.clock->Now();
+  // Flink's start delay: from the trigger (the coordinator's clock) to the first barrier here.
+  snap->summary.start_delay =
+      std::max(Duration::Zero(), snap->taken_at - alignment_ - barrier.timestamp);
+  snap->summary.processed_bytes = processed_during_alignment_;
+  processed_during_alignment_ = 0;
   alignment_ = Duration::Zero();
   if (barrier.unaligned && !inputs_.empty()) alignment_started_ = ctx_.clock->Now();
   // Synchronous part: capture keyed state and operator state at the barrier.
@@ -1120,7 +1132,9 @@ void Task::FinishUpload(const Upload& upload) {
     summary.async_duration += ctx_.clock->Now() - upload.started;  // until durable
     m.payload = EncodeTaskSnapshot(summary);
     ctx_.events->Record({Ev(EngineEvent::kAckSent),
-                         {static_cast<int64_t>(upload.checkpoint_id), 0, 0},
+                         {static_cast<int64_t>(upload.checkpoint_id),
+                          summary.start_delay.nanos(),
+                          static_cast<int64_t>(summary.processed_bytes)},
                          spec_.name});
   }
   m.task = setup_.task;

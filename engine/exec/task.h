@@ -190,6 +190,7 @@ class Task final : public runtime::ChannelListener {
   BarrierInfo aligning_barrier_;  // the barrier being aligned
   Time alignment_started_;  // first barrier of the checkpoint being aligned or recorded
   Duration alignment_;      // of the last completed alignment, for its snapshot's statistics
+  uint64_t processed_during_alignment_ = 0;  // bytes of input processed while aligning
   uint64_t last_checkpoint_ = 0;
 
   // Source state: per assigned partition, the next offset to read and whether it ended.
