@@ -1,5 +1,6 @@
 #include "simulator/services.h"
 
+#include <algorithm>
 #include <memory>
 #include <utility>
 
@@ -389,6 +390,10 @@ void OutputStoreSim::Commit(uint32_t caller, WriterEpoch who, std::string txn,
             break;
         }
         t.state = TxnState::kCommitted;
+        // Grow geometrically, but once per transaction rather than record by record.
+        if (visible_.capacity() - visible_.size() < t.records.size()) {
+          visible_.reserve(std::max(visible_.size() + t.records.size(), 2 * visible_.capacity()));
+        }
         for (const Bytes& record : t.records) {
           visible_.push_back(OutputRecord{OutputRecord::Kind::kTransactional,
                                           t.writer,

@@ -1,5 +1,6 @@
 #include "engine/exec/chain.h"
 
+#include <array>
 #include <cstring>
 #include <deque>
 
@@ -9,17 +10,17 @@
 namespace faultline::engine {
 namespace {
 
-Bytes EncodeI64(int64_t v) {
-  Bytes out;
-  PutU64(out, static_cast<uint64_t>(v));
-  return out;
-}
-
 int64_t DecodeI64(const Bytes& b) {
   FL_ASSERT(b.size() == 8, "an int64 state value is 8 bytes");
   uint64_t v = 0;
-  for (size_t i = 0; i < 8; ++i) v |= static_cast<uint64_t>(b[i]) << (8 * i);
+  std::memcpy(&v, b.data(), 8);  // little-endian (record.cc asserts the host is)
   return static_cast<int64_t>(v);
+}
+
+std::array<uint8_t, 8> I64Bytes(int64_t v) {
+  std::array<uint8_t, 8> out;
+  std::memcpy(out.data(), &v, 8);
+  return out;
 }
 
 }  // namespace
@@ -31,27 +32,29 @@ class ChainRunner::Keyed final : public KeyedContext, public Collector {
   Keyed(KeyedStateBackend* backend, uint32_t max_parallelism)
       : backend_(backend), max_parallelism_(max_parallelism) {}
 
-  void Run(const OperatorSpec& op, const Record& in, std::function<void(const Record&)> next) {
+  // Runs the keyed function on `in`; what it emits goes on at stage `next_stage` of `runner`.
+  void Run(const OperatorSpec& op, const Record& in, ChainRunner* runner, size_t next_stage) {
     key_ = in.key;
     group_ = KeyGroupForKey(key_, max_parallelism_);
     FL_ASSERT(backend_->key_groups().Contains(group_), "a record routed to the wrong subtask");
     // Provenance of the key's state: every record that reached it.
-    const StateId provenance = Id(kProvenanceState, StateKind::kValue);
+    if (!provenance_id_) provenance_id_ = Id(kProvenanceState, StateKind::kValue);
     Provenance total;
-    if (auto old = backend_->Get(provenance, group_, key_, ""); old && old->size() == 16) {
-      std::memcpy(&total.count, old->data(), 8);
-      std::memcpy(&total.hash_sum, old->data() + 8, 8);
+    if (backend_->GetInto(*provenance_id_, group_, key_, "", scratch_) && scratch_.size() == 16) {
+      std::memcpy(&total.count, scratch_.data(), 8);
+      std::memcpy(&total.hash_sum, scratch_.data() + 8, 8);
     }
     total += in.provenance;
-    Bytes value(16);
+    std::array<uint8_t, 16> value;
     std::memcpy(value.data(), &total.count, 8);
     std::memcpy(value.data() + 8, &total.hash_sum, 8);
-    backend_->Put(provenance, group_, key_, "", std::move(value));
+    backend_->PutCopy(*provenance_id_, group_, key_, "", value);
     input_provenance_ = in.provenance;
     first_output_ = true;
-    next_ = std::move(next);
+    runner_ = runner;
+    next_stage_ = next_stage;
     op.keyed_process->Process(in, *this, *this);
-    next_ = nullptr;
+    runner_ = nullptr;
   }
 
   // Collector: the first output carries the input's provenance, later ones none, so every
@@ -59,18 +62,20 @@ class ChainRunner::Keyed final : public KeyedContext, public Collector {
   void Emit(Record record) override {
     if (record.provenance.count == 0 && first_output_) record.provenance = input_provenance_;
     first_output_ = false;
-    next_(record);
+    FL_ASSERT(runner_ != nullptr, "a keyed function emitted outside Process");
+    runner_->RunFrom(next_stage_, record);
   }
 
   const std::string& key() const override { return key_; }
 
   std::optional<int64_t> GetValue(std::string_view state) override {
-    auto v = backend_->Get(Id(state, StateKind::kValue), group_, key_, "");
-    if (!v) return std::nullopt;
-    return DecodeI64(*v);
+    if (!backend_->GetInto(Id(state, StateKind::kValue), group_, key_, "", scratch_)) {
+      return std::nullopt;
+    }
+    return DecodeI64(scratch_);
   }
   void SetValue(std::string_view state, int64_t value) override {
-    backend_->Put(Id(state, StateKind::kValue), group_, key_, "", EncodeI64(value));
+    backend_->PutCopy(Id(state, StateKind::kValue), group_, key_, "", I64Bytes(value));
   }
   void ClearValue(std::string_view state) override {
     backend_->Delete(Id(state, StateKind::kValue), group_, key_, "");
@@ -92,12 +97,13 @@ class ChainRunner::Keyed final : public KeyedContext, public Collector {
     return out;
   }
   std::optional<int64_t> GetMapEntry(std::string_view state, std::string_view user_key) override {
-    auto v = backend_->Get(Id(state, StateKind::kMap), group_, key_, user_key);
-    if (!v) return std::nullopt;
-    return DecodeI64(*v);
+    if (!backend_->GetInto(Id(state, StateKind::kMap), group_, key_, user_key, scratch_)) {
+      return std::nullopt;
+    }
+    return DecodeI64(scratch_);
   }
   void PutMapEntry(std::string_view state, std::string_view user_key, int64_t value) override {
-    backend_->Put(Id(state, StateKind::kMap), group_, key_, user_key, EncodeI64(value));
+    backend_->PutCopy(Id(state, StateKind::kMap), group_, key_, user_key, I64Bytes(value));
   }
   void RemoveMapEntry(std::string_view state, std::string_view user_key) override {
     backend_->Delete(Id(state, StateKind::kMap), group_, key_, user_key);
@@ -112,13 +118,14 @@ class ChainRunner::Keyed final : public KeyedContext, public Collector {
   }
   void AddToReducing(std::string_view state, int64_t value) override {
     const StateId id = Id(state, StateKind::kReducing);
-    auto old = backend_->Get(id, group_, key_, "");
-    backend_->Put(id, group_, key_, "", EncodeI64(old ? DecodeI64(*old) + value : value));
+    const bool had = backend_->GetInto(id, group_, key_, "", scratch_);
+    backend_->PutCopy(id, group_, key_, "", I64Bytes(had ? DecodeI64(scratch_) + value : value));
   }
   std::optional<int64_t> GetReducing(std::string_view state) override {
-    auto v = backend_->Get(Id(state, StateKind::kReducing), group_, key_, "");
-    if (!v) return std::nullopt;
-    return DecodeI64(*v);
+    if (!backend_->GetInto(Id(state, StateKind::kReducing), group_, key_, "", scratch_)) {
+      return std::nullopt;
+    }
+    return DecodeI64(scratch_);
   }
 
  private:
@@ -138,7 +145,10 @@ class ChainRunner::Keyed final : public KeyedContext, public Collector {
   KeyGroup group_ = 0;
   Provenance input_provenance_;
   bool first_output_ = true;
-  std::function<void(const Record&)> next_;
+  std::optional<StateId> provenance_id_;
+  Bytes scratch_;  // the last value read, reused so reads do not allocate
+  ChainRunner* runner_ = nullptr;
+  size_t next_stage_ = 0;
 };
 
 // --- sinks ----------------------------------------------------------------------------------
@@ -185,6 +195,7 @@ std::string SinkWriter::CurrentTxn() const {
 
 void SinkWriter::Add(const Record& record) {
   Bytes bytes;
+  bytes.reserve(EncodedSize(record));  // one allocation per record
   AppendRecord(bytes, record);
   batch_.push_back(std::move(bytes));
   if (op_.sink.kind == SinkKind::kUpsert) {
@@ -409,7 +420,7 @@ void ChainRunner::RunFrom(size_t stage, const Record& record) {
       return;
     }
     case OperatorKind::kKeyedProcess:
-      keyed_->Run(op, record, [this, stage](const Record& r) { RunFrom(stage + 1, r); });
+      keyed_->Run(op, record, this, stage + 1);
       return;
     case OperatorKind::kSink:
       sink_->Add(record);

@@ -1,5 +1,7 @@
 #include "engine/exec/wire.h"
 
+#include <algorithm>
+
 namespace faultline::engine {
 
 void EncodeHandshake(Buffer& out, const Handshake& h) {
@@ -60,6 +62,8 @@ Status DecodeRecords(const Buffer& buffer, std::vector<Record>& out) {
   ByteReader in(buffer, 1);
   FL_ASSIGN_OR_RETURN(uint32_t count, in.U32());
   size_t offset = in.offset();
+  // A record takes at least 28 bytes: never trust `count` beyond what the buffer can hold.
+  out.reserve(out.size() + std::min<size_t>(count, (buffer.size() - offset) / 28));
   for (uint32_t i = 0; i < count; ++i) {
     FL_ASSIGN_OR_RETURN(Record r, ReadRecord(buffer, offset));
     out.push_back(std::move(r));

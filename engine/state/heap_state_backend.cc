@@ -25,6 +25,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -61,6 +62,25 @@ struct EntryKeyLess {
   }
 };
 using EntryMap = std::map<EntryKey, Bytes, EntryKeyLess>;
+
+// A hash index over the entries of every state, for point access in O(1). Its keys borrow the
+// bytes of the map nodes they point to (map nodes never move). It is never iterated, so its
+// order reaches neither snapshots nor digests.
+struct IndexKey {
+  StateId state;
+  KeyGroup group;
+  std::string_view key;
+  std::string_view user_key;
+  bool operator==(const IndexKey&) const = default;
+};
+struct IndexKeyHash {
+  size_t operator()(const IndexKey& k) const {
+    uint64_t h = Hash64(k.key, uint64_t{k.state} << 32 | k.group);
+    if (!k.user_key.empty()) h = Hash64(k.user_key, h);
+    return static_cast<size_t>(h);
+  }
+};
+using EntryIndex = std::unordered_map<IndexKey, EntryMap::value_type*, IndexKeyHash>;
 
 struct StateInfo {
   std::string name;
@@ -472,29 +492,46 @@ class HeapStateBackend final : public KeyedStateBackend {
 
   std::optional<Bytes> Get(StateId state, KeyGroup group, std::string_view key,
                            std::string_view user_key) const override {
-    const EntryMap& entries = EntriesOf(state, group);
-    const auto it = entries.find(EntryKeyView{group, key, user_key});
-    if (it == entries.end()) return std::nullopt;
-    return it->second;
+    const EntryMap::value_type* entry = Find(state, group, key, user_key);
+    if (entry == nullptr) return std::nullopt;
+    return entry->second;
+  }
+
+  bool GetInto(StateId state, KeyGroup group, std::string_view key, std::string_view user_key,
+               Bytes& value) const override {
+    const EntryMap::value_type* entry = Find(state, group, key, user_key);
+    if (entry == nullptr) return false;
+    value.assign(entry->second.begin(), entry->second.end());
+    return true;
   }
 
   void Put(StateId state, KeyGroup group, std::string_view key, std::string_view user_key,
            Bytes value) override {
-    EntryMap& entries = EntriesOf(state, group);
-    const auto it = entries.lower_bound(EntryKeyView{group, key, user_key});
-    if (it != entries.end() && !EntryKeyLess()(EntryKeyView{group, key, user_key}, it->first)) {
-      it->second = std::move(value);  // an overwrite allocates no key
+    if (EntryMap::value_type* entry = Find(state, group, key, user_key)) {
+      entry->second = std::move(value);  // an overwrite allocates no key
       return;
     }
-    entries.emplace_hint(it, EntryKey{group, std::string(key), std::string(user_key)},
-                         std::move(value));
+    Insert(state, group, key, user_key, std::move(value));
+  }
+
+  void PutCopy(StateId state, KeyGroup group, std::string_view key, std::string_view user_key,
+               std::span<const uint8_t> value) override {
+    if (EntryMap::value_type* entry = Find(state, group, key, user_key)) {
+      entry->second.assign(value.begin(), value.end());  // in place: no allocation
+      return;
+    }
+    Insert(state, group, key, user_key, Bytes(value.begin(), value.end()));
   }
 
   void Delete(StateId state, KeyGroup group, std::string_view key,
               std::string_view user_key) override {
     EntryMap& entries = EntriesOf(state, group);
+    const auto found = index_.find(IndexKey{state, group, key, user_key});
+    if (found == index_.end()) return;
     const auto it = entries.find(EntryKeyView{group, key, user_key});
-    if (it != entries.end()) entries.erase(it);
+    FL_ASSERT(it != entries.end() && &*it == found->second, "the index lost track of an entry");
+    index_.erase(found);
+    entries.erase(it);
   }
 
   // The visitor must not change this backend: it runs while the map is being walked.
@@ -552,11 +589,45 @@ class HeapStateBackend final : public KeyedStateBackend {
     return table_.entries[state];
   }
 
+  const EntryMap::value_type* Find(StateId state, KeyGroup group, std::string_view key,
+                                   std::string_view user_key) const {
+    CheckAccess(state, group);
+    const auto it = index_.find(IndexKey{state, group, key, user_key});
+    return it == index_.end() ? nullptr : it->second;
+  }
+  EntryMap::value_type* Find(StateId state, KeyGroup group, std::string_view key,
+                             std::string_view user_key) {
+    CheckAccess(state, group);
+    const auto it = index_.find(IndexKey{state, group, key, user_key});
+    return it == index_.end() ? nullptr : it->second;
+  }
+
+  // Adds an entry that Find did not find, to the map and the index.
+  void Insert(StateId state, KeyGroup group, std::string_view key, std::string_view user_key,
+              Bytes value) {
+    EntryMap& entries = EntriesOf(state, group);
+    const auto [it, added] =
+        entries.emplace(EntryKey{group, std::string(key), std::string(user_key)}, std::move(value));
+    FL_ASSERT(added, "the index lost track of an entry");
+    AddToIndex(state, *it);
+  }
+  void AddToIndex(StateId state, EntryMap::value_type& entry) {
+    index_.emplace(IndexKey{state, entry.first.group, entry.first.key, entry.first.user_key},
+                   &entry);
+  }
+  void RebuildIndex() {
+    index_.clear();
+    for (size_t id = 0; id < table_.entries.size(); ++id) {
+      for (auto& entry : table_.entries[id]) AddToIndex(static_cast<StateId>(id), entry);
+    }
+  }
+
   Status RestoreOne(const RestoreSource& source, std::vector<const std::string*>& source_of_group,
                     StateTable& restored) const;
 
   const KeyGroupRange range_;
   StateTable table_;
+  EntryIndex index_;
 };
 
 // Loads the key groups of `source` that this backend owns into `restored`. `source_of_group`
@@ -597,6 +668,7 @@ Status HeapStateBackend::Restore(const std::vector<RestoreSource>& sources) {
     FL_RETURN_IF_ERROR(RestoreOne(source, source_of_group, restored));
   }
   table_ = std::move(restored);
+  RebuildIndex();
   return Status::Ok();
 }
 

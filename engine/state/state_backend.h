@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,6 +67,21 @@ class KeyedStateBackend {
                    Bytes value) = 0;
   virtual void Delete(StateId state, KeyGroup group, std::string_view key,
                       std::string_view user_key) = 0;
+
+  // Allocation-free variants of Get and Put for the per-record path. The defaults go through
+  // Get and Put; a backend may override them to reuse `value`'s capacity (GetInto) or to
+  // overwrite an existing value in place (PutCopy). Same semantics as Get and Put.
+  virtual bool GetInto(StateId state, KeyGroup group, std::string_view key,
+                       std::string_view user_key, Bytes& value) const {
+    std::optional<Bytes> found = Get(state, group, key, user_key);
+    if (!found) return false;
+    value = std::move(*found);
+    return true;
+  }
+  virtual void PutCopy(StateId state, KeyGroup group, std::string_view key,
+                       std::string_view user_key, std::span<const uint8_t> value) {
+    Put(state, group, key, user_key, Bytes(value.begin(), value.end()));
+  }
   // Every (user key, value) of one key of a map state, in user-key order.
   using EntryVisitor = InlineFunction<void(std::string_view user_key, const Bytes& value), 32>;
   virtual void ForEach(StateId state, KeyGroup group, std::string_view key,
