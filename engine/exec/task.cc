@@ -506,7 +506,7 @@ void Task::ProcessBuffer(size_t input, Buffer buffer) {
   }
   switch (*type) {
     case BufferType::kRecords: {
-      if (aligning_) processed_during_alignment_ += buffer.size();
+      if (aligning_ || !at_least_once_.empty()) processed_during_alignment_ += buffer.size();
       std::vector<Record> records;
       Status decoded = DecodeRecords(buffer, records);
       if (!decoded.ok()) {
@@ -560,6 +560,10 @@ void Task::HandleBarrier(size_t input, const BarrierInfo& barrier) {
        {static_cast<int64_t>(barrier.checkpoint_id), static_cast<int64_t>(input), 0},
        spec_.name});
   if (barrier.checkpoint_id <= last_checkpoint_) return;  // stale: an aborted checkpoint
+  if (setup_.config->checkpoints.mode == CheckpointMode::kAtLeastOnce) {
+    TrackAtLeastOnce(input, barrier);
+    return;
+  }
   if (unaligned_ && barrier.checkpoint_id > unaligned_->id) {
     Decline(unaligned_->id, barrier.checkpoint_id);
     unaligned_.reset();
@@ -591,6 +595,46 @@ void Task::HandleBarrier(size_t input, const BarrierInfo& barrier) {
   if (exactly_once && !setup_.config->switches.no_alignment) inputs_[input].blocked = true;
   inputs_[input].barrier_received = true;
   if (AllLiveInputsHaveTheBarrier()) CompleteAlignment(barrier);
+}
+
+void Task::TrackAtLeastOnce(size_t input, const BarrierInfo& barrier) {
+  // As Flink's CheckpointBarrierTracker: nothing blocks, and several checkpoints may be in
+  // flight at once; a checkpoint is taken when its barrier has arrived on every live input, and
+  // older ones still incomplete then are dropped (the coordinator subsumes them). Declining n
+  // whenever n+1 shows up first would livelock a job with one slow input.
+  AtLeastOnceCheckpoint& pending = at_least_once_[barrier.checkpoint_id];
+  if (pending.inputs.empty()) {
+    pending.barrier = barrier;
+    pending.first_barrier = ctx_.clock->Now();
+  }
+  pending.inputs.insert(input);
+  MaybeCompleteAtLeastOnce();
+  // Bounded: the oldest incomplete one gives way.
+  while (at_least_once_.size() > kAtLeastOnceMaxPending) {
+    Decline(at_least_once_.begin()->first, at_least_once_.rbegin()->first);
+    at_least_once_.erase(at_least_once_.begin());
+  }
+}
+
+void Task::MaybeCompleteAtLeastOnce() {
+  // The newest checkpoint whose barrier arrived on every live input.
+  for (auto it = at_least_once_.rbegin(); it != at_least_once_.rend(); ++it) {
+    bool complete = true;
+    for (size_t i = 0; i < inputs_.size(); ++i) {
+      if (!inputs_[i].ended && !it->second.inputs.count(i)) complete = false;
+    }
+    if (!complete) continue;
+    const uint64_t id = it->first;
+    const BarrierInfo barrier = it->second.barrier;
+    alignment_ = ctx_.clock->Now() - it->second.first_barrier;
+    // Older incomplete ones are subsumed: the coordinator aborts them when this one completes
+    // (not a failure; no decline).
+    at_least_once_.erase(at_least_once_.begin(), at_least_once_.upper_bound(id));
+    ctx_.events->Record(
+        {Ev(EngineEvent::kAligned), {static_cast<int64_t>(id), 0, 0}, spec_.name});
+    Snapshot(barrier);
+    return;
+  }
 }
 
 bool Task::AllLiveInputsHaveTheBarrier() const {
@@ -691,10 +735,8 @@ void Task::CompleteAlignment(const BarrierInfo& barrier) {
 void Task::HandleEndOfData(size_t input) {
   inputs_[input].ended = true;
   MaybeFinishChannelRecording();
-  if (aligning_ && AllLiveInputsHaveTheBarrier()) {
-    const BarrierInfo barrier{*aligning_, false, false};
-    CompleteAlignment(barrier);
-  }
+  if (aligning_ && AllLiveInputsHaveTheBarrier()) CompleteAlignment(aligning_barrier_);
+  if (!at_least_once_.empty()) MaybeCompleteAtLeastOnce();
   if (std::all_of(inputs_.begin(), inputs_.end(),
                   [](const InputChannel& in) { return in.ended; })) {
     EndOfInput();
@@ -1154,6 +1196,7 @@ void Task::NotifyCheckpointAborted(uint64_t checkpoint_id) {
   }
   if (unaligned_ && unaligned_->id == checkpoint_id) unaligned_.reset();
   if (emitting_ && emitting_->id == checkpoint_id) emitting_.reset();
+  at_least_once_.erase(checkpoint_id);
   if (aligning_ && *aligning_ == checkpoint_id) {
     ResetAlignment();
     ScheduleStep();

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -111,6 +112,9 @@ class Task final : public runtime::ChannelListener {
   // checkpoint being aligned to unaligned.
   bool AlignmentTimedOut(const BarrierInfo& barrier) const;
   void SwitchToUnaligned();
+  // At-least-once barrier tracking (several checkpoints in flight, nothing blocked).
+  void TrackAtLeastOnce(size_t input, const BarrierInfo& barrier);
+  void MaybeCompleteAtLeastOnce();
   // What is in flight on the inputs not yet `received`, for a snapshot of `checkpoint_id`
   // taken now; marks inputs whose aligned barrier was queued as received.
   std::vector<std::pair<uint32_t, Buffer>> CollectInFlight(uint64_t checkpoint_id,
@@ -187,6 +191,13 @@ class Task final : public runtime::ChannelListener {
 
   // Alignment (aligned and at-least-once modes).
   std::optional<uint64_t> aligning_;
+  struct AtLeastOnceCheckpoint {
+    BarrierInfo barrier;
+    Time first_barrier;
+    std::set<size_t> inputs;  // that delivered its barrier
+  };
+  static constexpr size_t kAtLeastOnceMaxPending = 16;
+  std::map<uint64_t, AtLeastOnceCheckpoint> at_least_once_;
   BarrierInfo aligning_barrier_;  // the barrier being aligned
   Time alignment_started_;  // first barrier of the checkpoint being aligned or recorded
   Duration alignment_;      // of the last completed alignment, for its snapshot's statistics
