@@ -302,6 +302,15 @@ void OutputStoreSim::Fence(uint32_t caller, WriterEpoch who, Callback<Status> do
         if (!fault.error.ok()) return fault.error;
         uint64_t& fence = fences_[who.writer];
         if (who.epoch > fence) fence = who.epoch;
+        // As Kafka's initTransactions: the writer's transactions still open from earlier epochs
+        // are aborted (a failed attempt's unfinished output never becomes visible). Pre-committed
+        // ones stay: they may belong to a completed checkpoint the successor commits.
+        for (auto& [name, t] : txns_) {
+          if (t.writer == who.writer && t.epoch < who.epoch && t.state == TxnState::kOpen) {
+            t.state = TxnState::kAborted;
+            t.records.clear();
+          }
+        }
         return Status::Ok();
       },
       std::move(done));

@@ -240,6 +240,18 @@ TEST_F(ServicesTest, OutputStoreTransactions) {
   Settle();
   EXPECT_EQ(st.back().code(), StatusCode::kFailedPrecondition);
 
+  // Fencing aborts the writer's transactions still open from earlier epochs, not pre-committed
+  // ones.
+  const runtime::WriterEpoch w9{"sink-9", 1};
+  out.Write(node_, w9, "open-1", {B("o")}, keep);
+  out.Write(node_, w9, "pre-1", {B("p")}, keep);
+  out.PreCommit(node_, w9, "pre-1", keep);
+  Settle();
+  out.Fence(node_, {"sink-9", 2}, keep);
+  Settle();
+  EXPECT_EQ(out.StateOf("open-1"), TxnState::kAborted);
+  EXPECT_EQ(out.StateOf("pre-1"), TxnState::kPreCommitted);
+
   // Fencing: after the fence at epoch 2, the epoch-1 writer can do nothing.
   out.Write(node_, w1, "t2", {B("z")}, keep);
   Settle();

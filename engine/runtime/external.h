@@ -42,7 +42,8 @@ enum class TxnStatus { kUnknown, kOpen, kPreCommitted, kCommitted, kAborted };
 class OutputStore {
  public:
   virtual ~OutputStore() = default;
-  // Raises the fence of `who.writer` to `who.epoch` (never lowers it).
+  // Raises the fence of `who.writer` to `who.epoch` (never lowers it), and aborts the writer's
+  // transactions still open from earlier epochs (pre-committed ones stay), as Kafka does.
   virtual void Fence(WriterEpoch who, Callback<Status> done) = 0;
 
   // Transactions: writes to an open transaction are invisible until it commits. PreCommit makes
