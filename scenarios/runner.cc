@@ -277,6 +277,7 @@ struct Simulated {
 };
 
 Result<std::unique_ptr<Simulated>> Simulate(const engine::JobGraph& job, const Scenario& scenario,
+                                            const std::vector<std::vector<engine::Record>>& log,
                                             engine::EngineConfig config,
                                             sim::JobWorldOptions world_options, Time limit,
                                             ReportObserver* observer,
@@ -288,7 +289,6 @@ Result<std::unique_ptr<Simulated>> Simulate(const engine::JobGraph& job, const S
   config.observer = run->order.get();
   FL_ASSIGN_OR_RETURN(run->jw, sim::JobWorld::Create(job, config, world_options));
   sim::JobWorld& jw = *run->jw;
-  const std::vector<std::vector<engine::Record>> log = GenerateSourceLog(scenario.spec);
   for (uint32_t p = 0; p < log.size(); ++p) {
     for (const engine::Record& r : log[p]) jw.AddSourceRecord(p, r);
   }
@@ -333,16 +333,19 @@ Result<RunReport> Run(const engine::JobGraph& job, const Scenario& scenario,
   const Time limit_time = Time::Zero() + limit;
   std::function<void(Time)> poll;
   if (options.progress) poll = [&](Time now) { options.progress(now, limit_time); };
+  // The source log, generated once (a pure function of the scenario; DET reuses it).
+  const std::vector<std::vector<engine::Record>> log = GenerateSourceLog(spec);
+  for (const auto& partition : log) report.source_records += partition.size();
   ReportObserver observer(&report);
   FL_ASSIGN_OR_RETURN(std::unique_ptr<Simulated> run,
-                      Simulate(job, scenario, config, world_options, limit_time, &observer, poll));
+                      Simulate(job, scenario, log, config, world_options, limit_time,
+                               &observer, poll));
   sim::JobWorld& jw = *run->jw;
   report.status = run->status;
   report.ended = jw.world().now();
   if (engine::JobManager* jm = jw.job_manager()) report.failure = jm->failure();
   report.trace_hash = jw.world().trace().hash();
   report.trace_records = jw.world().trace().count();
-  for (const auto& partition : GenerateSourceLog(spec)) report.source_records += partition.size();
   const faults::FaultReport fault_report = run->faults->Report();
   report.fault_plan_unfired = fault_report.never_fired;
 
@@ -353,7 +356,8 @@ Result<RunReport> Run(const engine::JobGraph& job, const Scenario& scenario,
   if (Wants(enabled, "DET")) {
     // DET: the same seed, scenario and build again must give the same trace hash.
     FL_ASSIGN_OR_RETURN(std::unique_ptr<Simulated> again,
-                        Simulate(job, scenario, config, world_options, limit_time, nullptr, {}));
+                        Simulate(job, scenario, log, config, world_options,
+                                 limit_time, nullptr, {}));
     record_options.trace_hashes =
         std::make_pair(report.trace_hash, again->jw->world().trace().hash());
   }

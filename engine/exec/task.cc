@@ -995,29 +995,35 @@ void Task::Release(const std::shared_ptr<PendingSnapshot>& snap) {
   UploadSnapshot(snap->id, std::move(snap->blobs), EncodeTaskSnapshot(snap->summary));
 }
 
+void Task::JumpAhead(size_t o, size_t end, const Buffer& barrier,
+                     std::vector<std::pair<uint32_t, Buffer>>& overtaken) {
+  // The barrier goes ahead of the output's queued buffers [front, end); the records among them
+  // are overtaken (persisted as output channel state; they are still sent, behind the barrier).
+  OutputChannel& out = outputs_[o];
+  size_t insert_at = 0;
+  if (!out.queue.empty() &&
+      PeekType(out.queue.front()).value_or(BufferType::kRecords) == BufferType::kHandshake) {
+    insert_at = 1;  // never ahead of the handshake
+  }
+  for (size_t k = insert_at; k < end; ++k) {
+    if (PeekType(out.queue[k]).value_or(BufferType::kHandshake) == BufferType::kRecords) {
+      overtaken.emplace_back(static_cast<uint32_t>(o), out.queue[k]);
+    }
+  }
+  // The barrier needs no credit: a back-pressured channel cannot hold it back. Before the
+  // channel is up (handshake still queued) it waits its turn in the queue as a normal buffer.
+  Buffer event = barrier;
+  if (insert_at == 0 && out.writable && ctx_.transport->SendEvent(out.channel, event)) return;
+  out.queue.insert(out.queue.begin() + static_cast<ptrdiff_t>(insert_at), barrier);
+  Pump(o);
+}
+
 void Task::OvertakeOutputs(const Buffer& barrier, PendingSnapshot& snap) {
-  // Unaligned: the barrier jumps ahead of every queued output buffer; the overtaken buffers
-  // are persisted as output channel state (they are still sent, behind the barrier).
+  // Unaligned: the barrier jumps ahead of every queued output buffer.
   std::vector<std::pair<uint32_t, Buffer>> overtaken;
   for (size_t o = 0; o < outputs_.size(); ++o) {
     Seal(o);
-    OutputChannel& out = outputs_[o];
-    size_t insert_at = 0;
-    if (!out.queue.empty() &&
-        PeekType(out.queue.front()).value_or(BufferType::kRecords) == BufferType::kHandshake) {
-      insert_at = 1;  // never ahead of the handshake
-    }
-    for (size_t k = insert_at; k < out.queue.size(); ++k) {
-      if (PeekType(out.queue[k]).value_or(BufferType::kHandshake) == BufferType::kRecords) {
-        overtaken.emplace_back(static_cast<uint32_t>(o), out.queue[k]);
-      }
-    }
-    // The barrier needs no credit: a back-pressured channel cannot hold it back. Before the
-    // channel is up (handshake still queued) it waits its turn in the queue as a normal buffer.
-    Buffer event = barrier;
-    if (insert_at == 0 && out.writable && ctx_.transport->SendEvent(out.channel, event)) continue;
-    out.queue.insert(out.queue.begin() + static_cast<ptrdiff_t>(insert_at), barrier);
-    Pump(o);
+    JumpAhead(o, outputs_[o].queue.size(), barrier, overtaken);
   }
   if (!overtaken.empty()) {
     snap.blobs.emplace_back(snap.prefix + "output-channels", EncodeChannelState(overtaken));
@@ -1042,21 +1048,9 @@ void Task::ConvertQueuedBarriers() {
       }
     }
     if (at == out.queue.size()) continue;  // already sent
+    // The queued aligned barrier is replaced by an unaligned one ahead of what preceded it.
     out.queue.erase(out.queue.begin() + static_cast<ptrdiff_t>(at));
-    size_t insert_at = 0;
-    if (!out.queue.empty() &&
-        PeekType(out.queue.front()).value_or(BufferType::kRecords) == BufferType::kHandshake) {
-      insert_at = 1;  // never ahead of the handshake
-    }
-    for (size_t k = insert_at; k < at; ++k) {
-      if (PeekType(out.queue[k]).value_or(BufferType::kHandshake) == BufferType::kRecords) {
-        overtaken.emplace_back(static_cast<uint32_t>(o), out.queue[k]);
-      }
-    }
-    Buffer event = encoded;
-    if (insert_at == 0 && out.writable && ctx_.transport->SendEvent(out.channel, event)) continue;
-    out.queue.insert(out.queue.begin() + static_cast<ptrdiff_t>(insert_at), encoded);
-    Pump(o);
+    JumpAhead(o, at, encoded, overtaken);
   }
   ctx_.events->Record({Ev(EngineEvent::kAlignmentTimedOut),
                        {static_cast<int64_t>(snap->id), static_cast<int64_t>(overtaken.size()), 1},

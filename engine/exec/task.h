@@ -149,6 +149,10 @@ class Task final : public runtime::ChannelListener {
   void Snapshot(const BarrierInfo& barrier);
   void Release(const std::shared_ptr<PendingSnapshot>& snap);
   void OvertakeOutputs(const Buffer& barrier, PendingSnapshot& snap);
+  // Sends `barrier` on output `o` ahead of its queued buffers [front, end), collecting the
+  // overtaken records.
+  void JumpAhead(size_t o, size_t end, const Buffer& barrier,
+                 std::vector<std::pair<uint32_t, Buffer>>& overtaken);
   // Aligned-checkpoint timeout on the output side: an aligned barrier still queued when the
   // timeout passes jumps ahead as an unaligned one; what it overtakes is channel state.
   void ConvertQueuedBarriers();
