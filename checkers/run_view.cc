@@ -8,13 +8,14 @@ namespace {
 Result<std::vector<SourceRecord>> ReadSources(const sim::SourceLogSim& log, uint32_t source_id) {
   std::vector<SourceRecord> out;
   for (uint32_t p = 0; p < log.PartitionCount(); ++p) {
-    for (const runtime::LogRecord& entry : log.Partition(p)) {
+    const runtime::RecordBatch& partition = log.Partition(p);
+    for (uint64_t offset = 0; offset < partition.size(); ++offset) {
       size_t at = 0;
-      Result<engine::Record> record = engine::ReadRecord(entry.payload, at);
-      const engine::RecordId id{source_id, p, entry.offset};
+      Result<engine::Record> record = engine::ReadRecord(partition[offset], at);
+      const engine::RecordId id{source_id, p, offset};
       if (!record.ok()) {
         return record.status().WithContext("source record " + std::to_string(source_id) + "/" +
-                                           std::to_string(p) + "@" + std::to_string(entry.offset));
+                                           std::to_string(p) + "@" + std::to_string(offset));
       }
       record->provenance = engine::Provenance::Of(id);
       out.push_back(SourceRecord{id, std::move(*record)});
@@ -29,11 +30,11 @@ Result<std::vector<CommittedRecord>> ReadCommitted(const sim::OutputStoreSim& st
     size_t at = 0;
     Result<engine::Record> record = engine::ReadRecord(visible.payload, at);
     if (!record.ok()) {
-      return record.status().WithContext("committed record of " + visible.writer + " " +
-                                         visible.txn);
+      return record.status().WithContext("committed record of " + std::string(visible.writer) +
+                                         " " + std::string(visible.txn));
     }
-    out.push_back(CommittedRecord{std::move(*record), visible.kind, visible.writer, visible.txn,
-                                  visible.visible_at});
+    out.push_back(CommittedRecord{std::move(*record), visible.kind, std::string(visible.writer),
+                                  std::string(visible.txn), visible.visible_at});
   }
   return out;
 }

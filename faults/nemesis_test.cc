@@ -157,7 +157,7 @@ BareRun RunBare(uint64_t seed, const std::string& plan, Duration until) {
   sim::World& w = *run.world;
   for (int n = 0; n < 3; ++n) w.Start(w.AddNode("node-" + std::to_string(n), nullptr));
   w.source_log().AddPartitions(1);
-  w.source_log().AppendRecord(0, {1, 2, 3});
+  w.source_log().AppendRecord(0, runtime::Bytes{1, 2, 3});
   FaultTargets targets;
   targets.task_managers = {1, 2};
   targets.task_names = {"work#0"};
@@ -177,7 +177,7 @@ BareRun RunBare(uint64_t seed, const std::string& plan, Duration until) {
         disk.Append("f", data).IgnoreError();
         disk.Sync("f").IgnoreError();
       }
-      w.source_log().Read(1, 0, 0, 8, [](Result<std::vector<runtime::LogRecord>>) {});
+      w.source_log().Read(1, 0, 0, 8, [](Result<runtime::LogBatch>) {});
       w.output_store().Append(1, {"w", 1}, {data}, [](Status) {});
     });
   }

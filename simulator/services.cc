@@ -223,36 +223,36 @@ void SourceLogSim::AddPartitions(uint32_t count) {
   partitions_.resize(partitions_.size() + count);
 }
 
-uint64_t SourceLogSim::AppendRecord(uint32_t partition, Bytes payload) {
+uint64_t SourceLogSim::AppendRecord(uint32_t partition, std::span<const uint8_t> payload) {
   FL_ASSERT(partition < partitions_.size());
-  auto& records = partitions_[partition];
+  runtime::RecordBatch& records = partitions_[partition];
   const uint64_t offset = records.size();
-  records.push_back(runtime::LogRecord{offset, std::move(payload)});
+  records.Add(payload);
   return offset;
 }
 
 void SourceLogSim::Read(uint32_t caller, uint32_t partition, uint64_t offset, uint32_t max_records,
-                        Callback<Result<std::vector<runtime::LogRecord>>> done) {
+                        Callback<Result<runtime::LogBatch>> done) {
   std::string target = "partition-" + std::to_string(partition) + "@" + std::to_string(offset);
   const Call call = Begin(caller, ServiceOp::kLogRead, FaultPoint::kLogRead, target, 0);
-  Finish<Result<std::vector<runtime::LogRecord>>>(
+  Finish<Result<runtime::LogBatch>>(
       caller, ServiceOp::kLogRead, call, std::move(target),
       [this, partition, offset, max_records,
-       fault = call.fault]() -> Result<std::vector<runtime::LogRecord>> {
+       fault = call.fault]() -> Result<runtime::LogBatch> {
         if (!fault.error.ok()) return fault.error;
         if (partition >= partitions_.size()) {
           return NotFoundError("source log has no partition " + std::to_string(partition));
         }
-        const auto& records = partitions_[partition];
+        const runtime::RecordBatch& records = partitions_[partition];
         if (offset > records.size()) {
           return OutOfRangeError("offset " + std::to_string(offset) + " is past the end (" +
                                  std::to_string(records.size()) + ") of partition " +
                                  std::to_string(partition));
         }
-        std::vector<runtime::LogRecord> out;
-        for (uint64_t o = offset; o < records.size() && out.size() < max_records; ++o) {
-          out.push_back(records[o]);
-        }
+        runtime::LogBatch out;
+        out.first_offset = offset;
+        out.records.AddRange(records, offset, std::min<uint64_t>(max_records,
+                                                                 records.size() - offset));
         return out;
       },
       std::move(done));
@@ -284,6 +284,23 @@ std::optional<TxnState> OutputStoreSim::StateOf(std::string_view txn) const {
   return it->second.state;
 }
 
+std::vector<OutputRecord> OutputStoreSim::visible() const {
+  std::vector<OutputRecord> out;
+  out.reserve(visible_count_);
+  for (const VisibleBatch& batch : visible_) {
+    for (size_t i = 0; i < batch.records->size(); ++i) {
+      out.push_back(OutputRecord{batch.kind, batch.writer, batch.epoch, batch.txn, batch.key,
+                                 (*batch.records)[i], batch.visible_at});
+    }
+  }
+  return out;
+}
+
+void OutputStoreSim::Publish(VisibleBatch batch) {
+  visible_count_ += batch.records->size();
+  visible_.push_back(std::move(batch));
+}
+
 Status OutputStoreSim::CheckFence(const WriterEpoch& who) const {
   auto it = fences_.find(who.writer);
   if (it != fences_.end() && who.epoch < it->second) {
@@ -308,7 +325,7 @@ void OutputStoreSim::Fence(uint32_t caller, WriterEpoch who, Callback<Status> do
         for (auto& [name, t] : txns_) {
           if (t.writer == who.writer && t.epoch < who.epoch && t.state == TxnState::kOpen) {
             t.state = TxnState::kAborted;
-            t.records.clear();
+            t.records->clear();
           }
         }
         return Status::Ok();
@@ -316,18 +333,10 @@ void OutputStoreSim::Fence(uint32_t caller, WriterEpoch who, Callback<Status> do
       std::move(done));
 }
 
-namespace {
-uint64_t TotalBytes(const std::vector<Bytes>& records) {
-  uint64_t n = 0;
-  for (const Bytes& r : records) n += r.size();
-  return n;
-}
-}  // namespace
-
 void OutputStoreSim::Write(uint32_t caller, WriterEpoch who, std::string txn,
-                           std::vector<Bytes> records, Callback<Status> done) {
+                           RecordBatch records, Callback<Status> done) {
   const Call call =
-      Begin(caller, ServiceOp::kTxnWrite, FaultPoint::kOutputWrite, txn, TotalBytes(records));
+      Begin(caller, ServiceOp::kTxnWrite, FaultPoint::kOutputWrite, txn, records.bytes());
   std::string target = txn;
   Finish<Status>(
       caller, ServiceOp::kTxnWrite, call, std::move(target),
@@ -346,7 +355,7 @@ void OutputStoreSim::Write(uint32_t caller, WriterEpoch who, std::string txn,
         if (t.state != TxnState::kOpen) {
           return FailedPreconditionError("transaction " + txn + " is closed for writes");
         }
-        for (Bytes& record : records) t.records.push_back(std::move(record));
+        t.records->Append(records);
         return Status::Ok();
       },
       std::move(done));
@@ -399,19 +408,8 @@ void OutputStoreSim::Commit(uint32_t caller, WriterEpoch who, std::string txn,
             break;
         }
         t.state = TxnState::kCommitted;
-        // Grow geometrically, but once per transaction rather than record by record.
-        if (visible_.capacity() - visible_.size() < t.records.size()) {
-          visible_.reserve(std::max(visible_.size() + t.records.size(), 2 * visible_.capacity()));
-        }
-        for (const Bytes& record : t.records) {
-          visible_.push_back(OutputRecord{OutputRecord::Kind::kTransactional,
-                                          t.writer,
-                                          who.epoch,
-                                          txn,
-                                          {},
-                                          record,
-                                          world_->now()});
-        }
+        Publish({OutputRecord::Kind::kTransactional, t.writer, who.epoch, txn, {}, t.records,
+                 world_->now()});
         return Status::Ok();
       },
       std::move(done));
@@ -467,16 +465,16 @@ void OutputStoreSim::Abort(uint32_t caller, WriterEpoch who, std::string txn,
           return FailedPreconditionError("transaction " + txn + " is already committed");
         }
         t.state = TxnState::kAborted;
-        t.records.clear();
+        t.records->clear();
         return Status::Ok();
       },
       std::move(done));
 }
 
-void OutputStoreSim::Append(uint32_t caller, WriterEpoch who, std::vector<Bytes> records,
+void OutputStoreSim::Append(uint32_t caller, WriterEpoch who, RecordBatch records,
                             Callback<Status> done) {
   const Call call =
-      Begin(caller, ServiceOp::kAppend, FaultPoint::kOutputWrite, who.writer, TotalBytes(records));
+      Begin(caller, ServiceOp::kAppend, FaultPoint::kOutputWrite, who.writer, records.bytes());
   std::string target = who.writer;
   Finish<Status>(
       caller, ServiceOp::kAppend, call, std::move(target),
@@ -484,15 +482,9 @@ void OutputStoreSim::Append(uint32_t caller, WriterEpoch who, std::vector<Bytes>
        fault = call.fault]() mutable -> Status {
         if (!fault.error.ok()) return fault.error;
         FL_RETURN_IF_ERROR(CheckFence(who));
-        for (Bytes& record : records) {
-          visible_.push_back(OutputRecord{OutputRecord::Kind::kAppend,
-                                          who.writer,
-                                          who.epoch,
-                                          {},
-                                          {},
-                                          std::move(record),
-                                          world_->now()});
-        }
+        if (records.empty()) return Status::Ok();
+        Publish({OutputRecord::Kind::kAppend, who.writer, who.epoch, {}, {},
+                 std::make_shared<const RecordBatch>(std::move(records)), world_->now()});
         return Status::Ok();
       },
       std::move(done));
@@ -509,13 +501,10 @@ void OutputStoreSim::Upsert(uint32_t caller, WriterEpoch who, std::string key, B
         if (!fault.error.ok()) return fault.error;
         FL_RETURN_IF_ERROR(CheckFence(who));
         table_.insert_or_assign(key, value);
-        visible_.push_back(OutputRecord{OutputRecord::Kind::kUpsert,
-                                        who.writer,
-                                        who.epoch,
-                                        {},
-                                        std::move(key),
-                                        std::move(value),
-                                        world_->now()});
+        auto record = std::make_shared<RecordBatch>();
+        record->Add(value);
+        Publish({OutputRecord::Kind::kUpsert, who.writer, who.epoch, {}, std::move(key),
+                 std::move(record), world_->now()});
         return Status::Ok();
       },
       std::move(done));

@@ -10,9 +10,13 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/rng.h"
@@ -99,29 +103,30 @@ class SourceLogSim : public ServiceBase {
   SourceLogSim(World* world, ServiceLatency latency);
   // Set-up, not traced: the log's contents are part of the scenario.
   void AddPartitions(uint32_t count);
-  uint64_t AppendRecord(uint32_t partition, Bytes payload);
+  uint64_t AppendRecord(uint32_t partition, std::span<const uint8_t> payload);
 
   uint32_t PartitionCount() const { return static_cast<uint32_t>(partitions_.size()); }
   void Read(uint32_t caller, uint32_t partition, uint64_t offset, uint32_t max_records,
-            Callback<Result<std::vector<runtime::LogRecord>>> done);
+            Callback<Result<runtime::LogBatch>> done);
   void EndOffset(uint32_t caller, uint32_t partition, Callback<Result<uint64_t>> done);
 
-  // Side channel.
-  const std::vector<runtime::LogRecord>& Partition(uint32_t p) const { return partitions_[p]; }
+  // Side channel: every record of partition `p`; record i has offset i.
+  const runtime::RecordBatch& Partition(uint32_t p) const { return partitions_[p]; }
 
  private:
-  std::vector<std::vector<runtime::LogRecord>> partitions_;
+  std::vector<runtime::RecordBatch> partitions_;
 };
 
-// One record made visible by the output store, in visibility order.
+// One record made visible by the output store, in visibility order. A view into the store:
+// valid while the store lives.
 struct OutputRecord {
   enum class Kind { kTransactional, kAppend, kUpsert };
   Kind kind = Kind::kAppend;
-  std::string writer;
+  std::string_view writer;
   uint64_t epoch = 0;
-  std::string txn;  // for kTransactional
-  std::string key;  // for kUpsert
-  Bytes payload;
+  std::string_view txn;  // for kTransactional
+  std::string_view key;  // for kUpsert
+  std::span<const uint8_t> payload;
   Time visible_at;
 };
 
@@ -131,20 +136,23 @@ class OutputStoreSim : public ServiceBase {
  public:
   OutputStoreSim(World* world, ServiceLatency latency);
   using WriterEpoch = runtime::WriterEpoch;
+  using RecordBatch = runtime::RecordBatch;
   void Fence(uint32_t caller, WriterEpoch who, Callback<Status> done);
-  void Write(uint32_t caller, WriterEpoch who, std::string txn, std::vector<Bytes> records,
+  void Write(uint32_t caller, WriterEpoch who, std::string txn, RecordBatch records,
              Callback<Status> done);
   void PreCommit(uint32_t caller, WriterEpoch who, std::string txn, Callback<Status> done);
   void Commit(uint32_t caller, WriterEpoch who, std::string txn, Callback<Status> done);
   void Abort(uint32_t caller, WriterEpoch who, std::string txn, Callback<Status> done);
   void Lookup(uint32_t caller, WriterEpoch who, std::string txn,
               Callback<Result<runtime::TxnStatus>> done);
-  void Append(uint32_t caller, WriterEpoch who, std::vector<Bytes> records, Callback<Status> done);
+  void Append(uint32_t caller, WriterEpoch who, RecordBatch records, Callback<Status> done);
   void Upsert(uint32_t caller, WriterEpoch who, std::string key, Bytes value,
               Callback<Status> done);
 
   // Side channel.
-  const std::vector<OutputRecord>& visible() const { return visible_; }
+  // Every visible record, in visibility order (views into the store).
+  std::vector<OutputRecord> visible() const;
+  size_t visible_count() const { return visible_count_; }
   std::optional<TxnState> StateOf(std::string_view txn) const;
   const std::map<std::string, Bytes, std::less<>>& table() const { return table_; }
   // Commits of an already committed transaction (each published it again).
@@ -155,14 +163,27 @@ class OutputStoreSim : public ServiceBase {
     std::string writer;
     uint64_t epoch = 0;
     TxnState state = TxnState::kOpen;
-    std::vector<Bytes> records;
+    // Shared with the visible list once committed (a commit publishes without copying).
+    std::shared_ptr<RecordBatch> records = std::make_shared<RecordBatch>();
+  };
+  // Records made visible together: by one commit, append or upsert.
+  struct VisibleBatch {
+    OutputRecord::Kind kind;
+    std::string writer;
+    uint64_t epoch = 0;
+    std::string txn;
+    std::string key;
+    std::shared_ptr<const RecordBatch> records;
+    Time visible_at;
   };
   Status CheckFence(const WriterEpoch& who) const;
+  void Publish(VisibleBatch batch);
 
   std::map<std::string, uint64_t, std::less<>> fences_;
   std::map<std::string, Txn, std::less<>> txns_;
   std::map<std::string, Bytes, std::less<>> table_;
-  std::vector<OutputRecord> visible_;
+  std::deque<VisibleBatch> visible_;  // a deque: views into its strings stay valid
+  size_t visible_count_ = 0;
   uint64_t commits_repeated_ = 0;
 };
 

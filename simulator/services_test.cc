@@ -184,16 +184,17 @@ TEST_F(ServicesTest, HaStoreCompareAndSet) {
 TEST_F(ServicesTest, SourceLogReadsByOffset) {
   world_.source_log().AddPartitions(2);
   for (int i = 0; i < 10; ++i) world_.source_log().AppendRecord(1, B("r" + std::to_string(i)));
-  std::vector<runtime::LogRecord> got;
+  runtime::LogBatch got;
   world_.source_log().Read(node_, 1, 4, 3, [&](auto r) { got = *r; });
   uint64_t end = 0;
   world_.source_log().EndOffset(node_, 1, [&](auto r) { end = *r; });
   Status past;
   world_.source_log().Read(node_, 1, 11, 3, [&](auto r) { past = r.status(); });
   Settle();
-  ASSERT_EQ(got.size(), 3u);
-  EXPECT_EQ(got[0].offset, 4u);
-  EXPECT_EQ(got[2].payload, B("r6"));
+  ASSERT_EQ(got.records.size(), 3u);
+  EXPECT_EQ(got.first_offset, 4u);
+  EXPECT_EQ(Bytes(got.records[0].begin(), got.records[0].end()), B("r4"));
+  EXPECT_EQ(Bytes(got.records[2].begin(), got.records[2].end()), B("r6"));
   EXPECT_EQ(end, 10u);
   EXPECT_EQ(past.code(), StatusCode::kOutOfRange);
 }
@@ -225,7 +226,9 @@ TEST_F(ServicesTest, OutputStoreTransactions) {
   out.Commit(node_, w1, "t1", keep);
   Settle();
   ASSERT_EQ(out.visible().size(), 2u);
-  EXPECT_EQ(out.visible()[0].payload, B("a"));
+  EXPECT_EQ(Bytes(out.visible()[0].payload.begin(), out.visible()[0].payload.end()), B("a"));
+  EXPECT_EQ(out.visible()[0].txn, "t1");
+  EXPECT_EQ(out.visible()[1].writer, "sink-0");
   out.Lookup(node_, w1, "t1", look);
   Settle();
   EXPECT_EQ(looked.back().value(), runtime::TxnStatus::kCommitted);

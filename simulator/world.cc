@@ -114,7 +114,7 @@ struct World::Node final : runtime::Clock,
   // SourceLog
   uint32_t PartitionCount() const override { return world->source_log_.PartitionCount(); }
   void Read(uint32_t partition, uint64_t offset, uint32_t max_records,
-            runtime::Callback<Result<std::vector<runtime::LogRecord>>> done) override {
+            runtime::Callback<Result<runtime::LogBatch>> done) override {
     world->source_log_.Read(id, partition, offset, max_records, std::move(done));
   }
   void EndOffset(uint32_t partition, runtime::Callback<Result<uint64_t>> done) override {
@@ -125,7 +125,7 @@ struct World::Node final : runtime::Clock,
   void Fence(runtime::WriterEpoch who, runtime::Callback<Status> done) override {
     world->output_store_.Fence(id, std::move(who), std::move(done));
   }
-  void Write(runtime::WriterEpoch who, std::string txn, std::vector<runtime::Bytes> records,
+  void Write(runtime::WriterEpoch who, std::string txn, runtime::RecordBatch records,
              runtime::Callback<Status> done) override {
     world->output_store_.Write(id, std::move(who), std::move(txn), std::move(records),
                                std::move(done));
@@ -144,7 +144,7 @@ struct World::Node final : runtime::Clock,
               runtime::Callback<Result<runtime::TxnStatus>> done) override {
     world->output_store_.Lookup(id, std::move(who), std::move(txn), std::move(done));
   }
-  void Append(runtime::WriterEpoch who, std::vector<runtime::Bytes> records,
+  void Append(runtime::WriterEpoch who, runtime::RecordBatch records,
               runtime::Callback<Status> done) override {
     world->output_store_.Append(id, std::move(who), std::move(records), std::move(done));
   }

@@ -64,7 +64,7 @@ TEST_F(SinkWriterTest, RecordsBecomeVisibleOnlyWhenTheirCheckpointCompletes) {
   Settle();
   EXPECT_EQ(Visible(), 3u);
   EXPECT_TRUE(sink->pending().empty());
-  const std::string txn1 = world_.output_store().visible()[0].txn;
+  const std::string txn1(world_.output_store().visible()[0].txn);
   EXPECT_EQ(world_.output_store().StateOf(txn1), sim::TxnState::kCommitted);
   EXPECT_TRUE(errors_.empty());
 }

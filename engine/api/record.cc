@@ -56,7 +56,7 @@ void AppendRecord(std::vector<uint8_t>& buffer, const Record& record) {
   std::memcpy(out + 16, &record.provenance.hash_sum, 8);
 }
 
-Result<Record> ReadRecord(const std::vector<uint8_t>& buffer, size_t& offset) {
+Result<Record> ReadRecord(std::span<const uint8_t> buffer, size_t& offset) {
   // Fast path: the whole record is there (one bounds check, no Status built).
   if (offset <= buffer.size() && buffer.size() - offset >= 4) {
     uint32_t key_size = 0;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,7 +54,7 @@ struct Record {
 void AppendRecord(std::vector<uint8_t>& buffer, const Record& record);
 size_t EncodedSize(const Record& record);
 // Reads one record at `offset` and advances it; DataLoss on a truncated or malformed buffer.
-Result<Record> ReadRecord(const std::vector<uint8_t>& buffer, size_t& offset);
+Result<Record> ReadRecord(std::span<const uint8_t> buffer, size_t& offset);
 
 // Little-endian helpers shared by the engine's wire formats.
 void PutU8(std::vector<uint8_t>& out, uint8_t v);
@@ -64,7 +65,7 @@ void PutBytes(std::vector<uint8_t>& out, std::string_view bytes);  // u32 length
 // A bounds-checked reader over a byte buffer; every Get fails with DataLoss past the end.
 class ByteReader {
  public:
-  ByteReader(const std::vector<uint8_t>& data, size_t offset = 0) : data_(data), at_(offset) {}
+  ByteReader(std::span<const uint8_t> data, size_t offset = 0) : data_(data), at_(offset) {}
   Result<uint8_t> U8();
   Result<uint32_t> U32();
   Result<uint64_t> U64();
@@ -74,7 +75,7 @@ class ByteReader {
 
  private:
   Status Need(size_t n) const;
-  const std::vector<uint8_t>& data_;
+  std::span<const uint8_t> data_;
   size_t at_;
 };
 

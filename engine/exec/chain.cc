@@ -129,18 +129,25 @@ class ChainRunner::Keyed final : public KeyedContext, public Collector {
   }
 
  private:
+  // A function uses a handful of states: a linear scan beats a tree or a hash here.
   StateId Id(std::string_view name, StateKind kind) {
-    auto it = ids_.find(name);
-    if (it != ids_.end()) return it->second;
+    for (const KnownState& known : ids_) {
+      if (known.name == name && known.kind == kind) return known.id;
+    }
     Result<StateId> id = backend_->Register(name, kind);
     FL_ASSERT(id.ok(), "a state name used with two kinds");
-    ids_.emplace(std::string(name), *id);
+    ids_.push_back({std::string(name), kind, *id});
     return *id;
   }
 
   KeyedStateBackend* backend_;
   uint32_t max_parallelism_;
-  std::map<std::string, StateId, std::less<>> ids_;
+  struct KnownState {
+    std::string name;
+    StateKind kind;
+    StateId id;
+  };
+  std::vector<KnownState> ids_;
   std::string key_;
   KeyGroup group_ = 0;
   Provenance input_provenance_;
@@ -156,8 +163,9 @@ class ChainRunner::Keyed final : public KeyedContext, public Collector {
 struct SinkWriter::Op {
   enum class Kind { kFence, kAppend, kWrite, kPreCommit, kCommit, kRecover, kUpsert } kind;
   std::string txn;
-  std::vector<Bytes> records;
+  runtime::RecordBatch records;
   std::string key;
+  Bytes value;  // for kUpsert
   std::function<void()> done;
 };
 
@@ -194,18 +202,16 @@ std::string SinkWriter::CurrentTxn() const {
 }
 
 void SinkWriter::Add(const Record& record) {
-  Bytes bytes;
-  bytes.reserve(EncodedSize(record));  // one allocation per record
-  AppendRecord(bytes, record);
-  batch_.push_back(std::move(bytes));
   if (op_.sink.kind == SinkKind::kUpsert) {
     auto op = std::make_unique<Op>();
     op->kind = Op::Kind::kUpsert;
     op->key = record.key;
-    op->records = std::move(batch_);
-    batch_.clear();
+    op->value.reserve(EncodedSize(record));
+    AppendRecord(op->value, record);
     Enqueue(std::move(op));
+    return;
   }
+  batch_.AddWith([&record](Bytes& bytes) { AppendRecord(bytes, record); });
 }
 
 void SinkWriter::Flush() {
@@ -352,7 +358,7 @@ void SinkWriter::RunNext() {
       });
       break;
     case Op::Kind::kUpsert:
-      store.Upsert(who, op.key, std::move(op.records.front()), std::move(finish));
+      store.Upsert(who, op.key, std::move(op.value), std::move(finish));
       break;
   }
 }

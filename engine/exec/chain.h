@@ -64,7 +64,7 @@ class SinkWriter {
   runtime::ProcessContext& ctx_;
   const TeachingSwitches& switches_;
   std::function<void(const Status&)> on_error_;
-  std::vector<Bytes> batch_;
+  runtime::RecordBatch batch_;
   std::deque<std::unique_ptr<Op>> ops_;
   bool running_ = false;
   uint64_t txn_sequence_ = 0;  // transactions opened by this attempt

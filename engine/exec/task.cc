@@ -770,13 +770,13 @@ void Task::ReadSource() {
     if (cursor.reading) continue;
     // Keep at most one batch per partition waiting to be emitted.
     bool pending = std::any_of(source_pending_.begin(), source_pending_.end(),
-                               [c](const auto& p) { return p.first == c; });
+                               [c](const PendingRead& p) { return p.cursor == c; });
     if (pending) continue;
     cursor.reading = true;
     const uint32_t max_records = setup_.job->operators[0].source.max_records_per_read;
     ctx_.source_log->Read(
         cursor.partition, cursor.next_offset, max_records,
-        [this, alive = alive_, c](Result<std::vector<runtime::LogRecord>> records) {
+        [this, alive = alive_, c](Result<runtime::LogBatch> records) {
           if (!*alive) return;
           PartitionCursor& cur = cursors_[c];
           cur.reading = false;
@@ -792,12 +792,11 @@ void Task::ReadSource() {
             }
             return;
           }
-          if (records->empty()) {
+          if (records->records.empty()) {
             cur.ended = true;  // bounded input: the partition is exhausted
-          }
-          for (runtime::LogRecord& r : *records) {
-            cur.next_offset = r.offset + 1;
-            source_pending_.emplace_back(c, std::move(r));
+          } else {
+            cur.next_offset = records->first_offset + records->records.size();
+            source_pending_.push_back({c, std::move(*records)});
           }
           ScheduleStep();
           ReadSource();
@@ -813,33 +812,36 @@ void Task::EmitSourceRecords() {
     if (all_ended) EndOfInput();
     return;
   }
-  // Emit one read batch: records until the partition changes.
-  const size_t cursor_index = source_pending_.front().first;
+  // Emit one read batch.
+  PendingRead read = std::move(source_pending_.front());
+  source_pending_.pop_front();
+  const size_t cursor_index = read.cursor;
   const OperatorSpec& source = setup_.job->operators[0];
+  Duration per_record = source.record_cost;
+  for (uint32_t op = chain_.first_operator + 1; op <= chain_.last_operator; ++op) {
+    per_record += setup_.job->operators[op].record_cost;
+  }
+  uint64_t& emitted = emitted_offsets_[cursor_index];
   Duration cost;
-  while (!source_pending_.empty() && source_pending_.front().first == cursor_index) {
-    runtime::LogRecord log_record = std::move(source_pending_.front().second);
-    source_pending_.pop_front();
+  for (size_t i = 0; i < read.batch.records.size(); ++i) {
+    const uint64_t log_offset = read.batch.first_offset + i;
     size_t offset = 0;
-    Result<Record> decoded = ReadRecord(log_record.payload, offset);
+    Result<Record> decoded = ReadRecord(read.batch.records[i], offset);
     if (!decoded.ok()) {
       Fail(decoded.status().WithContext(spec_.name + " decoding partition " +
                                         std::to_string(cursors_[cursor_index].partition) +
-                                        " offset " + std::to_string(log_record.offset)));
+                                        " offset " + std::to_string(log_offset)));
       return;
     }
     Record record = std::move(*decoded);
-    const RecordId id{source.source.source_id, cursors_[cursor_index].partition, log_record.offset};
+    const RecordId id{source.source.source_id, cursors_[cursor_index].partition, log_offset};
     record.provenance = Provenance::Of(id);
     if (ProcessingObserver* o = setup_.config->observer) {
       o->OnSourceEmit(setup_.task, setup_.attempt, id);
     }
     runner_->Process(record);
-    emitted_offsets_[cursor_index] = log_record.offset + 1;
-    cost += source.record_cost;
-    for (uint32_t op = chain_.first_operator + 1; op <= chain_.last_operator; ++op) {
-      cost += setup_.job->operators[op].record_cost;
-    }
+    emitted = log_offset + 1;
+    cost += per_record;
   }
   FlushDue();
   // Fetch ahead while this batch is being emitted, as a Kafka consumer does.
@@ -899,7 +901,7 @@ void Task::Snapshot(const BarrierInfo& barrier) {
                                    : (emitted_offsets_.count(c) ? emitted_offsets_[c] : 0);
       const bool ended =
           cursors_[c].ended && std::none_of(source_pending_.begin(), source_pending_.end(),
-                                            [c](const auto& p) { return p.first == c; });
+                                            [c](const PendingRead& p) { return p.cursor == c; });
       cursors.push_back(SourceCursorState{cursors_[c].partition, emitted, ended});
     }
     snap->blobs.emplace_back(snap->prefix + "source", EncodeSourceState(cursors));

@@ -216,7 +216,11 @@ class Task final : public runtime::ChannelListener {
     bool reading = false;
   };
   std::vector<PartitionCursor> cursors_;
-  std::deque<std::pair<size_t, runtime::LogRecord>> source_pending_;  // (cursor, record)
+  struct PendingRead {
+    size_t cursor = 0;
+    runtime::LogBatch batch;  // never empty
+  };
+  std::deque<PendingRead> source_pending_;  // read, not yet emitted; one per cursor at most
   std::map<size_t, uint64_t> emitted_offsets_;  // cursor -> first offset not yet emitted
 };
 

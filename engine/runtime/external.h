@@ -4,17 +4,76 @@
 // unavailable; both are asynchronous and complete on the calling process.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <initializer_list>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "base/assert.h"
 #include "engine/runtime/storage.h"
 
 namespace faultline::runtime {
 
-struct LogRecord {
-  uint64_t offset = 0;
-  Bytes payload;
+// Records as one contiguous block of bytes and the offset where each ends, so a batch of n
+// records costs two growing buffers instead of n allocations. Record i is the bytes from the end
+// of record i - 1 (or 0) to end(i).
+class RecordBatch {
+ public:
+  RecordBatch() = default;
+  RecordBatch(std::initializer_list<Bytes> records) {
+    for (const Bytes& record : records) Add(record);
+  }
+
+  size_t size() const { return ends_.size(); }
+  bool empty() const { return ends_.empty(); }
+  // Bytes of every record together.
+  uint64_t bytes() const { return data_.size(); }
+  std::span<const uint8_t> operator[](size_t i) const {
+    FL_ASSERT(i < ends_.size(), "a record past the end of a batch");
+    const size_t begin = i == 0 ? 0 : ends_[i - 1];
+    return std::span<const uint8_t>(data_).subspan(begin, ends_[i] - begin);
+  }
+
+  void Add(std::span<const uint8_t> record) {
+    data_.insert(data_.end(), record.begin(), record.end());
+    ends_.push_back(data_.size());
+  }
+  // Adds one record that `write(Bytes&)` appends in place (it may only append).
+  template <typename Write>
+  void AddWith(Write&& write) {
+    const size_t before = data_.size();
+    write(data_);
+    FL_ASSERT(data_.size() >= before, "a record writer that shrank the batch");
+    ends_.push_back(data_.size());
+  }
+  // Adds records [first, first + count) of `from`, with one copy of their bytes.
+  void AddRange(const RecordBatch& from, size_t first, size_t count) {
+    if (count == 0) return;
+    FL_ASSERT(first + count <= from.size(), "a range past the end of a batch");
+    const size_t begin = first == 0 ? 0 : from.ends_[first - 1];
+    const size_t end = from.ends_[first + count - 1];
+    const size_t shift = data_.size() - begin;  // where `from`'s offsets land in this batch
+    data_.insert(data_.end(), from.data_.begin() + static_cast<ptrdiff_t>(begin),
+                 from.data_.begin() + static_cast<ptrdiff_t>(end));
+    for (size_t i = first; i < first + count; ++i) ends_.push_back(from.ends_[i] + shift);
+  }
+  void Append(const RecordBatch& other) { AddRange(other, 0, other.size()); }
+  void clear() {
+    data_.clear();
+    ends_.clear();
+  }
+
+ private:
+  Bytes data_;
+  std::vector<size_t> ends_;
+};
+
+// Consecutive records of one partition of a source log: record i has offset first_offset + i.
+struct LogBatch {
+  uint64_t first_offset = 0;
+  RecordBatch records;
 };
 
 class SourceLog {
@@ -24,7 +83,7 @@ class SourceLog {
   // Up to `max_records` records of `partition` starting at `offset`, in offset order. An empty
   // result at the end of a bounded partition means end of input (see EndOffset).
   virtual void Read(uint32_t partition, uint64_t offset, uint32_t max_records,
-                    Callback<Result<std::vector<LogRecord>>> done) = 0;
+                    Callback<Result<LogBatch>> done) = 0;
   // The offset one past the last record of a bounded partition.
   virtual void EndOffset(uint32_t partition, Callback<Result<uint64_t>> done) = 0;
 };
@@ -53,7 +112,7 @@ class OutputStore {
   // unknown fate asks Lookup first. Commit of an aborted or unknown transaction fails with
   // NotFound; Abort of a committed one fails with FailedPrecondition.
   // Adds a batch of records to an open transaction (opening it if new).
-  virtual void Write(WriterEpoch who, std::string txn, std::vector<Bytes> records,
+  virtual void Write(WriterEpoch who, std::string txn, RecordBatch records,
                      Callback<Status> done) = 0;
   virtual void PreCommit(WriterEpoch who, std::string txn, Callback<Status> done) = 0;
   virtual void Commit(WriterEpoch who, std::string txn, Callback<Status> done) = 0;
@@ -62,7 +121,7 @@ class OutputStore {
   virtual void Lookup(WriterEpoch who, std::string txn, Callback<Result<TxnStatus>> done) = 0;
 
   // Non-transactional sinks: a visible append, and an idempotent upsert by key.
-  virtual void Append(WriterEpoch who, std::vector<Bytes> records, Callback<Status> done) = 0;
+  virtual void Append(WriterEpoch who, RecordBatch records, Callback<Status> done) = 0;
   virtual void Upsert(WriterEpoch who, std::string key, Bytes value, Callback<Status> done) = 0;
 };
 

@@ -487,7 +487,9 @@ class HeapStateBackend final : public KeyedStateBackend {
   KeyGroupRange key_groups() const override { return range_; }
 
   Result<StateId> Register(std::string_view name, StateKind kind) override {
-    return FindOrAddState(table_, name, kind);
+    Result<StateId> id = FindOrAddState(table_, name, kind);
+    last_found_.resize(table_.entries.size(), nullptr);
+    return id;
   }
 
   std::optional<Bytes> Get(StateId state, KeyGroup group, std::string_view key,
@@ -530,6 +532,7 @@ class HeapStateBackend final : public KeyedStateBackend {
     if (found == index_.end()) return;
     const auto it = entries.find(EntryKeyView{group, key, user_key});
     FL_ASSERT(it != entries.end() && &*it == found->second, "the index lost track of an entry");
+    if (last_found_[state] == &*it) last_found_[state] = nullptr;
     index_.erase(found);
     entries.erase(it);
   }
@@ -589,17 +592,21 @@ class HeapStateBackend final : public KeyedStateBackend {
     return table_.entries[state];
   }
 
-  const EntryMap::value_type* Find(StateId state, KeyGroup group, std::string_view key,
-                                   std::string_view user_key) const {
-    CheckAccess(state, group);
-    const auto it = index_.find(IndexKey{state, group, key, user_key});
-    return it == index_.end() ? nullptr : it->second;
-  }
+  // A record's function reads a state and writes it back: the entry found last for each state
+  // is remembered, so the write finds it without hashing. Map nodes never move, so a remembered
+  // entry stays valid until it is deleted (Delete forgets it) or the maps are replaced (Restore).
   EntryMap::value_type* Find(StateId state, KeyGroup group, std::string_view key,
-                             std::string_view user_key) {
+                             std::string_view user_key) const {
     CheckAccess(state, group);
+    EntryMap::value_type*& last = last_found_[state];
+    if (last != nullptr && last->first.group == group && last->first.key == key &&
+        last->first.user_key == user_key) {
+      return last;
+    }
     const auto it = index_.find(IndexKey{state, group, key, user_key});
-    return it == index_.end() ? nullptr : it->second;
+    if (it == index_.end()) return nullptr;
+    last = it->second;
+    return last;
   }
 
   // Adds an entry that Find did not find, to the map and the index.
@@ -610,6 +617,7 @@ class HeapStateBackend final : public KeyedStateBackend {
         entries.emplace(EntryKey{group, std::string(key), std::string(user_key)}, std::move(value));
     FL_ASSERT(added, "the index lost track of an entry");
     AddToIndex(state, *it);
+    last_found_[state] = &*it;
   }
   void AddToIndex(StateId state, EntryMap::value_type& entry) {
     index_.emplace(IndexKey{state, entry.first.group, entry.first.key, entry.first.user_key},
@@ -617,6 +625,7 @@ class HeapStateBackend final : public KeyedStateBackend {
   }
   void RebuildIndex() {
     index_.clear();
+    last_found_.assign(table_.entries.size(), nullptr);
     for (size_t id = 0; id < table_.entries.size(); ++id) {
       for (auto& entry : table_.entries[id]) AddToIndex(static_cast<StateId>(id), entry);
     }
@@ -628,6 +637,7 @@ class HeapStateBackend final : public KeyedStateBackend {
   const KeyGroupRange range_;
   StateTable table_;
   EntryIndex index_;
+  mutable std::vector<EntryMap::value_type*> last_found_;  // per state; see Find
 };
 
 // Loads the key groups of `source` that this backend owns into `restored`. `source_of_group`
