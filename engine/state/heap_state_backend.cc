@@ -25,7 +25,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -63,24 +62,101 @@ struct EntryKeyLess {
 };
 using EntryMap = std::map<EntryKey, Bytes, EntryKeyLess>;
 
-// A hash index over the entries of every state, for point access in O(1). Its keys borrow the
-// bytes of the map nodes they point to (map nodes never move). It is never iterated, so its
+// A hash index over the entries of every state, for point access in O(1): open addressing
+// with linear probing over slots that hold an entry's hash, state and address (map nodes never
+// move), so a lookup touches one slot and the entry it finds. It is never iterated, so its
 // order reaches neither snapshots nor digests.
-struct IndexKey {
-  StateId state;
-  KeyGroup group;
-  std::string_view key;
-  std::string_view user_key;
-  bool operator==(const IndexKey&) const = default;
-};
-struct IndexKeyHash {
-  size_t operator()(const IndexKey& k) const {
-    uint64_t h = Hash64(k.key, uint64_t{k.state} << 32 | k.group);
-    if (!k.user_key.empty()) h = Hash64(k.user_key, h);
-    return static_cast<size_t>(h);
+class EntryIndex {
+ public:
+  using Entry = EntryMap::value_type;
+
+  static uint64_t HashOf(StateId state, KeyGroup group, std::string_view key,
+                         std::string_view user_key) {
+    uint64_t h = Hash64(key, uint64_t{state} << 32 | group);
+    if (!user_key.empty()) h = Hash64(user_key, h);
+    return h;
   }
+
+  Entry* Find(StateId state, KeyGroup group, std::string_view key,
+              std::string_view user_key) const {
+    if (slots_.empty()) return nullptr;
+    const uint64_t hash = HashOf(state, group, key, user_key);
+    for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
+      const Slot& slot = slots_[i];
+      if (slot.entry == nullptr) return nullptr;
+      if (slot.hash == hash && slot.state == state && slot.entry->first.group == group &&
+          slot.entry->first.key == key && slot.entry->first.user_key == user_key) {
+        return slot.entry;
+      }
+    }
+  }
+
+  // `entry` must not be in the index yet.
+  void Add(StateId state, Entry* entry) {
+    if (2 * (used_ + 1) > slots_.size()) Grow();  // at most half full: short probe runs
+    Place(Slot{HashOf(state, entry->first.group, entry->first.key, entry->first.user_key), entry,
+               state});
+    ++used_;
+  }
+
+  // Removes `entry` (of `state`); true if it was there.
+  bool Remove(StateId state, const Entry* entry) {
+    if (slots_.empty()) return false;
+    const uint64_t hash =
+        HashOf(state, entry->first.group, entry->first.key, entry->first.user_key);
+    size_t i = hash & mask_;
+    for (;; i = (i + 1) & mask_) {
+      if (slots_[i].entry == nullptr) return false;
+      if (slots_[i].entry == entry) break;
+    }
+    // Backward-shift deletion: pull later slots of the run into the hole, so no tombstones.
+    for (size_t j = (i + 1) & mask_;; j = (j + 1) & mask_) {
+      if (slots_[j].entry == nullptr) break;
+      const size_t home = slots_[j].hash & mask_;
+      // Move slot j into the hole at i unless its home lies cyclically in (i, j].
+      const bool home_in_between = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+      if (!home_in_between) {
+        slots_[i] = slots_[j];
+        i = j;
+      }
+    }
+    slots_[i] = Slot{};
+    --used_;
+    return true;
+  }
+
+  void Clear() {
+    slots_.clear();
+    mask_ = 0;
+    used_ = 0;
+  }
+  size_t size() const { return used_; }
+
+ private:
+  struct Slot {
+    uint64_t hash = 0;
+    Entry* entry = nullptr;  // nullptr: empty
+    StateId state = 0;
+  };
+
+  void Place(const Slot& slot) {
+    size_t i = slot.hash & mask_;
+    while (slots_[i].entry != nullptr) i = (i + 1) & mask_;
+    slots_[i] = slot;
+  }
+  void Grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(old.empty() ? 64 : 2 * old.size(), Slot{});
+    mask_ = slots_.size() - 1;
+    for (const Slot& slot : old) {
+      if (slot.entry != nullptr) Place(slot);
+    }
+  }
+
+  std::vector<Slot> slots_;  // a power of two in size, or empty
+  size_t mask_ = 0;
+  size_t used_ = 0;
 };
-using EntryIndex = std::unordered_map<IndexKey, EntryMap::value_type*, IndexKeyHash>;
 
 struct StateInfo {
   std::string name;
@@ -528,12 +604,13 @@ class HeapStateBackend final : public KeyedStateBackend {
   void Delete(StateId state, KeyGroup group, std::string_view key,
               std::string_view user_key) override {
     EntryMap& entries = EntriesOf(state, group);
-    const auto found = index_.find(IndexKey{state, group, key, user_key});
-    if (found == index_.end()) return;
+    const EntryMap::value_type* found = index_.Find(state, group, key, user_key);
+    if (found == nullptr) return;
     const auto it = entries.find(EntryKeyView{group, key, user_key});
-    FL_ASSERT(it != entries.end() && &*it == found->second, "the index lost track of an entry");
+    FL_ASSERT(it != entries.end() && &*it == found, "the index lost track of an entry");
     if (last_found_[state] == &*it) last_found_[state] = nullptr;
-    index_.erase(found);
+    const bool removed = index_.Remove(state, found);
+    FL_ASSERT(removed, "the index lost track of an entry");
     entries.erase(it);
   }
 
@@ -603,10 +680,9 @@ class HeapStateBackend final : public KeyedStateBackend {
         last->first.user_key == user_key) {
       return last;
     }
-    const auto it = index_.find(IndexKey{state, group, key, user_key});
-    if (it == index_.end()) return nullptr;
-    last = it->second;
-    return last;
+    EntryMap::value_type* found = index_.Find(state, group, key, user_key);
+    if (found != nullptr) last = found;
+    return found;
   }
 
   // Adds an entry that Find did not find, to the map and the index.
@@ -620,11 +696,10 @@ class HeapStateBackend final : public KeyedStateBackend {
     last_found_[state] = &*it;
   }
   void AddToIndex(StateId state, EntryMap::value_type& entry) {
-    index_.emplace(IndexKey{state, entry.first.group, entry.first.key, entry.first.user_key},
-                   &entry);
+    index_.Add(state, &entry);
   }
   void RebuildIndex() {
-    index_.clear();
+    index_.Clear();
     last_found_.assign(table_.entries.size(), nullptr);
     for (size_t id = 0; id < table_.entries.size(); ++id) {
       for (auto& entry : table_.entries[id]) AddToIndex(static_cast<StateId>(id), entry);

@@ -103,6 +103,70 @@ TEST(HeapStateBackendTest, PutGetDelete) {
   EXPECT_EQ(backend->entry_count(), 1u);
 }
 
+// Random point operations (all four access paths) against a plain map, with enough keys that
+// the backend's hash index grows and deletions shift probe runs, and a restore in between.
+TEST(HeapStateBackendTest, RandomOperationsMatchAPlainMap) {
+  auto backend = NewHeapStateBackend(kAllGroups);
+  const StateId states[] = {MustRegister(*backend, "a", StateKind::kValue),
+                            MustRegister(*backend, "b", StateKind::kReducing),
+                            MustRegister(*backend, "m", StateKind::kMap)};
+  std::map<std::tuple<StateId, std::string, std::string>, std::string> reference;
+  uint64_t rng = 0x9e3779b97f4a7c15ULL;
+  const auto next = [&rng](uint64_t bound) {
+    rng = Mix64(rng + 0x9e3779b97f4a7c15ULL);
+    return rng % bound;
+  };
+  Bytes scratch;
+  for (int step = 0; step < 60'000; ++step) {
+    const StateId state = states[next(3)];
+    const std::string key = "k" + std::to_string(next(700));
+    const std::string user_key = state == states[2] ? "u" + std::to_string(next(4)) : "";
+    const KeyGroup group = KeyGroupForKey(key, kMaxParallelism);
+    const auto at = std::make_tuple(state, key, user_key);
+    const std::string value = "v" + std::to_string(step);
+    switch (next(5)) {
+      case 0:
+        backend->Put(state, group, key, user_key, B(value));
+        reference[at] = value;
+        break;
+      case 1: {
+        const Bytes bytes = B(value);
+        backend->PutCopy(state, group, key, user_key, bytes);
+        reference[at] = value;
+        break;
+      }
+      case 2:
+        backend->Delete(state, group, key, user_key);
+        reference.erase(at);
+        break;
+      case 3: {
+        const auto found = reference.find(at);
+        const bool got = backend->GetInto(state, group, key, user_key, scratch);
+        ASSERT_EQ(got, found != reference.end()) << step;
+        if (got) {
+          ASSERT_EQ(S(scratch), found->second) << step;
+        }
+        break;
+      }
+      default: {
+        const auto found = reference.find(at);
+        ASSERT_EQ(S(backend->Get(state, group, key, user_key)),
+                  found == reference.end() ? std::nullopt : std::optional(found->second))
+            << step;
+      }
+    }
+    if (step == 30'000) {  // the index is rebuilt from restored maps
+      const Bytes blob = Materialize(*backend);
+      ASSERT_TRUE(backend->Restore({RestoreSource{"blob", &blob}}).ok());
+    }
+  }
+  ASSERT_EQ(backend->entry_count(), reference.size());
+  for (const auto& [at, value] : reference) {
+    const auto& [state, key, user_key] = at;
+    EXPECT_EQ(S(backend->Get(state, KeyGroupForKey(key, kMaxParallelism), key, user_key)), value);
+  }
+}
+
 TEST(HeapStateBackendTest, StatesAreSeparate) {
   auto backend = NewHeapStateBackend(kAllGroups);
   const StateId a = MustRegister(*backend, "a", StateKind::kValue);
