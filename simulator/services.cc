@@ -325,7 +325,7 @@ void OutputStoreSim::Fence(uint32_t caller, WriterEpoch who, Callback<Status> do
         for (auto& [name, t] : txns_) {
           if (t.writer == who.writer && t.epoch < who.epoch && t.state == TxnState::kOpen) {
             t.state = TxnState::kAborted;
-            t.records->clear();
+            t.writes.clear();
           }
         }
         return Status::Ok();
@@ -355,7 +355,9 @@ void OutputStoreSim::Write(uint32_t caller, WriterEpoch who, std::string txn,
         if (t.state != TxnState::kOpen) {
           return FailedPreconditionError("transaction " + txn + " is closed for writes");
         }
-        t.records->Append(records);
+        if (!records.empty()) {
+          t.writes.push_back(std::make_shared<const RecordBatch>(std::move(records)));
+        }
         return Status::Ok();
       },
       std::move(done));
@@ -408,8 +410,10 @@ void OutputStoreSim::Commit(uint32_t caller, WriterEpoch who, std::string txn,
             break;
         }
         t.state = TxnState::kCommitted;
-        Publish({OutputRecord::Kind::kTransactional, t.writer, who.epoch, txn, {}, t.records,
-                 world_->now()});
+        for (const std::shared_ptr<const RecordBatch>& records : t.writes) {
+          Publish({OutputRecord::Kind::kTransactional, t.writer, who.epoch, txn, {}, records,
+                   world_->now()});
+        }
         return Status::Ok();
       },
       std::move(done));
@@ -465,7 +469,7 @@ void OutputStoreSim::Abort(uint32_t caller, WriterEpoch who, std::string txn,
           return FailedPreconditionError("transaction " + txn + " is already committed");
         }
         t.state = TxnState::kAborted;
-        t.records->clear();
+        t.writes.clear();
         return Status::Ok();
       },
       std::move(done));

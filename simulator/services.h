@@ -163,8 +163,9 @@ class OutputStoreSim : public ServiceBase {
     std::string writer;
     uint64_t epoch = 0;
     TxnState state = TxnState::kOpen;
-    // Shared with the visible list once committed (a commit publishes without copying).
-    std::shared_ptr<RecordBatch> records = std::make_shared<RecordBatch>();
+    // One batch per write, shared with the visible list once committed (a commit publishes
+    // without copying).
+    std::vector<std::shared_ptr<const RecordBatch>> writes;
   };
   // Records made visible together: by one commit, append or upsert.
   struct VisibleBatch {

@@ -41,40 +41,46 @@ size_t EncodedSize(const Record& record) {
   return 4 + record.key.size() + 8 + 8 + 8;
 }
 
-void AppendRecord(std::vector<uint8_t>& buffer, const Record& record) {
-  FL_ASSERT(record.key.size() <= UINT32_MAX, "a key of 4 GiB or more");
+void AppendRecord(std::vector<uint8_t>& buffer, std::string_view key, int64_t value,
+                  const Provenance& provenance) {
+  FL_ASSERT(key.size() <= UINT32_MAX, "a key of 4 GiB or more");
   const size_t at = buffer.size();
-  buffer.resize(at + EncodedSize(record));
+  buffer.resize(at + 4 + key.size() + 24);
   uint8_t* out = buffer.data() + at;
-  const auto key_size = static_cast<uint32_t>(record.key.size());
-  const auto value = static_cast<uint64_t>(record.value);
+  const auto key_size = static_cast<uint32_t>(key.size());
+  const auto value_bits = static_cast<uint64_t>(value);
   std::memcpy(out, &key_size, 4);
-  if (key_size != 0) std::memcpy(out + 4, record.key.data(), key_size);
+  if (key_size != 0) std::memcpy(out + 4, key.data(), key_size);
   out += 4 + size_t{key_size};
-  std::memcpy(out, &value, 8);
-  std::memcpy(out + 8, &record.provenance.count, 8);
-  std::memcpy(out + 16, &record.provenance.hash_sum, 8);
+  std::memcpy(out, &value_bits, 8);
+  std::memcpy(out + 8, &provenance.count, 8);
+  std::memcpy(out + 16, &provenance.hash_sum, 8);
+}
+
+void AppendRecord(std::vector<uint8_t>& buffer, const Record& record) {
+  AppendRecord(buffer, record.key, record.value, record.provenance);
+}
+
+bool ReadRecordInto(std::span<const uint8_t> buffer, size_t& offset, Record& record) {
+  if (offset > buffer.size() || buffer.size() - offset < 4) return false;
+  uint32_t key_size = 0;
+  std::memcpy(&key_size, buffer.data() + offset, 4);
+  if (buffer.size() - offset - 4 < size_t{key_size} + 24) return false;
+  const uint8_t* at = buffer.data() + offset + 4;
+  record.key.assign(reinterpret_cast<const char*>(at), key_size);
+  at += key_size;
+  uint64_t value = 0;
+  std::memcpy(&value, at, 8);
+  record.value = static_cast<int64_t>(value);
+  std::memcpy(&record.provenance.count, at + 8, 8);
+  std::memcpy(&record.provenance.hash_sum, at + 16, 8);
+  offset += 4 + size_t{key_size} + 24;
+  return true;
 }
 
 Result<Record> ReadRecord(std::span<const uint8_t> buffer, size_t& offset) {
   // Fast path: the whole record is there (one bounds check, no Status built).
-  if (offset <= buffer.size() && buffer.size() - offset >= 4) {
-    uint32_t key_size = 0;
-    std::memcpy(&key_size, buffer.data() + offset, 4);
-    if (buffer.size() - offset - 4 >= size_t{key_size} + 24) {
-      const uint8_t* at = buffer.data() + offset + 4;
-      Record r;
-      r.key.assign(reinterpret_cast<const char*>(at), key_size);
-      at += key_size;
-      uint64_t value = 0;
-      std::memcpy(&value, at, 8);
-      r.value = static_cast<int64_t>(value);
-      std::memcpy(&r.provenance.count, at + 8, 8);
-      std::memcpy(&r.provenance.hash_sum, at + 16, 8);
-      offset += 4 + size_t{key_size} + 24;
-      return r;
-    }
-  }
+  if (Record r; ReadRecordInto(buffer, offset, r)) return r;
   // Slow path: reports where the data is cut short.
   ByteReader in(buffer, offset);
   Record r;

@@ -52,9 +52,15 @@ struct Record {
 // Wire format of one record inside a buffer: key length (u32), key, value (i64), provenance
 // count (u64), provenance hash-sum (u64), little-endian.
 void AppendRecord(std::vector<uint8_t>& buffer, const Record& record);
+// The same for a record with the given fields (no Record needed).
+void AppendRecord(std::vector<uint8_t>& buffer, std::string_view key, int64_t value,
+                  const Provenance& provenance);
 size_t EncodedSize(const Record& record);
 // Reads one record at `offset` and advances it; DataLoss on a truncated or malformed buffer.
 Result<Record> ReadRecord(std::span<const uint8_t> buffer, size_t& offset);
+// The same into `record`, reusing its key's storage; false (nothing read) when the record is cut
+// short.
+bool ReadRecordInto(std::span<const uint8_t> buffer, size_t& offset, Record& record);
 
 // Little-endian helpers shared by the engine's wire formats.
 void PutU8(std::vector<uint8_t>& out, uint8_t v);

@@ -42,6 +42,16 @@ Task::Task(TaskSetup setup)
                                               : NewHeapStateBackend(groups);
     }
   }
+  if (spec_.chain + 1 < setup_.plan->chains.size()) {
+    const ChainSpec& next = setup_.plan->chains[spec_.chain + 1];
+    if (next.input_partitioner == Partitioner::kHash) {
+      const OperatorSpec& first = setup_.job->operators[next.first_operator];
+      for (KeyGroup group = 0; group < first.max_parallelism; ++group) {
+        subtask_of_group_.push_back(
+            OperatorIndexForKeyGroup(group, first.parallelism, first.max_parallelism));
+      }
+    }
+  }
   runner_ = std::make_unique<ChainRunner>(
       *setup_.job, chain_, spec_.subtask, setup_.attempt, backend_.get(), ctx_,
       setup_.config->switches,
@@ -51,20 +61,20 @@ Task::Task(TaskSetup setup)
         const OperatorSpec& first = setup_.job->operators[next.first_operator];
         switch (next.input_partitioner) {
           case Partitioner::kForward:
-            Emit(0, r);
+            Emit(0, r.key, r);
             return;
           case Partitioner::kHash: {
-            Record keyed = r;
-            keyed.key = first.key_selector(r);
-            const KeyGroup group = KeyGroupForKey(keyed.key, first.max_parallelism);
-            Emit(OperatorIndexForKeyGroup(group, first.parallelism, first.max_parallelism), keyed);
+            const std::string key = first.key_selector(r);
+            const KeyGroup group = KeyGroupForKey(key, first.max_parallelism);
+            FL_ASSERT(group < subtask_of_group_.size());
+            Emit(subtask_of_group_[group], key, r);
             return;
           }
           case Partitioner::kRebalance:
-            Emit(round_robin_++ % outputs_.size(), r);
+            Emit(round_robin_++ % outputs_.size(), r.key, r);
             return;
           case Partitioner::kBroadcast:
-            for (size_t o = 0; o < outputs_.size(); ++o) Emit(o, r);
+            for (size_t o = 0; o < outputs_.size(); ++o) Emit(o, r.key, r);
             return;
         }
       },
@@ -286,14 +296,14 @@ void Task::Pump(size_t index) {
   }
 }
 
-void Task::Emit(size_t index, const Record& record) {
+void Task::Emit(size_t index, std::string_view key, const Record& record) {
   OutputChannel& out = outputs_[index];
   if (out.open.empty()) {
     BeginRecords(out.open);
     out.opened_at = ctx_.clock->Now();
     ScheduleFlushTimer();
   }
-  AppendRecord(out.open, record);
+  AppendRecord(out.open, key, record.value, record.provenance);
   ++out.open_records;
   if (out.open.size() >= setup_.config->buffer_bytes_max) Seal(index);
 }
@@ -507,22 +517,26 @@ void Task::ProcessBuffer(size_t input, Buffer buffer) {
   switch (*type) {
     case BufferType::kRecords: {
       if (aligning_ || !at_least_once_.empty()) processed_during_alignment_ += buffer.size();
-      std::vector<Record> records;
-      Status decoded = DecodeRecords(buffer, records);
-      if (!decoded.ok()) {
-        Fail(decoded.WithContext(spec_.name));
+      const Result<uint32_t> count = CheckRecords(buffer);
+      if (!count.ok()) {
+        Fail(count.status().WithContext(spec_.name));
         return;
+      }
+      Duration per_record;
+      for (uint32_t op = chain_.first_operator; op <= chain_.last_operator; ++op) {
+        per_record += setup_.job->operators[op].record_cost;
       }
       Duration cost;
       ProcessingObserver* observer = setup_.config->observer;
-      for (const Record& r : records) {
+      size_t offset = kRecordsHeaderBytes;
+      for (uint32_t i = 0; i < *count; ++i) {
+        ReadCheckedRecord(buffer, offset, input_record_);
         if (observer != nullptr) {
-          observer->OnProcess(setup_.task, setup_.attempt, static_cast<uint32_t>(input), r);
+          observer->OnProcess(setup_.task, setup_.attempt, static_cast<uint32_t>(input),
+                              input_record_);
         }
-        runner_->Process(r);
-        for (uint32_t op = chain_.first_operator; op <= chain_.last_operator; ++op) {
-          cost += setup_.job->operators[op].record_cost;
-        }
+        runner_->Process(input_record_);
+        cost += per_record;
       }
       FlushDue();
       // The chain is busy for the records' processing time: back-pressure builds upstream.

@@ -125,7 +125,8 @@ class Task final : public runtime::ChannelListener {
   void EmitSourceRecords();
 
   // Output.
-  void Emit(size_t output, const Record& record);
+  // Appends `record` with `key` in place of its own (a key_by's key) to an output's buffer.
+  void Emit(size_t output, std::string_view key, const Record& record);
   void Seal(size_t output);
   void FlushAll();
   void FlushDue();
@@ -179,6 +180,9 @@ class Task final : public runtime::ChannelListener {
   std::vector<OutputChannel> outputs_;
   std::map<runtime::ChannelId, size_t> output_by_channel_;
   size_t round_robin_ = 0;
+  Record input_record_;  // the record being processed, reused so decoding does not allocate
+  // For a hash-partitioned output: the consumer subtask of each key group.
+  std::vector<uint32_t> subtask_of_group_;
   bool step_scheduled_ = false;
   bool busy_ = false;
   bool flush_timer_scheduled_ = false;

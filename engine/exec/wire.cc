@@ -1,6 +1,9 @@
 #include "engine/exec/wire.h"
 
 #include <algorithm>
+#include <cstring>
+
+#include "base/assert.h"
 
 namespace faultline::engine {
 
@@ -58,18 +61,31 @@ Result<BarrierInfo> DecodeBarrier(const Buffer& buffer) {
   return b;
 }
 
-Status DecodeRecords(const Buffer& buffer, std::vector<Record>& out) {
+Result<uint32_t> CheckRecords(const Buffer& buffer) {
   ByteReader in(buffer, 1);
   FL_ASSIGN_OR_RETURN(uint32_t count, in.U32());
   size_t offset = in.offset();
-  // A record takes at least 28 bytes: never trust `count` beyond what the buffer can hold.
-  out.reserve(out.size() + std::min<size_t>(count, (buffer.size() - offset) / 28));
   for (uint32_t i = 0; i < count; ++i) {
-    FL_ASSIGN_OR_RETURN(Record r, ReadRecord(buffer, offset));
-    out.push_back(std::move(r));
+    // Each record: u32 key length, the key, then 24 bytes (value, provenance).
+    if (buffer.size() - offset < 4) {
+      return DataLossError("record " + std::to_string(i) + " of " + std::to_string(count) +
+                           " cut short at byte " + std::to_string(offset));
+    }
+    uint32_t key_size = 0;
+    std::memcpy(&key_size, buffer.data() + offset, 4);
+    if (buffer.size() - offset - 4 < size_t{key_size} + 24) {
+      return DataLossError("record " + std::to_string(i) + " of " + std::to_string(count) +
+                           " cut short at byte " + std::to_string(offset));
+    }
+    offset += 4 + size_t{key_size} + 24;
   }
   if (offset != buffer.size()) return DataLossError("trailing bytes after records");
-  return Status::Ok();
+  return count;
+}
+
+void ReadCheckedRecord(const Buffer& buffer, size_t& offset, Record& record) {
+  const bool read = ReadRecordInto(buffer, offset, record);
+  FL_ASSERT(read, "a record of a checked buffer cut short");
 }
 
 void EncodeControl(Buffer& out, const ControlMessage& m) {

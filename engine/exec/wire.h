@@ -45,8 +45,15 @@ void FinishRecords(Buffer& out, uint32_t count);
 Result<BufferType> PeekType(const Buffer& buffer);
 Result<Handshake> DecodeHandshake(const Buffer& buffer);
 Result<BarrierInfo> DecodeBarrier(const Buffer& buffer);
-// Decodes every record of a records buffer.
-Status DecodeRecords(const Buffer& buffer, std::vector<Record>& out);
+// Checks a records buffer's structure (its count, each record's extent, nothing after the
+// last) without decoding it, so a corrupt buffer is refused before any of its records is
+// processed. Returns the record count.
+Result<uint32_t> CheckRecords(const Buffer& buffer);
+// Where a records buffer's first record starts (after its type and count).
+inline constexpr size_t kRecordsHeaderBytes = 5;
+// Reads the record at `offset` of a buffer CheckRecords accepted into `record` (reusing its
+// storage) and advances `offset`.
+void ReadCheckedRecord(const Buffer& buffer, size_t& offset, Record& record);
 
 // --- control messages ----------------------------------------------------------------------
 
