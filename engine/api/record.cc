@@ -67,7 +67,10 @@ bool ReadRecordInto(std::span<const uint8_t> buffer, size_t& offset, Record& rec
   std::memcpy(&key_size, buffer.data() + offset, 4);
   if (buffer.size() - offset - 4 < size_t{key_size} + 24) return false;
   const uint8_t* at = buffer.data() + offset + 4;
-  record.key.assign(reinterpret_cast<const char*>(at), key_size);
+  // resize + copy rather than assign: assign's general path (overlap checks) costs more than
+  // the copy of a short key.
+  record.key.resize(key_size);
+  if (key_size != 0) std::memcpy(record.key.data(), at, key_size);
   at += key_size;
   uint64_t value = 0;
   std::memcpy(&value, at, 8);

@@ -30,17 +30,17 @@ std::array<uint8_t, 8> I64Bytes(int64_t v) {
 class ChainRunner::Keyed final : public KeyedContext, public Collector {
  public:
   Keyed(KeyedStateBackend* backend, uint32_t max_parallelism)
-      : backend_(backend), max_parallelism_(max_parallelism) {}
+      : backend_(backend), groups_(backend->key_groups()), max_parallelism_(max_parallelism) {}
 
   // Runs the keyed function on `in`; what it emits goes on at stage `next_stage` of `runner`.
   void Run(const OperatorSpec& op, const Record& in, ChainRunner* runner, size_t next_stage) {
-    key_ = in.key;
-    group_ = KeyGroupForKey(key_, max_parallelism_);
-    FL_ASSERT(backend_->key_groups().Contains(group_), "a record routed to the wrong subtask");
+    key_ = &in.key;  // `in` outlives this call, and the state calls happen inside it
+    group_ = KeyGroupForKey(in.key, max_parallelism_);
+    FL_ASSERT(groups_.Contains(group_), "a record routed to the wrong subtask");
     // Provenance of the key's state: every record that reached it.
     if (!provenance_id_) provenance_id_ = Id(kProvenanceState, StateKind::kValue);
     Provenance total;
-    if (backend_->GetInto(*provenance_id_, group_, key_, "", scratch_) && scratch_.size() == 16) {
+    if (backend_->GetInto(*provenance_id_, group_, *key_, "", scratch_) && scratch_.size() == 16) {
       std::memcpy(&total.count, scratch_.data(), 8);
       std::memcpy(&total.hash_sum, scratch_.data() + 8, 8);
     }
@@ -48,13 +48,14 @@ class ChainRunner::Keyed final : public KeyedContext, public Collector {
     std::array<uint8_t, 16> value;
     std::memcpy(value.data(), &total.count, 8);
     std::memcpy(value.data() + 8, &total.hash_sum, 8);
-    backend_->PutCopy(*provenance_id_, group_, key_, "", value);
+    backend_->PutCopy(*provenance_id_, group_, *key_, "", value);
     input_provenance_ = in.provenance;
     first_output_ = true;
     runner_ = runner;
     next_stage_ = next_stage;
     op.keyed_process->Process(in, *this, *this);
     runner_ = nullptr;
+    key_ = &kNoKey;
   }
 
   // Collector: the first output carries the input's provenance, later ones none, so every
@@ -66,29 +67,29 @@ class ChainRunner::Keyed final : public KeyedContext, public Collector {
     runner_->RunFrom(next_stage_, record);
   }
 
-  const std::string& key() const override { return key_; }
+  const std::string& key() const override { return *key_; }
 
   std::optional<int64_t> GetValue(std::string_view state) override {
-    if (!backend_->GetInto(Id(state, StateKind::kValue), group_, key_, "", scratch_)) {
+    if (!backend_->GetInto(Id(state, StateKind::kValue), group_, *key_, "", scratch_)) {
       return std::nullopt;
     }
     return DecodeI64(scratch_);
   }
   void SetValue(std::string_view state, int64_t value) override {
-    backend_->PutCopy(Id(state, StateKind::kValue), group_, key_, "", I64Bytes(value));
+    backend_->PutCopy(Id(state, StateKind::kValue), group_, *key_, "", I64Bytes(value));
   }
   void ClearValue(std::string_view state) override {
-    backend_->Delete(Id(state, StateKind::kValue), group_, key_, "");
+    backend_->Delete(Id(state, StateKind::kValue), group_, *key_, "");
   }
   void AddToList(std::string_view state, int64_t value) override {
     const StateId id = Id(state, StateKind::kList);
-    Bytes list = backend_->Get(id, group_, key_, "").value_or(Bytes{});
+    Bytes list = backend_->Get(id, group_, *key_, "").value_or(Bytes{});
     PutU64(list, static_cast<uint64_t>(value));
-    backend_->Put(id, group_, key_, "", std::move(list));
+    backend_->Put(id, group_, *key_, "", std::move(list));
   }
   std::vector<int64_t> GetList(std::string_view state) override {
     std::vector<int64_t> out;
-    auto list = backend_->Get(Id(state, StateKind::kList), group_, key_, "");
+    auto list = backend_->Get(Id(state, StateKind::kList), group_, *key_, "");
     if (!list) return out;
     for (size_t i = 0; i + 8 <= list->size(); i += 8) {
       out.push_back(DecodeI64(Bytes(list->begin() + static_cast<ptrdiff_t>(i),
@@ -97,20 +98,20 @@ class ChainRunner::Keyed final : public KeyedContext, public Collector {
     return out;
   }
   std::optional<int64_t> GetMapEntry(std::string_view state, std::string_view user_key) override {
-    if (!backend_->GetInto(Id(state, StateKind::kMap), group_, key_, user_key, scratch_)) {
+    if (!backend_->GetInto(Id(state, StateKind::kMap), group_, *key_, user_key, scratch_)) {
       return std::nullopt;
     }
     return DecodeI64(scratch_);
   }
   void PutMapEntry(std::string_view state, std::string_view user_key, int64_t value) override {
-    backend_->PutCopy(Id(state, StateKind::kMap), group_, key_, user_key, I64Bytes(value));
+    backend_->PutCopy(Id(state, StateKind::kMap), group_, *key_, user_key, I64Bytes(value));
   }
   void RemoveMapEntry(std::string_view state, std::string_view user_key) override {
-    backend_->Delete(Id(state, StateKind::kMap), group_, key_, user_key);
+    backend_->Delete(Id(state, StateKind::kMap), group_, *key_, user_key);
   }
   std::vector<std::pair<std::string, int64_t>> GetMap(std::string_view state) override {
     std::vector<std::pair<std::string, int64_t>> out;
-    backend_->ForEach(Id(state, StateKind::kMap), group_, key_,
+    backend_->ForEach(Id(state, StateKind::kMap), group_, *key_,
                       [&out](std::string_view user_key, const Bytes& value) {
                         out.emplace_back(std::string(user_key), DecodeI64(value));
                       });
@@ -118,11 +119,11 @@ class ChainRunner::Keyed final : public KeyedContext, public Collector {
   }
   void AddToReducing(std::string_view state, int64_t value) override {
     const StateId id = Id(state, StateKind::kReducing);
-    const bool had = backend_->GetInto(id, group_, key_, "", scratch_);
-    backend_->PutCopy(id, group_, key_, "", I64Bytes(had ? DecodeI64(scratch_) + value : value));
+    const bool had = backend_->GetInto(id, group_, *key_, "", scratch_);
+    backend_->PutCopy(id, group_, *key_, "", I64Bytes(had ? DecodeI64(scratch_) + value : value));
   }
   std::optional<int64_t> GetReducing(std::string_view state) override {
-    if (!backend_->GetInto(Id(state, StateKind::kReducing), group_, key_, "", scratch_)) {
+    if (!backend_->GetInto(Id(state, StateKind::kReducing), group_, *key_, "", scratch_)) {
       return std::nullopt;
     }
     return DecodeI64(scratch_);
@@ -140,7 +141,9 @@ class ChainRunner::Keyed final : public KeyedContext, public Collector {
     return *id;
   }
 
+  static inline const std::string kNoKey;
   KeyedStateBackend* backend_;
+  const KeyGroupRange groups_;  // the backend's, fixed for its lifetime
   uint32_t max_parallelism_;
   struct KnownState {
     std::string name;
@@ -148,7 +151,7 @@ class ChainRunner::Keyed final : public KeyedContext, public Collector {
     StateId id;
   };
   std::vector<KnownState> ids_;
-  std::string key_;
+  const std::string* key_ = &kNoKey;  // the current record's key
   KeyGroup group_ = 0;
   Provenance input_provenance_;
   bool first_output_ = true;

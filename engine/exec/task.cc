@@ -299,6 +299,8 @@ void Task::Pump(size_t index) {
 void Task::Emit(size_t index, std::string_view key, const Record& record) {
   OutputChannel& out = outputs_[index];
   if (out.open.empty()) {
+    // A network buffer has a fixed capacity (as Flink's memory segments): allocate it once.
+    out.open.reserve(setup_.config->buffer_bytes_max + 64);
     BeginRecords(out.open);
     out.opened_at = ctx_.clock->Now();
     ScheduleFlushTimer();

@@ -62,6 +62,24 @@ struct EntryKeyLess {
 };
 using EntryMap = std::map<EntryKey, Bytes, EntryKeyLess>;
 
+// Byte equality for short keys without a call into memcmp: eight bytes at a time.
+inline bool SameBytes(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  const size_t n = a.size();
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x;
+    uint64_t y;
+    std::memcpy(&x, a.data() + i, 8);
+    std::memcpy(&y, b.data() + i, 8);
+    if (x != y) return false;
+  }
+  for (; i < n; ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
 // A hash index over the entries of every state, for point access in O(1): open addressing
 // with linear probing over slots that hold an entry's hash, state and address (map nodes never
 // move), so a lookup touches one slot and the entry it finds. It is never iterated, so its
@@ -85,7 +103,7 @@ class EntryIndex {
       const Slot& slot = slots_[i];
       if (slot.entry == nullptr) return nullptr;
       if (slot.hash == hash && slot.state == state && slot.entry->first.group == group &&
-          slot.entry->first.key == key && slot.entry->first.user_key == user_key) {
+          SameBytes(slot.entry->first.key, key) && SameBytes(slot.entry->first.user_key, user_key)) {
         return slot.entry;
       }
     }
@@ -676,8 +694,8 @@ class HeapStateBackend final : public KeyedStateBackend {
                              std::string_view user_key) const {
     CheckAccess(state, group);
     EntryMap::value_type*& last = last_found_[state];
-    if (last != nullptr && last->first.group == group && last->first.key == key &&
-        last->first.user_key == user_key) {
+    if (last != nullptr && last->first.group == group && SameBytes(last->first.key, key) &&
+        SameBytes(last->first.user_key, user_key)) {
       return last;
     }
     EntryMap::value_type* found = index_.Find(state, group, key, user_key);
