@@ -11,7 +11,7 @@ void PutLittleEndian(Bytes& out, uint64_t v) {
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
 }
 
-uint64_t GetLittleEndian(const Bytes& in, size_t at) {
+uint64_t GetLittleEndian(std::span<const uint8_t> in, size_t at) {
   uint64_t v = 0;
   for (size_t i = 0; i < 8; ++i) v |= uint64_t{in[at + i]} << (8 * i);
   return v;
@@ -39,10 +39,11 @@ Result<std::map<std::string, KeySnapshot>> ReadKeyedSnapshot(const Bytes& blob,
   Reader reader;
   Reader* r = &reader;
   backend->ForEachEntry([r](std::string_view state, engine::KeyGroup, std::string_view key,
-                            std::string_view user_key, const Bytes& value) {
+                            std::string_view user_key, std::span<const uint8_t> value) {
     KeySnapshot& snapshot = r->keys[std::string(key)];
     if (state != kProvenanceStateName) {
-      snapshot.entries[{std::string(state), std::string(user_key)}] = value;
+      snapshot.entries[{std::string(state), std::string(user_key)}] =
+          Bytes(value.begin(), value.end());
       return;
     }
     if (value.size() != 16) {

@@ -368,7 +368,7 @@ std::pair<std::string, std::string> AlterOneSum(sim::JobWorld& jw) {
   engine::KeyGroup* group_out = &group;
   backend->ForEachEntry([key_out, group_out](std::string_view state, engine::KeyGroup g,
                                              std::string_view k, std::string_view,
-                                             const engine::Bytes&) {
+                                             std::span<const uint8_t>) {
     if (key_out->empty() && state == "sum") {
       *key_out = std::string(k);
       *group_out = g;

@@ -65,7 +65,7 @@ class Buggy final : public KeyedStateBackend {
       const KeyGroup first = inner_->key_groups().first;
       std::vector<std::pair<std::string, std::string>> doomed;  // (key, state)
       inner_->ForEachEntry([&](std::string_view state, KeyGroup group, std::string_view key,
-                               std::string_view, const Bytes&) {
+                               std::string_view, std::span<const uint8_t>) {
         if (group == first) doomed.emplace_back(std::string(key), std::string(state));
       });
       for (const auto& [key, state] : doomed) {

@@ -10,7 +10,7 @@
 namespace faultline::engine {
 namespace {
 
-int64_t DecodeI64(const Bytes& b) {
+int64_t DecodeI64(std::span<const uint8_t> b) {
   FL_ASSERT(b.size() == 8, "an int64 state value is 8 bytes");
   uint64_t v = 0;
   std::memcpy(&v, b.data(), 8);  // little-endian (record.cc asserts the host is)
@@ -112,7 +112,7 @@ class ChainRunner::Keyed final : public KeyedContext, public Collector {
   std::vector<std::pair<std::string, int64_t>> GetMap(std::string_view state) override {
     std::vector<std::pair<std::string, int64_t>> out;
     backend_->ForEach(Id(state, StateKind::kMap), group_, *key_,
-                      [&out](std::string_view user_key, const Bytes& value) {
+                      [&out](std::string_view user_key, std::span<const uint8_t> value) {
                         out.emplace_back(std::string(user_key), DecodeI64(value));
                       });
     return out;

@@ -60,22 +60,83 @@ struct EntryKeyLess {
     return std::string_view(a.user_key) < std::string_view(b.user_key);
   }
 };
-using EntryMap = std::map<EntryKey, Bytes, EntryKeyLess>;
-
-// Byte equality for short keys without a call into memcmp: eight bytes at a time.
-inline bool SameBytes(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  const size_t n = a.size();
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t x;
-    uint64_t y;
-    std::memcpy(&x, a.data() + i, 8);
-    std::memcpy(&y, b.data() + i, 8);
-    if (x != y) return false;
+// Copies n bytes without a call into memcpy for short values (a count, a sum, a provenance).
+inline void CopyBytes(uint8_t* to, const uint8_t* from, size_t n) {
+  if (n >= 8 && n <= 16) {
+    uint64_t head;
+    uint64_t tail;
+    std::memcpy(&head, from, 8);
+    std::memcpy(&tail, from + n - 8, 8);
+    std::memcpy(to, &head, 8);
+    std::memcpy(to + n - 8, &tail, 8);
+  } else if (n != 0) {
+    std::memcpy(to, from, n);
   }
-  for (; i < n; ++i) {
-    if (a[i] != b[i]) return false;
+}
+
+// A state value: up to 16 bytes inside the entry itself, so reading a small value touches no
+// other memory and writing one allocates nothing; longer values on the heap.
+class Value {
+ public:
+  static constexpr size_t kInlineBytes = 16;
+
+  Value() = default;
+  explicit Value(std::span<const uint8_t> bytes) { Assign(bytes); }
+  explicit Value(Bytes&& bytes) { Assign(std::move(bytes)); }
+
+  std::span<const uint8_t> bytes() const {
+    return size_ <= kInlineBytes ? std::span<const uint8_t>(inline_, size_)
+                                 : std::span<const uint8_t>(heap_);
+  }
+  void Assign(std::span<const uint8_t> bytes) {
+    if (bytes.size() <= kInlineBytes) {
+      CopyBytes(inline_, bytes.data(), bytes.size());
+      if (!heap_.empty()) Bytes().swap(heap_);
+    } else {
+      heap_.assign(bytes.begin(), bytes.end());
+    }
+    size_ = bytes.size();
+  }
+  void Assign(Bytes&& bytes) {
+    if (bytes.size() <= kInlineBytes) return Assign(std::span<const uint8_t>(bytes));
+    size_ = bytes.size();
+    heap_ = std::move(bytes);
+  }
+
+ private:
+  size_t size_ = 0;
+  uint8_t inline_[kInlineBytes] = {};
+  Bytes heap_;  // the value when longer than kInlineBytes, else empty
+};
+
+using EntryMap = std::map<EntryKey, Value, EntryKeyLess>;
+
+// Byte equality for short keys without a call into memcmp: word loads, the last one
+// overlapping the one before.
+inline uint64_t Load64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+inline uint32_t Load32(const char* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+inline bool SameBytes(std::string_view a, std::string_view b) {
+  const size_t n = a.size();
+  if (n != b.size()) return false;
+  const char* p = a.data();
+  const char* q = b.data();
+  if (n >= 8) {
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+      if (Load64(p + i) != Load64(q + i)) return false;
+    }
+    return Load64(p + n - 8) == Load64(q + n - 8);
+  }
+  if (n >= 4) return Load32(p) == Load32(q) && Load32(p + n - 4) == Load32(q + n - 4);
+  for (size_t i = 0; i < n; ++i) {
+    if (p[i] != q[i]) return false;
   }
   return true;
 }
@@ -88,9 +149,11 @@ class EntryIndex {
  public:
   using Entry = EntryMap::value_type;
 
-  static uint64_t HashOf(StateId state, KeyGroup group, std::string_view key,
-                         std::string_view user_key) {
-    uint64_t h = Hash64(key, uint64_t{state} << 32 | group);
+  // The state is not hashed: the entries of one key in different states share a probe run,
+  // so a function reading several states of its key finds them in the slots the first lookup
+  // already brought into cache, and the hash of the key is computed once (see Find).
+  static uint64_t HashOf(KeyGroup group, std::string_view key, std::string_view user_key) {
+    uint64_t h = Hash64(key, group);
     if (!user_key.empty()) h = Hash64(user_key, h);
     return h;
   }
@@ -98,7 +161,17 @@ class EntryIndex {
   Entry* Find(StateId state, KeyGroup group, std::string_view key,
               std::string_view user_key) const {
     if (slots_.empty()) return nullptr;
-    const uint64_t hash = HashOf(state, group, key, user_key);
+    uint64_t hash;
+    if (user_key.empty() && group == last_group_ && SameBytes(key, last_key_)) {
+      hash = last_hash_;
+    } else {
+      hash = HashOf(group, key, user_key);
+      if (user_key.empty()) {
+        last_group_ = group;
+        last_key_.assign(key);
+        last_hash_ = hash;
+      }
+    }
     for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
       const Slot& slot = slots_[i];
       if (slot.entry == nullptr) return nullptr;
@@ -112,16 +185,16 @@ class EntryIndex {
   // `entry` must not be in the index yet.
   void Add(StateId state, Entry* entry) {
     if (2 * (used_ + 1) > slots_.size()) Grow();  // at most half full: short probe runs
-    Place(Slot{HashOf(state, entry->first.group, entry->first.key, entry->first.user_key), entry,
+    Place(Slot{HashOf(entry->first.group, entry->first.key, entry->first.user_key), entry,
                state});
     ++used_;
   }
 
-  // Removes `entry` (of `state`); true if it was there.
-  bool Remove(StateId state, const Entry* entry) {
+  // Removes `entry`; true if it was there.
+  bool Remove(const Entry* entry) {
     if (slots_.empty()) return false;
     const uint64_t hash =
-        HashOf(state, entry->first.group, entry->first.key, entry->first.user_key);
+        HashOf(entry->first.group, entry->first.key, entry->first.user_key);
     size_t i = hash & mask_;
     for (;; i = (i + 1) & mask_) {
       if (slots_[i].entry == nullptr) return false;
@@ -174,6 +247,10 @@ class EntryIndex {
   std::vector<Slot> slots_;  // a power of two in size, or empty
   size_t mask_ = 0;
   size_t used_ = 0;
+  // The hash of the key looked up last (without a user key).
+  mutable KeyGroup last_group_ = 0;
+  mutable std::string last_key_;
+  mutable uint64_t last_hash_ = HashOf(0, "", "");
 };
 
 struct StateInfo {
@@ -300,7 +377,7 @@ void WriteSection(KeyGroup group, const StateTable& table,
       out.U32(static_cast<uint32_t>(id));
       out.Text(it->first.key);
       out.Text(it->first.user_key);
-      out.Text(it->second);
+      out.Text(it->second.bytes());
       ++count;
     }
   }
@@ -530,7 +607,7 @@ Status LoadSection(const OpenedBlob& blob, std::string_view blob_name, KeyGroup 
     const auto* first = reinterpret_cast<const uint8_t*>(value.data());
     const bool added = table.entries[local_ids[state->second]]
                            .emplace(EntryKey{group, std::string(key), std::string(user_key)},
-                                    Bytes(first, first + value.size()))
+                                    Value(std::span<const uint8_t>(first, value.size())))
                            .second;
     FL_ASSERT(added, "a restored entry that is already present");
   }
@@ -541,13 +618,13 @@ Status LoadSection(const OpenedBlob& blob, std::string_view blob_name, KeyGroup 
 // ---- Digest --------------------------------------------------------------------------------
 
 // The per-entry hash that Digest() sums (see state_backend.h for the formula).
-uint64_t EntryDigest(std::string_view state_name, const EntryKey& key, const Bytes& value) {
+uint64_t EntryDigest(std::string_view state_name, const EntryKey& key, const Value& value) {
   return Hasher()
       .Text(state_name)
       .U64(key.group)
       .Text(key.key)
       .Text(key.user_key)
-      .Bytes(std::as_bytes(std::span<const uint8_t>(value)))
+      .Bytes(std::as_bytes(value.bytes()))
       .Finish();
 }
 
@@ -590,33 +667,36 @@ class HeapStateBackend final : public KeyedStateBackend {
                            std::string_view user_key) const override {
     const EntryMap::value_type* entry = Find(state, group, key, user_key);
     if (entry == nullptr) return std::nullopt;
-    return entry->second;
+    const std::span<const uint8_t> bytes = entry->second.bytes();
+    return Bytes(bytes.begin(), bytes.end());
   }
 
   bool GetInto(StateId state, KeyGroup group, std::string_view key, std::string_view user_key,
                Bytes& value) const override {
     const EntryMap::value_type* entry = Find(state, group, key, user_key);
     if (entry == nullptr) return false;
-    value.assign(entry->second.begin(), entry->second.end());
+    const std::span<const uint8_t> bytes = entry->second.bytes();
+    value.resize(bytes.size());  // no allocation once `value` has held as much
+    CopyBytes(value.data(), bytes.data(), bytes.size());
     return true;
   }
 
   void Put(StateId state, KeyGroup group, std::string_view key, std::string_view user_key,
            Bytes value) override {
     if (EntryMap::value_type* entry = Find(state, group, key, user_key)) {
-      entry->second = std::move(value);  // an overwrite allocates no key
+      entry->second.Assign(std::move(value));  // an overwrite allocates no key
       return;
     }
-    Insert(state, group, key, user_key, std::move(value));
+    Insert(state, group, key, user_key, Value(std::move(value)));
   }
 
   void PutCopy(StateId state, KeyGroup group, std::string_view key, std::string_view user_key,
                std::span<const uint8_t> value) override {
     if (EntryMap::value_type* entry = Find(state, group, key, user_key)) {
-      entry->second.assign(value.begin(), value.end());  // in place: no allocation
+      entry->second.Assign(value);  // in place: no allocation
       return;
     }
-    Insert(state, group, key, user_key, Bytes(value.begin(), value.end()));
+    Insert(state, group, key, user_key, Value(value));
   }
 
   void Delete(StateId state, KeyGroup group, std::string_view key,
@@ -627,7 +707,7 @@ class HeapStateBackend final : public KeyedStateBackend {
     const auto it = entries.find(EntryKeyView{group, key, user_key});
     FL_ASSERT(it != entries.end() && &*it == found, "the index lost track of an entry");
     if (last_found_[state] == &*it) last_found_[state] = nullptr;
-    const bool removed = index_.Remove(state, found);
+    const bool removed = index_.Remove(found);
     FL_ASSERT(removed, "the index lost track of an entry");
     entries.erase(it);
   }
@@ -638,14 +718,14 @@ class HeapStateBackend final : public KeyedStateBackend {
     const EntryMap& entries = EntriesOf(state, group);
     for (auto it = entries.lower_bound(EntryKeyView{group, key, {}});
          it != entries.end() && it->first.group == group && it->first.key == key; ++it) {
-      visit(it->first.user_key, it->second);
+      visit(it->first.user_key, it->second.bytes());
     }
   }
 
   void ForEachEntry(AllEntriesVisitor visit) const override {
     for (size_t id = 0; id < table_.states.size(); ++id) {
       for (const auto& [entry, value] : table_.entries[id]) {
-        visit(table_.states[id].name, entry.group, entry.key, entry.user_key, value);
+        visit(table_.states[id].name, entry.group, entry.key, entry.user_key, value.bytes());
       }
     }
   }
@@ -705,7 +785,7 @@ class HeapStateBackend final : public KeyedStateBackend {
 
   // Adds an entry that Find did not find, to the map and the index.
   void Insert(StateId state, KeyGroup group, std::string_view key, std::string_view user_key,
-              Bytes value) {
+              Value value) {
     EntryMap& entries = EntriesOf(state, group);
     const auto [it, added] =
         entries.emplace(EntryKey{group, std::string(key), std::string(user_key)}, std::move(value));

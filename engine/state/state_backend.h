@@ -83,7 +83,8 @@ class KeyedStateBackend {
     Put(state, group, key, user_key, Bytes(value.begin(), value.end()));
   }
   // Every (user key, value) of one key of a map state, in user-key order.
-  using EntryVisitor = InlineFunction<void(std::string_view user_key, const Bytes& value), 32>;
+  using EntryVisitor =
+      InlineFunction<void(std::string_view user_key, std::span<const uint8_t> value), 32>;
   virtual void ForEach(StateId state, KeyGroup group, std::string_view key,
                        EntryVisitor visit) const = 0;
 
@@ -91,7 +92,7 @@ class KeyedStateBackend {
   // tools; not on any hot path.
   using AllEntriesVisitor =
       InlineFunction<void(std::string_view state, KeyGroup group, std::string_view key,
-                          std::string_view user_key, const Bytes& value),
+                          std::string_view user_key, std::span<const uint8_t> value),
                      32>;
   virtual void ForEachEntry(AllEntriesVisitor visit) const = 0;
 
