@@ -1,5 +1,6 @@
 #include "base/hash.h"
 
+#include <bit>
 #include <cstring>
 
 #define XXH_INLINE_ALL
@@ -17,9 +18,14 @@ uint64_t Hash64(std::string_view text, uint64_t seed) {
 
 Hasher& Hasher::U64(uint64_t v) {
   if (used_ + 8 > sizeof buffer_) Flush();
-  for (int i = 0; i < 8; ++i) {
-    buffer_[used_++] = static_cast<std::byte>((v >> (8 * i)) & 0xff);
+  if constexpr (std::endian::native != std::endian::little) {
+    v = ((v & 0x00000000000000ffULL) << 56) | ((v & 0x000000000000ff00ULL) << 40) |
+        ((v & 0x0000000000ff0000ULL) << 24) | ((v & 0x00000000ff000000ULL) << 8) |
+        ((v & 0x000000ff00000000ULL) >> 8) | ((v & 0x0000ff0000000000ULL) >> 24) |
+        ((v & 0x00ff000000000000ULL) >> 40) | ((v & 0xff00000000000000ULL) >> 56);
   }
+  std::memcpy(buffer_ + used_, &v, 8);  // little-endian, as the layout says
+  used_ += 8;
   return *this;
 }
 

@@ -20,13 +20,21 @@ using engine::Record;
 
 using testing_support::RunningSum;
 
-constexpr uint32_t kRecordsPerPartition = 50'000;
+// The job spans 60 simulated seconds (the example job's length) whatever the record count:
+// each source subtask is paced to emit its partition in that time, so with 1 s checkpoints a
+// run takes about 60 checkpoints. The argument is the records per partition: 50 000 (3 333
+// records per simulated second over 1 000 keys) or 250 000 (16 667 per second).
+constexpr Duration kJobLength = Duration::Seconds(60);
 
 void RunExampleJob(benchmark::State& state, bool checkpoints) {
+  const auto records_per_partition = static_cast<uint32_t>(state.range(0));
+  const Duration source_record_cost =
+      Duration::Nanos(kJobLength.nanos() / int64_t{records_per_partition});
   for (auto _ : state) {
     state.PauseTiming();
     engine::JobBuilder job("bench");
     job.Source("source", {.source_id = 0, .parallelism = 4, .max_records_per_read = 256})
+        .WithRecordCost(source_record_cost)
         .Map("double",
              [](const Record& r) {
                return Record{r.key, r.value * 2, {}};
@@ -41,7 +49,7 @@ void RunExampleJob(benchmark::State& state, bool checkpoints) {
     options.world.trace.keep_records = false;
     auto jw = sim::JobWorld::Create(job.Build().value(), config, options).value();
     for (uint32_t p = 0; p < 4; ++p) {
-      for (uint32_t i = 0; i < kRecordsPerPartition; ++i) {
+      for (uint32_t i = 0; i < records_per_partition; ++i) {
         // 16-byte records: a 8-byte key and an 8-byte value.
         jw->AddSourceRecord(p, Record{"key-" + std::to_string((p * 7919 + i) % 1000).substr(0, 4),
                                       static_cast<int64_t>(i),
@@ -53,10 +61,12 @@ void RunExampleJob(benchmark::State& state, bool checkpoints) {
     const engine::JobStatus status = jw->RunUntilDone(Time::Zero() + Duration::Seconds(3600));
     state.PauseTiming();
     if (status != engine::JobStatus::kFinished) state.SkipWithError("the job did not finish");
+    state.counters["simulated_s"] = (jw->world().now() - Time::Zero()).seconds();
+    state.counters["checkpoints"] = static_cast<double>(jw->job_manager()->latest_completed());
     jw.reset();
     state.ResumeTiming();
   }
-  state.SetItemsProcessed(state.iterations() * 4 * int64_t{kRecordsPerPartition});
+  state.SetItemsProcessed(state.iterations() * 4 * int64_t{records_per_partition});
 }
 
 void BM_ExampleJobWithCheckpoints(benchmark::State& state) {
@@ -65,8 +75,8 @@ void BM_ExampleJobWithCheckpoints(benchmark::State& state) {
 void BM_ExampleJobWithoutCheckpoints(benchmark::State& state) {
   RunExampleJob(state, false);
 }
-BENCHMARK(BM_ExampleJobWithoutCheckpoints)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_ExampleJobWithCheckpoints)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ExampleJobWithoutCheckpoints)->Arg(50'000)->Arg(250'000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ExampleJobWithCheckpoints)->Arg(50'000)->Arg(250'000)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace faultline

@@ -904,8 +904,8 @@ void Task::Snapshot(const BarrierInfo& barrier) {
   std::unique_ptr<StateSnapshot> keyed;
   if (backend_) {
     keyed = backend_->Capture();
-    snap->summary.state_digest = backend_->Digest();
-    snap->summary.state_entries = backend_->entry_count();
+    snap->summary.state_digest = keyed->digest();
+    snap->summary.state_entries = keyed->entries();
   }
   if (setup_.plan->IsSource(setup_.task)) {
     std::vector<SourceCursorState> cursors;

@@ -16,6 +16,8 @@
 // The first 20 bytes (magic, version, size) and the trailer keep their place in every version,
 // so a reader can tell truncation and corruption from a version it does not know. The offset
 // table lets a rescaled restore read only the sections of its own key groups.
+#include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -161,22 +163,19 @@ class EntryIndex {
   Entry* Find(StateId state, KeyGroup group, std::string_view key,
               std::string_view user_key) const {
     if (slots_.empty()) return nullptr;
-    uint64_t hash;
-    if (user_key.empty() && group == last_group_ && SameBytes(key, last_key_)) {
-      hash = last_hash_;
-    } else {
-      hash = HashOf(group, key, user_key);
-      if (user_key.empty()) {
-        last_group_ = group;
-        last_key_.assign(key);
-        last_hash_ = hash;
-      }
-    }
+    const bool same_key = user_key.empty() && group == last_group_ && SameBytes(key, last_key_);
+    const uint64_t hash = same_key ? last_hash_ : HashOf(group, key, user_key);
     for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
       const Slot& slot = slots_[i];
       if (slot.entry == nullptr) return nullptr;
       if (slot.hash == hash && slot.state == state && slot.entry->first.group == group &&
           SameBytes(slot.entry->first.key, key) && SameBytes(slot.entry->first.user_key, user_key)) {
+        if (user_key.empty() && !same_key) {
+          // Remember the key by the found entry's bytes (map nodes never move; Remove forgets).
+          last_group_ = group;
+          last_key_ = slot.entry->first.key;
+          last_hash_ = hash;
+        }
         return slot.entry;
       }
     }
@@ -193,6 +192,7 @@ class EntryIndex {
   // Removes `entry`; true if it was there.
   bool Remove(const Entry* entry) {
     if (slots_.empty()) return false;
+    if (last_key_.data() == entry->first.key.data()) ForgetLastKey();
     const uint64_t hash =
         HashOf(entry->first.group, entry->first.key, entry->first.user_key);
     size_t i = hash & mask_;
@@ -217,6 +217,7 @@ class EntryIndex {
   }
 
   void Clear() {
+    ForgetLastKey();
     slots_.clear();
     mask_ = 0;
     used_ = 0;
@@ -230,6 +231,11 @@ class EntryIndex {
     StateId state = 0;
   };
 
+  void ForgetLastKey() {
+    last_group_ = 0;
+    last_key_ = {};
+    last_hash_ = HashOf(0, "", "");
+  }
   void Place(const Slot& slot) {
     size_t i = slot.hash & mask_;
     while (slots_[i].entry != nullptr) i = (i + 1) & mask_;
@@ -247,9 +253,9 @@ class EntryIndex {
   std::vector<Slot> slots_;  // a power of two in size, or empty
   size_t mask_ = 0;
   size_t used_ = 0;
-  // The hash of the key looked up last (without a user key).
+  // The hash of the key found last (without a user key); the key's bytes are the entry's.
   mutable KeyGroup last_group_ = 0;
-  mutable std::string last_key_;
+  mutable std::string_view last_key_;
   mutable uint64_t last_hash_ = HashOf(0, "", "");
 };
 
@@ -313,6 +319,42 @@ Result<StateId> FindOrAddState(StateTable& table, std::string_view name, StateKi
   return static_cast<StateId>(table.states.size() - 1);
 }
 
+// ---- Digest --------------------------------------------------------------------------------
+
+// The per-entry hash that Digest() sums (see state_backend.h for the formula).
+uint64_t EntryDigest(std::string_view state_name, const EntryKey& key, const Value& value) {
+  // Fast path, the same bytes as the Hasher below lays out when they fit its 256-byte buffer
+  // (it then hashes them once, seed 0): one copy per field and one XXH3, no calls per field.
+  const std::span<const uint8_t> bytes = value.bytes();
+  const size_t total = 5 * 8 + state_name.size() + key.key.size() + key.user_key.size() + bytes.size();
+  if (total <= 256) {
+    uint8_t buffer[256];
+    size_t at = 0;
+    const auto u64 = [&](uint64_t v) {
+      std::memcpy(buffer + at, &v, 8);  // little-endian (asserted in BlobWriter)
+      at += 8;
+    };
+    const auto text = [&](const void* data, size_t n) {
+      u64(n);
+      if (n != 0) std::memcpy(buffer + at, data, n);
+      at += n;
+    };
+    text(state_name.data(), state_name.size());
+    u64(key.group);
+    text(key.key.data(), key.key.size());
+    text(key.user_key.data(), key.user_key.size());
+    text(bytes.data(), bytes.size());
+    return Hash64(std::as_bytes(std::span<const uint8_t>(buffer, at)), 0);
+  }
+  return Hasher()
+      .Text(state_name)
+      .U64(key.group)
+      .Text(key.key)
+      .Text(key.user_key)
+      .Bytes(std::as_bytes(value.bytes()))
+      .Finish();
+}
+
 // ---- Blob encoding ---------------------------------------------------------------------------
 
 constexpr char kMagic[8] = {'F', 'L', 'K', 'S', 'T', 'A', 'T', 'E'};
@@ -324,29 +366,38 @@ constexpr size_t kChecksumBytes = 8;
 
 class BlobWriter {
  public:
-  void U8(uint8_t v) { out_.push_back(v); }
-  void U32(uint32_t v) { Fixed(v, 4); }
-  void U64(uint64_t v) { Fixed(v, 8); }
+  void U8(uint8_t v) { Put(&v, 1); }
+  void U32(uint32_t v) { Put(&v, 4); }
+  void U64(uint64_t v) { Put(&v, 8); }
   void Text(std::span<const uint8_t> bytes) {
     FL_ASSERT(bytes.size() <= UINT32_MAX, "a key or value of 4 GiB or more");
     U32(static_cast<uint32_t>(bytes.size()));
-    out_.insert(out_.end(), bytes.begin(), bytes.end());
+    Put(bytes.data(), bytes.size());
   }
   void Text(std::string_view text) {
     Text(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
   }
-  size_t size() const { return out_.size(); }
+  size_t size() const { return at_; }
   void PatchU64(size_t at, uint64_t v) {
-    FL_ASSERT(at + 8 <= out_.size());
-    for (size_t i = 0; i < 8; ++i) out_[at + i] = static_cast<uint8_t>(v >> (8 * i));
+    FL_ASSERT(at + 8 <= at_);
+    std::memcpy(out_.data() + at, &v, 8);
   }
-  Bytes Take() && { return std::move(out_); }
+  Bytes Take() && {
+    out_.resize(at_);
+    return std::move(out_);
+  }
 
  private:
-  void Fixed(uint64_t v, size_t width_bytes) {
-    for (size_t i = 0; i < width_bytes; ++i) out_.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  static_assert(std::endian::native == std::endian::little, "blobs are little-endian");
+  // Appends n bytes (integers: their little-endian bytes). The buffer grows geometrically and
+  // is cut to size by Take, so a write is a bounds check and a copy.
+  void Put(const void* bytes, size_t n) {
+    if (n > out_.size() - at_) out_.resize(std::max(2 * out_.size(), at_ + n + 256));
+    if (n != 0) std::memcpy(out_.data() + at_, bytes, n);
+    at_ += n;
   }
   Bytes out_;
+  size_t at_ = 0;
 };
 
 void WriteHeader(const KeyGroupRange& range, const StateTable& table, BlobWriter& out) {
@@ -615,40 +666,27 @@ Status LoadSection(const OpenedBlob& blob, std::string_view blob_name, KeyGroup 
   return Status::Ok();
 }
 
-// ---- Digest --------------------------------------------------------------------------------
-
-// The per-entry hash that Digest() sums (see state_backend.h for the formula).
-uint64_t EntryDigest(std::string_view state_name, const EntryKey& key, const Value& value) {
-  return Hasher()
-      .Text(state_name)
-      .U64(key.group)
-      .Text(key.key)
-      .Text(key.user_key)
-      .Bytes(std::as_bytes(value.bytes()))
-      .Finish();
-}
-
 // ---- Snapshot and backend ------------------------------------------------------------------
 
-// A full copy of the backend's maps, taken at Capture. Copying costs O(state) on the task's
-// thread; Flink's heap backend avoids that with copy-on-write maps, which the simulator's
-// state sizes do not need yet.
+// The blob itself, encoded at Capture: the immutable view is the serialized state, so nothing
+// is copied twice and no copy of the maps is built (Flink's heap backend gets the same effect
+// from copy-on-write maps). The digest comes from a walk of its own over the live maps, so a
+// mistake in the encoding does not hide in the digest too.
 class HeapStateSnapshot final : public StateSnapshot {
  public:
-  HeapStateSnapshot(KeyGroupRange range, StateTable table)
-      : range_(range), table_(std::move(table)) {}
-
-  Result<Bytes> Materialize() const override { return EncodeBlob(range_, table_); }
-
-  uint64_t entries() const override {
-    uint64_t count = 0;
-    for (const EntryMap& entries : table_.entries) count += entries.size();
-    return count;
+  HeapStateSnapshot(KeyGroupRange range, const StateTable& table, uint64_t digest)
+      : blob_(EncodeBlob(range, table)), digest_(digest) {
+    for (const EntryMap& entries : table.entries) entries_ += entries.size();
   }
 
+  Result<Bytes> Materialize() const override { return blob_; }
+  uint64_t entries() const override { return entries_; }
+  uint64_t digest() const override { return digest_; }
+
  private:
-  const KeyGroupRange range_;
-  const StateTable table_;
+  Bytes blob_;
+  uint64_t digest_ = 0;
+  uint64_t entries_ = 0;
 };
 
 class HeapStateBackend final : public KeyedStateBackend {
@@ -731,7 +769,7 @@ class HeapStateBackend final : public KeyedStateBackend {
   }
 
   std::unique_ptr<StateSnapshot> Capture() const override {
-    return std::make_unique<HeapStateSnapshot>(range_, table_);
+    return std::make_unique<HeapStateSnapshot>(range_, table_, Digest());
   }
 
   Status Restore(const std::vector<RestoreSource>& sources) override;

@@ -402,6 +402,30 @@ TEST(HeapStateBackendTest, DigestIgnoresOrderAndSeesEveryChange) {
   EXPECT_NE(renamed->Digest(), digest);
 }
 
+// The digest is the formula state_backend.h gives, for entries on both sides of the size up to
+// which the backend lays the bytes out itself instead of through a Hasher.
+TEST(HeapStateBackendTest, DigestIsTheDocumentedFormula) {
+  auto backend = NewHeapStateBackend(kAllGroups);
+  const StateId id = MustRegister(*backend, "state", StateKind::kMap);
+  uint64_t expected = 0;
+  for (size_t n = 0; n < 300; n += 7) {
+    const std::string key = "key-" + std::to_string(n);
+    const std::string user_key = n % 2 == 0 ? "" : "u" + std::to_string(n);
+    const std::string value(n, static_cast<char>('a' + n % 26));
+    const KeyGroup group = KeyGroupForKey(key, kMaxParallelism);
+    backend->Put(id, group, key, user_key, B(value));
+    expected += Hasher()
+                    .Text("state")
+                    .U64(group)
+                    .Text(key)
+                    .Text(user_key)
+                    .Bytes(std::as_bytes(std::span<const char>(value.data(), value.size())))
+                    .Finish();
+  }
+  EXPECT_EQ(backend->Digest(), expected);
+  EXPECT_EQ(backend->Capture()->digest(), expected);
+}
+
 }  // namespace
 }  // namespace faultline::engine
 

@@ -39,6 +39,8 @@ class StateSnapshot {
   virtual Result<Bytes> Materialize() const = 0;
   // Entries captured, for statistics.
   virtual uint64_t entries() const = 0;
+  // The backend's Digest() at the capture.
+  virtual uint64_t digest() const = 0;
 };
 
 // One serialized snapshot blob to restore from; only its key groups inside the backend's range
@@ -111,7 +113,7 @@ class KeyedStateBackend {
   virtual uint64_t entry_count() const = 0;
 };
 
-// The heap backend: ordered maps in memory; Capture copies the maps (the view is immutable).
+// The heap backend: ordered maps in memory; Capture serializes them (the blob is the immutable view).
 std::unique_ptr<KeyedStateBackend> NewHeapStateBackend(KeyGroupRange key_groups);
 
 }  // namespace faultline::engine
