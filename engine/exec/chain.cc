@@ -37,6 +37,7 @@ class ChainRunner::Keyed final : public KeyedContext, public Collector {
     key_ = &in.key;  // `in` outlives this call, and the state calls happen inside it
     group_ = KeyGroupForKey(in.key, max_parallelism_);
     FL_ASSERT(groups_.Contains(group_), "a record routed to the wrong subtask");
+    backend_->SetCurrentKey(group_, in.key);
     // Provenance of the key's state: every record that reached it.
     if (!provenance_id_) provenance_id_ = Id(kProvenanceState, StateKind::kValue);
     Provenance total;
@@ -56,6 +57,7 @@ class ChainRunner::Keyed final : public KeyedContext, public Collector {
     op.keyed_process->Process(in, *this, *this);
     runner_ = nullptr;
     key_ = &kNoKey;
+    backend_->ClearCurrentKey();  // `in`'s bytes may change once this returns
   }
 
   // Collector: the first output carries the input's provenance, later ones none, so every

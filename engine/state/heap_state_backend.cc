@@ -153,32 +153,29 @@ class EntryIndex {
 
   // The state is not hashed: the entries of one key in different states share a probe run,
   // so a function reading several states of its key finds them in the slots the first lookup
-  // already brought into cache, and the hash of the key is computed once (see Find).
+  // already brought into cache, and the key is hashed once (SetCurrentKey).
   static uint64_t HashOf(KeyGroup group, std::string_view key, std::string_view user_key) {
     uint64_t h = Hash64(key, group);
     if (!user_key.empty()) h = Hash64(user_key, h);
     return h;
   }
 
-  Entry* Find(StateId state, KeyGroup group, std::string_view key,
-              std::string_view user_key) const {
+  // `hash` must be HashOf(group, key, user_key).
+  Entry* Find(StateId state, KeyGroup group, std::string_view key, std::string_view user_key,
+              uint64_t hash) const {
     if (slots_.empty()) return nullptr;
-    const bool same_key = user_key.empty() && group == last_group_ && SameBytes(key, last_key_);
-    const uint64_t hash = same_key ? last_hash_ : HashOf(group, key, user_key);
     for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
       const Slot& slot = slots_[i];
       if (slot.entry == nullptr) return nullptr;
       if (slot.hash == hash && slot.state == state && slot.entry->first.group == group &&
           SameBytes(slot.entry->first.key, key) && SameBytes(slot.entry->first.user_key, user_key)) {
-        if (user_key.empty() && !same_key) {
-          // Remember the key by the found entry's bytes (map nodes never move; Remove forgets).
-          last_group_ = group;
-          last_key_ = slot.entry->first.key;
-          last_hash_ = hash;
-        }
         return slot.entry;
       }
     }
+  }
+  Entry* Find(StateId state, KeyGroup group, std::string_view key,
+              std::string_view user_key) const {
+    return Find(state, group, key, user_key, HashOf(group, key, user_key));
   }
 
   // `entry` must not be in the index yet.
@@ -192,7 +189,6 @@ class EntryIndex {
   // Removes `entry`; true if it was there.
   bool Remove(const Entry* entry) {
     if (slots_.empty()) return false;
-    if (last_key_.data() == entry->first.key.data()) ForgetLastKey();
     const uint64_t hash =
         HashOf(entry->first.group, entry->first.key, entry->first.user_key);
     size_t i = hash & mask_;
@@ -217,7 +213,6 @@ class EntryIndex {
   }
 
   void Clear() {
-    ForgetLastKey();
     slots_.clear();
     mask_ = 0;
     used_ = 0;
@@ -231,11 +226,6 @@ class EntryIndex {
     StateId state = 0;
   };
 
-  void ForgetLastKey() {
-    last_group_ = 0;
-    last_key_ = {};
-    last_hash_ = HashOf(0, "", "");
-  }
   void Place(const Slot& slot) {
     size_t i = slot.hash & mask_;
     while (slots_[i].entry != nullptr) i = (i + 1) & mask_;
@@ -253,10 +243,6 @@ class EntryIndex {
   std::vector<Slot> slots_;  // a power of two in size, or empty
   size_t mask_ = 0;
   size_t used_ = 0;
-  // The hash of the key found last (without a user key); the key's bytes are the entry's.
-  mutable KeyGroup last_group_ = 0;
-  mutable std::string_view last_key_;
-  mutable uint64_t last_hash_ = HashOf(0, "", "");
 };
 
 struct StateInfo {
@@ -417,7 +403,8 @@ void WriteHeader(const KeyGroupRange& range, const StateTable& table, BlobWriter
 // Writes one key group's section. `next[s]` is the first entry of state s not yet written;
 // the maps are ordered by group first, so walking groups in ascending order only advances it.
 void WriteSection(KeyGroup group, const StateTable& table,
-                  std::vector<EntryMap::const_iterator>& next, BlobWriter& out) {
+                  std::vector<EntryMap::const_iterator>& next, BlobWriter& out,
+                  uint64_t& digest) {
   out.U32(group);
   const size_t count_at = out.size();
   out.U64(0);  // the entry count, patched below
@@ -429,13 +416,15 @@ void WriteSection(KeyGroup group, const StateTable& table,
       out.Text(it->first.key);
       out.Text(it->first.user_key);
       out.Text(it->second.bytes());
+      digest += EntryDigest(table.states[id].name, it->first, it->second);
       ++count;
     }
   }
   out.PatchU64(count_at, count);
 }
 
-Bytes EncodeBlob(const KeyGroupRange& range, const StateTable& table) {
+// Also sums the digest of every entry written into `digest` (one walk over the maps).
+Bytes EncodeBlob(const KeyGroupRange& range, const StateTable& table, uint64_t& digest) {
   BlobWriter out;
   WriteHeader(range, table, out);
   const size_t offsets_at = out.size();
@@ -444,7 +433,7 @@ Bytes EncodeBlob(const KeyGroupRange& range, const StateTable& table) {
   for (const EntryMap& entries : table.entries) next.push_back(entries.begin());
   for (uint32_t i = 0; i < range.size(); ++i) {
     out.PatchU64(offsets_at + 8 * size_t{i}, out.size());
-    WriteSection(range.first + i, table, next, out);
+    WriteSection(range.first + i, table, next, out, digest);
   }
   out.PatchU64(offsets_at + 8 * size_t{range.size()}, out.size());
   for (size_t id = 0; id < next.size(); ++id) {
@@ -670,12 +659,12 @@ Status LoadSection(const OpenedBlob& blob, std::string_view blob_name, KeyGroup 
 
 // The blob itself, encoded at Capture: the immutable view is the serialized state, so nothing
 // is copied twice and no copy of the maps is built (Flink's heap backend gets the same effect
-// from copy-on-write maps). The digest comes from a walk of its own over the live maps, so a
-// mistake in the encoding does not hide in the digest too.
+// from copy-on-write maps). The same walk over the live maps sums the digest; the restored
+// side's digest (Digest() after Restore) comes from the decoded maps, independently.
 class HeapStateSnapshot final : public StateSnapshot {
  public:
-  HeapStateSnapshot(KeyGroupRange range, const StateTable& table, uint64_t digest)
-      : blob_(EncodeBlob(range, table)), digest_(digest) {
+  HeapStateSnapshot(KeyGroupRange range, const StateTable& table)
+      : blob_(EncodeBlob(range, table, digest_)) {
     for (const EntryMap& entries : table.entries) entries_ += entries.size();
   }
 
@@ -684,8 +673,8 @@ class HeapStateSnapshot final : public StateSnapshot {
   uint64_t digest() const override { return digest_; }
 
  private:
+  uint64_t digest_ = 0;  // before blob_: EncodeBlob sums into it
   Bytes blob_;
-  uint64_t digest_ = 0;
   uint64_t entries_ = 0;
 };
 
@@ -697,8 +686,19 @@ class HeapStateBackend final : public KeyedStateBackend {
 
   Result<StateId> Register(std::string_view name, StateKind kind) override {
     Result<StateId> id = FindOrAddState(table_, name, kind);
-    last_found_.resize(table_.entries.size(), nullptr);
+    current_entries_.resize(table_.entries.size());
     return id;
+  }
+
+  void SetCurrentKey(KeyGroup group, std::string_view key) override {
+    current_group_ = group;
+    current_key_ = key;
+    current_hash_ = EntryIndex::HashOf(group, key, "");
+    ++epoch_;
+  }
+  void ClearCurrentKey() override {
+    current_key_ = {};
+    ++epoch_;
   }
 
   std::optional<Bytes> Get(StateId state, KeyGroup group, std::string_view key,
@@ -744,7 +744,7 @@ class HeapStateBackend final : public KeyedStateBackend {
     if (found == nullptr) return;
     const auto it = entries.find(EntryKeyView{group, key, user_key});
     FL_ASSERT(it != entries.end() && &*it == found, "the index lost track of an entry");
-    if (last_found_[state] == &*it) last_found_[state] = nullptr;
+    if (current_entries_[state].entry == &*it) current_entries_[state] = {};
     const bool removed = index_.Remove(found);
     FL_ASSERT(removed, "the index lost track of an entry");
     entries.erase(it);
@@ -769,7 +769,7 @@ class HeapStateBackend final : public KeyedStateBackend {
   }
 
   std::unique_ptr<StateSnapshot> Capture() const override {
-    return std::make_unique<HeapStateSnapshot>(range_, table_, Digest());
+    return std::make_unique<HeapStateSnapshot>(range_, table_);
   }
 
   Status Restore(const std::vector<RestoreSource>& sources) override;
@@ -805,20 +805,26 @@ class HeapStateBackend final : public KeyedStateBackend {
     return table_.entries[state];
   }
 
-  // A record's function reads a state and writes it back: the entry found last for each state
-  // is remembered, so the write finds it without hashing. Map nodes never move, so a remembered
-  // entry stays valid until it is deleted (Delete forgets it) or the maps are replaced (Restore).
+  // Accesses for the current key (SetCurrentKey) without a user key are served from a cache of
+  // what each state holds for that key, tagged with the key's epoch: a function reads its
+  // states and writes them back, and only the first access of each state probes the index.
+  // Map nodes never move, so a cached entry stays valid until it is deleted (Delete forgets
+  // it) or the maps are replaced (Restore starts a new epoch).
+  bool IsCurrentKey(KeyGroup group, std::string_view key) const {
+    return key.data() == current_key_.data() && key.size() == current_key_.size() &&
+           group == current_group_ && current_key_.data() != nullptr;
+  }
   EntryMap::value_type* Find(StateId state, KeyGroup group, std::string_view key,
                              std::string_view user_key) const {
     CheckAccess(state, group);
-    EntryMap::value_type*& last = last_found_[state];
-    if (last != nullptr && last->first.group == group && SameBytes(last->first.key, key) &&
-        SameBytes(last->first.user_key, user_key)) {
-      return last;
+    if (!user_key.empty() || !IsCurrentKey(group, key)) {
+      return index_.Find(state, group, key, user_key);
     }
-    EntryMap::value_type* found = index_.Find(state, group, key, user_key);
-    if (found != nullptr) last = found;
-    return found;
+    CurrentEntry& cached = current_entries_[state];
+    if (cached.epoch != epoch_) {
+      cached = {epoch_, index_.Find(state, group, key, user_key, current_hash_)};
+    }
+    return cached.entry;  // nullptr: the key has no value in this state
   }
 
   // Adds an entry that Find did not find, to the map and the index.
@@ -829,14 +835,19 @@ class HeapStateBackend final : public KeyedStateBackend {
         entries.emplace(EntryKey{group, std::string(key), std::string(user_key)}, std::move(value));
     FL_ASSERT(added, "the index lost track of an entry");
     AddToIndex(state, *it);
-    last_found_[state] = &*it;
+    // By content: the current key's entry may be added through another copy of its bytes,
+    // and the cache must not keep saying the key has none.
+    if (user_key.empty() && current_key_.data() != nullptr && group == current_group_ &&
+        SameBytes(key, current_key_)) {
+      current_entries_[state] = {epoch_, &*it};
+    }
   }
   void AddToIndex(StateId state, EntryMap::value_type& entry) {
     index_.Add(state, &entry);
   }
   void RebuildIndex() {
     index_.Clear();
-    last_found_.assign(table_.entries.size(), nullptr);
+    ++epoch_;  // cached entries belong to the maps just replaced
     for (size_t id = 0; id < table_.entries.size(); ++id) {
       for (auto& entry : table_.entries[id]) AddToIndex(static_cast<StateId>(id), entry);
     }
@@ -848,7 +859,16 @@ class HeapStateBackend final : public KeyedStateBackend {
   const KeyGroupRange range_;
   StateTable table_;
   EntryIndex index_;
-  mutable std::vector<EntryMap::value_type*> last_found_;  // per state; see Find
+  // The current key (SetCurrentKey) and, per state, what it holds there (see Find).
+  struct CurrentEntry {
+    uint64_t epoch = 0;  // the cache is valid when this is epoch_
+    EntryMap::value_type* entry = nullptr;
+  };
+  KeyGroup current_group_ = 0;
+  std::string_view current_key_;
+  uint64_t current_hash_ = 0;
+  uint64_t epoch_ = 1;
+  mutable std::vector<CurrentEntry> current_entries_;
 };
 
 // Loads the key groups of `source` that this backend owns into `restored`. `source_of_group`

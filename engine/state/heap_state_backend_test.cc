@@ -117,9 +117,20 @@ TEST(HeapStateBackendTest, RandomOperationsMatchAPlainMap) {
     return rng % bound;
   };
   Bytes scratch;
+  // The current key (SetCurrentKey): some operations use its very bytes, others a copy.
+  std::string current;
   for (int step = 0; step < 60'000; ++step) {
     const StateId state = states[next(3)];
-    const std::string key = "k" + std::to_string(next(700));
+    std::string copy = "k" + std::to_string(next(700));
+    if (next(4) == 0) {
+      current = copy;
+      backend->SetCurrentKey(KeyGroupForKey(current, kMaxParallelism), current);
+    } else if (next(50) == 0) {
+      backend->ClearCurrentKey();
+    }
+    if (next(3) == 0 && !current.empty()) copy = std::string(current.data(), current.size());
+    const bool use_current = next(2) == 0 && !current.empty();
+    const std::string& key = use_current ? current : copy;  // the same content, or another key
     const std::string user_key = state == states[2] ? "u" + std::to_string(next(4)) : "";
     const KeyGroup group = KeyGroupForKey(key, kMaxParallelism);
     const auto at = std::make_tuple(state, key, user_key);

@@ -62,6 +62,16 @@ class KeyedStateBackend {
   // its kind.
   virtual Result<StateId> Register(std::string_view name, StateKind kind) = 0;
 
+  // Announces the key the next point accesses are for, as Flink's setCurrentKey: a backend
+  // may do per-key work once (hash the key, serialize its prefix, cache what each state holds
+  // for it). `key`'s bytes must stay valid and unchanged until ClearCurrentKey or the next
+  // SetCurrentKey. Accesses for other keys stay correct, only slower.
+  virtual void SetCurrentKey(KeyGroup group, std::string_view key) {
+    (void)group;
+    (void)key;
+  }
+  virtual void ClearCurrentKey() {}
+
   // Point access. `group` must be in key_groups() (an assertion: routing put the key here).
   virtual std::optional<Bytes> Get(StateId state, KeyGroup group, std::string_view key,
                                    std::string_view user_key) const = 0;
