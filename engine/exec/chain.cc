@@ -228,8 +228,11 @@ void SinkWriter::Flush() {
   } else {
     op->kind = Op::Kind::kAppend;
   }
+  const size_t records = batch_.size();
+  const uint64_t bytes = batch_.bytes();
   op->records = std::move(batch_);
   batch_.clear();
+  batch_.reserve(records, bytes);  // the next batch is likely as large: grow it once
   Enqueue(std::move(op));
 }
 

@@ -60,6 +60,10 @@ class RecordBatch {
     for (size_t i = first; i < first + count; ++i) ends_.push_back(from.ends_[i] + shift);
   }
   void Append(const RecordBatch& other) { AddRange(other, 0, other.size()); }
+  void reserve(size_t records, size_t bytes) {
+    ends_.reserve(records);
+    data_.reserve(bytes);
+  }
   void clear() {
     data_.clear();
     ends_.clear();
