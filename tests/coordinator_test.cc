@@ -1,8 +1,8 @@
 // The checkpoint coordinator's settings, each on a real run: the timeout aborts a checkpoint that
 // takes too long; max concurrent bounds the checkpoints in flight; min pause spaces a completion
 // and the next trigger; a completed checkpoint subsumes older pending ones; failed checkpoints
-// beyond the tolerable number restart the job; cleanup keeps exactly the retained checkpoints.
-// Every run also keeps exactly-once output.
+// beyond the tolerable number restart the job; cleanup keeps exactly the retained checkpoints,
+// and an aborted checkpoint's blobs are deleted. Every run also keeps exactly-once output.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -75,7 +75,16 @@ struct Run {
   bool exactly_once = false;
   uint32_t restarts = 0;
   std::vector<std::string> metadata_blobs;  // in the blob store at the end
+  std::set<uint64_t> with_blobs;  // checkpoints with any blob in the store at the end
 };
+
+// "checkpoints/chk-12/..." -> 12.
+uint64_t CheckpointOfBlob(std::string_view name) {
+  constexpr std::string_view kPrefix = "checkpoints/chk-";
+  if (!name.starts_with(kPrefix)) return 0;
+  name.remove_prefix(kPrefix.size());
+  return std::stoull(std::string(name.substr(0, name.find('/'))));
+}
 
 std::unique_ptr<Run> RunWith(const engine::EngineConfig& config,
                              std::unique_ptr<sim::FaultInjector> fault = nullptr,
@@ -96,6 +105,7 @@ std::unique_ptr<Run> RunWith(const engine::EngineConfig& config,
   }
   for (const auto& [name, bytes] : jw->world().blob_store().objects()) {
     if (name.ends_with("/_metadata")) run->metadata_blobs.push_back(name);
+    run->with_blobs.insert(CheckpointOfBlob(name));
   }
   return run;
 }
@@ -127,6 +137,8 @@ TEST(CoordinatorTest, TheTimeoutAbortsACheckpointThatTakesTooLong) {
   }
   EXPECT_TRUE(expired) << "checkpoint 3 should expire";
   for (const Event& e : run->events.Of(EngineEvent::kPointerMoved)) EXPECT_NE(e.checkpoint, 3u);
+  // Its state is discarded, including what its tasks acknowledged after it expired.
+  EXPECT_FALSE(run->with_blobs.contains(3)) << "blobs of the expired checkpoint are left";
   EXPECT_EQ(run->restarts, 0u) << "within the tolerable failures";
   EXPECT_TRUE(run->exactly_once);
 
@@ -201,6 +213,7 @@ TEST(CoordinatorTest, ACompletedCheckpointSubsumesOlderPendingOnes) {
   }
   EXPECT_TRUE(subsumed);
   EXPECT_TRUE(run->exactly_once) << "3's transactions are committed with 4";
+  EXPECT_FALSE(run->with_blobs.contains(3)) << "blobs of the subsumed checkpoint are left";
 }
 
 TEST(CoordinatorTest, FailedCheckpointsBeyondTheTolerableNumberRestartTheJob) {
@@ -216,6 +229,8 @@ TEST(CoordinatorTest, FailedCheckpointsBeyondTheTolerableNumberRestartTheJob) {
       aborted += e.checkpoint == 3 || e.checkpoint == 4 ? 1 : 0;
     }
     EXPECT_GE(aborted, 1u);
+    EXPECT_FALSE(run->with_blobs.contains(3) || run->with_blobs.contains(4))
+        << "blobs of failed checkpoints are left, tolerable " << tolerable;
     if (tolerable >= 2) {
       EXPECT_EQ(run->restarts, 0u) << "tolerable " << tolerable;
     } else {

@@ -501,9 +501,23 @@ void JobManager::TriggerCheckpoint(bool final) {
       });
 }
 
+void JobManager::DiscardState(const TaskSnapshot& snapshot) {
+  for (const BlobHandle& handle : snapshot.handles) {
+    ctx_.blob_store->Delete(handle.blob, [](Status) {});  // best effort, as Flink's discard
+  }
+}
+
 void JobManager::OnAck(const ControlMessage& m) {
   auto it = pending_.find(m.checkpoint_id);
-  if (it == pending_.end()) return;  // late: aborted or subsumed
+  if (it == pending_.end()) {
+    // Late: the checkpoint was aborted or subsumed. Its state is garbage.
+    if (discarded_.contains(m.checkpoint_id)) {
+      if (Result<TaskSnapshot> late = DecodeTaskSnapshot(m.payload); late.ok()) {
+        DiscardState(*late);
+      }
+    }
+    return;
+  }
   Result<TaskSnapshot> snapshot = DecodeTaskSnapshot(m.payload);
   if (!snapshot.ok()) {
     AbortPending(m.checkpoint_id, snapshot.status().WithContext("acknowledgement").ToString());
@@ -553,6 +567,14 @@ void JobManager::AbortPending(uint64_t id, const std::string& why) {
   stats.end_time = ctx_.clock->Now();
   stats.failure = why;
   const bool final = it->second.final;
+  // As Flink's coordinator discards an aborted checkpoint's state: delete what the tasks
+  // acknowledged, and what they acknowledge later (OnAck). Not when its metadata is being
+  // written (the HA pointer may still move: CompletedAfterAbandoned), nor when
+  // restore-latest-attempt just adopted it.
+  if (!it->second.completing && id != latest_completed_) {
+    for (const auto& [task, snapshot] : it->second.acks) DiscardState(snapshot);
+    discarded_.insert(id);
+  }
   pending_.erase(it);
   ctx_.events->Record({Ev(EngineEvent::kCheckpointAborted), {static_cast<int64_t>(id), 0, 0}, why});
   ControlMessage aborted;

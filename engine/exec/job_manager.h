@@ -82,6 +82,8 @@ class JobManager final {
   void FailJob(const std::string& why);
   void Restart(const std::string& why);
   void OnUnreadableCheckpoint(uint64_t id, const std::string& why);
+  // Deletes the blobs of a task's snapshot of a checkpoint that will never complete.
+  void DiscardState(const TaskSnapshot& snapshot);
 
   // Coordinator.
   void ScheduleTrigger(Duration delay);
@@ -138,6 +140,9 @@ class JobManager final {
   std::map<uint64_t, std::map<uint32_t, TaskSnapshot>> retained_states_;  // id -> per task
   std::set<uint64_t> unreadable_;
   std::map<uint64_t, Pending> pending_;
+  // Checkpoints this JobManager aborted and discarded: a late acknowledgement's blobs are
+  // deleted too.
+  std::set<uint64_t> discarded_;
   std::vector<CheckpointStats> history_;
   uint32_t consecutive_failures_ = 0;
   bool trigger_scheduled_ = false;
