@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "base/assert.h"
+#include "base/bytes.h"
 #include "base/hash.h"
 
 namespace faultline::engine {
@@ -50,7 +51,7 @@ void AppendRecord(std::vector<uint8_t>& buffer, std::string_view key, int64_t va
   const auto key_size = static_cast<uint32_t>(key.size());
   const auto value_bits = static_cast<uint64_t>(value);
   std::memcpy(out, &key_size, 4);
-  if (key_size != 0) std::memcpy(out + 4, key.data(), key_size);
+  CopyBytes(out + 4, key.data(), key_size);
   out += 4 + size_t{key_size};
   std::memcpy(out, &value_bits, 8);
   std::memcpy(out + 8, &provenance.count, 8);
@@ -70,7 +71,7 @@ bool ReadRecordInto(std::span<const uint8_t> buffer, size_t& offset, Record& rec
   // resize + copy rather than assign: assign's general path (overlap checks) costs more than
   // the copy of a short key.
   record.key.resize(key_size);
-  if (key_size != 0) std::memcpy(record.key.data(), at, key_size);
+  CopyBytes(record.key.data(), at, key_size);
   at += key_size;
   uint64_t value = 0;
   std::memcpy(&value, at, 8);

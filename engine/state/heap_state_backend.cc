@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "base/assert.h"
+#include "base/bytes.h"
 #include "base/hash.h"
 #include "engine/state/state_backend.h"
 
@@ -62,20 +63,6 @@ struct EntryKeyLess {
     return std::string_view(a.user_key) < std::string_view(b.user_key);
   }
 };
-// Copies n bytes without a call into memcpy for short values (a count, a sum, a provenance).
-inline void CopyBytes(uint8_t* to, const uint8_t* from, size_t n) {
-  if (n >= 8 && n <= 16) {
-    uint64_t head;
-    uint64_t tail;
-    std::memcpy(&head, from, 8);
-    std::memcpy(&tail, from + n - 8, 8);
-    std::memcpy(to, &head, 8);
-    std::memcpy(to + n - 8, &tail, 8);
-  } else if (n != 0) {
-    std::memcpy(to, from, n);
-  }
-}
-
 // A state value: up to 16 bytes inside the entry itself, so reading a small value touches no
 // other memory and writing one allocates nothing; longer values on the heap.
 class Value {
@@ -817,14 +804,22 @@ class HeapStateBackend final : public KeyedStateBackend {
   EntryMap::value_type* Find(StateId state, KeyGroup group, std::string_view key,
                              std::string_view user_key) const {
     CheckAccess(state, group);
+    if (user_key.empty() && IsCurrentKey(group, key)) {
+      const CurrentEntry& cached = current_entries_[state];
+      if (cached.epoch == epoch_) return cached.entry;  // nullptr: no value in this state
+    }
+    return FindInIndex(state, group, key, user_key);
+  }
+  // Find's probe, kept out of line so the cached path stays small enough to inline.
+  [[gnu::noinline]] EntryMap::value_type* FindInIndex(StateId state, KeyGroup group,
+                                                      std::string_view key,
+                                                      std::string_view user_key) const {
     if (!user_key.empty() || !IsCurrentKey(group, key)) {
       return index_.Find(state, group, key, user_key);
     }
     CurrentEntry& cached = current_entries_[state];
-    if (cached.epoch != epoch_) {
-      cached = {epoch_, index_.Find(state, group, key, user_key, current_hash_)};
-    }
-    return cached.entry;  // nullptr: the key has no value in this state
+    cached = {epoch_, index_.Find(state, group, key, user_key, current_hash_)};
+    return cached.entry;
   }
 
   // Adds an entry that Find did not find, to the map and the index.
