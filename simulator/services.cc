@@ -237,8 +237,7 @@ void SourceLogSim::Read(uint32_t caller, uint32_t partition, uint64_t offset, ui
   const Call call = Begin(caller, ServiceOp::kLogRead, FaultPoint::kLogRead, target, 0);
   Finish<Result<runtime::LogBatch>>(
       caller, ServiceOp::kLogRead, call, std::move(target),
-      [this, partition, offset, max_records,
-       fault = call.fault]() -> Result<runtime::LogBatch> {
+      [this, partition, offset, max_records, fault = call.fault]() -> Result<runtime::LogBatch> {
         if (!fault.error.ok()) return fault.error;
         if (partition >= partitions_.size()) {
           return NotFoundError("source log has no partition " + std::to_string(partition));
@@ -251,8 +250,8 @@ void SourceLogSim::Read(uint32_t caller, uint32_t partition, uint64_t offset, ui
         }
         runtime::LogBatch out;
         out.first_offset = offset;
-        out.records.AddRange(records, offset, std::min<uint64_t>(max_records,
-                                                                 records.size() - offset));
+        out.records.AddRange(records, offset,
+                             std::min<uint64_t>(max_records, records.size() - offset));
         return out;
       },
       std::move(done));
@@ -333,8 +332,8 @@ void OutputStoreSim::Fence(uint32_t caller, WriterEpoch who, Callback<Status> do
       std::move(done));
 }
 
-void OutputStoreSim::Write(uint32_t caller, WriterEpoch who, std::string txn,
-                           RecordBatch records, Callback<Status> done) {
+void OutputStoreSim::Write(uint32_t caller, WriterEpoch who, std::string txn, RecordBatch records,
+                           Callback<Status> done) {
   const Call call =
       Begin(caller, ServiceOp::kTxnWrite, FaultPoint::kOutputWrite, txn, records.bytes());
   std::string target = txn;
@@ -411,7 +410,12 @@ void OutputStoreSim::Commit(uint32_t caller, WriterEpoch who, std::string txn,
         }
         t.state = TxnState::kCommitted;
         for (const std::shared_ptr<const RecordBatch>& records : t.writes) {
-          Publish({OutputRecord::Kind::kTransactional, t.writer, who.epoch, txn, {}, records,
+          Publish({OutputRecord::Kind::kTransactional,
+                   t.writer,
+                   who.epoch,
+                   txn,
+                   {},
+                   records,
                    world_->now()});
         }
         return Status::Ok();
@@ -487,8 +491,13 @@ void OutputStoreSim::Append(uint32_t caller, WriterEpoch who, RecordBatch record
         if (!fault.error.ok()) return fault.error;
         FL_RETURN_IF_ERROR(CheckFence(who));
         if (records.empty()) return Status::Ok();
-        Publish({OutputRecord::Kind::kAppend, who.writer, who.epoch, {}, {},
-                 std::make_shared<const RecordBatch>(std::move(records)), world_->now()});
+        Publish({OutputRecord::Kind::kAppend,
+                 who.writer,
+                 who.epoch,
+                 {},
+                 {},
+                 std::make_shared<const RecordBatch>(std::move(records)),
+                 world_->now()});
         return Status::Ok();
       },
       std::move(done));
@@ -507,8 +516,13 @@ void OutputStoreSim::Upsert(uint32_t caller, WriterEpoch who, std::string key, B
         table_.insert_or_assign(key, value);
         auto record = std::make_shared<RecordBatch>();
         record->Add(value);
-        Publish({OutputRecord::Kind::kUpsert, who.writer, who.epoch, {}, std::move(key),
-                 std::move(record), world_->now()});
+        Publish({OutputRecord::Kind::kUpsert,
+                 who.writer,
+                 who.epoch,
+                 {},
+                 std::move(key),
+                 std::move(record),
+                 world_->now()});
         return Status::Ok();
       },
       std::move(done));

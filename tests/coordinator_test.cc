@@ -75,7 +75,7 @@ struct Run {
   bool exactly_once = false;
   uint32_t restarts = 0;
   std::vector<std::string> metadata_blobs;  // in the blob store at the end
-  std::set<uint64_t> with_blobs;  // checkpoints with any blob in the store at the end
+  std::set<uint64_t> with_blobs;            // checkpoints with any blob in the store at the end
 };
 
 // "checkpoints/chk-12/..." -> 12.

@@ -224,7 +224,7 @@ class Task final : public runtime::ChannelListener {
     size_t cursor = 0;
     runtime::LogBatch batch;  // never empty
   };
-  std::deque<PendingRead> source_pending_;  // read, not yet emitted; one per cursor at most
+  std::deque<PendingRead> source_pending_;      // read, not yet emitted; one per cursor at most
   std::map<size_t, uint64_t> emitted_offsets_;  // cursor -> first offset not yet emitted
 };
 

@@ -155,7 +155,8 @@ class EntryIndex {
       const Slot& slot = slots_[i];
       if (slot.entry == nullptr) return nullptr;
       if (slot.hash == hash && slot.state == state && slot.entry->first.group == group &&
-          SameBytes(slot.entry->first.key, key) && SameBytes(slot.entry->first.user_key, user_key)) {
+          SameBytes(slot.entry->first.key, key) &&
+          SameBytes(slot.entry->first.user_key, user_key)) {
         return slot.entry;
       }
     }
@@ -168,16 +169,14 @@ class EntryIndex {
   // `entry` must not be in the index yet.
   void Add(StateId state, Entry* entry) {
     if (2 * (used_ + 1) > slots_.size()) Grow();  // at most half full: short probe runs
-    Place(Slot{HashOf(entry->first.group, entry->first.key, entry->first.user_key), entry,
-               state});
+    Place(Slot{HashOf(entry->first.group, entry->first.key, entry->first.user_key), entry, state});
     ++used_;
   }
 
   // Removes `entry`; true if it was there.
   bool Remove(const Entry* entry) {
     if (slots_.empty()) return false;
-    const uint64_t hash =
-        HashOf(entry->first.group, entry->first.key, entry->first.user_key);
+    const uint64_t hash = HashOf(entry->first.group, entry->first.key, entry->first.user_key);
     size_t i = hash & mask_;
     for (;; i = (i + 1) & mask_) {
       if (slots_[i].entry == nullptr) return false;
@@ -299,7 +298,8 @@ uint64_t EntryDigest(std::string_view state_name, const EntryKey& key, const Val
   // Fast path, the same bytes as the Hasher below lays out when they fit its 256-byte buffer
   // (it then hashes them once, seed 0): one copy per field and one XXH3, no calls per field.
   const std::span<const uint8_t> bytes = value.bytes();
-  const size_t total = 5 * 8 + state_name.size() + key.key.size() + key.user_key.size() + bytes.size();
+  const size_t total =
+      5 * 8 + state_name.size() + key.key.size() + key.user_key.size() + bytes.size();
   if (total <= 256) {
     uint8_t buffer[256];
     size_t at = 0;
@@ -390,8 +390,7 @@ void WriteHeader(const KeyGroupRange& range, const StateTable& table, BlobWriter
 // Writes one key group's section. `next[s]` is the first entry of state s not yet written;
 // the maps are ordered by group first, so walking groups in ascending order only advances it.
 void WriteSection(KeyGroup group, const StateTable& table,
-                  std::vector<EntryMap::const_iterator>& next, BlobWriter& out,
-                  uint64_t& digest) {
+                  std::vector<EntryMap::const_iterator>& next, BlobWriter& out, uint64_t& digest) {
   out.U32(group);
   const size_t count_at = out.size();
   out.U64(0);  // the entry count, patched below
@@ -837,9 +836,7 @@ class HeapStateBackend final : public KeyedStateBackend {
       current_entries_[state] = {epoch_, &*it};
     }
   }
-  void AddToIndex(StateId state, EntryMap::value_type& entry) {
-    index_.Add(state, &entry);
-  }
+  void AddToIndex(StateId state, EntryMap::value_type& entry) { index_.Add(state, &entry); }
   void RebuildIndex() {
     index_.Clear();
     ++epoch_;  // cached entries belong to the maps just replaced

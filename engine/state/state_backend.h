@@ -123,7 +123,7 @@ class KeyedStateBackend {
   virtual uint64_t entry_count() const = 0;
 };
 
-// The heap backend: ordered maps in memory; Capture serializes them (the blob is the immutable view).
+// The heap backend: ordered maps in memory; Capture serializes them (the blob is the view).
 std::unique_ptr<KeyedStateBackend> NewHeapStateBackend(KeyGroupRange key_groups);
 
 }  // namespace faultline::engine
