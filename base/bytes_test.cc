@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 
 namespace faultline {
 namespace {
@@ -23,6 +24,22 @@ TEST(CopyBytesTest, CopiesExactlyNBytes) {
         ASSERT_EQ(target[i], inside ? source[3 + i - at] : 0xEE) << "n " << n << " at " << at;
       }
     }
+  }
+}
+
+// Every length up to past the word cases, equal and differing in each single byte.
+TEST(EqualBytesTest, ComparesEveryByte) {
+  for (size_t n = 0; n <= 40; ++n) {
+    std::string a(n, 'x');
+    for (size_t i = 0; i < n; ++i) a[i] = static_cast<char>('a' + (i * 5) % 26);
+    const std::string b = a;
+    EXPECT_TRUE(EqualBytes(a, b)) << n;
+    for (size_t i = 0; i < n; ++i) {
+      std::string c = a;
+      c[i] = static_cast<char>(c[i] ^ 0x20);
+      EXPECT_FALSE(EqualBytes(a, c)) << n << " differing at " << i;
+    }
+    EXPECT_FALSE(EqualBytes(a, a + "!")) << n;
   }
 }
 

@@ -5,6 +5,7 @@
 #include <deque>
 
 #include "base/assert.h"
+#include "base/bytes.h"
 #include "engine/state/key_groups.h"
 
 namespace faultline::engine {
@@ -135,7 +136,7 @@ class ChainRunner::Keyed final : public KeyedContext, public Collector {
   // A function uses a handful of states: a linear scan beats a tree or a hash here.
   StateId Id(std::string_view name, StateKind kind) {
     for (const KnownState& known : ids_) {
-      if (known.kind == kind && std::string_view(known.name) == name) return known.id;
+      if (known.kind == kind && EqualBytes(known.name, name)) return known.id;
     }
     Result<StateId> id = backend_->Register(name, kind);
     FL_ASSERT(id.ok(), "a state name used with two kinds");

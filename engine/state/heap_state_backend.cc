@@ -100,36 +100,6 @@ class Value {
 
 using EntryMap = std::map<EntryKey, Value, EntryKeyLess>;
 
-// Byte equality for short keys without a call into memcmp: word loads, the last one
-// overlapping the one before.
-inline uint64_t Load64(const char* p) {
-  uint64_t v;
-  std::memcpy(&v, p, 8);
-  return v;
-}
-inline uint32_t Load32(const char* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
-inline bool SameBytes(std::string_view a, std::string_view b) {
-  const size_t n = a.size();
-  if (n != b.size()) return false;
-  const char* p = a.data();
-  const char* q = b.data();
-  if (n >= 8) {
-    for (size_t i = 0; i + 8 <= n; i += 8) {
-      if (Load64(p + i) != Load64(q + i)) return false;
-    }
-    return Load64(p + n - 8) == Load64(q + n - 8);
-  }
-  if (n >= 4) return Load32(p) == Load32(q) && Load32(p + n - 4) == Load32(q + n - 4);
-  for (size_t i = 0; i < n; ++i) {
-    if (p[i] != q[i]) return false;
-  }
-  return true;
-}
-
 // A hash index over the entries of every state, for point access in O(1): open addressing
 // with linear probing over slots that hold an entry's hash, state and address (map nodes never
 // move), so a lookup touches one slot and the entry it finds. It is never iterated, so its
@@ -155,8 +125,8 @@ class EntryIndex {
       const Slot& slot = slots_[i];
       if (slot.entry == nullptr) return nullptr;
       if (slot.hash == hash && slot.state == state && slot.entry->first.group == group &&
-          SameBytes(slot.entry->first.key, key) &&
-          SameBytes(slot.entry->first.user_key, user_key)) {
+          EqualBytes(slot.entry->first.key, key) &&
+          EqualBytes(slot.entry->first.user_key, user_key)) {
         return slot.entry;
       }
     }
@@ -832,7 +802,7 @@ class HeapStateBackend final : public KeyedStateBackend {
     // By content: the current key's entry may be added through another copy of its bytes,
     // and the cache must not keep saying the key has none.
     if (user_key.empty() && current_key_.data() != nullptr && group == current_group_ &&
-        SameBytes(key, current_key_)) {
+        EqualBytes(key, current_key_)) {
       current_entries_[state] = {epoch_, &*it};
     }
   }

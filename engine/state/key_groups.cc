@@ -4,26 +4,6 @@
 #include "base/hash.h"
 
 namespace faultline::engine {
-namespace {
-
-// MurmurHash3's 32-bit finaliser over one mixed block, as Flink's MathUtils.murmurHash does for
-// an int: it spreads poor hashCodes (small integers) over all groups.
-uint32_t Murmur(uint32_t code) {
-  uint32_t h = code * 0xcc9e2d51u;
-  h = (h << 15) | (h >> 17);
-  h *= 0x1b873593u;
-  h = (h << 13) | (h >> 19);
-  h = h * 5 + 0xe6546b64u;
-  h ^= 4;
-  h ^= h >> 16;
-  h *= 0x85ebca6bu;
-  h ^= h >> 13;
-  h *= 0xc2b2ae35u;
-  h ^= h >> 16;
-  return h;
-}
-
-}  // namespace
 
 KeyGroupRange KeyGroupRange::Intersect(const KeyGroupRange& o) const {
   return {first > o.first ? first : o.first, last < o.last ? last : o.last};
@@ -54,15 +34,6 @@ Status ValidateParallelism(uint32_t parallelism, uint32_t max_parallelism) {
                                 " is above max parallelism " + std::to_string(max_parallelism));
   }
   return Status::Ok();
-}
-
-KeyGroup KeyGroupForHash(uint32_t key_hash, uint32_t max_parallelism) {
-  FL_ASSERT(max_parallelism > 0 && max_parallelism <= kMaxParallelismUpperBound);
-  const uint32_t mixed = Murmur(key_hash);
-  // The default max parallelism is a power of two: a mask gives the same group as the
-  // division, without the division's latency on every record.
-  if ((max_parallelism & (max_parallelism - 1)) == 0) return mixed & (max_parallelism - 1);
-  return mixed % max_parallelism;
 }
 
 uint32_t KeyHash(std::string_view key_bytes) {
