@@ -72,6 +72,19 @@ class Value {
   Value() = default;
   explicit Value(std::span<const uint8_t> bytes) { Assign(bytes); }
   explicit Value(Bytes&& bytes) { Assign(std::move(bytes)); }
+  Value(const Value&) = default;
+  Value& operator=(const Value&) = default;
+  // A moved-from value is empty (not a long size over an emptied heap buffer).
+  Value(Value&& other) noexcept
+      : size_(std::exchange(other.size_, 0)), heap_(std::move(other.heap_)) {
+    std::memcpy(inline_, other.inline_, kInlineBytes);
+  }
+  Value& operator=(Value&& other) noexcept {
+    size_ = std::exchange(other.size_, 0);
+    heap_ = std::move(other.heap_);
+    std::memcpy(inline_, other.inline_, kInlineBytes);
+    return *this;
+  }
 
   std::span<const uint8_t> bytes() const {
     return size_ <= kInlineBytes ? std::span<const uint8_t>(inline_, size_)
