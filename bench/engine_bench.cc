@@ -87,18 +87,15 @@ double Max(const std::vector<double>& v) {
 double Min(const std::vector<double>& v) {
   return v.empty() ? 0 : *std::min_element(v.begin(), v.end());
 }
-BENCHMARK(BM_ExampleJobWithoutCheckpoints)
-    ->Arg(50'000)
-    ->Arg(250'000)
-    ->Unit(benchmark::kMillisecond)
-    ->ComputeStatistics("max", Max)
-    ->ComputeStatistics("min", Min);
-BENCHMARK(BM_ExampleJobWithCheckpoints)
-    ->Arg(50'000)
-    ->Arg(250'000)
-    ->Unit(benchmark::kMillisecond)
-    ->ComputeStatistics("max", Max)
-    ->ComputeStatistics("min", Min);
+void Configure(benchmark::internal::Benchmark* b) {
+  b->Arg(50'000)
+      ->Arg(250'000)
+      ->Unit(benchmark::kMillisecond)
+      ->ComputeStatistics("max", Max)
+      ->ComputeStatistics("min", Min);
+}
+BENCHMARK(BM_ExampleJobWithoutCheckpoints)->Apply(Configure);
+BENCHMARK(BM_ExampleJobWithCheckpoints)->Apply(Configure);
 
 }  // namespace
 }  // namespace faultline

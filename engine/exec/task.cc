@@ -42,6 +42,10 @@ Task::Task(TaskSetup setup)
                                               : NewHeapStateBackend(groups);
     }
   }
+  // Every record costs each operator of the chain (the source's included) its record cost.
+  for (uint32_t op = chain_.first_operator; op <= chain_.last_operator; ++op) {
+    record_cost_ += setup_.job->operators[op].record_cost;
+  }
   if (spec_.chain + 1 < setup_.plan->chains.size()) {
     const ChainSpec& next = setup_.plan->chains[spec_.chain + 1];
     if (next.input_partitioner == Partitioner::kHash) {
@@ -524,10 +528,6 @@ void Task::ProcessBuffer(size_t input, Buffer buffer) {
         Fail(count.status().WithContext(spec_.name));
         return;
       }
-      Duration per_record;
-      for (uint32_t op = chain_.first_operator; op <= chain_.last_operator; ++op) {
-        per_record += setup_.job->operators[op].record_cost;
-      }
       Duration cost;
       ProcessingObserver* observer = setup_.config->observer;
       size_t offset = kRecordsHeaderBytes;
@@ -538,7 +538,7 @@ void Task::ProcessBuffer(size_t input, Buffer buffer) {
                               input_record_);
         }
         runner_->Process(input_record_);
-        cost += per_record;
+        cost += record_cost_;
       }
       FlushDue();
       // The chain is busy for the records' processing time: back-pressure builds upstream.
@@ -832,11 +832,7 @@ void Task::EmitSourceRecords() {
   PendingRead read = std::move(source_pending_.front());
   source_pending_.pop_front();
   const size_t cursor_index = read.cursor;
-  const OperatorSpec& source = setup_.job->operators[0];
-  Duration per_record = source.record_cost;
-  for (uint32_t op = chain_.first_operator + 1; op <= chain_.last_operator; ++op) {
-    per_record += setup_.job->operators[op].record_cost;
-  }
+  const OperatorSpec& source = setup_.job->operators[chain_.first_operator];
   uint64_t& emitted = emitted_offsets_[cursor_index];
   Duration cost;
   for (size_t i = 0; i < read.batch.records.size(); ++i) {
@@ -857,7 +853,7 @@ void Task::EmitSourceRecords() {
     }
     runner_->Process(record);
     emitted = log_offset + 1;
-    cost += per_record;
+    cost += record_cost_;
   }
   FlushDue();
   // Fetch ahead while this batch is being emitted, as a Kafka consumer does.

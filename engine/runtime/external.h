@@ -59,7 +59,6 @@ class RecordBatch {
                  from.data_.begin() + static_cast<ptrdiff_t>(end));
     for (size_t i = first; i < first + count; ++i) ends_.push_back(from.ends_[i] + shift);
   }
-  void Append(const RecordBatch& other) { AddRange(other, 0, other.size()); }
   void reserve(size_t records, size_t bytes) {
     ends_.reserve(records);
     data_.reserve(bytes);
