@@ -39,15 +39,12 @@ void PutBytes(std::vector<uint8_t>& out, std::string_view bytes) {
 }
 
 size_t EncodedSize(const Record& record) {
-  return 4 + record.key.size() + 8 + 8 + 8;
+  return EncodedSizeForKey(record.key.size());
 }
 
-void AppendRecord(std::vector<uint8_t>& buffer, std::string_view key, int64_t value,
+void EncodeRecord(uint8_t* out, std::string_view key, int64_t value,
                   const Provenance& provenance) {
   FL_ASSERT(key.size() <= UINT32_MAX, "a key of 4 GiB or more");
-  const size_t at = buffer.size();
-  buffer.resize(at + 4 + key.size() + 24);
-  uint8_t* out = buffer.data() + at;
   const auto key_size = static_cast<uint32_t>(key.size());
   const auto value_bits = static_cast<uint64_t>(value);
   std::memcpy(out, &key_size, 4);
@@ -56,6 +53,13 @@ void AppendRecord(std::vector<uint8_t>& buffer, std::string_view key, int64_t va
   std::memcpy(out, &value_bits, 8);
   std::memcpy(out + 8, &provenance.count, 8);
   std::memcpy(out + 16, &provenance.hash_sum, 8);
+}
+
+void AppendRecord(std::vector<uint8_t>& buffer, std::string_view key, int64_t value,
+                  const Provenance& provenance) {
+  const size_t at = buffer.size();
+  buffer.resize(at + EncodedSizeForKey(key.size()));
+  EncodeRecord(buffer.data() + at, key, value, provenance);
 }
 
 void AppendRecord(std::vector<uint8_t>& buffer, const Record& record) {

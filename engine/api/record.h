@@ -56,6 +56,13 @@ void AppendRecord(std::vector<uint8_t>& buffer, const Record& record);
 void AppendRecord(std::vector<uint8_t>& buffer, std::string_view key, int64_t value,
                   const Provenance& provenance);
 size_t EncodedSize(const Record& record);
+// The encoded size of a record whose key has `key_size` bytes.
+constexpr size_t EncodedSizeForKey(size_t key_size) {
+  return 4 + key_size + 24;
+}
+// Writes the record's encoding at `out`, which has room for EncodedSizeForKey(key.size())
+// bytes (for a caller that keeps a buffer's bytes allocated ahead, so nothing is zero-filled).
+void EncodeRecord(uint8_t* out, std::string_view key, int64_t value, const Provenance& provenance);
 // Reads one record at `offset` and advances it; DataLoss on a truncated or malformed buffer.
 Result<Record> ReadRecord(std::span<const uint8_t> buffer, size_t& offset);
 // The same into `record`, reusing its key's storage; false (nothing read) when the record is cut

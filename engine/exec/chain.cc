@@ -217,6 +217,13 @@ void SinkWriter::Add(const Record& record) {
     Enqueue(std::move(op));
     return;
   }
+  // Encoded on the stack and copied in: growing the batch by a copy does not zero-fill first.
+  const size_t size = EncodedSize(record);
+  if (std::array<uint8_t, 256> local; size <= local.size()) {
+    EncodeRecord(local.data(), record.key, record.value, record.provenance);
+    batch_.Add(std::span<const uint8_t>(local.data(), size));
+    return;
+  }
   batch_.AddWith([&record](Bytes& bytes) { AppendRecord(bytes, record); });
 }
 

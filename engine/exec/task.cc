@@ -302,24 +302,34 @@ void Task::Pump(size_t index) {
 
 void Task::Emit(size_t index, std::string_view key, const Record& record) {
   OutputChannel& out = outputs_[index];
-  if (out.open.empty()) {
+  if (out.open_records == 0) {
     // A network buffer has a fixed capacity (as Flink's memory segments): allocate it once.
+    out.open.clear();
     out.open.reserve(setup_.config->buffer_bytes_max + 64);
     BeginRecords(out.open);
+    out.open_bytes = out.open.size();
     out.opened_at = ctx_.clock->Now();
     ScheduleFlushTimer();
   }
-  AppendRecord(out.open, key, record.value, record.provenance);
+  const size_t size = EncodedSizeForKey(key.size());
+  if (out.open.size() - out.open_bytes < size) {
+    // Zero-filled a page at a time (a buffer sealed by its timeout is often far from full).
+    out.open.resize(std::max(out.open_bytes + size, out.open.size() + 4096));
+  }
+  EncodeRecord(out.open.data() + out.open_bytes, key, record.value, record.provenance);
+  out.open_bytes += size;
   ++out.open_records;
-  if (out.open.size() >= setup_.config->buffer_bytes_max) Seal(index);
+  if (out.open_bytes >= setup_.config->buffer_bytes_max) Seal(index);
 }
 
 void Task::Seal(size_t index) {
   OutputChannel& out = outputs_[index];
   if (out.open_records == 0) return;
+  out.open.resize(out.open_bytes);
   FinishRecords(out.open, out.open_records);
   out.queue.push_back(std::move(out.open));
-  out.open.clear();
+  out.open = Buffer();
+  out.open_bytes = 0;
   out.open_records = 0;
   Pump(index);
 }
@@ -838,14 +848,16 @@ void Task::EmitSourceRecords() {
   for (size_t i = 0; i < read.batch.records.size(); ++i) {
     const uint64_t log_offset = read.batch.first_offset + i;
     size_t offset = 0;
-    Result<Record> decoded = ReadRecord(read.batch.records[i], offset);
-    if (!decoded.ok()) {
-      Fail(decoded.status().WithContext(spec_.name + " decoding partition " +
-                                        std::to_string(cursors_[cursor_index].partition) +
-                                        " offset " + std::to_string(log_offset)));
+    Record& record = input_record_;  // decoded in place: no allocation per record
+    if (!ReadRecordInto(read.batch.records[i], offset, record)) {
+      offset = 0;
+      Result<Record> decoded = ReadRecord(read.batch.records[i], offset);  // says what is wrong
+      Fail((decoded.ok() ? DataLossError("a record cut short") : decoded.status())
+               .WithContext(spec_.name + " decoding partition " +
+                            std::to_string(cursors_[cursor_index].partition) + " offset " +
+                            std::to_string(log_offset)));
       return;
     }
-    Record record = std::move(*decoded);
     const RecordId id{source.source.source_id, cursors_[cursor_index].partition, log_offset};
     record.provenance = Provenance::Of(id);
     if (ProcessingObserver* o = setup_.config->observer) {

@@ -87,7 +87,10 @@ class Task final : public runtime::ChannelListener {
     runtime::ChannelId channel = runtime::kNoChannel;
     bool writable = false;
     std::deque<Buffer> queue;  // sealed, waiting for credit
-    Buffer open;               // records being filled
+    // Records being filled: its first `open_bytes` bytes are in use, the rest of its size is
+    // room zero-filled ahead, so appending a record is a plain copy.
+    Buffer open;
+    size_t open_bytes = 0;
     uint32_t open_records = 0;
     Time opened_at;  // when the first record went into `open`
   };

@@ -124,10 +124,25 @@ class EntryIndex {
   // The state is not hashed: the entries of one key in different states share a probe run,
   // so a function reading several states of its key finds them in the slots the first lookup
   // already brought into cache, and the key is hashed once (SetCurrentKey).
+  // The index lives in memory only, so its hash need not be stable across builds: a short
+  // string (keys usually are) is mixed inline with one 64x64->128-bit multiply, as wyhash does,
+  // instead of a call into XXH3 per record.
   static uint64_t HashOf(KeyGroup group, std::string_view key, std::string_view user_key) {
-    uint64_t h = Hash64(key, group);
-    if (!user_key.empty()) h = Hash64(user_key, h);
+    uint64_t h = HashBytes(key, group);
+    if (!user_key.empty()) h = HashBytes(user_key, h);
     return h;
+  }
+
+  // Calls visit(state, entry) for every entry of the probe run that starts at `hash`'s home
+  // slot whose hash is `hash`: every entry that can have that hash, and a few more.
+  template <typename Visit>
+  void ForEachWithHash(uint64_t hash, Visit&& visit) const {
+    if (slots_.empty()) return;
+    for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
+      const Slot& slot = slots_[i];
+      if (slot.entry == nullptr) return;
+      if (slot.hash == hash) visit(slot.state, slot.entry);
+    }
   }
 
   // `hash` must be HashOf(group, key, user_key).
@@ -207,6 +222,32 @@ class EntryIndex {
     for (const Slot& slot : old) {
       if (slot.entry != nullptr) Place(slot);
     }
+  }
+
+  static uint64_t Mix(uint64_t a, uint64_t b) {
+    __extension__ using U128 = unsigned __int128;  // GCC and Clang on 64-bit targets
+    const U128 product = static_cast<U128>(a) * b;
+    return static_cast<uint64_t>(product) ^ static_cast<uint64_t>(product >> 64);
+  }
+  static uint64_t HashBytes(std::string_view bytes, uint64_t seed) {
+    constexpr uint64_t kA = 0xa0761d6478bd642full;
+    constexpr uint64_t kB = 0xe7037ed1a0b428dbull;
+    const size_t n = bytes.size();
+    const char* p = bytes.data();
+    uint64_t a = 0;
+    uint64_t b = 0;
+    if (n > 16) return Hash64(bytes, seed);
+    if (n >= 8) {
+      a = LoadWord<uint64_t>(p);
+      b = LoadWord<uint64_t>(p + n - 8);
+    } else if (n >= 4) {
+      a = LoadWord<uint32_t>(p);
+      b = LoadWord<uint32_t>(p + n - 4);
+    } else if (n > 0) {
+      a = uint64_t{static_cast<uint8_t>(p[0])} << 16 |
+          uint64_t{static_cast<uint8_t>(p[n >> 1])} << 8 | static_cast<uint8_t>(p[n - 1]);
+    }
+    return Mix(a ^ kA ^ seed, b ^ kB ^ n) ^ seed;
   }
 
   std::vector<Slot> slots_;  // a power of two in size, or empty
@@ -664,6 +705,16 @@ class HeapStateBackend final : public KeyedStateBackend {
     current_key_ = key;
     current_hash_ = EntryIndex::HashOf(group, key, "");
     ++epoch_;
+    // One walk of the key's probe run finds what every state holds for it (the states share
+    // the run), so each access of the record's function is served from the cache.
+    for (CurrentEntry& cached : current_entries_) cached = {epoch_, nullptr};
+    index_.ForEachWithHash(current_hash_, [&](StateId state, EntryMap::value_type* entry) {
+      if (entry->first.group == group && entry->first.user_key.empty() &&
+          EqualBytes(entry->first.key, key)) {
+        FL_ASSERT(state < current_entries_.size(), "an indexed state without a cache slot");
+        current_entries_[state].entry = entry;
+      }
+    });
   }
   void ClearCurrentKey() override {
     current_key_ = {};
@@ -823,6 +874,7 @@ class HeapStateBackend final : public KeyedStateBackend {
   void RebuildIndex() {
     index_.Clear();
     ++epoch_;  // cached entries belong to the maps just replaced
+    current_entries_.resize(table_.entries.size());  // restored states not registered yet
     for (size_t id = 0; id < table_.entries.size(); ++id) {
       for (auto& entry : table_.entries[id]) AddToIndex(static_cast<StateId>(id), entry);
     }

@@ -258,6 +258,43 @@ TEST(HeapStateBackendTest, MaterializeRestoreRoundTrip) {
   ExpectHolds(*target, written);
 }
 
+// An operator restored from a checkpoint sets its first key before it registers (looks up)
+// the restored states: the current key's cache must cover states it has not seen registered.
+TEST(HeapStateBackendTest, CurrentKeyBeforeRestoredStatesAreRegistered) {
+  auto backend = NewHeapStateBackend(kAllGroups);
+  const StateId a = MustRegister(*backend, "a", StateKind::kValue);
+  const StateId b = MustRegister(*backend, "b", StateKind::kValue);
+  for (int k = 0; k < 50; ++k) {
+    const std::string key = "k" + std::to_string(k);
+    const KeyGroup group = KeyGroupForKey(key, kMaxParallelism);
+    backend->Put(a, group, key, "", B("a" + std::to_string(k)));
+    if (k % 2 == 0) backend->Put(b, group, key, "", B("b" + std::to_string(k)));
+  }
+  const Bytes blob = Materialize(*backend);
+
+  auto target = NewHeapStateBackend(kAllGroups);
+  ASSERT_TRUE(target->Restore({RestoreSource{"blob", &blob}}).ok());
+  Bytes scratch;
+  for (int k = 0; k < 50; ++k) {
+    const std::string key = "k" + std::to_string(k);
+    const KeyGroup group = KeyGroupForKey(key, kMaxParallelism);
+    target->SetCurrentKey(group, key);
+    const StateId tb = MustRegister(*target, "b", StateKind::kValue);
+    const StateId ta = MustRegister(*target, "a", StateKind::kValue);
+    ASSERT_TRUE(target->GetInto(ta, group, key, "", scratch)) << key;
+    EXPECT_EQ(S(scratch), "a" + std::to_string(k));
+    ASSERT_EQ(target->GetInto(tb, group, key, "", scratch), k % 2 == 0) << key;
+    if (k % 2 == 0) {
+      EXPECT_EQ(S(scratch), "b" + std::to_string(k));
+    }
+    target->PutCopy(tb, group, key, "", B("new"));  // inserted or overwritten via the cache
+    ASSERT_TRUE(target->GetInto(tb, group, key, "", scratch));
+    EXPECT_EQ(S(scratch), "new");
+    target->ClearCurrentKey();
+  }
+  EXPECT_EQ(target->entry_count(), 100u);
+}
+
 TEST(HeapStateBackendTest, EmptyBackendRoundTrips) {
   auto backend = NewHeapStateBackend(KeyGroupRange::Of(10, 19));
   const Bytes blob = Materialize(*backend);
