@@ -42,9 +42,10 @@ class ChainRunner::Keyed final : public KeyedContext, public Collector {
     // Provenance of the key's state: every record that reached it.
     if (!provenance_id_) provenance_id_ = Id(kProvenanceState, StateKind::kValue);
     Provenance total;
-    if (backend_->GetInto(*provenance_id_, group_, *key_, "", scratch_) && scratch_.size() == 16) {
-      std::memcpy(&total.count, scratch_.data(), 8);
-      std::memcpy(&total.hash_sum, scratch_.data() + 8, 8);
+    if (backend_->GetInto(*provenance_id_, group_, *key_, "", provenance_scratch_) &&
+        provenance_scratch_.size() == 16) {
+      std::memcpy(&total.count, provenance_scratch_.data(), 8);
+      std::memcpy(&total.hash_sum, provenance_scratch_.data() + 8, 8);
     }
     total += in.provenance;
     std::array<uint8_t, 16> value;
@@ -135,12 +136,21 @@ class ChainRunner::Keyed final : public KeyedContext, public Collector {
  private:
   // A function uses a handful of states: a linear scan beats a tree or a hash here.
   StateId Id(std::string_view name, StateKind kind) {
+    // A function reads a state and writes it back: the last one found first.
+    if (last_ != nullptr && last_->kind == kind && EqualBytes(last_->name, name)) return last_->id;
+    return FindOrRegister(name, kind);
+  }
+  [[gnu::noinline]] StateId FindOrRegister(std::string_view name, StateKind kind) {
     for (const KnownState& known : ids_) {
-      if (known.kind == kind && EqualBytes(known.name, name)) return known.id;
+      if (known.kind == kind && EqualBytes(known.name, name)) {
+        last_ = &known;
+        return known.id;
+      }
     }
     Result<StateId> id = backend_->Register(name, kind);
     FL_ASSERT(id.ok(), "a state name used with two kinds");
     ids_.push_back({std::string(name), kind, *id});
+    last_ = nullptr;  // the push may have moved every element
     return *id;
   }
 
@@ -154,12 +164,16 @@ class ChainRunner::Keyed final : public KeyedContext, public Collector {
     StateId id;
   };
   std::vector<KnownState> ids_;
+  const KnownState* last_ = nullptr;  // in ids_
   const std::string* key_ = &kNoKey;  // the current record's key
   KeyGroup group_ = 0;
   Provenance input_provenance_;
   bool first_output_ = true;
   std::optional<StateId> provenance_id_;
-  Bytes scratch_;  // the last value read, reused so reads do not allocate
+  // The last values read, reused so reads do not allocate; the provenance apart, so neither
+  // changes size from record to record.
+  Bytes scratch_;
+  Bytes provenance_scratch_;
   ChainRunner* runner_ = nullptr;
   size_t next_stage_ = 0;
 };

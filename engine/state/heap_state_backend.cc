@@ -855,8 +855,9 @@ class HeapStateBackend final : public KeyedStateBackend {
     return cached.entry;
   }
 
-  // Adds an entry that Find did not find, to the map and the index.
-  void Insert(StateId state, KeyGroup group, std::string_view key, std::string_view user_key,
+  // Adds an entry that Find did not find, to the map and the index. Out of line: the callers'
+  // overwrite path stays short.
+  [[gnu::noinline]] void Insert(StateId state, KeyGroup group, std::string_view key, std::string_view user_key,
               Value value) {
     EntryMap& entries = EntriesOf(state, group);
     const auto [it, added] =
