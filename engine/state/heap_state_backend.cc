@@ -333,7 +333,7 @@ uint64_t EntryDigest(std::string_view state_name, const EntryKey& key, const Val
     };
     const auto text = [&](const void* data, size_t n) {
       u64(n);
-      if (n != 0) std::memcpy(buffer + at, data, n);
+      CopyBytes(buffer + at, data, n);  // short: inline moves, not a call
       at += n;
     };
     text(state_name.data(), state_name.size());
@@ -375,6 +375,28 @@ class BlobWriter {
     Text(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
   }
   size_t size() const { return at_; }
+  // One entry of a section: state id, key, user key, value, with one bounds check.
+  void Entry(uint32_t id, std::string_view key, std::string_view user_key,
+             std::span<const uint8_t> value) {
+    FL_ASSERT(key.size() <= UINT32_MAX && user_key.size() <= UINT32_MAX &&
+                  value.size() <= UINT32_MAX,
+              "a key or value of 4 GiB or more");
+    const size_t n = 16 + key.size() + user_key.size() + value.size();
+    Reserve(n);
+    uint8_t* at = out_.data() + at_;
+    const auto field = [&at](const void* data, size_t size) {
+      const auto size32 = static_cast<uint32_t>(size);
+      std::memcpy(at, &size32, 4);
+      CopyBytes(at + 4, data, size);
+      at += 4 + size;
+    };
+    std::memcpy(at, &id, 4);
+    at += 4;
+    field(key.data(), key.size());
+    field(user_key.data(), user_key.size());
+    field(value.data(), value.size());
+    at_ += n;
+  }
   void PatchU64(size_t at, uint64_t v) {
     FL_ASSERT(at + 8 <= at_);
     std::memcpy(out_.data() + at, &v, 8);
@@ -389,9 +411,12 @@ class BlobWriter {
   // Appends n bytes (integers: their little-endian bytes). The buffer grows geometrically and
   // is cut to size by Take, so a write is a bounds check and a copy.
   void Put(const void* bytes, size_t n) {
-    if (n > out_.size() - at_) out_.resize(std::max(2 * out_.size(), at_ + n + 256));
+    Reserve(n);
     if (n != 0) std::memcpy(out_.data() + at_, bytes, n);
     at_ += n;
+  }
+  void Reserve(size_t n) {
+    if (n > out_.size() - at_) out_.resize(std::max(2 * out_.size(), at_ + n + 256));
   }
   Bytes out_;
   size_t at_ = 0;
@@ -422,10 +447,7 @@ void WriteSection(KeyGroup group, const StateTable& table,
   for (size_t id = 0; id < table.entries.size(); ++id) {
     auto& it = next[id];
     for (; it != table.entries[id].end() && it->first.group == group; ++it) {
-      out.U32(static_cast<uint32_t>(id));
-      out.Text(it->first.key);
-      out.Text(it->first.user_key);
-      out.Text(it->second.bytes());
+      out.Entry(static_cast<uint32_t>(id), it->first.key, it->first.user_key, it->second.bytes());
       digest += EntryDigest(table.states[id].name, it->first, it->second);
       ++count;
     }
