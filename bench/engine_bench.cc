@@ -1,5 +1,5 @@
 // Engine throughput: simulated records per second of wall time through the example job
-// (4-partition source -> map -> key_by -> keyed running sum -> two-phase-commit sink,
+// (4-partition source -> map -> key_by -> keyed running sum and count -> two-phase-commit sink,
 // parallelism 4 on 3 TaskManagers, 1 000 keys, 16-byte records), with checkpoints every
 // simulated second and without checkpoints, in the same binary. The ratio is the checkpoint
 // overhead.
@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "engine/api/job.h"
@@ -22,7 +23,7 @@ namespace {
 
 using engine::Record;
 
-using testing_support::RunningSum;
+using testing_support::RunningSumAndCount;
 
 // The job spans 60 simulated seconds (the example job's length) whatever the record count:
 // each source subtask is paced to emit its partition in that time, so with 1 s checkpoints a
@@ -44,7 +45,7 @@ void RunExampleJob(benchmark::State& state, bool checkpoints) {
                return Record{r.key, r.value * 2, {}};
              })
         .KeyBy([](const Record& r) { return r.key; })
-        .Process("sum", std::make_shared<RunningSum>())
+        .Process("sum", std::make_shared<RunningSumAndCount>())
         .Sink("out", {.kind = engine::SinkKind::kTwoPhaseCommit});
     engine::EngineConfig config;
     config.checkpoints.enabled = checkpoints;
@@ -54,10 +55,12 @@ void RunExampleJob(benchmark::State& state, bool checkpoints) {
     auto jw = sim::JobWorld::Create(job.Build().value(), config, options).value();
     for (uint32_t p = 0; p < 4; ++p) {
       for (uint32_t i = 0; i < records_per_partition; ++i) {
-        // 16-byte records: a 8-byte key and an 8-byte value.
-        jw->AddSourceRecord(p, Record{"key-" + std::to_string((p * 7919 + i) % 1000).substr(0, 4),
-                                      static_cast<int64_t>(i),
-                                      {}});
+        // 16-byte records: an 8-byte key ("key-0000" to "key-0999") and an 8-byte value.
+        const std::string number = std::to_string((p * 7919 + i) % 1000);
+        jw->AddSourceRecord(
+            p, Record{"key-" + std::string(4 - number.size(), '0') + number,
+                      static_cast<int64_t>(i),
+                      {}});
       }
     }
     state.ResumeTiming();

@@ -740,6 +740,7 @@ class HeapStateBackend final : public KeyedStateBackend {
   }
   void ClearCurrentKey() override {
     current_key_ = {};
+    current_group_ = kNoGroup;  // matches no access: every group is in range_, this is not
     ++epoch_;
   }
 
@@ -776,7 +777,7 @@ class HeapStateBackend final : public KeyedStateBackend {
       entry->second.Assign(value);  // in place: no allocation
       return;
     }
-    Insert(state, group, key, user_key, Value(value));
+    return InsertCopy(state, group, key, user_key, value);  // a tail call: no frame here
   }
 
   void Delete(StateId state, KeyGroup group, std::string_view key,
@@ -853,8 +854,8 @@ class HeapStateBackend final : public KeyedStateBackend {
   // Map nodes never move, so a cached entry stays valid until it is deleted (Delete forgets
   // it) or the maps are replaced (Restore starts a new epoch).
   bool IsCurrentKey(KeyGroup group, std::string_view key) const {
-    return key.data() == current_key_.data() && key.size() == current_key_.size() &&
-           group == current_group_ && current_key_.data() != nullptr;
+    return group == current_group_ && key.data() == current_key_.data() &&
+           key.size() == current_key_.size();
   }
   EntryMap::value_type* Find(StateId state, KeyGroup group, std::string_view key,
                              std::string_view user_key) const {
@@ -877,6 +878,10 @@ class HeapStateBackend final : public KeyedStateBackend {
     return cached.entry;
   }
 
+  [[gnu::noinline]] void InsertCopy(StateId state, KeyGroup group, std::string_view key,
+                                    std::string_view user_key, std::span<const uint8_t> value) {
+    Insert(state, group, key, user_key, Value(value));
+  }
   // Adds an entry that Find did not find, to the map and the index. Out of line: the callers'
   // overwrite path stays short.
   [[gnu::noinline]] void Insert(StateId state, KeyGroup group, std::string_view key, std::string_view user_key,
@@ -888,8 +893,7 @@ class HeapStateBackend final : public KeyedStateBackend {
     AddToIndex(state, *it);
     // By content: the current key's entry may be added through another copy of its bytes,
     // and the cache must not keep saying the key has none.
-    if (user_key.empty() && current_key_.data() != nullptr && group == current_group_ &&
-        EqualBytes(key, current_key_)) {
+    if (user_key.empty() && group == current_group_ && EqualBytes(key, current_key_)) {
       current_entries_[state] = {epoch_, &*it};
     }
   }
@@ -914,7 +918,8 @@ class HeapStateBackend final : public KeyedStateBackend {
     uint64_t epoch = 0;  // the cache is valid when this is epoch_
     EntryMap::value_type* entry = nullptr;
   };
-  KeyGroup current_group_ = 0;
+  static constexpr KeyGroup kNoGroup = UINT32_MAX;  // above any max parallelism
+  KeyGroup current_group_ = kNoGroup;
   std::string_view current_key_;
   uint64_t current_hash_ = 0;
   uint64_t epoch_ = 1;
