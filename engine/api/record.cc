@@ -42,19 +42,6 @@ size_t EncodedSize(const Record& record) {
   return EncodedSizeForKey(record.key.size());
 }
 
-void EncodeRecord(uint8_t* out, std::string_view key, int64_t value,
-                  const Provenance& provenance) {
-  FL_ASSERT(key.size() <= UINT32_MAX, "a key of 4 GiB or more");
-  const auto key_size = static_cast<uint32_t>(key.size());
-  const auto value_bits = static_cast<uint64_t>(value);
-  std::memcpy(out, &key_size, 4);
-  CopyBytes(out + 4, key.data(), key_size);
-  out += 4 + size_t{key_size};
-  std::memcpy(out, &value_bits, 8);
-  std::memcpy(out + 8, &provenance.count, 8);
-  std::memcpy(out + 16, &provenance.hash_sum, 8);
-}
-
 void AppendRecord(std::vector<uint8_t>& buffer, std::string_view key, int64_t value,
                   const Provenance& provenance) {
   const size_t at = buffer.size();
@@ -64,26 +51,6 @@ void AppendRecord(std::vector<uint8_t>& buffer, std::string_view key, int64_t va
 
 void AppendRecord(std::vector<uint8_t>& buffer, const Record& record) {
   AppendRecord(buffer, record.key, record.value, record.provenance);
-}
-
-bool ReadRecordInto(std::span<const uint8_t> buffer, size_t& offset, Record& record) {
-  if (offset > buffer.size() || buffer.size() - offset < 4) return false;
-  uint32_t key_size = 0;
-  std::memcpy(&key_size, buffer.data() + offset, 4);
-  if (buffer.size() - offset - 4 < size_t{key_size} + 24) return false;
-  const uint8_t* at = buffer.data() + offset + 4;
-  // resize + copy rather than assign: assign's general path (overlap checks) costs more than
-  // the copy of a short key.
-  record.key.resize(key_size);
-  CopyBytes(record.key.data(), at, key_size);
-  at += key_size;
-  uint64_t value = 0;
-  std::memcpy(&value, at, 8);
-  record.value = static_cast<int64_t>(value);
-  std::memcpy(&record.provenance.count, at + 8, 8);
-  std::memcpy(&record.provenance.hash_sum, at + 16, 8);
-  offset += 4 + size_t{key_size} + 24;
-  return true;
 }
 
 Result<Record> ReadRecord(std::span<const uint8_t> buffer, size_t& offset) {

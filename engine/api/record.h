@@ -8,11 +8,14 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "base/assert.h"
+#include "base/bytes.h"
 #include "base/status.h"
 
 namespace faultline::engine {
@@ -62,12 +65,42 @@ constexpr size_t EncodedSizeForKey(size_t key_size) {
 }
 // Writes the record's encoding at `out`, which has room for EncodedSizeForKey(key.size())
 // bytes (for a caller that keeps a buffer's bytes allocated ahead, so nothing is zero-filled).
-void EncodeRecord(uint8_t* out, std::string_view key, int64_t value, const Provenance& provenance);
+// Inline, as ReadRecordInto: both run for every record that crosses a task boundary.
+inline void EncodeRecord(uint8_t* out, std::string_view key, int64_t value,
+                         const Provenance& provenance) {
+  FL_ASSERT(key.size() <= UINT32_MAX, "a key of 4 GiB or more");
+  const auto key_size = static_cast<uint32_t>(key.size());
+  const auto value_bits = static_cast<uint64_t>(value);
+  std::memcpy(out, &key_size, 4);  // little-endian (asserted in record.cc)
+  CopyBytes(out + 4, key.data(), key_size);
+  out += 4 + size_t{key_size};
+  std::memcpy(out, &value_bits, 8);
+  std::memcpy(out + 8, &provenance.count, 8);
+  std::memcpy(out + 16, &provenance.hash_sum, 8);
+}
 // Reads one record at `offset` and advances it; DataLoss on a truncated or malformed buffer.
 Result<Record> ReadRecord(std::span<const uint8_t> buffer, size_t& offset);
 // The same into `record`, reusing its key's storage; false (nothing read) when the record is cut
 // short.
-bool ReadRecordInto(std::span<const uint8_t> buffer, size_t& offset, Record& record);
+inline bool ReadRecordInto(std::span<const uint8_t> buffer, size_t& offset, Record& record) {
+  if (offset > buffer.size() || buffer.size() - offset < 4) return false;
+  uint32_t key_size = 0;
+  std::memcpy(&key_size, buffer.data() + offset, 4);
+  if (buffer.size() - offset - 4 < size_t{key_size} + 24) return false;
+  const uint8_t* at = buffer.data() + offset + 4;
+  // resize + copy rather than assign: assign's general path (overlap checks) costs more than
+  // the copy of a short key.
+  record.key.resize(key_size);
+  CopyBytes(record.key.data(), at, key_size);
+  at += key_size;
+  uint64_t value = 0;
+  std::memcpy(&value, at, 8);
+  record.value = static_cast<int64_t>(value);
+  std::memcpy(&record.provenance.count, at + 8, 8);
+  std::memcpy(&record.provenance.hash_sum, at + 16, 8);
+  offset += 4 + size_t{key_size} + 24;
+  return true;
+}
 
 // Little-endian helpers shared by the engine's wire formats.
 void PutU8(std::vector<uint8_t>& out, uint8_t v);

@@ -83,11 +83,6 @@ Result<uint32_t> CheckRecords(const Buffer& buffer) {
   return count;
 }
 
-void ReadCheckedRecord(const Buffer& buffer, size_t& offset, Record& record) {
-  const bool read = ReadRecordInto(buffer, offset, record);
-  FL_ASSERT(read, "a record of a checked buffer cut short");
-}
-
 void EncodeControl(Buffer& out, const ControlMessage& m) {
   PutU8(out, static_cast<uint8_t>(m.type));
   PutU32(out, m.task);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "base/assert.h"
 #include "base/status.h"
 #include "base/time.h"
 #include "engine/api/record.h"
@@ -53,7 +54,10 @@ Result<uint32_t> CheckRecords(const Buffer& buffer);
 inline constexpr size_t kRecordsHeaderBytes = 5;
 // Reads the record at `offset` of a buffer CheckRecords accepted into `record` (reusing its
 // storage) and advances `offset`.
-void ReadCheckedRecord(const Buffer& buffer, size_t& offset, Record& record);
+inline void ReadCheckedRecord(const Buffer& buffer, size_t& offset, Record& record) {
+  const bool read = ReadRecordInto(buffer, offset, record);
+  FL_ASSERT(read, "a record of a checked buffer cut short");
+}
 
 // --- control messages ----------------------------------------------------------------------
 

@@ -134,14 +134,15 @@ class EntryIndex {
   }
 
   // Calls visit(state, entry) for every entry of the probe run that starts at `hash`'s home
-  // slot whose hash is `hash`: every entry that can have that hash, and a few more.
+  // slot whose hash is `hash` (every entry that can have that hash, and a few more), until
+  // visit returns false.
   template <typename Visit>
   void ForEachWithHash(uint64_t hash, Visit&& visit) const {
     if (slots_.empty()) return;
     for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
       const Slot& slot = slots_[i];
       if (slot.entry == nullptr) return;
-      if (slot.hash == hash) visit(slot.state, slot.entry);
+      if (slot.hash == hash && !visit(slot.state, slot.entry)) return;
     }
   }
 
@@ -730,12 +731,15 @@ class HeapStateBackend final : public KeyedStateBackend {
     // One walk of the key's probe run finds what every state holds for it (the states share
     // the run), so each access of the record's function is served from the cache.
     for (CurrentEntry& cached : current_entries_) cached = {epoch_, nullptr};
+    size_t missing = current_entries_.size();  // the walk ends once every state has its entry
     index_.ForEachWithHash(current_hash_, [&](StateId state, EntryMap::value_type* entry) {
       if (entry->first.group == group && entry->first.user_key.empty() &&
           EqualBytes(entry->first.key, key)) {
         FL_ASSERT(state < current_entries_.size(), "an indexed state without a cache slot");
         current_entries_[state].entry = entry;
+        return --missing != 0;
       }
+      return true;
     });
   }
   void ClearCurrentKey() override {
