@@ -376,6 +376,10 @@ class BlobWriter {
     Text(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
   }
   size_t size() const { return at_; }
+  // Room for n more bytes (grown geometrically; zero-filled as a vector's growth is).
+  void Reserve(size_t n) {
+    if (n > out_.size() - at_) out_.resize(std::max(2 * out_.size(), at_ + n + 256));
+  }
   // One entry of a section: state id, key, user key, value, with one bounds check.
   void Entry(uint32_t id, std::string_view key, std::string_view user_key,
              std::span<const uint8_t> value) {
@@ -416,9 +420,6 @@ class BlobWriter {
     if (n != 0) std::memcpy(out_.data() + at_, bytes, n);
     at_ += n;
   }
-  void Reserve(size_t n) {
-    if (n > out_.size() - at_) out_.resize(std::max(2 * out_.size(), at_ + n + 256));
-  }
   Bytes out_;
   size_t at_ = 0;
 };
@@ -457,8 +458,11 @@ void WriteSection(KeyGroup group, const StateTable& table,
 }
 
 // Also sums the digest of every entry written into `digest` (one walk over the maps).
-Bytes EncodeBlob(const KeyGroupRange& range, const StateTable& table, uint64_t& digest) {
+// `size_hint`: the expected size (the previous blob's), allocated once up front.
+Bytes EncodeBlob(const KeyGroupRange& range, const StateTable& table, uint64_t& digest,
+                 size_t size_hint) {
   BlobWriter out;
+  out.Reserve(size_hint + size_hint / 8);
   WriteHeader(range, table, out);
   const size_t offsets_at = out.size();
   for (uint32_t i = 0; i <= range.size(); ++i) out.U64(0);  // patched as sections are written
@@ -696,14 +700,15 @@ Status LoadSection(const OpenedBlob& blob, std::string_view blob_name, KeyGroup 
 // side's digest (Digest() after Restore) comes from the decoded maps, independently.
 class HeapStateSnapshot final : public StateSnapshot {
  public:
-  HeapStateSnapshot(KeyGroupRange range, const StateTable& table)
-      : blob_(EncodeBlob(range, table, digest_)) {
+  HeapStateSnapshot(KeyGroupRange range, const StateTable& table, size_t size_hint)
+      : blob_(EncodeBlob(range, table, digest_, size_hint)) {
     for (const EntryMap& entries : table.entries) entries_ += entries.size();
   }
 
   Result<Bytes> Materialize() const override { return blob_; }
   uint64_t entries() const override { return entries_; }
   uint64_t digest() const override { return digest_; }
+  size_t blob_bytes() const { return blob_.size(); }
 
  private:
   uint64_t digest_ = 0;  // before blob_: EncodeBlob sums into it
@@ -816,7 +821,9 @@ class HeapStateBackend final : public KeyedStateBackend {
   }
 
   std::unique_ptr<StateSnapshot> Capture() const override {
-    return std::make_unique<HeapStateSnapshot>(range_, table_);
+    auto snapshot = std::make_unique<HeapStateSnapshot>(range_, table_, last_blob_bytes_);
+    last_blob_bytes_ = snapshot->blob_bytes();
+    return snapshot;
   }
 
   Status Restore(const std::vector<RestoreSource>& sources) override;
@@ -916,6 +923,7 @@ class HeapStateBackend final : public KeyedStateBackend {
 
   const KeyGroupRange range_;
   StateTable table_;
+  mutable size_t last_blob_bytes_ = 0;  // Capture's allocation hint
   EntryIndex index_;
   // The current key (SetCurrentKey) and, per state, what it holds there (see Find).
   struct CurrentEntry {
