@@ -42,7 +42,7 @@ class ChainRunner::Keyed final : public KeyedContext, public Collector {
     // Provenance of the key's state: every record that reached it.
     if (!provenance_id_) provenance_id_ = Id(kProvenanceState, StateKind::kValue);
     Provenance total;
-    if (backend_->GetInto(*provenance_id_, group_, *key_, "", provenance_scratch_) &&
+    if (backend_->GetCurrent(*provenance_id_, provenance_scratch_) &&
         provenance_scratch_.size() == 16) {
       std::memcpy(&total.count, provenance_scratch_.data(), 8);
       std::memcpy(&total.hash_sum, provenance_scratch_.data() + 8, 8);
@@ -51,7 +51,7 @@ class ChainRunner::Keyed final : public KeyedContext, public Collector {
     std::array<uint8_t, 16> value;
     std::memcpy(value.data(), &total.count, 8);
     std::memcpy(value.data() + 8, &total.hash_sum, 8);
-    backend_->PutCopy(*provenance_id_, group_, *key_, "", value);
+    backend_->PutCurrent(*provenance_id_, value);
     input_provenance_ = in.provenance;
     first_output_ = true;
     runner_ = runner;
@@ -74,13 +74,13 @@ class ChainRunner::Keyed final : public KeyedContext, public Collector {
   const std::string& key() const override { return *key_; }
 
   std::optional<int64_t> GetValue(std::string_view state) override {
-    if (!backend_->GetInto(Id(state, StateKind::kValue), group_, *key_, "", scratch_)) {
+    if (!backend_->GetCurrent(Id(state, StateKind::kValue), scratch_)) {
       return std::nullopt;
     }
     return DecodeI64(scratch_);
   }
   void SetValue(std::string_view state, int64_t value) override {
-    backend_->PutCopy(Id(state, StateKind::kValue), group_, *key_, "", I64Bytes(value));
+    backend_->PutCurrent(Id(state, StateKind::kValue), I64Bytes(value));
   }
   void ClearValue(std::string_view state) override {
     backend_->Delete(Id(state, StateKind::kValue), group_, *key_, "");
@@ -123,11 +123,11 @@ class ChainRunner::Keyed final : public KeyedContext, public Collector {
   }
   void AddToReducing(std::string_view state, int64_t value) override {
     const StateId id = Id(state, StateKind::kReducing);
-    const bool had = backend_->GetInto(id, group_, *key_, "", scratch_);
-    backend_->PutCopy(id, group_, *key_, "", I64Bytes(had ? DecodeI64(scratch_) + value : value));
+    const bool had = backend_->GetCurrent(id, scratch_);
+    backend_->PutCurrent(id, I64Bytes(had ? DecodeI64(scratch_) + value : value));
   }
   std::optional<int64_t> GetReducing(std::string_view state) override {
-    if (!backend_->GetInto(Id(state, StateKind::kReducing), group_, *key_, "", scratch_)) {
+    if (!backend_->GetCurrent(Id(state, StateKind::kReducing), scratch_)) {
       return std::nullopt;
     }
     return DecodeI64(scratch_);

@@ -728,7 +728,8 @@ class HeapStateBackend final : public KeyedStateBackend {
     return id;
   }
 
-  void SetCurrentKey(KeyGroup group, std::string_view key) override {
+  void OnSetCurrentKey(KeyGroup group, std::string_view key) override {
+    FL_ASSERT(range_.Contains(group), "a key group this backend does not own");
     current_group_ = group;
     current_key_ = key;
     current_hash_ = EntryIndex::HashOf(group, key, "");
@@ -747,10 +748,26 @@ class HeapStateBackend final : public KeyedStateBackend {
       return true;
     });
   }
-  void ClearCurrentKey() override {
+  void OnClearCurrentKey() override {
     current_key_ = {};
     current_group_ = kNoGroup;  // matches no access: every group is in range_, this is not
     ++epoch_;
+  }
+
+  bool GetCurrent(StateId state, Bytes& value) const override {
+    const EntryMap::value_type* entry = CurrentEntryOf(state);
+    if (entry == nullptr) return false;
+    const std::span<const uint8_t> bytes = entry->second.bytes();
+    value.resize(bytes.size());  // no allocation once `value` has held as much
+    CopyBytes(value.data(), bytes.data(), bytes.size());
+    return true;
+  }
+  void PutCurrent(StateId state, std::span<const uint8_t> value) override {
+    if (EntryMap::value_type* entry = CurrentEntryOf(state)) {
+      entry->second.Assign(value);  // in place: no allocation
+      return;
+    }
+    return InsertCopy(state, current_group_, current_key_, "", value);  // a tail call
   }
 
   std::optional<Bytes> Get(StateId state, KeyGroup group, std::string_view key,
@@ -876,6 +893,15 @@ class HeapStateBackend final : public KeyedStateBackend {
       if (cached.epoch == epoch_) return cached.entry;  // nullptr: no value in this state
     }
     return FindInIndex(state, group, key, user_key);
+  }
+  // What `state` holds for the current key: from the cache SetCurrentKey filled, unless an
+  // entry was deleted or the state registered since.
+  EntryMap::value_type* CurrentEntryOf(StateId state) const {
+    FL_ASSERT(current_group_ != kNoGroup, "a current-key access without a current key");
+    FL_ASSERT(state < current_entries_.size(), "a state id that was never registered");
+    const CurrentEntry& cached = current_entries_[state];
+    if (cached.epoch == epoch_) return cached.entry;  // nullptr: no value in this state
+    return FindInIndex(state, current_group_, current_key_, "");
   }
   // Find's probe, kept out of line so the cached path stays small enough to inline.
   [[gnu::noinline]] EntryMap::value_type* FindInIndex(StateId state, KeyGroup group,

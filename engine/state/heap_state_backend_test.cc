@@ -117,6 +117,8 @@ TEST(HeapStateBackendTest, RandomOperationsMatchAPlainMap) {
     return rng % bound;
   };
   Bytes scratch;
+  Bytes earlier_blob;
+  std::map<std::tuple<StateId, std::string, std::string>, std::string> earlier_reference;
   // The current key (SetCurrentKey): some operations use its very bytes, others a copy.
   std::string current;
   for (int step = 0; step < 60'000; ++step) {
@@ -137,7 +139,26 @@ TEST(HeapStateBackendTest, RandomOperationsMatchAPlainMap) {
     // Short values live inside the entry, long ones on the heap: overwrites cross both ways.
     const std::string value =
         "v" + std::to_string(step) + std::string(next(3) == 0 ? 20 : next(12), 'x');
-    switch (next(5)) {
+    // Current-key access (GetCurrent / PutCurrent) when a key is set, else a plain Get.
+    const bool current_set = backend->has_current_key();
+    const auto at_current = std::make_tuple(state, current, std::string());
+    switch (next(7)) {
+      case 5:
+        if (current_set && state != states[2]) {
+          backend->PutCurrent(state, B(value));
+          reference[at_current] = value;
+        }
+        break;
+      case 6:
+        if (current_set && state != states[2]) {
+          const auto found = reference.find(at_current);
+          const bool got = backend->GetCurrent(state, scratch);
+          ASSERT_EQ(got, found != reference.end()) << step;
+          if (got) {
+            ASSERT_EQ(S(scratch), found->second) << step;
+          }
+        }
+        break;
       case 0:
         backend->Put(state, group, key, user_key, B(value));
         reference[at] = value;
@@ -171,6 +192,20 @@ TEST(HeapStateBackendTest, RandomOperationsMatchAPlainMap) {
     if (step == 30'000) {  // the index is rebuilt from restored maps
       const Bytes blob = Materialize(*backend);
       ASSERT_TRUE(backend->Restore({RestoreSource{"blob", &blob}}).ok());
+      earlier_blob = blob;
+      earlier_reference = reference;
+    }
+    if (step == 45'000) {  // back to older contents, the current key kept: nothing cached survives
+      ASSERT_TRUE(backend->Restore({RestoreSource{"blob", &earlier_blob}}).ok());
+      reference = earlier_reference;
+      ASSERT_TRUE(backend->has_current_key());
+      for (const StateId s : {states[0], states[1]}) {
+        const auto found = reference.find(std::make_tuple(s, current, std::string()));
+        ASSERT_EQ(backend->GetCurrent(s, scratch), found != reference.end());
+        if (found != reference.end()) {
+          ASSERT_EQ(S(scratch), found->second);
+        }
+      }
     }
   }
   ASSERT_EQ(backend->entry_count(), reference.size());

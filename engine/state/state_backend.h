@@ -66,11 +66,27 @@ class KeyedStateBackend {
   // may do per-key work once (hash the key, serialize its prefix, cache what each state holds
   // for it). `key`'s bytes must stay valid and unchanged until ClearCurrentKey or the next
   // SetCurrentKey. Accesses for other keys stay correct, only slower.
-  virtual void SetCurrentKey(KeyGroup group, std::string_view key) {
-    (void)group;
-    (void)key;
+  void SetCurrentKey(KeyGroup group, std::string_view key) {
+    current_ = {group, key, true};
+    OnSetCurrentKey(group, key);
   }
-  virtual void ClearCurrentKey() {}
+  void ClearCurrentKey() {
+    current_ = {};
+    OnClearCurrentKey();
+  }
+  bool has_current_key() const { return current_.set; }
+
+  // Point access for the current key with no user key (value, reducing and list states): the
+  // same as GetInto / PutCopy with (current group, current key, ""), with fewer arguments, and
+  // a backend may serve it from what it prepared in SetCurrentKey. A current key must be set.
+  virtual bool GetCurrent(StateId state, Bytes& value) const {
+    FL_ASSERT(current_.set, "a current-key access without a current key");
+    return GetInto(state, current_.group, current_.key, "", value);
+  }
+  virtual void PutCurrent(StateId state, std::span<const uint8_t> value) {
+    FL_ASSERT(current_.set, "a current-key access without a current key");
+    PutCopy(state, current_.group, current_.key, "", value);
+  }
 
   // Point access. `group` must be in key_groups() (an assertion: routing put the key here).
   virtual std::optional<Bytes> Get(StateId state, KeyGroup group, std::string_view key,
@@ -121,6 +137,22 @@ class KeyedStateBackend {
   // Hasher().Text(state name).U64(group).Text(key).Text(user key).Bytes(value).Finish().
   virtual uint64_t Digest() const = 0;
   virtual uint64_t entry_count() const = 0;
+
+ protected:
+  // Hooks of SetCurrentKey and ClearCurrentKey, for a backend that prepares per-key work.
+  virtual void OnSetCurrentKey(KeyGroup group, std::string_view key) {
+    (void)group;
+    (void)key;
+  }
+  virtual void OnClearCurrentKey() {}
+
+ private:
+  struct CurrentKey {
+    KeyGroup group = 0;
+    std::string_view key;
+    bool set = false;
+  };
+  CurrentKey current_;
 };
 
 // The heap backend: ordered maps in memory; Capture serializes them (the blob is the view).
