@@ -970,7 +970,7 @@ void Task::Snapshot(const BarrierInfo& barrier) {
       {Ev(EngineEvent::kBarrierEmitted), {static_cast<int64_t>(id), 0, 0}, spec_.name});
   // Asynchronous part: materialize, pre-commit the sink, upload, then acknowledge.
   if (keyed) {
-    Result<Bytes> bytes = keyed->Materialize();
+    Result<Bytes> bytes = keyed->MaterializeOnce();  // `keyed` is not read again
     if (!bytes.ok()) {
       Fail(bytes.status().WithContext(spec_.name + " checkpoint " + std::to_string(id)));
       return;

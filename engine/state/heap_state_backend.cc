@@ -706,6 +706,7 @@ class HeapStateSnapshot final : public StateSnapshot {
   }
 
   Result<Bytes> Materialize() const override { return blob_; }
+  Result<Bytes> MaterializeOnce() override { return std::move(blob_); }
   uint64_t entries() const override { return entries_; }
   uint64_t digest() const override { return digest_; }
   size_t blob_bytes() const { return blob_.size(); }

@@ -330,6 +330,20 @@ TEST(HeapStateBackendTest, CurrentKeyBeforeRestoredStatesAreRegistered) {
   EXPECT_EQ(target->entry_count(), 100u);
 }
 
+TEST(HeapStateBackendTest, MaterializeOnceHandsOverTheSameBytes) {
+  auto backend = NewHeapStateBackend(kAllGroups);
+  Fill(*backend, 50);
+  std::unique_ptr<StateSnapshot> snapshot = backend->Capture();
+  const Result<Bytes> copied = snapshot->Materialize();
+  const uint64_t digest = snapshot->digest();
+  const Result<Bytes> taken = snapshot->MaterializeOnce();
+  ASSERT_TRUE(copied.ok() && taken.ok());
+  EXPECT_FALSE(taken->empty());
+  EXPECT_EQ(*taken, *copied);
+  EXPECT_EQ(snapshot->digest(), digest);  // still meaningful afterwards
+  EXPECT_EQ(snapshot->entries(), backend->entry_count());
+}
+
 TEST(HeapStateBackendTest, EmptyBackendRoundTrips) {
   auto backend = NewHeapStateBackend(KeyGroupRange::Of(10, 19));
   const Bytes blob = Materialize(*backend);

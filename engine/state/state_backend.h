@@ -37,6 +37,9 @@ class StateSnapshot {
   // Serializes the view (the asynchronous part): a self-describing blob with an offset per key
   // group and a checksum, readable by any backend implementation's Restore.
   virtual Result<Bytes> Materialize() const = 0;
+  // Materialize for the snapshot's last use (its upload): a backend may hand its bytes over
+  // instead of copying them, after which only entries() and digest() remain meaningful.
+  virtual Result<Bytes> MaterializeOnce() { return Materialize(); }
   // Entries captured, for statistics.
   virtual uint64_t entries() const = 0;
   // The backend's Digest() at the capture.
