@@ -55,4 +55,22 @@ uint64_t Hasher::Finish() const {
   return Hash64(std::span<const std::byte>(buffer_, used_), seed_);
 }
 
+struct ChecksumStream::State {
+  XXH3_state_t xxh;
+};
+
+ChecksumStream::ChecksumStream() : state_(std::make_unique<State>()) {
+  XXH3_64bits_reset(&state_->xxh);  // seed 0, as Checksum
+}
+ChecksumStream::~ChecksumStream() = default;
+
+ChecksumStream& ChecksumStream::Add(std::span<const std::byte> bytes) {
+  XXH3_64bits_update(&state_->xxh, bytes.data(), bytes.size());
+  return *this;
+}
+
+uint64_t ChecksumStream::Value() const {
+  return XXH3_64bits_digest(&state_->xxh);
+}
+
 }  // namespace faultline

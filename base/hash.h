@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string_view>
 
@@ -46,6 +47,23 @@ class Hasher {
   uint64_t seed_;
   std::byte buffer_[256];
   size_t used_ = 0;
+};
+
+// Checksum() over bytes given in pieces, readable after each piece:
+// ChecksumStream().Add(a).Value() == Checksum(a), and after .Add(b), Value() == Checksum(a ++ b).
+// For a blob that carries a checksum of its body and is then checksummed whole: one pass.
+class ChecksumStream {
+ public:
+  ChecksumStream();
+  ~ChecksumStream();
+  ChecksumStream(const ChecksumStream&) = delete;
+  ChecksumStream& operator=(const ChecksumStream&) = delete;
+  ChecksumStream& Add(std::span<const std::byte> bytes);
+  uint64_t Value() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;  // XXH3's streaming state, kept out of this header
 };
 
 }  // namespace faultline

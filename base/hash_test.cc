@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <set>
+#include <span>
+#include <vector>
 #include <string>
 
 namespace faultline {
@@ -52,6 +56,32 @@ TEST(HasherTest, LongInputsSpillAcrossTheBuffer) {
   Hasher h2;
   for (int i = 0; i < 100; ++i) h2.U64(static_cast<uint64_t>(i == 57 ? 0 : i));
   EXPECT_NE(many, h2.Finish());
+}
+
+}  // namespace
+}  // namespace faultline
+
+namespace faultline {
+namespace {
+
+TEST(ChecksumStreamTest, EqualsTheOneShotChecksumAfterEveryPiece) {
+  std::vector<std::byte> data(5000);
+  uint64_t x = 0x1234;
+  for (std::byte& b : data) {
+    x = Mix64(x + 1);
+    b = static_cast<std::byte>(x);
+  }
+  const std::span<const std::byte> all(data);
+  EXPECT_EQ(ChecksumStream().Value(), Checksum({}));
+  // Pieces of many sizes, including the XXH3 short, medium and long input paths.
+  for (const size_t piece : {size_t{1}, size_t{7}, size_t{100}, size_t{239}, size_t{1024}}) {
+    ChecksumStream stream;
+    for (size_t at = 0; at < data.size(); at += piece) {
+      const size_t n = std::min(piece, data.size() - at);
+      stream.Add(all.subspan(at, n));
+      ASSERT_EQ(stream.Value(), Checksum(all.first(at + n))) << piece << " " << at;
+    }
+  }
 }
 
 }  // namespace

@@ -975,6 +975,9 @@ void Task::Snapshot(const BarrierInfo& barrier) {
       Fail(bytes.status().WithContext(spec_.name + " checkpoint " + std::to_string(id)));
       return;
     }
+    if (const std::optional<uint64_t> checksum = keyed->MaterializedChecksum()) {
+      snap->checksums[snap->prefix + "keyed"] = *checksum;
+    }
     snap->blobs.emplace_back(snap->prefix + "keyed", std::move(*bytes));
   }
   if (barrier.unaligned && !inputs_.empty()) {
@@ -1018,7 +1021,7 @@ void Task::Release(const std::shared_ptr<PendingSnapshot>& snap) {
   // from the barrier to the last durable upload.
   snap->summary.sync_duration = Duration::Zero();
   snap->summary.async_duration = ctx_.clock->Now() - snap->taken_at;
-  UploadSnapshot(snap->id, std::move(snap->blobs), EncodeTaskSnapshot(snap->summary));
+  UploadSnapshot(snap->id, std::move(snap->blobs), snap->checksums, std::move(snap->summary));
 }
 
 void Task::JumpAhead(size_t o, size_t end, const Buffer& barrier,
@@ -1142,21 +1145,25 @@ struct Task::Upload {
 };
 
 void Task::UploadSnapshot(uint64_t checkpoint_id, std::vector<std::pair<std::string, Bytes>> blobs,
-                          Bytes summary_bytes) {
-  Result<TaskSnapshot> summary = DecodeTaskSnapshot(summary_bytes);
-  FL_ASSERT(summary.ok());
+                          const std::map<std::string, uint64_t>& checksums,
+                          TaskSnapshot summary) {
+  const auto checksum_of = [&checksums](const std::string& name, const Bytes& bytes) {
+    const auto known = checksums.find(name);
+    return known != checksums.end()
+               ? known->second
+               : Checksum(std::as_bytes(std::span<const uint8_t>(bytes.data(), bytes.size())));
+  };
   auto upload = std::make_shared<Upload>();
   upload->checkpoint_id = checkpoint_id;
   upload->started = ctx_.clock->Now();
-  upload->summary = std::move(*summary);
+  upload->summary = std::move(summary);
   upload->remaining = blobs.size();
   // ack-before-upload: the acknowledgement goes out now, whatever becomes of the uploads.
   const bool ack_early = setup_.config->switches.ack_before_upload;
   if (blobs.empty() || ack_early) {
     for (const auto& [name, bytes] : blobs) {
-      upload->summary.handles.push_back(BlobHandle{
-          HandleKindOf(name), name, bytes.size(),
-          Checksum(std::as_bytes(std::span<const uint8_t>(bytes.data(), bytes.size())))});
+      upload->summary.handles.push_back(
+          BlobHandle{HandleKindOf(name), name, bytes.size(), checksum_of(name, bytes)});
       upload->summary.state_bytes += bytes.size();
     }
     FinishUpload(*upload);
@@ -1168,8 +1175,7 @@ void Task::UploadSnapshot(uint64_t checkpoint_id, std::vector<std::pair<std::str
   for (auto& [name, bytes] : blobs) {
     const HandleKind kind = HandleKindOf(name);
     upload->summary.handles.push_back(
-        BlobHandle{kind, name, bytes.size(),
-                   Checksum(std::as_bytes(std::span<const uint8_t>(bytes.data(), bytes.size())))});
+        BlobHandle{kind, name, bytes.size(), checksum_of(name, bytes)});
     upload->summary.state_bytes += bytes.size();
     ctx_.blob_store->Put(name, std::move(bytes), [this, alive = alive_, upload](Status s) {
       if (!*alive) return;

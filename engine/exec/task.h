@@ -143,6 +143,7 @@ class Task final : public runtime::ChannelListener {
     uint64_t id = 0;
     std::string prefix;
     std::vector<std::pair<std::string, Bytes>> blobs;
+    std::map<std::string, uint64_t> checksums;  // of blobs whose encoder computed it
     TaskSnapshot summary;
     int waits = 1;  // held while set up; plus the sink's pre-commit and channel recording
     Time taken_at;  // when the barrier was handled (the synchronous capture)
@@ -162,8 +163,10 @@ class Task final : public runtime::ChannelListener {
   void ConvertQueuedBarriers();
   void HandleUnalignedBarrier(size_t input, const BarrierInfo& barrier);
   void MaybeFinishChannelRecording();
+  // `checksums`: Checksum() of some of `blobs` by name, known from their encoding; the others
+  // are checksummed here.
   void UploadSnapshot(uint64_t checkpoint_id, std::vector<std::pair<std::string, Bytes>> blobs,
-                      Bytes summary);
+                      const std::map<std::string, uint64_t>& checksums, TaskSnapshot summary);
   void EndOfInput();
   struct Upload;
   void FinishUpload(const Upload& upload);

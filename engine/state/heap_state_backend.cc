@@ -458,9 +458,10 @@ void WriteSection(KeyGroup group, const StateTable& table,
 }
 
 // Also sums the digest of every entry written into `digest` (one walk over the maps).
-// `size_hint`: the expected size (the previous blob's), allocated once up front.
+// `size_hint`: the expected size (the previous blob's), allocated once up front. Sets
+// `blob_checksum` to Checksum() of the returned bytes.
 Bytes EncodeBlob(const KeyGroupRange& range, const StateTable& table, uint64_t& digest,
-                 size_t size_hint) {
+                 uint64_t& blob_checksum, size_t size_hint) {
   BlobWriter out;
   out.Reserve(size_hint + size_hint / 8);
   WriteHeader(range, table, out);
@@ -478,10 +479,17 @@ Bytes EncodeBlob(const KeyGroupRange& range, const StateTable& table, uint64_t& 
   }
   out.PatchU64(kSizeOffset, out.size() + kChecksumBytes);
   Bytes blob = std::move(out).Take();
-  const uint64_t checksum = Checksum(std::as_bytes(std::span<const uint8_t>(blob)));
+  // One pass gives both the body's checksum (the trailer) and the whole blob's (Checksum() of
+  // the bytes uploaded, which the checkpoint's handle records).
+  ChecksumStream stream;
+  stream.Add(std::as_bytes(std::span<const uint8_t>(blob)));
+  const uint64_t checksum = stream.Value();
+  const size_t body = blob.size();
   for (size_t i = 0; i < kChecksumBytes; ++i) {
     blob.push_back(static_cast<uint8_t>(checksum >> (8 * i)));
   }
+  stream.Add(std::as_bytes(std::span<const uint8_t>(blob).subspan(body)));
+  blob_checksum = stream.Value();
   return blob;
 }
 
@@ -701,18 +709,20 @@ Status LoadSection(const OpenedBlob& blob, std::string_view blob_name, KeyGroup 
 class HeapStateSnapshot final : public StateSnapshot {
  public:
   HeapStateSnapshot(KeyGroupRange range, const StateTable& table, size_t size_hint)
-      : blob_(EncodeBlob(range, table, digest_, size_hint)) {
+      : blob_(EncodeBlob(range, table, digest_, blob_checksum_, size_hint)) {
     for (const EntryMap& entries : table.entries) entries_ += entries.size();
   }
 
   Result<Bytes> Materialize() const override { return blob_; }
   Result<Bytes> MaterializeOnce() override { return std::move(blob_); }
+  std::optional<uint64_t> MaterializedChecksum() const override { return blob_checksum_; }
   uint64_t entries() const override { return entries_; }
   uint64_t digest() const override { return digest_; }
   size_t blob_bytes() const { return blob_.size(); }
 
  private:
   uint64_t digest_ = 0;  // before blob_: EncodeBlob sums into it
+  uint64_t blob_checksum_ = 0;  // and sets this
   Bytes blob_;
   uint64_t entries_ = 0;
 };

@@ -340,6 +340,9 @@ TEST(HeapStateBackendTest, MaterializeOnceHandsOverTheSameBytes) {
   ASSERT_TRUE(copied.ok() && taken.ok());
   EXPECT_FALSE(taken->empty());
   EXPECT_EQ(*taken, *copied);
+  // The whole blob's checksum, computed while encoding, is the one the upload would compute.
+  EXPECT_EQ(snapshot->MaterializedChecksum(),
+            std::optional(Checksum(std::as_bytes(std::span<const uint8_t>(*copied)))));
   EXPECT_EQ(snapshot->digest(), digest);  // still meaningful afterwards
   EXPECT_EQ(snapshot->entries(), backend->entry_count());
 }

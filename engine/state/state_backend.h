@@ -40,6 +40,9 @@ class StateSnapshot {
   // Materialize for the snapshot's last use (its upload): a backend may hand its bytes over
   // instead of copying them, after which only entries() and digest() remain meaningful.
   virtual Result<Bytes> MaterializeOnce() { return Materialize(); }
+  // Checksum() of what Materialize returns, when the backend computed it while encoding (so
+  // the upload need not read the blob again); nullopt otherwise.
+  virtual std::optional<uint64_t> MaterializedChecksum() const { return std::nullopt; }
   // Entries captured, for statistics.
   virtual uint64_t entries() const = 0;
   // The backend's Digest() at the capture.
