@@ -35,6 +35,9 @@
 #include "base/hash.h"
 #include "engine/state/state_backend.h"
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 namespace faultline::engine {
 namespace {
 
@@ -342,7 +345,8 @@ uint64_t EntryDigest(std::string_view state_name, const EntryKey& key, const Val
     text(key.key.data(), key.key.size());
     text(key.user_key.data(), key.user_key.size());
     text(bytes.data(), bytes.size());
-    return Hash64(std::as_bytes(std::span<const uint8_t>(buffer, at)), 0);
+    // XXH3 inline (the same value as Hash64's call; the capture hashes every entry).
+    return XXH3_64bits_withSeed(buffer, at, 0);
   }
   return Hasher()
       .Text(state_name)
