@@ -3,8 +3,10 @@
 // parallelism 4 on 3 TaskManagers, checkpoints every simulated second).
 #include <gtest/gtest.h>
 
+#include <iterator>
 #include <map>
 #include <memory>
+#include <string>
 
 #include "engine/api/job.h"
 #include "simulator/job_world.h"
@@ -80,6 +82,43 @@ TEST(EngineJobTest, ExampleJobWithoutFaultsIsExactlyOnce) {
   }
   EXPECT_EQ(last, expected.sums);
   EXPECT_EQ(seen, expected.provenance) << "every source record reflected exactly once";
+}
+
+// Records are encoded straight into the open network buffer, which grows a page at a time:
+// keys from empty to larger than a page and than a whole buffer (32 KiB) cross it intact.
+TEST(EngineJobTest, KeysOfEverySizeCrossTheNetwork) {
+  engine::EngineConfig config;
+  config.checkpoints.interval = Duration::Seconds(1);
+  Result<std::unique_ptr<sim::JobWorld>> created = sim::JobWorld::Create(
+      ExampleJob(engine::SinkKind::kTwoPhaseCommit), config, sim::JobWorldOptions{});
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  sim::JobWorld& jw = **created;
+  const size_t sizes[] = {0, 1, 3, 4, 7, 8, 9, 16, 17, 100, 4095, 4096, 5000, 40'000};
+  Expected expected;
+  for (uint32_t p = 0; p < 4; ++p) {
+    for (uint32_t i = 0; i < 300; ++i) {
+      const size_t size = sizes[(p + i) % std::size(sizes)];
+      std::string key(size, 'a');
+      for (size_t b = 0; b < size; ++b) key[b] = static_cast<char>('a' + (b * 7 + size) % 26);
+      const int64_t value = static_cast<int64_t>(i % 5) + 1;
+      jw.AddSourceRecord(p, Record{key, value, {}});
+      expected.sums[key] += 2 * value;
+      ++expected.records;
+      expected.provenance += engine::Provenance::Of(engine::RecordId{0, p, i});
+    }
+  }
+  jw.Start();
+  ASSERT_EQ(jw.RunUntilDone(Time::Zero() + Duration::Seconds(60)), engine::JobStatus::kFinished);
+  const std::vector<Record> output = jw.CommittedOutput();
+  ASSERT_EQ(output.size(), expected.records);
+  std::map<std::string, int64_t> last;
+  engine::Provenance seen;
+  for (const Record& r : output) {
+    last[r.key] = r.value;
+    seen += r.provenance;
+  }
+  EXPECT_EQ(last, expected.sums);
+  EXPECT_EQ(seen, expected.provenance);
 }
 
 }  // namespace
