@@ -6,8 +6,8 @@
 #include <cstddef>
 #include <set>
 #include <span>
-#include <vector>
 #include <string>
+#include <vector>
 
 namespace faultline {
 namespace {

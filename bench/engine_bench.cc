@@ -57,10 +57,9 @@ void RunExampleJob(benchmark::State& state, bool checkpoints) {
       for (uint32_t i = 0; i < records_per_partition; ++i) {
         // 16-byte records: an 8-byte key ("key-0000" to "key-0999") and an 8-byte value.
         const std::string number = std::to_string((p * 7919 + i) % 1000);
-        jw->AddSourceRecord(
-            p, Record{"key-" + std::string(4 - number.size(), '0') + number,
-                      static_cast<int64_t>(i),
-                      {}});
+        jw->AddSourceRecord(p, Record{"key-" + std::string(4 - number.size(), '0') + number,
+                                      static_cast<int64_t>(i),
+                                      {}});
       }
     }
     state.ResumeTiming();

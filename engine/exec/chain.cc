@@ -138,8 +138,7 @@ class ChainRunner::Keyed final : public KeyedContext, public Collector {
   // beats a tree or a hash here.
   StateId Id(std::string_view name, StateKind kind) {
     for (const KnownState& known : ids_) {
-      if (known.name.size() == name.size() && known.kind == kind &&
-          EqualBytes(known.name, name)) {
+      if (known.name.size() == name.size() && known.kind == kind && EqualBytes(known.name, name)) {
         return known.id;
       }
     }

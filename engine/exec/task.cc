@@ -1145,8 +1145,7 @@ struct Task::Upload {
 };
 
 void Task::UploadSnapshot(uint64_t checkpoint_id, std::vector<std::pair<std::string, Bytes>> blobs,
-                          const std::map<std::string, uint64_t>& checksums,
-                          TaskSnapshot summary) {
+                          const std::map<std::string, uint64_t>& checksums, TaskSnapshot summary) {
   const auto checksum_of = [&checksums](const std::string& name, const Bytes& bytes) {
     const auto known = checksums.find(name);
     return known != checksums.end()

@@ -387,9 +387,9 @@ class BlobWriter {
   // One entry of a section: state id, key, user key, value, with one bounds check.
   void Entry(uint32_t id, std::string_view key, std::string_view user_key,
              std::span<const uint8_t> value) {
-    FL_ASSERT(key.size() <= UINT32_MAX && user_key.size() <= UINT32_MAX &&
-                  value.size() <= UINT32_MAX,
-              "a key or value of 4 GiB or more");
+    FL_ASSERT(
+        key.size() <= UINT32_MAX && user_key.size() <= UINT32_MAX && value.size() <= UINT32_MAX,
+        "a key or value of 4 GiB or more");
     const size_t n = 16 + key.size() + user_key.size() + value.size();
     Reserve(n);
     uint8_t* at = out_.data() + at_;
@@ -936,8 +936,8 @@ class HeapStateBackend final : public KeyedStateBackend {
   }
   // Adds an entry that Find did not find, to the map and the index. Out of line: the callers'
   // overwrite path stays short.
-  [[gnu::noinline]] void Insert(StateId state, KeyGroup group, std::string_view key, std::string_view user_key,
-              Value value) {
+  [[gnu::noinline]] void Insert(StateId state, KeyGroup group, std::string_view key,
+                                std::string_view user_key, Value value) {
     EntryMap& entries = EntriesOf(state, group);
     const auto [it, added] =
         entries.emplace(EntryKey{group, std::string(key), std::string(user_key)}, std::move(value));
