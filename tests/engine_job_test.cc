@@ -6,6 +6,7 @@
 #include <iterator>
 #include <map>
 #include <memory>
+#include <utility>
 #include <string>
 
 #include "engine/api/job.h"
@@ -57,22 +58,9 @@ Expected FillSource(sim::JobWorld& jw, uint32_t per_partition, uint32_t keys) {
   return e;
 }
 
-TEST(EngineJobTest, ExampleJobWithoutFaultsIsExactlyOnce) {
-  engine::EngineConfig config;
-  config.checkpoints.interval = Duration::Seconds(1);
-  Result<std::unique_ptr<sim::JobWorld>> created = sim::JobWorld::Create(
-      ExampleJob(engine::SinkKind::kTwoPhaseCommit), config, sim::JobWorldOptions{});
-  ASSERT_TRUE(created.ok()) << created.status().ToString();
-  sim::JobWorld& jw = **created;
-  const Expected expected = FillSource(jw, 2000, 100);
-  jw.Start();
-  const engine::JobStatus status = jw.RunUntilDone(Time::Zero() + Duration::Seconds(60));
-  ASSERT_EQ(status, engine::JobStatus::kFinished);
-  const engine::JobManager& jm = *jw.job_manager();
-  EXPECT_EQ(jm.restarts(), 0u);
-  EXPECT_GE(jm.latest_completed(), 1u);
-
-  const std::vector<Record> output = jw.CommittedOutput();
+// The committed output of a finished run reflects every source record exactly once, and each
+// key's last running sum is its total.
+void ExpectExactlyOnceOutput(const std::vector<Record>& output, const Expected& expected) {
   ASSERT_EQ(output.size(), expected.records) << "one committed output per input record";
   std::map<std::string, int64_t> last;
   engine::Provenance seen;
@@ -84,15 +72,38 @@ TEST(EngineJobTest, ExampleJobWithoutFaultsIsExactlyOnce) {
   EXPECT_EQ(seen, expected.provenance) << "every source record reflected exactly once";
 }
 
-// Records are encoded straight into the open network buffer, which grows a page at a time:
-// keys from empty to larger than a page and than a whole buffer (32 KiB) cross it intact.
-TEST(EngineJobTest, KeysOfEverySizeCrossTheNetwork) {
+// The example job with a two-phase-commit sink and 1 s checkpoints; nullptr (and a test
+// failure) if it cannot be created.
+std::unique_ptr<sim::JobWorld> NewExampleWorld() {
   engine::EngineConfig config;
   config.checkpoints.interval = Duration::Seconds(1);
   Result<std::unique_ptr<sim::JobWorld>> created = sim::JobWorld::Create(
       ExampleJob(engine::SinkKind::kTwoPhaseCommit), config, sim::JobWorldOptions{});
-  ASSERT_TRUE(created.ok()) << created.status().ToString();
-  sim::JobWorld& jw = **created;
+  EXPECT_TRUE(created.ok()) << created.status().ToString();
+  return created.ok() ? std::move(*created) : nullptr;
+}
+
+TEST(EngineJobTest, ExampleJobWithoutFaultsIsExactlyOnce) {
+  const std::unique_ptr<sim::JobWorld> world = NewExampleWorld();
+  ASSERT_NE(world, nullptr);
+  sim::JobWorld& jw = *world;
+  const Expected expected = FillSource(jw, 2000, 100);
+  jw.Start();
+  const engine::JobStatus status = jw.RunUntilDone(Time::Zero() + Duration::Seconds(60));
+  ASSERT_EQ(status, engine::JobStatus::kFinished);
+  const engine::JobManager& jm = *jw.job_manager();
+  EXPECT_EQ(jm.restarts(), 0u);
+  EXPECT_GE(jm.latest_completed(), 1u);
+
+  ExpectExactlyOnceOutput(jw.CommittedOutput(), expected);
+}
+
+// Records are encoded straight into the open network buffer, which grows a page at a time:
+// keys from empty to larger than a page and than a whole buffer (32 KiB) cross it intact.
+TEST(EngineJobTest, KeysOfEverySizeCrossTheNetwork) {
+  const std::unique_ptr<sim::JobWorld> world = NewExampleWorld();
+  ASSERT_NE(world, nullptr);
+  sim::JobWorld& jw = *world;
   const size_t sizes[] = {0, 1, 3, 4, 7, 8, 9, 16, 17, 100, 4095, 4096, 5000, 40'000};
   Expected expected;
   for (uint32_t p = 0; p < 4; ++p) {
@@ -109,16 +120,7 @@ TEST(EngineJobTest, KeysOfEverySizeCrossTheNetwork) {
   }
   jw.Start();
   ASSERT_EQ(jw.RunUntilDone(Time::Zero() + Duration::Seconds(60)), engine::JobStatus::kFinished);
-  const std::vector<Record> output = jw.CommittedOutput();
-  ASSERT_EQ(output.size(), expected.records);
-  std::map<std::string, int64_t> last;
-  engine::Provenance seen;
-  for (const Record& r : output) {
-    last[r.key] = r.value;
-    seen += r.provenance;
-  }
-  EXPECT_EQ(last, expected.sums);
-  EXPECT_EQ(seen, expected.provenance);
+  ExpectExactlyOnceOutput(jw.CommittedOutput(), expected);
 }
 
 }  // namespace
@@ -136,15 +138,7 @@ struct RunResult {
 
 void CheckExactlyOnce(const RunResult& run, const Expected& expected) {
   ASSERT_EQ(run.status, engine::JobStatus::kFinished);
-  std::map<std::string, int64_t> last;
-  engine::Provenance seen;
-  for (const Record& r : run.output) {
-    last[r.key] = r.value;
-    seen += r.provenance;
-  }
-  EXPECT_EQ(run.output.size(), expected.records);
-  EXPECT_EQ(last, expected.sums);
-  EXPECT_EQ(seen, expected.provenance);
+  ExpectExactlyOnceOutput(run.output, expected);
 }
 
 // Runs the example job with a fault injected at `at` by `inject`.
