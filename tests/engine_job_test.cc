@@ -6,8 +6,8 @@
 #include <iterator>
 #include <map>
 #include <memory>
-#include <utility>
 #include <string>
+#include <utility>
 
 #include "engine/api/job.h"
 #include "simulator/job_world.h"

@@ -467,7 +467,7 @@ void WriteSection(KeyGroup group, const StateTable& table,
 Bytes EncodeBlob(const KeyGroupRange& range, const StateTable& table, uint64_t& digest,
                  uint64_t& blob_checksum, size_t size_hint) {
   BlobWriter out;
-  out.Reserve(size_hint + size_hint / 8);
+  out.Reserve(size_hint + size_hint / 32 + 64);  // room for a little growth and the trailer
   WriteHeader(range, table, out);
   const size_t offsets_at = out.size();
   for (uint32_t i = 0; i <= range.size(); ++i) out.U64(0);  // patched as sections are written
@@ -494,6 +494,9 @@ Bytes EncodeBlob(const KeyGroupRange& range, const StateTable& table, uint64_t& 
   }
   stream.Add(std::as_bytes(std::span<const uint8_t>(blob).subspan(body)));
   blob_checksum = stream.Value();
+  // A blob is kept (in the blob store) as long as its checkpoint: not with room to spare, as
+  // after the state shrank below the hint or the writer doubled its buffer.
+  if (blob.capacity() > blob.size() + blob.size() / 8 + 4096) blob.shrink_to_fit();
   return blob;
 }
 
@@ -717,8 +720,15 @@ class HeapStateSnapshot final : public StateSnapshot {
     for (const EntryMap& entries : table.entries) entries_ += entries.size();
   }
 
-  Result<Bytes> Materialize() const override { return blob_; }
-  Result<Bytes> MaterializeOnce() override { return std::move(blob_); }
+  Result<Bytes> Materialize() const override {
+    FL_ASSERT(!handed_over_, "Materialize after MaterializeOnce");
+    return blob_;
+  }
+  Result<Bytes> MaterializeOnce() override {
+    FL_ASSERT(!handed_over_, "MaterializeOnce twice");
+    handed_over_ = true;
+    return std::move(blob_);
+  }
   std::optional<uint64_t> MaterializedChecksum() const override { return blob_checksum_; }
   uint64_t entries() const override { return entries_; }
   uint64_t digest() const override { return digest_; }
@@ -727,6 +737,7 @@ class HeapStateSnapshot final : public StateSnapshot {
  private:
   uint64_t digest_ = 0;  // before blob_: EncodeBlob sums into it
   uint64_t blob_checksum_ = 0;  // and sets this
+  bool handed_over_ = false;    // blob_ moved out by MaterializeOnce
   Bytes blob_;
   uint64_t entries_ = 0;
 };
@@ -741,32 +752,6 @@ class HeapStateBackend final : public KeyedStateBackend {
     Result<StateId> id = FindOrAddState(table_, name, kind);
     current_entries_.resize(table_.entries.size());
     return id;
-  }
-
-  void OnSetCurrentKey(KeyGroup group, std::string_view key) override {
-    FL_ASSERT(range_.Contains(group), "a key group this backend does not own");
-    current_group_ = group;
-    current_key_ = key;
-    current_hash_ = EntryIndex::HashOf(group, key, "");
-    ++epoch_;
-    // One walk of the key's probe run finds what every state holds for it (the states share
-    // the run), so each access of the record's function is served from the cache.
-    for (CurrentEntry& cached : current_entries_) cached = {epoch_, nullptr};
-    size_t missing = current_entries_.size();  // the walk ends once every state has its entry
-    index_.ForEachWithHash(current_hash_, [&](StateId state, EntryMap::value_type* entry) {
-      if (entry->first.group == group && entry->first.user_key.empty() &&
-          EqualBytes(entry->first.key, key)) {
-        FL_ASSERT(state < current_entries_.size(), "an indexed state without a cache slot");
-        current_entries_[state].entry = entry;
-        return --missing != 0;
-      }
-      return true;
-    });
-  }
-  void OnClearCurrentKey() override {
-    current_key_ = {};
-    current_group_ = kNoGroup;  // matches no access: every group is in range_, this is not
-    ++epoch_;
   }
 
   bool GetCurrent(StateId state, Bytes& value) const override {
@@ -877,6 +862,33 @@ class HeapStateBackend final : public KeyedStateBackend {
   }
 
  private:
+  // SetCurrentKey / ClearCurrentKey hooks (the base class remembers the key).
+  void OnSetCurrentKey(KeyGroup group, std::string_view key) override {
+    FL_ASSERT(range_.Contains(group), "a key group this backend does not own");
+    current_group_ = group;
+    current_key_ = key;
+    current_hash_ = EntryIndex::HashOf(group, key, "");
+    ++epoch_;
+    // One walk of the key's probe run finds what every state holds for it (the states share
+    // the run), so each access of the record's function is served from the cache.
+    for (CurrentEntry& cached : current_entries_) cached = {epoch_, nullptr};
+    size_t missing = current_entries_.size();  // the walk ends once every state has its entry
+    index_.ForEachWithHash(current_hash_, [&](StateId state, EntryMap::value_type* entry) {
+      if (entry->first.group == group && entry->first.user_key.empty() &&
+          EqualBytes(entry->first.key, key)) {
+        FL_ASSERT(state < current_entries_.size(), "an indexed state without a cache slot");
+        current_entries_[state].entry = entry;
+        return --missing != 0;
+      }
+      return true;
+    });
+  }
+  void OnClearCurrentKey() override {
+    current_key_ = {};
+    current_group_ = kNoGroup;  // matches no access: every group is in range_, this is not
+    ++epoch_;
+  }
+
   // Routing put the key in one of our groups, and the operator registered its state first.
   void CheckAccess(StateId state, KeyGroup group) const {
     FL_ASSERT(state < table_.entries.size(), "a state id that was never registered");

@@ -347,6 +347,37 @@ TEST(HeapStateBackendTest, MaterializeOnceHandsOverTheSameBytes) {
   EXPECT_EQ(snapshot->entries(), backend->entry_count());
 }
 
+// GetCurrent / PutCurrent for a state registered after the key was set, and for a map state
+// (its entry with an empty user key), agree with the explicit-key access.
+TEST(HeapStateBackendTest, CurrentKeyAccessCoversLateStatesAndMapState) {
+  auto backend = NewHeapStateBackend(kAllGroups);
+  const StateId early = MustRegister(*backend, "early", StateKind::kValue);
+  const std::string key = "k1";
+  const KeyGroup group = KeyGroupForKey(key, kMaxParallelism);
+  backend->Put(early, group, key, "", B("e"));
+  backend->SetCurrentKey(group, key);
+  Bytes scratch;
+  ASSERT_TRUE(backend->GetCurrent(early, scratch));
+  EXPECT_EQ(S(scratch), "e");
+  const StateId late = MustRegister(*backend, "late", StateKind::kValue);
+  EXPECT_FALSE(backend->GetCurrent(late, scratch));
+  backend->PutCurrent(late, B("l"));
+  ASSERT_TRUE(backend->GetCurrent(late, scratch));
+  EXPECT_EQ(S(scratch), "l");
+  EXPECT_EQ(S(backend->Get(late, group, key, "")), "l");
+  const StateId map = MustRegister(*backend, "map", StateKind::kMap);
+  backend->Put(map, group, key, "u", B("user key u"));
+  EXPECT_FALSE(backend->GetCurrent(map, scratch));  // only the empty user key is "current"
+  backend->PutCurrent(map, B("empty user key"));
+  EXPECT_EQ(S(backend->Get(map, group, key, "")), "empty user key");
+  EXPECT_EQ(S(backend->Get(map, group, key, "u")), "user key u");
+  backend->Delete(late, group, key, "");
+  EXPECT_FALSE(backend->GetCurrent(late, scratch));
+  backend->ClearCurrentKey();
+  EXPECT_FALSE(backend->has_current_key());
+  EXPECT_EQ(backend->entry_count(), 3u);
+}
+
 TEST(HeapStateBackendTest, EmptyBackendRoundTrips) {
   auto backend = NewHeapStateBackend(KeyGroupRange::Of(10, 19));
   const Bytes blob = Materialize(*backend);
