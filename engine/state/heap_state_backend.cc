@@ -755,12 +755,7 @@ class HeapStateBackend final : public KeyedStateBackend {
   }
 
   bool GetCurrent(StateId state, Bytes& value) const override {
-    const EntryMap::value_type* entry = CurrentEntryOf(state);
-    if (entry == nullptr) return false;
-    const std::span<const uint8_t> bytes = entry->second.bytes();
-    value.resize(bytes.size());  // no allocation once `value` has held as much
-    CopyBytes(value.data(), bytes.data(), bytes.size());
-    return true;
+    return CopyOut(CurrentEntryOf(state), value);
   }
   void PutCurrent(StateId state, std::span<const uint8_t> value) override {
     if (EntryMap::value_type* entry = CurrentEntryOf(state)) {
@@ -780,12 +775,7 @@ class HeapStateBackend final : public KeyedStateBackend {
 
   bool GetInto(StateId state, KeyGroup group, std::string_view key, std::string_view user_key,
                Bytes& value) const override {
-    const EntryMap::value_type* entry = Find(state, group, key, user_key);
-    if (entry == nullptr) return false;
-    const std::span<const uint8_t> bytes = entry->second.bytes();
-    value.resize(bytes.size());  // no allocation once `value` has held as much
-    CopyBytes(value.data(), bytes.data(), bytes.size());
-    return true;
+    return CopyOut(Find(state, group, key, user_key), value);
   }
 
   void Put(StateId state, KeyGroup group, std::string_view key, std::string_view user_key,
@@ -862,6 +852,15 @@ class HeapStateBackend final : public KeyedStateBackend {
   }
 
  private:
+  // GetInto's and GetCurrent's copy of a found entry's value; false when none was found.
+  static bool CopyOut(const EntryMap::value_type* entry, Bytes& value) {
+    if (entry == nullptr) return false;
+    const std::span<const uint8_t> bytes = entry->second.bytes();
+    value.resize(bytes.size());  // no allocation once `value` has held as much
+    CopyBytes(value.data(), bytes.data(), bytes.size());
+    return true;
+  }
+
   // SetCurrentKey / ClearCurrentKey hooks (the base class remembers the key).
   void OnSetCurrentKey(KeyGroup group, std::string_view key) override {
     FL_ASSERT(range_.Contains(group), "a key group this backend does not own");
