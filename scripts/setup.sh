@@ -15,10 +15,10 @@ packages=(
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
   libprotobuf-dev protobuf-compiler librocksdb-dev
   qt6-base-dev xvfb xauth fonts-dejavu-core
-  libcli11-dev libfmt-dev libxxhash-dev nlohmann-json3-dev
+  libcli11-dev libfmt-dev libxxhash-dev nlohmann-json3-dev python3
 )
 # The clang build compares trace hashes across compilers (scripts/compiler_hashes.sh).
-[ "$preset" = clang ] && packages+=(clang-14)
+[ "$preset" = clang ] && packages+=(clang-14 clang-format)
 
 missing=()
 for p in "${packages[@]}"; do
