@@ -163,6 +163,7 @@ std::string MakeLine(faultline::Rng& rng) {
       "crash", "replay", "source", "group",   "restore", "align",  "epoch",  "snapshot",
       "blob",  "fence",  "task",   "window",  "credit",  "buffer", "latch",  "quorum"};
   constexpr uint64_t kWords = std::size(kVocabulary);
+  // draws sequenced: the condition is evaluated before the return.
   if (rng.UniformU64(25) == 0) return rng.Bernoulli(0.5) ? "" : "   ";
   std::string line;
   const uint64_t words = 1 + rng.UniformU64(8);
