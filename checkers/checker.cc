@@ -32,12 +32,13 @@ engine::JobStatus StatusFromEvents(const Recording& recording, std::string& fail
 void NoteReportedBreaches(const RunRecord& run, Verdict& verdict) {
   for (const EngineEventRecord& e : run.recording.events) {
     if (e.event != engine::EngineEvent::kCheckpointUnreadable) continue;
-    const uint64_t unreadable = static_cast<uint64_t>(e.a);
+    const uint64_t unreadable = static_cast<uint64_t>(e.args.checkpoint.value());
+    const int64_t fallback = e.args.fallback.value();
     const bool injected = run.recording.InjectedOnCheckpoint(unreadable) &
                           (sim::kEffectCorrupt | sim::kEffectLose | sim::kEffectError);
     std::string note = "the engine reported checkpoint " + std::to_string(unreadable) +
                        " unreadable at t=" + std::to_string(e.time.nanos()) + "ns and " +
-                       (e.b > 0 ? "fell back to checkpoint " + std::to_string(e.b) +
+                       (fallback > 0 ? "fell back to checkpoint " + std::to_string(fallback) +
                                       " (output after it is emitted again)"
                                 : "failed the job (nothing emitted twice)");
     note += injected ? "; an injected storage fault hit its blobs: expected degradation"

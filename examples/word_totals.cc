@@ -221,15 +221,16 @@ class RecoveryLog final : public faultline::sim::TraceObserver {
  public:
   void OnRecord(const faultline::sim::TraceRecord& r) override {
     using faultline::engine::EngineEvent;
-    using faultline::engine::Ev;
-    if (r.kind != faultline::sim::TraceKind::kEngine) return;
-    if (r.args[0] == Ev(EngineEvent::kJobRestart)) {
+    // Engine events, their arguments read by name (engine/exec/events.h).
+    const std::optional<faultline::sim::EngineEventView> e = faultline::sim::EngineEventOf(r);
+    if (!e) return;
+    if (e->event == EngineEvent::kJobRestart) {
       lines.push_back("at " + (r.time - Time::Zero()).ToString() + " restart (attempt " +
-                      std::to_string(r.args[1]) + "): " + r.detail);
-    } else if (r.args[0] == Ev(EngineEvent::kDeployed) && r.args[2] > 0) {
+                      std::to_string(*e->args.attempt) + "): " + r.detail);
+    } else if (e->event == EngineEvent::kDeployed && *e->args.restored_checkpoint > 0) {
       lines.push_back("at " + (r.time - Time::Zero()).ToString() + " attempt " +
-                      std::to_string(r.args[1]) + " deployed, restoring checkpoint " +
-                      std::to_string(r.args[2]));
+                      std::to_string(*e->args.attempt) + " deployed, restoring checkpoint " +
+                      std::to_string(*e->args.restored_checkpoint));
     }
   }
   std::vector<std::string> lines;
