@@ -9,7 +9,17 @@ namespace faultline::engine {
 
 AlignedBarrierHandler::AlignedBarrierHandler(const BarrierHandlerOptions& options,
                                              CheckpointableTask& task)
-    : options_(options), task_(task), received_(task.InputCount(), false) {}
+    : options_(options),
+      task_(task),
+      received_(task.InputCount(), false),
+      blocked_(task.InputCount(), false) {}
+
+void AlignedBarrierHandler::CheckInvariants() const {
+  for (size_t i = 0; i < blocked_.size(); ++i) {
+    FL_ASSERT(!blocked_[i] || (aligning_ && received_[i]),
+              "a blocked input without the barrier of the checkpoint being aligned");
+  }
+}
 
 void AlignedBarrierHandler::RecordReceived(size_t input, const BarrierInfo& barrier) {
   FL_ASSERT(input < received_.size(), "a barrier on an input the task does not have");
@@ -28,6 +38,7 @@ void AlignedBarrierHandler::NoteStarted(uint64_t checkpoint) {
 }
 
 void AlignedBarrierHandler::OnBarrier(size_t input, const BarrierInfo& barrier) {
+  const InvariantScope checked(*this);
   RecordReceived(input, barrier);
   if (Stale(barrier)) return;
   Align(input, barrier);
@@ -42,7 +53,10 @@ void AlignedBarrierHandler::Align(size_t input, const BarrierInfo& barrier) {
   }
   if (!aligning_) StartAlignment(barrier);
   // Exactly-once: an input that delivered the barrier is blocked until alignment completes.
-  if (!options_.no_alignment) task_.BlockInput(input);
+  if (!options_.no_alignment) {
+    task_.BlockInput(input);
+    blocked_[input] = true;
+  }
   received_[input] = true;
   if (AllLiveInputsHaveTheBarrier()) CompleteAlignment(barrier);
 }
@@ -70,6 +84,8 @@ bool AlignedBarrierHandler::AllLiveInputsHaveTheBarrier() const {
 }
 
 void AlignedBarrierHandler::CompleteAlignment(const BarrierInfo& barrier) {
+  FL_ASSERT(aligning_.has_value() && AllLiveInputsHaveTheBarrier(),
+            "alignment completed before every live input delivered the barrier");
   const Duration alignment = task_.Now() - alignment_started_;
   task_.RecordEvent({Ev(EngineEvent::kAligned),
                      {static_cast<int64_t>(barrier.checkpoint_id), 0, 0},
@@ -81,15 +97,18 @@ void AlignedBarrierHandler::CompleteAlignment(const BarrierInfo& barrier) {
 void AlignedBarrierHandler::ResetAlignment() {
   aligning_.reset();
   task_.UnblockInputs();
+  std::fill(blocked_.begin(), blocked_.end(), false);
   std::fill(received_.begin(), received_.end(), false);
 }
 
 void AlignedBarrierHandler::OnEndOfData(size_t input) {
+  const InvariantScope checked(*this);
   FL_ASSERT(task_.InputEnded(input), "end of data on an input not marked ended");
   if (aligning_ && AllLiveInputsHaveTheBarrier()) CompleteAlignment(aligning_barrier_);
 }
 
 void AlignedBarrierHandler::OnCheckpointAborted(uint64_t checkpoint) {
+  const InvariantScope checked(*this);
   if (aligning_ && *aligning_ == checkpoint) {
     ResetAlignment();
     task_.ScheduleStep();

@@ -34,6 +34,21 @@ class AlignedBarrierHandler : public CheckpointBarrierHandler {
   void ResetAlignment();
   // Checkpoint ids a handler starts (aligning or recording) only grow.
   void NoteStarted(uint64_t checkpoint);
+  // The invariants of a handler between calls: a blocked input delivered the barrier of the
+  // checkpoint being aligned. Checked at the entry and exit of every call (InvariantScope).
+  void CheckInvariants() const;
+  class InvariantScope {
+   public:
+    explicit InvariantScope(const AlignedBarrierHandler& handler) : handler_(handler) {
+      handler_.CheckInvariants();
+    }
+    ~InvariantScope() { handler_.CheckInvariants(); }
+    InvariantScope(const InvariantScope&) = delete;
+    InvariantScope& operator=(const InvariantScope&) = delete;
+
+   private:
+    const AlignedBarrierHandler& handler_;
+  };
 
   const BarrierHandlerOptions options_;
   CheckpointableTask& task_;
@@ -44,11 +59,14 @@ class AlignedBarrierHandler : public CheckpointBarrierHandler {
   std::vector<bool> received_;
 
  private:
+  friend class BarrierHandlerTestPeer;
+
   void StartAlignment(const BarrierInfo& barrier);
   bool AllLiveInputsHaveTheBarrier() const;
   void CompleteAlignment(const BarrierInfo& barrier);
 
-  Time alignment_started_;  // first barrier of the checkpoint being aligned
+  Time alignment_started_;     // first barrier of the checkpoint being aligned
+  std::vector<bool> blocked_;  // per input: blocked until the alignment ends
   uint64_t last_started_ = 0;
 };
 

@@ -8,6 +8,7 @@
 namespace faultline::engine {
 
 Result<bool> UnalignedBarrierHandler::OnArrival(size_t input, const Buffer& buffer) {
+  const InvariantScope checked(*this);
   FL_ASSERT(input < received_.size(), "a buffer on an input the task does not have");
   const BufferType type = PeekType(buffer).value_or(BufferType::kRecords);
   if (type == BufferType::kBarrier) {
@@ -40,6 +41,7 @@ Result<bool> UnalignedBarrierHandler::OnArrival(size_t input, const Buffer& buff
 }
 
 void UnalignedBarrierHandler::OnBarrier(size_t input, const BarrierInfo& barrier) {
+  const InvariantScope checked(*this);
   RecordReceived(input, barrier);
   if (Stale(barrier)) return;
   if (recording_ && barrier.checkpoint_id > recording_->checkpoint) {
@@ -50,6 +52,7 @@ void UnalignedBarrierHandler::OnBarrier(size_t input, const BarrierInfo& barrier
 }
 
 void UnalignedBarrierHandler::OnTimeout(uint64_t checkpoint) {
+  const InvariantScope checked(*this);
   if (aligning_ && *aligning_ == checkpoint) SwitchToUnaligned();
 }
 
@@ -107,6 +110,7 @@ void UnalignedBarrierHandler::MaybeFinishRecording() {
   for (size_t i = 0; i < received_.size(); ++i) {
     if (!task_.InputEnded(i) && !received_[i]) return;
   }
+  // Every live input delivered barrier n (or ended): the recording of n is complete.
   Recording done = std::move(*recording_);
   recording_.reset();
   std::fill(received_.begin(), received_.end(), false);  // ready for the next one
@@ -125,12 +129,14 @@ void UnalignedBarrierHandler::AbandonRecording() {
 }
 
 void UnalignedBarrierHandler::OnEndOfData(size_t input) {
+  const InvariantScope checked(*this);
   FL_ASSERT(task_.InputEnded(input), "end of data on an input not marked ended");
   MaybeFinishRecording();
   AlignedBarrierHandler::OnEndOfData(input);
 }
 
 void UnalignedBarrierHandler::OnCheckpointAborted(uint64_t checkpoint) {
+  const InvariantScope checked(*this);
   if (recording_ && recording_->checkpoint == checkpoint) AbandonRecording();
   AlignedBarrierHandler::OnCheckpointAborted(checkpoint);
 }

@@ -154,6 +154,7 @@ void Task::Start() {
 }
 
 void Task::Begin() {
+  restore_guard_.BeginProcessing();
   restoring_ = false;
   if (ProcessingObserver* o = setup_.config->observer) {
     o->OnStart(setup_.task, setup_.attempt, setup_.restore ? setup_.restore->checkpoint_id : 0);
@@ -169,6 +170,7 @@ void Task::Begin() {
 }
 
 void Task::Restore() {
+  restore_guard_.BeginRestore();
   restoring_ = true;
   const TaskSnapshot& snapshot = *setup_.restore;
   ctx_.events->Record({Ev(EngineEvent::kRestoreStarted),
@@ -177,6 +179,7 @@ void Task::Restore() {
   last_checkpoint_ = snapshot.checkpoint_id;
   auto remaining = std::make_shared<size_t>(snapshot.handles.size());
   if (*remaining == 0) {
+    restore_guard_.FinishRestore();
     Begin();
     return;
   }
@@ -203,6 +206,7 @@ void Task::Restore() {
             return;
           }
           if (--*remaining == 0) {
+            restore_guard_.FinishRestore();
             ctx_.events->Record({Ev(EngineEvent::kRestoreFinished),
                                  {static_cast<int64_t>(setup_.restore->checkpoint_id),
                                   static_cast<int64_t>(backend_ ? backend_->Digest() : 0),
@@ -503,6 +507,7 @@ void Task::Step() {
 }
 
 void Task::ProcessBuffer(size_t input, Buffer buffer) {
+  FL_ASSERT(restore_guard_.processing(), "input processed before the restore finished");
   Result<BufferType> type = PeekType(buffer);
   if (!type.ok()) {
     Fail(type.status().WithContext(spec_.name));
@@ -693,6 +698,7 @@ void Task::ReadSource() {
 }
 
 void Task::EmitSourceRecords() {
+  FL_ASSERT(restore_guard_.processing(), "a source emitting before the restore finished");
   if (source_pending_.empty()) {
     bool all_ended = std::all_of(cursors_.begin(), cursors_.end(),
                                  [](const PartitionCursor& c) { return c.ended; });
@@ -767,6 +773,7 @@ bool Task::Snapshot(const BarrierInfo& barrier, Duration alignment) {
     snap->summary.state_entries = keyed->entries();
   }
   if (setup_.plan->IsSource(setup_.task)) CaptureSourceState(*snap);
+  snap->life.Captured();
   if (ProcessingObserver* o = setup_.config->observer) {
     o->OnSnapshot(setup_.task, setup_.attempt, id);
   }
@@ -792,7 +799,7 @@ bool Task::Snapshot(const BarrierInfo& barrier, Duration alignment) {
   const bool awaits_channel_state = barrier.unaligned && !inputs_.empty();
   if (awaits_channel_state) {
     // Until barrier n arrives on every input, what arrives before it is in-flight data.
-    ++snap->waits;
+    snap->life.Hold();
     recording_ = snap;
   }
   if (runner_->sink() != nullptr) PreCommitSink(snap);
@@ -804,6 +811,7 @@ std::shared_ptr<Task::PendingSnapshot> Task::NewPendingSnapshot(const BarrierInf
                                                                 Duration alignment) {
   const uint64_t id = barrier.checkpoint_id;
   auto snap = std::make_shared<PendingSnapshot>();
+  snap->life.Hold();  // until Snapshot is done with it
   snap->id = id;
   snap->prefix = "checkpoints/chk-" + std::to_string(id) + "/" + spec_.name + "/attempt-" +
                  std::to_string(setup_.attempt) + "/";
@@ -857,7 +865,7 @@ void Task::ForwardBarrier(const BarrierInfo& barrier,
   }
   if (snap->outputs_holding == 0) return;
   snap->barrier = barrier;
-  ++snap->waits;
+  snap->life.Hold();
   emitting_ = snap;
   const Duration left = std::max(Duration::Zero(), barrier.timestamp + timeout - ctx_.clock->Now());
   ctx_.scheduler->ScheduleAfter(left, [this, alive = alive_, id = snap->id] {
@@ -866,7 +874,7 @@ void Task::ForwardBarrier(const BarrierInfo& barrier,
 }
 
 void Task::PreCommitSink(const std::shared_ptr<PendingSnapshot>& snap) {
-  ++snap->waits;
+  snap->life.Hold();
   const bool two_phase =
       setup_.job->operators[chain_.last_operator].sink.kind == SinkKind::kTwoPhaseCommit;
   runner_->sink()->PreCommit(snap->id, [this, alive = alive_, snap, two_phase] {
@@ -898,7 +906,7 @@ void Task::AbandonChannelState(uint64_t checkpoint) {
 }
 
 void Task::Release(const std::shared_ptr<PendingSnapshot>& snap) {
-  if (--snap->waits > 0) return;
+  if (!snap->life.Drop()) return;
   if (!snap->input_channels.empty()) {
     snap->blobs.emplace_back(snap->prefix + "input-channels",
                              EncodeChannelState(snap->input_channels));
@@ -913,7 +921,8 @@ void Task::Release(const std::shared_ptr<PendingSnapshot>& snap) {
   // from the barrier to the last durable upload.
   snap->summary.sync_duration = Duration::Zero();
   snap->summary.async_duration = ctx_.clock->Now() - snap->taken_at;
-  UploadSnapshot(snap->id, std::move(snap->blobs), snap->checksums, std::move(snap->summary));
+  UploadSnapshot(snap->id, std::move(snap->blobs), snap->checksums, std::move(snap->summary),
+                 snap->life);
 }
 
 void Task::JumpAhead(size_t o, size_t end, const Buffer& barrier,
@@ -986,12 +995,13 @@ struct Task::Upload {
   uint64_t checkpoint_id = 0;
   Time started;
   TaskSnapshot summary;
-  size_t remaining = 0;
+  SnapshotLifecycle life;
   bool failed = false;
 };
 
 void Task::UploadSnapshot(uint64_t checkpoint_id, std::vector<std::pair<std::string, Bytes>> blobs,
-                          const std::map<std::string, uint64_t>& checksums, TaskSnapshot summary) {
+                          const std::map<std::string, uint64_t>& checksums, TaskSnapshot summary,
+                          SnapshotLifecycle life) {
   const auto checksum_of = [&checksums](const std::string& name, const Bytes& bytes) {
     const auto known = checksums.find(name);
     return known != checksums.end()
@@ -1002,7 +1012,8 @@ void Task::UploadSnapshot(uint64_t checkpoint_id, std::vector<std::pair<std::str
   upload->checkpoint_id = checkpoint_id;
   upload->started = ctx_.clock->Now();
   upload->summary = std::move(summary);
-  upload->remaining = blobs.size();
+  upload->life = life;
+  upload->life.UploadsStarted(blobs.size());
   // ack-before-upload: the acknowledgement goes out now, whatever becomes of the uploads.
   const bool ack_early = setup_.config->switches.ack_before_upload;
   if (blobs.empty() || ack_early) {
@@ -1025,17 +1036,18 @@ void Task::UploadSnapshot(uint64_t checkpoint_id, std::vector<std::pair<std::str
     ctx_.blob_store->Put(name, std::move(bytes), [this, alive = alive_, upload](Status s) {
       if (!*alive) return;
       if (!s.ok()) upload->failed = true;
-      if (--upload->remaining == 0) FinishUpload(*upload);
+      if (upload->life.UploadFinished()) FinishUpload(*upload);
     });
   }
 }
 
-void Task::FinishUpload(const Upload& upload) {
+void Task::FinishUpload(Upload& upload) {
   ControlMessage m;
   if (upload.failed) {
     m.type = ControlType::kDecline;
     m.text = "state upload failed";
   } else {
+    upload.life.Acknowledge(setup_.config->switches.ack_before_upload);
     ctx_.events->Record({Ev(EngineEvent::kUploaded),
                          {static_cast<int64_t>(upload.checkpoint_id),
                           static_cast<int64_t>(upload.summary.state_bytes), 0},

@@ -15,6 +15,8 @@
 
 #include "engine/api/job.h"
 #include "engine/checkpoint/barrier_handler.h"
+#include "engine/checkpoint/restore_guard.h"
+#include "engine/checkpoint/snapshot_lifecycle.h"
 #include "engine/exec/config.h"
 #include "engine/exec/plan.h"
 #include "engine/exec/snapshot.h"
@@ -149,7 +151,8 @@ class Task final : public runtime::ChannelListener, private CheckpointableTask {
     std::vector<std::pair<std::string, Bytes>> blobs;
     std::map<std::string, uint64_t> checksums;  // of blobs whose encoder computed it
     TaskSnapshot summary;
-    int waits = 1;  // held while set up; plus the sink's pre-commit and channel recording
+    // Held while set up; plus the sink's pre-commit, channel recording and a queued barrier.
+    SnapshotLifecycle life;
     Time taken_at;  // when the barrier was handled (the synchronous capture)
     std::vector<std::pair<uint32_t, Buffer>> input_channels;  // unaligned: in-flight inputs
     BarrierInfo barrier;
@@ -178,10 +181,11 @@ class Task final : public runtime::ChannelListener, private CheckpointableTask {
   // `checksums`: Checksum() of some of `blobs` by name, known from their encoding; the others
   // are checksummed here.
   void UploadSnapshot(uint64_t checkpoint_id, std::vector<std::pair<std::string, Bytes>> blobs,
-                      const std::map<std::string, uint64_t>& checksums, TaskSnapshot summary);
+                      const std::map<std::string, uint64_t>& checksums, TaskSnapshot summary,
+                      SnapshotLifecycle life);
   void EndOfInput();
   struct Upload;
-  void FinishUpload(const Upload& upload);
+  void FinishUpload(Upload& upload);
 
   TaskSetup setup_;
   // Shared with every asynchronous callback: false once the task is destroyed (cancelled by
@@ -206,6 +210,7 @@ class Task final : public runtime::ChannelListener, private CheckpointableTask {
   bool busy_ = false;
   bool flush_timer_scheduled_ = false;
   bool restoring_ = true;
+  RestoreGuard restore_guard_;
   bool failed_ = false;
   bool end_of_input_reported_ = false;
 
