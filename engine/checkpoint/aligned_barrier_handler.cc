@@ -23,9 +23,9 @@ void AlignedBarrierHandler::CheckInvariants() const {
 
 void AlignedBarrierHandler::RecordReceived(size_t input, const BarrierInfo& barrier) {
   FL_ASSERT(input < received_.size(), "a barrier on an input the task does not have");
-  task_.RecordEvent({Ev(EngineEvent::kBarrierReceived),
-                     {static_cast<int64_t>(barrier.checkpoint_id), static_cast<int64_t>(input), 0},
-                     task_.Name()});
+  task_.RecordEvent(MakeEvent(EngineEvent::kBarrierReceived, task_.Name(),
+                              {.checkpoint = static_cast<int64_t>(barrier.checkpoint_id),
+                               .input = static_cast<int64_t>(input)}));
 }
 
 bool AlignedBarrierHandler::Stale(const BarrierInfo& barrier) const {
@@ -87,9 +87,9 @@ void AlignedBarrierHandler::CompleteAlignment(const BarrierInfo& barrier) {
   FL_ASSERT(aligning_.has_value() && AllLiveInputsHaveTheBarrier(),
             "alignment completed before every live input delivered the barrier");
   const Duration alignment = task_.Now() - alignment_started_;
-  task_.RecordEvent({Ev(EngineEvent::kAligned),
-                     {static_cast<int64_t>(barrier.checkpoint_id), 0, 0},
-                     task_.Name()});
+  task_.RecordEvent(MakeEvent(
+      EngineEvent::kAligned, task_.Name(),
+      {.checkpoint = static_cast<int64_t>(barrier.checkpoint_id), .in_flight_buffers = 0}));
   ResetAlignment();
   task_.TakeSnapshot(barrier, alignment);
 }

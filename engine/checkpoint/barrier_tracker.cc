@@ -10,9 +10,9 @@ BarrierTracker::BarrierTracker(CheckpointableTask& task)
 
 void BarrierTracker::OnBarrier(size_t input, const BarrierInfo& barrier) {
   FL_ASSERT(input < input_count_, "a barrier on an input the task does not have");
-  task_.RecordEvent({Ev(EngineEvent::kBarrierReceived),
-                     {static_cast<int64_t>(barrier.checkpoint_id), static_cast<int64_t>(input), 0},
-                     task_.Name()});
+  task_.RecordEvent(MakeEvent(EngineEvent::kBarrierReceived, task_.Name(),
+                              {.checkpoint = static_cast<int64_t>(barrier.checkpoint_id),
+                               .input = static_cast<int64_t>(input)}));
   if (barrier.checkpoint_id <= task_.LastCheckpoint()) return;  // stale: an aborted checkpoint
   Pending& pending = pending_[barrier.checkpoint_id];
   if (pending.inputs.empty()) {
@@ -43,7 +43,8 @@ void BarrierTracker::MaybeComplete() {
     // Older incomplete ones are subsumed: the coordinator aborts them when this one completes
     // (not a failure; no decline).
     pending_.erase(pending_.begin(), pending_.upper_bound(id));
-    task_.RecordEvent({Ev(EngineEvent::kAligned), {static_cast<int64_t>(id), 0, 0}, task_.Name()});
+    task_.RecordEvent(MakeEvent(EngineEvent::kAligned, task_.Name(),
+                                {.checkpoint = static_cast<int64_t>(id), .in_flight_buffers = 0}));
     task_.TakeSnapshot(barrier, alignment);
     return;
   }

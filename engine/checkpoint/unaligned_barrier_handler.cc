@@ -63,10 +63,10 @@ void UnalignedBarrierHandler::SwitchToUnaligned() {
   barrier.unaligned = true;
   std::vector<bool> received = received_;
   ChannelBuffers in_flight = task_.CollectInFlight(barrier.checkpoint_id, received);
-  task_.RecordEvent(
-      {Ev(EngineEvent::kAlignmentTimedOut),
-       {static_cast<int64_t>(barrier.checkpoint_id), static_cast<int64_t>(in_flight.size()), 0},
-       task_.Name()});
+  task_.RecordEvent(MakeEvent(EngineEvent::kAlignmentTimedOut, task_.Name(),
+                              {.checkpoint = static_cast<int64_t>(barrier.checkpoint_id),
+                               .in_flight_buffers = static_cast<int64_t>(in_flight.size()),
+                               .output_side = 0}));
   ResetAlignment();
   if (!StartRecording(barrier, std::move(received), std::move(in_flight))) return;  // failed
   MaybeFinishRecording();
@@ -115,10 +115,9 @@ void UnalignedBarrierHandler::MaybeFinishRecording() {
   recording_.reset();
   std::fill(received_.begin(), received_.end(), false);  // ready for the next one
   // Every input delivered barrier n: the in-flight data of n is complete.
-  task_.RecordEvent(
-      {Ev(EngineEvent::kAligned),
-       {static_cast<int64_t>(done.checkpoint), static_cast<int64_t>(done.in_flight.size()), 0},
-       task_.Name()});
+  task_.RecordEvent(MakeEvent(EngineEvent::kAligned, task_.Name(),
+                              {.checkpoint = static_cast<int64_t>(done.checkpoint),
+                               .in_flight_buffers = static_cast<int64_t>(done.in_flight.size())}));
   task_.PersistChannelState(done.checkpoint, std::move(done.in_flight), task_.Now() - done.started);
 }
 

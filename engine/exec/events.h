@@ -36,6 +36,7 @@ namespace faultline::engine {
   X(kRestoredDigest, restored_digest)     /* the restored state's digest */                      \
   X(kRecordedDigest, recorded_digest)     /* the digest the checkpoint recorded */          \
   X(kInFlightBuffers, in_flight_buffers)  /* buffers persisted as channel state */          \
+  X(kOutputSide, output_side)             /* 1: on a task's outputs, 0: on its inputs */    \
   X(kFinal, final)                        /* 1 for the final checkpoint */                  \
   X(kLate, late)                          /* 1 when completed after it was given up */      \
   X(kAttempt, attempt)                    /* a job attempt (deployment) number */           \
@@ -60,7 +61,7 @@ enum class EventSource : uint8_t { kTask, kJobManager };
 #define FAULTLINE_ENGINE_EVENTS(X)                                                                        \
   X(kBarrierEmitted, 1, "barrier-emitted", kTask, kCheckpoint, kNone, kNone)                             \
   X(kBarrierReceived, 2, "barrier-received", kTask, kCheckpoint, kInput, kNone)                          \
-  X(kAligned, 3, "aligned", kTask, kCheckpoint, kNone, kNone)                                             \
+  X(kAligned, 3, "aligned", kTask, kCheckpoint, kInFlightBuffers, kNone)                                           \
   X(kSnapshotCaptured, 4, "snapshot-captured", kTask, kCheckpoint, kEntries, kDigest)                    \
   X(kUploaded, 5, "uploaded", kTask, kCheckpoint, kBytes, kNone)                                          \
   X(kAckSent, 6, "ack-sent", kTask, kCheckpoint, kStartDelayNanos, kProcessedBytes)                      \
@@ -68,7 +69,7 @@ enum class EventSource : uint8_t { kTask, kJobManager };
   X(kRestoreStarted, 8, "restore-started", kTask, kCheckpoint, kNone, kNone)                             \
   X(kRestoreFinished, 9, "restore-finished", kTask, kCheckpoint, kRestoredDigest, kRecordedDigest)      \
   X(kChannelStateReplayed, 10, "channel-state-replayed", kTask, kCheckpoint, kNone, kNone)               \
-  X(kAlignmentTimedOut, 11, "alignment-timed-out", kTask, kCheckpoint, kInFlightBuffers, kNone)          \
+  X(kAlignmentTimedOut, 11, "alignment-timed-out", kTask, kCheckpoint, kInFlightBuffers, kOutputSide)          \
   X(kTriggered, 20, "checkpoint-triggered", kJobManager, kCheckpoint, kFinal, kNone)                     \
   X(kAllAcknowledged, 21, "all-acknowledged", kJobManager, kCheckpoint, kNone, kNone)                    \
   X(kMetadataWritten, 22, "metadata-written", kJobManager, kCheckpoint, kBytes, kNone)  /* detail: blob */ \
@@ -96,7 +97,8 @@ struct EngineEventInfo {
 
 inline constexpr std::array kEngineEvents = {
 #define FAULTLINE_ENGINE_EVENT_INFO(e, v, name, source, a, b, c) \
-  EngineEventInfo{EngineEvent::e, name, EventSource::source, {EventArg::a, EventArg::b, EventArg::c}},
+  EngineEventInfo{                                               \
+      EngineEvent::e, name, EventSource::source, {EventArg::a, EventArg::b, EventArg::c}},
     FAULTLINE_ENGINE_EVENTS(FAULTLINE_ENGINE_EVENT_INFO)
 #undef FAULTLINE_ENGINE_EVENT_INFO
 };

@@ -173,9 +173,8 @@ void Task::Restore() {
   restore_guard_.BeginRestore();
   restoring_ = true;
   const TaskSnapshot& snapshot = *setup_.restore;
-  ctx_.events->Record({Ev(EngineEvent::kRestoreStarted),
-                       {static_cast<int64_t>(snapshot.checkpoint_id), 0, 0},
-                       spec_.name});
+  ctx_.events->Record(MakeEvent(EngineEvent::kRestoreStarted, spec_.name,
+                                {.checkpoint = static_cast<int64_t>(snapshot.checkpoint_id)}));
   last_checkpoint_ = snapshot.checkpoint_id;
   auto remaining = std::make_shared<size_t>(snapshot.handles.size());
   if (*remaining == 0) {
@@ -207,11 +206,11 @@ void Task::Restore() {
           }
           if (--*remaining == 0) {
             restore_guard_.FinishRestore();
-            ctx_.events->Record({Ev(EngineEvent::kRestoreFinished),
-                                 {static_cast<int64_t>(setup_.restore->checkpoint_id),
-                                  static_cast<int64_t>(backend_ ? backend_->Digest() : 0),
-                                  static_cast<int64_t>(setup_.restore->state_digest)},
-                                 spec_.name});
+            ctx_.events->Record(MakeEvent(
+                EngineEvent::kRestoreFinished, spec_.name,
+                {.checkpoint = static_cast<int64_t>(setup_.restore->checkpoint_id),
+                 .restored_digest = static_cast<int64_t>(backend_ ? backend_->Digest() : 0),
+                 .recorded_digest = static_cast<int64_t>(setup_.restore->state_digest)}));
             Begin();
           }
         });
@@ -294,9 +293,8 @@ void Task::Pump(size_t index) {
   OutputChannel& out = outputs_[index];
   while (out.writable && !out.queue.empty()) {
     // The type before sending: TrySend takes the buffer's bytes.
-    const bool barrier =
-        emitting_ &&
-        PeekType(out.queue.front()).value_or(BufferType::kRecords) == BufferType::kBarrier;
+    const bool barrier = emitting_ && PeekType(out.queue.front()).value_or(BufferType::kRecords) ==
+                                          BufferType::kBarrier;
     if (!ctx_.transport->TrySend(out.channel, out.queue.front())) return;
     if (barrier) {
       if (--emitting_->outputs_holding == 0) {
@@ -324,8 +322,8 @@ void Task::Emit(size_t index, std::string_view key, const Record& record) {
   if (out.open.size() - out.open_bytes < size) {
     // Zero-filled a page at a time (a buffer sealed by its timeout is often far from full),
     // never past the capacity reserved above unless one record needs more.
-    out.open.resize(std::max(out.open_bytes + size,
-                             std::min(out.open.size() + 4096, out.open.capacity())));
+    out.open.resize(
+        std::max(out.open_bytes + size, std::min(out.open.size() + 4096, out.open.capacity())));
   }
   EncodeRecord(out.open.data() + out.open_bytes, key, record.value, record.provenance);
   out.open_bytes += size;
@@ -486,9 +484,8 @@ void Task::Step() {
     auto [index, buffer] = std::move(restored_input_.front());
     restored_input_.pop_front();
     if (restored_input_.empty()) {
-      ctx_.events->Record({Ev(EngineEvent::kChannelStateReplayed),
-                           {static_cast<int64_t>(last_checkpoint_), 0, 0},
-                           spec_.name});
+      ctx_.events->Record(MakeEvent(EngineEvent::kChannelStateReplayed, spec_.name,
+                                    {.checkpoint = static_cast<int64_t>(last_checkpoint_)}));
     }
     ProcessBuffer(index, std::move(buffer));
     return;
@@ -601,9 +598,9 @@ ChannelBuffers Task::CollectInFlight(uint64_t checkpoint_id, std::vector<bool>& 
       if (queued.ok() && queued->checkpoint_id == checkpoint_id) {
         in.queue.erase(in.queue.begin() + static_cast<ptrdiff_t>(k));
         ctx_.transport->ReturnCredit(in.channel);
-        ctx_.events->Record({Ev(EngineEvent::kBarrierReceived),
-                             {static_cast<int64_t>(checkpoint_id), static_cast<int64_t>(i), 0},
-                             spec_.name});
+        ctx_.events->Record(MakeEvent(
+            EngineEvent::kBarrierReceived, spec_.name,
+            {.checkpoint = static_cast<int64_t>(checkpoint_id), .input = static_cast<int64_t>(i)}));
         received[i] = true;
         break;
       }
@@ -642,7 +639,7 @@ void Task::EndOfInput() {
   EncodeEndOfData(eod);
   EmitToAll(eod);
   end_of_input_reported_ = true;
-  ctx_.events->Record({Ev(EngineEvent::kEndOfInput), {0, 0, 0}, spec_.name});
+  ctx_.events->Record(MakeEvent(EngineEvent::kEndOfInput, spec_.name, {}));
   ControlMessage m;
   m.type = ControlType::kEndOfInput;
   m.task = setup_.task;
@@ -777,13 +774,13 @@ bool Task::Snapshot(const BarrierInfo& barrier, Duration alignment) {
   if (ProcessingObserver* o = setup_.config->observer) {
     o->OnSnapshot(setup_.task, setup_.attempt, id);
   }
-  ctx_.events->Record({Ev(EngineEvent::kSnapshotCaptured),
-                       {static_cast<int64_t>(id), static_cast<int64_t>(snap->summary.state_entries),
-                        static_cast<int64_t>(snap->summary.state_digest)},
-                       spec_.name});
+  ctx_.events->Record(MakeEvent(EngineEvent::kSnapshotCaptured, spec_.name,
+                                {.checkpoint = static_cast<int64_t>(id),
+                                 .entries = static_cast<int64_t>(snap->summary.state_entries),
+                                 .digest = static_cast<int64_t>(snap->summary.state_digest)}));
   ForwardBarrier(barrier, snap);
-  ctx_.events->Record(
-      {Ev(EngineEvent::kBarrierEmitted), {static_cast<int64_t>(id), 0, 0}, spec_.name});
+  ctx_.events->Record(MakeEvent(EngineEvent::kBarrierEmitted, spec_.name,
+                                {.checkpoint = static_cast<int64_t>(id)}));
   // Asynchronous part: materialize, pre-commit the sink, upload, then acknowledge.
   if (keyed) {
     Result<Bytes> bytes = keyed->MaterializeOnce();  // `keyed` is not read again
@@ -982,9 +979,10 @@ void Task::ConvertQueuedBarriers() {
     out.queue.erase(out.queue.begin() + static_cast<ptrdiff_t>(at));
     JumpAhead(o, at, encoded, overtaken);
   }
-  ctx_.events->Record({Ev(EngineEvent::kAlignmentTimedOut),
-                       {static_cast<int64_t>(snap->id), static_cast<int64_t>(overtaken.size()), 1},
-                       spec_.name});
+  ctx_.events->Record(MakeEvent(EngineEvent::kAlignmentTimedOut, spec_.name,
+                                {.checkpoint = static_cast<int64_t>(snap->id),
+                                 .in_flight_buffers = static_cast<int64_t>(overtaken.size()),
+                                 .output_side = 1}));
   if (!overtaken.empty()) {
     snap->blobs.emplace_back(snap->prefix + "output-channels", EncodeChannelState(overtaken));
   }
@@ -1048,19 +1046,18 @@ void Task::FinishUpload(Upload& upload) {
     m.text = "state upload failed";
   } else {
     upload.life.Acknowledge(setup_.config->switches.ack_before_upload);
-    ctx_.events->Record({Ev(EngineEvent::kUploaded),
-                         {static_cast<int64_t>(upload.checkpoint_id),
-                          static_cast<int64_t>(upload.summary.state_bytes), 0},
-                         spec_.name});
+    ctx_.events->Record(MakeEvent(EngineEvent::kUploaded, spec_.name,
+                                  {.checkpoint = static_cast<int64_t>(upload.checkpoint_id),
+                                   .bytes = static_cast<int64_t>(upload.summary.state_bytes)}));
     m.type = ControlType::kAck;
     TaskSnapshot summary = upload.summary;
     summary.async_duration += ctx_.clock->Now() - upload.started;  // until durable
     m.payload = EncodeTaskSnapshot(summary);
-    ctx_.events->Record({Ev(EngineEvent::kAckSent),
-                         {static_cast<int64_t>(upload.checkpoint_id),
-                          summary.start_delay.nanos(),
-                          static_cast<int64_t>(summary.processed_bytes)},
-                         spec_.name});
+    ctx_.events->Record(
+        MakeEvent(EngineEvent::kAckSent, spec_.name,
+                  {.checkpoint = static_cast<int64_t>(upload.checkpoint_id),
+                   .start_delay_nanos = summary.start_delay.nanos(),
+                   .processed_bytes = static_cast<int64_t>(summary.processed_bytes)}));
   }
   m.task = setup_.task;
   m.attempt = setup_.attempt;
