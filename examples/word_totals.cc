@@ -168,7 +168,9 @@ std::string MakeLine(faultline::Rng& rng) {
   const uint64_t words = 1 + rng.UniformU64(8);
   for (uint64_t w = 0; w < words; ++w) {
     // The smaller of two draws: low indices are more frequent, as in real text.
-    const uint64_t index = std::min(rng.UniformU64(kWords), rng.UniformU64(kWords));
+    // (Two statements: a call's arguments are evaluated in an order the compiler chooses.)
+    const uint64_t first = rng.UniformU64(kWords);
+    const uint64_t index = std::min(first, rng.UniformU64(kWords));
     std::string word(kVocabulary[index]);
     if (rng.UniformU64(6) == 0) word[0] = static_cast<char>(std::toupper(word[0]));
     if (!line.empty()) line += rng.UniformU64(7) == 0 ? ", " : " ";

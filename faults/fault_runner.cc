@@ -602,13 +602,22 @@ FaultRunner::Spec FaultRunner::RandomSpec(FaultKind kind, Rng& rng, Duration lef
       break;
     case FaultKind::kClockSkew:
       s.node = any_node();
-      s.offset = rng.UniformDuration(Duration::Millis(1), Duration::Millis(500)) *
-                 (rng.Bernoulli(0.5) ? 1 : -1);
+      // One draw per statement: the operands of * are evaluated in an order C++ leaves to the
+      // compiler (GCC drew this sign first and the drift's magnitude first; clang the other way
+      // round). The hash must not depend on the compiler.
+      if (const bool positive = rng.Bernoulli(0.5); positive) {
+        s.offset = rng.UniformDuration(Duration::Millis(1), Duration::Millis(500));
+      } else {
+        s.offset =
+            Duration::Zero() - rng.UniformDuration(Duration::Millis(1), Duration::Millis(500));
+      }
       break;
-    case FaultKind::kClockDrift:
+    case FaultKind::kClockDrift: {
       s.node = any_node();
-      s.drift_ppm = rng.UniformInt(1, 1000) * (rng.Bernoulli(0.5) ? 1 : -1);
+      const int64_t magnitude = rng.UniformInt(1, 1000);
+      s.drift_ppm = rng.Bernoulli(0.5) ? magnitude : -magnitude;
       break;
+    }
     case FaultKind::kBlobOutage:
     case FaultKind::kSourceUnavailable:
     case FaultKind::kOutputUnavailable:

@@ -202,8 +202,11 @@ DemoWorld::DemoWorld(DemoOptions options)
   }
   Rng clocks = world_->ForkRng("demo/clocks");
   for (uint32_t i = 0; i < options_.nodes; ++i) {
-    world_->SetClock(i, clocks.UniformDuration(Duration::Millis(-50), Duration::Millis(50)),
-                     clocks.UniformInt(-200, 200));
+    // One draw per statement: a call's arguments are evaluated in an order C++ leaves to the
+    // compiler, and GCC and clang differ (the hash must not).
+    const int64_t drift_ppm = clocks.UniformInt(-200, 200);
+    const Duration offset = clocks.UniformDuration(Duration::Millis(-50), Duration::Millis(50));
+    world_->SetClock(i, offset, drift_ppm);
   }
   for (uint32_t i = 0; i < options_.nodes; ++i) world_->Start(i);
   world_->source_log().AddPartitions(1);
