@@ -298,6 +298,9 @@ void CheckpointCoordinator::OnDeployed(uint64_t attempt) {
   running_.clear();
   ended_.clear();
   final_wanted_ = false;
+  // The JobManager drops every message of earlier attempts: no late acknowledgement of theirs
+  // can come.
+  discarded_.clear();
 }
 
 void CheckpointCoordinator::SetJobRunning(bool running) {
@@ -400,7 +403,6 @@ void CheckpointCoordinator::OnIdTaken(uint64_t id, bool final, uint64_t attempt,
   stats.trigger_time = pending.trigger_time;
   stats.tasks = static_cast<uint32_t>(setup_->plan.tasks.size());
   stats.final = final;
-  pending.stats_index = history_.size();
   history_.push_back(stats);
   pending.timeout =
       ctx_.scheduler->ScheduleAfter(setup_->config.checkpoints.timeout, [this, alive = alive_, id] {
@@ -412,6 +414,7 @@ void CheckpointCoordinator::OnIdTaken(uint64_t id, bool final, uint64_t attempt,
                        {static_cast<int64_t>(id), final ? 1 : 0, 0},
                        setup_->job.name});
   SendTriggers(id, final);
+  CheckBounds();
   if (!final) ScheduleTrigger(setup_->config.checkpoints.interval);
   if (final_wanted_) {
     final_wanted_ = false;
@@ -442,6 +445,32 @@ void CheckpointCoordinator::TriggerWantedFinal() {
   TriggerCheckpoint(/*final=*/true);
 }
 
+// --- statistics ------------------------------------------------------------------------------
+
+CheckpointStats& CheckpointCoordinator::StatsOf(uint64_t id) {
+  // A pending checkpoint's statistics are never trimmed, and pending ones are the newest.
+  auto it = std::find_if(history_.rbegin(), history_.rend(),
+                         [id](const CheckpointStats& s) { return s.id == id; });
+  FL_ASSERT(it != history_.rend(), "a pending checkpoint has its statistics");
+  return *it;
+}
+
+void CheckpointCoordinator::TrimHistory() {
+  size_t finished = 0;
+  for (const CheckpointStats& s : history_) {
+    if (s.status != CheckpointStats::Status::kInProgress) ++finished;
+  }
+  for (auto it = history_.begin();
+       finished > setup_->config.checkpoints.history && it != history_.end();) {
+    if (it->status == CheckpointStats::Status::kInProgress) {
+      ++it;
+    } else {
+      it = history_.erase(it);
+      --finished;
+    }
+  }
+}
+
 // --- acknowledgements, declines, aborts ------------------------------------------------------
 
 void CheckpointCoordinator::OnAck(const ControlMessage& m) {
@@ -452,6 +481,7 @@ void CheckpointCoordinator::OnAck(const ControlMessage& m) {
       if (Result<TaskSnapshot> late = DecodeTaskSnapshot(m.payload); late.ok()) {
         DiscardState(*late);
       }
+      LateAnswer(m.checkpoint_id, m.task);
     }
     return;
   }
@@ -461,7 +491,7 @@ void CheckpointCoordinator::OnAck(const ControlMessage& m) {
     return;
   }
   Pending& pending = it->second;
-  CheckpointStats& stats = history_[pending.stats_index];
+  CheckpointStats& stats = StatsOf(pending.id);
   if (!pending.acks.contains(m.task)) ++stats.acknowledged;
   stats.state_bytes += snapshot->state_bytes;
   stats.alignment_max = std::max(stats.alignment_max, snapshot->alignment);
@@ -480,7 +510,10 @@ void CheckpointCoordinator::OnAck(const ControlMessage& m) {
 }
 
 void CheckpointCoordinator::OnDecline(const ControlMessage& m) {
-  if (!pending_.count(m.checkpoint_id)) return;
+  if (!pending_.count(m.checkpoint_id)) {
+    if (discarded_.contains(m.checkpoint_id)) LateAnswer(m.checkpoint_id, m.task);
+    return;
+  }
   AbortPending(m.checkpoint_id, "declined by " + setup_->plan.tasks[m.task].name + ": " + m.text);
   CountCheckpointFailure();
 }
@@ -500,10 +533,11 @@ void CheckpointCoordinator::AbortPending(uint64_t id, const std::string& why) {
   auto it = pending_.find(id);
   if (it == pending_.end()) return;
   ctx_.scheduler->Cancel(it->second.timeout);
-  CheckpointStats& stats = history_[it->second.stats_index];
+  CheckpointStats& stats = StatsOf(id);
   stats.status = CheckpointStats::Status::kFailed;
   stats.end_time = ctx_.clock->Now();
   stats.failure = why;
+  TrimHistory();
   const bool final = it->second.final;
   // As Flink's coordinator discards an aborted checkpoint's state: delete what the tasks
   // acknowledged, and what they acknowledge later (OnAck). Not when its metadata is being
@@ -511,9 +545,11 @@ void CheckpointCoordinator::AbortPending(uint64_t id, const std::string& why) {
   // restore-latest-attempt just adopted it.
   if (!it->second.completing && id != latest_completed_) {
     for (const auto& [task, snapshot] : it->second.acks) DiscardState(snapshot);
-    discarded_.insert(id);
+    RememberDiscarded(id, it->second.acks);
   }
   pending_.erase(it);
+  // Given up: its pointer move, if waiting, is dropped.
+  std::erase_if(pointer_moves_, [id](const auto& c) { return c->id == id; });
   ctx_.events->Record({Ev(EngineEvent::kCheckpointAborted), {static_cast<int64_t>(id), 0, 0}, why});
   NotifyTasks(ControlType::kNotifyAborted, id);
   if (final && job_running_) {
@@ -523,6 +559,23 @@ void CheckpointCoordinator::AbortPending(uint64_t id, const std::string& why) {
   } else {
     TriggerWantedFinal();
   }
+}
+
+void CheckpointCoordinator::RememberDiscarded(uint64_t id,
+                                              const std::map<uint32_t, TaskSnapshot>& answered) {
+  std::set<uint32_t> waiting;
+  for (uint32_t task = 0; task < setup_->plan.tasks.size(); ++task) {
+    if (!answered.contains(task)) waiting.insert(task);
+  }
+  if (waiting.empty()) return;  // (a checkpoint aborted while completing is not discarded)
+  discarded_[id] = std::move(waiting);
+  if (discarded_.size() > kMaxDiscarded) discarded_.erase(discarded_.begin());
+}
+
+void CheckpointCoordinator::LateAnswer(uint64_t id, uint32_t task) {
+  auto it = discarded_.find(id);
+  it->second.erase(task);
+  if (it->second.empty()) discarded_.erase(it);
 }
 
 void CheckpointCoordinator::DiscardState(const TaskSnapshot& snapshot) {
@@ -570,9 +623,6 @@ void CheckpointCoordinator::Complete(Pending& pending) {
 
 void CheckpointCoordinator::NextPointerMove() {
   pointer_moving_ = false;
-  while (!pointer_moves_.empty() && !pending_.count(pointer_moves_.front()->id)) {
-    pointer_moves_.pop_front();  // given up meanwhile (aborted or subsumed)
-  }
   if (pointer_moves_.empty()) return;
   pointer_moving_ = true;
   std::shared_ptr<Completion> c = std::move(pointer_moves_.front());
@@ -647,9 +697,10 @@ void CheckpointCoordinator::FinishCompletion(uint64_t id, std::string metadata_b
   ctx_.scheduler->Cancel(pending.timeout);
   ctx_.events->Record(
       {Ev(EngineEvent::kPointerMoved), {static_cast<int64_t>(id), 0, 0}, metadata_blob});
-  CheckpointStats& stats = history_[pending.stats_index];
+  CheckpointStats& stats = StatsOf(id);
   stats.status = CheckpointStats::Status::kCompleted;
   stats.end_time = ctx_.clock->Now();
+  TrimHistory();
   latest_completed_ = id;
   latest_metadata_blob_ = metadata_blob;
   latest_state_ = std::move(pending.acks);
@@ -682,6 +733,20 @@ void CheckpointCoordinator::Cleanup() {
     retained_states_.erase(retained_.begin()->first);
     retained_.erase(retained_.begin());
   }
+  // Only retained checkpoints are ever restored from (or fallen back to).
+  std::erase_if(unreadable_, [this](uint64_t id) { return !retained_states_.contains(id); });
+  CheckBounds();
+}
+
+void CheckpointCoordinator::CheckBounds() const {
+  const CheckpointConfig& config = setup_->config.checkpoints;
+  FL_ASSERT(pending_.size() <= config.max_concurrent, "more checkpoints pending than allowed");
+  FL_ASSERT(pointer_moves_.size() <= pending_.size(), "a pointer move waits for no checkpoint");
+  FL_ASSERT(history_.size() <= config.history + pending_.size(), "checkpoint history unbounded");
+  FL_ASSERT(discarded_.size() <= kMaxDiscarded, "discarded checkpoints unbounded");
+  FL_ASSERT(
+      running_.size() <= setup_->plan.tasks.size() && ended_.size() <= setup_->plan.tasks.size(),
+      "tasks beyond the plan");
 }
 
 }  // namespace faultline::engine

@@ -118,7 +118,14 @@ class CheckpointCoordinator final {
   uint64_t latest_completed() const { return latest_completed_; }
   // Per task, the state of latest_completed().
   const std::map<uint32_t, TaskSnapshot>& latest_state() const { return latest_state_; }
-  const std::vector<CheckpointStats>& history() const { return history_; }
+  // Statistics of the checkpoints in progress and of the latest `CheckpointConfig::history`
+  // finished ones, in trigger order.
+  const std::deque<CheckpointStats>& history() const { return history_; }
+  // Aborted checkpoints whose discarded state late acknowledgements may still add to. At most
+  // kMaxDiscarded: beyond, the oldest is forgotten (a late acknowledgement of it leaves its
+  // blobs in the store, as garbage, not a loss).
+  static constexpr size_t kMaxDiscarded = 256;
+  size_t discarded() const { return discarded_.size(); }
 
  private:
   struct Pending {
@@ -127,7 +134,6 @@ class CheckpointCoordinator final {
     bool final = false;
     std::map<uint32_t, TaskSnapshot> acks;
     runtime::TimerId timeout;
-    size_t stats_index = 0;
     bool completing = false;
   };
   // A checkpoint whose metadata is written, on its way to moving the HA pointer.
@@ -152,8 +158,16 @@ class CheckpointCoordinator final {
   void SendTriggers(uint64_t id, bool final);
   // Triggers the final checkpoint if end of input asked for it while it had to wait.
   void TriggerWantedFinal();
+  // Statistics.
+  CheckpointStats& StatsOf(uint64_t id);
+  // Forgets the oldest finished checkpoints' statistics beyond the configured number.
+  void TrimHistory();
   // Aborting.
   void AbortPending(uint64_t id, const std::string& why);
+  // Remembers an aborted checkpoint's discarded state: `answered` tasks acknowledged it.
+  void RememberDiscarded(uint64_t id, const std::map<uint32_t, TaskSnapshot>& answered);
+  // A task answered (acknowledged or declined) a checkpoint after it was aborted.
+  void LateAnswer(uint64_t id, uint32_t task);
   // A declined or expired checkpoint: restarts the job past the tolerable number in a row.
   void CountCheckpointFailure();
   // Deletes the blobs of a task's snapshot of a checkpoint that will never complete.
@@ -169,6 +183,8 @@ class CheckpointCoordinator final {
                                std::map<uint32_t, TaskSnapshot> acks);
   void NotifyTasks(ControlType type, uint64_t id);
   void Cleanup();
+  // Every collection within its bound (FL_ASSERT).
+  void CheckBounds() const;
 
   runtime::ProcessContext ctx_;
   std::shared_ptr<const JobSetup> setup_;
@@ -193,10 +209,12 @@ class CheckpointCoordinator final {
   std::map<uint64_t, std::map<uint32_t, TaskSnapshot>> retained_states_;  // id -> per task
   std::set<uint64_t> unreadable_;
   std::map<uint64_t, Pending> pending_;
-  // Checkpoints this coordinator aborted and discarded: a late acknowledgement's blobs are
-  // deleted too.
-  std::set<uint64_t> discarded_;
-  std::vector<CheckpointStats> history_;
+  // Checkpoints this coordinator aborted and discarded in the running attempt, each with the
+  // tasks that have not answered it yet: a late acknowledgement's blobs are deleted too. An
+  // entry goes when every task answered, or with the attempt (the JobManager drops messages of
+  // earlier attempts); at most kMaxDiscarded.
+  std::map<uint64_t, std::set<uint32_t>> discarded_;
+  std::deque<CheckpointStats> history_;
   uint32_t consecutive_failures_ = 0;
   bool trigger_scheduled_ = false;
   bool triggering_ = false;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -32,7 +33,7 @@ class JobManager final : private TaskManagerGateway, private CoordinatorListener
   JobStatus status() const { return status_; }
   uint64_t attempt() const { return attempt_; }
   uint64_t latest_completed() const { return coordinator_->latest_completed(); }
-  const std::vector<CheckpointStats>& history() const { return coordinator_->history(); }
+  const std::deque<CheckpointStats>& history() const { return coordinator_->history(); }
   uint32_t restarts() const { return restarts_; }
   // Why the job failed (empty unless status() is kFailed).
   const std::string& failure() const { return failure_; }
