@@ -191,6 +191,7 @@ void CheckpointCoordinator::ReadPointer() {
       return;
     }
     latest_completed_ = decoded->latest_completed_checkpoint_id();
+    last_pointer_move_ = latest_completed_;
     latest_metadata_blob_ = decoded->latest_metadata_blob();
     std::vector<std::string> retained(decoded->retained_metadata_blobs().begin(),
                                       decoded->retained_metadata_blobs().end());
@@ -391,6 +392,8 @@ void CheckpointCoordinator::OnIdTaken(uint64_t id, bool final, uint64_t attempt,
         version.status().WithContext("taking checkpoint id " + std::to_string(id)).ToString());
     return;
   }
+  FL_ASSERT(id > last_triggered_ && id > latest_completed_, "checkpoint ids only grow");
+  last_triggered_ = id;
   counter_version_ = *version;
   next_checkpoint_id_ = id + 1;
   if (!job_running_ || attempt != attempt_) return;
@@ -490,6 +493,9 @@ void CheckpointCoordinator::OnAck(const ControlMessage& m) {
     AbortPending(m.checkpoint_id, snapshot.status().WithContext("acknowledgement").ToString());
     return;
   }
+  FL_ASSERT(m.task < setup_->plan.tasks.size() && snapshot->task == m.task &&
+                snapshot->checkpoint_id == m.checkpoint_id,
+            "an acknowledgement comes from a task of the plan, for its checkpoint");
   Pending& pending = it->second;
   CheckpointStats& stats = StatsOf(pending.id);
   if (!pending.acks.contains(m.task)) ++stats.acknowledged;
@@ -594,7 +600,18 @@ void CheckpointCoordinator::NotifyTasks(ControlType type, uint64_t id) {
 
 // --- completion ------------------------------------------------------------------------------
 
+void CheckpointCoordinator::CheckEveryTaskAcknowledged(const Pending& pending) const {
+  FL_ASSERT(pending.acks.size() == setup_->plan.tasks.size(),
+            "completion never precedes every acknowledgement");
+  for (const auto& [task, ack] : pending.acks) {
+    FL_ASSERT(
+        task < setup_->plan.tasks.size() && ack.task == task && ack.checkpoint_id == pending.id,
+        "a checkpoint's acknowledgements are from distinct tasks of the plan");
+  }
+}
+
 void CheckpointCoordinator::Complete(Pending& pending) {
+  CheckEveryTaskAcknowledged(pending);
   std::vector<std::string> blobs;
   const proto::CheckpointMetadata metadata = BuildMetadata(
       *setup_, pending.id, pending.trigger_time, ctx_.clock->Now(), pending.acks, &blobs);
@@ -631,6 +648,7 @@ void CheckpointCoordinator::NextPointerMove() {
 }
 
 void CheckpointCoordinator::MovePointer(std::shared_ptr<Completion> c) {
+  FL_ASSERT(c->id > last_pointer_move_, "the HA pointer moves in order");
   auto alive = alive_;
   proto::HaPointer pointer;
   pointer.set_format_version(kHaPointerFormatVersion);
@@ -664,6 +682,12 @@ void CheckpointCoordinator::MovePointer(std::shared_ptr<Completion> c) {
       });
 }
 
+void CheckpointCoordinator::PointerMoved(uint64_t id, uint64_t version) {
+  FL_ASSERT(id > last_pointer_move_ && version > pointer_version_, "the HA pointer moves in order");
+  last_pointer_move_ = id;
+  pointer_version_ = version;
+}
+
 void CheckpointCoordinator::CompletedAfterAbandoned(uint64_t id, std::string metadata_blob,
                                                     uint64_t pointer_version,
                                                     std::vector<std::string> blobs,
@@ -672,7 +696,7 @@ void CheckpointCoordinator::CompletedAfterAbandoned(uint64_t id, std::string met
   // compare-and-set). The pointer move is the moment of completion: the checkpoint is complete
   // all the same, and recovery must start from it, or its pre-committed transactions would
   // later be committed beside a replay of the same records.
-  pointer_version_ = pointer_version;
+  PointerMoved(id, pointer_version);
   ctx_.events->Record({Ev(EngineEvent::kPointerMoved),
                        {static_cast<int64_t>(id), 0, 1},
                        metadata_blob});  // c = 1: completed after it was given up
@@ -692,8 +716,10 @@ void CheckpointCoordinator::FinishCompletion(uint64_t id, std::string metadata_b
                                              uint64_t pointer_version,
                                              std::vector<std::string> blobs) {
   // The HA pointer names checkpoint `id`: it is complete.
-  pointer_version_ = pointer_version;
+  PointerMoved(id, pointer_version);
   Pending& pending = pending_.at(id);
+  CheckEveryTaskAcknowledged(pending);
+  FL_ASSERT(id > latest_completed_, "the latest completed checkpoint never goes down");
   ctx_.scheduler->Cancel(pending.timeout);
   ctx_.events->Record(
       {Ev(EngineEvent::kPointerMoved), {static_cast<int64_t>(id), 0, 0}, metadata_blob});

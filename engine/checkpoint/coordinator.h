@@ -80,6 +80,11 @@ class CoordinatorListener {
   virtual void OnCoordinatorFailed(const std::string& why) = 0;
 };
 
+// The protocol's invariants are asserted where they live (FL_ASSERT, on in release builds):
+// checkpoint ids only grow; a checkpoint completes only with an acknowledgement from every task
+// of the plan, each from that task for that checkpoint; the latest completed checkpoint never
+// goes down on a completion; the HA pointer moves in order (ids and versions grow); every
+// collection stays within its bound (CheckBounds).
 class CheckpointCoordinator final {
  public:
   // `gateway` and `listener` (the JobManager) outlive the coordinator.
@@ -128,6 +133,9 @@ class CheckpointCoordinator final {
   size_t discarded() const { return discarded_.size(); }
 
  private:
+  // The test seam: tests/coordinator_invariants_test.cc breaks each invariant through it.
+  friend class CoordinatorTestPeer;
+
   struct Pending {
     uint64_t id = 0;
     Time trigger_time;
@@ -173,9 +181,12 @@ class CheckpointCoordinator final {
   // Deletes the blobs of a task's snapshot of a checkpoint that will never complete.
   void DiscardState(const TaskSnapshot& snapshot);
   // Completion.
+  void CheckEveryTaskAcknowledged(const Pending& pending) const;
   void Complete(Pending& pending);
   void NextPointerMove();
   void MovePointer(std::shared_ptr<Completion> c);
+  // The compare-and-set moved the HA pointer to `id`, at `version`.
+  void PointerMoved(uint64_t id, uint64_t version);
   void FinishCompletion(uint64_t id, std::string metadata_blob, uint64_t pointer_version,
                         std::vector<std::string> blobs);
   void CompletedAfterAbandoned(uint64_t id, std::string metadata_blob, uint64_t pointer_version,
@@ -201,7 +212,9 @@ class CheckpointCoordinator final {
   bool recovered_ = false;
   uint64_t counter_version_ = 0;  // HA version of the checkpoint id counter
   uint64_t next_checkpoint_id_ = 1;
-  uint64_t pointer_version_ = 0;  // HA version of the latest-completed pointer
+  uint64_t last_triggered_ = 0;     // the newest id this coordinator took
+  uint64_t last_pointer_move_ = 0;  // the newest id the HA pointer named (read or moved here)
+  uint64_t pointer_version_ = 0;    // HA version of the latest-completed pointer
   uint64_t latest_completed_ = 0;
   std::string latest_metadata_blob_;
   std::map<uint32_t, TaskSnapshot> latest_state_;          // per task, of latest_completed_
