@@ -1,4 +1,4 @@
-#include "simulator/demo_world.h"
+#include "examples/demo_world.h"
 
 #include <cinttypes>
 #include <cstdio>
@@ -8,7 +8,17 @@
 #include "base/assert.h"
 #include "base/build_info.h"
 
-namespace faultline::sim {
+namespace faultline::demo {
+
+// The kernel's parts this example world is made of.
+using sim::DiskStats;
+using sim::kNoNode;
+using sim::Process;
+using sim::TraceKind;
+using sim::TraceRecorder;
+using sim::World;
+using sim::WorldOptions;
+
 namespace {
 
 constexpr uint32_t kPort = 1;
@@ -360,4 +370,4 @@ std::string FormatDemoSummary(const DemoSummary& s) {
   return buf;
 }
 
-}  // namespace faultline::sim
+}  // namespace faultline::demo
