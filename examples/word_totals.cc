@@ -215,8 +215,10 @@ Input FillSourceLog(faultline::sim::JobWorld& jw) {
 
 // ---- 3 and 4. The world and the fault --------------------------------------------------------
 
-// Collects the engine's deploy and restart events from the trace. Observing changes nothing:
-// the trace hash is the same with or without it.
+// Collects the engine's deploy and restart events from the trace, and counts the checkpoints
+// that completed and those aborted (the JobManager keeps only the latest few checkpoints'
+// statistics; the trace has every one). Observing changes nothing: the trace hash is the same
+// with or without it.
 class RecoveryLog final : public faultline::sim::TraceObserver {
  public:
   void OnRecord(const faultline::sim::TraceRecord& r) override {
@@ -224,7 +226,11 @@ class RecoveryLog final : public faultline::sim::TraceObserver {
     // Engine events, their arguments read by name (engine/exec/events.h).
     const std::optional<faultline::sim::EngineEventView> e = faultline::sim::EngineEventOf(r);
     if (!e) return;
-    if (e->event == EngineEvent::kJobRestart) {
+    if (e->event == EngineEvent::kPointerMoved && *e->args.late == 0) {
+      ++completed;  // (late: completed after it was given up, already counted aborted)
+    } else if (e->event == EngineEvent::kCheckpointAborted) {
+      ++failed;
+    } else if (e->event == EngineEvent::kJobRestart) {
       lines.push_back("at " + (r.time - Time::Zero()).ToString() + " restart (attempt " +
                       std::to_string(*e->args.attempt) + "): " + r.detail);
     } else if (e->event == EngineEvent::kDeployed && *e->args.restored_checkpoint > 0) {
@@ -234,6 +240,8 @@ class RecoveryLog final : public faultline::sim::TraceObserver {
     }
   }
   std::vector<std::string> lines;
+  uint32_t completed = 0;
+  uint32_t failed = 0;
 };
 
 // ---- 5. The checks ---------------------------------------------------------------------------
@@ -396,15 +404,9 @@ int main(int argc, char** argv) {
   std::map<std::string, int64_t> final_values;
   const Verdict verdict = Check(input, committed, &final_values);
 
-  uint32_t completed = 0;
-  uint32_t failed = 0;
   uint32_t restarts = 0;
   uint64_t latest = 0;
   if (const faultline::engine::JobManager* jm = jw.job_manager()) {
-    for (const faultline::engine::CheckpointStats& c : jm->history()) {
-      completed += c.status == faultline::engine::CheckpointStats::Status::kCompleted ? 1 : 0;
-      failed += c.status == faultline::engine::CheckpointStats::Status::kFailed ? 1 : 0;
-    }
     restarts = jm->restarts();
     latest = jm->latest_completed();
   }
@@ -435,7 +437,7 @@ int main(int argc, char** argv) {
               (jw.world().now() - Time::Zero()).ToString().c_str());
   std::printf("  top words   %s\n", TopWords(final_values, 5).c_str());
   std::printf("  checkpoints %u completed, %u failed or aborted; latest completed %" PRIu64 "\n",
-              completed, failed, latest);
+              recovery.completed, recovery.failed, latest);
   std::printf("  restarts    %u\n", restarts);
   for (const std::string& line : recovery.lines) std::printf("              %s\n", line.c_str());
   std::printf("  exactly-once %s: %" PRIu64 " lost, %" PRIu64 " duplicated, %" PRIu64

@@ -3,6 +3,8 @@
 // and the next trigger; a completed checkpoint subsumes older pending ones; failed checkpoints
 // beyond the tolerable number restart the job; cleanup keeps exactly the retained checkpoints,
 // and an aborted checkpoint's blobs are deleted. Every run also keeps exactly-once output.
+#include "engine/checkpoint/coordinator.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,6 +15,7 @@
 #include <vector>
 
 #include "engine/exec/events.h"
+#include "engine/exec/job_manager.h"
 #include "simulator/job_world.h"
 #include "tests/support/job_fixtures.h"
 
@@ -76,6 +79,8 @@ struct Run {
   uint32_t restarts = 0;
   std::vector<std::string> metadata_blobs;  // in the blob store at the end
   std::set<uint64_t> with_blobs;            // checkpoints with any blob in the store at the end
+  std::vector<engine::CheckpointStats> history;  // the coordinator's, at the end
+  size_t discarded = 0;  // aborted checkpoints the coordinator still awaits answers for
 };
 
 // "checkpoints/chk-12/..." -> 12.
@@ -100,6 +105,11 @@ std::unique_ptr<Run> RunWith(const engine::EngineConfig& config,
   jw->world().trace().RemoveObserver(&run->events);
   if (fault) jw->world().faults().Uninstall(fault.get());
   run->exactly_once = testing_support::Reflected(*jw) == ids;
+  if (const engine::JobManager* jm = jw->job_manager()) {
+    const engine::CheckpointCoordinator& coordinator = jm->coordinator();
+    run->history.assign(coordinator.history().begin(), coordinator.history().end());
+    run->discarded = coordinator.discarded();
+  }
   for (const Event& e : run->events.list) {
     if (e.kind == EngineEvent::kJobRestart) ++run->restarts;
   }
@@ -139,6 +149,7 @@ TEST(CoordinatorTest, TheTimeoutAbortsACheckpointThatTakesTooLong) {
   for (const Event& e : run->events.Of(EngineEvent::kPointerMoved)) EXPECT_NE(e.checkpoint, 3u);
   // Its state is discarded, including what its tasks acknowledged after it expired.
   EXPECT_FALSE(run->with_blobs.contains(3)) << "blobs of the expired checkpoint are left";
+  EXPECT_EQ(run->discarded, 0u) << "every task answered the expired checkpoint: nothing awaited";
   EXPECT_EQ(run->restarts, 0u) << "within the tolerable failures";
   EXPECT_TRUE(run->exactly_once);
 
@@ -256,6 +267,22 @@ TEST(CoordinatorTest, CleanupKeepsExactlyTheRetainedCheckpoints) {
     std::sort(expected.begin(), expected.end());
     EXPECT_EQ(run->metadata_blobs, expected) << "retained " << retained;
   }
+}
+
+TEST(CoordinatorTest, TheHistoryKeepsTheLatestFinishedCheckpoints) {
+  engine::EngineConfig config = Config();
+  config.checkpoints.history = 3;
+  auto run = RunWith(config);
+  ASSERT_EQ(run->status, engine::JobStatus::kFinished);
+  const std::vector<Event> triggered = run->events.Of(EngineEvent::kTriggered);
+  ASSERT_GT(triggered.size(), 3u);
+  // The job is done: nothing in progress, the last three triggered are kept, in order.
+  ASSERT_EQ(run->history.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(run->history[i].id, triggered[triggered.size() - 3 + i].checkpoint);
+    EXPECT_EQ(run->history[i].status, engine::CheckpointStats::Status::kCompleted);
+  }
+  EXPECT_TRUE(run->history.back().final);
 }
 
 }  // namespace

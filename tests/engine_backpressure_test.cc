@@ -64,6 +64,7 @@ Measured RunPipeline(engine::CheckpointMode mode, Duration aligned_timeout = Dur
   config.checkpoints.interval = Duration::Millis(500);
   config.checkpoints.timeout = Duration::Seconds(60);
   config.checkpoints.retained = 1000;  // keep every checkpoint's metadata for inspection
+  config.checkpoints.history = 1000;   // and every checkpoint's statistics
   config.channel_credits = 2;
   config.buffer_bytes_max = 32 * 1024;
   sim::JobWorldOptions options;

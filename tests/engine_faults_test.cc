@@ -189,6 +189,7 @@ TEST_P(OvertakingBarrierTest, CancelledAndOvertakenCheckpointsKeepExactlyOnce) {
   config.checkpoints.interval = Duration::Millis(100);
   config.checkpoints.max_concurrent = GetParam() == engine::CheckpointMode::kUnaligned ? 1 : 3;
   config.checkpoints.tolerable_failures = 1000;
+  config.checkpoints.history = 1000;  // the statistics of every checkpoint, counted below
   config.checkpoints.timeout = Duration::Millis(200);
   auto jw = sim::JobWorld::Create(Job(), config, sim::JobWorldOptions{}).value();
   const std::multiset<uint64_t> ids = Fill(*jw, 4000);

@@ -31,6 +31,10 @@ struct CheckpointConfig {
   uint32_t max_concurrent = 1;
   uint32_t tolerable_failures = 0;
   uint32_t retained = 1;
+  // Finished checkpoints whose statistics the coordinator keeps (CheckpointCoordinator::
+  // history(), beside the ones in progress), as Flink's web.checkpoints.history. The trace
+  // records every checkpoint; reports read it from there.
+  uint32_t history = 10;
   // Unaligned mode only: Flink's aligned-checkpoint-timeout. Zero: every checkpoint is
   // unaligned from the start. Positive: a checkpoint starts aligned, and a task whose
   // checkpoint is still not aligned this long after the trigger (the barrier's timestamp)
