@@ -251,10 +251,11 @@ void CheckpointCoordinator::FinishRecovery() {
     const bool fallback =
         setup_->config.unreadable_checkpoint == UnreadableCheckpointPolicy::kFallback &&
         !retained_states_.empty();
-    ctx_.events->Record({Ev(EngineEvent::kCheckpointUnreadable),
-                         {static_cast<int64_t>(unreadable),
-                          fallback ? static_cast<int64_t>(retained_states_.rbegin()->first) : 0, 0},
-                         "metadata of the latest completed checkpoint is unreadable"});
+    ctx_.events->Record(MakeEvent(
+        EngineEvent::kCheckpointUnreadable,
+        "metadata of the latest completed checkpoint is unreadable",
+        {.checkpoint = static_cast<int64_t>(unreadable),
+         .fallback = fallback ? static_cast<int64_t>(retained_states_.rbegin()->first) : 0}));
     if (!fallback) {
       listener_->OnCoordinatorFailed("DATA_LOSS: the metadata of the latest completed checkpoint " +
                                      std::to_string(unreadable) + " is unreadable");
@@ -280,9 +281,9 @@ uint64_t CheckpointCoordinator::OnRestoreFailed(uint64_t id, const std::string& 
     }
   }
   unreadable_.insert(id);
-  ctx_.events->Record({Ev(EngineEvent::kCheckpointUnreadable),
-                       {static_cast<int64_t>(id), static_cast<int64_t>(fallback), 0},
-                       why});
+  ctx_.events->Record(MakeEvent(
+      EngineEvent::kCheckpointUnreadable, why,
+      {.checkpoint = static_cast<int64_t>(id), .fallback = static_cast<int64_t>(fallback)}));
   if (fallback != 0) {
     // A reported breach of exactly-once: records after `fallback` will be emitted again.
     latest_completed_ = fallback;
@@ -413,9 +414,8 @@ void CheckpointCoordinator::OnIdTaken(uint64_t id, bool final, uint64_t attempt,
         AbortPending(id, "expired before completing");
         CountCheckpointFailure();
       });
-  ctx_.events->Record({Ev(EngineEvent::kTriggered),
-                       {static_cast<int64_t>(id), final ? 1 : 0, 0},
-                       setup_->job.name});
+  ctx_.events->Record(MakeEvent(EngineEvent::kTriggered, setup_->job.name,
+                                {.checkpoint = static_cast<int64_t>(id), .final = final ? 1 : 0}));
   SendTriggers(id, final);
   CheckBounds();
   if (!final) ScheduleTrigger(setup_->config.checkpoints.interval);
@@ -508,9 +508,8 @@ void CheckpointCoordinator::OnAck(const ControlMessage& m) {
   pending.acks[m.task] = std::move(*snapshot);
   if (pending.acks.size() == setup_->plan.tasks.size() && !pending.completing) {
     pending.completing = true;
-    ctx_.events->Record({Ev(EngineEvent::kAllAcknowledged),
-                         {static_cast<int64_t>(pending.id), 0, 0},
-                         setup_->job.name});
+    ctx_.events->Record(MakeEvent(EngineEvent::kAllAcknowledged, setup_->job.name,
+                                  {.checkpoint = static_cast<int64_t>(pending.id)}));
     Complete(pending);
   }
 }
@@ -556,7 +555,8 @@ void CheckpointCoordinator::AbortPending(uint64_t id, const std::string& why) {
   pending_.erase(it);
   // Given up: its pointer move, if waiting, is dropped.
   std::erase_if(pointer_moves_, [id](const auto& c) { return c->id == id; });
-  ctx_.events->Record({Ev(EngineEvent::kCheckpointAborted), {static_cast<int64_t>(id), 0, 0}, why});
+  ctx_.events->Record(
+      MakeEvent(EngineEvent::kCheckpointAborted, why, {.checkpoint = static_cast<int64_t>(id)}));
   NotifyTasks(ControlType::kNotifyAborted, id);
   if (final && job_running_) {
     ctx_.scheduler->ScheduleAfter(setup_->config.checkpoints.interval, [this, alive = alive_] {
@@ -629,8 +629,8 @@ void CheckpointCoordinator::Complete(Pending& pending) {
       AbortPending(c->id, put.WithContext("writing metadata " + c->blob).ToString());
       return;
     }
-    ctx_.events->Record(
-        {Ev(EngineEvent::kMetadataWritten), {static_cast<int64_t>(c->id), c->size, 0}, c->blob});
+    ctx_.events->Record(MakeEvent(EngineEvent::kMetadataWritten, c->blob,
+                                  {.checkpoint = static_cast<int64_t>(c->id), .bytes = c->size}));
     // One pointer move at a time, in order: each compare-and-set starts from the version the
     // previous one left.
     pointer_moves_.push_back(c);
@@ -697,9 +697,9 @@ void CheckpointCoordinator::CompletedAfterAbandoned(uint64_t id, std::string met
   // all the same, and recovery must start from it, or its pre-committed transactions would
   // later be committed beside a replay of the same records.
   PointerMoved(id, pointer_version);
-  ctx_.events->Record({Ev(EngineEvent::kPointerMoved),
-                       {static_cast<int64_t>(id), 0, 1},
-                       metadata_blob});  // c = 1: completed after it was given up
+  ctx_.events->Record(MakeEvent(EngineEvent::kPointerMoved, metadata_blob,
+                                {.checkpoint = static_cast<int64_t>(id),
+                                 .late = 1}));  // c = 1: completed after it was given up
   if (id <= latest_completed_) return;
   latest_completed_ = id;
   latest_metadata_blob_ = metadata_blob;
@@ -721,8 +721,8 @@ void CheckpointCoordinator::FinishCompletion(uint64_t id, std::string metadata_b
   CheckEveryTaskAcknowledged(pending);
   FL_ASSERT(id > latest_completed_, "the latest completed checkpoint never goes down");
   ctx_.scheduler->Cancel(pending.timeout);
-  ctx_.events->Record(
-      {Ev(EngineEvent::kPointerMoved), {static_cast<int64_t>(id), 0, 0}, metadata_blob});
+  ctx_.events->Record(MakeEvent(EngineEvent::kPointerMoved, metadata_blob,
+                                {.checkpoint = static_cast<int64_t>(id), .late = 0}));
   CheckpointStats& stats = StatsOf(id);
   stats.status = CheckpointStats::Status::kCompleted;
   stats.end_time = ctx_.clock->Now();
@@ -742,8 +742,8 @@ void CheckpointCoordinator::FinishCompletion(uint64_t id, std::string metadata_b
     AbortPending(pending_.begin()->first, "subsumed by checkpoint " + std::to_string(id));
   }
   NotifyTasks(ControlType::kNotifyComplete, id);
-  ctx_.events->Record(
-      {Ev(EngineEvent::kNotificationSent), {static_cast<int64_t>(id), 0, 0}, setup_->job.name});
+  ctx_.events->Record(MakeEvent(EngineEvent::kNotificationSent, setup_->job.name,
+                                {.checkpoint = static_cast<int64_t>(id)}));
   Cleanup();
   listener_->OnCheckpointCompleted(id, final);
   if (!final) TriggerWantedFinal();

@@ -60,8 +60,8 @@ void JobManager::OnRecovered() {
 void JobManager::OnCheckpointCompleted(uint64_t id, bool final) {
   if (!final) return;
   SetStatus(JobStatus::kFinished);
-  ctx_.events->Record(
-      {Ev(EngineEvent::kJobFinished), {static_cast<int64_t>(id), 0, 0}, setup_->job.name});
+  ctx_.events->Record(MakeEvent(EngineEvent::kJobFinished, setup_->job.name,
+                                {.final_checkpoint = static_cast<int64_t>(id)}));
 }
 
 void JobManager::OnTolerableFailuresExceeded(const std::string& why) {
@@ -183,9 +183,9 @@ void JobManager::DeployAll(std::optional<std::map<uint32_t, TaskSnapshot>> resto
   status_ = JobStatus::kRunning;
   coordinator_->OnDeployed(attempt_);
   const uint64_t restored = restore ? latest_completed() : 0;
-  ctx_.events->Record({Ev(EngineEvent::kDeployed),
-                       {static_cast<int64_t>(attempt_), static_cast<int64_t>(restored), 0},
-                       setup_->job.name});
+  ctx_.events->Record(MakeEvent(EngineEvent::kDeployed, setup_->job.name,
+                                {.attempt = static_cast<int64_t>(attempt_),
+                                 .restored_checkpoint = static_cast<int64_t>(restored)}));
   for (const TaskSpec& task : setup_->plan.tasks) {
     ControlMessage deploy;
     deploy.type = ControlType::kDeploy;
@@ -214,7 +214,8 @@ void JobManager::CancelAttempts() {
 void JobManager::FailJob(const std::string& why) {
   SetStatus(JobStatus::kFailed);
   failure_ = why;
-  ctx_.events->Record({Ev(EngineEvent::kJobFinished), {0, 0, 0}, "failed: " + why});
+  ctx_.events->Record(
+      MakeEvent(EngineEvent::kJobFinished, "failed: " + why, {.final_checkpoint = 0}));
 }
 
 void JobManager::Restart(const std::string& why) {
@@ -229,7 +230,7 @@ void JobManager::Restart(const std::string& why) {
   SetStatus(JobStatus::kRestarting);
   ++restarts_;
   ctx_.events->Record(
-      {Ev(EngineEvent::kJobRestart), {static_cast<int64_t>(attempt_ + 1), 0, 0}, why});
+      MakeEvent(EngineEvent::kJobRestart, why, {.attempt = static_cast<int64_t>(attempt_ + 1)}));
   ctx_.scheduler->ScheduleAfter(*delay, [this, alive = alive_] {
     if (*alive) MaybeDeploy();
   });
