@@ -16,7 +16,9 @@
 #include <sstream>
 
 #include "base/rng.h"
-#include "engine/exec/events.h"
+#include "base/text.h"
+#include "faults/fault_plan.h"
+#include "scenarios/fault_plan_proto.h"
 
 namespace faultline::scenarios {
 namespace {
@@ -44,9 +46,6 @@ constexpr uint32_t kMaxRetained = 100;
 constexpr int64_t kMaxFanOut = 16;
 constexpr int64_t kMaxValueModulus = 1'000'000;
 constexpr uint32_t kMaxRecordsPerRead = 4096;
-constexpr int64_t kMaxDriftPpm = 1'000'000;
-constexpr uint32_t kMaxOccurrence = 1'000'000;
-constexpr double kMaxRatePerMinute = 10'000;
 
 constexpr uint32_t kDefaultParallelism = 1;
 constexpr uint32_t kDefaultTaskManagers = 3;
@@ -96,26 +95,6 @@ Check Fail(const Path& path, std::string message) {
       return fl_issue_;             \
     }                               \
   } while (false)
-
-std::string Quote(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text.substr(0, 80)) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20 || u >= 0x7f) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[u >> 4];
-      out += kHex[u & 0xf];
-    } else {
-      out += c;
-    }
-  }
-  if (text.size() > 80) out += "...";
-  return out + "\"";
-}
 
 std::string Join(const std::vector<std::string_view>& names) {
   std::string out;
@@ -1099,390 +1078,46 @@ Check ValidateCheckers(const proto::Scenario& s, const Resolved& r) {
 
 // ---- faults ---------------------------------------------------------------------------------
 
-std::vector<std::string_view> FaultKindNames() {
-  std::vector<std::string_view> names;
-  const pb::OneofDescriptor* oneof = proto::Fault::descriptor()->FindOneofByName("kind");
-  if (oneof == nullptr) return names;
-  for (int i = 0; i < oneof->field_count(); ++i) names.push_back(oneof->field(i)->name());
-  return names;
+// "faults[0].partition.side_b[1]" -> {faults, 0}, {partition}, {side_b, 1}.
+Path ParsePath(const std::string& text) {
+  Path path;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find('.', start);
+    if (end == npos_) end = text.size();
+    std::string part = text.substr(start, end - start);
+    int index = -1;
+    const size_t open = part.find('[');
+    if (open != npos_ && part.back() == ']') {
+      index = std::stoi(part.substr(open + 1, part.size() - open - 2));
+      part.resize(open);
+    }
+    path.push_back(PathPart{std::move(part), index});
+    start = end + 1;
+  }
+  return path;
 }
 
-// Engine events a fault may trigger on, and what they carry.
-struct EventInfo {
-  std::string_view name;
-  bool task;        // recorded by a task (has a subtask), else by the JobManager
-  bool checkpoint;  // carries a checkpoint id
-};
-
-std::vector<EventInfo> TriggerEvents() {
-  using E = engine::EngineEvent;
-  // Events below 20 are recorded by tasks, the others by the JobManager; all but these carry a
-  // checkpoint id as their first argument.
-  static constexpr E kWithoutCheckpoint[] = {E::kEndOfInput, E::kJobRestart, E::kJobFinished,
-                                             E::kDeployed};
-  std::vector<EventInfo> events;
-#define FAULTLINE_TRIGGER_EVENT(e, v, name)                                                 \
-  events.push_back({name, (v) < 20,                                                         \
-                    std::find(std::begin(kWithoutCheckpoint), std::end(kWithoutCheckpoint), \
-                              E::e) == std::end(kWithoutCheckpoint)});
-  FAULTLINE_ENGINE_EVENTS(FAULTLINE_TRIGGER_EVENT)
-#undef FAULTLINE_TRIGGER_EVENT
-  return events;
+Check FromPlanIssue(const std::optional<faults::PlanIssue>& issue) {
+  if (!issue) return std::nullopt;
+  return Fail(ParsePath(issue->path), issue->message);
 }
 
-std::string NodesText(uint32_t task_managers) {
-  return "the JobManager is node 0, task managers are nodes 1.." + std::to_string(task_managers);
-}
-
-Check NodeField(const Path& path, bool has, uint32_t node, const Resolved& r) {
-  if (!has) return Fail(path, "missing: which node (" + NodesText(r.world.task_managers) + ")");
-  if (node > r.world.task_managers) {
-    return Fail(path, "node " + std::to_string(node) + " does not exist (" +
-                          NodesText(r.world.task_managers) + ")");
-  }
-  return std::nullopt;
-}
-
-std::string TasksText(const engine::JobGraph& job, const engine::ExecutionPlan& plan) {
-  std::string out;
-  for (const engine::OperatorSpec& op : job.operators) {
-    if (!out.empty()) out += ", ";
-    out += op.name + "#0.." + std::to_string(op.parallelism == 0 ? 0 : op.parallelism - 1);
-  }
-  out += "; tasks: ";
-  bool first = true;
-  for (const engine::ChainSpec& chain : plan.chains) {
-    if (!first) out += ", ";
-    first = false;
-    out += chain.name + "#0.." + std::to_string(chain.parallelism == 0 ? 0 : chain.parallelism - 1);
-  }
-  return out;
-}
-
-Check SubtaskField(const Path& path, const std::string& name, const Resolved& r,
-                   std::optional<uint32_t>* task) {
-  if (name.empty()) {
-    return Fail(path, "missing: which subtask, as operator#index (operators: " +
-                          TasksText(r.graph, r.plan) + ")");
-  }
-  *task = ResolveSubtask(r.graph, r.plan, name);
-  if (!task->has_value()) {
-    return Fail(path, "unknown subtask " + Quote(name) +
-                          " (operators: " + TasksText(r.graph, r.plan) + ")");
-  }
-  return std::nullopt;
-}
-
-Check LinkField(const Path& path, const proto::Link& link, const Resolved& r) {
-  FL_RETURN_IF_ISSUE(NodeField(At(path, "a"), link.has_a(), link.a(), r));
-  FL_RETURN_IF_ISSUE(NodeField(At(path, "b"), link.has_b(), link.b(), r));
-  if (link.a() == link.b()) return Fail(At(path, "b"), "a link joins two different nodes");
-  return std::nullopt;
-}
-
-Check ScopeField(const Path& path, const proto::Scope& scope) {
-  if (scope.has_count() && scope.count() == 0) {
-    return Fail(At(path, "count"), "must be at least 1");
-  }
-  Duration d;
-  FL_RETURN_IF_ISSUE(
-      DurationField(At(path, "duration"), scope.duration(), Duration::Zero(), Sign::kPositive, &d));
-  return std::nullopt;
-}
-
-Check RestartField(const Path& path, const std::string& restart_after, bool never) {
-  if (never && !restart_after.empty()) {
-    return Fail(At(path, "restart_after"), "contradicts never_restart");
-  }
-  if (!never && restart_after.empty()) {
-    return Fail(At(path, "restart_after"), "missing: set restart_after or never_restart: true");
-  }
-  Duration d;
-  return DurationField(At(path, "restart_after"), restart_after, Duration::Zero(), Sign::kPositive,
-                       &d);
-}
-
-Check Positive(const Path& path, const std::string& text, bool required) {
-  if (required && text.empty()) return Fail(path, "missing: a positive duration");
-  Duration d;
-  return DurationField(path, text, Duration::Zero(), Sign::kPositive, &d);
-}
-
-Check ValidateTrigger(const Path& path, const proto::Fault& f, const Resolved& r) {
-  if (!f.has_trigger() || f.trigger().when_case() == proto::Trigger::WHEN_NOT_SET) {
-    return Fail(path, "missing: when the fault fires (at: \"2s\" or on { event: ... })");
-  }
-  const proto::Trigger& t = f.trigger();
-  if (t.when_case() == proto::Trigger::kAt) {
-    Duration at;
-    FL_RETURN_IF_ISSUE(
-        DurationField(At(path, "at"), t.at(), Duration::Zero(), Sign::kNonNegative, &at));
-    if (at >= r.run_limit) {
-      return Fail(At(path, "at"), at.ToString() + " is not before the run limit " +
-                                      r.run_limit.ToString() + " (the fault would never fire)");
-    }
-    return std::nullopt;
-  }
-  const Path on = At(path, "on");
-  const proto::EventTrigger& e = t.on();
-  const std::vector<EventInfo> events = TriggerEvents();
-  const EventInfo* info = nullptr;
-  std::vector<std::string_view> names;
-  for (const EventInfo& ev : events) {
-    names.push_back(ev.name);
-    if (ev.name == e.event()) info = &ev;
-  }
-  if (e.event().empty()) return Fail(At(on, "event"), "missing (known: " + Join(names) + ")");
-  if (info == nullptr) {
-    return Fail(At(on, "event"),
-                "unknown engine event " + Quote(e.event()) + " (known: " + Join(names) + ")");
-  }
-  if (e.has_checkpoint()) {
-    if (!info->checkpoint) {
-      return Fail(At(on, "checkpoint"), e.event() + " carries no checkpoint id");
-    }
-    if (e.checkpoint() == 0) return Fail(At(on, "checkpoint"), "checkpoint ids start at 1");
-  }
-  std::optional<uint32_t> task;
-  if (!e.subtask().empty()) {
-    if (!info->task) {
-      return Fail(At(on, "subtask"), e.event() + " is recorded by the JobManager, not a subtask");
-    }
-    FL_RETURN_IF_ISSUE(SubtaskField(At(on, "subtask"), e.subtask(), r, &task));
-  }
-  if (e.has_input()) {
-    if (e.event() != "barrier-received") {
-      return Fail(At(on, "input"), "only barrier-received names an input");
-    }
-    if (task.has_value()) {
-      const size_t inputs = r.plan.InputsOf(*task).size();
-      if (e.input() >= inputs) {
-        return Fail(At(on, "input"),
-                    "input " + std::to_string(e.input()) + " does not exist: " + e.subtask() +
-                        (inputs == 0 ? " has no input channels"
-                                     : " has input channels 0.." + std::to_string(inputs - 1)));
-      }
-    }
-  }
-  if (e.has_occurrence() && (e.occurrence() == 0 || e.occurrence() > kMaxOccurrence)) {
-    return Fail(At(on, "occurrence"), std::to_string(e.occurrence()) + " is outside [1, " +
-                                          std::to_string(kMaxOccurrence) + "]");
-  }
-  Duration delay;
-  return DurationField(At(on, "delay"), e.delay(), Duration::Zero(), Sign::kNonNegative, &delay);
-}
-
-Check ValidateFaultKind(const Path& fault_path, const proto::Fault& f, const Resolved& r) {
-  const uint32_t tms = r.world.task_managers;
-  switch (f.kind_case()) {
-    case proto::Fault::KIND_NOT_SET:
-      return Fail(fault_path, "no fault kind set (known: " + Join(FaultKindNames()) + ")");
-    case proto::Fault::kCrashTaskManager: {
-      const Path p = At(fault_path, "crash_task_manager");
-      const proto::CrashTaskManager& c = f.crash_task_manager();
-      if (c.task_manager() == 0) {
-        return Fail(At(p, "task_manager"),
-                    "node 0 is the JobManager (use crash_job_manager); task managers are nodes "
-                    "1.." +
-                        std::to_string(tms));
-      }
-      if (c.task_manager() > tms) {
-        return Fail(At(p, "task_manager"), "node " + std::to_string(c.task_manager()) +
-                                               " does not exist (task managers are nodes 1.." +
-                                               std::to_string(tms) + ")");
-      }
-      return RestartField(p, c.restart_after(), c.never_restart());
-    }
-    case proto::Fault::kCrashJobManager: {
-      const proto::CrashJobManager& c = f.crash_job_manager();
-      return RestartField(At(fault_path, "crash_job_manager"), c.restart_after(),
-                          c.never_restart());
-    }
-    case proto::Fault::kFailTask: {
-      std::optional<uint32_t> task;
-      return SubtaskField(At(At(fault_path, "fail_task"), "subtask"), f.fail_task().subtask(), r,
-                          &task);
-    }
-    case proto::Fault::kPause: {
-      const Path p = At(fault_path, "pause");
-      FL_RETURN_IF_ISSUE(NodeField(At(p, "node"), f.pause().has_node(), f.pause().node(), r));
-      return Positive(At(p, "duration"), f.pause().duration(), true);
-    }
-    case proto::Fault::kLatencySpike: {
-      const Path p = At(fault_path, "latency_spike");
-      const proto::LatencySpike& l = f.latency_spike();
-      if (l.has_link()) FL_RETURN_IF_ISSUE(LinkField(At(p, "link"), l.link(), r));
-      FL_RETURN_IF_ISSUE(Positive(At(p, "extra_latency"), l.extra_latency(), true));
-      return Positive(At(p, "duration"), l.duration(), true);
-    }
-    case proto::Fault::kSlowBandwidth: {
-      const Path p = At(fault_path, "slow_bandwidth");
-      const proto::SlowBandwidth& l = f.slow_bandwidth();
-      if (l.has_link()) FL_RETURN_IF_ISSUE(LinkField(At(p, "link"), l.link(), r));
-      if (l.bandwidth_bytes_per_second() <= 0) {
-        return Fail(At(p, "bandwidth_bytes_per_second"),
-                    "must be positive, got " + std::to_string(l.bandwidth_bytes_per_second()));
-      }
-      return Positive(At(p, "duration"), l.duration(), true);
-    }
-    case proto::Fault::kPartition: {
-      const Path p = At(fault_path, "partition");
-      const proto::NetworkPartition& n = f.partition();
-      std::set<uint32_t> seen;
-      for (const char* side : {"side_a", "side_b"}) {
-        const auto& nodes = std::string_view(side) == "side_a" ? n.side_a() : n.side_b();
-        if (nodes.empty()) return Fail(At(p, side), "missing: a partition has two non-empty sides");
-        for (int i = 0; i < nodes.size(); ++i) {
-          FL_RETURN_IF_ISSUE(NodeField(At(p, side, i), true, nodes.Get(i), r));
-          if (!seen.insert(nodes.Get(i)).second) {
-            return Fail(At(p, side, i), "node " + std::to_string(nodes.Get(i)) +
-                                            " is listed twice (the sides must be disjoint)");
-          }
-        }
-      }
-      return Positive(At(p, "heal_after"), n.heal_after(), false);
-    }
-    case proto::Fault::kClog: {
-      const Path p = At(fault_path, "clog");
-      if (f.clog().has_link()) FL_RETURN_IF_ISSUE(LinkField(At(p, "link"), f.clog().link(), r));
-      return Positive(At(p, "duration"), f.clog().duration(), true);
-    }
-    case proto::Fault::kBlobWriteError:
-      return ScopeField(At(At(fault_path, "blob_write_error"), "scope"),
-                        f.blob_write_error().scope());
-    case proto::Fault::kBlobReadError:
-      return ScopeField(At(At(fault_path, "blob_read_error"), "scope"),
-                        f.blob_read_error().scope());
-    case proto::Fault::kBlobLatency: {
-      const Path p = At(fault_path, "blob_latency");
-      FL_RETURN_IF_ISSUE(ScopeField(At(p, "scope"), f.blob_latency().scope()));
-      return Positive(At(p, "extra_latency"), f.blob_latency().extra_latency(), true);
-    }
-    case proto::Fault::kBlobOutage:
-      return Positive(At(At(fault_path, "blob_outage"), "duration"), f.blob_outage().duration(),
-                      true);
-    case proto::Fault::kBlobTornObject:
-      return ScopeField(At(At(fault_path, "blob_torn_object"), "scope"),
-                        f.blob_torn_object().scope());
-    case proto::Fault::kBlobCorruption:
-      return ScopeField(At(At(fault_path, "blob_corruption"), "scope"),
-                        f.blob_corruption().scope());
-    case proto::Fault::kBlobLostWrite:
-      return ScopeField(At(At(fault_path, "blob_lost_write"), "scope"),
-                        f.blob_lost_write().scope());
-    case proto::Fault::kBlobStaleList: {
-      const Path p = At(fault_path, "blob_stale_list");
-      FL_RETURN_IF_ISSUE(ScopeField(At(p, "scope"), f.blob_stale_list().scope()));
-      return Positive(At(p, "lag"), f.blob_stale_list().lag(), false);
-    }
-    case proto::Fault::kDiskWriteError:
-    case proto::Fault::kDiskSyncError:
-    case proto::Fault::kDiskCorruption: {
-      const char* kind = f.kind_case() == proto::Fault::kDiskWriteError  ? "disk_write_error"
-                         : f.kind_case() == proto::Fault::kDiskSyncError ? "disk_sync_error"
-                                                                         : "disk_corruption";
-      const proto::DiskFault& d =
-          f.kind_case() == proto::Fault::kDiskWriteError  ? f.disk_write_error()
-          : f.kind_case() == proto::Fault::kDiskSyncError ? f.disk_sync_error()
-                                                          : f.disk_corruption();
-      const Path p = At(fault_path, kind);
-      FL_RETURN_IF_ISSUE(NodeField(At(p, "node"), d.has_node(), d.node(), r));
-      return ScopeField(At(p, "scope"), d.scope());
-    }
-    case proto::Fault::kDiskFull: {
-      const Path p = At(fault_path, "disk_full");
-      FL_RETURN_IF_ISSUE(
-          NodeField(At(p, "node"), f.disk_full().has_node(), f.disk_full().node(), r));
-      return Positive(At(p, "duration"), f.disk_full().duration(), true);
-    }
-    case proto::Fault::kDiskUnsyncedLoss: {
-      const Path p = At(fault_path, "disk_unsynced_loss");
-      const proto::DiskUnsyncedLoss& d = f.disk_unsynced_loss();
-      FL_RETURN_IF_ISSUE(NodeField(At(p, "node"), d.has_node(), d.node(), r));
-      return RestartField(p, d.restart_after(), d.never_restart());
-    }
-    case proto::Fault::kClockSkew: {
-      const Path p = At(fault_path, "clock_skew");
-      FL_RETURN_IF_ISSUE(
-          NodeField(At(p, "node"), f.clock_skew().has_node(), f.clock_skew().node(), r));
-      if (f.clock_skew().offset().empty()) return Fail(At(p, "offset"), "missing: a duration");
-      Duration d;
-      return DurationField(At(p, "offset"), f.clock_skew().offset(), Duration::Zero(),
-                           Sign::kNonZero, &d);
-    }
-    case proto::Fault::kClockDrift: {
-      const Path p = At(fault_path, "clock_drift");
-      FL_RETURN_IF_ISSUE(
-          NodeField(At(p, "node"), f.clock_drift().has_node(), f.clock_drift().node(), r));
-      const int64_t ppm = f.clock_drift().drift_ppm();
-      if (ppm == 0 || ppm < -kMaxDriftPpm || ppm > kMaxDriftPpm) {
-        return Fail(At(p, "drift_ppm"), std::to_string(ppm) + " is zero or outside [-" +
-                                            std::to_string(kMaxDriftPpm) + ", " +
-                                            std::to_string(kMaxDriftPpm) + "]");
-      }
-      return std::nullopt;
-    }
-    case proto::Fault::kSourceSlow:
-    case proto::Fault::kOutputSlow: {
-      const bool source = f.kind_case() == proto::Fault::kSourceSlow;
-      const proto::ServiceSlow& s = source ? f.source_slow() : f.output_slow();
-      const Path p = At(fault_path, source ? "source_slow" : "output_slow");
-      FL_RETURN_IF_ISSUE(Positive(At(p, "extra_latency"), s.extra_latency(), true));
-      return Positive(At(p, "duration"), s.duration(), true);
-    }
-    case proto::Fault::kSourceUnavailable:
-      return Positive(At(At(fault_path, "source_unavailable"), "duration"),
-                      f.source_unavailable().duration(), true);
-    case proto::Fault::kOutputUnavailable:
-      return Positive(At(At(fault_path, "output_unavailable"), "duration"),
-                      f.output_unavailable().duration(), true);
-  }
-  return Fail(fault_path, "unknown fault kind " + std::to_string(f.kind_case()));
-}
-
+// The fault plan, converted (scenarios/fault_plan_proto.h) and validated (faults::CheckEntry,
+// CheckNemesis) entry by entry.
 Check ValidateFaults(const proto::Scenario& s, const Resolved& r) {
+  faults::FaultTargets targets =
+      faults::FaultTargets::OfPlan(r.graph, r.plan, r.world.task_managers);
+  targets.run_limit = r.run_limit;
   for (int i = 0; i < s.faults_size(); ++i) {
-    const proto::Fault& f = s.faults(i);
-    const Path path{{"faults", i}};
-    if (f.name().size() > 200) return Fail(At(path, "name"), "is longer than 200 bytes");
-    FL_RETURN_IF_ISSUE(ValidateFaultKind(path, f, r));
-    FL_RETURN_IF_ISSUE(ValidateTrigger(At(path, "trigger"), f, r));
+    faults::PlanEntry entry;
+    FL_RETURN_IF_ISSUE(FromPlanIssue(EntryFromProto(s.faults(i), i, &entry)));
+    FL_RETURN_IF_ISSUE(FromPlanIssue(faults::CheckEntry(entry, static_cast<size_t>(i), targets)));
   }
   if (!s.has_nemesis()) return std::nullopt;
-  const Path path{{"nemesis", -1}};
-  const proto::Nemesis& n = s.nemesis();
-  Duration fault_phase;
-  Duration quiet_phase;
-  FL_RETURN_IF_ISSUE(Positive(At(path, "fault_phase"), n.fault_phase(), true));
-  FL_RETURN_IF_ISSUE(DurationField(At(path, "fault_phase"), n.fault_phase(), Duration::Zero(),
-                                   Sign::kPositive, &fault_phase));
-  FL_RETURN_IF_ISSUE(DurationField(At(path, "quiet_phase"), n.quiet_phase(), Duration::Zero(),
-                                   Sign::kNonNegative, &quiet_phase));
-  if (fault_phase + quiet_phase > r.run_limit) {
-    return Fail(At(path, n.quiet_phase().empty() ? "fault_phase" : "quiet_phase"),
-                "the fault phase " + fault_phase.ToString() + " and quiet phase " +
-                    quiet_phase.ToString() + " do not fit in the run limit " +
-                    r.run_limit.ToString());
-  }
-  if (n.rates_size() == 0) return Fail(At(path, "rates"), "missing: a nemesis needs rates");
-  const std::vector<std::string_view> kinds = FaultKindNames();
-  std::set<std::string> seen;
-  for (int i = 0; i < n.rates_size(); ++i) {
-    const proto::Rate& rate = n.rates(i);
-    const Path p = At(path, "rates", i);
-    if (!Contains(kinds, rate.kind())) {
-      return Fail(At(p, "kind"),
-                  "unknown fault kind " + Quote(rate.kind()) + " (known: " + Join(kinds) + ")");
-    }
-    if (!seen.insert(rate.kind()).second) {
-      return Fail(At(p, "kind"), Quote(rate.kind()) + " has a rate already");
-    }
-    const double per_minute = rate.per_minute();
-    if (!std::isfinite(per_minute) || per_minute <= 0 || per_minute > kMaxRatePerMinute) {
-      return Fail(At(p, "per_minute"), "must be positive and at most 10000");
-    }
-  }
-  return std::nullopt;
+  faults::NemesisOptions nemesis;
+  FL_RETURN_IF_ISSUE(FromPlanIssue(NemesisFromProto(s.nemesis(), &nemesis)));
+  return FromPlanIssue(faults::CheckNemesis(nemesis, targets));
 }
 
 // The whole validation, keeping what it resolved.
@@ -1887,31 +1522,7 @@ std::vector<std::string> EnabledCheckers(const proto::Scenario& scenario) {
 
 std::optional<uint32_t> ResolveSubtask(const engine::JobGraph& job,
                                        const engine::ExecutionPlan& plan, std::string_view name) {
-  for (const engine::TaskSpec& t : plan.tasks) {
-    if (t.name == name) return t.index;
-  }
-  const size_t hash = name.rfind('#');
-  if (hash == std::string_view::npos) return std::nullopt;
-  const std::string_view op_name = name.substr(0, hash);
-  const std::string_view index_text = name.substr(hash + 1);
-  if (index_text.empty() || index_text.size() > 6) return std::nullopt;
-  uint32_t index = 0;
-  for (char c : index_text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    index = index * 10 + static_cast<uint32_t>(c - '0');
-  }
-  for (size_t op = 0; op < job.operators.size(); ++op) {
-    if (job.operators[op].name != op_name) continue;
-    for (size_t c = 0; c < plan.chains.size(); ++c) {
-      const engine::ChainSpec& chain = plan.chains[c];
-      if (op < chain.first_operator || op > chain.last_operator) continue;
-      if (index >= chain.parallelism || c >= plan.tasks_of_chain.size()) return std::nullopt;
-      const std::vector<uint32_t>& tasks = plan.tasks_of_chain[c];
-      if (index >= tasks.size()) return std::nullopt;
-      return tasks[index];
-    }
-  }
-  return std::nullopt;
+  return faults::ResolveSubtask(job, plan, name);
 }
 
 Status ValidateScenario(const proto::Scenario& scenario) {

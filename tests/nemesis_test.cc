@@ -11,15 +11,19 @@
 
 #include "engine/exec/events.h"
 #include "faults/fault_runner.h"
+#include "scenarios/fault_plan_proto.h"
 #include "tests/support/job_fixtures.h"
 
 namespace faultline::faults {
 namespace {
 
-scenario::Scenario Plan(const std::string& text) {
+// The `faults` and `nemesis` of scenario text, as a plan.
+FaultPlan Plan(const std::string& text) {
   scenario::Scenario s;
   EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &s)) << text;
-  return s;
+  Result<FaultPlan> plan = scenarios::FaultPlanFromProto(s);
+  EXPECT_TRUE(plan.ok()) << plan.status().message();
+  return plan.ok() ? std::move(plan).value() : FaultPlan{};
 }
 
 struct JobRun {

@@ -1,5 +1,6 @@
 // Each fault kind's effect on a bare simulated world (three nodes without processes: node 0
-// plays the JobManager, 1 and 2 the TaskManagers), and its tagged records in the trace.
+// plays the JobManager, 1 and 2 the TaskManagers), and its tagged records in the trace. Plans
+// are written as scenario text (converted by scenarios/fault_plan_proto.h), hence here in tests/.
 #include "faults/fault_runner.h"
 
 #include <google/protobuf/text_format.h>
@@ -9,15 +10,20 @@
 #include <string>
 #include <vector>
 
+#include "scenarios/fault_plan_proto.h"
+
 namespace faultline::faults {
 namespace {
 
 using runtime::Bytes;
 
-scenario::Scenario Plan(const std::string& text) {
+// The `faults` and `nemesis` of scenario text, as a plan.
+FaultPlan Plan(const std::string& text) {
   scenario::Scenario s;
   EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &s)) << text;
-  return s;
+  Result<FaultPlan> plan = scenarios::FaultPlanFromProto(s);
+  EXPECT_TRUE(plan.ok()) << plan.status().message();
+  return plan.ok() ? std::move(plan).value() : FaultPlan{};
 }
 
 Bytes B(std::string_view s) {
@@ -471,15 +477,16 @@ TEST_F(FaultRunnerTest, BadPlansAreAnsweredWithTheFieldPath) {
       create(
           R"(faults { trigger { at: "1s" } crash_task_manager { task_manager: 7 never_restart: true } })")
           .message(),
-      "faults[0].crash_task_manager.task_manager: node 7 does not exist");
+      "faults[0].crash_task_manager.task_manager: node 7 does not exist (task managers are "
+      "nodes 1..2)");
   EXPECT_EQ(
       create(
           R"(faults { trigger { on { event: "nope" } } crash_job_manager { never_restart: true } })")
-          .message(),
-      "faults[0].trigger.on.event: unknown engine event nope");
-  EXPECT_EQ(
-      create(R"(nemesis { fault_phase: "1s" rates { kind: "meteor" per_minute: 1 } })").message(),
-      "nemesis.rates[0].kind: unknown fault kind meteor");
+          .message()
+          .rfind("faults[0].trigger.on.event: unknown engine event \"nope\" (known: ", 0),
+      0u);
+  EXPECT_EQ(create(R"(nemesis { fault_phase: "1s" })").message(),
+            "nemesis.rates: missing: a nemesis needs rates");
 }
 
 }  // namespace

@@ -1,0 +1,136 @@
+// Blob store faults: failed, slow, torn, corrupted, lost and stale operations, and outages.
+#include <array>
+
+#include "faults/fault_descriptors.h"
+
+namespace faultline::faults {
+namespace {
+
+using sim::FaultPoint;
+
+constexpr FaultField kScope{.name = "scope", .type = FieldType::kScope};
+constexpr std::array kScopeFields = {kScope};
+constexpr std::array kBlobLatencyFields = {
+    kScope,
+    FaultField{.name = "extra_latency",
+               .type = FieldType::kDuration,
+               .required = true,
+               .duration = &FaultSpec::extra_latency},
+};
+constexpr std::array kBlobOutageFields = {
+    FaultField{.name = "duration",
+               .type = FieldType::kDuration,
+               .required = true,
+               .duration = &FaultSpec::duration},
+};
+constexpr std::array kBlobCorruptionFields = {
+    kScope,
+    FaultField{.name = "bytes_from_end", .type = FieldType::kBytesFromEnd},
+};
+constexpr std::array kBlobStaleListFields = {
+    kScope,
+    FaultField{.name = "lag", .type = FieldType::kDuration, .duration = &FaultSpec::lag},
+};
+
+void DrawScope(DrawContext& ctx, FaultSpec& s) {
+  ctx.DrawScope(s);
+}
+
+OperationRule Puts() {
+  OperationRule r;
+  r.points = Bit(FaultPoint::kBlobPut);
+  return r;
+}
+
+OperationRule WriteError(const FaultSpec&) {
+  OperationRule r = Puts();
+  r.error = InternalError("blob put failed");
+  return r;
+}
+
+OperationRule ReadError(const FaultSpec&) {
+  OperationRule r;
+  r.points = Bit(FaultPoint::kBlobGet);
+  r.error = InternalError("blob get failed");
+  return r;
+}
+
+void DrawBlobLatency(DrawContext& ctx, FaultSpec& s) {
+  Rng& rng = ctx.rng;
+  ctx.DrawScope(s);
+  s.extra_latency = rng.UniformDuration(Duration::Millis(5), Duration::Millis(200));
+}
+
+OperationRule BlobLatency(const FaultSpec& s) {
+  OperationRule r;
+  r.points = kBlobAll;
+  r.extra_delay = s.extra_latency.value_or(Duration::Millis(100));
+  return r;
+}
+
+void DrawOutage(DrawContext& ctx, FaultSpec& s) {
+  s.duration = ctx.Dur(Duration::Millis(100), Duration::Seconds(2));
+}
+
+OperationRule BlobOutage(const FaultSpec& s) {
+  OperationRule r;
+  r.window = s.duration.value_or(Duration::Seconds(1));
+  r.points = kBlobAll;
+  r.error = UnavailableError("the blob store is unavailable");
+  return r;
+}
+
+OperationRule TornObject(const FaultSpec&) {
+  OperationRule r = Puts();
+  r.needs_bytes = true;
+  r.torn = true;
+  return r;
+}
+
+OperationRule Corruption(const FaultSpec& s) {
+  OperationRule r = Puts();
+  r.needs_bytes = true;
+  r.corrupt = true;
+  r.corrupt_from_end = s.bytes_from_end;
+  return r;
+}
+
+OperationRule LostWrite(const FaultSpec&) {
+  OperationRule r = Puts();
+  r.lose = true;
+  return r;
+}
+
+void DrawStaleList(DrawContext& ctx, FaultSpec& s) {
+  Rng& rng = ctx.rng;
+  ctx.DrawScope(s);
+  s.lag = rng.UniformDuration(Duration::Millis(500), Duration::Seconds(10));
+}
+
+OperationRule StaleList(const FaultSpec& s) {
+  OperationRule r;
+  r.points = Bit(FaultPoint::kBlobList);
+  r.stale_by = s.lag.value_or(Duration::Seconds(5));
+  return r;
+}
+
+}  // namespace
+
+const FaultKindDescriptor kBlobWriteErrorDescriptor = {
+    .fields = kScopeFields, .draw = DrawScope, .rule = WriteError};
+const FaultKindDescriptor kBlobReadErrorDescriptor = {
+    .fields = kScopeFields, .draw = DrawScope, .rule = ReadError};
+const FaultKindDescriptor kBlobLatencyDescriptor = {
+    .fields = kBlobLatencyFields, .draw = DrawBlobLatency, .rule = BlobLatency};
+const FaultKindDescriptor kBlobOutageDescriptor = {
+    .fields = kBlobOutageFields, .draw = DrawOutage, .rule = BlobOutage};
+const FaultKindDescriptor kBlobTornObjectDescriptor = {
+    .fields = kScopeFields, .draw = DrawScope, .rule = TornObject};
+const FaultKindDescriptor kBlobCorruptionDescriptor = {
+    .fields = kBlobCorruptionFields, .draw = DrawScope, .rule = Corruption};
+const FaultKindDescriptor kBlobLostWriteDescriptor = {
+    .fields = kScopeFields, .draw = DrawScope, .rule = LostWrite};
+const FaultKindDescriptor kBlobStaleListDescriptor = {
+    .fields = kBlobStaleListFields, .draw = DrawStaleList, .rule = StaleList};
+
+}  // namespace faultline::faults
