@@ -20,6 +20,7 @@
 
 #include "engine/exec/cluster.h"
 #include "engine/exec/control_channel.h"
+#include "engine/exec/retrying_blob_store.h"
 #include "engine/exec/restart.h"
 #include "engine/exec/snapshot.h"
 
@@ -112,7 +113,8 @@ class JobManager final {
   // Triggers the final checkpoint if end of input asked for it while it had to wait.
   void TriggerWantedFinal();
 
-  runtime::ProcessContext ctx_;
+  runtime::ProcessContext ctx_;  // its blob_store is retrying_blobs_
+  RetryingBlobStore retrying_blobs_;  // retries throttled puts and gets
   std::shared_ptr<const JobSetup> setup_;
   std::unique_ptr<ControlReceiver> receiver_;
   std::map<runtime::NodeId, std::unique_ptr<ControlSender>> to_task_managers_;
