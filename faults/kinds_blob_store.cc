@@ -27,6 +27,13 @@ constexpr std::array kBlobCorruptionFields = {
     kScope,
     FaultField{.name = "bytes_from_end", .type = FieldType::kBytesFromEnd},
 };
+constexpr std::array kBlobThrottleFields = {
+    FaultField{.name = "rate", .type = FieldType::kRate},
+    FaultField{.name = "duration",
+               .type = FieldType::kDuration,
+               .required = true,
+               .duration = &FaultSpec::duration},
+};
 constexpr std::array kBlobStaleListFields = {
     kScope,
     FaultField{.name = "lag", .type = FieldType::kDuration, .duration = &FaultSpec::lag},
@@ -114,6 +121,23 @@ OperationRule StaleList(const FaultSpec& s) {
   return r;
 }
 
+void DrawThrottle(DrawContext& ctx, FaultSpec& s) {
+  Rng& rng = ctx.rng;
+  s.rate = 0.1 + 0.8 * rng.UniformDouble();
+  s.duration = ctx.Dur(Duration::Millis(100), Duration::Seconds(2));
+}
+
+// S3 answers a client that asks too fast with 503 SlowDown; the engine retries with backoff
+// (engine/exec/retrying_blob_store.h).
+OperationRule Throttle(const FaultSpec& s) {
+  OperationRule r;
+  r.window = s.duration.value_or(Duration::Seconds(1));
+  r.points = Bit(FaultPoint::kBlobPut) | Bit(FaultPoint::kBlobGet);
+  r.rate = s.rate.value_or(1);
+  r.error = ResourceExhaustedError("SlowDown: please reduce your request rate");
+  return r;
+}
+
 }  // namespace
 
 const FaultKindDescriptor kBlobWriteErrorDescriptor = {
@@ -132,5 +156,7 @@ const FaultKindDescriptor kBlobLostWriteDescriptor = {
     .fields = kScopeFields, .draw = DrawScope, .rule = LostWrite};
 const FaultKindDescriptor kBlobStaleListDescriptor = {
     .fields = kBlobStaleListFields, .draw = DrawStaleList, .rule = StaleList};
+const FaultKindDescriptor kBlobThrottleDescriptor = {
+    .fields = kBlobThrottleFields, .draw = DrawThrottle, .rule = Throttle};
 
 }  // namespace faultline::faults

@@ -309,6 +309,42 @@ TEST_F(FaultRunnerTest, BlobOutageAnswersUnavailableDuringItsWindow) {
   EXPECT_EQ(runner_->Report().quiet_from, Time::Zero() + Duration::Seconds(4));
 }
 
+TEST_F(FaultRunnerTest, BlobThrottleSlowsDownAFractionOfPutsAndGetsDuringItsWindow) {
+  Run(R"(faults { name: "slow" trigger { at: "5s" } blob_throttle { rate: 0.5 duration: "1000s" } })");
+  ASSERT_TRUE(Put("g", B("y")).ok());  // before the window
+  RunUntil(Duration::Millis(5500));
+  int throttled = 0;
+  for (int i = 0; i < 100; ++i) {
+    const Status put = Put("p" + std::to_string(i), B("x"));
+    if (!put.ok()) {
+      ++throttled;
+      EXPECT_EQ(put.code(), StatusCode::kResourceExhausted);
+      EXPECT_NE(put.message().find("SlowDown: please reduce your request rate"),
+                std::string_view::npos)
+          << put.message();
+    }
+    const Result<Bytes> get = Get("g");
+    if (!get.ok()) {
+      ++throttled;
+      EXPECT_EQ(get.status().code(), StatusCode::kResourceExhausted);
+    }
+  }
+  // 200 operations at rate 0.5 (a binomial: 100 +- 7).
+  EXPECT_GT(throttled, 70);
+  EXPECT_LT(throttled, 130);
+  EXPECT_EQ(Injected("slow"), throttled);
+  EXPECT_EQ(runner_->Report().entries[0].injections, static_cast<uint64_t>(throttled));
+  // Deletes and listings are not throttled.
+  std::optional<Status> deleted;
+  world_.blob_store().Delete(1, "p1", [&](Status s) { deleted = s; });
+  world_.RunFor(Duration::Seconds(1));
+  EXPECT_TRUE(deleted.value_or(InternalError("no reply")).ok());
+  EXPECT_EQ(Injected("slow"), throttled);
+  // After the window nothing is throttled.
+  RunUntil(Duration::Seconds(1006));
+  for (int i = 0; i < 20; ++i) EXPECT_TRUE(Put("after", B("x")).ok());
+}
+
 TEST_F(FaultRunnerTest, TornObjectIsAStrictPrefix) {
   Run(R"(faults { name: "torn" trigger { at: "0" } blob_torn_object { scope { } } })");
   RunUntil(Duration::Millis(1));
