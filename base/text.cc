@@ -24,6 +24,15 @@ std::string Quote(std::string_view text) {
   return out + "\"";
 }
 
+std::string Join(const std::vector<std::string_view>& names) {
+  std::string out;
+  for (std::string_view n : names) {
+    if (!out.empty()) out += ", ";
+    out += n;
+  }
+  return out;
+}
+
 std::string DurationText(Duration d) {
   if (d == Duration::Zero()) return "0";
   struct Unit {

@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/time.h"
 
@@ -12,6 +13,9 @@ namespace faultline {
 // `text` in double quotes, with quotes, backslashes and non-printable bytes escaped ("\x0a"),
 // cut after 80 bytes ("...").
 std::string Quote(std::string_view text);
+
+// "a, b, c".
+std::string Join(const std::vector<std::string_view>& names);
 
 // The duration exactly, in the largest unit that divides it: "0", "250ms", "1500ms", "2m",
 // "-200ms", "7ns". ParseDuration(DurationText(d)) == d for every |d| <= 24h.

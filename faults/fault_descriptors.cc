@@ -47,4 +47,20 @@ void DrawContext::DrawScope(FaultSpec& s) {
   s.scope.count = static_cast<uint32_t>(1 + rng.UniformU64(3));
 }
 
+void DrawContext::DrawWindow(FaultSpec& s) {
+  s.duration = Dur(Duration::Millis(100), Duration::Seconds(2));
+}
+
+OperationRule RuleOn(uint32_t points) {
+  OperationRule r;
+  r.points = points;
+  return r;
+}
+
+OperationRule WindowRule(const FaultSpec& s, uint32_t points, Duration fallback) {
+  OperationRule r = RuleOn(points);
+  r.window = s.duration.value_or(fallback);
+  return r;
+}
+
 }  // namespace faultline::faults

@@ -71,6 +71,8 @@ struct DrawContext {
   void MaybeLink(FaultSpec& s);
   // The first 1..3 matching operations.
   void DrawScope(FaultSpec& s);
+  // A window (`duration`) of 100 ms..2 s.
+  void DrawWindow(FaultSpec& s);
 };
 
 // What a world action may use: the world, its targets, and the runner's bookkeeping.
@@ -116,6 +118,16 @@ struct FaultKindDescriptor {
   bool targets_job_manager = false;  // its node is the JobManager (not a field)
 };
 
+// Fields many kinds share.
+inline constexpr FaultField kNodeField{.name = "node", .type = FieldType::kNode};
+inline constexpr FaultField kLinkField{.name = "link", .type = FieldType::kLink};
+inline constexpr FaultField kScopeField{.name = "scope", .type = FieldType::kScope};
+inline constexpr FaultField kRestartField{.name = "restart_after", .type = FieldType::kRestart};
+constexpr FaultField RequiredDuration(std::string_view name,
+                                      std::optional<Duration> FaultSpec::*member) {
+  return {.name = name, .type = FieldType::kDuration, .required = true, .duration = member};
+}
+
 #define FAULTLINE_DECLARE_FAULT_DESCRIPTOR(e, name, category, description) \
   extern const FaultKindDescriptor e##Descriptor;
 FAULTLINE_FAULT_KINDS(FAULTLINE_DECLARE_FAULT_DESCRIPTOR)
@@ -136,6 +148,11 @@ constexpr uint32_t kBlobAll = Bit(sim::FaultPoint::kBlobPut) | Bit(sim::FaultPoi
 constexpr uint32_t kNetAll = Bit(sim::FaultPoint::kNetSend) | Bit(sim::FaultPoint::kNetConnect);
 constexpr uint32_t kOutputAll =
     Bit(sim::FaultPoint::kOutputWrite) | Bit(sim::FaultPoint::kOutputRead);
+
+// A rule on `points`; with a window: every matching operation for the spec's `duration`
+// (`fallback` when unset).
+OperationRule RuleOn(uint32_t points);
+OperationRule WindowRule(const FaultSpec& s, uint32_t points, Duration fallback);
 
 // Shared by the crash kinds: crashes `node` (losing its disk if asked) and restarts it after
 // `restart_after` (nullopt: never).

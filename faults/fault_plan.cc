@@ -22,25 +22,9 @@ Check Fail(std::string path, std::string message) {
   return PlanIssue{std::move(path), std::move(message)};
 }
 
-#define FL_RETURN_IF_PLAN_ISSUE(expr) \
-  do {                                \
-    if (Check fl_issue_ = (expr)) {   \
-      return fl_issue_;               \
-    }                                 \
-  } while (false)
-
 std::string At(const std::string& base, std::string_view field, int index = -1) {
   std::string out = base + "." + std::string(field);
   if (index >= 0) out += "[" + std::to_string(index) + "]";
-  return out;
-}
-
-std::string Join(const std::vector<std::string_view>& names) {
-  std::string out;
-  for (std::string_view n : names) {
-    if (!out.empty()) out += ", ";
-    out += n;
-  }
   return out;
 }
 
@@ -115,8 +99,8 @@ Check DurationValue(const std::string& path, std::optional<Duration> d, bool req
 
 Check LinkField(const std::string& path, const std::optional<Link>& link, const FaultTargets& t) {
   if (!link) return std::nullopt;
-  FL_RETURN_IF_PLAN_ISSUE(NodeField(At(path, "a"), link->a, t));
-  FL_RETURN_IF_PLAN_ISSUE(NodeField(At(path, "b"), link->b, t));
+  FL_RETURN_IF_ENGAGED(NodeField(At(path, "a"), link->a, t));
+  FL_RETURN_IF_ENGAGED(NodeField(At(path, "b"), link->b, t));
   if (*link->a == *link->b) return Fail(At(path, "b"), "a link joins two different nodes");
   return std::nullopt;
 }
@@ -128,7 +112,7 @@ Check SidesField(const std::string& path, const FaultSpec& s, const FaultTargets
     if (nodes.empty()) return Fail(At(path, side), "missing: a partition has two non-empty sides");
     for (size_t i = 0; i < nodes.size(); ++i) {
       const std::string p = At(path, side, static_cast<int>(i));
-      FL_RETURN_IF_PLAN_ISSUE(NodeField(p, nodes[i], t));
+      FL_RETURN_IF_ENGAGED(NodeField(p, nodes[i], t));
       if (!seen.insert(nodes[i]).second) {
         return Fail(p, "node " + std::to_string(nodes[i]) +
                            " is listed twice (the sides must be disjoint)");
@@ -221,7 +205,7 @@ Check EventTriggerField(const std::string& on_path, const EventTrigger& e, const
       return Fail(At(on_path, "subtask"),
                   e.event + " is recorded by the JobManager, not a subtask");
     }
-    FL_RETURN_IF_PLAN_ISSUE(SubtaskField(At(on_path, "subtask"), e.subtask, t, &task));
+    FL_RETURN_IF_ENGAGED(SubtaskField(At(on_path, "subtask"), e.subtask, t, &task));
   }
   if (e.input) {
     if (e.event != "barrier-received") {
@@ -251,7 +235,7 @@ Check TriggerField(const std::string& path, const Trigger& trigger, const FaultT
   if (trigger.at && trigger.on) return Fail(path, "set at or on, not both");
   if (trigger.on) return EventTriggerField(At(path, "on"), *trigger.on, t);
   const Duration at = *trigger.at;
-  FL_RETURN_IF_PLAN_ISSUE(DurationValue(At(path, "at"), at, true, DurationRule::kNonNegative));
+  FL_RETURN_IF_ENGAGED(DurationValue(At(path, "at"), at, true, DurationRule::kNonNegative));
   if (t.run_limit && at >= *t.run_limit) {
     return Fail(At(path, "at"), at.ToString() + " is not before the run limit " +
                                     t.run_limit->ToString() + " (the fault would never fire)");
@@ -262,9 +246,9 @@ Check TriggerField(const std::string& path, const Trigger& trigger, const FaultT
 // ---- the nemesis -----------------------------------------------------------------------------
 
 Check PhasesField(const std::string& path, const NemesisOptions& n, const FaultTargets& t) {
-  FL_RETURN_IF_PLAN_ISSUE(
+  FL_RETURN_IF_ENGAGED(
       DurationValue(At(path, "fault_phase"), n.fault_phase, true, DurationRule::kPositive));
-  FL_RETURN_IF_PLAN_ISSUE(
+  FL_RETURN_IF_ENGAGED(
       DurationValue(At(path, "quiet_phase"), n.quiet_phase, false, DurationRule::kNonNegative));
   const Duration fault_phase = *n.fault_phase;
   const Duration quiet_phase = n.quiet_phase.value_or(Duration::Zero());
@@ -305,14 +289,14 @@ std::optional<PlanIssue> CheckEntry(const PlanEntry& entry, size_t index,
   const FaultSpec& s = entry.fault;
   const std::string kind_path = At(path, FaultKindName(s.kind));
   for (const FaultField& field : DescriptorOf(s.kind).fields) {
-    FL_RETURN_IF_PLAN_ISSUE(FieldOf(kind_path, field, s, targets));
+    FL_RETURN_IF_ENGAGED(FieldOf(kind_path, field, s, targets));
   }
   return TriggerField(At(path, "trigger"), entry.trigger, targets);
 }
 
 std::optional<PlanIssue> CheckNemesis(const NemesisOptions& n, const FaultTargets& targets) {
   const std::string path = "nemesis";
-  FL_RETURN_IF_PLAN_ISSUE(PhasesField(path, n, targets));
+  FL_RETURN_IF_ENGAGED(PhasesField(path, n, targets));
   if (n.rates.empty()) return Fail(At(path, "rates"), "missing: a nemesis needs rates");
   std::set<FaultKind> seen;
   for (size_t i = 0; i < n.rates.size(); ++i) {
@@ -331,7 +315,7 @@ std::optional<PlanIssue> CheckNemesis(const NemesisOptions& n, const FaultTarget
 
 std::optional<PlanIssue> CheckPlan(const FaultPlan& plan, const FaultTargets& targets) {
   for (size_t i = 0; i < plan.entries.size(); ++i) {
-    FL_RETURN_IF_PLAN_ISSUE(CheckEntry(plan.entries[i], i, targets));
+    FL_RETURN_IF_ENGAGED(CheckEntry(plan.entries[i], i, targets));
   }
   if (plan.nemesis) return CheckNemesis(*plan.nemesis, targets);
   return std::nullopt;

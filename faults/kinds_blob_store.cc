@@ -1,4 +1,5 @@
-// Blob store faults: failed, slow, torn, corrupted, lost and stale operations, and outages.
+// Blob store faults: failed, slow, torn, corrupted, lost and stale operations, outages and
+// throttling.
 #include <array>
 
 #include "faults/fault_descriptors.h"
@@ -8,56 +9,33 @@ namespace {
 
 using sim::FaultPoint;
 
-constexpr FaultField kScope{.name = "scope", .type = FieldType::kScope};
-constexpr std::array kScopeFields = {kScope};
+constexpr uint32_t kPut = Bit(FaultPoint::kBlobPut);
+constexpr uint32_t kGet = Bit(FaultPoint::kBlobGet);
+
+constexpr std::array kScopeFields = {kScopeField};
 constexpr std::array kBlobLatencyFields = {
-    kScope,
-    FaultField{.name = "extra_latency",
-               .type = FieldType::kDuration,
-               .required = true,
-               .duration = &FaultSpec::extra_latency},
-};
-constexpr std::array kBlobOutageFields = {
-    FaultField{.name = "duration",
-               .type = FieldType::kDuration,
-               .required = true,
-               .duration = &FaultSpec::duration},
-};
+    kScopeField, RequiredDuration("extra_latency", &FaultSpec::extra_latency)};
+constexpr std::array kBlobOutageFields = {RequiredDuration("duration", &FaultSpec::duration)};
 constexpr std::array kBlobCorruptionFields = {
-    kScope,
-    FaultField{.name = "bytes_from_end", .type = FieldType::kBytesFromEnd},
-};
-constexpr std::array kBlobThrottleFields = {
-    FaultField{.name = "rate", .type = FieldType::kRate},
-    FaultField{.name = "duration",
-               .type = FieldType::kDuration,
-               .required = true,
-               .duration = &FaultSpec::duration},
-};
+    kScopeField, FaultField{.name = "bytes_from_end", .type = FieldType::kBytesFromEnd}};
 constexpr std::array kBlobStaleListFields = {
-    kScope,
-    FaultField{.name = "lag", .type = FieldType::kDuration, .duration = &FaultSpec::lag},
-};
+    kScopeField,
+    FaultField{.name = "lag", .type = FieldType::kDuration, .duration = &FaultSpec::lag}};
+constexpr std::array kBlobThrottleFields = {FaultField{.name = "rate", .type = FieldType::kRate},
+                                            RequiredDuration("duration", &FaultSpec::duration)};
 
 void DrawScope(DrawContext& ctx, FaultSpec& s) {
   ctx.DrawScope(s);
 }
 
-OperationRule Puts() {
-  OperationRule r;
-  r.points = Bit(FaultPoint::kBlobPut);
-  return r;
-}
-
 OperationRule WriteError(const FaultSpec&) {
-  OperationRule r = Puts();
+  OperationRule r = RuleOn(kPut);
   r.error = InternalError("blob put failed");
   return r;
 }
 
 OperationRule ReadError(const FaultSpec&) {
-  OperationRule r;
-  r.points = Bit(FaultPoint::kBlobGet);
+  OperationRule r = RuleOn(kGet);
   r.error = InternalError("blob get failed");
   return r;
 }
@@ -69,33 +47,30 @@ void DrawBlobLatency(DrawContext& ctx, FaultSpec& s) {
 }
 
 OperationRule BlobLatency(const FaultSpec& s) {
-  OperationRule r;
-  r.points = kBlobAll;
+  OperationRule r = RuleOn(kBlobAll);
   r.extra_delay = s.extra_latency.value_or(Duration::Millis(100));
   return r;
 }
 
-void DrawOutage(DrawContext& ctx, FaultSpec& s) {
-  s.duration = ctx.Dur(Duration::Millis(100), Duration::Seconds(2));
+void DrawWindow(DrawContext& ctx, FaultSpec& s) {
+  ctx.DrawWindow(s);
 }
 
 OperationRule BlobOutage(const FaultSpec& s) {
-  OperationRule r;
-  r.window = s.duration.value_or(Duration::Seconds(1));
-  r.points = kBlobAll;
+  OperationRule r = WindowRule(s, kBlobAll, Duration::Seconds(1));
   r.error = UnavailableError("the blob store is unavailable");
   return r;
 }
 
 OperationRule TornObject(const FaultSpec&) {
-  OperationRule r = Puts();
+  OperationRule r = RuleOn(kPut);
   r.needs_bytes = true;
   r.torn = true;
   return r;
 }
 
 OperationRule Corruption(const FaultSpec& s) {
-  OperationRule r = Puts();
+  OperationRule r = RuleOn(kPut);
   r.needs_bytes = true;
   r.corrupt = true;
   r.corrupt_from_end = s.bytes_from_end;
@@ -103,7 +78,7 @@ OperationRule Corruption(const FaultSpec& s) {
 }
 
 OperationRule LostWrite(const FaultSpec&) {
-  OperationRule r = Puts();
+  OperationRule r = RuleOn(kPut);
   r.lose = true;
   return r;
 }
@@ -115,8 +90,7 @@ void DrawStaleList(DrawContext& ctx, FaultSpec& s) {
 }
 
 OperationRule StaleList(const FaultSpec& s) {
-  OperationRule r;
-  r.points = Bit(FaultPoint::kBlobList);
+  OperationRule r = RuleOn(Bit(FaultPoint::kBlobList));
   r.stale_by = s.lag.value_or(Duration::Seconds(5));
   return r;
 }
@@ -124,15 +98,13 @@ OperationRule StaleList(const FaultSpec& s) {
 void DrawThrottle(DrawContext& ctx, FaultSpec& s) {
   Rng& rng = ctx.rng;
   s.rate = 0.1 + 0.8 * rng.UniformDouble();
-  s.duration = ctx.Dur(Duration::Millis(100), Duration::Seconds(2));
+  ctx.DrawWindow(s);
 }
 
 // S3 answers a client that asks too fast with 503 SlowDown; the engine retries with backoff
 // (engine/exec/retrying_blob_store.h).
 OperationRule Throttle(const FaultSpec& s) {
-  OperationRule r;
-  r.window = s.duration.value_or(Duration::Seconds(1));
-  r.points = Bit(FaultPoint::kBlobPut) | Bit(FaultPoint::kBlobGet);
+  OperationRule r = WindowRule(s, kPut | kGet, Duration::Seconds(1));
   r.rate = s.rate.value_or(1);
   r.error = ResourceExhaustedError("SlowDown: please reduce your request rate");
   return r;
@@ -147,7 +119,7 @@ const FaultKindDescriptor kBlobReadErrorDescriptor = {
 const FaultKindDescriptor kBlobLatencyDescriptor = {
     .fields = kBlobLatencyFields, .draw = DrawBlobLatency, .rule = BlobLatency};
 const FaultKindDescriptor kBlobOutageDescriptor = {
-    .fields = kBlobOutageFields, .draw = DrawOutage, .rule = BlobOutage};
+    .fields = kBlobOutageFields, .draw = DrawWindow, .rule = BlobOutage};
 const FaultKindDescriptor kBlobTornObjectDescriptor = {
     .fields = kScopeFields, .draw = DrawScope, .rule = TornObject};
 const FaultKindDescriptor kBlobCorruptionDescriptor = {

@@ -9,9 +9,8 @@ namespace {
 
 constexpr int64_t kMaxDriftPpm = 1'000'000;
 
-constexpr FaultField kNode{.name = "node", .type = FieldType::kNode};
 constexpr std::array kClockSkewFields = {
-    kNode,
+    kNodeField,
     FaultField{.name = "offset",
                .type = FieldType::kDuration,
                .required = true,
@@ -19,7 +18,7 @@ constexpr std::array kClockSkewFields = {
                .duration = &FaultSpec::offset},
 };
 constexpr std::array kClockDriftFields = {
-    kNode,
+    kNodeField,
     FaultField{.name = "drift_ppm",
                .type = FieldType::kInt64,
                .int64 = &FaultSpec::drift_ppm,

@@ -8,58 +8,46 @@ namespace {
 
 using sim::FaultPoint;
 
-constexpr FaultField kDuration{.name = "duration",
-                               .type = FieldType::kDuration,
-                               .required = true,
-                               .duration = &FaultSpec::duration};
-constexpr std::array kSlowFields = {
-    FaultField{.name = "extra_latency",
-               .type = FieldType::kDuration,
-               .required = true,
-               .duration = &FaultSpec::extra_latency},
-    kDuration,
-};
-constexpr std::array kOutageFields = {kDuration};
+constexpr uint32_t kLogRead = Bit(FaultPoint::kLogRead);
+
+constexpr std::array kSlowFields = {RequiredDuration("extra_latency", &FaultSpec::extra_latency),
+                                    RequiredDuration("duration", &FaultSpec::duration)};
+constexpr std::array kOutageFields = {RequiredDuration("duration", &FaultSpec::duration)};
 
 void DrawSlow(DrawContext& ctx, FaultSpec& s) {
   Rng& rng = ctx.rng;
   s.extra_latency = rng.UniformDuration(Duration::Millis(1), Duration::Millis(100));
-  s.duration = ctx.Dur(Duration::Millis(100), Duration::Seconds(2));
+  ctx.DrawWindow(s);
 }
 
 void DrawOutage(DrawContext& ctx, FaultSpec& s) {
-  s.duration = ctx.Dur(Duration::Millis(100), Duration::Seconds(2));
+  ctx.DrawWindow(s);
 }
 
-OperationRule Window(const FaultSpec& s, uint32_t points) {
-  OperationRule r;
-  r.window = s.duration.value_or(Duration::Seconds(1));
-  r.points = points;
+// Every operation on `points` is slowed, or answered UNAVAILABLE by `service`, for the window.
+OperationRule Slow(const FaultSpec& s, uint32_t points) {
+  OperationRule r = WindowRule(s, points, Duration::Seconds(1));
+  r.extra_delay = s.extra_latency.value_or(Duration::Millis(100));
+  return r;
+}
+
+OperationRule Unavailable(const FaultSpec& s, uint32_t points, std::string_view service) {
+  OperationRule r = WindowRule(s, points, Duration::Seconds(1));
+  r.error = UnavailableError("the " + std::string(service) + " is unavailable");
   return r;
 }
 
 OperationRule SourceSlow(const FaultSpec& s) {
-  OperationRule r = Window(s, Bit(FaultPoint::kLogRead));
-  r.extra_delay = s.extra_latency.value_or(Duration::Millis(100));
-  return r;
+  return Slow(s, kLogRead);
 }
-
 OperationRule SourceUnavailable(const FaultSpec& s) {
-  OperationRule r = Window(s, Bit(FaultPoint::kLogRead));
-  r.error = UnavailableError("the source log is unavailable");
-  return r;
+  return Unavailable(s, kLogRead, "source log");
 }
-
 OperationRule OutputSlow(const FaultSpec& s) {
-  OperationRule r = Window(s, kOutputAll);
-  r.extra_delay = s.extra_latency.value_or(Duration::Millis(100));
-  return r;
+  return Slow(s, kOutputAll);
 }
-
 OperationRule OutputUnavailable(const FaultSpec& s) {
-  OperationRule r = Window(s, kOutputAll);
-  r.error = UnavailableError("the output store is unavailable");
-  return r;
+  return Unavailable(s, kOutputAll, "output store");
 }
 
 }  // namespace

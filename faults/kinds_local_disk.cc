@@ -8,22 +8,10 @@ namespace {
 
 using sim::FaultPoint;
 
-constexpr FaultField kNode{.name = "node", .type = FieldType::kNode};
-constexpr std::array kDiskFaultFields = {
-    kNode,
-    FaultField{.name = "scope", .type = FieldType::kScope},
-};
-constexpr std::array kDiskFullFields = {
-    kNode,
-    FaultField{.name = "duration",
-               .type = FieldType::kDuration,
-               .required = true,
-               .duration = &FaultSpec::duration},
-};
-constexpr std::array kDiskUnsyncedLossFields = {
-    kNode,
-    FaultField{.name = "restart_after", .type = FieldType::kRestart},
-};
+constexpr std::array kDiskFaultFields = {kNodeField, kScopeField};
+constexpr std::array kDiskFullFields = {kNodeField,
+                                        RequiredDuration("duration", &FaultSpec::duration)};
+constexpr std::array kDiskUnsyncedLossFields = {kNodeField, kRestartField};
 
 void DrawDiskFault(DrawContext& ctx, FaultSpec& s) {
   s.node = ctx.AnyNode();
@@ -31,8 +19,7 @@ void DrawDiskFault(DrawContext& ctx, FaultSpec& s) {
 }
 
 OperationRule OnDisk(const FaultSpec& s, FaultPoint point) {
-  OperationRule r;
-  r.points = Bit(point);
+  OperationRule r = RuleOn(Bit(point));
   r.node = *s.node;
   return r;
 }
@@ -58,12 +45,12 @@ OperationRule Corruption(const FaultSpec& s) {
 
 void DrawDiskFull(DrawContext& ctx, FaultSpec& s) {
   s.node = ctx.AnyNode();
-  s.duration = ctx.Dur(Duration::Millis(100), Duration::Seconds(2));
+  ctx.DrawWindow(s);
 }
 
 OperationRule DiskFull(const FaultSpec& s) {
-  OperationRule r = OnDisk(s, FaultPoint::kDiskWrite);
-  r.window = s.duration.value_or(Duration::Seconds(1));
+  OperationRule r = WindowRule(s, Bit(FaultPoint::kDiskWrite), Duration::Seconds(1));
+  r.node = *s.node;
   r.needs_bytes = true;
   r.error = ResourceExhaustedError("no space left on the local disk");
   return r;

@@ -11,19 +11,13 @@ namespace {
 
 using sim::FaultPoint;
 
-constexpr FaultField kLink{.name = "link", .type = FieldType::kLink};
-constexpr FaultField RequiredDuration(std::string_view name,
-                                      std::optional<Duration> FaultSpec::*member) {
-  return {.name = name, .type = FieldType::kDuration, .required = true, .duration = member};
-}
-
 constexpr std::array kLatencySpikeFields = {
-    kLink,
+    kLinkField,
     RequiredDuration("extra_latency", &FaultSpec::extra_latency),
     RequiredDuration("duration", &FaultSpec::duration),
 };
 constexpr std::array kSlowBandwidthFields = {
-    kLink,
+    kLinkField,
     FaultField{.name = "bandwidth_bytes_per_second",
                .type = FieldType::kInt64,
                .int64 = &FaultSpec::bandwidth_bytes_per_second,
@@ -39,7 +33,7 @@ constexpr std::array kPartitionFields = {
         .name = "heal_after", .type = FieldType::kDuration, .duration = &FaultSpec::duration},
 };
 constexpr std::array kClogFields = {
-    kLink,
+    kLinkField,
     RequiredDuration("duration", &FaultSpec::duration),
 };
 
@@ -51,16 +45,14 @@ void DrawLatencySpike(DrawContext& ctx, FaultSpec& s) {
 }
 
 // Latency spikes and clogs: every message on the link (or every link) for the window.
-OperationRule LinkRule(const FaultSpec& s) {
-  OperationRule r;
-  r.window = s.duration.value_or(Duration::Seconds(1));
-  r.points = kNetAll;
+OperationRule LinkRule(const FaultSpec& s, Duration fallback) {
+  OperationRule r = WindowRule(s, kNetAll, fallback);
   r.link = s.link;
   return r;
 }
 
 OperationRule LatencySpike(const FaultSpec& s) {
-  OperationRule r = LinkRule(s);
+  OperationRule r = LinkRule(s, Duration::Seconds(1));
   r.extra_delay = s.extra_latency.value_or(Duration::Millis(50));
   return r;
 }
@@ -131,8 +123,7 @@ void DrawClog(DrawContext& ctx, FaultSpec& s) {
 }
 
 OperationRule Clog(const FaultSpec& s) {
-  OperationRule r = LinkRule(s);
-  r.window = s.duration.value_or(Duration::Millis(500));
+  OperationRule r = LinkRule(s, Duration::Millis(500));
   r.clog = true;
   return r;
 }

@@ -32,21 +32,18 @@ namespace {
 
 constexpr std::array kCrashTaskManagerFields = {
     FaultField{.name = "task_manager", .type = FieldType::kTaskManager},
-    FaultField{.name = "restart_after", .type = FieldType::kRestart},
+    kRestartField,
     FaultField{.name = "lose_disk", .type = FieldType::kFlag, .flag = &FaultSpec::lose_disk},
 };
 constexpr std::array kCrashJobManagerFields = {
-    FaultField{.name = "restart_after", .type = FieldType::kRestart},
+    kRestartField,
 };
 constexpr std::array kFailTaskFields = {
     FaultField{.name = "subtask", .type = FieldType::kSubtask},
 };
 constexpr std::array kPauseFields = {
-    FaultField{.name = "node", .type = FieldType::kNode},
-    FaultField{.name = "duration",
-               .type = FieldType::kDuration,
-               .required = true,
-               .duration = &FaultSpec::duration},
+    kNodeField,
+    RequiredDuration("duration", &FaultSpec::duration),
 };
 
 void DrawCrashTaskManager(DrawContext& ctx, FaultSpec& s) {

@@ -21,13 +21,6 @@ using faults::FieldType;
 using faults::PlanIssue;
 using Issue = std::optional<PlanIssue>;
 
-#define FL_RETURN_IF_CONVERSION_ISSUE(expr) \
-  do {                                      \
-    if (Issue fl_issue_ = (expr)) {         \
-      return fl_issue_;                     \
-    }                                       \
-  } while (false)
-
 // The schema field a descriptor names: a descriptor and the schema disagreeing is a bug.
 const pb::FieldDescriptor* Field(const pb::Message& m, std::string_view name) {
   const pb::FieldDescriptor* fd = m.GetDescriptor()->FindFieldByName(std::string(name));
@@ -129,7 +122,7 @@ Issue ReadField(const pb::Message& m, const FaultField& f, const std::string& ki
 Issue ReadTrigger(const scenario::Trigger& t, const std::string& path, faults::Trigger* out) {
   *out = faults::Trigger{};
   if (t.when_case() == scenario::Trigger::kAt) {
-    FL_RETURN_IF_CONVERSION_ISSUE(ReadDuration(path + ".at", t.at(), &out->at));
+    FL_RETURN_IF_ENGAGED(ReadDuration(path + ".at", t.at(), &out->at));
     if (!out->at) out->at = Duration::Zero();  // at: "" is the start
     return std::nullopt;
   }
@@ -141,7 +134,7 @@ Issue ReadTrigger(const scenario::Trigger& t, const std::string& path, faults::T
   e.subtask = on.subtask();
   if (on.has_input()) e.input = on.input();
   if (on.has_occurrence()) e.occurrence = on.occurrence();
-  FL_RETURN_IF_CONVERSION_ISSUE(ReadDuration(path + ".on.delay", on.delay(), &e.delay));
+  FL_RETURN_IF_ENGAGED(ReadDuration(path + ".on.delay", on.delay(), &e.delay));
   out->on = std::move(e);
   return std::nullopt;
 }
@@ -260,7 +253,7 @@ std::optional<PlanIssue> EntryFromProto(const scenario::Fault& fault, int index,
   const pb::Message& m = fault.GetReflection()->GetMessage(fault, kind_field);
   const std::string kind_path = path + "." + kind_field->name();
   for (const FaultField& field : faults::DescriptorOf(*kind).fields) {
-    FL_RETURN_IF_CONVERSION_ISSUE(ReadField(m, field, kind_path, &entry->fault));
+    FL_RETURN_IF_ENGAGED(ReadField(m, field, kind_path, &entry->fault));
   }
   return ReadTrigger(fault.trigger(), path + ".trigger", &entry->trigger);
 }
@@ -268,9 +261,9 @@ std::optional<PlanIssue> EntryFromProto(const scenario::Fault& fault, int index,
 std::optional<PlanIssue> NemesisFromProto(const scenario::Nemesis& nemesis,
                                           faults::NemesisOptions* options) {
   *options = faults::NemesisOptions{};
-  FL_RETURN_IF_CONVERSION_ISSUE(
+  FL_RETURN_IF_ENGAGED(
       ReadDuration("nemesis.fault_phase", nemesis.fault_phase(), &options->fault_phase));
-  FL_RETURN_IF_CONVERSION_ISSUE(
+  FL_RETURN_IF_ENGAGED(
       ReadDuration("nemesis.quiet_phase", nemesis.quiet_phase(), &options->quiet_phase));
   for (int i = 0; i < nemesis.rates_size(); ++i) {
     const scenario::Rate& rate = nemesis.rates(i);

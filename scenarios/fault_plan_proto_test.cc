@@ -18,24 +18,13 @@ using faults::FaultSpec;
 using faults::FieldType;
 
 // Three task managers; tasks source#0..1 and sum+out#0..1 (sum#1 runs in sum+out#1).
-constexpr std::string_view kBase = R"pb(
-  name: "round-trip"
-  run_limit: "60s"
-  cluster { task_managers: 3 }
-  job {
-    parallelism: 2
-    operators { source { partitions: 2 records_per_partition: 10 } }
-    operators { key_by {} }
-    operators {
-      name: "sum"
-      aggregate { function: "running-sum" }
-    }
-    operators {
-      name: "out"
-      sink {}
-    }
-  }
-)pb";
+constexpr std::string_view kBase =
+    "name: \"round-trip\" run_limit: \"60s\" cluster { task_managers: 3 }\n"
+    "job { parallelism: 2\n"
+    "  operators { source { partitions: 2 records_per_partition: 10 } }\n"
+    "  operators { key_by {} }\n"
+    "  operators { name: \"sum\" aggregate { function: \"running-sum\" } }\n"
+    "  operators { name: \"out\" sink {} } }\n";
 
 // A valid, non-default value for every field a kind's descriptor lists. The switch has no
 // default: a new field type does not compile until it has a sample here.

@@ -175,6 +175,7 @@ const std::array<CatalogueEntry, 18> kCatalogue = {{
 
 // How an operator of a catalogue kind names its function in the schema.
 struct Named {
+  CatalogueKind catalogue_kind;
   std::string_view kind;   // "map"
   std::string_view field;  // "function", "predicate", "selector"
   std::string name;        // as written; key_by's empty selector is "key"
@@ -183,26 +184,30 @@ struct Named {
   int64_t arg = 0;
 };
 
-Named NamedOf(const proto::Operator& op) {
+// nullopt for sources and sinks.
+std::optional<Named> NamedOf(const proto::Operator& op) {
   switch (op.kind_case()) {
-    case proto::Operator::kMap:
-      return {"map", "function", op.map().function(), true, op.map().has_arg(), op.map().arg()};
-    case proto::Operator::kFilter:
-      return {"filter", "predicate",           op.filter().predicate(),
-              true,     op.filter().has_arg(), op.filter().arg()};
-    case proto::Operator::kFlatMap:
-      return {
-          "flat_map",         "function", op.flat_map().function(), true, op.flat_map().has_arg(),
-          op.flat_map().arg()};
-    case proto::Operator::kKeyBy:
-      return {"key_by",
-              "selector",
-              op.key_by().selector().empty() ? "key" : op.key_by().selector(),
-              true,
-              op.key_by().has_arg(),
-              op.key_by().arg()};
+    case proto::Operator::kMap: {
+      const proto::Map& m = op.map();
+      return Named{K::kMap, "map", "function", m.function(), true, m.has_arg(), m.arg()};
+    }
+    case proto::Operator::kFilter: {
+      const proto::Filter& f = op.filter();
+      return Named{K::kFilter, "filter", "predicate", f.predicate(), true, f.has_arg(), f.arg()};
+    }
+    case proto::Operator::kFlatMap: {
+      const proto::FlatMap& f = op.flat_map();
+      return Named{K::kFlatMap, "flat_map", "function", f.function(), true, f.has_arg(), f.arg()};
+    }
+    case proto::Operator::kKeyBy: {
+      const proto::KeyBy& k = op.key_by();
+      const std::string selector = k.selector().empty() ? "key" : k.selector();
+      return Named{K::kKeyBy, "key_by", "selector", selector, true, k.has_arg(), k.arg()};
+    }
+    case proto::Operator::kAggregate:
+      return Named{K::kAggregate, "aggregate", "function", op.aggregate().function(), false};
     default:
-      return {"aggregate", "function", op.aggregate().function(), false, false, 0};
+      return std::nullopt;
   }
 }
 
@@ -220,34 +225,24 @@ std::span<const CatalogueEntry> Catalogue() {
 }
 
 std::optional<CatalogueKind> CatalogueKindOf(const proto::Operator& op) {
-  switch (op.kind_case()) {
-    case proto::Operator::kMap:
-      return K::kMap;
-    case proto::Operator::kFilter:
-      return K::kFilter;
-    case proto::Operator::kFlatMap:
-      return K::kFlatMap;
-    case proto::Operator::kKeyBy:
-      return K::kKeyBy;
-    case proto::Operator::kAggregate:
-      return K::kAggregate;
-    default:
-      return std::nullopt;
-  }
+  const std::optional<Named> named = NamedOf(op);
+  if (!named) return std::nullopt;
+  return named->catalogue_kind;
 }
 
 Check CatalogueFields(const Path& op_path, const proto::Operator& op) {
-  const std::optional<CatalogueKind> kind = CatalogueKindOf(op);
-  if (!kind) return std::nullopt;
-  const Named named = NamedOf(op);
+  const std::optional<Named> found = NamedOf(op);
+  if (!found) return std::nullopt;
+  const Named& named = *found;
+  const CatalogueKind kind = named.catalogue_kind;
   std::vector<std::string_view> known;
   for (const CatalogueEntry& e : kCatalogue) {
-    if (e.kind == *kind) known.push_back(e.name);
+    if (e.kind == kind) known.push_back(e.name);
   }
   const Path kind_path = At(op_path, std::string(named.kind));
   const Path path = At(kind_path, std::string(named.field));
   if (named.name.empty()) return Fail(path, "missing (known: " + Join(known) + ")");
-  const CatalogueEntry* entry = Find(*kind, named.name);
+  const CatalogueEntry* entry = Find(kind, named.name);
   if (entry == nullptr) {
     return Fail(path, "unknown " + std::string(named.kind) + " " + std::string(named.field) + " " +
                           Quote(named.name) + " (known: " + Join(known) + ")");
@@ -265,10 +260,11 @@ Check CatalogueFields(const Path& op_path, const proto::Operator& op) {
 
 void AddCatalogueOperator(engine::DataStream& stream, const proto::Operator& op,
                           const std::string& name, uint32_t parallelism, uint32_t max_parallelism) {
-  const Named named = NamedOf(op);
-  const CatalogueEntry* entry = Find(*CatalogueKindOf(op), named.name);
+  const std::optional<Named> named = NamedOf(op);
+  FL_ASSERT(named.has_value(), "a catalogue operator");
+  const CatalogueEntry* entry = Find(named->catalogue_kind, named->name);
   FL_ASSERT(entry != nullptr, "a validated operator is in the catalogue");
-  entry->add(stream, name, named.arg, parallelism, max_parallelism);
+  entry->add(stream, name, named->arg, parallelism, max_parallelism);
 }
 
 }  // namespace faultline::scenarios::internal

@@ -33,18 +33,21 @@ constexpr size_t npos_ = std::string::npos;
 
 // ---- syntax errors --------------------------------------------------------------------------
 
+// The position after `c`, as the tokenizer counts (a tab to the next multiple of 8).
+void Advance(char c, Position* p) {
+  if (c == '\n') {
+    ++p->line;
+    p->column = 0;
+  } else if (c == '\t') {
+    p->column += 8 - p->column % 8;
+  } else {
+    ++p->column;
+  }
+}
+
 Position PositionOf(std::string_view text, size_t offset) {
   Position p;
-  for (size_t i = 0; i < offset && i < text.size(); ++i) {
-    if (text[i] == '\n') {
-      ++p.line;
-      p.column = 0;
-    } else if (text[i] == '\t') {
-      p.column += 8 - p.column % 8;
-    } else {
-      ++p.column;
-    }
-  }
+  for (size_t i = 0; i < offset && i < text.size(); ++i) Advance(text[i], &p);
   return p;
 }
 
@@ -53,15 +56,8 @@ size_t OffsetOf(std::string_view text, Position at) {
   size_t i = 0;
   for (; i < text.size(); ++i) {
     if (p.line > at.line || (p.line == at.line && p.column >= at.column)) break;
-    if (text[i] == '\n') {
-      if (p.line == at.line) break;
-      ++p.line;
-      p.column = 0;
-    } else if (text[i] == '\t') {
-      p.column += 8 - p.column % 8;
-    } else {
-      ++p.column;
-    }
+    if (text[i] == '\n' && p.line == at.line) break;
+    Advance(text[i], &p);
   }
   return i;
 }

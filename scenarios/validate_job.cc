@@ -51,9 +51,8 @@ std::string DefaultName(const proto::Operator& op) {
 
 Check ValidateSource(const Path& op_path, const proto::Source& s, uint32_t parallelism) {
   const Path path = At(op_path, "source");
-  if (s.has_partitions() && (s.partitions() == 0 || s.partitions() > kMaxPartitions)) {
-    return Outside(At(path, "partitions"), s.partitions(), 1, kMaxPartitions);
-  }
+  FL_RETURN_IF_ISSUE(
+      InRange(At(path, "partitions"), s.has_partitions(), s.partitions(), 1, kMaxPartitions));
   const uint32_t partitions = s.has_partitions() ? s.partitions() : kDefaultPartitions;
   const uint64_t per =
       s.has_records_per_partition() ? s.records_per_partition() : kDefaultRecordsPerPartition;
@@ -62,9 +61,7 @@ Check ValidateSource(const Path& op_path, const proto::Source& s, uint32_t paral
                 std::to_string(partitions) + " partitions x " + std::to_string(per) +
                     " records is more than " + std::to_string(kMaxSourceRecords) + " records");
   }
-  if (s.has_keys() && (s.keys() == 0 || s.keys() > kMaxKeys)) {
-    return Outside(At(path, "keys"), s.keys(), 1, kMaxKeys);
-  }
+  FL_RETURN_IF_ISSUE(InRange(At(path, "keys"), s.has_keys(), s.keys(), 1, kMaxKeys));
   if (!proto::Source::KeyPattern_IsValid(s.key_pattern())) {
     return Fail(At(path, "key_pattern"), "unknown value " + std::to_string(s.key_pattern()));
   }
@@ -122,13 +119,10 @@ Check ValidateJob(const proto::Scenario& scenario, JobInfo* info) {
     return Fail(At(job_path, "name"),
                 Quote(job.name()) + " is not a name (1 to 64 of A-Z a-z 0-9 _ - .)");
   }
-  if (job.has_parallelism() && (job.parallelism() == 0 || job.parallelism() > kMaxParallelism)) {
-    return Outside(At(job_path, "parallelism"), job.parallelism(), 1, kMaxParallelism);
-  }
-  if (job.has_max_parallelism() &&
-      (job.max_parallelism() == 0 || job.max_parallelism() > kMaxParallelism)) {
-    return Outside(At(job_path, "max_parallelism"), job.max_parallelism(), 1, kMaxParallelism);
-  }
+  FL_RETURN_IF_ISSUE(InRange(At(job_path, "parallelism"), job.has_parallelism(), job.parallelism(),
+                             1, kMaxParallelism));
+  FL_RETURN_IF_ISSUE(InRange(At(job_path, "max_parallelism"), job.has_max_parallelism(),
+                             job.max_parallelism(), 1, kMaxParallelism));
   const uint32_t default_parallelism =
       job.has_parallelism() ? job.parallelism() : kDefaultParallelism;
   const int n = job.operators_size();
@@ -204,9 +198,8 @@ Check ValidateJob(const proto::Scenario& scenario, JobInfo* info) {
     names[resolved.name] = i;
 
     // Parallelism and max parallelism.
-    if (op.has_parallelism() && (op.parallelism() == 0 || op.parallelism() > kMaxParallelism)) {
-      return Outside(At(path, "parallelism"), op.parallelism(), 1, kMaxParallelism);
-    }
+    FL_RETURN_IF_ISSUE(InRange(At(path, "parallelism"), op.has_parallelism(), op.parallelism(), 1,
+                               kMaxParallelism));
     resolved.parallelism = op.has_parallelism() ? op.parallelism() : default_parallelism;
     const bool keyed = kind == proto::Operator::kAggregate;
     if (op.has_max_parallelism()) {

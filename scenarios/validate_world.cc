@@ -35,9 +35,8 @@ Check ValidateService(const Path& path, const proto::ServiceLatency& s, ServiceD
 Check ValidateCluster(const proto::Scenario& s, Resolved* r) {
   const Path path{{"cluster", -1}};
   const proto::Cluster& c = s.cluster();
-  if (c.has_task_managers() && (c.task_managers() == 0 || c.task_managers() > kMaxTaskManagers)) {
-    return Outside(At(path, "task_managers"), c.task_managers(), 1, kMaxTaskManagers);
-  }
+  FL_RETURN_IF_ISSUE(InRange(At(path, "task_managers"), c.has_task_managers(), c.task_managers(), 1,
+                             kMaxTaskManagers));
   r->world.task_managers = c.has_task_managers() ? c.task_managers() : kDefaultTaskManagers;
   if (c.slots_per_task_manager() != 0) {
     const uint64_t slots = uint64_t{r->world.task_managers} * c.slots_per_task_manager();
@@ -81,26 +80,17 @@ Check ValidateNetwork(const proto::Scenario& s, Resolved* r) {
     link.bandwidth_bytes_per_second = n.bandwidth_bytes_per_second();
   }
   engine::EngineConfig& e = r->config;
-  if (n.has_channel_credits()) {
-    if (n.channel_credits() == 0 || n.channel_credits() > kMaxCredits) {
-      return Outside(At(path, "channel_credits"), n.channel_credits(), 1, kMaxCredits);
-    }
-    e.channel_credits = n.channel_credits();
-  }
-  if (n.has_buffer_bytes()) {
-    if (n.buffer_bytes() < kMinBufferBytes || n.buffer_bytes() > kMaxBufferBytes) {
-      return Outside(At(path, "buffer_bytes"), n.buffer_bytes(), kMinBufferBytes, kMaxBufferBytes);
-    }
-    e.buffer_bytes_max = n.buffer_bytes();
-  }
+  FL_RETURN_IF_ISSUE(InRange(At(path, "channel_credits"), n.has_channel_credits(),
+                             n.channel_credits(), 1, kMaxCredits));
+  if (n.has_channel_credits()) e.channel_credits = n.channel_credits();
+  FL_RETURN_IF_ISSUE(InRange(At(path, "buffer_bytes"), n.has_buffer_bytes(), n.buffer_bytes(),
+                             kMinBufferBytes, kMaxBufferBytes));
+  if (n.has_buffer_bytes()) e.buffer_bytes_max = n.buffer_bytes();
   FL_RETURN_IF_ISSUE(DurationField(At(path, "buffer_timeout"), n.buffer_timeout(), e.buffer_timeout,
                                    Sign::kNonNegative, &e.buffer_timeout));
-  if (n.has_output_queue()) {
-    if (n.output_queue() == 0 || n.output_queue() > kMaxOutputQueue) {
-      return Outside(At(path, "output_queue"), n.output_queue(), 1, kMaxOutputQueue);
-    }
-    e.output_queue_max = n.output_queue();
-  }
+  FL_RETURN_IF_ISSUE(InRange(At(path, "output_queue"), n.has_output_queue(), n.output_queue(), 1,
+                             kMaxOutputQueue));
+  if (n.has_output_queue()) e.output_queue_max = n.output_queue();
   return std::nullopt;
 }
 
@@ -178,24 +168,18 @@ Check ValidateCheckpointing(const proto::Scenario& s, Resolved* r) {
       DurationField(At(path, "timeout"), c.timeout(), cc.timeout, Sign::kPositive, &cc.timeout));
   FL_RETURN_IF_ISSUE(DurationField(At(path, "min_pause"), c.min_pause(), cc.min_pause,
                                    Sign::kNonNegative, &cc.min_pause));
-  if (c.has_max_concurrent()) {
-    if (c.max_concurrent() == 0 || c.max_concurrent() > kMaxConcurrent) {
-      return Outside(At(path, "max_concurrent"), c.max_concurrent(), 1, kMaxConcurrent);
-    }
-    cc.max_concurrent = c.max_concurrent();
-  }
+  FL_RETURN_IF_ISSUE(InRange(At(path, "max_concurrent"), c.has_max_concurrent(), c.max_concurrent(),
+                             1, kMaxConcurrent));
+  if (c.has_max_concurrent()) cc.max_concurrent = c.max_concurrent();
   if (cc.mode == engine::CheckpointMode::kUnaligned && cc.max_concurrent > 1) {
     return Fail(At(path, "max_concurrent"),
                 std::to_string(cc.max_concurrent) +
                     " contradicts unaligned checkpoints, which allow 1 at a time");
   }
   cc.tolerable_failures = c.tolerable_failures();
-  if (c.has_retained()) {
-    if (c.retained() == 0 || c.retained() > kMaxRetained) {
-      return Outside(At(path, "retained"), c.retained(), 1, kMaxRetained);
-    }
-    cc.retained = c.retained();
-  }
+  FL_RETURN_IF_ISSUE(
+      InRange(At(path, "retained"), c.has_retained(), c.retained(), 1, kMaxRetained));
+  if (c.has_retained()) cc.retained = c.retained();
   if (!proto::Checkpointing::Backend_IsValid(c.backend())) {
     return Fail(At(path, "backend"), "unknown value " + std::to_string(c.backend()));
   }
@@ -259,12 +243,9 @@ Check ValidateRestart(const proto::Scenario& s, Resolved* r) {
                                               " is below initial_backoff " +
                                               out.initial_backoff.ToString());
       }
-      if (e.has_multiplier_percent()) {
-        if (e.multiplier_percent() < 100 || e.multiplier_percent() > 10000) {
-          return Outside(At(p, "multiplier_percent"), e.multiplier_percent(), 100, 10000);
-        }
-        out.multiplier_percent = e.multiplier_percent();
-      }
+      FL_RETURN_IF_ISSUE(InRange(At(p, "multiplier_percent"), e.has_multiplier_percent(),
+                                 e.multiplier_percent(), 100, 10000));
+      if (e.has_multiplier_percent()) out.multiplier_percent = e.multiplier_percent();
       FL_RETURN_IF_ISSUE(DurationField(At(p, "reset_threshold"), e.reset_threshold(),
                                        out.reset_threshold, Sign::kPositive, &out.reset_threshold));
       break;

@@ -27,15 +27,6 @@ Check Fail(const Path& path, std::string message) {
   return Issue{path, std::move(message)};
 }
 
-std::string Join(const std::vector<std::string_view>& names) {
-  std::string out;
-  for (std::string_view n : names) {
-    if (!out.empty()) out += ", ";
-    out += n;
-  }
-  return out;
-}
-
 bool Contains(const std::vector<std::string_view>& names, std::string_view name) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }

@@ -72,14 +72,8 @@ using Check = std::optional<Issue>;
 
 Check Fail(const Path& path, std::string message);
 
-#define FL_RETURN_IF_ISSUE(expr)    \
-  do {                              \
-    if (Check fl_issue_ = (expr)) { \
-      return fl_issue_;             \
-    }                               \
-  } while (false)
+#define FL_RETURN_IF_ISSUE(expr) FL_RETURN_IF_ENGAGED(expr)
 
-std::string Join(const std::vector<std::string_view>& names);
 bool Contains(const std::vector<std::string_view>& names, std::string_view name);
 // 1 to 64 of A-Z a-z 0-9 _ - .
 bool ValidName(std::string_view name);
