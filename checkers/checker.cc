@@ -6,15 +6,13 @@
 #include "base/build_info.h"
 #include "checkers/eo_cut.h"
 #include "checkers/eo_out.h"
+#include "checkers/registry.h"
 #include "engine/checkpoint/metadata.h"
 #include "engine/exec/cluster.h"
 #include "engine/proto/checkpoint.pb.h"
 
 namespace faultline::checkers {
 namespace {
-
-constexpr std::string_view kKnown[] = {"EO-OUT", "EO-CUT", "AL-LOSS", "DUR",
-                                       "REC",    "TXN",    "LIVE",    "DET"};
 
 // The status the recording shows: the last job-finished event (failed or finished).
 engine::JobStatus StatusFromEvents(const Recording& recording, std::string& failure) {
@@ -34,12 +32,13 @@ engine::JobStatus StatusFromEvents(const Recording& recording, std::string& fail
 void NoteReportedBreaches(const RunRecord& run, Verdict& verdict) {
   for (const EngineEventRecord& e : run.recording.events) {
     if (e.event != engine::EngineEvent::kCheckpointUnreadable) continue;
-    const uint64_t unreadable = static_cast<uint64_t>(e.a);
+    const uint64_t unreadable = static_cast<uint64_t>(e.args.checkpoint.value());
+    const int64_t fallback = e.args.fallback.value();
     const bool injected = run.recording.InjectedOnCheckpoint(unreadable) &
                           (sim::kEffectCorrupt | sim::kEffectLose | sim::kEffectError);
     std::string note = "the engine reported checkpoint " + std::to_string(unreadable) +
                        " unreadable at t=" + std::to_string(e.time.nanos()) + "ns and " +
-                       (e.b > 0 ? "fell back to checkpoint " + std::to_string(e.b) +
+                       (fallback > 0 ? "fell back to checkpoint " + std::to_string(fallback) +
                                       " (output after it is emitted again)"
                                 : "failed the job (nothing emitted twice)");
     note += injected ? "; an injected storage fault hit its blobs: expected degradation"
@@ -117,45 +116,30 @@ Result<RunRecord> RecordRun(sim::JobWorld& jw, const RunRecorder& recorder, cons
 }
 
 std::vector<std::string_view> KnownCheckers() {
-  return {std::begin(kKnown), std::end(kKnown)};
-}
-
-std::vector<std::string> DefaultCheckers(engine::CheckpointMode mode, bool has_two_phase_sink) {
-  std::vector<std::string> out;
-  if (mode == engine::CheckpointMode::kAtLeastOnce) {
-    out.emplace_back("AL-LOSS");
-  } else {
-    out.emplace_back("EO-OUT");
-    out.emplace_back("EO-CUT");
-  }
-  out.emplace_back("DUR");
-  out.emplace_back("REC");
-  if (has_two_phase_sink) out.emplace_back("TXN");
-  out.emplace_back("LIVE");
-  out.emplace_back("DET");
+  std::vector<std::string_view> out;
+  for (const CheckerInfo& info : kCheckers) out.push_back(info.name);
   return out;
 }
 
+Verdict CheckExactlyOnceOutputRule(const RunRecord& run) {
+  Verdict v = CheckExactlyOnceOutput(run.view);
+  NoteReportedBreaches(run, v);
+  return v;
+}
+
+Verdict CheckConsistentCutsRule(const RunRecord& run) {
+  Verdict v = CheckConsistentCuts(run.view);
+  NoteReportedBreaches(run, v);
+  return v;
+}
+
 Result<Verdict> RunChecker(std::string_view id, const RunRecord& run) {
-  if (id == "EO-OUT") {
-    Verdict v = CheckExactlyOnceOutput(run.view);
-    NoteReportedBreaches(run, v);
-    return v;
+  const CheckerInfo* info = FindChecker(id);
+  if (info == nullptr) {
+    return InvalidArgumentError("unknown checker '" + std::string(id) +
+                                "' (known: " + CheckerNames() + ")");
   }
-  if (id == "EO-CUT") {
-    Verdict v = CheckConsistentCuts(run.view);
-    NoteReportedBreaches(run, v);
-    return v;
-  }
-  if (id == "AL-LOSS") return CheckAtLeastOnce(run);
-  if (id == "DUR") return CheckDurability(run);
-  if (id == "REC") return CheckRecovery(run);
-  if (id == "TXN") return CheckTransactions(run);
-  if (id == "LIVE") return CheckLiveness(run);
-  if (id == "DET") return CheckDeterminism(run);
-  std::string known;
-  for (std::string_view k : kKnown) known += (known.empty() ? "" : ", ") + std::string(k);
-  return InvalidArgumentError("unknown checker '" + std::string(id) + "' (known: " + known + ")");
+  return info->check(run);
 }
 
 Duration LivenessBound(const engine::EngineConfig& config) {

@@ -11,7 +11,7 @@
 //   jw->RunUntilDone(limit);
 //   jw->world().trace().RemoveObserver(&recorder);
 //   checkers::RunRecord run = checkers::RecordRun(*jw, recorder, &order).value();
-//   for (const std::string& id : checkers::DefaultCheckers(mode, has_two_phase_sink))
+//   for (const std::string& id : checkers::DefaultCheckers(mode, has_two_phase_sink))  // registry.h
 //     std::cout << checkers::RunChecker(id, run)->ToString() << "\n";
 //
 // A RunRecord is plain data (its views point into the JobWorld: keep it alive), so a test can
@@ -30,6 +30,7 @@
 #include "base/time.h"
 #include "checkers/order_log.h"
 #include "checkers/recorder.h"
+#include "checkers/registry.h"
 #include "checkers/run_view.h"
 #include "checkers/verdict.h"
 #include "engine/exec/config.h"
@@ -80,21 +81,11 @@ struct RecordOptions {
 Result<RunRecord> RecordRun(sim::JobWorld& jw, const RunRecorder& recorder, const OrderLog* order,
                             const RecordOptions& options = {});
 
-// "EO-OUT", "EO-CUT", "AL-LOSS", "DUR", "REC", "TXN", "LIVE", "DET".
+// The ids of checkers/registry.h's table, in its order: "EO-OUT", "EO-CUT", "AL-LOSS", "DUR",
+// "REC", "TXN", "LIVE", "DET". DefaultCheckers (registry.h) says which run by default.
 std::vector<std::string_view> KnownCheckers();
-// What ORACLES.md runs by default: EO-OUT and EO-CUT in the exactly-once modes, AL-LOSS in
-// at-least-once mode, TXN with a two-phase-commit sink, and DUR, REC, LIVE, DET always.
-std::vector<std::string> DefaultCheckers(engine::CheckpointMode mode, bool has_two_phase_sink);
-// InvalidArgument for an unknown id.
+// Runs the checker `id` of the registry; InvalidArgument for an unknown id.
 Result<Verdict> RunChecker(std::string_view id, const RunRecord& run);
-
-// The rules themselves (checkers.cc and its neighbours); RunChecker dispatches to these.
-Verdict CheckAtLeastOnce(const RunRecord& run);   // AL-LOSS
-Verdict CheckDurability(const RunRecord& run);    // DUR
-Verdict CheckRecovery(const RunRecord& run);      // REC
-Verdict CheckTransactions(const RunRecord& run);  // TXN
-Verdict CheckLiveness(const RunRecord& run);      // LIVE
-Verdict CheckDeterminism(const RunRecord& run);   // DET
 
 // LIVE's bound: max(10 x checkpoint interval, checkpoint timeout + restart delay), the restart
 // delay being the strategy's longest (exponential: max_backoff).

@@ -11,6 +11,7 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -141,11 +142,36 @@ TEST(CheckerInterfaceTest, ListsTheCheckersAndRefusesAnUnknownOne) {
   const std::vector<std::string_view> known = checkers::KnownCheckers();
   EXPECT_EQ(known.size(), 8u);
   EXPECT_EQ(checkers::DefaultCheckers(engine::CheckpointMode::kAligned, true),
-            (std::vector<std::string>{"EO-OUT", "EO-CUT", "DUR", "REC", "TXN", "LIVE", "DET"}));
+            (std::vector<std::string>{"EO-OUT", "EO-CUT", "DUR", "REC", "TXN", "LIVE"}));
   EXPECT_EQ(checkers::DefaultCheckers(engine::CheckpointMode::kAtLeastOnce, false),
-            (std::vector<std::string>{"AL-LOSS", "DUR", "REC", "LIVE", "DET"}));
+            (std::vector<std::string>{"AL-LOSS", "DUR", "REC", "LIVE"}));
   EXPECT_EQ(checkers::RunChecker("NOPE", RunRecord{}).status().code(),
             StatusCode::kInvalidArgument);
+}
+
+TEST(CheckerRegistryTest, OneRowPerCheckerReadByEveryUser) {
+  std::set<std::string_view> names;
+  for (const checkers::CheckerInfo& info : checkers::kCheckers) {
+    EXPECT_TRUE(names.insert(info.name).second) << info.name << " listed twice";
+    EXPECT_NE(info.check, nullptr) << info.name;
+    EXPECT_EQ(checkers::FindChecker(info.name), &info);
+    EXPECT_FALSE(info.summary.empty()) << info.name;
+    // A default must be allowed.
+    EXPECT_EQ(info.default_modes & ~info.allowed_modes, 0) << info.name;
+  }
+  EXPECT_EQ(checkers::FindChecker("NOPE"), nullptr);
+  EXPECT_EQ(checkers::KnownCheckers().size(), checkers::kCheckers.size());
+  // Only the output and liveness checkers may ever be softened by an expected degradation.
+  for (std::string_view hard : {"DUR", "REC", "TXN", "DET"}) {
+    EXPECT_FALSE(checkers::FindChecker(hard)->softenable) << hard;
+  }
+  EXPECT_EQ(checkers::DefaultCheckers(engine::CheckpointMode::kUnaligned, false),
+            (std::vector<std::string>{"EO-OUT", "EO-CUT", "DUR", "REC", "LIVE"}));
+  const checkers::CheckerInfo& eo_out = *checkers::FindChecker("EO-OUT");
+  EXPECT_NE(checkers::WhyNotApplicable(eo_out, engine::CheckpointMode::kAtLeastOnce, true), "");
+  EXPECT_EQ(checkers::WhyNotApplicable(eo_out, engine::CheckpointMode::kAligned, false), "");
+  const checkers::CheckerInfo& txn = *checkers::FindChecker("TXN");
+  EXPECT_NE(checkers::WhyNotApplicable(txn, engine::CheckpointMode::kAligned, false), "");
 }
 
 // --- a clean run, and the same run altered after the fact --------------------------------------

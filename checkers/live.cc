@@ -19,8 +19,8 @@ std::string Seconds(Duration d) {
 // A reported unreadable checkpoint caused by an injected storage fault: expected degradation.
 std::optional<uint64_t> ReportedInjectedBreach(const RunRecord& run) {
   for (const EngineEventRecord& e : run.recording.events) {
-    if (e.event != engine::EngineEvent::kCheckpointUnreadable || e.b != 0) continue;
-    const uint64_t id = static_cast<uint64_t>(e.a);
+    if (e.event != engine::EngineEvent::kCheckpointUnreadable || e.args.fallback != 0) continue;
+    const uint64_t id = static_cast<uint64_t>(e.args.checkpoint.value());
     if (run.recording.InjectedOnCheckpoint(id) &
         (sim::kEffectCorrupt | sim::kEffectLose | sim::kEffectError)) {
       return id;
@@ -61,7 +61,7 @@ Verdict CheckLiveness(const RunRecord& run) {
     }
     if (e.event == engine::EngineEvent::kJobFinished) {
       finished = e.time;
-      final_checkpoint = static_cast<uint64_t>(e.a);
+      final_checkpoint = static_cast<uint64_t>(e.args.final_checkpoint.value());
     }
   }
 

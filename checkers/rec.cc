@@ -22,7 +22,8 @@ const EngineEventRecord* Reported(const Recording& rec, uint64_t latest, uint64_
   for (const EngineEventRecord& e : rec.events) {
     if (e.time > when) break;
     if (e.event == engine::EngineEvent::kCheckpointUnreadable &&
-        static_cast<uint64_t>(e.a) == latest && static_cast<uint64_t>(e.b) == restored) {
+        static_cast<uint64_t>(e.args.checkpoint.value()) == latest &&
+        static_cast<uint64_t>(e.args.fallback.value()) == restored) {
       return &e;
     }
   }
@@ -74,8 +75,8 @@ Verdict CheckRecovery(const RunRecord& run) {
 
   // The fail policy: a reported unreadable checkpoint that failed the job.
   for (const EngineEventRecord& e : rec.events) {
-    if (e.event != engine::EngineEvent::kCheckpointUnreadable || e.b != 0) continue;
-    const uint64_t id = static_cast<uint64_t>(e.a);
+    if (e.event != engine::EngineEvent::kCheckpointUnreadable || e.args.fallback != 0) continue;
+    const uint64_t id = static_cast<uint64_t>(e.args.checkpoint.value());
     if (rec.InjectedOnCheckpoint(id) & kDestroying) {
       if (degraded.insert(id).second) {
         verdict.Note("checkpoint " + std::to_string(id) +

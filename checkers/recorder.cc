@@ -137,21 +137,25 @@ void RunRecorder::OnRecord(const sim::TraceRecord& r) {
 }
 
 void RunRecorder::OnEngine(const sim::TraceRecord& r) {
-  EngineEventRecord e{
-      r.time,    r.node,    r.incarnation, static_cast<engine::EngineEvent>(r.args[0]),
-      r.args[1], r.args[2], r.args[3],     r.detail};
+  const auto event = static_cast<engine::EngineEvent>(r.args[0]);
+  EngineEventRecord e{r.time,  r.node,
+                      r.incarnation, event,
+                      engine::ReadEventArgs(event, r.args[1], r.args[2], r.args[3]),
+                      r.detail};
   switch (e.event) {
     case engine::EngineEvent::kPointerMoved:
       CheckCompletion(e);
       break;
     case engine::EngineEvent::kDeployed:
-      attempt_ = static_cast<uint64_t>(e.a);
+      attempt_ = static_cast<uint64_t>(e.args.attempt.value());
       recording_.deployments.push_back(
-          RestoreRecord{e.time, "", attempt_, static_cast<uint64_t>(e.b), PointerLatest()});
+          RestoreRecord{e.time, "", attempt_,
+                        static_cast<uint64_t>(e.args.restored_checkpoint.value()), PointerLatest()});
       break;
     case engine::EngineEvent::kRestoreStarted:
       recording_.restores.push_back(
-          RestoreRecord{e.time, e.detail, attempt_, static_cast<uint64_t>(e.a), PointerLatest()});
+          RestoreRecord{e.time, e.detail, attempt_,
+                        static_cast<uint64_t>(e.args.checkpoint.value()), PointerLatest()});
       break;
     case engine::EngineEvent::kRestoreFinished:
       CheckRestoreFinished(e);
@@ -209,7 +213,7 @@ uint64_t RunRecorder::PointerLatest() {
 void RunRecorder::CheckCompletion(const EngineEventRecord& e) {
   const sim::BlobStoreSim& store = jw_.world().blob_store();
   CompletionRecord c;
-  c.checkpoint = static_cast<uint64_t>(e.a);
+  c.checkpoint = static_cast<uint64_t>(e.args.checkpoint.value());
   c.time = e.time;
   c.metadata_blob = e.detail;
   const runtime::Bytes* metadata = store.Peek(e.detail);
@@ -243,9 +247,9 @@ void RunRecorder::CheckRestoreFinished(const EngineEventRecord& e) {
   RestoreFinishedRecord f;
   f.time = e.time;
   f.task = e.detail;
-  f.checkpoint = static_cast<uint64_t>(e.a);
-  f.digest_restored = static_cast<uint64_t>(e.b);
-  f.digest_recorded = static_cast<uint64_t>(e.c);
+  f.checkpoint = static_cast<uint64_t>(e.args.checkpoint.value());
+  f.digest_restored = static_cast<uint64_t>(e.args.restored_digest.value());
+  f.digest_recorded = static_cast<uint64_t>(e.args.recorded_digest.value());
   const sim::BlobStoreSim& store = jw_.world().blob_store();
   const std::string metadata_blob = engine::MetadataBlobName(f.checkpoint);
   const runtime::Bytes* metadata = store.Peek(metadata_blob);

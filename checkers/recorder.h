@@ -34,7 +34,7 @@ struct EngineEventRecord {
   uint32_t node = 0;
   uint32_t incarnation = 0;
   engine::EngineEvent event = engine::EngineEvent::kBarrierEmitted;
-  int64_t a = 0, b = 0, c = 0;
+  engine::EventArgs args;  // by name (engine/exec/events.h)
   std::string detail;
 };
 

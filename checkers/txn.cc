@@ -143,7 +143,7 @@ Verdict CheckTransactions(const RunRecord& run) {
   std::set<uint64_t> reported_unreadable;
   for (const EngineEventRecord& e : rec.events) {
     if (e.event != engine::EngineEvent::kCheckpointUnreadable) continue;
-    const auto id = static_cast<uint64_t>(e.a);
+    const auto id = static_cast<uint64_t>(e.args.checkpoint.value());
     if (rec.InjectedOnCheckpoint(id) != 0) {
       if (reported_unreadable.insert(id).second) {
         verdict.Note("checkpoint " + std::to_string(id) +

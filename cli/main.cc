@@ -17,7 +17,7 @@
 #include "scenarios/loader.h"
 #include "scenarios/runner.h"
 #include "simulator/chrome_trace.h"
-#include "simulator/demo_world.h"
+#include "examples/demo_world.h"
 
 namespace {
 
@@ -71,18 +71,18 @@ int RunSimDemo(const DemoArgs& args) {
   const bool keep = !args.trace_json.empty() || !args.trace_text.empty();
   uint64_t violations = 0;
   for (uint64_t i = 0; i < args.count; ++i) {
-    faultline::sim::DemoOptions options;
+    faultline::demo::DemoOptions options;
     options.seed = args.seed + i;
     options.nodes = args.nodes;
     options.duration = faultline::Duration::Nanos(static_cast<int64_t>(args.seconds * 1e9));
     options.keep_trace = keep;
-    faultline::sim::DemoWorld demo(options);
-    const faultline::sim::DemoSummary summary = demo.Run();
+    faultline::demo::DemoWorld demo(options);
+    const faultline::demo::DemoSummary summary = demo.Run();
     violations += summary.order_violations;
     if (args.hash_only) {
       std::printf("%" PRIu64 " %016" PRIx64 "\n", summary.seed, summary.trace_hash);
     } else {
-      std::fputs(faultline::sim::FormatDemoSummary(summary).c_str(), stdout);
+      std::fputs(faultline::demo::FormatDemoSummary(summary).c_str(), stdout);
     }
     std::string error;
     if (!args.trace_json.empty()) {

@@ -163,12 +163,15 @@ std::string MakeLine(faultline::Rng& rng) {
       "crash", "replay", "source", "group",   "restore", "align",  "epoch",  "snapshot",
       "blob",  "fence",  "task",   "window",  "credit",  "buffer", "latch",  "quorum"};
   constexpr uint64_t kWords = std::size(kVocabulary);
+  // draws sequenced: the condition is evaluated before the return.
   if (rng.UniformU64(25) == 0) return rng.Bernoulli(0.5) ? "" : "   ";
   std::string line;
   const uint64_t words = 1 + rng.UniformU64(8);
   for (uint64_t w = 0; w < words; ++w) {
     // The smaller of two draws: low indices are more frequent, as in real text.
-    const uint64_t index = std::min(rng.UniformU64(kWords), rng.UniformU64(kWords));
+    // (Two statements: a call's arguments are evaluated in an order the compiler chooses.)
+    const uint64_t first = rng.UniformU64(kWords);
+    const uint64_t index = std::min(first, rng.UniformU64(kWords));
     std::string word(kVocabulary[index]);
     if (rng.UniformU64(6) == 0) word[0] = static_cast<char>(std::toupper(word[0]));
     if (!line.empty()) line += rng.UniformU64(7) == 0 ? ", " : " ";
@@ -218,15 +221,16 @@ class RecoveryLog final : public faultline::sim::TraceObserver {
  public:
   void OnRecord(const faultline::sim::TraceRecord& r) override {
     using faultline::engine::EngineEvent;
-    using faultline::engine::Ev;
-    if (r.kind != faultline::sim::TraceKind::kEngine) return;
-    if (r.args[0] == Ev(EngineEvent::kJobRestart)) {
+    // Engine events, their arguments read by name (engine/exec/events.h).
+    const std::optional<faultline::sim::EngineEventView> e = faultline::sim::EngineEventOf(r);
+    if (!e) return;
+    if (e->event == EngineEvent::kJobRestart) {
       lines.push_back("at " + (r.time - Time::Zero()).ToString() + " restart (attempt " +
-                      std::to_string(r.args[1]) + "): " + r.detail);
-    } else if (r.args[0] == Ev(EngineEvent::kDeployed) && r.args[2] > 0) {
+                      std::to_string(*e->args.attempt) + "): " + r.detail);
+    } else if (e->event == EngineEvent::kDeployed && *e->args.restored_checkpoint > 0) {
       lines.push_back("at " + (r.time - Time::Zero()).ToString() + " attempt " +
-                      std::to_string(r.args[1]) + " deployed, restoring checkpoint " +
-                      std::to_string(r.args[2]));
+                      std::to_string(*e->args.attempt) + " deployed, restoring checkpoint " +
+                      std::to_string(*e->args.restored_checkpoint));
     }
   }
   std::vector<std::string> lines;

@@ -263,19 +263,13 @@ Check PhasesField(const std::string& path, const NemesisOptions& n, const FaultT
 
 }  // namespace
 
+// From the engine's event table: who records each event, and whether it names a checkpoint.
 std::vector<TriggerEvent> TriggerEvents() {
-  using E = engine::EngineEvent;
-  // Events below 20 are recorded by tasks, the others by the JobManager; all but these carry a
-  // checkpoint id as their first argument.
-  static constexpr E kWithoutCheckpoint[] = {E::kEndOfInput, E::kJobRestart, E::kJobFinished,
-                                             E::kDeployed};
   std::vector<TriggerEvent> events;
-#define FAULTLINE_TRIGGER_EVENT(e, v, name)                                                 \
-  events.push_back({name, (v) < 20,                                                         \
-                    std::find(std::begin(kWithoutCheckpoint), std::end(kWithoutCheckpoint), \
-                              E::e) == std::end(kWithoutCheckpoint)});
-  FAULTLINE_ENGINE_EVENTS(FAULTLINE_TRIGGER_EVENT)
-#undef FAULTLINE_TRIGGER_EVENT
+  for (const engine::EngineEventInfo& info : engine::kEngineEvents) {
+    events.push_back({info.name, info.source == engine::EventSource::kTask,
+                      engine::SlotOf(info.event, engine::EventArg::kCheckpoint).has_value()});
+  }
   return events;
 }
 

@@ -12,11 +12,9 @@ namespace faultline::faults {
 namespace {
 
 std::optional<int64_t> EngineEventCode(std::string_view name) {
-#define FAULTLINE_EVENT_CODE(e, v, n) \
-  if (name == (n)) return int64_t{v};
-  FAULTLINE_ENGINE_EVENTS(FAULTLINE_EVENT_CODE)
-#undef FAULTLINE_EVENT_CODE
-  return std::nullopt;
+  const engine::EngineEventInfo* info = engine::FindEngineEventByName(name);
+  if (info == nullptr) return std::nullopt;
+  return static_cast<int64_t>(info->event);
 }
 
 }  // namespace
@@ -198,9 +196,10 @@ void FaultRunner::OnRecord(const sim::TraceRecord& r) {
   for (size_t i = 0; i < entries_.size(); ++i) {
     Entry& e = entries_[i];
     if (e.at_time || e.triggered || r.args[0] != e.event) continue;
-    if (e.checkpoint && static_cast<uint64_t>(r.args[1]) != *e.checkpoint) continue;
+    const engine::EventArgs args = sim::EngineEventOf(r).value().args;  // by name
+    if (e.checkpoint && args.checkpoint != static_cast<int64_t>(*e.checkpoint)) continue;
     if (e.task_name && r.detail != *e.task_name) continue;
-    if (e.input && r.args[2] != static_cast<int64_t>(*e.input)) continue;
+    if (e.input && args.input != static_cast<int64_t>(*e.input)) continue;
     if (++e.matches < e.occurrence) continue;
     e.triggered = true;
     // Observers must not change the world: the fault fires as an event.

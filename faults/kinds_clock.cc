@@ -35,8 +35,14 @@ constexpr std::array kClockDriftFields = {
 void DrawClockSkew(DrawContext& ctx, FaultSpec& s) {
   Rng& rng = ctx.rng;
   s.node = ctx.AnyNode();
-  s.offset = rng.UniformDuration(Duration::Millis(1), Duration::Millis(500)) *
-             (rng.Bernoulli(0.5) ? 1 : -1);
+  // One draw per statement: the operands of * are evaluated in an order C++ leaves to the
+  // compiler (GCC drew this sign first and the drift's magnitude first; clang the other way
+  // round). The hash must not depend on the compiler.
+  if (const bool positive = rng.Bernoulli(0.5); positive) {
+    s.offset = rng.UniformDuration(Duration::Millis(1), Duration::Millis(500));
+  } else {
+    s.offset = Duration::Zero() - rng.UniformDuration(Duration::Millis(1), Duration::Millis(500));
+  }
 }
 
 std::string ClockSkew(ActContext& ctx, const FaultSpec& s) {
@@ -48,7 +54,8 @@ std::string ClockSkew(ActContext& ctx, const FaultSpec& s) {
 void DrawClockDrift(DrawContext& ctx, FaultSpec& s) {
   Rng& rng = ctx.rng;
   s.node = ctx.AnyNode();
-  s.drift_ppm = rng.UniformInt(1, 1000) * (rng.Bernoulli(0.5) ? 1 : -1);
+  const int64_t magnitude = rng.UniformInt(1, 1000);
+  s.drift_ppm = rng.Bernoulli(0.5) ? magnitude : -magnitude;
 }
 
 std::string ClockDrift(ActContext& ctx, const FaultSpec& s) {

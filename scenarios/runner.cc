@@ -101,29 +101,33 @@ class ReportObserver final : public sim::TraceObserver {
   }
 
   void OnEngine(const sim::TraceRecord& r) {
-    const auto event = static_cast<EngineEvent>(r.args[0]);
-    const auto a = static_cast<uint64_t>(r.args[1]);
-    switch (event) {
+    const std::optional<sim::EngineEventView> view = sim::EngineEventOf(r);
+    if (!view) return;
+    const engine::EventArgs& args = view->args;  // by name (engine/exec/events.h)
+    auto checkpoint = [&]() -> CheckpointRecord& {
+      return Checkpoint(static_cast<uint64_t>(args.checkpoint.value()));
+    };
+    switch (view->event) {
       case EngineEvent::kTriggered: {
-        CheckpointRecord& c = Checkpoint(a);
+        CheckpointRecord& c = checkpoint();
         c.triggered = r.time;
-        c.final = r.args[2] != 0;
+        c.final = args.final.value() != 0;
         return;
       }
       case EngineEvent::kUploaded:
-        Checkpoint(a).state_bytes += static_cast<uint64_t>(r.args[2]);
+        checkpoint().state_bytes += static_cast<uint64_t>(args.bytes.value());
         return;
       case EngineEvent::kAlignmentTimedOut:
-        ++Checkpoint(a).alignment_timeouts;
+        ++checkpoint().alignment_timeouts;
         return;
       case EngineEvent::kPointerMoved: {
-        CheckpointRecord& c = Checkpoint(a);
+        CheckpointRecord& c = checkpoint();
         c.outcome = CheckpointRecord::Outcome::kCompleted;
         c.ended = r.time;
         return;
       }
       case EngineEvent::kCheckpointAborted: {
-        CheckpointRecord& c = Checkpoint(a);
+        CheckpointRecord& c = checkpoint();
         if (c.outcome == CheckpointRecord::Outcome::kCompleted) return;
         c.outcome = CheckpointRecord::Outcome::kAborted;
         c.ended = r.time;
@@ -131,28 +135,36 @@ class ReportObserver final : public sim::TraceObserver {
         return;
       }
       case EngineEvent::kJobRestart:
-        report_->recoveries.push_back(RecoveryRecord{r.time, a, r.detail, 0, false});
+        report_->recoveries.push_back(RecoveryRecord{
+            r.time, static_cast<uint64_t>(args.attempt.value()), r.detail, 0, false});
         return;
       case EngineEvent::kDeployed:
-        if (!report_->recoveries.empty() && !report_->recoveries.back().has_restored) {
-          report_->recoveries.back().restored = static_cast<uint64_t>(r.args[2]);
-          report_->recoveries.back().has_restored = true;
-        } else if (deployed_once_) {
-          // A new JobManager (after a failover) deploys the job again from the HA store.
-          report_->recoveries.push_back(RecoveryRecord{
-              r.time, a, "a new JobManager took over (state from the HA store)",
-              static_cast<uint64_t>(r.args[2]), true});
-        }
-        deployed_once_ = true;
+        OnDeployed(r.time, static_cast<uint64_t>(args.attempt.value()),
+                   static_cast<uint64_t>(args.restored_checkpoint.value()));
         return;
-      case EngineEvent::kCheckpointUnreadable:
-        AddFault(r.time, "engine: checkpoint " + std::to_string(a) + " unreadable (" + r.detail +
-                             (r.args[2] != 0 ? "), falling back to " + std::to_string(r.args[2])
-                                             : ")"));
+      case EngineEvent::kCheckpointUnreadable: {
+        const int64_t fallback = args.fallback.value();
+        AddFault(r.time, "engine: checkpoint " + std::to_string(args.checkpoint.value()) +
+                             " unreadable (" + r.detail +
+                             (fallback != 0 ? "), falling back to " + std::to_string(fallback)
+                                            : ")"));
         return;
+      }
       default:
         return;
     }
+  }
+
+  void OnDeployed(Time at, uint64_t attempt, uint64_t restored) {
+    if (!report_->recoveries.empty() && !report_->recoveries.back().has_restored) {
+      report_->recoveries.back().restored = restored;
+      report_->recoveries.back().has_restored = true;
+    } else if (deployed_once_) {
+      // A new JobManager (after a failover) deploys the job again from the HA store.
+      report_->recoveries.push_back(RecoveryRecord{
+          at, attempt, "a new JobManager took over (state from the HA store)", restored, true});
+    }
+    deployed_once_ = true;
   }
 
   void AddFault(Time at, std::string what) {
@@ -376,10 +388,12 @@ Result<RunReport> Run(const engine::JobGraph& job, const Scenario& scenario,
   std::string degradation;
   for (const checkers::EngineEventRecord& e : record.recording.events) {
     if (e.event != EngineEvent::kCheckpointUnreadable) continue;
-    if (record.recording.InjectedOnCheckpoint(static_cast<uint64_t>(e.a)) == 0) continue;
-    degradation = "the engine reported checkpoint " + std::to_string(e.a) +
+    const int64_t unreadable = e.args.checkpoint.value();
+    const int64_t fallback = e.args.fallback.value();
+    if (record.recording.InjectedOnCheckpoint(static_cast<uint64_t>(unreadable)) == 0) continue;
+    degradation = "the engine reported checkpoint " + std::to_string(unreadable) +
                   " unreadable after an injected storage fault and " +
-                  (e.b != 0 ? "fell back to checkpoint " + std::to_string(e.b)
+                  (fallback != 0 ? "fell back to checkpoint " + std::to_string(fallback)
                             : std::string("stopped the job (policy fail)"));
   }
   if (!degradation.empty()) {

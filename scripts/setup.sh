@@ -15,26 +15,13 @@ packages=(
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
   libprotobuf-dev protobuf-compiler librocksdb-dev
   qt6-base-dev xvfb xauth fonts-dejavu-core
-  libcli11-dev libfmt-dev libxxhash-dev nlohmann-json3-dev
+  libcli11-dev libfmt-dev libxxhash-dev nlohmann-json3-dev python3
 )
-# The clang build compares trace hashes across compilers (scripts/compiler_hashes.sh).
-[ "$preset" = clang ] && packages+=(clang-14)
+# The clang build compares trace hashes across compilers (scripts/compiler_hashes.sh); the
+# format check (scripts/check_format.sh) needs clang-format.
+[ "$preset" = clang ] && packages+=(clang-14 clang-format)
 
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "setup: installing ${missing[*]}"
-  sudo=""
-  if [ "$(id -u)" != 0 ]; then
-    command -v sudo >/dev/null || { echo "setup: run as root, or install sudo" >&2; exit 1; }
-    sudo=sudo
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+scripts/install_packages.sh "${packages[@]}"
 
 # ccache across clones: paths relative to the source root (see DEPENDENCIES.md).
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true

@@ -87,29 +87,17 @@ void AppendHeader(std::string& out, std::string_view name, std::string_view cat,
   out += ",\"pid\":" + std::to_string(PidOf(node)) + ",\"tid\":" + std::to_string(tid);
 }
 
-bool IsEngineEvent(const TraceRecord& r, engine::EngineEvent e) {
-  return r.kind == TraceKind::kEngine && r.args[0] == engine::Ev(e);
+// An engine record's arguments by name.
+engine::EventArgs ArgsOf(const TraceRecord& r) {
+  return EngineEventOf(r).value().args;
 }
 
 // The task an engine event names (its detail), or "" for other records.
 std::string_view TaskOf(const TraceRecord& r) {
   if (r.kind != TraceKind::kEngine) return {};
-  switch (static_cast<engine::EngineEvent>(r.args[0])) {
-    case engine::EngineEvent::kBarrierEmitted:
-    case engine::EngineEvent::kBarrierReceived:
-    case engine::EngineEvent::kAligned:
-    case engine::EngineEvent::kSnapshotCaptured:
-    case engine::EngineEvent::kUploaded:
-    case engine::EngineEvent::kAckSent:
-    case engine::EngineEvent::kEndOfInput:
-    case engine::EngineEvent::kRestoreStarted:
-    case engine::EngineEvent::kRestoreFinished:
-    case engine::EngineEvent::kChannelStateReplayed:
-    case engine::EngineEvent::kAlignmentTimedOut:
-      return r.detail;
-    default:
-      return {};
-  }
+  const engine::EngineEventInfo* info = engine::FindEngineEvent(r.args[0]);
+  return info != nullptr && info->source == engine::EventSource::kTask ? r.detail
+                                                                       : std::string_view();
 }
 
 // One end of a flow arrow, attached to the record at index `record`.
@@ -143,18 +131,19 @@ std::vector<FlowEnd> PlanFlows(const std::vector<TraceRecord>& records,
       ends.push_back({i, id, false, false, 0});
       sends.erase(it);
     } else if (IsEngineEvent(r, engine::EngineEvent::kBarrierEmitted) && !r.detail.empty()) {
-      emits[{r.detail, r.args[1]}] = i;  // the latest emission of the checkpoint
+      emits[{r.detail, *ArgsOf(r).checkpoint}] = i;  // the latest emission of the checkpoint
     } else if (IsEngineEvent(r, engine::EngineEvent::kBarrierReceived)) {
+      const engine::EventArgs args = ArgsOf(r);
       auto task = task_by_name.find(r.detail);
-      if (task == task_by_name.end() || r.args[2] < 0) continue;
+      if (task == task_by_name.end() || *args.input < 0) continue;
       const std::vector<std::string>& inputs = task->second->inputs;
-      const auto input = static_cast<uint64_t>(r.args[2]);
+      const auto input = static_cast<uint64_t>(*args.input);
       if (input >= inputs.size()) continue;
-      auto emit = emits.find({inputs[input], r.args[1]});
+      auto emit = emits.find({inputs[input], *args.checkpoint});
       if (emit == emits.end()) continue;
       const uint64_t id = next_id++;
-      ends.push_back({emit->second, id, true, true, r.args[1]});
-      ends.push_back({i, id, false, true, r.args[1]});
+      ends.push_back({emit->second, id, true, true, *args.checkpoint});
+      ends.push_back({i, id, false, true, *args.checkpoint});
     }
   }
   std::stable_sort(ends.begin(), ends.end(),
@@ -291,10 +280,15 @@ std::string ToChromeTraceJson(const std::vector<TraceRecord>& records,
         r.kind == TraceKind::kEngine ? engine::EngineEventName(r.args[0]) : info.name;
     AppendHeader(out, name, CategoryOf(r.kind), "X", r.time, r.node, tids[i]);
     out += ",\"dur\":0,\"args\":{\"incarnation\":" + std::to_string(r.incarnation);
+    const engine::EngineEventInfo* event =
+        r.kind == TraceKind::kEngine ? engine::FindEngineEvent(r.args[0]) : nullptr;
     for (size_t a = 0; a < 4; ++a) {
-      if (info.args[a].empty()) continue;
+      // An engine event's arguments by the names its table row gives them.
+      std::string_view arg_name = info.args[a];
+      if (event != nullptr && a > 0) arg_name = engine::EventArgName(event->args[a - 1]);
+      if (arg_name.empty()) continue;
       out += ",";
-      AppendJsonString(out, info.args[a]);
+      AppendJsonString(out, arg_name);
       out += ":";
       if (r.kind == TraceKind::kEngine && a == 0) {
         AppendJsonString(out, name);
@@ -322,16 +316,17 @@ std::string ToChromeTraceJson(const std::vector<TraceRecord>& records,
     }
     // Checkpoint spans.
     if (IsEngineEvent(r, engine::EngineEvent::kTriggered)) {
-      auto open = spans.find(r.args[1]);
+      const engine::EventArgs args = ArgsOf(r);
+      auto open = spans.find(*args.checkpoint);
       if (open != spans.end()) close_span(open, r.time, "triggered again");
-      spans[r.args[1]] = r.node;
+      spans[*args.checkpoint] = r.node;
       begin_event();
-      AppendSpan(out, "b", r.args[1], r.time, r.node);
-      out += ",\"args\":{\"checkpoint\":" + std::to_string(r.args[1]) +
-             ",\"final\":" + (r.args[2] != 0 ? "true" : "false") + "}}";
+      AppendSpan(out, "b", *args.checkpoint, r.time, r.node);
+      out += ",\"args\":{\"checkpoint\":" + std::to_string(*args.checkpoint) +
+             ",\"final\":" + (*args.final != 0 ? "true" : "false") + "}}";
     } else if (IsEngineEvent(r, engine::EngineEvent::kPointerMoved) ||
                IsEngineEvent(r, engine::EngineEvent::kCheckpointAborted)) {
-      auto open = spans.find(r.args[1]);
+      auto open = spans.find(*ArgsOf(r).checkpoint);
       if (open != spans.end()) {
         close_span(open, r.time,
                    IsEngineEvent(r, engine::EngineEvent::kPointerMoved)

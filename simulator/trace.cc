@@ -112,10 +112,15 @@ std::string FormatTraceRecord(const TraceRecord& record) {
   }
   out += ' ';
   out += info.name;
+  const engine::EngineEventInfo* event =
+      record.kind == TraceKind::kEngine ? engine::FindEngineEvent(record.args[0]) : nullptr;
   for (size_t i = 0; i < 4; ++i) {
-    if (info.args[i].empty()) continue;
+    // An engine event's arguments by the names its table row gives them.
+    std::string_view arg_name = info.args[i];
+    if (event != nullptr && i > 0) arg_name = engine::EventArgName(event->args[i - 1]);
+    if (arg_name.empty()) continue;
     out += ' ';
-    out += info.args[i];
+    out += arg_name;
     out += '=';
     const int64_t v = record.args[i];
     if (record.kind == TraceKind::kEngine && i == 0) {
@@ -179,6 +184,18 @@ std::string FormatTrace(const std::vector<TraceRecord>& records) {
     out += '\n';
   }
   return out;
+}
+
+std::optional<EngineEventView> EngineEventOf(const TraceRecord& record) {
+  if (record.kind != TraceKind::kEngine) return std::nullopt;
+  const engine::EngineEventInfo* info = engine::FindEngineEvent(record.args[0]);
+  if (info == nullptr) return std::nullopt;
+  return EngineEventView{info->event, engine::ReadEventArgs(info->event, record.args[1],
+                                                            record.args[2], record.args[3])};
+}
+
+bool IsEngineEvent(const TraceRecord& record, engine::EngineEvent event) {
+  return record.kind == TraceKind::kEngine && record.args[0] == static_cast<int64_t>(event);
 }
 
 }  // namespace faultline::sim

@@ -8,12 +8,14 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "base/assert.h"
 #include "base/time.h"
+#include "engine/exec/events.h"
 #include "simulator/trace_kinds.h"
 
 namespace faultline::sim {
@@ -28,6 +30,16 @@ struct TraceRecord {
 
   bool operator==(const TraceRecord&) const = default;
 };
+
+// An engine event record read by name: which event, and its arguments as engine/exec/events.h
+// names them. nullopt for a record of another kind or an unknown event.
+struct EngineEventView {
+  engine::EngineEvent event;
+  engine::EventArgs args;
+};
+std::optional<EngineEventView> EngineEventOf(const TraceRecord& record);
+// True for an engine event record of `event`.
+bool IsEngineEvent(const TraceRecord& record, engine::EngineEvent event);
 
 // The hash of `record` chained onto `previous`: covers every field.
 uint64_t HashTraceRecord(const TraceRecord& record, uint64_t previous);

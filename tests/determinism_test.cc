@@ -12,9 +12,12 @@
 #include <set>
 #include <string>
 
-#include "simulator/demo_world.h"
+#include "examples/demo_world.h"
 
-namespace faultline::sim {
+namespace faultline::demo {
+using sim::TraceObserver;
+using sim::TraceRecord;
+using sim::TraceRecorder;
 namespace {
 
 constexpr uint64_t kFirstSeed = 1;
@@ -101,4 +104,4 @@ TEST(DeterminismTest, KeptRecordsReproduceTheHash) {
 }
 
 }  // namespace
-}  // namespace faultline::sim
+}  // namespace faultline::demo

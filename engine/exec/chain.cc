@@ -396,7 +396,7 @@ ChainRunner::ChainRunner(const JobGraph& job, const ChainSpec& chain, uint32_t s
                          runtime::ProcessContext& context, const TeachingSwitches& switches,
                          std::function<void(const Record&)> emit,
                          std::function<void(const Status&)> on_error)
-    : job_(job), chain_(chain), emit_(std::move(emit)) {
+    : emit_(std::move(emit)) {
   for (uint32_t i = chain.first_operator; i <= chain.last_operator; ++i) {
     const OperatorSpec& op = job.operators[i];
     if (op.kind == OperatorKind::kSource) continue;  // the task reads; the chain starts after

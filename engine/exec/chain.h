@@ -92,8 +92,6 @@ class ChainRunner {
   class Keyed;
   void RunFrom(size_t stage, const Record& record);
 
-  const JobGraph& job_;
-  const ChainSpec& chain_;
   std::vector<const OperatorSpec*> stages_;
   std::function<void(const Record&)> emit_;
   std::unique_ptr<Keyed> keyed_;

@@ -86,6 +86,11 @@ Task::Task(TaskSetup setup)
   for (uint32_t producer : setup_.plan->InputsOf(setup_.task)) {
     inputs_.push_back(InputChannel{producer, runtime::kNoChannel, {}, false, false});
   }
+  const CheckpointConfig& checkpoints = setup_.config->checkpoints;
+  handler_ = NewBarrierHandler(checkpoints.mode,
+                               {.aligned_timeout = checkpoints.aligned_timeout,
+                                .no_alignment = setup_.config->switches.no_alignment},
+                               *this);
   for (uint32_t consumer : setup_.plan->OutputsOf(setup_.task)) {
     OutputChannel out;
     out.consumer_task = consumer;
@@ -149,6 +154,7 @@ void Task::Start() {
 }
 
 void Task::Begin() {
+  restore_guard_.BeginProcessing();
   restoring_ = false;
   if (ProcessingObserver* o = setup_.config->observer) {
     o->OnStart(setup_.task, setup_.attempt, setup_.restore ? setup_.restore->checkpoint_id : 0);
@@ -164,6 +170,7 @@ void Task::Begin() {
 }
 
 void Task::Restore() {
+  restore_guard_.BeginRestore();
   restoring_ = true;
   const TaskSnapshot& snapshot = *setup_.restore;
   ctx_.events->Record({Ev(EngineEvent::kRestoreStarted),
@@ -172,6 +179,7 @@ void Task::Restore() {
   last_checkpoint_ = snapshot.checkpoint_id;
   auto remaining = std::make_shared<size_t>(snapshot.handles.size());
   if (*remaining == 0) {
+    restore_guard_.FinishRestore();
     Begin();
     return;
   }
@@ -198,6 +206,7 @@ void Task::Restore() {
             return;
           }
           if (--*remaining == 0) {
+            restore_guard_.FinishRestore();
             ctx_.events->Record({Ev(EngineEvent::kRestoreFinished),
                                  {static_cast<int64_t>(setup_.restore->checkpoint_id),
                                   static_cast<int64_t>(backend_ ? backend_->Digest() : 0),
@@ -411,42 +420,13 @@ void Task::OnReceive(runtime::ChannelId channel, runtime::Buffer& buffer) {
     return;
   }
   const size_t index = known->second;
-  if (setup_.config->checkpoints.mode == CheckpointMode::kUnaligned) {
-    const BufferType type = PeekType(buffer).value_or(BufferType::kRecords);
-    if (type == BufferType::kBarrier) {
-      Result<BarrierInfo> barrier = DecodeBarrier(buffer);
-      if (!barrier.ok()) {
-        Fail(barrier.status().WithContext(spec_.name));
-        return;
-      }
-      if (barrier->unaligned) {
-        // An unaligned barrier is handled on arrival, ahead of the queued buffers. Sent as an
-        // event (no credit taken), so no credit goes back. If this task is still aligning the
-        // same checkpoint (the upstream timed out first), it switches to unaligned too.
-        if (aligning_ && *aligning_ < barrier->checkpoint_id) {
-          Decline(*aligning_, barrier->checkpoint_id);
-          ResetAlignment();
-        }
-        if (aligning_ && *aligning_ == barrier->checkpoint_id) SwitchToUnaligned();
-        HandleUnalignedBarrier(index, *barrier);
-        ScheduleStep();
-        return;
-      }
-      if (unaligned_ && unaligned_->id == barrier->checkpoint_id) {
-        // The in-band barrier of a checkpoint this task already switched to unaligned: what
-        // came before it on this channel has been recorded; the channel's recording ends.
-        ctx_.transport->ReturnCredit(inputs_[index].channel);
-        HandleUnalignedBarrier(index, *barrier);
-        ScheduleStep();
-        return;
-      }
-      // An aligned barrier (aligned-checkpoint timeout not reached): queued in order.
-    }
-    if (unaligned_ && !inputs_[index].barrier_received && type == BufferType::kRecords) {
-      unaligned_->input_channels.emplace_back(static_cast<uint32_t>(index), buffer);
-    }
+  // The handler sees every buffer on arrival: an unaligned barrier overtakes the queue.
+  const Result<bool> taken = handler_->OnArrival(index, buffer);
+  if (!taken.ok()) {
+    Fail(taken.status().WithContext(spec_.name));
+    return;
   }
-  inputs_[index].queue.push_back(std::move(buffer));
+  if (!*taken) inputs_[index].queue.push_back(std::move(buffer));
   ScheduleStep();
 }
 
@@ -527,6 +507,7 @@ void Task::Step() {
 }
 
 void Task::ProcessBuffer(size_t input, Buffer buffer) {
+  FL_ASSERT(restore_guard_.processing(), "input processed before the restore finished");
   Result<BufferType> type = PeekType(buffer);
   if (!type.ok()) {
     Fail(type.status().WithContext(spec_.name));
@@ -534,7 +515,7 @@ void Task::ProcessBuffer(size_t input, Buffer buffer) {
   }
   switch (*type) {
     case BufferType::kRecords: {
-      if (aligning_ || !at_least_once_.empty()) processed_during_alignment_ += buffer.size();
+      if (handler_->Aligning()) processed_during_alignment_ += buffer.size();
       const Result<uint32_t> count = CheckRecords(buffer);
       if (!count.ok()) {
         Fail(count.status().WithContext(spec_.name));
@@ -568,7 +549,7 @@ void Task::ProcessBuffer(size_t input, Buffer buffer) {
         Fail(barrier.status().WithContext(spec_.name));
         return;
       }
-      HandleBarrier(input, *barrier);
+      handler_->OnBarrier(input, *barrier);
       ScheduleStep();
       return;
     }
@@ -582,102 +563,12 @@ void Task::ProcessBuffer(size_t input, Buffer buffer) {
   Fail(DataLossError(spec_.name + ": unexpected handshake in the middle of a channel"));
 }
 
-void Task::HandleBarrier(size_t input, const BarrierInfo& barrier) {
-  ctx_.events->Record(
-      {Ev(EngineEvent::kBarrierReceived),
-       {static_cast<int64_t>(barrier.checkpoint_id), static_cast<int64_t>(input), 0},
-       spec_.name});
-  if (barrier.checkpoint_id <= last_checkpoint_) return;  // stale: an aborted checkpoint
-  if (setup_.config->checkpoints.mode == CheckpointMode::kAtLeastOnce) {
-    TrackAtLeastOnce(input, barrier);
-    return;
-  }
-  if (unaligned_ && barrier.checkpoint_id > unaligned_->id) {
-    Decline(unaligned_->id, barrier.checkpoint_id);
-    unaligned_.reset();
-  }
-  if (aligning_ && barrier.checkpoint_id > *aligning_) {
-    // Barrier n+1 before n completed here: n cannot complete; decline it and align n+1.
-    Decline(*aligning_, barrier.checkpoint_id);
-    ResetAlignment();
-  }
-  if (!aligning_) {
-    aligning_ = barrier.checkpoint_id;
-    aligning_barrier_ = barrier;
-    alignment_started_ = ctx_.clock->Now();
-    const Duration timeout = setup_.config->checkpoints.aligned_timeout;
-    if (timeout > Duration::Zero()) {
-      // Aligned-checkpoint timeout: measured from the trigger, as Flink does.
-      const Duration left = std::max(Duration::Zero(), barrier.timestamp + timeout - ctx_.clock->Now());
-      ctx_.scheduler->ScheduleAfter(left, [this, alive = alive_, id = barrier.checkpoint_id] {
-        if (*alive && !failed_ && aligning_ && *aligning_ == id) SwitchToUnaligned();
-      });
-    }
-  }
-  // Exactly-once modes block an input that delivered the barrier until alignment completes: the
-  // aligned mode, and the aligned phase of an unaligned checkpoint under the aligned-checkpoint
-  // timeout (an in-band barrier).
-  const CheckpointConfig& cc = setup_.config->checkpoints;
-  const bool exactly_once = cc.mode == CheckpointMode::kAligned ||
-                            (cc.mode == CheckpointMode::kUnaligned && !barrier.unaligned);
-  if (exactly_once && !setup_.config->switches.no_alignment) inputs_[input].blocked = true;
-  inputs_[input].barrier_received = true;
-  if (AllLiveInputsHaveTheBarrier()) CompleteAlignment(barrier);
-}
-
-void Task::TrackAtLeastOnce(size_t input, const BarrierInfo& barrier) {
-  // As Flink's CheckpointBarrierTracker: nothing blocks, and several checkpoints may be in
-  // flight at once; a checkpoint is taken when its barrier has arrived on every live input, and
-  // older ones still incomplete then are dropped (the coordinator subsumes them). Declining n
-  // whenever n+1 shows up first would livelock a job with one slow input.
-  AtLeastOnceCheckpoint& pending = at_least_once_[barrier.checkpoint_id];
-  if (pending.inputs.empty()) {
-    pending.barrier = barrier;
-    pending.first_barrier = ctx_.clock->Now();
-  }
-  pending.inputs.insert(input);
-  MaybeCompleteAtLeastOnce();
-  // Bounded: the oldest incomplete one gives way.
-  while (at_least_once_.size() > kAtLeastOnceMaxPending) {
-    Decline(at_least_once_.begin()->first, at_least_once_.rbegin()->first);
-    at_least_once_.erase(at_least_once_.begin());
-  }
-}
-
-void Task::MaybeCompleteAtLeastOnce() {
-  // The newest checkpoint whose barrier arrived on every live input.
-  for (auto it = at_least_once_.rbegin(); it != at_least_once_.rend(); ++it) {
-    bool complete = true;
-    for (size_t i = 0; i < inputs_.size(); ++i) {
-      if (!inputs_[i].ended && !it->second.inputs.count(i)) complete = false;
-    }
-    if (!complete) continue;
-    const uint64_t id = it->first;
-    const BarrierInfo barrier = it->second.barrier;
-    alignment_ = ctx_.clock->Now() - it->second.first_barrier;
-    // Older incomplete ones are subsumed: the coordinator aborts them when this one completes
-    // (not a failure; no decline).
-    at_least_once_.erase(at_least_once_.begin(), at_least_once_.upper_bound(id));
-    ctx_.events->Record(
-        {Ev(EngineEvent::kAligned), {static_cast<int64_t>(id), 0, 0}, spec_.name});
-    Snapshot(barrier);
-    return;
-  }
-}
-
-bool Task::AllLiveInputsHaveTheBarrier() const {
-  // Counted per channel, not per barrier: a channel that delivered the barrier and then ended
-  // must not make up for a live one still missing it.
-  return std::all_of(inputs_.begin(), inputs_.end(),
-                     [](const InputChannel& in) { return in.ended || in.barrier_received; });
-}
-
-void Task::Decline(uint64_t current, uint64_t next) {
+void Task::Decline(uint64_t checkpoint, uint64_t next) {
   ControlMessage decline;
   decline.type = ControlType::kDecline;
   decline.task = setup_.task;
   decline.attempt = setup_.attempt;
-  decline.checkpoint_id = current;
+  decline.checkpoint_id = checkpoint;
   decline.text = "barrier " + std::to_string(next) + " overtook it";
   setup_.host->SendToJobManager(std::move(decline));
 }
@@ -688,34 +579,11 @@ bool Task::AlignmentTimedOut(const BarrierInfo& barrier) const {
          ctx_.clock->Now() >= barrier.timestamp + cc.aligned_timeout;
 }
 
-void Task::SwitchToUnaligned() {
-  FL_ASSERT(aligning_.has_value(), "switching a checkpoint that is not being aligned");
-  BarrierInfo barrier = aligning_barrier_;
-  barrier.unaligned = true;
-  std::vector<bool> received(inputs_.size());
-  for (size_t i = 0; i < inputs_.size(); ++i) received[i] = inputs_[i].barrier_received;
-  std::vector<std::pair<uint32_t, Buffer>> in_flight =
-      CollectInFlight(barrier.checkpoint_id, received);
-  ctx_.events->Record({Ev(EngineEvent::kAlignmentTimedOut),
-                       {static_cast<int64_t>(barrier.checkpoint_id),
-                        static_cast<int64_t>(in_flight.size()), 0},
-                       spec_.name});
-  ResetAlignment();
-  alignment_ = Duration::Zero();
-  Snapshot(barrier);
-  if (!unaligned_) return;  // failed
-  unaligned_->input_channels = std::move(in_flight);
-  for (size_t i = 0; i < inputs_.size(); ++i) inputs_[i].barrier_received = received[i];
-  MaybeFinishChannelRecording();
-  ScheduleStep();
-}
-
-std::vector<std::pair<uint32_t, Buffer>> Task::CollectInFlight(uint64_t checkpoint_id,
-                                                                std::vector<bool>& received) {
+ChannelBuffers Task::CollectInFlight(uint64_t checkpoint_id, std::vector<bool>& received) {
   // In flight with respect to a snapshot taken now: restored channel state not yet replayed,
   // and on every input whose barrier has not been processed, what is queued before it. An
   // aligned barrier already queued (not yet processed) leaves the queue: its channel is done.
-  std::vector<std::pair<uint32_t, Buffer>> in_flight;
+  ChannelBuffers in_flight;
   for (const auto& [index, buffer] : restored_input_) {
     in_flight.emplace_back(static_cast<uint32_t>(index), buffer);
   }
@@ -744,27 +612,23 @@ std::vector<std::pair<uint32_t, Buffer>> Task::CollectInFlight(uint64_t checkpoi
   return in_flight;
 }
 
-void Task::ResetAlignment() {
-  aligning_.reset();
-  for (InputChannel& in : inputs_) {
-    in.blocked = false;
-    in.barrier_received = false;
-  }
+void Task::UnblockInputs() {
+  for (InputChannel& in : inputs_) in.blocked = false;
 }
 
-void Task::CompleteAlignment(const BarrierInfo& barrier) {
-  alignment_ = ctx_.clock->Now() - alignment_started_;
-  ctx_.events->Record(
-      {Ev(EngineEvent::kAligned), {static_cast<int64_t>(barrier.checkpoint_id), 0, 0}, spec_.name});
-  ResetAlignment();
-  Snapshot(barrier);
+void Task::ReturnCredit(size_t input) {
+  ctx_.transport->ReturnCredit(inputs_[input].channel);
+}
+
+void Task::ScheduleTimeout(Duration delay, uint64_t checkpoint) {
+  ctx_.scheduler->ScheduleAfter(delay, [this, alive = alive_, checkpoint] {
+    if (*alive && !failed_) handler_->OnTimeout(checkpoint);
+  });
 }
 
 void Task::HandleEndOfData(size_t input) {
   inputs_[input].ended = true;
-  MaybeFinishChannelRecording();
-  if (aligning_ && AllLiveInputsHaveTheBarrier()) CompleteAlignment(aligning_barrier_);
-  if (!at_least_once_.empty()) MaybeCompleteAtLeastOnce();
+  handler_->OnEndOfData(input);
   if (std::all_of(inputs_.begin(), inputs_.end(),
                   [](const InputChannel& in) { return in.ended; })) {
     EndOfInput();
@@ -834,6 +698,7 @@ void Task::ReadSource() {
 }
 
 void Task::EmitSourceRecords() {
+  FL_ASSERT(restore_guard_.processing(), "a source emitting before the restore finished");
   if (source_pending_.empty()) {
     bool all_ended = std::all_of(cursors_.begin(), cursors_.end(),
                                  [](const PartitionCursor& c) { return c.ended; });
@@ -889,27 +754,17 @@ void Task::TriggerCheckpoint(const BarrierInfo& barrier) {
   BarrierInfo b = barrier;
   // Unaligned from the start, or because the aligned-checkpoint timeout already passed.
   b.unaligned = barrier.unaligned || AlignmentTimedOut(barrier);
-  Snapshot(b);
+  Snapshot(b, Duration::Zero());
 }
 
-void Task::Snapshot(const BarrierInfo& barrier) {
+bool Task::TakeSnapshot(const BarrierInfo& barrier, Duration alignment) {
+  return Snapshot(barrier, alignment);
+}
+
+bool Task::Snapshot(const BarrierInfo& barrier, Duration alignment) {
   const uint64_t id = barrier.checkpoint_id;
   last_checkpoint_ = id;
-  auto snap = std::make_shared<PendingSnapshot>();
-  snap->id = id;
-  snap->prefix = "checkpoints/chk-" + std::to_string(id) + "/" + spec_.name + "/attempt-" +
-                 std::to_string(setup_.attempt) + "/";
-  snap->summary.task = setup_.task;
-  snap->summary.checkpoint_id = id;
-  snap->summary.alignment = alignment_;
-  snap->taken_at = ctx_.clock->Now();
-  // Flink's start delay: from the trigger (the coordinator's clock) to the first barrier here.
-  snap->summary.start_delay =
-      std::max(Duration::Zero(), snap->taken_at - alignment_ - barrier.timestamp);
-  snap->summary.processed_bytes = processed_during_alignment_;
-  processed_during_alignment_ = 0;
-  alignment_ = Duration::Zero();
-  if (barrier.unaligned && !inputs_.empty()) alignment_started_ = ctx_.clock->Now();
+  std::shared_ptr<PendingSnapshot> snap = NewPendingSnapshot(barrier, alignment);
   // Synchronous part: capture keyed state and operator state at the barrier.
   std::unique_ptr<StateSnapshot> keyed;
   if (backend_) {
@@ -917,21 +772,8 @@ void Task::Snapshot(const BarrierInfo& barrier) {
     snap->summary.state_digest = keyed->digest();
     snap->summary.state_entries = keyed->entries();
   }
-  if (setup_.plan->IsSource(setup_.task)) {
-    std::vector<SourceCursorState> cursors;
-    for (size_t c = 0; c < cursors_.size(); ++c) {
-      // The offset of the first record not emitted before the barrier (offset-after-emit:
-      // the read-ahead offset, which skips what was read but not yet emitted).
-      const uint64_t emitted = setup_.config->switches.offset_after_emit
-                                   ? cursors_[c].next_offset
-                                   : (emitted_offsets_.count(c) ? emitted_offsets_[c] : 0);
-      const bool ended =
-          cursors_[c].ended && std::none_of(source_pending_.begin(), source_pending_.end(),
-                                            [c](const PendingRead& p) { return p.cursor == c; });
-      cursors.push_back(SourceCursorState{cursors_[c].partition, emitted, ended});
-    }
-    snap->blobs.emplace_back(snap->prefix + "source", EncodeSourceState(cursors));
-  }
+  if (setup_.plan->IsSource(setup_.task)) CaptureSourceState(*snap);
+  snap->life.Captured();
   if (ProcessingObserver* o = setup_.config->observer) {
     o->OnSnapshot(setup_.task, setup_.attempt, id);
   }
@@ -939,35 +781,7 @@ void Task::Snapshot(const BarrierInfo& barrier) {
                        {static_cast<int64_t>(id), static_cast<int64_t>(snap->summary.state_entries),
                         static_cast<int64_t>(snap->summary.state_digest)},
                        spec_.name});
-  Buffer encoded;
-  EncodeBarrier(encoded, barrier);
-  if (barrier.unaligned) {
-    OvertakeOutputs(encoded, *snap);
-  } else {
-    // Aligned and at-least-once: the barrier follows everything emitted before it.
-    FlushAll();
-    EmitToAll(encoded);
-    const Duration timeout = setup_.config->checkpoints.aligned_timeout;
-    if (timeout > Duration::Zero() && !emitting_) {
-      // Until each output has sent it, the barrier may still have to overtake its queue.
-      for (const OutputChannel& out : outputs_) {
-        if (!out.queue.empty() &&
-            PeekType(out.queue.back()).value_or(BufferType::kRecords) == BufferType::kBarrier) {
-          ++snap->outputs_holding;
-        }
-      }
-      if (snap->outputs_holding > 0) {
-        snap->barrier = barrier;
-        ++snap->waits;
-        emitting_ = snap;
-        const Duration left =
-            std::max(Duration::Zero(), barrier.timestamp + timeout - ctx_.clock->Now());
-        ctx_.scheduler->ScheduleAfter(left, [this, alive = alive_, id] {
-          if (*alive && !failed_ && emitting_ && emitting_->id == id) ConvertQueuedBarriers();
-        });
-      }
-    }
-  }
+  ForwardBarrier(barrier, snap);
   ctx_.events->Record(
       {Ev(EngineEvent::kBarrierEmitted), {static_cast<int64_t>(id), 0, 0}, spec_.name});
   // Asynchronous part: materialize, pre-commit the sink, upload, then acknowledge.
@@ -975,40 +789,124 @@ void Task::Snapshot(const BarrierInfo& barrier) {
     Result<Bytes> bytes = keyed->MaterializeOnce();  // `keyed` is not read again
     if (!bytes.ok()) {
       Fail(bytes.status().WithContext(spec_.name + " checkpoint " + std::to_string(id)));
-      return;
+      return false;
     }
     if (const std::optional<uint64_t> checksum = keyed->MaterializedChecksum()) {
       snap->checksums[snap->prefix + "keyed"] = *checksum;
     }
     snap->blobs.emplace_back(snap->prefix + "keyed", std::move(*bytes));
   }
-  if (barrier.unaligned && !inputs_.empty()) {
+  const bool awaits_channel_state = barrier.unaligned && !inputs_.empty();
+  if (awaits_channel_state) {
     // Until barrier n arrives on every input, what arrives before it is in-flight data.
-    ++snap->waits;
-    unaligned_ = snap;
+    snap->life.Hold();
+    recording_ = snap;
   }
-  if (SinkWriter* sink = runner_->sink()) {
-    ++snap->waits;
-    const bool two_phase =
-        setup_.job->operators[chain_.last_operator].sink.kind == SinkKind::kTwoPhaseCommit;
-    sink->PreCommit(id, [this, alive = alive_, snap, two_phase] {
-      if (!*alive) return;
-      if (two_phase) {
-        // The pre-committed transaction for this checkpoint joins the sink's state.
-        std::vector<PendingTransaction> pending;
-        for (const auto& [checkpoint, txn] : runner_->sink()->pending()) {
-          if (checkpoint <= snap->id) pending.push_back(PendingTransaction{checkpoint, txn});
-        }
-        snap->blobs.emplace_back(snap->prefix + "sink", EncodeSinkState(pending));
+  if (runner_->sink() != nullptr) PreCommitSink(snap);
+  Release(snap);
+  return awaits_channel_state;
+}
+
+std::shared_ptr<Task::PendingSnapshot> Task::NewPendingSnapshot(const BarrierInfo& barrier,
+                                                                Duration alignment) {
+  const uint64_t id = barrier.checkpoint_id;
+  auto snap = std::make_shared<PendingSnapshot>();
+  snap->life.Hold();  // until Snapshot is done with it
+  snap->id = id;
+  snap->prefix = "checkpoints/chk-" + std::to_string(id) + "/" + spec_.name + "/attempt-" +
+                 std::to_string(setup_.attempt) + "/";
+  snap->summary.task = setup_.task;
+  snap->summary.checkpoint_id = id;
+  snap->summary.alignment = alignment;
+  snap->taken_at = ctx_.clock->Now();
+  // Flink's start delay: from the trigger (the coordinator's clock) to the first barrier here.
+  snap->summary.start_delay =
+      std::max(Duration::Zero(), snap->taken_at - alignment - barrier.timestamp);
+  snap->summary.processed_bytes = processed_during_alignment_;
+  processed_during_alignment_ = 0;
+  return snap;
+}
+
+void Task::CaptureSourceState(PendingSnapshot& snap) {
+  std::vector<SourceCursorState> cursors;
+  for (size_t c = 0; c < cursors_.size(); ++c) {
+    // The offset of the first record not emitted before the barrier (offset-after-emit:
+    // the read-ahead offset, which skips what was read but not yet emitted).
+    const uint64_t emitted = setup_.config->switches.offset_after_emit
+                                 ? cursors_[c].next_offset
+                                 : (emitted_offsets_.count(c) ? emitted_offsets_[c] : 0);
+    const bool ended =
+        cursors_[c].ended && std::none_of(source_pending_.begin(), source_pending_.end(),
+                                          [c](const PendingRead& p) { return p.cursor == c; });
+    cursors.push_back(SourceCursorState{cursors_[c].partition, emitted, ended});
+  }
+  snap.blobs.emplace_back(snap.prefix + "source", EncodeSourceState(cursors));
+}
+
+void Task::ForwardBarrier(const BarrierInfo& barrier,
+                          const std::shared_ptr<PendingSnapshot>& snap) {
+  Buffer encoded;
+  EncodeBarrier(encoded, barrier);
+  if (barrier.unaligned) {
+    OvertakeOutputs(encoded, *snap);
+    return;
+  }
+  // Aligned and at-least-once: the barrier follows everything emitted before it.
+  FlushAll();
+  EmitToAll(encoded);
+  const Duration timeout = setup_.config->checkpoints.aligned_timeout;
+  if (timeout == Duration::Zero() || emitting_) return;
+  // Until each output has sent it, the barrier may still have to overtake its queue.
+  for (const OutputChannel& out : outputs_) {
+    if (!out.queue.empty() &&
+        PeekType(out.queue.back()).value_or(BufferType::kRecords) == BufferType::kBarrier) {
+      ++snap->outputs_holding;
+    }
+  }
+  if (snap->outputs_holding == 0) return;
+  snap->barrier = barrier;
+  snap->life.Hold();
+  emitting_ = snap;
+  const Duration left = std::max(Duration::Zero(), barrier.timestamp + timeout - ctx_.clock->Now());
+  ctx_.scheduler->ScheduleAfter(left, [this, alive = alive_, id = snap->id] {
+    if (*alive && !failed_ && emitting_ && emitting_->id == id) ConvertQueuedBarriers();
+  });
+}
+
+void Task::PreCommitSink(const std::shared_ptr<PendingSnapshot>& snap) {
+  snap->life.Hold();
+  const bool two_phase =
+      setup_.job->operators[chain_.last_operator].sink.kind == SinkKind::kTwoPhaseCommit;
+  runner_->sink()->PreCommit(snap->id, [this, alive = alive_, snap, two_phase] {
+    if (!*alive) return;
+    if (two_phase) {
+      // The pre-committed transaction for this checkpoint joins the sink's state.
+      std::vector<PendingTransaction> pending;
+      for (const auto& [checkpoint, txn] : runner_->sink()->pending()) {
+        if (checkpoint <= snap->id) pending.push_back(PendingTransaction{checkpoint, txn});
       }
-      Release(snap);
-    });
-  }
+      snap->blobs.emplace_back(snap->prefix + "sink", EncodeSinkState(pending));
+    }
+    Release(snap);
+  });
+}
+
+void Task::PersistChannelState(uint64_t checkpoint, ChannelBuffers in_flight, Duration alignment) {
+  FL_ASSERT(recording_ && recording_->id == checkpoint, "no snapshot waits for this channel state");
+  std::shared_ptr<PendingSnapshot> snap = std::move(recording_);
+  recording_.reset();
+  snap->summary.alignment = alignment;
+  snap->input_channels = std::move(in_flight);
   Release(snap);
 }
 
+void Task::AbandonChannelState(uint64_t checkpoint) {
+  FL_ASSERT(recording_ && recording_->id == checkpoint, "no snapshot waits for this channel state");
+  recording_.reset();
+}
+
 void Task::Release(const std::shared_ptr<PendingSnapshot>& snap) {
-  if (--snap->waits > 0) return;
+  if (!snap->life.Drop()) return;
   if (!snap->input_channels.empty()) {
     snap->blobs.emplace_back(snap->prefix + "input-channels",
                              EncodeChannelState(snap->input_channels));
@@ -1023,7 +921,8 @@ void Task::Release(const std::shared_ptr<PendingSnapshot>& snap) {
   // from the barrier to the last durable upload.
   snap->summary.sync_duration = Duration::Zero();
   snap->summary.async_duration = ctx_.clock->Now() - snap->taken_at;
-  UploadSnapshot(snap->id, std::move(snap->blobs), snap->checksums, std::move(snap->summary));
+  UploadSnapshot(snap->id, std::move(snap->blobs), snap->checksums, std::move(snap->summary),
+                 snap->life);
 }
 
 void Task::JumpAhead(size_t o, size_t end, const Buffer& barrier,
@@ -1092,62 +991,17 @@ void Task::ConvertQueuedBarriers() {
   Release(snap);
 }
 
-void Task::HandleUnalignedBarrier(size_t input, const BarrierInfo& barrier) {
-  ctx_.events->Record(
-      {Ev(EngineEvent::kBarrierReceived),
-       {static_cast<int64_t>(barrier.checkpoint_id), static_cast<int64_t>(input), 0},
-       spec_.name});
-  if (unaligned_ && barrier.checkpoint_id > unaligned_->id) {
-    // Barrier n+1 before n arrived everywhere: n cannot complete here.
-    Decline(unaligned_->id, barrier.checkpoint_id);
-    unaligned_.reset();
-  }
-  if (!unaligned_) {
-    if (barrier.checkpoint_id <= last_checkpoint_) return;  // stale: an aborted checkpoint
-    // The first barrier n overtakes everything queued on every input (up to an aligned
-    // barrier n already queued, with the aligned-checkpoint timeout): all of it is in flight
-    // with respect to the snapshot taken now.
-    std::vector<bool> received(inputs_.size(), false);
-    std::vector<std::pair<uint32_t, Buffer>> queued =
-        CollectInFlight(barrier.checkpoint_id, received);
-    Snapshot(barrier);
-    if (!unaligned_) return;  // failed
-    unaligned_->input_channels = std::move(queued);
-    for (size_t i = 0; i < inputs_.size(); ++i) inputs_[i].barrier_received = received[i];
-  } else if (barrier.checkpoint_id < unaligned_->id) {
-    return;
-  }
-  inputs_[input].barrier_received = true;
-  MaybeFinishChannelRecording();
-}
-
-void Task::MaybeFinishChannelRecording() {
-  if (!unaligned_) return;
-  for (const InputChannel& in : inputs_) {
-    if (!in.ended && !in.barrier_received) return;
-  }
-  std::shared_ptr<PendingSnapshot> snap = std::move(unaligned_);
-  unaligned_.reset();
-  for (InputChannel& in : inputs_) in.barrier_received = false;  // ready for the next one
-  snap->summary.alignment = ctx_.clock->Now() - alignment_started_;
-  // Every input delivered barrier n: the in-flight data of n is complete.
-  ctx_.events->Record(
-      {Ev(EngineEvent::kAligned),
-       {static_cast<int64_t>(snap->id), static_cast<int64_t>(snap->input_channels.size()), 0},
-       spec_.name});
-  Release(snap);
-}
-
 struct Task::Upload {
   uint64_t checkpoint_id = 0;
   Time started;
   TaskSnapshot summary;
-  size_t remaining = 0;
+  SnapshotLifecycle life;
   bool failed = false;
 };
 
 void Task::UploadSnapshot(uint64_t checkpoint_id, std::vector<std::pair<std::string, Bytes>> blobs,
-                          const std::map<std::string, uint64_t>& checksums, TaskSnapshot summary) {
+                          const std::map<std::string, uint64_t>& checksums, TaskSnapshot summary,
+                          SnapshotLifecycle life) {
   const auto checksum_of = [&checksums](const std::string& name, const Bytes& bytes) {
     const auto known = checksums.find(name);
     return known != checksums.end()
@@ -1158,7 +1012,8 @@ void Task::UploadSnapshot(uint64_t checkpoint_id, std::vector<std::pair<std::str
   upload->checkpoint_id = checkpoint_id;
   upload->started = ctx_.clock->Now();
   upload->summary = std::move(summary);
-  upload->remaining = blobs.size();
+  upload->life = life;
+  upload->life.UploadsStarted(blobs.size());
   // ack-before-upload: the acknowledgement goes out now, whatever becomes of the uploads.
   const bool ack_early = setup_.config->switches.ack_before_upload;
   if (blobs.empty() || ack_early) {
@@ -1181,17 +1036,18 @@ void Task::UploadSnapshot(uint64_t checkpoint_id, std::vector<std::pair<std::str
     ctx_.blob_store->Put(name, std::move(bytes), [this, alive = alive_, upload](Status s) {
       if (!*alive) return;
       if (!s.ok()) upload->failed = true;
-      if (--upload->remaining == 0) FinishUpload(*upload);
+      if (upload->life.UploadFinished()) FinishUpload(*upload);
     });
   }
 }
 
-void Task::FinishUpload(const Upload& upload) {
+void Task::FinishUpload(Upload& upload) {
   ControlMessage m;
   if (upload.failed) {
     m.type = ControlType::kDecline;
     m.text = "state upload failed";
   } else {
+    upload.life.Acknowledge(setup_.config->switches.ack_before_upload);
     ctx_.events->Record({Ev(EngineEvent::kUploaded),
                          {static_cast<int64_t>(upload.checkpoint_id),
                           static_cast<int64_t>(upload.summary.state_bytes), 0},
@@ -1218,16 +1074,11 @@ void Task::NotifyCheckpointComplete(uint64_t checkpoint_id) {
 
 void Task::NotifyCheckpointAborted(uint64_t checkpoint_id) {
   // Late barriers of an aborted checkpoint are ignored from now on.
-  if (checkpoint_id > last_checkpoint_ && !(unaligned_ && unaligned_->id > checkpoint_id)) {
+  if (checkpoint_id > last_checkpoint_ && !handler_->RecordingNewerThan(checkpoint_id)) {
     last_checkpoint_ = checkpoint_id;
   }
-  if (unaligned_ && unaligned_->id == checkpoint_id) unaligned_.reset();
   if (emitting_ && emitting_->id == checkpoint_id) emitting_.reset();
-  at_least_once_.erase(checkpoint_id);
-  if (aligning_ && *aligning_ == checkpoint_id) {
-    ResetAlignment();
-    ScheduleStep();
-  }
+  handler_->OnCheckpointAborted(checkpoint_id);
 }
 
 }  // namespace faultline::engine

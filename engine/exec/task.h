@@ -1,7 +1,8 @@
 // A task: one parallel subtask of a chain of operators. It owns its input channels' queues
 // (Flink's input gate) and its output channels' queues (result partition), processes records
-// through the chain, handles checkpoint barriers by mode, snapshots its state and sends its
-// acknowledgement, all through the runtime interfaces of its TaskManager process.
+// through the chain, hands checkpoint barriers to its barrier handler (engine/checkpoint/, one per
+// mode), snapshots its state and sends its acknowledgement, all through the runtime interfaces of
+// its TaskManager process.
 #pragma once
 
 #include <cstdint>
@@ -9,11 +10,13 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
 #include "engine/api/job.h"
+#include "engine/checkpoint/barrier_handler.h"
+#include "engine/checkpoint/restore_guard.h"
+#include "engine/checkpoint/snapshot_lifecycle.h"
 #include "engine/exec/config.h"
 #include "engine/exec/plan.h"
 #include "engine/exec/snapshot.h"
@@ -45,7 +48,7 @@ struct TaskSetup {
 class ChainRunner;
 class OutputRouter;
 
-class Task final : public runtime::ChannelListener {
+class Task final : public runtime::ChannelListener, private CheckpointableTask {
  public:
   explicit Task(TaskSetup setup);
   ~Task() override;
@@ -80,7 +83,6 @@ class Task final : public runtime::ChannelListener {
     std::deque<Buffer> queue;  // received, not yet processed (<= credits)
     bool blocked = false;      // aligned: delivered the barrier being aligned
     bool ended = false;
-    bool barrier_received = false;  // the barrier being aligned / recorded arrived here
   };
   struct OutputChannel {
     uint32_t consumer_task = 0;
@@ -100,28 +102,32 @@ class Task final : public runtime::ChannelListener {
   void Restore();
   Status ApplyRestoredBlob(const BlobHandle& handle, const Bytes& data);
   void ConnectOutput(size_t index);
-  void ScheduleStep();
   void Step();
   bool Backpressured() const;
   void ProcessBuffer(size_t input, Buffer buffer);
-  void HandleBarrier(size_t input, const BarrierInfo& barrier);
   void HandleEndOfData(size_t input);
-  void CompleteAlignment(const BarrierInfo& barrier);
-  bool AllLiveInputsHaveTheBarrier() const;
-  void ResetAlignment();
-  // Barrier `next` arrived before checkpoint `current` finished here: decline `current`.
-  void Decline(uint64_t current, uint64_t next);
-  // Aligned-checkpoint timeout: whether checkpoint `barrier` is past it, and the switch of the
-  // checkpoint being aligned to unaligned.
+  // Aligned-checkpoint timeout: whether checkpoint `barrier` is past it (a source emits it
+  // unaligned then).
   bool AlignmentTimedOut(const BarrierInfo& barrier) const;
-  void SwitchToUnaligned();
-  // At-least-once barrier tracking (several checkpoints in flight, nothing blocked).
-  void TrackAtLeastOnce(size_t input, const BarrierInfo& barrier);
-  void MaybeCompleteAtLeastOnce();
-  // What is in flight on the inputs not yet `received`, for a snapshot of `checkpoint_id`
-  // taken now; marks inputs whose aligned barrier was queued as received.
-  std::vector<std::pair<uint32_t, Buffer>> CollectInFlight(uint64_t checkpoint_id,
-                                                           std::vector<bool>& received);
+
+  // CheckpointableTask: what the barrier handler asks of this task.
+  size_t InputCount() const override { return inputs_.size(); }
+  bool InputEnded(size_t input) const override { return inputs_[input].ended; }
+  void BlockInput(size_t input) override { inputs_[input].blocked = true; }
+  void UnblockInputs() override;
+  void ReturnCredit(size_t input) override;
+  void ScheduleStep() override;
+  ChannelBuffers CollectInFlight(uint64_t checkpoint, std::vector<bool>& received) override;
+  uint64_t LastCheckpoint() const override { return last_checkpoint_; }
+  bool TakeSnapshot(const BarrierInfo& barrier, Duration alignment) override;
+  void PersistChannelState(uint64_t checkpoint, ChannelBuffers in_flight,
+                           Duration alignment) override;
+  void AbandonChannelState(uint64_t checkpoint) override;
+  void Decline(uint64_t checkpoint, uint64_t next) override;
+  Time Now() const override { return ctx_.clock->Now(); }
+  void ScheduleTimeout(Duration delay, uint64_t checkpoint) override;
+  void RecordEvent(const runtime::EngineEvent& event) override { ctx_.events->Record(event); }
+  std::string_view Name() const override { return spec_.name; }
 
   // Sources.
   void ReadSource();
@@ -145,13 +151,24 @@ class Task final : public runtime::ChannelListener {
     std::vector<std::pair<std::string, Bytes>> blobs;
     std::map<std::string, uint64_t> checksums;  // of blobs whose encoder computed it
     TaskSnapshot summary;
-    int waits = 1;  // held while set up; plus the sink's pre-commit and channel recording
+    // Held while set up; plus the sink's pre-commit, channel recording and a queued barrier.
+    SnapshotLifecycle life;
     Time taken_at;  // when the barrier was handled (the synchronous capture)
     std::vector<std::pair<uint32_t, Buffer>> input_channels;  // unaligned: in-flight inputs
     BarrierInfo barrier;
     size_t outputs_holding = 0;  // outputs whose queue still holds its aligned barrier
   };
-  void Snapshot(const BarrierInfo& barrier);
+  // Takes the snapshot of `barrier`'s checkpoint (`alignment`: how long aligning it took);
+  // returns whether it now waits for its input channel state (as TakeSnapshot).
+  bool Snapshot(const BarrierInfo& barrier, Duration alignment);
+  std::shared_ptr<PendingSnapshot> NewPendingSnapshot(const BarrierInfo& barrier,
+                                                      Duration alignment);
+  void CaptureSourceState(PendingSnapshot& snap);
+  // Sends the barrier downstream: behind the emitted records (aligned; under the
+  // aligned-checkpoint timeout it may still overtake them), or ahead of them (unaligned).
+  void ForwardBarrier(const BarrierInfo& barrier, const std::shared_ptr<PendingSnapshot>& snap);
+  // The sink's pre-commit joins the snapshot (its transactions, for a two-phase-commit sink).
+  void PreCommitSink(const std::shared_ptr<PendingSnapshot>& snap);
   void Release(const std::shared_ptr<PendingSnapshot>& snap);
   void OvertakeOutputs(const Buffer& barrier, PendingSnapshot& snap);
   // Sends `barrier` on output `o` ahead of its queued buffers [front, end), collecting the
@@ -161,15 +178,14 @@ class Task final : public runtime::ChannelListener {
   // Aligned-checkpoint timeout on the output side: an aligned barrier still queued when the
   // timeout passes jumps ahead as an unaligned one; what it overtakes is channel state.
   void ConvertQueuedBarriers();
-  void HandleUnalignedBarrier(size_t input, const BarrierInfo& barrier);
-  void MaybeFinishChannelRecording();
   // `checksums`: Checksum() of some of `blobs` by name, known from their encoding; the others
   // are checksummed here.
   void UploadSnapshot(uint64_t checkpoint_id, std::vector<std::pair<std::string, Bytes>> blobs,
-                      const std::map<std::string, uint64_t>& checksums, TaskSnapshot summary);
+                      const std::map<std::string, uint64_t>& checksums, TaskSnapshot summary,
+                      SnapshotLifecycle life);
   void EndOfInput();
   struct Upload;
-  void FinishUpload(const Upload& upload);
+  void FinishUpload(Upload& upload);
 
   TaskSetup setup_;
   // Shared with every asynchronous callback: false once the task is destroyed (cancelled by
@@ -194,28 +210,20 @@ class Task final : public runtime::ChannelListener {
   bool busy_ = false;
   bool flush_timer_scheduled_ = false;
   bool restoring_ = true;
+  RestoreGuard restore_guard_;
   bool failed_ = false;
   bool end_of_input_reported_ = false;
 
-  // Unaligned: the checkpoint recording in-flight input, and restored channel state to replay.
-  std::shared_ptr<PendingSnapshot> unaligned_;
+  // Unaligned: the checkpoint waiting for its in-flight input (the barrier handler records it),
+  // and restored channel state to replay.
+  std::shared_ptr<PendingSnapshot> recording_;
   // Aligned-checkpoint timeout: the checkpoint whose aligned barrier is still queued on some
   // outputs.
   std::shared_ptr<PendingSnapshot> emitting_;
   std::deque<std::pair<size_t, Buffer>> restored_input_;
 
-  // Alignment (aligned and at-least-once modes).
-  std::optional<uint64_t> aligning_;
-  struct AtLeastOnceCheckpoint {
-    BarrierInfo barrier;
-    Time first_barrier;
-    std::set<size_t> inputs;  // that delivered its barrier
-  };
-  static constexpr size_t kAtLeastOnceMaxPending = 16;
-  std::map<uint64_t, AtLeastOnceCheckpoint> at_least_once_;
-  BarrierInfo aligning_barrier_;  // the barrier being aligned
-  Time alignment_started_;  // first barrier of the checkpoint being aligned or recorded
-  Duration alignment_;      // of the last completed alignment, for its snapshot's statistics
+  // Barrier handling by checkpointing mode; constructed once the inputs are known.
+  std::unique_ptr<CheckpointBarrierHandler> handler_;
   uint64_t processed_during_alignment_ = 0;  // bytes of input processed while aligning
   uint64_t last_checkpoint_ = 0;
 

@@ -1,21 +1,6 @@
-// The heap keyed state backend and the keyed-state blob format every backend writes.
-//
-// Blob layout (version 1). Integers are fixed-width little-endian; "text" is a u32 length and
-// that many bytes.
-//
-//   header    magic "FLKSTATE" | u32 format version | u64 blob size in bytes (trailer included)
-//             | u32 first key group | u32 last key group | u32 state count
-//             | per state: u32 state id, u8 kind, text name
-//   offsets   one u64 per key group of the range: where its section starts (from the blob
-//             start), then one u64 where the last section ends (= where the trailer starts)
-//   sections  per key group, ascending: u32 key group | u64 entry count
-//             | per entry, ascending by (state id, key, user key): u32 state id, text key,
-//               text user key, text value
-//   trailer   u64 XXH3-64 of every byte before it
-//
-// The first 20 bytes (magic, version, size) and the trailer keep their place in every version,
-// so a reader can tell truncation and corruption from a version it does not know. The offset
-// table lets a rescaled restore read only the sections of its own key groups.
+// The heap keyed state backend: ordered maps in memory, with a hash index for point access.
+// Capture writes the keyed-state blob (engine/state/keyed_state_blob.h, docs/blob-format.md)
+// straight from the maps; Restore reads any backend's blobs back.
 #include <algorithm>
 #include <bit>
 #include <cstddef>
@@ -33,10 +18,8 @@
 #include "base/assert.h"
 #include "base/bytes.h"
 #include "base/hash.h"
+#include "engine/state/keyed_state_blob.h"
 #include "engine/state/state_backend.h"
-
-#define XXH_INLINE_ALL
-#include <xxhash.h>
 
 namespace faultline::engine {
 namespace {
@@ -259,20 +242,14 @@ class EntryIndex {
   size_t used_ = 0;
 };
 
-struct StateInfo {
-  std::string name;
-  StateKind kind;
-};
-
 // Registered states and their entries; index = StateId. Both the backend and its snapshots
 // hold one (a snapshot a copy).
 struct StateTable {
-  std::vector<StateInfo> states;
+  std::vector<KeyedStateInfo> states;
   std::vector<EntryMap> entries;
 };
 
-// "Put a limit on everything": a job with more states than this is a bug, not a workload.
-constexpr size_t kStatesMax = 1024;
+constexpr size_t kStatesMax = kKeyedStateBlobStatesMax;
 constexpr size_t kStateNameBytesMax = 1024;
 
 std::string_view KindName(StateKind kind) {
@@ -289,15 +266,10 @@ std::string_view KindName(StateKind kind) {
   return "unknown";
 }
 
-bool IsKnownKind(uint8_t kind) {
-  return kind >= static_cast<uint8_t>(StateKind::kValue) &&
-         kind <= static_cast<uint8_t>(StateKind::kReducing);
-}
-
 // Finds `name` in `table` or appends it: the rule shared by Register and Restore.
 Result<StateId> FindOrAddState(StateTable& table, std::string_view name, StateKind kind) {
   for (size_t id = 0; id < table.states.size(); ++id) {
-    const StateInfo& state = table.states[id];
+    const KeyedStateInfo& state = table.states[id];
     if (state.name != name) continue;
     if (state.kind != kind) {
       return InvalidArgumentError("state '" + std::string(name) + "' is registered as " +
@@ -319,392 +291,37 @@ Result<StateId> FindOrAddState(StateTable& table, std::string_view name, StateKi
   return static_cast<StateId>(table.states.size() - 1);
 }
 
-// ---- Digest --------------------------------------------------------------------------------
-
-// The per-entry hash that Digest() sums (see state_backend.h for the formula).
-uint64_t EntryDigest(std::string_view state_name, const EntryKey& key, const Value& value) {
-  // Fast path, the same bytes as the Hasher below lays out when they fit its 256-byte buffer
-  // (it then hashes them once, seed 0): one copy per field and one XXH3, no calls per field.
-  const std::span<const uint8_t> bytes = value.bytes();
-  const size_t total =
-      5 * 8 + state_name.size() + key.key.size() + key.user_key.size() + bytes.size();
-  if (total <= 256) {
-    uint8_t buffer[256];
-    size_t at = 0;
-    const auto u64 = [&](uint64_t v) {
-      std::memcpy(buffer + at, &v, 8);  // little-endian (asserted in BlobWriter)
-      at += 8;
-    };
-    const auto text = [&](const void* data, size_t n) {
-      u64(n);
-      CopyBytes(buffer + at, data, n);  // short: inline moves, not a call
-      at += n;
-    };
-    text(state_name.data(), state_name.size());
-    u64(key.group);
-    text(key.key.data(), key.key.size());
-    text(key.user_key.data(), key.user_key.size());
-    text(bytes.data(), bytes.size());
-    // XXH3 inline (the same value as Hash64's call; the capture hashes every entry).
-    return XXH3_64bits_withSeed(buffer, at, 0);
-  }
-  return Hasher()
-      .Text(state_name)
-      .U64(key.group)
-      .Text(key.key)
-      .Text(key.user_key)
-      .Bytes(std::as_bytes(value.bytes()))
-      .Finish();
-}
-
 // ---- Blob encoding ---------------------------------------------------------------------------
 
-constexpr char kMagic[8] = {'F', 'L', 'K', 'S', 'T', 'A', 'T', 'E'};
-constexpr uint32_t kFormatVersion = 1;
-constexpr size_t kVersionOffset = 8;
-constexpr size_t kSizeOffset = 12;
-constexpr size_t kFixedPrefixBytes = 20;  // magic, version, size
-constexpr size_t kChecksumBytes = 8;
-
-class BlobWriter {
- public:
-  void U8(uint8_t v) { Put(&v, 1); }
-  void U32(uint32_t v) { Put(&v, 4); }
-  void U64(uint64_t v) { Put(&v, 8); }
-  void Text(std::span<const uint8_t> bytes) {
-    FL_ASSERT(bytes.size() <= UINT32_MAX, "a key or value of 4 GiB or more");
-    U32(static_cast<uint32_t>(bytes.size()));
-    Put(bytes.data(), bytes.size());
-  }
-  void Text(std::string_view text) {
-    Text(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
-  }
-  size_t size() const { return at_; }
-  // Room for n more bytes (grown geometrically; zero-filled as a vector's growth is).
-  void Reserve(size_t n) {
-    if (n > out_.size() - at_) out_.resize(std::max(2 * out_.size(), at_ + n + 256));
-  }
-  // One entry of a section: state id, key, user key, value, with one bounds check.
-  void Entry(uint32_t id, std::string_view key, std::string_view user_key,
-             std::span<const uint8_t> value) {
-    FL_ASSERT(
-        key.size() <= UINT32_MAX && user_key.size() <= UINT32_MAX && value.size() <= UINT32_MAX,
-        "a key or value of 4 GiB or more");
-    const size_t n = 16 + key.size() + user_key.size() + value.size();
-    Reserve(n);
-    uint8_t* at = out_.data() + at_;
-    const auto field = [&at](const void* data, size_t size) {
-      const auto size32 = static_cast<uint32_t>(size);
-      std::memcpy(at, &size32, 4);
-      CopyBytes(at + 4, data, size);
-      at += 4 + size;
-    };
-    std::memcpy(at, &id, 4);
-    at += 4;
-    field(key.data(), key.size());
-    field(user_key.data(), user_key.size());
-    field(value.data(), value.size());
-    at_ += n;
-  }
-  void PatchU64(size_t at, uint64_t v) {
-    FL_ASSERT(at + 8 <= at_);
-    std::memcpy(out_.data() + at, &v, 8);
-  }
-  Bytes Take() && {
-    out_.resize(at_);
-    return std::move(out_);
-  }
-
- private:
-  static_assert(std::endian::native == std::endian::little, "blobs are little-endian");
-  // Appends n bytes (integers: their little-endian bytes). The buffer grows geometrically and
-  // is cut to size by Take, so a write is a bounds check and a copy.
-  void Put(const void* bytes, size_t n) {
-    Reserve(n);
-    if (n != 0) std::memcpy(out_.data() + at_, bytes, n);
-    at_ += n;
-  }
-  Bytes out_;
-  size_t at_ = 0;
-};
-
-void WriteHeader(const KeyGroupRange& range, const StateTable& table, BlobWriter& out) {
-  for (char c : kMagic) out.U8(static_cast<uint8_t>(c));
-  out.U32(kFormatVersion);
-  out.U64(0);  // the blob size, patched at the end
-  out.U32(range.first);
-  out.U32(range.last);
-  out.U32(static_cast<uint32_t>(table.states.size()));
-  for (size_t id = 0; id < table.states.size(); ++id) {
-    out.U32(static_cast<uint32_t>(id));
-    out.U8(static_cast<uint8_t>(table.states[id].kind));
-    out.Text(table.states[id].name);
-  }
+uint64_t EntryDigest(std::string_view state_name, const EntryKey& key, const Value& value) {
+  return KeyedStateEntryDigest(state_name, key.group, key.key, key.user_key, value.bytes());
 }
 
-// Writes one key group's section. `next[s]` is the first entry of state s not yet written;
-// the maps are ordered by group first, so walking groups in ascending order only advances it.
-void WriteSection(KeyGroup group, const StateTable& table,
-                  std::vector<EntryMap::const_iterator>& next, BlobWriter& out, uint64_t& digest) {
-  out.U32(group);
-  const size_t count_at = out.size();
-  out.U64(0);  // the entry count, patched below
-  uint64_t count = 0;
-  for (size_t id = 0; id < table.entries.size(); ++id) {
-    auto& it = next[id];
-    for (; it != table.entries[id].end() && it->first.group == group; ++it) {
-      out.Entry(static_cast<uint32_t>(id), it->first.key, it->first.user_key, it->second.bytes());
-      digest += EntryDigest(table.states[id].name, it->first, it->second);
-      ++count;
-    }
-  }
-  out.PatchU64(count_at, count);
-}
-
-// Also sums the digest of every entry written into `digest` (one walk over the maps).
-// `size_hint`: the expected size (the previous blob's), allocated once up front. Sets
+// Writes the blob of `table` over `range` from the maps, and sums the digest of every entry
+// written into `digest` (one walk). `size_hint`: the expected size (the previous blob's). Sets
 // `blob_checksum` to Checksum() of the returned bytes.
 Bytes EncodeBlob(const KeyGroupRange& range, const StateTable& table, uint64_t& digest,
                  uint64_t& blob_checksum, size_t size_hint) {
-  BlobWriter out;
-  out.Reserve(size_hint + size_hint / 32 + 64);  // room for a little growth and the trailer
-  WriteHeader(range, table, out);
-  const size_t offsets_at = out.size();
-  for (uint32_t i = 0; i <= range.size(); ++i) out.U64(0);  // patched as sections are written
+  KeyedStateBlobWriter out(range, table.states, size_hint);
+  // `next[s]`: the first entry of state s not yet written; the maps are ordered by group first,
+  // so walking groups in ascending order only advances it.
   std::vector<EntryMap::const_iterator> next;
   for (const EntryMap& entries : table.entries) next.push_back(entries.begin());
   for (uint32_t i = 0; i < range.size(); ++i) {
-    out.PatchU64(offsets_at + 8 * size_t{i}, out.size());
-    WriteSection(range.first + i, table, next, out, digest);
+    const KeyGroup group = range.first + i;
+    out.BeginSection(group);
+    for (size_t id = 0; id < table.entries.size(); ++id) {
+      auto& it = next[id];
+      for (; it != table.entries[id].end() && it->first.group == group; ++it) {
+        out.Add(static_cast<uint32_t>(id), it->first.key, it->first.user_key, it->second.bytes());
+        digest += EntryDigest(table.states[id].name, it->first, it->second);
+      }
+    }
   }
-  out.PatchU64(offsets_at + 8 * size_t{range.size()}, out.size());
   for (size_t id = 0; id < next.size(); ++id) {
     FL_ASSERT(next[id] == table.entries[id].end(), "an entry outside the backend's key groups");
   }
-  out.PatchU64(kSizeOffset, out.size() + kChecksumBytes);
-  Bytes blob = std::move(out).Take();
-  // One pass gives both the body's checksum (the trailer) and the whole blob's (Checksum() of
-  // the bytes uploaded, which the checkpoint's handle records).
-  ChecksumStream stream;
-  stream.Add(std::as_bytes(std::span<const uint8_t>(blob)));
-  const uint64_t checksum = stream.Value();
-  const size_t body = blob.size();
-  for (size_t i = 0; i < kChecksumBytes; ++i) {
-    blob.push_back(static_cast<uint8_t>(checksum >> (8 * i)));
-  }
-  stream.Add(std::as_bytes(std::span<const uint8_t>(blob).subspan(body)));
-  blob_checksum = stream.Value();
-  // A blob is kept (in the blob store) as long as its checkpoint: not with room to spare, as
-  // after the state shrank below the hint or the writer doubled its buffer.
-  if (blob.capacity() > blob.size() + blob.size() / 8 + 4096) blob.shrink_to_fit();
-  return blob;
-}
-
-// ---- Blob decoding ---------------------------------------------------------------------------
-
-// Bounds-checked little-endian reads; a read past the end fails and leaves the reader failed.
-class BlobReader {
- public:
-  BlobReader(std::span<const uint8_t> data, size_t pos) : data_(data), pos_(pos) {}
-  bool U8(uint8_t* v) {
-    uint64_t wide = 0;
-    if (!Fixed(1, &wide)) return false;
-    *v = static_cast<uint8_t>(wide);
-    return true;
-  }
-  bool U32(uint32_t* v) {
-    uint64_t wide = 0;
-    if (!Fixed(4, &wide)) return false;
-    *v = static_cast<uint32_t>(wide);
-    return true;
-  }
-  bool U64(uint64_t* v) { return Fixed(8, v); }
-  bool Text(std::string_view* v) {
-    uint32_t length = 0;
-    if (!U32(&length) || length > data_.size() - pos_) return false;
-    *v = std::string_view(reinterpret_cast<const char*>(data_.data() + pos_), length);
-    pos_ += length;
-    return true;
-  }
-  size_t pos() const { return pos_; }
-  bool at_end() const { return pos_ == data_.size(); }
-
- private:
-  bool Fixed(size_t width_bytes, uint64_t* v) {
-    if (width_bytes > data_.size() - pos_) return false;
-    uint64_t value = 0;
-    for (size_t i = 0; i < width_bytes; ++i) value |= uint64_t{data_[pos_ + i]} << (8 * i);
-    pos_ += width_bytes;
-    *v = value;
-    return true;
-  }
-  std::span<const uint8_t> data_;
-  size_t pos_;
-};
-
-uint64_t LoadU64(std::span<const uint8_t> data, size_t at) {
-  uint64_t v = 0;
-  BlobReader(data, at).U64(&v);
-  return v;
-}
-
-// A blob whose fixed parts (prefix, checksum, header, offset table) were verified.
-struct OpenedBlob {
-  std::span<const uint8_t> body;  // every byte before the trailer
-  KeyGroupRange range;
-  std::vector<StateInfo> states;
-  std::map<uint32_t, size_t> index_of_state_id;  // blob state id -> index in `states`
-  std::vector<uint64_t> section_offsets;         // range.size() + 1 entries
-};
-
-class BlobOpener {
- public:
-  explicit BlobOpener(const RestoreSource& source) : source_(source) {}
-  Result<OpenedBlob> Open();
-
- private:
-  Status Corrupt(const std::string& what) const {
-    return DataLossError("blob " + source_.name + ": " + what);
-  }
-  Status CheckFixedParts(std::span<const uint8_t> data) const;
-  Status ReadRegistry(BlobReader& in, OpenedBlob& blob) const;
-  Status ReadOffsets(BlobReader& in, OpenedBlob& blob) const;
-
-  const RestoreSource& source_;
-};
-
-Status BlobOpener::CheckFixedParts(std::span<const uint8_t> data) const {
-  if (data.size() < kFixedPrefixBytes + kChecksumBytes) {
-    return Corrupt("truncated: " + std::to_string(data.size()) + " bytes, fewer than any blob");
-  }
-  if (std::memcmp(data.data(), kMagic, sizeof kMagic) != 0) {
-    return Corrupt("not a keyed state blob (bad magic)");
-  }
-  const uint64_t declared_bytes = LoadU64(data, kSizeOffset);
-  if (declared_bytes != data.size()) {
-    return Corrupt("size mismatch (truncated?): " + std::to_string(data.size()) +
-                   " bytes, the header says " + std::to_string(declared_bytes));
-  }
-  const auto body = data.first(data.size() - kChecksumBytes);
-  if (source_.verify_checksum && LoadU64(data, body.size()) != Checksum(std::as_bytes(body))) {
-    return Corrupt("checksum mismatch");
-  }
-  uint32_t version = 0;
-  BlobReader(data, kVersionOffset).U32(&version);
-  if (version != kFormatVersion) {
-    return Corrupt("format version " + std::to_string(version) +
-                   " is not supported (this build reads version " + std::to_string(kFormatVersion) +
-                   ")");
-  }
-  return Status::Ok();
-}
-
-Status BlobOpener::ReadRegistry(BlobReader& in, OpenedBlob& blob) const {
-  uint32_t count = 0;
-  if (!in.U32(&blob.range.first) || !in.U32(&blob.range.last) || !in.U32(&count)) {
-    return Corrupt("header cut short");
-  }
-  if (!blob.range.empty() && blob.range.last >= kMaxParallelismUpperBound) {
-    return Corrupt("key group range " + blob.range.ToString() + " beyond the largest group");
-  }
-  if (count > kStatesMax) return Corrupt(std::to_string(count) + " states, above the limit");
-  for (uint32_t i = 0; i < count; ++i) {
-    uint32_t id = 0;
-    uint8_t kind = 0;
-    std::string_view name;
-    if (!in.U32(&id) || !in.U8(&kind) || !in.Text(&name)) {
-      return Corrupt("state registry cut short");
-    }
-    if (!IsKnownKind(kind)) return Corrupt("state '" + std::string(name) + "' has unknown kind");
-    if (name.empty()) return Corrupt("a state without a name");
-    for (const StateInfo& other : blob.states) {
-      if (other.name == name) return Corrupt("state '" + std::string(name) + "' listed twice");
-    }
-    if (!blob.index_of_state_id.emplace(id, blob.states.size()).second) {
-      return Corrupt("state id " + std::to_string(id) + " listed twice");
-    }
-    blob.states.push_back({std::string(name), static_cast<StateKind>(kind)});
-  }
-  return Status::Ok();
-}
-
-Status BlobOpener::ReadOffsets(BlobReader& in, OpenedBlob& blob) const {
-  const size_t count = size_t{blob.range.size()} + 1;
-  blob.section_offsets.resize(count);
-  for (uint64_t& offset : blob.section_offsets) {
-    if (!in.U64(&offset)) return Corrupt("offset table cut short");
-  }
-  uint64_t previous = in.pos();
-  if (blob.section_offsets.front() != previous) return Corrupt("offset table misplaced");
-  for (uint64_t offset : blob.section_offsets) {
-    if (offset < previous) return Corrupt("offset table not ascending");
-    previous = offset;
-  }
-  if (blob.section_offsets.back() != blob.body.size()) {
-    return Corrupt("sections do not end at the trailer");
-  }
-  return Status::Ok();
-}
-
-Result<OpenedBlob> BlobOpener::Open() {
-  FL_ASSERT(source_.data != nullptr, "a RestoreSource without data");
-  const std::span<const uint8_t> data(*source_.data);
-  FL_RETURN_IF_ERROR(CheckFixedParts(data));
-  OpenedBlob blob;
-  blob.body = data.first(data.size() - kChecksumBytes);
-  BlobReader in(blob.body, kFixedPrefixBytes);
-  FL_RETURN_IF_ERROR(ReadRegistry(in, blob));
-  FL_RETURN_IF_ERROR(ReadOffsets(in, blob));
-  return blob;
-}
-
-// Reads the section of `group` (inside the blob's range) into `table`, whose state for the
-// blob's state i is `local_ids[i]`. Checks the section's structure entry by entry.
-Status LoadSection(const OpenedBlob& blob, std::string_view blob_name, KeyGroup group,
-                   const std::vector<StateId>& local_ids, StateTable& table) {
-  const auto corrupt = [&](const std::string& what) {
-    return DataLossError("blob " + std::string(blob_name) + ": key group " + std::to_string(group) +
-                         ": " + what);
-  };
-  const size_t index = group - blob.range.first;
-  const uint64_t begin = blob.section_offsets[index];
-  BlobReader in(blob.body.first(blob.section_offsets[index + 1]), begin);
-  uint32_t stored_group = 0;
-  uint64_t count = 0;
-  if (!in.U32(&stored_group) || !in.U64(&count)) return corrupt("section header cut short");
-  if (stored_group != group) {
-    return corrupt("section is labelled key group " + std::to_string(stored_group));
-  }
-  uint32_t previous_id = 0;
-  EntryKeyView previous{group, {}, {}};
-  for (uint64_t i = 0; i < count; ++i) {
-    uint32_t id = 0;
-    std::string_view key;
-    std::string_view user_key;
-    std::string_view value;
-    if (!in.U32(&id) || !in.Text(&key) || !in.Text(&user_key) || !in.Text(&value)) {
-      return corrupt("entry " + std::to_string(i) + " cut short");
-    }
-    const auto state = blob.index_of_state_id.find(id);
-    if (state == blob.index_of_state_id.end()) {
-      return corrupt("entry " + std::to_string(i) + " names unknown state id " +
-                     std::to_string(id));
-    }
-    const EntryKeyView current{group, key, user_key};
-    if (i > 0 && (id < previous_id || (id == previous_id && !EntryKeyLess()(previous, current)))) {
-      return corrupt("entries out of order or repeated at entry " + std::to_string(i));
-    }
-    previous_id = id;
-    previous = current;
-    const auto* first = reinterpret_cast<const uint8_t*>(value.data());
-    const bool added = table.entries[local_ids[state->second]]
-                           .emplace(EntryKey{group, std::string(key), std::string(user_key)},
-                                    Value(std::span<const uint8_t>(first, value.size())))
-                           .second;
-    FL_ASSERT(added, "a restored entry that is already present");
-  }
-  if (!in.at_end()) return corrupt("bytes after the last entry");
-  return Status::Ok();
+  return std::move(out).Finish(blob_checksum);
 }
 
 // ---- Snapshot and backend ------------------------------------------------------------------
@@ -995,15 +612,18 @@ class HeapStateBackend final : public KeyedStateBackend {
 Status HeapStateBackend::RestoreOne(const RestoreSource& source,
                                     std::vector<const std::string*>& source_of_group,
                                     StateTable& restored) const {
-  FL_ASSIGN_OR_RETURN(const OpenedBlob blob, BlobOpener(source).Open());
+  FL_ASSERT(source.data != nullptr, "a RestoreSource without data");
+  FL_ASSIGN_OR_RETURN(
+      const KeyedStateBlobReader blob,
+      KeyedStateBlobReader::Open(*source.data, source.name, source.verify_checksum));
   // Map the blob's states to ours by name: ids may differ between backends and runs.
   std::vector<StateId> local_ids;
-  for (const StateInfo& state : blob.states) {
+  for (const KeyedStateInfo& state : blob.states()) {
     Result<StateId> id = FindOrAddState(restored, state.name, state.kind);
     if (!id.ok()) return id.status().WithContext("blob " + source.name);
     local_ids.push_back(*id);
   }
-  const KeyGroupRange overlap = blob.range.Intersect(range_);
+  const KeyGroupRange overlap = blob.range().Intersect(range_);
   for (KeyGroup group = overlap.first; group <= overlap.last; ++group) {
     const std::string*& owner = source_of_group[group - range_.first];
     if (owner != nullptr) {
@@ -1011,7 +631,16 @@ Status HeapStateBackend::RestoreOne(const RestoreSource& source,
                                   *owner + " and blob " + source.name);
     }
     owner = &source.name;
-    FL_RETURN_IF_ERROR(LoadSection(blob, source.name, group, local_ids, restored));
+    FL_RETURN_IF_ERROR(blob.ReadSection(
+        group,
+        [&restored, &local_ids, group](size_t state, std::string_view key,
+                                       std::string_view user_key, std::span<const uint8_t> value) {
+          const bool added =
+              restored.entries[local_ids[state]]
+                  .emplace(EntryKey{group, std::string(key), std::string(user_key)}, Value(value))
+                  .second;
+          FL_ASSERT(added, "a restored entry that is already present");
+        }));
   }
   return Status::Ok();
 }

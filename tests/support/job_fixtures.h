@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -77,10 +78,14 @@ inline std::multiset<uint64_t> Reflected(const sim::JobWorld& jw) {
   return reflected;
 }
 
+// An engine event `e` naming checkpoint `checkpoint_min` or a later one (sim::IsEngineEvent
+// without the checkpoint).
 inline bool IsEngineEvent(const sim::TraceRecord& r, engine::EngineEvent e,
-                          uint64_t checkpoint_min = 0) {
-  return r.kind == sim::TraceKind::kEngine && r.args[0] == engine::Ev(e) &&
-         static_cast<uint64_t>(r.args[1]) >= checkpoint_min;
+                          uint64_t checkpoint_min) {
+  if (!sim::IsEngineEvent(r, e)) return false;
+  const std::optional<int64_t> checkpoint = sim::EngineEventOf(r)->args.checkpoint;
+  return checkpoint.has_value() && static_cast<uint64_t>(*checkpoint) >= checkpoint_min;
 }
+using sim::IsEngineEvent;
 
 }  // namespace faultline::testing_support

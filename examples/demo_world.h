@@ -1,9 +1,9 @@
-// The kernel demo (`faultline sim-demo`): a randomized world of a few processes exchanging
-// messages over back-pressured channels, logging what they receive to their local disks,
-// publishing snapshots to the blob store and racing for a counter in the HA store, while a
-// nemesis crashes and restarts nodes, partitions the network, pauses processes and skews
-// clocks. Every process talks to the world only through engine/runtime interfaces, as the
-// engine will.
+// The kernel demo (`faultline sim-demo`), an example world built on the kernel, not part of it:
+// a randomized world of a few processes exchanging messages over back-pressured channels, logging
+// what they receive to their local disks, publishing snapshots to the blob store and racing for a
+// counter in the HA store, while a nemesis crashes and restarts nodes, partitions the network,
+// pauses processes and skews clocks. Every process talks to the world only through engine/runtime
+// interfaces, as the engine will.
 //
 // The demo checks what the kernel promises: FIFO, lossless delivery on every live channel (a
 // receiver sees each channel's messages in send order with no gap). Its nemesis always
@@ -18,7 +18,7 @@
 #include "base/time.h"
 #include "simulator/world.h"
 
-namespace faultline::sim {
+namespace faultline::demo {
 
 struct DemoOptions {
   uint64_t seed = 1;
@@ -33,7 +33,7 @@ struct DemoSummary {
   Time end;
   uint64_t events = 0;
   uint64_t events_dropped = 0;  // events of crashed incarnations that never ran
-  NetworkStats network;
+  sim::NetworkStats network;
   uint64_t crashes = 0;
   uint64_t restarts = 0;
   uint64_t pauses = 0;
@@ -56,7 +56,7 @@ class DemoWorld {
   ~DemoWorld();
 
   DemoSummary Run();
-  World& world() { return *world_; }
+  sim::World& world() { return *world_; }
 
   // Shared tallies the processes update (they outlive any one incarnation).
   struct Tally {
@@ -75,7 +75,7 @@ class DemoWorld {
   void PauseSomeNode();
 
   DemoOptions options_;
-  std::unique_ptr<World> world_;
+  std::unique_ptr<sim::World> world_;
   Rng nemesis_rng_;
   Tally tally_;
 };
@@ -83,4 +83,4 @@ class DemoWorld {
 // A one-paragraph, human-readable report of a demo run.
 std::string FormatDemoSummary(const DemoSummary& summary);
 
-}  // namespace faultline::sim
+}  // namespace faultline::demo

@@ -1,4 +1,4 @@
-#include "simulator/demo_world.h"
+#include "examples/demo_world.h"
 
 #include <cinttypes>
 #include <cstdio>
@@ -8,7 +8,17 @@
 #include "base/assert.h"
 #include "base/build_info.h"
 
-namespace faultline::sim {
+namespace faultline::demo {
+
+// The kernel's parts this example world is made of.
+using sim::DiskStats;
+using sim::kNoNode;
+using sim::Process;
+using sim::TraceKind;
+using sim::TraceRecorder;
+using sim::World;
+using sim::WorldOptions;
+
 namespace {
 
 constexpr uint32_t kPort = 1;
@@ -202,8 +212,11 @@ DemoWorld::DemoWorld(DemoOptions options)
   }
   Rng clocks = world_->ForkRng("demo/clocks");
   for (uint32_t i = 0; i < options_.nodes; ++i) {
-    world_->SetClock(i, clocks.UniformDuration(Duration::Millis(-50), Duration::Millis(50)),
-                     clocks.UniformInt(-200, 200));
+    // One draw per statement: a call's arguments are evaluated in an order C++ leaves to the
+    // compiler, and GCC and clang differ (the hash must not).
+    const int64_t drift_ppm = clocks.UniformInt(-200, 200);
+    const Duration offset = clocks.UniformDuration(Duration::Millis(-50), Duration::Millis(50));
+    world_->SetClock(i, offset, drift_ppm);
   }
   for (uint32_t i = 0; i < options_.nodes; ++i) world_->Start(i);
   world_->source_log().AddPartitions(1);
@@ -357,4 +370,4 @@ std::string FormatDemoSummary(const DemoSummary& s) {
   return buf;
 }
 
-}  // namespace faultline::sim
+}  // namespace faultline::demo
