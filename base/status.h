@@ -124,6 +124,15 @@ class [[nodiscard]] Result {
     if (!fl_status_.ok()) return fl_status_; \
   } while (false)
 
+// Returns `expr` from the enclosing function when it holds a value (an optional issue: a
+// validation that answers std::nullopt when all is well).
+#define FL_RETURN_IF_ENGAGED(expr)   \
+  do {                               \
+    if (auto fl_engaged_ = (expr)) { \
+      return fl_engaged_;            \
+    }                                \
+  } while (false)
+
 #define FL_CONCAT_INNER(a, b) a##b
 #define FL_CONCAT(a, b) FL_CONCAT_INNER(a, b)
 #define FL_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \

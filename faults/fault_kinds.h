@@ -20,7 +20,9 @@ namespace faultline::faults {
   X(kClock, "clock")                  \
   X(kExternal, "external")
 
-// X(enumerator, name, category, description)
+// X(enumerator, name, category, description). New kinds go last, whatever their category: a
+// kind's number is recorded in the trace of every fault it fires (and the schema's oneof lists
+// them in this order).
 #define FAULTLINE_FAULT_KINDS(X)                                                                    \
   X(kCrashTaskManager, "crash_task_manager", kProcess, "a TaskManager crashes; restarts after a delay or never") \
   X(kCrashJobManager, "crash_job_manager", kProcess, "the JobManager crashes (failover); restarts after a delay or never") \
@@ -48,7 +50,8 @@ namespace faultline::faults {
   X(kSourceSlow, "source_slow", kExternal, "the source log answers slowly for a while")             \
   X(kSourceUnavailable, "source_unavailable", kExternal, "the source log answers UNAVAILABLE for a while") \
   X(kOutputSlow, "output_slow", kExternal, "the output store answers slowly for a while")           \
-  X(kOutputUnavailable, "output_unavailable", kExternal, "the output store answers UNAVAILABLE for a while")
+  X(kOutputUnavailable, "output_unavailable", kExternal, "the output store answers UNAVAILABLE for a while") \
+  X(kBlobThrottle, "blob_throttle", kBlobStore, "puts and gets answered \"slow down\" at a rate, for a while")
 // clang-format on
 
 enum class FaultCategory : uint8_t {

@@ -1,6 +1,6 @@
-// Executes a scenario's fault plan and nemesis against a simulated world.
+// Executes a fault plan and nemesis (faults/fault_plan.h) against a simulated world.
 //
-//   auto runner = faults::FaultRunner::Create(*jw, scenario.spec).value();
+//   auto runner = faults::FaultRunner::Create(*jw, plan).value();
 //   runner->Install();          // before jw->Start()
 //   jw->Start();
 //   jw->RunUntilDone(limit);
@@ -8,13 +8,14 @@
 //
 // Each plan entry fires once: at a simulated time (`at`), or `delay` after the nth engine event
 // matching its filters (`on`), seen by a trace observer; the effect then runs as a world event.
-// Process kinds act through World::Crash/Restart/Pause/Resume, the engine's TaskManager::FailTask
-// and World::SetClock; partitions through Network::Partition/Heal; slow bandwidth through
-// Network::SetLink; the operation kinds (storage, disks, external systems, latency spikes and
-// clogs) arm a rule of the runner's sim::FaultInjector, which hits matching operations at the
-// simulator's fault points. Every firing is a kFaultFired trace record ("fault-fired", detail
-// = the fault's name); every operation hit is a kFaultInjected record carrying the same name, and
-// injected errors read "injected fault <name>: ...".
+// How each kind acts is its descriptor (faults/fault_descriptors.h): a world action (crashes,
+// pauses, partitions, slow bandwidth, clocks) or an operation rule that the runner's
+// sim::FaultInjector arms and that hits matching operations at the simulator's fault points
+// (storage, disks, external systems, latency spikes and clogs). A rule with a rate below 1 hits
+// each matching operation with that probability, drawn from its own random stream (forked from
+// the world's by the fault's name, so no other stream moves). Every firing is a kFaultFired trace
+// record ("fault-fired", detail = the fault's name); every operation hit is a kFaultInjected record
+// carrying the same name, and injected errors read "injected fault <name>: ...".
 //
 // The nemesis fires random faults of the kinds it lists, each a Poisson process at its rate,
 // during the fault phase [0, fault_phase); everything it starts ends by then (restarts, heals,
@@ -23,38 +24,23 @@
 #pragma once
 
 #include <array>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "base/rng.h"
 #include "base/status.h"
 #include "base/time.h"
 #include "faults/fault_kinds.h"
-#include "scenarios/scenario.pb.h"
+#include "faults/fault_plan.h"
+#include "faults/fault_targets.h"
 #include "simulator/fault_points.h"
 #include "simulator/job_world.h"
 #include "simulator/trace.h"
 #include "simulator/world.h"
 
 namespace faultline::faults {
-
-// What the runner needs to know about the world it acts on beyond sim::World.
-struct FaultTargets {
-  uint32_t job_manager = 0;
-  std::vector<uint32_t> task_managers;  // nodes 1..n in a JobWorld
-  std::vector<std::string> task_names;  // plan task index -> "sum+out#2" (engine event detail)
-  // "sum#2" or "sum+out#2" -> the plan task index; nullopt: unknown.
-  std::function<std::optional<uint32_t>(std::string_view)> resolve_subtask;
-  // Fails a running task; false when no live process runs it.
-  std::function<bool(uint32_t task, const Status& why)> fail_task;
-
-  // The targets of a JobWorld: its JobManager, TaskManagers and execution plan.
-  static FaultTargets Of(sim::JobWorld& jw);
-};
 
 // One plan entry after the run.
 struct EntryReport {
@@ -93,12 +79,11 @@ struct FaultReport {
 
 class FaultRunner final : private sim::TraceObserver, private sim::FaultInjector {
  public:
-  // The scenario's `faults` and `nemesis` (other fields are ignored). Errors name the field:
-  // "faults[2].crash_task_manager.task_manager: node 7 does not exist".
-  static Result<std::unique_ptr<FaultRunner>> Create(sim::JobWorld& jw,
-                                                     const scenario::Scenario& scenario);
+  // Validates the plan against the world (ValidatePlan): errors name the field,
+  // "faults[2].crash_task_manager.task_manager: node 7 does not exist (...)".
+  static Result<std::unique_ptr<FaultRunner>> Create(sim::JobWorld& jw, const FaultPlan& plan);
   static Result<std::unique_ptr<FaultRunner>> Create(sim::World& world, FaultTargets targets,
-                                                     const scenario::Scenario& scenario);
+                                                     const FaultPlan& plan);
   ~FaultRunner() override;
   FaultRunner(const FaultRunner&) = delete;
   FaultRunner& operator=(const FaultRunner&) = delete;
@@ -113,30 +98,29 @@ class FaultRunner final : private sim::TraceObserver, private sim::FaultInjector
   const std::vector<std::pair<FaultKind, double>>& nemesis_rates() const { return rates_; }
 
  private:
-  struct Spec;
+  struct Firing;
   struct Entry;
   struct Rule;
   FaultRunner(sim::World& world, FaultTargets targets);
 
-  Status AddPlan(const scenario::Scenario& scenario);
-  Status AddNemesis(const scenario::Nemesis& nemesis);
+  void AddPlan(const FaultPlan& plan);
+  void AddNemesis(const NemesisOptions& nemesis);
   void OnRecord(const sim::TraceRecord& record) override;
   sim::FaultEffect Decide(const sim::FaultSite& site) override;
 
-  // Applies a fault now; entry < 0 for the nemesis. Returns a note when it had no effect.
-  std::string Fire(const Spec& spec, int entry);
+  // Applies a fault now. Returns a note when it had no effect.
+  std::string Fire(const Firing& firing);
   void FireEntry(size_t entry);
   void NemesisArrival(size_t rate_index);
-  Spec RandomSpec(FaultKind kind, Rng& rng, Duration left);
+  FaultSpec RandomSpec(FaultKind kind, Rng& rng, Duration left);
   void Touch(Time t);  // something fault-related happened (or ends) at t
-  void ArmRule(const Spec& spec, int entry);
+  void ArmRule(const Firing& firing);
   std::vector<uint32_t> AllNodes() const;
 
   sim::World& world_;
   FaultTargets targets_;
   std::vector<Entry> entries_;
   std::vector<Rule> rules_;
-  std::vector<Spec> nemesis_specs_;  // specs fired by the nemesis, kept for their rules' names
   std::vector<std::pair<FaultKind, double>> rates_;
   std::vector<Rng> rate_rngs_;
   Time fault_phase_end_;

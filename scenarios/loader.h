@@ -27,6 +27,7 @@
 #include "engine/api/job.h"
 #include "engine/exec/config.h"
 #include "engine/exec/plan.h"
+#include "scenarios/duration.h"  // ParseDuration
 #include "scenarios/scenario.pb.h"
 #include "simulator/job_world.h"
 
@@ -73,11 +74,6 @@ std::vector<std::string> EnabledCheckers(const proto::Scenario& scenario);
 
 // Every checker id of ORACLES.md, in its order.
 const std::vector<std::string_view>& KnownCheckers();
-
-// "250ms" -> 250 ms. Accepts a decimal number with a unit (ns, us, ms, s, m, h), a leading
-// '-', and "0"; refuses anything else and magnitudes above 24h (InvalidArgument, message
-// without a field path).
-Result<Duration> ParseDuration(std::string_view text);
 
 // The task a fault targets: a task name of the plan ("sum+out#2"), or "<operator>#<i>" for
 // subtask i of an operator, resolved to the task whose chain runs it. nullopt: no such subtask.

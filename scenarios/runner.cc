@@ -15,6 +15,7 @@
 #include "checkers/recorder.h"
 #include "checkers/run_view.h"
 #include "faults/fault_runner.h"
+#include "scenarios/fault_plan_proto.h"
 #include "engine/exec/events.h"
 #include "simulator/chrome_trace.h"
 #include "simulator/job_world.h"
@@ -304,7 +305,8 @@ Result<std::unique_ptr<Simulated>> Simulate(const engine::JobGraph& job, const S
   for (uint32_t p = 0; p < log.size(); ++p) {
     for (const engine::Record& r : log[p]) jw.AddSourceRecord(p, r);
   }
-  FL_ASSIGN_OR_RETURN(run->faults, faults::FaultRunner::Create(jw, scenario.spec));
+  FL_ASSIGN_OR_RETURN(const faults::FaultPlan plan, FaultPlanFromProto(scenario.spec));
+  FL_ASSIGN_OR_RETURN(run->faults, faults::FaultRunner::Create(jw, plan));
   run->recorder = std::make_unique<checkers::RunRecorder>(jw);
   jw.world().trace().AddObserver(run->recorder.get());
   if (observer != nullptr) jw.world().trace().AddObserver(observer);

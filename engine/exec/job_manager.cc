@@ -22,12 +22,14 @@ std::string_view JobStatusName(JobStatus status) {
 JobManager::JobManager(const runtime::ProcessContext& context,
                        std::shared_ptr<const JobSetup> setup)
     : ctx_(context),
+      retrying_blobs_(context.blob_store, context.scheduler),
       setup_(std::move(setup)),
       coordinator_(std::make_unique<CheckpointCoordinator>(
           ctx_, setup_, static_cast<TaskManagerGateway*>(this),
           static_cast<CoordinatorListener*>(this))),
       alive_(std::make_shared<bool>(true)),
       restart_policy_(setup_->config.restart) {
+  ctx_.blob_store = &retrying_blobs_;
   // Attempt numbers name transactions and fence zombie writers, so they must never repeat,
   // across JobManager incarnations too: a new incarnation starts above every earlier one.
   attempt_ = ctx_.incarnation << 24;

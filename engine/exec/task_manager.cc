@@ -6,7 +6,11 @@ namespace faultline::engine {
 
 TaskManager::TaskManager(const runtime::ProcessContext& context,
                          std::shared_ptr<const JobSetup> setup)
-    : ctx_(context), setup_(std::move(setup)), alive_(std::make_shared<bool>(true)) {
+    : ctx_(context),
+      retrying_blobs_(context.blob_store, context.scheduler),
+      setup_(std::move(setup)),
+      alive_(std::make_shared<bool>(true)) {
+  ctx_.blob_store = &retrying_blobs_;
   receiver_ = std::make_unique<ControlReceiver>(
       ctx_, kControlPort, [this](runtime::ChannelId, ControlMessage m) { OnControl(std::move(m)); },
       [this](runtime::ChannelId, const Status& why) {

@@ -8,6 +8,7 @@
 
 #include "engine/exec/cluster.h"
 #include "engine/exec/control_channel.h"
+#include "engine/exec/retrying_blob_store.h"
 #include "engine/exec/task.h"
 
 namespace faultline::engine {
@@ -30,7 +31,8 @@ class TaskManager final : public TaskHost {
   void Deploy(const ControlMessage& message);
   void CancelBefore(uint64_t attempt);
 
-  runtime::ProcessContext ctx_;
+  runtime::ProcessContext ctx_;  // its blob_store is retrying_blobs_
+  RetryingBlobStore retrying_blobs_;  // retries throttled puts and gets
   std::shared_ptr<const JobSetup> setup_;
   std::unique_ptr<ControlReceiver> receiver_;
   std::unique_ptr<ControlSender> to_job_manager_;

@@ -1,5 +1,6 @@
 // Each fault kind's effect on a bare simulated world (three nodes without processes: node 0
-// plays the JobManager, 1 and 2 the TaskManagers), and its tagged records in the trace.
+// plays the JobManager, 1 and 2 the TaskManagers), and its tagged records in the trace. Plans
+// are written as scenario text (converted by scenarios/fault_plan_proto.h), hence here in tests/.
 #include "faults/fault_runner.h"
 
 #include <google/protobuf/text_format.h>
@@ -9,15 +10,20 @@
 #include <string>
 #include <vector>
 
+#include "scenarios/fault_plan_proto.h"
+
 namespace faultline::faults {
 namespace {
 
 using runtime::Bytes;
 
-scenario::Scenario Plan(const std::string& text) {
+// The `faults` and `nemesis` of scenario text, as a plan.
+FaultPlan Plan(const std::string& text) {
   scenario::Scenario s;
   EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &s)) << text;
-  return s;
+  Result<FaultPlan> plan = scenarios::FaultPlanFromProto(s);
+  EXPECT_TRUE(plan.ok()) << plan.status().message();
+  return plan.ok() ? std::move(plan).value() : FaultPlan{};
 }
 
 Bytes B(std::string_view s) {
@@ -303,6 +309,42 @@ TEST_F(FaultRunnerTest, BlobOutageAnswersUnavailableDuringItsWindow) {
   EXPECT_EQ(runner_->Report().quiet_from, Time::Zero() + Duration::Seconds(4));
 }
 
+TEST_F(FaultRunnerTest, BlobThrottleSlowsDownAFractionOfPutsAndGetsDuringItsWindow) {
+  Run(R"(faults { name: "slow" trigger { at: "5s" } blob_throttle { rate: 0.5 duration: "1000s" } })");
+  ASSERT_TRUE(Put("g", B("y")).ok());  // before the window
+  RunUntil(Duration::Millis(5500));
+  int throttled = 0;
+  for (int i = 0; i < 100; ++i) {
+    const Status put = Put("p" + std::to_string(i), B("x"));
+    if (!put.ok()) {
+      ++throttled;
+      EXPECT_EQ(put.code(), StatusCode::kResourceExhausted);
+      EXPECT_NE(put.message().find("SlowDown: please reduce your request rate"),
+                std::string_view::npos)
+          << put.message();
+    }
+    const Result<Bytes> get = Get("g");
+    if (!get.ok()) {
+      ++throttled;
+      EXPECT_EQ(get.status().code(), StatusCode::kResourceExhausted);
+    }
+  }
+  // 200 operations at rate 0.5 (a binomial: 100 +- 7).
+  EXPECT_GT(throttled, 70);
+  EXPECT_LT(throttled, 130);
+  EXPECT_EQ(Injected("slow"), throttled);
+  EXPECT_EQ(runner_->Report().entries[0].injections, static_cast<uint64_t>(throttled));
+  // Deletes and listings are not throttled.
+  std::optional<Status> deleted;
+  world_.blob_store().Delete(1, "p1", [&](Status s) { deleted = s; });
+  world_.RunFor(Duration::Seconds(1));
+  EXPECT_TRUE(deleted.value_or(InternalError("no reply")).ok());
+  EXPECT_EQ(Injected("slow"), throttled);
+  // After the window nothing is throttled.
+  RunUntil(Duration::Seconds(1006));
+  for (int i = 0; i < 20; ++i) EXPECT_TRUE(Put("after", B("x")).ok());
+}
+
 TEST_F(FaultRunnerTest, TornObjectIsAStrictPrefix) {
   Run(R"(faults { name: "torn" trigger { at: "0" } blob_torn_object { scope { } } })");
   RunUntil(Duration::Millis(1));
@@ -471,15 +513,16 @@ TEST_F(FaultRunnerTest, BadPlansAreAnsweredWithTheFieldPath) {
       create(
           R"(faults { trigger { at: "1s" } crash_task_manager { task_manager: 7 never_restart: true } })")
           .message(),
-      "faults[0].crash_task_manager.task_manager: node 7 does not exist");
+      "faults[0].crash_task_manager.task_manager: node 7 does not exist (task managers are "
+      "nodes 1..2)");
   EXPECT_EQ(
       create(
           R"(faults { trigger { on { event: "nope" } } crash_job_manager { never_restart: true } })")
-          .message(),
-      "faults[0].trigger.on.event: unknown engine event nope");
-  EXPECT_EQ(
-      create(R"(nemesis { fault_phase: "1s" rates { kind: "meteor" per_minute: 1 } })").message(),
-      "nemesis.rates[0].kind: unknown fault kind meteor");
+          .message()
+          .rfind("faults[0].trigger.on.event: unknown engine event \"nope\" (known: ", 0),
+      0u);
+  EXPECT_EQ(create(R"(nemesis { fault_phase: "1s" })").message(),
+            "nemesis.rates: missing: a nemesis needs rates");
 }
 
 }  // namespace

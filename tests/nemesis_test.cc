@@ -11,15 +11,19 @@
 
 #include "engine/exec/events.h"
 #include "faults/fault_runner.h"
+#include "scenarios/fault_plan_proto.h"
 #include "tests/support/job_fixtures.h"
 
 namespace faultline::faults {
 namespace {
 
-scenario::Scenario Plan(const std::string& text) {
+// The `faults` and `nemesis` of scenario text, as a plan.
+FaultPlan Plan(const std::string& text) {
   scenario::Scenario s;
   EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &s)) << text;
-  return s;
+  Result<FaultPlan> plan = scenarios::FaultPlanFromProto(s);
+  EXPECT_TRUE(plan.ok()) << plan.status().message();
+  return plan.ok() ? std::move(plan).value() : FaultPlan{};
 }
 
 struct JobRun {
@@ -27,11 +31,12 @@ struct JobRun {
   std::unique_ptr<FaultRunner> runner;
   engine::JobStatus status = engine::JobStatus::kRunning;
   FaultReport report;
+  bool exactly_once = false;  // every source record reflected once in the committed output
 };
 
-// The keyed example job at parallelism 2 (tasks source#0..1 and sum+out#0..1), checkpoints every
-// 200 ms, under `plan`.
-JobRun RunJob(const std::string& plan, uint64_t seed = 1) {
+// The keyed example job at parallelism 2 (tasks source#0..1 and sum+out#0..1) over 4 partitions
+// of `per_partition` records, checkpoints every 200 ms, under `plan`.
+JobRun RunJob(const std::string& plan, uint64_t seed = 1, uint32_t per_partition = 1000) {
   JobRun run;
   engine::EngineConfig config;
   config.checkpoints.interval = Duration::Millis(200);
@@ -39,12 +44,13 @@ JobRun RunJob(const std::string& plan, uint64_t seed = 1) {
   options.world.seed = seed;
   run.jw =
       sim::JobWorld::Create(testing_support::KeyedJob({.parallelism = 2}), config, options).value();
-  testing_support::FillSource(*run.jw, 4, 1000);
+  const std::multiset<uint64_t> ids = testing_support::FillSource(*run.jw, 4, per_partition);
   run.runner = FaultRunner::Create(*run.jw, Plan(plan)).value();
   run.runner->Install();
   run.jw->Start();
   run.status = run.jw->RunUntilDone(Time::Zero() + Duration::Seconds(60));
   run.report = run.runner->Report();
+  run.exactly_once = testing_support::Reflected(*run.jw) == ids;
   return run;
 }
 
@@ -101,6 +107,33 @@ TEST(TriggerTest, SecondUploadOfACheckpointWithADelay) {
   const Time at = run.jw->world().trace().records()[static_cast<size_t>(second)].time;
   EXPECT_EQ(run.report.entries[0].fired_at, at + Duration::Millis(10));
   EXPECT_TRUE(run.report.entries[0].effective);
+}
+
+// The engine retries throttled uploads and metadata writes with backoff
+// (engine/exec/retrying_blob_store.h): checkpoints complete during the throttle, none is aborted,
+// and the output is exactly once.
+TEST(BlobThrottleTest, TheEngineRetriesAndCheckpointsCompleteDuringTheThrottle) {
+  JobRun run = RunJob(
+      R"(faults { name: "slow-down" trigger { on { event: "checkpoint-triggered" checkpoint: 2 } }
+                  blob_throttle { rate: 0.3 duration: "3s" } })",
+      /*seed=*/1, /*per_partition=*/10000);
+  EXPECT_EQ(run.status, engine::JobStatus::kFinished);
+  EXPECT_TRUE(run.exactly_once);
+  ASSERT_EQ(run.report.entries.size(), 1u);
+  EXPECT_TRUE(run.report.entries[0].effective);
+  EXPECT_GT(run.report.entries[0].injections, 5u);
+  const Time from = run.report.entries[0].fired_at;
+  int completed_during = 0;
+  int aborted = 0;
+  for (const sim::TraceRecord& r : run.jw->world().trace().records()) {
+    if (testing_support::IsEngineEvent(r, engine::EngineEvent::kCheckpointAborted)) ++aborted;
+    if (testing_support::IsEngineEvent(r, engine::EngineEvent::kPointerMoved) &&
+        r.time > from && r.time < from + Duration::Seconds(3)) {
+      ++completed_during;
+    }
+  }
+  EXPECT_EQ(aborted, 0);
+  EXPECT_GE(completed_during, 3);
 }
 
 TEST(TriggerTest, CheckpointTriggeredThenANeverFiringEntryIsReported) {

@@ -1,0 +1,56 @@
+// What the fault library knows about the world a plan runs in: its nodes, its tasks, how to
+// fail a task, and (for validation) the run's length. FaultTargets::Of fills it from a JobWorld;
+// tests fill it by hand for a bare sim::World.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "base/time.h"
+#include "engine/api/job.h"
+#include "engine/exec/plan.h"
+#include "simulator/job_world.h"
+
+namespace faultline::faults {
+
+struct FaultTargets {
+  uint32_t job_manager = 0;
+  std::vector<uint32_t> task_managers;  // nodes 1..n in a JobWorld
+  std::vector<std::string> task_names;  // plan task index -> "sum+out#2" (engine event detail)
+  // "sum#2" or "sum+out#2" -> the plan task index; nullopt: unknown.
+  std::function<std::optional<uint32_t>(std::string_view)> resolve_subtask;
+  // The input channels of a task (barrier-received triggers name one); unset: not checked.
+  std::function<size_t(uint32_t task)> input_count;
+  // The subtasks, for messages: "source#0..3, sum#0..3; tasks: source#0..3, sum+sink#0..3".
+  std::string tasks_text;
+  // Fails a running task; false when no live process runs it.
+  std::function<bool(uint32_t task, const Status& why)> fail_task;
+  // Validation only: a trigger at or after it never fires, and the nemesis's phases fit in it
+  // (unset: not checked).
+  std::optional<Duration> run_limit;
+
+  // The targets of a JobWorld: its JobManager, TaskManagers and execution plan.
+  static FaultTargets Of(sim::JobWorld& jw);
+  // The targets of a job before it runs: JobManager node 0, TaskManagers 1..task_managers.
+  static FaultTargets OfPlan(const engine::JobGraph& job, const engine::ExecutionPlan& plan,
+                             uint32_t task_managers);
+
+  bool IsNode(uint32_t node) const;
+  bool IsTaskManager(uint32_t node) const;
+};
+
+// The task a fault targets: a task name of the plan ("sum+out#2"), or "<operator>#<i>" for
+// subtask i of an operator, resolved to the task whose chain runs it. nullopt: no such subtask.
+std::optional<uint32_t> ResolveSubtask(const engine::JobGraph& job,
+                                       const engine::ExecutionPlan& plan, std::string_view name);
+
+// "source#0..3, sum#0..3; tasks: source#0..3, sum+sink#0..3".
+std::string DescribeTasks(const engine::JobGraph& job, const engine::ExecutionPlan& plan);
+
+}  // namespace faultline::faults
