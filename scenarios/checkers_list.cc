@@ -1,19 +1,44 @@
-// The checkers of a scenario, kept in one place: the known ids, the defaults of each mode, and
-// the validation of `checkers` and `expect`.
+// The checkers of a scenario: the known ids, the defaults of each mode, and the validation of
+// `checkers` and `expect`, all read from the one checker registry (checkers/registry.h).
 #include <algorithm>
 #include <set>
 
 #include "base/text.h"
+#include "checkers/registry.h"
 #include "scenarios/loader.h"
 #include "scenarios/passes.h"
 
 namespace faultline::scenarios {
 
 const std::vector<std::string_view>& KnownCheckers() {
-  static const std::vector<std::string_view> kCheckers = {"EO-OUT", "EO-CUT", "AL-LOSS", "DUR",
-                                                          "REC",    "TXN",    "LIVE",    "DET"};
-  return kCheckers;
+  static const std::vector<std::string_view> kKnown = [] {
+    std::vector<std::string_view> names;
+    for (const checkers::CheckerInfo& info : checkers::kCheckers) names.push_back(info.name);
+    return names;
+  }();
+  return kKnown;
 }
+
+namespace {
+
+engine::CheckpointMode ModeOf(const proto::Scenario& scenario) {
+  switch (scenario.checkpointing().mode()) {
+    case proto::Checkpointing::UNALIGNED:
+      return engine::CheckpointMode::kUnaligned;
+    case proto::Checkpointing::AT_LEAST_ONCE:
+      return engine::CheckpointMode::kAtLeastOnce;
+    default:
+      return engine::CheckpointMode::kAligned;
+  }
+}
+
+bool HasTwoPhaseSink(const proto::Scenario& scenario) {
+  const auto& ops = scenario.job().operators();
+  return !ops.empty() && ops.rbegin()->kind_case() == proto::Operator::kSink &&
+         ops.rbegin()->sink().kind() == proto::Sink::TWO_PHASE_COMMIT;
+}
+
+}  // namespace
 
 std::vector<std::string> EnabledCheckers(const proto::Scenario& scenario) {
   std::vector<std::string> out;
@@ -21,32 +46,10 @@ std::vector<std::string> EnabledCheckers(const proto::Scenario& scenario) {
     for (const std::string& c : scenario.checkers()) out.push_back(c);
     return out;
   }
-  const proto::Checkpointing& c = scenario.checkpointing();
-  if (c.mode() == proto::Checkpointing::AT_LEAST_ONCE) {
-    out.push_back("AL-LOSS");
-  } else {
-    out.push_back("EO-OUT");
-    out.push_back("EO-CUT");
-  }
-  out.push_back("DUR");
-  out.push_back("REC");
-  const auto& ops = scenario.job().operators();
-  if (!ops.empty() && ops.rbegin()->kind_case() == proto::Operator::kSink &&
-      ops.rbegin()->sink().kind() == proto::Sink::TWO_PHASE_COMMIT) {
-    out.push_back("TXN");
-  }
-  out.push_back("LIVE");
-  return out;
+  return checkers::DefaultCheckers(ModeOf(scenario), HasTwoPhaseSink(scenario));
 }
 
 namespace internal {
-namespace {
-
-bool ExactlyOnce(const Resolved& r) {
-  return r.config.checkpoints.mode != engine::CheckpointMode::kAtLeastOnce;
-}
-
-}  // namespace
 
 Check ValidateCheckers(const proto::Scenario& s, const Resolved& r) {
   std::vector<std::string_view> known = KnownCheckers();
@@ -58,13 +61,18 @@ Check ValidateCheckers(const proto::Scenario& s, const Resolved& r) {
       return Fail(path, "unknown checker " + Quote(name) + " (known: " + Join(known) + ")");
     }
     if (!seen.insert(name).second) return Fail(path, Quote(name) + " is listed twice");
-    if ((name == "EO-OUT" || name == "EO-CUT") && !ExactlyOnce(r)) {
-      return Fail(path, name +
-                            " judges exactly-once runs, and checkpointing.mode is "
-                            "AT_LEAST_ONCE (use AL-LOSS)");
+    // What the registry says the checker can judge (checkers/registry.h).
+    const checkers::CheckerInfo& info = *checkers::FindChecker(name);
+    if ((info.allowed_modes & checkers::MaskOf(r.config.checkpoints.mode)) == 0) {
+      const bool exactly_once_only = info.allowed_modes == checkers::kExactlyOnceModes;
+      return Fail(path, name + (exactly_once_only ? " judges exactly-once runs, and "
+                                                  : " does not judge these runs: ") +
+                            "checkpointing.mode is " +
+                            proto::Checkpointing::Mode_Name(s.checkpointing().mode()) +
+                            (exactly_once_only ? " (use AL-LOSS)" : ""));
     }
-    if (name == "TXN" && r.job.sink_kind != proto::Sink::TWO_PHASE_COMMIT) {
-      return Fail(path, "TXN judges two-phase-commit sinks, and the job's sink is not one");
+    if (info.needs_two_phase_sink && r.job.sink_kind != proto::Sink::TWO_PHASE_COMMIT) {
+      return Fail(path, name + " judges two-phase-commit sinks, and the job's sink is not one");
     }
   }
   const proto::Expectation& e = s.expect();
