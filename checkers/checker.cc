@@ -39,8 +39,8 @@ void NoteReportedBreaches(const RunRecord& run, Verdict& verdict) {
     std::string note = "the engine reported checkpoint " + std::to_string(unreadable) +
                        " unreadable at t=" + std::to_string(e.time.nanos()) + "ns and " +
                        (fallback > 0 ? "fell back to checkpoint " + std::to_string(fallback) +
-                                      " (output after it is emitted again)"
-                                : "failed the job (nothing emitted twice)");
+                                           " (output after it is emitted again)"
+                                     : "failed the job (nothing emitted twice)");
     note += injected ? "; an injected storage fault hit its blobs: expected degradation"
                      : "; no injected fault hit its blobs: REC judges it a violation";
     verdict.Note(std::move(note));

@@ -11,7 +11,8 @@
 //   jw->RunUntilDone(limit);
 //   jw->world().trace().RemoveObserver(&recorder);
 //   checkers::RunRecord run = checkers::RecordRun(*jw, recorder, &order).value();
-//   for (const std::string& id : checkers::DefaultCheckers(mode, has_two_phase_sink))  // registry.h
+//   for (const std::string& id : checkers::DefaultCheckers(mode, has_two_phase_sink))  //
+//   registry.h
 //     std::cout << checkers::RunChecker(id, run)->ToString() << "\n";
 //
 // A RunRecord is plain data (its views point into the JobWorld: keep it alive), so a test can

@@ -254,8 +254,8 @@ void CutChecker::CheckChain(const Cut& cut, uint32_t chain) {
 
 std::optional<SubtaskCut> CutChecker::Locate(const Cut& cut, uint32_t op,
                                              const proto::SubtaskState& sub) {
-  const std::string where = "checkpoint " + std::to_string(cut.id) + " task " +
-                            std::to_string(sub.task()) + ": ";
+  const std::string where =
+      "checkpoint " + std::to_string(cut.id) + " task " + std::to_string(sub.task()) + ": ";
   if (sub.keyed_state_size() != 1) {
     verdict_.Note(where + std::to_string(sub.keyed_state_size()) +
                   " keyed handles, one expected: not judged");

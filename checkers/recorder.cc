@@ -138,8 +138,10 @@ void RunRecorder::OnRecord(const sim::TraceRecord& r) {
 
 void RunRecorder::OnEngine(const sim::TraceRecord& r) {
   const auto event = static_cast<engine::EngineEvent>(r.args[0]);
-  EngineEventRecord e{r.time,  r.node,
-                      r.incarnation, event,
+  EngineEventRecord e{r.time,
+                      r.node,
+                      r.incarnation,
+                      event,
                       engine::ReadEventArgs(event, r.args[1], r.args[2], r.args[3]),
                       r.detail};
   switch (e.event) {
@@ -148,14 +150,14 @@ void RunRecorder::OnEngine(const sim::TraceRecord& r) {
       break;
     case engine::EngineEvent::kDeployed:
       attempt_ = static_cast<uint64_t>(e.args.attempt.value());
-      recording_.deployments.push_back(
-          RestoreRecord{e.time, "", attempt_,
-                        static_cast<uint64_t>(e.args.restored_checkpoint.value()), PointerLatest()});
+      recording_.deployments.push_back(RestoreRecord{
+          e.time, "", attempt_, static_cast<uint64_t>(e.args.restored_checkpoint.value()),
+          PointerLatest()});
       break;
     case engine::EngineEvent::kRestoreStarted:
-      recording_.restores.push_back(
-          RestoreRecord{e.time, e.detail, attempt_,
-                        static_cast<uint64_t>(e.args.checkpoint.value()), PointerLatest()});
+      recording_.restores.push_back(RestoreRecord{e.time, e.detail, attempt_,
+                                                  static_cast<uint64_t>(e.args.checkpoint.value()),
+                                                  PointerLatest()});
       break;
     case engine::EngineEvent::kRestoreFinished:
       CheckRestoreFinished(e);

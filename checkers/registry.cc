@@ -32,8 +32,8 @@ std::string WhyNotApplicable(const CheckerInfo& info, engine::CheckpointMode mod
                              bool has_two_phase_sink) {
   if ((info.allowed_modes & MaskOf(mode)) == 0) {
     return std::string(info.name) + " does not judge " +
-           std::string(engine::CheckpointModeName(mode)) + " runs (" +
-           std::string(info.summary) + ")";
+           std::string(engine::CheckpointModeName(mode)) + " runs (" + std::string(info.summary) +
+           ")";
   }
   if (info.needs_two_phase_sink && !has_two_phase_sink) {
     return std::string(info.name) + " judges two-phase-commit sinks, and the job's sink is not one";

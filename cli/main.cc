@@ -1,23 +1,22 @@
 // The `faultline` command. CLI11 is included here only (it is a heavy header).
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
 #include <cinttypes>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
 
-#include <unistd.h>
-
-#include <algorithm>
-#include <chrono>
-#include <filesystem>
-
 #include "base/build_info.h"
+#include "examples/demo_world.h"
 #include "scenarios/loader.h"
 #include "scenarios/runner.h"
 #include "simulator/chrome_trace.h"
-#include "examples/demo_world.h"
 
 namespace {
 
@@ -176,7 +175,8 @@ int RunScenarioCommand(const RunArgs& args) {
     std::cerr << "faultline run: " << error << "\n";
     return kExitBadInput;
   }
-  if (!args.report_json.empty()) std::printf("report       JSON written to %s\n", args.report_json.c_str());
+  if (!args.report_json.empty())
+    std::printf("report       JSON written to %s\n", args.report_json.c_str());
   if (!args.trace_json.empty()) {
     std::printf("trace file   Chrome trace JSON written to %s (open it in ui.perfetto.dev)\n",
                 args.trace_json.c_str());

@@ -9,9 +9,9 @@
 // Here: a keyed "largest value so far per key" function with value state, under two library
 // scenarios: a JobManager crash between a checkpoint's completion and its notification, and a
 // JobManager failover at an arbitrary moment. (Pick scenarios whose fault triggers do not name
-// the library job's operators, like "sum#2": those would not exist in your job.) Each must reach its expected verdict (PASS): exactly-once output equal to the
-// reference interpreter's, restored state equal to what was captured, no blob lost, every
-// transaction committed once.
+// the library job's operators, like "sum#2": those would not exist in your job.) Each must reach
+// its expected verdict (PASS): exactly-once output equal to the reference interpreter's, restored
+// state equal to what was captured, no blob lost, every transaction committed once.
 //
 // Copy this file, replace BuildJob with your job, pick or write scenarios (docs/scenarios.md).
 #include <gtest/gtest.h>
@@ -46,7 +46,10 @@ faultline::engine::JobGraph BuildJob() {
   faultline::engine::JobBuilder job("largest-so-far");
   job.Source("source", {.source_id = 0, .parallelism = 4})
       .WithRecordCost(faultline::Duration::Millis(1))
-      .Map("triple", [](const Record& r) { return Record{r.key, r.value * 3, {}}; })
+      .Map("triple",
+           [](const Record& r) {
+             return Record{r.key, r.value * 3, {}};
+           })
       .KeyBy([](const Record& r) { return r.key; })
       .Process("largest", std::make_shared<LargestSoFar>())
       .Sink("out", {.kind = faultline::engine::SinkKind::kTwoPhaseCommit});
@@ -65,7 +68,8 @@ void ExpectRecovers(const std::string& scenario_file) {
 }
 
 TEST(MyJob, RecoversExactlyOnceFromACrashBetweenCompletionAndNotification) {
-  ExpectRecovers(FAULTLINE_SCENARIO_LIBRARY_DIR "/crash_between_completion_and_notification.textproto");
+  ExpectRecovers(FAULTLINE_SCENARIO_LIBRARY_DIR
+                 "/crash_between_completion_and_notification.textproto");
 }
 
 TEST(MyJob, RecoversExactlyOnceFromAJobManagerFailover) {

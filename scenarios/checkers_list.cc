@@ -65,8 +65,9 @@ Check ValidateCheckers(const proto::Scenario& s, const Resolved& r) {
     const checkers::CheckerInfo& info = *checkers::FindChecker(name);
     if ((info.allowed_modes & checkers::MaskOf(r.config.checkpoints.mode)) == 0) {
       const bool exactly_once_only = info.allowed_modes == checkers::kExactlyOnceModes;
-      return Fail(path, name + (exactly_once_only ? " judges exactly-once runs, and "
-                                                  : " does not judge these runs: ") +
+      return Fail(path, name +
+                            (exactly_once_only ? " judges exactly-once runs, and "
+                                               : " does not judge these runs: ") +
                             "checkpointing.mode is " +
                             proto::Checkpointing::Mode_Name(s.checkpointing().mode()) +
                             (exactly_once_only ? " (use AL-LOSS)" : ""));

@@ -478,9 +478,8 @@ TEST(ConversionTest, SettingsReachTheEngineAndTheWorld) {
 }
 
 TEST(ConversionTest, SettingsThisBuildLacksAreUnimplemented) {
-  for (std::string_view extra :
-       {"checkpointing { backend: ROCKSDB }",
-        "checkpointing { backend: ROCKSDB incremental: true }"}) {
+  for (std::string_view extra : {"checkpointing { backend: ROCKSDB }",
+                                 "checkpointing { backend: ROCKSDB incremental: true }"}) {
     Result<Scenario> s = Parse(extra);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     Result<engine::EngineConfig> config = ToEngineConfig(s->spec);
@@ -490,7 +489,8 @@ TEST(ConversionTest, SettingsThisBuildLacksAreUnimplemented) {
 }
 
 TEST(ConversionTest, AlignedCheckpointTimeoutReachesTheEngine) {
-  Result<Scenario> s = Parse("checkpointing { mode: UNALIGNED aligned_checkpoint_timeout: \"250ms\" }");
+  Result<Scenario> s =
+      Parse("checkpointing { mode: UNALIGNED aligned_checkpoint_timeout: \"250ms\" }");
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   Result<engine::EngineConfig> config = ToEngineConfig(s->spec);
   ASSERT_TRUE(config.ok()) << config.status().ToString();

@@ -11,13 +11,13 @@
 
 #include "base/build_info.h"
 #include "checkers/checker.h"
-#include "checkers/registry.h"
 #include "checkers/order_log.h"
 #include "checkers/recorder.h"
+#include "checkers/registry.h"
 #include "checkers/run_view.h"
+#include "engine/exec/events.h"
 #include "faults/fault_runner.h"
 #include "scenarios/fault_plan_proto.h"
-#include "engine/exec/events.h"
 #include "simulator/chrome_trace.h"
 #include "simulator/job_world.h"
 #include "simulator/trace_kinds.h"
@@ -59,9 +59,10 @@ class ReportObserver final : public sim::TraceObserver {
         OnEngine(r);
         return;
       case sim::TraceKind::kFaultInjected:
-        AddFault(r.time, "fault " + r.detail + " at " + std::string(sim::FaultPointName(
-                                                            static_cast<sim::FaultPoint>(r.args[0]))) +
-                             " on node " + std::to_string(r.node));
+        AddFault(r.time,
+                 "fault " + r.detail + " at " +
+                     std::string(sim::FaultPointName(static_cast<sim::FaultPoint>(r.args[0]))) +
+                     " on node " + std::to_string(r.node));
         return;
       case sim::TraceKind::kNodeCrash:
         AddFault(r.time, "node " + std::to_string(r.node) + " crashed (" + r.detail + ")");
@@ -145,10 +146,10 @@ class ReportObserver final : public sim::TraceObserver {
         return;
       case EngineEvent::kCheckpointUnreadable: {
         const int64_t fallback = args.fallback.value();
-        AddFault(r.time, "engine: checkpoint " + std::to_string(args.checkpoint.value()) +
-                             " unreadable (" + r.detail +
-                             (fallback != 0 ? "), falling back to " + std::to_string(fallback)
-                                            : ")"));
+        AddFault(r.time,
+                 "engine: checkpoint " + std::to_string(args.checkpoint.value()) + " unreadable (" +
+                     r.detail +
+                     (fallback != 0 ? "), falling back to " + std::to_string(fallback) : ")"));
         return;
       }
       default:
@@ -246,7 +247,7 @@ Status Export(const std::string& dir, const checkers::RunView& view, const RunRe
   const std::filesystem::path root(dir);
   std::string sources;
   for (const checkers::SourceRecord& s : view.sources) {
-    nlohmann::json line = {{"id", RecordIdString(s.id)},   {"source", s.id.source},
+    nlohmann::json line = {{"id", RecordIdString(s.id)},  {"source", s.id.source},
                            {"partition", s.id.partition}, {"offset", s.id.offset},
                            {"key", s.record.key},         {"value", s.record.value}};
     sources += line.dump() + "\n";
@@ -270,12 +271,13 @@ Status Export(const std::string& dir, const checkers::RunView& view, const RunRe
   std::string checkpoints;
   for (const CheckpointRecord& c : report.checkpoints) {
     if (c.outcome != CheckpointRecord::Outcome::kCompleted) continue;
-    nlohmann::json line = {{"id", c.id},
-                           {"final", c.final},
-                           {"triggered_ns", c.triggered.nanos()},
-                           {"completed_ns", c.ended.nanos()},
-                           {"state_bytes", c.state_bytes},
-                           {"metadata_blob", "checkpoints/chk-" + std::to_string(c.id) + "/_metadata"}};
+    nlohmann::json line = {
+        {"id", c.id},
+        {"final", c.final},
+        {"triggered_ns", c.triggered.nanos()},
+        {"completed_ns", c.ended.nanos()},
+        {"state_bytes", c.state_bytes},
+        {"metadata_blob", "checkpoints/chk-" + std::to_string(c.id) + "/_metadata"}};
     checkpoints += line.dump() + "\n";
   }
   return WriteText(root / "checkpoints.jsonl", checkpoints);
@@ -352,9 +354,9 @@ Result<RunReport> Run(const engine::JobGraph& job, const Scenario& scenario,
   const std::vector<std::vector<engine::Record>> log = GenerateSourceLog(spec);
   for (const auto& partition : log) report.source_records += partition.size();
   ReportObserver observer(&report);
-  FL_ASSIGN_OR_RETURN(std::unique_ptr<Simulated> run,
-                      Simulate(job, scenario, log, config, world_options, limit_time,
-                               &observer, poll));
+  FL_ASSIGN_OR_RETURN(
+      std::unique_ptr<Simulated> run,
+      Simulate(job, scenario, log, config, world_options, limit_time, &observer, poll));
   sim::JobWorld& jw = *run->jw;
   report.status = run->status;
   report.ended = jw.world().now();
@@ -370,9 +372,9 @@ Result<RunReport> Run(const engine::JobGraph& job, const Scenario& scenario,
   if (fault_report.total_fired() > 0) record_options.quiet_from = fault_report.quiet_from;
   if (Wants(enabled, "DET")) {
     // DET: the same seed, scenario and build again must give the same trace hash.
-    FL_ASSIGN_OR_RETURN(std::unique_ptr<Simulated> again,
-                        Simulate(job, scenario, log, config, world_options,
-                                 limit_time, nullptr, {}));
+    FL_ASSIGN_OR_RETURN(
+        std::unique_ptr<Simulated> again,
+        Simulate(job, scenario, log, config, world_options, limit_time, nullptr, {}));
     record_options.trace_hashes =
         std::make_pair(report.trace_hash, again->jw->world().trace().hash());
   }
@@ -395,7 +397,7 @@ Result<RunReport> Run(const engine::JobGraph& job, const Scenario& scenario,
     degradation = "the engine reported checkpoint " + std::to_string(unreadable) +
                   " unreadable after an injected storage fault and " +
                   (fallback != 0 ? "fell back to checkpoint " + std::to_string(fallback)
-                            : std::string("stopped the job (policy fail)"));
+                                 : std::string("stopped the job (policy fail)"));
   }
   if (!degradation.empty()) {
     for (checkers::Verdict& v : report.verdicts) {
@@ -443,8 +445,8 @@ Result<RunReport> Run(const engine::JobGraph& job, const Scenario& scenario,
                             (report.failure.empty() ? "" : ": " + report.failure) + ")";
   }
 
-  report.reproduce = "faultline run " + ShellQuote(scenario.path) + " --seed " +
-                     std::to_string(report.seed);
+  report.reproduce =
+      "faultline run " + ShellQuote(scenario.path) + " --seed " + std::to_string(report.seed);
   if (!options.export_dir.empty()) {
     FL_RETURN_IF_ERROR(Export(options.export_dir, record.view, report));
   }
@@ -453,9 +455,9 @@ Result<RunReport> Run(const engine::JobGraph& job, const Scenario& scenario,
     for (uint32_t i = 1; i <= world_options.task_managers; ++i) {
       names.push_back("taskmanager-" + std::to_string(i));
     }
-    FL_RETURN_IF_ERROR(WriteText(
-        options.trace_json, sim::ToChromeTraceJson(jw.world().trace().records(), names,
-                                                   sim::ChromeTraceTasks(jw.setup().plan))));
+    FL_RETURN_IF_ERROR(WriteText(options.trace_json,
+                                 sim::ToChromeTraceJson(jw.world().trace().records(), names,
+                                                        sim::ChromeTraceTasks(jw.setup().plan))));
   }
   report.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
@@ -536,7 +538,8 @@ std::string FormatReport(const RunReport& r) {
   out += "job          " + r.job_summary + "\n";
   out += "world        " + r.world_summary + "\n";
   std::snprintf(buf, sizeof buf,
-                "run          seed %" PRIu64 ": %s at %s simulated (limit %s), %.2f s wall; "
+                "run          seed %" PRIu64
+                ": %s at %s simulated (limit %s), %.2f s wall; "
                 "%" PRIu64 " source records, %" PRIu64 " committed\n",
                 r.seed, std::string(engine::JobStatusName(r.status)).c_str(),
                 r.ended.ToString().c_str(), r.run_limit.ToString().c_str(), r.wall_seconds,
@@ -566,8 +569,8 @@ std::string FormatReport(const RunReport& r) {
   out += "\n";
   size_t shown = 0;
   for (const CheckpointRecord& c : r.checkpoints) {
-    const bool interesting = c.outcome != CheckpointRecord::Outcome::kCompleted ||
-                             c.alignment_timeouts > 0 || c.final;
+    const bool interesting =
+        c.outcome != CheckpointRecord::Outcome::kCompleted || c.alignment_timeouts > 0 || c.final;
     if (!interesting && r.checkpoints.size() > 12) continue;
     if (++shown > 20) break;
     std::snprintf(buf, sizeof buf, "  #%-4" PRIu64 " %-11s triggered %-14s", c.id,
@@ -577,7 +580,8 @@ std::string FormatReport(const RunReport& r) {
     if (c.outcome != CheckpointRecord::Outcome::kInProgress) {
       out += " took " + FormatMillis(c.ended - c.triggered);
     }
-    if (c.outcome == CheckpointRecord::Outcome::kCompleted) out += ", " + FormatBytes(c.state_bytes);
+    if (c.outcome == CheckpointRecord::Outcome::kCompleted)
+      out += ", " + FormatBytes(c.state_bytes);
     if (c.final) out += ", final";
     if (c.alignment_timeouts > 0) {
       out += ", " + std::to_string(c.alignment_timeouts) + " tasks switched to unaligned";
@@ -665,10 +669,10 @@ std::string ReportJson(const RunReport& r) {
   }
   j["checkpoints"] = checkpoints;
   nlohmann::json faults = nlohmann::json::array();
-  for (const FaultRecord& f : r.faults) faults.push_back({{"at_ns", f.at.nanos()}, {"what", f.what}});
-  j["faults"] = {{"events", faults},
-                 {"dropped", r.faults_dropped},
-                 {"never_fired", r.fault_plan_unfired}};
+  for (const FaultRecord& f : r.faults)
+    faults.push_back({{"at_ns", f.at.nanos()}, {"what", f.what}});
+  j["faults"] = {
+      {"events", faults}, {"dropped", r.faults_dropped}, {"never_fired", r.fault_plan_unfired}};
   nlohmann::json recoveries = nlohmann::json::array();
   for (const RecoveryRecord& rec : r.recoveries) {
     recoveries.push_back({{"at_ns", rec.at.nanos()},

@@ -44,9 +44,9 @@ struct CheckpointRecord {
   bool final = false;
   Time triggered;
   Time ended;
-  uint64_t state_bytes = 0;      // uploaded by the tasks
+  uint64_t state_bytes = 0;         // uploaded by the tasks
   uint32_t alignment_timeouts = 0;  // tasks that switched it to unaligned
-  std::string reason;            // aborted: why
+  std::string reason;               // aborted: why
 };
 
 struct RecoveryRecord {
@@ -67,7 +67,7 @@ struct RunReport {
   std::string name;
   std::string description;
   uint64_t seed = 0;
-  std::string job_summary;   // one line: the pipeline and its parallelism
+  std::string job_summary;    // one line: the pipeline and its parallelism
   std::string world_summary;  // one line: cluster and checkpointing
   Duration run_limit;
   Time ended;               // simulated time at the end
@@ -79,8 +79,8 @@ struct RunReport {
 
   std::vector<CheckpointRecord> checkpoints;
   std::vector<RecoveryRecord> recoveries;
-  std::vector<FaultRecord> faults;  // injected, in time order
-  uint64_t faults_dropped = 0;      // beyond the kept list
+  std::vector<FaultRecord> faults;              // injected, in time order
+  uint64_t faults_dropped = 0;                  // beyond the kept list
   std::vector<std::string> fault_plan_unfired;  // plan entries whose trigger never fired
 
   std::vector<checkers::Verdict> verdicts;

@@ -335,8 +335,8 @@ std::string ToChromeTraceJson(const std::vector<TraceRecord>& records,
       }
     } else if (r.kind == TraceKind::kNodeCrash) {
       for (auto it = spans.begin(); it != spans.end();) {
-        it = it->second == r.node ? close_span(it, r.time, "the JobManager crashed")
-                                       : std::next(it);
+        it =
+            it->second == r.node ? close_span(it, r.time, "the JobManager crashed") : std::next(it);
       }
     }
   }

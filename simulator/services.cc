@@ -27,10 +27,9 @@ ServiceBase::Call ServiceBase::Begin(uint32_t caller, ServiceOp op, FaultPoint p
                                                        latency_.bandwidth_bytes_per_second));
   }
   if (!world_->faults().empty()) {
-    call.fault =
-        world_->faults().Check(FaultSite{point, world_->now(), caller, 0xffffffffu, target, bytes,
-                                         ServiceOpName(static_cast<int64_t>(op))},
-                               world_->Incarnation(caller));
+    call.fault = world_->faults().Check(FaultSite{point, world_->now(), caller, 0xffffffffu, target,
+                                                  bytes, ServiceOpName(static_cast<int64_t>(op))},
+                                        world_->Incarnation(caller));
     call.delay += call.fault.extra_delay;
   }
   return call;

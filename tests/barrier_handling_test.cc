@@ -32,7 +32,8 @@ using engine::EngineEvent;
 // Delays every message a source node sends to the keyed task's node.
 class LinkDelays : public sim::FaultInjector {
  public:
-  LinkDelays(std::map<uint32_t, Duration> delays, uint32_t to) : delays_(std::move(delays)), to_(to) {}
+  LinkDelays(std::map<uint32_t, Duration> delays, uint32_t to)
+      : delays_(std::move(delays)), to_(to) {}
   sim::FaultEffect Decide(const sim::FaultSite& site) override {
     if (site.point != sim::FaultPoint::kNetSend || site.peer != to_) return {};
     auto it = delays_.find(site.node);
@@ -104,7 +105,7 @@ struct Outcome {
 
 // `inputs` sources (one per TaskManager) -> key_by -> one keyed task (on its own TaskManager).
 Outcome RunJob(engine::CheckpointMode mode, const std::vector<Duration>& delays,
-           const engine::CheckpointConfig& checkpoints) {
+               const engine::CheckpointConfig& checkpoints) {
   const auto inputs = static_cast<uint32_t>(delays.size());
   engine::JobBuilder job("barriers");
   job.Source("source", {.source_id = 0, .parallelism = inputs})
@@ -149,8 +150,8 @@ Outcome RunJob(engine::CheckpointMode mode, const std::vector<Duration>& delays,
   jw->world().faults().Uninstall(&slow);
   const std::multiset<uint64_t> reflected = testing_support::Reflected(*jw);
   result.exactly_once = reflected == ids;
-  result.at_least_once = std::all_of(ids.begin(), ids.end(),
-                                     [&](uint64_t id) { return reflected.count(id) > 0; });
+  result.at_least_once =
+      std::all_of(ids.begin(), ids.end(), [&](uint64_t id) { return reflected.count(id) > 0; });
   result.steps = std::move(watch.steps);
   result.aborted = std::move(aborts.list);
   result.completed = aborts.completed;
@@ -249,19 +250,20 @@ TEST_P(BarrierOrderTest, EveryArrivalOrder) {
   EXPECT_EQ(permutations, inputs == 2 ? 2 : 6);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    ModesAndInputs, BarrierOrderTest,
-    ::testing::Combine(::testing::Values(engine::CheckpointMode::kAligned,
-                                         engine::CheckpointMode::kUnaligned,
-                                         engine::CheckpointMode::kAtLeastOnce),
-                       ::testing::Values(2, 3)),
-    [](const auto& param_info) {
-      std::string name(engine::CheckpointModeName(std::get<0>(param_info.param)));
-      for (char& c : name) {
-        if (c == '-') c = '_';
-      }
-      return name + "_" + std::to_string(std::get<1>(param_info.param)) + "_inputs";
-    });
+INSTANTIATE_TEST_SUITE_P(ModesAndInputs, BarrierOrderTest,
+                         ::testing::Combine(::testing::Values(engine::CheckpointMode::kAligned,
+                                                              engine::CheckpointMode::kUnaligned,
+                                                              engine::CheckpointMode::kAtLeastOnce),
+                                            ::testing::Values(2, 3)),
+                         [](const auto& param_info) {
+                           std::string name(
+                               engine::CheckpointModeName(std::get<0>(param_info.param)));
+                           for (char& c : name) {
+                             if (c == '-') c = '_';
+                           }
+                           return name + "_" + std::to_string(std::get<1>(param_info.param)) +
+                                  "_inputs";
+                         });
 
 // Two checkpoints in flight and a slow input: barrier n+1 arrives on the fast inputs before n
 // has arrived on the slow one. Aligned: the fast inputs are blocked behind n, so n completes

@@ -42,8 +42,7 @@ TEST(ChromeTraceJobTest, TaskTracksBarrierFlowsAndCheckpointSpans) {
     node_names.push_back(jw.world().NodeName(n));
   }
   const std::vector<sim::TraceRecord>& records = jw.world().trace().records();
-  const std::string text =
-      sim::ToChromeTraceJson(records, node_names, sim::ChromeTraceTasks(plan));
+  const std::string text = sim::ToChromeTraceJson(records, node_names, sim::ChromeTraceTasks(plan));
   // FAULTLINE_CHROME_TRACE=FILE keeps the export, to open in ui.perfetto.dev.
   if (const char* keep = std::getenv("FAULTLINE_CHROME_TRACE")) {
     std::ofstream(keep, std::ios::binary) << text;
@@ -157,8 +156,8 @@ TEST(ChromeTraceJobTest, TaskTracksBarrierFlowsAndCheckpointSpans) {
   // consuming task, from the thread of the producer feeding that channel.
   std::multiset<std::tuple<std::string, std::string, int64_t>> barrier_arrows;
   for (const auto& [id, checkpoint] : barrier_flow_checkpoint) {
-    barrier_arrows.insert({thread_names[flow_starts[id].first], thread_names[flow_ends[id].first],
-                           checkpoint});
+    barrier_arrows.insert(
+        {thread_names[flow_starts[id].first], thread_names[flow_ends[id].first], checkpoint});
   }
   for (int64_t checkpoint : completed) {
     for (const engine::TaskSpec& consumer : plan.tasks) {

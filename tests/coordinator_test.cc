@@ -58,9 +58,9 @@ class Events : public sim::TraceObserver {
  public:
   void OnRecord(const sim::TraceRecord& r) override {
     if (r.kind != sim::TraceKind::kEngine || r.node != 0) return;  // the JobManager's
-    list.push_back(
-        Event{static_cast<EngineEvent>(r.args[0]), static_cast<uint64_t>(r.args[1]), r.time,
-              r.detail, r.args[0] == engine::Ev(EngineEvent::kTriggered) && r.args[2] != 0});
+    list.push_back(Event{static_cast<EngineEvent>(r.args[0]), static_cast<uint64_t>(r.args[1]),
+                         r.time, r.detail,
+                         r.args[0] == engine::Ev(EngineEvent::kTriggered) && r.args[2] != 0});
   }
   std::vector<Event> Of(EngineEvent kind) const {
     std::vector<Event> out;
@@ -95,8 +95,8 @@ std::unique_ptr<Run> RunWith(const engine::EngineConfig& config,
                              std::unique_ptr<sim::FaultInjector> fault = nullptr,
                              uint32_t per_partition = 6000) {
   auto run = std::make_unique<Run>();
-  auto jw = sim::JobWorld::Create(testing_support::KeyedJob({.name = "coordinator"}), config, {})
-                .value();
+  auto jw =
+      sim::JobWorld::Create(testing_support::KeyedJob({.name = "coordinator"}), config, {}).value();
   const std::multiset<uint64_t> ids = testing_support::FillSource(*jw, 4, per_partition);
   jw->world().trace().AddObserver(&run->events);
   if (fault) jw->world().faults().Install(fault.get());
@@ -130,8 +130,9 @@ TEST(CoordinatorTest, TheTimeoutAbortsACheckpointThatTakesTooLong) {
   engine::EngineConfig config = Config();
   config.checkpoints.timeout = Duration::Millis(300);
   config.checkpoints.tolerable_failures = 10;
-  auto run = RunWith(config, std::make_unique<SlowOrFailUploads>(
-                                 std::set<uint64_t>{3}, sim::FaultEffect{.extra_delay = Duration::Seconds(1)}));
+  auto run = RunWith(
+      config, std::make_unique<SlowOrFailUploads>(
+                  std::set<uint64_t>{3}, sim::FaultEffect{.extra_delay = Duration::Seconds(1)}));
   ASSERT_EQ(run->status, engine::JobStatus::kFinished);
   bool expired = false;
   for (const Event& e : run->events.Of(EngineEvent::kCheckpointAborted)) {
@@ -155,8 +156,9 @@ TEST(CoordinatorTest, TheTimeoutAbortsACheckpointThatTakesTooLong) {
 
   // Expiry counts as a failure: with none tolerable, the job restarts.
   config.checkpoints.tolerable_failures = 0;
-  auto strict = RunWith(config, std::make_unique<SlowOrFailUploads>(
-                                    std::set<uint64_t>{3}, sim::FaultEffect{.extra_delay = Duration::Seconds(1)}));
+  auto strict = RunWith(
+      config, std::make_unique<SlowOrFailUploads>(
+                  std::set<uint64_t>{3}, sim::FaultEffect{.extra_delay = Duration::Seconds(1)}));
   ASSERT_EQ(strict->status, engine::JobStatus::kFinished);
   EXPECT_EQ(strict->restarts, 1u);
   EXPECT_TRUE(strict->exactly_once);
@@ -215,12 +217,14 @@ TEST(CoordinatorTest, MinPauseSpacesACompletionAndTheNextTrigger) {
 TEST(CoordinatorTest, ACompletedCheckpointSubsumesOlderPendingOnes) {
   engine::EngineConfig config = Config();
   config.checkpoints.max_concurrent = 2;
-  auto run = RunWith(config, std::make_unique<SlowOrFailUploads>(
-                                 std::set<uint64_t>{3}, sim::FaultEffect{.extra_delay = Duration::Millis(600)}));
+  auto run = RunWith(
+      config, std::make_unique<SlowOrFailUploads>(
+                  std::set<uint64_t>{3}, sim::FaultEffect{.extra_delay = Duration::Millis(600)}));
   ASSERT_EQ(run->status, engine::JobStatus::kFinished);
   bool subsumed = false;
   for (const Event& e : run->events.Of(EngineEvent::kCheckpointAborted)) {
-    if (e.checkpoint == 3) subsumed = e.detail.find("subsumed by checkpoint 4") != std::string::npos;
+    if (e.checkpoint == 3)
+      subsumed = e.detail.find("subsumed by checkpoint 4") != std::string::npos;
   }
   EXPECT_TRUE(subsumed);
   EXPECT_TRUE(run->exactly_once) << "3's transactions are committed with 4";

@@ -135,8 +135,7 @@ TEST(BackPressureTest, UnalignedCheckpointsCompleteTenTimesFasterAndPersistInFli
 // checkpoint, nothing switches and no channel state is persisted.
 TEST(BackPressureTest, AlignedCheckpointTimeoutSwitchesSlowCheckpointsToUnaligned) {
   const Measured aligned = RunPipeline(engine::CheckpointMode::kAligned);
-  const Measured switched =
-      RunPipeline(engine::CheckpointMode::kUnaligned, Duration::Millis(20));
+  const Measured switched = RunPipeline(engine::CheckpointMode::kUnaligned, Duration::Millis(20));
   ASSERT_TRUE(aligned.finished);
   ASSERT_TRUE(switched.finished);
   ASSERT_GT(switched.completed, 0);
@@ -146,8 +145,7 @@ TEST(BackPressureTest, AlignedCheckpointTimeoutSwitchesSlowCheckpointsToUnaligne
   EXPECT_GE(aligned.mean_checkpoint_ms / switched.mean_checkpoint_ms, 5.0);
   EXPECT_GT(switched.slow_input_channel_bytes, 0u) << "no input-side channel state";
 
-  const Measured patient =
-      RunPipeline(engine::CheckpointMode::kUnaligned, Duration::Seconds(600));
+  const Measured patient = RunPipeline(engine::CheckpointMode::kUnaligned, Duration::Seconds(600));
   ASSERT_TRUE(patient.finished);
   EXPECT_EQ(patient.alignment_timeouts, 0);
   EXPECT_EQ(patient.slow_input_channel_bytes + patient.source_output_channel_bytes, 0u);

@@ -99,8 +99,9 @@ TEST_P(RandomFaultsTest, EveryRunFinishesWithItsGuarantee) {
     if (std::getenv("FAULTLINE_DUMP") != nullptr) {
       jw->world().trace().RemoveObserver(&dump);
       for (const auto& s : jw->job_manager()->history()) {
-        std::fprintf(stderr, "checkpoint %llu status %d %s\n", static_cast<unsigned long long>(s.id),
-                     static_cast<int>(s.status), s.failure.c_str());
+        std::fprintf(stderr, "checkpoint %llu status %d %s\n",
+                     static_cast<unsigned long long>(s.id), static_cast<int>(s.status),
+                     s.failure.c_str());
       }
     }
     ASSERT_EQ(status, engine::JobStatus::kFinished)
@@ -116,12 +117,11 @@ TEST_P(RandomFaultsTest, EveryRunFinishesWithItsGuarantee) {
 
 INSTANTIATE_TEST_SUITE_P(
     Modes, RandomFaultsTest,
-    ::testing::Values(Mode{engine::CheckpointMode::kAligned, Duration::Zero(), "aligned"},
-                      Mode{engine::CheckpointMode::kUnaligned, Duration::Zero(), "unaligned"},
-                      Mode{engine::CheckpointMode::kUnaligned, Duration::Millis(5),
-                           "aligned_with_timeout"},
-                      Mode{engine::CheckpointMode::kAtLeastOnce, Duration::Zero(),
-                           "at_least_once"}),
+    ::testing::Values(
+        Mode{engine::CheckpointMode::kAligned, Duration::Zero(), "aligned"},
+        Mode{engine::CheckpointMode::kUnaligned, Duration::Zero(), "unaligned"},
+        Mode{engine::CheckpointMode::kUnaligned, Duration::Millis(5), "aligned_with_timeout"},
+        Mode{engine::CheckpointMode::kAtLeastOnce, Duration::Zero(), "at_least_once"}),
     [](const auto& p) { return p.param.name; });
 
 }  // namespace

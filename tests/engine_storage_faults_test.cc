@@ -127,8 +127,9 @@ TEST(UnreadableCheckpointTest, ATransientReadErrorIsRetriedNotTreatedAsDataLoss)
         jw.get(),
         [crash_job_manager](const sim::TraceRecord& r) {
           // The JobManager after checkpoint 3 completed, or a TaskManager as it acknowledges 3.
-          return IsEngineEvent(r, crash_job_manager ? engine::EngineEvent::kPointerMoved
-                                                    : engine::EngineEvent::kAckSent,
+          return IsEngineEvent(r,
+                               crash_job_manager ? engine::EngineEvent::kPointerMoved
+                                                 : engine::EngineEvent::kAckSent,
                                3);
         },
         crash_job_manager);

@@ -42,13 +42,13 @@ TEST_P(LibraryScenarioTest, ReachesItsExpectedVerdict) {
   off.spec.mutable_expect()->clear_checker();
   auto clean = scenarios::RunScenario(off, {});
   ASSERT_TRUE(clean.ok()) << clean.status().ToString();
-  EXPECT_TRUE(clean->as_expected()) << "with the switch off:\n"
-                                    << scenarios::FormatReport(*clean);
+  EXPECT_TRUE(clean->as_expected()) << "with the switch off:\n" << scenarios::FormatReport(*clean);
 }
 
 INSTANTIATE_TEST_SUITE_P(Library, LibraryScenarioTest, ::testing::ValuesIn(LibraryFiles()),
                          [](const auto& param_info) {
-                           std::string name = std::filesystem::path(param_info.param).stem().string();
+                           std::string name =
+                               std::filesystem::path(param_info.param).stem().string();
                            for (char& c : name) {
                              if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
                            }
@@ -59,9 +59,8 @@ INSTANTIATE_TEST_SUITE_P(Library, LibraryScenarioTest, ::testing::ValuesIn(Libra
 // keeps exactly-once and finishes.
 TEST(LibrarySwarmTest, EverySeedPasses) {
   const char* env = std::getenv("FAULTLINE_SEEDS");
-  const uint64_t seeds = env != nullptr && std::strtoull(env, nullptr, 10) > 0
-                             ? std::strtoull(env, nullptr, 10)
-                             : 20;
+  const uint64_t seeds =
+      env != nullptr && std::strtoull(env, nullptr, 10) > 0 ? std::strtoull(env, nullptr, 10) : 20;
   auto scenario = scenarios::LoadScenarioFile(std::string(FAULTLINE_SCENARIO_LIBRARY_DIR) +
                                               "/nemesis_swarm.textproto");
   ASSERT_TRUE(scenario.ok()) << scenario.status().ToString();

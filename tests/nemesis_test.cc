@@ -127,8 +127,8 @@ TEST(BlobThrottleTest, TheEngineRetriesAndCheckpointsCompleteDuringTheThrottle) 
   int aborted = 0;
   for (const sim::TraceRecord& r : run.jw->world().trace().records()) {
     if (testing_support::IsEngineEvent(r, engine::EngineEvent::kCheckpointAborted)) ++aborted;
-    if (testing_support::IsEngineEvent(r, engine::EngineEvent::kPointerMoved) &&
-        r.time > from && r.time < from + Duration::Seconds(3)) {
+    if (testing_support::IsEngineEvent(r, engine::EngineEvent::kPointerMoved) && r.time > from &&
+        r.time < from + Duration::Seconds(3)) {
       ++completed_during;
     }
   }

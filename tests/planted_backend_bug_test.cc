@@ -20,8 +20,8 @@ namespace faultline {
 namespace {
 
 using engine::Bytes;
-using engine::KeyGroup;
 using engine::KeyedStateBackend;
+using engine::KeyGroup;
 using engine::StateId;
 
 enum class Bug { kNone, kLostUpdate, kRestoreDropsAKeyGroup };
@@ -96,8 +96,8 @@ checkers::Verdict RunJob(Bug bug, bool crash) {
   checkers::OrderLog order(checkers::OrderLog::Options{
       .now = [&world] { return world == nullptr ? Time::Zero() : world->world().now(); }});
   config.observer = &order;
-  auto jw = sim::JobWorld::Create(testing_support::KeyedJob({.name = "planted"}), config, {})
-                .value();
+  auto jw =
+      sim::JobWorld::Create(testing_support::KeyedJob({.name = "planted"}), config, {}).value();
   world = jw.get();
   testing_support::FillSource(*jw, 4, 4000);
   faults::CrashWhen crash_at(
@@ -109,7 +109,8 @@ checkers::Verdict RunJob(Bug bug, bool crash) {
   jw->world().trace().AddObserver(&crash_at);
   struct Dump : sim::TraceObserver {
     void OnRecord(const sim::TraceRecord& r) override {
-      if ((r.kind == sim::TraceKind::kEngine && r.node == 0) || r.kind == sim::TraceKind::kNodeCrash)
+      if ((r.kind == sim::TraceKind::kEngine && r.node == 0) ||
+          r.kind == sim::TraceKind::kNodeCrash)
         std::fprintf(stderr, "%s\n", sim::FormatTraceRecord(r).c_str());
     }
   } dump;

@@ -347,8 +347,8 @@ Scenario CrashAtSinkCommit() {
 }
 
 TEST(TeachingSwitchTest, RecommitAfterRestoreDuplicatesCommittedOutput) {
-  const Outcome on = RunScenario(With(&engine::TeachingSwitches::recommit_after_restore),
-                                 CrashAtSinkCommit());
+  const Outcome on =
+      RunScenario(With(&engine::TeachingSwitches::recommit_after_restore), CrashAtSinkCommit());
   ASSERT_TRUE(on.crashed);
   EXPECT_TRUE(on.duplicated) << "recommit-after-restore went unnoticed";
   const Outcome off = RunScenario({}, CrashAtSinkCommit());

@@ -29,9 +29,9 @@ JobManager::JobManager(const runtime::ProcessContext& context,
   // Every blob operation of this process, the coordinator's metadata writes and reads included,
   // retries a throttled store (the coordinator copies the context: set it first).
   ctx_.blob_store = &retrying_blobs_;
-  coordinator_ = std::make_unique<CheckpointCoordinator>(
-      ctx_, setup_, static_cast<TaskManagerGateway*>(this),
-      static_cast<CoordinatorListener*>(this));
+  coordinator_ =
+      std::make_unique<CheckpointCoordinator>(ctx_, setup_, static_cast<TaskManagerGateway*>(this),
+                                              static_cast<CoordinatorListener*>(this));
   // Attempt numbers name transactions and fence zombie writers, so they must never repeat,
   // across JobManager incarnations too: a new incarnation starts above every earlier one.
   attempt_ = ctx_.incarnation << 24;

@@ -17,8 +17,8 @@
 #include "engine/checkpoint/coordinator.h"
 #include "engine/exec/cluster.h"
 #include "engine/exec/control_channel.h"
-#include "engine/exec/retrying_blob_store.h"
 #include "engine/exec/restart.h"
+#include "engine/exec/retrying_blob_store.h"
 #include "engine/exec/snapshot.h"
 
 namespace faultline::engine {
@@ -64,7 +64,7 @@ class JobManager final : private TaskManagerGateway, private CoordinatorListener
   void Restart(const std::string& why);
   void OnUnreadableCheckpoint(uint64_t id, const std::string& why);
 
-  runtime::ProcessContext ctx_;  // its blob_store is retrying_blobs_
+  runtime::ProcessContext ctx_;       // its blob_store is retrying_blobs_
   RetryingBlobStore retrying_blobs_;  // retries throttled puts and gets
   std::shared_ptr<const JobSetup> setup_;
   std::unique_ptr<CheckpointCoordinator> coordinator_;

@@ -36,7 +36,7 @@ struct TaskSnapshot {
   Duration async_duration;
   uint64_t state_bytes = 0;
   uint64_t persisted_in_flight_bytes = 0;  // unaligned: channel state
-  Duration start_delay;      // the checkpoint's trigger to its first barrier here (Flink's)
+  Duration start_delay;          // the checkpoint's trigger to its first barrier here (Flink's)
   uint64_t processed_bytes = 0;  // input processed between the first barrier and the snapshot
 };
 

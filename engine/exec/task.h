@@ -202,7 +202,7 @@ class Task final : public runtime::ChannelListener, private CheckpointableTask {
   std::vector<OutputChannel> outputs_;
   std::map<runtime::ChannelId, size_t> output_by_channel_;
   size_t round_robin_ = 0;
-  Record input_record_;  // the record being processed, reused so decoding does not allocate
+  Record input_record_;   // the record being processed, reused so decoding does not allocate
   Duration record_cost_;  // simulated processing time of one record through the chain
   // For a hash-partitioned output: the consumer subtask of each key group.
   std::vector<uint32_t> subtask_of_group_;

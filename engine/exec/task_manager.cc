@@ -75,9 +75,9 @@ void TaskManager::OnControl(ControlMessage m) {
     case ControlType::kTrigger: {
       auto it = tasks_.find(m.task);
       if (it != tasks_.end() && it->second->attempt() == m.attempt) {
-        it->second->TriggerCheckpoint(
-            BarrierInfo{m.checkpoint_id, (m.flags & 1) != 0, (m.flags & 2) != 0,
-                        Time::Zero() + Duration::Nanos(m.time_ns)});
+        it->second->TriggerCheckpoint(BarrierInfo{m.checkpoint_id, (m.flags & 1) != 0,
+                                                  (m.flags & 2) != 0,
+                                                  Time::Zero() + Duration::Nanos(m.time_ns)});
       }
       return;
     }

@@ -31,7 +31,7 @@ class TaskManager final : public TaskHost {
   void Deploy(const ControlMessage& message);
   void CancelBefore(uint64_t attempt);
 
-  runtime::ProcessContext ctx_;  // its blob_store is retrying_blobs_
+  runtime::ProcessContext ctx_;       // its blob_store is retrying_blobs_
   RetryingBlobStore retrying_blobs_;  // retries throttled puts and gets
   std::shared_ptr<const JobSetup> setup_;
   std::unique_ptr<ControlReceiver> receiver_;

@@ -85,10 +85,10 @@ struct ControlMessage {
   uint32_t task = 0;
   uint64_t attempt = 0;
   uint64_t checkpoint_id = 0;
-  uint64_t flags = 0;  // trigger: bit 0 unaligned, bit 1 final; deploy: restore checkpoint
+  uint64_t flags = 0;   // trigger: bit 0 unaligned, bit 1 final; deploy: restore checkpoint
   int64_t time_ns = 0;  // trigger: the coordinator's trigger time
-  std::string text;    // failure or decline reason; deploy: metadata blob to restore
-  Buffer payload;      // ack: encoded task snapshot
+  std::string text;     // failure or decline reason; deploy: metadata blob to restore
+  Buffer payload;       // ack: encoded task snapshot
 };
 
 void EncodeControl(Buffer& out, const ControlMessage& m);

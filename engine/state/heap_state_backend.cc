@@ -352,7 +352,7 @@ class HeapStateSnapshot final : public StateSnapshot {
   size_t blob_bytes() const { return blob_.size(); }
 
  private:
-  uint64_t digest_ = 0;  // before blob_: EncodeBlob sums into it
+  uint64_t digest_ = 0;         // before blob_: EncodeBlob sums into it
   uint64_t blob_checksum_ = 0;  // and sets this
   bool handed_over_ = false;    // blob_ moved out by MaterializeOnce
   Bytes blob_;
