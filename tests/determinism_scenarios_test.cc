@@ -14,6 +14,7 @@
 
 #include "scenarios/loader.h"
 #include "scenarios/runner.h"
+#include "tests/support/library_files.h"
 
 namespace faultline {
 namespace {
@@ -21,12 +22,7 @@ namespace {
 constexpr uint64_t kSeed = 5;
 
 std::vector<std::string> LibraryFiles() {
-  std::vector<std::string> files;
-  for (const auto& entry : std::filesystem::directory_iterator(FAULTLINE_SCENARIO_LIBRARY_DIR)) {
-    if (entry.path().extension() == ".textproto") files.push_back(entry.path().string());
-  }
-  std::sort(files.begin(), files.end());
-  return files;
+  return testing_support::LibraryFiles(FAULTLINE_SCENARIO_LIBRARY_DIR);
 }
 
 // The hash `faultline run FILE --seed SEED` prints on its "trace" line; 0 when none.
@@ -69,12 +65,7 @@ TEST_P(ScenarioDeterminismTest, SameHashInProcessAndInASeparateProcess) {
 
 INSTANTIATE_TEST_SUITE_P(Library, ScenarioDeterminismTest, ::testing::ValuesIn(LibraryFiles()),
                          [](const auto& param_info) {
-                           std::string name =
-                               std::filesystem::path(param_info.param).stem().string();
-                           for (char& c : name) {
-                             if (std::isalnum(static_cast<unsigned char>(c)) == 0) c = '_';
-                           }
-                           return name;
+                           return testing_support::LibraryTestName(param_info.param);
                          });
 
 }  // namespace

@@ -11,17 +11,13 @@
 
 #include "scenarios/loader.h"
 #include "scenarios/runner.h"
+#include "tests/support/library_files.h"
 
 namespace faultline {
 namespace {
 
 std::vector<std::string> LibraryFiles() {
-  std::vector<std::string> files;
-  for (const auto& entry : std::filesystem::directory_iterator(FAULTLINE_SCENARIO_LIBRARY_DIR)) {
-    if (entry.path().extension() == ".textproto") files.push_back(entry.path().string());
-  }
-  std::sort(files.begin(), files.end());
-  return files;
+  return testing_support::LibraryFiles(FAULTLINE_SCENARIO_LIBRARY_DIR);
 }
 
 class LibraryScenarioTest : public ::testing::TestWithParam<std::string> {};
@@ -47,12 +43,7 @@ TEST_P(LibraryScenarioTest, ReachesItsExpectedVerdict) {
 
 INSTANTIATE_TEST_SUITE_P(Library, LibraryScenarioTest, ::testing::ValuesIn(LibraryFiles()),
                          [](const auto& param_info) {
-                           std::string name =
-                               std::filesystem::path(param_info.param).stem().string();
-                           for (char& c : name) {
-                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                           }
-                           return name;
+                           return testing_support::LibraryTestName(param_info.param);
                          });
 
 // The swarm nemesis over many seeds (FAULTLINE_SEEDS=N for more than the 20 of CI): every seed
