@@ -56,7 +56,7 @@ TEST(EngineEventsTest, ArgumentsTravelByName) {
 TEST(EngineEventsDeathTest, AnEmitterCannotLeaveOutOrAddAnArgument) {
   EXPECT_DEATH(MakeEvent(EngineEvent::kBarrierReceived, "t", {.checkpoint = 7}),
                "without one of its arguments");
-  EXPECT_DEATH(MakeEvent(EngineEvent::kAligned, "t", {.checkpoint = 7, .input = 0}),
+  EXPECT_DEATH(MakeEvent(EngineEvent::kBarrierEmitted, "t", {.checkpoint = 7, .input = 0}),
                "does not name");
 }
 
