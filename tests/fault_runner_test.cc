@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "scenarios/fault_plan_proto.h"
+#include "tests/support/plan_text.h"
 
 namespace faultline::faults {
 namespace {
@@ -19,11 +20,7 @@ using runtime::Bytes;
 
 // The `faults` and `nemesis` of scenario text, as a plan.
 FaultPlan Plan(const std::string& text) {
-  scenario::Scenario s;
-  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &s)) << text;
-  Result<FaultPlan> plan = scenarios::FaultPlanFromProto(s);
-  EXPECT_TRUE(plan.ok()) << plan.status().message();
-  return plan.ok() ? std::move(plan).value() : FaultPlan{};
+  return testing_support::PlanFromText(text);
 }
 
 Bytes B(std::string_view s) {

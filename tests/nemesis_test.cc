@@ -13,17 +13,14 @@
 #include "faults/fault_runner.h"
 #include "scenarios/fault_plan_proto.h"
 #include "tests/support/job_fixtures.h"
+#include "tests/support/plan_text.h"
 
 namespace faultline::faults {
 namespace {
 
 // The `faults` and `nemesis` of scenario text, as a plan.
 FaultPlan Plan(const std::string& text) {
-  scenario::Scenario s;
-  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &s)) << text;
-  Result<FaultPlan> plan = scenarios::FaultPlanFromProto(s);
-  EXPECT_TRUE(plan.ok()) << plan.status().message();
-  return plan.ok() ? std::move(plan).value() : FaultPlan{};
+  return testing_support::PlanFromText(text);
 }
 
 struct JobRun {
