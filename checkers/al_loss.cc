@@ -26,16 +26,19 @@ Verdict CheckAtLeastOnce(const RunRecord& run) {
                  "ns): allowed at least once");
   }
   if (coverage.unknown > 0) {
-    verdict.Note(std::to_string(coverage.unknown) +
-                 " committed records name a single id that is no source record");
+    verdict.Unjudge(Unjudged::kOutputUntraceable,
+                    std::to_string(coverage.unknown) +
+                        " committed records name a single id that is no source record");
   }
   if (coverage.aggregated > 0) {
-    verdict.Note(std::to_string(coverage.aggregated) +
-                 " sink records reflect several source records at once: not compared");
+    verdict.Unjudge(Unjudged::kOutputUntraceable,
+                    std::to_string(coverage.aggregated) +
+                        " sink records reflect several source records at once: not compared");
   }
   if (run.status != engine::JobStatus::kFinished && !coverage.missing.empty()) {
-    verdict.Note("the job did not finish (" + std::string(engine::JobStatusName(run.status)) +
-                 "): records not yet committed show as missing");
+    verdict.Unjudge(Unjudged::kJobNotFinished, "the job did not finish (" +
+                                                   std::string(engine::JobStatusName(run.status)) +
+                                                   "): records not yet committed show as missing");
   }
   return verdict;
 }

@@ -21,10 +21,10 @@ Verdict CheckDeterminism(const RunRecord& run) {
   Verdict verdict("DET");
   const std::string build = "build " + run.build_identity;
   if (!run.trace_hashes) {
-    verdict.Note(
-        "not judged: needs a second run of the same seed and scenario; this run's trace "
-        "hash is " +
-        Hex(run.trace_hash) + ", " + build);
+    verdict.Unjudge(Unjudged::kSecondRunNotMade,
+                    "needs a second run of the same seed and scenario; this run's trace "
+                    "hash is " +
+                        Hex(run.trace_hash) + ", " + build);
     return verdict;
   }
   const auto [first, second] = *run.trace_hashes;

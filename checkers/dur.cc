@@ -113,7 +113,7 @@ Verdict CheckDurability(const RunRecord& run) {
       }
     }
   }
-  for (const std::string& note : rec.notes) verdict.Note("recorder: " + note);
+  for (const std::string& note : rec.notes) verdict.Unjudge(Unjudged::kRecordingIncomplete, note);
   return verdict;
 }
 

@@ -147,20 +147,24 @@ void CutChecker::Check(uint64_t id, const std::string& metadata_blob) {
   Result<proto::CheckpointMetadata> metadata =
       engine::DecodeMetadata(run_.blobs->at(metadata_blob), metadata_blob);
   if (!metadata.ok()) {
-    verdict_.Note(where + "metadata unreadable, not judged: " + metadata.status().ToString());
+    verdict_.Unjudge(Unjudged::kCheckpointSkipped,
+                     where + "metadata unreadable: " + metadata.status().ToString());
     return;
   }
   if (metadata->mode() == proto::AT_LEAST_ONCE) {
-    verdict_.Note(where + "taken in at-least-once mode, not a consistent cut by design");
+    verdict_.Unjudge(Unjudged::kCheckpointSkipped,
+                     where + "taken in at-least-once mode, not a consistent cut by design");
     return;
   }
   if (HasChannelState(*metadata)) {
-    verdict_.Note(where + "holds unaligned channel state, which EO-CUT does not model yet");
+    verdict_.Unjudge(Unjudged::kChannelStateNotJudged,
+                     where + "holds unaligned channel state, which EO-CUT does not model yet");
     return;
   }
   Result<std::map<uint32_t, uint64_t>> offsets = SourceOffsets(*metadata);
   if (!offsets.ok()) {
-    verdict_.Note(where + "source offsets unreadable, not judged: " + offsets.status().ToString());
+    verdict_.Unjudge(Unjudged::kCheckpointSkipped,
+                     where + "source offsets unreadable: " + offsets.status().ToString());
     return;
   }
   Cut cut;
@@ -231,8 +235,9 @@ std::optional<KeyedOrders> CutChecker::OrdersUpTo(const Cut& cut) {
                       it == attempt_of.end() ? std::nullopt : std::optional<uint64_t>(it->second)};
   });
   for (const std::string& problem : orders.problems) {
-    verdict_.Note("checkpoint " + std::to_string(cut.id) +
-                  ": history unknown, its keys replay in source order: " + problem);
+    verdict_.Unjudge(Unjudged::kOrderUnknown,
+                     "checkpoint " + std::to_string(cut.id) +
+                         ": history unknown, its keys replay in source order: " + problem);
   }
   return orders;
 }
@@ -257,8 +262,8 @@ std::optional<SubtaskCut> CutChecker::Locate(const Cut& cut, uint32_t op,
   const std::string where =
       "checkpoint " + std::to_string(cut.id) + " task " + std::to_string(sub.task()) + ": ";
   if (sub.keyed_state_size() != 1) {
-    verdict_.Note(where + std::to_string(sub.keyed_state_size()) +
-                  " keyed handles, one expected: not judged");
+    verdict_.Unjudge(Unjudged::kCheckpointSkipped, where + std::to_string(sub.keyed_state_size()) +
+                                                       " keyed handles, one expected");
     return std::nullopt;
   }
   SubtaskCut at;
@@ -277,7 +282,8 @@ std::optional<SubtaskCut> CutChecker::Locate(const Cut& cut, uint32_t op,
   }
   auto blob = run_.blobs->find(at.blob);
   if (blob == run_.blobs->end()) {
-    verdict_.Note(where + "keyed blob " + at.blob + " is missing (DUR/REC judge that)");
+    verdict_.Unjudge(Unjudged::kCheckpointSkipped,
+                     where + "keyed blob " + at.blob + " is missing (DUR/REC judge that)");
     return std::nullopt;
   }
   const uint64_t checksum = ChecksumOf(blob->second);
@@ -308,8 +314,9 @@ void CutChecker::CheckSubtask(const Cut& cut, uint32_t op, const proto::SubtaskS
       run_.blobs->at(at->blob), at->blob,
       engine::KeyGroupRangeForOperator(subtask, spec.parallelism, spec.max_parallelism));
   if (!snapshot.ok()) {
-    verdict_.Note("checkpoint " + std::to_string(cut.id) +
-                  ": keyed blob unreadable, not judged: " + snapshot.status().ToString());
+    verdict_.Unjudge(Unjudged::kCheckpointSkipped,
+                     "checkpoint " + std::to_string(cut.id) +
+                         ": keyed blob unreadable: " + snapshot.status().ToString());
     return;
   }
   std::map<std::string, const KeyState*> expected;
@@ -420,11 +427,13 @@ std::optional<engine::RecordId> CutChecker::Culprit(const Cut& cut, uint32_t op,
 Verdict CheckConsistentCuts(const RunView& run) {
   Verdict verdict("EO-CUT");
   if (run.setup->config.checkpoints.mode == engine::CheckpointMode::kAtLeastOnce) {
-    verdict.Note("not checked: at-least-once checkpoints are not consistent cuts");
+    verdict.Unjudge(Unjudged::kNothingToCheck, "at-least-once checkpoints are not consistent cuts");
     return verdict;
   }
   const std::vector<std::pair<uint64_t, std::string>> blobs = MetadataBlobs(*run.blobs);
-  if (blobs.empty()) verdict.Note("no checkpoint metadata in the blob store: nothing to judge");
+  if (blobs.empty()) {
+    verdict.Unjudge(Unjudged::kNothingToCheck, "no checkpoint metadata in the blob store");
+  }
   CutChecker checker(run, verdict);
   for (const auto& [id, name] : blobs) checker.Check(id, name);
   return verdict;

@@ -244,13 +244,15 @@ void CheckUpsertTable(const RunView& run, const ReferenceResult& ref, Verdict& v
 // usable order log.
 std::optional<KeyedOrders> CommittedOrders(const RunView& run, Verdict& verdict) {
   if (run.order == nullptr || run.order->overflowed()) {
-    verdict.Note(run.order == nullptr ? "no order log: the reference replays in source order"
-                                      : "the order log overflowed: replaying in source order");
+    verdict.Unjudge(Unjudged::kOrderUnknown,
+                    run.order == nullptr ? "no order log: the reference replays in source order"
+                                         : "the order log overflowed: replaying in source order");
     return std::nullopt;
   }
   KeyedOrders orders = OrdersOf(*run.setup, *run.order, [](uint32_t) { return HistoryEnd{}; });
   for (const std::string& problem : orders.problems) {
-    verdict.Note("history unknown, its keys replay in source order: " + problem);
+    verdict.Unjudge(Unjudged::kOrderUnknown,
+                    "history unknown, its keys replay in source order: " + problem);
   }
   return orders;
 }
@@ -261,7 +263,8 @@ Verdict CheckExactlyOnceOutput(const RunView& run) {
   Verdict verdict("EO-OUT");
   const engine::EngineConfig& config = run.setup->config;
   if (config.checkpoints.mode == engine::CheckpointMode::kAtLeastOnce) {
-    verdict.Note("not checked: at-least-once mode does not promise exactly-once output");
+    verdict.Unjudge(Unjudged::kNothingToCheck,
+                    "at-least-once mode does not promise exactly-once output");
     return verdict;
   }
   const engine::JobGraph& job = run.setup->job;

@@ -156,8 +156,8 @@ void CheckInterleavings(const RunView& run, const SourceIndex& sources, const Re
     }
   }
   for (uint32_t producer : unmodelled) {
-    verdict.Note("channel order from task " + std::to_string(producer) +
-                 " not verified: its chain keeps keyed state");
+    verdict.Unjudge(Unjudged::kOrderUnknown, "channel order from task " + std::to_string(producer) +
+                                                 " not verified: its chain keeps keyed state");
   }
 }
 

@@ -46,8 +46,9 @@ Verdict CheckLiveness(const RunRecord& run) {
   }
   for (const auto& [node, is_down] : down) {
     if (is_down) {
-      verdict.Note("not judged: node " + std::to_string(node) +
-                   " crashed and was never restarted (a permanent fault)");
+      verdict.Unjudge(
+          Unjudged::kNoQuietPhase,
+          "node " + std::to_string(node) + " crashed and was never restarted (a permanent fault)");
       return verdict;
     }
   }
@@ -68,9 +69,10 @@ Verdict CheckLiveness(const RunRecord& run) {
   const std::optional<uint64_t> breach = ReportedInjectedBreach(run);
   if (run.status == engine::JobStatus::kFailed) {
     if (breach) {
-      verdict.Note("the job failed after reporting checkpoint " + std::to_string(*breach) +
-                   " unreadable, which an injected storage fault destroyed: expected "
-                   "degradation (policy fail)");
+      verdict.Unjudge(Unjudged::kJobNotFinished,
+                      "the job failed after reporting checkpoint " + std::to_string(*breach) +
+                          " unreadable, which an injected storage fault destroyed: expected "
+                          "degradation (policy fail)");
     } else {
       verdict.Fail(Violation{"the job failed", Evidence{.time = finished, .detail = run.failure}});
     }
@@ -81,8 +83,9 @@ Verdict CheckLiveness(const RunRecord& run) {
                           (finished && *finished <= deadline && final_checkpoint > 0);
   if (!progressed) {
     if (run.end < deadline) {
-      verdict.Note("not judged: the run ended " + Seconds(run.end - quiet) +
-                   " after faults stopped, before the liveness bound of " + Seconds(bound));
+      verdict.Unjudge(Unjudged::kNoQuietPhase,
+                      "the run ended " + Seconds(run.end - quiet) +
+                          " after faults stopped, before the liveness bound of " + Seconds(bound));
     } else {
       verdict.Fail(Violation{
           "no checkpoint completed within the liveness bound after faults stopped",
@@ -97,8 +100,9 @@ Verdict CheckLiveness(const RunRecord& run) {
   }
 
   if (run.status != engine::JobStatus::kFinished) {
-    verdict.Note("not judged: the run ended before the job reached end of input (status " +
-                 std::string(engine::JobStatusName(run.status)) + ")");
+    verdict.Unjudge(Unjudged::kJobNotFinished,
+                    "the run ended before the job reached end of input (status " +
+                        std::string(engine::JobStatusName(run.status)) + ")");
     return verdict;
   }
   if (final_checkpoint == 0) {

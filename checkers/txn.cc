@@ -48,7 +48,7 @@ Verdict CheckTransactions(const RunRecord& run) {
     }
   }
   if (!two_phase) {
-    verdict.Note("not judged: the job has no two-phase-commit sink");
+    verdict.Unjudge(Unjudged::kNothingToCheck, "the job has no two-phase-commit sink");
     return verdict;
   }
 
@@ -166,8 +166,9 @@ Verdict CheckTransactions(const RunRecord& run) {
                                                            : "still not committed at the end"}});
     }
   } else {
-    verdict.Note("the job did not finish (" + std::string(engine::JobStatusName(run.status)) +
-                 "): pre-committed transactions not checked for their commit");
+    verdict.Unjudge(Unjudged::kJobNotFinished,
+                    "the job did not finish (" + std::string(engine::JobStatusName(run.status)) +
+                        "): pre-committed transactions not checked for their commit");
   }
 
   // 4. No commit of an attempt applied after a later attempt's sink started as the same writer:

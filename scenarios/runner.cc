@@ -327,6 +327,46 @@ bool Wants(const std::vector<std::string>& checkers, std::string_view id) {
   return std::find(checkers.begin(), checkers.end(), id) != checkers.end();
 }
 
+// The run's outcome from its verdicts (ORACLES.md): any violation makes it a VIOLATION; else a
+// checker that could not judge, a fault-plan entry that never fired, or a job that did not
+// finish makes it INCONCLUSIVE with the reason; else PASS.
+void DecideOutcome(RunReport& report, const std::string& degradation) {
+  for (const checkers::Verdict& v : report.verdicts) {
+    if (v.violated()) {
+      report.outcome = RunReport::Outcome::kViolation;
+      report.outcome_detail = v.rule();
+      return;
+    }
+  }
+  std::string unjudged;
+  for (const checkers::Verdict& v : report.verdicts) {
+    if (v.judged()) continue;
+    unjudged += (unjudged.empty() ? "" : "; ") + v.rule() + " could not judge (";
+    for (size_t i = 0; i < v.reasons().size(); ++i) {
+      unjudged += (i ? ", " : "") + std::string(checkers::UnjudgedName(v.reasons()[i]));
+    }
+    unjudged += ")";
+  }
+  std::vector<std::string> why;
+  if (!unjudged.empty()) why.push_back(unjudged);
+  if (!report.fault_plan_unfired.empty()) {
+    std::string unfired = "fault plan entries never fired: ";
+    for (size_t i = 0; i < report.fault_plan_unfired.size(); ++i) {
+      unfired += (i ? ", " : "") + report.fault_plan_unfired[i];
+    }
+    why.push_back(std::move(unfired));
+  }
+  if (report.status != engine::JobStatus::kFinished) {
+    why.push_back("the job did not finish (" + std::string(engine::JobStatusName(report.status)) +
+                  (report.failure.empty() ? "" : ": " + report.failure) + ")");
+  }
+  if (!degradation.empty()) why.push_back("expected degradation: " + degradation);
+  report.outcome = why.size() > (degradation.empty() ? 0u : 1u) ? RunReport::Outcome::kInconclusive
+                                                                : RunReport::Outcome::kPass;
+  report.outcome_detail.clear();
+  for (size_t i = 0; i < why.size(); ++i) report.outcome_detail += (i ? "; " : "") + why[i];
+}
+
 Result<RunReport> Run(const engine::JobGraph& job, const Scenario& scenario,
                       const RunOptions& options) {
   const auto wall_start = std::chrono::steady_clock::now();
@@ -404,7 +444,7 @@ Result<RunReport> Run(const engine::JobGraph& job, const Scenario& scenario,
       const std::string& rule = v.rule();
       // Only what the registry allows to be softened (never DUR, REC, TXN, DET).
       const checkers::CheckerInfo* info = checkers::FindChecker(rule);
-      if (v.passed() || info == nullptr || !info->softenable) {
+      if (!v.violated() || info == nullptr || !info->softenable) {
         continue;
       }
       checkers::Verdict softened(rule);
@@ -413,38 +453,14 @@ Result<RunReport> Run(const engine::JobGraph& job, const Scenario& scenario,
         found += " (+" + std::to_string(v.further_violations()) + " further)";
       }
       softened.Note("expected degradation, not judged: " + degradation + "; found: " + found);
+      for (const checkers::UnjudgedPart& part : v.unjudged()) {
+        softened.Unjudge(part.reason, part.detail);
+      }
       for (const std::string& note : v.notes()) softened.Note(note);
       v = std::move(softened);
     }
   }
-  for (const checkers::Verdict& v : report.verdicts) {
-    if (!v.passed()) {
-      report.outcome = RunReport::Outcome::kViolation;
-      report.outcome_detail = v.rule();
-      break;
-    }
-  }
-  if (report.outcome == RunReport::Outcome::kPass && !degradation.empty()) {
-    report.outcome_detail = "expected degradation: " + degradation;
-    if (report.status == engine::JobStatus::kFailed) {
-      report.outcome = RunReport::Outcome::kInconclusive;
-    }
-  }
-  if (report.outcome == RunReport::Outcome::kPass && !report.fault_plan_unfired.empty()) {
-    report.outcome = RunReport::Outcome::kInconclusive;
-    report.outcome_detail = "fault plan entries never fired: ";
-    for (size_t i = 0; i < report.fault_plan_unfired.size(); ++i) {
-      report.outcome_detail += (i ? ", " : "") + report.fault_plan_unfired[i];
-    }
-  }
-  if (report.outcome == RunReport::Outcome::kPass && degradation.empty() &&
-      report.status != engine::JobStatus::kFinished) {
-    report.outcome = RunReport::Outcome::kInconclusive;
-    report.outcome_detail = "the job did not finish (" +
-                            std::string(engine::JobStatusName(report.status)) +
-                            (report.failure.empty() ? "" : ": " + report.failure) + ")";
-  }
-
+  DecideOutcome(report, degradation);
   report.reproduce =
       "faultline run " + ShellQuote(scenario.path) + " --seed " + std::to_string(report.seed);
   if (!options.export_dir.empty()) {
@@ -462,6 +478,18 @@ Result<RunReport> Run(const engine::JobGraph& job, const Scenario& scenario,
   report.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   return report;
+}
+
+std::string_view VerdictOutcomeName(checkers::Verdict::Outcome o) {
+  switch (o) {
+    case checkers::Verdict::Outcome::kPass:
+      return "PASS";
+    case checkers::Verdict::Outcome::kFail:
+      return "FAIL";
+    case checkers::Verdict::Outcome::kInconclusive:
+      return "INCONCLUSIVE";
+  }
+  return "?";
 }
 
 std::string_view CheckpointOutcomeName(CheckpointRecord::Outcome o) {
@@ -506,7 +534,7 @@ bool RunReport::as_expected() const {
     case proto::Expectation::VIOLATION: {
       if (outcome != Outcome::kViolation) return false;
       for (const checkers::Verdict& v : verdicts) {
-        if (v.rule() == expected.checker()) return !v.passed();
+        if (v.rule() == expected.checker()) return v.violated();
       }
       return false;
     }
@@ -684,9 +712,16 @@ std::string ReportJson(const RunReport& r) {
   nlohmann::json verdicts = nlohmann::json::array();
   for (const checkers::Verdict& v : r.verdicts) {
     nlohmann::json one = {{"checker", v.rule()},
+                          {"outcome", VerdictOutcomeName(v.outcome())},
                           {"passed", v.passed()},
                           {"further_violations", v.further_violations()},
                           {"notes", v.notes()}};
+    nlohmann::json unjudged = nlohmann::json::array();
+    for (const checkers::UnjudgedPart& part : v.unjudged()) {
+      unjudged.push_back(
+          {{"reason", checkers::UnjudgedName(part.reason)}, {"detail", part.detail}});
+    }
+    one["unjudged"] = unjudged;
     if (v.first()) {
       const checkers::Violation& f = *v.first();
       nlohmann::json evidence = {{"detail", f.evidence.detail}};

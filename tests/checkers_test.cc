@@ -273,7 +273,7 @@ std::optional<engine::RecordId> IdOf(const Record& r) {
 }
 
 void ExpectFailsOn(const Verdict& verdict, std::string_view what, const Record& record) {
-  ASSERT_FALSE(verdict.passed()) << verdict.ToString();
+  ASSERT_TRUE(verdict.violated()) << verdict.ToString();
   const checkers::Violation& v = *verdict.first();
   EXPECT_NE(v.what.find(what), std::string::npos) << verdict.ToString();
   ASSERT_TRUE(v.evidence.record.has_value()) << verdict.ToString();
@@ -389,7 +389,7 @@ TEST(ConsistentCutTest, CatchesARewrittenKeyedBlobAsAValueMismatch) {
   ASSERT_EQ(run->status, engine::JobStatus::kFinished);
   const auto [blob, key] = AlterOneSum(*run->jw);
   const Verdict verdict = checkers::CheckConsistentCuts(run->View());
-  ASSERT_FALSE(verdict.passed()) << verdict.ToString();
+  ASSERT_TRUE(verdict.violated()) << verdict.ToString();
   const checkers::Violation& v = *verdict.first();
   EXPECT_NE(v.what.find("snapshotted value differs"), std::string::npos) << verdict.ToString();
   EXPECT_EQ(v.evidence.checkpoint_id, 2u);
@@ -409,11 +409,11 @@ TEST(TeachingSwitchCheckersTest, OffsetAfterEmitIsCaughtAsLoss) {
   std::unique_ptr<ExampleRun> run = RunExample(scenario);
   const checkers::RunView view = run->View();
   const Verdict out = checkers::CheckExactlyOnceOutput(view);
-  ASSERT_FALSE(out.passed()) << "offset-after-emit went unnoticed";
+  ASSERT_TRUE(out.violated()) << "offset-after-emit went unnoticed";
   EXPECT_NE(out.first()->what.find("missing"), std::string::npos) << out.ToString();
   EXPECT_TRUE(out.first()->evidence.record.has_value()) << out.ToString();
   const Verdict cut = checkers::CheckConsistentCuts(view);
-  EXPECT_FALSE(cut.passed()) << "checkpoint offsets past what was emitted went unnoticed";
+  EXPECT_TRUE(cut.violated()) << "checkpoint offsets past what was emitted went unnoticed";
   std::cout << out.ToString() << "\n" << cut.ToString() << "\n";
 
   std::unique_ptr<ExampleRun> control = RunExample({.crash_job_manager_after_3 = true});
@@ -432,12 +432,12 @@ TEST(TeachingSwitchCheckersTest, NoAlignmentIsCaught) {
   // Records behind barrier n enter checkpoint n's state (EO-CUT); after the restore from 3 they
   // are replayed and committed again (EO-OUT).
   const Verdict cut = checkers::CheckConsistentCuts(view);
-  ASSERT_FALSE(cut.passed()) << "no-alignment went unnoticed by EO-CUT";
+  ASSERT_TRUE(cut.violated()) << "no-alignment went unnoticed by EO-CUT";
   EXPECT_TRUE(cut.first()->evidence.record.has_value()) << cut.ToString();
   EXPECT_NE(cut.first()->evidence.detail.find("behind the cut"), std::string::npos)
       << cut.ToString();
   const Verdict out = checkers::CheckExactlyOnceOutput(view);
-  ASSERT_FALSE(out.passed()) << "no-alignment went unnoticed by EO-OUT";
+  ASSERT_TRUE(out.violated()) << "no-alignment went unnoticed by EO-OUT";
   EXPECT_NE(out.first()->what.find("more than once"), std::string::npos) << out.ToString();
   std::cout << cut.ToString() << "\n" << out.ToString() << "\n";
 
