@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "base/build_info.h"
+#include "checkers/degradation.h"
 #include "checkers/eo_cut.h"
 #include "checkers/eo_out.h"
 #include "checkers/registry.h"
@@ -30,19 +31,14 @@ engine::JobStatus StatusFromEvents(const Recording& recording, std::string& fail
 // EO-OUT and EO-CUT judge the output and the cuts; what the engine reported about unreadable
 // checkpoints is context for their verdicts (ORACLES.md's fail / fallback policy).
 void NoteReportedBreaches(const RunRecord& run, Verdict& verdict) {
-  for (const EngineEventRecord& e : run.recording.events) {
-    if (e.event != engine::EngineEvent::kCheckpointUnreadable) continue;
-    const uint64_t unreadable = static_cast<uint64_t>(e.args.checkpoint.value());
-    const int64_t fallback = e.args.fallback.value();
-    const bool injected = run.recording.InjectedOnCheckpoint(unreadable) &
-                          (sim::kEffectCorrupt | sim::kEffectLose | sim::kEffectError);
-    std::string note = "the engine reported checkpoint " + std::to_string(unreadable) +
-                       " unreadable at t=" + std::to_string(e.time.nanos()) + "ns and " +
-                       (fallback > 0 ? "fell back to checkpoint " + std::to_string(fallback) +
-                                           " (output after it is emitted again)"
-                                     : "failed the job (nothing emitted twice)");
-    note += injected ? "; an injected storage fault hit its blobs: expected degradation"
-                     : "; no injected fault hit its blobs: REC judges it a violation";
+  for (const ReportedFallback& f : ReportedFallbacks(run.recording)) {
+    std::string note = f.Describe() + " at t=" + std::to_string(f.reported.nanos()) + "ns";
+    if (f.fallback == 0) {
+      note += ": nothing is emitted twice";
+    } else if (f.reemitted) {
+      note += ": it emits again the records between the two checkpoints' source offsets";
+    }
+    if (!f.destroyed_by_injection) note += " (REC judges it a violation)";
     verdict.Note(std::move(note));
   }
 }
@@ -122,7 +118,9 @@ std::vector<std::string_view> KnownCheckers() {
 }
 
 Verdict CheckExactlyOnceOutputRule(const RunRecord& run) {
-  Verdict v = CheckExactlyOnceOutput(run.view);
+  OutputJudging judging{.fallbacks = ReportedFallbacks(run.recording),
+                        .finished = run.status == engine::JobStatus::kFinished};
+  Verdict v = CheckExactlyOnceOutput(run.view, judging);
   NoteReportedBreaches(run, v);
   return v;
 }

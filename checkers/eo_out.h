@@ -24,16 +24,30 @@
 // the last committed value against the reference's last sink value); provenance is not, since
 // a replay re-upserts what was already visible.
 //
-// Not checked in at-least-once mode. Assumes the run finished: the newest attempt's whole log is
-// taken as committed, and a run cut short shows as missing records. Without an order log the
-// reference replays in source order (a note says so): order-dependent values may then differ.
+// Not checked in at-least-once mode. The newest attempt's whole log is taken as committed. When
+// the job did not finish (OutputJudging::finished), records not yet committed are not judged
+// missing (INCONCLUSIVE, job-not-finished); duplicates and wrong values still fail. A duplicate
+// of a record that a reported fallback emits again, after an injected fault destroyed the
+// checkpoint it fell back from, is expected degradation (a note); any other fails. Without an
+// order log the reference replays in source order (INCONCLUSIVE, order-unknown).
 #pragma once
 
+#include <vector>
+
+#include "checkers/degradation.h"
 #include "checkers/run_view.h"
 #include "checkers/verdict.h"
 
 namespace faultline::checkers {
 
-Verdict CheckExactlyOnceOutput(const RunView& run);
+// What EO-OUT needs to know beyond the view: the breaches the engine reported (whose re-emitted
+// records may be committed once more, ORACLES.md) and whether the job finished (if not, its
+// committed output is a prefix: records not yet committed are not judged missing).
+struct OutputJudging {
+  std::vector<ReportedFallback> fallbacks;
+  bool finished = true;
+};
+
+Verdict CheckExactlyOnceOutput(const RunView& run, const OutputJudging& judging = {});
 
 }  // namespace faultline::checkers

@@ -8,6 +8,7 @@
 
 #include "checkers/checker.h"
 #include "checkers/coverage.h"
+#include "checkers/degradation.h"
 
 namespace faultline::checkers {
 namespace {
@@ -21,10 +22,7 @@ std::optional<uint64_t> ReportedInjectedBreach(const RunRecord& run) {
   for (const EngineEventRecord& e : run.recording.events) {
     if (e.event != engine::EngineEvent::kCheckpointUnreadable || e.args.fallback != 0) continue;
     const uint64_t id = static_cast<uint64_t>(e.args.checkpoint.value());
-    if (run.recording.InjectedOnCheckpoint(id) &
-        (sim::kEffectCorrupt | sim::kEffectLose | sim::kEffectError)) {
-      return id;
-    }
+    if (DestroyedOnCheckpoint(run.recording, id) != 0) return id;
   }
   return std::nullopt;
 }

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "checkers/checker.h"
+#include "checkers/degradation.h"
 
 namespace faultline::checkers {
 namespace {
@@ -41,7 +42,7 @@ Verdict CheckRecovery(const RunRecord& run) {
   auto judge = [&](const RestoreRecord& r, const std::string& who) {
     if (r.checkpoint == r.pointer_latest) return;
     if (r.pointer_latest > 0 && Reported(rec, r.pointer_latest, r.checkpoint, r.time)) {
-      if (rec.InjectedOnCheckpoint(r.pointer_latest) & kDestroying) {
+      if (DestroyedOnCheckpoint(rec, r.pointer_latest) != 0) {
         if (degraded.insert(r.pointer_latest).second) {
           verdict.Note("checkpoint " + std::to_string(r.pointer_latest) +
                        " was unreadable after an injected storage fault; the engine reported "
@@ -77,7 +78,7 @@ Verdict CheckRecovery(const RunRecord& run) {
   for (const EngineEventRecord& e : rec.events) {
     if (e.event != engine::EngineEvent::kCheckpointUnreadable || e.args.fallback != 0) continue;
     const uint64_t id = static_cast<uint64_t>(e.args.checkpoint.value());
-    if (rec.InjectedOnCheckpoint(id) & kDestroying) {
+    if (DestroyedOnCheckpoint(rec, id) != 0) {
       if (degraded.insert(id).second) {
         verdict.Note("checkpoint " + std::to_string(id) +
                      " was unreadable after an injected storage fault; the engine reported it "

@@ -212,6 +212,27 @@ uint64_t RunRecorder::PointerLatest() {
   return pointer->latest_completed_checkpoint_id();
 }
 
+namespace {
+
+// Adds the offsets of one ".../source" blob to `c`, or unsets them when it is unreadable.
+void ReadSourceOffsets(const runtime::Bytes* stored, const BlobCheck& check, CompletionRecord& c) {
+  if (!c.source_offsets) return;
+  if (stored == nullptr || !check.intact()) {
+    c.source_offsets.reset();
+    return;
+  }
+  Result<std::vector<engine::SourceCursorState>> cursors = engine::DecodeSourceState(*stored);
+  if (!cursors.ok()) {
+    c.source_offsets.reset();
+    return;
+  }
+  for (const engine::SourceCursorState& cursor : *cursors) {
+    (*c.source_offsets)[cursor.partition] = cursor.offset;
+  }
+}
+
+}  // namespace
+
 void RunRecorder::CheckCompletion(const EngineEventRecord& e) {
   const sim::BlobStoreSim& store = jw_.world().blob_store();
   CompletionRecord c;
@@ -225,9 +246,11 @@ void RunRecorder::CheckCompletion(const EngineEventRecord& e) {
     if (!blobs.ok()) {
       c.metadata_error = blobs.status().ToString();
     } else {
+      c.source_offsets.emplace();
       for (const std::string& blob : blobs->referenced) {
         const runtime::Bytes* stored = store.Peek(blob);
         c.blobs.push_back(CheckBlob(blob, stored, *blobs));
+        if (blob.ends_with("/source")) ReadSourceOffsets(stored, c.blobs.back(), c);
         if (!blob.ends_with("/sink")) continue;
         if (stored == nullptr || !c.blobs.back().intact()) {  // missing, or fails its checksum
           c.unreadable_sink_blobs.push_back(blob);

@@ -98,6 +98,9 @@ struct CompletionRecord {
   // The two-phase-commit sinks' pending transactions (their ".../sink" blobs).
   std::vector<engine::PendingTransaction> pending;
   std::vector<std::string> unreadable_sink_blobs;
+  // The source offsets the checkpoint recorded (partition -> next offset), read from its
+  // ".../source" blobs at completion; unset when one of them was missing or did not decode.
+  std::optional<std::map<uint32_t, uint64_t>> source_offsets;
 };
 
 // At a deployed event, or a task's restore-started: what the HA pointer named at that moment.

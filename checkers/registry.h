@@ -1,9 +1,9 @@
 // Every checker of ORACLES.md, listed in one place: its id, the function that judges a run, the
 // checkpointing modes it runs in by default and may run in at all, whether it needs a
-// two-phase-commit sink, and whether ORACLES.md's "expected degradation" may ever soften its
-// finding. The checker library (RunChecker, DefaultCheckers), the scenario loader (validating a
-// scenario's `checkers:` list) and the runner (defaults, softening) all read this table; a new
-// checker is a row here plus its function.
+// two-phase-commit sink. The checker library (RunChecker, DefaultCheckers), the scenario loader
+// (validating a scenario's `checkers:` list) and the runner (defaults) all read this table; a
+// new checker is a row here plus its function. No verdict is softened after the fact: ORACLES.md's
+// "expected degradation" is judged inside the checkers (checkers/degradation.h).
 #pragma once
 
 #include <array>
@@ -53,26 +53,26 @@ Verdict CheckTransactions(const RunRecord& run);           // TXN
 Verdict CheckLiveness(const RunRecord& run);               // LIVE
 Verdict CheckDeterminism(const RunRecord& run);            // DET
 
-// X(enumerator, id, function, default modes, allowed modes, needs a 2PC sink, softenable, what)
+// X(enumerator, id, function, default modes, allowed modes, needs a 2PC sink, what)
 // DET runs by default in no mode: it costs a second run of the scenario (the determinism tests
 // run it over the whole library; list it in a scenario to have it judged).
 // clang-format off
 #define FAULTLINE_CHECKERS(X)                                                                     \
-  X(kEoOut,  "EO-OUT",  CheckExactlyOnceOutputRule, kExactlyOnceModes, kExactlyOnceModes, false, true,  \
+  X(kEoOut,  "EO-OUT",  CheckExactlyOnceOutputRule, kExactlyOnceModes, kExactlyOnceModes, false,  \
     "the committed output is exactly once and equals the reference's")                            \
-  X(kEoCut,  "EO-CUT",  CheckConsistentCutsRule,    kExactlyOnceModes, kExactlyOnceModes, false, true,  \
+  X(kEoCut,  "EO-CUT",  CheckConsistentCutsRule,    kExactlyOnceModes, kExactlyOnceModes, false,  \
     "every completed checkpoint is a consistent cut")                                             \
-  X(kAlLoss, "AL-LOSS", CheckAtLeastOnce,           kAtLeastOnce,      kEveryMode,        false, true,  \
+  X(kAlLoss, "AL-LOSS", CheckAtLeastOnce,           kAtLeastOnce,      kEveryMode,        false,  \
     "no input record's effect is lost (duplicates allowed)")                                      \
-  X(kDur,    "DUR",     CheckDurability,            kEveryMode,        kEveryMode,        false, false, \
+  X(kDur,    "DUR",     CheckDurability,            kEveryMode,        kEveryMode,        false,  \
     "a completed checkpoint stays readable")                                                      \
-  X(kRec,    "REC",     CheckRecovery,              kEveryMode,        kEveryMode,        false, false, \
+  X(kRec,    "REC",     CheckRecovery,              kEveryMode,        kEveryMode,        false,  \
     "recovery restores the latest completed checkpoint, exactly")                                 \
-  X(kTxn,    "TXN",     CheckTransactions,          kEveryMode,        kEveryMode,        true,  false, \
+  X(kTxn,    "TXN",     CheckTransactions,          kEveryMode,        kEveryMode,        true,   \
     "two-phase-commit transactions are committed once, in order, by their owner")                 \
-  X(kLive,   "LIVE",    CheckLiveness,              kEveryMode,        kEveryMode,        false, true,  \
+  X(kLive,   "LIVE",    CheckLiveness,              kEveryMode,        kEveryMode,        false,  \
     "after the faults stop, checkpoints complete and the job finishes")                           \
-  X(kDet,    "DET",     CheckDeterminism,           kNoMode,           kEveryMode,        false, false, \
+  X(kDet,    "DET",     CheckDeterminism,           kNoMode,           kEveryMode,        false,  \
     "the same seed, scenario and build give the same trace hash")
 // clang-format on
 
@@ -89,15 +89,12 @@ struct CheckerInfo {
   uint8_t default_modes;  // ModeMask: runs when a scenario lists no checkers
   uint8_t allowed_modes;  // ModeMask: may be listed at all
   bool needs_two_phase_sink;
-  // ORACLES.md: a breach the engine reported after an injected storage fault destroyed a
-  // checkpoint may turn this checker's finding into a note. Never for DUR, REC, TXN, DET.
-  bool softenable;
   std::string_view summary;
 };
 
 inline constexpr std::array kCheckers = {
-#define FAULTLINE_CHECKER_INFO(e, name, fn, defaults, allowed, two_phase, soft, summary) \
-  CheckerInfo{CheckerId::e, name, &fn, defaults, allowed, two_phase, soft, summary},
+#define FAULTLINE_CHECKER_INFO(e, name, fn, defaults, allowed, two_phase, summary) \
+  CheckerInfo{CheckerId::e, name, &fn, defaults, allowed, two_phase, summary},
     FAULTLINE_CHECKERS(FAULTLINE_CHECKER_INFO)
 #undef FAULTLINE_CHECKER_INFO
 };

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "checkers/checker.h"
+#include "checkers/degradation.h"
 
 namespace faultline::checkers {
 namespace {
@@ -144,7 +145,7 @@ Verdict CheckTransactions(const RunRecord& run) {
   for (const EngineEventRecord& e : rec.events) {
     if (e.event != engine::EngineEvent::kCheckpointUnreadable) continue;
     const auto id = static_cast<uint64_t>(e.args.checkpoint.value());
-    if (rec.InjectedOnCheckpoint(id) != 0) {
+    if (DestroyedOnCheckpoint(rec, id) != 0) {
       if (reported_unreadable.insert(id).second) {
         verdict.Note("checkpoint " + std::to_string(id) +
                      " was reported unreadable after an injected storage fault: its "

@@ -11,6 +11,7 @@
 
 #include "base/build_info.h"
 #include "checkers/checker.h"
+#include "checkers/degradation.h"
 #include "checkers/order_log.h"
 #include "checkers/recorder.h"
 #include "checkers/registry.h"
@@ -425,40 +426,12 @@ Result<RunReport> Run(const engine::JobGraph& job, const Scenario& scenario,
     FL_ASSIGN_OR_RETURN(checkers::Verdict verdict, checkers::RunChecker(id, record));
     report.verdicts.push_back(std::move(verdict));
   }
-  // ORACLES.md: a breach the engine itself reported (a checkpoint it found unreadable), caused
-  // by an injected storage fault, is an expected degradation: the output checkers' findings
-  // become notes. Under the fail policy the job stops, and the run is inconclusive.
+  // ORACLES.md: a breach the engine itself reported after an injected fault destroyed the
+  // checkpoint is an expected degradation. The checkers judge what it explains (the records
+  // the fallback emits again); the report names it.
   std::string degradation;
-  for (const checkers::EngineEventRecord& e : record.recording.events) {
-    if (e.event != EngineEvent::kCheckpointUnreadable) continue;
-    const int64_t unreadable = e.args.checkpoint.value();
-    const int64_t fallback = e.args.fallback.value();
-    if (record.recording.InjectedOnCheckpoint(static_cast<uint64_t>(unreadable)) == 0) continue;
-    degradation = "the engine reported checkpoint " + std::to_string(unreadable) +
-                  " unreadable after an injected storage fault and " +
-                  (fallback != 0 ? "fell back to checkpoint " + std::to_string(fallback)
-                                 : std::string("stopped the job (policy fail)"));
-  }
-  if (!degradation.empty()) {
-    for (checkers::Verdict& v : report.verdicts) {
-      const std::string& rule = v.rule();
-      // Only what the registry allows to be softened (never DUR, REC, TXN, DET).
-      const checkers::CheckerInfo* info = checkers::FindChecker(rule);
-      if (!v.violated() || info == nullptr || !info->softenable) {
-        continue;
-      }
-      checkers::Verdict softened(rule);
-      std::string found = checkers::ToString(*v.first());
-      if (v.further_violations() > 0) {
-        found += " (+" + std::to_string(v.further_violations()) + " further)";
-      }
-      softened.Note("expected degradation, not judged: " + degradation + "; found: " + found);
-      for (const checkers::UnjudgedPart& part : v.unjudged()) {
-        softened.Unjudge(part.reason, part.detail);
-      }
-      for (const std::string& note : v.notes()) softened.Note(note);
-      v = std::move(softened);
-    }
+  for (const checkers::ReportedFallback& f : checkers::ReportedFallbacks(record.recording)) {
+    if (f.destroyed_by_injection) degradation += (degradation.empty() ? "" : "; ") + f.Describe();
   }
   DecideOutcome(report, degradation);
   report.reproduce =

@@ -1,0 +1,80 @@
+#include "checkers/degradation.h"
+
+#include "simulator/fault_points.h"
+
+namespace faultline::checkers {
+namespace {
+
+constexpr int64_t kDestroying = sim::kEffectCorrupt | sim::kEffectLose | sim::kEffectTorn;
+
+const CompletionRecord* CompletionOf(const Recording& recording, uint64_t checkpoint) {
+  for (const CompletionRecord& c : recording.completions) {
+    if (c.checkpoint == checkpoint) return &c;
+  }
+  return nullptr;
+}
+
+// Fills `f.reemitted` from the offsets the two checkpoints recorded at completion.
+void RangeOf(const Recording& recording, ReportedFallback& f) {
+  if (f.fallback == 0) return;  // policy fail: nothing is emitted again
+  const CompletionRecord* from = CompletionOf(recording, f.fallback);
+  const CompletionRecord* to = CompletionOf(recording, f.unreadable);
+  for (const auto& [c, id] : {std::pair{from, f.fallback}, std::pair{to, f.unreadable}}) {
+    if (c == nullptr || !c->source_offsets) {
+      f.why_unknown = "the source offsets of checkpoint " + std::to_string(id) +
+                      (c == nullptr ? " were never seen completing" : " were unreadable");
+      return;
+    }
+  }
+  std::map<uint32_t, std::pair<uint64_t, uint64_t>> ranges;
+  for (const auto& [partition, end] : *to->source_offsets) {
+    auto start = from->source_offsets->find(partition);
+    ranges[partition] = {start == from->source_offsets->end() ? 0 : start->second, end};
+  }
+  f.reemitted = std::move(ranges);
+}
+
+}  // namespace
+
+bool ReportedFallback::Reemits(const engine::RecordId& id) const {
+  if (!reemitted) return false;
+  auto it = reemitted->find(id.partition);
+  return it != reemitted->end() && id.offset >= it->second.first && id.offset < it->second.second;
+}
+
+std::string ReportedFallback::Describe() const {
+  return "the engine reported checkpoint " + std::to_string(unreadable) + " unreadable" +
+         (destroyed_by_injection ? " after an injected storage fault destroyed its data"
+                                 : " though no injected fault destroyed its data") +
+         " and " +
+         (fallback != 0 ? "fell back to checkpoint " + std::to_string(fallback)
+                        : std::string("stopped the job (policy fail)"));
+}
+
+int64_t DestroyedOnCheckpoint(const Recording& recording, uint64_t checkpoint) {
+  const std::string prefix = "checkpoints/chk-" + std::to_string(checkpoint) + "/";
+  int64_t effects = 0;
+  for (const InjectedFault& f : recording.faults) {
+    if (f.point == sim::FaultPoint::kBlobPut && f.target.starts_with(prefix)) {
+      effects |= f.effect & kDestroying;
+    }
+  }
+  return effects;
+}
+
+std::vector<ReportedFallback> ReportedFallbacks(const Recording& recording) {
+  std::vector<ReportedFallback> out;
+  for (const EngineEventRecord& e : recording.events) {
+    if (e.event != engine::EngineEvent::kCheckpointUnreadable) continue;
+    ReportedFallback f;
+    f.unreadable = static_cast<uint64_t>(e.args.checkpoint.value());
+    f.fallback = static_cast<uint64_t>(e.args.fallback.value());
+    f.reported = e.time;
+    f.destroyed_by_injection = DestroyedOnCheckpoint(recording, f.unreadable) != 0;
+    RangeOf(recording, f);
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+}  // namespace faultline::checkers
