@@ -219,6 +219,65 @@ TEST_F(AlteredRunTest, TheUnalteredRunPassesEveryChecker) {
   }
 }
 
+// ORACLES.md: "could not judge" is an outcome with a reason, never a PASS. Each reason, reached
+// from the clean run by removing what the checker needs; the clean run has none (above).
+// (channel-state-not-judged needs an unaligned checkpoint: see tests/checkers_test.cc.)
+TEST_F(AlteredRunTest, EachUnjudgedReasonMakesItsCheckerInconclusive) {
+  auto expect = [](const Verdict& v, Unjudged reason) {
+    EXPECT_EQ(v.outcome(), Verdict::Outcome::kInconclusive) << v.ToString();
+    EXPECT_TRUE(v.Has(reason)) << checkers::UnjudgedName(reason) << ": " << v.ToString();
+    EXPECT_NE(v.ToString().find(checkers::UnjudgedName(reason)), std::string::npos);
+  };
+  std::set<Unjudged> reached;
+  auto check = [&](std::string_view id, const RunRecord& r, Unjudged reason) {
+    expect(run_->Check(id, r), reason);
+    reached.insert(reason);
+  };
+  {
+    RunRecord r = run_->record;
+    checkers::BlobMap blobs = *r.view.blobs;
+    std::erase_if(blobs, [](const auto& blob) { return blob.first.ends_with("/keyed"); });
+    r.view.blobs = &blobs;
+    check("EO-CUT", r, Unjudged::kCheckpointSkipped);
+    const checkers::BlobMap none;
+    r.view.blobs = &none;
+    check("EO-CUT", r, Unjudged::kNothingToCheck);
+  }
+  {
+    RunRecord r = run_->record;
+    r.recording.nodes.push_back({.time = r.end, .node = 1, .kind = sim::TraceKind::kNodeCrash});
+    check("LIVE", r, Unjudged::kNoQuietPhase);
+  }
+  {
+    RunRecord r = run_->record;
+    check("DET", r, Unjudged::kSecondRunNotMade);
+    r.status = engine::JobStatus::kRunning;
+    check("LIVE", r, Unjudged::kJobNotFinished);
+    check("TXN", r, Unjudged::kJobNotFinished);
+  }
+  {
+    RunRecord r = run_->record;
+    r.view.order = nullptr;
+    check("EO-OUT", r, Unjudged::kOrderUnknown);
+  }
+  {
+    RunRecord r = run_->record;
+    checkers::CommittedRecord stray = r.view.committed.front();
+    stray.record.provenance = engine::Provenance{.count = 1, .hash_sum = 12345};
+    r.view.committed.push_back(stray);
+    check("AL-LOSS", r, Unjudged::kOutputUntraceable);
+  }
+  {
+    RunRecord r = run_->record;
+    r.recording.notes.push_back("a blob the recorder could not read");
+    check("DUR", r, Unjudged::kRecordingIncomplete);
+  }
+  for (Unjudged reason : checkers::AllUnjudgedReasons()) {
+    if (reason == Unjudged::kChannelStateNotJudged) continue;  // an aligned run has none
+    EXPECT_TRUE(reached.count(reason)) << checkers::UnjudgedName(reason) << " not reached";
+  }
+}
+
 TEST_F(AlteredRunTest, ADroppedCommittedRecordIsLossForAlLossLiveAndEoOut) {
   RunRecord r = run_->record;
   const size_t victim = r.view.committed.size() / 2;

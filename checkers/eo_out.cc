@@ -211,8 +211,11 @@ Violation ValueDiff(const SourceIndex& index, const CommittedRecord& c, const Re
 // position among a key's records without one) and compares them.
 class ValueComparison {
  public:
-  ValueComparison(const SourceIndex& index, const ReferenceResult& ref, bool keeps_order)
-      : index_(index), ref_(ref), keeps_order_(keeps_order) {
+  // `order_known`: the reference replayed the logged order; without it, order-dependent values
+  // are not judged (the verdict already says order-unknown) rather than failed.
+  ValueComparison(const SourceIndex& index, const ReferenceResult& ref, bool keeps_order,
+                  bool order_known)
+      : index_(index), ref_(ref), keeps_order_(keeps_order), order_known_(order_known) {
     for (size_t j = 0; j < ref.sink.size(); ++j) {
       const engine::Provenance& p = ref.sink[j].provenance;
       if (p.count == 1) {
@@ -240,6 +243,7 @@ class ValueComparison {
     std::optional<size_t> j = Pair(c, verdict);
     if (!j) return;
     const Record& want = ref_.sink[*j];
+    if (!order_known_) return;
     if (want.key != c.record.key || want.value != c.record.value) {
       verdict.Fail(ValueDiff(index_, c, want, "a committed value differs from the reference"));
       return;
@@ -308,6 +312,7 @@ class ValueComparison {
   const SourceIndex& index_;
   const ReferenceResult& ref_;
   bool keeps_order_;
+  bool order_known_;
   std::unordered_map<uint64_t, size_t> at_;
   std::map<std::string, std::vector<size_t>> rest_;
   std::map<std::string, size_t> taken_;
@@ -346,14 +351,15 @@ void CheckUpsertTable(const RunView& run, const ReferenceResult& ref, Verdict& v
 std::optional<KeyedOrders> CommittedOrders(const RunView& run, Verdict& verdict) {
   if (run.order == nullptr || run.order->overflowed()) {
     verdict.Unjudge(Unjudged::kOrderUnknown,
-                    run.order == nullptr ? "no order log: the reference replays in source order"
-                                         : "the order log overflowed: replaying in source order");
+                    run.order == nullptr
+                        ? "no order log: committed values not compared"
+                        : "the order log overflowed: committed values not compared");
     return std::nullopt;
   }
   KeyedOrders orders = OrdersOf(*run.setup, *run.order, [](uint32_t) { return HistoryEnd{}; });
   for (const std::string& problem : orders.problems) {
     verdict.Unjudge(Unjudged::kOrderUnknown,
-                    "history unknown, its keys replay in source order: " + problem);
+                    "history unknown, committed values not compared: " + problem);
   }
   return orders;
 }
@@ -398,6 +404,7 @@ Verdict CheckExactlyOnceOutput(const RunView& run, const OutputJudging& judging)
   const Reference reference(job);
   ReferenceInput input;
   for (const SourceRecord& s : run.sources) input.sources.push_back(s.record);
+  // Without the logged order (INCONCLUSIVE, order-unknown) the values are not compared.
   std::optional<KeyedOrders> orders = CommittedOrders(run, verdict);
   if (orders) input.order = orders->order;
   const ReferenceResult ref = reference.Run(input);
@@ -414,7 +421,8 @@ Verdict CheckExactlyOnceOutput(const RunView& run, const OutputJudging& judging)
     verdict.Note("channel order not verified in unaligned mode (restores replay in-flight data)");
   }
   CheckPlaced(job, index, ref, verdict);
-  ValueComparison values(index, ref, KeepsKeyOrder(job));
+  ValueComparison values(index, ref, KeepsKeyOrder(job),
+                         orders.has_value() && orders->problems.empty());
   for (const ReportedFallback& f : judging.fallbacks) {
     if (!f.destroyed_by_injection || !f.reemitted) continue;
     if (std::optional<ReferenceResult> earlier = EarlierReference(run, f, verdict)) {

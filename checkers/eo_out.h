@@ -29,7 +29,7 @@
 // missing (INCONCLUSIVE, job-not-finished); duplicates and wrong values still fail. A duplicate
 // of a record that a reported fallback emits again, after an injected fault destroyed the
 // checkpoint it fell back from, is expected degradation (a note); any other fails. Without an
-// order log the reference replays in source order (INCONCLUSIVE, order-unknown).
+// order log the values are not compared (INCONCLUSIVE, order-unknown).
 #pragma once
 
 #include <vector>

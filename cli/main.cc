@@ -117,6 +117,7 @@ struct RunArgs {
   std::string trace_json;
   std::string report_json;
   std::string export_dir;
+  std::vector<std::string> also_check;
   bool quiet = false;
 };
 
@@ -155,6 +156,7 @@ int RunScenarioCommand(const RunArgs& args) {
   if (!args.seed.empty()) options.seed = std::strtoull(args.seed.c_str(), nullptr, 10);
   options.trace_json = args.trace_json;
   options.export_dir = args.export_dir;
+  options.also_check = args.also_check;
   auto progress = std::make_unique<Progress>();
   options.progress = [&progress](faultline::Time now, faultline::Time limit) {
     progress->Update(now, limit);
@@ -301,6 +303,9 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--trace", run.trace_json,
                       "Write the trace as Chrome Trace Event JSON (opens in Perfetto)");
   run_cmd->add_option("--report", run.report_json, "Write the report as JSON");
+  run_cmd->add_option("--check", run.also_check,
+                      "Also run this checker (repeatable), e.g. --check DET runs the scenario "
+                      "twice and compares the trace hashes");
   run_cmd->add_option("--export", run.export_dir,
                       "Write the source log, the committed output and the completed "
                       "checkpoints as JSON Lines into this directory");

@@ -49,6 +49,18 @@ std::vector<std::string> EnabledCheckers(const proto::Scenario& scenario) {
   return checkers::DefaultCheckers(ModeOf(scenario), HasTwoPhaseSink(scenario));
 }
 
+std::vector<std::string> CheckerWarnings(const proto::Scenario& scenario) {
+  if (scenario.checkers_size() == 0) return {};
+  const bool at_least_once = ModeOf(scenario) == engine::CheckpointMode::kAtLeastOnce;
+  const std::string_view promise = at_least_once ? "AL-LOSS" : "EO-OUT";
+  for (const std::string& c : scenario.checkers()) {
+    if (c == promise) return {};
+  }
+  return {"the scenario's checkers list leaves out " + std::string(promise) + ": the " +
+          (at_least_once ? std::string("at-least-once") : std::string("exactly-once")) +
+          " promise for the committed output is not judged, and a PASS says nothing about it"};
+}
+
 namespace internal {
 
 Check ValidateCheckers(const proto::Scenario& s, const Resolved& r) {

@@ -72,6 +72,11 @@ Result<Duration> RunLimit(const proto::Scenario& scenario);
 // TXN with a two-phase-commit sink).
 std::vector<std::string> EnabledCheckers(const proto::Scenario& scenario);
 
+// Warnings about a `checkers:` list that leaves out the checker of the mode's output promise
+// (EO-OUT in exactly-once modes, AL-LOSS in at-least-once): a PASS then says nothing about the
+// output. Empty when the scenario lists no checkers (the defaults include it).
+std::vector<std::string> CheckerWarnings(const proto::Scenario& scenario);
+
 // Every checker id of ORACLES.md, in its order.
 const std::vector<std::string_view>& KnownCheckers();
 

@@ -587,8 +587,16 @@ TEST(ConversionTest, DefaultCheckersFollowTheMode) {
   s.mutable_job()->add_operators()->mutable_sink()->set_kind(proto::Sink::AT_LEAST_ONCE);
   s.mutable_checkpointing()->set_mode(proto::Checkpointing::AT_LEAST_ONCE);
   EXPECT_EQ(EnabledCheckers(s), (std::vector<std::string>{"AL-LOSS", "DUR", "REC", "LIVE"}));
+  EXPECT_TRUE(CheckerWarnings(s).empty());  // the defaults include AL-LOSS
   s.add_checkers("DET");
   EXPECT_EQ(EnabledCheckers(s), (std::vector<std::string>{"DET"}));
+  ASSERT_EQ(CheckerWarnings(s).size(), 1u);
+  EXPECT_NE(CheckerWarnings(s)[0].find("leaves out AL-LOSS"), std::string::npos);
+  s.add_checkers("AL-LOSS");
+  EXPECT_TRUE(CheckerWarnings(s).empty());
+  s.mutable_checkpointing()->set_mode(proto::Checkpointing::ALIGNED);
+  ASSERT_EQ(CheckerWarnings(s).size(), 1u);
+  EXPECT_NE(CheckerWarnings(s)[0].find("leaves out EO-OUT"), std::string::npos);
 }
 
 // ---- the malformed-scenario suite -----------------------------------------------------------

@@ -328,6 +328,28 @@ bool Wants(const std::vector<std::string>& checkers, std::string_view id) {
   return std::find(checkers.begin(), checkers.end(), id) != checkers.end();
 }
 
+// The scenario's checkers plus RunOptions::also_check, each once.
+Result<std::vector<std::string>> CheckersOfRun(const proto::Scenario& spec,
+                                               const engine::JobGraph& job,
+                                               const engine::EngineConfig& config,
+                                               const RunOptions& options) {
+  std::vector<std::string> enabled = EnabledCheckers(spec);
+  const bool two_phase = !job.operators.empty() &&
+                         job.operators.back().kind == engine::OperatorKind::kSink &&
+                         job.operators.back().sink.kind == engine::SinkKind::kTwoPhaseCommit;
+  for (const std::string& id : options.also_check) {
+    const checkers::CheckerInfo* info = checkers::FindChecker(id);
+    if (info == nullptr) {
+      return InvalidArgumentError("unknown checker '" + id +
+                                  "' (known: " + checkers::CheckerNames() + ")");
+    }
+    const std::string why = checkers::WhyNotApplicable(*info, config.checkpoints.mode, two_phase);
+    if (!why.empty()) return InvalidArgumentError("checker " + id + ": " + why);
+    if (std::find(enabled.begin(), enabled.end(), id) == enabled.end()) enabled.push_back(id);
+  }
+  return enabled;
+}
+
 // The run's outcome from its verdicts (ORACLES.md): any violation makes it a VIOLATION; else a
 // checker that could not judge, a fault-plan entry that never fired, or a job that did not
 // finish makes it INCONCLUSIVE with the reason; else PASS.
@@ -407,7 +429,9 @@ Result<RunReport> Run(const engine::JobGraph& job, const Scenario& scenario,
   const faults::FaultReport fault_report = run->faults->Report();
   report.fault_plan_unfired = fault_report.never_fired;
 
-  const std::vector<std::string> enabled = EnabledCheckers(spec);
+  FL_ASSIGN_OR_RETURN(const std::vector<std::string> enabled,
+                      CheckersOfRun(spec, job, config, options));
+  report.warnings = CheckerWarnings(spec);
   checkers::RecordOptions record_options;
   record_options.status = run->status;
   if (fault_report.total_fired() > 0) record_options.quiet_from = fault_report.quiet_from;
@@ -627,6 +651,7 @@ std::string FormatReport(const RunReport& r) {
   if (!r.outcome_detail.empty()) out += " (" + r.outcome_detail + ")";
   out += "; expected " + ExpectedString(r.expected) + ": " +
          (r.as_expected() ? "as expected" : "NOT as expected") + "\n";
+  for (const std::string& warning : r.warnings) out += "warning      " + warning + "\n";
   for (const checkers::Verdict& v : r.verdicts) {
     std::string text = v.ToString();
     size_t start = 0;
@@ -713,6 +738,7 @@ std::string ReportJson(const RunReport& r) {
                   {"detail", r.outcome_detail},
                   {"expected", ExpectedString(r.expected)},
                   {"as_expected", r.as_expected()},
+                  {"warnings", r.warnings},
                   {"checkers", verdicts}};
   char hash[32];
   std::snprintf(hash, sizeof hash, "%016" PRIx64, r.trace_hash);

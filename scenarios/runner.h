@@ -32,6 +32,9 @@ struct RunOptions {
   std::optional<uint64_t> seed;  // overrides the scenario's seed
   std::string trace_json;        // write the Chrome / Perfetto trace here
   std::string export_dir;        // write the run's data as JSON Lines here (docs/scenarios.md)
+  // Checkers to run besides the scenario's (e.g. "DET"); an unknown id or one that cannot judge
+  // this run's mode is an InvalidArgument error.
+  std::vector<std::string> also_check;
   // Called every few thousand simulated events with the simulated time reached (for a
   // progress line); it must not touch the run.
   std::function<void(Time now, Time limit)> progress;
@@ -85,7 +88,8 @@ struct RunReport {
 
   std::vector<checkers::Verdict> verdicts;
   enum class Outcome { kPass, kViolation, kInconclusive } outcome = Outcome::kPass;
-  std::string outcome_detail;  // the violated checker, or why inconclusive
+  std::string outcome_detail;         // the violated checker, or why inconclusive
+  std::vector<std::string> warnings;  // e.g. a checkers list without the output checker
   proto::Expectation expected;
 
   uint64_t trace_hash = 0;
