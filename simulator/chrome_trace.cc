@@ -105,18 +105,20 @@ struct FlowEnd {
   size_t record = 0;
   uint64_t id = 0;
   bool start = false;
-  bool barrier = false;  // a barrier flow (else a message)
+  bool barrier = false;  // a barrier flow, or a cancellation marker's (else a message)
+  bool marker = false;   // a cancellation marker's flow
   int64_t checkpoint = 0;
 };
 
-// Pairs sends with deliveries and barrier emissions with their receptions; only complete
-// flows are kept. The ends come out sorted by record.
+// Pairs sends with deliveries, barrier emissions with their receptions and cancellation markers
+// sent with their receptions; only complete flows are kept. The ends come out sorted by record.
 std::vector<FlowEnd> PlanFlows(const std::vector<TraceRecord>& records,
                                const std::vector<ChromeTraceTask>& tasks) {
   std::map<std::string_view, const ChromeTraceTask*> task_by_name;
   for (const ChromeTraceTask& t : tasks) task_by_name.emplace(t.name, &t);
-  std::map<std::pair<int64_t, int64_t>, size_t> sends;           // (channel, seq) -> record
-  std::map<std::pair<std::string_view, int64_t>, size_t> emits;  // (task, checkpoint) -> record
+  std::map<std::pair<int64_t, int64_t>, size_t> sends;             // (channel, seq) -> record
+  std::map<std::pair<std::string_view, int64_t>, size_t> emits;    // (task, checkpoint) -> record
+  std::map<std::pair<std::string_view, int64_t>, size_t> markers;  // the same, for markers
   std::vector<FlowEnd> ends;
   uint64_t next_id = 1;
   for (size_t i = 0; i < records.size(); ++i) {
@@ -127,23 +129,28 @@ std::vector<FlowEnd> PlanFlows(const std::vector<TraceRecord>& records,
       auto it = sends.find({r.args[0], r.args[3]});
       if (it == sends.end()) continue;
       const uint64_t id = next_id++;
-      ends.push_back({it->second, id, true, false, 0});
-      ends.push_back({i, id, false, false, 0});
+      ends.push_back({it->second, id, true, false, false, 0});
+      ends.push_back({i, id, false, false, false, 0});
       sends.erase(it);
     } else if (IsEngineEvent(r, engine::EngineEvent::kBarrierEmitted) && !r.detail.empty()) {
       emits[{r.detail, *ArgsOf(r).checkpoint}] = i;  // the latest emission of the checkpoint
-    } else if (IsEngineEvent(r, engine::EngineEvent::kBarrierReceived)) {
+    } else if (IsEngineEvent(r, engine::EngineEvent::kCancelMarkerSent) && !r.detail.empty()) {
+      markers[{r.detail, *ArgsOf(r).checkpoint}] = i;
+    } else if (IsEngineEvent(r, engine::EngineEvent::kBarrierReceived) ||
+               IsEngineEvent(r, engine::EngineEvent::kCancelMarkerReceived)) {
+      const bool marker = IsEngineEvent(r, engine::EngineEvent::kCancelMarkerReceived);
       const engine::EventArgs args = ArgsOf(r);
       auto task = task_by_name.find(r.detail);
       if (task == task_by_name.end() || *args.input < 0) continue;
       const std::vector<std::string>& inputs = task->second->inputs;
       const auto input = static_cast<uint64_t>(*args.input);
       if (input >= inputs.size()) continue;
-      auto emit = emits.find({inputs[input], *args.checkpoint});
-      if (emit == emits.end()) continue;
+      const auto& sent = marker ? markers : emits;
+      auto emit = sent.find({inputs[input], *args.checkpoint});
+      if (emit == sent.end()) continue;
       const uint64_t id = next_id++;
-      ends.push_back({emit->second, id, true, true, *args.checkpoint});
-      ends.push_back({i, id, false, true, *args.checkpoint});
+      ends.push_back({emit->second, id, true, true, marker, *args.checkpoint});
+      ends.push_back({i, id, false, true, marker, *args.checkpoint});
     }
   }
   std::stable_sort(ends.begin(), ends.end(),
@@ -307,8 +314,11 @@ std::string ToChromeTraceJson(const std::vector<TraceRecord>& records,
     for (; next_flow < flows.size() && flows[next_flow].record == i; ++next_flow) {
       const FlowEnd& f = flows[next_flow];
       begin_event();
-      AppendHeader(out, f.barrier ? "barrier" : "message", f.barrier ? "barrier" : "net",
-                   f.start ? "s" : "f", r.time, r.node, tids[i]);
+      AppendHeader(out,
+                   f.marker    ? "cancel-marker"
+                   : f.barrier ? "barrier"
+                               : "message",
+                   f.barrier ? "barrier" : "net", f.start ? "s" : "f", r.time, r.node, tids[i]);
       out += ",\"id\":" + std::to_string(f.id);
       if (!f.start) out += ",\"bp\":\"e\"";
       if (f.barrier) out += ",\"args\":{\"checkpoint\":" + std::to_string(f.checkpoint) + "}";

@@ -79,6 +79,29 @@ TEST(ChromeTraceTest, TaskThreadsBarrierFlowsAndCheckpointSpans) {
   EXPECT_EQ(outcomes[4], "unfinished");
 }
 
+TEST(ChromeTraceTest, ACancellationMarkerIsAnArrowFromItsSenderToItsReceiver) {
+  using engine::EngineEvent;
+  const std::vector<TraceRecord> records = {
+      Engine(1, 1, EngineEvent::kCheckpointDeclined, 3, 1, "a#0"),
+      Engine(1, 1, EngineEvent::kCancelMarkerSent, 3, 0, "a#0"),
+      Engine(2, 2, EngineEvent::kCancelMarkerReceived, 3, 0, "b#0"),
+      Engine(2, 2, EngineEvent::kCheckpointDeclined, 3, 2, "b#0"),
+  };
+  const nlohmann::json json = nlohmann::json::parse(
+      ToChromeTraceJson(records, {"jobmanager", "tm-1", "tm-2"}, {{"a#0", {}}, {"b#0", {"a#0"}}}));
+  std::vector<nlohmann::json> flows;
+  for (const auto& e : json["traceEvents"]) {
+    if (e["ph"] == "s" || e["ph"] == "f") flows.push_back(e);
+  }
+  ASSERT_EQ(flows.size(), 2u);
+  EXPECT_EQ(flows[0]["name"], "cancel-marker");
+  EXPECT_EQ(flows[0]["pid"], 2);
+  EXPECT_EQ(flows[1]["name"], "cancel-marker");
+  EXPECT_EQ(flows[1]["pid"], 3);
+  EXPECT_EQ(flows[1]["args"]["checkpoint"], 3);
+  EXPECT_EQ(flows[0]["id"], flows[1]["id"]);
+}
+
 TEST(ChromeTraceTest, EscapesStrings) {
   std::string out;
   AppendJsonString(out, "a\"b\\c\nd\x01");

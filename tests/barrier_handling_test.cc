@@ -267,7 +267,7 @@ INSTANTIATE_TEST_SUITE_P(ModesAndInputs, BarrierOrderTest,
 
 // Two checkpoints in flight and a slow input: barrier n+1 arrives on the fast inputs before n
 // has arrived on the slow one. Aligned: the fast inputs are blocked behind n, so n completes
-// first; at-least-once: n is declined ("overtook it") or completes, never a stuck input.
+// first; at-least-once: n is declined (subsumed) or completes, never a stuck input.
 TEST(BarrierOvertakingTest, BarrierNPlusOneBeforeNCompletedElsewhere) {
   for (engine::CheckpointMode mode :
        {engine::CheckpointMode::kAligned, engine::CheckpointMode::kAtLeastOnce}) {

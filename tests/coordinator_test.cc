@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -93,15 +94,17 @@ uint64_t CheckpointOfBlob(std::string_view name) {
 
 std::unique_ptr<Run> RunWith(const engine::EngineConfig& config,
                              std::unique_ptr<sim::FaultInjector> fault = nullptr,
-                             uint32_t per_partition = 6000) {
+                             uint32_t per_partition = 6000, sim::TraceObserver* also = nullptr) {
   auto run = std::make_unique<Run>();
   auto jw =
       sim::JobWorld::Create(testing_support::KeyedJob({.name = "coordinator"}), config, {}).value();
   const std::multiset<uint64_t> ids = testing_support::FillSource(*jw, 4, per_partition);
   jw->world().trace().AddObserver(&run->events);
+  if (also != nullptr) jw->world().trace().AddObserver(also);
   if (fault) jw->world().faults().Install(fault.get());
   jw->Start();
   run->status = jw->RunUntilDone(Time::Zero() + Duration::Seconds(120));
+  if (also != nullptr) jw->world().trace().RemoveObserver(also);
   jw->world().trace().RemoveObserver(&run->events);
   if (fault) jw->world().faults().Uninstall(fault.get());
   run->exactly_once = testing_support::Reflected(*jw) == ids;
@@ -214,6 +217,101 @@ TEST(CoordinatorTest, MinPauseSpacesACompletionAndTheNextTrigger) {
   EXPECT_TRUE(run->exactly_once);
 }
 
+// The JobManager's requests to take a checkpoint id (the HA counter's compare-and-set): the
+// moment a trigger request fires, before the id is durable and the checkpoint-triggered event.
+class CounterRequests : public sim::TraceObserver {
+ public:
+  void OnRecord(const sim::TraceRecord& r) override {
+    if (r.kind == sim::TraceKind::kServiceRequest && r.node == 0 &&
+        r.args[0] == static_cast<int64_t>(sim::Service::kHaStore) &&
+        r.detail.ends_with("/checkpoint-counter") && r.args[3] > 0) {  // a write, not the read
+      times.push_back(r.time);
+    }
+  }
+  // The request of the checkpoint triggered at `triggered`: the last one before it.
+  Time Before(Time triggered) const {
+    Time last;
+    for (Time t : times) {
+      if (t <= triggered) last = t;
+    }
+    return last;
+  }
+  std::vector<Time> times;
+};
+
+// When checkpoint `id` ended (completed or aborted); nullopt if it did not.
+std::optional<Time> EndOf(const Events& events, uint64_t id) {
+  for (const Event& e : events.list) {
+    if ((e.kind == EngineEvent::kPointerMoved || e.kind == EngineEvent::kCheckpointAborted) &&
+        e.checkpoint == id) {
+      return e.at;
+    }
+  }
+  return std::nullopt;
+}
+
+// As Flink's CheckpointRequestDecider: a periodic trigger blocked by max concurrent is queued
+// and fires the moment the blocking checkpoint ends (completed or expired), not an interval
+// later.
+TEST(CoordinatorTest, ATriggerBlockedByMaxConcurrentFiresWhenTheBlockingCheckpointEnds) {
+  for (const bool expires : {false, true}) {
+    engine::EngineConfig config = Config();
+    config.checkpoints.max_concurrent = 1;
+    config.checkpoints.tolerable_failures = 10;
+    if (expires) config.checkpoints.timeout = Duration::Millis(500);
+    CounterRequests requests;
+    // Checkpoint 3 takes 1 s more than the others: the interval passes several times.
+    auto run =
+        RunWith(config,
+                std::make_unique<SlowOrFailUploads>(
+                    std::set<uint64_t>{3}, sim::FaultEffect{.extra_delay = Duration::Seconds(1)}),
+                6000, &requests);
+    ASSERT_EQ(run->status, engine::JobStatus::kFinished);
+    const std::optional<Time> end = EndOf(run->events, 3);
+    ASSERT_TRUE(end.has_value());
+    bool aborted = false;
+    for (const Event& e : run->events.Of(EngineEvent::kCheckpointAborted)) {
+      aborted |= e.checkpoint == 3;
+    }
+    EXPECT_EQ(aborted, expires);
+    const auto triggered = run->events.Of(EngineEvent::kTriggered);
+    auto next = std::find_if(triggered.begin(), triggered.end(),
+                             [](const Event& t) { return t.checkpoint == 4; });
+    ASSERT_NE(next, triggered.end());
+    ASSERT_FALSE(next->final);
+    const auto three = std::find_if(triggered.begin(), triggered.end(),
+                                    [](const Event& t) { return t.checkpoint == 3; });
+    ASSERT_NE(three, triggered.end());
+    EXPECT_GT(*end - three->at, Duration::Millis(400)) << "the interval passed while 3 ran";
+    // The queued request fired right when 3 ended.
+    EXPECT_EQ(requests.Before(next->at), *end) << "expires " << expires;
+    EXPECT_EQ(MaxInFlight(run->events), 1u);
+  }
+}
+
+// A periodic trigger blocked by the min pause fires the moment the pause elapses.
+TEST(CoordinatorTest, ATriggerBlockedByTheMinPauseFiresWhenThePauseElapses) {
+  engine::EngineConfig config = Config();  // interval 200 ms
+  config.checkpoints.min_pause = Duration::Millis(700);
+  CounterRequests requests;
+  auto run = RunWith(config, nullptr, /*per_partition=*/12000, &requests);
+  ASSERT_EQ(run->status, engine::JobStatus::kFinished);
+  const Events& events = run->events;
+  std::optional<Time> last_completion;
+  int checked = 0;
+  for (const Event& e : events.list) {
+    if (e.kind == EngineEvent::kPointerMoved) last_completion = e.at;
+    if (e.kind == EngineEvent::kTriggered && last_completion && !e.final) {
+      // The interval (200 ms) always ends within the pause (700 ms): every trigger after a
+      // completion was blocked, and fired exactly when the pause elapsed.
+      EXPECT_EQ(requests.Before(e.at), *last_completion + Duration::Millis(700))
+          << "checkpoint " << e.checkpoint;
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 2);
+}
+
 TEST(CoordinatorTest, ACompletedCheckpointSubsumesOlderPendingOnes) {
   engine::EngineConfig config = Config();
   config.checkpoints.max_concurrent = 2;
@@ -244,6 +342,12 @@ TEST(CoordinatorTest, FailedCheckpointsBeyondTheTolerableNumberRestartTheJob) {
       aborted += e.checkpoint == 3 || e.checkpoint == 4 ? 1 : 0;
     }
     EXPECT_GE(aborted, 1u);
+    // A real decline (the state upload failed) names its reason and counts.
+    for (const Event& e : run->events.Of(EngineEvent::kCheckpointAborted)) {
+      if (e.checkpoint == 3 && e.detail.starts_with("declined")) {
+        EXPECT_NE(e.detail.find("(upload-failed)"), std::string::npos) << e.detail;
+      }
+    }
     EXPECT_FALSE(run->with_blobs.contains(3) || run->with_blobs.contains(4))
         << "blobs of failed checkpoints are left, tolerable " << tolerable;
     if (tolerable >= 2) {

@@ -28,8 +28,12 @@ void AlignedBarrierHandler::RecordReceived(size_t input, const BarrierInfo& barr
                                .input = static_cast<int64_t>(input)}));
 }
 
-bool AlignedBarrierHandler::Stale(const BarrierInfo& barrier) const {
-  return barrier.checkpoint_id <= task_.LastCheckpoint();  // an aborted checkpoint's
+bool AlignedBarrierHandler::Stale(uint64_t id) const {
+  // Taken or aborted (the task's record), or passed here: a barrier older than the newest
+  // checkpoint started, or of that one once it was declined or cancelled. A late barrier of a
+  // subsumed checkpoint must never count toward a newer alignment, nor start its checkpoint.
+  return id <= task_.LastCheckpoint() || id < last_started_ ||
+         (id == last_started_ && !InProgress(id));
 }
 
 void AlignedBarrierHandler::NoteStarted(uint64_t checkpoint) {
@@ -46,11 +50,8 @@ void AlignedBarrierHandler::OnBarrier(size_t input, const BarrierInfo& barrier) 
 
 void AlignedBarrierHandler::Align(size_t input, const BarrierInfo& barrier) {
   FL_ASSERT(!barrier.unaligned, "an unaligned barrier is never aligned");
-  if (aligning_ && barrier.checkpoint_id > *aligning_) {
-    // Barrier n+1 before n completed here: n cannot complete; decline it and align n+1.
-    task_.Decline(*aligning_, barrier.checkpoint_id);
-    ResetAlignment();
-  }
+  // Barrier n+1 before n completed here: n cannot complete; decline it and align n+1.
+  DeclineOlderAlignment(barrier.checkpoint_id);
   if (!aligning_) StartAlignment(barrier);
   // Exactly-once: an input that delivered the barrier is blocked until alignment completes.
   if (!options_.no_alignment) {
@@ -99,6 +100,33 @@ void AlignedBarrierHandler::ResetAlignment() {
   task_.UnblockInputs();
   std::fill(blocked_.begin(), blocked_.end(), false);
   std::fill(received_.begin(), received_.end(), false);
+}
+
+void AlignedBarrierHandler::DeclineOlderAlignment(uint64_t newer) {
+  if (!aligning_ || *aligning_ >= newer) return;
+  task_.Decline(*aligning_, DeclineReason::kSubsumed);
+  ResetAlignment();
+}
+
+void AlignedBarrierHandler::OnCancelMarker(size_t input, uint64_t checkpoint) {
+  const InvariantScope checked(*this);
+  FL_ASSERT(input < received_.size(), "a cancellation marker on an input the task does not have");
+  task_.RecordEvent(MakeEvent(
+      EngineEvent::kCancelMarkerReceived, task_.Name(),
+      {.checkpoint = static_cast<int64_t>(checkpoint), .input = static_cast<int64_t>(input)}));
+  if (Stale(checkpoint)) return;
+  CancelAlignment(checkpoint);
+}
+
+void AlignedBarrierHandler::CancelAlignment(uint64_t checkpoint) {
+  // As Flink's processCancellationBarrier: the alignment of the cancelled checkpoint (or of an
+  // older one, which cannot complete either) ends now; the blocked inputs are released.
+  DeclineOlderAlignment(checkpoint);
+  const bool was_aligning = aligning_.has_value();
+  if (was_aligning) ResetAlignment();
+  if (checkpoint > last_started_) last_started_ = checkpoint;  // its later barriers are stale
+  task_.Decline(checkpoint, DeclineReason::kCancellationMarker);
+  if (was_aligning) task_.ScheduleStep();
 }
 
 void AlignedBarrierHandler::OnEndOfData(size_t input) {

@@ -19,6 +19,7 @@ class AlignedBarrierHandler : public CheckpointBarrierHandler {
   AlignedBarrierHandler(const BarrierHandlerOptions& options, CheckpointableTask& task);
 
   void OnBarrier(size_t input, const BarrierInfo& barrier) override;
+  void OnCancelMarker(size_t input, uint64_t checkpoint) override;
   void OnEndOfData(size_t input) override;
   void OnCheckpointAborted(uint64_t checkpoint) override;
   bool Aligning() const override { return aligning_.has_value(); }
@@ -26,8 +27,20 @@ class AlignedBarrierHandler : public CheckpointBarrierHandler {
  protected:
   // Records barrier `barrier`'s arrival on `input` in the trace.
   void RecordReceived(size_t input, const BarrierInfo& barrier);
-  // Whether `barrier` belongs to a checkpoint already taken or aborted here.
-  bool Stale(const BarrierInfo& barrier) const;
+  // Whether checkpoint `id` was already taken, aborted, declined or passed here: older than
+  // the newest checkpoint started (aligned, recorded or cancelled), or that one when it is no
+  // longer in progress. Such a barrier is only recorded; it never starts a checkpoint.
+  bool Stale(uint64_t id) const;
+  bool Stale(const BarrierInfo& barrier) const { return Stale(barrier.checkpoint_id); }
+  // Whether checkpoint `id` is in progress here (being aligned; in the unaligned handler, also
+  // being recorded).
+  virtual bool InProgress(uint64_t id) const { return aligning_ && *aligning_ == id; }
+  // Ends the alignment of a checkpoint older than `newer` (barrier or marker `newer` overtook
+  // it): declined as subsumed.
+  void DeclineOlderAlignment(uint64_t newer);
+  // A cancellation marker of `checkpoint`, not stale: ends its alignment (or that of an older
+  // one), declines it and marks it started, so its later barriers are stale.
+  void CancelAlignment(uint64_t checkpoint);
   // An in-band barrier of an exactly-once checkpoint, in order: aligns it.
   void Align(size_t input, const BarrierInfo& barrier);
   // Ends the alignment (completed, declined or aborted): every input released.

@@ -66,8 +66,10 @@ class CheckpointableTask {
                                    Duration alignment) = 0;
   // The snapshot waiting for its channel state will never complete: drop it.
   virtual void AbandonChannelState(uint64_t checkpoint) = 0;
-  // Declines `checkpoint` to the coordinator: barrier `next` overtook it here.
-  virtual void Decline(uint64_t checkpoint, uint64_t next) = 0;
+  // Declines `checkpoint` to the coordinator for `reason`, and sends a cancellation marker of it
+  // on every output, in band (Flink's abortCheckpointOnBarrier): downstream alignment of it
+  // ends at the marker. Called at most once per checkpoint by a handler.
+  virtual void Decline(uint64_t checkpoint, DeclineReason reason) = 0;
 
   // Time, timers and the trace.
   virtual Time Now() const = 0;
@@ -99,6 +101,11 @@ class CheckpointBarrierHandler {
   }
   // Barrier `barrier` was taken off `input`'s queue, in order.
   virtual void OnBarrier(size_t input, const BarrierInfo& barrier) = 0;
+  // A cancellation marker of `checkpoint` was taken off `input`'s queue, in order: an upstream
+  // task declined it (Flink's CancelCheckpointMarker). Unless the checkpoint is already taken,
+  // aborted or cancelled here, the handler stops aligning (or recording, or tracking) it, and
+  // declines it (which forwards the marker); later barriers of it are stale.
+  virtual void OnCancelMarker(size_t input, uint64_t checkpoint) = 0;
   // `input` delivered its end of data (the task marked it ended).
   virtual void OnEndOfData(size_t input) = 0;
   // The coordinator aborted `checkpoint`.

@@ -1,5 +1,7 @@
 #include "engine/checkpoint/barrier_tracker.h"
 
+#include <algorithm>
+
 #include "base/assert.h"
 #include "engine/exec/events.h"
 
@@ -13,7 +15,10 @@ void BarrierTracker::OnBarrier(size_t input, const BarrierInfo& barrier) {
   task_.RecordEvent(MakeEvent(EngineEvent::kBarrierReceived, task_.Name(),
                               {.checkpoint = static_cast<int64_t>(barrier.checkpoint_id),
                                .input = static_cast<int64_t>(input)}));
-  if (barrier.checkpoint_id <= task_.LastCheckpoint()) return;  // stale: an aborted checkpoint
+  // Stale: a checkpoint taken, aborted or cancelled here.
+  if (barrier.checkpoint_id <= task_.LastCheckpoint() || barrier.checkpoint_id <= last_cancelled_) {
+    return;
+  }
   Pending& pending = pending_[barrier.checkpoint_id];
   if (pending.inputs.empty()) {
     pending.barrier = barrier;
@@ -23,8 +28,10 @@ void BarrierTracker::OnBarrier(size_t input, const BarrierInfo& barrier) {
   MaybeComplete();
   // Bounded: the oldest incomplete one gives way.
   while (pending_.size() > kMaxPending) {
-    task_.Decline(pending_.begin()->first, pending_.rbegin()->first);
+    const uint64_t oldest = pending_.begin()->first;
     pending_.erase(pending_.begin());
+    last_cancelled_ = std::max(last_cancelled_, oldest);
+    task_.Decline(oldest, DeclineReason::kSubsumed);  // newer ones overtook it
   }
 }
 
@@ -48,6 +55,19 @@ void BarrierTracker::MaybeComplete() {
     task_.TakeSnapshot(barrier, alignment);
     return;
   }
+}
+
+void BarrierTracker::OnCancelMarker(size_t input, uint64_t checkpoint) {
+  FL_ASSERT(input < input_count_, "a cancellation marker on an input the task does not have");
+  task_.RecordEvent(MakeEvent(
+      EngineEvent::kCancelMarkerReceived, task_.Name(),
+      {.checkpoint = static_cast<int64_t>(checkpoint), .input = static_cast<int64_t>(input)}));
+  if (checkpoint <= task_.LastCheckpoint() || checkpoint <= last_cancelled_) return;
+  // As Flink's CheckpointBarrierTracker: forget it, and the older incomplete ones (their
+  // barriers are stale from now on; a newer completion subsumes them at the coordinator).
+  pending_.erase(pending_.begin(), pending_.upper_bound(checkpoint));
+  last_cancelled_ = checkpoint;
+  task_.Decline(checkpoint, DeclineReason::kCancellationMarker);
 }
 
 void BarrierTracker::OnEndOfData(size_t input) {

@@ -22,6 +22,7 @@ class BarrierTracker final : public CheckpointBarrierHandler {
   explicit BarrierTracker(CheckpointableTask& task);
 
   void OnBarrier(size_t input, const BarrierInfo& barrier) override;
+  void OnCancelMarker(size_t input, uint64_t checkpoint) override;
   void OnEndOfData(size_t input) override;
   void OnCheckpointAborted(uint64_t checkpoint) override;
   bool Aligning() const override { return !pending_.empty(); }
@@ -40,6 +41,9 @@ class BarrierTracker final : public CheckpointBarrierHandler {
   const size_t input_count_;
   std::map<uint64_t, Pending> pending_;
   uint64_t last_taken_ = 0;
+  // The newest checkpoint cancelled (by a marker) or declined here: its barriers and older
+  // ones are stale.
+  uint64_t last_cancelled_ = 0;
 };
 
 }  // namespace faultline::engine

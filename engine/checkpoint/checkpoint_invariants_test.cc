@@ -17,6 +17,11 @@ class BarrierHandlerTestPeer {
   static void ForgetBarrier(AlignedBarrierHandler& handler, size_t input) {
     handler.received_[input] = false;
   }
+  // Aligns `barrier` past the handler's stale check.
+  static void AlignUnchecked(AlignedBarrierHandler& handler, size_t input,
+                             const BarrierInfo& barrier) {
+    handler.Align(input, barrier);
+  }
   static void CompleteAlignment(AlignedBarrierHandler& handler) {
     handler.CompleteAlignment(handler.aligning_barrier_);
   }
@@ -31,10 +36,15 @@ BarrierInfo Barrier(uint64_t id) {
 TEST(CheckpointInvariantsDeathTest, AnAlignedHandlerNeverStartsACheckpointItPassed) {
   FakeCheckpointableTask task(2);
   task.snapshots_advance_last = false;  // the seam: the task's stale check lets barrier 1 in
-  auto handler = NewBarrierHandler(CheckpointMode::kAligned, {}, task);
-  handler->OnBarrier(0, Barrier(2));
-  handler->OnBarrier(1, Barrier(2));
-  EXPECT_DEATH(handler->OnBarrier(0, Barrier(1)), "started a checkpoint it had passed");
+  AlignedBarrierHandler handler({}, task);
+  handler.OnBarrier(0, Barrier(2));
+  handler.OnBarrier(1, Barrier(2));
+  // The handler's own stale check (older than the newest started) stops it...
+  handler.OnBarrier(0, Barrier(1));
+  EXPECT_FALSE(handler.Aligning());
+  // ...and past both checks, the invariant fires.
+  EXPECT_DEATH(BarrierHandlerTestPeer::AlignUnchecked(handler, 0, Barrier(1)),
+               "started a checkpoint it had passed");
 }
 
 TEST(CheckpointInvariantsDeathTest, TheTrackerNeverTakesACheckpointItPassed) {

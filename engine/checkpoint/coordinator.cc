@@ -300,6 +300,7 @@ void CheckpointCoordinator::OnDeployed(uint64_t attempt) {
   running_.clear();
   ended_.clear();
   final_wanted_ = false;
+  periodic_queued_ = false;
   // The JobManager drops every message of earlier attempts: no late acknowledgement of theirs
   // can come.
   discarded_.clear();
@@ -323,6 +324,7 @@ void CheckpointCoordinator::OnTaskEndOfInput(uint32_t task) {
 }
 
 void CheckpointCoordinator::OnJobRestarting(const std::string& why) {
+  periodic_queued_ = false;  // the next attempt triggers on its own interval
   if (setup_->config.switches.restore_latest_attempt && !pending_.empty() &&
       pending_.rbegin()->first > latest_completed_) {
     // restore-latest-attempt: recover from the newest triggered checkpoint, complete or not;
@@ -351,8 +353,12 @@ void CheckpointCoordinator::TriggerCheckpoint(bool final) {
   const CheckpointConfig& config = setup_->config.checkpoints;
   if (!job_running_) return;
   if (triggering_) {
-    // An id is being taken for another checkpoint; the final one follows right after it.
-    if (final) final_wanted_ = true;
+    // An id is being taken for another checkpoint; this one follows right after it.
+    if (final) {
+      final_wanted_ = true;
+    } else {
+      QueuePeriodic();
+    }
     return;
   }
   if (!AllRunning()) return;
@@ -365,9 +371,23 @@ void CheckpointCoordinator::TriggerCheckpoint(bool final) {
     return;
   }
   if (!final) {
-    if (pending_.size() >= config.max_concurrent ||
-        (latest_completed_ > 0 && ctx_.clock->Now() - last_completion_ < config.min_pause)) {
-      ScheduleTrigger(config.interval);
+    // As Flink's CheckpointRequestDecider: a request blocked by max concurrent or the min pause
+    // is queued, not dropped, and fires as soon as it may.
+    if (pending_.size() >= config.max_concurrent) {
+      QueuePeriodic();
+      return;
+    }
+    const Duration since = ctx_.clock->Now() - last_completion_;
+    if (latest_completed_ > 0 && since < config.min_pause) {
+      QueuePeriodic();
+      if (!pause_timer_scheduled_) {
+        pause_timer_scheduled_ = true;
+        ctx_.scheduler->ScheduleAfter(config.min_pause - since, [this, alive = alive_] {
+          if (!*alive) return;
+          pause_timer_scheduled_ = false;
+          TriggerQueued();
+        });
+      }
       return;
     }
   }
@@ -423,6 +443,26 @@ void CheckpointCoordinator::OnIdTaken(uint64_t id, bool final, uint64_t attempt,
     final_wanted_ = false;
     if (AllEnded()) TriggerCheckpoint(/*final=*/true);
   }
+  TriggerQueued();
+}
+
+void CheckpointCoordinator::QueuePeriodic() {
+  periodic_queued_ = true;
+}
+
+void CheckpointCoordinator::TriggerQueued() {
+  if (!periodic_queued_ || queued_trigger_posted_) return;
+  // Right after the current step: what ended the blocking checkpoint may yet restart the job
+  // (a decline or expiry past the tolerable failures), which drops the request.
+  queued_trigger_posted_ = true;
+  ctx_.scheduler->Post([this, alive = alive_] {
+    if (!*alive) return;
+    queued_trigger_posted_ = false;
+    if (!periodic_queued_ || triggering_ || final_wanted_) return;
+    periodic_queued_ = false;
+    if (!job_running_ || AllEnded()) return;  // after end of input only the final one is taken
+    TriggerCheckpoint(/*final=*/false);
+  });
 }
 
 void CheckpointCoordinator::SendTriggers(uint64_t id, bool final) {
@@ -519,8 +559,15 @@ void CheckpointCoordinator::OnDecline(const ControlMessage& m) {
     if (discarded_.contains(m.checkpoint_id)) LateAnswer(m.checkpoint_id, m.task);
     return;
   }
-  AbortPending(m.checkpoint_id, "declined by " + setup_->plan.tasks[m.task].name + ": " + m.text);
-  CountCheckpointFailure();
+  const DeclineReason reason = m.flags <= static_cast<uint64_t>(DeclineReason::kUploadFailed)
+                                   ? static_cast<DeclineReason>(m.flags)
+                                   : DeclineReason::kUnknown;
+  AbortPending(m.checkpoint_id, "declined by " + setup_->plan.tasks[m.task].name + " (" +
+                                    std::string(DeclineReasonName(reason)) + "): " + m.text);
+  // A subsumed checkpoint (barrier n+1 overtook n), or one cancelled by an upstream decline's
+  // marker, is not a failure (Flink's CHECKPOINT_DECLINED_SUBSUMED and
+  // CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER).
+  if (CountsAsFailure(reason)) CountCheckpointFailure();
 }
 
 void CheckpointCoordinator::CountCheckpointFailure() {
@@ -565,6 +612,7 @@ void CheckpointCoordinator::AbortPending(uint64_t id, const std::string& why) {
   } else {
     TriggerWantedFinal();
   }
+  TriggerQueued();
 }
 
 void CheckpointCoordinator::RememberDiscarded(uint64_t id,
@@ -747,6 +795,7 @@ void CheckpointCoordinator::FinishCompletion(uint64_t id, std::string metadata_b
   Cleanup();
   listener_->OnCheckpointCompleted(id, final);
   if (!final) TriggerWantedFinal();
+  TriggerQueued();
 }
 
 void CheckpointCoordinator::Cleanup() {

@@ -162,6 +162,13 @@ class CheckpointCoordinator final {
   bool AllEnded() const { return ended_.size() == setup_->plan.tasks.size(); }
   void ScheduleTrigger(Duration delay);
   void TriggerCheckpoint(bool final);
+  // A periodic trigger blocked by max concurrent, min pause or an id being taken waits as the
+  // queued request (at most one, as Flink's CheckpointRequestDecider drops duplicates of
+  // periodic requests); it fires when the blocking checkpoint ends or the pause elapses.
+  void QueuePeriodic();
+  // Fires the queued request right after the current step, unless the final checkpoint waits
+  // (it goes first) or the job ended, stopped or restarts; blocked again, it stays queued.
+  void TriggerQueued();
   void OnIdTaken(uint64_t id, bool final, uint64_t attempt, Result<uint64_t> version);
   void SendTriggers(uint64_t id, bool final);
   // Triggers the final checkpoint if end of input asked for it while it had to wait.
@@ -230,6 +237,9 @@ class CheckpointCoordinator final {
   std::deque<CheckpointStats> history_;
   uint32_t consecutive_failures_ = 0;
   bool trigger_scheduled_ = false;
+  bool periodic_queued_ = false;        // a periodic trigger request waits (QueuePeriodic)
+  bool pause_timer_scheduled_ = false;  // the queued request fires when the min pause ends
+  bool queued_trigger_posted_ = false;  // TriggerQueued's step is posted
   bool triggering_ = false;
   bool final_wanted_ = false;  // end of input arrived while another trigger was taking its id
   Time last_completion_;

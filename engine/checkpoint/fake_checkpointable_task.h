@@ -43,8 +43,8 @@ class FakeCheckpointableTask final : public CheckpointableTask {
   void AbandonChannelState(uint64_t checkpoint) override {
     Log("abandon " + std::to_string(checkpoint));
   }
-  void Decline(uint64_t checkpoint, uint64_t next) override {
-    Log("decline " + std::to_string(checkpoint) + " " + std::to_string(next));
+  void Decline(uint64_t checkpoint, DeclineReason reason) override {
+    Log("decline " + std::to_string(checkpoint) + " " + std::string(DeclineReasonName(reason)));
   }
   Time Now() const override { return now; }
   void ScheduleTimeout(Duration delay, uint64_t checkpoint) override {

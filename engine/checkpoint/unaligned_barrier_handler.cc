@@ -17,10 +17,7 @@ Result<bool> UnalignedBarrierHandler::OnArrival(size_t input, const Buffer& buff
       // An unaligned barrier is handled on arrival, ahead of the queued buffers. Sent as an
       // event (no credit taken), so no credit goes back. If this task is still aligning the
       // same checkpoint (the upstream timed out first), it switches to unaligned too.
-      if (aligning_ && *aligning_ < barrier.checkpoint_id) {
-        task_.Decline(*aligning_, barrier.checkpoint_id);
-        ResetAlignment();
-      }
+      DeclineOlderAlignment(barrier.checkpoint_id);
       if (aligning_ && *aligning_ == barrier.checkpoint_id) SwitchToUnaligned();
       HandleUnalignedBarrier(input, barrier);
       return true;
@@ -45,7 +42,7 @@ void UnalignedBarrierHandler::OnBarrier(size_t input, const BarrierInfo& barrier
   RecordReceived(input, barrier);
   if (Stale(barrier)) return;
   if (recording_ && barrier.checkpoint_id > recording_->checkpoint) {
-    task_.Decline(recording_->checkpoint, barrier.checkpoint_id);
+    task_.Decline(recording_->checkpoint, DeclineReason::kSubsumed);
     AbandonRecording();
   }
   Align(input, barrier);
@@ -77,10 +74,12 @@ void UnalignedBarrierHandler::HandleUnalignedBarrier(size_t input, const Barrier
   RecordReceived(input, barrier);
   if (recording_ && barrier.checkpoint_id > recording_->checkpoint) {
     // Barrier n+1 before n arrived everywhere: n cannot complete here.
-    task_.Decline(recording_->checkpoint, barrier.checkpoint_id);
+    task_.Decline(recording_->checkpoint, DeclineReason::kSubsumed);
     AbandonRecording();
   }
   if (!recording_) {
+    // Older than the newest checkpoint started here (a late barrier of one the aligned phase
+    // declined, say): stale, as in the aligned handler; it never starts its checkpoint.
     if (Stale(barrier)) return;
     // The first barrier n overtakes everything queued on every input (up to an aligned
     // barrier n already queued, with the aligned-checkpoint timeout): all of it is in flight
@@ -125,6 +124,29 @@ void UnalignedBarrierHandler::AbandonRecording() {
   FL_ASSERT(recording_.has_value());
   task_.AbandonChannelState(recording_->checkpoint);
   recording_.reset();
+  // The inputs that delivered its barrier say nothing about the next checkpoint.
+  std::fill(received_.begin(), received_.end(), false);
+}
+
+void UnalignedBarrierHandler::OnCancelMarker(size_t input, uint64_t checkpoint) {
+  const InvariantScope checked(*this);
+  FL_ASSERT(input < received_.size(), "a cancellation marker on an input the task does not have");
+  task_.RecordEvent(MakeEvent(
+      EngineEvent::kCancelMarkerReceived, task_.Name(),
+      {.checkpoint = static_cast<int64_t>(checkpoint), .input = static_cast<int64_t>(input)}));
+  if (recording_ && recording_->checkpoint == checkpoint) {
+    // Its snapshot is taken and its barrier forwarded, but it cannot complete: abort it here,
+    // and the marker tells the consumers to abort it too.
+    AbandonRecording();
+    task_.Decline(checkpoint, DeclineReason::kCancellationMarker);
+    return;
+  }
+  if (Stale(checkpoint)) return;
+  if (recording_ && recording_->checkpoint < checkpoint) {
+    task_.Decline(recording_->checkpoint, DeclineReason::kSubsumed);
+    AbandonRecording();
+  }
+  CancelAlignment(checkpoint);
 }
 
 void UnalignedBarrierHandler::OnEndOfData(size_t input) {

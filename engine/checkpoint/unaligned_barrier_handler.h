@@ -23,11 +23,17 @@ class UnalignedBarrierHandler final : public AlignedBarrierHandler {
 
   Result<bool> OnArrival(size_t input, const Buffer& buffer) override;
   void OnBarrier(size_t input, const BarrierInfo& barrier) override;
+  void OnCancelMarker(size_t input, uint64_t checkpoint) override;
   void OnEndOfData(size_t input) override;
   void OnCheckpointAborted(uint64_t checkpoint) override;
   void OnTimeout(uint64_t checkpoint) override;
   bool RecordingNewerThan(uint64_t checkpoint) const override {
     return recording_ && recording_->checkpoint > checkpoint;
+  }
+
+ protected:
+  bool InProgress(uint64_t id) const override {
+    return AlignedBarrierHandler::InProgress(id) || (recording_ && recording_->checkpoint == id);
   }
 
  private:

@@ -550,6 +550,16 @@ void Task::ProcessBuffer(size_t input, Buffer buffer) {
       ScheduleStep();
       return;
     }
+    case BufferType::kCancelMarker: {
+      Result<uint64_t> cancelled = DecodeCancelMarker(buffer);
+      if (!cancelled.ok()) {
+        Fail(cancelled.status().WithContext(spec_.name));
+        return;
+      }
+      handler_->OnCancelMarker(input, *cancelled);
+      ScheduleStep();
+      return;
+    }
     case BufferType::kEndOfData:
       HandleEndOfData(input);
       ScheduleStep();
@@ -560,14 +570,26 @@ void Task::ProcessBuffer(size_t input, Buffer buffer) {
   Fail(DataLossError(spec_.name + ": unexpected handshake in the middle of a channel"));
 }
 
-void Task::Decline(uint64_t checkpoint, uint64_t next) {
+void Task::Decline(uint64_t checkpoint, DeclineReason reason) {
   ControlMessage decline;
   decline.type = ControlType::kDecline;
   decline.task = setup_.task;
   decline.attempt = setup_.attempt;
   decline.checkpoint_id = checkpoint;
-  decline.text = "barrier " + std::to_string(next) + " overtook it";
+  decline.flags = static_cast<uint64_t>(reason);
+  decline.text = std::string(DeclineReasonName(reason));
   setup_.host->SendToJobManager(std::move(decline));
+  ctx_.events->Record(MakeEvent(
+      EngineEvent::kCheckpointDeclined, spec_.name,
+      {.checkpoint = static_cast<int64_t>(checkpoint), .reason = static_cast<int64_t>(reason)}));
+  if (outputs_.empty()) return;
+  // Flink's CancelCheckpointMarker: in band, behind everything emitted before it, on every
+  // output, so the consumers stop aligning the checkpoint without waiting for the JobManager.
+  Buffer marker;
+  EncodeCancelMarker(marker, checkpoint);
+  EmitToAll(marker);
+  ctx_.events->Record(MakeEvent(EngineEvent::kCancelMarkerSent, spec_.name,
+                                {.checkpoint = static_cast<int64_t>(checkpoint)}));
 }
 
 bool Task::AlignmentTimedOut(const BarrierInfo& barrier) const {
@@ -1043,7 +1065,11 @@ void Task::FinishUpload(Upload& upload) {
   ControlMessage m;
   if (upload.failed) {
     m.type = ControlType::kDecline;
+    m.flags = static_cast<uint64_t>(DeclineReason::kUploadFailed);
     m.text = "state upload failed";
+    ctx_.events->Record(MakeEvent(EngineEvent::kCheckpointDeclined, spec_.name,
+                                  {.checkpoint = static_cast<int64_t>(upload.checkpoint_id),
+                                   .reason = static_cast<int64_t>(DeclineReason::kUploadFailed)}));
   } else {
     upload.life.Acknowledge(setup_.config->switches.ack_before_upload);
     ctx_.events->Record(MakeEvent(EngineEvent::kUploaded, spec_.name,

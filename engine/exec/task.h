@@ -123,7 +123,7 @@ class Task final : public runtime::ChannelListener, private CheckpointableTask {
   void PersistChannelState(uint64_t checkpoint, ChannelBuffers in_flight,
                            Duration alignment) override;
   void AbandonChannelState(uint64_t checkpoint) override;
-  void Decline(uint64_t checkpoint, uint64_t next) override;
+  void Decline(uint64_t checkpoint, DeclineReason reason) override;
   Time Now() const override { return ctx_.clock->Now(); }
   void ScheduleTimeout(Duration delay, uint64_t checkpoint) override;
   void RecordEvent(const runtime::EngineEvent& event) override { ctx_.events->Record(event); }

@@ -24,6 +24,11 @@ void EncodeEndOfData(Buffer& out) {
   PutU8(out, static_cast<uint8_t>(BufferType::kEndOfData));
 }
 
+void EncodeCancelMarker(Buffer& out, uint64_t checkpoint_id) {
+  PutU8(out, static_cast<uint8_t>(BufferType::kCancelMarker));
+  PutU64(out, checkpoint_id);
+}
+
 void BeginRecords(Buffer& out) {
   PutU8(out, static_cast<uint8_t>(BufferType::kRecords));
   PutU32(out, 0);
@@ -37,7 +42,7 @@ void FinishRecords(Buffer& out, uint32_t count) {
 Result<BufferType> PeekType(const Buffer& buffer) {
   if (buffer.empty()) return DataLossError("empty buffer on a data channel");
   const uint8_t t = buffer[0];
-  if (t < 1 || t > 4) return DataLossError("unknown buffer type " + std::to_string(t));
+  if (t < 1 || t > 5) return DataLossError("unknown buffer type " + std::to_string(t));
   return static_cast<BufferType>(t);
 }
 
@@ -59,6 +64,33 @@ Result<BarrierInfo> DecodeBarrier(const Buffer& buffer) {
   FL_ASSIGN_OR_RETURN(uint64_t timestamp, in.U64());
   b.timestamp = Time::Zero() + Duration::Nanos(static_cast<int64_t>(timestamp));
   return b;
+}
+
+Result<uint64_t> DecodeCancelMarker(const Buffer& buffer) {
+  ByteReader in(buffer, 1);
+  FL_ASSIGN_OR_RETURN(uint64_t checkpoint_id, in.U64());
+  if (!in.done()) return DataLossError("trailing bytes after a cancellation marker");
+  return checkpoint_id;
+}
+
+std::string_view DeclineReasonName(DeclineReason reason) {
+  switch (reason) {
+    case DeclineReason::kUnknown:
+      return "unknown";
+    case DeclineReason::kSubsumed:
+      return "subsumed";
+    case DeclineReason::kCancellationMarker:
+      return "cancellation-marker";
+    case DeclineReason::kUploadFailed:
+      return "upload-failed";
+  }
+  return "unknown";
+}
+
+bool CountsAsFailure(DeclineReason reason) {
+  // As Flink's CheckpointFailureManager: a subsumed checkpoint, or one an upstream decline
+  // cancelled (that decline counts), is not a failure of its own.
+  return reason != DeclineReason::kSubsumed && reason != DeclineReason::kCancellationMarker;
 }
 
 Result<uint32_t> CheckRecords(const Buffer& buffer) {

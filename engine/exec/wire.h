@@ -22,6 +22,9 @@ enum class BufferType : uint8_t {
   kRecords = 2,
   kBarrier = 3,
   kEndOfData = 4,  // the producer's input is exhausted
+  // The producer declined checkpoint n (Flink's CancelCheckpointMarker): sent in band on every
+  // output, so a consumer aligning n stops without waiting for the JobManager's abort.
+  kCancelMarker = 5,
 };
 
 struct Handshake {
@@ -39,6 +42,7 @@ struct BarrierInfo {
 void EncodeHandshake(Buffer& out, const Handshake& h);
 void EncodeBarrier(Buffer& out, const BarrierInfo& b);
 void EncodeEndOfData(Buffer& out);
+void EncodeCancelMarker(Buffer& out, uint64_t checkpoint_id);
 // Starts a records buffer; AppendRecord adds records, FinishRecords patches the count.
 void BeginRecords(Buffer& out);
 void FinishRecords(Buffer& out, uint32_t count);
@@ -46,6 +50,8 @@ void FinishRecords(Buffer& out, uint32_t count);
 Result<BufferType> PeekType(const Buffer& buffer);
 Result<Handshake> DecodeHandshake(const Buffer& buffer);
 Result<BarrierInfo> DecodeBarrier(const Buffer& buffer);
+// The checkpoint a cancellation marker cancels.
+Result<uint64_t> DecodeCancelMarker(const Buffer& buffer);
 // Checks a records buffer's structure (its count, each record's extent, nothing after the
 // last) without decoding it, so a corrupt buffer is refused before any of its records is
 // processed. Returns the record count.
@@ -77,6 +83,20 @@ enum class ControlType : uint8_t {
   kHeartbeat = 13,      // TM -> JM: still alive (task = node)
 };
 
+// Why a task declined a checkpoint (kDecline flags), as Flink's CheckpointFailureReason. The
+// coordinator counts a decline toward the tolerable failures unless the checkpoint was subsumed
+// (a newer barrier overtook it) or an upstream task's decline cancelled it (its marker).
+enum class DeclineReason : uint8_t {
+  kUnknown = 0,             // an older sender's decline without a reason
+  kSubsumed = 1,            // CHECKPOINT_DECLINED_SUBSUMED: barrier n+1 overtook n here
+  kCancellationMarker = 2,  // CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER: upstream declined
+  kUploadFailed = 3,        // CHECKPOINT_ASYNC_EXCEPTION: the state upload failed
+};
+// "subsumed", "cancellation-marker", "upload-failed", "unknown".
+std::string_view DeclineReasonName(DeclineReason reason);
+// Whether a decline for `reason` counts toward the tolerable checkpoint failures.
+bool CountsAsFailure(DeclineReason reason);
+
 // kTaskFailed flags: the task failed while restoring checkpoint `checkpoint_id`.
 inline constexpr uint64_t kFailedRestoring = 1;
 
@@ -85,7 +105,8 @@ struct ControlMessage {
   uint32_t task = 0;
   uint64_t attempt = 0;
   uint64_t checkpoint_id = 0;
-  uint64_t flags = 0;   // trigger: bit 0 unaligned, bit 1 final; deploy: restore checkpoint
+  // trigger: bit 0 unaligned, bit 1 final; deploy: restore checkpoint; decline: DeclineReason
+  uint64_t flags = 0;
   int64_t time_ns = 0;  // trigger: the coordinator's trigger time
   std::string text;     // failure or decline reason; deploy: metadata blob to restore
   Buffer payload;       // ack: encoded task snapshot
