@@ -177,7 +177,8 @@ class ChainRunner::Keyed final : public KeyedContext, public Collector {
 // --- sinks ----------------------------------------------------------------------------------
 
 struct SinkWriter::Op {
-  enum class Kind { kFence, kAppend, kWrite, kPreCommit, kCommit, kRecover, kUpsert } kind;
+  // kSync: no store call; completes once every earlier operation did.
+  enum class Kind { kFence, kAppend, kWrite, kPreCommit, kCommit, kRecover, kUpsert, kSync } kind;
   std::string txn;
   runtime::RecordBatch records;
   std::string key;
@@ -296,6 +297,13 @@ void SinkWriter::CommitUpTo(uint64_t checkpoint_id) {
   }
 }
 
+void SinkWriter::AfterQueued(std::function<void()> done) {
+  auto op = std::make_unique<Op>();
+  op->kind = Op::Kind::kSync;
+  op->done = std::move(done);
+  Enqueue(std::move(op));
+}
+
 void SinkWriter::RestorePending(std::map<uint64_t, std::string> pending) {
   pending_ = std::move(pending);
 }
@@ -385,6 +393,9 @@ void SinkWriter::RunNext() {
       break;
     case Op::Kind::kUpsert:
       store.Upsert(who, op.key, std::move(op.value), std::move(finish));
+      break;
+    case Op::Kind::kSync:
+      finish(Status::Ok());
       break;
   }
 }
