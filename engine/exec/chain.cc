@@ -6,6 +6,7 @@
 
 #include "base/assert.h"
 #include "base/bytes.h"
+#include "engine/exec/events.h"
 #include "engine/state/key_groups.h"
 
 namespace faultline::engine {
@@ -180,6 +181,7 @@ struct SinkWriter::Op {
   // kSync: no store call; completes once every earlier operation did.
   enum class Kind { kFence, kAppend, kWrite, kPreCommit, kCommit, kRecover, kUpsert, kSync } kind;
   std::string txn;
+  uint64_t checkpoint = 0;  // kRecover: the checkpoint the transaction belongs to
   runtime::RecordBatch records;
   std::string key;
   Bytes value;  // for kUpsert
@@ -318,6 +320,7 @@ void SinkWriter::RecoverUpTo(uint64_t checkpoint_id) {
   while (!pending_.empty() && pending_.begin()->first <= checkpoint_id) {
     auto op = std::make_unique<Op>();
     op->kind = Op::Kind::kRecover;
+    op->checkpoint = pending_.begin()->first;
     op->txn = pending_.begin()->second;
     pending_.erase(pending_.begin());
     Enqueue(std::move(op));
@@ -383,6 +386,14 @@ void SinkWriter::RunNext() {
           case runtime::TxnStatus::kPreCommitted:
             ctx_.output_store->Commit({writer(), attempt_}, txn, std::move(done));
             return;
+          case runtime::TxnStatus::kExpired:
+            // The store's transaction timeout aborted it (FLINK-7784): its records are lost.
+            // As Flink's FlinkKafkaProducer (ignoreFailuresAfterTransactionTimeout), the sink
+            // reports the loss and goes on instead of failing every restart.
+            ctx_.events->Record(
+                MakeEvent(EngineEvent::kTransactionExpired, txn,
+                          {.checkpoint = static_cast<int64_t>(ops_.front()->checkpoint)}));
+            return done(Status::Ok());
           case runtime::TxnStatus::kUnknown:
           case runtime::TxnStatus::kAborted:
             break;
