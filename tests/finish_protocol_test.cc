@@ -109,8 +109,8 @@ class EndOfJob : public sim::TraceObserver {
     }
   }
 
-  std::vector<uint64_t> finals;            // final checkpoints triggered
-  std::map<uint64_t, Time> completed;      // checkpoint -> its HA pointer move
+  std::vector<uint64_t> finals;                          // final checkpoints triggered
+  std::map<uint64_t, Time> completed;                    // checkpoint -> its HA pointer move
   std::map<std::string, Time> pre_committed, committed;  // transaction -> when
   std::vector<std::pair<Time, uint64_t>> task_finished;  // when, on which checkpoint
   std::optional<Time> job_finished;
