@@ -126,6 +126,22 @@ TEST(ValidateScenarioTest, BaseIsValid) {
   EXPECT_TRUE(ValidateScenario(s->spec).ok());
 }
 
+TEST(ValidateScenarioTest, TransactionTimeoutReachesTheWorldOrIsRefusedWhereItIs) {
+  Result<Scenario> s = Parse("storage { output_transaction_timeout: \"15m\" }");
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  Result<sim::JobWorldOptions> world = ToJobWorldOptions(s->spec);
+  ASSERT_TRUE(world.ok());
+  EXPECT_EQ(world->world.output_transaction_timeout, Duration::Seconds(900));
+
+  Result<Scenario> bad = ParseScenario(
+      "name: \"t\"\njob {\n  operators { source {} }\n  operators { sink {} }\n}\n"
+      "storage {\n  output_transaction_timeout: \"0ms\"\n}\n",
+      "t.textproto");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(),
+            "t.textproto:7:3: storage.output_transaction_timeout: must be positive, got \"0ms\"");
+}
+
 TEST(ValidateScenarioTest, SemanticErrorsNameTheFieldPathAndWhereItIs) {
   Result<Scenario> s = ParseScenario(
       "name: \"p\"\njob {\n  operators { source { partitions: 8 } }\n  operators { key_by {} }\n"
@@ -248,6 +264,12 @@ TEST(ValidateScenarioTest, WorldRules) {
   ExpectRefused("storage { blob_store { latency: \"-1ms\" } }",
                 "storage.blob_store.latency: must not be negative");
   ExpectRefused("storage { disk_capacity_bytes: 0 }", "storage.disk_capacity_bytes: must be");
+  ExpectRefused("storage { output_transaction_timeout: \"0\" }",
+                "storage.output_transaction_timeout: must be positive, got \"0\"");
+  ExpectRefused("storage { output_transaction_timeout: \"-2s\" }",
+                "storage.output_transaction_timeout: must be positive");
+  ExpectRefused("storage { output_transaction_timeout: \"15 minutes\" }",
+                "storage.output_transaction_timeout: ");
   ExpectRefused("restart { exponential_delay { initial_backoff: \"2s\" max_backoff: \"1s\" } }",
                 "restart.exponential_delay.max_backoff: 1s is below initial_backoff 2s");
   ExpectRefused("restart { exponential_delay { multiplier_percent: 50 } }",
@@ -467,6 +489,7 @@ TEST(ConversionTest, SettingsReachTheEngineAndTheWorld) {
   EXPECT_EQ(world->world.network.default_link.latency_min, Duration::Millis(1));
   EXPECT_EQ(world->world.blob_store.latency_min, Duration::Millis(10));
   EXPECT_EQ(world->world.blob_store.bandwidth_bytes_per_second, 1'000'000);
+  EXPECT_EQ(world->world.output_transaction_timeout, Duration::Zero());  // unset: never expire
 
   Result<engine::JobGraph> graph = ToJobGraph(s->spec);
   ASSERT_TRUE(graph.ok());

@@ -298,7 +298,8 @@ Result<std::unique_ptr<Simulated>> Simulate(const engine::JobGraph& job, const S
                                             engine::EngineConfig config,
                                             sim::JobWorldOptions world_options, Time limit,
                                             ReportObserver* observer,
-                                            const std::function<void(Time)>& progress) {
+                                            const std::function<void(Time)>& progress,
+                                            sim::TraceObserver* extra = nullptr) {
   auto run = std::make_unique<Simulated>();
   Simulated* raw = run.get();
   run->order = std::make_unique<checkers::OrderLog>(checkers::OrderLog::Options{
@@ -314,11 +315,13 @@ Result<std::unique_ptr<Simulated>> Simulate(const engine::JobGraph& job, const S
   run->recorder = std::make_unique<checkers::RunRecorder>(jw);
   jw.world().trace().AddObserver(run->recorder.get());
   if (observer != nullptr) jw.world().trace().AddObserver(observer);
+  if (extra != nullptr) jw.world().trace().AddObserver(extra);
   run->faults->Install();
   jw.Start();
   std::function<void()> poll;
   if (progress) poll = [&jw, &progress] { progress(jw.world().now()); };
   run->status = jw.RunUntilDone(limit, poll);
+  if (extra != nullptr) jw.world().trace().RemoveObserver(extra);
   if (observer != nullptr) jw.world().trace().RemoveObserver(observer);
   jw.world().trace().RemoveObserver(run->recorder.get());
   return run;
@@ -417,9 +420,9 @@ Result<RunReport> Run(const engine::JobGraph& job, const Scenario& scenario,
   const std::vector<std::vector<engine::Record>> log = GenerateSourceLog(spec);
   for (const auto& partition : log) report.source_records += partition.size();
   ReportObserver observer(&report);
-  FL_ASSIGN_OR_RETURN(
-      std::unique_ptr<Simulated> run,
-      Simulate(job, scenario, log, config, world_options, limit_time, &observer, poll));
+  FL_ASSIGN_OR_RETURN(std::unique_ptr<Simulated> run,
+                      Simulate(job, scenario, log, config, world_options, limit_time, &observer,
+                               poll, options.trace_observer));
   sim::JobWorld& jw = *run->jw;
   report.status = run->status;
   report.ended = jw.world().now();

@@ -25,6 +25,7 @@
 #include "engine/api/job.h"
 #include "engine/exec/job_manager.h"
 #include "scenarios/loader.h"
+#include "simulator/trace.h"
 
 namespace faultline::scenarios {
 
@@ -38,6 +39,9 @@ struct RunOptions {
   // Called every few thousand simulated events with the simulated time reached (for a
   // progress line); it must not touch the run.
   std::function<void(Time now, Time limit)> progress;
+  // Sees every trace record of the run (not of DET's second run), as tests assert where a fault
+  // fell; an observer only observes (sim::TraceObserver), so the run and its hash are the same.
+  sim::TraceObserver* trace_observer = nullptr;
 };
 
 // One checkpoint as the run's trace shows it, across JobManager failovers.

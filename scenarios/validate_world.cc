@@ -119,6 +119,10 @@ Check ValidateStorage(const proto::Scenario& s, Resolved* r) {
       {defaults.output_store.latency_min, defaults.output_store.latency_exponential_mean,
        defaults.output_store.bandwidth_bytes_per_second},
       &w.output_store));
+  // Unset: transactions never expire; set, it must be a positive duration.
+  FL_RETURN_IF_ISSUE(DurationField(At(path, "output_transaction_timeout"),
+                                   st.output_transaction_timeout(), Duration::Zero(),
+                                   Sign::kPositive, &w.output_transaction_timeout));
   if (st.has_disk_capacity_bytes()) {
     if (st.disk_capacity_bytes() == 0) {
       return Fail(At(path, "disk_capacity_bytes"),

@@ -273,13 +273,40 @@ void SourceLogSim::EndOffset(uint32_t caller, uint32_t partition, Callback<Resul
 
 // --- output store ---------------------------------------------------------------------------
 
-OutputStoreSim::OutputStoreSim(World* world, ServiceLatency latency)
-    : ServiceBase(world, Service::kOutputStore, latency, "output-store") {}
+OutputStoreSim::OutputStoreSim(World* world, ServiceLatency latency, Duration transaction_timeout)
+    : ServiceBase(world, Service::kOutputStore, latency, "output-store"),
+      transaction_timeout_(transaction_timeout) {}
 
 std::optional<TxnState> OutputStoreSim::StateOf(std::string_view txn) const {
   auto it = txns_.find(txn);
   if (it == txns_.end()) return std::nullopt;
+  if (PastTimeout(it->second, world_->now())) return TxnState::kAborted;
   return it->second.state;
+}
+
+bool OutputStoreSim::Expired(std::string_view txn) const {
+  auto it = txns_.find(txn);
+  return it != txns_.end() && (it->second.expired || PastTimeout(it->second, world_->now()));
+}
+
+bool OutputStoreSim::PastTimeout(const Txn& t, Time now) const {
+  return transaction_timeout_ > Duration::Zero() &&
+         (t.state == TxnState::kOpen || t.state == TxnState::kPreCommitted) &&
+         now - t.opened_at > transaction_timeout_;
+}
+
+Status OutputStoreSim::ExpireIfDue(std::string_view name, Txn& t) {
+  if (PastTimeout(t, world_->now())) {
+    t.state = TxnState::kAborted;
+    t.expired = true;
+    t.writes.clear();
+  }
+  if (!t.expired) return Status::Ok();
+  return DeadlineExceededError(
+      "transaction " + std::string(name) + " opened at " + (t.opened_at - Time::Zero()).ToString() +
+      " outlived the output store's transaction timeout " + transaction_timeout_.ToString() +
+      " (Kafka's transaction.timeout.ms): the store aborted it and "
+      "its records are lost");
 }
 
 std::vector<OutputRecord> OutputStoreSim::visible() const {
@@ -347,9 +374,11 @@ void OutputStoreSim::Write(uint32_t caller, WriterEpoch who, std::string txn, Re
         if (inserted) {
           t.writer = who.writer;
           t.epoch = who.epoch;
+          t.opened_at = world_->now();
         } else if (t.writer != who.writer) {
           return FailedPreconditionError("transaction " + txn + " belongs to writer " + t.writer);
         }
+        FL_RETURN_IF_ERROR(ExpireIfDue(txn, t));
         if (t.state != TxnState::kOpen) {
           return FailedPreconditionError("transaction " + txn + " is closed for writes");
         }
@@ -375,7 +404,9 @@ void OutputStoreSim::PreCommit(uint32_t caller, WriterEpoch who, std::string txn
         if (inserted) {
           t.writer = who.writer;
           t.epoch = who.epoch;
+          t.opened_at = world_->now();
         }
+        FL_RETURN_IF_ERROR(ExpireIfDue(txn, t));
         if (t.state == TxnState::kOpen) t.state = TxnState::kPreCommitted;
         if (t.state == TxnState::kAborted) {
           return FailedPreconditionError("transaction " + txn + " was aborted");
@@ -397,6 +428,7 @@ void OutputStoreSim::Commit(uint32_t caller, WriterEpoch who, std::string txn,
         auto it = txns_.find(txn);
         if (it == txns_.end()) return NotFoundError("no transaction " + txn);
         Txn& t = it->second;
+        FL_RETURN_IF_ERROR(ExpireIfDue(txn, t));
         switch (t.state) {
           case TxnState::kCommitted:
             ++commits_repeated_;  // not deduplicated: published again
@@ -437,6 +469,7 @@ void OutputStoreSim::Lookup(uint32_t caller, WriterEpoch who, std::string txn,
           return FailedPreconditionError("transaction " + txn + " belongs to writer " +
                                          it->second.writer);
         }
+        if (!ExpireIfDue(txn, it->second).ok()) return runtime::TxnStatus::kExpired;
         switch (it->second.state) {
           case TxnState::kOpen:
             return runtime::TxnStatus::kOpen;
@@ -471,6 +504,7 @@ void OutputStoreSim::Abort(uint32_t caller, WriterEpoch who, std::string txn,
         if (t.state == TxnState::kCommitted) {
           return FailedPreconditionError("transaction " + txn + " is already committed");
         }
+        (void)ExpireIfDue(txn, t);  // aborting an expired transaction is no error
         t.state = TxnState::kAborted;
         t.writes.clear();
         return Status::Ok();

@@ -134,7 +134,9 @@ enum class TxnState { kOpen, kPreCommitted, kCommitted, kAborted };
 
 class OutputStoreSim : public ServiceBase {
  public:
-  OutputStoreSim(World* world, ServiceLatency latency);
+  // `transaction_timeout`: zero, or how long a transaction may stay open or pre-committed
+  // before the store aborts it (Kafka's transaction.timeout.ms).
+  OutputStoreSim(World* world, ServiceLatency latency, Duration transaction_timeout);
   using WriterEpoch = runtime::WriterEpoch;
   using RecordBatch = runtime::RecordBatch;
   void Fence(uint32_t caller, WriterEpoch who, Callback<Status> done);
@@ -153,7 +155,11 @@ class OutputStoreSim : public ServiceBase {
   // Every visible record, in visibility order (views into the store).
   std::vector<OutputRecord> visible() const;
   size_t visible_count() const { return visible_count_; }
+  // As of now: a transaction past the timeout reads kAborted even before an operation
+  // touched it.
   std::optional<TxnState> StateOf(std::string_view txn) const;
+  // Whether the store aborted `txn` because of its transaction timeout (as of now).
+  bool Expired(std::string_view txn) const;
   const std::map<std::string, Bytes, std::less<>>& table() const { return table_; }
   // Commits of an already committed transaction (each published it again).
   uint64_t commits_repeated() const { return commits_repeated_; }
@@ -163,6 +169,8 @@ class OutputStoreSim : public ServiceBase {
     std::string writer;
     uint64_t epoch = 0;
     TxnState state = TxnState::kOpen;
+    Time opened_at;        // the first write or pre-commit
+    bool expired = false;  // aborted by the store's transaction timeout
     // One batch per write, shared with the visible list once committed (a commit publishes
     // without copying).
     std::vector<std::shared_ptr<const RecordBatch>> writes;
@@ -178,6 +186,11 @@ class OutputStoreSim : public ServiceBase {
     Time visible_at;
   };
   Status CheckFence(const WriterEpoch& who) const;
+  // Whether `t`, open or pre-committed, has outlived the transaction timeout at `now`.
+  bool PastTimeout(const Txn& t, Time now) const;
+  // Aborts `t` if it outlived the timeout (applied lazily, when an operation touches it: no
+  // timer, so a run without a timeout is unchanged). Returns the error for an expired one.
+  Status ExpireIfDue(std::string_view name, Txn& t);
   void Publish(VisibleBatch batch);
 
   std::map<std::string, uint64_t, std::less<>> fences_;
@@ -186,6 +199,7 @@ class OutputStoreSim : public ServiceBase {
   std::deque<VisibleBatch> visible_;  // a deque: views into its strings stay valid
   size_t visible_count_ = 0;
   uint64_t commits_repeated_ = 0;
+  Duration transaction_timeout_;
 };
 
 }  // namespace faultline::sim

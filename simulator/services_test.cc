@@ -281,5 +281,80 @@ TEST_F(ServicesTest, OutputStoreTransactions) {
   EXPECT_EQ(out.visible().size(), 7u);
 }
 
+// Kafka's transaction.timeout.ms: a transaction open or pre-committed longer than the timeout
+// is aborted by the store; its records never become visible, a later commit fails with a clear
+// status and Lookup says it expired. One committed in time is published whole.
+TEST(OutputStoreTimeoutTest, ATransactionPastTheTimeoutIsAbortedAndItsCommitFails) {
+  World world(WorldOptions{.seed = 5, .output_transaction_timeout = Duration::Seconds(2)});
+  const uint32_t node = world.AddNode("client", nullptr);
+  world.Start(node);
+  OutputStoreSim& out = world.output_store();
+  const runtime::WriterEpoch w{"sink-0", 1};
+  std::vector<Status> st;
+  auto keep = [&](Status s) { st.push_back(s); };
+  std::vector<Result<runtime::TxnStatus>> looked;
+  auto look = [&](Result<runtime::TxnStatus> r) { looked.push_back(std::move(r)); };
+  auto settle = [&](Duration d) { world.RunFor(d); };
+
+  out.Write(node, w, "late", {B("l")}, keep);
+  out.Write(node, w, "quick", {B("q")}, keep);
+  settle(Duration::Millis(100));
+  out.PreCommit(node, w, "late", keep);
+  out.PreCommit(node, w, "quick", keep);
+  settle(Duration::Millis(100));
+  out.Commit(node, w, "quick", keep);  // within the timeout
+  settle(Duration::Millis(100));
+  ASSERT_EQ(st.size(), 5u);
+  for (const Status& s : st) EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(out.StateOf("late"), TxnState::kPreCommitted);
+  EXPECT_FALSE(out.Expired("late"));
+
+  settle(Duration::Seconds(2));  // "late" is now older than the timeout
+  EXPECT_EQ(out.StateOf("late"), TxnState::kAborted) << "aborted as of now, before any call";
+  EXPECT_TRUE(out.Expired("late"));
+  out.Lookup(node, w, "late", look);
+  settle(Duration::Millis(100));
+  ASSERT_EQ(looked.size(), 1u);
+  EXPECT_EQ(looked[0].value(), runtime::TxnStatus::kExpired);
+  out.Commit(node, w, "late", keep);
+  settle(Duration::Millis(100));
+  EXPECT_EQ(st.back().code(), StatusCode::kDeadlineExceeded);
+  EXPECT_NE(st.back().message().find("outlived the output store's transaction timeout 2s"),
+            std::string_view::npos)
+      << st.back().ToString();
+  out.Write(node, w, "late", {B("x")}, keep);
+  settle(Duration::Millis(100));
+  EXPECT_EQ(st.back().code(), StatusCode::kDeadlineExceeded);
+  // Only the transaction committed in time is visible; a committed one never expires.
+  ASSERT_EQ(out.visible().size(), 1u);
+  EXPECT_EQ(out.visible()[0].txn, "quick");
+  EXPECT_EQ(out.StateOf("quick"), TxnState::kCommitted);
+  EXPECT_FALSE(out.Expired("quick"));
+  out.Abort(node, w, "late", keep);  // aborting an expired transaction is no error
+  settle(Duration::Millis(100));
+  EXPECT_TRUE(st.back().ok()) << st.back().ToString();
+}
+
+// Without a timeout (the default) a transaction may stay pre-committed for ever.
+TEST(OutputStoreTimeoutTest, WithoutATimeoutNothingExpires) {
+  World world(WorldOptions{.seed = 5});
+  const uint32_t node = world.AddNode("client", nullptr);
+  world.Start(node);
+  OutputStoreSim& out = world.output_store();
+  const runtime::WriterEpoch w{"sink-0", 1};
+  std::vector<Status> st;
+  auto keep = [&](Status s) { st.push_back(s); };
+  out.Write(node, w, "t", {B("a")}, keep);
+  world.RunFor(Duration::Millis(100));
+  out.PreCommit(node, w, "t", keep);
+  world.RunFor(Duration::Seconds(3600));
+  EXPECT_EQ(out.StateOf("t"), TxnState::kPreCommitted);
+  out.Commit(node, w, "t", keep);
+  world.RunFor(Duration::Millis(100));
+  ASSERT_EQ(st.size(), 3u);
+  EXPECT_TRUE(st.back().ok());
+  EXPECT_EQ(out.visible().size(), 1u);
+}
+
 }  // namespace
 }  // namespace faultline::sim

@@ -187,7 +187,7 @@ World::World(WorldOptions options)
       blob_store_(this, options.blob_store),
       ha_store_(this, options.ha_store),
       source_log_(this, options.source_log),
-      output_store_(this, options.output_store) {
+      output_store_(this, options.output_store, options.output_transaction_timeout) {
   loop_.SetTimerObserver(this);
 }
 

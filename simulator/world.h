@@ -45,6 +45,9 @@ struct WorldOptions {
   ServiceLatency ha_store{Duration::Millis(1), Duration::Millis(1), 0};
   ServiceLatency source_log{Duration::Micros(200), Duration::Micros(300), 0};
   ServiceLatency output_store{Duration::Micros(500), Duration::Micros(500), 0};
+  // The output store aborts a transaction open or pre-committed longer than this (Kafka's
+  // transaction.timeout.ms); zero: transactions never expire.
+  Duration output_transaction_timeout = Duration::Zero();
   uint64_t disk_capacity_bytes = uint64_t{1} << 30;
 };
 

@@ -638,12 +638,25 @@ void CheckpointCoordinator::DiscardState(const TaskSnapshot& snapshot) {
   }
 }
 
-void CheckpointCoordinator::NotifyTasks(ControlType type, uint64_t id) {
+void CheckpointCoordinator::NotifyTasks(ControlType type, uint64_t id, uint64_t flags) {
   ControlMessage message;
   message.type = type;
   message.attempt = attempt_;
   message.checkpoint_id = id;
+  message.flags = flags;
   gateway_->SendToAll(message);
+}
+
+void CheckpointCoordinator::ScheduleFinalRetry(uint64_t id) {
+  const uint64_t attempt = attempt_;
+  ctx_.scheduler->ScheduleAfter(setup_->config.checkpoints.interval,
+                                [this, alive = alive_, id, attempt] {
+                                  // The JobManager sets the job finished (not running) once
+                                  // every task finished; a restart deploys a new attempt.
+                                  if (!*alive || !job_running_ || attempt != attempt_) return;
+                                  if (latest_completed_ != id || !pending_.empty()) return;
+                                  TriggerCheckpoint(/*final=*/true);
+                                });
 }
 
 // --- completion ------------------------------------------------------------------------------
@@ -789,10 +802,11 @@ void CheckpointCoordinator::FinishCompletion(uint64_t id, std::string metadata_b
   while (!pending_.empty() && pending_.begin()->first < id) {
     AbortPending(pending_.begin()->first, "subsumed by checkpoint " + std::to_string(id));
   }
-  NotifyTasks(ControlType::kNotifyComplete, id);
+  NotifyTasks(ControlType::kNotifyComplete, id, final ? kNotifyFinal : 0);
   ctx_.events->Record(MakeEvent(EngineEvent::kNotificationSent, setup_->job.name,
                                 {.checkpoint = static_cast<int64_t>(id)}));
   Cleanup();
+  if (final) ScheduleFinalRetry(id);
   listener_->OnCheckpointCompleted(id, final);
   if (!final) TriggerWantedFinal();
   TriggerQueued();

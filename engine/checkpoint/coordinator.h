@@ -68,7 +68,8 @@ class CoordinatorListener {
   // The durable state is read (Recover): the job may deploy, from latest_completed() if > 0.
   virtual void OnRecovered() = 0;
   // Checkpoint `id` completed: the HA pointer moved, the tasks were notified, cleanup ran.
-  // `final`: the final checkpoint after end of input; the job is done.
+  // `final`: the final checkpoint after end of input. The job is not done yet: each task
+  // finishes once it got the notification and its sink committed (FLIP-147, kTaskFinished).
   virtual void OnCheckpointCompleted(uint64_t id, bool final) = 0;
   // More consecutive declined or expired checkpoints than tolerable: the job restarts.
   virtual void OnTolerableFailuresExceeded(const std::string& why) = 0;
@@ -199,7 +200,11 @@ class CheckpointCoordinator final {
   void CompletedAfterAbandoned(uint64_t id, std::string metadata_blob, uint64_t pointer_version,
                                std::vector<std::string> blobs,
                                std::map<uint32_t, TaskSnapshot> acks);
-  void NotifyTasks(ControlType type, uint64_t id);
+  void NotifyTasks(ControlType type, uint64_t id, uint64_t flags = 0);
+  // After final checkpoint `id` completed: while the tasks of the attempt have not all finished
+  // an interval later (a notification lost), another final checkpoint is taken; its
+  // notification subsumes the lost one (FLIP-147: tasks wait for the next checkpoint).
+  void ScheduleFinalRetry(uint64_t id);
   void Cleanup();
   // Every collection within its bound (FL_ASSERT).
   void CheckBounds() const;

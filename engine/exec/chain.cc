@@ -6,6 +6,7 @@
 
 #include "base/assert.h"
 #include "base/bytes.h"
+#include "engine/exec/events.h"
 #include "engine/state/key_groups.h"
 
 namespace faultline::engine {
@@ -177,8 +178,10 @@ class ChainRunner::Keyed final : public KeyedContext, public Collector {
 // --- sinks ----------------------------------------------------------------------------------
 
 struct SinkWriter::Op {
-  enum class Kind { kFence, kAppend, kWrite, kPreCommit, kCommit, kRecover, kUpsert } kind;
+  // kSync: no store call; completes once every earlier operation did.
+  enum class Kind { kFence, kAppend, kWrite, kPreCommit, kCommit, kRecover, kUpsert, kSync } kind;
   std::string txn;
+  uint64_t checkpoint = 0;  // kRecover: the checkpoint the transaction belongs to
   runtime::RecordBatch records;
   std::string key;
   Bytes value;  // for kUpsert
@@ -296,6 +299,13 @@ void SinkWriter::CommitUpTo(uint64_t checkpoint_id) {
   }
 }
 
+void SinkWriter::AfterQueued(std::function<void()> done) {
+  auto op = std::make_unique<Op>();
+  op->kind = Op::Kind::kSync;
+  op->done = std::move(done);
+  Enqueue(std::move(op));
+}
+
 void SinkWriter::RestorePending(std::map<uint64_t, std::string> pending) {
   pending_ = std::move(pending);
 }
@@ -310,6 +320,7 @@ void SinkWriter::RecoverUpTo(uint64_t checkpoint_id) {
   while (!pending_.empty() && pending_.begin()->first <= checkpoint_id) {
     auto op = std::make_unique<Op>();
     op->kind = Op::Kind::kRecover;
+    op->checkpoint = pending_.begin()->first;
     op->txn = pending_.begin()->second;
     pending_.erase(pending_.begin());
     Enqueue(std::move(op));
@@ -375,6 +386,14 @@ void SinkWriter::RunNext() {
           case runtime::TxnStatus::kPreCommitted:
             ctx_.output_store->Commit({writer(), attempt_}, txn, std::move(done));
             return;
+          case runtime::TxnStatus::kExpired:
+            // The store's transaction timeout aborted it (FLINK-7784): its records are lost.
+            // As Flink's FlinkKafkaProducer (ignoreFailuresAfterTransactionTimeout), the sink
+            // reports the loss and goes on instead of failing every restart.
+            ctx_.events->Record(
+                MakeEvent(EngineEvent::kTransactionExpired, txn,
+                          {.checkpoint = static_cast<int64_t>(ops_.front()->checkpoint)}));
+            return done(Status::Ok());
           case runtime::TxnStatus::kUnknown:
           case runtime::TxnStatus::kAborted:
             break;
@@ -385,6 +404,9 @@ void SinkWriter::RunNext() {
       break;
     case Op::Kind::kUpsert:
       store.Upsert(who, op.key, std::move(op.value), std::move(finish));
+      break;
+    case Op::Kind::kSync:
+      finish(Status::Ok());
       break;
   }
 }

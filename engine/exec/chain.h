@@ -41,6 +41,9 @@ class SinkWriter {
   void PreCommit(uint64_t checkpoint_id, std::function<void()> done);
   // Commits every pending transaction of a checkpoint <= id.
   void CommitUpTo(uint64_t checkpoint_id);
+  // Calls `done` once every operation issued so far succeeded (never, if one fails: the
+  // error callback is called instead).
+  void AfterQueued(std::function<void()> done);
   // Transactions pre-committed for checkpoints not yet known complete: (checkpoint, txn).
   const std::map<uint64_t, std::string>& pending() const { return pending_; }
   void RestorePending(std::map<uint64_t, std::string> pending);

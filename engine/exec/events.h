@@ -71,6 +71,8 @@ enum class EventSource : uint8_t { kTask, kJobManager };
   X(kRestoreFinished, 9, "restore-finished", kTask, kCheckpoint, kRestoredDigest, kRecordedDigest)      \
   X(kChannelStateReplayed, 10, "channel-state-replayed", kTask, kCheckpoint, kNone, kNone)               \
   X(kAlignmentTimedOut, 11, "alignment-timed-out", kTask, kCheckpoint, kInFlightBuffers, kOutputSide)          \
+  X(kTaskFinished, 12, "task-finished", kTask, kCheckpoint, kNone, kNone)  /* after the final checkpoint's commit */ \
+  X(kTransactionExpired, 13, "transaction-expired", kTask, kCheckpoint, kNone, kNone)  /* detail: txn; data lost */ \
   X(kTriggered, 20, "checkpoint-triggered", kJobManager, kCheckpoint, kFinal, kNone)                     \
   X(kAllAcknowledged, 21, "all-acknowledged", kJobManager, kCheckpoint, kNone, kNone)                    \
   X(kMetadataWritten, 22, "metadata-written", kJobManager, kCheckpoint, kBytes, kNone)  /* detail: blob */ \

@@ -62,10 +62,20 @@ void JobManager::OnRecovered() {
 }
 
 void JobManager::OnCheckpointCompleted(uint64_t id, bool final) {
-  if (!final) return;
+  // Even the final checkpoint does not finish the job (FLIP-147): its sinks have not committed
+  // yet. The job finishes when every task reports it finished (OnTaskFinished); a failure
+  // before then is an ordinary failover, and the restored sinks commit.
+  (void)id;
+  (void) final;
+}
+
+void JobManager::OnTaskFinished(uint32_t task) {
+  if (status_ != JobStatus::kRunning) return;
+  finished_tasks_.insert(task);
+  if (finished_tasks_.size() < setup_->plan.tasks.size()) return;
   SetStatus(JobStatus::kFinished);
   ctx_.events->Record(MakeEvent(EngineEvent::kJobFinished, setup_->job.name,
-                                {.final_checkpoint = static_cast<int64_t>(id)}));
+                                {.final_checkpoint = static_cast<int64_t>(latest_completed())}));
 }
 
 void JobManager::OnTolerableFailuresExceeded(const std::string& why) {
@@ -141,6 +151,9 @@ void JobManager::OnControl(runtime::ChannelId channel, ControlMessage m) {
     case ControlType::kDecline:
       coordinator_->OnDecline(m);
       return;
+    case ControlType::kTaskFinished:
+      OnTaskFinished(m.task);
+      return;
     default:
       return;
   }
@@ -185,6 +198,7 @@ void JobManager::MaybeDeploy() {
 void JobManager::DeployAll(std::optional<std::map<uint32_t, TaskSnapshot>> restore) {
   ++attempt_;
   status_ = JobStatus::kRunning;
+  finished_tasks_.clear();
   coordinator_->OnDeployed(attempt_);
   const uint64_t restored = restore ? latest_completed() : 0;
   ctx_.events->Record(MakeEvent(EngineEvent::kDeployed, setup_->job.name,

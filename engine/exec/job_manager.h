@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,9 @@ class JobManager final : private TaskManagerGateway, private CoordinatorListener
   void FailJob(const std::string& why);
   void Restart(const std::string& why);
   void OnUnreadableCheckpoint(uint64_t id, const std::string& why);
+  // FLIP-147: the job is finished once every task of the attempt finished (each after the
+  // final checkpoint's notification, its sink committed).
+  void OnTaskFinished(uint32_t task);
 
   runtime::ProcessContext ctx_;       // its blob_store is retrying_blobs_
   RetryingBlobStore retrying_blobs_;  // retries throttled puts and gets
@@ -79,6 +83,7 @@ class JobManager final : private TaskManagerGateway, private CoordinatorListener
   std::string failure_;
   uint64_t attempt_ = 0;
   uint32_t restarts_ = 0;
+  std::set<uint32_t> finished_tasks_;  // tasks of the attempt that finished
 };
 
 }  // namespace faultline::engine

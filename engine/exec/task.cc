@@ -1091,8 +1091,31 @@ void Task::FinishUpload(Upload& upload) {
   setup_.host->SendToJobManager(std::move(m));
 }
 
-void Task::NotifyCheckpointComplete(uint64_t checkpoint_id) {
-  if (SinkWriter* sink = runner_->sink()) sink->CommitUpTo(checkpoint_id);
+void Task::NotifyCheckpointComplete(uint64_t checkpoint_id, bool final) {
+  SinkWriter* sink = runner_->sink();
+  if (sink != nullptr) sink->CommitUpTo(checkpoint_id);
+  if (!final || !end_of_input_reported_ || finishing_ || failed_) return;
+  // FLIP-147: a task finishes only after the final checkpoint's notification, once its sink
+  // committed. A failure until then is an ordinary failover: the restored sink commits.
+  finishing_ = true;
+  if (sink == nullptr) {
+    Finish(checkpoint_id);
+    return;
+  }
+  sink->AfterQueued([this, alive = alive_, checkpoint_id] {
+    if (*alive && !failed_) Finish(checkpoint_id);
+  });
+}
+
+void Task::Finish(uint64_t checkpoint) {
+  ctx_.events->Record(MakeEvent(EngineEvent::kTaskFinished, spec_.name,
+                                {.checkpoint = static_cast<int64_t>(checkpoint)}));
+  ControlMessage m;
+  m.type = ControlType::kTaskFinished;
+  m.task = setup_.task;
+  m.attempt = setup_.attempt;
+  m.checkpoint_id = checkpoint;
+  setup_.host->SendToJobManager(std::move(m));
 }
 
 void Task::NotifyCheckpointAborted(uint64_t checkpoint_id) {

@@ -59,7 +59,9 @@ class Task final : public runtime::ChannelListener, private CheckpointableTask {
   void Start();
   // Control messages from the JobManager.
   void TriggerCheckpoint(const BarrierInfo& barrier);
-  void NotifyCheckpointComplete(uint64_t checkpoint_id);
+  // `final`: a final checkpoint (after end of input). The task commits, and once its sink's
+  // commits are done it finishes: reports kTaskFinished (FLIP-147).
+  void NotifyCheckpointComplete(uint64_t checkpoint_id, bool final);
   void NotifyCheckpointAborted(uint64_t checkpoint_id);
 
   // Fails the task from outside (a fault library's "fail a task"): reported to the JobManager
@@ -184,6 +186,8 @@ class Task final : public runtime::ChannelListener, private CheckpointableTask {
                       const std::map<std::string, uint64_t>& checksums, TaskSnapshot summary,
                       SnapshotLifecycle life);
   void EndOfInput();
+  // Reports the task finished after final checkpoint `checkpoint`'s commits.
+  void Finish(uint64_t checkpoint);
   struct Upload;
   void FinishUpload(Upload& upload);
 
@@ -213,6 +217,7 @@ class Task final : public runtime::ChannelListener, private CheckpointableTask {
   RestoreGuard restore_guard_;
   bool failed_ = false;
   bool end_of_input_reported_ = false;
+  bool finishing_ = false;  // a final checkpoint's notification arrived
 
   // Unaligned: the checkpoint waiting for its in-flight input (the barrier handler records it),
   // and restored channel state to replay.

@@ -83,7 +83,9 @@ void TaskManager::OnControl(ControlMessage m) {
     }
     case ControlType::kNotifyComplete:
       for (auto& [index, task] : tasks_) {
-        if (task->attempt() == m.attempt) task->NotifyCheckpointComplete(m.checkpoint_id);
+        if (task->attempt() == m.attempt) {
+          task->NotifyCheckpointComplete(m.checkpoint_id, (m.flags & kNotifyFinal) != 0);
+        }
       }
       return;
     case ControlType::kNotifyAborted:

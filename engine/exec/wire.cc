@@ -131,7 +131,7 @@ Result<ControlMessage> DecodeControl(const Buffer& buffer) {
   ByteReader in(buffer);
   ControlMessage m;
   FL_ASSIGN_OR_RETURN(uint8_t type, in.U8());
-  if (type < 1 || type > 13)
+  if (type < 1 || type > static_cast<uint8_t>(ControlType::kTaskFinished))
     return DataLossError("unknown control message " + std::to_string(type));
   m.type = static_cast<ControlType>(type);
   FL_ASSIGN_OR_RETURN(m.task, in.U32());
@@ -175,6 +175,8 @@ std::string_view ControlTypeName(ControlType type) {
       return "finish";
     case ControlType::kHeartbeat:
       return "heartbeat";
+    case ControlType::kTaskFinished:
+      return "task-finished";
   }
   return "?";
 }

@@ -81,6 +81,7 @@ enum class ControlType : uint8_t {
   kCancel = 11,         // JM -> TM: cancel every task of attempts before a
   kFinish = 12,         // JM -> TM: the job is done; tasks may close
   kHeartbeat = 13,      // TM -> JM: still alive (task = node)
+  kTaskFinished = 14,   // TM -> JM: task t committed final checkpoint c and finished (FLIP-147)
 };
 
 // Why a task declined a checkpoint (kDecline flags), as Flink's CheckpointFailureReason. The
@@ -97,6 +98,9 @@ std::string_view DeclineReasonName(DeclineReason reason);
 // Whether a decline for `reason` counts toward the tolerable checkpoint failures.
 bool CountsAsFailure(DeclineReason reason);
 
+// kNotifyComplete flags: the checkpoint is a final one (taken after end of input).
+inline constexpr uint64_t kNotifyFinal = 2;
+
 // kTaskFailed flags: the task failed while restoring checkpoint `checkpoint_id`.
 inline constexpr uint64_t kFailedRestoring = 1;
 
@@ -105,7 +109,8 @@ struct ControlMessage {
   uint32_t task = 0;
   uint64_t attempt = 0;
   uint64_t checkpoint_id = 0;
-  // trigger: bit 0 unaligned, bit 1 final; deploy: restore checkpoint; decline: DeclineReason
+  // trigger: bit 0 unaligned, bit 1 final; deploy: restore checkpoint; decline: DeclineReason;
+  // notify-complete: kNotifyFinal
   uint64_t flags = 0;
   int64_t time_ns = 0;  // trigger: the coordinator's trigger time
   std::string text;     // failure or decline reason; deploy: metadata blob to restore

@@ -99,7 +99,9 @@ struct WriterEpoch {
 };
 
 // What the store knows of a transaction.
-enum class TxnStatus { kUnknown, kOpen, kPreCommitted, kCommitted, kAborted };
+// kExpired: aborted by the store because it stayed open or pre-committed past the store's
+// transaction timeout (Kafka's transaction.timeout.ms); its records are lost.
+enum class TxnStatus { kUnknown, kOpen, kPreCommitted, kCommitted, kAborted, kExpired };
 
 class OutputStore {
  public:
@@ -113,7 +115,9 @@ class OutputStore {
   // deduplicate commits (like a staging table copied into the visible one): committing a
   // transaction twice publishes its records twice, so a sink that restores transactions of
   // unknown fate asks Lookup first. Commit of an aborted or unknown transaction fails with
-  // NotFound; Abort of a committed one fails with FailedPrecondition.
+  // NotFound; Abort of a committed one fails with FailedPrecondition. A store with a transaction
+  // timeout aborts a transaction open or pre-committed longer than it: a later Write, PreCommit
+  // or Commit of it fails with DeadlineExceeded, and Lookup answers kExpired.
   // Adds a batch of records to an open transaction (opening it if new).
   virtual void Write(WriterEpoch who, std::string txn, RecordBatch records,
                      Callback<Status> done) = 0;
