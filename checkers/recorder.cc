@@ -5,7 +5,7 @@
 #include <utility>
 
 #include "base/hash.h"
-#include "engine/checkpoint/metadata.h"
+#include "checkers/stored_message.h"
 #include "engine/exec/cluster.h"
 #include "engine/proto/checkpoint.pb.h"
 
@@ -36,7 +36,7 @@ uint64_t CheckpointOfBlob(std::string_view blob) {
 Result<CheckpointBlobs> ReadCheckpointBlobs(const std::vector<uint8_t>& metadata,
                                             std::string_view name) {
   FL_ASSIGN_OR_RETURN(engine::proto::CheckpointMetadata decoded,
-                      engine::DecodeMetadata(metadata, name));
+                      ReadMetadataBlob(metadata, "checkpoint metadata blob " + std::string(name)));
   CheckpointBlobs out;
   out.checkpoint = decoded.checkpoint_id();
   out.referenced.assign(decoded.referenced_blobs().begin(), decoded.referenced_blobs().end());
@@ -204,7 +204,7 @@ void RunRecorder::OnReply(const sim::TraceRecord& r) {
 uint64_t RunRecorder::PointerLatest() {
   const runtime::VersionedValue value = jw_.world().ha_store().Peek(pointer_key_);
   if (value.version == 0) return 0;
-  Result<engine::proto::HaPointer> pointer = engine::DecodeHaPointer(value.value, pointer_key_);
+  Result<engine::proto::HaPointer> pointer = ReadHaPointer(value.value, pointer_key_);
   if (!pointer.ok()) {
     recording_.notes.push_back("HA pointer unreadable: " + pointer.status().ToString());
     return 0;
@@ -279,7 +279,7 @@ void RunRecorder::CheckRetainedTouch(const ServiceCall& call) {
     retained_version_ = value.version;
     retained_.clear();
     if (value.version != 0) {
-      Result<engine::proto::HaPointer> pointer = engine::DecodeHaPointer(value.value, pointer_key_);
+      Result<engine::proto::HaPointer> pointer = ReadHaPointer(value.value, pointer_key_);
       if (pointer.ok()) {
         std::vector<std::string> metadata_blobs(pointer->retained_metadata_blobs().begin(),
                                                 pointer->retained_metadata_blobs().end());
