@@ -162,7 +162,8 @@ class Decoder {
       // std::string compares as unsigned bytes (char_traits<char>::compare is memcmp-like).
       if (i > 0 && !(previous < current)) return Bad(where + "entries not strictly ascending");
       out_.entries.push_back({out_.states[state->second].name, group, std::move(key),
-                              std::move(user_key), std::vector<uint8_t>(value.begin(), value.end())});
+                              std::move(user_key),
+                              std::vector<uint8_t>(value.begin(), value.end())});
       previous = std::move(current);
     }
     if (in.at() != end) return Bad(where + "the section does not end where the table says");

@@ -32,7 +32,7 @@ struct BlobState {
 
 struct DecodedBlob {
   GroupRange range;
-  std::vector<BlobState> states;  // in the blob's order
+  std::vector<BlobState> states;   // in the blob's order
   std::vector<BlobEntry> entries;  // section by section, each in the blob's order
 };
 

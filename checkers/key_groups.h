@@ -28,8 +28,7 @@ uint32_t GroupOfKey(std::string_view key, uint32_t max_parallelism);
 // The subtask of `parallelism` that owns `group` (< max_parallelism, asserted).
 uint32_t SubtaskOfGroup(uint32_t group, uint32_t parallelism, uint32_t max_parallelism);
 // The subtask of `parallelism` that owns `key`.
-inline uint32_t SubtaskOfKey(std::string_view key, uint32_t parallelism,
-                             uint32_t max_parallelism) {
+inline uint32_t SubtaskOfKey(std::string_view key, uint32_t parallelism, uint32_t max_parallelism) {
   return SubtaskOfGroup(GroupOfKey(key, max_parallelism), parallelism, max_parallelism);
 }
 // The key groups subtask `subtask` of `parallelism` owns.
