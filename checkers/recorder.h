@@ -72,6 +72,23 @@ struct ServiceCall {
   bool ok() const { return applied.has_value() && code == StatusCode::kOk; }
 };
 
+// A blob-store Get of a checkpoint's state blob (any "checkpoints/chk-<n>/" blob but the
+// metadata): what a restore actually read, whatever the engine says it restored.
+struct BlobRead {
+  Time requested;
+  std::optional<Time> replied;
+  uint32_t node = 0;
+  uint64_t attempt = 0;  // the newest attempt deployed when it was requested (0: none yet)
+  std::string blob;
+  uint64_t checkpoint = 0;  // from the blob's name
+  StatusCode code = StatusCode::kOk;
+  // A keyed blob read successfully: the checkers' own digest (checkers/blob_reader.h) of the
+  // bytes the store held when it replied (a side-channel read), or why they do not decode.
+  std::optional<uint64_t> digest;
+  std::string decode_error;
+  bool ok() const { return replied.has_value() && code == StatusCode::kOk; }
+};
+
 // A blob as the blob store held it at one moment, against the handle that names it.
 struct BlobCheck {
   std::string blob;
@@ -98,6 +115,8 @@ struct CompletionRecord {
   // The two-phase-commit sinks' pending transactions (their ".../sink" blobs).
   std::vector<engine::PendingTransaction> pending;
   std::vector<std::string> unreadable_sink_blobs;
+  // Keyed blob -> the state digest the metadata records for its subtask (captured state).
+  std::map<std::string, uint64_t, std::less<>> recorded_digests;
 };
 
 // At a deployed event, or a task's restore-started: what the HA pointer named at that moment.
@@ -133,6 +152,7 @@ struct Recording {
   std::vector<InjectedFault> faults;
   std::vector<NodeEvent> nodes;
   std::vector<ServiceCall> calls;
+  std::vector<BlobRead> reads;
   std::vector<CompletionRecord> completions;
   std::vector<RestoreRecord> deployments;
   std::vector<RestoreRecord> restores;
@@ -152,6 +172,8 @@ struct CheckpointBlobs {
   uint64_t checkpoint = 0;
   std::vector<std::string> referenced;
   std::map<std::string, std::pair<uint64_t, uint64_t>, std::less<>> handles;  // size, checksum
+  // Keyed blob -> its subtask's recorded state digest (subtasks with one keyed blob).
+  std::map<std::string, uint64_t, std::less<>> keyed_digests;
 };
 // DataLoss naming `name` when the metadata does not decode.
 Result<CheckpointBlobs> ReadCheckpointBlobs(const std::vector<uint8_t>& metadata,
@@ -175,6 +197,7 @@ class RunRecorder : public sim::TraceObserver {
   void OnEngine(const sim::TraceRecord& r);
   void OnRequest(const sim::TraceRecord& r);
   void OnReply(const sim::TraceRecord& r);
+  void OnReadReply(BlobRead& read, const sim::TraceRecord& r);
   void CheckCompletion(const EngineEventRecord& e);
   void CheckRestoreFinished(const EngineEventRecord& e);
   void CheckRetainedTouch(const ServiceCall& call);
@@ -186,6 +209,7 @@ class RunRecorder : public sim::TraceObserver {
   uint64_t attempt_ = 0;
   // (service, request) -> index in calls.
   std::map<std::pair<int64_t, uint64_t>, size_t> open_calls_;
+  std::map<uint64_t, size_t> open_reads_;  // blob-store request -> index in reads
   // Retained blobs by HA pointer version: blob -> checkpoint referencing it.
   uint64_t retained_version_ = UINT64_MAX;
   std::map<std::string, uint64_t, std::less<>> retained_;
