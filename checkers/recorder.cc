@@ -203,6 +203,12 @@ void RunRecorder::OnRequest(const sim::TraceRecord& r) {
   call.target = r.detail;
   call.requested = r.time;
   call.attempt = attempt_;
+  if (service == sim::Service::kOutputStore) {
+    // The caller's own attempt: the writer epoch its call carries (side channel).
+    if (std::optional<uint64_t> epoch = jw_.world().output_store().EpochOfRequest()) {
+      call.attempt = *epoch;
+    }
+  }
   if (service == sim::Service::kBlobStore) CheckRetainedTouch(call);
   open_calls_[{r.args[0], call.request}] = recording_.calls.size();
   recording_.calls.push_back(std::move(call));

@@ -66,7 +66,10 @@ struct ServiceCall {
   uint32_t incarnation = 0;
   std::string target;  // blob name, transaction, or writer (fence)
   Time requested;
-  uint64_t attempt = 0;         // the newest attempt deployed when it was requested (0: none yet)
+  // The attempt that made the call: for an output-store call the writer epoch it carries (the
+  // sink's attempt, read through OutputStoreSim::EpochOfRequest), so a zombie's call is its
+  // own; for a blob-store call the newest attempt deployed when it was requested (0: none yet).
+  uint64_t attempt = 0;
   std::optional<Time> applied;  // when the service applied it (its reply was recorded)
   StatusCode code = StatusCode::kOk;
   bool ok() const { return applied.has_value() && code == StatusCode::kOk; }
