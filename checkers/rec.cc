@@ -81,6 +81,28 @@ void JudgeReadDigests(const Recording& rec, Verdict& verdict) {
   }
 }
 
+// No blob failing its checksum was used: every blob of each finished restore's checkpoint and
+// task is stored with its handle's checksum.
+void JudgeRestoredBlobs(const Recording& rec, Verdict& verdict) {
+  for (const RestoreFinishedRecord& f : rec.restores_finished) {
+    for (const BlobCheck& b : f.blobs) {
+      if (b.intact()) continue;
+      const bool injected = rec.InjectedOnBlob(b.blob) & kDestroying;
+      verdict.Fail(Violation{
+          "a task restored from a blob that fails its checksum",
+          Evidence{
+              .checkpoint_id = f.checkpoint,
+              .blob = b.blob,
+              .time = f.time,
+              .detail = "task " + f.task + "; " +
+                        (b.present ? "stored checksum " + std::to_string(b.stored_checksum) +
+                                         ", the handle says " + std::to_string(b.expected_checksum)
+                                   : std::string("the blob is absent")) +
+                        (injected ? " (an injected fault altered it)" : "")}});
+    }
+  }
+}
+
 }  // namespace
 
 Verdict CheckRecovery(const RunRecord& run) {
@@ -142,24 +164,7 @@ Verdict CheckRecovery(const RunRecord& run) {
                   Evidence{.checkpoint_id = id, .time = e.time, .detail = e.detail}});
   }
 
-  // Restored state equals captured state; no blob failing its checksum was used.
-  for (const RestoreFinishedRecord& f : rec.restores_finished) {
-    for (const BlobCheck& b : f.blobs) {
-      if (b.intact()) continue;
-      const bool injected = rec.InjectedOnBlob(b.blob) & kDestroying;
-      verdict.Fail(Violation{
-          "a task restored from a blob that fails its checksum",
-          Evidence{
-              .checkpoint_id = f.checkpoint,
-              .blob = b.blob,
-              .time = f.time,
-              .detail = "task " + f.task + "; " +
-                        (b.present ? "stored checksum " + std::to_string(b.stored_checksum) +
-                                         ", the handle says " + std::to_string(b.expected_checksum)
-                                   : std::string("the blob is absent")) +
-                        (injected ? " (an injected fault altered it)" : "")}});
-    }
-  }
+  JudgeRestoredBlobs(rec, verdict);
   JudgeReadDigests(rec, verdict);
   return verdict;
 }
