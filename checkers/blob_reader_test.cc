@@ -13,6 +13,7 @@
 
 #include "base/hash.h"
 #include "checkers/key_groups.h"
+#include "checkers/keyed_state.h"
 #include "engine/state/key_groups.h"
 #include "engine/state/state_backend.h"
 
@@ -166,6 +167,39 @@ TEST(CheckerBlobReader, RefusesWhatTheSpecSaysToRefuse) {
   b = good;
   b[86] = 2;  // two entries claimed, one present
   refused(b, true, "incomplete");
+}
+
+TEST(CheckerKeyedSnapshot, RefusesABlobOfTheWrongRangeOrAKeyInAnotherGroupsSection) {
+  // Subtask 1 of 2 over 128 groups owns [64, 127].
+  const GroupRange owned = GroupsOfSubtask(1, 2, 128);
+  std::unique_ptr<engine::KeyedStateBackend> backend =
+      engine::NewHeapStateBackend(engine::KeyGroupRange::Of(owned.first, owned.last));
+  const engine::StateId count = backend->Register("count", engine::StateKind::kValue).value();
+  std::string key;
+  for (int k = 0; key.empty(); ++k) {
+    const std::string candidate = "key-" + std::to_string(k);
+    if (SubtaskOfKey(candidate, 2, 128) == 1) key = candidate;
+  }
+  const uint32_t group = GroupOfKey(key, 128);
+  backend->Put(count, group, key, "", B("12345678"));
+  const Bytes good = backend->Capture()->Materialize().value();
+  ASSERT_TRUE(ReadKeyedSnapshot(good, "b", owned, 128).ok());
+
+  const auto refused = ReadKeyedSnapshot(good, "b", GroupsOfSubtask(0, 2, 128), 128);
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().ToString().find("holds key groups [64, 127]"), std::string::npos)
+      << refused.status().ToString();
+
+  // The same key filed under a neighbouring group of the subtask (a wrong routing or plan).
+  const uint32_t wrong = group == owned.last ? group - 1 : group + 1;
+  backend->Delete(count, group, key, "");
+  backend->Put(count, wrong, key, "", B("12345678"));
+  const Bytes misfiled = backend->Capture()->Materialize().value();
+  const auto misplaced = ReadKeyedSnapshot(misfiled, "b", owned, 128);
+  EXPECT_EQ(misplaced.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(misplaced.status().ToString().find("key " + key + " is in the section of key group"),
+            std::string::npos)
+      << misplaced.status().ToString();
 }
 
 }  // namespace
