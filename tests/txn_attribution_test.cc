@@ -26,8 +26,8 @@ TEST(TxnAttributionTest, AZombiesCommitAfterItsSuccessorsDeploymentIsTheZombies)
   checkers::OrderLog order(checkers::OrderLog::Options{
       .now = [&world] { return world == nullptr ? Time::Zero() : world->world().now(); }});
   config.observer = &order;
-  auto jw = sim::JobWorld::Create(testing_support::KeyedJob({.name = "zombie"}), config, {})
-                .value();
+  auto jw =
+      sim::JobWorld::Create(testing_support::KeyedJob({.name = "zombie"}), config, {}).value();
   world = jw.get();
   testing_support::FillSource(*jw, 4, 4000);
   faults::CrashWhen crash_at(
@@ -79,7 +79,8 @@ TEST(TxnAttributionTest, AZombiesCommitAfterItsSuccessorsDeploymentIsTheZombies)
   EXPECT_TRUE(by_caller.violated()) << by_caller.ToString();
   EXPECT_TRUE(by_newest.violated()) << by_newest.ToString();
   EXPECT_EQ(by_caller.further_violations(), by_newest.further_violations() + 1)
-      << by_caller.ToString() << "\n" << by_newest.ToString();
+      << by_caller.ToString() << "\n"
+      << by_newest.ToString();
 }
 
 }  // namespace
