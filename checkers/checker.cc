@@ -8,7 +8,7 @@
 #include "checkers/eo_cut.h"
 #include "checkers/eo_out.h"
 #include "checkers/registry.h"
-#include "engine/checkpoint/metadata.h"
+#include "checkers/stored_message.h"
 #include "engine/exec/cluster.h"
 #include "engine/proto/checkpoint.pb.h"
 
@@ -93,7 +93,7 @@ Result<RunRecord> RecordRun(sim::JobWorld& jw, const RunRecorder& recorder, cons
   const std::string key = engine::HaPointerKey(jw.setup());
   const runtime::VersionedValue pointer = jw.world().ha_store().Peek(key);
   if (pointer.version != 0) {
-    Result<engine::proto::HaPointer> decoded = engine::DecodeHaPointer(pointer.value, key);
+    Result<engine::proto::HaPointer> decoded = ReadHaPointer(pointer.value, key);
     if (decoded.ok()) {
       PointerAtEnd at_end;
       at_end.latest = decoded->latest_completed_checkpoint_id();

@@ -300,20 +300,45 @@ TEST_F(AlteredRunTest, ADuplicatedCommittedRecordIsANoteForAlLossAndAViolationFo
   ExpectPass(run_->Check("LIVE", r));
 }
 
-TEST_F(AlteredRunTest, AFlippedRestoredDigestFailsRec) {
+TEST_F(AlteredRunTest, AReadOfStateUnlikeTheCapturedFailsRec) {
   RunRecord r = run_->record;
-  // A keyed task's restore: one state value differing changes the digest.
-  checkers::RestoreFinishedRecord* keyed = nullptr;
-  for (checkers::RestoreFinishedRecord& f : r.recording.restores_finished) {
-    if (f.task.starts_with("sum") && keyed == nullptr) keyed = &f;
+  // A keyed blob a restore read: one state value differing changes the checkers' digest of it.
+  checkers::BlobRead* keyed = nullptr;
+  for (checkers::BlobRead& read : r.recording.reads) {
+    if (read.digest && keyed == nullptr) keyed = &read;
   }
   ASSERT_NE(keyed, nullptr);
-  ASSERT_NE(keyed->digest_recorded, 0u);
-  keyed->digest_restored ^= 1;
+  *keyed->digest ^= 1;
   const Verdict v = run_->Check("REC", r);
   ExpectFail(v, "restored state differs");
   EXPECT_EQ(v.first()->evidence.checkpoint_id, keyed->checkpoint);
+  EXPECT_EQ(v.first()->evidence.blob, keyed->blob);
   ExpectPass(run_->Check("DUR", r));
+}
+
+TEST_F(AlteredRunTest, RecDoesNotTrustTheDigestsTheEngineReports) {
+  RunRecord r = run_->record;
+  // The engine reporting a restored digest unlike the recorded one says nothing REC relies on:
+  // REC computes the digest of what each restore read itself.
+  ASSERT_FALSE(r.recording.restores_finished.empty());
+  for (checkers::RestoreFinishedRecord& f : r.recording.restores_finished) f.digest_restored ^= 1;
+  ExpectPass(run_->Check("REC", r));
+}
+
+TEST_F(AlteredRunTest, ARestoreThatReadAnOlderCheckpointFailsRec) {
+  RunRecord r = run_->record;
+  // The engine's events say the latest checkpoint was restored; the blobs read say otherwise.
+  size_t altered = 0;
+  for (checkers::BlobRead& read : r.recording.reads) {
+    if (read.attempt < 2 || read.checkpoint < 2) continue;
+    read.checkpoint -= 1;
+    ++altered;
+  }
+  ASSERT_GT(altered, 0u);
+  const Verdict v = run_->Check("REC", r);
+  ExpectFail(v, "did not restore the latest completed checkpoint");
+  EXPECT_NE(v.first()->evidence.detail.find("it read checkpoints/chk-"), std::string::npos)
+      << v.first()->evidence.detail;
 }
 
 TEST_F(AlteredRunTest, ARestoreOfAnOlderCheckpointFailsRec) {

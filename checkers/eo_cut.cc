@@ -10,12 +10,12 @@
 
 #include "base/hash.h"
 #include "checkers/history.h"
+#include "checkers/key_groups.h"
 #include "checkers/keyed_state.h"
 #include "checkers/reference.h"
-#include "engine/checkpoint/metadata.h"
+#include "checkers/stored_message.h"
 #include "engine/exec/snapshot.h"
 #include "engine/proto/checkpoint.pb.h"
-#include "engine/state/key_groups.h"
 
 namespace faultline::checkers {
 namespace {
@@ -145,7 +145,7 @@ class CutChecker {
 void CutChecker::Check(uint64_t id, const std::string& metadata_blob) {
   const std::string where = "checkpoint " + std::to_string(id) + ": ";
   Result<proto::CheckpointMetadata> metadata =
-      engine::DecodeMetadata(run_.blobs->at(metadata_blob), metadata_blob);
+      ReadMetadataBlob(run_.blobs->at(metadata_blob), "checkpoint metadata blob " + metadata_blob);
   if (!metadata.ok()) {
     verdict_.Unjudge(Unjudged::kCheckpointSkipped,
                      where + "metadata unreadable: " + metadata.status().ToString());
@@ -312,7 +312,15 @@ void CutChecker::CheckSubtask(const Cut& cut, uint32_t op, const proto::SubtaskS
   const uint32_t subtask = setup_.plan.tasks[task].subtask;
   Result<std::map<std::string, KeySnapshot>> snapshot = ReadKeyedSnapshot(
       run_.blobs->at(at->blob), at->blob,
-      engine::KeyGroupRangeForOperator(subtask, spec.parallelism, spec.max_parallelism));
+      GroupsOfSubtask(subtask, spec.parallelism, spec.max_parallelism), spec.max_parallelism);
+  if (snapshot.status().code() == StatusCode::kFailedPrecondition) {
+    Evidence e;
+    e.checkpoint_id = cut.id;
+    e.task = task;
+    verdict_.Fail(
+        Violation{"snapshot blob misplaces state: " + std::string(snapshot.status().message()), e});
+    return;
+  }
   if (!snapshot.ok()) {
     verdict_.Unjudge(Unjudged::kCheckpointSkipped,
                      "checkpoint " + std::to_string(cut.id) +
@@ -323,9 +331,7 @@ void CutChecker::CheckSubtask(const Cut& cut, uint32_t op, const proto::SubtaskS
   auto states = cut.reference.state.find(op);
   if (states != cut.reference.state.end()) {
     for (const auto& [key, state] : states->second) {
-      const engine::KeyGroup group = engine::KeyGroupForKey(key, spec.max_parallelism);
-      if (engine::OperatorIndexForKeyGroup(group, spec.parallelism, spec.max_parallelism) ==
-          subtask) {
+      if (SubtaskOfKey(key, spec.parallelism, spec.max_parallelism) == subtask) {
         expected.emplace(key, &state);
       }
     }

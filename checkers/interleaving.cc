@@ -4,7 +4,7 @@
 #include <set>
 #include <utility>
 
-#include "engine/state/key_groups.h"
+#include "checkers/key_groups.h"
 
 namespace faultline::checkers {
 namespace {
@@ -29,9 +29,7 @@ class Router {
         return;
       case engine::Partitioner::kHash: {
         record.key = first.key_selector(record);
-        const engine::KeyGroup group = engine::KeyGroupForKey(record.key, first.max_parallelism);
-        const uint32_t subtask =
-            engine::OperatorIndexForKeyGroup(group, first.parallelism, first.max_parallelism);
+        const uint32_t subtask = SubtaskOfKey(record.key, first.parallelism, first.max_parallelism);
         sent[setup_.plan.tasks_of_chain[next_chain_][subtask]].push_back(std::move(record));
         return;
       }

@@ -1,8 +1,8 @@
 #include "checkers/keyed_state.h"
 
-#include <memory>
+#include <span>
 
-#include "engine/state/state_backend.h"
+#include "checkers/blob_reader.h"
 
 namespace faultline::checkers {
 namespace {
@@ -23,40 +23,42 @@ Bytes I64(int64_t v) {
   return out;
 }
 
-// Collects ForEachEntry's visits; one pointer keeps the visitor within its capture budget.
-struct Reader {
-  std::map<std::string, KeySnapshot> keys;
-  std::string malformed;  // the first key whose provenance is not 16 bytes
-};
-
 }  // namespace
 
 Result<std::map<std::string, KeySnapshot>> ReadKeyedSnapshot(const Bytes& blob,
                                                              std::string_view blob_name,
-                                                             engine::KeyGroupRange key_groups) {
-  std::unique_ptr<engine::KeyedStateBackend> backend = engine::NewHeapStateBackend(key_groups);
-  FL_RETURN_IF_ERROR(backend->Restore({engine::RestoreSource{std::string(blob_name), &blob}}));
-  Reader reader;
-  Reader* r = &reader;
-  backend->ForEachEntry([r](std::string_view state, engine::KeyGroup, std::string_view key,
-                            std::string_view user_key, std::span<const uint8_t> value) {
-    KeySnapshot& snapshot = r->keys[std::string(key)];
-    if (state != kProvenanceStateName) {
-      snapshot.entries[{std::string(state), std::string(user_key)}] =
-          Bytes(value.begin(), value.end());
-      return;
-    }
-    if (value.size() != 16) {
-      if (r->malformed.empty()) r->malformed = std::string(key);
-      return;
-    }
-    snapshot.provenance = engine::Provenance{GetLittleEndian(value, 0), GetLittleEndian(value, 8)};
-  });
-  if (!reader.malformed.empty()) {
-    return DataLossError(std::string(blob_name) + ": provenance of key " + reader.malformed +
-                         " is not 16 bytes");
+                                                             GroupRange key_groups,
+                                                             uint32_t max_parallelism) {
+  FL_ASSIGN_OR_RETURN(DecodedBlob decoded, DecodeKeyedBlob(blob, blob_name));
+  const auto range_text = [](GroupRange r) {
+    return "[" + std::to_string(r.first) + ", " + std::to_string(r.last) + "]";
+  };
+  if (!(decoded.range == key_groups) && !(decoded.range.empty() && key_groups.empty())) {
+    return FailedPreconditionError(std::string(blob_name) + ": holds key groups " +
+                                   range_text(decoded.range) + ", the subtask owns " +
+                                   range_text(key_groups));
   }
-  return std::move(reader.keys);
+  std::map<std::string, KeySnapshot> keys;
+  for (BlobEntry& e : decoded.entries) {
+    const uint32_t group = GroupOfKey(e.key, max_parallelism);
+    if (group != e.group) {
+      return FailedPreconditionError(std::string(blob_name) + ": key " + e.key +
+                                     " is in the section of key group " + std::to_string(e.group) +
+                                     ", its key group is " + std::to_string(group));
+    }
+    KeySnapshot& snapshot = keys[e.key];
+    if (e.state != kProvenanceStateName) {
+      snapshot.entries[{std::move(e.state), std::move(e.user_key)}] = std::move(e.value);
+      continue;
+    }
+    if (e.value.size() != 16) {
+      return DataLossError(std::string(blob_name) + ": provenance of key " + e.key +
+                           " is not 16 bytes");
+    }
+    snapshot.provenance =
+        engine::Provenance{GetLittleEndian(e.value, 0), GetLittleEndian(e.value, 8)};
+  }
+  return keys;
 }
 
 StateEntries EntriesOf(const KeyState& state) {

@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "base/status.h"
+#include "checkers/key_groups.h"
 #include "checkers/reference.h"
-#include "engine/state/key_groups.h"
 
 namespace faultline::checkers {
 
@@ -29,12 +29,15 @@ struct KeySnapshot {
 
 inline constexpr std::string_view kProvenanceStateName = "__provenance";
 
-// Restores `blob` into a fresh heap backend over `key_groups` (the blob's own checksum is
-// verified) and reads it per key. DataLoss naming `blob_name` when it does not restore or a
-// provenance value is malformed.
+// Decodes `blob` with the checkers' own reader (checkers/blob_reader.h, from the spec) and reads
+// it per key. DataLoss naming `blob_name` when it breaks the spec or a provenance value is
+// malformed; FailedPrecondition (an engine mistake, not storage damage) when its key-group range
+// is not `key_groups` or a key sits in a section other than its key group's, computed with the
+// checkers' own key-group math over `max_parallelism`.
 Result<std::map<std::string, KeySnapshot>> ReadKeyedSnapshot(const Bytes& blob,
                                                              std::string_view blob_name,
-                                                             engine::KeyGroupRange key_groups);
+                                                             GroupRange key_groups,
+                                                             uint32_t max_parallelism);
 
 StateEntries EntriesOf(const KeyState& state);
 

@@ -4,9 +4,17 @@
 // An unreadable latest checkpoint that the engine itself reported (checkpoint-unreadable) and
 // that an injected storage fault destroyed is expected degradation (a note); a reported one no
 // injected fault explains, or a silent fallback, is a violation.
+//
+// What was restored is taken from the blob-store reads, not from the engine's restore events:
+// the checkpoint is the one whose state blobs an attempt read, and the restored digest is the
+// checkers' own digest (checkers/blob_reader.h) of the keyed blob as read. The engine's
+// restore-finished digests are not consulted; its deployed event's restored checkpoint is judged
+// too (it can only add a violation).
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 
 #include "checkers/checker.h"
 #include "checkers/degradation.h"
@@ -29,6 +37,71 @@ const EngineEventRecord* Reported(const Recording& rec, uint64_t latest, uint64_
     }
   }
   return nullptr;
+}
+
+// Judges, once per attempt and checkpoint, the checkpoint each attempt's restore read (its
+// state blobs' names) against the HA pointer at that attempt's deployment.
+template <typename Judge>
+void JudgeReadCheckpoints(const Recording& rec, Judge& judge) {
+  std::map<uint64_t, const RestoreRecord*> deployment_of;
+  for (const RestoreRecord& d : rec.deployments) deployment_of[d.attempt] = &d;
+  std::set<std::pair<uint64_t, uint64_t>> judged;  // (attempt, checkpoint)
+  for (const BlobRead& read : rec.reads) {
+    if (!read.ok() || !judged.insert({read.attempt, read.checkpoint}).second) continue;
+    auto d = deployment_of.find(read.attempt);
+    if (d == deployment_of.end()) continue;  // read before any deployment: nothing to restore
+    RestoreRecord restored = *d->second;
+    restored.time = *read.replied;
+    restored.checkpoint = read.checkpoint;
+    judge(restored, "attempt " + std::to_string(read.attempt) + " (it read " + read.blob + ")");
+  }
+}
+
+// The checkers' digest of every keyed blob a restore read against the digest recorded for it
+// when its checkpoint completed.
+void JudgeReadDigests(const Recording& rec, Verdict& verdict) {
+  std::map<uint64_t, const CompletionRecord*> completion_of;
+  for (const CompletionRecord& c : rec.completions) completion_of[c.checkpoint] = &c;
+  for (const BlobRead& read : rec.reads) {
+    if (!read.digest) continue;
+    auto c = completion_of.find(read.checkpoint);
+    if (c == completion_of.end()) continue;  // not a completed checkpoint: judged above
+    auto recorded = c->second->recorded_digests.find(read.blob);
+    if (recorded == c->second->recorded_digests.end() || recorded->second == *read.digest) {
+      continue;
+    }
+    verdict.Fail(
+        Violation{"restored state differs from the state captured for the checkpoint",
+                  Evidence{.checkpoint_id = read.checkpoint,
+                           .blob = read.blob,
+                           .time = *read.replied,
+                           .detail = "attempt " + std::to_string(read.attempt) +
+                                     " read a blob whose state digest (the checkers' own) is " +
+                                     std::to_string(*read.digest) + "; recorded at capture " +
+                                     std::to_string(recorded->second)}});
+  }
+}
+
+// No blob failing its checksum was used: every blob of each finished restore's checkpoint and
+// task is stored with its handle's checksum.
+void JudgeRestoredBlobs(const Recording& rec, Verdict& verdict) {
+  for (const RestoreFinishedRecord& f : rec.restores_finished) {
+    for (const BlobCheck& b : f.blobs) {
+      if (b.intact()) continue;
+      const bool injected = rec.InjectedOnBlob(b.blob) & kDestroying;
+      verdict.Fail(Violation{
+          "a task restored from a blob that fails its checksum",
+          Evidence{
+              .checkpoint_id = f.checkpoint,
+              .blob = b.blob,
+              .time = f.time,
+              .detail = "task " + f.task + "; " +
+                        (b.present ? "stored checksum " + std::to_string(b.stored_checksum) +
+                                         ", the handle says " + std::to_string(b.expected_checksum)
+                                   : std::string("the blob is absent")) +
+                        (injected ? " (an injected fault altered it)" : "")}});
+    }
+  }
 }
 
 }  // namespace
@@ -72,7 +145,7 @@ Verdict CheckRecovery(const RunRecord& run) {
   for (const RestoreRecord& d : rec.deployments) {
     judge(d, "attempt " + std::to_string(d.attempt));
   }
-  for (const RestoreRecord& r : rec.restores) judge(r, "task " + r.task);
+  JudgeReadCheckpoints(rec, judge);
 
   // The fail policy: a reported unreadable checkpoint that failed the job.
   for (const EngineEventRecord& e : rec.events) {
@@ -92,33 +165,8 @@ Verdict CheckRecovery(const RunRecord& run) {
                   Evidence{.checkpoint_id = id, .time = e.time, .detail = e.detail}});
   }
 
-  // Restored state equals captured state; no blob failing its checksum was used.
-  for (const RestoreFinishedRecord& f : rec.restores_finished) {
-    for (const BlobCheck& b : f.blobs) {
-      if (b.intact()) continue;
-      const bool injected = rec.InjectedOnBlob(b.blob) & kDestroying;
-      verdict.Fail(Violation{
-          "a task restored from a blob that fails its checksum",
-          Evidence{
-              .checkpoint_id = f.checkpoint,
-              .blob = b.blob,
-              .time = f.time,
-              .detail = "task " + f.task + "; " +
-                        (b.present ? "stored checksum " + std::to_string(b.stored_checksum) +
-                                         ", the handle says " + std::to_string(b.expected_checksum)
-                                   : std::string("the blob is absent")) +
-                        (injected ? " (an injected fault altered it)" : "")}});
-    }
-    if (f.digest_restored != f.digest_recorded) {
-      verdict.Fail(Violation{
-          "restored state differs from the state captured for the checkpoint",
-          Evidence{.checkpoint_id = f.checkpoint,
-                   .time = f.time,
-                   .detail = "task " + f.task + ": digest after restore " +
-                             std::to_string(f.digest_restored) + ", recorded at capture " +
-                             std::to_string(f.digest_recorded)}});
-    }
-  }
+  JudgeRestoredBlobs(rec, verdict);
+  JudgeReadDigests(rec, verdict);
   return verdict;
 }
 

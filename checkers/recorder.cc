@@ -5,7 +5,8 @@
 #include <utility>
 
 #include "base/hash.h"
-#include "engine/checkpoint/metadata.h"
+#include "checkers/blob_reader.h"
+#include "checkers/stored_message.h"
 #include "engine/exec/cluster.h"
 #include "engine/proto/checkpoint.pb.h"
 
@@ -36,7 +37,7 @@ uint64_t CheckpointOfBlob(std::string_view blob) {
 Result<CheckpointBlobs> ReadCheckpointBlobs(const std::vector<uint8_t>& metadata,
                                             std::string_view name) {
   FL_ASSIGN_OR_RETURN(engine::proto::CheckpointMetadata decoded,
-                      engine::DecodeMetadata(metadata, name));
+                      ReadMetadataBlob(metadata, "checkpoint metadata blob " + std::string(name)));
   CheckpointBlobs out;
   out.checkpoint = decoded.checkpoint_id();
   out.referenced.assign(decoded.referenced_blobs().begin(), decoded.referenced_blobs().end());
@@ -44,6 +45,9 @@ Result<CheckpointBlobs> ReadCheckpointBlobs(const std::vector<uint8_t>& metadata
     for (const auto& subtask : op.subtasks()) {
       for (const auto& h : subtask.keyed_state()) {
         out.handles[h.blob_name()] = {h.size_bytes(), h.checksum()};
+      }
+      if (subtask.keyed_state_size() == 1) {
+        out.keyed_digests[subtask.keyed_state(0).blob_name()] = subtask.state_digest();
       }
       for (const auto& h : subtask.operator_state()) {
         out.handles[h.blob_name()] = {h.size_bytes(), h.checksum()};
@@ -171,6 +175,18 @@ void RunRecorder::OnEngine(const sim::TraceRecord& r) {
 void RunRecorder::OnRequest(const sim::TraceRecord& r) {
   const auto service = static_cast<sim::Service>(r.args[0]);
   const auto op = static_cast<sim::ServiceOp>(r.args[1]);
+  if (service == sim::Service::kBlobStore && op == sim::ServiceOp::kGet) {
+    if (CheckpointOfBlob(r.detail) == 0 || r.detail.ends_with("/_metadata")) return;
+    BlobRead read;
+    read.requested = r.time;
+    read.node = r.node;
+    read.attempt = attempt_;
+    read.blob = r.detail;
+    read.checkpoint = CheckpointOfBlob(r.detail);
+    open_reads_[static_cast<uint64_t>(r.args[2])] = recording_.reads.size();
+    recording_.reads.push_back(std::move(read));
+    return;
+  }
   if (service == sim::Service::kBlobStore) {
     if (op != sim::ServiceOp::kPut && op != sim::ServiceOp::kDelete) return;
   } else if (service == sim::Service::kOutputStore) {
@@ -187,12 +203,26 @@ void RunRecorder::OnRequest(const sim::TraceRecord& r) {
   call.target = r.detail;
   call.requested = r.time;
   call.attempt = attempt_;
+  if (service == sim::Service::kOutputStore) {
+    // The caller's own attempt: the writer epoch its call carries (side channel).
+    if (std::optional<uint64_t> epoch = jw_.world().output_store().EpochOfRequest()) {
+      call.attempt = *epoch;
+    }
+  }
   if (service == sim::Service::kBlobStore) CheckRetainedTouch(call);
   open_calls_[{r.args[0], call.request}] = recording_.calls.size();
   recording_.calls.push_back(std::move(call));
 }
 
 void RunRecorder::OnReply(const sim::TraceRecord& r) {
+  if (static_cast<sim::Service>(r.args[0]) == sim::Service::kBlobStore &&
+      static_cast<sim::ServiceOp>(r.args[1]) == sim::ServiceOp::kGet) {
+    auto read = open_reads_.find(static_cast<uint64_t>(r.args[2]));
+    if (read == open_reads_.end()) return;
+    OnReadReply(recording_.reads[read->second], r);
+    open_reads_.erase(read);
+    return;
+  }
   auto it = open_calls_.find({r.args[0], static_cast<uint64_t>(r.args[2])});
   if (it == open_calls_.end()) return;
   ServiceCall& call = recording_.calls[it->second];
@@ -201,10 +231,29 @@ void RunRecorder::OnReply(const sim::TraceRecord& r) {
   open_calls_.erase(it);
 }
 
+void RunRecorder::OnReadReply(BlobRead& read, const sim::TraceRecord& r) {
+  read.replied = r.time;
+  read.code = static_cast<StatusCode>(r.args[3]);
+  if (!read.ok() || !read.blob.ends_with("/keyed")) return;
+  // The store replies with the object it holds now (a Get corrupted in transit differs; the
+  // engine's checksum check refuses that copy, and the store still holds the right one).
+  const runtime::Bytes* stored = jw_.world().blob_store().Peek(read.blob);
+  if (stored == nullptr) {
+    read.decode_error = "absent from the store at the reply";
+    return;
+  }
+  Result<DecodedBlob> decoded = DecodeKeyedBlob(*stored, read.blob);
+  if (!decoded.ok()) {
+    read.decode_error = decoded.status().ToString();
+    return;
+  }
+  read.digest = StateDigestOf(decoded->entries);
+}
+
 uint64_t RunRecorder::PointerLatest() {
   const runtime::VersionedValue value = jw_.world().ha_store().Peek(pointer_key_);
   if (value.version == 0) return 0;
-  Result<engine::proto::HaPointer> pointer = engine::DecodeHaPointer(value.value, pointer_key_);
+  Result<engine::proto::HaPointer> pointer = ReadHaPointer(value.value, pointer_key_);
   if (!pointer.ok()) {
     recording_.notes.push_back("HA pointer unreadable: " + pointer.status().ToString());
     return 0;
@@ -247,6 +296,7 @@ void RunRecorder::CheckCompletion(const EngineEventRecord& e) {
       c.metadata_error = blobs.status().ToString();
     } else {
       c.source_offsets.emplace();
+      c.recorded_digests = blobs->keyed_digests;
       for (const std::string& blob : blobs->referenced) {
         const runtime::Bytes* stored = store.Peek(blob);
         c.blobs.push_back(CheckBlob(blob, stored, *blobs));
@@ -302,7 +352,7 @@ void RunRecorder::CheckRetainedTouch(const ServiceCall& call) {
     retained_version_ = value.version;
     retained_.clear();
     if (value.version != 0) {
-      Result<engine::proto::HaPointer> pointer = engine::DecodeHaPointer(value.value, pointer_key_);
+      Result<engine::proto::HaPointer> pointer = ReadHaPointer(value.value, pointer_key_);
       if (pointer.ok()) {
         std::vector<std::string> metadata_blobs(pointer->retained_metadata_blobs().begin(),
                                                 pointer->retained_metadata_blobs().end());

@@ -66,10 +66,30 @@ struct ServiceCall {
   uint32_t incarnation = 0;
   std::string target;  // blob name, transaction, or writer (fence)
   Time requested;
-  uint64_t attempt = 0;         // the newest attempt deployed when it was requested (0: none yet)
+  // The attempt that made the call: for an output-store call the writer epoch it carries (the
+  // sink's attempt, read through OutputStoreSim::EpochOfRequest), so a zombie's call is its
+  // own; for a blob-store call the newest attempt deployed when it was requested (0: none yet).
+  uint64_t attempt = 0;
   std::optional<Time> applied;  // when the service applied it (its reply was recorded)
   StatusCode code = StatusCode::kOk;
   bool ok() const { return applied.has_value() && code == StatusCode::kOk; }
+};
+
+// A blob-store Get of a checkpoint's state blob (any "checkpoints/chk-<n>/" blob but the
+// metadata): what a restore actually read, whatever the engine says it restored.
+struct BlobRead {
+  Time requested;
+  std::optional<Time> replied;
+  uint32_t node = 0;
+  uint64_t attempt = 0;  // the newest attempt deployed when it was requested (0: none yet)
+  std::string blob;
+  uint64_t checkpoint = 0;  // from the blob's name
+  StatusCode code = StatusCode::kOk;
+  // A keyed blob read successfully: the checkers' own digest (checkers/blob_reader.h) of the
+  // bytes the store held when it replied (a side-channel read), or why they do not decode.
+  std::optional<uint64_t> digest;
+  std::string decode_error;
+  bool ok() const { return replied.has_value() && code == StatusCode::kOk; }
 };
 
 // A blob as the blob store held it at one moment, against the handle that names it.
@@ -101,6 +121,8 @@ struct CompletionRecord {
   // The source offsets the checkpoint recorded (partition -> next offset), read from its
   // ".../source" blobs at completion; unset when one of them was missing or did not decode.
   std::optional<std::map<uint32_t, uint64_t>> source_offsets;
+  // Keyed blob -> the state digest the metadata records for its subtask (captured state).
+  std::map<std::string, uint64_t, std::less<>> recorded_digests;
 };
 
 // At a deployed event, or a task's restore-started: what the HA pointer named at that moment.
@@ -136,6 +158,7 @@ struct Recording {
   std::vector<InjectedFault> faults;
   std::vector<NodeEvent> nodes;
   std::vector<ServiceCall> calls;
+  std::vector<BlobRead> reads;
   std::vector<CompletionRecord> completions;
   std::vector<RestoreRecord> deployments;
   std::vector<RestoreRecord> restores;
@@ -155,6 +178,8 @@ struct CheckpointBlobs {
   uint64_t checkpoint = 0;
   std::vector<std::string> referenced;
   std::map<std::string, std::pair<uint64_t, uint64_t>, std::less<>> handles;  // size, checksum
+  // Keyed blob -> its subtask's recorded state digest (subtasks with one keyed blob).
+  std::map<std::string, uint64_t, std::less<>> keyed_digests;
 };
 // DataLoss naming `name` when the metadata does not decode.
 Result<CheckpointBlobs> ReadCheckpointBlobs(const std::vector<uint8_t>& metadata,
@@ -178,6 +203,7 @@ class RunRecorder : public sim::TraceObserver {
   void OnEngine(const sim::TraceRecord& r);
   void OnRequest(const sim::TraceRecord& r);
   void OnReply(const sim::TraceRecord& r);
+  void OnReadReply(BlobRead& read, const sim::TraceRecord& r);
   void CheckCompletion(const EngineEventRecord& e);
   void CheckRestoreFinished(const EngineEventRecord& e);
   void CheckRetainedTouch(const ServiceCall& call);
@@ -189,6 +215,7 @@ class RunRecorder : public sim::TraceObserver {
   uint64_t attempt_ = 0;
   // (service, request) -> index in calls.
   std::map<std::pair<int64_t, uint64_t>, size_t> open_calls_;
+  std::map<uint64_t, size_t> open_reads_;  // blob-store request -> index in reads
   // Retained blobs by HA pointer version: blob -> checkpoint referencing it.
   uint64_t retained_version_ = UINT64_MAX;
   std::map<std::string, uint64_t, std::less<>> retained_;

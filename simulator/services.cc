@@ -336,7 +336,9 @@ Status OutputStoreSim::CheckFence(const WriterEpoch& who) const {
 }
 
 void OutputStoreSim::Fence(uint32_t caller, WriterEpoch who, Callback<Status> done) {
+  requesting_epoch_ = who.epoch;  // read by EpochOfRequest while Begin records
   const Call call = Begin(caller, ServiceOp::kFence, FaultPoint::kOutputWrite, who.writer, 0);
+  requesting_epoch_.reset();
   std::string target = who.writer;
   Finish<Status>(
       caller, ServiceOp::kFence, call, std::move(target),
@@ -360,8 +362,10 @@ void OutputStoreSim::Fence(uint32_t caller, WriterEpoch who, Callback<Status> do
 
 void OutputStoreSim::Write(uint32_t caller, WriterEpoch who, std::string txn, RecordBatch records,
                            Callback<Status> done) {
+  requesting_epoch_ = who.epoch;  // read by EpochOfRequest while Begin records
   const Call call =
       Begin(caller, ServiceOp::kTxnWrite, FaultPoint::kOutputWrite, txn, records.bytes());
+  requesting_epoch_.reset();
   std::string target = txn;
   Finish<Status>(
       caller, ServiceOp::kTxnWrite, call, std::move(target),
@@ -392,7 +396,9 @@ void OutputStoreSim::Write(uint32_t caller, WriterEpoch who, std::string txn, Re
 
 void OutputStoreSim::PreCommit(uint32_t caller, WriterEpoch who, std::string txn,
                                Callback<Status> done) {
+  requesting_epoch_ = who.epoch;  // read by EpochOfRequest while Begin records
   const Call call = Begin(caller, ServiceOp::kPreCommit, FaultPoint::kOutputWrite, txn, 0);
+  requesting_epoch_.reset();
   std::string target = txn;
   Finish<Status>(
       caller, ServiceOp::kPreCommit, call, std::move(target),
@@ -418,7 +424,9 @@ void OutputStoreSim::PreCommit(uint32_t caller, WriterEpoch who, std::string txn
 
 void OutputStoreSim::Commit(uint32_t caller, WriterEpoch who, std::string txn,
                             Callback<Status> done) {
+  requesting_epoch_ = who.epoch;  // read by EpochOfRequest while Begin records
   const Call call = Begin(caller, ServiceOp::kCommit, FaultPoint::kOutputWrite, txn, 0);
+  requesting_epoch_.reset();
   std::string target = txn;
   Finish<Status>(
       caller, ServiceOp::kCommit, call, std::move(target),
@@ -456,7 +464,9 @@ void OutputStoreSim::Commit(uint32_t caller, WriterEpoch who, std::string txn,
 
 void OutputStoreSim::Lookup(uint32_t caller, WriterEpoch who, std::string txn,
                             Callback<Result<runtime::TxnStatus>> done) {
+  requesting_epoch_ = who.epoch;  // read by EpochOfRequest while Begin records
   const Call call = Begin(caller, ServiceOp::kLookup, FaultPoint::kOutputRead, txn, 0);
+  requesting_epoch_.reset();
   std::string target = txn;
   Finish<Result<runtime::TxnStatus>>(
       caller, ServiceOp::kLookup, call, std::move(target),
@@ -487,7 +497,9 @@ void OutputStoreSim::Lookup(uint32_t caller, WriterEpoch who, std::string txn,
 
 void OutputStoreSim::Abort(uint32_t caller, WriterEpoch who, std::string txn,
                            Callback<Status> done) {
+  requesting_epoch_ = who.epoch;  // read by EpochOfRequest while Begin records
   const Call call = Begin(caller, ServiceOp::kAbort, FaultPoint::kOutputWrite, txn, 0);
+  requesting_epoch_.reset();
   std::string target = txn;
   Finish<Status>(
       caller, ServiceOp::kAbort, call, std::move(target),
@@ -514,8 +526,10 @@ void OutputStoreSim::Abort(uint32_t caller, WriterEpoch who, std::string txn,
 
 void OutputStoreSim::Append(uint32_t caller, WriterEpoch who, RecordBatch records,
                             Callback<Status> done) {
+  requesting_epoch_ = who.epoch;  // read by EpochOfRequest while Begin records
   const Call call =
       Begin(caller, ServiceOp::kAppend, FaultPoint::kOutputWrite, who.writer, records.bytes());
+  requesting_epoch_.reset();
   std::string target = who.writer;
   Finish<Status>(
       caller, ServiceOp::kAppend, call, std::move(target),
@@ -538,7 +552,9 @@ void OutputStoreSim::Append(uint32_t caller, WriterEpoch who, RecordBatch record
 
 void OutputStoreSim::Upsert(uint32_t caller, WriterEpoch who, std::string key, Bytes value,
                             Callback<Status> done) {
+  requesting_epoch_ = who.epoch;  // read by EpochOfRequest while Begin records
   const Call call = Begin(caller, ServiceOp::kUpsert, FaultPoint::kOutputWrite, key, value.size());
+  requesting_epoch_.reset();
   std::string target = key;
   Finish<Status>(
       caller, ServiceOp::kUpsert, call, std::move(target),

@@ -160,11 +160,16 @@ class OutputStoreSim : public ServiceBase {
   std::optional<TxnState> StateOf(std::string_view txn) const;
   // Whether the store aborted `txn` because of its transaction timeout (as of now).
   bool Expired(std::string_view txn) const;
+  // Side channel for trace observers: the writer epoch (the engine's attempt) the call whose
+  // kServiceRequest record is being recorded carries; nullopt outside such a record. Reading it
+  // draws nothing and records nothing.
+  std::optional<uint64_t> EpochOfRequest() const { return requesting_epoch_; }
   const std::map<std::string, Bytes, std::less<>>& table() const { return table_; }
   // Commits of an already committed transaction (each published it again).
   uint64_t commits_repeated() const { return commits_repeated_; }
 
  private:
+  std::optional<uint64_t> requesting_epoch_;  // set while a request is being recorded
   struct Txn {
     std::string writer;
     uint64_t epoch = 0;

@@ -1,6 +1,7 @@
 #include "engine/checkpoint/coordinator.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "base/assert.h"
 #include "engine/checkpoint/metadata.h"
@@ -10,6 +11,8 @@
 
 namespace faultline::engine {
 namespace {
+
+PlantedRecoveryBug planted_recovery_bug = PlantedRecoveryBug::kNone;
 
 proto::CheckpointMode ModeOf(CheckpointMode mode) {
   switch (mode) {
@@ -148,6 +151,10 @@ CheckpointCoordinator::CheckpointCoordinator(const runtime::ProcessContext& cont
       listener_(listener),
       alive_(std::make_shared<bool>(true)) {}
 
+void SetPlantedRecoveryBugForTesting(PlantedRecoveryBug bug) {
+  planted_recovery_bug = bug;
+}
+
 CheckpointCoordinator::~CheckpointCoordinator() {
   *alive_ = false;
 }
@@ -265,6 +272,12 @@ void CheckpointCoordinator::FinishRecovery() {
     latest_completed_ = retained_states_.rbegin()->first;
   }
   latest_state_ = retained_states_[latest_completed_];
+  auto latest = retained_states_.find(latest_completed_);
+  if (planted_recovery_bug == PlantedRecoveryBug::kRestoresPreviousAsLatest &&
+      latest != retained_states_.begin()) {
+    latest_state_ = std::prev(latest)->second;
+    for (auto& [task, snapshot] : latest_state_) snapshot.checkpoint_id = latest_completed_;
+  }
   recovered_ = true;
   listener_->OnRecovered();
 }

@@ -81,6 +81,13 @@ class CoordinatorListener {
   virtual void OnCoordinatorFailed(const std::string& why) = 0;
 };
 
+// Test seam: a mistake planted in recovery, so tests can show REC judges what a restore read
+// rather than what the engine reports (tests/planted_recovery_bug_test.cc). kNone outside that
+// test. kRestoresPreviousAsLatest: a JobManager recovering from the HA store restores the
+// retained checkpoint before the latest one while labelling it (and reporting it) as the latest.
+enum class PlantedRecoveryBug : uint8_t { kNone, kRestoresPreviousAsLatest };
+void SetPlantedRecoveryBugForTesting(PlantedRecoveryBug bug);
+
 // The protocol's invariants are asserted where they live (FL_ASSERT, on in release builds):
 // checkpoint ids only grow; a checkpoint completes only with an acknowledgement from every task
 // of the plan, each from that task for that checkpoint; the latest completed checkpoint never

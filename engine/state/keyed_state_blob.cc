@@ -18,6 +18,18 @@ constexpr size_t kChecksumBytes = 8;
 
 }  // namespace
 
+namespace {
+PlantedBlobCodecBug planted_codec_bug = PlantedBlobCodecBug::kNone;
+}  // namespace
+
+void SetPlantedBlobCodecBugForTesting(PlantedBlobCodecBug bug) {
+  planted_codec_bug = bug;
+}
+
+PlantedBlobCodecBug PlantedBlobCodecBugForTesting() {
+  return planted_codec_bug;
+}
+
 bool IsKnownStateKind(uint8_t kind) {
   return kind >= static_cast<uint8_t>(StateKind::kValue) &&
          kind <= static_cast<uint8_t>(StateKind::kReducing);
@@ -28,7 +40,7 @@ bool IsKnownStateKind(uint8_t kind) {
 KeyedStateBlobWriter::KeyedStateBlobWriter(KeyGroupRange range,
                                            std::span<const KeyedStateInfo> states,
                                            size_t size_hint_bytes)
-    : range_(range) {
+    : range_(range), reverse_values_(planted_codec_bug == PlantedBlobCodecBug::kValuesReversed) {
   FL_ASSERT(states.size() <= kKeyedStateBlobStatesMax, "more states than a blob may list");
   Reserve(size_hint_bytes + size_hint_bytes / 32 + 64);  // a little growth and the trailer
   for (char c : kMagic) U8(static_cast<uint8_t>(c));
@@ -160,6 +172,7 @@ Result<KeyedStateBlobReader> KeyedStateBlobReader::Open(std::span<const uint8_t>
                                                         bool verify_checksum) {
   KeyedStateBlobReader blob;
   blob.name_ = std::string(name);
+  blob.reverse_values_ = planted_codec_bug == PlantedBlobCodecBug::kValuesReversed;
   FL_RETURN_IF_ERROR(blob.CheckFixedParts(data, verify_checksum));
   blob.body_ = data.first(data.size() - kChecksumBytes);
   Cursor in(blob.body_, kFixedPrefixBytes);
@@ -285,6 +298,13 @@ Status KeyedStateBlobReader::ReadSection(KeyGroup group, EntryVisitor visit) con
     previous_id = id;
     previous_key = key;
     previous_user_key = user_key;
+    if (reverse_values_) {  // the planted codec bug (test seam)
+      const std::string reversed(value.rbegin(), value.rend());
+      visit(state->second, key, user_key,
+            std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(reversed.data()),
+                                     reversed.size()));
+      continue;
+    }
     visit(state->second, key, user_key,
           std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(value.data()), value.size()));
   }

@@ -48,6 +48,17 @@ struct KeyedStateInfo {
 
 bool IsKnownStateKind(uint8_t kind);
 
+// Test seam: a mistake planted in the writer and the reader alike, as a symmetric
+// encoder/decoder bug would be, so tests can show the checkers' own reader of the spec catches
+// what the engine's round trip hides (tests/planted_blob_codec_bug_test.cc). kNone outside those
+// tests; a writer or reader takes the setting when it is constructed or opened.
+enum class PlantedBlobCodecBug : uint8_t {
+  kNone,
+  kValuesReversed,  // every value's bytes written, and read back, in reverse order
+};
+void SetPlantedBlobCodecBugForTesting(PlantedBlobCodecBug bug);
+PlantedBlobCodecBug PlantedBlobCodecBugForTesting();
+
 // The per-entry hash a backend's Digest() sums (mod 2^64) over every entry (state_backend.h):
 // Hasher().Text(state name).U64(group).Text(key).Text(user key).Bytes(value).Finish().
 // Not stored in the blob: the checkpoint's metadata records the digest of what was captured,
@@ -119,6 +130,7 @@ class KeyedStateBlobWriter {
     field(key.data(), key.size());
     field(user_key.data(), user_key.size());
     field(value.data(), value.size());
+    if (reverse_values_) std::reverse(at - value.size(), at);
     at_ += n;
     ++section_entries_;
   }
@@ -151,6 +163,7 @@ class KeyedStateBlobWriter {
   uint32_t sections_begun_ = 0;  // sections begun so far
   size_t count_at_ = 0;          // where the open section's entry count goes
   uint64_t section_entries_ = 0;
+  bool reverse_values_ = false;  // the planted codec bug (test seam)
 };
 
 // Reads one blob. Open verifies everything but the sections (prefix, size, trailer checksum,
@@ -189,6 +202,7 @@ class KeyedStateBlobReader {
   std::vector<KeyedStateInfo> states_;
   std::map<uint32_t, size_t> index_of_state_id_;  // blob state id -> index in `states_`
   std::vector<uint64_t> section_offsets_;         // range_.size() + 1 entries
+  bool reverse_values_ = false;                   // the planted codec bug (test seam)
 };
 
 }  // namespace faultline::engine

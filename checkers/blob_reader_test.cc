@@ -1,0 +1,206 @@
+// The checkers' blob reader and key-group math, written from docs/blob-format.md and
+// docs/engine.md, against what the engine writes and routes: they must agree on every correct
+// blob and key, and the reader must refuse what the spec says a reader refuses.
+#include "checkers/blob_reader.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "base/hash.h"
+#include "checkers/key_groups.h"
+#include "checkers/keyed_state.h"
+#include "engine/state/key_groups.h"
+#include "engine/state/state_backend.h"
+
+namespace faultline::checkers {
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+Bytes B(std::string_view text) {
+  return Bytes(text.begin(), text.end());
+}
+
+TEST(CheckerKeyGroups, AgreeWithTheEnginesRoutingAndFlinksRanges) {
+  for (uint32_t max_parallelism : {128u, 200u, 32768u}) {
+    for (int k = 0; k < 2000; ++k) {
+      const std::string key = "key-" + std::to_string(k);
+      ASSERT_EQ(GroupOfKey(key, max_parallelism), engine::KeyGroupForKey(key, max_parallelism));
+    }
+    for (uint32_t p : {1u, 3u, 7u, 128u}) {
+      for (uint32_t i = 0; i < p; ++i) {
+        const engine::KeyGroupRange want = engine::KeyGroupRangeForOperator(i, p, max_parallelism);
+        EXPECT_EQ(GroupsOfSubtask(i, p, max_parallelism), (GroupRange{want.first, want.last}));
+      }
+      for (uint32_t g = 0; g < max_parallelism; g += 7) {
+        EXPECT_EQ(SubtaskOfGroup(g, p, max_parallelism),
+                  engine::OperatorIndexForKeyGroup(g, p, max_parallelism));
+      }
+    }
+  }
+  // Flink's computeKeyGroupRangeForOperatorIndex for p = 3, max 128, worked by hand.
+  EXPECT_EQ(GroupsOfSubtask(0, 3, 128), (GroupRange{0, 42}));
+  EXPECT_EQ(GroupsOfSubtask(1, 3, 128), (GroupRange{43, 85}));
+  EXPECT_EQ(GroupsOfSubtask(2, 3, 128), (GroupRange{86, 127}));
+  EXPECT_EQ(SubtaskOfGroup(42, 3, 128), 0u);
+  EXPECT_EQ(SubtaskOfGroup(43, 3, 128), 1u);
+}
+
+TEST(CheckerBlobReader, DecodesWhatTheHeapBackendWritesAndRecomputesItsDigest) {
+  const engine::KeyGroupRange range = engine::KeyGroupRange::Of(10, 70);
+  std::unique_ptr<engine::KeyedStateBackend> backend = engine::NewHeapStateBackend(range);
+  const engine::StateId count = backend->Register("count", engine::StateKind::kValue).value();
+  const engine::StateId seen = backend->Register("seen", engine::StateKind::kMap).value();
+  using Entry = std::tuple<std::string, uint32_t, std::string, std::string, Bytes>;
+  std::vector<Entry> written;
+  for (int k = 0; k < 400; ++k) {
+    const std::string key = "key-" + std::to_string(k);
+    const uint32_t group = GroupOfKey(key, 128);
+    if (!range.Contains(group)) continue;
+    const Bytes value = k % 50 == 0 ? Bytes(300, 'x') : B(std::to_string(k * 7));
+    backend->Put(count, group, key, "", value);
+    written.emplace_back("count", group, key, "", value);
+    if (k % 3 == 0) {
+      backend->Put(seen, group, key, "u\xff", B(""));
+      written.emplace_back("seen", group, key, "u\xff", B(""));
+    }
+  }
+  ASSERT_GT(written.size(), 100u);
+  std::unique_ptr<engine::StateSnapshot> snapshot = backend->Capture();
+  const Bytes blob = snapshot->Materialize().value();
+
+  Result<DecodedBlob> decoded = DecodeKeyedBlob(blob, "b");
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->range, (GroupRange{10, 70}));
+  ASSERT_EQ(decoded->states.size(), 2u);
+  EXPECT_EQ(decoded->states[1].name, "seen");
+  EXPECT_EQ(decoded->states[1].kind, 3);
+  std::vector<Entry> read;
+  for (const BlobEntry& e : decoded->entries) {
+    read.emplace_back(e.state, e.group, e.key, e.user_key, e.value);
+  }
+  std::sort(read.begin(), read.end());
+  std::sort(written.begin(), written.end());
+  EXPECT_EQ(read, written);
+  EXPECT_EQ(StateDigestOf(decoded->entries), snapshot->digest());
+}
+
+// The spec's example blob, built byte by byte from docs/blob-format.md, with one entry.
+Bytes SpecExample() {
+  Bytes blob = {0x46, 0x4C, 0x4B, 0x53, 0x54, 0x41, 0x54, 0x45,  // magic
+                0x01, 0x00, 0x00, 0x00,                          // version
+                0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  // size, set below
+                0x03, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00,  // groups 3..4
+                0x01, 0x00, 0x00, 0x00,                          // 1 state
+                0x00, 0x00, 0x00, 0x00, 0x01,                    // id 0, value
+                0x05, 0x00, 0x00, 0x00, 'c',  'o',  'u',  'n',  't',  0x46, 0x00, 0x00, 0x00, 0x00,
+                0x00, 0x00, 0x00,                                // group 3 at 70
+                0x52, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  // group 4 at 82
+                0x70, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  // end at 112
+                0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00,
+                0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                0x01, 0x00, 0x00, 0x00, 'k',  0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 'v'};
+  blob.resize(blob.size() + 8);
+  blob[12] = static_cast<uint8_t>(blob.size());
+  const uint64_t sum = Hash64(std::as_bytes(std::span<const uint8_t>(blob.data(), 112)));
+  for (size_t i = 0; i < 8; ++i) blob[112 + i] = static_cast<uint8_t>(sum >> (8 * i));
+  return blob;
+}
+
+void Reseal(Bytes& blob) {
+  const uint64_t sum =
+      Hash64(std::as_bytes(std::span<const uint8_t>(blob.data(), blob.size() - 8)));
+  for (size_t i = 0; i < 8; ++i) blob[blob.size() - 8 + i] = static_cast<uint8_t>(sum >> (8 * i));
+}
+
+std::string Error(const Bytes& blob) {
+  Result<DecodedBlob> decoded = DecodeKeyedBlob(blob, "b");
+  return decoded.ok() ? "" : decoded.status().ToString();
+}
+
+TEST(CheckerBlobReader, ReadsTheSpecExample) {
+  Result<DecodedBlob> decoded = DecodeKeyedBlob(SpecExample(), "b");
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  ASSERT_EQ(decoded->entries.size(), 1u);
+  EXPECT_EQ(decoded->entries[0].state, "count");
+  EXPECT_EQ(decoded->entries[0].group, 4u);
+  EXPECT_EQ(decoded->entries[0].key, "k");
+  EXPECT_EQ(decoded->entries[0].value, B("v"));
+}
+
+TEST(CheckerBlobReader, RefusesWhatTheSpecSaysToRefuse) {
+  const Bytes good = SpecExample();
+  const auto refused = [](Bytes blob, bool reseal, std::string_view why) {
+    if (reseal) Reseal(blob);
+    const std::string error = Error(blob);
+    EXPECT_NE(error.find("DATA_LOSS"), std::string::npos) << error;
+    EXPECT_NE(error.find(why), std::string::npos) << error;
+  };
+  refused(Bytes(good.begin(), good.begin() + 20), false, "fewer than the 28");
+  refused(Bytes(good.begin(), good.end() - 1), false, "truncated");
+  Bytes b = good;
+  b[1] = 'X';
+  refused(b, false, "magic");
+  b = good;
+  b[40] ^= 1;
+  refused(b, false, "checksum");
+  b = good;
+  b[8] = 2;
+  refused(b, true, "version 2");
+  b = good;
+  b[36] = 9;
+  refused(b, true, "kind 9");
+  b = good;
+  b[62] = 0x6F;
+  refused(b, true, "do not end at the trailer");
+  b = good;
+  b[82] = 3;  // group 4's section labelled 3
+  refused(b, true, "key group 4: section labelled 3");
+  b = good;
+  b[94] = 7;  // an entry of an unregistered state
+  refused(b, true, "unregistered state id");
+  b = good;
+  b[86] = 2;  // two entries claimed, one present
+  refused(b, true, "incomplete");
+}
+
+TEST(CheckerKeyedSnapshot, RefusesABlobOfTheWrongRangeOrAKeyInAnotherGroupsSection) {
+  // Subtask 1 of 2 over 128 groups owns [64, 127].
+  const GroupRange owned = GroupsOfSubtask(1, 2, 128);
+  std::unique_ptr<engine::KeyedStateBackend> backend =
+      engine::NewHeapStateBackend(engine::KeyGroupRange::Of(owned.first, owned.last));
+  const engine::StateId count = backend->Register("count", engine::StateKind::kValue).value();
+  std::string key;
+  for (int k = 0; key.empty(); ++k) {
+    const std::string candidate = "key-" + std::to_string(k);
+    if (SubtaskOfKey(candidate, 2, 128) == 1) key = candidate;
+  }
+  const uint32_t group = GroupOfKey(key, 128);
+  backend->Put(count, group, key, "", B("12345678"));
+  const Bytes good = backend->Capture()->Materialize().value();
+  ASSERT_TRUE(ReadKeyedSnapshot(good, "b", owned, 128).ok());
+
+  const auto refused = ReadKeyedSnapshot(good, "b", GroupsOfSubtask(0, 2, 128), 128);
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().ToString().find("holds key groups [64, 127]"), std::string::npos)
+      << refused.status().ToString();
+
+  // The same key filed under a neighbouring group of the subtask (a wrong routing or plan).
+  const uint32_t wrong = group == owned.last ? group - 1 : group + 1;
+  backend->Delete(count, group, key, "");
+  backend->Put(count, wrong, key, "", B("12345678"));
+  const Bytes misfiled = backend->Capture()->Materialize().value();
+  const auto misplaced = ReadKeyedSnapshot(misfiled, "b", owned, 128);
+  EXPECT_EQ(misplaced.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(misplaced.status().ToString().find("key " + key + " is in the section of key group"),
+            std::string::npos)
+      << misplaced.status().ToString();
+}
+
+}  // namespace
+}  // namespace faultline::checkers
