@@ -10,12 +10,12 @@
 #include <utility>
 
 #include "base/hash.h"
+#include "checkers/channel_state.h"
 #include "checkers/history.h"
 #include "checkers/keyed_state.h"
 #include "checkers/reference.h"
 #include "engine/checkpoint/metadata.h"
 #include "engine/exec/snapshot.h"
-#include "engine/exec/wire.h"
 #include "engine/proto/checkpoint.pb.h"
 #include "engine/state/key_groups.h"
 
@@ -254,23 +254,14 @@ Result<std::vector<InFlightRecord>> CutChecker::InFlight(const proto::Checkpoint
 
 Status CutChecker::ReadChannelState(const proto::ChannelStateHandle& handle, uint32_t task,
                                     uint32_t enters, std::vector<InFlightRecord>& out) const {
-  const Bytes* blob = sent_.Find(handle.blob_name(), handle.checksum(), handle.size_bytes());
-  if (blob == nullptr) return NotFoundError("blob " + handle.blob_name() + " was never written");
-  FL_ASSIGN_OR_RETURN(auto buffers, engine::DecodeChannelState(*blob));
-  for (const auto& [channel, buffer] : buffers) {
-    FL_ASSIGN_OR_RETURN(engine::BufferType type, engine::PeekType(buffer));
-    if (type != engine::BufferType::kRecords) continue;
-    FL_ASSIGN_OR_RETURN(uint32_t count, engine::CheckRecords(buffer));
-    size_t at = engine::kRecordsHeaderBytes;
-    for (uint32_t i = 0; i < count; ++i) {
-      FL_ASSIGN_OR_RETURN(Record record, engine::ReadRecord(buffer, at));
-      if (record.provenance.count != 1) {
-        return UnimplementedError("an in-flight record of " + handle.blob_name() + " reflects " +
-                                  std::to_string(record.provenance.count) +
-                                  " source records; only single-record provenance is traced");
-      }
-      out.push_back(InFlightRecord{enters, task, std::move(record)});
+  FL_ASSIGN_OR_RETURN(auto records, ChannelStateRecords(sent_, handle));
+  for (auto& [channel, record] : records) {
+    if (record.provenance.count != 1) {
+      return UnimplementedError("an in-flight record of " + handle.blob_name() + " reflects " +
+                                std::to_string(record.provenance.count) +
+                                " source records; only single-record provenance is traced");
     }
+    out.push_back(InFlightRecord{enters, task, std::move(record)});
   }
   return Status::Ok();
 }

@@ -281,11 +281,7 @@ Verdict CheckExactlyOnceOutput(const RunView& run) {
     return verdict;
   }
   CheckProvenance(run, index, ref, verdict);
-  if (orders && config.checkpoints.mode == engine::CheckpointMode::kAligned) {
-    CheckInterleavings(run, index, reference, *orders, verdict);
-  } else if (orders) {
-    verdict.Note("channel order not verified in unaligned mode (restores replay in-flight data)");
-  }
+  if (orders) CheckInterleavings(run, index, reference, *orders, verdict);
   CheckPlaced(job, index, ref, verdict);
   ValueComparison values(index, ref, KeepsKeyOrder(job));
   for (const CommittedRecord& c : run.committed) values.Compare(c, verdict);

@@ -20,8 +20,8 @@
 #include "engine/exec/snapshot.h"
 #include "engine/exec/wire.h"
 #include "engine/proto/checkpoint.pb.h"
-#include "scenarios/loader.h"
 #include "simulator/job_world.h"
+#include "tests/support/library_run.h"
 
 namespace faultline {
 namespace {
@@ -29,41 +29,10 @@ namespace {
 using checkers::Bytes;
 using checkers::Verdict;
 
-// A library scenario's job and world, run with the order log, without its fault plan.
-struct LibraryRun {
-  sim::JobWorld* world = nullptr;
-  checkers::OrderLog log{checkers::OrderLog::Options{
-      .now = [this] { return world == nullptr ? Time::Zero() : world->world().now(); }}};
-  std::unique_ptr<sim::JobWorld> jw;
-  engine::JobStatus status = engine::JobStatus::kStarting;
-
-  checkers::RunView View() {
-    Result<checkers::RunView> view = checkers::ViewOf(*jw, &log);
-    EXPECT_TRUE(view.ok()) << view.status().ToString();
-    return *view;
-  }
-};
+using testing_support::LibraryRun;
 
 std::unique_ptr<LibraryRun> RunLibrary(const std::string& file) {
-  auto run = std::make_unique<LibraryRun>();
-  Result<scenarios::Scenario> s =
-      scenarios::LoadScenarioFile(std::string(FAULTLINE_SCENARIO_LIBRARY_DIR) + "/" + file);
-  EXPECT_TRUE(s.ok()) << s.status().ToString();
-  EXPECT_TRUE(s->spec.faults().empty()) << file << ": a fault-free scenario expected";
-  Result<engine::JobGraph> graph = scenarios::ToJobGraph(s->spec);
-  Result<engine::EngineConfig> config = scenarios::ToEngineConfig(s->spec);
-  Result<sim::JobWorldOptions> options = scenarios::ToJobWorldOptions(s->spec);
-  EXPECT_TRUE(graph.ok() && config.ok() && options.ok());
-  config->observer = &run->log;
-  run->jw = sim::JobWorld::Create(*graph, *config, *options).value();
-  run->world = run->jw.get();
-  const std::vector<std::vector<engine::Record>> log = scenarios::GenerateSourceLog(s->spec);
-  for (uint32_t p = 0; p < log.size(); ++p) {
-    for (const engine::Record& r : log[p]) run->jw->AddSourceRecord(p, r);
-  }
-  run->jw->Start();
-  run->status = run->jw->RunUntilDone(Time::Zero() + scenarios::RunLimit(s->spec).value());
-  return run;
+  return testing_support::RunLibrary(FAULTLINE_SCENARIO_LIBRARY_DIR, file);
 }
 
 size_t MetadataIn(const checkers::BlobMap& blobs) {

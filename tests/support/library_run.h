@@ -1,0 +1,62 @@
+// A library scenario's job and world (scenarios/library), run by a test with the order log
+// installed and without the scenario's fault plan or checkers, so the test can inject its own
+// fault, read the run as a checkers::RunView and alter it. Header-only; needs
+// faultline::scenarios and faultline::checkers.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "checkers/order_log.h"
+#include "checkers/run_view.h"
+#include "scenarios/loader.h"
+#include "simulator/job_world.h"
+
+namespace faultline::testing_support {
+
+struct LibraryRun {
+  sim::JobWorld* world = nullptr;
+  checkers::OrderLog log{checkers::OrderLog::Options{
+      .now = [this] { return world == nullptr ? Time::Zero() : world->world().now(); }}};
+  std::unique_ptr<sim::JobWorld> jw;
+  engine::JobStatus status = engine::JobStatus::kStarting;
+
+  checkers::RunView View() {
+    Result<checkers::RunView> view = checkers::ViewOf(*jw, &log);
+    EXPECT_TRUE(view.ok()) << view.status().ToString();
+    return *view;
+  }
+};
+
+// Runs `dir`/`file`, after `edit` (may change the scenario); `before_start` may schedule faults
+// on the world.
+inline std::unique_ptr<LibraryRun> RunLibrary(
+    const std::string& dir, const std::string& file,
+    const std::function<void(sim::JobWorld&)>& before_start = {},
+    const std::function<void(scenarios::proto::Scenario&)>& edit = {}) {
+  auto run = std::make_unique<LibraryRun>();
+  Result<scenarios::Scenario> s = scenarios::LoadScenarioFile(dir + "/" + file);
+  EXPECT_TRUE(s.ok()) << s.status().ToString();
+  if (edit) edit(s->spec);
+  Result<engine::JobGraph> graph = scenarios::ToJobGraph(s->spec);
+  Result<engine::EngineConfig> config = scenarios::ToEngineConfig(s->spec);
+  Result<sim::JobWorldOptions> options = scenarios::ToJobWorldOptions(s->spec);
+  EXPECT_TRUE(graph.ok() && config.ok() && options.ok());
+  config->observer = &run->log;
+  run->jw = sim::JobWorld::Create(*graph, *config, *options).value();
+  run->world = run->jw.get();
+  const std::vector<std::vector<engine::Record>> log = scenarios::GenerateSourceLog(s->spec);
+  for (uint32_t p = 0; p < log.size(); ++p) {
+    for (const engine::Record& r : log[p]) run->jw->AddSourceRecord(p, r);
+  }
+  if (before_start) before_start(*run->jw);
+  run->jw->Start();
+  run->status = run->jw->RunUntilDone(Time::Zero() + scenarios::RunLimit(s->spec).value());
+  return run;
+}
+
+}  // namespace faultline::testing_support
