@@ -1,7 +1,7 @@
-// A library scenario's job and world (scenarios/library), run by a test with the order log
-// installed and without the scenario's fault plan or checkers, so the test can inject its own
-// fault, read the run as a checkers::RunView and alter it. Header-only; needs
-// faultline::scenarios and faultline::checkers.
+// A library scenario's job and world (scenarios/library), run by a test with the order log and
+// the recorder installed, with the scenario's fault plan (if any) but without its checkers, so the
+// test can inject its own fault, read the trace's engine events, read the run as a
+// checkers::RunView and alter it. Header-only; needs faultline::scenario_runner.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -12,7 +12,10 @@
 #include <vector>
 
 #include "checkers/order_log.h"
+#include "checkers/recorder.h"
 #include "checkers/run_view.h"
+#include "faults/fault_runner.h"
+#include "scenarios/fault_plan_proto.h"
 #include "scenarios/loader.h"
 #include "simulator/job_world.h"
 
@@ -23,6 +26,8 @@ struct LibraryRun {
   checkers::OrderLog log{checkers::OrderLog::Options{
       .now = [this] { return world == nullptr ? Time::Zero() : world->world().now(); }}};
   std::unique_ptr<sim::JobWorld> jw;
+  std::unique_ptr<faults::FaultRunner> faults;
+  std::unique_ptr<checkers::RunRecorder> recorder;
   engine::JobStatus status = engine::JobStatus::kStarting;
 
   checkers::RunView View() {
@@ -53,9 +58,15 @@ inline std::unique_ptr<LibraryRun> RunLibrary(
   for (uint32_t p = 0; p < log.size(); ++p) {
     for (const engine::Record& r : log[p]) run->jw->AddSourceRecord(p, r);
   }
+  run->faults =
+      faults::FaultRunner::Create(*run->jw, scenarios::FaultPlanFromProto(s->spec).value()).value();
+  run->recorder = std::make_unique<checkers::RunRecorder>(*run->jw);
+  run->jw->world().trace().AddObserver(run->recorder.get());
+  run->faults->Install();
   if (before_start) before_start(*run->jw);
   run->jw->Start();
   run->status = run->jw->RunUntilDone(Time::Zero() + scenarios::RunLimit(s->spec).value());
+  run->jw->world().trace().RemoveObserver(run->recorder.get());
   return run;
 }
 
