@@ -98,21 +98,15 @@ std::vector<SentBlobs::Version> SentBlobs::Versions(std::string_view prefix) con
 }
 
 const Bytes* SentBlobs::Find(std::string_view name, uint64_t checksum, uint64_t size) const {
-  const Bytes* live = LiveAsSent(name);
-  if (history_ == nullptr) return live;
+  if (const Bytes* live = LiveAsSent(name)) return live;
+  if (history_ == nullptr) return nullptr;
   auto [first, last] = history_->archive.equal_range(name);
-  if (first == last) return live;
-  std::vector<const Bytes*> versions;
-  if (live != nullptr) versions.push_back(live);
-  for (auto it = first; it != last; ++it) versions.push_back(&it->second.bytes);
-  for (const Bytes* v : versions) {
-    if (v->size() == size && ChecksumOf(*v) == checksum) return v;
-  }
-  if (live != nullptr) return live;
-  // The last one sent: a fault-altered or lost put is archived when it is made, a retired
-  // version when it leaves; the latest put among them is the one with the latest put time.
+  if (first == last) return nullptr;
   auto latest = first;
   for (auto it = first; it != last; ++it) {
+    if (it->second.bytes.size() == size && ChecksumOf(it->second.bytes) == checksum) {
+      return &it->second.bytes;
+    }
     if (it->second.put_at >= latest->second.put_at) latest = it;
   }
   return &latest->second.bytes;

@@ -66,8 +66,9 @@ class SentBlobs {
   // Every version sent under a name starting with `prefix`, by name; versions with equal bytes
   // once.
   std::vector<Version> Versions(std::string_view prefix) const;
-  // The version of `name` with this checksum and size, else the last one sent (the live one
-  // unless a fault altered it), else null: the engine never sent it.
+  // The stored version of `name` when it is what the engine sent; else (deleted, overwritten, or
+  // altered by a fault) the archived version with this checksum and size, else the last one
+  // put; null when the engine never sent it.
   const Bytes* Find(std::string_view name, uint64_t checksum, uint64_t size) const;
 
  private:
