@@ -14,9 +14,11 @@
 #include <vector>
 
 #include "checkers/eo_cut.h"
+#include "checkers/eo_out.h"
 #include "checkers/order_log.h"
 #include "checkers/run_view.h"
 #include "engine/checkpoint/metadata.h"
+#include "engine/exec/config.h"
 #include "engine/exec/snapshot.h"
 #include "engine/exec/wire.h"
 #include "engine/proto/checkpoint.pb.h"
@@ -193,6 +195,38 @@ TEST(ChannelStateCutTest, AnInFlightRecordDroppedFromChannelStateIsCaught) {
   EXPECT_EQ(v.evidence.record->Hash(), dropped.provenance.hash_sum) << caught.ToString();
   EXPECT_EQ(caught.further_violations(), 0u)
       << "one dropped record, one key: " << caught.ToString();
+}
+
+// A mistake planted in the engine through its test seam: one task's first persisted in-flight
+// buffer with records is left out of its checkpoint's channel state (the task still processes
+// it). No failure follows, so the output is right (EO-OUT passes); the checkpoint is not a
+// consistent cut, and only a checker that judges channel state sees it.
+TEST(ChannelStateCutTest, AnEngineThatPersistsTooLittleChannelStateIsCaught) {
+  bool planted = false;
+  auto plant = [&planted](engine::EngineConfig& config) {
+    config.persisted_input_channels = [&planted](uint64_t,
+                                                 std::vector<std::pair<uint32_t, Bytes>>& buffers) {
+      for (auto it = buffers.begin(); it != buffers.end() && !planted; ++it) {
+        if (engine::PeekType(it->second).value_or(engine::BufferType::kHandshake) ==
+                engine::BufferType::kRecords &&
+            engine::CheckRecords(it->second).value_or(0) > 0) {
+          buffers.erase(it);
+          planted = true;
+          return;
+        }
+      }
+    };
+  };
+  std::unique_ptr<LibraryRun> run = testing_support::RunLibrary(
+      FAULTLINE_SCENARIO_LIBRARY_DIR, "backpressure_unaligned.textproto", {}, {}, plant);
+  ASSERT_TRUE(planted) << "no in-flight buffer was persisted";
+  ASSERT_EQ(run->status, engine::JobStatus::kFinished);
+  const checkers::RunView view = run->View();
+  const Verdict out = checkers::CheckExactlyOnceOutput(view);
+  EXPECT_TRUE(out.passed()) << out.ToString();
+  const Verdict cut = checkers::CheckConsistentCuts(view);
+  ASSERT_TRUE(cut.violated()) << cut.ToString();
+  EXPECT_NE(cut.first()->what.find("provenance differs"), std::string::npos) << cut.ToString();
 }
 
 }  // namespace

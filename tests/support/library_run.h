@@ -37,12 +37,13 @@ struct LibraryRun {
   }
 };
 
-// Runs `dir`/`file`, after `edit` (may change the scenario); `before_start` may schedule faults
-// on the world.
+// Runs `dir`/`file`, after `edit` (may change the scenario); `configure` may change the engine
+// configuration (a test seam); `before_start` may schedule faults on the world.
 inline std::unique_ptr<LibraryRun> RunLibrary(
     const std::string& dir, const std::string& file,
     const std::function<void(sim::JobWorld&)>& before_start = {},
-    const std::function<void(scenarios::proto::Scenario&)>& edit = {}) {
+    const std::function<void(scenarios::proto::Scenario&)>& edit = {},
+    const std::function<void(engine::EngineConfig&)>& configure = {}) {
   auto run = std::make_unique<LibraryRun>();
   Result<scenarios::Scenario> s = scenarios::LoadScenarioFile(dir + "/" + file);
   EXPECT_TRUE(s.ok()) << s.status().ToString();
@@ -52,6 +53,7 @@ inline std::unique_ptr<LibraryRun> RunLibrary(
   Result<sim::JobWorldOptions> options = scenarios::ToJobWorldOptions(s->spec);
   EXPECT_TRUE(graph.ok() && config.ok() && options.ok());
   config->observer = &run->log;
+  if (configure) configure(*config);
   run->jw = sim::JobWorld::Create(*graph, *config, *options).value();
   run->world = run->jw.get();
   const std::vector<std::vector<engine::Record>> log = scenarios::GenerateSourceLog(s->spec);
