@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <memory>
 #include <optional>
 #include <set>
 #include <span>
@@ -9,6 +10,7 @@
 #include <utility>
 
 #include "base/hash.h"
+#include "checkers/channel_state.h"
 #include "checkers/history.h"
 #include "checkers/key_groups.h"
 #include "checkers/keyed_state.h"
@@ -34,18 +36,25 @@ std::optional<uint64_t> ParseDecimal(std::string_view text) {
   return value;
 }
 
-// (checkpoint id, blob name) of every metadata blob, by id.
-std::vector<std::pair<uint64_t, std::string>> MetadataBlobs(const BlobMap& blobs) {
-  std::vector<std::pair<uint64_t, std::string>> out;
-  for (auto it = blobs.lower_bound(kMetadataPrefix);
-       it != blobs.end() && it->first.starts_with(kMetadataPrefix); ++it) {
-    const std::string_view name = it->first;
+// One version of a metadata blob the engine wrote.
+struct MetadataVersion {
+  uint64_t id = 0;
+  std::string name;
+  const Bytes* bytes = nullptr;
+};
+
+// Every metadata version the engine sent (deleted ones included), by checkpoint id.
+std::vector<MetadataVersion> MetadataVersions(const SentBlobs& sent) {
+  std::vector<MetadataVersion> out;
+  for (const SentBlobs::Version& v : sent.Versions(kMetadataPrefix)) {
+    const std::string_view name = v.name;
     if (!name.ends_with(kMetadataSuffix)) continue;
     const std::optional<uint64_t> id = ParseDecimal(name.substr(
         kMetadataPrefix.size(), name.size() - kMetadataPrefix.size() - kMetadataSuffix.size()));
-    if (id) out.emplace_back(*id, it->first);
+    if (id) out.push_back(MetadataVersion{*id, std::string(name), v.bytes});
   }
-  std::sort(out.begin(), out.end());
+  std::stable_sort(out.begin(), out.end(),
+                   [](const MetadataVersion& a, const MetadataVersion& b) { return a.id < b.id; });
   return out;
 }
 
@@ -56,15 +65,6 @@ std::optional<uint64_t> AttemptOfBlob(std::string_view blob) {
   if (at == std::string_view::npos) return std::nullopt;
   const std::string_view rest = blob.substr(at + kMarker.size());
   return ParseDecimal(rest.substr(0, rest.find('/')));
-}
-
-bool HasChannelState(const proto::CheckpointMetadata& metadata) {
-  for (const proto::OperatorState& op : metadata.operators()) {
-    for (const proto::SubtaskState& sub : op.subtasks()) {
-      if (sub.input_channel_state_size() > 0 || sub.output_channel_state_size() > 0) return true;
-    }
-  }
-  return false;
 }
 
 const proto::OperatorState* OperatorNamed(const proto::CheckpointMetadata& metadata,
@@ -94,12 +94,21 @@ std::optional<Record> FirstNotIn(const std::vector<Record>& a, const std::vector
   return std::nullopt;
 }
 
+// A record a checkpoint persisted in flight: not yet through operator `enters` onward.
+struct InFlightRecord {
+  uint32_t enters = 0;
+  uint32_t task = 0;  // the subtask that persisted it
+  Record record;
+};
+
 // One checkpoint under check.
 struct Cut {
   uint64_t id = 0;
   const proto::CheckpointMetadata* metadata = nullptr;
-  ReferenceResult reference;
   std::optional<KeyedOrders> orders;
+  // Keyed operator -> the reference over the records before the cut, less those the checkpoint
+  // persisted in flight upstream of the operator: its state at the barrier.
+  std::map<uint32_t, std::shared_ptr<const ReferenceResult>> reference;
 };
 
 // One subtask's keyed state under check.
@@ -107,8 +116,9 @@ struct SubtaskCut {
   uint32_t op = 0;
   uint32_t task = 0;
   std::string blob;
-  Evidence where;             // checkpoint, task, attempt, blob, snapshot time
-  std::string checksum_note;  // set when the blob no longer matches its handle
+  const Bytes* bytes = nullptr;  // the blob as the engine wrote it
+  Evidence where;                // checkpoint, task, attempt, blob, snapshot time
+  std::string checksum_note;     // set when the blob no longer matches its handle
 };
 
 class CutChecker {
@@ -117,14 +127,20 @@ class CutChecker {
       : run_(run),
         setup_(*run.setup),
         verdict_(verdict),
+        sent_(run),
         index_(run.sources),
         reference_(setup_.job) {}
 
-  void Check(uint64_t id, const std::string& metadata_blob);
+  void Check(const MetadataVersion& version);
 
  private:
   Result<std::map<uint32_t, uint64_t>> SourceOffsets(const proto::CheckpointMetadata& m) const;
   std::vector<Record> RecordsBefore(const std::map<uint32_t, uint64_t>& offsets, uint64_t id);
+  Result<std::vector<InFlightRecord>> InFlight(const proto::CheckpointMetadata& m) const;
+  Status ReadChannelState(const proto::ChannelStateHandle& handle, uint32_t task, uint32_t enters,
+                          std::vector<InFlightRecord>& out) const;
+  bool ReferenceRuns(Cut& cut, const std::map<uint32_t, uint64_t>& offsets,
+                     const std::vector<InFlightRecord>& in_flight);
   std::optional<KeyedOrders> OrdersUpTo(const Cut& cut);
   void CheckChain(const Cut& cut, uint32_t chain);
   void CheckSubtask(const Cut& cut, uint32_t op, const proto::SubtaskState& sub);
@@ -138,14 +154,16 @@ class CutChecker {
   const RunView& run_;
   const engine::JobSetup& setup_;
   Verdict& verdict_;
+  const SentBlobs sent_;
   const SourceIndex index_;
   const Reference reference_;
 };
 
-void CutChecker::Check(uint64_t id, const std::string& metadata_blob) {
+void CutChecker::Check(const MetadataVersion& version) {
+  const uint64_t id = version.id;
   const std::string where = "checkpoint " + std::to_string(id) + ": ";
   Result<proto::CheckpointMetadata> metadata =
-      ReadMetadataBlob(run_.blobs->at(metadata_blob), "checkpoint metadata blob " + metadata_blob);
+      ReadMetadataBlob(*version.bytes, "checkpoint metadata blob " + version.name);
   if (!metadata.ok()) {
     verdict_.Unjudge(Unjudged::kCheckpointSkipped,
                      where + "metadata unreadable: " + metadata.status().ToString());
@@ -156,24 +174,23 @@ void CutChecker::Check(uint64_t id, const std::string& metadata_blob) {
                      where + "taken in at-least-once mode, not a consistent cut by design");
     return;
   }
-  if (HasChannelState(*metadata)) {
-    verdict_.Unjudge(Unjudged::kChannelStateNotJudged,
-                     where + "holds unaligned channel state, which EO-CUT does not model yet");
-    return;
-  }
   Result<std::map<uint32_t, uint64_t>> offsets = SourceOffsets(*metadata);
   if (!offsets.ok()) {
     verdict_.Unjudge(Unjudged::kCheckpointSkipped,
                      where + "source offsets unreadable: " + offsets.status().ToString());
     return;
   }
+  Result<std::vector<InFlightRecord>> in_flight = InFlight(*metadata);
+  if (!in_flight.ok()) {
+    verdict_.Unjudge(Unjudged::kChannelStateNotJudged,
+                     where + "channel state unreadable: " + in_flight.status().ToString());
+    return;
+  }
   Cut cut;
   cut.id = id;
   cut.metadata = &*metadata;
   cut.orders = OrdersUpTo(cut);
-  ReferenceInput input{RecordsBefore(*offsets, id), {}};
-  if (cut.orders) input.order = cut.orders->order;
-  cut.reference = reference_.Run(input);
+  if (!ReferenceRuns(cut, *offsets, *in_flight)) return;
   for (uint32_t c = 0; c < setup_.plan.chains.size(); ++c) CheckChain(cut, c);
 }
 
@@ -185,10 +202,10 @@ Result<std::map<uint32_t, uint64_t>> CutChecker::SourceOffsets(
   for (const proto::SubtaskState& sub : source->subtasks()) {
     for (const proto::StateHandle& h : sub.operator_state()) {
       if (!h.blob_name().ends_with("/source")) continue;
-      auto blob = run_.blobs->find(h.blob_name());
-      if (blob == run_.blobs->end()) return NotFoundError("blob " + h.blob_name() + " is missing");
+      const Bytes* blob = sent_.Find(h.blob_name(), h.checksum(), h.size_bytes());
+      if (blob == nullptr) return NotFoundError("blob " + h.blob_name() + " was never written");
       FL_ASSIGN_OR_RETURN(std::vector<engine::SourceCursorState> cursors,
-                          engine::DecodeSourceState(blob->second));
+                          engine::DecodeSourceState(*blob));
       for (const engine::SourceCursorState& c : cursors) offsets[c.partition] = c.offset;
     }
   }
@@ -214,6 +231,85 @@ std::vector<Record> CutChecker::RecordsBefore(const std::map<uint32_t, uint64_t>
     verdict_.Fail(Violation{"a checkpoint's cut does not cover every source partition", e});
   }
   return before;
+}
+
+Result<std::vector<InFlightRecord>> CutChecker::InFlight(const proto::CheckpointMetadata& m) const {
+  std::vector<InFlightRecord> out;
+  for (const proto::OperatorState& op : m.operators()) {
+    for (const proto::SubtaskState& sub : op.subtasks()) {
+      if (sub.input_channel_state_size() == 0 && sub.output_channel_state_size() == 0) continue;
+      if (sub.task() >= setup_.plan.tasks.size()) {
+        return DataLossError("channel state of unknown task " + std::to_string(sub.task()));
+      }
+      const engine::ChainSpec& chain = setup_.plan.chains[setup_.plan.tasks[sub.task()].chain];
+      for (const proto::ChannelStateHandle& h : sub.input_channel_state()) {
+        FL_RETURN_IF_ERROR(ReadChannelState(h, sub.task(), chain.first_operator, out));
+      }
+      for (const proto::ChannelStateHandle& h : sub.output_channel_state()) {
+        FL_RETURN_IF_ERROR(ReadChannelState(h, sub.task(), chain.last_operator + 1, out));
+      }
+    }
+  }
+  return out;
+}
+
+Status CutChecker::ReadChannelState(const proto::ChannelStateHandle& handle, uint32_t task,
+                                    uint32_t enters, std::vector<InFlightRecord>& out) const {
+  FL_ASSIGN_OR_RETURN(auto records, ChannelStateRecords(sent_, handle));
+  for (auto& [channel, record] : records) {
+    if (record.provenance.count != 1) {
+      return UnimplementedError("an in-flight record of " + handle.blob_name() + " reflects " +
+                                std::to_string(record.provenance.count) +
+                                " source records; only single-record provenance is traced");
+    }
+    out.push_back(InFlightRecord{enters, task, std::move(record)});
+  }
+  return Status::Ok();
+}
+
+// Runs the reference for every keyed operator: over the records before the cut, less those in
+// flight upstream of it. A record in flight behind the cut, or twice, is a violation (false).
+bool CutChecker::ReferenceRuns(Cut& cut, const std::map<uint32_t, uint64_t>& offsets,
+                               const std::vector<InFlightRecord>& in_flight) {
+  const std::vector<Record> before = RecordsBefore(offsets, cut.id);
+  std::map<uint64_t, engine::RecordId> ids;  // provenance hash -> id, of the records in flight
+  bool consistent = true;
+  for (const InFlightRecord& f : in_flight) {
+    std::optional<engine::RecordId> id = index_.IdOf(f.record.provenance);
+    auto offset = id ? offsets.find(id->partition) : offsets.end();
+    const bool behind = !id || offset == offsets.end() || id->offset >= offset->second;
+    const bool twice = id && !ids.emplace(f.record.provenance.hash_sum, *id).second;
+    if (!behind && !twice) continue;
+    Evidence e;
+    e.checkpoint_id = cut.id;
+    e.task = f.task;
+    e.record = id;
+    e.key = f.record.key;
+    e.detail = behind ? "a persisted in-flight record is behind the cut (or no source record)"
+                      : "a record persisted in flight twice";
+    verdict_.Fail(Violation{"a checkpoint's channel state holds records outside its cut", e});
+    consistent = false;
+  }
+  if (!consistent) return false;
+  std::map<std::set<uint64_t>, std::shared_ptr<const ReferenceResult>> runs;
+  for (uint32_t op = 0; op < setup_.job.operators.size(); ++op) {
+    if (setup_.job.operators[op].kind != engine::OperatorKind::kKeyedProcess) continue;
+    std::set<uint64_t> excluded;  // in flight upstream of `op`
+    for (const InFlightRecord& f : in_flight) {
+      if (f.enters <= op) excluded.insert(f.record.provenance.hash_sum);
+    }
+    std::shared_ptr<const ReferenceResult>& run = runs[excluded];
+    if (!run) {
+      ReferenceInput input;
+      for (const Record& r : before) {
+        if (!excluded.contains(r.provenance.hash_sum)) input.sources.push_back(r);
+      }
+      if (cut.orders) input.order = cut.orders->order;
+      run = std::make_shared<const ReferenceResult>(reference_.Run(input));
+    }
+    cut.reference[op] = run;
+  }
+  return true;
 }
 
 std::optional<KeyedOrders> CutChecker::OrdersUpTo(const Cut& cut) {
@@ -280,14 +376,14 @@ std::optional<SubtaskCut> CutChecker::Locate(const Cut& cut, uint32_t op,
       if (const LoggedSnapshot* s = log->SnapshotOf(cut.id)) at.where.time = s->time;
     }
   }
-  auto blob = run_.blobs->find(at.blob);
-  if (blob == run_.blobs->end()) {
+  at.bytes = sent_.Find(at.blob, handle.checksum(), handle.size_bytes());
+  if (at.bytes == nullptr) {
     verdict_.Unjudge(Unjudged::kCheckpointSkipped,
-                     where + "keyed blob " + at.blob + " is missing (DUR/REC judge that)");
+                     where + "keyed blob " + at.blob + " was never written (DUR/REC judge that)");
     return std::nullopt;
   }
-  const uint64_t checksum = ChecksumOf(blob->second);
-  if (checksum != handle.checksum() || blob->second.size() != handle.size_bytes()) {
+  const uint64_t checksum = ChecksumOf(*at.bytes);
+  if (checksum != handle.checksum() || at.bytes->size() != handle.size_bytes()) {
     at.checksum_note = "the blob no longer matches its metadata handle (checksum " +
                        std::to_string(checksum) + ", recorded " +
                        std::to_string(handle.checksum()) + "): altered after capture";
@@ -311,8 +407,8 @@ void CutChecker::CheckSubtask(const Cut& cut, uint32_t op, const proto::SubtaskS
   if (!at) return;
   const uint32_t subtask = setup_.plan.tasks[task].subtask;
   Result<std::map<std::string, KeySnapshot>> snapshot = ReadKeyedSnapshot(
-      run_.blobs->at(at->blob), at->blob,
-      GroupsOfSubtask(subtask, spec.parallelism, spec.max_parallelism), spec.max_parallelism);
+      *at->bytes, at->blob, GroupsOfSubtask(subtask, spec.parallelism, spec.max_parallelism),
+      spec.max_parallelism);
   if (snapshot.status().code() == StatusCode::kFailedPrecondition) {
     Evidence e;
     e.checkpoint_id = cut.id;
@@ -328,8 +424,9 @@ void CutChecker::CheckSubtask(const Cut& cut, uint32_t op, const proto::SubtaskS
     return;
   }
   std::map<std::string, const KeyState*> expected;
-  auto states = cut.reference.state.find(op);
-  if (states != cut.reference.state.end()) {
+  const ReferenceResult& reference = *cut.reference.at(op);
+  auto states = reference.state.find(op);
+  if (states != reference.state.end()) {
     for (const auto& [key, state] : states->second) {
       if (SubtaskOfKey(key, spec.parallelism, spec.max_parallelism) == subtask) {
         expected.emplace(key, &state);
@@ -402,8 +499,9 @@ std::optional<engine::RecordId> CutChecker::Culprit(const Cut& cut, uint32_t op,
     }
   }
   const std::vector<Record>* processed = &kNone;
-  auto by_op = cut.reference.processed.find(op);
-  if (by_op != cut.reference.processed.end()) {
+  const ReferenceResult& reference = *cut.reference.at(op);
+  auto by_op = reference.processed.find(op);
+  if (by_op != reference.processed.end()) {
     auto it = by_op->second.find(key);
     if (it != by_op->second.end()) processed = &it->second;
   }
@@ -436,12 +534,12 @@ Verdict CheckConsistentCuts(const RunView& run) {
     verdict.Unjudge(Unjudged::kNothingToCheck, "at-least-once checkpoints are not consistent cuts");
     return verdict;
   }
-  const std::vector<std::pair<uint64_t, std::string>> blobs = MetadataBlobs(*run.blobs);
-  if (blobs.empty()) {
-    verdict.Unjudge(Unjudged::kNothingToCheck, "no checkpoint metadata in the blob store");
+  const std::vector<MetadataVersion> versions = MetadataVersions(SentBlobs(run));
+  if (versions.empty()) {
+    verdict.Unjudge(Unjudged::kNothingToCheck, "no checkpoint metadata was ever written");
   }
   CutChecker checker(run, verdict);
-  for (const auto& [id, name] : blobs) checker.Check(id, name);
+  for (const MetadataVersion& version : versions) checker.Check(version);
   return verdict;
 }
 

@@ -1,21 +1,33 @@
 // EO-CUT (ORACLES.md): every completed checkpoint is a consistent cut.
 //
-// Which checkpoints: every metadata blob "checkpoints/chk-N/_metadata" in the blob store,
-// decoded with DecodeMetadata. Cleanup deletes all but CheckpointConfig::retained of them, so
-// raise `retained` to have every completed checkpoint checked after the run. A metadata blob the
-// HA pointer never came to name (the JobManager died in between) is judged too: it was written
-// after every acknowledgement, so it must be a consistent cut as well.
+// Which checkpoints: every version of every metadata blob "checkpoints/chk-N/_metadata" the
+// engine wrote during the run, decoded with DecodeMetadata, read through the blob store's
+// tombstone view (RunView::history, SentBlobs): what cleanup deleted stays readable, without a
+// copy of any blob, so every completed checkpoint is judged, not only the retained ones. Each
+// blob is judged as the store holds it, or, when cleanup deleted it or an injected fault lost,
+// corrupted or tore its put, as the engine wrote it (the version matching its handle). A metadata
+// blob the HA pointer never came to name (the JobManager died in between) is judged too: it was
+// written after every acknowledgement, so it must be a consistent cut as well.
 //
 // What it compares, per checkpoint and per subtask with keyed state:
 //  - The cut: the source offsets the checkpoint recorded (the source subtasks' "source"
 //    operator-state blobs). The records before the cut are those below their partition's
 //    offset; a partition with records but no recorded offset is a violation.
+//  - Channel state (unaligned checkpoints): the records of every input and output channel-state
+//    blob (single-record provenance each) are in flight: not yet through the first operator of
+//    the consuming chain. Each must be before the cut and persisted once (else a violation).
+//    For a keyed operator, the records in flight upstream of it are not in its state: the
+//    reference's state at the barrier is its run over the records before the cut less those,
+//    so snapshot plus in-flight records must equal exactly the records before the cut that
+//    route to the subtask. An in-flight record reflecting several or no source records (a
+//    flat_map's later outputs) cannot be traced: the checkpoint is INCONCLUSIVE
+//    (channel-state-not-judged).
 //  - Provenance: the keyed blob is restored into a fresh heap backend over the subtask's key
 //    groups and read per key; each key's "__provenance" must equal the reference's for that key
-//    run over the records before the cut (the sum of the provenance of every record the
-//    reference delivers to the key), for every key the engine's routing (key group, then
-//    subtask) gives this subtask, so the subtask's total is exactly the records before the cut
-//    that route to it. A mismatch names a record where it can: one the order log shows
+//    run over the records before the cut less those in flight (the sum of the provenance of
+//    every record the reference delivers to the key), for every key the engine's routing (key
+//    group, then subtask) gives this subtask, so the subtask's total is exactly the records before
+//    the cut that route to it. A mismatch names a record where it can: one the order log shows
 //    processed before the snapshot though behind the cut, or one before the cut the log does
 //    not show, or else the single id whose hash is the difference.
 //  - Values: every other entry of every key (value, list, map, reducing states) equals the
@@ -27,11 +39,9 @@
 // compared: EO-CUT judges what the checkpoint holds, so an altered value shows as a value
 // mismatch, and the checksum mismatch is added to that evidence (the blob changed after capture;
 // whether by an injected storage fault is for DUR and REC to judge). A blob that is missing or
-// fails its own checksum on restore cannot be judged: a note, not a violation.
+// fails its own checksum on restore cannot be judged: INCONCLUSIVE (checkpoint-skipped).
 //
-// Not checked: at-least-once mode (its checkpoints are not consistent cuts), and, for now,
-// checkpoints holding unaligned channel state (a note: the reference does not yet run persisted
-// in-flight records through the downstream operators).
+// Not checked: at-least-once mode (its checkpoints are not consistent cuts).
 #pragma once
 
 #include "checkers/run_view.h"

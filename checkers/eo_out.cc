@@ -415,11 +415,7 @@ Verdict CheckExactlyOnceOutput(const RunView& run, const OutputJudging& judging)
   }
   UnjudgeUnknownRanges(judging, verdict);
   CheckProvenance(run, index, ref, judging, verdict);
-  if (orders && config.checkpoints.mode == engine::CheckpointMode::kAligned) {
-    CheckInterleavings(run, index, reference, *orders, verdict);
-  } else if (orders) {
-    verdict.Note("channel order not verified in unaligned mode (restores replay in-flight data)");
-  }
+  if (orders) CheckInterleavings(run, index, reference, *orders, verdict);
   CheckPlaced(job, index, ref, verdict);
   ValueComparison values(index, ref, KeepsKeyOrder(job),
                          orders.has_value() && orders->problems.empty());

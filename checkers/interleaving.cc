@@ -1,9 +1,12 @@
 #include "checkers/interleaving.h"
 
 #include <map>
+#include <optional>
 #include <set>
+#include <string>
 #include <utility>
 
+#include "checkers/channel_state.h"
 #include "checkers/key_groups.h"
 
 namespace faultline::checkers {
@@ -115,11 +118,49 @@ Violation OrderBreak(const SourceIndex& sources, uint32_t task, const AttemptLog
   return v;
 }
 
-// Checks one segment, stopping at its first break (later positions would only echo it).
+// What a restore replays first on each input channel, per restored checkpoint, read on first
+// use; null (and the reason) when the checkpoint's channel state cannot be read.
+class Replayed {
+ public:
+  explicit Replayed(const RunView& run) : run_(run), sent_(run) {}
+  const RestoredChannels* Of(uint64_t checkpoint, std::string& why) {
+    auto it = cache_.find(checkpoint);
+    if (it == cache_.end()) {
+      it = cache_.emplace(checkpoint, RestoredChannelsOf(sent_, *run_.setup, checkpoint)).first;
+    }
+    if (!it->second.ok()) {
+      why = it->second.status().ToString();
+      return nullptr;
+    }
+    return &*it->second;
+  }
+
+ private:
+  const RunView& run_;
+  const SentBlobs sent_;
+  std::map<uint64_t, Result<RestoredChannels>> cache_;
+};
+
+// Checks one segment, stopping at its first break (later positions would only echo it). Each
+// input channel delivers, in order, the channel state its attempt's restore replays (from the
+// checkpoint the attempt started from), then what its producer sent in the same attempt.
 void CheckSegment(const engine::JobSetup& setup, const SourceIndex& sources, SentRecords& sent,
-                  uint32_t task, const HistorySegment& segment, Verdict& verdict,
-                  std::set<uint32_t>& unmodelled) {
+                  Replayed& replayed, uint32_t task, const HistorySegment& segment,
+                  Verdict& verdict, std::set<uint32_t>& unmodelled) {
   const std::vector<uint32_t> producers = setup.plan.InputsOf(task);
+  const uint64_t start = segment.log->start_checkpoint.value_or(0);
+  const RestoredChannels* restored = nullptr;
+  if (start > 0) {
+    std::string why;
+    restored = replayed.Of(start, why);
+    if (restored == nullptr) {
+      verdict.Unjudge(Unjudged::kOrderUnknown, "channel order of task " + std::to_string(task) +
+                                                   " after its restore of checkpoint " +
+                                                   std::to_string(start) + " not verified: " + why);
+      return;
+    }
+  }
+  std::vector<std::optional<std::vector<Record>>> expected(producers.size());
   std::vector<size_t> position(producers.size(), 0);
   for (size_t i = 0; i < segment.processed_end; ++i) {
     const LoggedRecord& taken = segment.log->processed[i];
@@ -128,14 +169,23 @@ void CheckSegment(const engine::JobSetup& setup, const SourceIndex& sources, Sen
       return;
     }
     const uint32_t producer = producers[taken.input];
-    const std::vector<Record>* expected = sent.Sent(producer, segment.log->attempt, task);
-    if (expected == nullptr) {
-      unmodelled.insert(producer);
-      continue;
+    std::optional<std::vector<Record>>& channel = expected[taken.input];
+    if (!channel) {
+      const std::vector<Record>* fresh = sent.Sent(producer, segment.log->attempt, task);
+      if (fresh == nullptr) {
+        unmodelled.insert(producer);
+        continue;
+      }
+      channel.emplace();
+      if (restored != nullptr) {
+        auto first = restored->find({task, taken.input});
+        if (first != restored->end()) *channel = first->second;
+      }
+      channel->insert(channel->end(), fresh->begin(), fresh->end());
     }
     const size_t at = position[taken.input]++;
-    if (at >= expected->size() || (*expected)[at] != taken.record) {
-      verdict.Fail(OrderBreak(sources, task, *segment.log, taken, producer, at, *expected));
+    if (at >= channel->size() || (*channel)[at] != taken.record) {
+      verdict.Fail(OrderBreak(sources, task, *segment.log, taken, producer, at, *channel));
       return;
     }
   }
@@ -146,11 +196,12 @@ void CheckSegment(const engine::JobSetup& setup, const SourceIndex& sources, Sen
 void CheckInterleavings(const RunView& run, const SourceIndex& sources, const Reference& reference,
                         const KeyedOrders& orders, Verdict& verdict) {
   SentRecords sent(run, sources, reference);
+  Replayed replayed(run);
   std::set<uint32_t> unmodelled;
   for (const auto& [task, history] : orders.histories) {
     if (run.setup->plan.IsSource(task)) continue;
     for (const HistorySegment& segment : history) {
-      CheckSegment(*run.setup, sources, sent, task, segment, verdict, unmodelled);
+      CheckSegment(*run.setup, sources, sent, replayed, task, segment, verdict, unmodelled);
     }
   }
   for (uint32_t producer : unmodelled) {

@@ -2,7 +2,10 @@
 // reference is replayed in their order: in each segment of a consumer task's history, the
 // records it took from input channel i are a prefix, in order, of what i's producer sent it in
 // the same attempt (every task of a job restarts together, so producer and consumer of one
-// attempt started from the same checkpoint). Any interleaving across channels is valid.
+// attempt started from the same checkpoint), after what the attempt's restore replays on that
+// channel: the restored checkpoint's unaligned channel state (the consumer's persisted input
+// channel state, then its producer's persisted output to it), which comes before any newer data
+// of the channel. Any interleaving across channels is valid. Aligned and unaligned modes alike.
 //
 // What a producer sent is recomputed, not trusted: the reference runs the producer's chain over
 // the producer's own log (the ids a source task emitted, or the records another task took in)
@@ -17,10 +20,10 @@
 
 namespace faultline::checkers {
 
-// Adds a violation per history segment that breaks a channel's order (the first break only) and
-// a note for producers it cannot model (a chain with keyed state: its output depends on the
-// state's history). REQUIRES: run.order is set; aligned mode (an unaligned restore replays
-// in-flight records an earlier attempt sent).
+// Adds a violation per history segment that breaks a channel's order (the first break only), and
+// leaves unjudged (order-unknown) the producers it cannot model (a chain with keyed state: its
+// output depends on the state's history) and segments whose restored channel state cannot be
+// read. REQUIRES: run.order is set.
 void CheckInterleavings(const RunView& run, const SourceIndex& sources, const Reference& reference,
                         const KeyedOrders& orders, Verdict& verdict);
 

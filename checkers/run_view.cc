@@ -1,6 +1,9 @@
 #include "checkers/run_view.h"
 
+#include <span>
 #include <utility>
+
+#include "base/hash.h"
 
 namespace faultline::checkers {
 namespace {
@@ -48,8 +51,65 @@ Result<RunView> ViewOf(sim::JobWorld& jw, const OrderLog* order) {
   FL_ASSIGN_OR_RETURN(view.sources, ReadSources(jw.world().source_log(), source_id));
   FL_ASSIGN_OR_RETURN(view.committed, ReadCommitted(jw.world().output_store()));
   view.blobs = &jw.world().blob_store().objects();
+  view.history = &jw.world().blob_store().history();
   view.order = order;
   return view;
+}
+
+namespace {
+
+uint64_t ChecksumOf(const Bytes& bytes) {
+  return Checksum(std::as_bytes(std::span<const uint8_t>(bytes.data(), bytes.size())));
+}
+
+}  // namespace
+
+const Bytes* SentBlobs::LiveAsSent(std::string_view name) const {
+  if (live_ == nullptr) return nullptr;
+  auto it = live_->find(name);
+  if (it == live_->end()) return nullptr;
+  if (history_ != nullptr && history_->altered.contains(name)) return nullptr;
+  return &it->second;
+}
+
+std::vector<SentBlobs::Version> SentBlobs::Versions(std::string_view prefix) const {
+  std::map<std::string_view, std::vector<const Bytes*>> by_name;
+  if (live_ != nullptr) {
+    for (auto it = live_->lower_bound(prefix); it != live_->end() && it->first.starts_with(prefix);
+         ++it) {
+      if (const Bytes* bytes = LiveAsSent(it->first)) by_name[it->first].push_back(bytes);
+    }
+  }
+  if (history_ != nullptr) {
+    for (auto it = history_->archive.lower_bound(prefix);
+         it != history_->archive.end() && it->first.starts_with(prefix); ++it) {
+      by_name[it->first].push_back(&it->second.bytes);
+    }
+  }
+  std::vector<Version> out;
+  for (const auto& [name, versions] : by_name) {
+    for (size_t i = 0; i < versions.size(); ++i) {
+      bool seen = false;
+      for (size_t j = 0; j < i && !seen; ++j) seen = *versions[j] == *versions[i];
+      if (!seen) out.push_back(Version{name, versions[i]});
+    }
+  }
+  return out;
+}
+
+const Bytes* SentBlobs::Find(std::string_view name, uint64_t checksum, uint64_t size) const {
+  if (const Bytes* live = LiveAsSent(name)) return live;
+  if (history_ == nullptr) return nullptr;
+  auto [first, last] = history_->archive.equal_range(name);
+  if (first == last) return nullptr;
+  auto latest = first;
+  for (auto it = first; it != last; ++it) {
+    if (it->second.bytes.size() == size && ChecksumOf(it->second.bytes) == checksum) {
+      return &it->second.bytes;
+    }
+    if (it->second.put_at >= latest->second.put_at) latest = it;
+  }
+  return &latest->second.bytes;
 }
 
 SourceIndex::SourceIndex(const std::vector<SourceRecord>& sources) {

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <unordered_map>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "engine/api/record.h"
 #include "engine/exec/cluster.h"
 #include "simulator/job_world.h"
+#include "simulator/services.h"
 
 namespace faultline::checkers {
 
@@ -42,12 +44,40 @@ struct RunView {
   std::vector<SourceRecord> sources;        // partition by partition, offset order
   std::vector<CommittedRecord> committed;   // visibility order
   const BlobMap* blobs = nullptr;           // the blob store's objects
-  const OrderLog* order = nullptr;          // null: no order log was installed
+  // The store's tombstone view: what cleanup deleted, puts overwrote, and the bytes as sent of
+  // the puts an injected fault lost, corrupted or tore. Null: none (only `blobs` is read).
+  const sim::BlobHistory* history = nullptr;
+  const OrderLog* order = nullptr;  // null: no order log was installed
 };
 
 // Reads the run of `jw` (the views point into it: keep it alive). `order` may be null.
 // DataLoss when a source payload or a committed record does not decode.
 Result<RunView> ViewOf(sim::JobWorld& jw, const OrderLog* order);
+
+// Every version of a blob the engine sent, live or gone, read through a RunView's `blobs` and
+// `history` without copying: what a checker judges when it judges what the engine wrote.
+class SentBlobs {
+ public:
+  explicit SentBlobs(const RunView& run) : live_(run.blobs), history_(run.history) {}
+  struct Version {
+    std::string_view name;
+    const Bytes* bytes;
+  };
+  // Every version sent under a name starting with `prefix`, by name; versions with equal bytes
+  // once.
+  std::vector<Version> Versions(std::string_view prefix) const;
+  // The stored version of `name` when it is what the engine sent; else (deleted, overwritten, or
+  // altered by a fault) the archived version with this checksum and size, else the last one
+  // put; null when the engine never sent it.
+  const Bytes* Find(std::string_view name, uint64_t checksum, uint64_t size) const;
+
+ private:
+  // The live version when it is what the engine sent.
+  const Bytes* LiveAsSent(std::string_view name) const;
+
+  const BlobMap* live_;
+  const sim::BlobHistory* history_;
+};
 
 // Source records by id and by provenance hash.
 class SourceIndex {

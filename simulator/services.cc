@@ -99,19 +99,47 @@ void BlobStoreSim::Put(uint32_t caller, std::string name, Bytes data, Callback<S
       [this, name = std::move(name), data = std::move(data), fault = call.fault,
        flip_at]() mutable -> Status {
         if (!fault.error.ok()) return fault.error;
-        if (fault.lose) return Status::Ok();  // acknowledged, never visible
-        if (fault.corrupt && !data.empty()) {
-          const uint64_t at = fault.corrupt_from_end && *fault.corrupt_from_end < data.size()
-                                  ? data.size() - 1 - *fault.corrupt_from_end
-                                  : flip_at;
-          data[at] ^= 0x01;
-        }
-        if (fault.torn) data.resize(flip_at);  // a strict prefix (possibly empty) is stored
-        put_at_.insert_or_assign(name, world_->now());
-        objects_.insert_or_assign(std::move(name), std::move(data));  // whole, atomically
+        Store(std::move(name), std::move(data), fault, flip_at);
         return Status::Ok();
       },
       std::move(done));
+}
+
+void BlobStoreSim::Store(std::string name, Bytes data, const FaultEffect& fault, uint64_t flip_at) {
+  const Time now = world_->now();
+  if (fault.lose) {  // acknowledged, never visible
+    history_.archive.emplace(name, ArchivedBlob{std::move(data), now, now, BlobFate::kLost});
+    return;
+  }
+  const bool corrupt = fault.corrupt && !data.empty();
+  if (corrupt || fault.torn) {
+    history_.archive.emplace(
+        name, ArchivedBlob{data, now, now, fault.torn ? BlobFate::kTorn : BlobFate::kCorrupted});
+  }
+  if (corrupt) {
+    const uint64_t at = fault.corrupt_from_end && *fault.corrupt_from_end < data.size()
+                            ? data.size() - 1 - *fault.corrupt_from_end
+                            : flip_at;
+    data[at] ^= 0x01;
+  }
+  if (fault.torn) data.resize(flip_at);  // a strict prefix (possibly empty) is stored
+  Retire(name, BlobFate::kOverwritten);
+  if (corrupt || fault.torn) history_.altered.insert(name);
+  put_at_.insert_or_assign(name, now);
+  objects_.insert_or_assign(std::move(name), std::move(data));  // whole, atomically
+}
+
+void BlobStoreSim::Retire(const std::string& name, BlobFate fate) {
+  auto it = objects_.find(name);
+  if (it == objects_.end()) return;
+  auto altered = history_.altered.find(name);
+  if (altered != history_.altered.end()) {
+    history_.altered.erase(altered);
+  } else {
+    history_.archive.emplace(
+        name, ArchivedBlob{std::move(it->second), put_at_.at(name), world_->now(), fate});
+  }
+  objects_.erase(it);
 }
 
 void BlobStoreSim::Get(uint32_t caller, std::string name, Callback<Result<Bytes>> done) {
@@ -138,7 +166,7 @@ void BlobStoreSim::Delete(uint32_t caller, std::string name, Callback<Status> do
       caller, ServiceOp::kDelete, call, std::move(target),
       [this, name = std::move(name), fault = call.fault]() -> Status {
         if (!fault.error.ok()) return fault.error;
-        objects_.erase(name);  // deleting a missing blob succeeds, as in S3
+        Retire(name, BlobFate::kDeleted);  // deleting a missing blob succeeds, as in S3
         put_at_.erase(name);
         return Status::Ok();
       },

@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -67,6 +68,26 @@ class ServiceBase {
   uint64_t next_request_ = 1;
 };
 
+// The blob store's tombstone view, for the checkers (side channel): every version of a blob the
+// engine sent that the store no longer holds as sent. A deleted or overwritten blob's bytes move
+// here (no copy) with the time; a put an injected fault lost, corrupted or tore leaves here the
+// bytes as the engine sent them (a copy, for corrupted and torn puts only). Filling it draws no
+// random number and records nothing: it never changes a trace.
+enum class BlobFate { kDeleted, kOverwritten, kLost, kCorrupted, kTorn };
+struct ArchivedBlob {
+  Bytes bytes;   // as the engine sent them
+  Time put_at;   // when the put was applied
+  Time gone_at;  // when it was deleted or overwritten; put_at when a fault altered the put
+  BlobFate fate = BlobFate::kDeleted;
+};
+struct BlobHistory {
+  // Name -> versions, in the order they left the store (or never reached it as sent).
+  std::multimap<std::string, ArchivedBlob, std::less<>> archive;
+  // Names whose stored bytes are not what the engine last sent there (a fault corrupted or
+  // tore the last put, whose bytes as sent are in `archive`).
+  std::set<std::string, std::less<>> altered;
+};
+
 class BlobStoreSim : public ServiceBase {
  public:
   BlobStoreSim(World* world, ServiceLatency latency);
@@ -78,10 +99,17 @@ class BlobStoreSim : public ServiceBase {
   // Side channel.
   const std::map<std::string, Bytes, std::less<>>& objects() const { return objects_; }
   const Bytes* Peek(std::string_view name) const;
+  const BlobHistory& history() const { return history_; }
 
  private:
+  // Moves the stored version of `name`, if any, into the archive (dropped instead when a fault
+  // altered it: its bytes as sent are archived already).
+  void Retire(const std::string& name, BlobFate fate);
+  void Store(std::string name, Bytes data, const FaultEffect& fault, uint64_t flip_at);
+
   std::map<std::string, Bytes, std::less<>> objects_;
   std::map<std::string, Time, std::less<>> put_at_;  // when each object was last put
+  BlobHistory history_;
 };
 
 class HaStoreSim : public ServiceBase {

@@ -5,6 +5,8 @@
 #include <functional>
 #include <memory>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "base/time.h"
 #include "engine/exec/restart.h"
@@ -113,6 +115,12 @@ struct EngineConfig {
   // Makes the keyed state backend of a subtask over its key groups. Empty: the heap backend.
   // The seam for other backends (RocksDB), and for tests that plant a bug in one.
   std::function<std::unique_ptr<KeyedStateBackend>(KeyGroupRange)> state_backend;
+  // Test seam: sees (and may alter) the in-flight input buffers (channel index, network buffer) a
+  // task persists as an unaligned checkpoint's channel state, before they are encoded; the task
+  // still processes every buffer. Tests plant a mistake in what a checkpoint persists through
+  // it (tests/eo_cut_every_checkpoint_test.cc). Empty: nothing.
+  std::function<void(uint64_t checkpoint, std::vector<std::pair<uint32_t, std::vector<uint8_t>>>&)>
+      persisted_input_channels;
 };
 
 }  // namespace faultline::engine

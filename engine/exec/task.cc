@@ -926,6 +926,9 @@ void Task::AbandonChannelState(uint64_t checkpoint) {
 
 void Task::Release(const std::shared_ptr<PendingSnapshot>& snap) {
   if (!snap->life.Drop()) return;
+  if (setup_.config->persisted_input_channels) {
+    setup_.config->persisted_input_channels(snap->id, snap->input_channels);
+  }
   if (!snap->input_channels.empty()) {
     snap->blobs.emplace_back(snap->prefix + "input-channels",
                              EncodeChannelState(snap->input_channels));
