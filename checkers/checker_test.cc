@@ -245,6 +245,14 @@ TEST_F(AlteredRunTest, EachUnjudgedReasonMakesItsCheckerInconclusive) {
     check("EO-CUT", r, Unjudged::kNothingToCheck);
   }
   {
+    // A completed checkpoint whose sink state was never stored whole: which transactions it
+    // pre-committed is unknown to TXN.
+    RunRecord r = run_->record;
+    ASSERT_FALSE(r.recording.completions.empty());
+    r.recording.completions.front().unreadable_sink_blobs.push_back("chk-1/out#0/sink");
+    check("TXN", r, Unjudged::kCheckpointSkipped);
+  }
+  {
     RunRecord r = run_->record;
     r.recording.nodes.push_back({.time = r.end, .node = 1, .kind = sim::TraceKind::kNodeCrash});
     check("LIVE", r, Unjudged::kNoQuietPhase);

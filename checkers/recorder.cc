@@ -263,10 +263,27 @@ uint64_t RunRecorder::PointerLatest() {
 
 namespace {
 
-// Adds the offsets of one ".../source" blob to `c`, or unsets them when it is unreadable.
-void ReadSourceOffsets(const runtime::Bytes* stored, const BlobCheck& check, CompletionRecord& c) {
+// The bytes of `check.blob` as the engine sent them: the stored ones when intact, else the
+// version in the store's tombstone view with the handle's size and checksum; null when none.
+const runtime::Bytes* AsSent(const sim::BlobStoreSim& store, const BlobCheck& check,
+                             const runtime::Bytes* stored) {
+  if (stored != nullptr && check.intact()) return stored;
+  if (!check.handle_known) return nullptr;
+  auto [from, to] = store.history().archive.equal_range(check.blob);
+  for (auto it = from; it != to; ++it) {
+    const runtime::Bytes& bytes = it->second.bytes;
+    if (bytes.size() == check.expected_size && ChecksumOf(bytes) == check.expected_checksum) {
+      return &bytes;
+    }
+  }
+  return nullptr;
+}
+
+// Adds the offsets of one ".../source" blob (as sent) to `c`, or unsets them when it is
+// unreadable.
+void ReadSourceOffsets(const runtime::Bytes* stored, CompletionRecord& c) {
   if (!c.source_offsets) return;
-  if (stored == nullptr || !check.intact()) {
+  if (stored == nullptr) {
     c.source_offsets.reset();
     return;
   }
@@ -300,13 +317,15 @@ void RunRecorder::CheckCompletion(const EngineEventRecord& e) {
       for (const std::string& blob : blobs->referenced) {
         const runtime::Bytes* stored = store.Peek(blob);
         c.blobs.push_back(CheckBlob(blob, stored, *blobs));
-        if (blob.ends_with("/source")) ReadSourceOffsets(stored, c.blobs.back(), c);
+        // What the engine sent, even when an injected fault altered or lost it in the store.
+        const runtime::Bytes* sent = AsSent(store, c.blobs.back(), stored);
+        if (blob.ends_with("/source")) ReadSourceOffsets(sent, c);
         if (!blob.ends_with("/sink")) continue;
-        if (stored == nullptr || !c.blobs.back().intact()) {  // missing, or fails its checksum
+        if (sent == nullptr) {  // never sent whole: missing, or fails its checksum
           c.unreadable_sink_blobs.push_back(blob);
           continue;
         }
-        Result<std::vector<engine::PendingTransaction>> pending = engine::DecodeSinkState(*stored);
+        Result<std::vector<engine::PendingTransaction>> pending = engine::DecodeSinkState(*sent);
         if (!pending.ok()) {
           c.unreadable_sink_blobs.push_back(blob);
           continue;

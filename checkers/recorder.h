@@ -117,6 +117,8 @@ struct CompletionRecord {
   std::vector<BlobCheck> blobs;
   // The two-phase-commit sinks' pending transactions (their ".../sink" blobs).
   std::vector<engine::PendingTransaction> pending;
+  // Sink blobs whose bytes as the engine sent them are unknown (never stored whole, and no
+  // matching version in the tombstone view), or do not decode.
   std::vector<std::string> unreadable_sink_blobs;
   // The source offsets the checkpoint recorded (partition -> next offset), read from its
   // ".../source" blobs at completion; unset when one of them was missing or did not decode.

@@ -98,9 +98,11 @@ Verdict CheckTransactions(const RunRecord& run) {
   for (const CompletionRecord& c : rec.completions) {
     if (!c.metadata_present || !c.metadata_error.empty() || !c.unreadable_sink_blobs.empty()) {
       sink_state_complete = false;
-      verdict.Note("checkpoint " + std::to_string(c.checkpoint) +
-                   " completed without readable sink state: which transactions it pre-committed "
-                   "is unknown (see DUR)");
+      verdict.Unjudge(
+          Unjudged::kCheckpointSkipped,
+          "checkpoint " + std::to_string(c.checkpoint) +
+              " completed without readable sink state: which transactions it pre-committed "
+              "is unknown (see DUR)");
     }
     for (const engine::PendingTransaction& p : c.pending) {
       pre.try_emplace(p.txn, PreCommitted{c.checkpoint, c.time});
@@ -123,7 +125,7 @@ Verdict CheckTransactions(const RunRecord& run) {
       if (sink_state_complete) {
         verdict.Fail(std::move(v));
       } else {
-        verdict.Note("unjudged: " + ToString(v));
+        verdict.Unjudge(Unjudged::kCheckpointSkipped, ToString(v));
       }
       continue;
     }
