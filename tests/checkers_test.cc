@@ -20,6 +20,7 @@
 #include "engine/exec/events.h"
 #include "engine/state/key_groups.h"
 #include "engine/state/state_backend.h"
+#include "faults/crash_when.h"
 #include "simulator/job_world.h"
 #include "tests/support/job_fixtures.h"
 
@@ -179,27 +180,6 @@ bool IsEngineEvent(const sim::TraceRecord& r, engine::EngineEvent e, int64_t che
          r.args[1] >= checkpoint_min;
 }
 
-// Crashes the JobManager once checkpoint 3 completes (its HA pointer moved), restarts it later.
-class CrashJobManagerAfterCheckpoint3 : public sim::TraceObserver {
- public:
-  explicit CrashJobManagerAfterCheckpoint3(sim::JobWorld* jw) : jw_(jw) {}
-  void OnRecord(const sim::TraceRecord& r) override {
-    if (fired_ || !IsEngineEvent(r, engine::EngineEvent::kPointerMoved, 3)) return;
-    fired_ = true;
-    // Observers must not change the trace themselves: the crash runs as the next event.
-    jw_->world().loop().Schedule(jw_->world().now(), [this] {
-      jw_->world().Crash(jw_->job_manager_node(), "crash point");
-      jw_->world().loop().ScheduleAfter(Duration::Millis(400),
-                                        [this] { jw_->world().Restart(jw_->job_manager_node()); });
-    });
-  }
-  bool fired() const { return fired_; }
-
- private:
-  sim::JobWorld* jw_;
-  bool fired_ = false;
-};
-
 // Slows the JobManager's link to TaskManager 3: its source's trigger arrives late, by more than
 // the 100 ms buffer timeout, so the other sources' records behind the barrier reach the keyed
 // tasks first (teaching_switches_test.cc's scenario).
@@ -233,7 +213,12 @@ std::unique_ptr<ExampleRun> RunExample(const Scenario& scenario, uint32_t per_pa
   for (uint32_t p = 0; p < kPartitions; ++p) {
     for (uint32_t i = 0; i < per_partition; ++i) jw.AddSourceRecord(p, SourceValue(p, i));
   }
-  CrashJobManagerAfterCheckpoint3 crash(&jw);
+  faults::CrashWhen crash(
+      &jw,
+      [](const sim::TraceRecord& r) {
+        return IsEngineEvent(r, engine::EngineEvent::kPointerMoved, 3);
+      },
+      /*crash_job_manager=*/true);
   SlowControlLink slow;
   if (scenario.crash_job_manager_after_3) jw.world().trace().AddObserver(&crash);
   if (scenario.slow_control_link) jw.world().faults().Install(&slow);

@@ -14,6 +14,7 @@
 #include "checkers/order_log.h"
 #include "checkers/recorder.h"
 #include "engine/checkpoint/coordinator.h"
+#include "faults/crash_when.h"
 #include "simulator/job_world.h"
 #include "tests/support/job_fixtures.h"
 
@@ -30,29 +31,6 @@ class ScopedRecoveryBug {
   ~ScopedRecoveryBug() { engine::SetPlantedRecoveryBugForTesting(PlantedRecoveryBug::kNone); }
   ScopedRecoveryBug(const ScopedRecoveryBug&) = delete;
   ScopedRecoveryBug& operator=(const ScopedRecoveryBug&) = delete;
-};
-
-// Crashes the JobManager once checkpoint 3 completes (its HA pointer moved), restarts it later.
-class CrashJobManagerAfterCheckpoint3 : public sim::TraceObserver {
- public:
-  explicit CrashJobManagerAfterCheckpoint3(sim::JobWorld* jw) : jw_(jw) {}
-  void OnRecord(const sim::TraceRecord& r) override {
-    if (fired_ || !testing_support::IsEngineEvent(r, engine::EngineEvent::kPointerMoved, 3)) {
-      return;
-    }
-    fired_ = true;
-    // Observers must not change the trace themselves: the crash runs as the next event.
-    jw_->world().loop().Schedule(jw_->world().now(), [this] {
-      jw_->world().Crash(jw_->job_manager_node(), "crash point");
-      jw_->world().loop().ScheduleAfter(Duration::Millis(400),
-                                        [this] { jw_->world().Restart(jw_->job_manager_node()); });
-    });
-  }
-  bool fired() const { return fired_; }
-
- private:
-  sim::JobWorld* jw_;
-  bool fired_ = false;
 };
 
 struct Outcome {
@@ -73,7 +51,12 @@ Outcome RunJob(PlantedRecoveryBug bug) {
       sim::JobWorld::Create(testing_support::KeyedJob({.name = "recovery"}), config, {}).value();
   world = jw.get();
   testing_support::FillSource(*jw, 4, 4000);
-  CrashJobManagerAfterCheckpoint3 crash(jw.get());
+  faults::CrashWhen crash(
+      jw.get(),
+      [](const sim::TraceRecord& r) {
+        return testing_support::IsEngineEvent(r, engine::EngineEvent::kPointerMoved, 3);
+      },
+      /*crash_job_manager=*/true);
   checkers::RunRecorder recorder(*jw);
   jw->world().trace().AddObserver(&recorder);
   jw->world().trace().AddObserver(&crash);
