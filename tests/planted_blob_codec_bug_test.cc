@@ -17,6 +17,7 @@
 #include "faults/crash_when.h"
 #include "simulator/job_world.h"
 #include "tests/support/job_fixtures.h"
+#include "tests/support/recorded_crash_run.h"
 
 namespace faultline {
 namespace {
@@ -46,30 +47,13 @@ Verdicts RunJob(PlantedBlobCodecBug bug) {
   ScopedCodecBug planted(bug);
   engine::EngineConfig config;
   config.checkpoints.interval = Duration::Millis(500);
-  sim::JobWorld* world = nullptr;
-  checkers::OrderLog order(checkers::OrderLog::Options{
-      .now = [&world] { return world == nullptr ? Time::Zero() : world->world().now(); }});
-  config.observer = &order;
-  auto jw = sim::JobWorld::Create(testing_support::KeyedJob({.name = "codec"}), config, {}).value();
-  world = jw.get();
-  testing_support::FillSource(*jw, 4, 4000);
-  faults::CrashWhen crash_at(
-      jw.get(),
-      [](const sim::TraceRecord& r) {
-        return testing_support::IsEngineEvent(r, engine::EngineEvent::kAckSent, 3);
-      },
-      /*crash_job_manager=*/false);
-  checkers::RunRecorder recorder(*jw);
-  jw->world().trace().AddObserver(&recorder);
-  jw->world().trace().AddObserver(&crash_at);
-  jw->Start();
-  const engine::JobStatus status = jw->RunUntilDone(Time::Zero() + Duration::Seconds(60));
-  jw->world().trace().RemoveObserver(&crash_at);
-  jw->world().trace().RemoveObserver(&recorder);
-  EXPECT_EQ(status, engine::JobStatus::kFinished);
-  EXPECT_TRUE(crash_at.fired());
-  EXPECT_FALSE(recorder.recording().restores_finished.empty()) << "the job restored";
-  const checkers::RunRecord run = checkers::RecordRun(*jw, recorder, &order).value();
+  const auto crashed = testing_support::RunKeyedJobCrashingAtAck3("codec", config);
+  crashed->jw->world().trace().RemoveObserver(crashed->recorder.get());
+  EXPECT_EQ(crashed->status, engine::JobStatus::kFinished);
+  EXPECT_TRUE(crashed->crashed);
+  EXPECT_FALSE(crashed->recorder->recording().restores_finished.empty()) << "the job restored";
+  const checkers::RunRecord run =
+      checkers::RecordRun(*crashed->jw, *crashed->recorder, &crashed->order).value();
   return {checkers::RunChecker("EO-OUT", run).value(), checkers::RunChecker("EO-CUT", run).value(),
           checkers::RunChecker("REC", run).value()};
 }

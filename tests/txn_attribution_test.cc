@@ -14,6 +14,7 @@
 #include "faults/crash_when.h"
 #include "simulator/job_world.h"
 #include "tests/support/job_fixtures.h"
+#include "tests/support/recorded_crash_run.h"
 
 namespace faultline {
 namespace {
@@ -22,27 +23,12 @@ TEST(TxnAttributionTest, AZombiesCommitAfterItsSuccessorsDeploymentIsTheZombies)
   engine::EngineConfig config;
   config.checkpoints.interval = Duration::Millis(500);
   config.switches.no_fencing = true;  // nothing refuses the zombie's commit
-  sim::JobWorld* world = nullptr;
-  checkers::OrderLog order(checkers::OrderLog::Options{
-      .now = [&world] { return world == nullptr ? Time::Zero() : world->world().now(); }});
-  config.observer = &order;
-  auto jw =
-      sim::JobWorld::Create(testing_support::KeyedJob({.name = "zombie"}), config, {}).value();
-  world = jw.get();
-  testing_support::FillSource(*jw, 4, 4000);
-  faults::CrashWhen crash_at(
-      jw.get(),
-      [](const sim::TraceRecord& r) {
-        return testing_support::IsEngineEvent(r, engine::EngineEvent::kAckSent, 3);
-      },
-      /*crash_job_manager=*/false);
-  checkers::RunRecorder recorder(*jw);
-  jw->world().trace().AddObserver(&recorder);
-  jw->world().trace().AddObserver(&crash_at);
-  jw->Start();
-  ASSERT_EQ(jw->RunUntilDone(Time::Zero() + Duration::Seconds(60)), engine::JobStatus::kFinished);
-  jw->world().trace().RemoveObserver(&crash_at);
-  ASSERT_TRUE(crash_at.fired());
+  const auto crashed = testing_support::RunKeyedJobCrashingAtAck3("zombie", config);
+  ASSERT_EQ(crashed->status, engine::JobStatus::kFinished);
+  ASSERT_TRUE(crashed->crashed);
+  sim::JobWorld* jw = crashed->jw.get();
+  checkers::RunRecorder& recorder = *crashed->recorder;
+  checkers::OrderLog& order = crashed->order;
   ASSERT_GE(recorder.recording().deployments.size(), 2u);
   const uint64_t newest = recorder.recording().deployments.back().attempt;
 
