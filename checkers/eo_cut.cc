@@ -75,10 +75,6 @@ const proto::OperatorState* OperatorNamed(const proto::CheckpointMetadata& metad
   return nullptr;
 }
 
-uint64_t ChecksumOf(const Bytes& bytes) {
-  return Checksum(std::as_bytes(std::span<const uint8_t>(bytes.data(), bytes.size())));
-}
-
 // The first record of `a` with no counterpart in `b` (as multisets of key, value, provenance).
 std::optional<Record> FirstNotIn(const std::vector<Record>& a, const std::vector<Record>& b) {
   using Identity = std::tuple<std::string, int64_t, uint64_t, uint64_t>;

@@ -6,16 +6,13 @@
 
 #include "base/hash.h"
 #include "checkers/blob_reader.h"
+#include "checkers/run_view.h"
 #include "checkers/stored_message.h"
 #include "engine/exec/cluster.h"
 #include "engine/proto/checkpoint.pb.h"
 
 namespace faultline::checkers {
 namespace {
-
-uint64_t ChecksumOf(const std::vector<uint8_t>& bytes) {
-  return Checksum(std::as_bytes(std::span<const uint8_t>(bytes.data(), bytes.size())));
-}
 
 bool IsBlobPoint(sim::FaultPoint p) {
   return p == sim::FaultPoint::kBlobPut || p == sim::FaultPoint::kBlobGet ||
@@ -85,15 +82,6 @@ int64_t Recording::InjectedOnBlob(std::string_view blob) const {
   int64_t effects = 0;
   for (const InjectedFault& f : faults) {
     if (IsBlobPoint(f.point) && f.target == blob) effects |= f.effect;
-  }
-  return effects;
-}
-
-int64_t Recording::InjectedOnCheckpoint(uint64_t checkpoint) const {
-  const std::string prefix = "checkpoints/chk-" + std::to_string(checkpoint) + "/";
-  int64_t effects = 0;
-  for (const InjectedFault& f : faults) {
-    if (IsBlobPoint(f.point) && f.target.starts_with(prefix)) effects |= f.effect;
   }
   return effects;
 }
@@ -263,22 +251,6 @@ uint64_t RunRecorder::PointerLatest() {
 
 namespace {
 
-// The bytes of `check.blob` as the engine sent them: the stored ones when intact, else the
-// version in the store's tombstone view with the handle's size and checksum; null when none.
-const runtime::Bytes* AsSent(const sim::BlobStoreSim& store, const BlobCheck& check,
-                             const runtime::Bytes* stored) {
-  if (stored != nullptr && check.intact()) return stored;
-  if (!check.handle_known) return nullptr;
-  auto [from, to] = store.history().archive.equal_range(check.blob);
-  for (auto it = from; it != to; ++it) {
-    const runtime::Bytes& bytes = it->second.bytes;
-    if (bytes.size() == check.expected_size && ChecksumOf(bytes) == check.expected_checksum) {
-      return &bytes;
-    }
-  }
-  return nullptr;
-}
-
 // Adds the offsets of one ".../source" blob (as sent) to `c`, or unsets them when it is
 // unreadable.
 void ReadSourceOffsets(const runtime::Bytes* stored, CompletionRecord& c) {
@@ -318,7 +290,9 @@ void RunRecorder::CheckCompletion(const EngineEventRecord& e) {
         const runtime::Bytes* stored = store.Peek(blob);
         c.blobs.push_back(CheckBlob(blob, stored, *blobs));
         // What the engine sent, even when an injected fault altered or lost it in the store.
-        const runtime::Bytes* sent = AsSent(store, c.blobs.back(), stored);
+        const runtime::Bytes* sent =
+            SentBlobs(&store.objects(), &store.history())
+                .Find(blob, c.blobs.back().expected_checksum, c.blobs.back().expected_size);
         if (blob.ends_with("/source")) ReadSourceOffsets(sent, c);
         if (!blob.ends_with("/sink")) continue;
         if (sent == nullptr) {  // never sent whole: missing, or fails its checksum

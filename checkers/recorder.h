@@ -170,8 +170,6 @@ struct Recording {
 
   // Effects (sim::kEffect* bits) injected on a blob, over every blob-store fault point.
   int64_t InjectedOnBlob(std::string_view blob) const;
-  // Effects injected on any blob under "checkpoints/chk-<n>/".
-  int64_t InjectedOnCheckpoint(uint64_t checkpoint) const;
 };
 
 // The blobs a checkpoint's metadata names: every referenced blob, and the size and checksum of

@@ -56,13 +56,9 @@ Result<RunView> ViewOf(sim::JobWorld& jw, const OrderLog* order) {
   return view;
 }
 
-namespace {
-
 uint64_t ChecksumOf(const Bytes& bytes) {
   return Checksum(std::as_bytes(std::span<const uint8_t>(bytes.data(), bytes.size())));
 }
-
-}  // namespace
 
 const Bytes* SentBlobs::LiveAsSent(std::string_view name) const {
   if (live_ == nullptr) return nullptr;

@@ -54,11 +54,17 @@ struct RunView {
 // DataLoss when a source payload or a committed record does not decode.
 Result<RunView> ViewOf(sim::JobWorld& jw, const OrderLog* order);
 
+// The blob store's checksum of `bytes` (what a metadata handle records).
+uint64_t ChecksumOf(const Bytes& bytes);
+
 // Every version of a blob the engine sent, live or gone, read through a RunView's `blobs` and
 // `history` without copying: what a checker judges when it judges what the engine wrote.
 class SentBlobs {
  public:
-  explicit SentBlobs(const RunView& run) : live_(run.blobs), history_(run.history) {}
+  explicit SentBlobs(const RunView& run) : SentBlobs(run.blobs, run.history) {}
+  // Either may be null.
+  SentBlobs(const BlobMap* live, const sim::BlobHistory* history)
+      : live_(live), history_(history) {}
   struct Version {
     std::string_view name;
     const Bytes* bytes;
