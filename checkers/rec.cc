@@ -22,7 +22,8 @@
 namespace faultline::checkers {
 namespace {
 
-constexpr int64_t kDestroying = sim::kEffectCorrupt | sim::kEffectLose | sim::kEffectError;
+// What alters or removes a stored blob (an injected error on a call alters nothing).
+constexpr int64_t kDestroying = sim::kEffectCorrupt | sim::kEffectLose | sim::kEffectTorn;
 
 // A checkpoint-unreadable event for `latest`, recorded before `when`, naming `restored` as its
 // fallback (0: the policy failed the job).
