@@ -65,6 +65,7 @@ Check ValidateAll(const proto::Scenario& s, Resolved* r) {
   r->plan = std::move(plan).value();
 
   FL_RETURN_IF_ISSUE(ValidateFaults(s, *r));
+  FL_RETURN_IF_ISSUE(internal::ValidateVary(s));
   return std::nullopt;
 }
 

@@ -26,4 +26,7 @@ Check ValidateCheckers(const proto::Scenario& s, const Resolved& r);
 // validate_faults.cc: `faults` and `nemesis` (needs the job graph and plan resolved).
 Check ValidateFaults(const proto::Scenario& s, const Resolved& r);
 
+// vary.cc: `vary` (each candidate put in place alone must validate).
+Check ValidateVary(const proto::Scenario& s);
+
 }  // namespace faultline::scenarios::internal
