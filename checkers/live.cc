@@ -44,9 +44,10 @@ Verdict CheckLiveness(const RunRecord& run) {
   }
   for (const auto& [node, is_down] : down) {
     if (is_down) {
-      verdict.Unjudge(
+      verdict.UnjudgeExplained(
           Unjudged::kNoQuietPhase,
-          "node " + std::to_string(node) + " crashed and was never restarted (a permanent fault)");
+          "node " + std::to_string(node) + " crashed and was never restarted (a permanent fault)",
+          "the permanent crash of node " + std::to_string(node));
       return verdict;
     }
   }
@@ -67,10 +68,12 @@ Verdict CheckLiveness(const RunRecord& run) {
   const std::optional<uint64_t> breach = ReportedInjectedBreach(run);
   if (run.status == engine::JobStatus::kFailed) {
     if (breach) {
-      verdict.Unjudge(Unjudged::kJobNotFinished,
-                      "the job failed after reporting checkpoint " + std::to_string(*breach) +
-                          " unreadable, which an injected storage fault destroyed: expected "
-                          "degradation (policy fail)");
+      verdict.UnjudgeExplained(
+          Unjudged::kJobNotFinished,
+          "the job failed after reporting checkpoint " + std::to_string(*breach) +
+              " unreadable, which an injected storage fault destroyed: "
+              "expected degradation (policy fail)",
+          "the injected storage fault that destroyed checkpoint " + std::to_string(*breach));
     } else {
       verdict.Fail(Violation{"the job failed", Evidence{.time = finished, .detail = run.failure}});
     }

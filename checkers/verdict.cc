@@ -94,12 +94,20 @@ void Verdict::Fail(Violation violation) {
 }
 
 void Verdict::Unjudge(Unjudged reason, std::string detail) {
+  UnjudgeExplained(reason, std::move(detail), {});
+}
+
+void Verdict::UnjudgeExplained(Unjudged reason, std::string detail, std::string explained_by) {
   if (!Has(reason)) reasons_.push_back(reason);
+  if (explained_by.empty() &&
+      std::find(unexplained_.begin(), unexplained_.end(), reason) == unexplained_.end()) {
+    unexplained_.push_back(reason);
+  }
   if (unjudged_.size() >= kNotesMax) {
     ++unjudged_dropped_;
     return;
   }
-  unjudged_.push_back(UnjudgedPart{reason, std::move(detail)});
+  unjudged_.push_back(UnjudgedPart{reason, std::move(detail), std::move(explained_by)});
 }
 
 bool Verdict::Has(Unjudged reason) const {
@@ -140,6 +148,7 @@ std::string Verdict::ToString() const {
   }
   for (const UnjudgedPart& part : unjudged_) {
     out += "\n  not judged (" + std::string(UnjudgedName(part.reason)) + "): " + part.detail;
+    if (!part.explained_by.empty()) out += " [explained by " + part.explained_by + "]";
   }
   if (unjudged_dropped_ > 0) {
     out += "\n  not judged: " + std::to_string(unjudged_dropped_) + " more parts";

@@ -80,6 +80,10 @@ std::optional<Unjudged> FindUnjudged(std::string_view name);
 struct UnjudgedPart {
   Unjudged reason = Unjudged::kNothingToCheck;
   std::string detail;  // which checkpoint, blob, task; why
+  // The fault the scenario planned that explains why this part cannot be judged (a blob an
+  // injected fault destroyed, a policy that fails the job after one); empty: nothing explains it,
+  // which the soak counts against the engine or the checker (docs/soak.md).
+  std::string explained_by;
 };
 
 struct Violation {
@@ -102,6 +106,8 @@ class Verdict {
   // Part of the run could not be judged, for `reason`: the outcome is INCONCLUSIVE unless a
   // violation was found. Kept up to kNotesMax parts, then counted (per reason, too).
   void Unjudge(Unjudged reason, std::string detail);
+  // The same, for a part that a fault the scenario planned explains (`explained_by` names it).
+  void UnjudgeExplained(Unjudged reason, std::string detail, std::string explained_by);
   // Information only (never changes the outcome); kept up to kNotesMax, then counted.
   void Note(std::string note);
 
@@ -118,6 +124,9 @@ class Verdict {
   bool Has(Unjudged reason) const;
   const std::vector<UnjudgedPart>& unjudged() const { return unjudged_; }
   uint64_t unjudged_dropped() const { return unjudged_dropped_; }
+  // The reasons of unjudged parts (kept or dropped) that no planned fault explains, in the order
+  // first seen.
+  const std::vector<Unjudged>& unexplained() const { return unexplained_; }
   const std::optional<Violation>& first() const { return first_; }
   uint64_t further_violations() const { return further_; }
   const std::vector<std::string>& notes() const { return notes_; }
@@ -137,6 +146,7 @@ class Verdict {
   std::vector<Unjudged> reasons_;
   std::vector<UnjudgedPart> unjudged_;
   uint64_t unjudged_dropped_ = 0;
+  std::vector<Unjudged> unexplained_;
   std::vector<std::string> notes_;
   uint64_t notes_dropped_ = 0;
 };

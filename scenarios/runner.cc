@@ -19,6 +19,7 @@
 #include "engine/exec/events.h"
 #include "faults/fault_runner.h"
 #include "scenarios/fault_plan_proto.h"
+#include "scenarios/vary.h"
 #include "simulator/chrome_trace.h"
 #include "simulator/job_world.h"
 #include "simulator/trace_kinds.h"
@@ -353,6 +354,37 @@ Result<std::vector<std::string>> CheckersOfRun(const proto::Scenario& spec,
   return enabled;
 }
 
+// What makes an INCONCLUSIVE run inconclusive that no fault the scenario planned explains: an
+// unjudged part without an explanation, a plan entry that never fired, a job that did not finish
+// without a checker explaining why (a permanent crash, a policy that fails the job after an
+// injected fault destroyed its checkpoint). A job left unfinished for an explained reason
+// explains the other checkers' job-not-finished parts too.
+std::vector<std::string> Unexplained(const RunReport& report) {
+  const auto about_unfinished = [](checkers::Unjudged r) {
+    return r == checkers::Unjudged::kJobNotFinished || r == checkers::Unjudged::kNoQuietPhase;
+  };
+  bool unfinished_explained = false;
+  for (const checkers::Verdict& v : report.verdicts) {
+    for (const checkers::UnjudgedPart& part : v.unjudged()) {
+      if (!part.explained_by.empty() && about_unfinished(part.reason)) unfinished_explained = true;
+    }
+  }
+  std::vector<std::string> out;
+  for (const checkers::Verdict& v : report.verdicts) {
+    for (const checkers::Unjudged reason : v.unexplained()) {
+      if (unfinished_explained && about_unfinished(reason)) continue;
+      out.push_back(v.rule() + " could not judge (" + std::string(checkers::UnjudgedName(reason)) +
+                    ")");
+    }
+  }
+  if (!report.fault_plan_unfired.empty()) out.push_back("fault plan entries never fired");
+  if (report.status != engine::JobStatus::kFinished && !unfinished_explained) {
+    out.push_back("the job did not finish (" + std::string(engine::JobStatusName(report.status)) +
+                  ")");
+  }
+  return out;
+}
+
 // The run's outcome from its verdicts (ORACLES.md): any violation makes it a VIOLATION; else a
 // checker that could not judge, a fault-plan entry that never fired, or a job that did not
 // finish makes it INCONCLUSIVE with the reason; else PASS.
@@ -391,11 +423,16 @@ void DecideOutcome(RunReport& report, const std::string& degradation) {
                                                                 : RunReport::Outcome::kPass;
   report.outcome_detail.clear();
   for (size_t i = 0; i < why.size(); ++i) report.outcome_detail += (i ? "; " : "") + why[i];
+  if (report.outcome == RunReport::Outcome::kInconclusive) report.unexplained = Unexplained(report);
 }
 
-Result<RunReport> Run(const engine::JobGraph& job, const Scenario& scenario,
+Result<RunReport> Run(const engine::JobGraph& job, const Scenario& file,
                       const RunOptions& options) {
   const auto wall_start = std::chrono::steady_clock::now();
+  // The settings this seed draws (`vary`) replace the file's before anything is built.
+  Varied varied =
+      ApplyVary(file.spec, options.seed.value_or(file.spec.has_seed() ? file.spec.seed() : 1));
+  const Scenario scenario{file.path, std::move(varied.spec)};
   const proto::Scenario& spec = scenario.spec;
   FL_ASSIGN_OR_RETURN(engine::EngineConfig config, ToEngineConfig(spec));
   FL_ASSIGN_OR_RETURN(sim::JobWorldOptions world_options, ToJobWorldOptions(spec));
@@ -409,6 +446,7 @@ Result<RunReport> Run(const engine::JobGraph& job, const Scenario& scenario,
   report.seed = world_options.world.seed;
   report.job_summary = JobSummary(job);
   report.world_summary = WorldSummary(world_options, config);
+  report.varied = std::move(varied.drawn);
   report.run_limit = limit;
   report.expected = spec.expect();
   report.build_identity = BuildIdentity();
@@ -565,6 +603,7 @@ std::string FormatReport(const RunReport& r) {
   }
   out += "job          " + r.job_summary + "\n";
   out += "world        " + r.world_summary + "\n";
+  if (!r.varied.empty()) out += "varied       " + r.varied + " (this seed's draw)\n";
   std::snprintf(buf, sizeof buf,
                 "run          seed %" PRIu64
                 ": %s at %s simulated (limit %s), %.2f s wall; "
@@ -654,6 +693,14 @@ std::string FormatReport(const RunReport& r) {
   if (!r.outcome_detail.empty()) out += " (" + r.outcome_detail + ")";
   out += "; expected " + ExpectedString(r.expected) + ": " +
          (r.as_expected() ? "as expected" : "NOT as expected") + "\n";
+  if (r.outcome == RunReport::Outcome::kInconclusive) {
+    std::string unexplained;
+    for (const std::string& u : r.unexplained) unexplained += (unexplained.empty() ? "" : "; ") + u;
+    out += "             " +
+           (unexplained.empty() ? std::string("every reason is explained by a planned fault")
+                                : "not explained by a planned fault: " + unexplained) +
+           "\n";
+  }
   for (const std::string& warning : r.warnings) out += "warning      " + warning + "\n";
   for (const checkers::Verdict& v : r.verdicts) {
     std::string text = v.ToString();
@@ -678,6 +725,7 @@ std::string ReportJson(const RunReport& r) {
   j["seed"] = r.seed;
   j["job"] = r.job_summary;
   j["world"] = r.world_summary;
+  if (!r.varied.empty()) j["varied"] = r.varied;
   j["run"] = {{"status", std::string(engine::JobStatusName(r.status))},
               {"failure", r.failure},
               {"ended_ns", r.ended.nanos()},
@@ -719,8 +767,10 @@ std::string ReportJson(const RunReport& r) {
                           {"notes", v.notes()}};
     nlohmann::json unjudged = nlohmann::json::array();
     for (const checkers::UnjudgedPart& part : v.unjudged()) {
-      unjudged.push_back(
-          {{"reason", checkers::UnjudgedName(part.reason)}, {"detail", part.detail}});
+      nlohmann::json one_part = {{"reason", checkers::UnjudgedName(part.reason)},
+                                 {"detail", part.detail}};
+      if (!part.explained_by.empty()) one_part["explained_by"] = part.explained_by;
+      unjudged.push_back(std::move(one_part));
     }
     one["unjudged"] = unjudged;
     if (v.first()) {
@@ -742,6 +792,7 @@ std::string ReportJson(const RunReport& r) {
                   {"expected", ExpectedString(r.expected)},
                   {"as_expected", r.as_expected()},
                   {"warnings", r.warnings},
+                  {"unexplained", r.unexplained},
                   {"checkers", verdicts}};
   char hash[32];
   std::snprintf(hash, sizeof hash, "%016" PRIx64, r.trace_hash);

@@ -76,6 +76,7 @@ struct RunReport {
   uint64_t seed = 0;
   std::string job_summary;    // one line: the pipeline and its parallelism
   std::string world_summary;  // one line: cluster and checkpointing
+  std::string varied;         // the settings this seed drew (`vary`); empty: none
   Duration run_limit;
   Time ended;               // simulated time at the end
   double wall_seconds = 0;  // what the run took here
@@ -92,7 +93,10 @@ struct RunReport {
 
   std::vector<checkers::Verdict> verdicts;
   enum class Outcome { kPass, kViolation, kInconclusive } outcome = Outcome::kPass;
-  std::string outcome_detail;         // the violated checker, or why inconclusive
+  std::string outcome_detail;  // the violated checker, or why inconclusive
+  // INCONCLUSIVE: the reasons no fault the scenario planned explains (empty: each is explained,
+  // e.g. by a blob an injected fault destroyed, or a node crashed for good).
+  std::vector<std::string> unexplained;
   std::vector<std::string> warnings;  // e.g. a checkers list without the output checker
   proto::Expectation expected;
 
