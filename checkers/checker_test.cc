@@ -299,6 +299,43 @@ TEST_F(AlteredRunTest, ADroppedCommittedRecordIsLossForAlLossLiveAndEoOut) {
   ExpectPass(run_->Check("REC", r));
 }
 
+// A job that did not finish owes the output only what a completed checkpoint put behind it: a
+// record missing before the furthest source offsets a completion recorded fails AL-LOSS; one
+// beyond them (not emitted yet) is job-not-finished.
+TEST_F(AlteredRunTest, AnUnfinishedJobOwesAlLossOnlyWhatACompletedCheckpointCovers) {
+  RunRecord r = run_->record;
+  r.status = engine::JobStatus::kFailed;
+  // As if the job had failed after its first checkpoint completed.
+  ASSERT_GE(r.recording.completions.size(), 2u);
+  r.recording.completions.resize(1);
+  std::map<uint32_t, uint64_t> covered;  // partition -> furthest completed offset
+  for (const checkers::CompletionRecord& c : r.recording.completions) {
+    ASSERT_TRUE(c.source_offsets.has_value());
+    for (const auto& [p, offset] : *c.source_offsets) covered[p] = std::max(covered[p], offset);
+  }
+  ASSERT_FALSE(covered.empty());
+  const checkers::SourceIndex index(r.view.sources);
+  const auto drop = [&](bool behind) {
+    RunRecord altered = r;
+    auto& out = altered.view.committed;
+    for (auto it = out.begin(); it != out.end(); ++it) {
+      const std::optional<engine::RecordId> id = index.IdOf(it->record.provenance);
+      if (!id) continue;
+      const auto c = covered.find(id->partition);
+      if (c != covered.end() && (id->offset < c->second) == behind) {
+        out.erase(it);
+        return altered;
+      }
+    }
+    ADD_FAILURE() << "no committed record " << (behind ? "behind" : "beyond") << " the offsets";
+    return altered;
+  };
+  ExpectFail(run_->Check("AL-LOSS", drop(true)), "missing");
+  const Verdict beyond = run_->Check("AL-LOSS", drop(false));
+  EXPECT_FALSE(beyond.violated()) << beyond.ToString();
+  EXPECT_TRUE(beyond.Has(Unjudged::kJobNotFinished)) << beyond.ToString();
+}
+
 TEST_F(AlteredRunTest, ADuplicatedCommittedRecordIsANoteForAlLossAndAViolationForEoOut) {
   RunRecord r = run_->record;
   r.view.committed.push_back(r.view.committed[r.view.committed.size() / 2]);
@@ -559,6 +596,29 @@ TEST(RealFaultTest, SkipChecksumFailsRecAndAnInjectedCorruptionIsNotDursViolatio
   EXPECT_EQ(live.outcome(), Verdict::Outcome::kInconclusive) << live.ToString();
   EXPECT_TRUE(live.Has(Unjudged::kJobNotFinished)) << live.ToString();
   ExpectPass(off->Check("DUR"));
+}
+
+// A put torn by an injected fault (it said OK, it stored a prefix) destroys the blob: not DUR's
+// violation. The engine reports checkpoint 3 unreadable and stops (policy fail), which the
+// injected fault explains (the soak counts it as explained, not against the engine).
+TEST(RealFaultTest, AnInjectedTornWriteIsNotDursViolationAndExplainsTheStop) {
+  Scenario s = CorruptCheckpoint3();
+  s.fault = [] {
+    return std::make_unique<Inject>(sim::FaultPoint::kBlobPut, "chk-3/",
+                                    sim::FaultEffect{.torn = true, .fault_name = "torn"}, "",
+                                    0xffffffffu, "/keyed");
+  };
+  const auto run = RunScenario(s);
+  ASSERT_TRUE(run->crashed);
+  const Verdict dur = run->Check("DUR");
+  ExpectPass(dur);
+  ASSERT_FALSE(dur.notes().empty()) << dur.ToString();
+  EXPECT_NE(dur.notes()[0].find("torn write"), std::string::npos) << dur.ToString();
+  const Verdict live = run->Check("LIVE");
+  EXPECT_TRUE(live.Has(Unjudged::kJobNotFinished)) << live.ToString();
+  ASSERT_FALSE(live.unjudged().empty());
+  EXPECT_NE(live.unjudged()[0].explained_by.find("checkpoint 3"), std::string::npos);
+  EXPECT_TRUE(live.unexplained().empty()) << live.ToString();
 }
 
 // ORACLES.md's expected degradation, policy fallback: checkpoint 3's keyed state rots as it is
