@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/build_info.h"
+#include "cli/soak_command.h"
 #include "examples/demo_world.h"
 #include "scenarios/loader.h"
 #include "scenarios/runner.h"
@@ -320,6 +321,29 @@ int main(int argc, char** argv) {
       "check", "Validate scenario files without running them (exit 2 on the first bad one)");
   check_cmd->add_option("files", check_files, "Scenario files")->required();
 
+  faultline::cli::SoakArgs soak;
+  soak.dir = FAULTLINE_SOAK_DIR;
+  CLI::App* soak_cmd = app.add_subcommand(
+      "soak",
+      "Run scenarios over a range of seeds in parallel (default: the soak scenarios, one per "
+      "checkpointing mode, each seed with its own faults and checkpoint settings); report every "
+      "violation and every inconclusive run no planned fault explains, grouped, with the command "
+      "that reproduces it. Exit 0 when clean, 1 when a run failed, 2 on bad input");
+  soak_cmd->add_option("files", soak.files, "Scenario files (default: every file in --dir)");
+  soak_cmd->add_option("--dir", soak.dir, "The soak scenarios")->capture_default_str();
+  soak_cmd->add_option("--first-seed", soak.first_seed, "The first seed of the range")
+      ->check(kUnsigned64)
+      ->capture_default_str();
+  soak_cmd->add_option("--seeds", soak.seeds, "Seeds per scenario")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{100'000'000}))
+      ->capture_default_str();
+  soak_cmd->add_option("--jobs,-j", soak.jobs, "Runs at once (default: one per hardware thread)")
+      ->check(CLI::Range(1u, 1024u));
+  soak_cmd->add_option("--list", soak.list, "Failing runs to list in full")->capture_default_str();
+  soak_cmd->add_option("--report", soak.report_json, "Write the soak report as JSON");
+  soak_cmd->add_flag("--progress", soak.progress,
+                     "Print a progress line on stderr (default: when stderr is a terminal)");
+
   auto is_command = [&app](const std::string& name) {
     for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
       if (sub->get_name() == name) return true;
@@ -347,5 +371,6 @@ int main(int argc, char** argv) {
   if (run_cmd->parsed()) return RunScenarioCommand(run);
   if (list_cmd->parsed()) return ListCommand(list_dir);
   if (check_cmd->parsed()) return CheckCommand(check_files);
+  if (soak_cmd->parsed()) return faultline::cli::SoakCommand(soak);
   return kExitOk;
 }
