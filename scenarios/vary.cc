@@ -20,7 +20,9 @@ struct VaryField {
   std::string (*apply)(const proto::Vary& v, int i, proto::Scenario* s);
 };
 
-std::string Word(uint32_t n) { return std::to_string(n); }
+std::string Word(uint32_t n) {
+  return std::to_string(n);
+}
 
 constexpr std::array<VaryField, 8> kFields{{
     {"max_concurrent", [](const proto::Vary& v) { return v.max_concurrent_size(); },
