@@ -137,9 +137,6 @@ void RunRecorder::OnEngine(const sim::TraceRecord& r) {
                       engine::ReadEventArgs(event, r.args[1], r.args[2], r.args[3]),
                       r.detail};
   switch (e.event) {
-    case engine::EngineEvent::kPointerMoved:
-      CheckCompletion(e);
-      break;
     case engine::EngineEvent::kDeployed:
       attempt_ = static_cast<uint64_t>(e.args.attempt.value());
       recording_.deployments.push_back(RestoreRecord{
@@ -203,6 +200,12 @@ void RunRecorder::OnRequest(const sim::TraceRecord& r) {
 }
 
 void RunRecorder::OnReply(const sim::TraceRecord& r) {
+  if (static_cast<sim::Service>(r.args[0]) == sim::Service::kHaStore &&
+      static_cast<sim::ServiceOp>(r.args[1]) == sim::ServiceOp::kCompareAndSet &&
+      static_cast<StatusCode>(r.args[3]) == StatusCode::kOk && r.detail == pointer_key_) {
+    OnPointerWritten(r.time);
+    return;
+  }
   if (static_cast<sim::Service>(r.args[0]) == sim::Service::kBlobStore &&
       static_cast<sim::ServiceOp>(r.args[1]) == sim::ServiceOp::kGet) {
     auto read = open_reads_.find(static_cast<uint64_t>(r.args[2]));
@@ -271,44 +274,72 @@ void ReadSourceOffsets(const runtime::Bytes* stored, CompletionRecord& c) {
 
 }  // namespace
 
-void RunRecorder::CheckCompletion(const EngineEventRecord& e) {
+void RunRecorder::OnPointerWritten(Time time) {
+  // The reply is recorded right after the store applied the write, whether or not the caller is
+  // still alive to receive it: the pointer now names the completed checkpoint.
+  const runtime::VersionedValue value = jw_.world().ha_store().Peek(pointer_key_);
+  Result<engine::proto::HaPointer> pointer = ReadHaPointer(value.value, pointer_key_);
+  if (!pointer.ok()) {
+    recording_.notes.push_back("HA pointer written at t=" + std::to_string(time.nanos()) +
+                               "ns is unreadable: " + pointer.status().ToString());
+    return;
+  }
+  CheckCompletion(pointer->latest_completed_checkpoint_id(), pointer->latest_metadata_blob(), time);
+}
+
+void RunRecorder::CheckCompletion(uint64_t checkpoint, const std::string& metadata_blob,
+                                  Time time) {
   const sim::BlobStoreSim& store = jw_.world().blob_store();
+  const SentBlobs sent_blobs(&store.objects(), &store.history());
   CompletionRecord c;
-  c.checkpoint = static_cast<uint64_t>(e.args.checkpoint.value());
-  c.time = e.time;
-  c.metadata_blob = e.detail;
-  const runtime::Bytes* metadata = store.Peek(e.detail);
+  c.checkpoint = checkpoint;
+  c.time = time;
+  c.metadata_blob = metadata_blob;
+  const runtime::Bytes* metadata = store.Peek(metadata_blob);
   c.metadata_present = metadata != nullptr;
+  Result<CheckpointBlobs> blobs =
+      DataLossError("checkpoint metadata blob " + metadata_blob + " is absent from the blob store");
   if (metadata != nullptr) {
-    Result<CheckpointBlobs> blobs = ReadCheckpointBlobs(*metadata, e.detail);
-    if (!blobs.ok()) {
-      c.metadata_error = blobs.status().ToString();
-    } else {
-      c.source_offsets.emplace();
-      c.recorded_digests = blobs->keyed_digests;
-      for (const std::string& blob : blobs->referenced) {
-        const runtime::Bytes* stored = store.Peek(blob);
-        c.blobs.push_back(CheckBlob(blob, stored, *blobs));
-        // What the engine sent, even when an injected fault altered or lost it in the store.
-        const runtime::Bytes* sent =
-            SentBlobs(&store.objects(), &store.history())
-                .Find(blob, c.blobs.back().expected_checksum, c.blobs.back().expected_size);
-        if (blob.ends_with("/source")) ReadSourceOffsets(sent, c);
-        if (!blob.ends_with("/sink")) continue;
-        if (sent == nullptr) {  // never sent whole: missing, or fails its checksum
-          c.unreadable_sink_blobs.push_back(blob);
-          continue;
-        }
-        Result<std::vector<engine::PendingTransaction>> pending = engine::DecodeSinkState(*sent);
-        if (!pending.ok()) {
-          c.unreadable_sink_blobs.push_back(blob);
-          continue;
-        }
-        for (engine::PendingTransaction& p : *pending) c.pending.push_back(std::move(p));
-      }
+    blobs = ReadCheckpointBlobs(*metadata, metadata_blob);
+    if (!blobs.ok()) c.metadata_error = blobs.status().ToString();
+  }
+  if (!blobs.ok()) {
+    // Lost or altered by a fault: what the engine sent (the only put of this name before the
+    // pointer named it; its trailer checksum proves it whole).
+    const runtime::Bytes* sent = sent_blobs.Find(metadata_blob, 0, 0);
+    if (sent != nullptr && sent != metadata) {
+      blobs = ReadCheckpointBlobs(*sent, metadata_blob);
+      c.metadata_read_as_sent = blobs.ok();
     }
   }
+  if (blobs.ok()) RecordCheckpointBlobs(*blobs, sent_blobs, c);
   recording_.completions.push_back(std::move(c));
+}
+
+void RunRecorder::RecordCheckpointBlobs(const CheckpointBlobs& blobs, const SentBlobs& sent_blobs,
+                                        CompletionRecord& c) {
+  const sim::BlobStoreSim& store = jw_.world().blob_store();
+  c.metadata_decoded = true;
+  c.source_offsets.emplace();
+  c.recorded_digests = blobs.keyed_digests;
+  for (const std::string& blob : blobs.referenced) {
+    c.blobs.push_back(CheckBlob(blob, store.Peek(blob), blobs));
+    // What the engine sent, even when an injected fault altered or lost it in the store.
+    const runtime::Bytes* sent =
+        sent_blobs.Find(blob, c.blobs.back().expected_checksum, c.blobs.back().expected_size);
+    if (blob.ends_with("/source")) ReadSourceOffsets(sent, c);
+    if (!blob.ends_with("/sink")) continue;
+    if (sent == nullptr) {  // never sent whole: missing, or fails its checksum
+      c.unreadable_sink_blobs.push_back(blob);
+      continue;
+    }
+    Result<std::vector<engine::PendingTransaction>> pending = engine::DecodeSinkState(*sent);
+    if (!pending.ok()) {
+      c.unreadable_sink_blobs.push_back(blob);
+      continue;
+    }
+    for (engine::PendingTransaction& p : *pending) c.pending.push_back(std::move(p));
+  }
 }
 
 void RunRecorder::CheckRestoreFinished(const EngineEventRecord& e) {
