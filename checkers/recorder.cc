@@ -287,38 +287,42 @@ void RunRecorder::OnPointerWritten(Time time) {
   CheckCompletion(pointer->latest_completed_checkpoint_id(), pointer->latest_metadata_blob(), time);
 }
 
+Result<CheckpointBlobs> RunRecorder::ReadMetadata(const std::string& name,
+                                                  std::string* stored_error, bool* as_sent) {
+  const sim::BlobStoreSim& store = jw_.world().blob_store();
+  const runtime::Bytes* stored = store.Peek(name);
+  Result<CheckpointBlobs> blobs =
+      DataLossError("checkpoint metadata blob " + name + " was never sent whole");
+  if (stored != nullptr) {
+    blobs = ReadCheckpointBlobs(*stored, name);
+    if (blobs.ok()) return blobs;
+    if (stored_error != nullptr) *stored_error = blobs.status().ToString();
+  }
+  // Lost, deleted, or altered by a fault: what the engine sent (the only put of this name, as
+  // checkpoint ids are never reused; its trailer checksum proves it whole).
+  const runtime::Bytes* sent = SentBlobs(&store.objects(), &store.history()).Find(name, 0, 0);
+  if (sent == nullptr || sent == stored) return blobs;
+  blobs = ReadCheckpointBlobs(*sent, name);
+  if (as_sent != nullptr) *as_sent = blobs.ok();
+  return blobs;
+}
+
 void RunRecorder::CheckCompletion(uint64_t checkpoint, const std::string& metadata_blob,
                                   Time time) {
-  const sim::BlobStoreSim& store = jw_.world().blob_store();
-  const SentBlobs sent_blobs(&store.objects(), &store.history());
   CompletionRecord c;
   c.checkpoint = checkpoint;
   c.time = time;
   c.metadata_blob = metadata_blob;
-  const runtime::Bytes* metadata = store.Peek(metadata_blob);
-  c.metadata_present = metadata != nullptr;
+  c.metadata_present = jw_.world().blob_store().Peek(metadata_blob) != nullptr;
   Result<CheckpointBlobs> blobs =
-      DataLossError("checkpoint metadata blob " + metadata_blob + " is absent from the blob store");
-  if (metadata != nullptr) {
-    blobs = ReadCheckpointBlobs(*metadata, metadata_blob);
-    if (!blobs.ok()) c.metadata_error = blobs.status().ToString();
-  }
-  if (!blobs.ok()) {
-    // Lost or altered by a fault: what the engine sent (the only put of this name before the
-    // pointer named it; its trailer checksum proves it whole).
-    const runtime::Bytes* sent = sent_blobs.Find(metadata_blob, 0, 0);
-    if (sent != nullptr && sent != metadata) {
-      blobs = ReadCheckpointBlobs(*sent, metadata_blob);
-      c.metadata_read_as_sent = blobs.ok();
-    }
-  }
-  if (blobs.ok()) RecordCheckpointBlobs(*blobs, sent_blobs, c);
+      ReadMetadata(metadata_blob, &c.metadata_error, &c.metadata_read_as_sent);
+  if (blobs.ok()) RecordCheckpointBlobs(*blobs, c);
   recording_.completions.push_back(std::move(c));
 }
 
-void RunRecorder::RecordCheckpointBlobs(const CheckpointBlobs& blobs, const SentBlobs& sent_blobs,
-                                        CompletionRecord& c) {
+void RunRecorder::RecordCheckpointBlobs(const CheckpointBlobs& blobs, CompletionRecord& c) {
   const sim::BlobStoreSim& store = jw_.world().blob_store();
+  const SentBlobs sent_blobs(&store.objects(), &store.history());
   c.metadata_decoded = true;
   c.source_offsets.emplace();
   c.recorded_digests = blobs.keyed_digests;
@@ -351,21 +355,18 @@ void RunRecorder::CheckRestoreFinished(const EngineEventRecord& e) {
   f.digest_recorded = static_cast<uint64_t>(e.args.recorded_digest.value());
   const sim::BlobStoreSim& store = jw_.world().blob_store();
   const std::string metadata_blob = engine::MetadataBlobName(f.checkpoint);
-  const runtime::Bytes* metadata = store.Peek(metadata_blob);
-  if (metadata != nullptr) {
-    Result<CheckpointBlobs> blobs = ReadCheckpointBlobs(*metadata, metadata_blob);
-    if (blobs.ok()) {
-      const std::string prefix =
-          "checkpoints/chk-" + std::to_string(f.checkpoint) + "/" + f.task + "/";
-      for (const std::string& blob : blobs->referenced) {
-        if (blob.starts_with(prefix)) f.blobs.push_back(CheckBlob(blob, store.Peek(blob), *blobs));
-      }
-    } else {
-      recording_.notes.push_back("restore of " + f.task + ": " + blobs.status().ToString());
+  // The engine restores from the handles it holds; the metadata it wrote names the same blobs,
+  // so a lost or deleted metadata blob is read as sent.
+  Result<CheckpointBlobs> blobs = ReadMetadata(metadata_blob, nullptr, nullptr);
+  if (blobs.ok()) {
+    const std::string prefix =
+        "checkpoints/chk-" + std::to_string(f.checkpoint) + "/" + f.task + "/";
+    for (const std::string& blob : blobs->referenced) {
+      if (blob.starts_with(prefix)) f.blobs.push_back(CheckBlob(blob, store.Peek(blob), *blobs));
     }
   } else {
     recording_.notes.push_back("restore of " + f.task + " from checkpoint " +
-                               std::to_string(f.checkpoint) + ": its metadata blob is gone");
+                               std::to_string(f.checkpoint) + ": " + blobs.status().ToString());
   }
   recording_.restores_finished.push_back(std::move(f));
 }
@@ -382,9 +383,10 @@ void RunRecorder::CheckRetainedTouch(const ServiceCall& call) {
                                                 pointer->retained_metadata_blobs().end());
         if (metadata_blobs.empty()) metadata_blobs.push_back(pointer->latest_metadata_blob());
         for (const std::string& name : metadata_blobs) {
-          const runtime::Bytes* bytes = jw_.world().blob_store().Peek(name);
-          if (bytes == nullptr) continue;  // DUR judges a missing one at the end of the run
-          Result<CheckpointBlobs> blobs = ReadCheckpointBlobs(*bytes, name);
+          // A retained checkpoint whose metadata a fault lost still references its blobs (the
+          // JobManager restores from the handles it holds): read as sent. DUR judges a missing
+          // one at the end of the run.
+          Result<CheckpointBlobs> blobs = ReadMetadata(name, nullptr, nullptr);
           if (!blobs.ok()) continue;
           retained_[name] = blobs->checkpoint;
           for (const std::string& blob : blobs->referenced) retained_[blob] = blobs->checkpoint;

@@ -29,8 +29,6 @@
 
 namespace faultline::checkers {
 
-class SentBlobs;  // checkers/run_view.h
-
 struct EngineEventRecord {
   Time time;
   uint32_t node = 0;
@@ -213,8 +211,12 @@ class RunRecorder : public sim::TraceObserver {
   void OnReadReply(BlobRead& read, const sim::TraceRecord& r);
   void OnPointerWritten(Time time);
   void CheckCompletion(uint64_t checkpoint, const std::string& metadata_blob, Time time);
-  void RecordCheckpointBlobs(const CheckpointBlobs& blobs, const SentBlobs& sent_blobs,
-                             CompletionRecord& c);
+  void RecordCheckpointBlobs(const CheckpointBlobs& blobs, CompletionRecord& c);
+  // The content of metadata blob `name`: the stored copy, or, when it is absent or does not
+  // decode, the bytes as the engine sent them (tombstone view). `stored_error` (may be null) gets
+  // why the stored copy did not decode; `as_sent` (may be null) whether the sent bytes were used.
+  Result<CheckpointBlobs> ReadMetadata(const std::string& name, std::string* stored_error,
+                                       bool* as_sent);
   void CheckRestoreFinished(const EngineEventRecord& e);
   void CheckRetainedTouch(const ServiceCall& call);
   uint64_t PointerLatest();

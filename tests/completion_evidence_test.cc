@@ -1,7 +1,8 @@
 // The checkers judge completions from better evidence than the JobManager's word (issue 11):
 // a completion is the HA store's write of the pointer (ORACLES.md), even when the JobManager
 // died before it learned of it; and a completed checkpoint whose metadata an injected lost write
-// destroyed is read as the engine sent it. Each library scenario's trace is checked for the
+// destroyed is read as the engine sent it, at completion and when the JobManager restores it from
+// the handles it holds. Each library scenario's trace is checked for the
 // situation it covers, then its verdict (both were false alarms or INCONCLUSIVE before).
 #include <gtest/gtest.h>
 
@@ -86,13 +87,16 @@ TEST(CompletionEvidenceTest, APointerWriteTheJobManagerNeverLearnedOfCompletesTh
   EXPECT_EQ(report->committed_records, report->source_records);
 }
 
-TEST(CompletionEvidenceTest, ALostMetadataWriteIsReadAsTheEngineSentIt) {
+TEST(CompletionEvidenceTest, ALostMetadataWriteIsReadAsTheEngineSentItAtCompletionAndRestore) {
   Observed observed;
   auto report = RunLibrary("lost_metadata_write", observed);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(observed.lost, std::set<std::string>{"checkpoints/chk-3/_metadata"});
   EXPECT_TRUE(observed.engine_completed.count(3));
-  EXPECT_TRUE(report->recoveries.empty());
+  // The JobManager, alive, restored 3 from the handles it holds after a TaskManager crash.
+  ASSERT_EQ(report->recoveries.size(), 1u);
+  EXPECT_TRUE(report->recoveries[0].has_restored);
+  EXPECT_EQ(report->recoveries[0].restored, 3u);
   // TXN judged checkpoint 3's transactions (it was INCONCLUSIVE, checkpoint-skipped, before).
   const checkers::Verdict* txn = VerdictOf(*report, "TXN");
   ASSERT_NE(txn, nullptr);
@@ -101,6 +105,9 @@ TEST(CompletionEvidenceTest, ALostMetadataWriteIsReadAsTheEngineSentIt) {
   ASSERT_NE(dur, nullptr);
   EXPECT_TRUE(dur->passed()) << dur->ToString();
   EXPECT_FALSE(dur->notes().empty()) << "the lost write is noted";
+  // DUR checked the restored tasks' blobs against the metadata as sent (it was INCONCLUSIVE,
+  // recording-incomplete: "its metadata blob is gone").
+  EXPECT_TRUE(dur->judged()) << dur->ToString();
   EXPECT_EQ(report->outcome, scenarios::RunReport::Outcome::kPass)
       << scenarios::FormatReport(*report);
 }
