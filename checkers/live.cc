@@ -55,10 +55,10 @@ Verdict CheckLiveness(const RunRecord& run) {
   std::optional<Time> completed;  // first completion at or after quiet
   std::optional<Time> finished;
   uint64_t final_checkpoint = 0;
+  for (const CompletionRecord& c : run.recording.completions) {  // the HA pointer's writes
+    if (c.time >= quiet && !completed) completed = c.time;
+  }
   for (const EngineEventRecord& e : run.recording.events) {
-    if (e.event == engine::EngineEvent::kPointerMoved && e.time >= quiet && !completed) {
-      completed = e.time;
-    }
     if (e.event == engine::EngineEvent::kJobFinished) {
       finished = e.time;
       final_checkpoint = static_cast<uint64_t>(e.args.final_checkpoint.value());

@@ -10,11 +10,13 @@
 // checkers' own digest (checkers/blob_reader.h) of the keyed blob as read. The engine's
 // restore-finished digests are not consulted; its deployed event's restored checkpoint is judged
 // too (it can only add a violation).
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "checkers/checker.h"
 #include "checkers/degradation.h"
@@ -25,19 +27,66 @@ namespace {
 // What alters or removes a stored blob (an injected error on a call alters nothing).
 constexpr int64_t kDestroying = sim::kEffectCorrupt | sim::kEffectLose | sim::kEffectTorn;
 
-// A checkpoint-unreadable event for `latest`, recorded before `when`, naming `restored` as its
-// fallback (0: the policy failed the job).
-const EngineEventRecord* Reported(const Recording& rec, uint64_t latest, uint64_t restored,
-                                  Time when) {
+// The checkpoints the engine reported unreadable, before `when`, on a chain of fallbacks from
+// `latest` to `restored` (latest -> f1 -> ... -> restored, each step a checkpoint-unreadable
+// event naming the next as its fallback; 0: the policy failed the job), newest first; nullopt
+// when no such chain was reported.
+std::optional<std::vector<uint64_t>> ReportedChain(const Recording& rec, uint64_t latest,
+                                                   uint64_t restored, Time when) {
+  std::map<uint64_t, std::set<uint64_t>> fallbacks;  // unreadable -> fallbacks reported
   for (const EngineEventRecord& e : rec.events) {
     if (e.time > when) break;
-    if (e.event == engine::EngineEvent::kCheckpointUnreadable &&
-        static_cast<uint64_t>(e.args.checkpoint.value()) == latest &&
-        static_cast<uint64_t>(e.args.fallback.value()) == restored) {
-      return &e;
-    }
+    if (e.event != engine::EngineEvent::kCheckpointUnreadable) continue;
+    fallbacks[static_cast<uint64_t>(e.args.checkpoint.value())].insert(
+        static_cast<uint64_t>(e.args.fallback.value()));
   }
-  return nullptr;
+  // Depth first; each step goes to an older checkpoint (or 0), so it ends.
+  std::vector<uint64_t> chain{latest};
+  std::function<bool(uint64_t)> reach = [&](uint64_t from) {
+    auto it = fallbacks.find(from);
+    if (it == fallbacks.end()) return false;
+    for (uint64_t next : it->second) {
+      if (next == restored) return true;
+      if (next == 0 || next >= from) continue;
+      chain.push_back(next);
+      if (reach(next)) return true;
+      chain.pop_back();
+    }
+    return false;
+  };
+  if (!reach(latest)) return std::nullopt;
+  return chain;
+}
+
+// A restore of `r.checkpoint` reached from the HA pointer's `r.pointer_latest` along the reported
+// `chain`: every checkpoint reported unreadable on it must have been destroyed by an injected
+// storage fault (then each step is a note, once per checkpoint), else it is a violation.
+void JudgeChain(const Recording& rec, const RestoreRecord& r, const std::vector<uint64_t>& chain,
+                const std::string& who, std::set<uint64_t>& degraded, Verdict& verdict) {
+  auto next_of = [&](size_t i) { return i + 1 < chain.size() ? chain[i + 1] : r.checkpoint; };
+  for (size_t i = 0; i < chain.size(); ++i) {
+    if (DestroyedOnCheckpoint(rec, chain[i]) != 0) continue;
+    verdict.Fail(Violation{
+        chain[i] == r.pointer_latest
+            ? "the engine reported the latest completed checkpoint unreadable, but no injected "
+              "fault destroyed it"
+            : "the engine reported a completed checkpoint unreadable, but no injected fault "
+              "destroyed it",
+        Evidence{.checkpoint_id = chain[i],
+                 .time = r.time,
+                 .detail = who + " restored checkpoint " + std::to_string(r.checkpoint) +
+                           " after falling back from " + std::to_string(chain[i]) + " to " +
+                           std::to_string(next_of(i)) + "; the HA pointer named " +
+                           std::to_string(r.pointer_latest)}});
+    return;
+  }
+  for (size_t i = 0; i < chain.size(); ++i) {
+    if (!degraded.insert(chain[i]).second) continue;
+    verdict.Note("checkpoint " + std::to_string(chain[i]) +
+                 " was unreadable after an injected storage fault; the engine reported it and "
+                 "fell back to " +
+                 std::to_string(next_of(i)) + ": expected degradation");
+  }
 }
 
 // Judges, once per attempt and checkpoint, the checkpoint each attempt's restore read (its
@@ -112,25 +161,15 @@ Verdict CheckRecovery(const RunRecord& run) {
   const Recording& rec = run.recording;
   std::set<uint64_t> degraded;  // noted once each
 
-  // Judges restoring `restored` where the HA pointer named `latest`.
+  // Judges restoring `restored` where the HA pointer named `latest`: through a chain of reported
+  // fallbacks (latest -> ... -> restored), each step explained by an injected storage fault that
+  // destroyed the checkpoint reported unreadable.
   auto judge = [&](const RestoreRecord& r, const std::string& who) {
     if (r.checkpoint == r.pointer_latest) return;
-    if (r.pointer_latest > 0 && Reported(rec, r.pointer_latest, r.checkpoint, r.time)) {
-      if (DestroyedOnCheckpoint(rec, r.pointer_latest) != 0) {
-        if (degraded.insert(r.pointer_latest).second) {
-          verdict.Note("checkpoint " + std::to_string(r.pointer_latest) +
-                       " was unreadable after an injected storage fault; the engine reported "
-                       "it and fell back to " +
-                       std::to_string(r.checkpoint) + ": expected degradation");
-        }
-        return;
-      }
-      verdict.Fail(Violation{
-          "the engine reported the latest completed checkpoint unreadable, but no injected "
-          "fault destroyed it",
-          Evidence{.checkpoint_id = r.pointer_latest,
-                   .time = r.time,
-                   .detail = who + " restored checkpoint " + std::to_string(r.checkpoint)}});
+    std::optional<std::vector<uint64_t>> chain;
+    if (r.pointer_latest > 0) chain = ReportedChain(rec, r.pointer_latest, r.checkpoint, r.time);
+    if (chain) {
+      JudgeChain(rec, r, *chain, who, degraded, verdict);
       return;
     }
     verdict.Fail(Violation{
@@ -140,8 +179,8 @@ Verdict CheckRecovery(const RunRecord& run) {
                  .detail = who + " restored " +
                            (r.checkpoint == 0 ? std::string("nothing (the beginning of the input)")
                                               : "checkpoint " + std::to_string(r.checkpoint)) +
-                           "; the HA pointer named checkpoint " +
-                           std::to_string(r.pointer_latest)}});
+                           "; the HA pointer named checkpoint " + std::to_string(r.pointer_latest) +
+                           " and the engine reported no chain of fallbacks to it"}});
   };
   for (const RestoreRecord& d : rec.deployments) {
     judge(d, "attempt " + std::to_string(d.attempt));

@@ -137,9 +137,6 @@ void RunRecorder::OnEngine(const sim::TraceRecord& r) {
                       engine::ReadEventArgs(event, r.args[1], r.args[2], r.args[3]),
                       r.detail};
   switch (e.event) {
-    case engine::EngineEvent::kPointerMoved:
-      CheckCompletion(e);
-      break;
     case engine::EngineEvent::kDeployed:
       attempt_ = static_cast<uint64_t>(e.args.attempt.value());
       recording_.deployments.push_back(RestoreRecord{
@@ -203,6 +200,12 @@ void RunRecorder::OnRequest(const sim::TraceRecord& r) {
 }
 
 void RunRecorder::OnReply(const sim::TraceRecord& r) {
+  if (static_cast<sim::Service>(r.args[0]) == sim::Service::kHaStore &&
+      static_cast<sim::ServiceOp>(r.args[1]) == sim::ServiceOp::kCompareAndSet &&
+      static_cast<StatusCode>(r.args[3]) == StatusCode::kOk && r.detail == pointer_key_) {
+    OnPointerWritten(r.time);
+    return;
+  }
   if (static_cast<sim::Service>(r.args[0]) == sim::Service::kBlobStore &&
       static_cast<sim::ServiceOp>(r.args[1]) == sim::ServiceOp::kGet) {
     auto read = open_reads_.find(static_cast<uint64_t>(r.args[2]));
@@ -271,44 +274,76 @@ void ReadSourceOffsets(const runtime::Bytes* stored, CompletionRecord& c) {
 
 }  // namespace
 
-void RunRecorder::CheckCompletion(const EngineEventRecord& e) {
-  const sim::BlobStoreSim& store = jw_.world().blob_store();
-  CompletionRecord c;
-  c.checkpoint = static_cast<uint64_t>(e.args.checkpoint.value());
-  c.time = e.time;
-  c.metadata_blob = e.detail;
-  const runtime::Bytes* metadata = store.Peek(e.detail);
-  c.metadata_present = metadata != nullptr;
-  if (metadata != nullptr) {
-    Result<CheckpointBlobs> blobs = ReadCheckpointBlobs(*metadata, e.detail);
-    if (!blobs.ok()) {
-      c.metadata_error = blobs.status().ToString();
-    } else {
-      c.source_offsets.emplace();
-      c.recorded_digests = blobs->keyed_digests;
-      for (const std::string& blob : blobs->referenced) {
-        const runtime::Bytes* stored = store.Peek(blob);
-        c.blobs.push_back(CheckBlob(blob, stored, *blobs));
-        // What the engine sent, even when an injected fault altered or lost it in the store.
-        const runtime::Bytes* sent =
-            SentBlobs(&store.objects(), &store.history())
-                .Find(blob, c.blobs.back().expected_checksum, c.blobs.back().expected_size);
-        if (blob.ends_with("/source")) ReadSourceOffsets(sent, c);
-        if (!blob.ends_with("/sink")) continue;
-        if (sent == nullptr) {  // never sent whole: missing, or fails its checksum
-          c.unreadable_sink_blobs.push_back(blob);
-          continue;
-        }
-        Result<std::vector<engine::PendingTransaction>> pending = engine::DecodeSinkState(*sent);
-        if (!pending.ok()) {
-          c.unreadable_sink_blobs.push_back(blob);
-          continue;
-        }
-        for (engine::PendingTransaction& p : *pending) c.pending.push_back(std::move(p));
-      }
-    }
+void RunRecorder::OnPointerWritten(Time time) {
+  // The reply is recorded right after the store applied the write, whether or not the caller is
+  // still alive to receive it: the pointer now names the completed checkpoint.
+  const runtime::VersionedValue value = jw_.world().ha_store().Peek(pointer_key_);
+  Result<engine::proto::HaPointer> pointer = ReadHaPointer(value.value, pointer_key_);
+  if (!pointer.ok()) {
+    recording_.notes.push_back("HA pointer written at t=" + std::to_string(time.nanos()) +
+                               "ns is unreadable: " + pointer.status().ToString());
+    return;
   }
+  CheckCompletion(pointer->latest_completed_checkpoint_id(), pointer->latest_metadata_blob(), time);
+}
+
+Result<CheckpointBlobs> RunRecorder::ReadMetadata(const std::string& name,
+                                                  std::string* stored_error, bool* as_sent) {
+  const sim::BlobStoreSim& store = jw_.world().blob_store();
+  const runtime::Bytes* stored = store.Peek(name);
+  Result<CheckpointBlobs> blobs =
+      DataLossError("checkpoint metadata blob " + name + " was never sent whole");
+  if (stored != nullptr) {
+    blobs = ReadCheckpointBlobs(*stored, name);
+    if (blobs.ok()) return blobs;
+    if (stored_error != nullptr) *stored_error = blobs.status().ToString();
+  }
+  // Lost, deleted, or altered by a fault: what the engine sent (the only put of this name, as
+  // checkpoint ids are never reused; its trailer checksum proves it whole).
+  const runtime::Bytes* sent = SentBlobs(&store.objects(), &store.history()).Find(name, 0, 0);
+  if (sent == nullptr || sent == stored) return blobs;
+  blobs = ReadCheckpointBlobs(*sent, name);
+  if (as_sent != nullptr) *as_sent = blobs.ok();
+  return blobs;
+}
+
+void RunRecorder::CheckCompletion(uint64_t checkpoint, const std::string& metadata_blob,
+                                  Time time) {
+  CompletionRecord c;
+  c.checkpoint = checkpoint;
+  c.time = time;
+  c.metadata_blob = metadata_blob;
+  c.metadata_present = jw_.world().blob_store().Peek(metadata_blob) != nullptr;
+  Result<CheckpointBlobs> blobs =
+      ReadMetadata(metadata_blob, &c.metadata_error, &c.metadata_read_as_sent);
+  if (blobs.ok()) RecordCheckpointBlobs(*blobs, c);
   recording_.completions.push_back(std::move(c));
+}
+
+void RunRecorder::RecordCheckpointBlobs(const CheckpointBlobs& blobs, CompletionRecord& c) {
+  const sim::BlobStoreSim& store = jw_.world().blob_store();
+  const SentBlobs sent_blobs(&store.objects(), &store.history());
+  c.metadata_decoded = true;
+  c.source_offsets.emplace();
+  c.recorded_digests = blobs.keyed_digests;
+  for (const std::string& blob : blobs.referenced) {
+    c.blobs.push_back(CheckBlob(blob, store.Peek(blob), blobs));
+    // What the engine sent, even when an injected fault altered or lost it in the store.
+    const runtime::Bytes* sent =
+        sent_blobs.Find(blob, c.blobs.back().expected_checksum, c.blobs.back().expected_size);
+    if (blob.ends_with("/source")) ReadSourceOffsets(sent, c);
+    if (!blob.ends_with("/sink")) continue;
+    if (sent == nullptr) {  // never sent whole: missing, or fails its checksum
+      c.unreadable_sink_blobs.push_back(blob);
+      continue;
+    }
+    Result<std::vector<engine::PendingTransaction>> pending = engine::DecodeSinkState(*sent);
+    if (!pending.ok()) {
+      c.unreadable_sink_blobs.push_back(blob);
+      continue;
+    }
+    for (engine::PendingTransaction& p : *pending) c.pending.push_back(std::move(p));
+  }
 }
 
 void RunRecorder::CheckRestoreFinished(const EngineEventRecord& e) {
@@ -320,21 +355,18 @@ void RunRecorder::CheckRestoreFinished(const EngineEventRecord& e) {
   f.digest_recorded = static_cast<uint64_t>(e.args.recorded_digest.value());
   const sim::BlobStoreSim& store = jw_.world().blob_store();
   const std::string metadata_blob = engine::MetadataBlobName(f.checkpoint);
-  const runtime::Bytes* metadata = store.Peek(metadata_blob);
-  if (metadata != nullptr) {
-    Result<CheckpointBlobs> blobs = ReadCheckpointBlobs(*metadata, metadata_blob);
-    if (blobs.ok()) {
-      const std::string prefix =
-          "checkpoints/chk-" + std::to_string(f.checkpoint) + "/" + f.task + "/";
-      for (const std::string& blob : blobs->referenced) {
-        if (blob.starts_with(prefix)) f.blobs.push_back(CheckBlob(blob, store.Peek(blob), *blobs));
-      }
-    } else {
-      recording_.notes.push_back("restore of " + f.task + ": " + blobs.status().ToString());
+  // The engine restores from the handles it holds; the metadata it wrote names the same blobs,
+  // so a lost or deleted metadata blob is read as sent.
+  Result<CheckpointBlobs> blobs = ReadMetadata(metadata_blob, nullptr, nullptr);
+  if (blobs.ok()) {
+    const std::string prefix =
+        "checkpoints/chk-" + std::to_string(f.checkpoint) + "/" + f.task + "/";
+    for (const std::string& blob : blobs->referenced) {
+      if (blob.starts_with(prefix)) f.blobs.push_back(CheckBlob(blob, store.Peek(blob), *blobs));
     }
   } else {
     recording_.notes.push_back("restore of " + f.task + " from checkpoint " +
-                               std::to_string(f.checkpoint) + ": its metadata blob is gone");
+                               std::to_string(f.checkpoint) + ": " + blobs.status().ToString());
   }
   recording_.restores_finished.push_back(std::move(f));
 }
@@ -351,9 +383,10 @@ void RunRecorder::CheckRetainedTouch(const ServiceCall& call) {
                                                 pointer->retained_metadata_blobs().end());
         if (metadata_blobs.empty()) metadata_blobs.push_back(pointer->latest_metadata_blob());
         for (const std::string& name : metadata_blobs) {
-          const runtime::Bytes* bytes = jw_.world().blob_store().Peek(name);
-          if (bytes == nullptr) continue;  // DUR judges a missing one at the end of the run
-          Result<CheckpointBlobs> blobs = ReadCheckpointBlobs(*bytes, name);
+          // A retained checkpoint whose metadata a fault lost still references its blobs (the
+          // JobManager restores from the handles it holds): read as sent. DUR judges a missing
+          // one at the end of the run.
+          Result<CheckpointBlobs> blobs = ReadMetadata(name, nullptr, nullptr);
           if (!blobs.ok()) continue;
           retained_[name] = blobs->checkpoint;
           for (const std::string& blob : blobs->referenced) retained_[blob] = blobs->checkpoint;

@@ -107,13 +107,18 @@ struct BlobCheck {
   }
 };
 
-// At a checkpoint-completed event: the metadata blob and every blob it references.
+// At each write of the HA pointer (the moment a checkpoint completes, ORACLES.md), whether or not
+// the JobManager lived to learn of it: the metadata blob and every blob it references.
 struct CompletionRecord {
   uint64_t checkpoint = 0;
-  Time time;
+  Time time;  // when the HA store applied the pointer write
   std::string metadata_blob;
-  bool metadata_present = false;
-  std::string metadata_error;  // set when it did not decode
+  bool metadata_present = false;  // stored at that moment
+  std::string metadata_error;     // set when the stored copy did not decode
+  // The metadata's content is known (everything below is read from it): the stored copy, or,
+  // when it was lost or altered, the bytes as the engine sent them (the tombstone view).
+  bool metadata_decoded = false;
+  bool metadata_read_as_sent = false;
   std::vector<BlobCheck> blobs;
   // The two-phase-commit sinks' pending transactions (their ".../sink" blobs).
   std::vector<engine::PendingTransaction> pending;
@@ -204,7 +209,14 @@ class RunRecorder : public sim::TraceObserver {
   void OnRequest(const sim::TraceRecord& r);
   void OnReply(const sim::TraceRecord& r);
   void OnReadReply(BlobRead& read, const sim::TraceRecord& r);
-  void CheckCompletion(const EngineEventRecord& e);
+  void OnPointerWritten(Time time);
+  void CheckCompletion(uint64_t checkpoint, const std::string& metadata_blob, Time time);
+  void RecordCheckpointBlobs(const CheckpointBlobs& blobs, CompletionRecord& c);
+  // The content of metadata blob `name`: the stored copy, or, when it is absent or does not
+  // decode, the bytes as the engine sent them (tombstone view). `stored_error` (may be null) gets
+  // why the stored copy did not decode; `as_sent` (may be null) whether the sent bytes were used.
+  Result<CheckpointBlobs> ReadMetadata(const std::string& name, std::string* stored_error,
+                                       bool* as_sent);
   void CheckRestoreFinished(const EngineEventRecord& e);
   void CheckRetainedTouch(const ServiceCall& call);
   uint64_t PointerLatest();

@@ -96,7 +96,7 @@ Verdict CheckTransactions(const RunRecord& run) {
   std::map<std::string, PreCommitted, std::less<>> pre;
   bool sink_state_complete = true;
   for (const CompletionRecord& c : rec.completions) {
-    if (!c.metadata_present || !c.metadata_error.empty() || !c.unreadable_sink_blobs.empty()) {
+    if (!c.metadata_decoded || !c.unreadable_sink_blobs.empty()) {
       sink_state_complete = false;
       verdict.Unjudge(
           Unjudged::kCheckpointSkipped,
