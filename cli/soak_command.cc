@@ -45,8 +45,8 @@ int SoakCommand(const SoakArgs& args) {
   if (args.progress || isatty(STDERR_FILENO) == 1) {
     options.progress = [](uint64_t done, uint64_t total, uint64_t failing) {
       if (done % 10 != 0 && done != total) return;
-      std::fprintf(stderr, "\rsoak: %llu/%llu runs, %llu failing", static_cast<unsigned long long>(done),
-                   static_cast<unsigned long long>(total),
+      std::fprintf(stderr, "\rsoak: %llu/%llu runs, %llu failing",
+                   static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
                    static_cast<unsigned long long>(failing));
       if (done == total) std::fprintf(stderr, "\n");
       std::fflush(stderr);

@@ -14,9 +14,9 @@ struct SoakArgs {
   uint64_t first_seed = 1;
   uint64_t seeds = 100;
   unsigned jobs = 0;
-  size_t list = 20;        // failing runs listed in full
+  size_t list = 20;  // failing runs listed in full
   std::string report_json;
-  bool progress = false;   // a progress line on stderr (default: when stderr is a terminal)
+  bool progress = false;  // a progress line on stderr (default: when stderr is a terminal)
 };
 
 // Exit 0 when the soak is clean, 1 when a run failed, 2 on bad input.

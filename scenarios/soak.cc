@@ -11,10 +11,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "scenarios/loader.h"
 
@@ -103,8 +102,8 @@ void Tally(const Slot& slot, const std::string& file, uint64_t seed, SoakScenari
     ++sum.inconclusive_unexplained;
   }
   if (failing) {
-    failures.push_back(SoakFailure{file, seed, slot.group, slot.detail, slot.varied,
-                                   slot.reproduce});
+    failures.push_back(
+        SoakFailure{file, seed, slot.group, slot.detail, slot.varied, slot.reproduce});
   }
 }
 
@@ -116,7 +115,9 @@ uint64_t SoakReport::runs() const {
   return n;
 }
 
-bool SoakReport::clean() const { return failures.empty(); }
+bool SoakReport::clean() const {
+  return failures.empty();
+}
 
 Result<SoakReport> RunSoak(const SoakOptions& options) {
   if (options.files.empty()) return InvalidArgumentError("soak: no scenario files");
@@ -128,8 +129,9 @@ Result<SoakReport> RunSoak(const SoakOptions& options) {
   for (const std::string& file : options.files) {
     FL_ASSIGN_OR_RETURN(Scenario s, LoadScenarioFile(file));
     if (s.spec.expect().verdict() != proto::Expectation::PASS) {
-      return InvalidArgumentError(file + ": the soak runs scenarios that expect PASS (this one "
-                                         "expects " +
+      return InvalidArgumentError(file +
+                                  ": the soak runs scenarios that expect PASS (this one "
+                                  "expects " +
                                   proto::Expectation::Verdict_Name(s.spec.expect().verdict()) +
                                   ")");
     }
@@ -155,7 +157,8 @@ Result<SoakReport> RunSoak(const SoakOptions& options) {
       if (options.progress) options.progress(done, total, failing);
     }
   };
-  unsigned jobs = options.jobs != 0 ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
+  unsigned jobs =
+      options.jobs != 0 ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
   jobs = static_cast<unsigned>(std::min<uint64_t>(jobs, total));
   std::vector<std::thread> threads;
   for (unsigned t = 1; t < jobs; ++t) threads.emplace_back(work);
@@ -171,8 +174,7 @@ Result<SoakReport> RunSoak(const SoakOptions& options) {
     sum.file = scenarios[f].path;
     sum.name = scenarios[f].spec.name();
     for (uint64_t k = 0; k < options.seeds; ++k) {
-      Tally(slots[f * options.seeds + k], sum.file, options.first_seed + k, sum,
-            report.failures);
+      Tally(slots[f * options.seeds + k], sum.file, options.first_seed + k, sum, report.failures);
     }
     report.scenarios.push_back(std::move(sum));
   }
@@ -230,15 +232,15 @@ std::string FormatSoakReport(const SoakReport& r, size_t max_listed) {
                 " runs on %u threads, %.1f s wall\n",
                 r.first_seed, r.first_seed + r.seeds - 1, r.runs(), r.jobs, r.wall_seconds);
   out += buf;
-  out += "             runs     pass  violation  inconcl.(explained)  inconcl.(unexplained)  "
-         "errors  wall/run  scenario\n";
+  out +=
+      "             runs     pass  violation  inconcl.(explained)  inconcl.(unexplained)  "
+      "errors  wall/run  scenario\n";
   for (const SoakScenario& s : r.scenarios) {
     std::snprintf(buf, sizeof buf,
                   "             %-7" PRIu64 "  %-5" PRIu64 "  %-9" PRIu64 "  %-19" PRIu64
                   "  %-21" PRIu64 "  %-6" PRIu64 "  %5.0f ms  %s\n",
-                  s.runs, s.pass, s.violation, s.inconclusive_explained,
-                  s.inconclusive_unexplained, s.errors,
-                  s.runs ? 1000 * s.wall_seconds / static_cast<double>(s.runs) : 0.0,
+                  s.runs, s.pass, s.violation, s.inconclusive_explained, s.inconclusive_unexplained,
+                  s.errors, s.runs ? 1000 * s.wall_seconds / static_cast<double>(s.runs) : 0.0,
                   s.file.c_str());
     out += buf;
     for (const auto& [kind, n] : s.explained) {

@@ -37,9 +37,9 @@ struct SoakOptions {
 struct SoakFailure {
   std::string file;
   uint64_t seed = 0;
-  std::string group;    // what went wrong, without the run's particulars
-  std::string detail;   // the run's own words (the first violation, the unexplained reasons)
-  std::string varied;   // the settings the seed drew
+  std::string group;   // what went wrong, without the run's particulars
+  std::string detail;  // the run's own words (the first violation, the unexplained reasons)
+  std::string varied;  // the settings the seed drew
   std::string reproduce;
 };
 
