@@ -128,7 +128,7 @@ void Task::Fail(const Status& why) {
   const bool data_error = why.code() == StatusCode::kDataLoss ||
                           why.code() == StatusCode::kNotFound ||
                           why.code() == StatusCode::kInvalidArgument;
-  if (restoring_ && setup_.restore && data_error) {
+  if (restoring_ && !recovering_sink_ && setup_.restore && data_error) {
     // The checkpoint being restored is unreadable (a blob missing, corrupt or undecodable): the
     // JobManager's unreadable-checkpoint policy decides what happens next. A transient error
     // (the store unavailable, a timeout) is an ordinary failure: the restart tries again.
@@ -204,17 +204,38 @@ void Task::Restore() {
             Fail(applied.WithContext(spec_.name + " restoring " + handle.blob));
             return;
           }
-          if (--*remaining == 0) {
-            restore_guard_.FinishRestore();
-            ctx_.events->Record(MakeEvent(
-                EngineEvent::kRestoreFinished, spec_.name,
+          if (--*remaining == 0) RecoverSink();
+        });
+  }
+}
+
+void Task::RecoverSink() {
+  SinkWriter* sink = runner_->sink();
+  if (sink == nullptr) {
+    FinishRestore();
+    return;
+  }
+  // As Flink's two-phase-commit sinks in initializeState: the restored transactions of the
+  // restored checkpoint (or earlier) belong to a completed checkpoint and are committed (those
+  // not committed before the failure) before the task runs. Until then the task is not running,
+  // so no checkpoint is triggered that would wait behind the commits in the sink's queue. The
+  // checkpoint itself was readable: a failure now is an ordinary failure.
+  recovering_sink_ = true;
+  sink->RecoverUpTo(setup_.restore->checkpoint_id);
+  sink->AfterQueued([this, alive = alive_] {
+    if (!*alive || failed_) return;
+    FinishRestore();
+  });
+}
+
+void Task::FinishRestore() {
+  restore_guard_.FinishRestore();
+  ctx_.events->Record(
+      MakeEvent(EngineEvent::kRestoreFinished, spec_.name,
                 {.checkpoint = static_cast<int64_t>(setup_.restore->checkpoint_id),
                  .restored_digest = static_cast<int64_t>(backend_ ? backend_->Digest() : 0),
                  .recorded_digest = static_cast<int64_t>(setup_.restore->state_digest)}));
-            Begin();
-          }
-        });
-  }
+  Begin();
 }
 
 Status Task::ApplyRestoredBlob(const BlobHandle& handle, const Bytes& data) {
@@ -257,10 +278,7 @@ Status Task::ApplyRestoredBlob(const BlobHandle& handle, const Bytes& data) {
     FL_ASSIGN_OR_RETURN(std::vector<PendingTransaction> pending, DecodeSinkState(data));
     std::map<uint64_t, std::string> restored;
     for (PendingTransaction& p : pending) restored[p.checkpoint_id] = std::move(p.txn);
-    sink->RestorePending(std::move(restored));
-    // Every transaction pre-committed for the restored checkpoint (or earlier) belongs to a
-    // completed checkpoint: commit those not committed before the failure.
-    sink->RecoverUpTo(setup_.restore->checkpoint_id);
+    sink->RestorePending(std::move(restored));  // committed once every blob is applied
     return Status::Ok();
   }
   return DataLossError("unknown state blob " + handle.blob);
