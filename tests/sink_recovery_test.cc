@@ -1,10 +1,13 @@
-// Restored two-phase-commit sinks, asserted from the trace of the library's
-// slow_recovery_commit.textproto: after a JobManager failover the restored sinks commit the
-// transactions the restored checkpoint pre-committed, the output store answers them more than a
-// checkpoint timeout late, and still no checkpoint waits behind them: each sink's restore
-// finishes only once its recovery commits are applied, and no checkpoint is triggered before
-// every restore finished (Flink commits recovered transactions in initializeState, before the
-// task runs). That the run passes, judged, is library_scenarios_test's part.
+// Restored two-phase-commit sinks, asserted from the trace of two library scenarios. That each
+// passes, judged, is library_scenarios_test's part.
+// - slow_recovery_commit.textproto: after a JobManager failover the restored sinks commit the
+//   transactions the restored checkpoint pre-committed, the output store answers them more than
+//   a checkpoint timeout late, and still no checkpoint waits behind them: each sink's restore
+//   finishes only once its recovery commits are applied, and no checkpoint is triggered before
+//   every restore finished (Flink commits recovered transactions in initializeState).
+// - commit_queued_at_failure.textproto: an earlier completed checkpoint's transaction whose
+//   commit the failed attempt never sent is still in the restored checkpoint's sink state, and
+//   the restored sink commits it.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -31,8 +34,8 @@ std::string SinkTask(const std::string& txn) {
 }
 
 TEST(SinkRecoveryTest, RestoreFinishesAfterSlowRecoveryCommitsAndNoCheckpointWaitsBehindThem) {
-  std::unique_ptr<LibraryRun> run = testing_support::RunLibrary(
-      FAULTLINE_SCENARIO_LIBRARY_DIR, "slow_recovery_commit.textproto");
+  std::unique_ptr<LibraryRun> run =
+      testing_support::RunLibrary(FAULTLINE_SCENARIO_LIBRARY_DIR, "slow_recovery_commit.textproto");
   ASSERT_EQ(run->status, engine::JobStatus::kFinished);
   const checkers::Recording& rec = run->recorder->recording();
 
@@ -80,6 +83,47 @@ TEST(SinkRecoveryTest, RestoreFinishesAfterSlowRecoveryCommitsAndNoCheckpointWai
     EXPECT_NE(e.event, EngineEvent::kCheckpointAborted)
         << "checkpoint " << e.args.checkpoint.value_or(0) << " aborted: " << e.detail;
   }
+}
+
+TEST(SinkRecoveryTest, ATransactionWhoseCommitWasOnlyQueuedIsRestoredAndCommitted) {
+  std::unique_ptr<LibraryRun> run = testing_support::RunLibrary(
+      FAULTLINE_SCENARIO_LIBRARY_DIR, "commit_queued_at_failure.textproto");
+  ASSERT_EQ(run->status, engine::JobStatus::kFinished);
+  const checkers::Recording& rec = run->recorder->recording();
+  uint64_t restored = 0;
+  for (const checkers::EngineEventRecord& e : rec.events) {
+    if (e.event == EngineEvent::kDeployed && e.args.restored_checkpoint.value_or(0) > 0) {
+      ASSERT_EQ(restored, 0u) << "one failover expected";
+      restored = static_cast<uint64_t>(*e.args.restored_checkpoint);
+    }
+  }
+  ASSERT_EQ(restored, 12u);
+  const checkers::CompletionRecord* completion = nullptr;
+  for (const checkers::CompletionRecord& c : rec.completions) {
+    if (c.checkpoint == restored) completion = &c;
+  }
+  ASSERT_NE(completion, nullptr);
+  // Transactions of earlier completed checkpoints in the restored checkpoint's sink state: their
+  // commits were queued, not yet done, when the sink pre-committed for it. Each is committed
+  // exactly once: by the failed attempt if its commit still ran, else by the restored sink.
+  size_t carried = 0;
+  size_t committed_on_recovery = 0;
+  for (const engine::PendingTransaction& p : completion->pending) {
+    if (p.checkpoint_id >= restored) continue;
+    ++carried;
+    size_t first_attempt_commits = 0;
+    size_t recovery_commits = 0;
+    for (const ServiceCall& c : rec.calls) {
+      if (c.op != sim::ServiceOp::kCommit || c.target != p.txn || !c.ok()) continue;
+      ++(c.attempt == 1 ? first_attempt_commits : recovery_commits);
+    }
+    EXPECT_EQ(first_attempt_commits + recovery_commits, 1u) << p.txn;
+    committed_on_recovery += recovery_commits;
+  }
+  EXPECT_GT(carried, 0u) << "checkpoint " << restored
+                         << "'s sink state names no earlier checkpoint's transaction";
+  EXPECT_GT(committed_on_recovery, 0u)
+      << "every carried transaction was committed before the failure; the run shows nothing";
 }
 
 }  // namespace
