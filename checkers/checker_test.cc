@@ -673,11 +673,10 @@ TEST(RealFaultTest, NoFencingFailsTxn) {
   std::cout << v.ToString() << "\n";
   const auto off = RunScenario(ZombieCommit());
   ASSERT_TRUE(off->crashed);
-  // The crashed node is never restarted here, so the job does not finish: TXN cannot judge the
-  // final commits, but finds no violation.
-  const Verdict control = off->Check("TXN");
-  EXPECT_FALSE(control.violated()) << control.ToString();
-  EXPECT_EQ(control.reasons(), std::vector<Unjudged>{Unjudged::kJobNotFinished});
+  // The restored sinks commit the recovered transactions (12 s late) before their tasks run, so
+  // no checkpoint waits behind them and expires: the job finishes, exactly once.
+  ASSERT_EQ(off->status, engine::JobStatus::kFinished);
+  ExpectPass(off->Check("TXN"));
 }
 
 TEST(RealFaultTest, CommitOnSnapshotFailsTxn) {
