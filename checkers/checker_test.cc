@@ -562,6 +562,22 @@ TEST(RealFaultTest, SkipChecksumFailsRecAndAnInjectedCorruptionIsNotDursViolatio
   ExpectPass(off->Check("DUR"));
 }
 
+// A put of checkpoint 3's keyed blobs stores only a prefix and answers OK (blob_torn_object):
+// checkpoint 3 completes referencing torn blobs. The store broke its promise, not the engine.
+TEST(RealFaultTest, AnInjectedTornPutIsNotDursViolation) {
+  Scenario s;
+  s.fault = [] {
+    return std::make_unique<Inject>(sim::FaultPoint::kBlobPut, "chk-3/",
+                                    sim::FaultEffect{.torn = true, .fault_name = "torn-put"}, "",
+                                    0xffffffffu, "/keyed");
+  };
+  const auto run = RunScenario(s);
+  const Verdict dur = run->Check("DUR");
+  ExpectPass(dur);
+  ASSERT_FALSE(dur.notes().empty()) << dur.ToString();
+  EXPECT_NE(dur.notes().front().find("torn write"), std::string::npos) << dur.ToString();
+}
+
 // ORACLES.md's expected degradation, policy fallback: checkpoint 3's keyed state rots as it is
 // written, the JobManager dies once 3 completed, recovery finds 3 unreadable and falls back to
 // 2. What the fallback emits again is explained; nothing else is.

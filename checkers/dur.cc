@@ -1,7 +1,7 @@
 // DUR (ORACLES.md): the engine never deletes or overwrites a blob that a retained checkpoint
 // references, and never completes a checkpoint whose blobs were not durable at that moment.
-// Blobs lost or corrupted by an injected storage fault are not the engine's violation (a note;
-// what the engine does next is REC's to judge).
+// Blobs lost, torn or corrupted by an injected storage fault are not the engine's violation (a
+// note; what the engine does next is REC's to judge).
 #include <string>
 
 #include "checkers/checker.h"
@@ -9,7 +9,7 @@
 namespace faultline::checkers {
 namespace {
 
-constexpr int64_t kDestroying = sim::kEffectCorrupt | sim::kEffectLose;
+constexpr int64_t kDestroying = sim::kEffectCorrupt | sim::kEffectLose | sim::kEffectTorn;
 
 std::string Describe(const BlobCheck& b) {
   if (!b.present) return "absent from the blob store";
@@ -24,6 +24,7 @@ std::string InjectedNote(const Recording& recording, const std::string& blob) {
   std::string what;
   if (effects & sim::kEffectLose) what += "lost write";
   if (effects & sim::kEffectCorrupt) what += std::string(what.empty() ? "" : ", ") + "corruption";
+  if (effects & sim::kEffectTorn) what += std::string(what.empty() ? "" : ", ") + "torn write";
   return what;
 }
 
