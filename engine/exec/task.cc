@@ -18,6 +18,13 @@ bool EndsWith(const std::string& s, std::string_view suffix) {
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+// Whether `buffer` is checkpoint `id`'s barrier (not an older checkpoint's, still queued).
+bool IsBarrierOf(const Buffer& buffer, uint64_t id) {
+  if (PeekType(buffer).value_or(BufferType::kRecords) != BufferType::kBarrier) return false;
+  Result<BarrierInfo> barrier = DecodeBarrier(buffer);
+  return barrier.ok() && barrier->checkpoint_id == id;
+}
+
 HandleKind HandleKindOf(const std::string& blob) {
   if (EndsWith(blob, "/keyed")) return HandleKind::kKeyed;
   if (EndsWith(blob, "/input-channels")) return HandleKind::kInputChannel;
@@ -311,8 +318,7 @@ void Task::Pump(size_t index) {
   OutputChannel& out = outputs_[index];
   while (out.writable && !out.queue.empty()) {
     // The type before sending: TrySend takes the buffer's bytes.
-    const bool barrier = emitting_ && PeekType(out.queue.front()).value_or(BufferType::kRecords) ==
-                                          BufferType::kBarrier;
+    const bool barrier = emitting_ && IsBarrierOf(out.queue.front(), emitting_->id);
     if (!ctx_.transport->TrySend(out.channel, out.queue.front())) return;
     if (barrier) {
       if (--emitting_->outputs_holding == 0) {
@@ -1010,9 +1016,11 @@ void Task::ConvertQueuedBarriers() {
   std::vector<std::pair<uint32_t, Buffer>> overtaken;
   for (size_t o = 0; o < outputs_.size(); ++o) {
     OutputChannel& out = outputs_[o];
+    // This checkpoint's own barrier: an older checkpoint's (aborted, its barrier still queued)
+    // may come first, and stays where it is.
     size_t at = out.queue.size();
     for (size_t k = 0; k < out.queue.size(); ++k) {
-      if (PeekType(out.queue[k]).value_or(BufferType::kRecords) == BufferType::kBarrier) {
+      if (IsBarrierOf(out.queue[k], snap->id)) {
         at = k;
         break;
       }
