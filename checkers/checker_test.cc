@@ -299,6 +299,21 @@ TEST_F(AlteredRunTest, ADroppedCommittedRecordIsLossForAlLossLiveAndEoOut) {
   ExpectPass(run_->Check("REC", r));
 }
 
+// The same run, had the job failed: what it committed is a prefix of its output, so a missing
+// record may be one not yet processed. AL-LOSS, as EO-OUT, cannot judge it (LIVE judges the
+// failure).
+TEST_F(AlteredRunTest, AMissingRecordOfAJobThatDidNotFinishIsNotJudgedByAlLossNorEoOut) {
+  RunRecord r = run_->record;
+  r.view.committed.erase(r.view.committed.begin() +
+                         static_cast<ptrdiff_t>(r.view.committed.size() / 2));
+  r.status = engine::JobStatus::kFailed;
+  for (const char* id : {"AL-LOSS", "EO-OUT"}) {
+    const Verdict v = run_->Check(id, r);
+    EXPECT_FALSE(v.violated()) << v.ToString();
+    EXPECT_TRUE(v.Has(Unjudged::kJobNotFinished)) << v.ToString();
+  }
+}
+
 TEST_F(AlteredRunTest, ADuplicatedCommittedRecordIsANoteForAlLossAndAViolationForEoOut) {
   RunRecord r = run_->record;
   r.view.committed.push_back(r.view.committed[r.view.committed.size() / 2]);
