@@ -558,8 +558,9 @@ TEST(RealFaultTest, AckBeforeUploadFailsDur) {
   ExpectPass(off->Check("TXN"));
 }
 
-// skip-checksum: checkpoint 3's keyed blobs are silently corrupted at upload, then the
-// JobManager fails over and restores checkpoint 3.
+// skip-checksum: checkpoint 3's keyed blob of sum+out#0 is silently corrupted at upload, then
+// the JobManager fails over and restores checkpoint 3. (One task's only: a corruption that does
+// not even decode fails its restore, and the job, before the others' restores finish.)
 Scenario CorruptCheckpoint3() {
   Scenario s;
   s.crash_when = [](const sim::TraceRecord& r) {
@@ -568,7 +569,7 @@ Scenario CorruptCheckpoint3() {
   s.crash_job_manager = true;
   s.fault = [] {
     return std::make_unique<Inject>(
-        sim::FaultPoint::kBlobPut, "chk-3/",
+        sim::FaultPoint::kBlobPut, "chk-3/sum+out#0/",
         sim::FaultEffect{.corrupt = true, .corrupt_from_end = 8, .fault_name = "bit-rot"}, "",
         0xffffffffu, "/keyed");
   };
@@ -732,11 +733,10 @@ TEST(RealFaultTest, NoFencingFailsTxn) {
   std::cout << v.ToString() << "\n";
   const auto off = RunScenario(ZombieCommit());
   ASSERT_TRUE(off->crashed);
-  // The crashed node is never restarted here, so the job does not finish: TXN cannot judge the
-  // final commits, but finds no violation.
-  const Verdict control = off->Check("TXN");
-  EXPECT_FALSE(control.violated()) << control.ToString();
-  EXPECT_EQ(control.reasons(), std::vector<Unjudged>{Unjudged::kJobNotFinished});
+  // The restored sinks commit the recovered transactions (12 s late) before their tasks run, so
+  // no checkpoint waits behind them and expires: the job finishes, exactly once.
+  ASSERT_EQ(off->status, engine::JobStatus::kFinished);
+  ExpectPass(off->Check("TXN"));
 }
 
 TEST(RealFaultTest, CommitOnSnapshotFailsTxn) {

@@ -290,11 +290,17 @@ void SinkWriter::CommitUpTo(uint64_t checkpoint_id) {
     pending_.erase(pending_.begin(), pending_.upper_bound(checkpoint_id));
     return;
   }
-  while (!pending_.empty() && pending_.begin()->first <= checkpoint_id) {
+  // A transaction stays pending (in the sink's checkpointed state) until its commit succeeded,
+  // as Flink's sinks keep a committable in their state until committed: a snapshot taken while
+  // the commit waits in the queue still holds it, so a restore from that snapshot commits it
+  // (or finds it committed) instead of losing it with the failed attempt's queue.
+  for (auto it = pending_.upper_bound(commit_queued_up_to_);
+       it != pending_.end() && it->first <= checkpoint_id; ++it) {
     auto op = std::make_unique<Op>();
     op->kind = Op::Kind::kCommit;
-    op->txn = pending_.begin()->second;
-    pending_.erase(pending_.begin());
+    op->checkpoint = it->first;
+    op->txn = it->second;
+    commit_queued_up_to_ = it->first;
     Enqueue(std::move(op));
   }
 }
@@ -308,6 +314,7 @@ void SinkWriter::AfterQueued(std::function<void()> done) {
 
 void SinkWriter::RestorePending(std::map<uint64_t, std::string> pending) {
   pending_ = std::move(pending);
+  commit_queued_up_to_ = 0;
 }
 
 void SinkWriter::RecoverUpTo(uint64_t checkpoint_id) {
@@ -317,12 +324,13 @@ void SinkWriter::RecoverUpTo(uint64_t checkpoint_id) {
     CommitUpTo(checkpoint_id);
     return;
   }
-  while (!pending_.empty() && pending_.begin()->first <= checkpoint_id) {
+  for (auto it = pending_.upper_bound(commit_queued_up_to_);
+       it != pending_.end() && it->first <= checkpoint_id; ++it) {
     auto op = std::make_unique<Op>();
     op->kind = Op::Kind::kRecover;
-    op->checkpoint = pending_.begin()->first;
-    op->txn = pending_.begin()->second;
-    pending_.erase(pending_.begin());
+    op->checkpoint = it->first;
+    op->txn = it->second;
+    commit_queued_up_to_ = it->first;
     Enqueue(std::move(op));
   }
 }
@@ -338,6 +346,10 @@ void SinkWriter::FinishOp(Status status) {
   if (!status.ok()) {
     on_error_(status.WithContext("sink " + writer()));
     return;
+  }
+  if (done_op->kind == Op::Kind::kCommit || done_op->kind == Op::Kind::kRecover) {
+    auto it = pending_.find(done_op->checkpoint);
+    if (it != pending_.end() && it->second == done_op->txn) pending_.erase(it);
   }
   if (done_op->done) done_op->done();
   RunNext();

@@ -39,12 +39,14 @@ class SinkWriter {
   // Two-phase commit: closes the current transaction for checkpoint `id`, then calls `done`
   // once the store has pre-committed it. Other kinds: flushes and calls `done` when written.
   void PreCommit(uint64_t checkpoint_id, std::function<void()> done);
-  // Commits every pending transaction of a checkpoint <= id.
+  // Commits every pending transaction of a checkpoint <= id (each one once; it leaves the
+  // pending list when its commit succeeded).
   void CommitUpTo(uint64_t checkpoint_id);
   // Calls `done` once every operation issued so far succeeded (never, if one fails: the
   // error callback is called instead).
   void AfterQueued(std::function<void()> done);
-  // Transactions pre-committed for checkpoints not yet known complete: (checkpoint, txn).
+  // Transactions pre-committed and not yet committed: (checkpoint, txn). One stays here while
+  // its commit waits in the queue, so a snapshot taken meanwhile still holds it.
   const std::map<uint64_t, std::string>& pending() const { return pending_; }
   void RestorePending(std::map<uint64_t, std::string> pending);
   // After a restore from checkpoint `id`: every restored transaction of a checkpoint <= id
@@ -70,8 +72,9 @@ class SinkWriter {
   runtime::RecordBatch batch_;
   std::deque<std::unique_ptr<Op>> ops_;
   bool running_ = false;
-  uint64_t txn_sequence_ = 0;  // transactions opened by this attempt
-  std::map<uint64_t, std::string> pending_;
+  uint64_t txn_sequence_ = 0;                // transactions opened by this attempt
+  std::map<uint64_t, std::string> pending_;  // until their commit succeeded
+  uint64_t commit_queued_up_to_ = 0;         // pending ones of checkpoints <= it are queued
   std::shared_ptr<bool> alive_;
 };
 

@@ -18,6 +18,13 @@ bool EndsWith(const std::string& s, std::string_view suffix) {
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+// Whether `buffer` is checkpoint `id`'s barrier (not an older checkpoint's, still queued).
+bool IsBarrierOf(const Buffer& buffer, uint64_t id) {
+  if (PeekType(buffer).value_or(BufferType::kRecords) != BufferType::kBarrier) return false;
+  Result<BarrierInfo> barrier = DecodeBarrier(buffer);
+  return barrier.ok() && barrier->checkpoint_id == id;
+}
+
 HandleKind HandleKindOf(const std::string& blob) {
   if (EndsWith(blob, "/keyed")) return HandleKind::kKeyed;
   if (EndsWith(blob, "/input-channels")) return HandleKind::kInputChannel;
@@ -128,7 +135,7 @@ void Task::Fail(const Status& why) {
   const bool data_error = why.code() == StatusCode::kDataLoss ||
                           why.code() == StatusCode::kNotFound ||
                           why.code() == StatusCode::kInvalidArgument;
-  if (restoring_ && setup_.restore && data_error) {
+  if (restoring_ && !recovering_sink_ && setup_.restore && data_error) {
     // The checkpoint being restored is unreadable (a blob missing, corrupt or undecodable): the
     // JobManager's unreadable-checkpoint policy decides what happens next. A transient error
     // (the store unavailable, a timeout) is an ordinary failure: the restart tries again.
@@ -204,17 +211,38 @@ void Task::Restore() {
             Fail(applied.WithContext(spec_.name + " restoring " + handle.blob));
             return;
           }
-          if (--*remaining == 0) {
-            restore_guard_.FinishRestore();
-            ctx_.events->Record(MakeEvent(
-                EngineEvent::kRestoreFinished, spec_.name,
+          if (--*remaining == 0) RecoverSink();
+        });
+  }
+}
+
+void Task::RecoverSink() {
+  SinkWriter* sink = runner_->sink();
+  if (sink == nullptr) {
+    FinishRestore();
+    return;
+  }
+  // As Flink's two-phase-commit sinks in initializeState: the restored transactions of the
+  // restored checkpoint (or earlier) belong to a completed checkpoint and are committed (those
+  // not committed before the failure) before the task runs. Until then the task is not running,
+  // so no checkpoint is triggered that would wait behind the commits in the sink's queue. The
+  // checkpoint itself was readable: a failure now is an ordinary failure.
+  recovering_sink_ = true;
+  sink->RecoverUpTo(setup_.restore->checkpoint_id);
+  sink->AfterQueued([this, alive = alive_] {
+    if (!*alive || failed_) return;
+    FinishRestore();
+  });
+}
+
+void Task::FinishRestore() {
+  restore_guard_.FinishRestore();
+  ctx_.events->Record(
+      MakeEvent(EngineEvent::kRestoreFinished, spec_.name,
                 {.checkpoint = static_cast<int64_t>(setup_.restore->checkpoint_id),
                  .restored_digest = static_cast<int64_t>(backend_ ? backend_->Digest() : 0),
                  .recorded_digest = static_cast<int64_t>(setup_.restore->state_digest)}));
-            Begin();
-          }
-        });
-  }
+  Begin();
 }
 
 Status Task::ApplyRestoredBlob(const BlobHandle& handle, const Bytes& data) {
@@ -257,10 +285,7 @@ Status Task::ApplyRestoredBlob(const BlobHandle& handle, const Bytes& data) {
     FL_ASSIGN_OR_RETURN(std::vector<PendingTransaction> pending, DecodeSinkState(data));
     std::map<uint64_t, std::string> restored;
     for (PendingTransaction& p : pending) restored[p.checkpoint_id] = std::move(p.txn);
-    sink->RestorePending(std::move(restored));
-    // Every transaction pre-committed for the restored checkpoint (or earlier) belongs to a
-    // completed checkpoint: commit those not committed before the failure.
-    sink->RecoverUpTo(setup_.restore->checkpoint_id);
+    sink->RestorePending(std::move(restored));  // committed once every blob is applied
     return Status::Ok();
   }
   return DataLossError("unknown state blob " + handle.blob);
@@ -293,8 +318,7 @@ void Task::Pump(size_t index) {
   OutputChannel& out = outputs_[index];
   while (out.writable && !out.queue.empty()) {
     // The type before sending: TrySend takes the buffer's bytes.
-    const bool barrier = emitting_ && PeekType(out.queue.front()).value_or(BufferType::kRecords) ==
-                                          BufferType::kBarrier;
+    const bool barrier = emitting_ && IsBarrierOf(out.queue.front(), emitting_->id);
     if (!ctx_.transport->TrySend(out.channel, out.queue.front())) return;
     if (barrier) {
       if (--emitting_->outputs_holding == 0) {
@@ -992,9 +1016,11 @@ void Task::ConvertQueuedBarriers() {
   std::vector<std::pair<uint32_t, Buffer>> overtaken;
   for (size_t o = 0; o < outputs_.size(); ++o) {
     OutputChannel& out = outputs_[o];
+    // This checkpoint's own barrier: an older checkpoint's (aborted, its barrier still queued)
+    // may come first, and stays where it is.
     size_t at = out.queue.size();
     for (size_t k = 0; k < out.queue.size(); ++k) {
-      if (PeekType(out.queue[k]).value_or(BufferType::kRecords) == BufferType::kBarrier) {
+      if (IsBarrierOf(out.queue[k], snap->id)) {
         at = k;
         break;
       }

@@ -102,6 +102,10 @@ class Task final : public runtime::ChannelListener, private CheckpointableTask {
   void Fail(const Status& why);
   void Begin();
   void Restore();
+  // Once every blob is applied: a restored sink commits its recovered transactions (after its
+  // fence), then the restore finishes.
+  void RecoverSink();
+  void FinishRestore();
   Status ApplyRestoredBlob(const BlobHandle& handle, const Bytes& data);
   void ConnectOutput(size_t index);
   void Step();
@@ -214,6 +218,7 @@ class Task final : public runtime::ChannelListener, private CheckpointableTask {
   bool busy_ = false;
   bool flush_timer_scheduled_ = false;
   bool restoring_ = true;
+  bool recovering_sink_ = false;  // restored; the sink's recovery commits still pending
   RestoreGuard restore_guard_;
   bool failed_ = false;
   bool end_of_input_reported_ = false;
