@@ -502,6 +502,55 @@ TEST_F(AlteredRunTest, NoProgressAfterFaultsStopFailsLive) {
   ExpectFail(run_->Check("LIVE", r), "the job failed");
 }
 
+// Progress is records committed, not checkpoints (issue 11): the clean run with the output
+// after the middle of the run held back for twice the liveness bound, while checkpoints go on
+// completing. The old rule (a checkpoint completes within the bound) passed this run.
+TEST_F(AlteredRunTest, CheckpointsCompletingWithoutCommitsFailLive) {
+  RunRecord r = run_->record;
+  const Duration bound = checkers::LivenessBound(r.view.setup->config);
+  ASSERT_GT(r.view.committed.size(), 2u);
+  const Time stall = r.view.committed[r.view.committed.size() / 2].visible_at;
+  r.quiet_from = stall;
+  size_t completions_in_stall = 0;
+  for (const checkers::EngineEventRecord& e : r.recording.events) {
+    if (e.event == EngineEvent::kPointerMoved && e.time > stall && e.time <= stall + bound) {
+      ++completions_in_stall;
+    }
+  }
+  ASSERT_GT(completions_in_stall, 0u) << "checkpoints must complete during the stall";
+  const Duration hold = bound + bound;
+  for (checkers::CommittedRecord& c : r.view.committed) {
+    if (c.visible_at > stall) c.visible_at = c.visible_at + hold;
+  }
+  for (checkers::EngineEventRecord& e : r.recording.events) {
+    if (e.event == EngineEvent::kJobFinished) e.time = e.time + hold;
+  }
+  r.end = r.end + hold;
+  ExpectFail(run_->Check("LIVE", r), "committed output did not grow");
+  // Held back less than the bound: progress.
+  RunRecord brief = run_->record;
+  brief.quiet_from = stall;
+  for (checkers::CommittedRecord& c : brief.view.committed) {
+    if (c.visible_at > stall) c.visible_at = c.visible_at + bound / 2;
+  }
+  ExpectPass(run_->Check("LIVE", brief));
+  // The output after the middle never committed, the job still running at the end: a stall,
+  // not only a job that did not finish.
+  RunRecord running = run_->record;
+  running.quiet_from = stall;
+  std::erase_if(running.view.committed,
+                [&](const checkers::CommittedRecord& c) { return c.visible_at > stall; });
+  std::erase_if(running.recording.events, [](const checkers::EngineEventRecord& e) {
+    return e.event == EngineEvent::kJobFinished;
+  });
+  running.status = engine::JobStatus::kRunning;
+  running.end = stall + hold;
+  ExpectFail(run_->Check("LIVE", running), "committed output did not grow");
+  running.end = stall + bound / 2;  // ended within the bound: not judged
+  const Verdict early = run_->Check("LIVE", running);
+  EXPECT_EQ(early.outcome(), Verdict::Outcome::kInconclusive) << early.ToString();
+}
+
 TEST_F(AlteredRunTest, DetComparesTwoHashesAndNamesTheBuild) {
   RunRecord r = run_->record;
   r.trace_hashes = {{r.trace_hash, r.trace_hash ^ 1}};

@@ -37,7 +37,12 @@ Coverage CoverageOf(const RunView& view) {
       continue;
     }
     const uint64_t n = ++seen[key_of(*id)];
-    const uint64_t want = expected.count(key_of(*id)) ? expected[key_of(*id)] : 1;
+    const bool is_expected = expected.count(key_of(*id)) != 0;
+    const uint64_t want = is_expected ? expected[key_of(*id)] : 1;
+    // Visibility order: an id's first occurrence is when the output first reflected it.
+    if (n == 1 && is_expected && (!out.complete_at || c.visible_at > *out.complete_at)) {
+      out.complete_at = c.visible_at;
+    }
     if (n > want) {
       ++out.duplicates;
       if (n == want + 1) ++out.duplicated_ids;
@@ -51,6 +56,7 @@ Coverage CoverageOf(const RunView& view) {
   for (const SourceRecord& s : view.sources) {
     if (expected.count(key_of(s.id)) && !seen.count(key_of(s.id))) out.missing.push_back(s.id);
   }
+  if (!out.missing.empty()) out.complete_at.reset();
   return out;
 }
 

@@ -21,6 +21,9 @@ struct Coverage {
   std::optional<Time> first_duplicate_at;  // when its extra occurrence became visible
   uint64_t unknown = 0;     // committed records naming one id that is no source record
   uint64_t aggregated = 0;  // reference sink records reflecting several ids (not compared)
+  // When the committed output first reflected every expected id (the visibility time of the
+  // record that completed it); unset while some id is missing, or when none is expected.
+  std::optional<Time> complete_at;
 };
 
 Coverage CoverageOf(const RunView& view);

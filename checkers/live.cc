@@ -1,7 +1,8 @@
 // LIVE (ORACLES.md): once faults stop, within max(10 x checkpoint interval, checkpoint timeout +
-// restart delay) a checkpoint completes; with finite input (the source log is bounded) the job
-// reaches end of input, takes a final checkpoint, commits, and the committed output covers the
-// whole input.
+// restart delay) a checkpoint completes, and while input is left the committed output grows
+// within every such bound (progress is records committed, not checkpoints); with finite input
+// (the source log is bounded) the job reaches end of input, takes a final checkpoint, commits,
+// and the committed output covers the whole input.
 #include <map>
 #include <optional>
 #include <string>
@@ -27,6 +28,91 @@ std::optional<uint64_t> ReportedInjectedBreach(const RunRecord& run) {
   return std::nullopt;
 }
 
+// A node crashed and never restarted is a permanent fault: the job cannot be expected to go on
+// (there are no spare slots).
+std::optional<uint32_t> NodeLeftDown(const RunRecord& run) {
+  std::map<uint32_t, bool> down;
+  for (const NodeEvent& n : run.recording.nodes) {
+    if (n.kind == sim::TraceKind::kNodeCrash) down[n.node] = true;
+    if (n.kind == sim::TraceKind::kNodeRestart) down[n.node] = false;
+  }
+  for (const auto& [node, is_down] : down) {
+    if (is_down) return node;
+  }
+  return std::nullopt;
+}
+
+std::string At(Time t) {
+  return "t=" + std::to_string(t.nanos()) + "ns";
+}
+
+// Progress is records committed: from `quiet` on, while some record the reference delivers to
+// the sink is not yet reflected by the committed output, a committed record becomes visible (or
+// the job finishes) within every `bound`. The first gap longer than that, if any.
+std::optional<Violation> CommitStall(const RunRecord& run, const Coverage& coverage, Time quiet,
+                                     Duration bound, std::optional<Time> finished) {
+  if (coverage.expected == 0) return std::nullopt;  // no record the output can be traced to
+  // Input is left until the output reflects every expected record (for ever if it never does).
+  const Time input_left_until = coverage.complete_at.value_or(Time::Max());
+  Time since = quiet;
+  uint64_t committed_before = 0;
+  std::optional<Time> next;  // the gap's end: the next commit, the finish, or the run's end
+  for (const CommittedRecord& c : run.view.committed) {
+    if (since >= input_left_until) return std::nullopt;
+    if (c.visible_at <= since) {
+      ++committed_before;
+      continue;
+    }
+    if (c.visible_at - since > bound) {
+      next = c.visible_at;
+      break;
+    }
+    since = c.visible_at;
+    ++committed_before;
+  }
+  if (since >= input_left_until) return std::nullopt;
+  const Time until = next.value_or(finished.value_or(run.end));
+  if (until - since <= bound) return std::nullopt;
+  uint64_t completed = 0;  // checkpoints completed meanwhile: not progress
+  for (const CompletionRecord& c : run.recording.completions) {  // the HA pointer's writes
+    if (c.time > since && c.time <= until) ++completed;
+  }
+  return Violation{
+      "input was left but the committed output did not grow within the liveness bound after "
+      "faults stopped",
+      Evidence{
+          .time = since + bound,
+          .detail = std::to_string(committed_before) + " records committed by " + At(since) + "; " +
+                    (next       ? "the next commit came at " + At(*next)
+                     : finished ? "no commit until the job finished at " + At(until)
+                                : "no commit after that (the run ended at " + At(until) + ")") +
+                    "; bound " + Seconds(bound) + "; faults stopped at " + At(quiet) + "; " +
+                    std::to_string(completed) + " checkpoints completed meanwhile (not progress)"}};
+}
+
+// Rule 1: a checkpoint completes (or the job finishes with a final checkpoint) within the bound
+// after faults stopped. `completed`: the first completion at or after `quiet`.
+void JudgeFirstCompletion(const RunRecord& run, Time quiet, Duration bound,
+                          std::optional<Time> completed, bool finished_in_time, Verdict& verdict) {
+  const Time deadline = quiet + bound;
+  if ((completed && *completed <= deadline) || finished_in_time) return;
+  if (run.end < deadline) {
+    verdict.Unjudge(Unjudged::kNoQuietPhase,
+                    "the run ended " + Seconds(run.end - quiet) +
+                        " after faults stopped, before the liveness bound of " + Seconds(bound));
+    return;
+  }
+  verdict.Fail(Violation{
+      "no checkpoint completed within the liveness bound after faults stopped",
+      Evidence{
+          .time = deadline,
+          .detail = "faults stopped at t=" + std::to_string(quiet.nanos()) +
+                    "ns; bound max(10 x interval, timeout + restart delay) = " + Seconds(bound) +
+                    (completed ? "; the first completion came at t=" +
+                                     std::to_string(completed->nanos()) + "ns"
+                               : "; none came")}});
+}
+
 }  // namespace
 
 Verdict CheckLiveness(const RunRecord& run) {
@@ -35,21 +121,12 @@ Verdict CheckLiveness(const RunRecord& run) {
   const Time quiet = run.quiet_from.value_or(Time::Zero());
   const Time deadline = quiet + bound;
 
-  // A node crashed and never restarted is a permanent fault: the job cannot be expected to go on
-  // (there are no spare slots).
-  std::map<uint32_t, bool> down;
-  for (const NodeEvent& n : run.recording.nodes) {
-    if (n.kind == sim::TraceKind::kNodeCrash) down[n.node] = true;
-    if (n.kind == sim::TraceKind::kNodeRestart) down[n.node] = false;
-  }
-  for (const auto& [node, is_down] : down) {
-    if (is_down) {
-      verdict.UnjudgeExplained(
-          Unjudged::kNoQuietPhase,
-          "node " + std::to_string(node) + " crashed and was never restarted (a permanent fault)",
-          "the permanent crash of node " + std::to_string(node));
-      return verdict;
-    }
+  if (std::optional<uint32_t> node = NodeLeftDown(run)) {
+    verdict.UnjudgeExplained(
+        Unjudged::kNoQuietPhase,
+        "node " + std::to_string(*node) + " crashed and was never restarted (a permanent fault)",
+        "the permanent crash of node " + std::to_string(*node));
+    return verdict;
   }
 
   std::optional<Time> completed;  // first completion at or after quiet
@@ -80,24 +157,11 @@ Verdict CheckLiveness(const RunRecord& run) {
     return verdict;
   }
 
-  const bool progressed = (completed && *completed <= deadline) ||
-                          (finished && *finished <= deadline && final_checkpoint > 0);
-  if (!progressed) {
-    if (run.end < deadline) {
-      verdict.Unjudge(Unjudged::kNoQuietPhase,
-                      "the run ended " + Seconds(run.end - quiet) +
-                          " after faults stopped, before the liveness bound of " + Seconds(bound));
-    } else {
-      verdict.Fail(Violation{
-          "no checkpoint completed within the liveness bound after faults stopped",
-          Evidence{.time = deadline,
-                   .detail =
-                       "faults stopped at t=" + std::to_string(quiet.nanos()) +
-                       "ns; bound max(10 x interval, timeout + restart delay) = " + Seconds(bound) +
-                       (completed ? "; the first completion came at t=" +
-                                        std::to_string(completed->nanos()) + "ns"
-                                  : "; none came")}});
-    }
+  const bool finished_in_time = finished && *finished <= deadline && final_checkpoint > 0;
+  JudgeFirstCompletion(run, quiet, bound, completed, finished_in_time, verdict);
+  const Coverage coverage = CoverageOf(run.view);
+  if (std::optional<Violation> stall = CommitStall(run, coverage, quiet, bound, finished)) {
+    verdict.Fail(std::move(*stall));
   }
 
   if (run.status != engine::JobStatus::kFinished) {
@@ -110,7 +174,6 @@ Verdict CheckLiveness(const RunRecord& run) {
     verdict.Fail(
         Violation{"the job finished without a final checkpoint", Evidence{.time = finished}});
   }
-  const Coverage coverage = CoverageOf(run.view);
   for (const engine::RecordId& id : coverage.missing) {
     verdict.Fail(Violation{"the job finished but its committed output does not cover the input",
                            Evidence{.record = id,

@@ -71,7 +71,7 @@ Verdict CheckDeterminism(const RunRecord& run);            // DET
   X(kTxn,    "TXN",     CheckTransactions,          kEveryMode,        kEveryMode,        true,   \
     "two-phase-commit transactions are committed once, in order, by their owner")                 \
   X(kLive,   "LIVE",    CheckLiveness,              kEveryMode,        kEveryMode,        false,  \
-    "after the faults stop, checkpoints complete and the job finishes")                           \
+    "after the faults stop, checkpoints complete, records commit and the job finishes")          \
   X(kDet,    "DET",     CheckDeterminism,           kNoMode,           kEveryMode,        false,  \
     "the same seed, scenario and build give the same trace hash")
 // clang-format on

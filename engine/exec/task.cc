@@ -317,9 +317,21 @@ void Task::OnWritable(runtime::ChannelId channel) {
 void Task::Pump(size_t index) {
   OutputChannel& out = outputs_[index];
   while (out.writable && !out.queue.empty()) {
-    // The type before sending: TrySend takes the buffer's bytes.
+    // The type before sending: sending takes the buffer's bytes.
+    const bool is_barrier =
+        PeekType(out.queue.front()).value_or(BufferType::kRecords) == BufferType::kBarrier;
     const bool barrier = emitting_ && IsBarrierOf(out.queue.front(), emitting_->id);
-    if (!ctx_.transport->TrySend(out.channel, out.queue.front())) return;
+    if (is_barrier && IsUnalignedBarrier(out.queue.front())) {
+      // An unaligned barrier is an event even when it waited in the queue (for the channel to
+      // come up, or for the events in flight to drain): it takes no credit, as the consumer,
+      // which handles it on arrival, returns none for it (Flink sends events without credit).
+      if (!ctx_.transport->SendEvent(out.channel, out.queue.front())) {
+        RetryEventLater(index);
+        return;
+      }
+    } else if (!ctx_.transport->TrySend(out.channel, out.queue.front())) {
+      return;
+    }
     if (barrier) {
       if (--emitting_->outputs_holding == 0) {
         std::shared_ptr<PendingSnapshot> snap = std::move(emitting_);
@@ -329,6 +341,23 @@ void Task::Pump(size_t index) {
     }
     out.queue.pop_front();
   }
+}
+
+bool Task::IsUnalignedBarrier(const Buffer& buffer) {
+  const Result<BarrierInfo> barrier = DecodeBarrier(buffer);
+  return barrier.ok() && barrier->unaligned;
+}
+
+void Task::RetryEventLater(size_t index) {
+  OutputChannel& out = outputs_[index];
+  if (out.event_retry_scheduled) return;
+  out.event_retry_scheduled = true;
+  ctx_.scheduler->ScheduleAfter(setup_.config->connect_retry, [this, alive = alive_, index] {
+    if (!*alive || failed_) return;
+    outputs_[index].event_retry_scheduled = false;
+    Pump(index);
+    if (!Backpressured()) ScheduleStep();
+  });
 }
 
 void Task::Emit(size_t index, std::string_view key, const Record& record) {
@@ -987,7 +1016,8 @@ void Task::JumpAhead(size_t o, size_t end, const Buffer& barrier,
     }
   }
   // The barrier needs no credit: a back-pressured channel cannot hold it back. Before the
-  // channel is up (handshake still queued) it waits its turn in the queue as a normal buffer.
+  // channel is up (handshake still queued) it waits its turn in the queue, and Pump sends it
+  // as an event all the same.
   Buffer event = barrier;
   if (insert_at == 0 && out.writable && ctx_.transport->SendEvent(out.channel, event)) return;
   out.queue.insert(out.queue.begin() + static_cast<ptrdiff_t>(insert_at), barrier);

@@ -96,7 +96,8 @@ class Task final : public runtime::ChannelListener, private CheckpointableTask {
     Buffer open;
     size_t open_bytes = 0;
     uint32_t open_records = 0;
-    Time opened_at;  // when the first record went into `open`
+    Time opened_at;                      // when the first record went into `open`
+    bool event_retry_scheduled = false;  // a queued unaligned barrier waits to go as an event
   };
 
   void Fail(const Status& why);
@@ -147,7 +148,13 @@ class Task final : public runtime::ChannelListener, private CheckpointableTask {
   void FlushDue();
   void ScheduleFlushTimer();
   void EmitToAll(const Buffer& buffer);
+  // Sends what output `output` has queued while the channel allows: buffers on credit, an
+  // unaligned barrier as an event.
   void Pump(size_t output);
+  static bool IsUnalignedBarrier(const Buffer& buffer);
+  // The channel's bound on events in flight held a queued unaligned barrier back: pump again
+  // after `connect_retry`.
+  void RetryEventLater(size_t output);
 
   // Checkpoints.
   // A checkpoint of this task between its barrier and its upload.
