@@ -49,14 +49,18 @@ struct World::Node final : runtime::Clock,
   // Clock
   Time Now() const override { return world->LocalTime(id); }
 
-  // Scheduler: a local delay becomes a true delay under the node's drift.
+  // Scheduler: a local delay becomes a true delay under the node's drift, rounded up, so that
+  // when the timer fires the node's clock has advanced by at least `delay` (rounded down, a
+  // 1 ns wait on a fast clock became no wait at all, and a task waiting for its clock to reach a
+  // time re-armed itself forever at the same instant).
   runtime::TimerId ScheduleAfter(Duration delay, runtime::Task task) override {
     FL_ASSERT(delay >= Duration::Zero(), "negative timer delay");
     if (!up) return runtime::TimerId{};
     Duration true_delay = delay;
     if (drift_ppm != 0) {
-      true_delay = Duration::Nanos(static_cast<int64_t>(static_cast<Int128>(delay.nanos()) *
-                                                        1'000'000 / (1'000'000 + drift_ppm)));
+      const Int128 rate = 1'000'000 + drift_ppm;
+      true_delay = Duration::Nanos(
+          static_cast<int64_t>((static_cast<Int128>(delay.nanos()) * 1'000'000 + rate - 1) / rate));
     }
     const EventId event =
         world->loop_.ScheduleTimer(world->now() + true_delay, std::move(task), world->OwnerOf(id));

@@ -93,6 +93,59 @@ TEST_F(WorldTest, ClockSkewAndDrift) {
   EXPECT_LE(ticks_ - before, 11);
 }
 
+// A process that waits until its local clock reaches a deadline, as the checkpoint coordinator
+// waits out a min pause: it re-arms for what is left whenever a timer finds the clock short.
+struct DeadlineWaiter : Process {
+  runtime::ProcessContext ctx;
+  Time deadline;
+  int* timers;
+  bool* reached;
+  DeadlineWaiter(const runtime::ProcessContext& c, int* t, bool* r)
+      : ctx(c), timers(t), reached(r) {}
+  void WaitUntil(Time local) {
+    deadline = local;
+    Arm();
+  }
+  void Arm() {
+    const Duration left = deadline - ctx.clock->Now();
+    if (left <= Duration::Zero()) {
+      *reached = true;
+      return;
+    }
+    ctx.scheduler->ScheduleAfter(left, [this] {
+      ++*timers;
+      Arm();
+    });
+  }
+};
+
+// Under drift a timer fires when the node's own clock has advanced by at least its delay, so a
+// wait for the clock to reach a time ends (rounding the true delay down made a 1 ns wait on a
+// fast clock a zero wait, and such a wait re-armed itself forever at one instant).
+TEST(WorldClockTest, ADriftingClockHasAdvancedByTheDelayWhenItsTimerFires) {
+  for (const int64_t drift : {-999'999, -500'000, -1, 1, 3, 333'333, 999'999, 5'000'000}) {
+    for (const int64_t start_ns : {1, 7, 999'983, 123'456'789}) {
+      World w(WorldOptions{.seed = 3});
+      int timers = 0;
+      bool reached = false;
+      DeadlineWaiter* waiter = nullptr;
+      const uint32_t n = w.AddNode("waiter", [&](const runtime::ProcessContext& c) {
+        auto p = std::make_unique<DeadlineWaiter>(c, &timers, &reached);
+        waiter = p.get();
+        return p;
+      });
+      w.Start(n);
+      w.SetClock(n, Duration::Zero(), drift);
+      w.RunFor(Duration::Nanos(start_ns));
+      waiter->WaitUntil(w.LocalTime(n) + Duration::Nanos(50));
+      w.RunFor(Duration::Seconds(1));
+      EXPECT_TRUE(reached) << "drift " << drift << " start " << start_ns;
+      EXPECT_EQ(timers, 1) << "drift " << drift << " start " << start_ns
+                           << ": the first timer should find the clock at its deadline";
+    }
+  }
+}
+
 TEST_F(WorldTest, ProcessContextIsComplete) {
   runtime::ProcessContext seen;
   World w(WorldOptions{});
