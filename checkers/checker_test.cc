@@ -496,9 +496,8 @@ TEST_F(AlteredRunTest, NoProgressAfterFaultsStopFailsLive) {
            e.time >= *r.quiet_from;
   });
   // Completions are the HA pointer's writes (not the engine's events): those go too.
-  std::erase_if(r.recording.completions, [&](const checkers::CompletionRecord& c) {
-    return c.time >= *r.quiet_from;
-  });
+  std::erase_if(r.recording.completions,
+                [&](const checkers::CompletionRecord& c) { return c.time >= *r.quiet_from; });
   r.end = *r.quiet_from + checkers::LivenessBound(r.view.setup->config) + Duration::Seconds(1);
   ExpectFail(run_->Check("LIVE", r), "no checkpoint completed");
   r.status = engine::JobStatus::kFailed;
