@@ -322,6 +322,12 @@ Result<std::unique_ptr<Simulated>> Simulate(const engine::JobGraph& job, const S
   std::function<void()> poll;
   if (progress) poll = [&jw, &progress] { progress(jw.world().now()); };
   run->status = jw.RunUntilDone(limit, poll);
+  if (const auto& stuck = jw.world().loop().stuck()) {
+    // A livelock: the run cannot finish and nothing about it can be judged. An engine bug.
+    return InternalError("livelock: simulated time stopped advancing at " + stuck->at.ToString() +
+                         " (" + std::to_string(stuck->events) +
+                         " events without time moving on); the run cannot finish");
+  }
   if (extra != nullptr) jw.world().trace().RemoveObserver(extra);
   if (observer != nullptr) jw.world().trace().RemoveObserver(observer);
   jw.world().trace().RemoveObserver(run->recorder.get());

@@ -68,6 +68,20 @@ Slot Summarise(const RunReport& r) {
   return s;
 }
 
+// An error message with its numbers (times, counts) replaced by N, so one cause seen at
+// different times groups as one.
+std::string WithoutNumbers(std::string_view message) {
+  std::string out;
+  bool in_number = false;
+  for (const char c : message) {
+    const bool digit = c >= '0' && c <= '9';
+    if (!digit) out += c;
+    if (digit && !in_number) out += 'N';
+    in_number = digit;
+  }
+  return out;
+}
+
 Slot RunOne(const Scenario& scenario, uint64_t seed) {
   RunOptions options;
   options.seed = seed;
@@ -75,8 +89,8 @@ Slot RunOne(const Scenario& scenario, uint64_t seed) {
   if (report.ok()) return Summarise(*report);
   Slot s;
   s.error = true;
-  s.group = "ERROR " + std::string(report.status().message());
-  s.detail = s.group;
+  s.detail = "ERROR " + std::string(report.status().message());
+  s.group = "ERROR " + WithoutNumbers(report.status().message());
   s.reproduce = "faultline run " + scenario.path + " --seed " + std::to_string(seed);
   return s;
 }

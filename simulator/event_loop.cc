@@ -4,6 +4,7 @@ namespace faultline::sim {
 
 EventLoop::EventLoop(Options options) : options_(options) {
   FL_ASSERT(options_.pending_events_max <= kSlotMask, "pending_events_max above 2^24");
+  FL_ASSERT(options_.stuck_events_max > 0, "stuck_events_max must be positive");
 }
 
 EventLoop::~EventLoop() = default;
@@ -124,6 +125,16 @@ bool EventLoop::Dispatch(Key key) {
     }
   }
   now_ = key.time();
+  if (now_ - window_start_ >= options_.stuck_window) {
+    window_start_ = now_;
+    window_events_ = 0;
+  }
+  if (++window_events_ > options_.stuck_events_max) {
+    // Time has stopped: leave this event queued (its slot intact) and run nothing more.
+    stuck_ = Stuck{now_, window_events_ - 1};
+    heap_.Push(key.packed);
+    return false;
+  }
   ++executed_;
   if (!heap_.empty()) {
     // The next event's slot was written long ago and is likely out of L1: fetch it while this
@@ -141,7 +152,7 @@ bool EventLoop::Dispatch(Key key) {
 }
 
 bool EventLoop::Step() {
-  while (!heap_.empty()) {
+  while (Runnable() && !heap_.empty()) {
     if (Dispatch(Key{heap_.Pop()})) return true;
   }
   return false;
@@ -153,10 +164,14 @@ Time EventLoop::NextEventTime() const {
 
 RunResult EventLoop::RunUntil(Time limit) {
   RunResult result{0, StopReason::kTimeLimit};
-  while (!heap_.empty() && Key{heap_.top()}.time() <= limit) {
+  while (Runnable() && !heap_.empty() && Key{heap_.top()}.time() <= limit) {
     if (Dispatch(Key{heap_.Pop()})) ++result.executed;
   }
-  if (limit > now_) now_ = limit;
+  if (!Runnable()) {
+    result.reason = StopReason::kStuck;
+  } else if (limit > now_) {
+    now_ = limit;
+  }
   return result;
 }
 
@@ -164,7 +179,7 @@ RunResult EventLoop::RunEvents(uint64_t count) {
   RunResult result{0, StopReason::kEventLimit};
   while (result.executed < count) {
     if (!Step()) {
-      result.reason = StopReason::kQuiescent;
+      result.reason = Runnable() ? StopReason::kQuiescent : StopReason::kStuck;
       break;
     }
     ++result.executed;
@@ -174,20 +189,22 @@ RunResult EventLoop::RunEvents(uint64_t count) {
 
 RunResult EventLoop::RunUntilQuiescent(uint64_t max_events) {
   RunResult result = RunEvents(max_events);
-  if (heap_.empty()) result.reason = StopReason::kQuiescent;
+  if (Runnable() && heap_.empty()) result.reason = StopReason::kQuiescent;
   return result;
 }
 
 RunResult EventLoop::RunWhile(const std::function<bool()>& keep_going, Time limit) {
   RunResult result{0, StopReason::kTimeLimit};
-  while (!heap_.empty() && Key{heap_.top()}.time() <= limit) {
+  while (Runnable() && !heap_.empty() && Key{heap_.top()}.time() <= limit) {
     if (!keep_going()) {
       result.reason = StopReason::kPredicate;
       return result;
     }
     if (Dispatch(Key{heap_.Pop()})) ++result.executed;
   }
-  if (limit == Time::Max()) {
+  if (!Runnable()) {
+    result.reason = StopReason::kStuck;
+  } else if (limit == Time::Max()) {
     result.reason = StopReason::kQuiescent;
   } else if (limit > now_) {
     now_ = limit;

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "base/assert.h"
@@ -39,7 +40,8 @@ struct EventId {
   uint32_t slot = 0;
 };
 
-enum class StopReason { kTimeLimit, kEventLimit, kQuiescent, kPredicate };
+// kStuck: the livelock guard tripped (EventLoop::stuck()); the loop runs nothing more.
+enum class StopReason { kTimeLimit, kEventLimit, kQuiescent, kPredicate, kStuck };
 
 struct RunResult {
   uint64_t executed = 0;
@@ -60,6 +62,19 @@ class EventLoop {
     // Bound on pending events (queued, cancelled-but-queued and held for paused nodes).
     // Exceeding it is a programmer error: some component schedules without bound.
     size_t pending_events_max = size_t{1} << 22;
+    // The livelock guard: more than `stuck_events_max` events while simulated time advances
+    // less than `stuck_window` means time has stopped moving (something reschedules itself at
+    // the same instant, or a hair later, for ever). The loop then stops for good and reports
+    // it (stuck()), so a run ends with an error instead of hanging its caller. A healthy run
+    // stays orders of magnitude below the bound (docs/performance.md).
+    uint64_t stuck_events_max = uint64_t{1} << 22;
+    Duration stuck_window = Duration::Millis(10);
+  };
+
+  // Why the livelock guard stopped the loop.
+  struct Stuck {
+    Time at;              // the instant the guard tripped
+    uint64_t events = 0;  // events run while time advanced less than stuck_window
   };
 
   EventLoop() : EventLoop(Options{}) {}
@@ -110,6 +125,9 @@ class EventLoop {
   RunResult RunUntilQuiescent(uint64_t max_events);
   // Runs while `keep_going()` is true before each event, up to `limit`.
   RunResult RunWhile(const std::function<bool()>& keep_going, Time limit);
+
+  // Set once the livelock guard tripped; from then on no event runs and time does not advance.
+  const std::optional<Stuck>& stuck() const { return stuck_; }
 
   size_t pending() const { return heap_.size(); }
   bool empty() const { return heap_.empty(); }
@@ -176,6 +194,8 @@ class EventLoop {
   void FreeSlot(uint32_t index);
   // Runs or disposes of the event under `key`; returns true if a handler ran.
   bool Dispatch(Key key);
+  // True while an event may run (the livelock guard has not tripped).
+  bool Runnable() const { return !stuck_.has_value(); }
 
   Options options_;
   Time now_;
@@ -191,6 +211,10 @@ class EventLoop {
   uint32_t slots_used_ = 0;
   std::vector<NodeState> nodes_;
   TimerObserver* timer_observer_ = nullptr;
+  // The livelock guard's window: where it started and how many events ran in it.
+  Time window_start_;
+  uint64_t window_events_ = 0;
+  std::optional<Stuck> stuck_;
 };
 
 }  // namespace faultline::sim

@@ -190,6 +190,72 @@ TEST(EventLoopTest, SlotsAreReusedSoMemoryStaysBounded) {
   EXPECT_LE(loop.peak_pending(), 2u);
 }
 
+// An event that reschedules itself `step` later, for ever.
+struct Spinner {
+  EventLoop* loop;
+  Duration step;
+  uint64_t runs = 0;
+  void Arm() {
+    loop->ScheduleAfter(step, [this] {
+      ++runs;
+      Arm();
+    });
+  }
+};
+
+TEST(EventLoopTest, ALivelockAtOneInstantStopsTheLoopForGood) {
+  EventLoop loop(EventLoop::Options{.stuck_events_max = 1000, .stuck_window = Duration::Millis(1)});
+  int before = 0;
+  loop.Schedule(At(1), [&] { ++before; });
+  Spinner spin{&loop, Duration::Zero()};
+  loop.Schedule(At(5), [&] { spin.Arm(); });
+  int after = 0;
+  loop.Schedule(At(7), [&] { ++after; });
+
+  const RunResult result = loop.RunUntil(At(100));
+  EXPECT_EQ(result.reason, StopReason::kStuck);
+  EXPECT_EQ(before, 1);
+  EXPECT_EQ(after, 0);
+  ASSERT_TRUE(loop.stuck().has_value());
+  EXPECT_EQ(loop.stuck()->at, At(5));
+  EXPECT_EQ(loop.stuck()->events, 1000u);
+  // Time stays where it stopped and nothing more runs, whatever the caller asks.
+  EXPECT_EQ(loop.now(), At(5));
+  const uint64_t runs = spin.runs;
+  EXPECT_EQ(loop.RunUntil(At(200)).reason, StopReason::kStuck);
+  EXPECT_EQ(loop.RunUntilQuiescent(10).reason, StopReason::kStuck);
+  EXPECT_FALSE(loop.Step());
+  EXPECT_EQ(loop.RunWhile([] { return true; }, Time::Max()).reason, StopReason::kStuck);
+  EXPECT_EQ(spin.runs, runs);
+  EXPECT_EQ(after, 0);
+  EXPECT_EQ(loop.now(), At(5));
+}
+
+TEST(EventLoopTest, ALivelockCreepingForwardInTinyStepsIsCaughtToo) {
+  EventLoop loop(EventLoop::Options{.stuck_events_max = 1000, .stuck_window = Duration::Millis(1)});
+  Spinner spin{&loop, Duration::Nanos(3)};
+  loop.Schedule(At(2), [&] { spin.Arm(); });
+  EXPECT_EQ(loop.RunUntil(At(1000)).reason, StopReason::kStuck);
+  ASSERT_TRUE(loop.stuck().has_value());
+  EXPECT_GT(loop.stuck()->at, At(2));
+  EXPECT_LT(loop.stuck()->at, At(2) + Duration::Micros(4));
+  EXPECT_EQ(loop.now(), loop.stuck()->at);
+}
+
+TEST(EventLoopTest, BusyButAdvancingRunsDoNotTripTheGuard) {
+  EventLoop loop(EventLoop::Options{.stuck_events_max = 1000, .stuck_window = Duration::Millis(1)});
+  // A burst of exactly the bound at one instant, then a steady chain one window apart.
+  int burst = 0;
+  for (int i = 0; i < 999; ++i) loop.Schedule(At(1), [&] { ++burst; });
+  Spinner spin{&loop, Duration::Millis(1)};
+  loop.Schedule(At(1), [&] { spin.Arm(); });
+  EXPECT_EQ(loop.RunUntil(At(50'000)).reason, StopReason::kTimeLimit);
+  EXPECT_FALSE(loop.stuck().has_value());
+  EXPECT_EQ(burst, 999);
+  EXPECT_EQ(spin.runs, 49'999u);
+  EXPECT_EQ(loop.now(), At(50'000));
+}
+
 TEST(EventLoopDeathTest, BoundedQueueRejectsRunawayScheduling) {
   EventLoop loop(EventLoop::Options{.pending_events_max = 100});
   EXPECT_DEATH(

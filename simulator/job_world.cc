@@ -81,10 +81,12 @@ engine::JobStatus JobWorld::RunUntilDone(Time limit, const std::function<void()>
         },
         limit);
     // Let notifications reach the TaskManagers and their sinks commit.
+    // A livelock stopped the loop: nothing more will run (the caller reads loop().stuck()).
+    if (world_->loop().stuck()) break;
     world_->RunFor(Duration::Seconds(2));
     // A JobManager that failed over after the end re-runs the final checkpoint from the HA
     // store: the job is done when a terminal status holds after the settling time.
-    if (done() || world_->now() >= limit) break;
+    if (done() || world_->now() >= limit || world_->loop().stuck()) break;
   }
   engine::JobManager* jm = job_manager();
   return jm == nullptr ? engine::JobStatus::kStarting : jm->status();

@@ -44,7 +44,8 @@ class JobWorld {
   // simulated seconds so the final notifications and commits land; if the job is no longer
   // done then (a JobManager failed over and re-runs the final checkpoint), runs on until it is.
   // `poll`, if set, is called every few thousand events (for a progress line); it must not
-  // touch the world.
+  // touch the world. Returns early if the event loop's livelock guard trips
+  // (world().loop().stuck()).
   engine::JobStatus RunUntilDone(Time limit, const std::function<void()>& poll = {});
 
   // Side channel: the committed output records (transactional commits and appends, in

@@ -3,6 +3,7 @@
 // parallelism 4 on 3 TaskManagers, checkpoints every simulated second).
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <iterator>
 #include <map>
 #include <memory>
@@ -96,6 +97,25 @@ TEST(EngineJobTest, ExampleJobWithoutFaultsIsExactlyOnce) {
   EXPECT_GE(jm.latest_completed(), 1u);
 
   ExpectExactlyOnceOutput(jw.CommittedOutput(), expected);
+}
+
+// A livelock (here a world event that reschedules itself at the same instant for ever, as an
+// engine bug might) ends the run at the instant time stopped, reported by the loop, instead of
+// hanging RunUntilDone (the soak and explore would hang with it).
+TEST(EngineJobTest, ALivelockEndsTheRunInsteadOfHangingIt) {
+  const std::unique_ptr<sim::JobWorld> world = NewExampleWorld();
+  ASSERT_NE(world, nullptr);
+  sim::JobWorld& jw = *world;
+  FillSource(jw, 2000, 100);
+  sim::EventLoop& loop = jw.world().loop();
+  std::function<void()> spin = [&] { loop.ScheduleAfter(Duration::Zero(), [&] { spin(); }); };
+  loop.Schedule(Time::Zero() + Duration::Millis(200), [&] { spin(); });
+  jw.Start();
+  const engine::JobStatus status = jw.RunUntilDone(Time::Zero() + Duration::Seconds(60));
+  EXPECT_NE(status, engine::JobStatus::kFinished);
+  ASSERT_TRUE(loop.stuck().has_value());
+  EXPECT_EQ(loop.stuck()->at, Time::Zero() + Duration::Millis(200));
+  EXPECT_EQ(jw.world().now(), Time::Zero() + Duration::Millis(200));
 }
 
 // Records are encoded straight into the open network buffer, which grows a page at a time:
