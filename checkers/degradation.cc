@@ -5,8 +5,6 @@
 namespace faultline::checkers {
 namespace {
 
-constexpr int64_t kDestroying = sim::kEffectCorrupt | sim::kEffectLose | sim::kEffectTorn;
-
 const CompletionRecord* CompletionOf(const Recording& recording, uint64_t checkpoint) {
   for (const CompletionRecord& c : recording.completions) {
     if (c.checkpoint == checkpoint) return &c;
@@ -56,7 +54,7 @@ int64_t DestroyedOnCheckpoint(const Recording& recording, uint64_t checkpoint) {
   int64_t effects = 0;
   for (const InjectedFault& f : recording.faults) {
     if (f.point == sim::FaultPoint::kBlobPut && f.target.starts_with(prefix)) {
-      effects |= f.effect & kDestroying;
+      effects |= f.effect & kDestroyingEffects;
     }
   }
   return effects;

@@ -20,8 +20,14 @@
 #include "base/time.h"
 #include "checkers/recorder.h"
 #include "engine/api/record.h"
+#include "simulator/fault_points.h"
 
 namespace faultline::checkers {
+
+// The injected effects (sim::kEffect* bits) that destroy a stored blob: a lost, corrupted or
+// torn put. An injected error on a call, or a delay, alters nothing.
+inline constexpr int64_t kDestroyingEffects =
+    sim::kEffectCorrupt | sim::kEffectLose | sim::kEffectTorn;
 
 struct ReportedFallback {
   uint64_t unreadable = 0;  // the checkpoint the engine reported unreadable

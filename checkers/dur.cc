@@ -5,11 +5,10 @@
 #include <string>
 
 #include "checkers/checker.h"
+#include "checkers/degradation.h"
 
 namespace faultline::checkers {
 namespace {
-
-constexpr int64_t kDestroying = sim::kEffectCorrupt | sim::kEffectLose | sim::kEffectTorn;
 
 std::string Describe(const BlobCheck& b) {
   if (!b.present) return "absent from the blob store";
@@ -37,7 +36,7 @@ Verdict CheckDurability(const RunRecord& run) {
   // 1. At each completion, everything the metadata references is stored whole.
   for (const CompletionRecord& c : rec.completions) {
     if (!c.metadata_present || !c.metadata_error.empty()) {
-      if (rec.InjectedOnBlob(c.metadata_blob) & kDestroying) {
+      if (rec.InjectedOnBlob(c.metadata_blob) & kDestroyingEffects) {
         verdict.Note("checkpoint " + std::to_string(c.checkpoint) + ": metadata " +
                      c.metadata_blob + " destroyed by an injected " +
                      InjectedNote(rec, c.metadata_blob));
@@ -54,7 +53,7 @@ Verdict CheckDurability(const RunRecord& run) {
     }
     for (const BlobCheck& b : c.blobs) {
       if (b.intact()) continue;
-      if (rec.InjectedOnBlob(b.blob) & kDestroying) {
+      if (rec.InjectedOnBlob(b.blob) & kDestroyingEffects) {
         verdict.Note("checkpoint " + std::to_string(c.checkpoint) + ": blob " + b.blob +
                      " destroyed by an injected " + InjectedNote(rec, b.blob) +
                      " (not the engine's violation)");
@@ -86,7 +85,7 @@ Verdict CheckDurability(const RunRecord& run) {
       const uint64_t id = CheckpointOfBlob(name);
       auto metadata = run.view.blobs->find(name);
       if (metadata == run.view.blobs->end()) {
-        if (rec.InjectedOnBlob(name) & kDestroying) continue;
+        if (rec.InjectedOnBlob(name) & kDestroyingEffects) continue;
         verdict.Fail(
             Violation{"a retained checkpoint's metadata blob is gone at the end of the run",
                       Evidence{.checkpoint_id = id, .blob = name, .time = run.end}});
@@ -94,7 +93,7 @@ Verdict CheckDurability(const RunRecord& run) {
       }
       Result<CheckpointBlobs> blobs = ReadCheckpointBlobs(metadata->second, name);
       if (!blobs.ok()) {
-        if (rec.InjectedOnBlob(name) & kDestroying) continue;
+        if (rec.InjectedOnBlob(name) & kDestroyingEffects) continue;
         verdict.Fail(Violation{"a retained checkpoint's metadata blob does not decode",
                                Evidence{.checkpoint_id = id,
                                         .blob = name,
@@ -106,7 +105,7 @@ Verdict CheckDurability(const RunRecord& run) {
         auto stored = run.view.blobs->find(blob);
         const BlobCheck b =
             CheckBlob(blob, stored == run.view.blobs->end() ? nullptr : &stored->second, *blobs);
-        if (b.intact() || (rec.InjectedOnBlob(blob) & kDestroying)) continue;
+        if (b.intact() || (rec.InjectedOnBlob(blob) & kDestroyingEffects)) continue;
         verdict.Fail(Violation{
             "a blob a retained checkpoint references is gone or altered at the "
             "end of the run",

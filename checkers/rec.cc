@@ -9,7 +9,10 @@
 // the checkpoint is the one whose state blobs an attempt read, and the restored digest is the
 // checkers' own digest (checkers/blob_reader.h) of the keyed blob as read. The engine's
 // restore-finished digests are not consulted; its deployed event's restored checkpoint is judged
-// too (it can only add a violation).
+// too (it can only add a violation). A fallback must go to the newest retained checkpoint (as
+// the HA pointer named them) that no injected fault destroyed and the engine did not report
+// unreadable.
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <optional>
@@ -23,9 +26,6 @@
 
 namespace faultline::checkers {
 namespace {
-
-// What alters or removes a stored blob (an injected error on a call alters nothing).
-constexpr int64_t kDestroying = sim::kEffectCorrupt | sim::kEffectLose | sim::kEffectTorn;
 
 // The checkpoints the engine reported unreadable, before `when`, on a chain of fallbacks from
 // `latest` to `restored` (latest -> f1 -> ... -> restored, each step a checkpoint-unreadable
@@ -58,12 +58,59 @@ std::optional<std::vector<uint64_t>> ReportedChain(const Recording& rec, uint64_
   return chain;
 }
 
+// The checkpoints the HA pointer named as retained at `when` (its last write by then).
+const std::vector<uint64_t>* RetainedAt(const Recording& rec, Time when) {
+  const std::vector<uint64_t>* retained = nullptr;
+  for (const CompletionRecord& c : rec.completions) {
+    if (c.time > when) break;
+    retained = &c.retained;
+  }
+  return retained;
+}
+
+// A retained checkpoint between a fallback step's ends that the step passed over although no
+// injected fault destroyed it and the engine never reported it unreadable: the fallback must go
+// to the newest readable retained checkpoint (ORACLES.md, REC). 0: none.
+uint64_t SkippedOver(const Recording& rec, uint64_t from, uint64_t to, Time when) {
+  const std::vector<uint64_t>* retained = RetainedAt(rec, when);
+  if (retained == nullptr) return 0;
+  for (auto it = retained->rbegin(); it != retained->rend(); ++it) {
+    const uint64_t c = *it;
+    if (c >= from || c <= to) continue;
+    if (DestroyedOnCheckpoint(rec, c) != 0) continue;
+    const bool reported = std::any_of(rec.events.begin(), rec.events.end(), [&](const auto& e) {
+      return e.time <= when && e.event == engine::EngineEvent::kCheckpointUnreadable &&
+             static_cast<uint64_t>(e.args.checkpoint.value()) == c;
+    });
+    if (!reported) return c;
+  }
+  return 0;
+}
+
 // A restore of `r.checkpoint` reached from the HA pointer's `r.pointer_latest` along the reported
 // `chain`: every checkpoint reported unreadable on it must have been destroyed by an injected
-// storage fault (then each step is a note, once per checkpoint), else it is a violation.
+// storage fault (then each step is a note, once per checkpoint), else it is a violation. Each
+// step must go to the newest retained checkpoint that nothing destroyed (under the fail policy a
+// step to 0, failing the job, passes over them by design).
 void JudgeChain(const Recording& rec, const RestoreRecord& r, const std::vector<uint64_t>& chain,
-                const std::string& who, std::set<uint64_t>& degraded, Verdict& verdict) {
+                const std::string& who, bool fallback_policy, std::set<uint64_t>& degraded,
+                Verdict& verdict) {
   auto next_of = [&](size_t i) { return i + 1 < chain.size() ? chain[i + 1] : r.checkpoint; };
+  for (size_t i = 0; i < chain.size(); ++i) {
+    if (next_of(i) == 0 && !fallback_policy) continue;
+    const uint64_t skipped = SkippedOver(rec, chain[i], next_of(i), r.time);
+    if (skipped == 0) continue;
+    verdict.Fail(Violation{
+        "recovery fell back past a readable retained checkpoint",
+        Evidence{.checkpoint_id = skipped,
+                 .time = r.time,
+                 .detail = who + " fell back from checkpoint " + std::to_string(chain[i]) + " to " +
+                           (next_of(i) == 0 ? std::string("nothing (the beginning of the input)")
+                                            : "checkpoint " + std::to_string(next_of(i))) +
+                           ", passing over checkpoint " + std::to_string(skipped) +
+                           ", which the HA pointer retained and no injected fault destroyed"}});
+    return;
+  }
   for (size_t i = 0; i < chain.size(); ++i) {
     if (DestroyedOnCheckpoint(rec, chain[i]) != 0) continue;
     verdict.Fail(Violation{
@@ -138,7 +185,7 @@ void JudgeRestoredBlobs(const Recording& rec, Verdict& verdict) {
   for (const RestoreFinishedRecord& f : rec.restores_finished) {
     for (const BlobCheck& b : f.blobs) {
       if (b.intact()) continue;
-      const bool injected = rec.InjectedOnBlob(b.blob) & kDestroying;
+      const bool injected = rec.InjectedOnBlob(b.blob) & kDestroyingEffects;
       verdict.Fail(Violation{
           "a task restored from a blob that fails its checksum",
           Evidence{
@@ -160,6 +207,8 @@ Verdict CheckRecovery(const RunRecord& run) {
   Verdict verdict("REC");
   const Recording& rec = run.recording;
   std::set<uint64_t> degraded;  // noted once each
+  const bool fallback_policy =
+      run.view.setup->config.unreadable_checkpoint == engine::UnreadableCheckpointPolicy::kFallback;
 
   // Judges restoring `restored` where the HA pointer named `latest`: through a chain of reported
   // fallbacks (latest -> ... -> restored), each step explained by an injected storage fault that
@@ -169,7 +218,7 @@ Verdict CheckRecovery(const RunRecord& run) {
     std::optional<std::vector<uint64_t>> chain;
     if (r.pointer_latest > 0) chain = ReportedChain(rec, r.pointer_latest, r.checkpoint, r.time);
     if (chain) {
-      JudgeChain(rec, r, *chain, who, degraded, verdict);
+      JudgeChain(rec, r, *chain, who, fallback_policy, degraded, verdict);
       return;
     }
     verdict.Fail(Violation{

@@ -1,5 +1,6 @@
 #include "checkers/recorder.h"
 
+#include <algorithm>
 #include <charconv>
 #include <span>
 #include <utility>
@@ -284,7 +285,14 @@ void RunRecorder::OnPointerWritten(Time time) {
                                "ns is unreadable: " + pointer.status().ToString());
     return;
   }
-  CheckCompletion(pointer->latest_completed_checkpoint_id(), pointer->latest_metadata_blob(), time);
+  std::vector<uint64_t> retained;
+  for (const std::string& name : pointer->retained_metadata_blobs()) {
+    if (const uint64_t id = CheckpointOfBlob(name); id != 0) retained.push_back(id);
+  }
+  if (retained.empty()) retained.push_back(pointer->latest_completed_checkpoint_id());
+  std::sort(retained.begin(), retained.end());
+  CheckCompletion(pointer->latest_completed_checkpoint_id(), pointer->latest_metadata_blob(), time,
+                  std::move(retained));
 }
 
 Result<CheckpointBlobs> RunRecorder::ReadMetadata(const std::string& name,
@@ -307,10 +315,11 @@ Result<CheckpointBlobs> RunRecorder::ReadMetadata(const std::string& name,
   return blobs;
 }
 
-void RunRecorder::CheckCompletion(uint64_t checkpoint, const std::string& metadata_blob,
-                                  Time time) {
+void RunRecorder::CheckCompletion(uint64_t checkpoint, const std::string& metadata_blob, Time time,
+                                  std::vector<uint64_t> retained) {
   CompletionRecord c;
   c.checkpoint = checkpoint;
+  c.retained = std::move(retained);
   c.time = time;
   c.metadata_blob = metadata_blob;
   c.metadata_present = jw_.world().blob_store().Peek(metadata_blob) != nullptr;

@@ -130,6 +130,9 @@ struct CompletionRecord {
   std::optional<std::map<uint32_t, uint64_t>> source_offsets;
   // Keyed blob -> the state digest the metadata records for its subtask (captured state).
   std::map<std::string, uint64_t, std::less<>> recorded_digests;
+  // The checkpoints this pointer write names as retained (what a recovery may fall back to),
+  // ascending; the checkpoint itself when the pointer lists none.
+  std::vector<uint64_t> retained;
 };
 
 // At a deployed event, or a task's restore-started: what the HA pointer named at that moment.
@@ -210,7 +213,8 @@ class RunRecorder : public sim::TraceObserver {
   void OnReply(const sim::TraceRecord& r);
   void OnReadReply(BlobRead& read, const sim::TraceRecord& r);
   void OnPointerWritten(Time time);
-  void CheckCompletion(uint64_t checkpoint, const std::string& metadata_blob, Time time);
+  void CheckCompletion(uint64_t checkpoint, const std::string& metadata_blob, Time time,
+                       std::vector<uint64_t> retained);
   void RecordCheckpointBlobs(const CheckpointBlobs& blobs, CompletionRecord& c);
   // The content of metadata blob `name`: the stored copy, or, when it is absent or does not
   // decode, the bytes as the engine sent them (tombstone view). `stored_error` (may be null) gets

@@ -87,5 +87,59 @@ TEST_F(FallbackChainTest, AStepTheEngineDidNotReportFails) {
   EXPECT_EQ(v.first()->what, "recovery did not restore the latest completed checkpoint");
 }
 
+// A fallback must go to the newest retained checkpoint nothing destroyed. Here 4 is intact (its
+// lost write removed from the record) and never reported, but the engine stepped from 5 straight
+// to 3, as an engine that picks the oldest retained checkpoint would.
+TEST_F(FallbackChainTest, AStepPastAReadableRetainedCheckpointFails) {
+  RunRecord r = *record_;
+  // The pointer retained 3, 4 and 5 when the restore happened.
+  bool retained_4 = false;
+  for (const checkers::CompletionRecord& c : r.recording.completions) {
+    if (c.checkpoint == 5) {
+      retained_4 = c.retained == std::vector<uint64_t>{3, 4, 5};
+    }
+  }
+  ASSERT_TRUE(retained_4);
+  std::erase_if(r.recording.faults, [](const checkers::InjectedFault& f) {
+    return f.target.starts_with("checkpoints/chk-4/");
+  });
+  std::erase_if(r.recording.events, [](const checkers::EngineEventRecord& e) {
+    return e.event == engine::EngineEvent::kCheckpointUnreadable && e.args.checkpoint == 4;
+  });
+  std::erase_if(r.recording.reads, [](const checkers::BlobRead& read) {
+    return read.checkpoint == 4;  // an engine stepping 5 -> 3 never reads 4
+  });
+  for (checkers::RestoreRecord& d : r.recording.deployments) {
+    if (d.checkpoint == 4) d.checkpoint = 3;
+  }
+  for (checkers::EngineEventRecord& e : r.recording.events) {
+    if (e.event == engine::EngineEvent::kCheckpointUnreadable && e.args.checkpoint == 5) {
+      e.args.fallback = 3;
+    }
+  }
+  const Verdict v = Rec(r);
+  ASSERT_TRUE(v.violated()) << v.ToString();
+  EXPECT_EQ(v.first()->what, "recovery fell back past a readable retained checkpoint");
+  EXPECT_EQ(v.first()->evidence.checkpoint_id, 4u);
+
+  // With 4 destroyed (its lost write kept), passing over it is right.
+  RunRecord destroyed = *record_;
+  std::erase_if(destroyed.recording.events, [](const checkers::EngineEventRecord& e) {
+    return e.event == engine::EngineEvent::kCheckpointUnreadable && e.args.checkpoint == 4;
+  });
+  std::erase_if(destroyed.recording.reads,
+                [](const checkers::BlobRead& read) { return read.checkpoint == 4; });
+  for (checkers::RestoreRecord& d : destroyed.recording.deployments) {
+    if (d.checkpoint == 4) d.checkpoint = 3;
+  }
+  for (checkers::EngineEventRecord& e : destroyed.recording.events) {
+    if (e.event == engine::EngineEvent::kCheckpointUnreadable && e.args.checkpoint == 5) {
+      e.args.fallback = 3;
+    }
+  }
+  const Verdict ok = Rec(destroyed);
+  EXPECT_TRUE(ok.passed()) << ok.ToString();
+}
+
 }  // namespace
 }  // namespace faultline
