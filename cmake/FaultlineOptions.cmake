@@ -38,10 +38,17 @@ if(FAULTLINE_FUZZ)
 endif()
 
 # faultline_test(NAME name SOURCES ... DEPS ...): one GoogleTest binary, its tests visible to CTest.
+# faultline_test(NAME n SOURCES ... DEPS ... [SCENARIO_LIBRARY]): a GoogleTest executable whose
+# tests ctest discovers. SCENARIO_LIBRARY defines FAULTLINE_SCENARIO_LIBRARY_DIR, the path of
+# scenarios/library, for tests that run the library's scenarios.
 function(faultline_test)
-  cmake_parse_arguments(ARG "" "NAME" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "SCENARIO_LIBRARY" "NAME" "SOURCES;DEPS" ${ARGN})
   add_executable(${ARG_NAME} ${ARG_SOURCES})
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main
                                             faultline_warnings)
+  if(ARG_SCENARIO_LIBRARY)
+    target_compile_definitions(${ARG_NAME} PRIVATE
+      FAULTLINE_SCENARIO_LIBRARY_DIR="${PROJECT_SOURCE_DIR}/scenarios/library")
+  endif()
   gtest_discover_tests(${ARG_NAME} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 600)
 endfunction()
