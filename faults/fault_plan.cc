@@ -280,6 +280,9 @@ std::optional<PlanIssue> CheckEntry(const PlanEntry& entry, size_t index,
     return Fail(At(path, "name"),
                 "is longer than " + std::to_string(kMaxEntryNameBytes) + " bytes");
   }
+  if (entry.ends_by && *entry.ends_by <= Duration::Zero()) {
+    return Fail(At(path, "ends_by"), "must be a positive duration");
+  }
   const FaultSpec& s = entry.fault;
   const std::string kind_path = At(path, FaultKindName(s.kind));
   for (const FaultField& field : DescriptorOf(s.kind).fields) {

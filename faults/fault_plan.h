@@ -84,6 +84,11 @@ struct PlanEntry {
   std::string name;  // empty: "faults[i]"
   Trigger trigger;
   FaultSpec fault;
+  // Every effect of the fault ends by this simulated time (since the start): a window or rule is
+  // cut short, a pending restart or heal happens then at the latest. The nemesis's firings carry
+  // the end of its fault phase here, so a nemesis run written out as plan entries
+  // (FaultReport::nemesis_entries) runs the same.
+  std::optional<Duration> ends_by;
   bool operator==(const PlanEntry&) const = default;
 };
 

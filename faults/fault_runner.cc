@@ -92,6 +92,7 @@ void FaultRunner::AddPlan(const FaultPlan& plan) {
     e.firing.spec = pe.fault;
     e.firing.name = pe.name.empty() ? "faults[" + std::to_string(i) + "]" : pe.name;
     e.firing.entry = static_cast<int>(i);
+    if (pe.ends_by) e.firing.not_after = Time::Zero() + *pe.ends_by;
     if (pe.trigger.on) {
       const EventTrigger& on = *pe.trigger.on;
       const std::optional<int64_t> code = EngineEventCode(on.event);
@@ -161,6 +162,10 @@ void FaultRunner::NemesisArrival(size_t i) {
                 std::to_string(++nemesis_count_);
   firing.not_after = fault_phase_end_;
   ++nemesis_fired_;
+  nemesis_entries_.push_back(PlanEntry{.name = firing.name,
+                                       .trigger = Trigger{.at = now - Time::Zero()},
+                                       .fault = firing.spec,
+                                       .ends_by = fault_phase_end_ - Time::Zero()});
   Fire(firing);
   const Time next =
       now + rng.ExponentialDuration(Duration::Nanos(static_cast<int64_t>(60e9 / rates_[i].second)));
@@ -225,8 +230,11 @@ std::string FaultRunner::Fire(const Firing& f) {
   const FaultSpec& s = f.spec;
   const uint32_t node = NodeOf(s, targets_);
   const int64_t node_arg = node == sim::kNoNode ? -1 : int64_t{node};
+  // What a fault-fired record says is what fired, not where it came from (a plan entry or the
+  // nemesis), so a nemesis run written out as plan entries traces the same.
+  const int64_t ends_by = f.not_after == Time::Max() ? -1 : (f.not_after - Time::Zero()).nanos();
   world_.Record(sim::TraceKind::kFaultFired, sim::kNoNode,
-                {static_cast<int64_t>(s.kind), f.entry, node_arg,
+                {static_cast<int64_t>(s.kind), ends_by, node_arg,
                  s.duration.value_or(Duration::Zero()).nanos()},
                 f.name);
   ++fired_[static_cast<size_t>(s.kind)];
@@ -327,6 +335,7 @@ FaultReport FaultRunner::Report() const {
   report.nemesis_rates = rates_;
   report.quiet_from = has_nemesis_ ? std::max(last_activity_, fault_phase_end_) : last_activity_;
   report.permanent = permanent_;
+  report.nemesis_entries = nemesis_entries_;
   return report;
 }
 

@@ -66,7 +66,11 @@ struct FaultReport {
   // Faults that never end (a crash without restart, a partition that never heals, a clock
   // left skewed or drifting): liveness may be out of reach after quiet_from.
   std::vector<std::string> permanent;
-  std::vector<std::string> never_fired;     // plan entries whose trigger never fired
+  std::vector<std::string> never_fired;  // plan entries whose trigger never fired
+  // Every fault the nemesis fired, as a plan entry: its name, `at` the moment it fired, the
+  // fault drawn, `ends_by` the end of the fault phase. A plan of these entries (and no nemesis)
+  // runs the same faults at the same moments, so the same run.
+  std::vector<PlanEntry> nemesis_entries;
   std::vector<std::string> without_effect;  // plan entries that fired but changed nothing
 
   // A run whose plan entries did not all fire is inconclusive (the caller decides about
@@ -132,6 +136,7 @@ class FaultRunner final : private sim::TraceObserver, private sim::FaultInjector
   uint64_t nemesis_count_ = 0;
   Time last_activity_;
   std::vector<std::string> permanent_;
+  std::vector<PlanEntry> nemesis_entries_;
 };
 
 }  // namespace faultline::faults

@@ -218,6 +218,7 @@ void WriteTrigger(const faults::Trigger& t, scenario::Trigger* out) {
 void WriteEntry(const faults::PlanEntry& entry, scenario::Fault* out) {
   out->set_name(entry.name);
   WriteTrigger(entry.trigger, out->mutable_trigger());
+  if (entry.ends_by) out->set_ends_by(DurationText(*entry.ends_by));
   const FaultSpec& s = entry.fault;
   pb::Message* kind = out->GetReflection()->MutableMessage(out, Field(*out, FaultKindName(s.kind)));
   for (const FaultField& field : faults::DescriptorOf(s.kind).fields) WriteField(s, field, kind);
@@ -255,6 +256,7 @@ std::optional<PlanIssue> EntryFromProto(const scenario::Fault& fault, int index,
   for (const FaultField& field : faults::DescriptorOf(*kind).fields) {
     FL_RETURN_IF_ENGAGED(ReadField(m, field, kind_path, &entry->fault));
   }
+  FL_RETURN_IF_ENGAGED(ReadDuration(path + ".ends_by", fault.ends_by(), &entry->ends_by));
   return ReadTrigger(fault.trigger(), path + ".trigger", &entry->trigger);
 }
 

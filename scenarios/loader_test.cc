@@ -317,6 +317,14 @@ TEST(ValidateScenarioTest, FaultRules) {
       "faults[0].crash_task_manager.task_manager: node 0 is the JobManager");
   ExpectRefused("faults { trigger { at: \"1s\" } crash_job_manager {} }",
                 "faults[0].crash_job_manager.restart_after: missing");
+  ExpectRefused(
+      "faults { trigger { at: \"1s\" } ends_by: \"0\" "
+      "crash_job_manager { restart_after: \"1s\" } }",
+      "faults[0].ends_by: must be a positive duration");
+  ExpectRefused(
+      "faults { trigger { at: \"1s\" } ends_by: \"soon\" "
+      "crash_job_manager { restart_after: \"1s\" } }",
+      "faults[0].ends_by");
   ExpectRefused("faults { trigger { at: \"1s\" } pause { duration: \"1s\" } }",
                 "faults[0].pause.node: missing: which node");
   ExpectRefused("faults { trigger { at: \"1s\" } pause { node: 4 duration: \"1s\" } }",

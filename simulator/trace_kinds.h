@@ -13,7 +13,7 @@ namespace faultline::sim {
 // clang-format off
 #define FAULTLINE_TRACE_KINDS(X)                                                          \
   X(kNote, "note", "", "", "", "", "text")                                                \
-  X(kTimerFired, "timer", "timer", "", "", "", "")                                        \
+  X(kTimerFired, "timer", "", "", "", "", "")                                             \
   X(kNodeStart, "node-start", "", "", "", "", "name")                                     \
   X(kNodeCrash, "crash", "", "", "", "", "reason")                                        \
   X(kNodeRestart, "restart", "", "", "", "", "")                                          \
@@ -44,7 +44,7 @@ namespace faultline::sim {
   X(kServiceReply, "reply", "service", "op", "request", "code", "target")                 \
   X(kFaultInjected, "fault", "point", "effect", "peer", "delay_ns", "fault")              \
   X(kEngine, "engine", "event", "a", "b", "c", "detail")                                \
-  X(kFaultFired, "fault-fired", "kind", "entry", "node", "duration_ns", "fault")
+  X(kFaultFired, "fault-fired", "kind", "ends_by_ns", "node", "duration_ns", "fault")
 // clang-format on
 
 enum class TraceKind : uint16_t {
