@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/build_info.h"
+#include "cli/explore_command.h"
 #include "cli/soak_command.h"
 #include "examples/demo_world.h"
 #include "scenarios/loader.h"
@@ -119,6 +120,7 @@ struct RunArgs {
   std::string report_json;
   std::string export_dir;
   std::vector<std::string> also_check;
+  std::vector<std::string> switches;
   bool quiet = false;
 };
 
@@ -158,6 +160,7 @@ int RunScenarioCommand(const RunArgs& args) {
   options.trace_json = args.trace_json;
   options.export_dir = args.export_dir;
   options.also_check = args.also_check;
+  options.switches = args.switches;
   auto progress = std::make_unique<Progress>();
   options.progress = [&progress](faultline::Time now, faultline::Time limit) {
     progress->Update(now, limit);
@@ -307,6 +310,9 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--check", run.also_check,
                       "Also run this checker (repeatable), e.g. --check DET runs the scenario "
                       "twice and compares the trace hashes");
+  run_cmd->add_option("--switch", run.switches,
+                      "Also turn on this teaching switch (repeatable): plant its mistake in the "
+                      "engine, as `faultline explore --switch` does");
   run_cmd->add_option("--export", run.export_dir,
                       "Write the source log, the committed output and the completed "
                       "checkpoints as JSON Lines into this directory");
@@ -344,6 +350,66 @@ int main(int argc, char** argv) {
   soak_cmd->add_flag("--progress", soak.progress,
                      "Print a progress line on stderr (default: when stderr is a terminal)");
 
+  faultline::cli::ExploreArgs explore;
+  CLI::App* explore_cmd = app.add_subcommand(
+      "explore",
+      "Run many seeds of a scenario in parallel: a JSON line per seed, the coverage markers "
+      "reached, failures grouped by checker and property, and the first failure of each group "
+      "minimized to a reproducer. Exit 0 when every seed is clean, 1 when one failed, 2 on bad "
+      "input");
+  explore_cmd->add_option("file", explore.file, "The scenario (.textproto)");
+  explore_cmd->add_flag("--generate", explore.generate,
+                        "Generated cases instead of a file: each seed its own scenario");
+  explore_cmd->add_option("--first-seed", explore.first_seed, "The first seed of the range")
+      ->check(kUnsigned64)
+      ->capture_default_str();
+  explore_cmd->add_option("--seeds", explore.seeds, "Seeds in the range")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1'000'000'000}))
+      ->capture_default_str();
+  explore_cmd->add_option("--jobs,-j", explore.jobs, "Runs at once (default: one per core)")
+      ->check(CLI::Range(1u, 1024u));
+  explore_cmd
+      ->add_option("--shard", explore.shard,
+                   "Run shard K of N (a contiguous block of the range); shard outputs "
+                   "concatenate to the unsharded output")
+      ->capture_default_str();
+  explore_cmd
+      ->add_option("--time-budget", explore.time_budget,
+                   "Stop starting seeds after this many seconds (wall time)")
+      ->check(CLI::Range(0.0, 1e7));
+  explore_cmd->add_option("--json", explore.json, "Write one JSON line per seed here");
+  explore_cmd->add_option("--switch", explore.switches,
+                          "Turn on this teaching switch in every case (repeatable)");
+  explore_cmd->add_option("--det-every", explore.det_every,
+                          "Rerun every Nth seed and fail on a trace-hash mismatch (DET)");
+  explore_cmd->add_flag("!--no-minimize", explore.minimize, "Do not minimize the failures found");
+  explore_cmd->add_option("--out-dir", explore.out_dir, "Where minimized reproducers are written")
+      ->capture_default_str();
+  explore_cmd->add_option("--max-reruns", explore.max_reruns, "Rerun budget per minimization")
+      ->check(CLI::Range(1u, 100'000u))
+      ->capture_default_str();
+  explore_cmd->add_flag("--progress", explore.progress,
+                        "Print a progress bar on stderr (default: when stderr is a terminal)");
+
+  faultline::cli::MinimizeArgs minimize;
+  std::string minimize_seed;
+  CLI::App* minimize_cmd = app.add_subcommand(
+      "minimize",
+      "Cut a failing run down to a minimal reproducer: the nemesis's faults made explicit, then "
+      "delta debugging over the fault plan, then smaller jobs and inputs. Writes the reproducer "
+      "scenario and prints the command that replays it. Exit 0 when written, 1 when the run does "
+      "not fail, 2 on bad input");
+  minimize_cmd->add_option("file", minimize.file, "The scenario (.textproto)")->required();
+  minimize_cmd->add_option("--seed", minimize_seed, "The failing seed (default: the scenario's)")
+      ->check(kUnsigned64);
+  minimize_cmd->add_option("--switch", minimize.switches,
+                           "Turn on this teaching switch (repeatable)");
+  minimize_cmd->add_option("--out,-o", minimize.out,
+                           "The reproducer file (default: ./<name>-seed<N>.min.textproto)");
+  minimize_cmd->add_option("--max-reruns", minimize.max_reruns, "Rerun budget")
+      ->check(CLI::Range(1u, 100'000u))
+      ->capture_default_str();
+
   auto is_command = [&app](const std::string& name) {
     for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
       if (sub->get_name() == name) return true;
@@ -372,5 +438,11 @@ int main(int argc, char** argv) {
   if (list_cmd->parsed()) return ListCommand(list_dir);
   if (check_cmd->parsed()) return CheckCommand(check_files);
   if (soak_cmd->parsed()) return faultline::cli::SoakCommand(soak);
+  if (explore_cmd->parsed()) return faultline::cli::ExploreCommand(explore);
+  if (minimize_cmd->parsed()) {
+    minimize.has_seed = !minimize_seed.empty();
+    if (minimize.has_seed) minimize.seed = std::strtoull(minimize_seed.c_str(), nullptr, 10);
+    return faultline::cli::MinimizeCommand(minimize);
+  }
   return kExitOk;
 }

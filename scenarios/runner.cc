@@ -12,6 +12,7 @@
 #include "base/build_info.h"
 #include "checkers/checker.h"
 #include "checkers/degradation.h"
+#include "checkers/markers.h"
 #include "checkers/order_log.h"
 #include "checkers/recorder.h"
 #include "checkers/registry.h"
@@ -438,6 +439,13 @@ Result<RunReport> Run(const engine::JobGraph& job, const Scenario& file,
   // The settings this seed draws (`vary`) replace the file's before anything is built.
   Varied varied =
       ApplyVary(file.spec, options.seed.value_or(file.spec.has_seed() ? file.spec.seed() : 1));
+  for (const std::string& name : options.switches) {
+    const auto& listed = varied.spec.teaching_switches();
+    if (std::find(listed.begin(), listed.end(), name) == listed.end()) {
+      varied.spec.add_teaching_switches(name);
+    }
+  }
+  if (!options.switches.empty()) FL_RETURN_IF_ERROR(ValidateScenario(varied.spec));
   const Scenario scenario{file.path, std::move(varied.spec)};
   const proto::Scenario& spec = scenario.spec;
   FL_ASSIGN_OR_RETURN(engine::EngineConfig config, ToEngineConfig(spec));
@@ -493,6 +501,8 @@ Result<RunReport> Run(const engine::JobGraph& job, const Scenario& file,
   FL_ASSIGN_OR_RETURN(checkers::RunRecord record,
                       checkers::RecordRun(jw, *run->recorder, run->order.get(), record_options));
   report.committed_records = record.view.committed.size();
+  for (std::string_view m : checkers::MarkersOf(record).names()) report.markers.emplace_back(m);
+  report.nemesis_entries = fault_report.nemesis_entries;
   for (const std::string& id : enabled) {
     FL_ASSIGN_OR_RETURN(checkers::Verdict verdict, checkers::RunChecker(id, record));
     report.verdicts.push_back(std::move(verdict));
@@ -507,6 +517,7 @@ Result<RunReport> Run(const engine::JobGraph& job, const Scenario& file,
   DecideOutcome(report, degradation);
   report.reproduce =
       "faultline run " + ShellQuote(scenario.path) + " --seed " + std::to_string(report.seed);
+  for (const std::string& name : options.switches) report.reproduce += " --switch " + name;
   if (!options.export_dir.empty()) {
     FL_RETURN_IF_ERROR(Export(options.export_dir, record.view, report));
   }
@@ -718,6 +729,11 @@ std::string FormatReport(const RunReport& r) {
       start = end + 1;
     }
   }
+  if (!r.markers.empty()) {
+    std::string reached;
+    for (const std::string& m : r.markers) reached += (reached.empty() ? "" : ", ") + m;
+    out += "reached      " + reached + "\n";
+  }
   std::snprintf(buf, sizeof buf, "trace        hash %016" PRIx64 " over %" PRIu64 " records; %s\n",
                 r.trace_hash, r.trace_records, r.build_identity.c_str());
   out += buf;
@@ -803,6 +819,7 @@ std::string ReportJson(const RunReport& r) {
   char hash[32];
   std::snprintf(hash, sizeof hash, "%016" PRIx64, r.trace_hash);
   j["trace"] = {{"hash", hash}, {"records", r.trace_records}, {"build", r.build_identity}};
+  j["markers"] = r.markers;
   j["reproduce"] = r.reproduce;
   return j.dump(2) + "\n";
 }

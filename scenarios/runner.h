@@ -24,6 +24,7 @@
 #include "checkers/verdict.h"
 #include "engine/api/job.h"
 #include "engine/exec/job_manager.h"
+#include "faults/fault_plan.h"
 #include "scenarios/loader.h"
 #include "simulator/trace.h"
 
@@ -36,6 +37,10 @@ struct RunOptions {
   // Checkers to run besides the scenario's (e.g. "DET"); an unknown id or one that cannot judge
   // this run's mode is an InvalidArgument error.
   std::vector<std::string> also_check;
+  // Teaching switches to turn on besides the scenario's own (engine/exec/config.h); the run is
+  // validated with them (a switch that does not apply to the scenario's mode is an error), and
+  // the reproduce command names them (--switch).
+  std::vector<std::string> switches;
   // Called every few thousand simulated events with the simulated time reached (for a
   // progress line); it must not touch the run.
   std::function<void(Time now, Time limit)> progress;
@@ -98,6 +103,10 @@ struct RunReport {
   // e.g. by a blob an injected fault destroyed, or a node crashed for good).
   std::vector<std::string> unexplained;
   std::vector<std::string> warnings;  // e.g. a checkers list without the output checker
+  // The coverage markers the run hit (checkers/markers.h), in catalogue order.
+  std::vector<std::string> markers;
+  // The faults the nemesis fired, as plan entries (faults::FaultReport::nemesis_entries).
+  std::vector<faults::PlanEntry> nemesis_entries;
   proto::Expectation expected;
 
   uint64_t trace_hash = 0;

@@ -47,11 +47,9 @@ Slot Summarise(const RunReport& r) {
   s.reproduce = r.reproduce;
   s.wall_seconds = r.wall_seconds;
   s.simulated_seconds = static_cast<double>((r.ended - Time::Zero()).nanos()) / 1e9;
+  s.group = FailureGroupOf(r);
   for (const checkers::Verdict& v : r.verdicts) {
-    if (v.violated() && s.group.empty()) {
-      s.group = "VIOLATION " + v.rule() + ": " + v.first()->what;
-      s.detail = checkers::ToString(*v.first());
-    }
+    if (v.violated() && s.detail.empty()) s.detail = checkers::ToString(*v.first());
     for (const checkers::UnjudgedPart& part : v.unjudged()) {
       if (part.explained_by.empty()) continue;
       const std::string kind = v.rule() + " " + std::string(checkers::UnjudgedName(part.reason));
@@ -62,24 +60,9 @@ Slot Summarise(const RunReport& r) {
   }
   if (r.outcome == RunReport::Outcome::kInconclusive) {
     s.explained = r.unexplained.empty();
-    s.group = "INCONCLUSIVE " + Joined(r.unexplained);
     s.detail = r.outcome_detail;
   }
   return s;
-}
-
-// An error message with its numbers (times, counts) replaced by N, so one cause seen at
-// different times groups as one.
-std::string WithoutNumbers(std::string_view message) {
-  std::string out;
-  bool in_number = false;
-  for (const char c : message) {
-    const bool digit = c >= '0' && c <= '9';
-    if (!digit) out += c;
-    if (digit && !in_number) out += 'N';
-    in_number = digit;
-  }
-  return out;
 }
 
 Slot RunOne(const Scenario& scenario, uint64_t seed) {
@@ -90,7 +73,7 @@ Slot RunOne(const Scenario& scenario, uint64_t seed) {
   Slot s;
   s.error = true;
   s.detail = "ERROR " + std::string(report.status().message());
-  s.group = "ERROR " + WithoutNumbers(report.status().message());
+  s.group = ErrorGroupOf(report.status());
   s.reproduce = "faultline run " + scenario.path + " --seed " + std::to_string(seed);
   return s;
 }
@@ -122,6 +105,40 @@ void Tally(const Slot& slot, const std::string& file, uint64_t seed, SoakScenari
 }
 
 }  // namespace
+
+namespace {
+
+// `message` with each run of digits replaced by N, so one cause seen at different times or
+// counts groups as one.
+std::string WithoutNumbers(std::string_view message) {
+  std::string out;
+  bool in_number = false;
+  for (const char c : message) {
+    const bool digit = c >= '0' && c <= '9';
+    if (!digit) out += c;
+    if (digit && !in_number) out += 'N';
+    in_number = digit;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string FailureGroupOf(const RunReport& r) {
+  if (r.outcome == RunReport::Outcome::kViolation) {
+    for (const checkers::Verdict& v : r.verdicts) {
+      if (v.violated()) return "VIOLATION " + v.rule() + ": " + v.first()->what;
+    }
+  }
+  if (r.outcome == RunReport::Outcome::kInconclusive && !r.unexplained.empty()) {
+    return "INCONCLUSIVE " + Joined(r.unexplained);
+  }
+  return {};
+}
+
+std::string ErrorGroupOf(const Status& status) {
+  return "ERROR " + WithoutNumbers(status.message());
+}
 
 uint64_t SoakReport::runs() const {
   uint64_t n = 0;

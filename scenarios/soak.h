@@ -71,6 +71,13 @@ struct SoakReport {
   bool clean() const;
 };
 
+// What went wrong in a run, without its particulars, so runs that hit one bug group together:
+// "VIOLATION <checker>: <the property broken>", "INCONCLUSIVE <the unexplained reasons>"; empty
+// for a PASS or an INCONCLUSIVE that planned faults explain.
+std::string FailureGroupOf(const RunReport& report);
+// The same for a run that ended in an error: "ERROR <message>" with its numbers masked ("N").
+std::string ErrorGroupOf(const Status& status);
+
 // InvalidArgument when a file does not load or does not expect PASS; NotFound for a missing file.
 Result<SoakReport> RunSoak(const SoakOptions& options);
 

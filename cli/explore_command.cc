@@ -1,0 +1,188 @@
+#include "cli/explore_command.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "scenarios/loader.h"
+#include "search/explore.h"
+#include "search/minimize.h"
+
+namespace faultline::cli {
+namespace {
+
+constexpr int kExitClean = 0;
+constexpr int kExitFailing = 1;
+constexpr int kExitBadInput = 2;
+// Failing groups minimized after an exploration (each takes up to --max-reruns runs).
+constexpr size_t kGroupsMinimized = 3;
+
+bool WriteText(const std::string& path, const std::string& text, std::string* error) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) *error = "cannot write " + path;
+  return static_cast<bool>(out);
+}
+
+// Minimizes `scenario` at `seed`, writes the reproducer into `out_dir`, prints the replay command.
+// Returns false on an error (printed).
+bool MinimizeAndWrite(const scenarios::Scenario& scenario, uint64_t seed,
+                      const std::vector<std::string>& switches, uint32_t max_reruns,
+                      const std::string& out_file) {
+  search::MinimizeOptions options;
+  options.seed = seed;
+  options.switches = switches;
+  options.max_reruns = max_reruns;
+  options.log = [](const std::string& line) { std::printf("  minimize   %s\n", line.c_str()); };
+  std::printf("minimize     %s --seed %llu\n", scenario.path.c_str(),
+              static_cast<unsigned long long>(seed));
+  std::fflush(stdout);
+  Result<search::MinimizeResult> m = search::Minimize(scenario, options);
+  if (!m.ok()) {
+    std::printf("  minimize   not minimized: %s\n", m.status().ToString().c_str());
+    return false;
+  }
+  std::string error;
+  const std::filesystem::path dir = std::filesystem::path(out_file).parent_path();
+  if (!dir.empty()) std::filesystem::create_directories(dir);
+  if (!WriteText(out_file, search::ReproducerText(*m, scenario.path), &error)) {
+    std::printf("  minimize   %s\n", error.c_str());
+    return false;
+  }
+  std::printf("  minimized  %zu faults -> %zu in %u reruns (%s); written to %s\n",
+              m->entries_before, m->entries_after, m->reruns,
+              m->one_minimal ? "1-minimal" : "not proven 1-minimal", out_file.c_str());
+  std::printf("  replay     faultline run %s\n", out_file.c_str());
+  std::fflush(stdout);
+  return true;
+}
+
+std::string ReproducerPath(const std::string& dir, const std::string& name, uint64_t seed) {
+  return (std::filesystem::path(dir) / (name + "-seed" + std::to_string(seed) + ".min.textproto"))
+      .string();
+}
+
+}  // namespace
+
+int ExploreCommand(const ExploreArgs& args) {
+  if (args.generate) {
+    std::cerr << "faultline explore: --generate is not available in this build yet\n";
+    return kExitBadInput;
+  }
+  if (args.file.empty()) {
+    std::cerr << "faultline explore: give a scenario file (or --generate)\n";
+    return kExitBadInput;
+  }
+  Result<scenarios::Scenario> scenario = scenarios::LoadScenarioFile(args.file);
+  if (!scenario.ok()) {
+    std::cerr << "faultline explore: " << scenario.status().message() << "\n";
+    return kExitBadInput;
+  }
+  Result<search::Shard> shard = search::ParseShard(args.shard);
+  if (!shard.ok()) {
+    std::cerr << "faultline explore: " << shard.status().message() << "\n";
+    return kExitBadInput;
+  }
+  search::ExploreOptions options;
+  options.source = search::ScenarioFileSource(*scenario);
+  options.source_label = args.file;
+  options.first_seed = args.first_seed;
+  options.seeds = args.seeds;
+  options.shard = *shard;
+  options.jobs = args.jobs;
+  if (args.time_budget > 0) options.time_budget_seconds = args.time_budget;
+  options.switches = args.switches;
+  options.det_every = args.det_every;
+  std::unique_ptr<std::ofstream> jsonl;
+  if (!args.json.empty()) {
+    jsonl = std::make_unique<std::ofstream>(args.json, std::ios::binary | std::ios::trunc);
+    if (!*jsonl) {
+      std::cerr << "faultline explore: cannot write " << args.json << "\n";
+      return kExitBadInput;
+    }
+    options.on_result = [&jsonl](const search::SeedResult& r) {
+      *jsonl << search::SeedResultJson(r) << "\n";
+    };
+  }
+  if (args.progress || isatty(STDERR_FILENO) == 1) {
+    options.progress = [](uint64_t done, uint64_t total, uint64_t failing) {
+      const int width = 30;
+      const int filled = total ? static_cast<int>(width * done / total) : width;
+      std::fprintf(stderr, "\rexplore [%.*s%*s] %llu/%llu seeds, %llu failing", filled,
+                   "##############################", width - filled, "",
+                   static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
+                   static_cast<unsigned long long>(failing));
+      if (done == total) std::fprintf(stderr, "\n");
+      std::fflush(stderr);
+    };
+  }
+  Result<search::ExploreReport> report = search::Explore(options);
+  if (!report.ok()) {
+    std::cerr << "faultline explore: " << report.status().message() << "\n";
+    return kExitBadInput;
+  }
+  if (jsonl) {
+    jsonl->close();
+    if (!*jsonl) {
+      std::cerr << "faultline explore: cannot write " << args.json << "\n";
+      return kExitBadInput;
+    }
+  }
+  std::fputs(search::FormatExploreReport(*report).c_str(), stdout);
+  if (!args.json.empty()) std::printf("results      one JSON line per seed in %s\n", args.json.c_str());
+  std::fflush(stdout);
+  if (args.minimize) {
+    size_t n = 0;
+    for (const search::FailureGroup& g : report->groups) {
+      if (n++ == kGroupsMinimized) break;
+      MinimizeAndWrite(*scenario, g.seeds.front(), args.switches, args.max_reruns,
+                       ReproducerPath(args.out_dir, scenario->spec.name(), g.seeds.front()));
+    }
+  }
+  return report->clean() ? kExitClean : kExitFailing;
+}
+
+int MinimizeCommand(const MinimizeArgs& args) {
+  Result<scenarios::Scenario> scenario = scenarios::LoadScenarioFile(args.file);
+  if (!scenario.ok()) {
+    std::cerr << "faultline minimize: " << scenario.status().message() << "\n";
+    return kExitBadInput;
+  }
+  const uint64_t seed =
+      args.has_seed ? args.seed : (scenario->spec.has_seed() ? scenario->spec.seed() : 1);
+  const std::string out =
+      args.out.empty() ? ReproducerPath(".", scenario->spec.name(), seed) : args.out;
+  search::MinimizeOptions options;
+  options.seed = seed;
+  options.switches = args.switches;
+  options.max_reruns = args.max_reruns;
+  options.log = [](const std::string& line) { std::printf("minimize     %s\n", line.c_str()); };
+  Result<search::MinimizeResult> m = search::Minimize(*scenario, options);
+  if (!m.ok()) {
+    std::cerr << "faultline minimize: " << m.status().message() << "\n";
+    return m.status().code() == StatusCode::kFailedPrecondition ? kExitFailing : kExitBadInput;
+  }
+  std::string error;
+  if (!WriteText(out, search::ReproducerText(*m, scenario->path), &error)) {
+    std::cerr << "faultline minimize: " << error << "\n";
+    return kExitBadInput;
+  }
+  std::printf("minimized    %zu faults -> %zu in %u reruns (%s)\n", m->entries_before,
+              m->entries_after, m->reruns,
+              m->one_minimal ? "1-minimal: removing any one fault loses the failure"
+                             : "not proven 1-minimal (the rerun budget ran out)");
+  if (m->made_explicit) {
+    std::printf("explicit     the nemesis's faults as plan entries: %s\n",
+                m->explicit_same_hash ? "the same trace hash" : "a different trace hash");
+  }
+  std::printf("written      %s\n", out.c_str());
+  std::printf("replay       faultline run %s\n", out.c_str());
+  return kExitClean;
+}
+
+}  // namespace faultline::cli

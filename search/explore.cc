@@ -1,0 +1,298 @@
+// Exploration: a pool of threads takes seeds in turn; each run is its own simulated world. Results
+// land in a slot per seed and are handed on (on_result) in seed order as soon as every earlier
+// seed is done, so the output does not depend on the thread count or on timing.
+#include "search/explore.h"
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "base/int128.h"
+#include "scenarios/soak.h"
+
+namespace faultline::search {
+namespace {
+
+using scenarios::RunReport;
+
+std::string OutcomeOf(const RunReport& r) {
+  return std::string(scenarios::OutcomeName(r.outcome));
+}
+
+SeedResult FromReport(uint64_t seed, const RunReport& r) {
+  SeedResult s;
+  s.seed = seed;
+  s.scenario = r.name;
+  s.outcome = OutcomeOf(r);
+  s.group = scenarios::FailureGroupOf(r);
+  s.failing = !s.group.empty();
+  if (r.outcome == RunReport::Outcome::kViolation) {
+    for (const checkers::Verdict& v : r.verdicts) {
+      if (v.violated()) {
+        s.detail = checkers::ToString(*v.first());
+        break;
+      }
+    }
+  } else if (r.outcome == RunReport::Outcome::kInconclusive) {
+    s.detail = r.outcome_detail;
+  }
+  for (const std::string& name : r.markers) {
+    if (std::optional<checkers::Marker> m = checkers::MarkerFromName(name)) s.markers.set(*m);
+  }
+  s.trace_hash = r.trace_hash;
+  s.simulated_ms = static_cast<uint64_t>((r.ended - Time::Zero()).nanos() / 1'000'000);
+  s.reproduce = r.reproduce;
+  return s;
+}
+
+SeedResult ErrorResult(uint64_t seed, const std::string& scenario, const Status& status) {
+  SeedResult s;
+  s.seed = seed;
+  s.scenario = scenario;
+  s.outcome = "ERROR";
+  s.failing = true;
+  s.group = scenarios::ErrorGroupOf(status);
+  s.detail = status.ToString();
+  return s;
+}
+
+// One seed: its case, its run, and (DET sample) a second run.
+SeedResult RunSeed(const ExploreOptions& options, uint64_t seed, bool det) {
+  Result<scenarios::Scenario> c = options.source(seed);
+  if (!c.ok()) return ErrorResult(seed, "", c.status());
+  scenarios::RunOptions run;
+  run.seed = seed;
+  run.switches = options.switches;
+  Result<RunReport> report = scenarios::RunScenario(*c, run);
+  if (!report.ok()) {
+    SeedResult s = ErrorResult(seed, c->spec.name(), report.status());
+    // A switch that does not apply to a generated case's mode: nothing to run, nothing wrong.
+    if (report.status().code() == StatusCode::kInvalidArgument && !options.switches.empty() &&
+        report.status().message().find("teaching_switches") != std::string::npos) {
+      s.outcome = "SKIPPED";
+      s.failing = false;
+      s.group.clear();
+    }
+    return s;
+  }
+  SeedResult s = FromReport(seed, *report);
+  s.fault_entries = static_cast<uint64_t>(c->spec.faults_size()) + report->nemesis_entries.size();
+  if (det) {
+    Result<RunReport> again = scenarios::RunScenario(*c, run);
+    s.rerun_hash = again.ok() ? again->trace_hash : 0;
+  }
+  return s;
+}
+
+void Tally(const SeedResult& s, ExploreReport& report) {
+  ++report.done;
+  ++report.outcomes[s.outcome];
+  for (checkers::Marker m : checkers::kAllMarkers) {
+    if (s.markers.has(m)) ++report.marker_hits[static_cast<size_t>(m)];
+  }
+  if (s.rerun_hash) {
+    ++report.det_checked;
+    if (s.det_mismatch()) report.det_mismatches.push_back(s.seed);
+  }
+  if (!s.failing) return;
+  ++report.failing;
+  auto it = std::find_if(report.groups.begin(), report.groups.end(),
+                         [&](const FailureGroup& g) { return g.what == s.group; });
+  if (it == report.groups.end()) {
+    it = report.groups.insert(report.groups.end(), FailureGroup{s.group, {}, s.reproduce});
+  }
+  it->seeds.push_back(s.seed);
+}
+
+}  // namespace
+
+CaseSource ScenarioFileSource(scenarios::Scenario scenario) {
+  return [scenario = std::move(scenario)](uint64_t) -> Result<scenarios::Scenario> {
+    return scenario;
+  };
+}
+
+Result<Shard> ParseShard(std::string_view text) {
+  const size_t slash = text.find('/');
+  Shard shard;
+  auto number = [](std::string_view part, uint32_t& out) {
+    const auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), out);
+    return ec == std::errc() && end == part.data() + part.size() && !part.empty();
+  };
+  if (slash == std::string_view::npos || !number(text.substr(0, slash), shard.index) ||
+      !number(text.substr(slash + 1), shard.count) || shard.count == 0 || shard.index == 0 ||
+      shard.index > shard.count) {
+    return InvalidArgumentError("--shard: expected K/N with 1 <= K <= N, got \"" +
+                                std::string(text) + "\"");
+  }
+  return shard;
+}
+
+SeedRange ShardRange(uint64_t first, uint64_t seeds, Shard shard) {
+  // Shard k takes seeds [first + floor((k-1) * seeds / n), first + floor(k * seeds / n)).
+  const auto bound = [&](uint64_t k) {
+    return static_cast<uint64_t>((static_cast<Uint128>(k) * seeds) / shard.count);
+  };
+  const uint64_t begin = bound(shard.index - 1);
+  return SeedRange{first + begin, bound(shard.index) - begin};
+}
+
+double ExploreReport::seeds_per_second() const {
+  return wall_seconds > 0 ? static_cast<double>(done) / wall_seconds : 0;
+}
+
+Result<ExploreReport> Explore(const ExploreOptions& options) {
+  if (!options.source) return InvalidArgumentError("explore: no scenario and no --generate");
+  if (options.seeds == 0) return InvalidArgumentError("explore: --seeds must be at least 1");
+  if (options.first_seed > UINT64_MAX - (options.seeds - 1)) {
+    return InvalidArgumentError("explore: the seed range passes 2^64 - 1");
+  }
+  if (options.time_budget_seconds && !(*options.time_budget_seconds > 0)) {
+    return InvalidArgumentError("explore: --time-budget must be positive");
+  }
+  ExploreReport report;
+  report.source_label = options.source_label;
+  report.shard = options.shard;
+  report.range = ShardRange(options.first_seed, options.seeds, options.shard);
+  const uint64_t total = report.range.count;
+  unsigned jobs =
+      options.jobs != 0 ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
+  jobs = static_cast<unsigned>(std::max<uint64_t>(1, std::min<uint64_t>(jobs, total)));
+  report.jobs = jobs;
+
+  const auto start = std::chrono::steady_clock::now();
+  const auto out_of_time = [&] {
+    if (!options.time_budget_seconds) return false;
+    const double spent = std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+                             .count();
+    return spent >= *options.time_budget_seconds;
+  };
+  std::vector<std::optional<SeedResult>> slots(total);
+  std::atomic<uint64_t> next{0};
+  std::atomic<bool> stop{false};
+  std::mutex mutex;  // guards slots' hand-off, `delivered`, the report and the callbacks
+  uint64_t delivered = 0;
+  const auto work = [&] {
+    while (!stop) {
+      const uint64_t i = next++;
+      if (i >= total) return;
+      if (out_of_time()) {
+        stop = true;
+        return;
+      }
+      const uint64_t seed = report.range.first + i;
+      const bool det =
+          options.det_every != 0 && (seed - options.first_seed) % options.det_every == 0;
+      SeedResult result = RunSeed(options, seed, det);
+      std::lock_guard<std::mutex> lock(mutex);
+      slots[i] = std::move(result);
+      // Hand on every result whose predecessors are all done, in seed order.
+      while (delivered < total && slots[delivered]) {
+        Tally(*slots[delivered], report);
+        if (options.on_result) options.on_result(*slots[delivered]);
+        slots[delivered].reset();
+        ++delivered;
+      }
+      if (options.progress) options.progress(report.done, total, report.failing);
+    }
+  };
+  std::vector<std::thread> threads;
+  for (unsigned t = 1; t < jobs; ++t) threads.emplace_back(work);
+  work();
+  for (std::thread& t : threads) t.join();
+  // A budget stop can leave results behind a gap (a later seed finished, an earlier one was never
+  // started): only the contiguous prefix counts, so the output is still a seed range.
+  report.budget_exhausted = delivered < total;
+  std::stable_sort(report.groups.begin(), report.groups.end(),
+                   [](const FailureGroup& a, const FailureGroup& b) {
+                     return a.seeds.size() > b.seeds.size();
+                   });
+  report.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+std::string SeedResultJson(const SeedResult& r) {
+  nlohmann::json j;
+  j["seed"] = r.seed;
+  j["scenario"] = r.scenario;
+  j["outcome"] = r.outcome;
+  j["failing"] = r.failing;
+  if (!r.group.empty()) j["group"] = r.group;
+  if (!r.detail.empty()) j["detail"] = r.detail;
+  std::vector<std::string> markers;
+  for (std::string_view m : r.markers.names()) markers.emplace_back(m);
+  j["markers"] = markers;
+  char hash[32];
+  std::snprintf(hash, sizeof hash, "%016" PRIx64, r.trace_hash);
+  j["trace_hash"] = hash;
+  if (r.rerun_hash) {
+    std::snprintf(hash, sizeof hash, "%016" PRIx64, *r.rerun_hash);
+    j["rerun_hash"] = hash;
+  }
+  j["simulated_ms"] = r.simulated_ms;
+  j["fault_entries"] = r.fault_entries;
+  if (!r.reproduce.empty()) j["reproduce"] = r.reproduce;
+  return j.dump();
+}
+
+std::string FormatExploreReport(const ExploreReport& r) {
+  std::string out;
+  char buf[512];
+  const uint64_t last = r.range.count == 0 ? r.range.first : r.range.first + r.range.count - 1;
+  std::snprintf(buf, sizeof buf,
+                "explore      %s, seeds %" PRIu64 "..%" PRIu64 " (shard %u/%u), %" PRIu64
+                " run on %u threads in %.1f s: %.1f seeds/s\n",
+                r.source_label.c_str(), r.range.first, last, r.shard.index, r.shard.count, r.done,
+                r.jobs, r.wall_seconds, r.seeds_per_second());
+  out += buf;
+  if (r.budget_exhausted) {
+    out += "             the time budget ran out: seeds " + std::to_string(r.range.first) + ".." +
+           std::to_string(r.range.first + r.done - 1) + " ran\n";
+  }
+  std::string outcomes;
+  for (const auto& [name, n] : r.outcomes) {
+    outcomes += (outcomes.empty() ? "" : ", ") + std::to_string(n) + " " + name;
+  }
+  out += "outcomes     " + outcomes + "\n";
+  out += "coverage     seeds reaching each marker (of " + std::to_string(r.done) + ")\n";
+  for (checkers::Marker m : checkers::kAllMarkers) {
+    const uint64_t n = r.marker_hits[static_cast<size_t>(m)];
+    std::snprintf(buf, sizeof buf, "  %6" PRIu64 "  %5.1f%%  %s\n", n,
+                  r.done ? 100.0 * static_cast<double>(n) / static_cast<double>(r.done) : 0.0,
+                  std::string(checkers::MarkerName(m)).c_str());
+    out += buf;
+  }
+  if (r.det_checked > 0) {
+    out += "determinism  " + std::to_string(r.det_checked) + " seeds rerun, " +
+           std::to_string(r.det_mismatches.size()) + " trace-hash mismatches\n";
+  }
+  if (r.clean()) {
+    out += "verdict      CLEAN: no violation, no unexplained inconclusive run, no error\n";
+    return out;
+  }
+  out += "verdict      FAILING: " + std::to_string(r.failing) + " seeds in " +
+         std::to_string(r.groups.size()) + " groups\n";
+  for (const FailureGroup& g : r.groups) {
+    std::string seeds;
+    for (size_t i = 0; i < g.seeds.size() && i < 12; ++i) {
+      seeds += (i ? ", " : "") + std::to_string(g.seeds[i]);
+    }
+    if (g.seeds.size() > 12) seeds += " ... (" + std::to_string(g.seeds.size() - 12) + " more)";
+    out += "group        " + std::to_string(g.seeds.size()) + " x " + g.what + "\n";
+    out += "               seeds " + seeds + "\n";
+    out += "               first: " + g.first_reproduce + "\n";
+  }
+  for (uint64_t seed : r.det_mismatches) {
+    out += "determinism  seed " + std::to_string(seed) + ": the rerun's trace hash differs\n";
+  }
+  return out;
+}
+
+}  // namespace faultline::search

@@ -1,0 +1,122 @@
+// Exploration (docs/search.md): many seeds of one scenario, or of generated cases, run in
+// parallel; each simulation stays single-threaded and deterministic. Every seed gives one
+// deterministic result line (JSON), so the output of a seed range is the same whatever the
+// thread count, and shards of the range (--shard K/N: contiguous blocks) concatenate, in shard
+// order, to exactly the unsharded output. Failures are grouped by what went wrong (the checker and
+// the property, scenarios::FailureGroupOf), so a thousand seeds hitting one bug show as one.
+//
+//   ExploreOptions options;
+//   options.source = ScenarioFileSource(*LoadScenarioFile("x.textproto"));
+//   options.seeds = 1000;
+//   options.on_result = [&](const SeedResult& r) { jsonl << SeedResultJson(r) << "\n"; };
+//   Result<ExploreReport> report = Explore(options);
+//   std::cout << FormatExploreReport(*report);
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "checkers/markers.h"
+#include "scenarios/loader.h"
+#include "scenarios/runner.h"
+
+namespace faultline::search {
+
+namespace proto = ::faultline::scenario;
+
+// The case a seed runs: the scenario (its spec is what a reproducer writes out).
+using CaseSource = std::function<Result<scenarios::Scenario>(uint64_t seed)>;
+
+// Every seed runs the same scenario (at that seed).
+CaseSource ScenarioFileSource(scenarios::Scenario scenario);
+
+struct Shard {
+  uint32_t index = 1;  // 1-based
+  uint32_t count = 1;
+};
+// "K/N" with 1 <= K <= N.
+Result<Shard> ParseShard(std::string_view text);
+
+// The seeds of shard `shard` of [first, first + seeds): a contiguous block, so shard outputs
+// concatenate in shard order to the unsharded output. May be empty.
+struct SeedRange {
+  uint64_t first = 1;
+  uint64_t count = 0;
+};
+SeedRange ShardRange(uint64_t first, uint64_t seeds, Shard shard);
+
+// One seed's result: deterministic (no wall time), so equal runs give equal lines.
+struct SeedResult {
+  uint64_t seed = 0;
+  std::string scenario;  // the case's name
+  std::string outcome;   // PASS, VIOLATION, INCONCLUSIVE, ERROR
+  bool failing = false;  // a violation, an unexplained inconclusive, or an error
+  std::string group;     // what went wrong (empty unless failing)
+  std::string detail;    // the run's own words: the first violation, the reasons, the error
+  checkers::Markers markers;
+  uint64_t trace_hash = 0;
+  uint64_t simulated_ms = 0;
+  uint64_t fault_entries = 0;  // plan entries plus nemesis firings
+  std::string reproduce;
+  // DET sample: the hash of a second run, when this seed was rerun.
+  std::optional<uint64_t> rerun_hash;
+  bool det_mismatch() const { return rerun_hash && *rerun_hash != trace_hash; }
+};
+
+struct ExploreOptions {
+  CaseSource source;
+  std::string source_label;  // "scenarios/x.textproto" or "--generate"
+  uint64_t first_seed = 1;
+  uint64_t seeds = 100;
+  Shard shard;
+  unsigned jobs = 0;  // runs at once (0: one per hardware thread)
+  // Stop taking new seeds after this much wall time (seeds under way finish). Unset: none.
+  std::optional<double> time_budget_seconds;
+  // Teaching switches turned on in every case (the case's own list is kept).
+  std::vector<std::string> switches;
+  // DET: every `det_every`-th seed of the range is run twice; a differing hash fails it. 0: off.
+  uint64_t det_every = 0;
+  // Called in seed order, from one thread at a time, as results become final.
+  std::function<void(const SeedResult&)> on_result;
+  // Called after each run (one thread at a time): seeds done, seeds in the range, failing.
+  std::function<void(uint64_t done, uint64_t total, uint64_t failing)> progress;
+};
+
+struct FailureGroup {
+  std::string what;
+  std::vector<uint64_t> seeds;  // ascending
+  std::string first_reproduce;
+};
+
+struct ExploreReport {
+  std::string source_label;
+  SeedRange range;  // this shard's seeds
+  Shard shard;
+  unsigned jobs = 0;
+  uint64_t done = 0;  // seeds run (fewer than range.count when the time budget ran out)
+  bool budget_exhausted = false;
+  double wall_seconds = 0;
+  std::map<std::string, uint64_t> outcomes;  // outcome -> seeds
+  std::array<uint64_t, checkers::kMarkerCount> marker_hits{};
+  std::vector<FailureGroup> groups;  // most seeds first
+  std::vector<uint64_t> det_mismatches;
+  uint64_t det_checked = 0;
+  uint64_t failing = 0;
+
+  bool clean() const { return failing == 0 && det_mismatches.empty(); }
+  double seeds_per_second() const;
+};
+
+// InvalidArgument for an empty range spec, a bad shard, a missing source.
+Result<ExploreReport> Explore(const ExploreOptions& options);
+
+std::string SeedResultJson(const SeedResult& result);
+std::string FormatExploreReport(const ExploreReport& report);
+
+}  // namespace faultline::search
