@@ -201,6 +201,20 @@ std::vector<Record> Reference::RunStateless(uint32_t first, uint32_t last, const
   return stream;
 }
 
+std::vector<Record> Reference::Arriving(uint32_t index, const Record& source) const {
+  FL_ASSERT(index > 0 && index < job_.operators.size());
+  return Partition(job_.operators[index], RunStateless(0, index - 1, source));
+}
+
+void Reference::ProcessKeyed(uint32_t index, const Record& in, KeyState& state,
+                             std::vector<Record>& out) const {
+  const engine::OperatorSpec& op = job_.operators[index];
+  FL_ASSERT(op.kind == engine::OperatorKind::kKeyedProcess);
+  state.provenance += in.provenance;
+  MapKeyedContext context(in, state, out);
+  op.keyed_process->Process(in, context, context);
+}
+
 std::vector<Record> Reference::RunOperator(uint32_t index, std::vector<Record> stream,
                                            const ReferenceInput& input,
                                            ReferenceResult& result) const {
@@ -230,7 +244,6 @@ std::vector<Record> Reference::RunOperator(uint32_t index, std::vector<Record> s
 
 std::vector<Record> Reference::RunKeyed(uint32_t index, const std::vector<Record>& stream,
                                         const KeyOrder* order, ReferenceResult& result) const {
-  const engine::OperatorSpec& op = job_.operators[index];
   std::map<std::string, std::deque<Record>> queues =
       QueueByKey(index, stream, order, result.unmatched);
   KeyStates& states = result.state[index];
@@ -243,10 +256,7 @@ std::vector<Record> Reference::RunKeyed(uint32_t index, const std::vector<Record
     FL_ASSERT(!queue.empty(), "every arriving record was queued once");
     Record in = std::move(queue.front());
     queue.pop_front();
-    KeyState& state = states[in.key];
-    state.provenance += in.provenance;
-    MapKeyedContext context(in, state, out);
-    op.keyed_process->Process(in, context, context);
+    ProcessKeyed(index, in, states[in.key], out);
     processed[in.key].push_back(std::move(in));
   }
   return out;

@@ -83,6 +83,16 @@ class Reference {
   std::vector<engine::Record> RunStateless(uint32_t first, uint32_t last,
                                            const engine::Record& in) const;
 
+  // The records the source record `source` brings to the input of operator `index` (> 0): its
+  // outputs through the operators before it, which must all be stateless, then the input edge
+  // of `index`. A stream of source records arrives at `index` as the concatenation of these.
+  std::vector<engine::Record> Arriving(uint32_t index, const engine::Record& source) const;
+
+  // Processes `in` (its key set) as the keyed operator `index` does, on its key's `state`, and
+  // appends what it emits to `out`: one step of Run's per-key fold.
+  void ProcessKeyed(uint32_t index, const engine::Record& in, KeyState& state,
+                    std::vector<engine::Record>& out) const;
+
   const engine::JobGraph& job() const { return job_; }
 
  private:
