@@ -1,7 +1,8 @@
 #include "checkers/reference.h"
 
-#include <deque>
+#include <string_view>
 #include <tuple>
+#include <unordered_map>
 #include <utility>
 
 #include "base/assert.h"
@@ -100,38 +101,45 @@ Identity IdentityOf(const Record& r) {
   return {r.value, r.provenance.count, r.provenance.hash_sum};
 }
 
-// Per key, the records in the order to process them: the logged order first (each logged
-// record matched to one arriving record), then the arriving records the log did not name.
-std::map<std::string, std::deque<Record>> QueueByKey(uint32_t op, const std::vector<Record>& stream,
-                                                     const KeyOrder* order,
-                                                     std::vector<UnmatchedRecord>& unmatched) {
-  std::map<std::string, std::map<Identity, uint64_t>> arriving;
-  for (const Record& r : stream) ++arriving[r.key][IdentityOf(r)];
-  std::map<std::string, std::map<Identity, uint64_t>> taken;
-  std::map<std::string, std::deque<Record>> queues;
-  if (order != nullptr) {
-    for (const auto& [key, records] : *order) {
-      for (const Record& r : records) {
-        uint64_t& left = arriving[key][IdentityOf(r)];
-        if (left == 0 || r.key != key) {
-          unmatched.push_back(UnmatchedRecord{op, r});
-          continue;
-        }
-        --left;
-        ++taken[key][IdentityOf(r)];
-        queues[key].push_back(r);
-      }
-    }
+// One key's records in the order to process them: the logged order first (each logged record
+// matched to one arriving record), then the arriving records the log did not name, in stream
+// order. Logged records that do not arrive (or not that often) go to `unmatched`.
+std::vector<const Record*> QueueOfKey(uint32_t op, const std::string& key,
+                                      const std::vector<Record>* logged,
+                                      const std::vector<const Record*>& arrived,
+                                      std::vector<UnmatchedRecord>& unmatched) {
+  std::vector<const Record*> queue;
+  queue.reserve(arrived.size());
+  if (logged == nullptr || logged->empty()) {
+    queue.assign(arrived.begin(), arrived.end());
+    return queue;
   }
-  for (const Record& r : stream) {
-    uint64_t& already = taken[r.key][IdentityOf(r)];
-    if (already > 0) {
-      --already;
+  std::map<Identity, uint64_t> arriving;
+  for (const Record* r : arrived) ++arriving[IdentityOf(*r)];
+  std::map<Identity, uint64_t> taken;
+  for (const Record& r : *logged) {
+    if (r.key != key) {
+      unmatched.push_back(UnmatchedRecord{op, r});
       continue;
     }
-    queues[r.key].push_back(r);
+    auto left = arriving.find(IdentityOf(r));
+    if (left == arriving.end() || left->second == 0) {
+      unmatched.push_back(UnmatchedRecord{op, r});
+      continue;
+    }
+    --left->second;
+    ++taken[IdentityOf(r)];
+    queue.push_back(&r);
   }
-  return queues;
+  for (const Record* r : arrived) {
+    auto already = taken.find(IdentityOf(*r));
+    if (already != taken.end() && already->second > 0) {
+      --already->second;
+      continue;
+    }
+    queue.push_back(r);
+  }
+  return queue;
 }
 
 // What the edge into `op` does to the stream.
@@ -244,20 +252,56 @@ std::vector<Record> Reference::RunOperator(uint32_t index, std::vector<Record> s
 
 std::vector<Record> Reference::RunKeyed(uint32_t index, const std::vector<Record>& stream,
                                         const KeyOrder* order, ReferenceResult& result) const {
-  std::map<std::string, std::deque<Record>> queues =
-      QueueByKey(index, stream, order, result.unmatched);
-  KeyStates& states = result.state[index];
-  KeyOrder& processed = result.processed[index];
-  std::vector<Record> out;
+  // Keys by first arrival; each stream position's key, and each key's arriving records.
+  std::unordered_map<std::string_view, uint32_t> ids;
+  std::vector<std::string_view> keys;
+  std::vector<uint32_t> slot_key;
+  slot_key.reserve(stream.size());
+  std::vector<std::vector<const Record*>> arrived;
+  for (const Record& r : stream) {
+    auto [it, inserted] = ids.try_emplace(r.key, static_cast<uint32_t>(keys.size()));
+    if (inserted) {
+      keys.push_back(r.key);
+      arrived.emplace_back();
+    }
+    slot_key.push_back(it->second);
+    arrived[it->second].push_back(&r);
+  }
+  // The queues, the logged keys in key order first (as the unmatched records are reported).
+  std::vector<std::vector<const Record*>> queues(keys.size());
+  std::vector<bool> queued(keys.size(), false);
+  static const std::vector<const Record*> kNone;
+  if (order != nullptr) {
+    for (const auto& [key, records] : *order) {
+      auto it = ids.find(key);
+      const std::vector<const Record*>& in = it == ids.end() ? kNone : arrived[it->second];
+      std::vector<const Record*> queue = QueueOfKey(index, key, &records, in, result.unmatched);
+      if (it != ids.end()) {
+        queues[it->second] = std::move(queue);
+        queued[it->second] = true;
+      }
+    }
+  }
+  for (uint32_t k = 0; k < keys.size(); ++k) {
+    if (!queued[k]) queues[k] = arrived[k];
+  }
   // Each stream position takes its key's next record: keys interleave as they arrive, and
   // each key's records follow the requested order.
-  for (const Record& slot : stream) {
-    std::deque<Record>& queue = queues[slot.key];
-    FL_ASSERT(!queue.empty(), "every arriving record was queued once");
-    Record in = std::move(queue.front());
-    queue.pop_front();
-    ProcessKeyed(index, in, states[in.key], out);
-    processed[in.key].push_back(std::move(in));
+  std::vector<KeyState> states(keys.size());
+  std::vector<size_t> next(keys.size(), 0);
+  std::vector<Record> out;
+  for (uint32_t k : slot_key) {
+    FL_ASSERT(next[k] < queues[k].size(), "every arriving record was queued once");
+    ProcessKeyed(index, *queues[k][next[k]++], states[k], out);
+  }
+  KeyStates& state_of = result.state[index];
+  KeyOrder& processed = result.processed[index];
+  for (uint32_t k = 0; k < keys.size(); ++k) {
+    const std::string key(keys[k]);
+    std::vector<Record>& records = processed[key];
+    records.reserve(records.size() + queues[k].size());
+    for (const Record* r : queues[k]) records.push_back(*r);
+    state_of[key] = std::move(states[k]);
   }
   return out;
 }

@@ -1,5 +1,6 @@
 #include "checkers/run_view.h"
 
+#include <algorithm>
 #include <span>
 #include <utility>
 
@@ -109,9 +110,17 @@ const Bytes* SentBlobs::Find(std::string_view name, uint64_t checksum, uint64_t 
 }
 
 SourceIndex::SourceIndex(const std::vector<SourceRecord>& sources) {
+  by_hash_.reserve(sources.size());
+  by_id_.reserve(sources.size());
   for (const SourceRecord& s : sources) {
     by_hash_.emplace(s.id.Hash(), s.id);
-    by_id_.emplace(IdKey{s.id.source, s.id.partition, s.id.offset}, &s.record);
+    by_id_.emplace_back(IdKey{s.id.source, s.id.partition, s.id.offset}, &s.record);
+  }
+  // Stable, so the first of equal ids stays first (as a map's emplace keeps it); the view's
+  // sources are usually in id order already.
+  auto by_key = [](const auto& a, const auto& b) { return a.first < b.first; };
+  if (!std::is_sorted(by_id_.begin(), by_id_.end(), by_key)) {
+    std::stable_sort(by_id_.begin(), by_id_.end(), by_key);
   }
 }
 
@@ -123,8 +132,10 @@ std::optional<engine::RecordId> SourceIndex::IdOf(const engine::Provenance& prov
 }
 
 const engine::Record* SourceIndex::Find(const engine::RecordId& id) const {
-  auto it = by_id_.find(IdKey{id.source, id.partition, id.offset});
-  return it == by_id_.end() ? nullptr : it->second;
+  const IdKey key{id.source, id.partition, id.offset};
+  auto it = std::lower_bound(by_id_.begin(), by_id_.end(), key,
+                             [](const auto& entry, const IdKey& k) { return entry.first < k; });
+  return it == by_id_.end() || it->first != key ? nullptr : it->second;
 }
 
 }  // namespace faultline::checkers

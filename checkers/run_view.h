@@ -96,7 +96,7 @@ class SourceIndex {
  private:
   using IdKey = std::tuple<uint32_t, uint32_t, uint64_t>;
   std::unordered_map<uint64_t, engine::RecordId> by_hash_;
-  std::map<IdKey, const engine::Record*> by_id_;
+  std::vector<std::pair<IdKey, const engine::Record*>> by_id_;  // sorted by id, first of equals
 };
 
 }  // namespace faultline::checkers

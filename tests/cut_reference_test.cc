@@ -4,6 +4,8 @@
 // key's state and processed records must be the same both ways at every cut: the cuts of every
 // logged checkpoint in id order (each key's order from the histories up to it), the same cuts
 // less some records (as if persisted in flight), and cuts without an order log.
+#include "checkers/cut_reference.h"
+
 #include <gtest/gtest.h>
 
 #include <map>
@@ -14,7 +16,6 @@
 #include <tuple>
 #include <vector>
 
-#include "checkers/cut_reference.h"
 #include "checkers/history.h"
 #include "checkers/reference.h"
 #include "tests/support/library_run.h"
@@ -73,7 +74,8 @@ void ExpectSameAsFullRun(const engine::JobSetup& setup, uint32_t op,
   }
   if (orders != nullptr) input.order = orders->order;
   const checkers::ReferenceResult full = checkers::Reference(setup.job).Run(input);
-  const checkers::KeyStates& want = full.state.count(op) ? full.state.at(op) : checkers::KeyStates{};
+  const checkers::KeyStates& want =
+      full.state.count(op) ? full.state.at(op) : checkers::KeyStates{};
   std::map<std::string, const KeyState*> got;
   for (const CutReference::KeyAt& k : incremental.Keys()) got.emplace(*k.key, k.state);
   ASSERT_EQ(got.size(), want.size()) << where;
@@ -129,16 +131,14 @@ TEST_P(CutReferenceTest, EveryCutEqualsTheFullReplay) {
   EXPECT_GT(incremental.stats().refolded, 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Library, CutReferenceTest,
-                         ::testing::Values("jobmanager_failover.textproto",
-                                           "corrupt_latest_fallback.textproto",
-                                           "backpressure_unaligned.textproto",
-                                           "lost_writes_fallback_twice.textproto",
-                                           "happy_unaligned.textproto",
-                                           "commit_queued_at_failure.textproto"),
-                         [](const ::testing::TestParamInfo<std::string>& param) {
-                           return param.param.substr(0, param.param.find('.'));
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Library, CutReferenceTest,
+    ::testing::Values("jobmanager_failover.textproto", "corrupt_latest_fallback.textproto",
+                      "backpressure_unaligned.textproto", "lost_writes_fallback_twice.textproto",
+                      "happy_unaligned.textproto", "commit_queued_at_failure.textproto"),
+    [](const ::testing::TestParamInfo<std::string>& param) {
+      return param.param.substr(0, param.param.find('.'));
+    });
 
 }  // namespace
 }  // namespace faultline
