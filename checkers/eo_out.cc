@@ -21,6 +21,11 @@ struct Reflection {
   size_t first = 0;
 };
 
+// Per single-id provenance hash that names a source record, by SourceIndex::FirstWithHash
+// (hashes that name none are never looked up).
+template <typename T>
+using ByHash = std::vector<T>;
+
 Evidence CommittedEvidence(const SourceIndex& index, const CommittedRecord& c) {
   Evidence e;
   e.record = index.IdOf(c.record.provenance);
@@ -54,10 +59,9 @@ bool RangeUnknown(const OutputJudging& judging) {
 }
 
 void CheckDuplicatesAndStrays(const RunView& run, const SourceIndex& index,
-                              const OutputJudging& judging,
-                              const std::unordered_map<uint64_t, uint64_t>& expected,
-                              std::unordered_map<uint64_t, Reflection>& seen,
-                              engine::Provenance& several, Verdict& verdict) {
+                              const OutputJudging& judging, const ByHash<uint64_t>& expected,
+                              ByHash<Reflection>& seen, engine::Provenance& several,
+                              Verdict& verdict) {
   uint64_t explained = 0;
   for (size_t i = 0; i < run.committed.size(); ++i) {
     const CommittedRecord& c = run.committed[i];
@@ -67,25 +71,25 @@ void CheckDuplicatesAndStrays(const RunView& run, const SourceIndex& index,
       several += p;
       continue;
     }
-    if (!index.IdOf(p)) {
+    const std::optional<size_t> at = index.FirstWithHash(p.hash_sum);
+    if (!at) {
       Evidence e = CommittedEvidence(index, c);
       e.detail = "provenance hash " + std::to_string(p.hash_sum) + ", " + WhereCommitted(c);
       verdict.Fail(Violation{"a committed record names no source record", std::move(e)});
       continue;
     }
-    auto it = seen.try_emplace(p.hash_sum, Reflection{0, i}).first;
-    ++it->second.count;
-    auto want = expected.find(p.hash_sum);
-    const uint64_t allowed = want == expected.end() ? 0 : want->second;
-    if (it->second.count <= allowed) continue;
-    if (it->second.count <= allowed + ExplainedTimes(judging, *index.IdOf(p))) {
+    Reflection& reflection = seen[*at];
+    if (reflection.count++ == 0) reflection.first = i;
+    const uint64_t allowed = expected[*at];
+    if (reflection.count <= allowed) continue;
+    if (reflection.count <= allowed + ExplainedTimes(judging, *index.IdOf(p))) {
       ++explained;
       continue;
     }
     Evidence e = CommittedEvidence(index, c);
-    e.detail = "reflected " + std::to_string(it->second.count) + " times, the reference " +
+    e.detail = "reflected " + std::to_string(reflection.count) + " times, the reference " +
                std::to_string(allowed) + "; first by " +
-               WhereCommitted(run.committed[it->second.first]) + ", again by " + WhereCommitted(c);
+               WhereCommitted(run.committed[reflection.first]) + ", again by " + WhereCommitted(c);
     Violation v{"a source record is reflected more than once in the committed output",
                 std::move(e)};
     if (RangeUnknown(judging)) {
@@ -128,30 +132,30 @@ void Missing(const OutputJudging& judging, Violation violation, Verdict& verdict
 
 void CheckProvenance(const RunView& run, const SourceIndex& index, const ReferenceResult& ref,
                      const OutputJudging& judging, Verdict& verdict) {
-  std::unordered_map<uint64_t, uint64_t> expected;
-  std::unordered_map<uint64_t, std::string> expected_key;
+  ByHash<uint64_t> expected(index.size(), 0);
+  ByHash<const std::string*> expected_key(index.size(), nullptr);
   engine::Provenance expected_several;
   for (const Record& r : ref.sink) {
     if (r.provenance.count == 1) {
-      ++expected[r.provenance.hash_sum];
-      expected_key.try_emplace(r.provenance.hash_sum, r.key);
+      if (std::optional<size_t> at = index.FirstWithHash(r.provenance.hash_sum)) {
+        ++expected[*at];
+        if (expected_key[*at] == nullptr) expected_key[*at] = &r.key;
+      }
     } else if (r.provenance.count > 1) {
       expected_several += r.provenance;
     }
   }
-  std::unordered_map<uint64_t, Reflection> seen;
+  ByHash<Reflection> seen(index.size());
   engine::Provenance several;
   CheckDuplicatesAndStrays(run, index, judging, expected, seen, several, verdict);
   for (const SourceRecord& s : run.sources) {
-    const uint64_t hash = s.id.Hash();
-    auto want = expected.find(hash);
-    auto got = seen.find(hash);
-    const uint64_t wanted = want == expected.end() ? 0 : want->second;
-    const uint64_t reflected = got == seen.end() ? 0 : got->second.count;
+    const std::optional<size_t> at = index.FirstWithHash(s.id.Hash());
+    const uint64_t wanted = expected[*at];
+    const uint64_t reflected = seen[*at].count;
     if (reflected >= wanted) continue;
     Evidence e;
     e.record = s.id;
-    e.key = expected_key[hash];
+    e.key = expected_key[*at] == nullptr ? std::string() : *expected_key[*at];
     e.detail = "the reference delivers it to the sink " + std::to_string(wanted) +
                " time(s), the committed output reflects it " + std::to_string(reflected);
     Missing(judging,
