@@ -73,9 +73,9 @@ std::unique_ptr<Simulated> Simulate(bool recorded) {
   for (uint32_t p = 0; p < log.size(); ++p) {
     for (const faultline::engine::Record& r : log[p]) run->jw->AddSourceRecord(p, r);
   }
-  run->faults = faultline::faults::FaultRunner::Create(
-                    *run->jw, scenarios::FaultPlanFromProto(spec).value())
-                    .value();
+  run->faults =
+      faultline::faults::FaultRunner::Create(*run->jw, scenarios::FaultPlanFromProto(spec).value())
+          .value();
   if (recorded) {
     run->recorder = std::make_unique<checkers::RunRecorder>(*run->jw);
     run->jw->world().trace().AddObserver(run->recorder.get());

@@ -123,8 +123,10 @@ bool CutReference::Extend(KeyEntry& entry) {
                      entry.queue_arrivals.end())) {
     return false;
   }
-  std::vector<Identity> new_logged;
-  std::vector<Identity> new_arrived;
+  std::vector<Identity>& new_logged = new_logged_;
+  std::vector<Identity>& new_arrived = new_arrived_;
+  new_logged.clear();
+  new_arrived.clear();
   for (size_t i = logged; i < entry.logged.size(); ++i) {
     new_logged.push_back(IdentityOf(*entry.logged[i]));
   }

@@ -22,6 +22,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -97,6 +98,9 @@ class CutReference {
   std::vector<KeyEntry> entries_;  // by key id
   std::unordered_map<const AttemptLog*, std::vector<uint32_t>> logged_keys_;
   std::vector<engine::Record> scratch_;  // the keyed function's outputs (not needed here)
+  // Extend's identities of the records new at the cut (kept to reuse their memory).
+  std::vector<std::tuple<int64_t, uint64_t, uint64_t>> new_logged_;
+  std::vector<std::tuple<int64_t, uint64_t, uint64_t>> new_arrived_;
   Stats stats_;
 };
 

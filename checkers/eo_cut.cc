@@ -246,12 +246,17 @@ std::vector<bool> CutChecker::RecordsBefore(const std::map<uint32_t, uint64_t>& 
                                             uint64_t id) {
   std::vector<bool> before(run_.sources.size(), false);
   std::set<uint32_t> uncovered;
+  uint32_t current = 0;  // the records come partition by partition: one lookup per run of them
+  auto offset = offsets.end();
   for (size_t i = 0; i < run_.sources.size(); ++i) {
     const SourceRecord& s = run_.sources[i];
-    auto it = offsets.find(s.id.partition);
-    if (it == offsets.end()) {
+    if (i == 0 || s.id.partition != current) {
+      current = s.id.partition;
+      offset = offsets.find(current);
+    }
+    if (offset == offsets.end()) {
       uncovered.insert(s.id.partition);
-    } else if (s.id.offset < it->second) {
+    } else if (s.id.offset < offset->second) {
       before[i] = true;
     }
   }
@@ -496,18 +501,25 @@ void CutChecker::CheckSubtask(const Cut& cut, uint32_t op, const proto::SubtaskS
                          ": keyed blob unreadable: " + snapshot.status().ToString());
     return;
   }
-  std::map<std::string_view, const KeyState*> expected;
+  std::vector<const KeyAtCut*> expected;
   for (const KeyAtCut& k : cut.reference.at(op).keys) {
-    if (k.subtask == subtask) expected.emplace(k.key, k.state);
+    if (k.subtask == subtask) expected.push_back(&k);
   }
-  std::set<std::string_view> keys;
-  for (const auto& [key, s] : *snapshot) keys.insert(key);
-  for (const auto& [key, s] : expected) keys.insert(key);
-  for (std::string_view key : keys) {
-    auto got = snapshot->find(std::string(key));
-    auto want = expected.find(key);
-    CompareKey(cut, *at, std::string(key), got == snapshot->end() ? nullptr : &got->second,
-               want == expected.end() ? nullptr : want->second);
+  std::sort(expected.begin(), expected.end(),
+            [](const KeyAtCut* a, const KeyAtCut* b) { return a->key < b->key; });
+  // Every key of either, in key order (both are sorted, keys unique in each).
+  auto got = snapshot->begin();
+  auto want = expected.begin();
+  while (got != snapshot->end() || want != expected.end()) {
+    const bool take_got = want == expected.end() ||
+                          (got != snapshot->end() && std::string_view(got->first) <= (*want)->key);
+    const bool take_want = got == snapshot->end() ||
+                           (want != expected.end() && (*want)->key <= std::string_view(got->first));
+    const std::string key = take_got ? got->first : std::string((*want)->key);
+    CompareKey(cut, *at, key, take_got ? &got->second : nullptr,
+               take_want ? (*want)->state : nullptr);
+    if (take_got) ++got;
+    if (take_want) ++want;
   }
 }
 
