@@ -1,6 +1,7 @@
 #include "checkers/coverage.h"
 
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "checkers/reference.h"
@@ -13,7 +14,7 @@ Coverage CoverageOf(const RunView& view) {
   ReferenceInput input;
   input.sources.reserve(view.sources.size());
   for (const SourceRecord& s : view.sources) input.sources.push_back(s.record);
-  const ReferenceResult reference = Reference(view.setup->job).Run(input);
+  const ReferenceResult reference = Reference(view.setup->job).Run(std::move(input));
 
   // Per id (by the position of its first source record): expected and committed occurrences.
   auto position_of = [&index](const engine::Provenance& p) -> std::optional<size_t> {

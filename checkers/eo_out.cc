@@ -1,5 +1,6 @@
 #include "checkers/eo_out.h"
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <unordered_map>
@@ -219,11 +220,20 @@ class ValueComparison {
   // are not judged (the verdict already says order-unknown) rather than failed.
   ValueComparison(const SourceIndex& index, const ReferenceResult& ref, bool keeps_order,
                   bool order_known)
-      : index_(index), ref_(ref), keeps_order_(keeps_order), order_known_(order_known) {
+      : index_(index),
+        ref_(ref),
+        keeps_order_(keeps_order),
+        order_known_(order_known),
+        at_(index.size(), kNone),
+        compared_(index.size(), false) {
     for (size_t j = 0; j < ref.sink.size(); ++j) {
       const engine::Provenance& p = ref.sink[j].provenance;
       if (p.count == 1) {
-        at_.try_emplace(p.hash_sum, j);
+        if (std::optional<size_t> at = index.FirstWithHash(p.hash_sum)) {
+          if (at_[*at] == kNone) at_[*at] = j;
+        } else {
+          other_at_.try_emplace(p.hash_sum, j);
+        }
       } else {
         rest_[ref.sink[j].key].push_back(j);
       }
@@ -281,12 +291,12 @@ class ValueComparison {
     auto same = [&c](const Record& r) {
       return r.key == c.record.key && r.value == c.record.value;
     };
-    auto main = at_.find(c.record.provenance.hash_sum);
-    if (main != at_.end() && same(ref_.sink[main->second])) return true;
+    const std::optional<size_t> main = SinkAt(c.record.provenance.hash_sum);
+    if (main && same(ref_.sink[*main])) return true;
     for (const Record& r : alternatives->second) {
       if (same(r)) return true;
     }
-    const Record& want = main != at_.end() ? ref_.sink[main->second] : alternatives->second.front();
+    const Record& want = main ? ref_.sink[*main] : alternatives->second.front();
     verdict.Fail(ValueDiff(index_, c, want,
                            "a committed value of a record a reported fallback emits again "
                            "differs from the reference, before and after the fallback"));
@@ -296,10 +306,10 @@ class ValueComparison {
   std::optional<size_t> Pair(const CommittedRecord& c, Verdict& verdict) {
     const engine::Provenance& p = c.record.provenance;
     if (p.count == 1) {
-      auto it = at_.find(p.hash_sum);
       // Unknown or repeated ids were judged by the provenance check.
-      if (it == at_.end() || !compared_.insert(p.hash_sum).second) return std::nullopt;
-      return it->second;
+      const std::optional<size_t> j = SinkAt(p.hash_sum);
+      if (!j || !FirstComparison(p.hash_sum)) return std::nullopt;
+      return j;
     }
     const std::vector<size_t>& list = rest_[c.record.key];
     size_t& k = taken_[c.record.key];
@@ -313,14 +323,36 @@ class ValueComparison {
     return std::nullopt;
   }
 
+  // The reference's first sink record with this single-record provenance hash, if any.
+  std::optional<size_t> SinkAt(uint64_t hash) const {
+    if (std::optional<size_t> at = index_.FirstWithHash(hash)) {
+      return at_[*at] == kNone ? std::nullopt : std::optional<size_t>(at_[*at]);
+    }
+    auto it = other_at_.find(hash);
+    return it == other_at_.end() ? std::nullopt : std::optional<size_t>(it->second);
+  }
+  // True the first time a committed record with this hash is compared.
+  bool FirstComparison(uint64_t hash) {
+    if (std::optional<size_t> at = index_.FirstWithHash(hash)) {
+      if (compared_[*at]) return false;
+      compared_[*at] = true;
+      return true;
+    }
+    return other_compared_.insert(hash).second;
+  }
+
+  static constexpr size_t kNone = SIZE_MAX;
   const SourceIndex& index_;
   const ReferenceResult& ref_;
   bool keeps_order_;
   bool order_known_;
-  std::unordered_map<uint64_t, size_t> at_;
+  // By SourceIndex::FirstWithHash; hashes that name no source record in the maps.
+  std::vector<size_t> at_;
+  std::vector<bool> compared_;
+  std::unordered_map<uint64_t, size_t> other_at_;
+  std::unordered_set<uint64_t> other_compared_;
   std::map<std::string, std::vector<size_t>> rest_;
   std::map<std::string, size_t> taken_;
-  std::unordered_set<uint64_t> compared_;
   std::unordered_map<uint64_t, std::vector<Record>> earlier_;
   std::map<std::string, size_t> last_at_;
 };
@@ -390,7 +422,7 @@ std::optional<ReferenceResult> EarlierReference(const RunView& run, const Report
     }
   }
   input.order = std::move(orders.order);
-  return Reference(run.setup->job).Run(input);
+  return Reference(run.setup->job).Run(std::move(input));
 }
 
 }  // namespace
@@ -410,8 +442,8 @@ Verdict CheckExactlyOnceOutput(const RunView& run, const OutputJudging& judging)
   for (const SourceRecord& s : run.sources) input.sources.push_back(s.record);
   // Without the logged order (INCONCLUSIVE, order-unknown) the values are not compared.
   std::optional<KeyedOrders> orders = CommittedOrders(run, verdict);
-  if (orders) input.order = orders->order;
-  const ReferenceResult ref = reference.Run(input);
+  if (orders) input.order = std::move(orders->order);  // the checks below read the histories
+  const ReferenceResult ref = reference.Run(std::move(input));
   if (job.operators.back().sink.kind == engine::SinkKind::kUpsert) {
     verdict.Note("upsert sink: final table compared, provenance not (upserts are idempotent)");
     CheckUpsertTable(run, ref, verdict);

@@ -1,5 +1,6 @@
 #include "checkers/reference.h"
 
+#include <algorithm>
 #include <string_view>
 #include <tuple>
 #include <unordered_map>
@@ -101,6 +102,24 @@ Identity IdentityOf(const Record& r) {
   return {r.value, r.provenance.count, r.provenance.hash_sum};
 }
 
+// Whether the logged records are all of `key` and, as a multiset of identities, the arrivals.
+bool SameMultiset(const std::string& key, const std::vector<Record>& logged,
+                  const std::vector<const Record*>& arrived) {
+  if (logged.size() != arrived.size()) return false;
+  std::vector<Identity> a;
+  std::vector<Identity> b;
+  a.reserve(logged.size());
+  b.reserve(arrived.size());
+  for (const Record& r : logged) {
+    if (r.key != key) return false;
+    a.push_back(IdentityOf(r));
+  }
+  for (const Record* r : arrived) b.push_back(IdentityOf(*r));
+  std::sort(a.begin(), a.end());
+  std::sort(b.begin(), b.end());
+  return a == b;
+}
+
 // One key's records in the order to process them: the logged order first (each logged record
 // matched to one arriving record), then the arriving records the log did not name, in stream
 // order. Logged records that do not arrive (or not that often) go to `unmatched`.
@@ -112,6 +131,10 @@ std::vector<const Record*> QueueOfKey(uint32_t op, const std::string& key,
   queue.reserve(arrived.size());
   if (logged == nullptr || logged->empty()) {
     queue.assign(arrived.begin(), arrived.end());
+    return queue;
+  }
+  if (SameMultiset(key, *logged, arrived)) {  // every logged record matched, every arrival taken
+    for (const Record& r : *logged) queue.push_back(&r);
     return queue;
   }
   std::map<Identity, uint64_t> arriving;
@@ -190,8 +213,16 @@ void ApplyStateless(const engine::OperatorSpec& op, const Record& in, std::vecto
 }  // namespace
 
 ReferenceResult Reference::Run(const ReferenceInput& input) const {
+  return RunFrom(input.sources, input);
+}
+
+ReferenceResult Reference::Run(ReferenceInput&& input) const {
+  std::vector<Record> stream = std::move(input.sources);
+  return RunFrom(std::move(stream), input);
+}
+
+ReferenceResult Reference::RunFrom(std::vector<Record> stream, const ReferenceInput& input) const {
   ReferenceResult result;
-  std::vector<Record> stream = input.sources;
   for (uint32_t i = 1; i < job_.operators.size(); ++i) {
     stream = RunOperator(i, std::move(stream), input, result);
   }
@@ -290,6 +321,7 @@ std::vector<Record> Reference::RunKeyed(uint32_t index, const std::vector<Record
   std::vector<KeyState> states(keys.size());
   std::vector<size_t> next(keys.size(), 0);
   std::vector<Record> out;
+  out.reserve(stream.size());
   for (uint32_t k : slot_key) {
     FL_ASSERT(next[k] < queues[k].size(), "every arriving record was queued once");
     ProcessKeyed(index, *queues[k][next[k]++], states[k], out);

@@ -77,6 +77,8 @@ class Reference {
   explicit Reference(const engine::JobGraph& job) : job_(job) {}
 
   ReferenceResult Run(const ReferenceInput& input) const;
+  // The same, taking the input's records instead of copying them.
+  ReferenceResult Run(ReferenceInput&& input) const;
 
   // The records operators [first, last] turn `in` into. REQUIRES: no keyed operator in the
   // range (stateless operators only); a source or sink operator passes records through.
@@ -96,6 +98,8 @@ class Reference {
   const engine::JobGraph& job() const { return job_; }
 
  private:
+  // Run over `stream` (the source records) with the order of `input`.
+  ReferenceResult RunFrom(std::vector<engine::Record> stream, const ReferenceInput& input) const;
   std::vector<engine::Record> RunOperator(uint32_t index, std::vector<engine::Record> stream,
                                           const ReferenceInput& input,
                                           ReferenceResult& result) const;
