@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <map>
+#include <optional>
 #include <tuple>
 #include <utility>
 
@@ -23,11 +24,22 @@ bool SameRecord(const Record* a, const Record* b) {
   return a == b || *a == *b;
 }
 
+// The tasks of the chain `op` starts, in the order OrdersOf concatenates their histories.
+std::vector<uint32_t> TasksOf(const engine::JobSetup& setup, uint32_t op) {
+  std::vector<uint32_t> tasks;
+  for (uint32_t c = 0; c < setup.plan.chains.size(); ++c) {
+    if (setup.plan.chains[c].first_operator != op) continue;
+    tasks.insert(tasks.end(), setup.plan.tasks_of_chain[c].begin(),
+                 setup.plan.tasks_of_chain[c].end());
+  }
+  return tasks;
+}
+
 }  // namespace
 
 CutReference::CutReference(const engine::JobSetup& setup, const std::vector<SourceRecord>& sources,
                            uint32_t op)
-    : setup_(setup), reference_(setup.job), op_(op) {
+    : setup_(setup), reference_(setup.job), op_(op), tasks_(TasksOf(setup, op)) {
   FL_ASSERT(op > 0 && op < setup.job.operators.size() &&
             setup.job.operators[op].kind == engine::OperatorKind::kKeyedProcess);
   for (uint32_t i = 1; i < op; ++i) {
@@ -62,11 +74,34 @@ const std::vector<uint32_t>& CutReference::KeysOf(const AttemptLog& log) {
   return keys;
 }
 
+// Every key's logged records and arrivals at the cut: appended to the previous cut's when this
+// cut extends it (GatherAppended), else from scratch (GatherAll). Keys whose lists changed are
+// `touched`.
 void CutReference::Gather(const std::vector<bool>& included, const KeyedOrders* orders) {
   FL_ASSERT(included.size() + 1 == first_arrival_.size());
+  Histories histories(tasks_.size(), nullptr);
+  if (orders != nullptr) {
+    for (size_t t = 0; t < tasks_.size(); ++t) {
+      auto it = orders->histories.find(tasks_[t]);
+      if (it != orders->histories.end()) histories[t] = &it->second;
+    }
+  }
+  if (!GatherAppended(included, orders != nullptr, histories)) GatherAll(included, histories);
+  previous_ = true;
+  previous_included_ = included;
+  previous_ordered_ = orders != nullptr;
+  previous_histories_.assign(tasks_.size(), std::nullopt);
+  for (size_t t = 0; t < tasks_.size(); ++t) {
+    if (histories[t] != nullptr) previous_histories_[t] = *histories[t];
+  }
+}
+
+void CutReference::GatherAll(const std::vector<bool>& included, const Histories& histories) {
   for (KeyEntry& entry : entries_) {
     entry.logged.clear();
     entry.arrived.clear();
+    entry.last_task = 0;
+    entry.touched = true;
   }
   for (size_t i = 0; i < included.size(); ++i) {
     if (!included[i]) continue;
@@ -74,27 +109,87 @@ void CutReference::Gather(const std::vector<bool>& included, const KeyedOrders* 
       entries_[arrivals_[a].key].arrived.push_back(a);
     }
   }
-  if (orders == nullptr) return;
-  // As OrdersOf: the operator's chain's tasks in order, each history oldest segment first.
-  for (uint32_t c = 0; c < setup_.plan.chains.size(); ++c) {
-    if (setup_.plan.chains[c].first_operator != op_) continue;
-    for (uint32_t task : setup_.plan.tasks_of_chain[c]) {
-      auto history = orders->histories.find(task);
-      if (history == orders->histories.end()) continue;
-      for (const HistorySegment& segment : history->second) {
-        const std::vector<uint32_t>& keys = KeysOf(*segment.log);
-        for (size_t i = 0; i < segment.processed_end; ++i) {
-          entries_[keys[i]].logged.push_back(&segment.log->processed[i].record);
-        }
+  // As OrdersOf: the operator's tasks in order, each history oldest segment first.
+  for (size_t t = 0; t < histories.size(); ++t) {
+    if (histories[t] == nullptr) continue;
+    for (const HistorySegment& segment : *histories[t]) AppendLogged(segment, 0, t);
+  }
+  for (KeyEntry& entry : entries_) entry.touched = true;  // keys interned meanwhile too
+}
+
+void CutReference::AppendLogged(const HistorySegment& segment, size_t from, size_t task) {
+  const std::vector<uint32_t>& keys = KeysOf(*segment.log);
+  for (size_t i = from; i < segment.processed_end; ++i) {
+    KeyEntry& entry = entries_[keys[i]];
+    entry.logged.push_back(&segment.log->processed[i].record);
+    entry.last_task = task;
+    entry.touched = true;
+  }
+}
+
+// The usual step from one cut to the next: no record before the previous cut is missing at this
+// one, and each task's history is its previous one with more records in its last segment, none
+// of a key that already has records from a later task. Then every key's lists are its previous
+// ones with records added (arrivals merged in stream order), and only the keys that received
+// some are touched. False, changing nothing, otherwise.
+bool CutReference::GatherAppended(const std::vector<bool>& included, bool ordered,
+                                  const Histories& histories) {
+  if (!previous_ || ordered != previous_ordered_ || previous_included_.size() != included.size()) {
+    return false;
+  }
+  std::vector<size_t> from(tasks_.size(), 0);  // per task: where its new records start
+  for (size_t t = 0; t < tasks_.size(); ++t) {
+    const std::optional<std::vector<HistorySegment>>& before = previous_histories_[t];
+    if ((histories[t] == nullptr) != !before.has_value()) return false;
+    if (histories[t] == nullptr) continue;
+    const std::vector<HistorySegment>& now = *histories[t];
+    if (now.size() != before->size()) return false;
+    for (size_t s = 0; s < now.size(); ++s) {
+      const size_t was = (*before)[s].processed_end;
+      const bool last = s + 1 == now.size();
+      if (now[s].log != (*before)[s].log) return false;
+      if (last ? now[s].processed_end < was : now[s].processed_end != was) return false;
+    }
+    if (!now.empty()) from[t] = before->back().processed_end;
+  }
+  for (size_t i = 0; i < included.size(); ++i) {
+    if (previous_included_[i] && !included[i]) return false;
+  }
+  for (size_t t = 0; t < tasks_.size(); ++t) {  // each key's records stay in task order
+    if (histories[t] == nullptr || histories[t]->empty()) continue;
+    const HistorySegment& last = histories[t]->back();
+    const std::vector<uint32_t>& keys = KeysOf(*last.log);
+    for (size_t i = from[t]; i < last.processed_end; ++i) {
+      const KeyEntry& entry = entries_[keys[i]];
+      if (!entry.logged.empty() && entry.last_task > t) return false;
+    }
+  }
+  for (KeyEntry& entry : entries_) entry.touched = false;
+  for (size_t t = 0; t < tasks_.size(); ++t) {
+    if (histories[t] != nullptr && !histories[t]->empty()) {
+      AppendLogged(histories[t]->back(), from[t], t);
+    }
+  }
+  for (size_t i = 0; i < included.size(); ++i) {
+    if (!included[i] || previous_included_[i]) continue;
+    for (uint32_t a = first_arrival_[i]; a < first_arrival_[i + 1]; ++a) {
+      KeyEntry& entry = entries_[arrivals_[a].key];
+      entry.touched = true;
+      const bool in_order = entry.arrived.empty() || entry.arrived.back() < a;
+      entry.arrived.push_back(a);
+      if (!in_order) {
+        std::inplace_merge(entry.arrived.begin(), entry.arrived.end() - 1, entry.arrived.end());
       }
     }
   }
+  return true;
 }
 
 void CutReference::Advance(const std::vector<bool>& included, const KeyedOrders* orders) {
   Gather(included, orders);
   for (KeyEntry& entry : entries_) {
-    if (entry.arrived.empty()) {  // no record reaches the key: it has no state at this cut
+    if (!entry.touched) continue;  // the same lists as at the previous cut: the same state
+    if (entry.arrived.empty()) {   // no record reaches the key: it has no state at this cut
       entry.queue.clear();
       entry.queue_arrivals.clear();
       entry.clean = false;

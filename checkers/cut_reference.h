@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -74,7 +75,10 @@ class CutReference {
     std::vector<uint32_t> queue_arrivals;
     bool clean = false;
     KeyState state;
+    size_t last_task = 0;  // the task (index into tasks_) of the last logged record
+    bool touched = false;  // its lists changed at this cut
   };
+  using Histories = std::vector<const std::vector<HistorySegment>*>;  // by index into tasks_
   struct Arrival {
     uint32_t key = 0;
     engine::Record record;
@@ -83,6 +87,9 @@ class CutReference {
   uint32_t Intern(const std::string& key);
   const std::vector<uint32_t>& KeysOf(const AttemptLog& log);
   void Gather(const std::vector<bool>& included, const KeyedOrders* orders);
+  void GatherAll(const std::vector<bool>& included, const Histories& histories);
+  bool GatherAppended(const std::vector<bool>& included, bool ordered, const Histories& histories);
+  void AppendLogged(const HistorySegment& segment, size_t from, size_t task);
   bool Extend(KeyEntry& entry);
   void Refold(KeyEntry& entry);
   void Process(KeyEntry& entry, size_t from);
@@ -91,12 +98,18 @@ class CutReference {
   const engine::JobSetup& setup_;
   const Reference reference_;
   const uint32_t op_;
+  const std::vector<uint32_t> tasks_;    // the operator's tasks, in OrdersOf's order
   std::vector<uint32_t> first_arrival_;  // source i's arrivals: [first_arrival_[i], [i + 1])
   std::vector<Arrival> arrivals_;
   std::unordered_map<std::string, uint32_t> key_ids_;
   std::vector<std::string> key_names_;
   std::vector<KeyEntry> entries_;  // by key id
   std::unordered_map<const AttemptLog*, std::vector<uint32_t>> logged_keys_;
+  // What the previous cut gathered from, to extend it (Gather).
+  bool previous_ = false;
+  bool previous_ordered_ = false;
+  std::vector<bool> previous_included_;
+  std::vector<std::optional<std::vector<HistorySegment>>> previous_histories_;
   std::vector<engine::Record> scratch_;  // the keyed function's outputs (not needed here)
   // Extend's identities of the records new at the cut (kept to reuse their memory).
   std::vector<std::tuple<int64_t, uint64_t, uint64_t>> new_logged_;
