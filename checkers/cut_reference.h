@@ -14,8 +14,12 @@
 // Reference::Run gives for the same input (cut_reference_test.cc compares them on recorded runs
 // with restores, fallbacks, unaligned channel state and concurrent checkpoints).
 //
-// The cost of a cut is a pass over the source records and the histories' logged records (integer
-// work: keys are interned once per run) plus the keyed function for the records new at that cut.
+// The cost of a cut, in the usual step (no record before the previous cut missing, each task's
+// history grown in its last segment): the records new at it, appended to the previous cut's
+// per-key lists, and for each key that received some a comparison of its lists with what its
+// state reflects plus the keyed function for the new records. Any other step gathers every key's
+// records from scratch: a pass over the source records and the histories (integer work: keys are
+// interned once per run).
 #pragma once
 
 #include <cstdint>
@@ -60,7 +64,7 @@ class CutReference {
   // How each key with records was brought to the current cut, counted over every Advance.
   struct Stats {
     uint64_t extended = 0;   // from its previous state, by the records new at the cut
-    uint64_t refolded = 0;   // from its first record: the queue did not extend the previous one
+    uint64_t refolded = 0;   // from its first record (its first cut, or the queue changed)
     uint64_t processed = 0;  // records the keyed function processed
   };
   const Stats& stats() const { return stats_; }
