@@ -2,6 +2,8 @@
 
 #include <map>
 #include <set>
+#include <string>
+#include <string_view>
 #include <tuple>
 #include <utility>
 
@@ -32,13 +34,15 @@ class Cursor {
     at_ += width;
     return v;
   }
-  std::string Text() {
+  std::string Text() { return std::string(TextView()); }
+  // The same, viewing the blob's bytes.
+  std::string_view TextView() {
     const auto length = static_cast<size_t>(Le(4));
     if (short_read_ || end_ - at_ < length) {
       short_read_ = true;
       return {};
     }
-    std::string text(reinterpret_cast<const char*>(bytes_.data() + at_), length);
+    std::string_view text(reinterpret_cast<const char*>(bytes_.data() + at_), length);
     at_ += length;
     return text;
   }
@@ -149,22 +153,22 @@ class Decoder {
     const uint64_t count = in.Le(8);
     if (in.short_read()) return Bad(where + "section header incomplete");
     if (label != group) return Bad(where + "section labelled " + std::to_string(label));
-    std::tuple<uint32_t, std::string, std::string> previous;
+    std::tuple<uint32_t, std::string_view, std::string_view> previous;
     for (uint64_t i = 0; i < count; ++i) {
       const auto id = static_cast<uint32_t>(in.Le(4));
-      std::string key = in.Text();
-      std::string user_key = in.Text();
-      std::string value = in.Text();
+      const std::string_view key = in.TextView();
+      const std::string_view user_key = in.TextView();
+      const std::string_view value = in.TextView();
       if (in.short_read()) return Bad(where + "entry " + std::to_string(i) + " incomplete");
       auto state = index_of_id_.find(id);
       if (state == index_of_id_.end()) return Bad(where + "unregistered state id");
-      std::tuple<uint32_t, std::string, std::string> current{id, key, user_key};
-      // std::string compares as unsigned bytes (char_traits<char>::compare is memcmp-like).
+      const std::tuple<uint32_t, std::string_view, std::string_view> current{id, key, user_key};
+      // Views compare as unsigned bytes (char_traits<char>::compare is memcmp-like), as strings.
       if (i > 0 && !(previous < current)) return Bad(where + "entries not strictly ascending");
-      out_.entries.push_back({out_.states[state->second].name, group, std::move(key),
-                              std::move(user_key),
+      out_.entries.push_back({out_.states[state->second].name, group, std::string(key),
+                              std::string(user_key),
                               std::vector<uint8_t>(value.begin(), value.end())});
-      previous = std::move(current);
+      previous = current;
     }
     if (in.at() != end) return Bad(where + "the section does not end where the table says");
     return Status::Ok();

@@ -1,7 +1,8 @@
 #include "checkers/coverage.h"
 
-#include <map>
-#include <tuple>
+#include <optional>
+#include <utility>
+#include <vector>
 
 #include "checkers/reference.h"
 
@@ -13,32 +14,35 @@ Coverage CoverageOf(const RunView& view) {
   ReferenceInput input;
   input.sources.reserve(view.sources.size());
   for (const SourceRecord& s : view.sources) input.sources.push_back(s.record);
-  const ReferenceResult reference = Reference(view.setup->job).Run(input);
+  const ReferenceResult reference = Reference(view.setup->job).Run(std::move(input));
 
-  using IdKey = std::tuple<uint32_t, uint32_t, uint64_t>;
-  auto key_of = [](const engine::RecordId& id) {
-    return IdKey{id.source, id.partition, id.offset};
+  // Per id (by the position of its first source record): expected and committed occurrences.
+  auto position_of = [&index](const engine::Provenance& p) -> std::optional<size_t> {
+    if (p.count != 1) return std::nullopt;
+    std::optional<size_t> at = index.FirstWithHash(p.hash_sum);
+    if (!at) return std::nullopt;
+    return index.FirstWithId(*at);
   };
-  std::map<IdKey, uint64_t> expected;
+  std::vector<uint64_t> expected(index.size(), 0);
   for (const engine::Record& r : reference.sink) {
-    if (std::optional<engine::RecordId> id = index.IdOf(r.provenance)) {
-      ++expected[key_of(*id)];
+    if (std::optional<size_t> at = position_of(r.provenance)) {
+      ++expected[*at];
       ++out.expected;
     } else if (r.provenance.count > 0) {
       ++out.aggregated;
     }
   }
-  std::map<IdKey, uint64_t> seen;
+  std::vector<uint64_t> seen(index.size(), 0);
   for (const CommittedRecord& c : view.committed) {
     if (c.record.provenance.count != 1) continue;
-    std::optional<engine::RecordId> id = index.IdOf(c.record.provenance);
-    if (!id) {
+    std::optional<size_t> at = position_of(c.record.provenance);
+    if (!at) {
       ++out.unknown;
       continue;
     }
-    const uint64_t n = ++seen[key_of(*id)];
-    const bool is_expected = expected.count(key_of(*id)) != 0;
-    const uint64_t want = is_expected ? expected[key_of(*id)] : 1;
+    const uint64_t n = ++seen[*at];
+    const bool is_expected = expected[*at] != 0;
+    const uint64_t want = is_expected ? expected[*at] : 1;
     // Visibility order: an id's first occurrence is when the output first reflected it.
     if (n == 1 && is_expected && (!out.complete_at || c.visible_at > *out.complete_at)) {
       out.complete_at = c.visible_at;
@@ -47,14 +51,15 @@ Coverage CoverageOf(const RunView& view) {
       ++out.duplicates;
       if (n == want + 1) ++out.duplicated_ids;
       if (!out.first_duplicate) {
-        out.first_duplicate = *id;
+        out.first_duplicate = view.sources[*at].id;
         out.first_duplicate_at = c.visible_at;
       }
     }
     if (n > out.max_times) out.max_times = n;
   }
-  for (const SourceRecord& s : view.sources) {
-    if (expected.count(key_of(s.id)) && !seen.count(key_of(s.id))) out.missing.push_back(s.id);
+  for (size_t i = 0; i < view.sources.size(); ++i) {
+    const size_t at = index.FirstWithId(i);
+    if (expected[at] != 0 && seen[at] == 0) out.missing.push_back(view.sources[i].id);
   }
   if (!out.missing.empty()) out.complete_at.reset();
   return out;

@@ -11,6 +11,7 @@
 
 #include "base/hash.h"
 #include "checkers/channel_state.h"
+#include "checkers/cut_reference.h"
 #include "checkers/history.h"
 #include "checkers/key_groups.h"
 #include "checkers/keyed_state.h"
@@ -97,14 +98,30 @@ struct InFlightRecord {
   Record record;
 };
 
+// One key of a keyed operator in the reference at a cut.
+struct KeyAtCut {
+  std::string_view key;
+  uint32_t subtask = 0;  // the subtask the engine's routing gives it
+  const KeyState* state = nullptr;
+};
+
+// A keyed operator's reference at a cut: from a full run (`run`), or from the checker's
+// CutReference (`incremental`, valid until the next cut).
+struct OperatorAtCut {
+  std::shared_ptr<const ReferenceResult> run;
+  const CutReference* incremental = nullptr;
+  std::vector<KeyAtCut> keys;
+};
+
 // One checkpoint under check.
 struct Cut {
   uint64_t id = 0;
   const proto::CheckpointMetadata* metadata = nullptr;
+  // The histories up to the checkpoint; the per-key `order` only when a full run needs it.
   std::optional<KeyedOrders> orders;
   // Keyed operator -> the reference over the records before the cut, less those the checkpoint
   // persisted in flight upstream of the operator: its state at the barrier.
-  std::map<uint32_t, std::shared_ptr<const ReferenceResult>> reference;
+  std::map<uint32_t, OperatorAtCut> reference;
 };
 
 // One subtask's keyed state under check.
@@ -125,18 +142,30 @@ class CutChecker {
         verdict_(verdict),
         sent_(run),
         index_(run.sources),
-        reference_(setup_.job) {}
+        reference_(setup_.job) {
+    for (uint32_t op = 0; op < setup_.job.operators.size(); ++op) {
+      if (setup_.job.operators[op].kind != engine::OperatorKind::kKeyedProcess) continue;
+      if (!incremental_) {
+        incremental_ = std::make_unique<CutReference>(setup_, run.sources, op);
+        first_keyed_ = op;
+      } else {
+        full_runs_ = true;
+      }
+    }
+  }
 
   void Check(const MetadataVersion& version);
 
  private:
   Result<std::map<uint32_t, uint64_t>> SourceOffsets(const proto::CheckpointMetadata& m) const;
-  std::vector<Record> RecordsBefore(const std::map<uint32_t, uint64_t>& offsets, uint64_t id);
+  std::vector<bool> RecordsBefore(const std::map<uint32_t, uint64_t>& offsets, uint64_t id);
   Result<std::vector<InFlightRecord>> InFlight(const proto::CheckpointMetadata& m) const;
   Status ReadChannelState(const proto::ChannelStateHandle& handle, uint32_t task, uint32_t enters,
                           std::vector<InFlightRecord>& out) const;
   bool ReferenceRuns(Cut& cut, const std::map<uint32_t, uint64_t>& offsets,
                      const std::vector<InFlightRecord>& in_flight);
+  OperatorAtCut FullRun(const Cut& cut, uint32_t op, const std::vector<bool>& included);
+  std::vector<Record> Logged(const Cut& cut, uint32_t op, const std::string& key) const;
   std::optional<KeyedOrders> OrdersUpTo(const Cut& cut);
   void CheckChain(const Cut& cut, uint32_t chain);
   void CheckSubtask(const Cut& cut, uint32_t op, const proto::SubtaskState& sub);
@@ -153,6 +182,10 @@ class CutChecker {
   const SentBlobs sent_;
   const SourceIndex index_;
   const Reference reference_;
+  // The first keyed operator's reference, extended from cut to cut.
+  std::unique_ptr<CutReference> incremental_;
+  uint32_t first_keyed_ = 0;
+  bool full_runs_ = false;  // a later keyed operator: replayed from scratch at every cut
 };
 
 void CutChecker::Check(const MetadataVersion& version) {
@@ -208,16 +241,23 @@ Result<std::map<uint32_t, uint64_t>> CutChecker::SourceOffsets(
   return offsets;
 }
 
-std::vector<Record> CutChecker::RecordsBefore(const std::map<uint32_t, uint64_t>& offsets,
-                                              uint64_t id) {
-  std::vector<Record> before;
+// Per source record (RunView::sources order), whether it is before the cut.
+std::vector<bool> CutChecker::RecordsBefore(const std::map<uint32_t, uint64_t>& offsets,
+                                            uint64_t id) {
+  std::vector<bool> before(run_.sources.size(), false);
   std::set<uint32_t> uncovered;
-  for (const SourceRecord& s : run_.sources) {
-    auto it = offsets.find(s.id.partition);
-    if (it == offsets.end()) {
+  uint32_t current = 0;  // the records come partition by partition: one lookup per run of them
+  auto offset = offsets.end();
+  for (size_t i = 0; i < run_.sources.size(); ++i) {
+    const SourceRecord& s = run_.sources[i];
+    if (i == 0 || s.id.partition != current) {
+      current = s.id.partition;
+      offset = offsets.find(current);
+    }
+    if (offset == offsets.end()) {
       uncovered.insert(s.id.partition);
-    } else if (s.id.offset < it->second) {
-      before.push_back(s.record);
+    } else if (s.id.offset < offset->second) {
+      before[i] = true;
     }
   }
   for (uint32_t partition : uncovered) {
@@ -267,7 +307,7 @@ Status CutChecker::ReadChannelState(const proto::ChannelStateHandle& handle, uin
 // flight upstream of it. A record in flight behind the cut, or twice, is a violation (false).
 bool CutChecker::ReferenceRuns(Cut& cut, const std::map<uint32_t, uint64_t>& offsets,
                                const std::vector<InFlightRecord>& in_flight) {
-  const std::vector<Record> before = RecordsBefore(offsets, cut.id);
+  const std::vector<bool> before = RecordsBefore(offsets, cut.id);
   std::map<uint64_t, engine::RecordId> ids;  // provenance hash -> id, of the records in flight
   bool consistent = true;
   for (const InFlightRecord& f : in_flight) {
@@ -287,25 +327,64 @@ bool CutChecker::ReferenceRuns(Cut& cut, const std::map<uint32_t, uint64_t>& off
     consistent = false;
   }
   if (!consistent) return false;
-  std::map<std::set<uint64_t>, std::shared_ptr<const ReferenceResult>> runs;
   for (uint32_t op = 0; op < setup_.job.operators.size(); ++op) {
-    if (setup_.job.operators[op].kind != engine::OperatorKind::kKeyedProcess) continue;
+    const engine::OperatorSpec& spec = setup_.job.operators[op];
+    if (spec.kind != engine::OperatorKind::kKeyedProcess) continue;
     std::set<uint64_t> excluded;  // in flight upstream of `op`
     for (const InFlightRecord& f : in_flight) {
       if (f.enters <= op) excluded.insert(f.record.provenance.hash_sum);
     }
-    std::shared_ptr<const ReferenceResult>& run = runs[excluded];
-    if (!run) {
-      ReferenceInput input;
-      for (const Record& r : before) {
-        if (!excluded.contains(r.provenance.hash_sum)) input.sources.push_back(r);
+    std::vector<bool> included = before;
+    if (!excluded.empty()) {
+      for (size_t i = 0; i < included.size(); ++i) {
+        if (included[i] && excluded.contains(run_.sources[i].record.provenance.hash_sum)) {
+          included[i] = false;
+        }
       }
-      if (cut.orders) input.order = cut.orders->order;
-      run = std::make_shared<const ReferenceResult>(reference_.Run(input));
     }
-    cut.reference[op] = run;
+    OperatorAtCut& at = cut.reference[op];
+    if (op == first_keyed_) {
+      incremental_->Advance(included, cut.orders ? &*cut.orders : nullptr);
+      at.incremental = incremental_.get();
+      for (const CutReference::KeyAt& k : incremental_->Keys()) {
+        at.keys.push_back(KeyAtCut{*k.key, 0, k.state});
+      }
+    } else {
+      at = FullRun(cut, op, included);
+    }
+    for (KeyAtCut& k : at.keys) {
+      k.subtask = SubtaskOfKey(k.key, spec.parallelism, spec.max_parallelism);
+    }
   }
   return true;
+}
+
+// The reference over the included source records, replayed from scratch (a keyed operator after
+// the first, whose input the ones before it shape).
+OperatorAtCut CutChecker::FullRun(const Cut& cut, uint32_t op, const std::vector<bool>& included) {
+  ReferenceInput input;
+  for (size_t i = 0; i < included.size(); ++i) {
+    if (included[i]) input.sources.push_back(run_.sources[i].record);
+  }
+  if (cut.orders) input.order = cut.orders->order;
+  OperatorAtCut at;
+  at.run = std::make_shared<const ReferenceResult>(reference_.Run(input));
+  auto states = at.run->state.find(op);
+  if (states != at.run->state.end()) {
+    for (const auto& [key, state] : states->second) at.keys.push_back(KeyAtCut{key, 0, &state});
+  }
+  return at;
+}
+
+// The records the histories up to the cut logged for `key` at `op`, in order.
+std::vector<Record> CutChecker::Logged(const Cut& cut, uint32_t op, const std::string& key) const {
+  if (!cut.orders) return {};
+  const OperatorAtCut& at = cut.reference.at(op);
+  if (at.incremental != nullptr) return at.incremental->Logged(key);
+  auto by_op = cut.orders->order.find(op);
+  if (by_op == cut.orders->order.end()) return {};
+  auto it = by_op->second.find(key);
+  return it == by_op->second.end() ? std::vector<Record>{} : it->second;
 }
 
 std::optional<KeyedOrders> CutChecker::OrdersUpTo(const Cut& cut) {
@@ -321,11 +400,14 @@ std::optional<KeyedOrders> CutChecker::OrdersUpTo(const Cut& cut) {
       }
     }
   }
-  KeyedOrders orders = OrdersOf(setup_, *run_.order, [&](uint32_t task) {
-    auto it = attempt_of.find(task);
-    return HistoryEnd{cut.id,
-                      it == attempt_of.end() ? std::nullopt : std::optional<uint64_t>(it->second)};
-  });
+  KeyedOrders orders = OrdersOf(
+      setup_, *run_.order,
+      [&](uint32_t task) {
+        auto it = attempt_of.find(task);
+        return HistoryEnd{
+            cut.id, it == attempt_of.end() ? std::nullopt : std::optional<uint64_t>(it->second)};
+      },
+      /*per_key=*/full_runs_);
   for (const std::string& problem : orders.problems) {
     verdict_.Unjudge(Unjudged::kOrderUnknown,
                      "checkpoint " + std::to_string(cut.id) +
@@ -419,24 +501,25 @@ void CutChecker::CheckSubtask(const Cut& cut, uint32_t op, const proto::SubtaskS
                          ": keyed blob unreadable: " + snapshot.status().ToString());
     return;
   }
-  std::map<std::string, const KeyState*> expected;
-  const ReferenceResult& reference = *cut.reference.at(op);
-  auto states = reference.state.find(op);
-  if (states != reference.state.end()) {
-    for (const auto& [key, state] : states->second) {
-      if (SubtaskOfKey(key, spec.parallelism, spec.max_parallelism) == subtask) {
-        expected.emplace(key, &state);
-      }
-    }
+  std::vector<const KeyAtCut*> expected;
+  for (const KeyAtCut& k : cut.reference.at(op).keys) {
+    if (k.subtask == subtask) expected.push_back(&k);
   }
-  std::set<std::string> keys;
-  for (const auto& [key, s] : *snapshot) keys.insert(key);
-  for (const auto& [key, s] : expected) keys.insert(key);
-  for (const std::string& key : keys) {
-    auto got = snapshot->find(key);
-    auto want = expected.find(key);
-    CompareKey(cut, *at, key, got == snapshot->end() ? nullptr : &got->second,
-               want == expected.end() ? nullptr : want->second);
+  std::sort(expected.begin(), expected.end(),
+            [](const KeyAtCut* a, const KeyAtCut* b) { return a->key < b->key; });
+  // Every key of either, in key order (both are sorted, keys unique in each).
+  auto got = snapshot->begin();
+  auto want = expected.begin();
+  while (got != snapshot->end() || want != expected.end()) {
+    const bool take_got = want == expected.end() ||
+                          (got != snapshot->end() && std::string_view(got->first) <= (*want)->key);
+    const bool take_want = got == snapshot->end() ||
+                           (want != expected.end() && (*want)->key <= std::string_view(got->first));
+    const std::string key = take_got ? got->first : std::string((*want)->key);
+    CompareKey(cut, *at, key, take_got ? &got->second : nullptr,
+               take_want ? (*want)->state : nullptr);
+    if (take_got) ++got;
+    if (take_want) ++want;
   }
 }
 
@@ -485,30 +568,23 @@ std::optional<engine::RecordId> CutChecker::Culprit(const Cut& cut, uint32_t op,
                                                     const engine::Provenance& got,
                                                     const engine::Provenance& want,
                                                     std::string& why) const {
-  static const std::vector<Record> kNone;
-  const std::vector<Record>* logged = &kNone;
-  if (cut.orders) {
-    auto by_op = cut.orders->order.find(op);
-    if (by_op != cut.orders->order.end()) {
-      auto it = by_op->second.find(key);
-      if (it != by_op->second.end()) logged = &it->second;
-    }
-  }
-  const std::vector<Record>* processed = &kNone;
-  const ReferenceResult& reference = *cut.reference.at(op);
-  auto by_op = reference.processed.find(op);
-  if (by_op != reference.processed.end()) {
+  const std::vector<Record> logged = Logged(cut, op, key);
+  std::vector<Record> processed;
+  const OperatorAtCut& at = cut.reference.at(op);
+  if (at.incremental != nullptr) {
+    processed = at.incremental->Processed(key);
+  } else if (auto by_op = at.run->processed.find(op); by_op != at.run->processed.end()) {
     auto it = by_op->second.find(key);
-    if (it != by_op->second.end()) processed = &it->second;
+    if (it != by_op->second.end()) processed = it->second;
   }
   if (cut.orders && got.count >= want.count) {
-    if (std::optional<Record> extra = FirstNotIn(*logged, *processed)) {
+    if (std::optional<Record> extra = FirstNotIn(logged, processed)) {
       why = "; this record was processed before the snapshot but is behind the cut";
       return index_.IdOf(extra->provenance);
     }
   }
   if (cut.orders && got.count <= want.count) {
-    if (std::optional<Record> missing = FirstNotIn(*processed, *logged)) {
+    if (std::optional<Record> missing = FirstNotIn(processed, logged)) {
       why = "; this record is before the cut but was not processed before the snapshot";
       return index_.IdOf(missing->provenance);
     }

@@ -1,5 +1,6 @@
 #include "checkers/eo_out.h"
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <unordered_map>
@@ -20,6 +21,11 @@ struct Reflection {
   uint64_t count = 0;
   size_t first = 0;
 };
+
+// Per single-id provenance hash that names a source record, by SourceIndex::FirstWithHash
+// (hashes that name none are never looked up).
+template <typename T>
+using ByHash = std::vector<T>;
 
 Evidence CommittedEvidence(const SourceIndex& index, const CommittedRecord& c) {
   Evidence e;
@@ -54,10 +60,9 @@ bool RangeUnknown(const OutputJudging& judging) {
 }
 
 void CheckDuplicatesAndStrays(const RunView& run, const SourceIndex& index,
-                              const OutputJudging& judging,
-                              const std::unordered_map<uint64_t, uint64_t>& expected,
-                              std::unordered_map<uint64_t, Reflection>& seen,
-                              engine::Provenance& several, Verdict& verdict) {
+                              const OutputJudging& judging, const ByHash<uint64_t>& expected,
+                              ByHash<Reflection>& seen, engine::Provenance& several,
+                              Verdict& verdict) {
   uint64_t explained = 0;
   for (size_t i = 0; i < run.committed.size(); ++i) {
     const CommittedRecord& c = run.committed[i];
@@ -67,25 +72,25 @@ void CheckDuplicatesAndStrays(const RunView& run, const SourceIndex& index,
       several += p;
       continue;
     }
-    if (!index.IdOf(p)) {
+    const std::optional<size_t> at = index.FirstWithHash(p.hash_sum);
+    if (!at) {
       Evidence e = CommittedEvidence(index, c);
       e.detail = "provenance hash " + std::to_string(p.hash_sum) + ", " + WhereCommitted(c);
       verdict.Fail(Violation{"a committed record names no source record", std::move(e)});
       continue;
     }
-    auto it = seen.try_emplace(p.hash_sum, Reflection{0, i}).first;
-    ++it->second.count;
-    auto want = expected.find(p.hash_sum);
-    const uint64_t allowed = want == expected.end() ? 0 : want->second;
-    if (it->second.count <= allowed) continue;
-    if (it->second.count <= allowed + ExplainedTimes(judging, *index.IdOf(p))) {
+    Reflection& reflection = seen[*at];
+    if (reflection.count++ == 0) reflection.first = i;
+    const uint64_t allowed = expected[*at];
+    if (reflection.count <= allowed) continue;
+    if (reflection.count <= allowed + ExplainedTimes(judging, *index.IdOf(p))) {
       ++explained;
       continue;
     }
     Evidence e = CommittedEvidence(index, c);
-    e.detail = "reflected " + std::to_string(it->second.count) + " times, the reference " +
+    e.detail = "reflected " + std::to_string(reflection.count) + " times, the reference " +
                std::to_string(allowed) + "; first by " +
-               WhereCommitted(run.committed[it->second.first]) + ", again by " + WhereCommitted(c);
+               WhereCommitted(run.committed[reflection.first]) + ", again by " + WhereCommitted(c);
     Violation v{"a source record is reflected more than once in the committed output",
                 std::move(e)};
     if (RangeUnknown(judging)) {
@@ -128,30 +133,30 @@ void Missing(const OutputJudging& judging, Violation violation, Verdict& verdict
 
 void CheckProvenance(const RunView& run, const SourceIndex& index, const ReferenceResult& ref,
                      const OutputJudging& judging, Verdict& verdict) {
-  std::unordered_map<uint64_t, uint64_t> expected;
-  std::unordered_map<uint64_t, std::string> expected_key;
+  ByHash<uint64_t> expected(index.size(), 0);
+  ByHash<const std::string*> expected_key(index.size(), nullptr);
   engine::Provenance expected_several;
   for (const Record& r : ref.sink) {
     if (r.provenance.count == 1) {
-      ++expected[r.provenance.hash_sum];
-      expected_key.try_emplace(r.provenance.hash_sum, r.key);
+      if (std::optional<size_t> at = index.FirstWithHash(r.provenance.hash_sum)) {
+        ++expected[*at];
+        if (expected_key[*at] == nullptr) expected_key[*at] = &r.key;
+      }
     } else if (r.provenance.count > 1) {
       expected_several += r.provenance;
     }
   }
-  std::unordered_map<uint64_t, Reflection> seen;
+  ByHash<Reflection> seen(index.size());
   engine::Provenance several;
   CheckDuplicatesAndStrays(run, index, judging, expected, seen, several, verdict);
   for (const SourceRecord& s : run.sources) {
-    const uint64_t hash = s.id.Hash();
-    auto want = expected.find(hash);
-    auto got = seen.find(hash);
-    const uint64_t wanted = want == expected.end() ? 0 : want->second;
-    const uint64_t reflected = got == seen.end() ? 0 : got->second.count;
+    const std::optional<size_t> at = index.FirstWithHash(s.id.Hash());
+    const uint64_t wanted = expected[*at];
+    const uint64_t reflected = seen[*at].count;
     if (reflected >= wanted) continue;
     Evidence e;
     e.record = s.id;
-    e.key = expected_key[hash];
+    e.key = expected_key[*at] == nullptr ? std::string() : *expected_key[*at];
     e.detail = "the reference delivers it to the sink " + std::to_string(wanted) +
                " time(s), the committed output reflects it " + std::to_string(reflected);
     Missing(judging,
@@ -215,11 +220,20 @@ class ValueComparison {
   // are not judged (the verdict already says order-unknown) rather than failed.
   ValueComparison(const SourceIndex& index, const ReferenceResult& ref, bool keeps_order,
                   bool order_known)
-      : index_(index), ref_(ref), keeps_order_(keeps_order), order_known_(order_known) {
+      : index_(index),
+        ref_(ref),
+        keeps_order_(keeps_order),
+        order_known_(order_known),
+        at_(index.size(), kNone),
+        compared_(index.size(), false) {
     for (size_t j = 0; j < ref.sink.size(); ++j) {
       const engine::Provenance& p = ref.sink[j].provenance;
       if (p.count == 1) {
-        at_.try_emplace(p.hash_sum, j);
+        if (std::optional<size_t> at = index.FirstWithHash(p.hash_sum)) {
+          if (at_[*at] == kNone) at_[*at] = j;
+        } else {
+          other_at_.try_emplace(p.hash_sum, j);
+        }
       } else {
         rest_[ref.sink[j].key].push_back(j);
       }
@@ -277,12 +291,12 @@ class ValueComparison {
     auto same = [&c](const Record& r) {
       return r.key == c.record.key && r.value == c.record.value;
     };
-    auto main = at_.find(c.record.provenance.hash_sum);
-    if (main != at_.end() && same(ref_.sink[main->second])) return true;
+    const std::optional<size_t> main = SinkAt(c.record.provenance.hash_sum);
+    if (main && same(ref_.sink[*main])) return true;
     for (const Record& r : alternatives->second) {
       if (same(r)) return true;
     }
-    const Record& want = main != at_.end() ? ref_.sink[main->second] : alternatives->second.front();
+    const Record& want = main ? ref_.sink[*main] : alternatives->second.front();
     verdict.Fail(ValueDiff(index_, c, want,
                            "a committed value of a record a reported fallback emits again "
                            "differs from the reference, before and after the fallback"));
@@ -292,10 +306,10 @@ class ValueComparison {
   std::optional<size_t> Pair(const CommittedRecord& c, Verdict& verdict) {
     const engine::Provenance& p = c.record.provenance;
     if (p.count == 1) {
-      auto it = at_.find(p.hash_sum);
       // Unknown or repeated ids were judged by the provenance check.
-      if (it == at_.end() || !compared_.insert(p.hash_sum).second) return std::nullopt;
-      return it->second;
+      const std::optional<size_t> j = SinkAt(p.hash_sum);
+      if (!j || !FirstComparison(p.hash_sum)) return std::nullopt;
+      return j;
     }
     const std::vector<size_t>& list = rest_[c.record.key];
     size_t& k = taken_[c.record.key];
@@ -309,14 +323,36 @@ class ValueComparison {
     return std::nullopt;
   }
 
+  // The reference's first sink record with this single-record provenance hash, if any.
+  std::optional<size_t> SinkAt(uint64_t hash) const {
+    if (std::optional<size_t> at = index_.FirstWithHash(hash)) {
+      return at_[*at] == kNone ? std::nullopt : std::optional<size_t>(at_[*at]);
+    }
+    auto it = other_at_.find(hash);
+    return it == other_at_.end() ? std::nullopt : std::optional<size_t>(it->second);
+  }
+  // True the first time a committed record with this hash is compared.
+  bool FirstComparison(uint64_t hash) {
+    if (std::optional<size_t> at = index_.FirstWithHash(hash)) {
+      if (compared_[*at]) return false;
+      compared_[*at] = true;
+      return true;
+    }
+    return other_compared_.insert(hash).second;
+  }
+
+  static constexpr size_t kNone = SIZE_MAX;
   const SourceIndex& index_;
   const ReferenceResult& ref_;
   bool keeps_order_;
   bool order_known_;
-  std::unordered_map<uint64_t, size_t> at_;
+  // By SourceIndex::FirstWithHash; hashes that name no source record in the maps.
+  std::vector<size_t> at_;
+  std::vector<bool> compared_;
+  std::unordered_map<uint64_t, size_t> other_at_;
+  std::unordered_set<uint64_t> other_compared_;
   std::map<std::string, std::vector<size_t>> rest_;
   std::map<std::string, size_t> taken_;
-  std::unordered_set<uint64_t> compared_;
   std::unordered_map<uint64_t, std::vector<Record>> earlier_;
   std::map<std::string, size_t> last_at_;
 };
@@ -386,7 +422,7 @@ std::optional<ReferenceResult> EarlierReference(const RunView& run, const Report
     }
   }
   input.order = std::move(orders.order);
-  return Reference(run.setup->job).Run(input);
+  return Reference(run.setup->job).Run(std::move(input));
 }
 
 }  // namespace
@@ -406,8 +442,8 @@ Verdict CheckExactlyOnceOutput(const RunView& run, const OutputJudging& judging)
   for (const SourceRecord& s : run.sources) input.sources.push_back(s.record);
   // Without the logged order (INCONCLUSIVE, order-unknown) the values are not compared.
   std::optional<KeyedOrders> orders = CommittedOrders(run, verdict);
-  if (orders) input.order = orders->order;
-  const ReferenceResult ref = reference.Run(input);
+  if (orders) input.order = std::move(orders->order);  // the checks below read the histories
+  const ReferenceResult ref = reference.Run(std::move(input));
   if (job.operators.back().sink.kind == engine::SinkKind::kUpsert) {
     verdict.Note("upsert sink: final table compared, provenance not (upserts are idempotent)");
     CheckUpsertTable(run, ref, verdict);

@@ -75,7 +75,7 @@ Result<std::vector<HistorySegment>> CommittedHistory(const OrderLog& log, uint32
 }
 
 KeyedOrders OrdersOf(const engine::JobSetup& setup, const OrderLog& log,
-                     const std::function<HistoryEnd(uint32_t task)>& end_for) {
+                     const std::function<HistoryEnd(uint32_t task)>& end_for, bool per_key) {
   KeyedOrders out;
   for (uint32_t c = 0; c < setup.plan.chains.size(); ++c) {
     const uint32_t op = setup.plan.chains[c].first_operator;
@@ -86,7 +86,7 @@ KeyedOrders OrdersOf(const engine::JobSetup& setup, const OrderLog& log,
         out.problems.push_back(std::string(history.status().message()));
         continue;
       }
-      if (keyed) {
+      if (keyed && per_key) {
         KeyOrder& order = out.order[op];
         for (const HistorySegment& segment : *history) {
           for (size_t i = 0; i < segment.processed_end; ++i) {

@@ -49,9 +49,10 @@ struct KeyedOrders {
   std::vector<std::string> problems;  // tasks whose history the log could not give
 };
 
-// The history of every task ending at end_for(task), and from them the per-key order of every
-// keyed operator (the first operator of its chain: a key_by always starts a chain).
+// The history of every task ending at end_for(task), and from them (unless `per_key` is false:
+// then `order` stays empty) the per-key order of every keyed operator (the first operator of its
+// chain: a key_by always starts a chain).
 KeyedOrders OrdersOf(const engine::JobSetup& setup, const OrderLog& log,
-                     const std::function<HistoryEnd(uint32_t task)>& end_for);
+                     const std::function<HistoryEnd(uint32_t task)>& end_for, bool per_key = true);
 
 }  // namespace faultline::checkers

@@ -1,7 +1,9 @@
 #include "checkers/reference.h"
 
-#include <deque>
+#include <algorithm>
+#include <string_view>
 #include <tuple>
+#include <unordered_map>
 #include <utility>
 
 #include "base/assert.h"
@@ -100,38 +102,67 @@ Identity IdentityOf(const Record& r) {
   return {r.value, r.provenance.count, r.provenance.hash_sum};
 }
 
-// Per key, the records in the order to process them: the logged order first (each logged
-// record matched to one arriving record), then the arriving records the log did not name.
-std::map<std::string, std::deque<Record>> QueueByKey(uint32_t op, const std::vector<Record>& stream,
-                                                     const KeyOrder* order,
-                                                     std::vector<UnmatchedRecord>& unmatched) {
-  std::map<std::string, std::map<Identity, uint64_t>> arriving;
-  for (const Record& r : stream) ++arriving[r.key][IdentityOf(r)];
-  std::map<std::string, std::map<Identity, uint64_t>> taken;
-  std::map<std::string, std::deque<Record>> queues;
-  if (order != nullptr) {
-    for (const auto& [key, records] : *order) {
-      for (const Record& r : records) {
-        uint64_t& left = arriving[key][IdentityOf(r)];
-        if (left == 0 || r.key != key) {
-          unmatched.push_back(UnmatchedRecord{op, r});
-          continue;
-        }
-        --left;
-        ++taken[key][IdentityOf(r)];
-        queues[key].push_back(r);
-      }
-    }
+// Whether the logged records are all of `key` and, as a multiset of identities, the arrivals.
+bool SameMultiset(const std::string& key, const std::vector<Record>& logged,
+                  const std::vector<const Record*>& arrived) {
+  if (logged.size() != arrived.size()) return false;
+  std::vector<Identity> a;
+  std::vector<Identity> b;
+  a.reserve(logged.size());
+  b.reserve(arrived.size());
+  for (const Record& r : logged) {
+    if (r.key != key) return false;
+    a.push_back(IdentityOf(r));
   }
-  for (const Record& r : stream) {
-    uint64_t& already = taken[r.key][IdentityOf(r)];
-    if (already > 0) {
-      --already;
+  for (const Record* r : arrived) b.push_back(IdentityOf(*r));
+  std::sort(a.begin(), a.end());
+  std::sort(b.begin(), b.end());
+  return a == b;
+}
+
+// One key's records in the order to process them: the logged order first (each logged record
+// matched to one arriving record), then the arriving records the log did not name, in stream
+// order. Logged records that do not arrive (or not that often) go to `unmatched`.
+std::vector<const Record*> QueueOfKey(uint32_t op, const std::string& key,
+                                      const std::vector<Record>* logged,
+                                      const std::vector<const Record*>& arrived,
+                                      std::vector<UnmatchedRecord>& unmatched) {
+  std::vector<const Record*> queue;
+  queue.reserve(arrived.size());
+  if (logged == nullptr || logged->empty()) {
+    queue.assign(arrived.begin(), arrived.end());
+    return queue;
+  }
+  if (SameMultiset(key, *logged, arrived)) {  // every logged record matched, every arrival taken
+    for (const Record& r : *logged) queue.push_back(&r);
+    return queue;
+  }
+  std::map<Identity, uint64_t> arriving;
+  for (const Record* r : arrived) ++arriving[IdentityOf(*r)];
+  std::map<Identity, uint64_t> taken;
+  for (const Record& r : *logged) {
+    if (r.key != key) {
+      unmatched.push_back(UnmatchedRecord{op, r});
       continue;
     }
-    queues[r.key].push_back(r);
+    auto left = arriving.find(IdentityOf(r));
+    if (left == arriving.end() || left->second == 0) {
+      unmatched.push_back(UnmatchedRecord{op, r});
+      continue;
+    }
+    --left->second;
+    ++taken[IdentityOf(r)];
+    queue.push_back(&r);
   }
-  return queues;
+  for (const Record* r : arrived) {
+    auto already = taken.find(IdentityOf(*r));
+    if (already != taken.end() && already->second > 0) {
+      --already->second;
+      continue;
+    }
+    queue.push_back(r);
+  }
+  return queue;
 }
 
 // What the edge into `op` does to the stream.
@@ -182,8 +213,16 @@ void ApplyStateless(const engine::OperatorSpec& op, const Record& in, std::vecto
 }  // namespace
 
 ReferenceResult Reference::Run(const ReferenceInput& input) const {
+  return RunFrom(input.sources, input);
+}
+
+ReferenceResult Reference::Run(ReferenceInput&& input) const {
+  std::vector<Record> stream = std::move(input.sources);
+  return RunFrom(std::move(stream), input);
+}
+
+ReferenceResult Reference::RunFrom(std::vector<Record> stream, const ReferenceInput& input) const {
   ReferenceResult result;
-  std::vector<Record> stream = input.sources;
   for (uint32_t i = 1; i < job_.operators.size(); ++i) {
     stream = RunOperator(i, std::move(stream), input, result);
   }
@@ -199,6 +238,20 @@ std::vector<Record> Reference::RunStateless(uint32_t first, uint32_t last, const
     stream = std::move(next);
   }
   return stream;
+}
+
+std::vector<Record> Reference::Arriving(uint32_t index, const Record& source) const {
+  FL_ASSERT(index > 0 && index < job_.operators.size());
+  return Partition(job_.operators[index], RunStateless(0, index - 1, source));
+}
+
+void Reference::ProcessKeyed(uint32_t index, const Record& in, KeyState& state,
+                             std::vector<Record>& out) const {
+  const engine::OperatorSpec& op = job_.operators[index];
+  FL_ASSERT(op.kind == engine::OperatorKind::kKeyedProcess);
+  state.provenance += in.provenance;
+  MapKeyedContext context(in, state, out);
+  op.keyed_process->Process(in, context, context);
 }
 
 std::vector<Record> Reference::RunOperator(uint32_t index, std::vector<Record> stream,
@@ -230,24 +283,57 @@ std::vector<Record> Reference::RunOperator(uint32_t index, std::vector<Record> s
 
 std::vector<Record> Reference::RunKeyed(uint32_t index, const std::vector<Record>& stream,
                                         const KeyOrder* order, ReferenceResult& result) const {
-  const engine::OperatorSpec& op = job_.operators[index];
-  std::map<std::string, std::deque<Record>> queues =
-      QueueByKey(index, stream, order, result.unmatched);
-  KeyStates& states = result.state[index];
-  KeyOrder& processed = result.processed[index];
-  std::vector<Record> out;
+  // Keys by first arrival; each stream position's key, and each key's arriving records.
+  std::unordered_map<std::string_view, uint32_t> ids;
+  std::vector<std::string_view> keys;
+  std::vector<uint32_t> slot_key;
+  slot_key.reserve(stream.size());
+  std::vector<std::vector<const Record*>> arrived;
+  for (const Record& r : stream) {
+    auto [it, inserted] = ids.try_emplace(r.key, static_cast<uint32_t>(keys.size()));
+    if (inserted) {
+      keys.push_back(r.key);
+      arrived.emplace_back();
+    }
+    slot_key.push_back(it->second);
+    arrived[it->second].push_back(&r);
+  }
+  // The queues, the logged keys in key order first (as the unmatched records are reported).
+  std::vector<std::vector<const Record*>> queues(keys.size());
+  std::vector<bool> queued(keys.size(), false);
+  static const std::vector<const Record*> kNone;
+  if (order != nullptr) {
+    for (const auto& [key, records] : *order) {
+      auto it = ids.find(key);
+      const std::vector<const Record*>& in = it == ids.end() ? kNone : arrived[it->second];
+      std::vector<const Record*> queue = QueueOfKey(index, key, &records, in, result.unmatched);
+      if (it != ids.end()) {
+        queues[it->second] = std::move(queue);
+        queued[it->second] = true;
+      }
+    }
+  }
+  for (uint32_t k = 0; k < keys.size(); ++k) {
+    if (!queued[k]) queues[k] = arrived[k];
+  }
   // Each stream position takes its key's next record: keys interleave as they arrive, and
   // each key's records follow the requested order.
-  for (const Record& slot : stream) {
-    std::deque<Record>& queue = queues[slot.key];
-    FL_ASSERT(!queue.empty(), "every arriving record was queued once");
-    Record in = std::move(queue.front());
-    queue.pop_front();
-    KeyState& state = states[in.key];
-    state.provenance += in.provenance;
-    MapKeyedContext context(in, state, out);
-    op.keyed_process->Process(in, context, context);
-    processed[in.key].push_back(std::move(in));
+  std::vector<KeyState> states(keys.size());
+  std::vector<size_t> next(keys.size(), 0);
+  std::vector<Record> out;
+  out.reserve(stream.size());
+  for (uint32_t k : slot_key) {
+    FL_ASSERT(next[k] < queues[k].size(), "every arriving record was queued once");
+    ProcessKeyed(index, *queues[k][next[k]++], states[k], out);
+  }
+  KeyStates& state_of = result.state[index];
+  KeyOrder& processed = result.processed[index];
+  for (uint32_t k = 0; k < keys.size(); ++k) {
+    const std::string key(keys[k]);
+    std::vector<Record>& records = processed[key];
+    records.reserve(records.size() + queues[k].size());
+    for (const Record* r : queues[k]) records.push_back(*r);
+    state_of[key] = std::move(states[k]);
   }
   return out;
 }

@@ -77,15 +77,29 @@ class Reference {
   explicit Reference(const engine::JobGraph& job) : job_(job) {}
 
   ReferenceResult Run(const ReferenceInput& input) const;
+  // The same, taking the input's records instead of copying them.
+  ReferenceResult Run(ReferenceInput&& input) const;
 
   // The records operators [first, last] turn `in` into. REQUIRES: no keyed operator in the
   // range (stateless operators only); a source or sink operator passes records through.
   std::vector<engine::Record> RunStateless(uint32_t first, uint32_t last,
                                            const engine::Record& in) const;
 
+  // The records the source record `source` brings to the input of operator `index` (> 0): its
+  // outputs through the operators before it, which must all be stateless, then the input edge
+  // of `index`. A stream of source records arrives at `index` as the concatenation of these.
+  std::vector<engine::Record> Arriving(uint32_t index, const engine::Record& source) const;
+
+  // Processes `in` (its key set) as the keyed operator `index` does, on its key's `state`, and
+  // appends what it emits to `out`: one step of Run's per-key fold.
+  void ProcessKeyed(uint32_t index, const engine::Record& in, KeyState& state,
+                    std::vector<engine::Record>& out) const;
+
   const engine::JobGraph& job() const { return job_; }
 
  private:
+  // Run over `stream` (the source records) with the order of `input`.
+  ReferenceResult RunFrom(std::vector<engine::Record> stream, const ReferenceInput& input) const;
   std::vector<engine::Record> RunOperator(uint32_t index, std::vector<engine::Record> stream,
                                           const ReferenceInput& input,
                                           ReferenceResult& result) const;

@@ -1,8 +1,10 @@
 #include "checkers/run_view.h"
 
+#include <algorithm>
 #include <span>
 #include <utility>
 
+#include "base/assert.h"
 #include "base/hash.h"
 
 namespace faultline::checkers {
@@ -108,23 +110,73 @@ const Bytes* SentBlobs::Find(std::string_view name, uint64_t checksum, uint64_t 
   return &latest->second.bytes;
 }
 
+namespace {
+
+// Spreads a hash over the table's low bits (the ids' hashes are already mixed; this keeps the
+// table sound for any input).
+uint64_t Slot(uint64_t hash, uint64_t mask) {
+  return (hash ^ (hash >> 29)) * 0x9e3779b97f4a7c15ULL >> 17 & mask;
+}
+
+}  // namespace
+
 SourceIndex::SourceIndex(const std::vector<SourceRecord>& sources) {
-  for (const SourceRecord& s : sources) {
-    by_hash_.emplace(s.id.Hash(), s.id);
-    by_id_.emplace(IdKey{s.id.source, s.id.partition, s.id.offset}, &s.record);
+  FL_ASSERT(sources.size() < UINT32_MAX - 1, "too many source records to index");
+  const size_t n = sources.size();
+  ids_.reserve(n);
+  hashes_.reserve(n);
+  records_.reserve(n);
+  by_id_.reserve(n);
+  size_t capacity = 16;
+  while (capacity < 2 * n) capacity *= 2;
+  slots_.assign(capacity, 0);
+  mask_ = capacity - 1;
+  for (size_t i = 0; i < n; ++i) {
+    const SourceRecord& s = sources[i];
+    const uint64_t hash = s.id.Hash();
+    ids_.push_back(s.id);
+    hashes_.push_back(hash);
+    records_.push_back(&s.record);
+    by_id_.emplace_back(IdKey{s.id.source, s.id.partition, s.id.offset}, static_cast<uint32_t>(i));
+    for (uint64_t slot = Slot(hash, mask_);; slot = (slot + 1) & mask_) {
+      if (slots_[slot] == 0) {
+        slots_[slot] = static_cast<uint32_t>(i + 1);
+        break;
+      }
+      if (hashes_[slots_[slot] - 1] == hash) break;  // the first with this hash stays
+    }
+  }
+  // By id, then position: the first of equal ids first. The view's sources are usually in id
+  // order already.
+  if (!std::is_sorted(by_id_.begin(), by_id_.end())) std::sort(by_id_.begin(), by_id_.end());
+  first_with_id_.resize(n);
+  for (size_t j = 0; j < by_id_.size(); ++j) {
+    const bool first = j == 0 || by_id_[j - 1].first != by_id_[j].first;
+    first_with_id_[by_id_[j].second] =
+        first ? by_id_[j].second : first_with_id_[by_id_[j - 1].second];
+  }
+}
+
+std::optional<size_t> SourceIndex::FirstWithHash(uint64_t hash) const {
+  for (uint64_t slot = Slot(hash, mask_);; slot = (slot + 1) & mask_) {
+    const uint32_t at = slots_[slot];
+    if (at == 0) return std::nullopt;
+    if (hashes_[at - 1] == hash) return at - 1;
   }
 }
 
 std::optional<engine::RecordId> SourceIndex::IdOf(const engine::Provenance& provenance) const {
   if (provenance.count != 1) return std::nullopt;
-  auto it = by_hash_.find(provenance.hash_sum);
-  if (it == by_hash_.end()) return std::nullopt;
-  return it->second;
+  std::optional<size_t> at = FirstWithHash(provenance.hash_sum);
+  if (!at) return std::nullopt;
+  return ids_[*at];
 }
 
 const engine::Record* SourceIndex::Find(const engine::RecordId& id) const {
-  auto it = by_id_.find(IdKey{id.source, id.partition, id.offset});
-  return it == by_id_.end() ? nullptr : it->second;
+  const IdKey key{id.source, id.partition, id.offset};
+  auto it = std::lower_bound(by_id_.begin(), by_id_.end(), key,
+                             [](const auto& entry, const IdKey& k) { return entry.first < k; });
+  return it == by_id_.end() || it->first != key ? nullptr : records_[it->second];
 }
 
 }  // namespace faultline::checkers

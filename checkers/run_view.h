@@ -3,6 +3,7 @@
 // alter it after the fact (drop a committed record, duplicate one) and prove a checker notices.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -85,7 +86,8 @@ class SentBlobs {
   const sim::BlobHistory* history_;
 };
 
-// Source records by id and by provenance hash.
+// Source records by id and by provenance hash, in flat tables (built once per checker run, read
+// for every committed and logged record).
 class SourceIndex {
  public:
   explicit SourceIndex(const std::vector<SourceRecord>& sources);
@@ -93,10 +95,24 @@ class SourceIndex {
   std::optional<engine::RecordId> IdOf(const engine::Provenance& provenance) const;
   const engine::Record* Find(const engine::RecordId& id) const;
 
+  // Positions in the sources given. The first source record whose id hashes to `hash` (the one
+  // IdOf names), if any: one position per distinct hash.
+  std::optional<size_t> FirstWithHash(uint64_t hash) const;
+  // The first source record with the same id as the one at `position`: one position per id.
+  size_t FirstWithId(size_t position) const { return first_with_id_[position]; }
+  size_t size() const { return ids_.size(); }
+
  private:
   using IdKey = std::tuple<uint32_t, uint32_t, uint64_t>;
-  std::unordered_map<uint64_t, engine::RecordId> by_hash_;
-  std::map<IdKey, const engine::Record*> by_id_;
+
+  std::vector<engine::RecordId> ids_;
+  std::vector<uint64_t> hashes_;
+  std::vector<const engine::Record*> records_;
+  // Open addressing, linear probing: position + 1 of the first source with each hash, or 0.
+  std::vector<uint32_t> slots_;
+  uint64_t mask_ = 0;
+  std::vector<std::pair<IdKey, uint32_t>> by_id_;  // sorted by id, then position
+  std::vector<uint32_t> first_with_id_;
 };
 
 }  // namespace faultline::checkers
