@@ -112,16 +112,36 @@ void AddOperator(const GenOperator& g, size_t index, proto::Job* job) {
   }
 }
 
+// The sink kind, within what the job promises: an at-least-once sink promises no exactly-once
+// output (it becomes two-phase-commit in the exactly-once modes), and an upsert sink's final
+// table is right only when each key's last value does not depend on the order records of that
+// key arrive in from different channels: behind a keyed aggregate (sum, count, max and min are
+// commutative), keyed by the same key (else it becomes two-phase-commit).
+proto::Sink::Kind SinkKind(const GeneratedCase& c) {
+  const auto kind = static_cast<proto::Sink::Kind>(c.job.sink_kind % 3);
+  const bool at_least_once = c.checkpointing.mode % 3 == proto::Checkpointing::AT_LEAST_ONCE;
+  if (kind == proto::Sink::AT_LEAST_ONCE && !at_least_once) return proto::Sink::TWO_PHASE_COMMIT;
+  if (kind == proto::Sink::UPSERT) {
+    const bool behind_aggregate = !c.job.operators.empty() &&
+                                  c.job.operators.back().kind == GenOperator::Kind::kAggregate &&
+                                  !c.job.operators.back().key_by_value;
+    if (!behind_aggregate) return proto::Sink::TWO_PHASE_COMMIT;
+  }
+  return kind;
+}
+
 void AddJob(const GeneratedCase& c, proto::Scenario* s) {
   proto::Job* job = s->mutable_job();
   AddSource(c, job);
   for (size_t i = 0; i < c.job.operators.size(); ++i) AddOperator(c.job.operators[i], i, job);
-  if (c.job.key_by_sink) AddKeyBy(job, false, 1);
+  const proto::Sink::Kind kind = SinkKind(c);
+  const bool keyed = c.job.key_by_sink || kind == proto::Sink::UPSERT;
+  if (keyed) AddKeyBy(job, false, 1);
   proto::Operator* sink = job->add_operators();
   sink->set_name("sink");
   sink->set_parallelism(std::clamp<uint32_t>(c.job.sink_parallelism, 1, 8));
-  if (!c.job.key_by_sink) sink->set_input(InputOf(c.job.sink_input));
-  sink->mutable_sink()->set_kind(static_cast<proto::Sink::Kind>(c.job.sink_kind % 3));
+  if (!keyed) sink->set_input(InputOf(c.job.sink_input));
+  sink->mutable_sink()->set_kind(kind);
 }
 
 void AddWorld(const GenWorld& w, proto::Scenario* s) {
