@@ -1,7 +1,7 @@
 #include "search/harness.h"
 
-#include <cstdlib>
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <system_error>
@@ -39,9 +39,9 @@ CaseResult Judge(const proto::Scenario& spec, const Result<scenarios::RunReport>
   if (result.holds) return result;
   const std::string dir = ReproducerDir(options);
   const std::string file = dir + "/" + spec.name() + ".textproto";
-  result.replay = own_job ? "faultline run " + file + " --seed " + std::to_string(spec.seed())
-                          : "scenarios::RunJob(your_job, *scenarios::LoadScenarioFile(\"" + file +
-                                "\"), {})";
+  result.replay =
+      own_job ? "faultline run " + file + " --seed " + std::to_string(spec.seed())
+              : "scenarios::RunJob(your_job, *scenarios::LoadScenarioFile(\"" + file + "\"), {})";
   result.reproducer = WriteReproducer(dir, spec, result.failure, result.replay);
   return result;
 }
@@ -122,7 +122,16 @@ CaseResult CheckJobCase(const engine::JobGraph& job, const search::GeneratedCase
   const proto::Scenario spec = ScenarioForJob(job, c, options);
   auto scenario = scenarios::ParseScenario(search::ToTextproto(spec), "case.textproto");
   if (!scenario.ok()) return Judge(spec, scenario.status(), options, false);
-  return Judge(spec, scenarios::RunJob(job, *scenario, {}), options, false);
+  // A source without a record cost of its own emits at the generated workload's rate (else it
+  // would emit everything at once, before any checkpoint or planned fault).
+  engine::JobGraph paced = job;
+  for (engine::OperatorSpec& op : paced.operators) {
+    if (op.kind != engine::OperatorKind::kSource || op.record_cost != Duration::Zero()) continue;
+    if (auto cost = scenarios::ParseDuration(spec.job().operators(0).record_cost()); cost.ok()) {
+      op.record_cost = *cost;
+    }
+  }
+  return Judge(spec, scenarios::RunJob(paced, *scenario, {}), options, false);
 }
 
 Summary CheckJobUnderFaults(const engine::JobGraph& job, const Options& options) {

@@ -74,7 +74,8 @@ bool Holds(const Result<scenarios::RunReport>& run, std::string* why);
 // A generated case with the scenario's own job.
 CaseResult CheckCase(const search::GeneratedCase& c, const Options& options);
 // A generated case around `job`: its world, checkpointing, source log and fault plan (faults name
-// the job's own operators).
+// the job's source and sink subtasks). A source without a record cost of its own emits at the
+// generated workload's rate.
 CaseResult CheckJobCase(const engine::JobGraph& job, const search::GeneratedCase& c,
                         const Options& options);
 // `options.cases` generated cases around `job`.
