@@ -42,8 +42,8 @@ TEST(GeneratedCases, AreNotTriviallySmall) {
     std::string why;
     holds += harness::Holds(report, &why);  // the property itself is property_test's to judge
     records.push_back(report->source_records);
-    const auto completed = std::count_if(
-        report->checkpoints.begin(), report->checkpoints.end(), [](const auto& c) {
+    const auto completed =
+        std::count_if(report->checkpoints.begin(), report->checkpoints.end(), [](const auto& c) {
           return c.outcome == scenarios::CheckpointRecord::Outcome::kCompleted;
         });
     three_checkpoints += completed >= 3;
@@ -54,17 +54,18 @@ TEST(GeneratedCases, AreNotTriviallySmall) {
   }
   std::sort(records.begin(), records.end());
   const uint64_t median = records[records.size() / 2];
-  std::printf("generated cases: %llu; median source records %llu; >= 3 completed checkpoints in "
-              "%.0f%%; a fault fired in %.0f%%; mean %.1f s simulated, %.2f s wall per case\n",
-              static_cast<unsigned long long>(cases), static_cast<unsigned long long>(median),
-              100.0 * static_cast<double>(three_checkpoints) / static_cast<double>(cases),
-              100.0 * static_cast<double>(fault_fired) / static_cast<double>(cases),
-              simulated / static_cast<double>(cases), wall / static_cast<double>(cases));
+  std::printf(
+      "generated cases: %llu; median source records %llu; >= 3 completed checkpoints in "
+      "%.0f%%; a fault fired in %.0f%%; mean %.1f s simulated, %.2f s wall per case\n",
+      static_cast<unsigned long long>(cases), static_cast<unsigned long long>(median),
+      100.0 * static_cast<double>(three_checkpoints) / static_cast<double>(cases),
+      100.0 * static_cast<double>(fault_fired) / static_cast<double>(cases),
+      simulated / static_cast<double>(cases), wall / static_cast<double>(cases));
   for (const auto& [outcome, n] : outcomes) std::printf("  %s: %d\n", outcome.c_str(), n);
   std::printf("  the property holds in %llu\n", static_cast<unsigned long long>(holds));
   EXPECT_GE(median, 1000u);
   EXPECT_GE(three_checkpoints * 100, cases * 85);  // >= 85%
-  EXPECT_GE(fault_fired * 10, cases * 7);        // >= 70%
+  EXPECT_GE(fault_fired * 10, cases * 7);          // >= 70%
 }
 
 }  // namespace
