@@ -33,7 +33,10 @@ class LargestSoFar final : public faultline::engine::KeyedProcessFunction {
 faultline::engine::JobGraph BuildJob() {
   faultline::engine::JobBuilder job("largest-so-far");
   job.Source("source", {.source_id = 0, .parallelism = 2})
-      .Map("triple", [](const Record& r) { return Record{r.key, r.value * 3, {}}; })
+      .Map("triple",
+           [](const Record& r) {
+             return Record{r.key, r.value * 3, {}};
+           })
       .KeyBy([](const Record& r) { return r.key; })
       .Process("largest", std::make_shared<LargestSoFar>(), 2)
       .Sink("out", {.kind = faultline::engine::SinkKind::kTwoPhaseCommit});
