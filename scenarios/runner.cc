@@ -365,7 +365,9 @@ Result<std::vector<std::string>> CheckersOfRun(const proto::Scenario& spec,
 // unjudged part without an explanation, a plan entry that never fired, a job that did not finish
 // without a checker explaining why (a permanent crash, a policy that fails the job after an
 // injected fault destroyed its checkpoint). A job left unfinished for an explained reason
-// explains the other checkers' job-not-finished parts too.
+// explains the other checkers' job-not-finished parts too, a checker left with nothing to check
+// (no checkpoint completed before it stopped), and plan entries whose trigger the stopped job
+// never reached.
 std::vector<std::string> Unexplained(const RunReport& report) {
   const auto about_unfinished = [](checkers::Unjudged r) {
     return r == checkers::Unjudged::kJobNotFinished || r == checkers::Unjudged::kNoQuietPhase;
@@ -380,11 +382,16 @@ std::vector<std::string> Unexplained(const RunReport& report) {
   for (const checkers::Verdict& v : report.verdicts) {
     for (const checkers::Unjudged reason : v.unexplained()) {
       if (unfinished_explained && about_unfinished(reason)) continue;
+      const bool stopped = report.status != engine::JobStatus::kFinished;
+      if (unfinished_explained && stopped && reason == checkers::Unjudged::kNothingToCheck)
+        continue;
       out.push_back(v.rule() + " could not judge (" + std::string(checkers::UnjudgedName(reason)) +
                     ")");
     }
   }
-  if (!report.fault_plan_unfired.empty()) out.push_back("fault plan entries never fired");
+  if (!report.fault_plan_unfired.empty() && !unfinished_explained) {
+    out.push_back("fault plan entries never fired");
+  }
   if (report.status != engine::JobStatus::kFinished && !unfinished_explained) {
     out.push_back("the job did not finish (" + std::string(engine::JobStatusName(report.status)) +
                   ")");

@@ -544,10 +544,10 @@ void Task::Step() {
     return;
   }
   for (size_t k = 0; k < inputs_.size(); ++k) {
-    const size_t i = (round_robin_ + k) % inputs_.size();
+    const size_t i = (next_input_ + k) % inputs_.size();
     InputChannel& in = inputs_[i];
     if (in.queue.empty() || in.blocked) continue;
-    round_robin_ = i + 1;
+    next_input_ = i + 1;
     Buffer buffer = std::move(in.queue.front());
     in.queue.pop_front();
     ctx_.transport->ReturnCredit(in.channel);  // consumed: its credit goes back

@@ -216,7 +216,11 @@ class Task final : public runtime::ChannelListener, private CheckpointableTask {
   std::map<runtime::ChannelId, bool> pending_accepts_;  // accepted, no handshake yet
   std::vector<OutputChannel> outputs_;
   std::map<runtime::ChannelId, size_t> output_by_channel_;
+  // The rebalance partitioner's next output, and the input polled next: two counters, so that
+  // which consumer a record goes to depends only on the records emitted before it (as Flink's
+  // RebalancePartitioner), not on which inputs the task happened to poll.
   size_t round_robin_ = 0;
+  size_t next_input_ = 0;
   Record input_record_;   // the record being processed, reused so decoding does not allocate
   Duration record_cost_;  // simulated processing time of one record through the chain
   // For a hash-partitioned output: the consumer subtask of each key group.

@@ -1,0 +1,137 @@
+#include "search/generators.h"
+
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include "faults/fault_kinds.h"
+#include "scenarios/loader.h"
+#include "search/rc_generators.h"
+
+namespace faultline::search {
+namespace {
+
+constexpr uint64_t kSeeds = 400;
+
+// Written out and read back as a scenario file: the loader (as `faultline check`) accepts it.
+void ExpectValid(const proto::Scenario& s) {
+  const std::string text = ToTextproto(s);
+  auto parsed = scenarios::ParseScenario(text, s.name() + ".textproto");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString() << "\n" << text;
+}
+
+TEST(Generators, EverySeedGivesAValidScenario) {
+  for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    ExpectValid(GenerateScenario(seed, {}));
+  }
+}
+
+// Every fault kind, mode, sink kind, partitioner, operator kind and trigger form is generated.
+TEST(Generators, CoverEverythingAScenarioCanSay) {
+  std::set<std::string> fault_kinds, rate_kinds, events;
+  std::set<int> modes, sinks, inputs, restarts;
+  std::set<std::string> operator_kinds;
+  bool at = false, subtask = false, unaligned_flag = false, aligned_timeout = false;
+  for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
+    const proto::Scenario s = GenerateScenario(seed, {});
+    for (const proto::Fault& f : s.faults()) {
+      fault_kinds.insert(f.GetDescriptor()->FindFieldByNumber(f.kind_case())->name());
+      if (f.trigger().has_on()) events.insert(f.trigger().on().event());
+      at |= !f.trigger().at().empty();
+      subtask |= !f.trigger().on().subtask().empty();
+    }
+    for (const proto::Rate& r : s.nemesis().rates()) rate_kinds.insert(r.kind());
+    modes.insert(s.checkpointing().unaligned() ? 1 : s.checkpointing().mode());
+    unaligned_flag |= s.checkpointing().unaligned();
+    aligned_timeout |= !s.checkpointing().aligned_checkpoint_timeout().empty();
+    restarts.insert(s.restart().strategy_case());
+    for (const proto::Operator& op : s.job().operators()) {
+      operator_kinds.insert(op.GetDescriptor()->FindFieldByNumber(op.kind_case())->name());
+      inputs.insert(op.input());
+      if (op.has_sink()) sinks.insert(op.sink().kind());
+    }
+  }
+  EXPECT_EQ(fault_kinds.size(), faults::kFaultKindCount);
+  EXPECT_EQ(rate_kinds.size(), faults::kFaultKindCount);
+  EXPECT_EQ(modes.size(), 3u);
+  EXPECT_EQ(sinks.size(), 3u);
+  EXPECT_EQ(inputs.size(), 3u);
+  EXPECT_EQ(restarts.size(), 3u);
+  EXPECT_EQ(operator_kinds.size(), 7u);  // source map filter flat_map key_by aggregate sink
+  EXPECT_GE(events.size(), 8u);
+  EXPECT_TRUE(at && subtask && unaligned_flag && aligned_timeout);
+}
+
+TEST(Generators, SameSeedSameScenario) {
+  for (uint64_t seed : {1u, 2u, 99u}) {
+    EXPECT_EQ(ToTextproto(GenerateScenario(seed, {})), ToTextproto(GenerateScenario(seed, {})));
+  }
+  EXPECT_NE(ToTextproto(GenerateScenario(1, {})), ToTextproto(GenerateScenario(2, {})));
+}
+
+// Seed 3 on every machine and compiler: the file pins it (regenerate it on purpose only, when
+// the generator changes: FAULTLINE_WRITE_GOLDEN=1 rewrites it).
+TEST(Generators, SeedThreeIsPinned) {
+  const std::string path = std::string(FAULTLINE_SEARCH_TESTDATA) + "/generated_seed_3.textproto";
+  const std::string text = ToTextproto(GenerateScenario(3, {}));
+  if (std::getenv("FAULTLINE_WRITE_GOLDEN") != nullptr) std::ofstream(path) << text;
+  std::ifstream in(path);
+  std::stringstream want;
+  want << in.rdbuf();
+  EXPECT_EQ(text, want.str()) << "the generator's output for seed 3 changed";
+}
+
+TEST(Generators, OptionsBoundTheFaultPlan) {
+  for (uint64_t seed = 1; seed <= 50; ++seed) {
+    const proto::Scenario s = GenerateScenario(seed, {.max_faults = 1, .nemesis = false});
+    EXPECT_EQ(s.faults_size(), 1);
+    EXPECT_FALSE(s.has_nemesis());
+  }
+}
+
+// Each part shrinks: some first shrink of a case has fewer operators, fewer fault entries, fewer
+// records or lower parallelism, and every shrink is valid.
+TEST(Generators, CasesShrinkTowardsSmallerOnes) {
+  int fewer_ops = 0, fewer_faults = 0, fewer_records = 0, lower_parallelism = 0;
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    const auto shrinkable = gen::Case({})(rc::Random(seed), 100);
+    const GeneratedCase c = shrinkable.value();
+    bool ops = false, faults = false, records = false, parallelism = false;
+    int n = 0;
+    auto seq = shrinkable.shrinks();
+    while (auto next = seq.next()) {
+      if (++n > 2000) break;
+      const GeneratedCase& smaller = next->value();
+      ops |= smaller.job.operators.size() < c.job.operators.size();
+      faults |= smaller.faults.size() < c.faults.size();
+      records |= smaller.workload.records_per_partition < c.workload.records_per_partition;
+      parallelism |= smaller.job.source_parallelism < c.job.source_parallelism;
+      if (n % 50 == 0) ExpectValid(ToScenario(smaller, "shrunk"));
+    }
+    fewer_ops += ops;
+    fewer_faults += faults;
+    fewer_records += records;
+    lower_parallelism += parallelism;
+  }
+  EXPECT_GE(fewer_ops, 10);
+  EXPECT_GE(fewer_faults, 10);
+  EXPECT_GE(fewer_records, 15);
+  EXPECT_GE(lower_parallelism, 15);
+}
+
+// At every size RapidCheck tries (small ones first), a generated case is valid.
+RC_GTEST_PROP(GeneratorsProperty, EveryCaseIsValid, ()) {
+  const GeneratedCase c = *gen::Case({});
+  const proto::Scenario s = ToScenario(c, "case");
+  const Status status = scenarios::ValidateScenario(s);
+  RC_ASSERT(status.ok());
+}
+
+}  // namespace
+}  // namespace faultline::search

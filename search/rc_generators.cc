@@ -1,0 +1,188 @@
+#include "search/rc_generators.h"
+
+#include <cstdint>
+#include <utility>
+
+#include "faults/fault_kinds.h"
+
+namespace faultline::search::gen {
+namespace {
+
+// [min, max] inclusive (rc::gen::inRange excludes its max).
+template <typename T>
+rc::Gen<T> Between(T min, T max) {
+  return rc::gen::inRange<T>(min, static_cast<T>(max + 1));
+}
+
+// Mostly `usual`, sometimes `rare` (shrinks towards `usual`).
+rc::Gen<bool> Rarely(bool usual, size_t one_in) {
+  return rc::gen::weightedElement<bool>({{one_in - 1, usual}, {1, !usual}});
+}
+
+// 0 (unset) in `zero_weight` of `zero_weight + 1` cases, else in [min, max].
+rc::Gen<uint32_t> ZeroOr(uint32_t zero_weight, uint32_t min, uint32_t max) {
+  return rc::gen::weightedOneOf<uint32_t>(
+      {{zero_weight, rc::gen::just<uint32_t>(0)}, {1, Between<uint32_t>(min, max)}});
+}
+
+// A partitioner: mostly the default, sometimes rebalance, rarely broadcast.
+rc::Gen<uint32_t> Input() {
+  return rc::gen::weightedElement<uint32_t>({{6, 0}, {3, 1}, {1, 2}});
+}
+
+constexpr uint32_t kKindCount = static_cast<uint32_t>(faults::kFaultKindCount);
+
+}  // namespace
+
+rc::Gen<GenOperator> Operator() {
+  return rc::gen::build<GenOperator>(
+      rc::gen::set(&GenOperator::kind,
+                   rc::gen::element(GenOperator::Kind::kMap, GenOperator::Kind::kAggregate,
+                                    GenOperator::Kind::kFilter, GenOperator::Kind::kFlatMap)),
+      rc::gen::set(&GenOperator::function, Between<uint32_t>(0, 4)),
+      rc::gen::set(&GenOperator::arg, Between<int64_t>(1, 9)),
+      rc::gen::set(&GenOperator::parallelism, Between<uint32_t>(1, 8)),
+      rc::gen::set(&GenOperator::input, Input()),
+      rc::gen::set(&GenOperator::key_by_value, Rarely(false, 4)),
+      rc::gen::set(&GenOperator::record_cost_us, ZeroOr(1, 1, 300)));
+}
+
+rc::Gen<GenJob> Job() {
+  return rc::gen::build<GenJob>(
+      rc::gen::set(&GenJob::source_parallelism, Between<uint32_t>(1, 8)),
+      rc::gen::set(&GenJob::operators, BoundedList<GenOperator>(0, 4, Operator())),
+      rc::gen::set(&GenJob::sink_parallelism, Between<uint32_t>(1, 8)),
+      rc::gen::set(&GenJob::sink_input, Input()),
+      rc::gen::set(&GenJob::sink_kind,
+                   rc::gen::weightedElement<uint32_t>({{3, 0}, {1, 1}, {1, 2}})),
+      rc::gen::set(&GenJob::key_by_sink, Rarely(false, 4)));
+}
+
+rc::Gen<GenWorkload> Workload() {
+  return rc::gen::build<GenWorkload>(
+      rc::gen::set(&GenWorkload::partitions, Between<uint32_t>(1, 8)),
+      rc::gen::set(&GenWorkload::records_per_partition, Between<uint32_t>(50, 600)),
+      rc::gen::set(&GenWorkload::keys, Between<uint32_t>(1, 1000)),
+      rc::gen::set(&GenWorkload::key_pattern, Between<uint32_t>(0, 2)),
+      rc::gen::set(&GenWorkload::value_pattern, Between<uint32_t>(0, 3)),
+      rc::gen::set(&GenWorkload::value, Between<int64_t>(1, 100)),
+      rc::gen::set(&GenWorkload::modulus, Between<uint32_t>(1, 50)),
+      rc::gen::set(&GenWorkload::min, Between<int64_t>(-100, 100)),
+      rc::gen::set(&GenWorkload::span, Between<int64_t>(0, 1000)),
+      rc::gen::set(&GenWorkload::data_seed, Between<uint64_t>(1, 1000)),
+      rc::gen::set(&GenWorkload::max_records_per_read, Between<uint32_t>(1, 128)),
+      rc::gen::set(&GenWorkload::source_ms, Between<uint32_t>(3000, 12000)));
+}
+
+rc::Gen<GenWorld> World() {
+  return rc::gen::build<GenWorld>(
+      rc::gen::set(&GenWorld::task_managers, Between<uint32_t>(1, 5)),
+      rc::gen::set(&GenWorld::heartbeat_interval_ms, Between<uint32_t>(100, 1000)),
+      rc::gen::set(&GenWorld::heartbeat_timeout_factor, Between<uint32_t>(2, 8)),
+      rc::gen::set(&GenWorld::connect_retry_ms, Between<uint32_t>(5, 100)),
+      rc::gen::set(&GenWorld::latency_us, Between<uint32_t>(10, 2000)),
+      rc::gen::set(&GenWorld::jitter_us, Between<uint32_t>(0, 1000)),
+      rc::gen::set(&GenWorld::bandwidth,
+                   rc::gen::element<int64_t>(0, 1250000000, 100000000, 10000000)),
+      rc::gen::set(&GenWorld::channel_credits, Between<uint32_t>(1, 8)),
+      rc::gen::set(&GenWorld::buffer_bytes,
+                   rc::gen::element<uint32_t>(32768, 4096, 1024, 256, 65536)),
+      rc::gen::set(&GenWorld::buffer_timeout_ms, Between<uint32_t>(0, 200)),
+      rc::gen::set(&GenWorld::output_queue, Between<uint32_t>(1, 4)),
+      rc::gen::set(&GenWorld::blob_latency_us, Between<uint32_t>(0, 10000)),
+      rc::gen::set(&GenWorld::blob_jitter_us, Between<uint32_t>(0, 10000)),
+      rc::gen::set(&GenWorld::output_latency_us, Between<uint32_t>(0, 2000)),
+      rc::gen::set(&GenWorld::restart, Between<uint32_t>(0, 2)),
+      rc::gen::set(&GenWorld::restart_delay_ms, Between<uint32_t>(0, 1000)));
+}
+
+rc::Gen<GenCheckpointing> Checkpointing() {
+  return rc::gen::build<GenCheckpointing>(
+      rc::gen::set(&GenCheckpointing::mode, Between<uint32_t>(0, 2)),
+      rc::gen::set(&GenCheckpointing::interval_permille, Between<uint32_t>(20, 200)),
+      rc::gen::set(&GenCheckpointing::timeout_ms,
+                   rc::gen::element<uint32_t>(10000, 30000, 5000, 2000)),
+      rc::gen::set(&GenCheckpointing::min_pause_permille, ZeroOr(2, 1, 1000)),
+      rc::gen::set(&GenCheckpointing::max_concurrent, Between<uint32_t>(1, 4)),
+      rc::gen::set(&GenCheckpointing::tolerable_failures,
+                   rc::gen::element<uint32_t>(0, 1, 3, 1000)),
+      rc::gen::set(&GenCheckpointing::retained, Between<uint32_t>(1, 4)),
+      rc::gen::set(&GenCheckpointing::aligned_timeout_ms, ZeroOr(2, 1, 500)),
+      rc::gen::set(&GenCheckpointing::fallback, rc::gen::arbitrary<bool>()),
+      rc::gen::set(&GenCheckpointing::flink_unaligned_flag, Rarely(false, 4)));
+}
+
+rc::Gen<GenTrigger> Trigger() {
+  return rc::gen::build<GenTrigger>(
+      rc::gen::set(&GenTrigger::on_event, Rarely(false, 3)),
+      rc::gen::set(&GenTrigger::at_permille, Between<uint32_t>(0, 799)),
+      rc::gen::set(&GenTrigger::event, Between<uint32_t>(0, 15)),
+      rc::gen::set(&GenTrigger::checkpoint, Between<uint32_t>(1, 3)),
+      rc::gen::set(&GenTrigger::occurrence, Between<uint32_t>(1, 3)),
+      rc::gen::set(&GenTrigger::delay_ms, ZeroOr(1, 1, 500)),
+      rc::gen::set(&GenTrigger::target, Between<uint32_t>(0, 5)),
+      rc::gen::set(&GenTrigger::subtask, Between<uint32_t>(0, 7)),
+      rc::gen::set(&GenTrigger::named_subtask, rc::gen::arbitrary<bool>()));
+}
+
+rc::Gen<GenFault> Fault() {
+  return rc::gen::build<GenFault>(
+      rc::gen::set(&GenFault::kind, rc::gen::inRange<uint32_t>(0, kKindCount)),
+      rc::gen::set(&GenFault::trigger, Trigger()),
+      rc::gen::set(&GenFault::node, Between<uint32_t>(0, 5)),
+      rc::gen::set(&GenFault::node_b, Between<uint32_t>(0, 5)),
+      rc::gen::set(&GenFault::every_link, rc::gen::arbitrary<bool>()),
+      rc::gen::set(&GenFault::duration_ms, Between<uint32_t>(50, 3000)),
+      rc::gen::set(&GenFault::restart_after_ms, Between<uint32_t>(50, 3000)),
+      rc::gen::set(&GenFault::never_restart, Rarely(false, 8)),
+      rc::gen::set(&GenFault::lose_disk, Rarely(false, 4)),
+      rc::gen::set(&GenFault::extra_latency_ms, Between<uint32_t>(1, 500)),
+      rc::gen::set(&GenFault::bandwidth, rc::gen::element<int64_t>(1000000, 100000, 10000000)),
+      rc::gen::set(&GenFault::side_mask, Between<uint32_t>(0, 63)),
+      rc::gen::set(&GenFault::heals, Rarely(true, 8)),
+      rc::gen::set(&GenFault::scope_count, Between<uint32_t>(1, 5)),
+      rc::gen::set(&GenFault::scope_duration_ms, ZeroOr(2, 50, 2000)),
+      rc::gen::set(&GenFault::scope_prefix, Between<uint32_t>(0, 1)),
+      rc::gen::set(&GenFault::offset_ms, Between<int32_t>(-2000, 2000)),
+      rc::gen::set(&GenFault::drift_ppm, Between<int32_t>(-100000, 100000)),
+      rc::gen::set(&GenFault::rate_percent, Between<uint32_t>(1, 100)),
+      rc::gen::set(&GenFault::bytes_from_end, ZeroOr(1, 1, 64)),
+      rc::gen::set(&GenFault::target, Between<uint32_t>(0, 5)),
+      rc::gen::set(&GenFault::subtask, Between<uint32_t>(0, 7)));
+}
+
+rc::Gen<std::vector<GenFault>> FaultPlan(uint32_t max_faults) {
+  if (max_faults == 0) return rc::gen::just(std::vector<GenFault>{});
+  return BoundedList<GenFault>(1, max_faults, Fault());
+}
+
+rc::Gen<GenNemesis> Nemesis() {
+  const auto rate = rc::gen::build<GenNemesis::Rate>(
+      rc::gen::set(&GenNemesis::Rate::kind, rc::gen::inRange<uint32_t>(0, kKindCount)),
+      rc::gen::set(&GenNemesis::Rate::per_minute, Between<uint32_t>(1, 30)));
+  return rc::gen::build<GenNemesis>(
+      rc::gen::set(&GenNemesis::enabled, Rarely(false, 3)),
+      rc::gen::set(&GenNemesis::fault_phase_ms, Between<uint32_t>(500, 5000)),
+      rc::gen::set(&GenNemesis::swarm, rc::gen::arbitrary<bool>()),
+      rc::gen::set(&GenNemesis::rates, BoundedList<GenNemesis::Rate>(1, 6, rate)));
+}
+
+rc::Gen<GeneratedCase> Case(const GenerateOptions& options) {
+  rc::Gen<GenNemesis> nemesis = options.nemesis ? Nemesis() : rc::gen::just(GenNemesis{});
+  return rc::gen::build<GeneratedCase>(
+      rc::gen::set(&GeneratedCase::job, Job()), rc::gen::set(&GeneratedCase::workload, Workload()),
+      rc::gen::set(&GeneratedCase::world, World()),
+      rc::gen::set(&GeneratedCase::checkpointing, Checkpointing()),
+      rc::gen::set(&GeneratedCase::faults, FaultPlan(options.max_faults)),
+      rc::gen::set(&GeneratedCase::nemesis, std::move(nemesis)));
+}
+
+}  // namespace faultline::search::gen
+
+namespace faultline::search {
+
+void showValue(const GeneratedCase& c, std::ostream& os) {
+  os << Describe(c) << "\n" << ToTextproto(ToScenario(c, "counterexample"));
+}
+
+}  // namespace faultline::search
