@@ -39,7 +39,7 @@ std::vector<uint32_t> TasksOf(const engine::JobSetup& setup, uint32_t op) {
 
 CutReference::CutReference(const engine::JobSetup& setup, const std::vector<SourceRecord>& sources,
                            uint32_t op)
-    : setup_(setup), reference_(setup.job), op_(op), tasks_(TasksOf(setup, op)) {
+    : reference_(setup.job), op_(op), tasks_(TasksOf(setup, op)) {
   FL_ASSERT(op > 0 && op < setup.job.operators.size() &&
             setup.job.operators[op].kind == engine::OperatorKind::kKeyedProcess);
   for (uint32_t i = 1; i < op; ++i) {

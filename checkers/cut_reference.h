@@ -99,7 +99,6 @@ class CutReference {
   void Process(KeyEntry& entry, size_t from);
   const KeyEntry* Find(std::string_view key) const;
 
-  const engine::JobSetup& setup_;
   const Reference reference_;
   const uint32_t op_;
   const std::vector<uint32_t> tasks_;    // the operator's tasks, in OrdersOf's order

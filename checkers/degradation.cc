@@ -1,5 +1,7 @@
 #include "checkers/degradation.h"
 
+#include <algorithm>
+
 #include "simulator/fault_points.h"
 
 namespace faultline::checkers {
@@ -24,6 +26,8 @@ void RangeOf(const Recording& recording, ReportedFallback& f) {
       return;
     }
   }
+  // Unknown channel state explains nothing: its records, if committed twice, stay violations.
+  if (from->in_flight) f.in_flight = *from->in_flight;
   std::map<uint32_t, std::pair<uint64_t, uint64_t>> ranges;
   for (const auto& [partition, end] : *to->source_offsets) {
     auto start = from->source_offsets->find(partition);
@@ -37,7 +41,11 @@ void RangeOf(const Recording& recording, ReportedFallback& f) {
 bool ReportedFallback::Reemits(const engine::RecordId& id) const {
   if (!reemitted) return false;
   auto it = reemitted->find(id.partition);
-  return it != reemitted->end() && id.offset >= it->second.first && id.offset < it->second.second;
+  if (it != reemitted->end() && id.offset >= it->second.first && id.offset < it->second.second) {
+    return true;
+  }
+  return std::binary_search(in_flight.begin(), in_flight.end(),
+                            engine::Provenance::Of(id).hash_sum);
 }
 
 std::string ReportedFallback::Describe() const {

@@ -38,9 +38,13 @@ struct ReportedFallback {
   // Per source partition, the offsets [from, to) the fallback emits again; unset when a
   // checkpoint's source offsets are unknown (see `why_unknown`) or nothing is re-emitted.
   std::optional<std::map<uint32_t, std::pair<uint64_t, uint64_t>>> reemitted;
+  // The records the fallback checkpoint persisted in flight (unaligned channel state), by
+  // provenance hash, sorted: restoring it replays them, so they are emitted again too (they were
+  // behind its cut, yet committed after it).
+  std::vector<uint64_t> in_flight;
   std::string why_unknown;
 
-  // True when `id` is in the re-emitted range.
+  // True when `id` is in the re-emitted range or the fallback checkpoint's channel state.
   bool Reemits(const engine::RecordId& id) const;
   // "checkpoint 3 (unreadable after an injected corruption) -> checkpoint 2".
   std::string Describe() const;

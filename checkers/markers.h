@@ -21,45 +21,44 @@
 namespace faultline::checkers {
 
 // X(enumerator, "name", "what reaching it means")
-#define FAULTLINE_MARKERS(X)                                                                  \
-  X(kCheckpointCompleted, "checkpoint-completed", "the HA pointer moved to a checkpoint")   \
-  X(kCheckpointAborted, "checkpoint-aborted", "the coordinator aborted a checkpoint")        \
-  X(kCheckpointDeclined, "checkpoint-declined", "a task declined a checkpoint")             \
-  X(kLateCompletion, "late-completion",                                                     \
-    "a checkpoint completed after the coordinator had given it up")                         \
-  X(kConcurrentCheckpoints, "concurrent-checkpoints",                                       \
-    "a checkpoint was triggered while another was in flight")                                \
-  X(kTriggerDeferred, "trigger-deferred",                                                   \
-    "a periodic trigger came more than 1.5 intervals after the previous one (min pause, "    \
-    "max concurrent or a slow completion held it back)")                                     \
-  X(kBarrierDuringAlignment, "barrier-during-alignment",                                    \
-    "a task received barrier n+1 while it was still aligning checkpoint n")                  \
-  X(kAlignmentTimedOut, "alignment-timed-out",                                              \
-    "an aligned checkpoint switched to unaligned at its timeout")                            \
-  X(kChannelStatePersisted, "channel-state-persisted",                                      \
-    "a checkpoint persisted in-flight buffers as channel state")                             \
-  X(kChannelStateRestored, "channel-state-restored",                                        \
-    "a restored task replayed channel state")                                                \
-  X(kFinalCheckpoint, "final-checkpoint", "the job's final checkpoint was triggered")       \
-  X(kCancelMarker, "cancel-marker", "a task sent a cancel marker downstream")               \
-  X(kJobRestarted, "job-restarted", "the job restarted (a failover)")                       \
-  X(kTaskManagerCrashed, "taskmanager-crashed", "a TaskManager node crashed")               \
-  X(kJobManagerFailover, "jobmanager-failover",                                             \
-    "the JobManager crashed and a new one deployed the job")                                 \
-  X(kRestoredOlderThanLatest, "restored-older-than-latest",                                 \
-    "a deployment restored a checkpoint older than the one the HA pointer named")            \
-  X(kCheckpointFallback, "checkpoint-fallback",                                             \
-    "the engine reported a checkpoint unreadable and fell back to an older one")             \
-  X(kChecksumMismatch, "checksum-mismatch-detected",                                        \
-    "a read of a checkpoint blob was refused as data loss (checksum or truncation)")         \
-  X(kZombieFenced, "zombie-fenced",                                                         \
-    "the output store refused a call from a writer an older attempt left behind (fenced)")   \
-  X(kTransactionRecovered, "transaction-recovered",                                         \
-    "a later attempt committed a transaction an earlier attempt pre-committed")              \
-  X(kTransactionExpired, "transaction-expired",                                             \
-    "the output store expired a transaction (its timeout passed)")                           \
-  X(kStorageDestroyed, "storage-destroyed",                                                 \
-    "an injected fault lost, corrupted or tore a blob-store put")                            \
+#define FAULTLINE_MARKERS(X)                                                                   \
+  X(kCheckpointCompleted, "checkpoint-completed", "the HA pointer moved to a checkpoint")      \
+  X(kCheckpointAborted, "checkpoint-aborted", "the coordinator aborted a checkpoint")          \
+  X(kCheckpointDeclined, "checkpoint-declined", "a task declined a checkpoint")                \
+  X(kLateCompletion, "late-completion",                                                        \
+    "a checkpoint completed after the coordinator had given it up")                            \
+  X(kConcurrentCheckpoints, "concurrent-checkpoints",                                          \
+    "a checkpoint was triggered while another was in flight")                                  \
+  X(kTriggerDeferred, "trigger-deferred",                                                      \
+    "a periodic trigger came more than 1.5 intervals after the previous one (min pause, "      \
+    "max concurrent or a slow completion held it back)")                                       \
+  X(kBarrierDuringAlignment, "barrier-during-alignment",                                       \
+    "a task received barrier n+1 while it was still aligning checkpoint n")                    \
+  X(kAlignmentTimedOut, "alignment-timed-out",                                                 \
+    "an aligned checkpoint switched to unaligned at its timeout")                              \
+  X(kChannelStatePersisted, "channel-state-persisted",                                         \
+    "a checkpoint persisted in-flight buffers as channel state")                               \
+  X(kChannelStateRestored, "channel-state-restored", "a restored task replayed channel state") \
+  X(kFinalCheckpoint, "final-checkpoint", "the job's final checkpoint was triggered")          \
+  X(kCancelMarker, "cancel-marker", "a task sent a cancel marker downstream")                  \
+  X(kJobRestarted, "job-restarted", "the job restarted (a failover)")                          \
+  X(kTaskManagerCrashed, "taskmanager-crashed", "a TaskManager node crashed")                  \
+  X(kJobManagerFailover, "jobmanager-failover",                                                \
+    "the JobManager crashed and a new one deployed the job")                                   \
+  X(kRestoredOlderThanLatest, "restored-older-than-latest",                                    \
+    "a deployment restored a checkpoint older than the one the HA pointer named")              \
+  X(kCheckpointFallback, "checkpoint-fallback",                                                \
+    "the engine reported a checkpoint unreadable and fell back to an older one")               \
+  X(kChecksumMismatch, "checksum-mismatch-detected",                                           \
+    "a read of a checkpoint blob was refused as data loss (checksum or truncation)")           \
+  X(kZombieFenced, "zombie-fenced",                                                            \
+    "the output store refused a call from a writer an older attempt left behind (fenced)")     \
+  X(kTransactionRecovered, "transaction-recovered",                                            \
+    "a later attempt committed a transaction an earlier attempt pre-committed")                \
+  X(kTransactionExpired, "transaction-expired",                                                \
+    "the output store expired a transaction (its timeout passed)")                             \
+  X(kStorageDestroyed, "storage-destroyed",                                                    \
+    "an injected fault lost, corrupted or tore a blob-store put")                              \
   X(kFaultHit, "fault-hit", "an injected fault hit an operation or a node")
 
 enum class Marker : uint8_t {

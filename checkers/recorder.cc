@@ -7,6 +7,7 @@
 
 #include "base/hash.h"
 #include "checkers/blob_reader.h"
+#include "checkers/channel_state.h"
 #include "checkers/run_view.h"
 #include "checkers/stored_message.h"
 #include "engine/exec/cluster.h"
@@ -52,9 +53,11 @@ Result<CheckpointBlobs> ReadCheckpointBlobs(const std::vector<uint8_t>& metadata
       }
       for (const auto& h : subtask.input_channel_state()) {
         if (h.checksum() != 0) out.handles[h.blob_name()] = {h.size_bytes(), h.checksum()};
+        out.channel_state.push_back({h.blob_name(), h.size_bytes(), h.checksum()});
       }
       for (const auto& h : subtask.output_channel_state()) {
         if (h.checksum() != 0) out.handles[h.blob_name()] = {h.size_bytes(), h.checksum()};
+        out.channel_state.push_back({h.blob_name(), h.size_bytes(), h.checksum()});
       }
     }
   }
@@ -275,6 +278,31 @@ void ReadSourceOffsets(const runtime::Bytes* stored, CompletionRecord& c) {
 
 }  // namespace
 
+namespace {
+
+// The provenance hashes of every record the channel state persisted, sorted; nullopt when a blob
+// is unknown or does not decode, or a record does not reflect exactly one source record.
+std::optional<std::vector<uint64_t>> InFlightOf(
+    const SentBlobs& sent, const std::vector<CheckpointBlobs::ChannelState>& blobs) {
+  std::vector<uint64_t> out;
+  for (const CheckpointBlobs::ChannelState& b : blobs) {
+    engine::proto::ChannelStateHandle h;
+    h.set_blob_name(b.blob);
+    h.set_size_bytes(b.size);
+    h.set_checksum(b.checksum);
+    Result<std::vector<std::pair<uint32_t, engine::Record>>> records = ChannelStateRecords(sent, h);
+    if (!records.ok()) return std::nullopt;
+    for (const auto& [channel, record] : *records) {
+      if (record.provenance.count != 1) return std::nullopt;
+      out.push_back(record.provenance.hash_sum);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
 void RunRecorder::OnPointerWritten(Time time) {
   // The reply is recorded right after the store applied the write, whether or not the caller is
   // still alive to receive it: the pointer now names the completed checkpoint.
@@ -353,6 +381,7 @@ void RunRecorder::RecordCheckpointBlobs(const CheckpointBlobs& blobs, Completion
     }
     for (engine::PendingTransaction& p : *pending) c.pending.push_back(std::move(p));
   }
+  c.in_flight = InFlightOf(sent_blobs, blobs.channel_state);
 }
 
 void RunRecorder::CheckRestoreFinished(const EngineEventRecord& e) {

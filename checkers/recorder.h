@@ -130,6 +130,11 @@ struct CompletionRecord {
   std::optional<std::map<uint32_t, uint64_t>> source_offsets;
   // Keyed blob -> the state digest the metadata records for its subtask (captured state).
   std::map<std::string, uint64_t, std::less<>> recorded_digests;
+  // The records the checkpoint persisted in flight (unaligned channel state, as the engine sent
+  // it), by provenance hash, sorted: a restore of this checkpoint replays them. Unset when a
+  // channel-state blob is unknown or does not decode, or a record reflects other than one
+  // source record.
+  std::optional<std::vector<uint64_t>> in_flight;
   // The checkpoints this pointer write names as retained (what a recovery may fall back to),
   // ascending; the checkpoint itself when the pointer lists none.
   std::vector<uint64_t> retained;
@@ -188,6 +193,14 @@ struct CheckpointBlobs {
   std::map<std::string, std::pair<uint64_t, uint64_t>, std::less<>> handles;  // size, checksum
   // Keyed blob -> its subtask's recorded state digest (subtasks with one keyed blob).
   std::map<std::string, uint64_t, std::less<>> keyed_digests;
+  // The channel-state blobs (unaligned checkpoints: the records in flight at the barrier), with
+  // their handles' size and checksum (0: none recorded).
+  struct ChannelState {
+    std::string blob;
+    uint64_t size = 0;
+    uint64_t checksum = 0;
+  };
+  std::vector<ChannelState> channel_state;
 };
 // DataLoss naming `name` when the metadata does not decode.
 Result<CheckpointBlobs> ReadCheckpointBlobs(const std::vector<uint8_t>& metadata,

@@ -134,7 +134,8 @@ int ExploreCommand(const ExploreArgs& args) {
     }
   }
   std::fputs(search::FormatExploreReport(*report).c_str(), stdout);
-  if (!args.json.empty()) std::printf("results      one JSON line per seed in %s\n", args.json.c_str());
+  if (!args.json.empty())
+    std::printf("results      one JSON line per seed in %s\n", args.json.c_str());
   std::fflush(stdout);
   if (args.minimize) {
     size_t n = 0;

@@ -22,7 +22,7 @@ struct ExploreArgs {
   std::string json;        // JSON Lines, one per seed
   std::vector<std::string> switches;
   uint64_t det_every = 0;
-  bool minimize = true;  // minimize the first seed of each failing group
+  bool minimize = true;                     // minimize the first seed of each failing group
   std::string out_dir = "faultline-repro";  // where minimized reproducers go
   uint32_t max_reruns = 400;
   bool progress = false;  // a progress line on stderr (default: when stderr is a terminal)

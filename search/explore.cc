@@ -169,8 +169,8 @@ Result<ExploreReport> Explore(const ExploreOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   const auto out_of_time = [&] {
     if (!options.time_budget_seconds) return false;
-    const double spent = std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-                             .count();
+    const double spent =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return spent >= *options.time_budget_seconds;
   };
   std::vector<std::optional<SeedResult>> slots(total);
@@ -209,10 +209,9 @@ Result<ExploreReport> Explore(const ExploreOptions& options) {
   // A budget stop can leave results behind a gap (a later seed finished, an earlier one was never
   // started): only the contiguous prefix counts, so the output is still a seed range.
   report.budget_exhausted = delivered < total;
-  std::stable_sort(report.groups.begin(), report.groups.end(),
-                   [](const FailureGroup& a, const FailureGroup& b) {
-                     return a.seeds.size() > b.seeds.size();
-                   });
+  std::stable_sort(
+      report.groups.begin(), report.groups.end(),
+      [](const FailureGroup& a, const FailureGroup& b) { return a.seeds.size() > b.seeds.size(); });
   report.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;

@@ -154,10 +154,8 @@ proto::Source* SourceOf(proto::Scenario& s) {
 
 bool FewerRecords(proto::Scenario& s, std::string& what) {
   proto::Source* src = SourceOf(s);
-  const uint32_t r = src == nullptr ? 0
-                                    : (src->has_records_per_partition()
-                                           ? src->records_per_partition()
-                                           : 1000);
+  const uint32_t r =
+      src == nullptr ? 0 : (src->has_records_per_partition() ? src->records_per_partition() : 1000);
   if (r <= 1) return false;
   src->set_records_per_partition(r / 2);
   what = "records per partition " + std::to_string(r) + " -> " + std::to_string(r / 2);
@@ -288,16 +286,17 @@ Result<MinimizeResult> Minimize(const scenarios::Scenario& scenario,
   };
   proto::Scenario spec = Frozen(scenario.spec, options);
   const std::optional<Rerun> original = tester.Run(spec);
-  if (!original) return InvalidArgumentError("the scenario is not valid at seed " +
-                                             std::to_string(options.seed));
+  if (!original)
+    return InvalidArgumentError("the scenario is not valid at seed " +
+                                std::to_string(options.seed));
   if (original->group.empty()) {
     return FailedPreconditionError("seed " + std::to_string(options.seed) +
                                    " does not fail: nothing to minimize");
   }
   result.group = original->group;
   result.original_hash = original->hash;
-  result.entries_before = static_cast<size_t>(spec.faults_size()) +
-                          original->nemesis_entries.size();
+  result.entries_before =
+      static_cast<size_t>(spec.faults_size()) + original->nemesis_entries.size();
   log("fails: " + result.group + " (" + std::to_string(result.entries_before) + " faults)");
 
   if (spec.has_nemesis()) {
@@ -320,7 +319,8 @@ Result<MinimizeResult> Minimize(const scenarios::Scenario& scenario,
     log("delta debugging kept " + std::to_string(spec.faults_size()) + " faults");
   }
   ShrinkJob(spec, result.group, tester, result.steps);
-  if (!spec.has_nemesis()) result.one_minimal = OneMinimal(spec, result.group, tester, result.steps);
+  if (!spec.has_nemesis())
+    result.one_minimal = OneMinimal(spec, result.group, tester, result.steps);
   const std::optional<Rerun> last = tester.Run(spec);
   result.minimized_hash = last ? last->hash : 0;
   result.entries_after = static_cast<size_t>(spec.faults_size());

@@ -1,13 +1,14 @@
 // Coverage markers (checkers/markers.h) on library scenarios whose story says what they reach:
 // each marker a scenario is built to reach is hit, and a plain run hits no fault, failover or
 // recovery marker.
+#include "checkers/markers.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <string>
 #include <vector>
 
-#include "checkers/markers.h"
 #include "scenarios/loader.h"
 #include "scenarios/runner.h"
 #include "tests/support/library_run.h"
@@ -47,7 +48,9 @@ struct Expected {
   std::vector<std::string> not_reached;
 };
 
-void PrintTo(const Expected& e, std::ostream* os) { *os << e.file; }
+void PrintTo(const Expected& e, std::ostream* os) {
+  *os << e.file;
+}
 
 class ScenarioMarkersTest : public ::testing::TestWithParam<Expected> {};
 
