@@ -10,6 +10,7 @@
 
 #include "scenarios/loader.h"
 #include "search/explore.h"
+#include "search/generators.h"
 #include "search/minimize.h"
 
 namespace faultline::cli {
@@ -69,16 +70,20 @@ std::string ReproducerPath(const std::string& dir, const std::string& name, uint
 
 }  // namespace
 
+// The case of a generated seed (search/generators.h): named for the seed, so its reproduce
+// command and reproducer say where it came from.
+Result<scenarios::Scenario> GeneratedCase(uint64_t seed) {
+  return scenarios::Scenario{"generated-seed-" + std::to_string(seed) + ".textproto",
+                             search::GenerateScenario(seed, {})};
+}
+
 int ExploreCommand(const ExploreArgs& args) {
-  if (args.generate) {
-    std::cerr << "faultline explore: --generate is not available in this build yet\n";
+  if (args.generate == !args.file.empty()) {
+    std::cerr << "faultline explore: give a scenario file or --generate (one of them)\n";
     return kExitBadInput;
   }
-  if (args.file.empty()) {
-    std::cerr << "faultline explore: give a scenario file (or --generate)\n";
-    return kExitBadInput;
-  }
-  Result<scenarios::Scenario> scenario = scenarios::LoadScenarioFile(args.file);
+  Result<scenarios::Scenario> scenario =
+      args.generate ? GeneratedCase(0) : scenarios::LoadScenarioFile(args.file);
   if (!scenario.ok()) {
     std::cerr << "faultline explore: " << scenario.status().message() << "\n";
     return kExitBadInput;
@@ -89,8 +94,9 @@ int ExploreCommand(const ExploreArgs& args) {
     return kExitBadInput;
   }
   search::ExploreOptions options;
-  options.source = search::ScenarioFileSource(*scenario);
-  options.source_label = args.file;
+  options.source =
+      args.generate ? search::CaseSource(GeneratedCase) : search::ScenarioFileSource(*scenario);
+  options.source_label = args.generate ? "generated cases" : args.file;
   options.first_seed = args.first_seed;
   options.seeds = args.seeds;
   options.shard = *shard;
@@ -141,8 +147,24 @@ int ExploreCommand(const ExploreArgs& args) {
     size_t n = 0;
     for (const search::FailureGroup& g : report->groups) {
       if (n++ == kGroupsMinimized) break;
-      MinimizeAndWrite(*scenario, g.seeds.front(), args.switches, args.max_reruns,
-                       ReproducerPath(args.out_dir, scenario->spec.name(), g.seeds.front()));
+      const uint64_t seed = g.seeds.front();
+      Result<scenarios::Scenario> c = options.source(seed);
+      if (!c.ok()) continue;
+      if (args.generate) {
+        // The generated case itself, so the failure can be replayed before minimizing.
+        std::string error;
+        const std::string path = (std::filesystem::path(args.out_dir) /
+                                  ("generated-seed" + std::to_string(seed) + ".textproto"))
+                                     .string();
+        std::filesystem::create_directories(args.out_dir);
+        if (WriteText(path, search::ToTextproto(c->spec), &error)) {
+          std::printf("case         %s (replay: faultline run %s --seed %llu)\n", path.c_str(),
+                      path.c_str(), static_cast<unsigned long long>(seed));
+          c->path = path;
+        }
+      }
+      MinimizeAndWrite(*c, seed, args.switches, args.max_reruns,
+                       ReproducerPath(args.out_dir, c->spec.name(), seed));
     }
   }
   return report->clean() ? kExitClean : kExitFailing;

@@ -82,7 +82,8 @@ TEST_F(FallbackChannelStateTest, OffsetsAloneDoNotExplainTheDuplicates) {
   }
   const checkers::Verdict eo_out = *checkers::RunChecker("EO-OUT", r);
   ASSERT_TRUE(eo_out.violated()) << eo_out.ToString();
-  EXPECT_EQ(eo_out.first()->what, "a source record is reflected more than once in the committed output");
+  EXPECT_EQ(eo_out.first()->what,
+            "a source record is reflected more than once in the committed output");
 }
 
 }  // namespace
