@@ -70,11 +70,18 @@ std::string ReproducerPath(const std::string& dir, const std::string& name, uint
 
 }  // namespace
 
-// The case of a generated seed (search/generators.h): named for the seed, so its reproduce
-// command and reproducer say where it came from.
-Result<scenarios::Scenario> GeneratedCase(uint64_t seed) {
-  return scenarios::Scenario{"generated-seed-" + std::to_string(seed) + ".textproto",
-                             search::GenerateScenario(seed, {})};
+// The file a generated seed's case is written to (for the first seed of each failing group).
+std::string GeneratedPath(const std::string& out_dir, uint64_t seed) {
+  return (std::filesystem::path(out_dir) / ("generated-seed" + std::to_string(seed) + ".textproto"))
+      .string();
+}
+
+// The cases of generated seeds (search/generators.h), named by the file they are written to, so
+// a reproduce command names it.
+search::CaseSource GeneratedCases(const std::string& out_dir) {
+  return [out_dir](uint64_t seed) -> Result<scenarios::Scenario> {
+    return scenarios::Scenario{GeneratedPath(out_dir, seed), search::GenerateScenario(seed, {})};
+  };
 }
 
 int ExploreCommand(const ExploreArgs& args) {
@@ -83,7 +90,7 @@ int ExploreCommand(const ExploreArgs& args) {
     return kExitBadInput;
   }
   Result<scenarios::Scenario> scenario =
-      args.generate ? GeneratedCase(0) : scenarios::LoadScenarioFile(args.file);
+      args.generate ? GeneratedCases(args.out_dir)(0) : scenarios::LoadScenarioFile(args.file);
   if (!scenario.ok()) {
     std::cerr << "faultline explore: " << scenario.status().message() << "\n";
     return kExitBadInput;
@@ -95,7 +102,7 @@ int ExploreCommand(const ExploreArgs& args) {
   }
   search::ExploreOptions options;
   options.source =
-      args.generate ? search::CaseSource(GeneratedCase) : search::ScenarioFileSource(*scenario);
+      args.generate ? GeneratedCases(args.out_dir) : search::ScenarioFileSource(*scenario);
   options.source_label = args.generate ? "generated cases" : args.file;
   options.first_seed = args.first_seed;
   options.seeds = args.seeds;
@@ -153,14 +160,9 @@ int ExploreCommand(const ExploreArgs& args) {
       if (args.generate) {
         // The generated case itself, so the failure can be replayed before minimizing.
         std::string error;
-        const std::string path = (std::filesystem::path(args.out_dir) /
-                                  ("generated-seed" + std::to_string(seed) + ".textproto"))
-                                     .string();
         std::filesystem::create_directories(args.out_dir);
-        if (WriteText(path, search::ToTextproto(c->spec), &error)) {
-          std::printf("case         %s (replay: faultline run %s --seed %llu)\n", path.c_str(),
-                      path.c_str(), static_cast<unsigned long long>(seed));
-          c->path = path;
+        if (WriteText(c->path, search::ToTextproto(c->spec), &error)) {
+          std::printf("case         written to %s\n", c->path.c_str());
         }
       }
       MinimizeAndWrite(*c, seed, args.switches, args.max_reruns,
