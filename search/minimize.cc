@@ -36,9 +36,10 @@ class Tester {
   bool exhausted() const { return reruns_ >= o_.max_reruns; }
   uint32_t reruns() const { return reruns_; }
 
-  // nullopt when the candidate is not a valid scenario (no rerun spent) or the budget is gone.
-  std::optional<Rerun> Run(const proto::Scenario& spec) {
-    if (exhausted() || !scenarios::ValidateScenario(spec).ok()) return std::nullopt;
+  // nullopt when the candidate is not a valid scenario (no rerun spent) or the budget is gone
+  // (`budgeted`: false runs the result once more whatever the budget, for its hash).
+  std::optional<Rerun> Run(const proto::Scenario& spec, bool budgeted = true) {
+    if ((budgeted && exhausted()) || !scenarios::ValidateScenario(spec).ok()) return std::nullopt;
     ++reruns_;
     scenarios::RunOptions run;
     run.seed = o_.seed;
@@ -321,7 +322,7 @@ Result<MinimizeResult> Minimize(const scenarios::Scenario& scenario,
   ShrinkJob(spec, result.group, tester, result.steps);
   if (!spec.has_nemesis())
     result.one_minimal = OneMinimal(spec, result.group, tester, result.steps);
-  const std::optional<Rerun> last = tester.Run(spec);
+  const std::optional<Rerun> last = tester.Run(spec, /*budgeted=*/false);
   result.minimized_hash = last ? last->hash : 0;
   result.entries_after = static_cast<size_t>(spec.faults_size());
   result.minimized = std::move(spec);

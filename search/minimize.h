@@ -31,8 +31,8 @@ namespace proto = ::faultline::scenario;
 
 struct MinimizeOptions {
   uint64_t seed = 1;
-  std::vector<std::string> switches;            // teaching switches on in every rerun
-  uint32_t max_reruns = 400;                    // runs of the scenario, the first included
+  std::vector<std::string> switches;  // teaching switches on in every rerun
+  uint32_t max_reruns = 400;  // runs of the scenario, the first included (+1: the result's hash)
   std::function<void(const std::string&)> log;  // one line per accepted step (may be empty)
 };
 
