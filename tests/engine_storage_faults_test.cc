@@ -5,6 +5,7 @@
 // the breach (records after it are emitted again, none is lost).
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <set>
 #include <string>
 
@@ -148,6 +149,63 @@ TEST(UnreadableCheckpointTest, ATransientReadErrorIsRetriedNotTreatedAsDataLoss)
     EXPECT_FALSE(unreadable) << "an unavailable store does not make a checkpoint unreadable";
     EXPECT_EQ(testing_support::Reflected(*jw), ids) << "exactly once";
   }
+}
+
+// Reads of a checkpoint's metadata fail (unavailable) until `until`.
+class MetadataUnavailableUntil : public sim::FaultInjector {
+ public:
+  MetadataUnavailableUntil(const sim::World* world, Time until) : world_(world), until_(until) {}
+  sim::FaultEffect Decide(const sim::FaultSite& site) override {
+    if (site.point != sim::FaultPoint::kBlobGet || world_->now() >= until_) return {};
+    if (!std::string_view(site.target).ends_with("_metadata")) return {};
+    ++failed_;
+    return sim::FaultEffect{.error = UnavailableError("503 Service Unavailable"),
+                            .fault_name = "metadata-outage"};
+  }
+  int failed() const { return failed_; }
+
+ private:
+  const sim::World* world_;
+  Time until_;
+  int failed_ = 0;
+};
+
+// The soak's LIVE finding: a new JobManager whose metadata reads fail retried them only every
+// heartbeat interval (500 ms), so recovery resumed up to half a second after the store did. It
+// retries with a short backoff (from connect_retry, doubling, at most 5 x connect_retry).
+TEST(UnreadableCheckpointTest, RecoveryResumesSoonAfterTheStoreDoes) {
+  engine::EngineConfig config;
+  config.checkpoints.interval = Duration::Millis(100);
+  auto jw =
+      sim::JobWorld::Create(testing_support::KeyedJob({.name = "outage"}), config, {}).value();
+  const std::multiset<uint64_t> ids = testing_support::FillSource(*jw, 4, 20000);
+  const Time store_back = Time::Zero() + Duration::Millis(2300);
+  MetadataUnavailableUntil outage(&jw->world(), store_back);
+  jw->world().faults().Install(&outage);
+  faults::CrashWhen crash(
+      jw.get(),
+      [](const sim::TraceRecord& r) {
+        return IsEngineEvent(r, engine::EngineEvent::kPointerMoved, 3);
+      },
+      /*crash_job_manager=*/true);
+  jw->world().trace().AddObserver(&crash);
+  jw->Start();
+  const engine::JobStatus status = jw->RunUntilDone(Time::Zero() + Duration::Seconds(60));
+  jw->world().trace().RemoveObserver(&crash);
+  jw->world().faults().Uninstall(&outage);
+  ASSERT_TRUE(crash.fired());
+  ASSERT_GT(outage.failed(), 1) << "the new JobManager's metadata reads met the outage";
+  EXPECT_EQ(status, engine::JobStatus::kFinished);
+  std::optional<Time> takeover;
+  for (const sim::TraceRecord& r : jw->world().trace().records()) {
+    if (!takeover && r.time >= store_back && IsEngineEvent(r, engine::EngineEvent::kDeployed)) {
+      takeover = r.time;
+    }
+  }
+  ASSERT_TRUE(takeover.has_value()) << "the new JobManager deployed the job";
+  EXPECT_LE(*takeover - store_back, config.connect_retry * 5 + Duration::Millis(20))
+      << "deployed " << (*takeover - store_back).millis() << " ms after the store came back";
+  EXPECT_EQ(testing_support::Reflected(*jw), ids) << "exactly once";
 }
 
 }  // namespace

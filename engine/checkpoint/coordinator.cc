@@ -227,11 +227,13 @@ void CheckpointCoordinator::LoadRetained(std::vector<std::string> blobs, size_t 
         size_t next;
       };
       auto retry = std::make_shared<Retry>(Retry{std::move(*pending), next});
-      ctx_.scheduler->ScheduleAfter(setup_->config.heartbeat_interval,
-                                    [this, alive = alive_, retry] {
-                                      if (*alive)
-                                        LoadRetained(std::move(retry->blobs), retry->next);
-                                    });
+      const Duration first = setup_->config.connect_retry;
+      const Duration cap = first * 5;
+      recovery_retry_ =
+          recovery_retry_ == Duration::Zero() ? first : std::min(recovery_retry_ * 2, cap);
+      ctx_.scheduler->ScheduleAfter(recovery_retry_, [this, alive = alive_, retry] {
+        if (*alive) LoadRetained(std::move(retry->blobs), retry->next);
+      });
       return;
     }
     Result<proto::CheckpointMetadata> metadata =
@@ -242,6 +244,7 @@ void CheckpointCoordinator::LoadRetained(std::vector<std::string> blobs, size_t 
       LoadRetained(std::move(*pending), next + 1);
       return;
     }
+    recovery_retry_ = Duration::Zero();
     const uint64_t id = metadata->checkpoint_id();
     retained_states_[id] = StatesOf(*metadata);
     std::vector<std::string> referenced(metadata->referenced_blobs().begin(),

@@ -229,6 +229,9 @@ class CheckpointCoordinator final {
   std::set<uint32_t> ended_;    // tasks of the attempt that reached end of input
 
   bool recovered_ = false;
+  // Pause before reading a retained checkpoint's metadata again after a transient error: doubles
+  // from connect_retry up to 5 x connect_retry, so recovery resumes soon after the store does.
+  Duration recovery_retry_ = Duration::Zero();
   uint64_t counter_version_ = 0;  // HA version of the checkpoint id counter
   uint64_t next_checkpoint_id_ = 1;
   uint64_t last_triggered_ = 0;     // the newest id this coordinator took
