@@ -42,15 +42,10 @@ Result<HistorySegment> LastSegment(const std::vector<const AttemptLog*>& attempt
   return HistorySegment{taker, snapshot->processed, snapshot->emitted};
 }
 
-}  // namespace
-
-Result<std::vector<HistorySegment>> CommittedHistory(const OrderLog& log, uint32_t task,
-                                                     const HistoryEnd& end) {
-  if (log.overflowed()) return FailedPreconditionError("the order log overflowed");
-  const std::vector<const AttemptLog*> attempts = log.AttemptsOf(task);
-  if (attempts.empty()) return std::vector<HistorySegment>{};
-  FL_ASSIGN_OR_RETURN(HistorySegment segment, LastSegment(attempts, task, end));
-  std::vector<HistorySegment> history{segment};
+// Completes `history` (on entry newest segment first) back to a start from scratch, and
+// returns it oldest segment first.
+Result<std::vector<HistorySegment>> WalkBack(const std::vector<const AttemptLog*>& attempts,
+                                             uint32_t task, std::vector<HistorySegment> history) {
   // Each step moves to an older attempt, so the walk ends within attempts.size() steps.
   for (size_t step = 0; step <= attempts.size(); ++step) {
     const AttemptLog& current = *history.back().log;
@@ -72,6 +67,26 @@ Result<std::vector<HistorySegment>> CommittedHistory(const OrderLog& log, uint32
   }
   return FailedPreconditionError("the history of task " + std::to_string(task) +
                                  " does not reach a start from scratch");
+}
+
+}  // namespace
+
+Result<std::vector<HistorySegment>> CommittedHistory(const OrderLog& log, uint32_t task,
+                                                     const HistoryEnd& end) {
+  if (log.overflowed()) return FailedPreconditionError("the order log overflowed");
+  const std::vector<const AttemptLog*> attempts = log.AttemptsOf(task);
+  if (attempts.empty()) return std::vector<HistorySegment>{};
+  FL_ASSIGN_OR_RETURN(HistorySegment segment, LastSegment(attempts, task, end));
+  return WalkBack(attempts, task, {segment});
+}
+
+Result<std::vector<HistorySegment>> HistoryBefore(const OrderLog& log, const AttemptLog& attempt) {
+  if (log.overflowed()) return FailedPreconditionError("the order log overflowed");
+  FL_ASSIGN_OR_RETURN(
+      std::vector<HistorySegment> history,
+      WalkBack(log.AttemptsOf(attempt.task), attempt.task, {HistorySegment{&attempt, 0, 0}}));
+  history.pop_back();  // the attempt itself
+  return history;
 }
 
 KeyedOrders OrdersOf(const engine::JobSetup& setup, const OrderLog& log,

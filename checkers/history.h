@@ -43,6 +43,10 @@ struct HistoryEnd {
 Result<std::vector<HistorySegment>> CommittedHistory(const OrderLog& log, uint32_t task,
                                                      const HistoryEnd& end);
 
+// The history whose end state `attempt` restored, oldest segment first (empty when it started
+// from scratch). Fails as CommittedHistory does.
+Result<std::vector<HistorySegment>> HistoryBefore(const OrderLog& log, const AttemptLog& attempt);
+
 struct KeyedOrders {
   std::map<uint32_t, KeyOrder> order;  // keyed operator index -> per-key logged order
   std::map<uint32_t, std::vector<HistorySegment>> histories;  // every task -> its history

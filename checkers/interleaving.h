@@ -8,9 +8,11 @@
 // of the channel. Any interleaving across channels is valid. Aligned and unaligned modes alike.
 //
 // What a producer sent is recomputed, not trusted: the reference runs the producer's chain over
-// the producer's own log (the ids a source task emitted, or the records another task took in)
-// and the result is routed as the job's partitioners route (key groups for a hash edge, round
-// robin from zero per attempt for rebalance, every consumer for broadcast).
+// the producer's own log (the ids a source task emitted, or the records another task took in);
+// a chain with keyed state starts from the state its attempt restored, rebuilt by running the
+// chain over the committed history that checkpoint holds (history.h), so its output follows
+// from its own logged order. The result is routed as the job's partitioners route (key groups for a
+// hash edge, round robin from zero per attempt for rebalance, every consumer for broadcast).
 #pragma once
 
 #include "checkers/history.h"
@@ -21,9 +23,9 @@
 namespace faultline::checkers {
 
 // Adds a violation per history segment that breaks a channel's order (the first break only), and
-// leaves unjudged (order-unknown) the producers it cannot model (a chain with keyed state: its
-// output depends on the state's history) and segments whose restored channel state cannot be
-// read. REQUIRES: run.order is set.
+// leaves unjudged (order-unknown) the producers it cannot model (a keyed chain whose restored
+// history the log cannot give) and segments whose restored channel state cannot be read. REQUIRES:
+// run.order is set.
 void CheckInterleavings(const RunView& run, const SourceIndex& sources, const Reference& reference,
                         const KeyedOrders& orders, Verdict& verdict);
 
