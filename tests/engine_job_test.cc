@@ -7,6 +7,7 @@
 #include <iterator>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -116,6 +117,37 @@ TEST(EngineJobTest, ALivelockEndsTheRunInsteadOfHangingIt) {
   ASSERT_TRUE(loop.stuck().has_value());
   EXPECT_EQ(loop.stuck()->at, Time::Zero() + Duration::Millis(200));
   EXPECT_EQ(jw.world().now(), Time::Zero() + Duration::Millis(200));
+}
+
+// A source emits a read batch and is busy for the batch's records' cost (record_cost each): its
+// input ends after that time, not when the read that finds the partition exhausted returns
+// (fetched ahead while the last batch is still being emitted). Found by the generated-case
+// property: a one-batch source ended at once, so a job meant to run 4.5 s ended in 80 ms.
+TEST(EngineJobTest, ASourceEndsItsInputOnlyAfterItsLastBatchWasEmitted) {
+  engine::JobBuilder job("one-batch");
+  job.Source("source", {.source_id = 0, .parallelism = 1, .max_records_per_read = 100})
+      .WithRecordCost(Duration::Millis(10))
+      .Sink("out", {.kind = engine::SinkKind::kAtLeastOnce});
+  auto jw = sim::JobWorld::Create(job.Build().value(), engine::EngineConfig{}, {}).value();
+  for (int i = 0; i < 100; ++i) jw->AddSourceRecord(0, Record{"k", i, {}});
+  jw->Start();
+  ASSERT_EQ(jw->RunUntilDone(Time::Zero() + Duration::Seconds(60)), engine::JobStatus::kFinished);
+  std::optional<Time> deployed;
+  std::optional<Time> ended;
+  for (const sim::TraceRecord& r : jw->world().trace().records()) {
+    if (!deployed && testing_support::IsEngineEvent(r, engine::EngineEvent::kDeployed)) {
+      deployed = r.time;
+    }
+    if (r.detail.starts_with("source") &&
+        testing_support::IsEngineEvent(r, engine::EngineEvent::kEndOfInput)) {
+      ended = r.time;
+    }
+  }
+  ASSERT_TRUE(deployed.has_value()) << "deployed";
+  ASSERT_TRUE(ended.has_value()) << "ended";
+  EXPECT_GE(*ended - *deployed, Duration::Millis(100 * 10))
+      << "the source ended " << (*ended - *deployed).millis() << " ms after its deployment";
+  EXPECT_EQ(jw->CommittedOutput().size(), 100u);
 }
 
 // Records are encoded straight into the open network buffer, which grows a page at a time:

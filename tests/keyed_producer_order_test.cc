@@ -23,12 +23,11 @@ using checkers::Verdict;
 // The regression's job, its TaskManager crashed at 1.5 s (after some checkpoints) instead of at
 // the start, so the aggregate's second attempt restores a running sum.
 std::unique_ptr<testing_support::LibraryRun> RunWithRestore() {
-  return testing_support::RunLibrary(
-      FAULTLINE_REGRESSIONS_DIR, "keyed_chain_order.textproto", nullptr,
-      [](scenarios::proto::Scenario& spec) {
-        ASSERT_EQ(spec.faults_size(), 1);
-        spec.mutable_faults(0)->mutable_trigger()->set_at("1500ms");
-      });
+  return testing_support::RunLibrary(FAULTLINE_REGRESSIONS_DIR, "keyed_chain_order.textproto",
+                                     nullptr, [](scenarios::proto::Scenario& spec) {
+                                       ASSERT_EQ(spec.faults_size(), 1);
+                                       spec.mutable_faults(0)->mutable_trigger()->set_at("1500ms");
+                                     });
 }
 
 // The restored attempt of the sink task (the last chain's only task).

@@ -766,7 +766,9 @@ void Task::ReadSource() {
           ReadSource();
         });
   }
-  if (all_ended && source_pending_.empty()) EndOfInput();
+  // The input ends once the last batch's emission time has passed too, not at the read that
+  // finds the partitions exhausted (fetched ahead, while that batch is still being emitted).
+  if (all_ended && source_pending_.empty() && !busy_) EndOfInput();
 }
 
 void Task::EmitSourceRecords() {
