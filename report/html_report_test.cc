@@ -274,5 +274,50 @@ TEST(ExploreHtmlTest, OneBarPerMarkerOneRowPerListedSeed) {
   EXPECT_NE(html.find("2.0 seeds/s"), std::string::npos);
 }
 
+// A real exploration: each coverage bar's seed count equals the JSON lines that name its marker,
+// and the page lists one row per JSON line (every seed, under the cap).
+TEST(ExploreHtmlTest, BarsAndRowsMatchTheJsonLines) {
+  Result<scenarios::Scenario> s = scenarios::LoadScenarioFile(
+      std::string(FAULTLINE_SCENARIO_LIBRARY_DIR) + "/nemesis_swarm.textproto");
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  search::ExploreOptions options;
+  options.source = search::ScenarioFileSource(*s);
+  options.source_label = s->path;
+  options.seeds = 6;
+  options.jobs = 2;
+  std::vector<nlohmann::json> lines;
+  SeedListing listing(100);
+  options.on_result = [&](const search::SeedResult& r) {
+    lines.push_back(nlohmann::json::parse(search::SeedResultJson(r)));
+    listing.Add(r);
+  };
+  Result<search::ExploreReport> r = search::Explore(options);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(lines.size(), 6u);
+  const std::string html = ExploreReportHtml({&*r, listing.Take(), listing.not_listed(), {}});
+  const Page page = ReadPage(html);
+  const std::vector<Element> bars = With(Plot(page, "bars"), "data-marker");
+  ASSERT_EQ(bars.size(), checkers::kMarkerCount);
+  size_t reached = 0;
+  for (const Element& b : bars) {
+    size_t seeds = 0;
+    for (const nlohmann::json& line : lines) {
+      for (const nlohmann::json& m : line["markers"]) {
+        if (m == b.at("data-marker")) ++seeds;
+      }
+    }
+    EXPECT_EQ(b.at("data-seeds"), std::to_string(seeds)) << b.at("data-marker");
+    if (seeds > 0) ++reached;
+  }
+  EXPECT_GE(reached, 3u);  // a swarm reaches several markers
+  for (const nlohmann::json& line : lines) {
+    const std::string row =
+        "<tr data-seed=\"" + std::to_string(line["seed"].get<uint64_t>()) + "\">";
+    const size_t at = html.find(row);
+    ASSERT_NE(at, std::string::npos) << row;
+    EXPECT_NE(html.find(line["trace_hash"].get<std::string>(), at), std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace faultline::report
