@@ -6,8 +6,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 
+#include "report/html_report.h"
 #include "scenarios/loader.h"
 #include "search/explore.h"
 #include "search/generators.h"
@@ -21,6 +23,8 @@ constexpr int kExitFailing = 1;
 constexpr int kExitBadInput = 2;
 // Failing groups minimized after an exploration (each takes up to --max-reruns runs).
 constexpr size_t kGroupsMinimized = 3;
+// Seeds the HTML report lists: every failing one and the first passing ones, each up to this.
+constexpr size_t kSeedsListed = 2000;
 
 bool WriteText(const std::string& path, const std::string& text, std::string* error) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -84,6 +88,37 @@ search::CaseSource GeneratedCases(const std::string& out_dir) {
   };
 }
 
+namespace {
+
+// Minimizes the first seed of the first groups; returns each minimized group's replay command.
+std::map<std::string, std::string> MinimizeGroups(const ExploreArgs& args,
+                                                  const search::CaseSource& source,
+                                                  const search::ExploreReport& report) {
+  std::map<std::string, std::string> replays;
+  size_t n = 0;
+  for (const search::FailureGroup& g : report.groups) {
+    if (n++ == kGroupsMinimized) break;
+    const uint64_t seed = g.seeds.front();
+    Result<scenarios::Scenario> c = source(seed);
+    if (!c.ok()) continue;
+    if (args.generate) {
+      // The generated case itself, so the failure can be replayed before minimizing.
+      std::string error;
+      std::filesystem::create_directories(args.out_dir);
+      if (WriteText(c->path, search::ToTextproto(c->spec), &error)) {
+        std::printf("case         written to %s\n", c->path.c_str());
+      }
+    }
+    const std::string out = ReproducerPath(args.out_dir, c->spec.name(), seed);
+    if (MinimizeAndWrite(*c, seed, args.switches, args.max_reruns, out)) {
+      replays[g.what] = "faultline run " + out;
+    }
+  }
+  return replays;
+}
+
+}  // namespace
+
 int ExploreCommand(const ExploreArgs& args) {
   if (args.generate == !args.file.empty()) {
     std::cerr << "faultline explore: give a scenario file or --generate (one of them)\n";
@@ -118,8 +153,12 @@ int ExploreCommand(const ExploreArgs& args) {
       std::cerr << "faultline explore: cannot write " << args.json << "\n";
       return kExitBadInput;
     }
-    options.on_result = [&jsonl](const search::SeedResult& r) {
-      *jsonl << search::SeedResultJson(r) << "\n";
+  }
+  report::SeedListing listing(kSeedsListed);
+  if (jsonl || !args.html.empty()) {
+    options.on_result = [&jsonl, &listing, html = !args.html.empty()](const search::SeedResult& r) {
+      if (jsonl) *jsonl << search::SeedResultJson(r) << "\n";
+      if (html) listing.Add(r);
     };
   }
   if (args.progress || isatty(STDERR_FILENO) == 1) {
@@ -150,24 +189,17 @@ int ExploreCommand(const ExploreArgs& args) {
   if (!args.json.empty())
     std::printf("results      one JSON line per seed in %s\n", args.json.c_str());
   std::fflush(stdout);
-  if (args.minimize) {
-    size_t n = 0;
-    for (const search::FailureGroup& g : report->groups) {
-      if (n++ == kGroupsMinimized) break;
-      const uint64_t seed = g.seeds.front();
-      Result<scenarios::Scenario> c = options.source(seed);
-      if (!c.ok()) continue;
-      if (args.generate) {
-        // The generated case itself, so the failure can be replayed before minimizing.
-        std::string error;
-        std::filesystem::create_directories(args.out_dir);
-        if (WriteText(c->path, search::ToTextproto(c->spec), &error)) {
-          std::printf("case         written to %s\n", c->path.c_str());
-        }
-      }
-      MinimizeAndWrite(*c, seed, args.switches, args.max_reruns,
-                       ReproducerPath(args.out_dir, c->spec.name(), seed));
+  const std::map<std::string, std::string> replays =
+      args.minimize ? MinimizeGroups(args, options.source, *report)
+                    : std::map<std::string, std::string>{};
+  if (!args.html.empty()) {
+    const report::ExploreHtmlInput html{&*report, listing.Take(), listing.not_listed(), replays};
+    std::string error;
+    if (!WriteText(args.html, report::ExploreReportHtml(html), &error)) {
+      std::cerr << "faultline explore: " << error << "\n";
+      return kExitBadInput;
     }
+    std::printf("report       HTML written to %s\n", args.html.c_str());
   }
   return report->clean() ? kExitClean : kExitFailing;
 }

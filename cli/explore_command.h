@@ -20,6 +20,7 @@ struct ExploreArgs {
   std::string shard = "1/1";
   double time_budget = 0;  // seconds; 0: none
   std::string json;        // JSON Lines, one per seed
+  std::string html;        // the HTML report (report/html_report.h)
   std::vector<std::string> switches;
   uint64_t det_every = 0;
   bool minimize = true;                     // minimize the first seed of each failing group

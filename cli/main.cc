@@ -16,6 +16,7 @@
 #include "cli/explore_command.h"
 #include "cli/soak_command.h"
 #include "examples/demo_world.h"
+#include "report/html_report.h"
 #include "scenarios/loader.h"
 #include "scenarios/runner.h"
 #include "simulator/chrome_trace.h"
@@ -118,6 +119,7 @@ struct RunArgs {
   std::string seed;  // empty: the scenario's
   std::string trace_json;
   std::string report_json;
+  std::string html;
   std::string export_dir;
   std::vector<std::string> also_check;
   std::vector<std::string> switches;
@@ -183,6 +185,13 @@ int RunScenarioCommand(const RunArgs& args) {
   }
   if (!args.report_json.empty())
     std::printf("report       JSON written to %s\n", args.report_json.c_str());
+  if (!args.html.empty()) {
+    if (!WriteFile(args.html, faultline::report::RunReportHtml(*report), &error)) {
+      std::cerr << "faultline run: " << error << "\n";
+      return kExitBadInput;
+    }
+    std::printf("report       HTML written to %s\n", args.html.c_str());
+  }
   if (!args.trace_json.empty()) {
     std::printf("trace file   Chrome trace JSON written to %s (open it in ui.perfetto.dev)\n",
                 args.trace_json.c_str());
@@ -307,6 +316,10 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--trace", run.trace_json,
                       "Write the trace as Chrome Trace Event JSON (opens in Perfetto)");
   run_cmd->add_option("--report", run.report_json, "Write the report as JSON");
+  run_cmd->add_option("--html", run.html,
+                      "Write the report as one self-contained HTML page: checkpoint duration and "
+                      "size over simulated time with fault windows shaded, recoveries, violations, "
+                      "verdicts, coverage markers (no script, no network; docs/reports.md)");
   run_cmd->add_option("--check", run.also_check,
                       "Also run this checker (repeatable), e.g. --check DET runs the scenario "
                       "twice and compares the trace hashes");
@@ -378,6 +391,10 @@ int main(int argc, char** argv) {
                    "Stop starting seeds after this many seconds (wall time)")
       ->check(CLI::Range(0.0, 1e7));
   explore_cmd->add_option("--json", explore.json, "Write one JSON line per seed here");
+  explore_cmd->add_option("--html", explore.html,
+                          "Write the summary as one self-contained HTML page: verdict counts, "
+                          "failure groups with their commands, coverage-marker rates, a row per "
+                          "seed (no script, no network; docs/reports.md)");
   explore_cmd->add_option("--switch", explore.switches,
                           "Turn on this teaching switch in every case (repeatable)");
   explore_cmd->add_option("--det-every", explore.det_every,
