@@ -258,6 +258,20 @@ TEST_F(AlteredRunTest, EachUnjudgedReasonMakesItsCheckerInconclusive) {
     check("LIVE", r, Unjudged::kNoQuietPhase);
   }
   {
+    // A fault in force at the end: a partition never healed, a pause never resumed.
+    RunRecord r = run_->record;
+    r.recording.nodes.push_back({.time = r.end,
+                                 .node = runtime::kNoNode,
+                                 .kind = sim::TraceKind::kPartition,
+                                 .partition = 7});
+    check("LIVE", r, Unjudged::kNoQuietPhase);
+    r.recording.nodes.push_back(
+        {.time = r.end, .node = runtime::kNoNode, .kind = sim::TraceKind::kHeal, .partition = 7});
+    EXPECT_TRUE(run_->Check("LIVE", r).passed()) << "healed: not permanent";
+    r.recording.nodes.push_back({.time = r.end, .node = 2, .kind = sim::TraceKind::kNodePause});
+    check("LIVE", r, Unjudged::kNoQuietPhase);
+  }
+  {
     RunRecord r = run_->record;
     check("DET", r, Unjudged::kSecondRunNotMade);
     r.status = engine::JobStatus::kRunning;

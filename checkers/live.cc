@@ -28,16 +28,41 @@ std::optional<uint64_t> ReportedInjectedBreach(const RunRecord& run) {
   return std::nullopt;
 }
 
-// A node crashed and never restarted is a permanent fault: the job cannot be expected to go on
-// (there are no spare slots).
-std::optional<uint32_t> NodeLeftDown(const RunRecord& run) {
-  std::map<uint32_t, bool> down;
+// A fault left in force at the end of the run is permanent: a node crashed and never restarted,
+// paused and never resumed, or a network partition never healed. The job cannot be expected to
+// go on (there are no spare slots, and a cut-off TaskManager is as good as lost). Its
+// description, for the explanation; none when every fault ended.
+std::optional<std::string> PermanentFault(const RunRecord& run) {
+  std::map<uint32_t, sim::TraceKind> node_state;  // the node's last crash/restart/pause/resume
+  std::map<int64_t, bool> partitioned;
   for (const NodeEvent& n : run.recording.nodes) {
-    if (n.kind == sim::TraceKind::kNodeCrash) down[n.node] = true;
-    if (n.kind == sim::TraceKind::kNodeRestart) down[n.node] = false;
+    switch (n.kind) {
+      case sim::TraceKind::kNodeCrash:
+      case sim::TraceKind::kNodeRestart:
+      case sim::TraceKind::kNodePause:
+      case sim::TraceKind::kNodeResume:
+        node_state[n.node] = n.kind;
+        break;
+      case sim::TraceKind::kPartition:
+        partitioned[n.partition] = true;
+        break;
+      case sim::TraceKind::kHeal:
+        partitioned[n.partition] = false;
+        break;
+      default:
+        break;
+    }
   }
-  for (const auto& [node, is_down] : down) {
-    if (is_down) return node;
+  for (const auto& [node, kind] : node_state) {
+    if (kind == sim::TraceKind::kNodeCrash) {
+      return "the permanent crash of node " + std::to_string(node) + " (never restarted)";
+    }
+    if (kind == sim::TraceKind::kNodePause) {
+      return "the permanent pause of node " + std::to_string(node) + " (never resumed)";
+    }
+  }
+  for (const auto& [id, in_force] : partitioned) {
+    if (in_force) return "network partition " + std::to_string(id) + ", never healed";
   }
   return std::nullopt;
 }
@@ -121,11 +146,9 @@ Verdict CheckLiveness(const RunRecord& run) {
   const Time quiet = run.quiet_from.value_or(Time::Zero());
   const Time deadline = quiet + bound;
 
-  if (std::optional<uint32_t> node = NodeLeftDown(run)) {
-    verdict.UnjudgeExplained(
-        Unjudged::kNoQuietPhase,
-        "node " + std::to_string(*node) + " crashed and was never restarted (a permanent fault)",
-        "the permanent crash of node " + std::to_string(*node));
+  if (std::optional<std::string> fault = PermanentFault(run)) {
+    verdict.UnjudgeExplained(Unjudged::kNoQuietPhase,
+                             *fault + ": a fault in force at the end of the run", *fault);
     return verdict;
   }
 

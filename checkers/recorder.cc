@@ -125,7 +125,9 @@ void RunRecorder::OnRecord(const sim::TraceRecord& r) {
     case sim::TraceKind::kPartition:
     case sim::TraceKind::kHeal:
     case sim::TraceKind::kDiskLost:
-      recording_.nodes.push_back(NodeEvent{r.time, r.node, r.kind, r.detail});
+      recording_.nodes.push_back(NodeEvent{
+          r.time, r.node, r.kind, r.detail,
+          r.kind == sim::TraceKind::kPartition || r.kind == sim::TraceKind::kHeal ? r.args[0] : 0});
       return;
     default:
       return;

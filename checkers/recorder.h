@@ -55,6 +55,7 @@ struct NodeEvent {
   uint32_t node = 0;
   sim::TraceKind kind = sim::TraceKind::kNodeCrash;
   std::string detail;
+  int64_t partition = 0;  // kPartition, kHeal: the partition's id (node is kNoNode)
 };
 
 // One blob-store put or delete, or one output-store operation (not appends or upserts).
