@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "checkers/checker.h"
 #include "checkers/coverage.h"
@@ -37,7 +38,14 @@ Verdict CheckAtLeastOnce(const RunRecord& run) {
   const bool finished = run.status == engine::JobStatus::kFinished;
   const auto covered = finished ? std::nullopt : CoveredByCompletions(run.recording);
   uint64_t unfinished = 0;
-  for (const engine::RecordId& id : coverage.missing) {
+  if (coverage.order_unknown && !coverage.missing.empty()) {
+    verdict.Unjudge(Unjudged::kOrderUnknown,
+                    std::to_string(coverage.missing.size()) +
+                        " source records reflected by no committed record are not judged: " +
+                        *coverage.order_unknown);
+  }
+  const std::vector<engine::RecordId> none;
+  for (const engine::RecordId& id : coverage.order_unknown ? none : coverage.missing) {
     std::string owed = "reflected 0 times; at least once expected";
     if (!finished) {
       // An unfinished job owes only what a completed checkpoint put behind it.

@@ -210,6 +210,31 @@ void ApplyStateless(const engine::OperatorSpec& op, const Record& in, std::vecto
   FL_UNREACHABLE("a keyed operator is not stateless");
 }
 
+// Takes one arriving record out of `stream` per withheld record (by value and provenance); a
+// withheld record with none left goes to `unmatched`.
+void Withhold(uint32_t op, const std::vector<Record>& withheld, std::vector<Record>& stream,
+              std::vector<UnmatchedRecord>& unmatched) {
+  std::map<Identity, uint64_t> take;
+  for (const Record& r : withheld) ++take[IdentityOf(r)];
+  std::vector<Record> kept;
+  kept.reserve(stream.size());
+  for (Record& r : stream) {
+    auto it = take.find(IdentityOf(r));
+    if (it != take.end() && it->second > 0) {
+      --it->second;
+      continue;
+    }
+    kept.push_back(std::move(r));
+  }
+  stream = std::move(kept);
+  for (const Record& r : withheld) {
+    auto it = take.find(IdentityOf(r));
+    if (it->second == 0) continue;
+    --it->second;
+    unmatched.push_back(UnmatchedRecord{op, r});
+  }
+}
+
 }  // namespace
 
 ReferenceResult Reference::Run(const ReferenceInput& input) const {
@@ -245,6 +270,12 @@ std::vector<Record> Reference::Arriving(uint32_t index, const Record& source) co
   return Partition(job_.operators[index], RunStateless(0, index - 1, source));
 }
 
+std::vector<Record> Reference::ArrivingFrom(uint32_t at, uint32_t index, const Record& in) const {
+  FL_ASSERT(at > 0 && at <= index && index < job_.operators.size());
+  if (at == index) return {in};
+  return Partition(job_.operators[index], RunStateless(at, index - 1, in));
+}
+
 void Reference::ProcessKeyed(uint32_t index, const Record& in, KeyState& state,
                              std::vector<Record>& out) const {
   const engine::OperatorSpec& op = job_.operators[index];
@@ -259,6 +290,9 @@ std::vector<Record> Reference::RunOperator(uint32_t index, std::vector<Record> s
                                            ReferenceResult& result) const {
   const engine::OperatorSpec& op = job_.operators[index];
   stream = Partition(op, std::move(stream));
+  if (auto withheld = input.withheld.find(index); withheld != input.withheld.end()) {
+    Withhold(index, withheld->second, stream, result.unmatched_withheld);
+  }
   switch (op.kind) {
     case engine::OperatorKind::kKeyedProcess: {
       auto it = input.order.find(index);

@@ -3,7 +3,8 @@
 // failover), fallbacks to older checkpoints, unaligned checkpoints and concurrent ones, every
 // key's state and processed records must be the same both ways at every cut: the cuts of every
 // logged checkpoint in id order (each key's order from the histories up to it), the same cuts
-// less some records (as if persisted in flight), and cuts without an order log.
+// less some records (as if persisted in flight) or with some withheld at the operator's input
+// (channel state), and cuts without an order log.
 #include "checkers/cut_reference.h"
 
 #include <gtest/gtest.h>
@@ -67,11 +68,13 @@ std::vector<bool> EmittedBefore(const engine::JobSetup& setup, const KeyedOrders
 void ExpectSameAsFullRun(const engine::JobSetup& setup, uint32_t op,
                          const std::vector<checkers::SourceRecord>& sources,
                          const std::vector<bool>& included, const KeyedOrders* orders,
-                         const CutReference& incremental, const std::string& where) {
+                         const CutReference& incremental, const std::string& where,
+                         const std::vector<Record>& withheld = {}) {
   checkers::ReferenceInput input;
   for (size_t i = 0; i < sources.size(); ++i) {
     if (included[i]) input.sources.push_back(sources[i].record);
   }
+  if (!withheld.empty()) input.withheld[op] = withheld;
   if (orders != nullptr) input.order = orders->order;
   const checkers::ReferenceResult full = checkers::Reference(setup.job).Run(input);
   const checkers::KeyStates& want =
@@ -120,6 +123,18 @@ TEST_P(CutReferenceTest, EveryCutEqualsTheFullReplay) {
     for (size_t i = id % 97; i < fewer.size(); i += 97) fewer[i] = false;
     incremental.Advance(fewer, &orders);
     ExpectSameAsFullRun(setup, op, view.sources, fewer, &orders, incremental, where + " less");
+    // The same cut with every 101st record before it withheld at the operator's input, as
+    // channel state in flight to it is: taken out arrival by arrival, as Reference::Run does.
+    std::vector<Record> withheld;
+    for (size_t i = id % 101; i < included.size(); i += 101) {
+      if (!included[i]) continue;
+      for (Record& r : checkers::Reference(setup.job).Arriving(op, view.sources[i].record)) {
+        withheld.push_back(std::move(r));
+      }
+    }
+    EXPECT_TRUE(incremental.Advance(included, &orders, withheld).empty()) << where;
+    ExpectSameAsFullRun(setup, op, view.sources, included, &orders, incremental,
+                        where + " withheld", withheld);
     if (id % 4 == 0) {  // without an order log: stream order
       incremental.Advance(included, nullptr);
       ExpectSameAsFullRun(setup, op, view.sources, included, nullptr, incremental,
