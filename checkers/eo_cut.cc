@@ -94,8 +94,7 @@ std::optional<Record> FirstNotIn(const std::vector<Record>& a, const std::vector
 // A record a checkpoint persisted in flight: not yet through operator `enters` onward.
 struct InFlightRecord {
   uint32_t enters = 0;
-  uint32_t task = 0;      // the subtask that persisted it
-  uint32_t consumer = 0;  // the subtask it is on its way to
+  uint32_t task = 0;  // the subtask that persisted it
   Record record;
 };
 
@@ -162,14 +161,14 @@ class CutChecker {
   std::vector<bool> RecordsBefore(const std::map<uint32_t, uint64_t>& offsets, uint64_t id);
   Result<std::vector<InFlightRecord>> InFlight(const proto::CheckpointMetadata& m) const;
   Status ReadChannelState(const proto::ChannelStateHandle& handle, uint32_t task, uint32_t enters,
-                          bool output, std::vector<InFlightRecord>& out) const;
+                          std::vector<InFlightRecord>& out) const;
   bool ReferenceRuns(Cut& cut, const std::map<uint32_t, uint64_t>& offsets,
                      const std::vector<InFlightRecord>& in_flight);
-  OperatorAtCut FullRun(const Cut& cut, uint32_t op, const std::vector<bool>& before,
-                        const std::vector<InFlightRecord>& in_flight);
+  std::shared_ptr<const ReferenceResult> FullRun(const Cut& cut, const std::vector<bool>& before,
+                                                 const std::vector<InFlightRecord>& in_flight);
   void StrayInFlight(const Cut& cut, uint32_t op, const Record& r, bool order_known);
   std::vector<Record> Logged(const Cut& cut, uint32_t op, const std::string& key) const;
-  std::optional<KeyedOrders> OrdersUpTo(const Cut& cut);
+  std::optional<KeyedOrders> OrdersUpTo(const Cut& cut, bool per_key);
   void CheckChain(const Cut& cut, uint32_t chain);
   void CheckSubtask(const Cut& cut, uint32_t op, const proto::SubtaskState& sub);
   std::optional<SubtaskCut> Locate(const Cut& cut, uint32_t op, const proto::SubtaskState& sub);
@@ -221,7 +220,8 @@ void CutChecker::Check(const MetadataVersion& version) {
   Cut cut;
   cut.id = id;
   cut.metadata = &*metadata;
-  cut.orders = OrdersUpTo(cut);
+  // Per-key orders for a run from scratch: keyed operators after the first, or values in flight.
+  cut.orders = OrdersUpTo(cut, full_runs_ || !in_flight->empty());
   if (!ReferenceRuns(cut, *offsets, *in_flight)) return;
   for (uint32_t c = 0; c < setup_.plan.chains.size(); ++c) CheckChain(cut, c);
 }
@@ -282,10 +282,10 @@ Result<std::vector<InFlightRecord>> CutChecker::InFlight(const proto::Checkpoint
       }
       const engine::ChainSpec& chain = setup_.plan.chains[setup_.plan.tasks[sub.task()].chain];
       for (const proto::ChannelStateHandle& h : sub.input_channel_state()) {
-        FL_RETURN_IF_ERROR(ReadChannelState(h, sub.task(), chain.first_operator, false, out));
+        FL_RETURN_IF_ERROR(ReadChannelState(h, sub.task(), chain.first_operator, out));
       }
       for (const proto::ChannelStateHandle& h : sub.output_channel_state()) {
-        FL_RETURN_IF_ERROR(ReadChannelState(h, sub.task(), chain.last_operator + 1, true, out));
+        FL_RETURN_IF_ERROR(ReadChannelState(h, sub.task(), chain.last_operator + 1, out));
       }
     }
   }
@@ -293,54 +293,45 @@ Result<std::vector<InFlightRecord>> CutChecker::InFlight(const proto::Checkpoint
 }
 
 Status CutChecker::ReadChannelState(const proto::ChannelStateHandle& handle, uint32_t task,
-                                    uint32_t enters, bool output,
-                                    std::vector<InFlightRecord>& out) const {
+                                    uint32_t enters, std::vector<InFlightRecord>& out) const {
   FL_ASSIGN_OR_RETURN(auto records, ChannelStateRecords(sent_, handle));
-  const std::vector<uint32_t> consumers =
-      output ? setup_.plan.OutputsOf(task) : std::vector<uint32_t>{};
   for (auto& [channel, record] : records) {
-    if (output && channel >= consumers.size()) {
-      return DataLossError(handle.blob_name() + ": output channel " + std::to_string(channel) +
-                           " of task " + std::to_string(task) + " does not exist");
-    }
     if (record.provenance.count != 1) {
       return UnimplementedError("an in-flight record of " + handle.blob_name() + " reflects " +
                                 std::to_string(record.provenance.count) +
                                 " source records; only single-record provenance is traced");
     }
-    out.push_back(
-        InFlightRecord{enters, task, output ? consumers[channel] : task, std::move(record)});
+    out.push_back(InFlightRecord{enters, task, std::move(record)});
   }
   return Status::Ok();
 }
 
-// Runs the reference for every keyed operator: over the records before the cut, less those in
-// flight upstream of it. A record in flight behind the cut, or twice, is a violation (false).
+// Runs the reference for every keyed operator: over the records before the cut, each record in
+// flight withheld where it was. A record in flight behind the cut is a violation (false); so is
+// one the reference does not deliver where it was, or not that often (persisted twice on one
+// lineage; a broadcast edge sends a copy to each consumer, so one id may be in flight more than
+// once).
 bool CutChecker::ReferenceRuns(Cut& cut, const std::map<uint32_t, uint64_t>& offsets,
                                const std::vector<InFlightRecord>& in_flight) {
   const std::vector<bool> before = RecordsBefore(offsets, cut.id);
-  // (consumer, provenance hash) of the records in flight: a broadcast edge sends one copy to
-  // each consumer, so a record may be in flight once per consumer. Copies in flight at two places
-  // of one lineage are found by the reference runs below (a withheld record with none to take).
-  std::set<std::pair<uint32_t, uint64_t>> seen;
   bool consistent = true;
   for (const InFlightRecord& f : in_flight) {
     std::optional<engine::RecordId> id = index_.IdOf(f.record.provenance);
     auto offset = id ? offsets.find(id->partition) : offsets.end();
-    const bool behind = !id || offset == offsets.end() || id->offset >= offset->second;
-    const bool twice = id && !seen.emplace(f.consumer, f.record.provenance.hash_sum).second;
-    if (!behind && !twice) continue;
+    if (id && offset != offsets.end() && id->offset < offset->second) continue;
     Evidence e;
     e.checkpoint_id = cut.id;
     e.task = f.task;
     e.record = id;
     e.key = f.record.key;
-    e.detail = behind ? "a persisted in-flight record is behind the cut (or no source record)"
-                      : "a record persisted in flight twice";
+    e.detail = "a persisted in-flight record is behind the cut (or no source record)";
     verdict_.Fail(Violation{"a checkpoint's channel state holds records outside its cut", e});
     consistent = false;
   }
   if (!consistent) return false;
+  // Every keyed operator after the first, and every in-flight record, from one run from scratch.
+  std::shared_ptr<const ReferenceResult> full;
+  if (full_runs_ || !in_flight.empty()) full = FullRun(cut, before, in_flight);
   for (uint32_t op = 0; op < setup_.job.operators.size(); ++op) {
     const engine::OperatorSpec& spec = setup_.job.operators[op];
     if (spec.kind != engine::OperatorKind::kKeyedProcess) continue;
@@ -363,7 +354,10 @@ bool CutChecker::ReferenceRuns(Cut& cut, const std::map<uint32_t, uint64_t>& off
         at.keys.push_back(KeyAtCut{*k.key, 0, k.state});
       }
     } else {
-      at = FullRun(cut, op, before, in_flight);
+      at.run = full;
+      if (auto states = full->state.find(op); states != full->state.end()) {
+        for (const auto& [key, state] : states->second) at.keys.push_back(KeyAtCut{key, 0, &state});
+      }
     }
     for (KeyAtCut& k : at.keys) {
       k.subtask = SubtaskOfKey(k.key, spec.parallelism, spec.max_parallelism);
@@ -393,34 +387,27 @@ void CutChecker::StrayInFlight(const Cut& cut, uint32_t op, const Record& r, boo
   verdict_.Fail(Violation{"a checkpoint's channel state holds records outside its cut", e});
 }
 
-// The reference over the source records before the cut, replayed from scratch (a keyed operator
-// after the first, whose input the ones before it shape), each record in flight upstream of `op`
-// withheld where it was: the operators before that processed it, the rest did not.
-OperatorAtCut CutChecker::FullRun(const Cut& cut, uint32_t op, const std::vector<bool>& before,
-                                  const std::vector<InFlightRecord>& in_flight) {
+// The reference over the source records before the cut, replayed from scratch (the keyed
+// operators after the first, whose input the ones before them shape), each record in flight
+// withheld where it was: the operators before that processed it, the rest did not. In-flight
+// records it could not take out are reported (those up to the first keyed operator are its
+// CutReference's to report).
+std::shared_ptr<const ReferenceResult> CutChecker::FullRun(
+    const Cut& cut, const std::vector<bool>& before, const std::vector<InFlightRecord>& in_flight) {
   ReferenceInput input;
   for (size_t i = 0; i < before.size(); ++i) {
     if (before[i]) input.sources.push_back(run_.sources[i].record);
   }
-  for (const InFlightRecord& f : in_flight) {
-    if (f.enters <= op) input.withheld[f.enters].push_back(f.record);
-  }
+  for (const InFlightRecord& f : in_flight) input.withheld[f.enters].push_back(f.record);
   if (cut.orders) input.order = cut.orders->order;
-  OperatorAtCut at;
-  at.run = std::make_shared<const ReferenceResult>(reference_.Run(input));
+  auto run = std::make_shared<const ReferenceResult>(reference_.Run(std::move(input)));
+  // The values behind a keyed operator follow its order: known only with every history.
   const bool order_known = cut.orders && cut.orders->problems.empty();
-  uint32_t previous_keyed = 0;  // strays up to it were reported with its run
-  for (uint32_t k = first_keyed_; k < op; ++k) {
-    if (setup_.job.operators[k].kind == engine::OperatorKind::kKeyedProcess) previous_keyed = k;
+  const uint32_t reported = incremental_ ? first_keyed_ : 0;
+  for (const UnmatchedRecord& u : run->unmatched_withheld) {
+    if (u.op > reported) StrayInFlight(cut, u.op, u.record, order_known);
   }
-  for (const UnmatchedRecord& u : at.run->unmatched_withheld) {
-    if (u.op > previous_keyed) StrayInFlight(cut, u.op, u.record, order_known);
-  }
-  auto states = at.run->state.find(op);
-  if (states != at.run->state.end()) {
-    for (const auto& [key, state] : states->second) at.keys.push_back(KeyAtCut{key, 0, &state});
-  }
-  return at;
+  return run;
 }
 
 // The records the histories up to the cut logged for `key` at `op`, in order.
@@ -434,7 +421,7 @@ std::vector<Record> CutChecker::Logged(const Cut& cut, uint32_t op, const std::s
   return it == by_op->second.end() ? std::vector<Record>{} : it->second;
 }
 
-std::optional<KeyedOrders> CutChecker::OrdersUpTo(const Cut& cut) {
+std::optional<KeyedOrders> CutChecker::OrdersUpTo(const Cut& cut, bool per_key) {
   if (run_.order == nullptr || run_.order->overflowed()) return std::nullopt;
   // The attempt whose snapshot the checkpoint holds, per task, from its keyed blob's name.
   std::map<uint32_t, uint64_t> attempt_of;
@@ -454,7 +441,7 @@ std::optional<KeyedOrders> CutChecker::OrdersUpTo(const Cut& cut) {
         return HistoryEnd{
             cut.id, it == attempt_of.end() ? std::nullopt : std::optional<uint64_t>(it->second)};
       },
-      /*per_key=*/full_runs_);
+      per_key);
   for (const std::string& problem : orders.problems) {
     verdict_.Unjudge(Unjudged::kOrderUnknown,
                      "checkpoint " + std::to_string(cut.id) +

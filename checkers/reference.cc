@@ -258,6 +258,7 @@ std::vector<Record> Reference::RunStateless(uint32_t first, uint32_t last, const
   FL_ASSERT(first <= last && last < job_.operators.size());
   std::vector<Record> stream{in};
   for (uint32_t i = first; i <= last; ++i) {
+    if (i > first) stream = Partition(job_.operators[i], std::move(stream));  // a broadcast copies
     std::vector<Record> next;
     for (const Record& r : stream) ApplyStateless(job_.operators[i], r, next);
     stream = std::move(next);

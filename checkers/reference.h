@@ -87,7 +87,8 @@ class Reference {
   // The same, taking the input's records instead of copying them.
   ReferenceResult Run(ReferenceInput&& input) const;
 
-  // The records operators [first, last] turn `in` into. REQUIRES: no keyed operator in the
+  // The records operators [first, last] turn `in` (on the input of `first`, past its edge) into,
+  // through the edges between them (a broadcast edge copies). REQUIRES: no keyed operator in the
   // range (stateless operators only); a source or sink operator passes records through.
   std::vector<engine::Record> RunStateless(uint32_t first, uint32_t last,
                                            const engine::Record& in) const;

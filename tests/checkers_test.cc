@@ -157,6 +157,37 @@ TEST(ReferenceTest, FilterDropsAndFlatMapGivesProvenanceToItsFirstOutputOnly) {
   EXPECT_EQ(total.count, even);
 }
 
+// A record's way to the first keyed operator (what EO-CUT's CutReference folds) crosses every
+// edge before it as Reference::Run does: a broadcast between stateless operators copies.
+TEST(ReferenceTest, ArrivingCrossesABroadcastBetweenStatelessOperators) {
+  engine::JobBuilder builder("broadcast");
+  builder.Source("source", {.source_id = 0, .parallelism = 1})
+      .Broadcast()
+      .Map(
+          "copy",
+          [](const Record& r) {
+            return Record{r.key, r.value, {}};
+          },
+          2)
+      .KeyBy([](const Record& r) { return r.key; })
+      .Process("sum", std::make_shared<RunningSum>())
+      .Sink("out");
+  const engine::JobGraph job = builder.Build().value();
+  const checkers::Reference reference(job);
+  checkers::ReferenceInput input;
+  input.sources = SourceRecords(10);
+  const checkers::ReferenceResult all = reference.Run(input);
+  std::map<std::string, uint64_t> arriving;
+  for (const Record& source : input.sources) {
+    const std::vector<Record> copies = reference.Arriving(2, source);
+    EXPECT_EQ(copies.size(), 2u);
+    for (const Record& r : copies) ++arriving[r.key];
+  }
+  for (const auto& [key, state] : all.state.at(2)) {
+    EXPECT_EQ(state.provenance.count, arriving[key]) << key;
+  }
+}
+
 // A record withheld at an operator (in flight on its input channels) was processed by the
 // operators before it and by none after: a broadcast copy is taken out once, a keyed operator
 // upstream keeps it in its state, and a withheld record that does not arrive there is reported.
