@@ -1,12 +1,15 @@
 #include "checkers/eo_out.h"
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
 
+#include "base/assert.h"
 #include "checkers/history.h"
 #include "checkers/interleaving.h"
 #include "checkers/reference.h"
@@ -313,7 +316,10 @@ class ValueComparison {
     }
     const std::vector<size_t>& list = rest_[c.record.key];
     size_t& k = taken_[c.record.key];
-    if (k < list.size()) return list[k++];
+    if (k < list.size()) {
+      ++k;
+      return TakeOfKey(c.record, list);
+    }
     Evidence e = CommittedEvidence(index_, c);
     e.detail = "committed " + FormatRecord(c.record) + " by " + WhereCommitted(c);
     verdict.Fail(
@@ -321,6 +327,36 @@ class ValueComparison {
                   "counterpart in the reference",
                   std::move(e)});
     return std::nullopt;
+  }
+
+  // A not yet taken reference record of `r`'s key among those without single-record provenance:
+  // the next in order when each key's outputs keep their order to the sink; else (the records of
+  // a key reach the sink over several channels, so they commit in any interleaving) one equal to
+  // `r` (value and provenance) if any is left, else the first left (which then differs).
+  size_t TakeOfKey(const Record& r, const std::vector<size_t>& list) {
+    KeyPool& pool = pools_[r.key];
+    if (pool.used.empty()) {
+      pool.used.assign(list.size(), false);
+      for (size_t i = 0; i < list.size(); ++i) {
+        const Record& want = ref_.sink[list[i]];
+        pool.by_identity[{want.value, want.provenance.count, want.provenance.hash_sum}].push_back(
+            i);
+      }
+    }
+    std::optional<size_t> pick;
+    if (!keeps_order_) {
+      auto equal = pool.by_identity.find({r.value, r.provenance.count, r.provenance.hash_sum});
+      while (equal != pool.by_identity.end() && !equal->second.empty() && !pick) {
+        const size_t i = equal->second.front();
+        equal->second.pop_front();
+        if (!pool.used[i]) pick = i;
+      }
+    }
+    while (pool.first_free < list.size() && pool.used[pool.first_free]) ++pool.first_free;
+    if (!pick) pick = pool.first_free;
+    FL_ASSERT(*pick < list.size(), "a key's records are taken at most once each");
+    pool.used[*pick] = true;
+    return list[*pick];
   }
 
   // The reference's first sink record with this single-record provenance hash, if any.
@@ -353,6 +389,13 @@ class ValueComparison {
   std::unordered_set<uint64_t> other_compared_;
   std::map<std::string, std::vector<size_t>> rest_;
   std::map<std::string, size_t> taken_;
+  // By key: which of rest_'s records are taken, and where the untaken ones of each value are.
+  struct KeyPool {
+    std::vector<bool> used;
+    size_t first_free = 0;
+    std::map<std::tuple<int64_t, uint64_t, uint64_t>, std::deque<size_t>> by_identity;
+  };
+  std::map<std::string, KeyPool> pools_;
   std::unordered_map<uint64_t, std::vector<Record>> earlier_;
   std::map<std::string, size_t> last_at_;
 };

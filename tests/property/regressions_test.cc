@@ -4,11 +4,16 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "checkers/eo_out.h"
 #include "scenarios/loader.h"
 #include "scenarios/runner.h"
+#include "tests/support/library_run.h"
 
 namespace faultline {
 namespace {
@@ -33,6 +38,39 @@ TEST_P(RegressionTest, ReachesItsExpectedVerdict) {
   EXPECT_TRUE(report->fault_plan_unfired.empty()) << scenarios::FormatReport(*report);
   // An expected INCONCLUSIVE is one the planned faults explain (as the property requires).
   EXPECT_TRUE(report->unexplained.empty()) << scenarios::FormatReport(*report);
+}
+
+// unaligned_flatmap_committed_value: behind a rebalance a key's records without single-record
+// provenance commit in any interleaving. EO-OUT pairs each with an equal one of its key, so
+// swapping two of them keeps the verdict, and a changed value still fails.
+TEST(RegressionCorpus, ProvenancelessRecordsArePairedByValueNotPosition) {
+  std::unique_ptr<testing_support::LibraryRun> run = testing_support::RunLibrary(
+      FAULTLINE_REGRESSIONS_DIR, "unaligned_flatmap_committed_value.textproto");
+  checkers::RunView view = run->View();
+  ASSERT_TRUE(checkers::CheckExactlyOnceOutput(view).passed());
+  // Two committed records of one key, without provenance, with different values.
+  std::optional<size_t> first;
+  std::optional<size_t> second;
+  for (size_t i = 0; i < view.committed.size() && !second; ++i) {
+    const engine::Record& r = view.committed[i].record;
+    if (r.provenance.count != 0) continue;
+    if (!first) {
+      first = i;
+    } else if (r.key == view.committed[*first].record.key &&
+               r.value != view.committed[*first].record.value) {
+      second = i;
+    }
+  }
+  ASSERT_TRUE(first && second);
+  checkers::RunView swapped = view;
+  std::swap(swapped.committed[*first].record, swapped.committed[*second].record);
+  const checkers::Verdict after_swap = checkers::CheckExactlyOnceOutput(swapped);
+  EXPECT_TRUE(after_swap.passed()) << after_swap.ToString();
+  checkers::RunView altered = view;
+  altered.committed[*first].record.value += 1000;
+  const checkers::Verdict after_change = checkers::CheckExactlyOnceOutput(altered);
+  ASSERT_TRUE(after_change.violated()) << after_change.ToString();
+  EXPECT_EQ(after_change.first()->what, "a committed value differs from the reference");
 }
 
 TEST(RegressionCorpus, IsNotEmpty) {
