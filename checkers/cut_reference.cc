@@ -53,6 +53,8 @@ CutReference::CutReference(const engine::JobSetup& setup, const std::vector<Sour
     first_arrival_.push_back(static_cast<uint32_t>(arrivals_.size()));
     for (Record& r : reference_.Arriving(op, s.record)) {
       const uint32_t key = Intern(r.key);
+      if (arrivals_of_key_.size() <= key) arrivals_of_key_.resize(key + 1);
+      arrivals_of_key_[key].push_back(static_cast<uint32_t>(arrivals_.size()));
       arrivals_.push_back(Arrival{key, std::move(r)});
     }
   }
@@ -87,17 +89,28 @@ std::vector<Record> CutReference::Include(const std::vector<bool>& included,
     for (uint32_t a = first_arrival_[i]; a < first_arrival_[i + 1]; ++a) arrival_in_[a] = true;
   }
   std::vector<Record> unmatched;
+  auto take = [this, &unmatched](const Record& w, uint32_t a) {
+    if (!arrival_in_[a] || arrivals_[a].record.key != w.key ||
+        IdentityOf(arrivals_[a].record) != IdentityOf(w)) {
+      return false;
+    }
+    arrival_in_[a] = false;
+    return true;
+  };
   for (const Record& w : withheld) {
-    auto source = source_of_hash_.find(w.provenance.hash_sum);
     bool taken = false;
-    if (source != source_of_hash_.end()) {
-      const uint32_t i = source->second;
-      for (uint32_t a = first_arrival_[i]; a < first_arrival_[i + 1] && !taken; ++a) {
-        if (arrival_in_[a] && IdentityOf(arrivals_[a].record) == IdentityOf(w)) {
-          arrival_in_[a] = false;
-          taken = true;
+    if (w.provenance.count == 1) {  // from its source record
+      auto source = source_of_hash_.find(w.provenance.hash_sum);
+      if (source != source_of_hash_.end()) {
+        const uint32_t i = source->second;
+        for (uint32_t a = first_arrival_[i]; a < first_arrival_[i + 1] && !taken; ++a) {
+          taken = take(w, a);
         }
       }
+    } else if (auto key = key_ids_.find(w.key); key != key_ids_.end()) {
+      // No single source: the latest arrival of its key equal to it, as Reference::Run takes.
+      const std::vector<uint32_t>& of_key = arrivals_of_key_[key->second];
+      for (auto a = of_key.rbegin(); a != of_key.rend() && !taken; ++a) taken = take(w, *a);
     }
     if (!taken) unmatched.push_back(w);
   }

@@ -48,9 +48,10 @@ class CutReference {
   // less `withheld`: records on the operator's input that it had not processed at the cut (an
   // unaligned checkpoint's channel state, brought to the operator's input by
   // Reference::ArrivingFrom), each taking out one arriving record of an included source with its
-  // value and provenance; those with none to take out are returned. Each key's logged order is
-  // its records in the histories of `orders` (null: none) of the operator's tasks, in task
-  // order, oldest segment first. The histories' logs must outlive the next Advance.
+  // key, value and provenance (one without single-record provenance: the latest arrival of its
+  // key equal to it, as Reference::Run takes out); those with none to take out are returned. Each
+  // key's logged order is its records in the histories of `orders` (null: none) of the operator's
+  // tasks, in task order, oldest segment first. The histories' logs must outlive the next Advance.
   std::vector<engine::Record> Advance(const std::vector<bool>& included, const KeyedOrders* orders,
                                       const std::vector<engine::Record>& withheld = {});
 
@@ -111,6 +112,7 @@ class CutReference {
   std::vector<uint32_t> first_arrival_;  // source i's arrivals: [first_arrival_[i], [i + 1])
   std::vector<Arrival> arrivals_;
   std::unordered_map<uint64_t, uint32_t> source_of_hash_;  // provenance hash -> first source
+  std::vector<std::vector<uint32_t>> arrivals_of_key_;     // key id -> its arrivals, ascending
   std::vector<bool> arrival_in_;  // per arrival: at the operator's input at the current cut
   std::unordered_map<std::string, uint32_t> key_ids_;
   std::vector<std::string> key_names_;

@@ -210,25 +210,34 @@ void ApplyStateless(const engine::OperatorSpec& op, const Record& in, std::vecto
   FL_UNREACHABLE("a keyed operator is not stateless");
 }
 
-// Takes one arriving record out of `stream` per withheld record (by value and provenance); a
-// withheld record with none left goes to `unmatched`.
+// Takes one arriving record out of `stream` per withheld record (by key, value and provenance:
+// records without provenance are told apart by key and value only: the latest of equal ones
+// goes); a withheld record with none left goes to `unmatched`.
 void Withhold(uint32_t op, const std::vector<Record>& withheld, std::vector<Record>& stream,
               std::vector<UnmatchedRecord>& unmatched) {
-  std::map<Identity, uint64_t> take;
-  for (const Record& r : withheld) ++take[IdentityOf(r)];
-  std::vector<Record> kept;
-  kept.reserve(stream.size());
-  for (Record& r : stream) {
-    auto it = take.find(IdentityOf(r));
+  using Keyed = std::tuple<std::string, int64_t, uint64_t, uint64_t>;
+  auto keyed = [](const Record& r) {
+    return Keyed{r.key, r.value, r.provenance.count, r.provenance.hash_sum};
+  };
+  std::map<Keyed, uint64_t> take;
+  for (const Record& r : withheld) ++take[keyed(r)];
+  // The latest equal arrivals go: what is in flight was sent last.
+  std::vector<bool> gone(stream.size(), false);
+  for (size_t i = stream.size(); i-- > 0;) {
+    auto it = take.find(keyed(stream[i]));
     if (it != take.end() && it->second > 0) {
       --it->second;
-      continue;
+      gone[i] = true;
     }
-    kept.push_back(std::move(r));
+  }
+  std::vector<Record> kept;
+  kept.reserve(stream.size());
+  for (size_t i = 0; i < stream.size(); ++i) {
+    if (!gone[i]) kept.push_back(std::move(stream[i]));
   }
   stream = std::move(kept);
   for (const Record& r : withheld) {
-    auto it = take.find(IdentityOf(r));
+    auto it = take.find(keyed(r));
     if (it->second == 0) continue;
     --it->second;
     unmatched.push_back(UnmatchedRecord{op, r});

@@ -227,6 +227,13 @@ TEST(ReferenceTest, AWithheldRecordIsTakenOutWhereItWas) {
   const checkers::ReferenceResult twice = reference.Run(at_filter);
   ASSERT_EQ(twice.unmatched_withheld.size(), 1u);
   EXPECT_EQ(twice.unmatched_withheld.front().op, 3u);
+  // A record without provenance (a flat_map's later copy) is taken out by key and value.
+  Record no_provenance = copy;
+  no_provenance.provenance = {};
+  checkers::ReferenceInput stray = input;
+  stray.withheld[3].push_back(no_provenance);
+  const checkers::ReferenceResult unmatched = reference.Run(stray);
+  ASSERT_EQ(unmatched.unmatched_withheld.size(), 1u) << "no such record arrives there";
   // In flight to the sum: not in its state.
   checkers::ReferenceInput at_sum = input;
   at_sum.withheld[1].push_back(input.sources.front());

@@ -93,8 +93,10 @@ void ExpectSameAsFullRun(const engine::JobSetup& setup, uint32_t op,
 class CutReferenceTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(CutReferenceTest, EveryCutEqualsTheFullReplay) {
-  std::unique_ptr<testing_support::LibraryRun> run =
-      testing_support::RunLibrary(FAULTLINE_SCENARIO_LIBRARY_DIR, GetParam());
+  // A name with a folder is under tests/; else a library scenario.
+  const bool library = GetParam().find('/') == std::string::npos;
+  std::unique_ptr<testing_support::LibraryRun> run = testing_support::RunLibrary(
+      library ? FAULTLINE_SCENARIO_LIBRARY_DIR : FAULTLINE_REGRESSIONS_DIR "/..", GetParam());
   const checkers::RunView view = run->View();
   const engine::JobSetup& setup = *view.setup;
   uint32_t op = 0;
@@ -150,9 +152,12 @@ INSTANTIATE_TEST_SUITE_P(
     Library, CutReferenceTest,
     ::testing::Values("jobmanager_failover.textproto", "corrupt_latest_fallback.textproto",
                       "backpressure_unaligned.textproto", "lost_writes_fallback_twice.textproto",
-                      "happy_unaligned.textproto", "commit_queued_at_failure.textproto"),
+                      "happy_unaligned.textproto", "commit_queued_at_failure.textproto",
+                      // flat_map copies without provenance before the keyed operator
+                      "regressions/flatmap_before_keyed_unaligned.textproto"),
     [](const ::testing::TestParamInfo<std::string>& param) {
-      return param.param.substr(0, param.param.find('.'));
+      const std::string file = param.param.substr(param.param.rfind('/') + 1);
+      return file.substr(0, file.find('.'));
     });
 
 }  // namespace
