@@ -73,6 +73,22 @@ TEST(RegressionCorpus, ProvenancelessRecordsArePairedByValueNotPosition) {
   EXPECT_EQ(after_change.first()->what, "a committed value differs from the reference");
 }
 
+// upsert_table_unfinished: the job never finishes, so the upsert table is a prefix's; a value
+// the reference never gives its key still fails.
+TEST(RegressionCorpus, AnUnfinishedUpsertTableHoldsValuesTheReferenceGives) {
+  std::unique_ptr<testing_support::LibraryRun> run =
+      testing_support::RunLibrary(FAULTLINE_REGRESSIONS_DIR, "upsert_table_unfinished.textproto");
+  ASSERT_NE(run->status, engine::JobStatus::kFinished);
+  checkers::RunView view = run->View();
+  const checkers::OutputJudging unfinished{.finished = false};
+  ASSERT_TRUE(checkers::CheckExactlyOnceOutput(view, unfinished).passed());
+  ASSERT_FALSE(view.committed.empty());
+  view.committed.back().record.value = -123456789;  // the last write of its key
+  const checkers::Verdict altered = checkers::CheckExactlyOnceOutput(view, unfinished);
+  ASSERT_TRUE(altered.violated()) << altered.ToString();
+  EXPECT_EQ(altered.first()->what, "the upsert sink's final table differs from the reference");
+}
+
 TEST(RegressionCorpus, IsNotEmpty) {
   EXPECT_FALSE(CorpusFiles().empty());
 }
