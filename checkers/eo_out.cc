@@ -229,12 +229,16 @@ class ValueComparison {
         keeps_order_(keeps_order),
         order_known_(order_known),
         at_(index.size(), kNone),
-        compared_(index.size(), false) {
+        next_same_(ref.sink.size(), kNone),
+        used_(ref.sink.size(), false) {
+    std::vector<size_t> last(index.size(), kNone);  // per id: its latest sink record so far
     for (size_t j = 0; j < ref.sink.size(); ++j) {
       const engine::Provenance& p = ref.sink[j].provenance;
       if (p.count == 1) {
         if (std::optional<size_t> at = index.FirstWithHash(p.hash_sum)) {
           if (at_[*at] == kNone) at_[*at] = j;
+          if (last[*at] != kNone) next_same_[last[*at]] = j;
+          last[*at] = j;
         } else {
           other_at_.try_emplace(p.hash_sum, j);
         }
@@ -296,7 +300,13 @@ class ValueComparison {
       return r.key == c.record.key && r.value == c.record.value;
     };
     const std::optional<size_t> main = SinkAt(c.record.provenance.hash_sum);
-    if (main && same(ref_.sink[*main])) return true;
+    if (std::optional<size_t> at = index_.FirstWithHash(c.record.provenance.hash_sum)) {
+      for (size_t j = at_[*at]; j != kNone; j = next_same_[j]) {  // every copy of the id
+        if (same(ref_.sink[j])) return true;
+      }
+    } else if (main && same(ref_.sink[*main])) {
+      return true;
+    }
     for (const Record& r : alternatives->second) {
       if (same(r)) return true;
     }
@@ -311,8 +321,9 @@ class ValueComparison {
     const engine::Provenance& p = c.record.provenance;
     if (p.count == 1) {
       // Unknown or repeated ids were judged by the provenance check.
+      if (std::optional<size_t> at = index_.FirstWithHash(p.hash_sum)) return TakeOfId(c, *at);
       const std::optional<size_t> j = SinkAt(p.hash_sum);
-      if (!j || !FirstComparison(p.hash_sum)) return std::nullopt;
+      if (!j || !other_compared_.insert(p.hash_sum).second) return std::nullopt;
       return j;
     }
     const std::vector<size_t>& list = rest_[c.record.key];
@@ -368,14 +379,21 @@ class ValueComparison {
     auto it = other_at_.find(hash);
     return it == other_at_.end() ? std::nullopt : std::optional<size_t>(it->second);
   }
-  // True the first time a committed record with this hash is compared.
-  bool FirstComparison(uint64_t hash) {
-    if (std::optional<size_t> at = index_.FirstWithHash(hash)) {
-      if (compared_[*at]) return false;
-      compared_[*at] = true;
-      return true;
+  // A not yet taken reference sink record of the source record at `at`: one equal to `c` (key
+  // and value) if any is left, else the first left (which then differs); none when every one is
+  // taken (an excess the provenance check judged). One id reaches the sink several times behind
+  // a broadcast edge, with values that depend on where each copy went.
+  std::optional<size_t> TakeOfId(const CommittedRecord& c, size_t at) {
+    std::optional<size_t> first_left;
+    std::optional<size_t> pick;
+    for (size_t j = at_[at]; j != kNone && !pick; j = next_same_[j]) {
+      if (used_[j]) continue;
+      if (!first_left) first_left = j;
+      if (ref_.sink[j].key == c.record.key && ref_.sink[j].value == c.record.value) pick = j;
     }
-    return other_compared_.insert(hash).second;
+    if (!pick) pick = first_left;
+    if (pick) used_[*pick] = true;
+    return pick;
   }
 
   static constexpr size_t kNone = SIZE_MAX;
@@ -385,7 +403,8 @@ class ValueComparison {
   bool order_known_;
   // By SourceIndex::FirstWithHash; hashes that name no source record in the maps.
   std::vector<size_t> at_;
-  std::vector<bool> compared_;
+  std::vector<size_t> next_same_;  // by sink record: the next one of the same source record
+  std::vector<bool> used_;         // by sink record: paired with a committed one
   std::unordered_map<uint64_t, size_t> other_at_;
   std::unordered_set<uint64_t> other_compared_;
   std::map<std::string, std::vector<size_t>> rest_;

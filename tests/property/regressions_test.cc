@@ -89,6 +89,21 @@ TEST(RegressionCorpus, AnUnfinishedUpsertTableHoldsValuesTheReferenceGives) {
   EXPECT_EQ(altered.first()->what, "the upsert sink's final table differs from the reference");
 }
 
+// broadcast_before_aggregate_values: one source id reaches the sink once per broadcast copy, with
+// different running sums; each committed copy pairs with an equal one, and a changed value fails.
+TEST(RegressionCorpus, CopiesOfOneIdArePairedByValue) {
+  std::unique_ptr<testing_support::LibraryRun> run = testing_support::RunLibrary(
+      FAULTLINE_REGRESSIONS_DIR, "broadcast_before_aggregate_values.textproto");
+  checkers::RunView view = run->View();
+  const checkers::Verdict clean = checkers::CheckExactlyOnceOutput(view);
+  ASSERT_FALSE(clean.violated()) << clean.ToString();
+  ASSERT_FALSE(view.committed.empty());
+  view.committed.front().record.value += 1000;
+  const checkers::Verdict altered = checkers::CheckExactlyOnceOutput(view);
+  ASSERT_TRUE(altered.violated()) << altered.ToString();
+  EXPECT_EQ(altered.first()->what, "a committed value differs from the reference");
+}
+
 TEST(RegressionCorpus, IsNotEmpty) {
   EXPECT_FALSE(CorpusFiles().empty());
 }
