@@ -467,7 +467,8 @@ void CheckUpsertTable(const RunView& run, const ReferenceResult& ref, const Outp
 
 // The per-key orders of the committed histories, or nothing (with a note) when the run has no
 // usable order log.
-std::optional<KeyedOrders> CommittedOrders(const RunView& run, Verdict& verdict) {
+std::optional<KeyedOrders> CommittedOrders(const RunView& run, const OutputJudging& judging,
+                                           Verdict& verdict) {
   if (run.order == nullptr || run.order->overflowed()) {
     verdict.Unjudge(Unjudged::kOrderUnknown,
                     run.order == nullptr
@@ -475,7 +476,9 @@ std::optional<KeyedOrders> CommittedOrders(const RunView& run, Verdict& verdict)
                         : "the order log overflowed: committed values not compared");
     return std::nullopt;
   }
-  KeyedOrders orders = OrdersOf(*run.setup, *run.order, [](uint32_t) { return HistoryEnd{}; });
+  HistoryEnd end;  // a finished job: each task's newest attempt, to its end
+  if (!judging.finished && judging.last_completed) end.checkpoint_id = judging.last_completed;
+  KeyedOrders orders = OrdersOf(*run.setup, *run.order, [&end](uint32_t) { return end; });
   for (const std::string& problem : orders.problems) {
     verdict.Unjudge(Unjudged::kOrderUnknown,
                     "history unknown, committed values not compared: " + problem);
@@ -524,7 +527,7 @@ Verdict CheckExactlyOnceOutput(const RunView& run, const OutputJudging& judging)
   ReferenceInput input;
   for (const SourceRecord& s : run.sources) input.sources.push_back(s.record);
   // Without the logged order (INCONCLUSIVE, order-unknown) the values are not compared.
-  std::optional<KeyedOrders> orders = CommittedOrders(run, verdict);
+  std::optional<KeyedOrders> orders = CommittedOrders(run, judging, verdict);
   if (orders) input.order = std::move(orders->order);  // the checks below read the histories
   const ReferenceResult ref = reference.Run(std::move(input));
   if (job.operators.back().sink.kind == engine::SinkKind::kUpsert) {

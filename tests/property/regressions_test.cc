@@ -104,6 +104,21 @@ TEST(RegressionCorpus, CopiesOfOneIdArePairedByValue) {
   EXPECT_EQ(altered.first()->what, "a committed value differs from the reference");
 }
 
+// restore_failed_part_way: the job stops after a restore that failed part way, its tasks at
+// different attempts. Replayed to the newest completed checkpoint its values hold; replayed to
+// each task's newest attempt (as for a finished job) they did not.
+TEST(RegressionCorpus, AnUnfinishedJobsValuesReplayToItsLastCompletedCheckpoint) {
+  std::unique_ptr<testing_support::LibraryRun> run =
+      testing_support::RunLibrary(FAULTLINE_REGRESSIONS_DIR, "restore_failed_part_way.textproto");
+  ASSERT_NE(run->status, engine::JobStatus::kFinished);
+  const checkers::RunView view = run->View();
+  const checkers::Verdict to_checkpoint =
+      checkers::CheckExactlyOnceOutput(view, {.finished = false, .last_completed = 2});
+  EXPECT_FALSE(to_checkpoint.violated()) << to_checkpoint.ToString();
+  const checkers::Verdict to_newest = checkers::CheckExactlyOnceOutput(view, {.finished = false});
+  EXPECT_TRUE(to_newest.violated()) << "the seed no longer shows the mixed attempts";
+}
+
 TEST(RegressionCorpus, IsNotEmpty) {
   EXPECT_FALSE(CorpusFiles().empty());
 }
