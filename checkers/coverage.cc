@@ -27,13 +27,16 @@ bool FatesDependOnOrder(const engine::JobGraph& job) {
 }
 
 // The reference over every source record, each keyed operator replayed per key in the order of
-// its tasks' committed histories when the run has an order log. `inexact` says why the replay
-// may differ from what the engine processed, if it may.
-ReferenceResult CommittedReference(const RunView& view, std::optional<std::string>& inexact) {
+// its tasks' committed histories when `ordered` and the run has an order log. `inexact` says why
+// the replay may differ from what the engine processed, if it may.
+ReferenceResult CommittedReference(const RunView& view, bool ordered,
+                                   std::optional<std::string>& inexact) {
   ReferenceInput input;
   input.sources.reserve(view.sources.size());
   for (const SourceRecord& s : view.sources) input.sources.push_back(s.record);
-  if (view.order == nullptr) {
+  if (!ordered) {
+    inexact = "stream order";
+  } else if (view.order == nullptr) {
     inexact = "no order log";
   } else if (view.order->overflowed()) {
     inexact = "the order log overflowed";
@@ -56,9 +59,12 @@ ReferenceResult CommittedReference(const RunView& view, std::optional<std::strin
 Coverage CoverageOf(const RunView& view) {
   Coverage out;
   const SourceIndex index(view.sources);
+  // Which ids reach the sink depends on order only behind a keyed operator's filter or flat_map:
+  // otherwise stream order gives the same ids, without reading the histories.
+  const bool order_matters = FatesDependOnOrder(view.setup->job);
   std::optional<std::string> inexact;
-  const ReferenceResult reference = CommittedReference(view, inexact);
-  if (inexact && FatesDependOnOrder(view.setup->job)) {
+  const ReferenceResult reference = CommittedReference(view, order_matters, inexact);
+  if (inexact && order_matters) {
     out.order_unknown =
         "which records reach the sink depends on the order a keyed operator "
         "processed them (a filter or flat_map follows it), and that order is not "
