@@ -1,9 +1,11 @@
 // AL-LOSS (ORACLES.md): every source record id is reflected in the committed output at least
 // once; duplicates are counted and reported, never failed.
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "checkers/checker.h"
 #include "checkers/coverage.h"
@@ -12,14 +14,44 @@ namespace faultline::checkers {
 
 namespace {
 
-// Per source partition, the furthest offset a completed checkpoint recorded, and which one: every
-// record before it went through the sink before that checkpoint completed (the sink snapshots
-// only after the barriers of all its inputs), so it is owed to the output even if the job never
-// finishes. Unset when a completion's offsets are unknown.
+// Whether what checkpoint `c` put behind the sink was published. A two-phase-commit sink's
+// records become visible only when their transactions commit (after the checkpoint completed,
+// on its notification or on a restore): owed once every sink subtask that pre-committed
+// transactions for `c` committed one of them (a subtask that committed its newest and dropped an
+// older one, FLINK-10377, still owes the older one's records). Until then a job that stopped (a
+// TaskManager down for good before the commit, a restore an injected storage fault made
+// impossible) owes nothing behind it; TXN and LIVE judge the stop. Other sinks write visibly as
+// they take records.
+bool Published(const RunRecord& run, bool transactional, const CompletionRecord& c) {
+  if (!transactional) return true;
+  std::map<std::string, bool> writers;  // writer ("sink#1" of "sink#1/attempt-1/txn-2") -> any
+  for (const engine::PendingTransaction& p : c.pending) {
+    bool& committed = writers[p.txn.substr(0, p.txn.find('/'))];
+    committed = committed || std::any_of(run.recording.calls.begin(), run.recording.calls.end(),
+                                         [&p](const ServiceCall& call) {
+                                           return call.service == sim::Service::kOutputStore &&
+                                                  call.op == sim::ServiceOp::kCommit &&
+                                                  call.target == p.txn && call.ok();
+                                         });
+  }
+  return std::all_of(writers.begin(), writers.end(), [](const auto& w) { return w.second; });
+}
+
+// Per source partition, the furthest offset a completed checkpoint whose output was published
+// recorded, and which one: every record before it went through the sink before that
+// checkpoint completed (the sink snapshots only after the barriers of all its inputs), so it is
+// owed to the output even if the job never finishes. Unset when a completion's offsets are
+// unknown. `unpublished`: completed checkpoints left out (their transactions never committed).
 std::optional<std::map<uint32_t, std::pair<uint64_t, uint64_t>>> CoveredByCompletions(
-    const Recording& recording) {
+    const RunRecord& run, std::vector<uint64_t>& unpublished) {
+  const bool transactional =
+      run.view.setup->job.operators.back().sink.kind == engine::SinkKind::kTwoPhaseCommit;
   std::map<uint32_t, std::pair<uint64_t, uint64_t>> covered;  // partition -> (offset, checkpoint)
-  for (const CompletionRecord& c : recording.completions) {
+  for (const CompletionRecord& c : run.recording.completions) {
+    if (!Published(run, transactional, c)) {
+      unpublished.push_back(c.checkpoint);
+      continue;
+    }
     if (!c.source_offsets) return std::nullopt;
     for (const auto& [partition, offset] : *c.source_offsets) {
       auto& best = covered[partition];
@@ -35,9 +67,17 @@ Verdict CheckAtLeastOnce(const RunRecord& run) {
   Verdict verdict("AL-LOSS");
   const Coverage coverage = CoverageOf(run.view);
   const bool finished = run.status == engine::JobStatus::kFinished;
-  const auto covered = finished ? std::nullopt : CoveredByCompletions(run.recording);
+  std::vector<uint64_t> unpublished;
+  const auto covered = finished ? std::nullopt : CoveredByCompletions(run, unpublished);
   uint64_t unfinished = 0;
-  for (const engine::RecordId& id : coverage.missing) {
+  if (coverage.order_unknown && !coverage.missing.empty()) {
+    verdict.Unjudge(Unjudged::kOrderUnknown,
+                    std::to_string(coverage.missing.size()) +
+                        " source records reflected by no committed record are not judged: " +
+                        *coverage.order_unknown);
+  }
+  const std::vector<engine::RecordId> none;
+  for (const engine::RecordId& id : coverage.order_unknown ? none : coverage.missing) {
     std::string owed = "reflected 0 times; at least once expected";
     if (!finished) {
       // An unfinished job owes only what a completed checkpoint put behind it.
@@ -76,11 +116,17 @@ Verdict CheckAtLeastOnce(const RunRecord& run) {
                         " sink records reflect several source records at once: not compared");
   }
   if (unfinished > 0) {
+    std::string left_out;
+    for (uint64_t id : unpublished) left_out += (left_out.empty() ? "" : ", ") + std::to_string(id);
     verdict.Unjudge(Unjudged::kJobNotFinished,
                     "the job did not finish (" + std::string(engine::JobStatusName(run.status)) +
                         "): " + std::to_string(unfinished) +
-                        " records beyond every completed checkpoint's source offsets are not in "
-                        "the output yet");
+                        " records beyond the source offsets of every published checkpoint are not "
+                        "in the output yet" +
+                        (left_out.empty() ? std::string()
+                                          : " (completed checkpoints whose transactions never "
+                                            "committed: " +
+                                                left_out + ")"));
   }
   return verdict;
 }

@@ -120,6 +120,11 @@ std::vector<std::string_view> KnownCheckers() {
 Verdict CheckExactlyOnceOutputRule(const RunRecord& run) {
   OutputJudging judging{.fallbacks = ReportedFallbacks(run.recording),
                         .finished = run.status == engine::JobStatus::kFinished};
+  for (const CompletionRecord& c : run.recording.completions) {  // the HA pointer's writes
+    if (!judging.last_completed || c.checkpoint > *judging.last_completed) {
+      judging.last_completed = c.checkpoint;
+    }
+  }
   Verdict v = CheckExactlyOnceOutput(run.view, judging);
   NoteReportedBreaches(run, v);
   return v;

@@ -350,6 +350,34 @@ TEST_F(AlteredRunTest, AnUnfinishedJobOwesAlLossOnlyWhatACompletedCheckpointCove
   EXPECT_TRUE(beyond.Has(Unjudged::kJobNotFinished)) << beyond.ToString();
 }
 
+// A two-phase-commit sink publishes a checkpoint's records only when its transactions commit:
+// a job that stopped before the commit (a TaskManager down for good) owes nothing behind it.
+TEST_F(AlteredRunTest, AnUnfinishedJobOwesNothingBehindACheckpointItNeverCommitted) {
+  RunRecord r = run_->record;
+  r.status = engine::JobStatus::kFailed;
+  ASSERT_GE(r.recording.completions.size(), 2u);
+  r.recording.completions.resize(1);
+  const checkers::CompletionRecord& first = r.recording.completions.front();
+  ASSERT_FALSE(first.pending.empty());
+  // Its records left out of the output, as if never committed.
+  const checkers::SourceIndex index(r.view.sources);
+  std::erase_if(r.view.committed, [&](const checkers::CommittedRecord& c) {
+    const std::optional<engine::RecordId> id = index.IdOf(c.record.provenance);
+    return id && first.source_offsets->contains(id->partition) &&
+           id->offset < first.source_offsets->at(id->partition);
+  });
+  ExpectFail(run_->Check("AL-LOSS", r), "missing");  // its transactions did commit
+  std::erase_if(r.recording.calls, [&](const checkers::ServiceCall& call) {
+    return call.op == sim::ServiceOp::kCommit &&
+           std::any_of(
+               first.pending.begin(), first.pending.end(),
+               [&call](const engine::PendingTransaction& p) { return p.txn == call.target; });
+  });
+  const Verdict never = run_->Check("AL-LOSS", r);
+  EXPECT_FALSE(never.violated()) << never.ToString();
+  EXPECT_TRUE(never.Has(Unjudged::kJobNotFinished)) << never.ToString();
+}
+
 TEST_F(AlteredRunTest, ADuplicatedCommittedRecordIsANoteForAlLossAndAViolationForEoOut) {
   RunRecord r = run_->record;
   r.view.committed.push_back(r.view.committed[r.view.committed.size() / 2]);

@@ -1,20 +1,76 @@
 #include "checkers/coverage.h"
 
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
+#include "checkers/history.h"
 #include "checkers/reference.h"
 
 namespace faultline::checkers {
+namespace {
+
+// Whether a filter or flat_map follows a keyed operator: which records reach the sink may then
+// depend on the order that operator processed each key's records.
+bool FatesDependOnOrder(const engine::JobGraph& job) {
+  bool keyed = false;
+  for (const engine::OperatorSpec& op : job.operators) {
+    if (op.kind == engine::OperatorKind::kKeyedProcess) {
+      keyed = true;
+    } else if (keyed && (op.kind == engine::OperatorKind::kFilter ||
+                         op.kind == engine::OperatorKind::kFlatMap)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The reference over every source record, each keyed operator replayed per key in the order of
+// its tasks' committed histories when `ordered` and the run has an order log. `inexact` says why
+// the replay may differ from what the engine processed, if it may.
+ReferenceResult CommittedReference(const RunView& view, bool ordered,
+                                   std::optional<std::string>& inexact) {
+  ReferenceInput input;
+  input.sources.reserve(view.sources.size());
+  for (const SourceRecord& s : view.sources) input.sources.push_back(s.record);
+  if (!ordered) {
+    inexact = "stream order";
+  } else if (view.order == nullptr) {
+    inexact = "no order log";
+  } else if (view.order->overflowed()) {
+    inexact = "the order log overflowed";
+  } else {
+    KeyedOrders orders = OrdersOf(*view.setup, *view.order, [](uint32_t) { return HistoryEnd{}; });
+    if (!orders.problems.empty()) inexact = "history unknown: " + orders.problems.front();
+    input.order = std::move(orders.order);
+  }
+  ReferenceResult reference = Reference(view.setup->job).Run(std::move(input));
+  if (!inexact && !reference.unmatched.empty()) {
+    inexact = std::to_string(reference.unmatched.size()) +
+              " records the committed histories processed are not delivered there that often "
+              "(a replay after a restore)";
+  }
+  return reference;
+}
+
+}  // namespace
 
 Coverage CoverageOf(const RunView& view) {
   Coverage out;
   const SourceIndex index(view.sources);
-  ReferenceInput input;
-  input.sources.reserve(view.sources.size());
-  for (const SourceRecord& s : view.sources) input.sources.push_back(s.record);
-  const ReferenceResult reference = Reference(view.setup->job).Run(std::move(input));
+  // Which ids reach the sink depends on order only behind a keyed operator's filter or flat_map:
+  // otherwise stream order gives the same ids, without reading the histories.
+  const bool order_matters = FatesDependOnOrder(view.setup->job);
+  std::optional<std::string> inexact;
+  const ReferenceResult reference = CommittedReference(view, order_matters, inexact);
+  if (inexact && order_matters) {
+    out.order_unknown =
+        "which records reach the sink depends on the order a keyed operator "
+        "processed them (a filter or flat_map follows it), and that order is not "
+        "known exactly: " +
+        *inexact;
+  }
 
   // Per id (by the position of its first source record): expected and committed occurrences.
   auto position_of = [&index](const engine::Provenance& p) -> std::optional<size_t> {

@@ -1,10 +1,21 @@
 // Which source records the committed output reflects, by provenance (AL-LOSS and LIVE): the
 // ids the reference delivers to the sink, against the single-record provenance of every
 // committed record.
+//
+// Which ids reach the sink can depend on the order a keyed operator processed its keys' records:
+// a filter or flat_map behind it reads the values it emits (a running sum is odd or not
+// depending on which records came before). The reference therefore replays each keyed operator
+// per key in the order of the tasks' committed histories (history.h, as EO-OUT does) whenever
+// the run has a usable order log, and in stream order otherwise. When that replay is not exactly
+// the engine's processing (no usable log, or the histories hold records the reference does not
+// deliver there as often, as an at-least-once replay after a restore does) and a filter or
+// flat_map follows a keyed operator, the expected set is not known: `order_unknown` says why and
+// `missing` is no finding.
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "checkers/run_view.h"
@@ -24,6 +35,9 @@ struct Coverage {
   // When the committed output first reflected every expected id (the visibility time of the
   // record that completed it); unset while some id is missing, or when none is expected.
   std::optional<Time> complete_at;
+  // Set (with the reason) when which ids reach the sink depends on a processing order the
+  // reference could not replay exactly: `missing` and `complete_at` are then not evidence.
+  std::optional<std::string> order_unknown;
 };
 
 Coverage CoverageOf(const RunView& view);

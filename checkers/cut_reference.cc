@@ -48,9 +48,13 @@ CutReference::CutReference(const engine::JobSetup& setup, const std::vector<Sour
   }
   first_arrival_.reserve(sources.size() + 1);
   for (const SourceRecord& s : sources) {
+    source_of_hash_.try_emplace(s.record.provenance.hash_sum,
+                                static_cast<uint32_t>(first_arrival_.size()));
     first_arrival_.push_back(static_cast<uint32_t>(arrivals_.size()));
     for (Record& r : reference_.Arriving(op, s.record)) {
       const uint32_t key = Intern(r.key);
+      if (arrivals_of_key_.size() <= key) arrivals_of_key_.resize(key + 1);
+      arrivals_of_key_[key].push_back(static_cast<uint32_t>(arrivals_.size()));
       arrivals_.push_back(Arrival{key, std::move(r)});
     }
   }
@@ -74,11 +78,49 @@ const std::vector<uint32_t>& CutReference::KeysOf(const AttemptLog& log) {
   return keys;
 }
 
+// Which arrivals are at the operator's input at the cut (arrival_in_): those of the included
+// sources, less one per withheld record. The withheld records with none to take out.
+std::vector<Record> CutReference::Include(const std::vector<bool>& included,
+                                          const std::vector<Record>& withheld) {
+  FL_ASSERT(included.size() + 1 == first_arrival_.size());
+  arrival_in_.assign(arrivals_.size(), false);
+  for (size_t i = 0; i < included.size(); ++i) {
+    if (!included[i]) continue;
+    for (uint32_t a = first_arrival_[i]; a < first_arrival_[i + 1]; ++a) arrival_in_[a] = true;
+  }
+  std::vector<Record> unmatched;
+  auto take = [this, &unmatched](const Record& w, uint32_t a) {
+    if (!arrival_in_[a] || arrivals_[a].record.key != w.key ||
+        IdentityOf(arrivals_[a].record) != IdentityOf(w)) {
+      return false;
+    }
+    arrival_in_[a] = false;
+    return true;
+  };
+  for (const Record& w : withheld) {
+    bool taken = false;
+    if (w.provenance.count == 1) {  // from its source record
+      auto source = source_of_hash_.find(w.provenance.hash_sum);
+      if (source != source_of_hash_.end()) {
+        const uint32_t i = source->second;
+        for (uint32_t a = first_arrival_[i]; a < first_arrival_[i + 1] && !taken; ++a) {
+          taken = take(w, a);
+        }
+      }
+    } else if (auto key = key_ids_.find(w.key); key != key_ids_.end()) {
+      // No single source: the latest arrival of its key equal to it, as Reference::Run takes.
+      const std::vector<uint32_t>& of_key = arrivals_of_key_[key->second];
+      for (auto a = of_key.rbegin(); a != of_key.rend() && !taken; ++a) taken = take(w, *a);
+    }
+    if (!taken) unmatched.push_back(w);
+  }
+  return unmatched;
+}
+
 // Every key's logged records and arrivals at the cut: appended to the previous cut's when this
 // cut extends it (GatherAppended), else from scratch (GatherAll). Keys whose lists changed are
 // `touched`.
-void CutReference::Gather(const std::vector<bool>& included, const KeyedOrders* orders) {
-  FL_ASSERT(included.size() + 1 == first_arrival_.size());
+void CutReference::Gather(const KeyedOrders* orders) {
   Histories histories(tasks_.size(), nullptr);
   if (orders != nullptr) {
     for (size_t t = 0; t < tasks_.size(); ++t) {
@@ -86,9 +128,9 @@ void CutReference::Gather(const std::vector<bool>& included, const KeyedOrders* 
       if (it != orders->histories.end()) histories[t] = &it->second;
     }
   }
-  if (!GatherAppended(included, orders != nullptr, histories)) GatherAll(included, histories);
+  if (!GatherAppended(orders != nullptr, histories)) GatherAll(histories);
   previous_ = true;
-  previous_included_ = included;
+  previous_arrival_in_ = arrival_in_;
   previous_ordered_ = orders != nullptr;
   previous_histories_.assign(tasks_.size(), std::nullopt);
   for (size_t t = 0; t < tasks_.size(); ++t) {
@@ -96,18 +138,15 @@ void CutReference::Gather(const std::vector<bool>& included, const KeyedOrders* 
   }
 }
 
-void CutReference::GatherAll(const std::vector<bool>& included, const Histories& histories) {
+void CutReference::GatherAll(const Histories& histories) {
   for (KeyEntry& entry : entries_) {
     entry.logged.clear();
     entry.arrived.clear();
     entry.last_task = 0;
     entry.touched = true;
   }
-  for (size_t i = 0; i < included.size(); ++i) {
-    if (!included[i]) continue;
-    for (uint32_t a = first_arrival_[i]; a < first_arrival_[i + 1]; ++a) {
-      entries_[arrivals_[a].key].arrived.push_back(a);
-    }
+  for (uint32_t a = 0; a < arrivals_.size(); ++a) {
+    if (arrival_in_[a]) entries_[arrivals_[a].key].arrived.push_back(a);
   }
   // As OrdersOf: the operator's tasks in order, each history oldest segment first.
   for (size_t t = 0; t < histories.size(); ++t) {
@@ -127,16 +166,13 @@ void CutReference::AppendLogged(const HistorySegment& segment, size_t from, size
   }
 }
 
-// The usual step from one cut to the next: no record before the previous cut is missing at this
+// The usual step from one cut to the next: no arrival at the previous cut is missing at this
 // one, and each task's history is its previous one with more records in its last segment, none
 // of a key that already has records from a later task. Then every key's lists are its previous
 // ones with records added (arrivals merged in stream order), and only the keys that received
 // some are touched. False, changing nothing, otherwise.
-bool CutReference::GatherAppended(const std::vector<bool>& included, bool ordered,
-                                  const Histories& histories) {
-  if (!previous_ || ordered != previous_ordered_ || previous_included_.size() != included.size()) {
-    return false;
-  }
+bool CutReference::GatherAppended(bool ordered, const Histories& histories) {
+  if (!previous_ || ordered != previous_ordered_) return false;
   std::vector<size_t> from(tasks_.size(), 0);  // per task: where its new records start
   for (size_t t = 0; t < tasks_.size(); ++t) {
     const std::optional<std::vector<HistorySegment>>& before = previous_histories_[t];
@@ -152,8 +188,8 @@ bool CutReference::GatherAppended(const std::vector<bool>& included, bool ordere
     }
     if (!now.empty()) from[t] = before->back().processed_end;
   }
-  for (size_t i = 0; i < included.size(); ++i) {
-    if (previous_included_[i] && !included[i]) return false;
+  for (uint32_t a = 0; a < arrivals_.size(); ++a) {
+    if (previous_arrival_in_[a] && !arrival_in_[a]) return false;
   }
   for (size_t t = 0; t < tasks_.size(); ++t) {  // each key's records stay in task order
     if (histories[t] == nullptr || histories[t]->empty()) continue;
@@ -170,23 +206,24 @@ bool CutReference::GatherAppended(const std::vector<bool>& included, bool ordere
       AppendLogged(histories[t]->back(), from[t], t);
     }
   }
-  for (size_t i = 0; i < included.size(); ++i) {
-    if (!included[i] || previous_included_[i]) continue;
-    for (uint32_t a = first_arrival_[i]; a < first_arrival_[i + 1]; ++a) {
-      KeyEntry& entry = entries_[arrivals_[a].key];
-      entry.touched = true;
-      const bool in_order = entry.arrived.empty() || entry.arrived.back() < a;
-      entry.arrived.push_back(a);
-      if (!in_order) {
-        std::inplace_merge(entry.arrived.begin(), entry.arrived.end() - 1, entry.arrived.end());
-      }
+  for (uint32_t a = 0; a < arrivals_.size(); ++a) {
+    if (!arrival_in_[a] || previous_arrival_in_[a]) continue;
+    KeyEntry& entry = entries_[arrivals_[a].key];
+    entry.touched = true;
+    const bool in_order = entry.arrived.empty() || entry.arrived.back() < a;
+    entry.arrived.push_back(a);
+    if (!in_order) {
+      std::inplace_merge(entry.arrived.begin(), entry.arrived.end() - 1, entry.arrived.end());
     }
   }
   return true;
 }
 
-void CutReference::Advance(const std::vector<bool>& included, const KeyedOrders* orders) {
-  Gather(included, orders);
+std::vector<Record> CutReference::Advance(const std::vector<bool>& included,
+                                          const KeyedOrders* orders,
+                                          const std::vector<Record>& withheld) {
+  std::vector<Record> unmatched = Include(included, withheld);
+  Gather(orders);
   for (KeyEntry& entry : entries_) {
     if (!entry.touched) continue;  // the same lists as at the previous cut: the same state
     if (entry.arrived.empty()) {   // no record reaches the key: it has no state at this cut
@@ -202,6 +239,7 @@ void CutReference::Advance(const std::vector<bool>& included, const KeyedOrders*
       Refold(entry);
     }
   }
+  return unmatched;
 }
 
 // The usual case, without building the queue: the state reflects a clean queue (the logged order,

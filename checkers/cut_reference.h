@@ -44,11 +44,16 @@ class CutReference {
   CutReference(const engine::JobSetup& setup, const std::vector<SourceRecord>& sources,
                uint32_t op);
 
-  // Moves to a cut: the records before it are the sources i with included[i] (in source order);
-  // each key's logged order is its records in the histories of `orders` (null: none) of the
-  // operator's tasks, in task order, oldest segment first. The histories' logs must outlive the
-  // next Advance.
-  void Advance(const std::vector<bool>& included, const KeyedOrders* orders);
+  // Moves to a cut: the records before it are the sources i with included[i] (in source order),
+  // less `withheld`: records on the operator's input that it had not processed at the cut (an
+  // unaligned checkpoint's channel state, brought to the operator's input by
+  // Reference::ArrivingFrom), each taking out one arriving record of an included source with its
+  // key, value and provenance (one without single-record provenance: the latest arrival of its
+  // key equal to it, as Reference::Run takes out); those with none to take out are returned. Each
+  // key's logged order is its records in the histories of `orders` (null: none) of the operator's
+  // tasks, in task order, oldest segment first. The histories' logs must outlive the next Advance.
+  std::vector<engine::Record> Advance(const std::vector<bool>& included, const KeyedOrders* orders,
+                                      const std::vector<engine::Record>& withheld = {});
 
   struct KeyAt {
     const std::string* key;
@@ -90,9 +95,11 @@ class CutReference {
 
   uint32_t Intern(const std::string& key);
   const std::vector<uint32_t>& KeysOf(const AttemptLog& log);
-  void Gather(const std::vector<bool>& included, const KeyedOrders* orders);
-  void GatherAll(const std::vector<bool>& included, const Histories& histories);
-  bool GatherAppended(const std::vector<bool>& included, bool ordered, const Histories& histories);
+  std::vector<engine::Record> Include(const std::vector<bool>& included,
+                                      const std::vector<engine::Record>& withheld);
+  void Gather(const KeyedOrders* orders);
+  void GatherAll(const Histories& histories);
+  bool GatherAppended(bool ordered, const Histories& histories);
   void AppendLogged(const HistorySegment& segment, size_t from, size_t task);
   bool Extend(KeyEntry& entry);
   void Refold(KeyEntry& entry);
@@ -104,6 +111,9 @@ class CutReference {
   const std::vector<uint32_t> tasks_;    // the operator's tasks, in OrdersOf's order
   std::vector<uint32_t> first_arrival_;  // source i's arrivals: [first_arrival_[i], [i + 1])
   std::vector<Arrival> arrivals_;
+  std::unordered_map<uint64_t, uint32_t> source_of_hash_;  // provenance hash -> first source
+  std::vector<std::vector<uint32_t>> arrivals_of_key_;     // key id -> its arrivals, ascending
+  std::vector<bool> arrival_in_;  // per arrival: at the operator's input at the current cut
   std::unordered_map<std::string, uint32_t> key_ids_;
   std::vector<std::string> key_names_;
   std::vector<KeyEntry> entries_;  // by key id
@@ -111,7 +121,7 @@ class CutReference {
   // What the previous cut gathered from, to extend it (Gather).
   bool previous_ = false;
   bool previous_ordered_ = false;
-  std::vector<bool> previous_included_;
+  std::vector<bool> previous_arrival_in_;
   std::vector<std::optional<std::vector<HistorySegment>>> previous_histories_;
   std::vector<engine::Record> scratch_;  // the keyed function's outputs (not needed here)
   // Extend's identities of the records new at the cut (kept to reuse their memory).

@@ -164,9 +164,11 @@ class CutChecker {
                           std::vector<InFlightRecord>& out) const;
   bool ReferenceRuns(Cut& cut, const std::map<uint32_t, uint64_t>& offsets,
                      const std::vector<InFlightRecord>& in_flight);
-  OperatorAtCut FullRun(const Cut& cut, uint32_t op, const std::vector<bool>& included);
+  std::shared_ptr<const ReferenceResult> FullRun(const Cut& cut, const std::vector<bool>& before,
+                                                 const std::vector<InFlightRecord>& in_flight);
+  void StrayInFlight(const Cut& cut, uint32_t op, const Record& r, bool order_known);
   std::vector<Record> Logged(const Cut& cut, uint32_t op, const std::string& key) const;
-  std::optional<KeyedOrders> OrdersUpTo(const Cut& cut);
+  std::optional<KeyedOrders> OrdersUpTo(const Cut& cut, bool per_key);
   void CheckChain(const Cut& cut, uint32_t chain);
   void CheckSubtask(const Cut& cut, uint32_t op, const proto::SubtaskState& sub);
   std::optional<SubtaskCut> Locate(const Cut& cut, uint32_t op, const proto::SubtaskState& sub);
@@ -218,7 +220,8 @@ void CutChecker::Check(const MetadataVersion& version) {
   Cut cut;
   cut.id = id;
   cut.metadata = &*metadata;
-  cut.orders = OrdersUpTo(cut);
+  // Per-key orders for a run from scratch: keyed operators after the first, or values in flight.
+  cut.orders = OrdersUpTo(cut, full_runs_ || !in_flight->empty());
   if (!ReferenceRuns(cut, *offsets, *in_flight)) return;
   for (uint32_t c = 0; c < setup_.plan.chains.size(); ++c) CheckChain(cut, c);
 }
@@ -293,64 +296,66 @@ Status CutChecker::ReadChannelState(const proto::ChannelStateHandle& handle, uin
                                     uint32_t enters, std::vector<InFlightRecord>& out) const {
   FL_ASSIGN_OR_RETURN(auto records, ChannelStateRecords(sent_, handle));
   for (auto& [channel, record] : records) {
-    if (record.provenance.count != 1) {
-      return UnimplementedError("an in-flight record of " + handle.blob_name() + " reflects " +
-                                std::to_string(record.provenance.count) +
-                                " source records; only single-record provenance is traced");
-    }
     out.push_back(InFlightRecord{enters, task, std::move(record)});
   }
   return Status::Ok();
 }
 
-// Runs the reference for every keyed operator: over the records before the cut, less those in
-// flight upstream of it. A record in flight behind the cut, or twice, is a violation (false).
+// Runs the reference for every keyed operator: over the records before the cut, each record in
+// flight withheld where it was. A record in flight behind the cut is a violation (false); so is
+// one the reference does not deliver where it was, or not that often (persisted twice on one
+// lineage; a broadcast edge sends a copy to each consumer, so one id may be in flight more than
+// once).
 bool CutChecker::ReferenceRuns(Cut& cut, const std::map<uint32_t, uint64_t>& offsets,
                                const std::vector<InFlightRecord>& in_flight) {
   const std::vector<bool> before = RecordsBefore(offsets, cut.id);
-  std::map<uint64_t, engine::RecordId> ids;  // provenance hash -> id, of the records in flight
   bool consistent = true;
   for (const InFlightRecord& f : in_flight) {
+    // A record reflecting no single source record (a flat_map's later copies) is judged by the
+    // reference alone: it must be one the records before the cut bring there.
+    if (f.record.provenance.count != 1) continue;
     std::optional<engine::RecordId> id = index_.IdOf(f.record.provenance);
     auto offset = id ? offsets.find(id->partition) : offsets.end();
-    const bool behind = !id || offset == offsets.end() || id->offset >= offset->second;
-    const bool twice = id && !ids.emplace(f.record.provenance.hash_sum, *id).second;
-    if (!behind && !twice) continue;
+    if (id && offset != offsets.end() && id->offset < offset->second) continue;
     Evidence e;
     e.checkpoint_id = cut.id;
     e.task = f.task;
     e.record = id;
     e.key = f.record.key;
-    e.detail = behind ? "a persisted in-flight record is behind the cut (or no source record)"
-                      : "a record persisted in flight twice";
+    e.detail = "a persisted in-flight record is behind the cut (or no source record)";
     verdict_.Fail(Violation{"a checkpoint's channel state holds records outside its cut", e});
     consistent = false;
   }
   if (!consistent) return false;
+  // Every keyed operator after the first, and every in-flight record, from one run from scratch.
+  std::shared_ptr<const ReferenceResult> full;
+  if (full_runs_ || !in_flight.empty()) full = FullRun(cut, before, in_flight);
   for (uint32_t op = 0; op < setup_.job.operators.size(); ++op) {
     const engine::OperatorSpec& spec = setup_.job.operators[op];
     if (spec.kind != engine::OperatorKind::kKeyedProcess) continue;
-    std::set<uint64_t> excluded;  // in flight upstream of `op`
-    for (const InFlightRecord& f : in_flight) {
-      if (f.enters <= op) excluded.insert(f.record.provenance.hash_sum);
-    }
-    std::vector<bool> included = before;
-    if (!excluded.empty()) {
-      for (size_t i = 0; i < included.size(); ++i) {
-        if (included[i] && excluded.contains(run_.sources[i].record.provenance.hash_sum)) {
-          included[i] = false;
-        }
-      }
-    }
     OperatorAtCut& at = cut.reference[op];
     if (op == first_keyed_) {
-      incremental_->Advance(included, cut.orders ? &*cut.orders : nullptr);
+      // What is in flight upstream has not reached the operator: take out what it would bring.
+      std::vector<Record> withheld;
+      for (const InFlightRecord& f : in_flight) {
+        if (f.enters > op) continue;
+        for (Record& r : reference_.ArrivingFrom(f.enters, op, f.record)) {
+          withheld.push_back(std::move(r));
+        }
+      }
+      for (const Record& r :
+           incremental_->Advance(before, cut.orders ? &*cut.orders : nullptr, withheld)) {
+        StrayInFlight(cut, op, r, /*order_known=*/true);
+      }
       at.incremental = incremental_.get();
       for (const CutReference::KeyAt& k : incremental_->Keys()) {
         at.keys.push_back(KeyAtCut{*k.key, 0, k.state});
       }
     } else {
-      at = FullRun(cut, op, included);
+      at.run = full;
+      if (auto states = full->state.find(op); states != full->state.end()) {
+        for (const auto& [key, state] : states->second) at.keys.push_back(KeyAtCut{key, 0, &state});
+      }
     }
     for (KeyAtCut& k : at.keys) {
       k.subtask = SubtaskOfKey(k.key, spec.parallelism, spec.max_parallelism);
@@ -359,21 +364,48 @@ bool CutChecker::ReferenceRuns(Cut& cut, const std::map<uint32_t, uint64_t>& off
   return true;
 }
 
-// The reference over the included source records, replayed from scratch (a keyed operator after
-// the first, whose input the ones before it shape).
-OperatorAtCut CutChecker::FullRun(const Cut& cut, uint32_t op, const std::vector<bool>& included) {
+// A record persisted in flight on the way to `op` that the reference does not deliver there.
+// The values upstream of a keyed operator depend on its order: without the whole history that
+// is not evidence.
+void CutChecker::StrayInFlight(const Cut& cut, uint32_t op, const Record& r, bool order_known) {
+  const std::string what = "operator " + setup_.job.operators[op].name + " would receive " +
+                           FormatRecord(r) +
+                           " from it, which the reference does not deliver "
+                           "there (or not that often)";
+  if (!order_known) {
+    verdict_.Unjudge(Unjudged::kOrderUnknown, "checkpoint " + std::to_string(cut.id) +
+                                                  ": channel state not matched: " + what);
+    return;
+  }
+  Evidence e;
+  e.checkpoint_id = cut.id;
+  e.record = index_.IdOf(r.provenance);
+  e.key = r.key;
+  e.detail = what;
+  verdict_.Fail(Violation{"a checkpoint's channel state holds records outside its cut", e});
+}
+
+// The reference over the source records before the cut, replayed from scratch (the keyed
+// operators after the first, whose input the ones before them shape), each record in flight
+// withheld where it was: the operators before that processed it, the rest did not. In-flight
+// records it could not take out are reported (those up to the first keyed operator are its
+// CutReference's to report).
+std::shared_ptr<const ReferenceResult> CutChecker::FullRun(
+    const Cut& cut, const std::vector<bool>& before, const std::vector<InFlightRecord>& in_flight) {
   ReferenceInput input;
-  for (size_t i = 0; i < included.size(); ++i) {
-    if (included[i]) input.sources.push_back(run_.sources[i].record);
+  for (size_t i = 0; i < before.size(); ++i) {
+    if (before[i]) input.sources.push_back(run_.sources[i].record);
   }
+  for (const InFlightRecord& f : in_flight) input.withheld[f.enters].push_back(f.record);
   if (cut.orders) input.order = cut.orders->order;
-  OperatorAtCut at;
-  at.run = std::make_shared<const ReferenceResult>(reference_.Run(input));
-  auto states = at.run->state.find(op);
-  if (states != at.run->state.end()) {
-    for (const auto& [key, state] : states->second) at.keys.push_back(KeyAtCut{key, 0, &state});
+  auto run = std::make_shared<const ReferenceResult>(reference_.Run(std::move(input)));
+  // The values behind a keyed operator follow its order: known only with every history.
+  const bool order_known = cut.orders && cut.orders->problems.empty();
+  const uint32_t reported = incremental_ ? first_keyed_ : 0;
+  for (const UnmatchedRecord& u : run->unmatched_withheld) {
+    if (u.op > reported) StrayInFlight(cut, u.op, u.record, order_known);
   }
-  return at;
+  return run;
 }
 
 // The records the histories up to the cut logged for `key` at `op`, in order.
@@ -387,7 +419,7 @@ std::vector<Record> CutChecker::Logged(const Cut& cut, uint32_t op, const std::s
   return it == by_op->second.end() ? std::vector<Record>{} : it->second;
 }
 
-std::optional<KeyedOrders> CutChecker::OrdersUpTo(const Cut& cut) {
+std::optional<KeyedOrders> CutChecker::OrdersUpTo(const Cut& cut, bool per_key) {
   if (run_.order == nullptr || run_.order->overflowed()) return std::nullopt;
   // The attempt whose snapshot the checkpoint holds, per task, from its keyed blob's name.
   std::map<uint32_t, uint64_t> attempt_of;
@@ -407,7 +439,7 @@ std::optional<KeyedOrders> CutChecker::OrdersUpTo(const Cut& cut) {
         return HistoryEnd{
             cut.id, it == attempt_of.end() ? std::nullopt : std::optional<uint64_t>(it->second)};
       },
-      /*per_key=*/full_runs_);
+      per_key);
   for (const std::string& problem : orders.problems) {
     verdict_.Unjudge(Unjudged::kOrderUnknown,
                      "checkpoint " + std::to_string(cut.id) +

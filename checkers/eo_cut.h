@@ -14,14 +14,20 @@
 //    operator-state blobs). The records before the cut are those below their partition's
 //    offset; a partition with records but no recorded offset is a violation.
 //  - Channel state (unaligned checkpoints): the records of every input and output channel-state
-//    blob (single-record provenance each) are in flight: not yet through the first operator of
-//    the consuming chain. Each must be before the cut and persisted once (else a violation).
-//    For a keyed operator, the records in flight upstream of it are not in its state: the
-//    reference's state at the barrier is its run over the records before the cut less those,
-//    so snapshot plus in-flight records must equal exactly the records before the cut that
-//    route to the subtask. An in-flight record reflecting several or no source records (a
-//    flat_map's later outputs) cannot be traced: the checkpoint is INCONCLUSIVE
-//    (channel-state-not-judged).
+//    blob are in flight: not yet through the first operator of the consuming chain. One with
+//    single-record provenance must be before the cut (else a violation). For a keyed operator,
+//    what is in flight upstream of it is not in its state: the reference's state at the barrier
+//    is its run over the records before the cut with each in-flight record withheld where it was
+//    (ReferenceInput::withheld, matched by key, value and provenance: the operators before that
+//    point processed it, so a keyed operator there keeps it in its state and its later values;
+//    none after did), so snapshot plus in-flight records must equal exactly the records before
+//    the cut that route to the subtask. An in-flight record the reference does not deliver where
+//    it was, or not that often (persisted twice; behind broadcast edges one record may
+//    legitimately be in flight more than once, even to one subtask; a record reflecting no single
+//    source record, a flat_map's later copy, is matched by key and value), is a violation: one
+//    run from scratch per checkpoint with channel state, in the histories' per-key order (values
+//    behind a keyed operator follow its order; without every history such a record is
+//    order-unknown, not a violation).
 //  - Provenance: the keyed blob is restored into a fresh heap backend over the subtask's key
 //    groups and read per key; each key's "__provenance" must equal the reference's for that key
 //    run over the records before the cut less those in flight (the sum of the provenance of

@@ -1,12 +1,16 @@
 #include "checkers/eo_out.h"
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
+#include <set>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
 
+#include "base/assert.h"
 #include "checkers/history.h"
 #include "checkers/interleaving.h"
 #include "checkers/reference.h"
@@ -225,12 +229,16 @@ class ValueComparison {
         keeps_order_(keeps_order),
         order_known_(order_known),
         at_(index.size(), kNone),
-        compared_(index.size(), false) {
+        next_same_(ref.sink.size(), kNone),
+        used_(ref.sink.size(), false) {
+    std::vector<size_t> last(index.size(), kNone);  // per id: its latest sink record so far
     for (size_t j = 0; j < ref.sink.size(); ++j) {
       const engine::Provenance& p = ref.sink[j].provenance;
       if (p.count == 1) {
         if (std::optional<size_t> at = index.FirstWithHash(p.hash_sum)) {
           if (at_[*at] == kNone) at_[*at] = j;
+          if (last[*at] != kNone) next_same_[last[*at]] = j;
+          last[*at] = j;
         } else {
           other_at_.try_emplace(p.hash_sum, j);
         }
@@ -292,7 +300,13 @@ class ValueComparison {
       return r.key == c.record.key && r.value == c.record.value;
     };
     const std::optional<size_t> main = SinkAt(c.record.provenance.hash_sum);
-    if (main && same(ref_.sink[*main])) return true;
+    if (std::optional<size_t> at = index_.FirstWithHash(c.record.provenance.hash_sum)) {
+      for (size_t j = at_[*at]; j != kNone; j = next_same_[j]) {  // every copy of the id
+        if (same(ref_.sink[j])) return true;
+      }
+    } else if (main && same(ref_.sink[*main])) {
+      return true;
+    }
     for (const Record& r : alternatives->second) {
       if (same(r)) return true;
     }
@@ -307,13 +321,17 @@ class ValueComparison {
     const engine::Provenance& p = c.record.provenance;
     if (p.count == 1) {
       // Unknown or repeated ids were judged by the provenance check.
+      if (std::optional<size_t> at = index_.FirstWithHash(p.hash_sum)) return TakeOfId(c, *at);
       const std::optional<size_t> j = SinkAt(p.hash_sum);
-      if (!j || !FirstComparison(p.hash_sum)) return std::nullopt;
+      if (!j || !other_compared_.insert(p.hash_sum).second) return std::nullopt;
       return j;
     }
     const std::vector<size_t>& list = rest_[c.record.key];
     size_t& k = taken_[c.record.key];
-    if (k < list.size()) return list[k++];
+    if (k < list.size()) {
+      ++k;
+      return TakeOfKey(c.record, list);
+    }
     Evidence e = CommittedEvidence(index_, c);
     e.detail = "committed " + FormatRecord(c.record) + " by " + WhereCommitted(c);
     verdict.Fail(
@@ -321,6 +339,36 @@ class ValueComparison {
                   "counterpart in the reference",
                   std::move(e)});
     return std::nullopt;
+  }
+
+  // A not yet taken reference record of `r`'s key among those without single-record provenance:
+  // the next in order when each key's outputs keep their order to the sink; else (the records of
+  // a key reach the sink over several channels, so they commit in any interleaving) one equal to
+  // `r` (value and provenance) if any is left, else the first left (which then differs).
+  size_t TakeOfKey(const Record& r, const std::vector<size_t>& list) {
+    KeyPool& pool = pools_[r.key];
+    if (pool.used.empty()) {
+      pool.used.assign(list.size(), false);
+      for (size_t i = 0; i < list.size(); ++i) {
+        const Record& want = ref_.sink[list[i]];
+        pool.by_identity[{want.value, want.provenance.count, want.provenance.hash_sum}].push_back(
+            i);
+      }
+    }
+    std::optional<size_t> pick;
+    if (!keeps_order_) {
+      auto equal = pool.by_identity.find({r.value, r.provenance.count, r.provenance.hash_sum});
+      while (equal != pool.by_identity.end() && !equal->second.empty() && !pick) {
+        const size_t i = equal->second.front();
+        equal->second.pop_front();
+        if (!pool.used[i]) pick = i;
+      }
+    }
+    while (pool.first_free < list.size() && pool.used[pool.first_free]) ++pool.first_free;
+    if (!pick) pick = pool.first_free;
+    FL_ASSERT(*pick < list.size(), "a key's records are taken at most once each");
+    pool.used[*pick] = true;
+    return list[*pick];
   }
 
   // The reference's first sink record with this single-record provenance hash, if any.
@@ -331,14 +379,21 @@ class ValueComparison {
     auto it = other_at_.find(hash);
     return it == other_at_.end() ? std::nullopt : std::optional<size_t>(it->second);
   }
-  // True the first time a committed record with this hash is compared.
-  bool FirstComparison(uint64_t hash) {
-    if (std::optional<size_t> at = index_.FirstWithHash(hash)) {
-      if (compared_[*at]) return false;
-      compared_[*at] = true;
-      return true;
+  // A not yet taken reference sink record of the source record at `at`: one equal to `c` (key
+  // and value) if any is left, else the first left (which then differs); none when every one is
+  // taken (an excess the provenance check judged). One id reaches the sink several times behind
+  // a broadcast edge, with values that depend on where each copy went.
+  std::optional<size_t> TakeOfId(const CommittedRecord& c, size_t at) {
+    std::optional<size_t> first_left;
+    std::optional<size_t> pick;
+    for (size_t j = at_[at]; j != kNone && !pick; j = next_same_[j]) {
+      if (used_[j]) continue;
+      if (!first_left) first_left = j;
+      if (ref_.sink[j].key == c.record.key && ref_.sink[j].value == c.record.value) pick = j;
     }
-    return other_compared_.insert(hash).second;
+    if (!pick) pick = first_left;
+    if (pick) used_[*pick] = true;
+    return pick;
   }
 
   static constexpr size_t kNone = SIZE_MAX;
@@ -348,31 +403,59 @@ class ValueComparison {
   bool order_known_;
   // By SourceIndex::FirstWithHash; hashes that name no source record in the maps.
   std::vector<size_t> at_;
-  std::vector<bool> compared_;
+  std::vector<size_t> next_same_;  // by sink record: the next one of the same source record
+  std::vector<bool> used_;         // by sink record: paired with a committed one
   std::unordered_map<uint64_t, size_t> other_at_;
   std::unordered_set<uint64_t> other_compared_;
   std::map<std::string, std::vector<size_t>> rest_;
   std::map<std::string, size_t> taken_;
+  // By key: which of rest_'s records are taken, and where the untaken ones of each value are.
+  struct KeyPool {
+    std::vector<bool> used;
+    size_t first_free = 0;
+    std::map<std::tuple<int64_t, uint64_t, uint64_t>, std::deque<size_t>> by_identity;
+  };
+  std::map<std::string, KeyPool> pools_;
   std::unordered_map<uint64_t, std::vector<Record>> earlier_;
   std::map<std::string, size_t> last_at_;
 };
 
-void CheckUpsertTable(const RunView& run, const ReferenceResult& ref, Verdict& verdict) {
+// The final table against the reference's last sink value per key. When the job did not finish,
+// the table is a prefix's: each key must hold a value the reference's sink gives it at some point
+// (its order is the reference's), and a key not yet written is not judged.
+void CheckUpsertTable(const RunView& run, const ReferenceResult& ref, const OutputJudging& judging,
+                      Verdict& verdict) {
   std::map<std::string, const CommittedRecord*> table;
   for (const CommittedRecord& c : run.committed) table[c.record.key] = &c;
   std::map<std::string, const Record*> want;
-  for (const Record& r : ref.sink) want[r.key] = &r;
+  std::map<std::string, std::set<int64_t>> ever;  // every value the reference's sink gives a key
+  for (const Record& r : ref.sink) {
+    want[r.key] = &r;
+    if (!judging.finished) ever[r.key].insert(r.value);
+  }
   for (const auto& [key, w] : want) {
     auto it = table.find(key);
-    if (it != table.end() && it->second->record.value == w->value) continue;
+    if (!judging.finished) {
+      if (it == table.end() || ever[key].contains(it->second->record.value)) continue;
+    } else if (it != table.end() && it->second->record.value == w->value) {
+      continue;
+    }
     Evidence e;
     e.key = key;
     if (it != table.end()) e.time = it->second->visible_at;
     e.detail = "final table holds " +
                (it == table.end() ? std::string("nothing") : FormatRecord(it->second->record)) +
-               ", the reference " + FormatRecord(*w);
+               ", the reference " + FormatRecord(*w) +
+               (judging.finished ? ""
+                                 : " (the job did not finish: no value the reference gives "
+                                   "the key at any point)");
     verdict.Fail(
         Violation{"the upsert sink's final table differs from the reference", std::move(e)});
+  }
+  if (!judging.finished && table.size() < want.size()) {
+    verdict.Unjudge(Unjudged::kJobNotFinished,
+                    "the job did not finish: " + std::to_string(want.size() - table.size()) +
+                        " keys the reference writes are not in the upsert table yet");
   }
   for (const auto& [key, c] : table) {
     if (want.count(key) == 0) {
@@ -384,7 +467,8 @@ void CheckUpsertTable(const RunView& run, const ReferenceResult& ref, Verdict& v
 
 // The per-key orders of the committed histories, or nothing (with a note) when the run has no
 // usable order log.
-std::optional<KeyedOrders> CommittedOrders(const RunView& run, Verdict& verdict) {
+std::optional<KeyedOrders> CommittedOrders(const RunView& run, const OutputJudging& judging,
+                                           Verdict& verdict) {
   if (run.order == nullptr || run.order->overflowed()) {
     verdict.Unjudge(Unjudged::kOrderUnknown,
                     run.order == nullptr
@@ -392,7 +476,9 @@ std::optional<KeyedOrders> CommittedOrders(const RunView& run, Verdict& verdict)
                         : "the order log overflowed: committed values not compared");
     return std::nullopt;
   }
-  KeyedOrders orders = OrdersOf(*run.setup, *run.order, [](uint32_t) { return HistoryEnd{}; });
+  HistoryEnd end;  // a finished job: each task's newest attempt, to its end
+  if (!judging.finished && judging.last_completed) end.checkpoint_id = judging.last_completed;
+  KeyedOrders orders = OrdersOf(*run.setup, *run.order, [&end](uint32_t) { return end; });
   for (const std::string& problem : orders.problems) {
     verdict.Unjudge(Unjudged::kOrderUnknown,
                     "history unknown, committed values not compared: " + problem);
@@ -441,12 +527,12 @@ Verdict CheckExactlyOnceOutput(const RunView& run, const OutputJudging& judging)
   ReferenceInput input;
   for (const SourceRecord& s : run.sources) input.sources.push_back(s.record);
   // Without the logged order (INCONCLUSIVE, order-unknown) the values are not compared.
-  std::optional<KeyedOrders> orders = CommittedOrders(run, verdict);
+  std::optional<KeyedOrders> orders = CommittedOrders(run, judging, verdict);
   if (orders) input.order = std::move(orders->order);  // the checks below read the histories
   const ReferenceResult ref = reference.Run(std::move(input));
   if (job.operators.back().sink.kind == engine::SinkKind::kUpsert) {
     verdict.Note("upsert sink: final table compared, provenance not (upserts are idempotent)");
-    CheckUpsertTable(run, ref, verdict);
+    CheckUpsertTable(run, ref, judging, verdict);
     return verdict;
   }
   UnjudgeUnknownRanges(judging, verdict);

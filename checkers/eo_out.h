@@ -22,16 +22,21 @@
 //     committed value per key is the reference's final sum.
 // An upsert sink is order-insensitive and idempotent: only its final table is compared (per key,
 // the last committed value against the reference's last sink value); provenance is not, since
-// a replay re-upserts what was already visible.
+// a replay re-upserts what was already visible. When the job did not finish the table is a
+// prefix's: each key must hold a value the reference's sink gives it at some point, and keys
+// not yet written are not judged (INCONCLUSIVE, job-not-finished).
 //
 // Not checked in at-least-once mode. The newest attempt's whole log is taken as committed. When
-// the job did not finish (OutputJudging::finished), records not yet committed are not judged
+// the job did not finish (OutputJudging::finished), the histories end at the newest completed
+// checkpoint instead (OutputJudging::last_completed), records not yet committed are not judged
 // missing (INCONCLUSIVE, job-not-finished); duplicates and wrong values still fail. A duplicate
 // of a record that a reported fallback emits again, after an injected fault destroyed the
 // checkpoint it fell back from, is expected degradation (a note); any other fails. Without an
 // order log the values are not compared (INCONCLUSIVE, order-unknown).
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "checkers/degradation.h"
@@ -46,6 +51,11 @@ namespace faultline::checkers {
 struct OutputJudging {
   std::vector<ReportedFallback> fallbacks;
   bool finished = true;
+  // When the job did not finish: the newest checkpoint the HA pointer named. Everything committed
+  // is behind it (a transaction commits only after its checkpoint completed), so the histories
+  // the values replay end at its snapshots, not at each task's newest attempt, whose tasks may
+  // have stopped at different attempts (a restore that failed part way).
+  std::optional<uint64_t> last_completed;
 };
 
 Verdict CheckExactlyOnceOutput(const RunView& run, const OutputJudging& judging = {});

@@ -77,6 +77,8 @@ std::string At(Time t) {
 std::optional<Violation> CommitStall(const RunRecord& run, const Coverage& coverage, Time quiet,
                                      Duration bound, std::optional<Time> finished) {
   if (coverage.expected == 0) return std::nullopt;  // no record the output can be traced to
+  // When input is left is unknown (rule 4 says order-unknown): not judged.
+  if (coverage.order_unknown && !coverage.complete_at) return std::nullopt;
   // Input is left until the output reflects every expected record (for ever if it never does).
   const Time input_left_until = coverage.complete_at.value_or(Time::Max());
   Time since = quiet;
@@ -196,6 +198,13 @@ Verdict CheckLiveness(const RunRecord& run) {
   if (final_checkpoint == 0) {
     verdict.Fail(
         Violation{"the job finished without a final checkpoint", Evidence{.time = finished}});
+  }
+  if (coverage.order_unknown && !coverage.missing.empty()) {
+    verdict.Unjudge(Unjudged::kOrderUnknown,
+                    std::to_string(coverage.missing.size()) +
+                        " source records reflected by no committed record are not judged: " +
+                        *coverage.order_unknown);
+    return verdict;
   }
   for (const engine::RecordId& id : coverage.missing) {
     verdict.Fail(Violation{"the job finished but its committed output does not cover the input",

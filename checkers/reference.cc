@@ -210,6 +210,40 @@ void ApplyStateless(const engine::OperatorSpec& op, const Record& in, std::vecto
   FL_UNREACHABLE("a keyed operator is not stateless");
 }
 
+// Takes one arriving record out of `stream` per withheld record (by key, value and provenance:
+// records without provenance are told apart by key and value only: the latest of equal ones
+// goes); a withheld record with none left goes to `unmatched`.
+void Withhold(uint32_t op, const std::vector<Record>& withheld, std::vector<Record>& stream,
+              std::vector<UnmatchedRecord>& unmatched) {
+  using Keyed = std::tuple<std::string, int64_t, uint64_t, uint64_t>;
+  auto keyed = [](const Record& r) {
+    return Keyed{r.key, r.value, r.provenance.count, r.provenance.hash_sum};
+  };
+  std::map<Keyed, uint64_t> take;
+  for (const Record& r : withheld) ++take[keyed(r)];
+  // The latest equal arrivals go: what is in flight was sent last.
+  std::vector<bool> gone(stream.size(), false);
+  for (size_t i = stream.size(); i-- > 0;) {
+    auto it = take.find(keyed(stream[i]));
+    if (it != take.end() && it->second > 0) {
+      --it->second;
+      gone[i] = true;
+    }
+  }
+  std::vector<Record> kept;
+  kept.reserve(stream.size());
+  for (size_t i = 0; i < stream.size(); ++i) {
+    if (!gone[i]) kept.push_back(std::move(stream[i]));
+  }
+  stream = std::move(kept);
+  for (const Record& r : withheld) {
+    auto it = take.find(keyed(r));
+    if (it->second == 0) continue;
+    --it->second;
+    unmatched.push_back(UnmatchedRecord{op, r});
+  }
+}
+
 }  // namespace
 
 ReferenceResult Reference::Run(const ReferenceInput& input) const {
@@ -233,6 +267,7 @@ std::vector<Record> Reference::RunStateless(uint32_t first, uint32_t last, const
   FL_ASSERT(first <= last && last < job_.operators.size());
   std::vector<Record> stream{in};
   for (uint32_t i = first; i <= last; ++i) {
+    if (i > first) stream = Partition(job_.operators[i], std::move(stream));  // a broadcast copies
     std::vector<Record> next;
     for (const Record& r : stream) ApplyStateless(job_.operators[i], r, next);
     stream = std::move(next);
@@ -243,6 +278,12 @@ std::vector<Record> Reference::RunStateless(uint32_t first, uint32_t last, const
 std::vector<Record> Reference::Arriving(uint32_t index, const Record& source) const {
   FL_ASSERT(index > 0 && index < job_.operators.size());
   return Partition(job_.operators[index], RunStateless(0, index - 1, source));
+}
+
+std::vector<Record> Reference::ArrivingFrom(uint32_t at, uint32_t index, const Record& in) const {
+  FL_ASSERT(at > 0 && at <= index && index < job_.operators.size());
+  if (at == index) return {in};
+  return Partition(job_.operators[index], RunStateless(at, index - 1, in));
 }
 
 void Reference::ProcessKeyed(uint32_t index, const Record& in, KeyState& state,
@@ -259,6 +300,9 @@ std::vector<Record> Reference::RunOperator(uint32_t index, std::vector<Record> s
                                            ReferenceResult& result) const {
   const engine::OperatorSpec& op = job_.operators[index];
   stream = Partition(op, std::move(stream));
+  if (auto withheld = input.withheld.find(index); withheld != input.withheld.end()) {
+    Withhold(index, withheld->second, stream, result.unmatched_withheld);
+  }
   switch (op.kind) {
     case engine::OperatorKind::kKeyedProcess: {
       auto it = input.order.find(index);

@@ -52,6 +52,11 @@ struct ReferenceInput {
   std::vector<engine::Record> sources;
   // Keyed operator index -> the per-key order to process its records in. Optional.
   std::map<uint32_t, KeyOrder> order;
+  // Operator index -> records on its input channels it has not processed (an unaligned
+  // checkpoint's channel state, past the edge into it): each is taken out of the operator's input
+  // (one arriving record with its value and provenance) before the operator runs, so neither it
+  // nor anything it would become reaches the operators after. Optional.
+  std::map<uint32_t, std::vector<engine::Record>> withheld;
 };
 
 // A logged record the reference could not place: not among the operator's inputs for its key,
@@ -69,6 +74,8 @@ struct ReferenceResult {
   // Keyed operator index -> key -> the records processed for the key, in order.
   std::map<uint32_t, KeyOrder> processed;
   std::vector<UnmatchedRecord> unmatched;
+  // Withheld records that do not arrive at their operator (or not that often).
+  std::vector<UnmatchedRecord> unmatched_withheld;
 };
 
 class Reference {
@@ -80,7 +87,8 @@ class Reference {
   // The same, taking the input's records instead of copying them.
   ReferenceResult Run(ReferenceInput&& input) const;
 
-  // The records operators [first, last] turn `in` into. REQUIRES: no keyed operator in the
+  // The records operators [first, last] turn `in` (on the input of `first`, past its edge) into,
+  // through the edges between them (a broadcast edge copies). REQUIRES: no keyed operator in the
   // range (stateless operators only); a source or sink operator passes records through.
   std::vector<engine::Record> RunStateless(uint32_t first, uint32_t last,
                                            const engine::Record& in) const;
@@ -89,6 +97,12 @@ class Reference {
   // outputs through the operators before it, which must all be stateless, then the input edge
   // of `index`. A stream of source records arrives at `index` as the concatenation of these.
   std::vector<engine::Record> Arriving(uint32_t index, const engine::Record& source) const;
+  // The records that `in`, on the input of operator `at` (past its edge, not yet processed),
+  // brings to the input of operator `index` (>= at): itself when `index` is `at`, else its
+  // outputs through the operators [at, index), which must all be stateless, then the input edge
+  // of `index`.
+  std::vector<engine::Record> ArrivingFrom(uint32_t at, uint32_t index,
+                                           const engine::Record& in) const;
 
   // Processes `in` (its key set) as the keyed operator `index` does, on its key's `state`, and
   // appends what it emits to `out`: one step of Run's per-key fold.

@@ -157,6 +157,92 @@ TEST(ReferenceTest, FilterDropsAndFlatMapGivesProvenanceToItsFirstOutputOnly) {
   EXPECT_EQ(total.count, even);
 }
 
+// A record's way to the first keyed operator (what EO-CUT's CutReference folds) crosses every
+// edge before it as Reference::Run does: a broadcast between stateless operators copies.
+TEST(ReferenceTest, ArrivingCrossesABroadcastBetweenStatelessOperators) {
+  engine::JobBuilder builder("broadcast");
+  builder.Source("source", {.source_id = 0, .parallelism = 1})
+      .Broadcast()
+      .Map(
+          "copy",
+          [](const Record& r) {
+            return Record{r.key, r.value, {}};
+          },
+          2)
+      .KeyBy([](const Record& r) { return r.key; })
+      .Process("sum", std::make_shared<RunningSum>())
+      .Sink("out");
+  const engine::JobGraph job = builder.Build().value();
+  const checkers::Reference reference(job);
+  checkers::ReferenceInput input;
+  input.sources = SourceRecords(10);
+  const checkers::ReferenceResult all = reference.Run(input);
+  std::map<std::string, uint64_t> arriving;
+  for (const Record& source : input.sources) {
+    const std::vector<Record> copies = reference.Arriving(2, source);
+    EXPECT_EQ(copies.size(), 2u);
+    for (const Record& r : copies) ++arriving[r.key];
+  }
+  for (const auto& [key, state] : all.state.at(2)) {
+    EXPECT_EQ(state.provenance.count, arriving[key]) << key;
+  }
+}
+
+// A record withheld at an operator (in flight on its input channels) was processed by the
+// operators before it and by none after: a broadcast copy is taken out once, a keyed operator
+// upstream keeps it in its state, and a withheld record that does not arrive there is reported.
+TEST(ReferenceTest, AWithheldRecordIsTakenOutWhereItWas) {
+  engine::JobBuilder builder("withheld");
+  builder.Source("source", {.source_id = 0, .parallelism = 1})
+      .KeyBy([](const Record& r) { return r.key; })
+      .Process("sum", std::make_shared<RunningSum>())
+      .Filter(
+          "odd", [](const Record& r) { return r.value % 2 != 0; }, 2)
+      .Broadcast()
+      .Sink("out", {.parallelism = 3});
+  const engine::JobGraph job = builder.Build().value();
+  const checkers::Reference reference(job);
+  checkers::ReferenceInput input;
+  input.sources = SourceRecords(40);
+  const checkers::ReferenceResult all = reference.Run(input);
+  ASSERT_FALSE(all.sink.empty());
+  // One broadcast copy of the first sink record, in flight to one sink subtask.
+  const Record copy = all.sink.front();
+  checkers::ReferenceInput at_sink = input;
+  at_sink.withheld[3].push_back(copy);
+  const checkers::ReferenceResult less = reference.Run(at_sink);
+  EXPECT_EQ(less.sink.size() + 1, all.sink.size());
+  EXPECT_EQ(std::count(less.sink.begin(), less.sink.end(), copy) + 1,
+            std::count(all.sink.begin(), all.sink.end(), copy));
+  EXPECT_TRUE(less.unmatched_withheld.empty());
+  // The sum's output in flight to the filter: the sum's state keeps it, the sink loses its copies.
+  checkers::ReferenceInput at_filter = input;
+  at_filter.withheld[2].push_back(copy);
+  const checkers::ReferenceResult before_filter = reference.Run(at_filter);
+  EXPECT_EQ(before_filter.state, all.state);
+  EXPECT_EQ(before_filter.sink.size() + 3, all.sink.size());
+  // Withheld twice on one lineage: before the filter and again at the sink (all its copies
+  // are gone already), so the second has nothing to take out.
+  at_filter.withheld[3].push_back(copy);
+  const checkers::ReferenceResult twice = reference.Run(at_filter);
+  ASSERT_EQ(twice.unmatched_withheld.size(), 1u);
+  EXPECT_EQ(twice.unmatched_withheld.front().op, 3u);
+  // A record without provenance (a flat_map's later copy) is taken out by key and value.
+  Record no_provenance = copy;
+  no_provenance.provenance = {};
+  checkers::ReferenceInput stray = input;
+  stray.withheld[3].push_back(no_provenance);
+  const checkers::ReferenceResult unmatched = reference.Run(stray);
+  ASSERT_EQ(unmatched.unmatched_withheld.size(), 1u) << "no such record arrives there";
+  // In flight to the sum: not in its state.
+  checkers::ReferenceInput at_sum = input;
+  at_sum.withheld[1].push_back(input.sources.front());
+  const checkers::ReferenceResult unsummed = reference.Run(at_sum);
+  const std::string& key = input.sources.front().key;
+  EXPECT_EQ(unsummed.state.at(1).at(key).provenance.count + 1,
+            all.state.at(1).at(key).provenance.count);
+}
+
 // --- engine runs -----------------------------------------------------------------------------
 
 // A run of the example job with the order log installed.

@@ -3,7 +3,8 @@
 //  - a checkpoint that cleanup deleted (retained = 1) with one source offset moved is caught, and
 //    the same alteration is invisible to a checker that reads only the live store (the old one);
 //  - a clean unaligned run under back-pressure persists in-flight records and passes, judged;
-//  - one in-flight record dropped from a persisted channel-state blob is caught, naming it.
+//  - one in-flight record dropped from a persisted channel-state blob is caught, naming it;
+//  - one in-flight record persisted twice is caught, naming it.
 // The tombstone view never changes a trace hash (the golden file pins them; here: two runs).
 #include <gtest/gtest.h>
 
@@ -145,6 +146,32 @@ engine::Record DropFirstRecord(Bytes& bytes) {
   return {};
 }
 
+// `bytes` with the first record of its first non-empty records buffer persisted twice; that
+// record.
+engine::Record DuplicateFirstRecord(Bytes& bytes) {
+  std::vector<std::pair<uint32_t, Bytes>> buffers = engine::DecodeChannelState(bytes).value();
+  for (auto& [channel, buffer] : buffers) {
+    if (engine::PeekType(buffer).value() != engine::BufferType::kRecords) continue;
+    const uint32_t count = engine::CheckRecords(buffer).value();
+    if (count == 0) continue;
+    size_t at = engine::kRecordsHeaderBytes;
+    const engine::Record twice = engine::ReadRecord(buffer, at).value();
+    engine::Buffer more;
+    engine::BeginRecords(more);
+    engine::AppendRecord(more, twice);
+    engine::AppendRecord(more, twice);
+    for (uint32_t i = 1; i < count; ++i) {
+      engine::AppendRecord(more, engine::ReadRecord(buffer, at).value());
+    }
+    engine::FinishRecords(more, count + 1);
+    buffer = std::move(more);
+    bytes = engine::EncodeChannelState(buffers);
+    return twice;
+  }
+  ADD_FAILURE() << "no record in the blob";
+  return {};
+}
+
 TEST(ChannelStateCutTest, ACleanUnalignedRunPersistsInFlightRecordsAndPassesJudged) {
   std::unique_ptr<LibraryRun> run = RunLibrary("backpressure_unaligned.textproto");
   ASSERT_EQ(run->status, engine::JobStatus::kFinished);
@@ -195,6 +222,44 @@ TEST(ChannelStateCutTest, AnInFlightRecordDroppedFromChannelStateIsCaught) {
   EXPECT_EQ(v.evidence.record->Hash(), dropped.provenance.hash_sum) << caught.ToString();
   EXPECT_EQ(caught.further_violations(), 0u)
       << "one dropped record, one key: " << caught.ToString();
+}
+
+// One in-flight record persisted twice: the reference delivers it there once, so the second
+// copy has nothing to take out (EO-CUT counts copies by the reference, since behind broadcast
+// edges one record may legitimately be in flight more than once).
+TEST(ChannelStateCutTest, AnInFlightRecordPersistedTwiceIsCaught) {
+  std::unique_ptr<LibraryRun> run = RunLibrary("backpressure_unaligned.textproto");
+  ASSERT_EQ(run->status, engine::JobStatus::kFinished);
+  const checkers::RunView clean = run->View();
+  std::optional<ChannelBlob> victim;
+  for (const ChannelBlob& b : ChannelBlobs(clean)) {
+    if (b.records > 0) {
+      victim = b;
+      break;
+    }
+  }
+  ASSERT_TRUE(victim.has_value()) << "no channel-state blob holds a record";
+  checkers::BlobMap live = *clean.blobs;
+  sim::BlobHistory history = *clean.history;
+  Bytes* bytes = nullptr;
+  if (auto it = live.find(victim->name); it != live.end()) bytes = &it->second;
+  if (auto it = history.archive.find(victim->name); it != history.archive.end()) {
+    bytes = &it->second.bytes;
+  }
+  ASSERT_NE(bytes, nullptr);
+  const engine::Record twice = DuplicateFirstRecord(*bytes);
+  checkers::RunView view = clean;
+  view.blobs = &live;
+  view.history = &history;
+
+  const Verdict caught = checkers::CheckConsistentCuts(view);
+  ASSERT_TRUE(caught.violated()) << caught.ToString();
+  const checkers::Violation& v = *caught.first();
+  EXPECT_EQ(v.what, "a checkpoint's channel state holds records outside its cut")
+      << caught.ToString();
+  EXPECT_EQ(v.evidence.checkpoint_id, victim->checkpoint) << caught.ToString();
+  ASSERT_TRUE(v.evidence.record.has_value()) << caught.ToString();
+  EXPECT_EQ(v.evidence.record->Hash(), twice.provenance.hash_sum) << caught.ToString();
 }
 
 // Channel state that cannot be read (here: a blob cut short in a copy of the run) leaves its

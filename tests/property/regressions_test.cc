@@ -4,11 +4,16 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "checkers/eo_out.h"
 #include "scenarios/loader.h"
 #include "scenarios/runner.h"
+#include "tests/support/library_run.h"
 
 namespace faultline {
 namespace {
@@ -33,6 +38,85 @@ TEST_P(RegressionTest, ReachesItsExpectedVerdict) {
   EXPECT_TRUE(report->fault_plan_unfired.empty()) << scenarios::FormatReport(*report);
   // An expected INCONCLUSIVE is one the planned faults explain (as the property requires).
   EXPECT_TRUE(report->unexplained.empty()) << scenarios::FormatReport(*report);
+}
+
+// unaligned_flatmap_committed_value: behind a rebalance a key's records without single-record
+// provenance commit in any interleaving. EO-OUT pairs each with an equal one of its key, so
+// swapping two of them keeps the verdict, and a changed value still fails.
+TEST(RegressionCorpus, ProvenancelessRecordsArePairedByValueNotPosition) {
+  std::unique_ptr<testing_support::LibraryRun> run = testing_support::RunLibrary(
+      FAULTLINE_REGRESSIONS_DIR, "unaligned_flatmap_committed_value.textproto");
+  checkers::RunView view = run->View();
+  ASSERT_TRUE(checkers::CheckExactlyOnceOutput(view).passed());
+  // Two committed records of one key, without provenance, with different values.
+  std::optional<size_t> first;
+  std::optional<size_t> second;
+  for (size_t i = 0; i < view.committed.size() && !second; ++i) {
+    const engine::Record& r = view.committed[i].record;
+    if (r.provenance.count != 0) continue;
+    if (!first) {
+      first = i;
+    } else if (r.key == view.committed[*first].record.key &&
+               r.value != view.committed[*first].record.value) {
+      second = i;
+    }
+  }
+  ASSERT_TRUE(first && second);
+  checkers::RunView swapped = view;
+  std::swap(swapped.committed[*first].record, swapped.committed[*second].record);
+  const checkers::Verdict after_swap = checkers::CheckExactlyOnceOutput(swapped);
+  EXPECT_TRUE(after_swap.passed()) << after_swap.ToString();
+  checkers::RunView altered = view;
+  altered.committed[*first].record.value += 1000;
+  const checkers::Verdict after_change = checkers::CheckExactlyOnceOutput(altered);
+  ASSERT_TRUE(after_change.violated()) << after_change.ToString();
+  EXPECT_EQ(after_change.first()->what, "a committed value differs from the reference");
+}
+
+// upsert_table_unfinished: the job never finishes, so the upsert table is a prefix's; a value
+// the reference never gives its key still fails.
+TEST(RegressionCorpus, AnUnfinishedUpsertTableHoldsValuesTheReferenceGives) {
+  std::unique_ptr<testing_support::LibraryRun> run =
+      testing_support::RunLibrary(FAULTLINE_REGRESSIONS_DIR, "upsert_table_unfinished.textproto");
+  ASSERT_NE(run->status, engine::JobStatus::kFinished);
+  checkers::RunView view = run->View();
+  const checkers::OutputJudging unfinished{.finished = false};
+  ASSERT_TRUE(checkers::CheckExactlyOnceOutput(view, unfinished).passed());
+  ASSERT_FALSE(view.committed.empty());
+  view.committed.back().record.value = -123456789;  // the last write of its key
+  const checkers::Verdict altered = checkers::CheckExactlyOnceOutput(view, unfinished);
+  ASSERT_TRUE(altered.violated()) << altered.ToString();
+  EXPECT_EQ(altered.first()->what, "the upsert sink's final table differs from the reference");
+}
+
+// broadcast_before_aggregate_values: one source id reaches the sink once per broadcast copy, with
+// different running sums; each committed copy pairs with an equal one, and a changed value fails.
+TEST(RegressionCorpus, CopiesOfOneIdArePairedByValue) {
+  std::unique_ptr<testing_support::LibraryRun> run = testing_support::RunLibrary(
+      FAULTLINE_REGRESSIONS_DIR, "broadcast_before_aggregate_values.textproto");
+  checkers::RunView view = run->View();
+  const checkers::Verdict clean = checkers::CheckExactlyOnceOutput(view);
+  ASSERT_FALSE(clean.violated()) << clean.ToString();
+  ASSERT_FALSE(view.committed.empty());
+  view.committed.front().record.value += 1000;
+  const checkers::Verdict altered = checkers::CheckExactlyOnceOutput(view);
+  ASSERT_TRUE(altered.violated()) << altered.ToString();
+  EXPECT_EQ(altered.first()->what, "a committed value differs from the reference");
+}
+
+// restore_failed_part_way: the job stops after a restore that failed part way, its tasks at
+// different attempts. Replayed to the newest completed checkpoint its values hold; replayed to
+// each task's newest attempt (as for a finished job) they did not.
+TEST(RegressionCorpus, AnUnfinishedJobsValuesReplayToItsLastCompletedCheckpoint) {
+  std::unique_ptr<testing_support::LibraryRun> run =
+      testing_support::RunLibrary(FAULTLINE_REGRESSIONS_DIR, "restore_failed_part_way.textproto");
+  ASSERT_NE(run->status, engine::JobStatus::kFinished);
+  const checkers::RunView view = run->View();
+  const checkers::Verdict to_checkpoint =
+      checkers::CheckExactlyOnceOutput(view, {.finished = false, .last_completed = 2});
+  EXPECT_FALSE(to_checkpoint.violated()) << to_checkpoint.ToString();
+  const checkers::Verdict to_newest = checkers::CheckExactlyOnceOutput(view, {.finished = false});
+  EXPECT_TRUE(to_newest.violated()) << "the seed no longer shows the mixed attempts";
 }
 
 TEST(RegressionCorpus, IsNotEmpty) {
