@@ -33,9 +33,9 @@ TEST_P(SoakLateRecoveryTest, AMetadataReadErrorAfterAJobManagerRestartStillMeets
         spec = scenarios::ApplyVary(spec, s.seed).spec;
         spec.set_seed(s.seed);
       });
-  Result<checkers::RunRecord> record = checkers::RecordRun(
-      *run->jw, *run->recorder, &run->log,
-      {.quiet_from = run->faults->Report().quiet_from, .status = run->status});
+  Result<checkers::RunRecord> record =
+      checkers::RecordRun(*run->jw, *run->recorder, &run->log,
+                          {.quiet_from = run->faults->Report().quiet_from, .status = run->status});
   ASSERT_TRUE(record.ok()) << record.status().ToString();
 
   // The situation: the JobManager's node restarted, then a read of a checkpoint's metadata
@@ -47,9 +47,9 @@ TEST_P(SoakLateRecoveryTest, AMetadataReadErrorAfterAJobManagerRestartStillMeets
   ASSERT_TRUE(restarted.has_value()) << "the JobManager restarted";
   bool metadata_read_failed = false;
   for (const checkers::InjectedFault& f : record->recording.faults) {
-    metadata_read_failed = metadata_read_failed ||
-                           (f.node == 0 && f.time > *restarted &&
-                            f.point == sim::FaultPoint::kBlobGet && f.target.ends_with("_metadata"));
+    metadata_read_failed = metadata_read_failed || (f.node == 0 && f.time > *restarted &&
+                                                    f.point == sim::FaultPoint::kBlobGet &&
+                                                    f.target.ends_with("_metadata"));
   }
   EXPECT_TRUE(metadata_read_failed) << "a metadata read failed after the JobManager restarted";
 

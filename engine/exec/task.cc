@@ -768,31 +768,39 @@ void Task::ReadSource() {
   }
   // The input ends once the last batch's emission time has passed too, not at the read that
   // finds the partitions exhausted (fetched ahead, while that batch is still being emitted).
-  if (all_ended && source_pending_.empty() && !busy_) EndOfInput();
+  if (all_ended && source_pending_.empty() && !emitting_batch_ && !busy_) EndOfInput();
 }
 
 void Task::EmitSourceRecords() {
   FL_ASSERT(restore_guard_.processing(), "a source emitting before the restore finished");
-  if (source_pending_.empty()) {
-    bool all_ended = std::all_of(cursors_.begin(), cursors_.end(),
-                                 [](const PartitionCursor& c) { return c.ended; });
-    if (all_ended) EndOfInput();
-    return;
+  if (!emitting_batch_) {
+    if (source_pending_.empty()) {
+      bool all_ended = std::all_of(cursors_.begin(), cursors_.end(),
+                                   [](const PartitionCursor& c) { return c.ended; });
+      if (all_ended) EndOfInput();
+      return;
+    }
+    emitting_batch_ = std::move(source_pending_.front());
+    source_pending_.pop_front();
+    emitting_next_ = 0;
+    // Fetch ahead while this batch is being emitted, as a Kafka consumer does.
+    ReadSource();
   }
-  // Emit one read batch.
-  PendingRead read = std::move(source_pending_.front());
-  source_pending_.pop_front();
-  const size_t cursor_index = read.cursor;
+  // Emit the batch's records one at a time, each taking the record cost (a free chain emits the
+  // rest of the batch at once): a barrier, back-pressure or a failure can come between any two.
+  const size_t cursor_index = emitting_batch_->cursor;
+  const runtime::LogBatch& batch = emitting_batch_->batch;
   const OperatorSpec& source = setup_.job->operators[chain_.first_operator];
   uint64_t& emitted = emitted_offsets_[cursor_index];
   Duration cost;
-  for (size_t i = 0; i < read.batch.records.size(); ++i) {
-    const uint64_t log_offset = read.batch.first_offset + i;
+  while (emitting_next_ < batch.records.size() && cost == Duration::Zero()) {
+    const size_t i = emitting_next_++;
+    const uint64_t log_offset = batch.first_offset + i;
     size_t offset = 0;
     Record& record = input_record_;  // decoded in place: no allocation per record
-    if (!ReadRecordInto(read.batch.records[i], offset, record)) {
+    if (!ReadRecordInto(batch.records[i], offset, record)) {
       offset = 0;
-      Result<Record> decoded = ReadRecord(read.batch.records[i], offset);  // says what is wrong
+      Result<Record> decoded = ReadRecord(batch.records[i], offset);  // says what is wrong
       Fail((decoded.ok() ? DataLossError("a record cut short") : decoded.status())
                .WithContext(spec_.name + " decoding partition " +
                             std::to_string(cursors_[cursor_index].partition) + " offset " +
@@ -808,9 +816,8 @@ void Task::EmitSourceRecords() {
     emitted = log_offset + 1;
     cost += record_cost_;
   }
+  if (emitting_next_ == batch.records.size()) emitting_batch_.reset();
   FlushDue();
-  // Fetch ahead while this batch is being emitted, as a Kafka consumer does.
-  ReadSource();
   busy_ = true;
   ctx_.scheduler->ScheduleAfter(cost, [this, alive = alive_] {
     if (!*alive) return;
@@ -909,9 +916,9 @@ void Task::CaptureSourceState(PendingSnapshot& snap) {
     const uint64_t emitted = setup_.config->switches.offset_after_emit
                                  ? cursors_[c].next_offset
                                  : (emitted_offsets_.count(c) ? emitted_offsets_[c] : 0);
-    const bool ended =
-        cursors_[c].ended && std::none_of(source_pending_.begin(), source_pending_.end(),
-                                          [c](const PendingRead& p) { return p.cursor == c; });
+    const bool ended = cursors_[c].ended && !(emitting_batch_ && emitting_batch_->cursor == c) &&
+                       std::none_of(source_pending_.begin(), source_pending_.end(),
+                                    [c](const PendingRead& p) { return p.cursor == c; });
     cursors.push_back(SourceCursorState{cursors_[c].partition, emitted, ended});
   }
   snap.blobs.emplace_back(snap.prefix + "source", EncodeSourceState(cursors));

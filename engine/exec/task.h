@@ -260,7 +260,11 @@ class Task final : public runtime::ChannelListener, private CheckpointableTask {
     size_t cursor = 0;
     runtime::LogBatch batch;  // never empty
   };
-  std::deque<PendingRead> source_pending_;      // read, not yet emitted; one per cursor at most
+  std::deque<PendingRead> source_pending_;  // read, not yet emitted; one per cursor at most
+  // The batch being emitted, record by record (each takes the chain's record cost), and the
+  // index of its next record. Its cursor may have the next batch read ahead meanwhile.
+  std::optional<PendingRead> emitting_batch_;
+  size_t emitting_next_ = 0;
   std::map<size_t, uint64_t> emitted_offsets_;  // cursor -> first offset not yet emitted
 };
 
