@@ -13,6 +13,7 @@
 #include "scenarios/loader.h"
 #include "search/explore.h"
 #include "search/generators.h"
+#include "search/guided.h"
 #include "search/minimize.h"
 
 namespace faultline::cli {
@@ -111,10 +112,7 @@ void WriteFailingMutants(const search::ExploreReport& report) {
     std::string error;
     const std::filesystem::path dir = std::filesystem::path(m.scenario.path).parent_path();
     if (!dir.empty()) std::filesystem::create_directories(dir);
-    const std::string header = "# " + m.scenario.spec.name() + ": a mutant made by faultline " +
-                               "explore --guided (run " + std::to_string(m.run) + ", seed " +
-                               std::to_string(m.seed) + "): " + m.group + "\n\n";
-    if (!WriteText(m.scenario.path, header + search::ToTextproto(m.scenario.spec), &error)) {
+    if (!WriteText(m.scenario.path, search::MutantText(m), &error)) {
       std::printf("mutant       %s\n", error.c_str());
     }
   }

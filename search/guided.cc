@@ -3,6 +3,8 @@
 // run order, so the thread count changes nothing but the speed.
 #include "search/guided.h"
 
+#include <google/protobuf/text_format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -55,7 +57,10 @@ struct Planned {
 class Guide {
  public:
   explicit Guide(const ExploreOptions& o)
-      : o_(o), rng_(Rng(o.first_seed).Fork("guided")), kept_with_(kFeatures), runs_with_(kFeatures) {}
+      : o_(o),
+        rng_(Rng(o.first_seed).Fork("guided")),
+        kept_with_(kFeatures),
+        runs_with_(kFeatures) {}
 
   Result<ExploreReport> Run();
 
@@ -126,11 +131,17 @@ std::vector<Planned> Guide::MutantBatch(uint64_t count) {
       p.mutations = std::move(m->mutations);
       p.horizon_ms = parent.horizon_ms;
       m->spec.set_seed(parent.seed);
-      const std::string file = parent.scenario.spec.name() + "-run" + std::to_string(run) +
-                               ".mutant.textproto";
-      p.mutant = scenarios::Scenario{
-          (std::filesystem::path(o_.guided_options.mutant_dir) / file).string(),
-          std::move(m->spec)};
+      for (const std::string& name : o_.switches) {  // as the runner adds them, so the same run
+        const auto& listed = m->spec.teaching_switches();
+        if (std::find(listed.begin(), listed.end(), name) == listed.end()) {
+          m->spec.add_teaching_switches(name);
+        }
+      }
+      const std::string file =
+          parent.scenario.spec.name() + "-run" + std::to_string(run) + ".mutant.textproto";
+      p.mutant =
+          scenarios::Scenario{(std::filesystem::path(o_.guided_options.mutant_dir) / file).string(),
+                              std::move(m->spec)};
       batch.push_back(std::move(p));
       break;
     }
@@ -222,8 +233,8 @@ Result<ExploreReport> Guide::Run() {
     const uint64_t first_run = runs_ + 1;
     const auto run = [&](uint64_t i) { return RunOne(batch[i], first_run + i, inputs[i]); };
     const auto judge = [&](uint64_t i, SeedResult& r) { Judge(r, batch[i], inputs[i]); };
-    const uint64_t delivered =
-        RunInOrder(batch.size(), jobs, [&] { return OutOfTime(); }, run, judge);
+    const uint64_t delivered = RunInOrder(
+        batch.size(), jobs, [&] { return OutOfTime(); }, run, judge);
     if (delivered < batch.size()) {
       report_.budget_exhausted = true;
       break;
@@ -256,6 +267,14 @@ Result<ExploreReport> ExploreGuided(const ExploreOptions& options) {
   }
   Guide guide(options);
   return guide.Run();
+}
+
+std::string MutantText(const FailingMutant& m) {
+  std::string text;
+  google::protobuf::TextFormat::PrintToString(m.scenario.spec, &text);
+  return "# " + m.scenario.spec.name() + ": a mutant made by faultline explore --guided (run " +
+         std::to_string(m.run) + ", seed " + std::to_string(m.seed) + "): " + m.group +
+         "\n# Replay: faultline run " + m.scenario.path + "\n\n" + text;
 }
 
 }  // namespace faultline::search

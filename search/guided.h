@@ -24,4 +24,9 @@ namespace faultline::search {
 // results, so its run order cannot be split across machines).
 Result<ExploreReport> ExploreGuided(const ExploreOptions& options);
 
+// A failing mutant's scenario file: a comment header saying where it came from, then the mutant
+// (its explicit plan, its seed and the run's teaching switches written in), so
+// `faultline run FILE` alone replays the failing run.
+std::string MutantText(const FailingMutant& mutant);
+
 }  // namespace faultline::search

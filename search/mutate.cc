@@ -34,8 +34,8 @@ struct Knobs {
 
 constexpr std::array<std::string_view, 5> kDurationFields = {"restart_after", "duration",
                                                              "heal_after", "lag", "extra_latency"};
-constexpr std::array<std::string_view, 6> kTargetFields = {"task_manager", "node", "a",
-                                                           "b",            "target_prefix", "count"};
+constexpr std::array<std::string_view, 6> kTargetFields = {"task_manager",  "node", "a", "b",
+                                                           "target_prefix", "count"};
 
 // Engine events an added entry may wait for: ones every run with checkpoints records, none
 // naming a subtask (the same list generated cases draw from, search/generated_faults.cc).
@@ -78,7 +78,9 @@ int64_t Millis(std::string_view text) {
   return d.ok() ? d->nanos() / 1'000'000 : 0;
 }
 
-std::string Ms(int64_t ms) { return DurationText(Duration::Millis(std::max<int64_t>(ms, 0))); }
+std::string Ms(int64_t ms) {
+  return DurationText(Duration::Millis(std::max<int64_t>(ms, 0)));
+}
 
 uint32_t TaskManagers(const proto::Scenario& s) {
   return s.cluster().has_task_managers() ? s.cluster().task_managers() : 3;
@@ -106,7 +108,10 @@ std::string Retarget(const Knob& k, uint32_t task_managers, Rng& rng) {
     lo = 1;
     hi = 5;
   }
-  const auto next = static_cast<uint32_t>(rng.UniformInt(lo, hi));
+  if (lo >= hi) return "";
+  // Another value than the current one: drawn from the range without it.
+  auto next = static_cast<uint32_t>(rng.UniformInt(lo, hi - 1));
+  if (next >= now && now >= lo && now <= hi) ++next;
   r->SetUInt32(k.message, k.field, next);
   return name + " " + std::to_string(now) + " -> " + std::to_string(next);
 }
@@ -125,8 +130,8 @@ std::string ShiftTrigger(proto::Trigger& t, uint64_t horizon_ms, Rng& rng) {
   if (t.has_at()) {
     const int64_t quarter = std::max<int64_t>(static_cast<int64_t>(horizon_ms / 4), 1);
     const int64_t delta = rng.UniformInt(-quarter, quarter);
-    const int64_t at = std::clamp<int64_t>(Millis(t.at()) + delta, 0,
-                                           static_cast<int64_t>(horizon_ms));
+    const int64_t at =
+        std::clamp<int64_t>(Millis(t.at()) + delta, 0, static_cast<int64_t>(horizon_ms));
     const std::string was = t.at();
     t.set_at(Ms(at));
     return "at " + was + " -> " + t.at();
@@ -136,7 +141,8 @@ std::string ShiftTrigger(proto::Trigger& t, uint64_t horizon_ms, Rng& rng) {
   const int64_t step = rng.Bernoulli(0.5) ? 1 : -1;
   if (which == 0 && on->has_checkpoint()) {
     const uint64_t was = on->checkpoint();
-    on->set_checkpoint(static_cast<uint64_t>(std::max<int64_t>(static_cast<int64_t>(was) + step, 1)));
+    on->set_checkpoint(
+        static_cast<uint64_t>(std::max<int64_t>(static_cast<int64_t>(was) + step, 1)));
     return "checkpoint " + std::to_string(was) + " -> " + std::to_string(on->checkpoint());
   }
   if (which <= 1) {
@@ -145,7 +151,8 @@ std::string ShiftTrigger(proto::Trigger& t, uint64_t horizon_ms, Rng& rng) {
     return "occurrence " + std::to_string(was) + " -> " + std::to_string(on->occurrence());
   }
   const std::string was = on->delay().empty() ? "0" : on->delay();
-  const int64_t delay = rng.UniformInt(0, std::max<int64_t>(static_cast<int64_t>(horizon_ms / 8), 1));
+  const int64_t delay =
+      rng.UniformInt(0, std::max<int64_t>(static_cast<int64_t>(horizon_ms / 8), 1));
   on->set_delay(Ms(delay));
   return "delay " + was + " -> " + on->delay();
 }
@@ -171,8 +178,8 @@ std::string NewTrigger(proto::Trigger& t, uint64_t horizon_ms, Rng& rng) {
 }
 
 // One mutation of `s` in place; returns what it did ("" when it did not apply).
-std::string MutateOnce(proto::Scenario& s, uint64_t horizon_ms, const std::string& name,
-                       Rng& rng) {
+std::string MutateOnce(proto::Scenario& s, uint64_t horizon_ms, const std::string& tag,
+                       const std::string& name, Rng& rng) {
   const int n = s.faults_size();
   if (n == 0) return "";
   const int i = static_cast<int>(rng.UniformU64(static_cast<uint64_t>(n)));
@@ -194,18 +201,22 @@ std::string MutateOnce(proto::Scenario& s, uint64_t horizon_ms, const std::strin
       if (Message* kind = KindOf(copy); kind != nullptr) CollectKnobs(kind, copied);
       if (!copied.targets.empty()) {
         const Knob& k = copied.targets[rng.UniformU64(copied.targets.size())];
-        what += ", " + Retarget(k, TaskManagers(s), rng);
+        const std::string retarget = Retarget(k, TaskManagers(s), rng);
+        if (!retarget.empty()) what += ", " + retarget;
       }
       *s.add_faults() = std::move(copy);
       return what;
     }
     case 2:
+      // An entry this mutant added stays (adding then removing it would change nothing).
+      if (f.name().rfind(tag + "-", 0) == 0) return "";
       s.mutable_faults()->DeleteSubrange(i, 1);
       return "remove " + label;
     case 3: {
       if (knobs.targets.empty()) return "";
       const Knob& k = knobs.targets[rng.UniformU64(knobs.targets.size())];
-      return "retarget " + label + " " + Retarget(k, TaskManagers(s), rng);
+      const std::string what = Retarget(k, TaskManagers(s), rng);
+      return what.empty() ? "" : "retarget " + label + " " + what;
     }
     default: {
       if (knobs.durations.empty()) return "";
@@ -228,8 +239,10 @@ std::optional<Mutant> Mutate(const proto::Scenario& parent, uint64_t horizon_ms,
     for (int draw = 0; draw < kDrawsPerMutation; ++draw) {
       proto::Scenario candidate = m.spec;
       const std::string name = tag + "-" + std::to_string(m.mutations.size());
-      const std::string what = MutateOnce(candidate, horizon_ms, name, rng);
-      if (what.empty()) continue;
+      const std::string what = MutateOnce(candidate, horizon_ms, tag, name, rng);
+      // A mutation that did not apply, or left the plan as it was (a shift clamped at 0, a
+      // duration of 1ms halved), is drawn again.
+      if (what.empty() || candidate.SerializeAsString() == m.spec.SerializeAsString()) continue;
       if (!scenarios::ValidateScenario(candidate).ok()) {
         ++m.invalid_draws;
         continue;
