@@ -118,6 +118,7 @@ void TallyResult(const SeedResult& s, ExploreReport& report) {
     it = report.groups.insert(report.groups.end(), FailureGroup{s.group, {}, s.reproduce});
   }
   it->seeds.push_back(s.seed);
+  if (s.run) it->runs.push_back(*s.run);
 }
 
 uint64_t RunInOrder(uint64_t count, unsigned jobs, const std::function<bool()>& stop_now,
@@ -349,6 +350,7 @@ std::string FormatExploreReport(const ExploreReport& r) {
     std::string seeds;
     for (size_t i = 0; i < g.seeds.size() && i < 12; ++i) {
       seeds += (i ? ", " : "") + std::to_string(g.seeds[i]);
+      if (i < g.runs.size()) seeds += " (run " + std::to_string(g.runs[i]) + ")";
     }
     if (g.seeds.size() > 12) seeds += " ... (" + std::to_string(g.seeds.size() - 12) + " more)";
     out += "group        " + std::to_string(g.seeds.size()) + " x " + g.what + "\n";

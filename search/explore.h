@@ -132,8 +132,9 @@ inline constexpr size_t kFailingMutantsKept = 64;
 
 struct FailureGroup {
   std::string what;
-  std::vector<uint64_t> seeds;  // ascending
+  std::vector<uint64_t> seeds;  // ascending (--guided: in run order, a mutant's is its parent's)
   std::string first_reproduce;
+  std::vector<uint64_t> runs;  // --guided: the failing runs, in run order
 };
 
 struct ExploreReport {
