@@ -227,10 +227,14 @@ Result<ExploreReport> Guide::Run() {
       std::min(total, go.plain_seeds != 0 ? go.plain_seeds : std::max<uint64_t>(1, total / 4));
   unsigned jobs = o_.jobs != 0 ? o_.jobs : std::max(1u, std::thread::hardware_concurrency());
   report_.jobs = jobs;
-  std::vector<Planned> batch = PlainBatch(plain);
+  // Batches of `generation` runs: plain seeds and mutants alternate until the plain seeds are
+  // used up (so a time budget still reaches mutants), then mutants only.
+  const uint64_t size = std::max<uint32_t>(go.generation, 1);
+  std::vector<Planned> batch = PlainBatch(std::min(size, plain));
   while (!batch.empty()) {
     std::vector<std::optional<Input>> inputs(batch.size());
     const uint64_t first_run = runs_ + 1;
+    const bool was_plain = !batch.front().mutant;
     const auto run = [&](uint64_t i) { return RunOne(batch[i], first_run + i, inputs[i]); };
     const auto judge = [&](uint64_t i, SeedResult& r) { Judge(r, batch[i], inputs[i]); };
     const uint64_t delivered = RunInOrder(
@@ -240,11 +244,14 @@ Result<ExploreReport> Guide::Run() {
       break;
     }
     if (runs_ >= total) break;
-    const uint64_t next = std::min<uint64_t>(std::max<uint32_t>(go.generation, 1), total - runs_);
-    batch = MutantBatch(next);
+    const uint64_t next = std::min(size, total - runs_);
+    const uint64_t plain_left = plain - std::min(plain, next_plain_);
+    batch.clear();
+    if (was_plain || plain_left == 0) batch = MutantBatch(next);
     if (!batch.empty()) ++report_.guided->generations;
-    // Nothing kept (every plain seed failed or reached no marker): more plain seeds instead.
-    if (batch.empty()) batch = PlainBatch(next);
+    // The plain seeds' turn, or nothing kept yet (every run failed or reached no marker): more
+    // plain seeds.
+    if (batch.empty()) batch = PlainBatch(plain_left > 0 ? std::min(next, plain_left) : next);
   }
   report_.range = SeedRange{o_.first_seed, report_.guided->plain_runs};
   report_.wall_seconds =

@@ -3,11 +3,13 @@
 // rarely hit coverage markers are kept in a corpus and their fault plans mutated.
 //
 // An input is a scenario with an explicit fault plan (search::ExplicitScenario) and the seed it
-// runs at. The first inputs are the plain seeds first_seed.. (a quarter of --seeds by default);
-// then generation after generation, `generation` mutants of kept inputs (search/mutate.h), each
-// parent drawn with an energy that favours inputs reaching rare markers, are made, run, and judged
-// in run order. The keeping rule: a run that did not fail is kept when it reached a marker, or a
-// pair of markers, that fewer than `keep_below` kept inputs had reached when it was judged.
+// runs at. The first inputs are the plain seeds first_seed.. (a quarter of --seeds by default).
+// Runs go in batches of `generation`: a batch of plain seeds, then a generation of mutants of kept
+// inputs (search/mutate.h, each parent drawn with an energy that favours inputs reaching rare
+// markers), alternating until the plain seeds are used up, then mutants only; each batch is made,
+// run, and judged in run order. The keeping rule: a run that did not fail is kept when it reached a
+// marker, or a pair of markers, that fewer than `keep_below` kept inputs had reached when it was
+// judged.
 //
 // Deterministic: the mutants of a generation are drawn from one generator (seeded by the first
 // seed) before any of them runs, from the corpus as it stood after the previous generation, and
