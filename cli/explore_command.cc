@@ -13,6 +13,7 @@
 #include "scenarios/loader.h"
 #include "search/explore.h"
 #include "search/generators.h"
+#include "search/guided.h"
 #include "search/minimize.h"
 
 namespace faultline::cli {
@@ -90,6 +91,38 @@ search::CaseSource GeneratedCases(const std::string& out_dir) {
 
 namespace {
 
+// The scenario of a group's first failing run: a mutant's (--guided) or the source's case.
+Result<scenarios::Scenario> FirstCaseOf(const search::FailureGroup& g,
+                                        const search::CaseSource& source,
+                                        const search::ExploreReport& report) {
+  if (report.guided) {
+    for (const search::FailingMutant& m : report.guided->failing_mutants) {
+      if (m.group != g.what) continue;
+      if (m.seed == g.seeds.front() && g.first_reproduce.find(m.scenario.path) != std::string::npos)
+        return m.scenario;
+    }
+  }
+  return source(g.seeds.front());
+}
+
+// Writes each failing mutant kept (--guided) to the file its reproduce command names.
+void WriteFailingMutants(const search::ExploreReport& report) {
+  if (!report.guided) return;
+  for (const search::FailingMutant& m : report.guided->failing_mutants) {
+    std::string error;
+    const std::filesystem::path dir = std::filesystem::path(m.scenario.path).parent_path();
+    if (!dir.empty()) std::filesystem::create_directories(dir);
+    if (!WriteText(m.scenario.path, search::MutantText(m), &error)) {
+      std::printf("mutant       %s\n", error.c_str());
+    }
+  }
+  if (!report.guided->failing_mutants.empty()) {
+    std::printf("mutants      %zu failing mutants written (first: %s)\n",
+                report.guided->failing_mutants.size(),
+                report.guided->failing_mutants.front().scenario.path.c_str());
+  }
+}
+
 // Minimizes the first seed of the first groups; returns each minimized group's replay command.
 std::map<std::string, std::string> MinimizeGroups(const ExploreArgs& args,
                                                   const search::CaseSource& source,
@@ -99,9 +132,9 @@ std::map<std::string, std::string> MinimizeGroups(const ExploreArgs& args,
   for (const search::FailureGroup& g : report.groups) {
     if (n++ == kGroupsMinimized) break;
     const uint64_t seed = g.seeds.front();
-    Result<scenarios::Scenario> c = source(seed);
+    Result<scenarios::Scenario> c = FirstCaseOf(g, source, report);
     if (!c.ok()) continue;
-    if (args.generate) {
+    if (args.generate && c->path == GeneratedPath(args.out_dir, seed)) {
       // The generated case itself, so the failure can be replayed before minimizing.
       std::string error;
       std::filesystem::create_directories(args.out_dir);
@@ -146,6 +179,9 @@ int ExploreCommand(const ExploreArgs& args) {
   if (args.time_budget > 0) options.time_budget_seconds = args.time_budget;
   options.switches = args.switches;
   options.det_every = args.det_every;
+  options.guided = args.guided;
+  options.guided_options.keep_below = args.keep_below;
+  options.guided_options.mutant_dir = args.out_dir;
   std::unique_ptr<std::ofstream> jsonl;
   if (!args.json.empty()) {
     jsonl = std::make_unique<std::ofstream>(args.json, std::ios::binary | std::ios::trunc);
@@ -186,6 +222,7 @@ int ExploreCommand(const ExploreArgs& args) {
     }
   }
   std::fputs(search::FormatExploreReport(*report).c_str(), stdout);
+  WriteFailingMutants(*report);
   if (!args.json.empty())
     std::printf("results      one JSON line per seed in %s\n", args.json.c_str());
   std::fflush(stdout);

@@ -27,6 +27,8 @@ struct ExploreArgs {
   std::string out_dir = "faultline-repro";  // where minimized reproducers go
   uint32_t max_reruns = 400;
   bool progress = false;  // a progress line on stderr (default: when stderr is a terminal)
+  bool guided = false;    // coverage-guided (search/guided.h)
+  uint32_t keep_below = 3;
 };
 
 struct MinimizeArgs {

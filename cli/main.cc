@@ -400,6 +400,15 @@ int main(int argc, char** argv) {
   explore_cmd->add_option("--det-every", explore.det_every,
                           "Rerun every Nth seed and fail on a trace-hash mismatch (DET)");
   explore_cmd->add_flag("!--no-minimize", explore.minimize, "Do not minimize the failures found");
+  explore_cmd->add_flag("--guided", explore.guided,
+                        "Coverage-guided: keep runs that reach rare markers and mutate their "
+                        "fault plans; --seeds bounds all runs (docs/search.md)");
+  explore_cmd
+      ->add_option("--keep-below", explore.keep_below,
+                   "--guided: keep a run reaching a marker or marker pair that fewer than this "
+                   "many kept inputs reached")
+      ->check(CLI::Range(1u, 1'000'000u))
+      ->capture_default_str();
   explore_cmd->add_option("--out-dir", explore.out_dir, "Where minimized reproducers are written")
       ->capture_default_str();
   explore_cmd->add_option("--max-reruns", explore.max_reruns, "Rerun budget per minimization")

@@ -15,6 +15,7 @@
 
 #include "base/int128.h"
 #include "scenarios/soak.h"
+#include "search/guided.h"
 
 namespace faultline::search {
 namespace {
@@ -66,14 +67,22 @@ SeedResult ErrorResult(uint64_t seed, const std::string& scenario, const Status&
 SeedResult RunSeed(const ExploreOptions& options, uint64_t seed, bool det) {
   Result<scenarios::Scenario> c = options.source(seed);
   if (!c.ok()) return ErrorResult(seed, "", c.status());
+  return RunCase(*c, seed, options.switches, det, nullptr);
+}
+
+}  // namespace
+
+SeedResult RunCase(const scenarios::Scenario& c, uint64_t seed,
+                   const std::vector<std::string>& switches, bool det,
+                   std::vector<faults::PlanEntry>* fired) {
   scenarios::RunOptions run;
   run.seed = seed;
-  run.switches = options.switches;
-  Result<RunReport> report = scenarios::RunScenario(*c, run);
+  run.switches = switches;
+  Result<RunReport> report = scenarios::RunScenario(c, run);
   if (!report.ok()) {
-    SeedResult s = ErrorResult(seed, c->spec.name(), report.status());
+    SeedResult s = ErrorResult(seed, c.spec.name(), report.status());
     // A switch that does not apply to a generated case's mode: nothing to run, nothing wrong.
-    if (report.status().code() == StatusCode::kInvalidArgument && !options.switches.empty() &&
+    if (report.status().code() == StatusCode::kInvalidArgument && !switches.empty() &&
         report.status().message().find("teaching_switches") != std::string::npos) {
       s.outcome = "SKIPPED";
       s.failing = false;
@@ -82,15 +91,16 @@ SeedResult RunSeed(const ExploreOptions& options, uint64_t seed, bool det) {
     return s;
   }
   SeedResult s = FromReport(seed, *report);
-  s.fault_entries = static_cast<uint64_t>(c->spec.faults_size()) + report->nemesis_entries.size();
+  s.fault_entries = static_cast<uint64_t>(c.spec.faults_size()) + report->nemesis_entries.size();
+  if (fired != nullptr) *fired = report->nemesis_entries;
   if (det) {
-    Result<RunReport> again = scenarios::RunScenario(*c, run);
+    Result<RunReport> again = scenarios::RunScenario(c, run);
     s.rerun_hash = again.ok() ? again->trace_hash : 0;
   }
   return s;
 }
 
-void Tally(const SeedResult& s, ExploreReport& report) {
+void TallyResult(const SeedResult& s, ExploreReport& report) {
   ++report.done;
   ++report.outcomes[s.outcome];
   for (checkers::Marker m : checkers::kAllMarkers) {
@@ -108,9 +118,42 @@ void Tally(const SeedResult& s, ExploreReport& report) {
     it = report.groups.insert(report.groups.end(), FailureGroup{s.group, {}, s.reproduce});
   }
   it->seeds.push_back(s.seed);
+  if (s.run) it->runs.push_back(*s.run);
 }
 
-}  // namespace
+uint64_t RunInOrder(uint64_t count, unsigned jobs, const std::function<bool()>& stop_now,
+                    const std::function<SeedResult(uint64_t)>& run,
+                    const std::function<void(uint64_t, SeedResult&)>& deliver) {
+  std::vector<std::optional<SeedResult>> slots(count);
+  std::atomic<uint64_t> next{0};
+  std::atomic<bool> stop{false};
+  std::mutex mutex;  // guards slots' hand-off, `delivered` and the callback
+  uint64_t delivered = 0;
+  const auto work = [&] {
+    while (!stop) {
+      const uint64_t i = next++;
+      if (i >= count) return;
+      if (stop_now()) {
+        stop = true;
+        return;
+      }
+      SeedResult result = run(i);
+      std::lock_guard<std::mutex> lock(mutex);
+      slots[i] = std::move(result);
+      // Hand on every result whose predecessors are all done, in index order.
+      while (delivered < count && slots[delivered]) {
+        deliver(delivered, *slots[delivered]);
+        slots[delivered].reset();
+        ++delivered;
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (unsigned t = 1; t < jobs; ++t) threads.emplace_back(work);
+  work();
+  for (std::thread& t : threads) t.join();
+  return delivered;
+}
 
 CaseSource ScenarioFileSource(scenarios::Scenario scenario) {
   return [scenario = std::move(scenario)](uint64_t) -> Result<scenarios::Scenario> {
@@ -156,6 +199,7 @@ Result<ExploreReport> Explore(const ExploreOptions& options) {
   if (options.time_budget_seconds && !(*options.time_budget_seconds > 0)) {
     return InvalidArgumentError("explore: --time-budget must be positive");
   }
+  if (options.guided) return ExploreGuided(options);
   ExploreReport report;
   report.source_label = options.source_label;
   report.shard = options.shard;
@@ -173,39 +217,17 @@ Result<ExploreReport> Explore(const ExploreOptions& options) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return spent >= *options.time_budget_seconds;
   };
-  std::vector<std::optional<SeedResult>> slots(total);
-  std::atomic<uint64_t> next{0};
-  std::atomic<bool> stop{false};
-  std::mutex mutex;  // guards slots' hand-off, `delivered`, the report and the callbacks
-  uint64_t delivered = 0;
-  const auto work = [&] {
-    while (!stop) {
-      const uint64_t i = next++;
-      if (i >= total) return;
-      if (out_of_time()) {
-        stop = true;
-        return;
-      }
-      const uint64_t seed = report.range.first + i;
-      const bool det =
-          options.det_every != 0 && (seed - options.first_seed) % options.det_every == 0;
-      SeedResult result = RunSeed(options, seed, det);
-      std::lock_guard<std::mutex> lock(mutex);
-      slots[i] = std::move(result);
-      // Hand on every result whose predecessors are all done, in seed order.
-      while (delivered < total && slots[delivered]) {
-        Tally(*slots[delivered], report);
-        if (options.on_result) options.on_result(*slots[delivered]);
-        slots[delivered].reset();
-        ++delivered;
-      }
-      if (options.progress) options.progress(report.done, total, report.failing);
-    }
+  const auto run = [&](uint64_t i) {
+    const uint64_t seed = report.range.first + i;
+    const bool det = options.det_every != 0 && (seed - options.first_seed) % options.det_every == 0;
+    return RunSeed(options, seed, det);
   };
-  std::vector<std::thread> threads;
-  for (unsigned t = 1; t < jobs; ++t) threads.emplace_back(work);
-  work();
-  for (std::thread& t : threads) t.join();
+  const auto deliver = [&](uint64_t, SeedResult& result) {
+    TallyResult(result, report);
+    if (options.on_result) options.on_result(result);
+    if (options.progress) options.progress(report.done, total, report.failing);
+  };
+  const uint64_t delivered = RunInOrder(total, jobs, out_of_time, run, deliver);
   // A budget stop can leave results behind a gap (a later seed finished, an earlier one was never
   // started): only the contiguous prefix counts, so the output is still a seed range.
   report.budget_exhausted = delivered < total;
@@ -238,8 +260,55 @@ std::string SeedResultJson(const SeedResult& r) {
   j["simulated_ms"] = r.simulated_ms;
   j["fault_entries"] = r.fault_entries;
   if (!r.reproduce.empty()) j["reproduce"] = r.reproduce;
+  if (r.run) j["run"] = *r.run;
+  if (r.mutant_of) {
+    j["mutant_of"] = *r.mutant_of;
+    j["mutations"] = r.mutations;
+  }
   return j.dump();
 }
+
+namespace {
+
+double Percent(uint64_t n, uint64_t of) {
+  return of ? 100.0 * static_cast<double>(n) / static_cast<double>(of) : 0.0;
+}
+
+std::string FormatCoverage(const ExploreReport& r) {
+  std::string out = "coverage     seeds reaching each marker (of " + std::to_string(r.done) + ")\n";
+  char buf[256];
+  for (checkers::Marker m : checkers::kAllMarkers) {
+    const uint64_t n = r.marker_hits[static_cast<size_t>(m)];
+    std::snprintf(buf, sizeof buf, "  %6" PRIu64 "  %5.1f%%  %s\n", n, Percent(n, r.done),
+                  std::string(checkers::MarkerName(m)).c_str());
+    out += buf;
+  }
+  return out;
+}
+
+// Plain seeds and mutants side by side, so what guidance reached that plain seeds did not shows.
+std::string FormatGuided(const GuidedSummary& g) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "guided       %" PRIu64 " plain seeds, %" PRIu64 " mutants in %" PRIu64
+                " generations; corpus %" PRIu64 " inputs kept; %" PRIu64
+                " invalid mutations drawn again\n",
+                g.plain_runs, g.mutants, g.generations, g.corpus, g.invalid_mutants);
+  std::string out = buf;
+  out += "coverage     runs reaching each marker: plain seeds, mutants\n";
+  for (checkers::Marker m : checkers::kAllMarkers) {
+    const uint64_t p = g.plain_hits[static_cast<size_t>(m)];
+    const uint64_t u = g.mutant_hits[static_cast<size_t>(m)];
+    std::snprintf(buf, sizeof buf, "  %6" PRIu64 " %5.1f%%  %6" PRIu64 " %5.1f%%  %s%s\n", p,
+                  Percent(p, g.plain_runs), u, Percent(u, g.mutants),
+                  std::string(checkers::MarkerName(m)).c_str(),
+                  p == 0 && u > 0 ? "  (reached by mutants only)" : "");
+    out += buf;
+  }
+  return out;
+}
+
+}  // namespace
 
 std::string FormatExploreReport(const ExploreReport& r) {
   std::string out;
@@ -251,7 +320,9 @@ std::string FormatExploreReport(const ExploreReport& r) {
                 r.source_label.c_str(), r.range.first, last, r.shard.index, r.shard.count, r.done,
                 r.jobs, r.wall_seconds, r.seeds_per_second());
   out += buf;
-  if (r.budget_exhausted) {
+  if (r.budget_exhausted && r.guided) {
+    out += "             the time budget ran out after " + std::to_string(r.done) + " runs\n";
+  } else if (r.budget_exhausted) {
     out += "             the time budget ran out: seeds " + std::to_string(r.range.first) + ".." +
            std::to_string(r.range.first + r.done - 1) + " ran\n";
   }
@@ -260,13 +331,10 @@ std::string FormatExploreReport(const ExploreReport& r) {
     outcomes += (outcomes.empty() ? "" : ", ") + std::to_string(n) + " " + name;
   }
   out += "outcomes     " + outcomes + "\n";
-  out += "coverage     seeds reaching each marker (of " + std::to_string(r.done) + ")\n";
-  for (checkers::Marker m : checkers::kAllMarkers) {
-    const uint64_t n = r.marker_hits[static_cast<size_t>(m)];
-    std::snprintf(buf, sizeof buf, "  %6" PRIu64 "  %5.1f%%  %s\n", n,
-                  r.done ? 100.0 * static_cast<double>(n) / static_cast<double>(r.done) : 0.0,
-                  std::string(checkers::MarkerName(m)).c_str());
-    out += buf;
+  if (r.guided) {
+    out += FormatGuided(*r.guided);
+  } else {
+    out += FormatCoverage(r);
   }
   if (r.det_checked > 0) {
     out += "determinism  " + std::to_string(r.det_checked) + " seeds rerun, " +
@@ -282,6 +350,7 @@ std::string FormatExploreReport(const ExploreReport& r) {
     std::string seeds;
     for (size_t i = 0; i < g.seeds.size() && i < 12; ++i) {
       seeds += (i ? ", " : "") + std::to_string(g.seeds[i]);
+      if (i < g.runs.size()) seeds += " (run " + std::to_string(g.runs[i]) + ")";
     }
     if (g.seeds.size() > 12) seeds += " ... (" + std::to_string(g.seeds.size() - 12) + " more)";
     out += "group        " + std::to_string(g.seeds.size()) + " x " + g.what + "\n";

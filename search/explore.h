@@ -23,6 +23,7 @@
 
 #include "base/status.h"
 #include "checkers/markers.h"
+#include "faults/fault_plan.h"
 #include "scenarios/loader.h"
 #include "scenarios/runner.h"
 
@@ -67,6 +68,23 @@ struct SeedResult {
   // DET sample: the hash of a second run, when this seed was rerun.
   std::optional<uint64_t> rerun_hash;
   bool det_mismatch() const { return rerun_hash && *rerun_hash != trace_hash; }
+  // --guided (search/guided.h): the run's place in the run order (1-based), and for a mutant the
+  // run it was mutated from and the mutations applied (the seed is the parent's).
+  std::optional<uint64_t> run;
+  std::optional<uint64_t> mutant_of;
+  std::vector<std::string> mutations;
+};
+
+// --guided: how the kept inputs are chosen and mutated (docs/search.md, "Guided exploration").
+struct GuidedOptions {
+  // A run is kept when it reached a marker, or a pair of markers, that fewer than `keep_below`
+  // kept inputs reached before it.
+  uint32_t keep_below = 3;
+  uint32_t generation = 32;  // mutants made, then run, per generation
+  uint64_t plain_seeds = 0;  // the initial inputs (0: a quarter of --seeds, at least 1)
+  // Where a mutant's scenario file is said to be (its reproduce command names it; the CLI writes
+  // the failing ones there).
+  std::string mutant_dir = ".";
 };
 
 struct ExploreOptions {
@@ -86,12 +104,37 @@ struct ExploreOptions {
   std::function<void(const SeedResult&)> on_result;
   // Called after each run (one thread at a time): seeds done, seeds in the range, failing.
   std::function<void(uint64_t done, uint64_t total, uint64_t failing)> progress;
+  // Coverage-guided exploration (search/guided.h): `seeds` bounds the runs, plain and mutant.
+  bool guided = false;
+  GuidedOptions guided_options;
 };
+
+// A mutant that failed: its scenario (an explicit plan, no nemesis, `seed` written in) is what its
+// reproduce command runs.
+struct FailingMutant {
+  uint64_t run = 0;
+  uint64_t seed = 0;
+  std::string group;
+  scenarios::Scenario scenario;
+};
+
+struct GuidedSummary {
+  uint64_t plain_runs = 0;
+  uint64_t mutants = 0;
+  uint64_t generations = 0;
+  uint64_t corpus = 0;           // inputs kept
+  uint64_t invalid_mutants = 0;  // mutations drawn again because the result was not valid
+  std::array<uint64_t, checkers::kMarkerCount> plain_hits{};
+  std::array<uint64_t, checkers::kMarkerCount> mutant_hits{};
+  std::vector<FailingMutant> failing_mutants;  // in run order, at most kFailingMutantsKept
+};
+inline constexpr size_t kFailingMutantsKept = 64;
 
 struct FailureGroup {
   std::string what;
-  std::vector<uint64_t> seeds;  // ascending
+  std::vector<uint64_t> seeds;  // ascending (--guided: in run order, a mutant's is its parent's)
   std::string first_reproduce;
+  std::vector<uint64_t> runs;  // --guided: the failing runs, in run order
 };
 
 struct ExploreReport {
@@ -108,6 +151,7 @@ struct ExploreReport {
   std::vector<uint64_t> det_mismatches;
   uint64_t det_checked = 0;
   uint64_t failing = 0;
+  std::optional<GuidedSummary> guided;  // --guided only
 
   bool clean() const { return failing == 0 && det_mismatches.empty(); }
   double seeds_per_second() const;
@@ -117,6 +161,21 @@ struct ExploreReport {
 Result<ExploreReport> Explore(const ExploreOptions& options);
 
 std::string SeedResultJson(const SeedResult& result);
+
+// ---- shared with guided exploration (search/guided.cc) ----
+
+// One run of `c` at `seed` (DET: twice). `fired`, when not null, receives the nemesis's firings.
+SeedResult RunCase(const scenarios::Scenario& c, uint64_t seed,
+                   const std::vector<std::string>& switches, bool det,
+                   std::vector<faults::PlanEntry>* fired);
+// Counts one result into the report (outcomes, markers, groups, DET).
+void TallyResult(const SeedResult& s, ExploreReport& report);
+// Runs run(i) for i in [0, count) on `jobs` threads and hands each result to deliver(i, result)
+// in index order, one thread at a time, as soon as every earlier index is done. Takes no new index
+// once stop() says so; returns how many were delivered (a prefix of the indices).
+uint64_t RunInOrder(uint64_t count, unsigned jobs, const std::function<bool()>& stop,
+                    const std::function<SeedResult(uint64_t)>& run,
+                    const std::function<void(uint64_t, SeedResult&)>& deliver);
 std::string FormatExploreReport(const ExploreReport& report);
 
 }  // namespace faultline::search

@@ -330,6 +330,15 @@ Result<MinimizeResult> Minimize(const scenarios::Scenario& scenario,
   return result;
 }
 
+Result<proto::Scenario> ExplicitScenario(const proto::Scenario& spec, uint64_t seed,
+                                         const std::vector<faults::PlanEntry>& fired) {
+  MinimizeOptions options;
+  options.seed = seed;
+  proto::Scenario frozen = Frozen(spec, options);
+  if (!frozen.has_nemesis()) return frozen;
+  return Explicit(frozen, fired);
+}
+
 std::string ReproducerText(const MinimizeResult& r, const std::string& source) {
   proto::Scenario spec = r.minimized;
   // The job's name defaults to the scenario's and names its blobs and HA keys: keep it, so the

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "faults/fault_plan.h"
 #include "scenarios/loader.h"
 
 namespace faultline::search {
@@ -57,6 +58,12 @@ struct MinimizeResult {
 // FailedPrecondition when the run does not fail (a PASS or an explained INCONCLUSIVE).
 Result<MinimizeResult> Minimize(const scenarios::Scenario& scenario,
                                 const MinimizeOptions& options);
+
+// The scenario a seed runs, as an explicit plan: the seed's `vary` draw frozen in, every entry
+// named, and the nemesis's firings of that seed's run (`fired`, RunReport::nemesis_entries) as
+// plan entries instead of the nemesis (step 1 above; guided exploration mutates this plan).
+Result<proto::Scenario> ExplicitScenario(const proto::Scenario& spec, uint64_t seed,
+                                         const std::vector<faults::PlanEntry>& fired);
 
 // The reproducer as scenario text: the minimized scenario, named "<name>-min", with a comment
 // header saying where it came from and how to replay it, expecting the failure it shows.
