@@ -89,7 +89,7 @@ std::vector<Record> CutReference::Include(const std::vector<bool>& included,
     for (uint32_t a = first_arrival_[i]; a < first_arrival_[i + 1]; ++a) arrival_in_[a] = true;
   }
   std::vector<Record> unmatched;
-  auto take = [this, &unmatched](const Record& w, uint32_t a) {
+  auto take = [this](const Record& w, uint32_t a) {
     if (!arrival_in_[a] || arrivals_[a].record.key != w.key ||
         IdentityOf(arrivals_[a].record) != IdentityOf(w)) {
       return false;
