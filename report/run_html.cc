@@ -27,17 +27,6 @@ std::string_view VerdictName(checkers::Verdict::Outcome o) {
   return "?";
 }
 
-std::string Expected(const scenario::Expectation& e) {
-  switch (e.verdict()) {
-    case scenario::Expectation::VIOLATION:
-      return "VIOLATION of " + e.checker();
-    case scenario::Expectation::INCONCLUSIVE:
-      return "INCONCLUSIVE";
-    default:
-      return "PASS";
-  }
-}
-
 std::string Ms(Duration d) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f ms", d.millis());
@@ -148,7 +137,7 @@ std::string Header(const RunReport& r) {
   item("verdict", "<span class=\"" + outcome + "\" data-verdict=\"" + outcome + "\">" + outcome +
                       "</span>" +
                       (r.outcome_detail.empty() ? "" : ": " + Escape(r.outcome_detail)) +
-                      "; expected " + Escape(Expected(r.expected)) +
+                      "; expected " + Escape(scenarios::ExpectedString(r.expected)) +
                       (r.as_expected() ? ": as expected" : ": <b>NOT as expected</b>"));
   item("trace", "hash <code>" + std::string(hash) + "</code> over " +
                     std::to_string(r.trace_records) + " records; " + Escape(r.build_identity));

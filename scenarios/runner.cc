@@ -566,6 +566,8 @@ std::string_view CheckpointOutcomeName(CheckpointRecord::Outcome o) {
   return "?";
 }
 
+}  // namespace
+
 std::string ExpectedString(const proto::Expectation& e) {
   switch (e.verdict()) {
     case proto::Expectation::VIOLATION:
@@ -576,8 +578,6 @@ std::string ExpectedString(const proto::Expectation& e) {
       return "PASS";
   }
 }
-
-}  // namespace
 
 std::string_view OutcomeName(RunReport::Outcome outcome) {
   switch (outcome) {

@@ -128,6 +128,9 @@ Result<RunReport> RunScenario(const Scenario& scenario, const RunOptions& option
 Result<RunReport> RunJob(const engine::JobGraph& job, const Scenario& scenario,
                          const RunOptions& options);
 
+// What a scenario expects, as the report says it: "PASS", "INCONCLUSIVE", "VIOLATION of EO-OUT".
+std::string ExpectedString(const proto::Expectation& e);
+
 // The human report, and the same as JSON.
 std::string FormatReport(const RunReport& report);
 std::string ReportJson(const RunReport& report);
