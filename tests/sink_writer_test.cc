@@ -1,7 +1,8 @@
 // The two-phase-commit sink's transaction states against the simulated output store: records
 // stay invisible until their checkpoint completes; completion of n commits every pending
 // transaction up to n; a restored sink commits what its checkpoint pre-committed, once; a newer
-// attempt fences the older one; and the at-least-once and upsert kinds.
+// attempt fences the older one; commits do not wait behind later transactions' writes; and the
+// at-least-once and upsert kinds.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -66,6 +67,48 @@ TEST_F(SinkWriterTest, RecordsBecomeVisibleOnlyWhenTheirCheckpointCompletes) {
   EXPECT_TRUE(sink->pending().empty());
   const std::string txn1(world_.output_store().visible()[0].txn);
   EXPECT_EQ(world_.output_store().StateOf(txn1), sim::TxnState::kCommitted);
+  EXPECT_TRUE(errors_.empty());
+}
+
+TEST_F(SinkWriterTest, ACommitIsNotHeldBackByTheWritesOfLaterTransactions) {
+  auto sink = Writer(SinkKind::kTwoPhaseCommit, 1);
+  sink->Add(Record{"a", 1, {}});
+  sink->PreCommit(1, [] {});
+  Settle();
+  // A thousand batches of the next transaction, each a store call of about a millisecond, are
+  // queued before checkpoint 1's completion arrives: its commit does not wait for them.
+  for (int64_t i = 0; i < 1000; ++i) {
+    sink->Add(Record{"b", i, {}});
+    sink->Flush();
+  }
+  sink->CommitUpTo(1);
+  world_.RunFor(Duration::Millis(50));
+  EXPECT_EQ(Visible(), 1u) << "checkpoint 1's commit waited behind later writes";
+  EXPECT_TRUE(sink->pending().empty());
+  bool all_done = false;
+  sink->AfterQueued([&] { all_done = true; });
+  world_.RunFor(Duration::Millis(50));
+  EXPECT_FALSE(all_done) << "AfterQueued waits for the write lane too";
+  world_.RunFor(Duration::Seconds(5));
+  EXPECT_TRUE(all_done);
+  EXPECT_TRUE(errors_.empty());
+}
+
+TEST_F(SinkWriterTest, ACommitNeverOvertakesItsOwnTransactionsPreCommit) {
+  // commit-on-snapshot queues the commit right behind the pre-commit, before either ran: the
+  // commit still runs after every write of its transaction and its pre-commit.
+  switches_.commit_on_snapshot = true;
+  auto sink = Writer(SinkKind::kTwoPhaseCommit, 1);
+  for (int64_t i = 0; i < 50; ++i) {
+    sink->Add(Record{"a", i, {}});
+    sink->Flush();
+  }
+  bool pre_committed = false;
+  sink->PreCommit(1, [&] { pre_committed = true; });
+  Settle();
+  EXPECT_TRUE(pre_committed);
+  EXPECT_EQ(Visible(), 50u);
+  EXPECT_TRUE(sink->pending().empty());
   EXPECT_TRUE(errors_.empty());
 }
 

@@ -178,10 +178,13 @@ class ChainRunner::Keyed final : public KeyedContext, public Collector {
 // --- sinks ----------------------------------------------------------------------------------
 
 struct SinkWriter::Op {
-  // kSync: no store call; completes once every earlier operation did.
+  // Write lane: kFence, kAppend, kWrite, kPreCommit, kUpsert. Commit lane: kCommit, kRecover and
+  // kSync (no store call; completes once every earlier operation of both lanes did).
   enum class Kind { kFence, kAppend, kWrite, kPreCommit, kCommit, kRecover, kUpsert, kSync } kind;
   std::string txn;
-  uint64_t checkpoint = 0;  // kRecover: the checkpoint the transaction belongs to
+  uint64_t checkpoint = 0;  // kCommit, kRecover: the checkpoint the transaction belongs to
+  // Commit lane: issued only once this many write-lane operations succeeded.
+  uint64_t after_writes = 0;
   runtime::RecordBatch records;
   std::string key;
   Bytes value;  // for kUpsert
@@ -204,6 +207,7 @@ SinkWriter::SinkWriter(const OperatorSpec& op, uint32_t subtask, uint64_t attemp
     auto op_fence = std::make_unique<Op>();
     op_fence->kind = Op::Kind::kFence;
     Enqueue(std::move(op_fence));
+    fence_write_ = writes_queued_;
   }
 }
 
@@ -260,7 +264,8 @@ void SinkWriter::Flush() {
 void SinkWriter::PreCommit(uint64_t checkpoint_id, std::function<void()> done) {
   Flush();
   auto op = std::make_unique<Op>();
-  if (op_.sink.kind == SinkKind::kTwoPhaseCommit) {
+  const bool two_phase = op_.sink.kind == SinkKind::kTwoPhaseCommit;
+  if (two_phase) {
     op->kind = Op::Kind::kPreCommit;
     op->txn = CurrentTxn();
     pending_[checkpoint_id] = op->txn;
@@ -270,10 +275,23 @@ void SinkWriter::PreCommit(uint64_t checkpoint_id, std::function<void()> done) {
   }
   op->done = std::move(done);
   Enqueue(std::move(op));
-  if (switches_.commit_on_snapshot && op_.sink.kind == SinkKind::kTwoPhaseCommit) {
+  if (two_phase) pre_commit_write_[checkpoint_id] = writes_queued_;
+  if (switches_.commit_on_snapshot && two_phase) {
     // commit-on-snapshot: commit at the barrier, before the checkpoint is known complete.
     CommitUpTo(checkpoint_id);
   }
+}
+
+void SinkWriter::QueueCommitOf(uint64_t checkpoint, const std::string& txn) {
+  auto op = std::make_unique<Op>();
+  op->kind = Op::Kind::kCommit;
+  op->checkpoint = checkpoint;
+  op->txn = txn;
+  // Never before the transaction's own pre-commit (a restored one's was done by an earlier
+  // attempt: only the fence is waited for).
+  auto pre_commit = pre_commit_write_.find(checkpoint);
+  op->after_writes = pre_commit != pre_commit_write_.end() ? pre_commit->second : fence_write_;
+  EnqueueCommit(std::move(op));
 }
 
 void SinkWriter::CommitUpTo(uint64_t checkpoint_id) {
@@ -281,13 +299,10 @@ void SinkWriter::CommitUpTo(uint64_t checkpoint_id) {
     // drop-subsumed-commit (FLINK-10377): commit only n's transaction; earlier pending ones
     // are forgotten.
     auto it = pending_.find(checkpoint_id);
-    if (it != pending_.end()) {
-      auto op = std::make_unique<Op>();
-      op->kind = Op::Kind::kCommit;
-      op->txn = it->second;
-      Enqueue(std::move(op));
-    }
+    if (it != pending_.end()) QueueCommitOf(checkpoint_id, it->second);
     pending_.erase(pending_.begin(), pending_.upper_bound(checkpoint_id));
+    pre_commit_write_.erase(pre_commit_write_.begin(),
+                            pre_commit_write_.upper_bound(checkpoint_id));
     return;
   }
   // A transaction stays pending (in the sink's checkpointed state) until its commit succeeded,
@@ -296,24 +311,22 @@ void SinkWriter::CommitUpTo(uint64_t checkpoint_id) {
   // (or finds it committed) instead of losing it with the failed attempt's queue.
   for (auto it = pending_.upper_bound(commit_queued_up_to_);
        it != pending_.end() && it->first <= checkpoint_id; ++it) {
-    auto op = std::make_unique<Op>();
-    op->kind = Op::Kind::kCommit;
-    op->checkpoint = it->first;
-    op->txn = it->second;
     commit_queued_up_to_ = it->first;
-    Enqueue(std::move(op));
+    QueueCommitOf(it->first, it->second);
   }
 }
 
 void SinkWriter::AfterQueued(std::function<void()> done) {
   auto op = std::make_unique<Op>();
   op->kind = Op::Kind::kSync;
+  op->after_writes = writes_queued_;
   op->done = std::move(done);
-  Enqueue(std::move(op));
+  EnqueueCommit(std::move(op));
 }
 
 void SinkWriter::RestorePending(std::map<uint64_t, std::string> pending) {
   pending_ = std::move(pending);
+  pre_commit_write_.clear();
   commit_queued_up_to_ = 0;
 }
 
@@ -330,41 +343,59 @@ void SinkWriter::RecoverUpTo(uint64_t checkpoint_id) {
     op->kind = Op::Kind::kRecover;
     op->checkpoint = it->first;
     op->txn = it->second;
+    op->after_writes = fence_write_;
     commit_queued_up_to_ = it->first;
-    Enqueue(std::move(op));
+    EnqueueCommit(std::move(op));
   }
 }
 
 void SinkWriter::Enqueue(std::unique_ptr<Op> op) {
-  ops_.push_back(std::move(op));
-  if (!running_) RunNext();
+  writes_.ops.push_back(std::move(op));
+  ++writes_queued_;
+  if (!writes_.running) RunNext(writes_);
 }
 
-void SinkWriter::FinishOp(Status status) {
-  std::unique_ptr<Op> done_op = std::move(ops_.front());
-  ops_.pop_front();
+void SinkWriter::EnqueueCommit(std::unique_ptr<Op> op) {
+  commits_.ops.push_back(std::move(op));
+  if (!commits_.running) RunNext(commits_);
+}
+
+void SinkWriter::FinishOp(Lane& lane, Status status) {
+  std::unique_ptr<Op> done_op = std::move(lane.ops.front());
+  lane.ops.pop_front();
+  lane.running = false;
+  if (failed_) return;
   if (!status.ok()) {
+    failed_ = true;
     on_error_(status.WithContext("sink " + writer()));
     return;
   }
   if (done_op->kind == Op::Kind::kCommit || done_op->kind == Op::Kind::kRecover) {
     auto it = pending_.find(done_op->checkpoint);
-    if (it != pending_.end() && it->second == done_op->txn) pending_.erase(it);
+    if (it != pending_.end() && it->second == done_op->txn) {
+      pending_.erase(it);
+      pre_commit_write_.erase(done_op->checkpoint);
+    }
   }
+  if (&lane == &writes_) ++writes_done_;
   if (done_op->done) done_op->done();
-  RunNext();
+  RunNext(lane);
+  // A write done may be what the commit lane's next operation waits for.
+  if (&lane == &writes_ && !commits_.running) RunNext(commits_);
 }
 
-void SinkWriter::RunNext() {
-  if (ops_.empty()) {
-    running_ = false;
-    return;
-  }
-  running_ = true;
-  Op& op = *ops_.front();
+void SinkWriter::RunNext(Lane& lane) {
+  if (failed_ || lane.running || lane.ops.empty()) return;
+  Op& op = *lane.ops.front();
+  if (op.after_writes > writes_done_) return;  // resumed when that write is done
+  lane.running = true;
+  Issue(lane, op);
+}
+
+void SinkWriter::Issue(Lane& lane, Op& op) {
   const runtime::WriterEpoch who{writer(), attempt_};
-  auto finish = [this, alive = alive_](Status status) {
-    if (*alive) FinishOp(std::move(status));
+  auto finish = [this, &lane, alive = alive_](Status status) {
+    if (*alive) FinishOp(lane, std::move(status));
   };
   runtime::OutputStore& store = *ctx_.output_store;
   switch (op.kind) {
@@ -384,35 +415,32 @@ void SinkWriter::RunNext() {
       store.Commit(who, op.txn, std::move(finish));
       break;
     case Op::Kind::kRecover:
-      store.Lookup(who, op.txn, [this, alive = alive_](Result<runtime::TxnStatus> status) {
-        if (!*alive) return;
-        auto done = [this, alive](Status s) {
-          if (*alive) FinishOp(std::move(s));
-        };
-        if (!status.ok()) return done(status.status());
-        const std::string& txn = ops_.front()->txn;
-        switch (*status) {
-          case runtime::TxnStatus::kCommitted:
-            return done(Status::Ok());  // committed before the failure
-          case runtime::TxnStatus::kOpen:
-          case runtime::TxnStatus::kPreCommitted:
-            ctx_.output_store->Commit({writer(), attempt_}, txn, std::move(done));
-            return;
-          case runtime::TxnStatus::kExpired:
-            // The store's transaction timeout aborted it (FLINK-7784): its records are lost.
-            // As Flink's FlinkKafkaProducer (ignoreFailuresAfterTransactionTimeout), the sink
-            // reports the loss and goes on instead of failing every restart.
-            ctx_.events->Record(
-                MakeEvent(EngineEvent::kTransactionExpired, txn,
-                          {.checkpoint = static_cast<int64_t>(ops_.front()->checkpoint)}));
-            return done(Status::Ok());
-          case runtime::TxnStatus::kUnknown:
-          case runtime::TxnStatus::kAborted:
-            break;
-        }
-        done(DataLossError("transaction " + txn +
-                           " of a completed checkpoint is gone from the store"));
-      });
+      store.Lookup(
+          who, op.txn,
+          [this, &op, finish, alive = alive_](Result<runtime::TxnStatus> status) mutable {
+            if (!*alive) return;
+            if (!status.ok()) return finish(status.status());
+            switch (*status) {
+              case runtime::TxnStatus::kCommitted:
+                return finish(Status::Ok());  // committed before the failure
+              case runtime::TxnStatus::kOpen:
+              case runtime::TxnStatus::kPreCommitted:
+                ctx_.output_store->Commit({writer(), attempt_}, op.txn, std::move(finish));
+                return;
+              case runtime::TxnStatus::kExpired:
+                // The store's transaction timeout aborted it (FLINK-7784): its records are lost.
+                // As Flink's FlinkKafkaProducer (ignoreFailuresAfterTransactionTimeout), the sink
+                // reports the loss and goes on instead of failing every restart.
+                ctx_.events->Record(MakeEvent(EngineEvent::kTransactionExpired, op.txn,
+                                              {.checkpoint = static_cast<int64_t>(op.checkpoint)}));
+                return finish(Status::Ok());
+              case runtime::TxnStatus::kUnknown:
+              case runtime::TxnStatus::kAborted:
+                break;
+            }
+            finish(DataLossError("transaction " + op.txn +
+                                 " of a completed checkpoint is gone from the store"));
+          });
       break;
     case Op::Kind::kUpsert:
       store.Upsert(who, op.key, std::move(op.value), std::move(finish));

@@ -24,8 +24,12 @@ namespace faultline::engine {
 // u64 in one value.
 inline constexpr std::string_view kProvenanceState = "__provenance";
 
-// Writes a sink operator's records to the output store. Operations are issued one at a time,
-// in order, so a pre-commit never overtakes the writes before it.
+// Writes a sink operator's records to the output store, in two lanes, as Flink's sink writer
+// and committer. The write lane (fence, writes, appends, pre-commits, upserts) issues one
+// operation at a time, in order, so a pre-commit never overtakes the writes before it. The
+// commit lane (commits, recovery commits) issues one at a time too, each once the write lane
+// has done what it depends on (the fence, its own transaction's pre-commit), never behind the
+// writes of later transactions: a commit is not held back by the output that follows it.
 class SinkWriter {
  public:
   SinkWriter(const OperatorSpec& op, uint32_t subtask, uint64_t attempt,
@@ -42,8 +46,8 @@ class SinkWriter {
   // Commits every pending transaction of a checkpoint <= id (each one once; it leaves the
   // pending list when its commit succeeded).
   void CommitUpTo(uint64_t checkpoint_id);
-  // Calls `done` once every operation issued so far succeeded (never, if one fails: the
-  // error callback is called instead).
+  // Calls `done` once every operation issued so far, in both lanes, succeeded (never, if one
+  // fails: the error callback is called instead).
   void AfterQueued(std::function<void()> done);
   // Transactions pre-committed and not yet committed: (checkpoint, txn). One stays here while
   // its commit waits in the queue, so a snapshot taken meanwhile still holds it.
@@ -58,9 +62,16 @@ class SinkWriter {
 
  private:
   struct Op;
+  struct Lane {
+    std::deque<std::unique_ptr<Op>> ops;
+    bool running = false;
+  };
   void Enqueue(std::unique_ptr<Op> op);
-  void RunNext();
-  void FinishOp(Status status);
+  void EnqueueCommit(std::unique_ptr<Op> op);
+  void QueueCommitOf(uint64_t checkpoint, const std::string& txn);
+  void RunNext(Lane& lane);
+  void Issue(Lane& lane, Op& op);
+  void FinishOp(Lane& lane, Status status);
   std::string CurrentTxn() const;
 
   const OperatorSpec& op_;
@@ -70,11 +81,17 @@ class SinkWriter {
   const TeachingSwitches& switches_;
   std::function<void(const Status&)> on_error_;
   runtime::RecordBatch batch_;
-  std::deque<std::unique_ptr<Op>> ops_;
-  bool running_ = false;
+  Lane writes_;
+  Lane commits_;
+  uint64_t writes_queued_ = 0;               // write-lane operations enqueued so far
+  uint64_t writes_done_ = 0;                 // of which succeeded
+  uint64_t fence_write_ = 0;                 // the fence's position in the write lane (0: no fence)
+  bool failed_ = false;                      // an operation failed: nothing more is issued
   uint64_t txn_sequence_ = 0;                // transactions opened by this attempt
   std::map<uint64_t, std::string> pending_;  // until their commit succeeded
-  uint64_t commit_queued_up_to_ = 0;         // pending ones of checkpoints <= it are queued
+  // The write-lane position of each pending transaction's pre-commit, by checkpoint.
+  std::map<uint64_t, uint64_t> pre_commit_write_;
+  uint64_t commit_queued_up_to_ = 0;  // pending ones of checkpoints <= it are queued
   std::shared_ptr<bool> alive_;
 };
 
