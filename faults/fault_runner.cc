@@ -198,6 +198,8 @@ void FaultRunner::Install() {
 
 void FaultRunner::OnRecord(const sim::TraceRecord& r) {
   if (r.kind != sim::TraceKind::kEngine) return;
+  if (r.args[0] == static_cast<int64_t>(engine::EngineEvent::kTriggered) && first_fired_ <= r.time)
+    NoteLaterCheckpoint(r);
   for (size_t i = 0; i < entries_.size(); ++i) {
     Entry& e = entries_[i];
     if (e.at_time || e.triggered || r.args[0] != e.event) continue;
@@ -212,10 +214,26 @@ void FaultRunner::OnRecord(const sim::TraceRecord& r) {
   }
 }
 
+// Checkpoint `r` was triggered after a fault fired: an entry still waiting for an event of an
+// earlier checkpoint may never see it (the failover skipped or aborted that id).
+void FaultRunner::NoteLaterCheckpoint(const sim::TraceRecord& r) {
+  const int64_t id = sim::EngineEventOf(r).value().args.checkpoint.value_or(0);
+  for (Entry& e : entries_) {
+    if (e.at_time || e.triggered || !e.checkpoint || e.report.overtaken) continue;
+    if (id <= static_cast<int64_t>(*e.checkpoint)) continue;
+    e.report.overtaken = true;
+    e.report.note = "checkpoint " + std::to_string(*e.checkpoint) +
+                    " was left behind: checkpoint " + std::to_string(id) + " was triggered at " +
+                    (r.time - Time::Zero()).ToString() + ", after a fault fired at " +
+                    (first_fired_ - Time::Zero()).ToString();
+  }
+}
+
 void FaultRunner::FireEntry(size_t i) {
   Entry& e = entries_[i];
   e.triggered = true;
   e.report.fired = true;
+  e.report.overtaken = false;
   e.report.fired_at = world_.now();
   e.report.note = Fire(e.firing);
   e.report.effective = e.report.note.empty();
@@ -238,6 +256,7 @@ std::string FaultRunner::Fire(const Firing& f) {
                  s.duration.value_or(Duration::Zero()).nanos()},
                 f.name);
   ++fired_[static_cast<size_t>(s.kind)];
+  first_fired_ = std::min(first_fired_, now);
   Touch(now);
   const FaultKindDescriptor& descriptor = DescriptorOf(s.kind);
   if (descriptor.rule != nullptr) {
@@ -326,6 +345,7 @@ FaultReport FaultRunner::Report() const {
       er.note = "no operation matched";
     }
     if (!er.fired) report.never_fired.push_back(er.name);
+    if (!er.fired && er.overtaken) report.overtaken.push_back(er.name + " (" + er.note + ")");
     if (er.fired && !er.effective) report.without_effect.push_back(er.name + " (" + er.note + ")");
     report.entries.push_back(std::move(er));
   }
@@ -371,6 +391,7 @@ std::string FaultReport::ToString() const {
   out += "\n";
   if (!never_fired.empty())
     out += "  inconclusive: " + std::to_string(never_fired.size()) + " plan entries never fired\n";
+  for (const std::string& o : overtaken) out += "  never fired: " + o + "\n";
   return out;
 }
 

@@ -51,6 +51,9 @@ struct EntryReport {
   uint64_t injections = 0;  // operations it hit (operation kinds)
   bool effective = false;   // it changed the world (see `note` when not)
   std::string note;         // why it had no effect: "node 2 was down", "no operation matched"
+  // Never fired, and its trigger named a checkpoint the run left behind after a fault: a later
+  // checkpoint was triggered after some fault had fired (a failover skips or aborts ids).
+  bool overtaken = false;
 };
 
 struct FaultReport {
@@ -67,6 +70,10 @@ struct FaultReport {
   // left skewed or drifting): liveness may be out of reach after quiet_from.
   std::vector<std::string> permanent;
   std::vector<std::string> never_fired;  // plan entries whose trigger never fired
+  // Of those, the ones whose checkpoint a fault left behind (EntryReport::overtaken), as
+  // "name (checkpoint n was left behind: ...)". A run with only these unfired is still
+  // inconclusive (the planned fault did not happen), but a fault that fired explains it.
+  std::vector<std::string> overtaken;
   // Every fault the nemesis fired, as a plan entry: its name, `at` the moment it fired, the
   // fault drawn, `ends_by` the end of the fault phase. A plan of these entries (and no nemesis)
   // runs the same faults at the same moments, so the same run.
@@ -115,6 +122,7 @@ class FaultRunner final : private sim::TraceObserver, private sim::FaultInjector
   // Applies a fault now. Returns a note when it had no effect.
   std::string Fire(const Firing& firing);
   void FireEntry(size_t entry);
+  void NoteLaterCheckpoint(const sim::TraceRecord& record);
   void NemesisArrival(size_t rate_index);
   FaultSpec RandomSpec(FaultKind kind, Rng& rng, Duration left);
   void Touch(Time t);  // something fault-related happened (or ends) at t
@@ -134,6 +142,7 @@ class FaultRunner final : private sim::TraceObserver, private sim::FaultInjector
   std::array<uint64_t, kFaultKindCount> injected_{};
   uint64_t nemesis_fired_ = 0;
   uint64_t nemesis_count_ = 0;
+  Time first_fired_ = Time::Max();  // the first fault's firing
   Time last_activity_;
   std::vector<std::string> permanent_;
   std::vector<PlanEntry> nemesis_entries_;

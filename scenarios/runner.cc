@@ -367,7 +367,8 @@ Result<std::vector<std::string>> CheckersOfRun(const proto::Scenario& spec,
 // injected fault destroyed its checkpoint). A job left unfinished for an explained reason
 // explains the other checkers' job-not-finished parts too, a checker left with nothing to check
 // (no checkpoint completed before it stopped), and plan entries whose trigger the stopped job
-// never reached.
+// never reached. A plan entry whose checkpoint a fault left behind (a failover skipped or aborted
+// that id before its event) is explained by that fault.
 std::vector<std::string> Unexplained(const RunReport& report) {
   const auto about_unfinished = [](checkers::Unjudged r) {
     return r == checkers::Unjudged::kJobNotFinished || r == checkers::Unjudged::kNoQuietPhase;
@@ -389,7 +390,9 @@ std::vector<std::string> Unexplained(const RunReport& report) {
                     ")");
     }
   }
-  if (!report.fault_plan_unfired.empty() && !unfinished_explained) {
+  const bool unfired_explained =
+      report.fault_plan_overtaken.size() == report.fault_plan_unfired.size();
+  if (!report.fault_plan_unfired.empty() && !unfinished_explained && !unfired_explained) {
     out.push_back("fault plan entries never fired");
   }
   if (report.status != engine::JobStatus::kFinished && !unfinished_explained) {
@@ -490,6 +493,7 @@ Result<RunReport> Run(const engine::JobGraph& job, const Scenario& file,
   report.trace_records = jw.world().trace().count();
   const faults::FaultReport fault_report = run->faults->Report();
   report.fault_plan_unfired = fault_report.never_fired;
+  report.fault_plan_overtaken = fault_report.overtaken;
 
   FL_ASSIGN_OR_RETURN(const std::vector<std::string> enabled,
                       CheckersOfRun(spec, job, config, options));
@@ -699,7 +703,11 @@ std::string FormatReport(const RunReport& r) {
     }
   }
   for (const std::string& unfired : r.fault_plan_unfired) {
-    out += "  never fired: " + unfired + "\n";
+    const auto overtaken =
+        std::find_if(r.fault_plan_overtaken.begin(), r.fault_plan_overtaken.end(),
+                     [&](const std::string& o) { return o.starts_with(unfired + " ("); });
+    out += "  never fired: " + (overtaken != r.fault_plan_overtaken.end() ? *overtaken : unfired) +
+           "\n";
   }
   if (r.recoveries.empty()) {
     out += "recoveries   none\n";
@@ -777,8 +785,10 @@ std::string ReportJson(const RunReport& r) {
   nlohmann::json faults = nlohmann::json::array();
   for (const FaultRecord& f : r.faults)
     faults.push_back({{"at_ns", f.at.nanos()}, {"what", f.what}});
-  j["faults"] = {
-      {"events", faults}, {"dropped", r.faults_dropped}, {"never_fired", r.fault_plan_unfired}};
+  j["faults"] = {{"events", faults},
+                 {"dropped", r.faults_dropped},
+                 {"never_fired", r.fault_plan_unfired},
+                 {"overtaken", r.fault_plan_overtaken}};
   nlohmann::json recoveries = nlohmann::json::array();
   for (const RecoveryRecord& rec : r.recoveries) {
     recoveries.push_back({{"at_ns", rec.at.nanos()},

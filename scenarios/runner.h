@@ -95,6 +95,9 @@ struct RunReport {
   std::vector<FaultRecord> faults;              // injected, in time order
   uint64_t faults_dropped = 0;                  // beyond the kept list
   std::vector<std::string> fault_plan_unfired;  // plan entries whose trigger never fired
+  // Of those, the ones a fault explains: their checkpoint was left behind after a fault fired
+  // (a failover skipped or aborted it), as "name (why)".
+  std::vector<std::string> fault_plan_overtaken;
 
   std::vector<checkers::Verdict> verdicts;
   enum class Outcome { kPass, kViolation, kInconclusive } outcome = Outcome::kPass;
