@@ -420,23 +420,52 @@ class ValueComparison {
   std::map<std::string, size_t> last_at_;
 };
 
+// The values the reference's sink gives each key along the history that ends with attempt
+// `epoch`'s own processing (after what it restored, in its logged order): what an upsert of that
+// attempt may hold, though a later restore undid the attempt's state. Empty when the order log
+// cannot tell.
+using ValuesByKey = std::map<std::string, std::set<int64_t>>;
+ValuesByKey ValuesAlongAttempt(const RunView& run, uint64_t epoch) {
+  ValuesByKey out;
+  if (run.order == nullptr || run.order->overflowed()) return out;
+  KeyedOrders orders = OrdersOf(*run.setup, *run.order, [epoch](uint32_t) {
+    return HistoryEnd{std::nullopt, epoch};
+  });
+  if (!orders.problems.empty()) return out;
+  ReferenceInput input;
+  for (const SourceRecord& s : run.sources) input.sources.push_back(s.record);
+  input.order = std::move(orders.order);
+  const ReferenceResult ref = Reference(run.setup->job).Run(std::move(input));
+  for (const Record& r : ref.sink) out[r.key].insert(r.value);
+  return out;
+}
+
 // The final table against the reference's last sink value per key. When the job did not finish,
-// the table is a prefix's: each key must hold a value the reference's sink gives it at some point
-// (its order is the reference's), and a key not yet written is not judged.
+// the table is a prefix's: each key must hold a value the reference's sink gives it at some point,
+// in the committed order or, for a value an attempt wrote after the snapshot the next attempt
+// restored (an upsert stays until overwritten), in that attempt's order; a key not yet written is
+// not judged.
 void CheckUpsertTable(const RunView& run, const ReferenceResult& ref, const OutputJudging& judging,
                       Verdict& verdict) {
   std::map<std::string, const CommittedRecord*> table;
   for (const CommittedRecord& c : run.committed) table[c.record.key] = &c;
   std::map<std::string, const Record*> want;
-  std::map<std::string, std::set<int64_t>> ever;  // every value the reference's sink gives a key
+  ValuesByKey ever;  // every value the reference's sink gives a key
   for (const Record& r : ref.sink) {
     want[r.key] = &r;
     if (!judging.finished) ever[r.key].insert(r.value);
   }
+  std::map<uint64_t, ValuesByKey> along;  // by attempt, computed when needed
+  const auto along_writer = [&](const CommittedRecord& c) {
+    auto it = along.find(c.epoch);
+    if (it == along.end()) it = along.emplace(c.epoch, ValuesAlongAttempt(run, c.epoch)).first;
+    return it->second[c.record.key].contains(c.record.value);
+  };
   for (const auto& [key, w] : want) {
     auto it = table.find(key);
     if (!judging.finished) {
       if (it == table.end() || ever[key].contains(it->second->record.value)) continue;
+      if (along_writer(*it->second)) continue;
     } else if (it != table.end() && it->second->record.value == w->value) {
       continue;
     }

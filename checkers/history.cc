@@ -22,7 +22,11 @@ const AttemptLog* SnapshotTaker(const std::vector<const AttemptLog*>& attempts, 
 Result<HistorySegment> LastSegment(const std::vector<const AttemptLog*>& attempts, uint32_t task,
                                    const HistoryEnd& end) {
   if (!end.checkpoint_id) {
-    const AttemptLog* newest = attempts.back();
+    const AttemptLog* newest = nullptr;
+    for (const AttemptLog* a : attempts) {
+      if (!end.attempt || a->attempt <= *end.attempt) newest = a;
+    }
+    if (newest == nullptr) return HistorySegment{};  // the task had not run by then
     return HistorySegment{newest, newest->processed.size(), newest->emitted.size()};
   }
   const AttemptLog* taker = nullptr;
@@ -77,6 +81,7 @@ Result<std::vector<HistorySegment>> CommittedHistory(const OrderLog& log, uint32
   const std::vector<const AttemptLog*> attempts = log.AttemptsOf(task);
   if (attempts.empty()) return std::vector<HistorySegment>{};
   FL_ASSIGN_OR_RETURN(HistorySegment segment, LastSegment(attempts, task, end));
+  if (segment.log == nullptr) return std::vector<HistorySegment>{};
   return WalkBack(attempts, task, {segment});
 }
 

@@ -30,7 +30,8 @@ struct HistorySegment {
 
 // Where a history ends.
 struct HistoryEnd {
-  // Unset: at the end of the task's newest attempt (a finished job's committed history).
+  // Unset: at the end of the task's newest attempt (a finished job's committed history), or of
+  // its newest attempt up to `attempt` when that is set.
   std::optional<uint64_t> checkpoint_id;
   // With checkpoint_id: the attempt whose snapshot the checkpoint holds; unset: the newest
   // attempt that logged a snapshot of it.

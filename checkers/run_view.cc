@@ -39,7 +39,7 @@ Result<std::vector<CommittedRecord>> ReadCommitted(const sim::OutputStoreSim& st
                                          " " + std::string(visible.txn));
     }
     out.push_back(CommittedRecord{std::move(*record), visible.kind, std::string(visible.writer),
-                                  std::string(visible.txn), visible.visible_at});
+                                  std::string(visible.txn), visible.visible_at, visible.epoch});
   }
   return out;
 }

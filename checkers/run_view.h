@@ -38,6 +38,7 @@ struct CommittedRecord {
   std::string writer;
   std::string txn;  // transactional commits only
   Time visible_at;
+  uint64_t epoch = 0;  // the writer's epoch: the job attempt that wrote it
 };
 
 struct RunView {
