@@ -578,28 +578,32 @@ void OutputStoreSim::Append(uint32_t caller, WriterEpoch who, RecordBatch record
       std::move(done));
 }
 
-void OutputStoreSim::Upsert(uint32_t caller, WriterEpoch who, std::string key, Bytes value,
-                            Callback<Status> done) {
+void OutputStoreSim::Upsert(uint32_t caller, WriterEpoch who,
+                            std::vector<runtime::UpsertEntry> entries, Callback<Status> done) {
+  uint64_t bytes = 0;
+  for (const runtime::UpsertEntry& e : entries) bytes += e.key.size() + e.value.size();
   requesting_epoch_ = who.epoch;  // read by EpochOfRequest while Begin records
-  const Call call = Begin(caller, ServiceOp::kUpsert, FaultPoint::kOutputWrite, key, value.size());
+  const Call call = Begin(caller, ServiceOp::kUpsert, FaultPoint::kOutputWrite, who.writer, bytes);
   requesting_epoch_.reset();
-  std::string target = key;
+  std::string target = who.writer;
   Finish<Status>(
       caller, ServiceOp::kUpsert, call, std::move(target),
-      [this, who = std::move(who), key = std::move(key), value = std::move(value),
+      [this, who = std::move(who), entries = std::move(entries),
        fault = call.fault]() mutable -> Status {
         if (!fault.error.ok()) return fault.error;
         FL_RETURN_IF_ERROR(CheckFence(who));
-        table_.insert_or_assign(key, value);
-        auto record = std::make_shared<RecordBatch>();
-        record->Add(value);
-        Publish({OutputRecord::Kind::kUpsert,
-                 who.writer,
-                 who.epoch,
-                 {},
-                 std::move(key),
-                 std::move(record),
-                 world_->now()});
+        for (runtime::UpsertEntry& e : entries) {
+          table_.insert_or_assign(e.key, e.value);
+          auto record = std::make_shared<RecordBatch>();
+          record->Add(e.value);
+          Publish({OutputRecord::Kind::kUpsert,
+                   who.writer,
+                   who.epoch,
+                   {},
+                   std::move(e.key),
+                   std::move(record),
+                   world_->now()});
+        }
         return Status::Ok();
       },
       std::move(done));

@@ -176,7 +176,8 @@ class OutputStoreSim : public ServiceBase {
   void Lookup(uint32_t caller, WriterEpoch who, std::string txn,
               Callback<Result<runtime::TxnStatus>> done);
   void Append(uint32_t caller, WriterEpoch who, RecordBatch records, Callback<Status> done);
-  void Upsert(uint32_t caller, WriterEpoch who, std::string key, Bytes value,
+  // Applies the entries in order, each published as a visible upsert record.
+  void Upsert(uint32_t caller, WriterEpoch who, std::vector<runtime::UpsertEntry> entries,
               Callback<Status> done);
 
   // Side channel.

@@ -272,13 +272,14 @@ TEST_F(ServicesTest, OutputStoreTransactions) {
   EXPECT_EQ(st.back().code(), StatusCode::kNotFound);
   EXPECT_EQ(out.visible().size(), 4u);
 
-  out.Upsert(node_, {"sink-1", 0}, "k", B("v1"), keep);
+  out.Upsert(node_, {"sink-1", 0}, {{"k", B("v1")}}, keep);
   Settle();
-  out.Upsert(node_, {"sink-1", 0}, "k", B("v2"), keep);
+  out.Upsert(node_, {"sink-1", 0}, {{"j", B("w")}, {"k", B("v2")}}, keep);
   out.Append(node_, {"sink-2", 0}, {B("x")}, keep);
   Settle();
   EXPECT_EQ(out.table().at("k"), B("v2"));
-  EXPECT_EQ(out.visible().size(), 7u);
+  EXPECT_EQ(out.table().at("j"), B("w"));
+  EXPECT_EQ(out.visible().size(), 8u);
 }
 
 // Kafka's transaction.timeout.ms: a transaction open or pre-committed longer than the timeout

@@ -152,10 +152,9 @@ struct World::Node final : runtime::Clock,
               runtime::Callback<Status> done) override {
     world->output_store_.Append(id, std::move(who), std::move(records), std::move(done));
   }
-  void Upsert(runtime::WriterEpoch who, std::string key, runtime::Bytes value,
+  void Upsert(runtime::WriterEpoch who, std::vector<runtime::UpsertEntry> entries,
               runtime::Callback<Status> done) override {
-    world->output_store_.Upsert(id, std::move(who), std::move(key), std::move(value),
-                                std::move(done));
+    world->output_store_.Upsert(id, std::move(who), std::move(entries), std::move(done));
   }
 
   // EventSink

@@ -213,11 +213,15 @@ TEST_F(SinkWriterTest, AtLeastOnceAppendsAndUpsertKeepsTheLastValue) {
   upsert->Add(Record{"k", 1, {}});
   upsert->Add(Record{"k", 5, {}});
   Settle();
+  EXPECT_EQ(world_.output_store().table().count("k"), 0u) << "upserts wait for the flush";
+  upsert->Flush();
+  Settle();
   ASSERT_EQ(world_.output_store().table().count("k"), 1u);
   size_t offset = 0;
   Result<Record> last = engine::ReadRecord(world_.output_store().table().at("k"), offset);
   ASSERT_TRUE(last.ok());
-  EXPECT_EQ(last->value, 5) << "operations are issued in order";
+  EXPECT_EQ(last->value, 5) << "a batch's upserts are applied in order";
+  EXPECT_EQ(Visible(), 4u);
 }
 
 }  // namespace

@@ -186,8 +186,7 @@ struct SinkWriter::Op {
   // Commit lane: issued only once this many write-lane operations succeeded.
   uint64_t after_writes = 0;
   runtime::RecordBatch records;
-  std::string key;
-  Bytes value;  // for kUpsert
+  std::vector<runtime::UpsertEntry> upserts;  // for kUpsert
   std::function<void()> done;
 };
 
@@ -226,12 +225,10 @@ std::string SinkWriter::CurrentTxn() const {
 
 void SinkWriter::Add(const Record& record) {
   if (op_.sink.kind == SinkKind::kUpsert) {
-    auto op = std::make_unique<Op>();
-    op->kind = Op::Kind::kUpsert;
-    op->key = record.key;
-    op->value.reserve(EncodedSize(record));
-    AppendRecord(op->value, record);
-    Enqueue(std::move(op));
+    runtime::UpsertEntry& entry = upserts_.emplace_back();
+    entry.key = record.key;
+    entry.value.reserve(EncodedSize(record));
+    AppendRecord(entry.value, record);
     return;
   }
   // Encoded on the stack and copied in: growing the batch by a copy does not zero-fill first.
@@ -245,6 +242,14 @@ void SinkWriter::Add(const Record& record) {
 }
 
 void SinkWriter::Flush() {
+  if (!upserts_.empty()) {
+    // As a JDBC sink's batched upserts: one store call per flush, applied in order.
+    auto op = std::make_unique<Op>();
+    op->kind = Op::Kind::kUpsert;
+    op->upserts = std::move(upserts_);
+    upserts_.clear();
+    Enqueue(std::move(op));
+  }
   if (batch_.empty()) return;
   auto op = std::make_unique<Op>();
   if (op_.sink.kind == SinkKind::kTwoPhaseCommit) {
@@ -443,7 +448,7 @@ void SinkWriter::Issue(Lane& lane, Op& op) {
           });
       break;
     case Op::Kind::kUpsert:
-      store.Upsert(who, op.key, std::move(op.value), std::move(finish));
+      store.Upsert(who, std::move(op.upserts), std::move(finish));
       break;
     case Op::Kind::kSync:
       finish(Status::Ok());

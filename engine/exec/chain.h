@@ -38,7 +38,8 @@ class SinkWriter {
   ~SinkWriter();
 
   void Add(const Record& record);
-  // Sends what was added since the last flush.
+  // Sends what was added since the last flush (one store call: a batch of records, or of
+  // upserts).
   void Flush();
   // Two-phase commit: closes the current transaction for checkpoint `id`, then calls `done`
   // once the store has pre-committed it. Other kinds: flushes and calls `done` when written.
@@ -81,6 +82,7 @@ class SinkWriter {
   const TeachingSwitches& switches_;
   std::function<void(const Status&)> on_error_;
   runtime::RecordBatch batch_;
+  std::vector<runtime::UpsertEntry> upserts_;  // upsert sinks: added since the last flush
   Lane writes_;
   Lane commits_;
   uint64_t writes_queued_ = 0;               // write-lane operations enqueued so far

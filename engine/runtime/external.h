@@ -98,6 +98,12 @@ struct WriterEpoch {
   uint64_t epoch = 0;
 };
 
+// One upsert: the value to hold under the key.
+struct UpsertEntry {
+  std::string key;
+  Bytes value;
+};
+
 // What the store knows of a transaction.
 // kExpired: aborted by the store because it stayed open or pre-committed past the store's
 // transaction timeout (Kafka's transaction.timeout.ms); its records are lost.
@@ -127,9 +133,10 @@ class OutputStore {
   // The state of a transaction (kUnknown if the store never saw it). A read: not fenced.
   virtual void Lookup(WriterEpoch who, std::string txn, Callback<Result<TxnStatus>> done) = 0;
 
-  // Non-transactional sinks: a visible append, and an idempotent upsert by key.
+  // Non-transactional sinks: a visible append, and a batch of idempotent upserts by key,
+  // applied in order (as a JDBC sink's batched upserts), each visible when the call succeeds.
   virtual void Append(WriterEpoch who, RecordBatch records, Callback<Status> done) = 0;
-  virtual void Upsert(WriterEpoch who, std::string key, Bytes value, Callback<Status> done) = 0;
+  virtual void Upsert(WriterEpoch who, std::vector<UpsertEntry> entries, Callback<Status> done) = 0;
 };
 
 }  // namespace faultline::runtime
