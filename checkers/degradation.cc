@@ -36,6 +36,18 @@ void RangeOf(const Recording& recording, ReportedFallback& f) {
   f.reemitted = std::move(ranges);
 }
 
+// Fills `f.earlier_txns`: the transactions pre-committed for checkpoints (F, U].
+void EarlierTransactionsOf(const Recording& recording, ReportedFallback& f) {
+  if (f.fallback == 0) return;
+  for (const CompletionRecord& c : recording.completions) {
+    for (const engine::PendingTransaction& p : c.pending) {
+      if (p.checkpoint_id > f.fallback && p.checkpoint_id <= f.unreadable) {
+        f.earlier_txns.insert(p.txn);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 bool ReportedFallback::Reemits(const engine::RecordId& id) const {
@@ -78,6 +90,7 @@ std::vector<ReportedFallback> ReportedFallbacks(const Recording& recording) {
     f.reported = e.time;
     f.destroyed_by_injection = DestroyedOnCheckpoint(recording, f.unreadable) != 0;
     RangeOf(recording, f);
+    EarlierTransactionsOf(recording, f);
     out.push_back(std::move(f));
   }
   return out;

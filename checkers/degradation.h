@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -42,6 +43,10 @@ struct ReportedFallback {
   // provenance hash, sorted: restoring it replays them, so they are emitted again too (they were
   // behind its cut, yet committed after it).
   std::vector<uint64_t> in_flight;
+  // The two-phase-commit transactions that the checkpoints after the fallback one, up to the
+  // unreadable one, pre-committed (their sink blobs): the attempts before the fallback wrote the
+  // re-emitted range into them, so what they committed is that range's first copy.
+  std::set<std::string> earlier_txns;
   std::string why_unknown;
 
   // True when `id` is in the re-emitted range or the fallback checkpoint's channel state.

@@ -260,8 +260,36 @@ class ValueComparison {
     }
   }
 
+  // Records without single-record provenance (a flat_map's further copies, an aggregate's
+  // output) name no id to tell a re-emitted one by. Their first copy is told by its transaction
+  // instead: one the checkpoints after the fallback one, up to the unreadable one, pre-committed
+  // (`fallback.earlier_txns`). Such a record is compared with `earlier`'s sink records of its key
+  // that `at_fallback` (the reference to the fallback checkpoint's offsets and snapshots) has not
+  // yet produced: the range the attempts before the fallback emitted, in their order.
+  void AllowEarlierCopies(const ReferenceResult& earlier, const ReferenceResult& at_fallback,
+                          const ReportedFallback& fallback) {
+    std::map<std::string, size_t> skip;  // per key: such records before the fallback's cut
+    for (const Record& r : at_fallback.sink) {
+      if (r.provenance.count != 1) ++skip[r.key];
+    }
+    EarlierCopies& copies = earlier_copies_.emplace_back();
+    copies.txns = &fallback.earlier_txns;
+    for (const Record& r : earlier.sink) {
+      if (r.provenance.count == 1) continue;
+      size_t& before = skip[r.key];
+      if (before > 0) {
+        --before;
+        continue;
+      }
+      KeyCopies& key = copies.by_key[r.key];
+      key.records.push_back(r);
+      key.used.push_back(false);
+    }
+  }
+
   void Compare(const CommittedRecord& c, Verdict& verdict) {
     if (c.record.provenance.count == 1 && CompareReemitted(c, verdict)) return;
+    if (c.record.provenance.count != 1 && CompareEarlierCopy(c, verdict)) return;
     std::optional<size_t> j = Pair(c, verdict);
     if (!j) return;
     const Record& want = ref_.sink[*j];
@@ -279,6 +307,12 @@ class ValueComparison {
   }
 
   void Finish(const OutputJudging& judging, Verdict& verdict) {
+    if (earlier_copies_compared_ > 0) {
+      verdict.Note(std::to_string(earlier_copies_compared_) +
+                   " committed records without single-record provenance, written before a "
+                   "reported fallback into the range it emits again, compared with the reference "
+                   "before the fallback");
+    }
     for (const auto& [key, list] : rest_) {
       if (taken_[key] >= list.size()) continue;
       Evidence e;
@@ -315,6 +349,46 @@ class ValueComparison {
                            "a committed value of a record a reported fallback emits again "
                            "differs from the reference, before and after the fallback"));
     return true;
+  }
+
+  // True when `c`, without single-record provenance, was committed in a transaction that holds
+  // the first copy of a fallback's re-emitted range (judged here, against the reference before
+  // the fallback: the next record of its key when each key keeps its order to the sink, else one
+  // equal to it if any is left).
+  bool CompareEarlierCopy(const CommittedRecord& c, Verdict& verdict) {
+    for (EarlierCopies& copies : earlier_copies_) {
+      if (!copies.txns->contains(c.txn)) continue;
+      KeyCopies& key = copies.by_key[c.record.key];
+      std::optional<size_t> pick;
+      for (size_t i = key.next; i < key.records.size(); ++i) {
+        if (key.used[i]) continue;
+        if (!pick) pick = i;
+        if (keeps_order_ || key.records[i].value == c.record.value) {
+          pick = i;
+          break;
+        }
+      }
+      if (!pick) {
+        Evidence e = CommittedEvidence(index_, c);
+        e.detail = "committed " + FormatRecord(c.record) + " by " + WhereCommitted(c);
+        verdict.Fail(Violation{
+            "a committed record without single-record provenance, written before a reported "
+            "fallback into the range it emits again, has no counterpart in the reference",
+            std::move(e)});
+        return true;
+      }
+      key.used[*pick] = true;
+      ++earlier_copies_compared_;
+      while (key.next < key.used.size() && key.used[key.next]) ++key.next;
+      const Record& want = key.records[*pick];
+      if (order_known_ && want.value != c.record.value) {
+        verdict.Fail(ValueDiff(index_, c, want,
+                               "a committed value written before a reported fallback into the "
+                               "range it emits again differs from the reference before it"));
+      }
+      return true;
+    }
+    return false;
   }
 
   std::optional<size_t> Pair(const CommittedRecord& c, Verdict& verdict) {
@@ -417,6 +491,19 @@ class ValueComparison {
   };
   std::map<std::string, KeyPool> pools_;
   std::unordered_map<uint64_t, std::vector<Record>> earlier_;
+  // Per fallback with earlier transactions: by key, the records without single-record
+  // provenance the attempts before it emitted into the re-emitted range, in order.
+  struct KeyCopies {
+    std::vector<Record> records;
+    std::vector<bool> used;
+    size_t next = 0;  // the first not yet used
+  };
+  struct EarlierCopies {
+    const std::set<std::string>* txns = nullptr;
+    std::map<std::string, KeyCopies> by_key;
+  };
+  std::vector<EarlierCopies> earlier_copies_;
+  uint64_t earlier_copies_compared_ = 0;
   std::map<std::string, size_t> last_at_;
 };
 
@@ -515,24 +602,29 @@ std::optional<KeyedOrders> CommittedOrders(const RunView& run, const OutputJudgi
   return orders;
 }
 
-// The reference replayed over the records before the unreadable checkpoint's offsets, along the
-// histories that end at its snapshots: what the attempts before the fallback committed.
+// The reference replayed over the records before checkpoint `upto`'s offsets (the unreadable one
+// or the fallback one), along the histories that end at its snapshots: with the unreadable one,
+// what the attempts before the fallback committed.
 std::optional<ReferenceResult> EarlierReference(const RunView& run, const ReportedFallback& f,
-                                                Verdict& verdict) {
+                                                uint64_t upto, Verdict& verdict) {
   if (run.order == nullptr || run.order->overflowed()) return std::nullopt;  // judged unordered
-  KeyedOrders orders = OrdersOf(*run.setup, *run.order, [&f](uint32_t) {
-    return HistoryEnd{f.unreadable, std::nullopt};
+  KeyedOrders orders = OrdersOf(*run.setup, *run.order, [upto](uint32_t) {
+    return HistoryEnd{upto, std::nullopt};
   });
   if (!orders.problems.empty()) {
-    verdict.Unjudge(Unjudged::kOrderUnknown,
-                    "the histories up to checkpoint " + std::to_string(f.unreadable) +
-                        ", which the engine fell back from: " + orders.problems.front());
+    verdict.Unjudge(
+        Unjudged::kOrderUnknown,
+        "the histories up to checkpoint " + std::to_string(upto) + ", which the " +
+            (upto == f.unreadable ? "engine fell back from: " : "engine fell back to: ") +
+            orders.problems.front());
     return std::nullopt;
   }
+  const bool to_unreadable = upto == f.unreadable;
   ReferenceInput input;
   for (const SourceRecord& s : run.sources) {
     auto range = f.reemitted->find(s.id.partition);
-    if (range != f.reemitted->end() && s.id.offset < range->second.second) {
+    if (range != f.reemitted->end() &&
+        s.id.offset < (to_unreadable ? range->second.second : range->second.first)) {
       input.sources.push_back(s.record);
     }
   }
@@ -572,8 +664,13 @@ Verdict CheckExactlyOnceOutput(const RunView& run, const OutputJudging& judging)
                          orders.has_value() && orders->problems.empty());
   for (const ReportedFallback& f : judging.fallbacks) {
     if (!f.destroyed_by_injection || !f.reemitted) continue;
-    if (std::optional<ReferenceResult> earlier = EarlierReference(run, f, verdict)) {
-      values.AllowEarlier(*earlier, f);
+    std::optional<ReferenceResult> earlier = EarlierReference(run, f, f.unreadable, verdict);
+    if (!earlier) continue;
+    values.AllowEarlier(*earlier, f);
+    if (f.earlier_txns.empty()) continue;
+    if (std::optional<ReferenceResult> at_fallback =
+            EarlierReference(run, f, f.fallback, verdict)) {
+      values.AllowEarlierCopies(*earlier, *at_fallback, f);
     }
   }
   for (const CommittedRecord& c : run.committed) values.Compare(c, verdict);

@@ -31,7 +31,12 @@
 // checkpoint instead (OutputJudging::last_completed), records not yet committed are not judged
 // missing (INCONCLUSIVE, job-not-finished); duplicates and wrong values still fail. A duplicate
 // of a record that a reported fallback emits again, after an injected fault destroyed the
-// checkpoint it fell back from, is expected degradation (a note); any other fails. Without an
+// checkpoint it fell back from, is expected degradation (a note); any other fails. Its values
+// may equal the reference before the fallback. Records without single-record provenance in that
+// range name no id: their first copies are told by the transactions that the checkpoints after
+// the fallback one, up to the unreadable one, pre-committed (ReportedFallback::earlier_txns) and
+// compared with the reference before the fallback, past what the reference to the fallback
+// checkpoint produced; the rest with the final reference as above. Without an
 // order log the values are not compared (INCONCLUSIVE, order-unknown).
 #pragma once
 

@@ -6,10 +6,12 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "checkers/degradation.h"
 #include "checkers/eo_out.h"
 #include "scenarios/loader.h"
 #include "scenarios/runner.h"
@@ -119,6 +121,45 @@ TEST(RegressionCorpus, AnUnfinishedJobsValuesReplayToItsLastCompletedCheckpoint)
   EXPECT_FALSE(to_checkpoint.violated()) << to_checkpoint.ToString();
   const checkers::Verdict to_newest = checkers::CheckExactlyOnceOutput(view, {.finished = false});
   EXPECT_TRUE(to_newest.violated()) << "the seed no longer shows the mixed attempts";
+}
+
+// fallback_flatmap_copies: a fallback from checkpoint 3 to 2 emits the range between them again
+// in another order. The flat_map's second copies (no single-record provenance) that attempt 1
+// committed in checkpoint 3's transaction are judged against the reference before the fallback,
+// the re-emitted ones against the final reference; a changed value of either still fails.
+TEST(RegressionCorpus, FallbackCopiesWithoutProvenanceAreJudgedBeforeTheFallback) {
+  std::unique_ptr<testing_support::LibraryRun> run =
+      testing_support::RunLibrary(FAULTLINE_REGRESSIONS_DIR, "fallback_flatmap_copies.textproto");
+  const checkers::OutputJudging judging{
+      .fallbacks = checkers::ReportedFallbacks(run->recorder->recording())};
+  ASSERT_EQ(judging.fallbacks.size(), 1u);
+  const std::set<std::string>& earlier = judging.fallbacks[0].earlier_txns;
+  EXPECT_EQ(earlier, std::set<std::string>{"sink#0/attempt-1/txn-2"});
+  const checkers::RunView view = run->View();
+  const checkers::Verdict clean = checkers::CheckExactlyOnceOutput(view, judging);
+  ASSERT_TRUE(clean.passed()) << clean.ToString();
+  // The first provenance-less record committed before the fallback into the re-emitted range,
+  // and the first one the restored attempt committed.
+  std::optional<size_t> before;
+  std::optional<size_t> after;
+  for (size_t i = 0; i < view.committed.size(); ++i) {
+    const checkers::CommittedRecord& c = view.committed[i];
+    if (c.record.provenance.count != 0) continue;
+    if (!before && earlier.contains(c.txn)) before = i;
+    if (!after && c.epoch > 1) after = i;
+  }
+  ASSERT_TRUE(before && after);
+  for (const auto& [at, what] :
+       {std::pair{*before,
+                  "a committed value written before a reported fallback into the range it "
+                  "emits again differs from the reference before it"},
+        std::pair{*after, "a committed value differs from the reference"}}) {
+    checkers::RunView altered = view;
+    altered.committed[at].record.value += 1000;
+    const checkers::Verdict verdict = checkers::CheckExactlyOnceOutput(altered, judging);
+    ASSERT_TRUE(verdict.violated()) << verdict.ToString();
+    EXPECT_EQ(verdict.first()->what, what);
+  }
 }
 
 TEST(RegressionCorpus, IsNotEmpty) {
