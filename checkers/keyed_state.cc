@@ -19,6 +19,7 @@ uint64_t GetLittleEndian(std::span<const uint8_t> in, size_t at) {
 
 Bytes I64(int64_t v) {
   Bytes out;
+  out.reserve(8);
   PutLittleEndian(out, static_cast<uint64_t>(v));
   return out;
 }
@@ -67,6 +68,7 @@ StateEntries EntriesOf(const KeyState& state) {
   for (const auto& [name, v] : state.reducing) out[{name, ""}] = I64(v);
   for (const auto& [name, list] : state.lists) {
     Bytes bytes;
+    bytes.reserve(8 * list.size());
     for (int64_t v : list) PutLittleEndian(bytes, static_cast<uint64_t>(v));
     out[{name, ""}] = std::move(bytes);
   }
