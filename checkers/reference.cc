@@ -288,6 +288,12 @@ std::vector<Record> Reference::RunStateless(uint32_t first, uint32_t last, const
   return stream;
 }
 
+void Reference::ApplyStatelessOperator(uint32_t index, const Record& in,
+                                       std::vector<Record>& out) const {
+  FL_ASSERT(index < job_.operators.size());
+  ApplyStateless(job_.operators[index], in, out);
+}
+
 std::vector<Record> Reference::Arriving(uint32_t index, const Record& source) const {
   FL_ASSERT(index > 0 && index < job_.operators.size());
   return Partition(job_.operators[index], RunStateless(0, index - 1, source));
