@@ -205,11 +205,16 @@ TEST(CheckerKeyedSnapshot, RefusesABlobOfTheWrongRangeOrAKeyInAnotherGroupsSecti
 
 // ReadKeyedSnapshot reads while decoding (VisitKeyedBlob); it must answer exactly as reading
 // DecodeKeyedBlob's entries one by one (the former way, restated here) does.
-std::map<std::string, KeySnapshot> ReadFromDecodedEntries(const Bytes& blob) {
-  std::map<std::string, KeySnapshot> keys;
+struct ExpectedKey {
+  engine::Provenance provenance;
+  std::map<StateEntryName, Bytes> entries;
+};
+
+std::map<std::string, ExpectedKey> ReadFromDecodedEntries(const Bytes& blob) {
+  std::map<std::string, ExpectedKey> keys;
   const DecodedBlob decoded = DecodeKeyedBlob(blob, "b").value();
   for (const BlobEntry& e : decoded.entries) {
-    KeySnapshot& snapshot = keys[e.key];
+    ExpectedKey& snapshot = keys[e.key];
     if (e.state != kProvenanceStateName) {
       snapshot.entries[{e.state, e.user_key}] = e.value;
       continue;
@@ -244,13 +249,17 @@ TEST(CheckerKeyedSnapshot, ReadsAsTheDecodedEntriesSayAndKeepsTheOrderOfItsError
   const Bytes good = backend->Capture()->Materialize().value();
   const auto read = ReadKeyedSnapshot(good, "b", owned, 128);
   ASSERT_TRUE(read.ok()) << read.status().ToString();
-  const std::map<std::string, KeySnapshot> want = ReadFromDecodedEntries(good);
+  const std::map<std::string, ExpectedKey> want = ReadFromDecodedEntries(good);
   ASSERT_EQ(read->size(), want.size());
   for (const auto& [key, snapshot] : want) {
     const auto it = read->find(key);
     ASSERT_NE(it, read->end()) << key;
     EXPECT_EQ(it->second.provenance, snapshot.provenance) << key;
-    EXPECT_EQ(it->second.entries, snapshot.entries) << key;
+    const StateEntries& got = it->second.entries;
+    EXPECT_TRUE(std::is_sorted(got.begin(), got.end())) << key;
+    const std::map<StateEntryName, Bytes> got_map(got.begin(), got.end());
+    EXPECT_EQ(got_map, snapshot.entries) << key;
+    EXPECT_EQ(got.size(), snapshot.entries.size()) << key;
   }
 
   // A malformed provenance (DataLoss) and a misplaced key (FailedPrecondition) in one blob: the

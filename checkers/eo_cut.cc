@@ -559,9 +559,13 @@ void CutChecker::CompareKey(const Cut& cut, const SubtaskCut& at, const std::str
                             const KeySnapshot* got, const KeyState* want) {
   const engine::Provenance got_provenance = got ? got->provenance : engine::Provenance{};
   const engine::Provenance want_provenance = want ? want->provenance : engine::Provenance{};
-  Evidence e = at.where;
-  e.key = key;
+  const auto evidence = [&at, &key] {
+    Evidence e = at.where;
+    e.key = key;
+    return e;
+  };
   if (got_provenance != want_provenance) {
+    Evidence e = evidence();
     std::string why;
     e.record = Culprit(cut, at.op, key, got_provenance, want_provenance, why);
     e.detail = "snapshot reflects " + std::to_string(got_provenance.count) +
@@ -586,6 +590,7 @@ void CutChecker::CompareKey(const Cut& cut, const SubtaskCut& at, const std::str
     if (take_w) ++w;
     if (take_f) ++f;
     if (w_value && f_value && *w_value == *f_value) continue;
+    Evidence e = evidence();
     e.detail = "state '" + name.first + "'" +
                (name.second.empty() ? "" : " user key '" + name.second + "'") + ": snapshot " +
                DescribeValue(f_value) + ", the reference " + DescribeValue(w_value) +

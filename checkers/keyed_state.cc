@@ -1,5 +1,6 @@
 #include "checkers/keyed_state.h"
 
+#include <algorithm>
 #include <span>
 
 #include "checkers/blob_reader.h"
@@ -26,6 +27,17 @@ Bytes I64(int64_t v) {
 
 }  // namespace
 
+void PutEntry(StateEntries& entries, StateEntryName name, Bytes value) {
+  auto at =
+      std::lower_bound(entries.begin(), entries.end(), name,
+                       [](const auto& entry, const StateEntryName& n) { return entry.first < n; });
+  if (at != entries.end() && at->first == name) {
+    at->second = std::move(value);
+    return;
+  }
+  entries.emplace(at, std::move(name), std::move(value));
+}
+
 Result<std::map<std::string, KeySnapshot>> ReadKeyedSnapshot(const Bytes& blob,
                                                              std::string_view blob_name,
                                                              GroupRange key_groups,
@@ -47,8 +59,8 @@ Result<std::map<std::string, KeySnapshot>> ReadKeyedSnapshot(const Bytes& blob,
     }
     KeySnapshot& snapshot = keys[std::string(e.key)];
     if (e.state != kProvenanceStateName) {
-      snapshot.entries.insert_or_assign({std::string(e.state), std::string(e.user_key)},
-                                        Bytes(e.value.begin(), e.value.end()));
+      PutEntry(snapshot.entries, {std::string(e.state), std::string(e.user_key)},
+               Bytes(e.value.begin(), e.value.end()));
       return;
     }
     if (e.value.size() != 16) {
@@ -74,16 +86,17 @@ Result<std::map<std::string, KeySnapshot>> ReadKeyedSnapshot(const Bytes& blob,
 
 StateEntries EntriesOf(const KeyState& state) {
   StateEntries out;
-  for (const auto& [name, v] : state.values) out[{name, ""}] = I64(v);
-  for (const auto& [name, v] : state.reducing) out[{name, ""}] = I64(v);
+  out.reserve(state.values.size() + state.reducing.size() + state.lists.size() + state.maps.size());
+  for (const auto& [name, v] : state.values) PutEntry(out, {name, ""}, I64(v));
+  for (const auto& [name, v] : state.reducing) PutEntry(out, {name, ""}, I64(v));
   for (const auto& [name, list] : state.lists) {
     Bytes bytes;
     bytes.reserve(8 * list.size());
     for (int64_t v : list) PutLittleEndian(bytes, static_cast<uint64_t>(v));
-    out[{name, ""}] = std::move(bytes);
+    PutEntry(out, {name, ""}, std::move(bytes));
   }
   for (const auto& [name, entries] : state.maps) {
-    for (const auto& [user_key, v] : entries) out[{name, user_key}] = I64(v);
+    for (const auto& [user_key, v] : entries) PutEntry(out, {name, user_key}, I64(v));
   }
   return out;
 }
