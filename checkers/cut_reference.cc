@@ -47,6 +47,8 @@ CutReference::CutReference(const engine::JobSetup& setup, const std::vector<Sour
               "only stateless operators before the keyed one");
   }
   first_arrival_.reserve(sources.size() + 1);
+  arrivals_.reserve(sources.size());  // at least one arrival per source record, most often
+  source_of_hash_.reserve(sources.size());
   for (const SourceRecord& s : sources) {
     source_of_hash_.try_emplace(s.record.provenance.hash_sum,
                                 static_cast<uint32_t>(first_arrival_.size()));
