@@ -417,7 +417,7 @@ class ValueComparison {
   };
   std::map<std::string, KeyPool> pools_;
   std::unordered_map<uint64_t, std::vector<Record>> earlier_;
-  std::map<std::string, size_t> last_at_;
+  std::unordered_map<std::string, size_t> last_at_;  // only looked up
 };
 
 // The final table against the reference's last sink value per key. When the job did not finish,
