@@ -58,7 +58,9 @@ class Cursor {
 
 class Decoder {
  public:
-  Decoder(std::span<const uint8_t> blob, std::string_view name) : blob_(blob), name_(name) {}
+  Decoder(std::span<const uint8_t> blob, std::string_view name,
+          const std::function<void(const BlobEntryView&)>& visit)
+      : blob_(blob), name_(name), visit_(visit) {}
 
   Result<DecodedBlob> Run() {
     FL_RETURN_IF_ERROR(CheckFixedParts());
@@ -165,9 +167,9 @@ class Decoder {
       const std::tuple<uint32_t, std::string_view, std::string_view> current{id, key, user_key};
       // Views compare as unsigned bytes (char_traits<char>::compare is memcmp-like), as strings.
       if (i > 0 && !(previous < current)) return Bad(where + "entries not strictly ascending");
-      out_.entries.push_back({out_.states[state->second].name, group, std::string(key),
-                              std::string(user_key),
-                              std::vector<uint8_t>(value.begin(), value.end())});
+      visit_(
+          {out_.states[state->second].name, group, key, user_key,
+           std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(value.data()), value.size())});
       previous = current;
     }
     if (in.at() != end) return Bad(where + "the section does not end where the table says");
@@ -176,6 +178,7 @@ class Decoder {
 
   std::span<const uint8_t> blob_;
   std::string_view name_;
+  const std::function<void(const BlobEntryView&)>& visit_;
   DecodedBlob out_;
   std::map<uint32_t, size_t> index_of_id_;
   std::vector<uint64_t> offsets_;
@@ -184,7 +187,20 @@ class Decoder {
 }  // namespace
 
 Result<DecodedBlob> DecodeKeyedBlob(std::span<const uint8_t> blob, std::string_view name) {
-  return Decoder(blob, name).Run();
+  std::vector<BlobEntry> entries;
+  FL_ASSIGN_OR_RETURN(DecodedBlob decoded,
+                      VisitKeyedBlob(blob, name, [&entries](const BlobEntryView& e) {
+                        entries.push_back({std::string(e.state), e.group, std::string(e.key),
+                                           std::string(e.user_key),
+                                           std::vector<uint8_t>(e.value.begin(), e.value.end())});
+                      }));
+  decoded.entries = std::move(entries);
+  return decoded;
+}
+
+Result<DecodedBlob> VisitKeyedBlob(std::span<const uint8_t> blob, std::string_view name,
+                                   const std::function<void(const BlobEntryView&)>& visit) {
+  return Decoder(blob, name, visit).Run();
 }
 
 uint64_t StateDigestOf(const std::vector<BlobEntry>& entries) {

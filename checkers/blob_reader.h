@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -38,6 +39,23 @@ struct DecodedBlob {
 
 // DataLoss naming `name` (and the key group, for a section) when the blob breaks the spec.
 Result<DecodedBlob> DecodeKeyedBlob(std::span<const uint8_t> blob, std::string_view name);
+
+// One entry as the reader meets it: views of the blob's bytes (and of the decoder's state
+// name), valid only during the call that hands it over.
+struct BlobEntryView {
+  std::string_view state;
+  uint32_t group = 0;
+  std::string_view key;
+  std::string_view user_key;
+  std::span<const uint8_t> value;
+};
+
+// DecodeKeyedBlob without keeping the entries: the same checks in the same order and the same
+// errors, each entry handed to `visit` (in the blob's order) once it passed its checks; the
+// result's `entries` stay empty. An entry handed over may belong to a blob that a later check
+// refuses: the caller keeps what it builds only when the result is ok.
+Result<DecodedBlob> VisitKeyedBlob(std::span<const uint8_t> blob, std::string_view name,
+                                   const std::function<void(const BlobEntryView&)>& visit);
 
 // The spec's state digest ("State digest"): the sum (mod 2^64) over entries of
 // Hasher().Text(state).U64(group).Text(key).Text(user key).Bytes(value).Finish().

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <string>
 #include <tuple>
@@ -200,6 +201,94 @@ TEST(CheckerKeyedSnapshot, RefusesABlobOfTheWrongRangeOrAKeyInAnotherGroupsSecti
   EXPECT_NE(misplaced.status().ToString().find("key " + key + " is in the section of key group"),
             std::string::npos)
       << misplaced.status().ToString();
+}
+
+// ReadKeyedSnapshot reads while decoding (VisitKeyedBlob); it must answer exactly as reading
+// DecodeKeyedBlob's entries one by one (the former way, restated here) does.
+struct ExpectedKey {
+  engine::Provenance provenance;
+  std::map<StateEntryName, Bytes> entries;
+};
+
+std::map<std::string, ExpectedKey> ReadFromDecodedEntries(const Bytes& blob) {
+  std::map<std::string, ExpectedKey> keys;
+  const DecodedBlob decoded = DecodeKeyedBlob(blob, "b").value();
+  for (const BlobEntry& e : decoded.entries) {
+    ExpectedKey& snapshot = keys[e.key];
+    if (e.state != kProvenanceStateName) {
+      snapshot.entries[{e.state, e.user_key}] = e.value;
+      continue;
+    }
+    uint64_t count = 0;
+    uint64_t sum = 0;
+    for (size_t i = 0; i < 8; ++i) count |= uint64_t{e.value[i]} << (8 * i);
+    for (size_t i = 0; i < 8; ++i) sum |= uint64_t{e.value[8 + i]} << (8 * i);
+    snapshot.provenance = engine::Provenance{count, sum};
+  }
+  return keys;
+}
+
+TEST(CheckerKeyedSnapshot, ReadsAsTheDecodedEntriesSayAndKeepsTheOrderOfItsErrors) {
+  const GroupRange owned = GroupsOfSubtask(0, 1, 128);
+  std::unique_ptr<engine::KeyedStateBackend> backend =
+      engine::NewHeapStateBackend(engine::KeyGroupRange::Of(owned.first, owned.last));
+  const engine::StateId count = backend->Register("count", engine::StateKind::kValue).value();
+  const engine::StateId seen = backend->Register("seen", engine::StateKind::kMap).value();
+  const engine::StateId provenance =
+      backend->Register(std::string(kProvenanceStateName), engine::StateKind::kValue).value();
+  for (int k = 0; k < 300; ++k) {
+    const std::string key = "key-" + std::to_string(k);
+    const uint32_t group = GroupOfKey(key, 128);
+    backend->Put(count, group, key, "", B("1234567" + std::to_string(k % 10)));
+    for (int u = 0; u < k % 3; ++u) {
+      backend->Put(seen, group, key, "u" + std::to_string(u), B("abcdefg" + std::to_string(u)));
+    }
+    if (k % 4 != 0)
+      backend->Put(provenance, group, key, "", B("0123456789abcde" + key.substr(4, 1)));
+  }
+  const Bytes good = backend->Capture()->Materialize().value();
+  const auto read = ReadKeyedSnapshot(good, "b", owned, 128);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  const std::map<std::string, ExpectedKey> want = ReadFromDecodedEntries(good);
+  ASSERT_EQ(read->size(), want.size());
+  for (const auto& [key, snapshot] : want) {
+    const auto it = read->find(key);
+    ASSERT_NE(it, read->end()) << key;
+    EXPECT_EQ(it->second.provenance, snapshot.provenance) << key;
+    const StateEntries& got = it->second.entries;
+    EXPECT_TRUE(std::is_sorted(got.begin(), got.end())) << key;
+    const std::map<StateEntryName, Bytes> got_map(got.begin(), got.end());
+    EXPECT_EQ(got_map, snapshot.entries) << key;
+    EXPECT_EQ(got.size(), snapshot.entries.size()) << key;
+  }
+
+  // A malformed provenance (DataLoss) and a misplaced key (FailedPrecondition) in one blob: the
+  // first in the blob's order (sections by key group) is the answer, whichever comes first;
+  // storage damage anywhere outranks both.
+  const std::string key = "key-150";
+  const uint32_t group = GroupOfKey(key, 128);
+  ASSERT_GT(group, owned.first + 1);
+  ASSERT_LT(group, owned.last - 1);
+  backend->Put(provenance, group, key, "", B("short"));
+  Bytes both;
+  for (const bool misplaced_first : {true, false}) {
+    const uint32_t wrong = misplaced_first ? owned.first : owned.last;
+    std::string other;
+    for (int k = 0; other.empty(); ++k) {
+      const std::string candidate = "other-" + std::to_string(k);
+      if (GroupOfKey(candidate, 128) != wrong) other = candidate;
+    }
+    backend->Put(count, wrong, other, "", B("12345678"));
+    both = backend->Capture()->Materialize().value();
+    EXPECT_EQ(ReadKeyedSnapshot(both, "b", owned, 128).status().code(),
+              misplaced_first ? StatusCode::kFailedPrecondition : StatusCode::kDataLoss);
+    backend->Delete(count, wrong, other, "");
+  }
+  Bytes damaged = both;
+  damaged[damaged.size() - 1] ^= 1;  // the trailer checksum
+  EXPECT_EQ(ReadKeyedSnapshot(damaged, "b", owned, 128).status().code(), StatusCode::kDataLoss);
+  EXPECT_EQ(ReadKeyedSnapshot(both, "b", GroupsOfSubtask(0, 2, 128), 128).status().code(),
+            StatusCode::kFailedPrecondition);
 }
 
 }  // namespace

@@ -47,6 +47,8 @@ CutReference::CutReference(const engine::JobSetup& setup, const std::vector<Sour
               "only stateless operators before the keyed one");
   }
   first_arrival_.reserve(sources.size() + 1);
+  arrivals_.reserve(sources.size());  // at least one arrival per source record, most often
+  source_of_hash_.reserve(sources.size());
   for (const SourceRecord& s : sources) {
     source_of_hash_.try_emplace(s.record.provenance.hash_sum,
                                 static_cast<uint32_t>(first_arrival_.size()));
@@ -83,10 +85,10 @@ const std::vector<uint32_t>& CutReference::KeysOf(const AttemptLog& log) {
 std::vector<Record> CutReference::Include(const std::vector<bool>& included,
                                           const std::vector<Record>& withheld) {
   FL_ASSERT(included.size() + 1 == first_arrival_.size());
-  arrival_in_.assign(arrivals_.size(), false);
+  arrival_in_.assign(arrivals_.size(), 0);
   for (size_t i = 0; i < included.size(); ++i) {
     if (!included[i]) continue;
-    for (uint32_t a = first_arrival_[i]; a < first_arrival_[i + 1]; ++a) arrival_in_[a] = true;
+    for (uint32_t a = first_arrival_[i]; a < first_arrival_[i + 1]; ++a) arrival_in_[a] = 1;
   }
   std::vector<Record> unmatched;
   auto take = [this](const Record& w, uint32_t a) {
@@ -94,7 +96,7 @@ std::vector<Record> CutReference::Include(const std::vector<bool>& included,
         IdentityOf(arrivals_[a].record) != IdentityOf(w)) {
       return false;
     }
-    arrival_in_[a] = false;
+    arrival_in_[a] = 0;
     return true;
   };
   for (const Record& w : withheld) {
@@ -188,8 +190,8 @@ bool CutReference::GatherAppended(bool ordered, const Histories& histories) {
     }
     if (!now.empty()) from[t] = before->back().processed_end;
   }
-  for (uint32_t a = 0; a < arrivals_.size(); ++a) {
-    if (previous_arrival_in_[a] && !arrival_in_[a]) return false;
+  for (size_t a = 0; a < arrivals_.size(); ++a) {
+    if (previous_arrival_in_[a] > arrival_in_[a]) return false;
   }
   for (size_t t = 0; t < tasks_.size(); ++t) {  // each key's records stay in task order
     if (histories[t] == nullptr || histories[t]->empty()) continue;

@@ -113,7 +113,9 @@ class CutReference {
   std::vector<Arrival> arrivals_;
   std::unordered_map<uint64_t, uint32_t> source_of_hash_;  // provenance hash -> first source
   std::vector<std::vector<uint32_t>> arrivals_of_key_;     // key id -> its arrivals, ascending
-  std::vector<bool> arrival_in_;  // per arrival: at the operator's input at the current cut
+  // Per arrival: at the operator's input at the current cut (1) or not (0). Bytes, not bits:
+  // every cut reads and writes all of them.
+  std::vector<uint8_t> arrival_in_;
   std::unordered_map<std::string, uint32_t> key_ids_;
   std::vector<std::string> key_names_;
   std::vector<KeyEntry> entries_;  // by key id
@@ -121,7 +123,7 @@ class CutReference {
   // What the previous cut gathered from, to extend it (Gather).
   bool previous_ = false;
   bool previous_ordered_ = false;
-  std::vector<bool> previous_arrival_in_;
+  std::vector<uint8_t> previous_arrival_in_;
   std::vector<std::optional<std::vector<HistorySegment>>> previous_histories_;
   std::vector<engine::Record> scratch_;  // the keyed function's outputs (not needed here)
   // Extend's identities of the records new at the cut (kept to reuse their memory).

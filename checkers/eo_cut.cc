@@ -559,9 +559,13 @@ void CutChecker::CompareKey(const Cut& cut, const SubtaskCut& at, const std::str
                             const KeySnapshot* got, const KeyState* want) {
   const engine::Provenance got_provenance = got ? got->provenance : engine::Provenance{};
   const engine::Provenance want_provenance = want ? want->provenance : engine::Provenance{};
-  Evidence e = at.where;
-  e.key = key;
+  const auto evidence = [&at, &key] {
+    Evidence e = at.where;
+    e.key = key;
+    return e;
+  };
   if (got_provenance != want_provenance) {
+    Evidence e = evidence();
     std::string why;
     e.record = Culprit(cut, at.op, key, got_provenance, want_provenance, why);
     e.detail = "snapshot reflects " + std::to_string(got_provenance.count) +
@@ -574,15 +578,19 @@ void CutChecker::CompareKey(const Cut& cut, const SubtaskCut& at, const std::str
   const StateEntries wanted = want ? EntriesOf(*want) : StateEntries{};
   const StateEntries empty;
   const StateEntries& found = got ? got->entries : empty;
-  std::set<std::pair<std::string, std::string>> names;
-  for (const auto& [name, v] : wanted) names.insert(name);
-  for (const auto& [name, v] : found) names.insert(name);
-  for (const auto& name : names) {
-    auto w = wanted.find(name);
-    auto f = found.find(name);
-    const Bytes* w_value = w == wanted.end() ? nullptr : &w->second;
-    const Bytes* f_value = f == found.end() ? nullptr : &f->second;
+  // Every state name of either, in name order (both maps are sorted by it).
+  auto w = wanted.begin();
+  auto f = found.begin();
+  while (w != wanted.end() || f != found.end()) {
+    const bool take_w = f == found.end() || (w != wanted.end() && !(f->first < w->first));
+    const bool take_f = w == wanted.end() || (f != found.end() && !(w->first < f->first));
+    const auto& name = take_w ? w->first : f->first;
+    const Bytes* w_value = take_w ? &w->second : nullptr;
+    const Bytes* f_value = take_f ? &f->second : nullptr;
+    if (take_w) ++w;
+    if (take_f) ++f;
     if (w_value && f_value && *w_value == *f_value) continue;
+    Evidence e = evidence();
     e.detail = "state '" + name.first + "'" +
                (name.second.empty() ? "" : " user key '" + name.second + "'") + ": snapshot " +
                DescribeValue(f_value) + ", the reference " + DescribeValue(w_value) +

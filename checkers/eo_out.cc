@@ -504,7 +504,7 @@ class ValueComparison {
   };
   std::vector<EarlierCopies> earlier_copies_;
   uint64_t earlier_copies_compared_ = 0;
-  std::map<std::string, size_t> last_at_;
+  std::unordered_map<std::string, size_t> last_at_;  // only looked up
 };
 
 // The values the reference's sink gives each key along the history that ends with attempt

@@ -4,6 +4,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <utility>
 
 #include "checkers/channel_state.h"
@@ -67,29 +68,38 @@ class ChainModel {
     return false;
   }
 
-  // The records the chain turns `in` into, in order.
-  std::vector<Record> Run(const Record& in) {
-    std::vector<Record> stream{in};
-    std::vector<Record> next;
+  // The records the chain turns `in` into, in order (valid until the next call).
+  std::vector<Record>& Run(const Record& in) {
+    stream_.clear();
+    stream_.push_back(in);
     for (uint32_t op = first_; op <= last_; ++op) {
-      next.clear();
+      next_.clear();
       if (reference_.job().operators[op].kind == engine::OperatorKind::kKeyedProcess) {
-        for (const Record& r : stream) reference_.ProcessKeyed(op, r, states_[{op, r.key}], next);
-      } else {
-        for (const Record& r : stream) {
-          for (Record& out : reference_.RunStateless(op, op, r)) next.push_back(std::move(out));
+        for (const Record& r : stream_) {
+          reference_.ProcessKeyed(op, r, states_[{op, r.key}], next_);
         }
+      } else {
+        for (const Record& r : stream_) reference_.ApplyStatelessOperator(op, r, next_);
       }
-      stream.swap(next);
+      stream_.swap(next_);
     }
-    return stream;
+    return stream_;
   }
 
  private:
+  struct StateKeyHash {
+    size_t operator()(const std::pair<uint32_t, std::string>& k) const {
+      return std::hash<std::string>()(k.second) ^ (size_t{k.first} * 0x9e3779b97f4a7c15ULL);
+    }
+  };
+
   const Reference& reference_;
   const uint32_t first_;
   const uint32_t last_;
-  std::map<std::pair<uint32_t, std::string>, KeyState> states_;
+  // Buffers reused from record to record.
+  std::vector<Record> stream_;
+  std::vector<Record> next_;
+  std::unordered_map<std::pair<uint32_t, std::string>, KeyState, StateKeyHash> states_;
 };
 
 // What each producer task sent to each consumer in each attempt, computed on first use.

@@ -20,7 +20,12 @@
 namespace faultline::checkers {
 
 using Bytes = std::vector<uint8_t>;
-using StateEntries = std::map<std::pair<std::string, std::string>, Bytes>;
+// (state name, user key) -> value, sorted by name, names unique: a flat map (a key has a few).
+using StateEntryName = std::pair<std::string, std::string>;
+using StateEntries = std::vector<std::pair<StateEntryName, Bytes>>;
+
+// Sets `name` to `value` in `entries`, keeping them sorted (std::map::insert_or_assign).
+void PutEntry(StateEntries& entries, StateEntryName name, Bytes value);
 
 struct KeySnapshot {
   engine::Provenance provenance;

@@ -268,11 +268,30 @@ std::vector<Record> Reference::RunStateless(uint32_t first, uint32_t last, const
   std::vector<Record> stream{in};
   for (uint32_t i = first; i <= last; ++i) {
     if (i > first) stream = Partition(job_.operators[i], std::move(stream));  // a broadcast copies
+    const engine::OperatorSpec& op = job_.operators[i];
+    // One record out per record in: in place (as ApplyStateless, without a second vector).
+    if (op.kind == engine::OperatorKind::kSource || op.kind == engine::OperatorKind::kSink) {
+      continue;
+    }
+    if (op.kind == engine::OperatorKind::kMap) {
+      for (Record& r : stream) {
+        Record mapped = op.map(r);
+        if (mapped.provenance.count == 0) mapped.provenance = r.provenance;
+        r = std::move(mapped);
+      }
+      continue;
+    }
     std::vector<Record> next;
-    for (const Record& r : stream) ApplyStateless(job_.operators[i], r, next);
+    for (const Record& r : stream) ApplyStateless(op, r, next);
     stream = std::move(next);
   }
   return stream;
+}
+
+void Reference::ApplyStatelessOperator(uint32_t index, const Record& in,
+                                       std::vector<Record>& out) const {
+  FL_ASSERT(index < job_.operators.size());
+  ApplyStateless(job_.operators[index], in, out);
 }
 
 std::vector<Record> Reference::Arriving(uint32_t index, const Record& source) const {

@@ -92,6 +92,9 @@ class Reference {
   // range (stateless operators only); a source or sink operator passes records through.
   std::vector<engine::Record> RunStateless(uint32_t first, uint32_t last,
                                            const engine::Record& in) const;
+  // RunStateless(index, index, in), appended to `out` (no vector of its own).
+  void ApplyStatelessOperator(uint32_t index, const engine::Record& in,
+                              std::vector<engine::Record>& out) const;
 
   // The records the source record `source` brings to the input of operator `index` (> 0): its
   // outputs through the operators before it, which must all be stateless, then the input edge

@@ -12,6 +12,9 @@ namespace {
 
 Result<std::vector<SourceRecord>> ReadSources(const sim::SourceLogSim& log, uint32_t source_id) {
   std::vector<SourceRecord> out;
+  size_t total = 0;
+  for (uint32_t p = 0; p < log.PartitionCount(); ++p) total += log.Partition(p).size();
+  out.reserve(total);
   for (uint32_t p = 0; p < log.PartitionCount(); ++p) {
     const runtime::RecordBatch& partition = log.Partition(p);
     for (uint64_t offset = 0; offset < partition.size(); ++offset) {
@@ -31,7 +34,9 @@ Result<std::vector<SourceRecord>> ReadSources(const sim::SourceLogSim& log, uint
 
 Result<std::vector<CommittedRecord>> ReadCommitted(const sim::OutputStoreSim& store) {
   std::vector<CommittedRecord> out;
-  for (const sim::OutputRecord& visible : store.visible()) {
+  const auto all = store.visible();
+  out.reserve(all.size());
+  for (const sim::OutputRecord& visible : all) {
     size_t at = 0;
     Result<engine::Record> record = engine::ReadRecord(visible.payload, at);
     if (!record.ok()) {
