@@ -87,7 +87,9 @@ void CheckDuplicatesAndStrays(const RunView& run, const SourceIndex& index,
     if (reflection.count++ == 0) reflection.first = i;
     const uint64_t allowed = expected[*at];
     if (reflection.count <= allowed) continue;
-    if (reflection.count <= allowed + ExplainedTimes(judging, *index.IdOf(p))) {
+    // Each re-emission runs the record through the job again: it reaches the sink as many
+    // times as the reference delivers it (behind a broadcast edge, more than once).
+    if (reflection.count <= allowed * (1 + ExplainedTimes(judging, *index.IdOf(p)))) {
       ++explained;
       continue;
     }
