@@ -1,5 +1,6 @@
 #include "checkers/eo_out.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -88,8 +89,10 @@ void CheckDuplicatesAndStrays(const RunView& run, const SourceIndex& index,
     const uint64_t allowed = expected[*at];
     if (reflection.count <= allowed) continue;
     // Each re-emission runs the record through the job again: it reaches the sink as many
-    // times as the reference delivers it (behind a broadcast edge, more than once).
-    if (reflection.count <= allowed * (1 + ExplainedTimes(judging, *index.IdOf(p)))) {
+    // times as the reference delivers it (behind a broadcast edge, more than once), and at least
+    // once (the history before the fallback may have delivered a record the final one filters).
+    const uint64_t per_reemission = std::max<uint64_t>(allowed, 1);
+    if (reflection.count <= allowed + per_reemission * ExplainedTimes(judging, *index.IdOf(p))) {
       ++explained;
       continue;
     }
