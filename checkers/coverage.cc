@@ -54,6 +54,39 @@ ReferenceResult CommittedReference(const RunView& view, bool ordered,
   return reference;
 }
 
+// Per expected id (by position): when its source record was last emitted, by any attempt (its
+// input was available from then on), and when the output first reflected it.
+std::vector<Coverage::Wait> WaitsOf(const RunView& view, const SourceIndex& index,
+                                    const std::vector<uint64_t>& expected) {
+  std::vector<Coverage::Wait> by_position(index.size());
+  if (view.order != nullptr && !view.order->overflowed()) {
+    for (uint32_t task = 0; task < view.setup->plan.tasks.size(); ++task) {
+      if (!view.setup->plan.IsSource(task)) continue;
+      for (const AttemptLog* log : view.order->AttemptsOf(task)) {
+        for (size_t i = 0; i < log->emitted_at.size() && i < log->emitted.size(); ++i) {
+          const std::optional<size_t> at =
+              index.FirstWithHash(engine::Provenance::Of(log->emitted[i]).hash_sum);
+          if (!at) continue;
+          Time& available = by_position[index.FirstWithId(*at)].available;
+          available = std::max(available, log->emitted_at[i]);
+        }
+      }
+    }
+  }
+  for (const CommittedRecord& c : view.committed) {
+    if (c.record.provenance.count != 1) continue;
+    const std::optional<size_t> at = index.FirstWithHash(c.record.provenance.hash_sum);
+    if (!at) continue;
+    Time& reflected = by_position[index.FirstWithId(*at)].reflected;
+    reflected = std::min(reflected, c.visible_at);
+  }
+  std::vector<Coverage::Wait> out;
+  for (size_t at = 0; at < by_position.size(); ++at) {
+    if (expected[at] != 0) out.push_back(by_position[at]);
+  }
+  return out;
+}
+
 }  // namespace
 
 Coverage CoverageOf(const RunView& view) {
@@ -117,6 +150,7 @@ Coverage CoverageOf(const RunView& view) {
     const size_t at = index.FirstWithId(i);
     if (expected[at] != 0 && seen[at] == 0) out.missing.push_back(view.sources[i].id);
   }
+  out.waits = WaitsOf(view, index, expected);
   if (!out.missing.empty()) out.complete_at.reset();
   return out;
 }

@@ -38,6 +38,13 @@ struct Coverage {
   // Set (with the reason) when which ids reach the sink depends on a processing order the
   // reference could not replay exactly: `missing` and `complete_at` are then not evidence.
   std::optional<std::string> order_unknown;
+  // Per expected id: when its source record was last emitted (Time::Zero() when the order log
+  // has no emission times) and when the output first reflected it (Time::Max(): never).
+  struct Wait {
+    Time available;
+    Time reflected = Time::Max();
+  };
+  std::vector<Wait> waits;
 };
 
 Coverage CoverageOf(const RunView& view);

@@ -3,6 +3,7 @@
 // within every such bound (progress is records committed, not checkpoints); with finite input
 // (the source log is bounded) the job reaches end of input, takes a final checkpoint, commits,
 // and the committed output covers the whole input.
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <string>
@@ -71,9 +72,27 @@ std::string At(Time t) {
   return "t=" + std::to_string(t.nanos()) + "ns";
 }
 
+// A gap [since, until] between commits is a stall when some record the reference delivers to the
+// sink was not yet reflected at `since` although its source record had been emitted (its input
+// available) for longer than `bound` by `until`. A record whose input the source had not emitted
+// yet (a slow source, a filter before the next output) is no stall.
+// The moment the stall began (the earliest such record's input, or `since`, plus the bound).
+std::optional<Time> GapStalls(const Coverage& coverage, Time since, Time until, Duration bound) {
+  std::optional<Time> stalled;
+  for (const Coverage::Wait& w : coverage.waits) {
+    if (w.reflected <= since) continue;
+    const Time waiting_from = std::max(since, w.available);
+    if (until - waiting_from > bound && (!stalled || waiting_from + bound < *stalled)) {
+      stalled = waiting_from + bound;
+    }
+  }
+  return stalled;
+}
+
 // Progress is records committed: from `quiet` on, while some record the reference delivers to
 // the sink is not yet reflected by the committed output, a committed record becomes visible (or
-// the job finishes) within every `bound`. The first gap longer than that, if any.
+// the job finishes) within every `bound` of that record's input being emitted. The first gap
+// longer than that, if any.
 std::optional<Violation> CommitStall(const RunRecord& run, const Coverage& coverage, Time quiet,
                                      Duration bound, std::optional<Time> finished) {
   if (coverage.expected == 0) return std::nullopt;  // no record the output can be traced to
@@ -84,13 +103,15 @@ std::optional<Violation> CommitStall(const RunRecord& run, const Coverage& cover
   Time since = quiet;
   uint64_t committed_before = 0;
   std::optional<Time> next;  // the gap's end: the next commit, the finish, or the run's end
+  std::optional<Time> stalled;
   for (const CommittedRecord& c : run.view.committed) {
     if (since >= input_left_until) return std::nullopt;
     if (c.visible_at <= since) {
       ++committed_before;
       continue;
     }
-    if (c.visible_at - since > bound) {
+    if (c.visible_at - since > bound &&
+        (stalled = GapStalls(coverage, since, c.visible_at, bound))) {
       next = c.visible_at;
       break;
     }
@@ -100,6 +121,8 @@ std::optional<Violation> CommitStall(const RunRecord& run, const Coverage& cover
   if (since >= input_left_until) return std::nullopt;
   const Time until = next.value_or(finished.value_or(run.end));
   if (until - since <= bound) return std::nullopt;
+  if (!stalled) stalled = GapStalls(coverage, since, until, bound);
+  if (!stalled) return std::nullopt;
   uint64_t completed = 0;  // checkpoints completed meanwhile: not progress
   for (const CompletionRecord& c : run.recording.completions) {  // the HA pointer's writes
     if (c.time > since && c.time <= until) ++completed;
@@ -108,7 +131,7 @@ std::optional<Violation> CommitStall(const RunRecord& run, const Coverage& cover
       "input was left but the committed output did not grow within the liveness bound after "
       "faults stopped",
       Evidence{
-          .time = since + bound,
+          .time = *stalled,
           .detail = std::to_string(committed_before) + " records committed by " + At(since) + "; " +
                     (next       ? "the next commit came at " + At(*next)
                      : finished ? "no commit until the job finished at " + At(until)

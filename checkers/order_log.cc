@@ -33,7 +33,10 @@ std::optional<Time> OrderLog::Now() const {
 }
 
 void OrderLog::OnSourceEmit(uint32_t task, uint64_t attempt, const engine::RecordId& id) {
-  if (Admit()) Log(task, attempt).emitted.push_back(id);
+  if (!Admit()) return;
+  AttemptLog& log = Log(task, attempt);
+  log.emitted.push_back(id);
+  if (options_.now) log.emitted_at.push_back(options_.now());
 }
 
 void OrderLog::OnProcess(uint32_t task, uint64_t attempt, uint32_t input,
@@ -52,7 +55,7 @@ void OrderLog::OnStart(uint32_t task, uint64_t attempt, uint64_t checkpoint_id) 
   if (log.start_checkpoint.has_value()) {
     // Not expected (attempt numbers are unique per deployment); keep the newer run.
     restarted_within_attempt_ = true;
-    log = AttemptLog{task, attempt, {}, {}, {}, {}, {}};
+    log = AttemptLog{task, attempt, {}, {}, {}, {}, {}, {}};
   }
   log.start_checkpoint = checkpoint_id;
   log.start_time = Now();

@@ -43,6 +43,8 @@ struct AttemptLog {
   std::vector<LoggedRecord> processed;
   std::vector<engine::RecordId> emitted;
   std::vector<LoggedSnapshot> snapshots;
+  // When each id of `emitted` was emitted; empty when the log has no clock.
+  std::vector<Time> emitted_at;
 
   const LoggedSnapshot* SnapshotOf(uint64_t checkpoint_id) const;
 };
