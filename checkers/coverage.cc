@@ -55,10 +55,12 @@ ReferenceResult CommittedReference(const RunView& view, bool ordered,
 }
 
 // Per expected id (by position): when its source record was last emitted, by any attempt (its
-// input was available from then on), and when the output first reflected it.
+// input was available from then on), and when the output first reflected it (`reflected`, by
+// position, from the pass over the committed records).
 std::vector<Coverage::Wait> WaitsOf(const RunView& view, const SourceIndex& index,
-                                    const std::vector<uint64_t>& expected) {
-  std::vector<Coverage::Wait> by_position(index.size());
+                                    const std::vector<uint64_t>& expected,
+                                    const std::vector<Time>& reflected) {
+  std::vector<Time> available(index.size(), Time::Zero());
   if (view.order != nullptr && !view.order->overflowed()) {
     for (uint32_t task = 0; task < view.setup->plan.tasks.size(); ++task) {
       if (!view.setup->plan.IsSource(task)) continue;
@@ -67,22 +69,15 @@ std::vector<Coverage::Wait> WaitsOf(const RunView& view, const SourceIndex& inde
           const std::optional<size_t> at =
               index.FirstWithHash(engine::Provenance::Of(log->emitted[i]).hash_sum);
           if (!at) continue;
-          Time& available = by_position[index.FirstWithId(*at)].available;
-          available = std::max(available, log->emitted_at[i]);
+          Time& t = available[index.FirstWithId(*at)];
+          t = std::max(t, log->emitted_at[i]);
         }
       }
     }
   }
-  for (const CommittedRecord& c : view.committed) {
-    if (c.record.provenance.count != 1) continue;
-    const std::optional<size_t> at = index.FirstWithHash(c.record.provenance.hash_sum);
-    if (!at) continue;
-    Time& reflected = by_position[index.FirstWithId(*at)].reflected;
-    reflected = std::min(reflected, c.visible_at);
-  }
   std::vector<Coverage::Wait> out;
-  for (size_t at = 0; at < by_position.size(); ++at) {
-    if (expected[at] != 0) out.push_back(by_position[at]);
+  for (size_t at = 0; at < expected.size(); ++at) {
+    if (expected[at] != 0) out.push_back(Coverage::Wait{available[at], reflected[at]});
   }
   return out;
 }
@@ -122,6 +117,7 @@ Coverage CoverageOf(const RunView& view) {
     }
   }
   std::vector<uint64_t> seen(index.size(), 0);
+  std::vector<Time> reflected(index.size(), Time::Max());  // first visibility, by position
   for (const CommittedRecord& c : view.committed) {
     if (c.record.provenance.count != 1) continue;
     std::optional<size_t> at = position_of(c.record.provenance);
@@ -130,6 +126,7 @@ Coverage CoverageOf(const RunView& view) {
       continue;
     }
     const uint64_t n = ++seen[*at];
+    if (n == 1) reflected[*at] = c.visible_at;  // visibility order: the first is the earliest
     const bool is_expected = expected[*at] != 0;
     const uint64_t want = is_expected ? expected[*at] : 1;
     // Visibility order: an id's first occurrence is when the output first reflected it.
@@ -150,7 +147,7 @@ Coverage CoverageOf(const RunView& view) {
     const size_t at = index.FirstWithId(i);
     if (expected[at] != 0 && seen[at] == 0) out.missing.push_back(view.sources[i].id);
   }
-  out.waits = WaitsOf(view, index, expected);
+  out.waits = WaitsOf(view, index, expected, reflected);
   if (!out.missing.empty()) out.complete_at.reset();
   return out;
 }
