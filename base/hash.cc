@@ -55,6 +55,16 @@ uint64_t Hasher::Finish() const {
   return Hash64(std::span<const std::byte>(buffer_, used_), seed_);
 }
 
+Hash128 Hash128Of(std::span<const std::byte> bytes, uint64_t seed) {
+  const XXH128_hash_t h = XXH3_128bits_withSeed(bytes.data(), bytes.size(), seed);
+  return Hash128{h.low64, h.high64};
+}
+
+Hash128 Hasher::Finish128() const {
+  const XXH128_hash_t h = XXH3_128bits_withSeed(buffer_, used_, seed_);
+  return Hash128{h.low64, h.high64};
+}
+
 struct ChecksumStream::State {
   XXH3_state_t xxh;
 };

@@ -32,6 +32,15 @@ constexpr uint64_t HashCombine(uint64_t a, uint64_t b) {
   return Mix64(Mix64(a) ^ (b + 0x9e3779b97f4a7c15ULL));
 }
 
+// A 128-bit hash (XXH3-128), for digests whose equality stands for equality of what they cover.
+struct Hash128 {
+  uint64_t low = 0;
+  uint64_t high = 0;
+  bool operator==(const Hash128&) const = default;
+};
+
+Hash128 Hash128Of(std::span<const std::byte> bytes, uint64_t seed = 0);
+
 // Builds one hash over a sequence of values and byte strings, in a stable little-endian layout.
 class Hasher {
  public:
@@ -41,6 +50,9 @@ class Hasher {
   Hasher& Bytes(std::span<const std::byte> bytes);
   Hasher& Text(std::string_view text);
   uint64_t Finish() const;
+  // XXH3-128 of the same input: all 128 bits count while the input fits the 256-byte buffer;
+  // past it, the earlier pieces are chained through a 64-bit seed.
+  Hash128 Finish128() const;
 
  private:
   void Flush();

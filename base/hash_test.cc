@@ -43,6 +43,20 @@ TEST(HasherTest, FieldBoundariesMatter) {
   EXPECT_NE(Hasher().U64(1).U64(2).Finish(), Hasher().U64(2).U64(1).Finish());
 }
 
+TEST(HasherTest, Finish128CoversTheSameInputInBothHalves) {
+  const Hash128 a = Hasher().Text("sum").Text("").U64(41).Finish128();
+  EXPECT_EQ(a, Hasher().Text("sum").Text("").U64(41).Finish128());
+  const Hash128 b = Hasher().Text("sum").Text("").U64(42).Finish128();
+  EXPECT_NE(a.low, b.low);
+  EXPECT_NE(a.high, b.high);
+  EXPECT_NE(a.low, a.high);
+  // Past the buffer the earlier pieces still count.
+  std::string long_text(1000, 'z');
+  const Hash128 c = Hasher().Text(long_text).U64(1).Finish128();
+  long_text[3] = 'y';
+  EXPECT_NE(c, Hasher().Text(long_text).U64(1).Finish128());
+}
+
 TEST(HasherTest, LongInputsSpillAcrossTheBuffer) {
   std::string long_text(1000, 'z');
   const uint64_t a = Hasher().U64(7).Text(long_text).U64(9).Finish();

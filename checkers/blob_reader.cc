@@ -149,30 +149,34 @@ class Decoder {
 
   // Check 8, for the section of `group` in [begin, end).
   Status ReadSection(uint32_t group, uint64_t begin, uint64_t end) {
-    const std::string where = "key group " + std::to_string(group) + ": ";
+    const auto where = [group] { return "key group " + std::to_string(group) + ": "; };
     Cursor in(blob_, static_cast<size_t>(begin), static_cast<size_t>(end));
     const uint64_t label = in.Le(4);
     const uint64_t count = in.Le(8);
-    if (in.short_read()) return Bad(where + "section header incomplete");
-    if (label != group) return Bad(where + "section labelled " + std::to_string(label));
+    if (in.short_read()) return Bad(where() + "section header incomplete");
+    if (label != group) return Bad(where() + "section labelled " + std::to_string(label));
     std::tuple<uint32_t, std::string_view, std::string_view> previous;
     for (uint64_t i = 0; i < count; ++i) {
       const auto id = static_cast<uint32_t>(in.Le(4));
       const std::string_view key = in.TextView();
       const std::string_view user_key = in.TextView();
       const std::string_view value = in.TextView();
-      if (in.short_read()) return Bad(where + "entry " + std::to_string(i) + " incomplete");
-      auto state = index_of_id_.find(id);
-      if (state == index_of_id_.end()) return Bad(where + "unregistered state id");
+      if (in.short_read()) return Bad(where() + "entry " + std::to_string(i) + " incomplete");
+      if (id != last_id_ || last_state_ == index_of_id_.end()) {  // ids come in runs
+        last_state_ = index_of_id_.find(id);
+        last_id_ = id;
+      }
+      const auto state = last_state_;
+      if (state == index_of_id_.end()) return Bad(where() + "unregistered state id");
       const std::tuple<uint32_t, std::string_view, std::string_view> current{id, key, user_key};
       // Views compare as unsigned bytes (char_traits<char>::compare is memcmp-like), as strings.
-      if (i > 0 && !(previous < current)) return Bad(where + "entries not strictly ascending");
+      if (i > 0 && !(previous < current)) return Bad(where() + "entries not strictly ascending");
       visit_(
           {out_.states[state->second].name, group, key, user_key,
            std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(value.data()), value.size())});
       previous = current;
     }
-    if (in.at() != end) return Bad(where + "the section does not end where the table says");
+    if (in.at() != end) return Bad(where() + "the section does not end where the table says");
     return Status::Ok();
   }
 
@@ -181,6 +185,8 @@ class Decoder {
   const std::function<void(const BlobEntryView&)>& visit_;
   DecodedBlob out_;
   std::map<uint32_t, size_t> index_of_id_;
+  uint32_t last_id_ = 0;  // the id ReadSection looked up last, and what it found
+  std::map<uint32_t, size_t>::const_iterator last_state_ = index_of_id_.end();
   std::vector<uint64_t> offsets_;
 };
 

@@ -291,5 +291,99 @@ TEST(CheckerKeyedSnapshot, ReadsAsTheDecodedEntriesSayAndKeepsTheOrderOfItsError
             StatusCode::kFailedPrecondition);
 }
 
+// SnapshotDigests is EO-CUT's fast path: per key, the digest of what ReadKeyedSnapshot reads,
+// and false whenever ReadKeyedSnapshot would report anything.
+KeyDigest DigestOfSnapshot(const KeySnapshot& snapshot) {
+  KeyDigest digest;
+  for (const auto& [name, value] : snapshot.entries) digest.Add(name.first, name.second, value);
+  Bytes provenance;
+  for (uint64_t v : {snapshot.provenance.count, snapshot.provenance.hash_sum}) {
+    for (int i = 0; i < 8; ++i) provenance.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  }
+  digest.Add(kProvenanceStateName, "", provenance);
+  return digest;
+}
+
+TEST(CheckerKeyedSnapshot, DigestsAgreeWithTheReadEntriesAndRefuseWhatTheReadingRefuses) {
+  const GroupRange owned = GroupsOfSubtask(0, 1, 128);
+  std::unique_ptr<engine::KeyedStateBackend> backend =
+      engine::NewHeapStateBackend(engine::KeyGroupRange::Of(owned.first, owned.last));
+  const engine::StateId count = backend->Register("count", engine::StateKind::kValue).value();
+  const engine::StateId seen = backend->Register("seen", engine::StateKind::kMap).value();
+  const engine::StateId provenance =
+      backend->Register(std::string(kProvenanceStateName), engine::StateKind::kValue).value();
+  for (int k = 0; k < 200; ++k) {
+    const std::string key = "key-" + std::to_string(k);
+    const uint32_t group = GroupOfKey(key, 128);
+    backend->Put(count, group, key, "", B("1234567" + std::to_string(k % 10)));
+    for (int u = 0; u < k % 3; ++u) {
+      backend->Put(seen, group, key, "u" + std::to_string(u), B("abcdefg" + std::to_string(u)));
+    }
+    backend->Put(provenance, group, key, "", B("0123456789abcde" + key.substr(4, 1)));
+  }
+  const Bytes good = backend->Capture()->Materialize().value();
+  const auto read = ReadKeyedSnapshot(good, "b", owned, 128);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  KeyDigests digests;
+  ASSERT_TRUE(SnapshotDigests(good, "b", owned, 128, digests));
+  ASSERT_EQ(digests.size(), read->size());
+  for (const auto& [key, snapshot] : *read) {
+    const auto it = digests.find(key);
+    ASSERT_NE(it, digests.end()) << key;
+    EXPECT_EQ(it->second.digest, DigestOfSnapshot(snapshot)) << key;
+    EXPECT_EQ(it->second.group, GroupOfKey(key, 128)) << key;
+  }
+  // One value differs: that key's digest, and only its, differs.
+  backend->Put(count, GroupOfKey("key-7", 128), "key-7", "", B("87654321"));
+  KeyDigests changed;
+  ASSERT_TRUE(SnapshotDigests(backend->Capture()->Materialize().value(), "b", owned, 128, changed));
+  for (const auto& [key, at] : digests) {
+    EXPECT_EQ(changed.at(key).digest == at.digest, key != "key-7") << key;
+  }
+
+  // Whatever ReadKeyedSnapshot reports, the digests refuse.
+  KeyDigests refused;
+  EXPECT_FALSE(SnapshotDigests(good, "b", GroupsOfSubtask(0, 2, 128), 128, refused));
+  Bytes damaged = good;
+  damaged[damaged.size() - 1] ^= 1;
+  EXPECT_FALSE(SnapshotDigests(damaged, "b", owned, 128, refused));
+  backend->Put(provenance, GroupOfKey("key-9", 128), "key-9", "", B("short"));
+  const Bytes short_provenance = backend->Capture()->Materialize().value();
+  ASSERT_FALSE(ReadKeyedSnapshot(short_provenance, "b", owned, 128).ok());
+  EXPECT_FALSE(SnapshotDigests(short_provenance, "b", owned, 128, refused));
+  backend->Put(provenance, GroupOfKey("key-9", 128), "key-9", "", B("0123456789abcdef"));
+  const uint32_t group = GroupOfKey("key-3", 128);
+  backend->Put(count, group == owned.last ? group - 1 : group + 1, "key-3", "", B("12345678"));
+  const Bytes misplaced = backend->Capture()->Materialize().value();
+  ASSERT_FALSE(ReadKeyedSnapshot(misplaced, "b", owned, 128).ok());
+  EXPECT_FALSE(SnapshotDigests(misplaced, "b", owned, 128, refused));
+}
+
+TEST(CheckerKeyedSnapshot, AStatesDigestIsTheDigestOfItsEntries) {
+  KeyState state;
+  state.values["sum"] = -5;
+  state.reducing["count"] = 7;
+  state.lists["recent"] = {1, -2, 3};
+  state.maps["seen"] = {{"a", 1}, {"b", 2}};
+  state.provenance = engine::Provenance{3, 0xfeedULL};
+  KeySnapshot snapshot;
+  snapshot.entries = EntriesOf(state);
+  snapshot.provenance = state.provenance;
+  ASSERT_TRUE(DigestOf(state).has_value());
+  EXPECT_EQ(*DigestOf(state), DigestOfSnapshot(snapshot));
+  KeyState other = state;
+  other.maps["seen"]["b"] = 3;
+  EXPECT_NE(*DigestOf(other), *DigestOf(state));
+  other = state;
+  other.provenance.hash_sum ^= 1;
+  EXPECT_NE(*DigestOf(other), *DigestOf(state));
+  other = state;
+  other.values.erase("sum");
+  other.reducing["sum"] = -5;  // the same entry from another kind: the same digest
+  EXPECT_EQ(*DigestOf(other), *DigestOf(state));
+  other.lists["count"] = {7};  // a name in two kinds: EntriesOf keeps one, no digest
+  EXPECT_FALSE(DigestOf(other).has_value());
+}
+
 }  // namespace
 }  // namespace faultline::checkers

@@ -61,6 +61,7 @@ CutReference::CutReference(const engine::JobSetup& setup, const std::vector<Sour
     }
   }
   first_arrival_.push_back(static_cast<uint32_t>(arrivals_.size()));
+  arrival_in_.assign(arrivals_.size(), 0);
 }
 
 uint32_t CutReference::Intern(const std::string& key) {
@@ -81,15 +82,68 @@ const std::vector<uint32_t>& CutReference::KeysOf(const AttemptLog& log) {
 }
 
 // Which arrivals are at the operator's input at the cut (arrival_in_): those of the included
-// sources, less one per withheld record. The withheld records with none to take out.
-std::vector<Record> CutReference::Include(const std::vector<bool>& included,
+// sources, less one per withheld record; and how that changed since the previous cut
+// (only_gained_, came_in_). The withheld records with none to take out.
+std::vector<Record> CutReference::Include(const SourceRanges& included,
                                           const std::vector<Record>& withheld) {
-  FL_ASSERT(included.size() + 1 == first_arrival_.size());
-  arrival_in_.assign(arrivals_.size(), 0);
-  for (size_t i = 0; i < included.size(); ++i) {
-    if (!included[i]) continue;
-    for (uint32_t a = first_arrival_[i]; a < first_arrival_[i + 1]; ++a) arrival_in_[a] = 1;
+  for (uint32_t a : taken_) arrival_in_[a] = 1;  // back to the previous cut's included sources
+  const std::vector<uint32_t> previously_taken = std::move(taken_);
+  taken_.clear();
+  const bool covers = IncludeAdded(included);
+  ranges_ = included;
+  std::vector<Record> unmatched = Withhold(withheld);
+  if (covers) {
+    NetChange(previously_taken);
+  } else {
+    only_gained_ = false;
   }
+  return unmatched;
+}
+
+// Brings arrival_in_ from the previous cut's included sources to `included`'s. True when
+// `included` covers every source the previous cut included: added_ then lists the arrivals newly
+// included, ascending. Otherwise arrival_in_ is set from scratch.
+bool CutReference::IncludeAdded(const SourceRanges& included) {
+  added_.clear();
+  const auto add = [this](uint32_t from, uint32_t to) {
+    for (uint32_t a = first_arrival_[from]; a < first_arrival_[to]; ++a) {
+      arrival_in_[a] = 1;
+      added_.push_back(a);
+    }
+  };
+  uint32_t end = 0;
+  for (const auto& [first, last] : included) {
+    FL_ASSERT(end <= first && first <= last && last < first_arrival_.size(),
+              "source ranges ascending, disjoint, within the sources");
+    end = last;
+  }
+  size_t j = 0;  // the previous cut's ranges not yet inside one of `included`
+  bool covers = true;
+  for (const auto& [first, last] : included) {
+    uint32_t at = first;
+    while (j < ranges_.size() && ranges_[j].first >= at && ranges_[j].second <= last) {
+      add(at, ranges_[j].first);
+      at = ranges_[j].second;
+      ++j;
+    }
+    if (j < ranges_.size() && ranges_[j].first < last) {
+      covers = false;  // a previous range reaches outside this one
+      break;
+    }
+    add(at, last);
+  }
+  if (covers && j == ranges_.size()) return true;
+  added_.clear();
+  arrival_in_.assign(arrivals_.size(), 0);
+  for (const auto& [first, last] : included) {
+    for (uint32_t a = first_arrival_[first]; a < first_arrival_[last]; ++a) arrival_in_[a] = 1;
+  }
+  return false;
+}
+
+// Takes one included arrival out per withheld record (taken_, ascending); those with none to take
+// out are returned.
+std::vector<Record> CutReference::Withhold(const std::vector<Record>& withheld) {
   std::vector<Record> unmatched;
   auto take = [this](const Record& w, uint32_t a) {
     if (!arrival_in_[a] || arrivals_[a].record.key != w.key ||
@@ -97,6 +151,7 @@ std::vector<Record> CutReference::Include(const std::vector<bool>& included,
       return false;
     }
     arrival_in_[a] = 0;
+    taken_.push_back(a);
     return true;
   };
   for (const Record& w : withheld) {
@@ -116,7 +171,32 @@ std::vector<Record> CutReference::Include(const std::vector<bool>& included,
     }
     if (!taken) unmatched.push_back(w);
   }
+  std::sort(taken_.begin(), taken_.end());
   return unmatched;
+}
+
+// With the cut's sources covering the previous cut's: whether no arrival in at the previous cut
+// is out now (only_gained_), and then which came in (came_in_, ascending).
+void CutReference::NetChange(const std::vector<uint32_t>& previously_taken) {
+  const auto in = [](const std::vector<uint32_t>& sorted, uint32_t a) {
+    return std::binary_search(sorted.begin(), sorted.end(), a);
+  };
+  came_in_.clear();
+  for (uint32_t a : taken_) {
+    if (!in(added_, a) && !in(previously_taken, a)) {  // in at the previous cut, out now
+      only_gained_ = false;
+      return;
+    }
+  }
+  only_gained_ = true;
+  for (uint32_t a : added_) {
+    if (arrival_in_[a]) came_in_.push_back(a);
+  }
+  const auto middle = static_cast<std::ptrdiff_t>(came_in_.size());
+  for (uint32_t a : previously_taken) {  // none of them newly included: they were included
+    if (arrival_in_[a]) came_in_.push_back(a);
+  }
+  std::inplace_merge(came_in_.begin(), came_in_.begin() + middle, came_in_.end());
 }
 
 // Every key's logged records and arrivals at the cut: appended to the previous cut's when this
@@ -132,7 +212,6 @@ void CutReference::Gather(const KeyedOrders* orders) {
   }
   if (!GatherAppended(orders != nullptr, histories)) GatherAll(histories);
   previous_ = true;
-  previous_arrival_in_ = arrival_in_;
   previous_ordered_ = orders != nullptr;
   previous_histories_.assign(tasks_.size(), std::nullopt);
   for (size_t t = 0; t < tasks_.size(); ++t) {
@@ -190,9 +269,7 @@ bool CutReference::GatherAppended(bool ordered, const Histories& histories) {
     }
     if (!now.empty()) from[t] = before->back().processed_end;
   }
-  for (size_t a = 0; a < arrivals_.size(); ++a) {
-    if (previous_arrival_in_[a] > arrival_in_[a]) return false;
-  }
+  if (!only_gained_) return false;
   for (size_t t = 0; t < tasks_.size(); ++t) {  // each key's records stay in task order
     if (histories[t] == nullptr || histories[t]->empty()) continue;
     const HistorySegment& last = histories[t]->back();
@@ -208,8 +285,7 @@ bool CutReference::GatherAppended(bool ordered, const Histories& histories) {
       AppendLogged(histories[t]->back(), from[t], t);
     }
   }
-  for (uint32_t a = 0; a < arrivals_.size(); ++a) {
-    if (!arrival_in_[a] || previous_arrival_in_[a]) continue;
+  for (uint32_t a : came_in_) {
     KeyEntry& entry = entries_[arrivals_[a].key];
     entry.touched = true;
     const bool in_order = entry.arrived.empty() || entry.arrived.back() < a;
@@ -223,6 +299,21 @@ bool CutReference::GatherAppended(bool ordered, const Histories& histories) {
 
 std::vector<Record> CutReference::Advance(const std::vector<bool>& included,
                                           const KeyedOrders* orders,
+                                          const std::vector<Record>& withheld) {
+  FL_ASSERT(included.size() + 1 == first_arrival_.size());
+  SourceRanges ranges;
+  for (uint32_t i = 0; i < included.size(); ++i) {
+    if (!included[i]) continue;
+    if (!ranges.empty() && ranges.back().second == i) {
+      ranges.back().second = i + 1;
+    } else {
+      ranges.emplace_back(i, i + 1);
+    }
+  }
+  return Advance(ranges, orders, withheld);
+}
+
+std::vector<Record> CutReference::Advance(const SourceRanges& included, const KeyedOrders* orders,
                                           const std::vector<Record>& withheld) {
   std::vector<Record> unmatched = Include(included, withheld);
   Gather(orders);

@@ -29,6 +29,7 @@
 #include <string_view>
 #include <tuple>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "checkers/history.h"
@@ -52,6 +53,13 @@ class CutReference {
   // key equal to it, as Reference::Run takes out); those with none to take out are returned. Each
   // key's logged order is its records in the histories of `orders` (null: none) of the operator's
   // tasks, in task order, oldest segment first. The histories' logs must outlive the next Advance.
+  // The included sources as ranges [first, second) of their indices, ascending and disjoint: a
+  // cut's records are a prefix of each partition. A cut whose ranges cover the previous cut's
+  // costs the records new at it, not a pass over every source record.
+  using SourceRanges = std::vector<std::pair<uint32_t, uint32_t>>;
+  std::vector<engine::Record> Advance(const SourceRanges& included, const KeyedOrders* orders,
+                                      const std::vector<engine::Record>& withheld = {});
+  // The same with included[i] per source record.
   std::vector<engine::Record> Advance(const std::vector<bool>& included, const KeyedOrders* orders,
                                       const std::vector<engine::Record>& withheld = {});
 
@@ -95,8 +103,11 @@ class CutReference {
 
   uint32_t Intern(const std::string& key);
   const std::vector<uint32_t>& KeysOf(const AttemptLog& log);
-  std::vector<engine::Record> Include(const std::vector<bool>& included,
+  std::vector<engine::Record> Include(const SourceRanges& included,
                                       const std::vector<engine::Record>& withheld);
+  bool IncludeAdded(const SourceRanges& included);
+  std::vector<engine::Record> Withhold(const std::vector<engine::Record>& withheld);
+  void NetChange(const std::vector<uint32_t>& previously_taken);
   void Gather(const KeyedOrders* orders);
   void GatherAll(const Histories& histories);
   bool GatherAppended(bool ordered, const Histories& histories);
@@ -113,9 +124,15 @@ class CutReference {
   std::vector<Arrival> arrivals_;
   std::unordered_map<uint64_t, uint32_t> source_of_hash_;  // provenance hash -> first source
   std::vector<std::vector<uint32_t>> arrivals_of_key_;     // key id -> its arrivals, ascending
-  // Per arrival: at the operator's input at the current cut (1) or not (0). Bytes, not bits:
-  // every cut reads and writes all of them.
+  // Per arrival: at the operator's input at the current cut (1) or not (0).
   std::vector<uint8_t> arrival_in_;
+  SourceRanges ranges_;          // the current cut's included sources
+  std::vector<uint32_t> taken_;  // the arrivals its withheld records took out, ascending
+  // From the previous cut to the current one (Include): the arrivals newly included (ascending),
+  // and whether arrival_in_ only gained arrivals (`came_in_` then lists every one it gained).
+  std::vector<uint32_t> added_;
+  std::vector<uint32_t> came_in_;
+  bool only_gained_ = false;
   std::unordered_map<std::string, uint32_t> key_ids_;
   std::vector<std::string> key_names_;
   std::vector<KeyEntry> entries_;  // by key id
@@ -123,7 +140,6 @@ class CutReference {
   // What the previous cut gathered from, to extend it (Gather).
   bool previous_ = false;
   bool previous_ordered_ = false;
-  std::vector<uint8_t> previous_arrival_in_;
   std::vector<std::optional<std::vector<HistorySegment>>> previous_histories_;
   std::vector<engine::Record> scratch_;  // the keyed function's outputs (not needed here)
   // Extend's identities of the records new at the cut (kept to reuse their memory).

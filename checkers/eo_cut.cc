@@ -142,7 +142,8 @@ class CutChecker {
         verdict_(verdict),
         sent_(run),
         index_(run.sources),
-        reference_(setup_.job) {
+        reference_(setup_.job),
+        source_runs_(SourceRuns(run.sources)) {
     for (uint32_t op = 0; op < setup_.job.operators.size(); ++op) {
       if (setup_.job.operators[op].kind != engine::OperatorKind::kKeyedProcess) continue;
       if (!incremental_) {
@@ -158,13 +159,24 @@ class CutChecker {
 
  private:
   Result<std::map<uint32_t, uint64_t>> SourceOffsets(const proto::CheckpointMetadata& m) const;
-  std::vector<bool> RecordsBefore(const std::map<uint32_t, uint64_t>& offsets, uint64_t id);
+  // A run of RunView::sources of one partition: [first, last).
+  struct SourceRun {
+    uint32_t partition = 0;
+    uint32_t first = 0;
+    uint32_t last = 0;
+    uint64_t first_offset = 0;
+    bool consecutive = true;  // offsets first_offset, first_offset + 1, ...
+  };
+  static std::vector<SourceRun> SourceRuns(const std::vector<SourceRecord>& sources);
+  CutReference::SourceRanges RecordsBefore(const std::map<uint32_t, uint64_t>& offsets,
+                                           uint64_t id);
   Result<std::vector<InFlightRecord>> InFlight(const proto::CheckpointMetadata& m) const;
   Status ReadChannelState(const proto::ChannelStateHandle& handle, uint32_t task, uint32_t enters,
                           std::vector<InFlightRecord>& out) const;
   bool ReferenceRuns(Cut& cut, const std::map<uint32_t, uint64_t>& offsets,
                      const std::vector<InFlightRecord>& in_flight);
-  std::shared_ptr<const ReferenceResult> FullRun(const Cut& cut, const std::vector<bool>& before,
+  std::shared_ptr<const ReferenceResult> FullRun(const Cut& cut,
+                                                 const CutReference::SourceRanges& before,
                                                  const std::vector<InFlightRecord>& in_flight);
   void StrayInFlight(const Cut& cut, uint32_t op, const Record& r, bool order_known);
   std::vector<Record> Logged(const Cut& cut, uint32_t op, const std::string& key) const;
@@ -172,6 +184,8 @@ class CutChecker {
   void CheckChain(const Cut& cut, uint32_t chain);
   void CheckSubtask(const Cut& cut, uint32_t op, const proto::SubtaskState& sub);
   std::optional<SubtaskCut> Locate(const Cut& cut, uint32_t op, const proto::SubtaskState& sub);
+  bool MatchesByDigest(const SubtaskCut& at, const engine::OperatorSpec& spec, uint32_t subtask,
+                       const std::vector<const KeyAtCut*>& expected);
   void CompareKey(const Cut& cut, const SubtaskCut& at, const std::string& key,
                   const KeySnapshot* got, const KeyState* want);
   std::optional<engine::RecordId> Culprit(const Cut& cut, uint32_t op, const std::string& key,
@@ -184,10 +198,12 @@ class CutChecker {
   const SentBlobs sent_;
   const SourceIndex index_;
   const Reference reference_;
+  const std::vector<SourceRun> source_runs_;
   // The first keyed operator's reference, extended from cut to cut.
   std::unique_ptr<CutReference> incremental_;
   uint32_t first_keyed_ = 0;
   bool full_runs_ = false;  // a later keyed operator: replayed from scratch at every cut
+  KeyDigests digests_;      // MatchesByDigest's, kept to reuse its memory
 };
 
 void CutChecker::Check(const MetadataVersion& version) {
@@ -244,23 +260,31 @@ Result<std::map<uint32_t, uint64_t>> CutChecker::SourceOffsets(
   return offsets;
 }
 
-// Per source record (RunView::sources order), whether it is before the cut.
-std::vector<bool> CutChecker::RecordsBefore(const std::map<uint32_t, uint64_t>& offsets,
-                                            uint64_t id) {
-  std::vector<bool> before(run_.sources.size(), false);
-  std::set<uint32_t> uncovered;
-  uint32_t current = 0;  // the records come partition by partition: one lookup per run of them
-  auto offset = offsets.end();
-  for (size_t i = 0; i < run_.sources.size(); ++i) {
-    const SourceRecord& s = run_.sources[i];
-    if (i == 0 || s.id.partition != current) {
-      current = s.id.partition;
-      offset = offsets.find(current);
+// The source records (as ranges of RunView::sources indices) before the cut: in each partition's
+// run of records, those with an offset below the partition's.
+CutReference::SourceRanges CutChecker::RecordsBefore(const std::map<uint32_t, uint64_t>& offsets,
+                                                     uint64_t id) {
+  CutReference::SourceRanges before;
+  const auto include = [&before](uint32_t first, uint32_t last) {
+    if (first == last) return;
+    if (!before.empty() && before.back().second == first) {
+      before.back().second = last;
+    } else {
+      before.emplace_back(first, last);
     }
+  };
+  std::set<uint32_t> uncovered;
+  for (const SourceRun& run : source_runs_) {
+    auto offset = offsets.find(run.partition);
     if (offset == offsets.end()) {
-      uncovered.insert(s.id.partition);
-    } else if (s.id.offset < offset->second) {
-      before[i] = true;
+      uncovered.insert(run.partition);
+    } else if (run.consecutive) {  // offsets first_offset, first_offset + 1, ...
+      const uint64_t n = offset->second > run.first_offset ? offset->second - run.first_offset : 0;
+      include(run.first, static_cast<uint32_t>(std::min<uint64_t>(run.first + n, run.last)));
+    } else {
+      for (uint32_t i = run.first; i < run.last; ++i) {
+        if (run_.sources[i].id.offset < offset->second) include(i, i + 1);
+      }
     }
   }
   for (uint32_t partition : uncovered) {
@@ -270,6 +294,23 @@ std::vector<bool> CutChecker::RecordsBefore(const std::map<uint32_t, uint64_t>& 
     verdict_.Fail(Violation{"a checkpoint's cut does not cover every source partition", e});
   }
   return before;
+}
+
+// The sources' runs of one partition (RunView::sources comes partition by partition).
+std::vector<CutChecker::SourceRun> CutChecker::SourceRuns(
+    const std::vector<SourceRecord>& sources) {
+  FL_ASSERT(sources.size() < UINT32_MAX, "too many source records");
+  std::vector<SourceRun> runs;
+  for (uint32_t i = 0; i < sources.size(); ++i) {
+    const engine::RecordId& id = sources[i].id;
+    if (runs.empty() || runs.back().partition != id.partition) {
+      runs.push_back(SourceRun{id.partition, i, i, id.offset, true});
+    }
+    SourceRun& run = runs.back();
+    run.consecutive = run.consecutive && id.offset == run.first_offset + (i - run.first);
+    run.last = i + 1;
+  }
+  return runs;
 }
 
 Result<std::vector<InFlightRecord>> CutChecker::InFlight(const proto::CheckpointMetadata& m) const {
@@ -308,7 +349,7 @@ Status CutChecker::ReadChannelState(const proto::ChannelStateHandle& handle, uin
 // once).
 bool CutChecker::ReferenceRuns(Cut& cut, const std::map<uint32_t, uint64_t>& offsets,
                                const std::vector<InFlightRecord>& in_flight) {
-  const std::vector<bool> before = RecordsBefore(offsets, cut.id);
+  const CutReference::SourceRanges before = RecordsBefore(offsets, cut.id);
   bool consistent = true;
   for (const InFlightRecord& f : in_flight) {
     // A record reflecting no single source record (a flat_map's later copies) is judged by the
@@ -391,10 +432,11 @@ void CutChecker::StrayInFlight(const Cut& cut, uint32_t op, const Record& r, boo
 // records it could not take out are reported (those up to the first keyed operator are its
 // CutReference's to report).
 std::shared_ptr<const ReferenceResult> CutChecker::FullRun(
-    const Cut& cut, const std::vector<bool>& before, const std::vector<InFlightRecord>& in_flight) {
+    const Cut& cut, const CutReference::SourceRanges& before,
+    const std::vector<InFlightRecord>& in_flight) {
   ReferenceInput input;
-  for (size_t i = 0; i < before.size(); ++i) {
-    if (before[i]) input.sources.push_back(run_.sources[i].record);
+  for (const auto& [first, last] : before) {
+    for (uint32_t i = first; i < last; ++i) input.sources.push_back(run_.sources[i].record);
   }
   for (const InFlightRecord& f : in_flight) input.withheld[f.enters].push_back(f.record);
   if (cut.orders) input.order = cut.orders->order;
@@ -516,6 +558,11 @@ void CutChecker::CheckSubtask(const Cut& cut, uint32_t op, const proto::SubtaskS
   std::optional<SubtaskCut> at = Locate(cut, op, sub);
   if (!at) return;
   const uint32_t subtask = setup_.plan.tasks[task].subtask;
+  std::vector<const KeyAtCut*> expected;
+  for (const KeyAtCut& k : cut.reference.at(op).keys) {
+    if (k.subtask == subtask) expected.push_back(&k);
+  }
+  if (MatchesByDigest(*at, spec, subtask, expected)) return;
   Result<std::map<std::string, KeySnapshot>> snapshot = ReadKeyedSnapshot(
       *at->bytes, at->blob, GroupsOfSubtask(subtask, spec.parallelism, spec.max_parallelism),
       spec.max_parallelism);
@@ -533,10 +580,6 @@ void CutChecker::CheckSubtask(const Cut& cut, uint32_t op, const proto::SubtaskS
                          ": keyed blob unreadable: " + snapshot.status().ToString());
     return;
   }
-  std::vector<const KeyAtCut*> expected;
-  for (const KeyAtCut& k : cut.reference.at(op).keys) {
-    if (k.subtask == subtask) expected.push_back(&k);
-  }
   std::sort(expected.begin(), expected.end(),
             [](const KeyAtCut* a, const KeyAtCut* b) { return a->key < b->key; });
   // Every key of either, in key order (both are sorted, keys unique in each).
@@ -553,6 +596,27 @@ void CutChecker::CheckSubtask(const Cut& cut, uint32_t op, const proto::SubtaskS
     if (take_got) ++got;
     if (take_want) ++want;
   }
+}
+
+// Whether the blob holds exactly the expected keys, each with the reference's entries and
+// provenance, by their digests: the usual case, judged without building the entries. False for
+// anything else (a difference, an error of the blob), which the entry-by-entry reading then
+// reports as it finds it.
+bool CutChecker::MatchesByDigest(const SubtaskCut& at, const engine::OperatorSpec& spec,
+                                 uint32_t subtask, const std::vector<const KeyAtCut*>& expected) {
+  if (!SnapshotDigests(*at.bytes, at.blob,
+                       GroupsOfSubtask(subtask, spec.parallelism, spec.max_parallelism),
+                       spec.max_parallelism, digests_) ||
+      digests_.size() != expected.size()) {
+    return false;
+  }
+  for (const KeyAtCut* k : expected) {  // keys unique on both sides: the same set of keys
+    auto got = digests_.find(k->key);
+    if (got == digests_.end()) return false;
+    const std::optional<KeyDigest> want = DigestOf(*k->state);
+    if (!want || !(*want == got->second.digest)) return false;
+  }
+  return true;
 }
 
 void CutChecker::CompareKey(const Cut& cut, const SubtaskCut& at, const std::string& key,

@@ -1,6 +1,7 @@
 #include "checkers/keyed_state.h"
 
 #include <algorithm>
+#include <cstring>
 #include <span>
 
 #include "checkers/blob_reader.h"
@@ -99,6 +100,109 @@ StateEntries EntriesOf(const KeyState& state) {
     for (const auto& [user_key, v] : entries) PutEntry(out, {name, user_key}, I64(v));
   }
   return out;
+}
+
+void KeyDigest::Add(std::string_view state, std::string_view user_key,
+                    std::span<const uint8_t> value) {
+  // The three fields, each after its 4-byte little-endian length, hashed at once (built in
+  // place: this runs once per entry of every snapshot); a long entry through Hasher.
+  std::byte buffer[256];
+  const size_t size = 12 + state.size() + user_key.size() + value.size();
+  Hash128 h;
+  if (size > sizeof buffer) {
+    h = Hasher().Text(state).Text(user_key).Bytes(std::as_bytes(value)).Finish128();
+  } else {
+    size_t at = 0;
+    const auto put = [&buffer, &at](const void* data, size_t length) {
+      for (size_t i = 0; i < 4; ++i) buffer[at++] = static_cast<std::byte>(length >> (8 * i));
+      if (length > 0) std::memcpy(buffer + at, data, length);
+      at += length;
+    };
+    put(state.data(), state.size());
+    put(user_key.data(), user_key.size());
+    put(value.data(), value.size());
+    h = Hash128Of(std::span<const std::byte>(buffer, at));
+  }
+  sum.low += h.low;
+  sum.high += h.high;
+}
+
+namespace {
+
+// Whether a state name is in more than one of `state`'s kinds (EntriesOf keeps one of them).
+bool NameInTwoKinds(const KeyState& state) {
+  const int kinds = int{!state.values.empty()} + int{!state.reducing.empty()} +
+                    int{!state.lists.empty()} + int{!state.maps.empty()};
+  if (kinds < 2) return false;
+  const auto elsewhere = [&state](const std::string& name, const void* own) {
+    return (&state.values != own && state.values.contains(name)) ||
+           (&state.reducing != own && state.reducing.contains(name)) ||
+           (&state.lists != own && state.lists.contains(name)) ||
+           (&state.maps != own && state.maps.contains(name));
+  };
+  for (const auto& entry : state.values) {
+    if (elsewhere(entry.first, &state.values)) return true;
+  }
+  for (const auto& entry : state.reducing) {
+    if (elsewhere(entry.first, &state.reducing)) return true;
+  }
+  for (const auto& entry : state.lists) {
+    if (elsewhere(entry.first, &state.lists)) return true;
+  }
+  return false;  // a map's name elsewhere was found from that other kind
+}
+
+}  // namespace
+
+std::optional<KeyDigest> DigestOf(const KeyState& state) {
+  if (NameInTwoKinds(state)) return std::nullopt;
+  KeyDigest digest;
+  uint8_t i64[8];
+  const auto put = [&i64](int64_t v) {
+    for (int i = 0; i < 8; ++i) i64[i] = static_cast<uint8_t>(static_cast<uint64_t>(v) >> (8 * i));
+    return std::span<const uint8_t>(i64, 8);
+  };
+  for (const auto& [name, v] : state.values) digest.Add(name, "", put(v));
+  for (const auto& [name, v] : state.reducing) digest.Add(name, "", put(v));
+  for (const auto& [name, list] : state.lists) {
+    Bytes bytes;
+    bytes.reserve(8 * list.size());
+    for (int64_t v : list) PutLittleEndian(bytes, static_cast<uint64_t>(v));
+    digest.Add(name, "", bytes);
+  }
+  for (const auto& [name, entries] : state.maps) {
+    for (const auto& [user_key, v] : entries) digest.Add(name, user_key, put(v));
+  }
+  uint8_t provenance[16];
+  for (int i = 0; i < 8; ++i) {
+    provenance[i] = static_cast<uint8_t>(state.provenance.count >> (8 * i));
+    provenance[8 + i] = static_cast<uint8_t>(state.provenance.hash_sum >> (8 * i));
+  }
+  digest.Add(kProvenanceStateName, "", provenance);
+  return digest;
+}
+
+bool SnapshotDigests(const Bytes& blob, std::string_view blob_name, GroupRange key_groups,
+                     uint32_t max_parallelism, KeyDigests& out) {
+  out.clear();
+  bool clean = true;
+  const auto visit = [&](const BlobEntryView& e) {
+    if (!clean) return;
+    auto [it, inserted] = out.try_emplace(e.key);
+    if (inserted) it->second.group = GroupOfKey(e.key, max_parallelism);
+    if (it->second.group != e.group) {
+      clean = false;  // misplaced: ReadKeyedSnapshot reports it
+      return;
+    }
+    if (e.state == kProvenanceStateName && (e.value.size() != 16 || !e.user_key.empty())) {
+      clean = false;
+      return;
+    }
+    it->second.digest.Add(e.state, e.user_key, e.value);
+  };
+  Result<DecodedBlob> decoded = VisitKeyedBlob(blob, blob_name, visit);
+  if (!clean || !decoded.ok()) return false;
+  return decoded->range == key_groups || (decoded->range.empty() && key_groups.empty());
 }
 
 std::string DescribeValue(const Bytes* value) {

@@ -8,11 +8,15 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "base/hash.h"
 #include "base/status.h"
 #include "checkers/key_groups.h"
 #include "checkers/reference.h"
@@ -45,6 +49,32 @@ Result<std::map<std::string, KeySnapshot>> ReadKeyedSnapshot(const Bytes& blob,
                                                              uint32_t max_parallelism);
 
 StateEntries EntriesOf(const KeyState& state);
+
+// A key's entries and provenance in one order-independent 128-bit digest: the sum of each entry's
+// XXH3-128 hash of (state name, user key, value bytes), the provenance an entry of its own (its 16
+// bytes under kProvenanceStateName). Equal digests stand for equal entries (bar a 2^-128
+// chance); a difference says nothing about where: the entry-by-entry comparison names that.
+struct KeyDigest {
+  Hash128 sum;
+  void Add(std::string_view state, std::string_view user_key, std::span<const uint8_t> value);
+  bool operator==(const KeyDigest&) const = default;
+};
+
+// The digest of the entries EntriesOf(state) gives plus the provenance; nullopt when a state name
+// is in more than one kind (EntriesOf would keep one of them).
+std::optional<KeyDigest> DigestOf(const KeyState& state);
+
+// Per key, the digest of its entries in `blob`, read without building them: nullopt whenever
+// ReadKeyedSnapshot would report anything (any error of the blob, its range or a key) or a
+// provenance is not one plain entry, so that a caller can fall back to ReadKeyedSnapshot for
+// the exact finding. The keys view the blob's bytes; `out` is cleared first.
+struct SnapshotKey {
+  KeyDigest digest;
+  uint32_t group = 0;  // its key group (every entry of the key is in its section)
+};
+using KeyDigests = std::unordered_map<std::string_view, SnapshotKey>;
+bool SnapshotDigests(const Bytes& blob, std::string_view blob_name, GroupRange key_groups,
+                     uint32_t max_parallelism, KeyDigests& out);
 
 // "1234" for an i64, "[1, 2, 3]" for a list, "<n bytes>" otherwise; "absent" for null.
 std::string DescribeValue(const Bytes* value);
