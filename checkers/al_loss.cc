@@ -9,6 +9,7 @@
 
 #include "checkers/checker.h"
 #include "checkers/coverage.h"
+#include "checkers/derived.h"
 
 namespace faultline::checkers {
 
@@ -63,9 +64,11 @@ std::optional<std::map<uint32_t, std::pair<uint64_t, uint64_t>>> CoveredByComple
 
 }  // namespace
 
-Verdict CheckAtLeastOnce(const RunRecord& run) {
+Verdict CheckAtLeastOnce(const RunRecord& run, Derived* derived) {
   Verdict verdict("AL-LOSS");
-  const Coverage coverage = CoverageOf(run.view);
+  std::optional<Derived> own;
+  if (derived == nullptr) derived = &own.emplace(run.view);
+  const Coverage& coverage = derived->CoverageOfRun();
   const bool finished = run.status == engine::JobStatus::kFinished;
   std::vector<uint64_t> unpublished;
   const auto covered = finished ? std::nullopt : CoveredByCompletions(run, unpublished);

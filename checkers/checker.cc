@@ -117,7 +117,7 @@ std::vector<std::string_view> KnownCheckers() {
   return out;
 }
 
-Verdict CheckExactlyOnceOutputRule(const RunRecord& run) {
+Verdict CheckExactlyOnceOutputRule(const RunRecord& run, Derived* derived) {
   OutputJudging judging{.fallbacks = ReportedFallbacks(run.recording),
                         .finished = run.status == engine::JobStatus::kFinished};
   for (const CompletionRecord& c : run.recording.completions) {  // the HA pointer's writes
@@ -125,24 +125,24 @@ Verdict CheckExactlyOnceOutputRule(const RunRecord& run) {
       judging.last_completed = c.checkpoint;
     }
   }
-  Verdict v = CheckExactlyOnceOutput(run.view, judging);
+  Verdict v = CheckExactlyOnceOutput(run.view, judging, derived);
   NoteReportedBreaches(run, v);
   return v;
 }
 
-Verdict CheckConsistentCutsRule(const RunRecord& run) {
-  Verdict v = CheckConsistentCuts(run.view);
+Verdict CheckConsistentCutsRule(const RunRecord& run, Derived* derived) {
+  Verdict v = CheckConsistentCuts(run.view, derived);
   NoteReportedBreaches(run, v);
   return v;
 }
 
-Result<Verdict> RunChecker(std::string_view id, const RunRecord& run) {
+Result<Verdict> RunChecker(std::string_view id, const RunRecord& run, Derived* derived) {
   const CheckerInfo* info = FindChecker(id);
   if (info == nullptr) {
     return InvalidArgumentError("unknown checker '" + std::string(id) +
                                 "' (known: " + CheckerNames() + ")");
   }
-  return info->check(run);
+  return info->check(run, derived);
 }
 
 Duration LivenessBound(const engine::EngineConfig& config) {

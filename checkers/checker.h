@@ -85,8 +85,11 @@ Result<RunRecord> RecordRun(sim::JobWorld& jw, const RunRecorder& recorder, cons
 // The ids of checkers/registry.h's table, in its order: "EO-OUT", "EO-CUT", "AL-LOSS", "DUR",
 // "REC", "TXN", "LIVE", "DET". DefaultCheckers (registry.h) says which run by default.
 std::vector<std::string_view> KnownCheckers();
-// Runs the checker `id` of the registry; InvalidArgument for an unknown id.
-Result<Verdict> RunChecker(std::string_view id, const RunRecord& run);
+class Derived;
+// Runs the checker `id` of the registry; InvalidArgument for an unknown id. The checkers of one
+// batch over an unchanged `run` may share one Derived(run.view) (checkers/derived.h): what more
+// than one of them derives is then made once. Null: the checker derives its own.
+Result<Verdict> RunChecker(std::string_view id, const RunRecord& run, Derived* derived = nullptr);
 
 // LIVE's bound: max(10 x checkpoint interval, checkpoint timeout + restart delay), the restart
 // delay being the strategy's longest (exponential: max_backoff).

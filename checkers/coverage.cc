@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "checkers/derived.h"
 #include "checkers/history.h"
 #include "checkers/reference.h"
 
@@ -26,32 +27,20 @@ bool FatesDependOnOrder(const engine::JobGraph& job) {
   return false;
 }
 
-// The reference over every source record, each keyed operator replayed per key in the order of
-// its tasks' committed histories when `ordered` and the run has an order log. `inexact` says why
-// the replay may differ from what the engine processed, if it may.
-ReferenceResult CommittedReference(const RunView& view, bool ordered,
-                                   std::optional<std::string>& inexact) {
-  ReferenceInput input;
-  input.sources.reserve(view.sources.size());
-  for (const SourceRecord& s : view.sources) input.sources.push_back(s.record);
-  if (!ordered) {
-    inexact = "stream order";
-  } else if (view.order == nullptr) {
-    inexact = "no order log";
-  } else if (view.order->overflowed()) {
-    inexact = "the order log overflowed";
-  } else {
-    KeyedOrders orders = OrdersOf(*view.setup, *view.order, [](uint32_t) { return HistoryEnd{}; });
-    if (!orders.problems.empty()) inexact = "history unknown: " + orders.problems.front();
-    input.order = std::move(orders.order);
+// Why the committed replay (along the finished histories, or in stream order without a usable
+// order log) may differ from what the engine processed; nullopt when it may not.
+std::optional<std::string> Inexact(const RunView& view, const Derived::Replay& replay) {
+  if (view.order == nullptr) return "no order log";
+  if (!replay.orders) return "the order log overflowed";
+  if (!replay.orders->problems.empty()) {
+    return "history unknown: " + replay.orders->problems.front();
   }
-  ReferenceResult reference = Reference(view.setup->job).Run(std::move(input));
-  if (!inexact && !reference.unmatched.empty()) {
-    inexact = std::to_string(reference.unmatched.size()) +
-              " records the committed histories processed are not delivered there that often "
-              "(a replay after a restore)";
+  if (!replay.result.unmatched.empty()) {
+    return std::to_string(replay.result.unmatched.size()) +
+           " records the committed histories processed are not delivered there that often "
+           "(a replay after a restore)";
   }
-  return reference;
+  return std::nullopt;
 }
 
 // Per expected id (by position): when its source record was last emitted, by any attempt (its
@@ -84,20 +73,23 @@ std::vector<Coverage::Wait> WaitsOf(const RunView& view, const SourceIndex& inde
 
 }  // namespace
 
-Coverage CoverageOf(const RunView& view) {
+Coverage CoverageOf(const RunView& view, Derived* derived) {
   Coverage out;
-  const SourceIndex index(view.sources);
+  std::optional<Derived> own;
+  if (derived == nullptr) derived = &own.emplace(view);
+  const SourceIndex& index = derived->Index();
+  const Derived::Replay& replay = derived->Committed(HistoryEnd{});
+  const ReferenceResult& reference = replay.result;
   // Which ids reach the sink depends on order only behind a keyed operator's filter or flat_map:
-  // otherwise stream order gives the same ids, without reading the histories.
-  const bool order_matters = FatesDependOnOrder(view.setup->job);
-  std::optional<std::string> inexact;
-  const ReferenceResult reference = CommittedReference(view, order_matters, inexact);
-  if (inexact && order_matters) {
-    out.order_unknown =
-        "which records reach the sink depends on the order a keyed operator "
-        "processed them (a filter or flat_map follows it), and that order is not "
-        "known exactly: " +
-        *inexact;
+  // otherwise any order gives the same ids, and an inexact replay is no reason for doubt.
+  if (FatesDependOnOrder(view.setup->job)) {
+    if (std::optional<std::string> inexact = Inexact(view, replay)) {
+      out.order_unknown =
+          "which records reach the sink depends on the order a keyed operator "
+          "processed them (a filter or flat_map follows it), and that order is not "
+          "known exactly: " +
+          *inexact;
+    }
   }
 
   // Per id (by the position of its first source record): expected and committed occurrences.

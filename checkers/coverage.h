@@ -47,6 +47,8 @@ struct Coverage {
   std::vector<Wait> waits;
 };
 
-Coverage CoverageOf(const RunView& view);
+class Derived;
+// `derived` (may be null: a Derived of its own) supplies the source index and the replay.
+Coverage CoverageOf(const RunView& view, Derived* derived = nullptr);
 
 }  // namespace faultline::checkers

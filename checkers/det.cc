@@ -17,7 +17,7 @@ std::string Hex(uint64_t v) {
 
 }  // namespace
 
-Verdict CheckDeterminism(const RunRecord& run) {
+Verdict CheckDeterminism(const RunRecord& run, Derived* /*derived*/) {
   Verdict verdict("DET");
   const std::string build = "build " + run.build_identity;
   if (!run.trace_hashes) {

@@ -29,7 +29,7 @@ std::string InjectedNote(const Recording& recording, const std::string& blob) {
 
 }  // namespace
 
-Verdict CheckDurability(const RunRecord& run) {
+Verdict CheckDurability(const RunRecord& run, Derived* /*derived*/) {
   Verdict verdict("DUR");
   const Recording& rec = run.recording;
 

@@ -12,6 +12,7 @@
 #include "base/hash.h"
 #include "checkers/channel_state.h"
 #include "checkers/cut_reference.h"
+#include "checkers/derived.h"
 #include "checkers/history.h"
 #include "checkers/key_groups.h"
 #include "checkers/keyed_state.h"
@@ -136,12 +137,12 @@ struct SubtaskCut {
 
 class CutChecker {
  public:
-  CutChecker(const RunView& run, Verdict& verdict)
+  CutChecker(const RunView& run, const SourceIndex& index, Verdict& verdict)
       : run_(run),
         setup_(*run.setup),
         verdict_(verdict),
         sent_(run),
-        index_(run.sources),
+        index_(index),
         reference_(setup_.job),
         source_runs_(SourceRuns(run.sources)) {
     for (uint32_t op = 0; op < setup_.job.operators.size(); ++op) {
@@ -196,7 +197,7 @@ class CutChecker {
   const engine::JobSetup& setup_;
   Verdict& verdict_;
   const SentBlobs sent_;
-  const SourceIndex index_;
+  const SourceIndex& index_;
   const Reference reference_;
   const std::vector<SourceRun> source_runs_;
   // The first keyed operator's reference, extended from cut to cut.
@@ -704,7 +705,7 @@ std::optional<engine::RecordId> CutChecker::Culprit(const Cut& cut, uint32_t op,
 
 }  // namespace
 
-Verdict CheckConsistentCuts(const RunView& run) {
+Verdict CheckConsistentCuts(const RunView& run, Derived* derived) {
   Verdict verdict("EO-CUT");
   if (run.setup->config.checkpoints.mode == engine::CheckpointMode::kAtLeastOnce) {
     verdict.Unjudge(Unjudged::kNothingToCheck, "at-least-once checkpoints are not consistent cuts");
@@ -714,7 +715,9 @@ Verdict CheckConsistentCuts(const RunView& run) {
   if (versions.empty()) {
     verdict.Unjudge(Unjudged::kNothingToCheck, "no checkpoint metadata was ever written");
   }
-  CutChecker checker(run, verdict);
+  std::optional<Derived> own;
+  if (derived == nullptr) derived = &own.emplace(run);
+  CutChecker checker(run, derived->Index(), verdict);
   for (const MetadataVersion& version : versions) checker.Check(version);
   return verdict;
 }

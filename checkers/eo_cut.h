@@ -55,6 +55,8 @@
 
 namespace faultline::checkers {
 
-Verdict CheckConsistentCuts(const RunView& run);
+class Derived;
+// `derived` (may be null: a Derived of its own) supplies the source index.
+Verdict CheckConsistentCuts(const RunView& run, Derived* derived = nullptr);
 
 }  // namespace faultline::checkers

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "base/assert.h"
+#include "checkers/derived.h"
 #include "checkers/history.h"
 #include "checkers/interleaving.h"
 #include "checkers/reference.h"
@@ -588,23 +589,26 @@ void CheckUpsertTable(const RunView& run, const ReferenceResult& ref, const Outp
 
 // The per-key orders of the committed histories, or nothing (with a note) when the run has no
 // usable order log.
-std::optional<KeyedOrders> CommittedOrders(const RunView& run, const OutputJudging& judging,
-                                           Verdict& verdict) {
-  if (run.order == nullptr || run.order->overflowed()) {
+// The replay along the committed histories: those of a finished job's newest attempts to their
+// ends, or those ending at the last completed checkpoint while the job is unfinished. Without
+// the logged order (INCONCLUSIVE, order-unknown) the values are not compared: `orders` unset.
+const Derived::Replay& CommittedReplay(const RunView& run, const OutputJudging& judging,
+                                       Derived& derived, Verdict& verdict) {
+  HistoryEnd end;  // a finished job: each task's newest attempt, to its end
+  if (!judging.finished && judging.last_completed) end.checkpoint_id = judging.last_completed;
+  const Derived::Replay& replay = derived.Committed(end);
+  if (!replay.orders) {
     verdict.Unjudge(Unjudged::kOrderUnknown,
                     run.order == nullptr
                         ? "no order log: committed values not compared"
                         : "the order log overflowed: committed values not compared");
-    return std::nullopt;
+    return replay;
   }
-  HistoryEnd end;  // a finished job: each task's newest attempt, to its end
-  if (!judging.finished && judging.last_completed) end.checkpoint_id = judging.last_completed;
-  KeyedOrders orders = OrdersOf(*run.setup, *run.order, [&end](uint32_t) { return end; });
-  for (const std::string& problem : orders.problems) {
+  for (const std::string& problem : replay.orders->problems) {
     verdict.Unjudge(Unjudged::kOrderUnknown,
                     "history unknown, committed values not compared: " + problem);
   }
-  return orders;
+  return replay;
 }
 
 // The reference replayed over the records before checkpoint `upto`'s offsets (the unreadable one
@@ -639,7 +643,7 @@ std::optional<ReferenceResult> EarlierReference(const RunView& run, const Report
 
 }  // namespace
 
-Verdict CheckExactlyOnceOutput(const RunView& run, const OutputJudging& judging) {
+Verdict CheckExactlyOnceOutput(const RunView& run, const OutputJudging& judging, Derived* derived) {
   Verdict verdict("EO-OUT");
   const engine::EngineConfig& config = run.setup->config;
   if (config.checkpoints.mode == engine::CheckpointMode::kAtLeastOnce) {
@@ -648,14 +652,13 @@ Verdict CheckExactlyOnceOutput(const RunView& run, const OutputJudging& judging)
     return verdict;
   }
   const engine::JobGraph& job = run.setup->job;
-  const SourceIndex index(run.sources);
+  std::optional<Derived> own;
+  if (derived == nullptr) derived = &own.emplace(run);
+  const SourceIndex& index = derived->Index();
   const Reference reference(job);
-  ReferenceInput input;
-  for (const SourceRecord& s : run.sources) input.sources.push_back(s.record);
-  // Without the logged order (INCONCLUSIVE, order-unknown) the values are not compared.
-  std::optional<KeyedOrders> orders = CommittedOrders(run, judging, verdict);
-  if (orders) input.order = std::move(orders->order);  // the checks below read the histories
-  const ReferenceResult ref = reference.Run(std::move(input));
+  const Derived::Replay& replay = CommittedReplay(run, judging, *derived, verdict);
+  const std::optional<KeyedOrders>& orders = replay.orders;
+  const ReferenceResult& ref = replay.result;
   if (job.operators.back().sink.kind == engine::SinkKind::kUpsert) {
     verdict.Note("upsert sink: final table compared, provenance not (upserts are idempotent)");
     CheckUpsertTable(run, ref, judging, verdict);

@@ -63,6 +63,10 @@ struct OutputJudging {
   std::optional<uint64_t> last_completed;
 };
 
-Verdict CheckExactlyOnceOutput(const RunView& run, const OutputJudging& judging = {});
+class Derived;
+// `derived` (may be null: a Derived of its own) supplies the source index and the replay along
+// the committed histories.
+Verdict CheckExactlyOnceOutput(const RunView& run, const OutputJudging& judging = {},
+                               Derived* derived = nullptr);
 
 }  // namespace faultline::checkers

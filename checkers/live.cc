@@ -11,6 +11,7 @@
 #include "checkers/checker.h"
 #include "checkers/coverage.h"
 #include "checkers/degradation.h"
+#include "checkers/derived.h"
 
 namespace faultline::checkers {
 namespace {
@@ -165,7 +166,7 @@ void JudgeFirstCompletion(const RunRecord& run, Time quiet, Duration bound,
 
 }  // namespace
 
-Verdict CheckLiveness(const RunRecord& run) {
+Verdict CheckLiveness(const RunRecord& run, Derived* derived) {
   Verdict verdict("LIVE");
   const Duration bound = LivenessBound(run.view.setup->config);
   const Time quiet = run.quiet_from.value_or(Time::Zero());
@@ -207,7 +208,9 @@ Verdict CheckLiveness(const RunRecord& run) {
 
   const bool finished_in_time = finished && *finished <= deadline && final_checkpoint > 0;
   JudgeFirstCompletion(run, quiet, bound, completed, finished_in_time, verdict);
-  const Coverage coverage = CoverageOf(run.view);
+  std::optional<Derived> own;
+  if (derived == nullptr) derived = &own.emplace(run.view);
+  const Coverage& coverage = derived->CoverageOfRun();
   if (std::optional<Violation> stall = CommitStall(run, coverage, quiet, bound, finished)) {
     verdict.Fail(std::move(*stall));
   }

@@ -203,7 +203,7 @@ void JudgeRestoredBlobs(const Recording& rec, Verdict& verdict) {
 
 }  // namespace
 
-Verdict CheckRecovery(const RunRecord& run) {
+Verdict CheckRecovery(const RunRecord& run, Derived* /*derived*/) {
   Verdict verdict("REC");
   const Recording& rec = run.recording;
   std::set<uint64_t> degraded;  // noted once each

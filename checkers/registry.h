@@ -41,17 +41,19 @@ constexpr uint8_t MaskOf(engine::CheckpointMode mode) {
   return kNoMode;
 }
 
-using CheckFunction = Verdict (*)(const RunRecord& run);
+class Derived;
+// `derived`: what the checkers of one batch share (checkers/derived.h); null: each its own.
+using CheckFunction = Verdict (*)(const RunRecord& run, Derived* derived);
 
 // The judging functions (checker.cc and its neighbours).
-Verdict CheckExactlyOnceOutputRule(const RunRecord& run);  // EO-OUT
-Verdict CheckConsistentCutsRule(const RunRecord& run);     // EO-CUT
-Verdict CheckAtLeastOnce(const RunRecord& run);            // AL-LOSS
-Verdict CheckDurability(const RunRecord& run);             // DUR
-Verdict CheckRecovery(const RunRecord& run);               // REC
-Verdict CheckTransactions(const RunRecord& run);           // TXN
-Verdict CheckLiveness(const RunRecord& run);               // LIVE
-Verdict CheckDeterminism(const RunRecord& run);            // DET
+Verdict CheckExactlyOnceOutputRule(const RunRecord& run, Derived* derived = nullptr);  // EO-OUT
+Verdict CheckConsistentCutsRule(const RunRecord& run, Derived* derived = nullptr);     // EO-CUT
+Verdict CheckAtLeastOnce(const RunRecord& run, Derived* derived = nullptr);            // AL-LOSS
+Verdict CheckDurability(const RunRecord& run, Derived* derived = nullptr);             // DUR
+Verdict CheckRecovery(const RunRecord& run, Derived* derived = nullptr);               // REC
+Verdict CheckTransactions(const RunRecord& run, Derived* derived = nullptr);           // TXN
+Verdict CheckLiveness(const RunRecord& run, Derived* derived = nullptr);               // LIVE
+Verdict CheckDeterminism(const RunRecord& run, Derived* derived = nullptr);            // DET
 
 // X(enumerator, id, function, default modes, allowed modes, needs a 2PC sink, what)
 // DET runs by default in no mode: it costs a second run of the scenario (the determinism tests

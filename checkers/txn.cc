@@ -38,7 +38,7 @@ struct PreCommitted {
 
 }  // namespace
 
-Verdict CheckTransactions(const RunRecord& run) {
+Verdict CheckTransactions(const RunRecord& run, Derived* /*derived*/) {
   Verdict verdict("TXN");
   const Recording& rec = run.recording;
   bool two_phase = false;

@@ -12,6 +12,7 @@
 #include "base/build_info.h"
 #include "checkers/checker.h"
 #include "checkers/degradation.h"
+#include "checkers/derived.h"
 #include "checkers/markers.h"
 #include "checkers/order_log.h"
 #include "checkers/recorder.h"
@@ -514,8 +515,9 @@ Result<RunReport> Run(const engine::JobGraph& job, const Scenario& file,
   report.committed_records = record.view.committed.size();
   for (std::string_view m : checkers::MarkersOf(record).names()) report.markers.emplace_back(m);
   report.nemesis_entries = fault_report.nemesis_entries;
+  checkers::Derived derived(record.view);  // shared by the checkers below
   for (const std::string& id : enabled) {
-    FL_ASSIGN_OR_RETURN(checkers::Verdict verdict, checkers::RunChecker(id, record));
+    FL_ASSIGN_OR_RETURN(checkers::Verdict verdict, checkers::RunChecker(id, record, &derived));
     report.verdicts.push_back(std::move(verdict));
   }
   // ORACLES.md: a breach the engine itself reported after an injected fault destroyed the

@@ -372,12 +372,10 @@ void Task::Emit(size_t index, std::string_view key, const Record& record) {
     ScheduleFlushTimer();
   }
   const size_t size = EncodedSizeForKey(key.size());
-  if (out.open.size() - out.open_bytes < size) {
-    // Zero-filled a page at a time (a buffer sealed by its timeout is often far from full),
-    // never past the capacity reserved above unless one record needs more.
-    out.open.resize(
-        std::max(out.open_bytes + size, std::min(out.open.size() + 4096, out.open.capacity())));
-  }
+  // Grown by the record only: within the capacity reserved above this moves no memory, and the
+  // bytes it zero-fills are the record's, written next (a buffer sealed by its timeout is often
+  // far from full: growing it ahead would fill bytes never used).
+  out.open.resize(out.open_bytes + size);
   EncodeRecord(out.open.data() + out.open_bytes, key, record.value, record.provenance);
   out.open_bytes += size;
   ++out.open_records;

@@ -1,0 +1,33 @@
+#include "checkers/derived.h"
+
+namespace faultline::checkers {
+
+const SourceIndex& Derived::Index() {
+  if (index_ == nullptr) index_ = std::make_unique<SourceIndex>(view_.sources);
+  return *index_;
+}
+
+const Derived::Replay& Derived::Committed(const HistoryEnd& end) {
+  for (const auto& [at, replay] : replays_) {
+    if (at.checkpoint_id == end.checkpoint_id && at.attempt == end.attempt) return *replay;
+  }
+  auto replay = std::make_unique<Replay>();
+  ReferenceInput input;
+  input.sources.reserve(view_.sources.size());
+  for (const SourceRecord& s : view_.sources) input.sources.push_back(s.record);
+  if (view_.order != nullptr && !view_.order->overflowed()) {
+    replay->orders = OrdersOf(*view_.setup, *view_.order, [&end](uint32_t) { return end; });
+    input.order = std::move(replay->orders->order);
+  }
+  replay->result = Reference(view_.setup->job).Run(std::move(input));  // keeps input.order
+  if (replay->orders) replay->orders->order = std::move(input.order);
+  replays_.emplace_back(end, std::move(replay));
+  return *replays_.back().second;
+}
+
+const Coverage& Derived::CoverageOfRun() {
+  if (coverage_ == nullptr) coverage_ = std::make_unique<Coverage>(CoverageOf(view_, this));
+  return *coverage_;
+}
+
+}  // namespace faultline::checkers
