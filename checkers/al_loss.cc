@@ -72,18 +72,14 @@ Verdict CheckAtLeastOnce(const RunRecord& run, Derived* derived) {
   const bool finished = run.status == engine::JobStatus::kFinished;
   std::vector<uint64_t> unpublished;
   const auto covered = finished ? std::nullopt : CoveredByCompletions(run, unpublished);
+  // A missing record is owed: by a finished job, every one; by an unfinished job, only one
+  // behind a published checkpoint's source offsets (the rest are job-not-finished, whatever the
+  // order the keyed operators processed them in).
   uint64_t unfinished = 0;
-  if (coverage.order_unknown && !coverage.missing.empty()) {
-    verdict.Unjudge(Unjudged::kOrderUnknown,
-                    std::to_string(coverage.missing.size()) +
-                        " source records reflected by no committed record are not judged: " +
-                        *coverage.order_unknown);
-  }
-  const std::vector<engine::RecordId> none;
-  for (const engine::RecordId& id : coverage.order_unknown ? none : coverage.missing) {
-    std::string owed = "reflected 0 times; at least once expected";
+  std::vector<std::pair<engine::RecordId, std::string>> owed;  // with why it is owed
+  for (const engine::RecordId& id : coverage.missing) {
+    std::string why = "reflected 0 times; at least once expected";
     if (!finished) {
-      // An unfinished job owes only what a completed checkpoint put behind it.
       const auto* behind = covered && id.source == 0 && covered->contains(id.partition)
                                ? &covered->at(id.partition)
                                : nullptr;
@@ -91,12 +87,23 @@ Verdict CheckAtLeastOnce(const RunRecord& run, Derived* derived) {
         ++unfinished;
         continue;
       }
-      owed += " (checkpoint " + std::to_string(behind->second) + " completed with partition " +
-              std::to_string(id.partition) + " read to offset " + std::to_string(behind->first) +
-              ")";
+      why += " (checkpoint " + std::to_string(behind->second) + " completed with partition " +
+             std::to_string(id.partition) + " read to offset " + std::to_string(behind->first) +
+             ")";
     }
-    verdict.Fail(Violation{"a source record is missing from the committed output",
-                           Evidence{.record = id, .detail = std::move(owed)}});
+    owed.emplace_back(id, std::move(why));
+  }
+  if (coverage.order_unknown && !owed.empty()) {
+    verdict.Unjudge(Unjudged::kOrderUnknown,
+                    std::to_string(owed.size()) +
+                        " source records owed to the output and reflected by no committed record "
+                        "are not judged: " +
+                        *coverage.order_unknown);
+  } else {
+    for (auto& [id, why] : owed) {
+      verdict.Fail(Violation{"a source record is missing from the committed output",
+                             Evidence{.record = id, .detail = std::move(why)}});
+    }
   }
   if (coverage.duplicates > 0) {
     verdict.Note(std::to_string(coverage.duplicates) + " duplicate committed records (" +

@@ -1,5 +1,6 @@
 #include "checkers/markers.h"
 
+#include <algorithm>
 #include <charconv>
 #include <map>
 #include <set>
@@ -167,13 +168,22 @@ void WorldMarkers(const Recording& rec, Markers& out) {
   for (const BlobRead& read : rec.reads) {
     if (read.replied && read.code == StatusCode::kDataLoss) out.set(Marker::kChecksumMismatch);
   }
-  uint64_t newest_writer = 0;
+  // A zombie is fenced when the store refuses its call after a newer attempt's call (its fence)
+  // was applied. The calls are in request order, and a zombie's call was often requested before
+  // its successor existed (delayed on its way to the store): compare the times they applied.
+  std::map<uint64_t, Time> first_applied;  // attempt -> its first output-store call applied
+  for (const ServiceCall& call : rec.calls) {
+    if (call.service != sim::Service::kOutputStore || !call.applied) continue;
+    auto [it, inserted] = first_applied.try_emplace(call.attempt, *call.applied);
+    if (!inserted) it->second = std::min(it->second, *call.applied);
+  }
   for (const ServiceCall& call : rec.calls) {
     if (call.service != sim::Service::kOutputStore) continue;
-    if (call.applied && call.code == StatusCode::kAborted && call.attempt < newest_writer) {
-      out.set(Marker::kZombieFenced);
+    if (call.applied && call.code == StatusCode::kAborted) {
+      for (auto it = first_applied.upper_bound(call.attempt); it != first_applied.end(); ++it) {
+        if (it->second <= *call.applied) out.set(Marker::kZombieFenced);
+      }
     }
-    newest_writer = std::max(newest_writer, call.attempt);
     if (call.ok() && call.op == sim::ServiceOp::kCommit) {
       const std::optional<uint64_t> by = AttemptOfTransaction(call.target);
       if (by && call.attempt > *by) out.set(Marker::kTransactionRecovered);

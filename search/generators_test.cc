@@ -68,6 +68,34 @@ TEST(Generators, CoverEverythingAScenarioCanSay) {
   EXPECT_TRUE(at && subtask && unaligned_flag && aligned_timeout);
 }
 
+// Some plans tell a story: the output store slow for a moment on an engine event (the extra
+// latency far longer than the window), and an attempt cut off on the same event a few ms later.
+TEST(Generators, SomePlansCutAnAttemptOffWithOutputCallsInFlight) {
+  const std::set<std::string> cuts = {"crash_task_manager", "fail_task", "partition",
+                                      "crash_job_manager"};
+  int stories = 0;
+  for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
+    const proto::Scenario s = GenerateScenario(seed, {});
+    if (s.faults_size() < 2) continue;
+    const proto::Fault& slow = s.faults(0);
+    const proto::Fault& cut = s.faults(1);
+    if (!slow.has_output_slow() || !slow.trigger().has_on() || !cut.trigger().has_on()) continue;
+    if (cut.trigger().on().event() != slow.trigger().on().event()) continue;
+    if (cut.trigger().on().occurrence() != slow.trigger().on().occurrence()) continue;
+    const std::string kind = cut.GetDescriptor()->FindFieldByNumber(cut.kind_case())->name();
+    if (cuts.count(kind) == 0) continue;
+    const auto ms = [](const std::string& d) { return d.empty() || d == "0" ? 0 : std::stoi(d); };
+    const int gap = ms(cut.trigger().on().delay()) - ms(slow.trigger().on().delay());
+    EXPECT_GE(gap, 0);
+    EXPECT_LE(gap, 30);
+    EXPECT_GE(ms(slow.output_slow().extra_latency()), 10 * ms(slow.output_slow().duration()));
+    ++stories;
+  }
+  // One plan in four with room for two entries (three in four have): about 75 of 400.
+  EXPECT_GE(stories, 40);
+  EXPECT_LE(stories, 120);
+}
+
 TEST(Generators, SameSeedSameScenario) {
   for (uint64_t seed : {1u, 2u, 99u}) {
     EXPECT_EQ(ToTextproto(GenerateScenario(seed, {})), ToTextproto(GenerateScenario(seed, {})));

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <utility>
+#include <vector>
 
 #include "faults/fault_kinds.h"
 
@@ -31,6 +32,101 @@ rc::Gen<uint32_t> Input() {
 }
 
 constexpr uint32_t kKindCount = static_cast<uint32_t>(faults::kFaultKindCount);
+
+constexpr uint32_t KindIndex(faults::FaultKind kind) {
+  return static_cast<uint32_t>(kind);
+}
+
+// A story: two faults tied to one engine event, the way attempts get cut off in production. The
+// output store turns slow for a moment (a few ms around the event: the calls issued then take
+// seconds to apply) and, a few ms later, the attempt is cut off (its TaskManager crashes or is
+// isolated by a partition, a task fails, the JobManager crashes). The slow calls are still on
+// their way when the next attempt starts: the commits (at a checkpoint's notification) or
+// pre-commits (at a snapshot) of an attempt that no longer exists land after its successor began
+// writing as the same writer, as a Kafka producer's requests outlive a GC-paused or partitioned
+// instance. Any store, any job: the generator never reads which teaching switch is on.
+constexpr uint32_t kStoryOneIn = 4;  // of the plans with room for two entries or more
+
+struct Story {
+  uint32_t event = 4;       // index into the trigger events (generated_faults.cc)
+  uint32_t occurrence = 1;  // 1..3
+  uint32_t delay_ms = 0;    // after the event, for both faults
+  uint32_t gap_ms = 0;      // from the slowdown to the cut
+  uint32_t slow_ms = 500;   // the extra latency of a call issued in the window
+  uint32_t window_ms = 1;   // how long the output store is slow
+  uint32_t cut = 0;         // 0 TaskManager crash, 1 task failure, 2 partition, 3 JobManager crash
+  uint32_t node = 0;        // the TaskManager (crash, partition)
+  uint32_t restart_after_ms = 100;
+  uint32_t heal_after_ms = 1000;  // the partition
+  uint32_t target = 0;            // the failed task: operator ...
+  uint32_t subtask = 0;           // ... and subtask
+};
+
+rc::Gen<Story> StoryGen() {
+  return rc::gen::build<Story>(
+      // notification-sent and checkpoint-completed (commits in flight), snapshot-captured and
+      // ack-sent (pre-commits in flight).
+      rc::gen::set(&Story::event,
+                   rc::gen::weightedElement<uint32_t>({{3, 4}, {2, 1}, {1, 5}, {1, 6}})),
+      rc::gen::set(&Story::occurrence, Between<uint32_t>(1, 3)),
+      rc::gen::set(&Story::delay_ms, ZeroOr(2, 1, 300)),
+      rc::gen::set(&Story::gap_ms, Between<uint32_t>(0, 30)),
+      rc::gen::set(&Story::slow_ms, Between<uint32_t>(500, 5000)),
+      rc::gen::set(&Story::window_ms, Between<uint32_t>(1, 40)),
+      rc::gen::set(&Story::cut,
+                   rc::gen::weightedElement<uint32_t>({{3, 0}, {2, 1}, {2, 2}, {1, 3}})),
+      rc::gen::set(&Story::node, Between<uint32_t>(0, 4)),
+      rc::gen::set(&Story::restart_after_ms, Between<uint32_t>(50, 2000)),
+      rc::gen::set(&Story::heal_after_ms, Between<uint32_t>(500, 10000)),
+      rc::gen::set(&Story::target, Between<uint32_t>(0, 5)),
+      rc::gen::set(&Story::subtask, Between<uint32_t>(0, 7)));
+}
+
+GenTrigger StoryTrigger(const Story& s, uint32_t delay_ms) {
+  GenTrigger t;
+  t.on_event = true;
+  t.event = s.event;
+  t.occurrence = s.occurrence;
+  t.delay_ms = delay_ms;
+  return t;
+}
+
+GenFault SlowOutput(const Story& s) {
+  GenFault f;
+  f.kind = KindIndex(faults::FaultKind::kOutputSlow);
+  f.trigger = StoryTrigger(s, s.delay_ms);
+  f.extra_latency_ms = s.slow_ms;
+  f.duration_ms = s.window_ms;
+  return f;
+}
+
+GenFault CutOff(const Story& s) {
+  GenFault f;
+  f.trigger = StoryTrigger(s, s.delay_ms + s.gap_ms);
+  f.node = s.node;  // a TaskManager: resolved as 1 + node mod their count
+  f.restart_after_ms = s.restart_after_ms;
+  switch (s.cut % 4) {
+    case 0:
+      f.kind = KindIndex(faults::FaultKind::kCrashTaskManager);
+      break;
+    case 1:
+      f.kind = KindIndex(faults::FaultKind::kFailTask);
+      f.target = s.target;
+      f.subtask = s.subtask;
+      break;
+    case 2:
+      // One node on side a: TaskManager node + 1 (the JobManager when the cluster is smaller).
+      f.kind = KindIndex(faults::FaultKind::kPartition);
+      f.side_mask = 1u << (1 + s.node % 5);
+      f.heals = true;
+      f.duration_ms = s.heal_after_ms;
+      break;
+    default:
+      f.kind = KindIndex(faults::FaultKind::kCrashJobManager);
+      break;
+  }
+  return f;
+}
 
 }  // namespace
 
@@ -153,7 +249,23 @@ rc::Gen<GenFault> Fault() {
 
 rc::Gen<std::vector<GenFault>> FaultPlan(uint32_t max_faults) {
   if (max_faults == 0) return rc::gen::just(std::vector<GenFault>{});
-  return BoundedList<GenFault>(1, max_faults, Fault());
+  const rc::Gen<std::vector<GenFault>> plain = BoundedList<GenFault>(1, max_faults, Fault());
+  if (max_faults < 2) return plain;
+  return rc::Gen<std::vector<GenFault>>([=](const rc::Random& random, int size) {
+    // The story is drawn on a branch of the generator the plain plan never uses (BoundedList
+    // splits at most 1 + max_faults times), so a plan without a story is the plain plan as it
+    // was before stories existed, seed for seed.
+    rc::Random r = random;
+    for (uint32_t i = 0; i <= max_faults; ++i) r.split();
+    if (r.split().next() % kStoryOneIn != 0) return plain(random, size);
+    const rc::Shrinkable<Story> story = StoryGen()(r.split(), size);
+    std::vector<rc::Shrinkable<GenFault>> entries;
+    entries.push_back(rc::shrinkable::map(story, SlowOutput));
+    entries.push_back(rc::shrinkable::map(story, CutOff));
+    const uint64_t more = r.split().next() % (max_faults - 1);  // 0 .. max_faults - 2
+    for (uint64_t i = 0; i < more; ++i) entries.push_back(Fault()(r.split(), size));
+    return ShrinkingList(std::move(entries), 1);
+  });
 }
 
 rc::Gen<GenNemesis> Nemesis() {

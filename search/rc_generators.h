@@ -34,29 +34,35 @@ rc::Gen<GenNemesis> Nemesis();
 // A whole case. With options.nemesis off, no case has a nemesis.
 rc::Gen<GeneratedCase> Case(const GenerateOptions& options);
 
-// A list of min..max elements (uniform, whatever the size), shrinking by removing any chunk of
-// elements (down to min) and then by shrinking each element.
+// A list of the given elements, shrinking by removing any chunk of them (down to `min`) and then
+// by shrinking each element.
+template <typename T>
+rc::Shrinkable<std::vector<T>> ShrinkingList(std::vector<rc::Shrinkable<T>> elements, size_t min) {
+  using Elements = std::vector<rc::Shrinkable<T>>;
+  const auto shrinks = [min](const Elements& e) {
+    return rc::seq::concat(
+        rc::seq::filter(rc::shrink::removeChunks(e),
+                        [min](const Elements& x) { return x.size() >= min; }),
+        rc::shrink::eachElement(e, [](const rc::Shrinkable<T>& s) { return s.shrinks(); }));
+  };
+  return rc::shrinkable::map(rc::shrinkable::shrinkRecur(std::move(elements), shrinks),
+                             [](const Elements& e) {
+                               std::vector<T> out;
+                               out.reserve(e.size());
+                               for (const rc::Shrinkable<T>& s : e) out.push_back(s.value());
+                               return out;
+                             });
+}
+
+// A list of min..max elements (uniform, whatever the size), shrinking as ShrinkingList.
 template <typename T>
 rc::Gen<std::vector<T>> BoundedList(size_t min, size_t max, rc::Gen<T> element) {
-  using Elements = std::vector<rc::Shrinkable<T>>;
   return rc::Gen<std::vector<T>>([=](const rc::Random& random, int size) {
     rc::Random r = random;
     const size_t count = min + static_cast<size_t>(r.split().next() % (max - min + 1));
-    Elements elements;
+    std::vector<rc::Shrinkable<T>> elements;
     for (size_t i = 0; i < count; ++i) elements.push_back(element(r.split(), size));
-    const auto shrinks = [min](const Elements& e) {
-      return rc::seq::concat(
-          rc::seq::filter(rc::shrink::removeChunks(e),
-                          [min](const Elements& x) { return x.size() >= min; }),
-          rc::shrink::eachElement(e, [](const rc::Shrinkable<T>& s) { return s.shrinks(); }));
-    };
-    return rc::shrinkable::map(rc::shrinkable::shrinkRecur(std::move(elements), shrinks),
-                               [](const Elements& e) {
-                                 std::vector<T> out;
-                                 out.reserve(e.size());
-                                 for (const rc::Shrinkable<T>& s : e) out.push_back(s.value());
-                                 return out;
-                               });
+    return ShrinkingList(std::move(elements), min);
   });
 }
 

@@ -99,9 +99,23 @@ INSTANTIATE_TEST_SUITE_P(
       return name;
     });
 
-// The rules no library scenario reaches today, on a recorded run altered the way a run reaching
-// them would be: a fenced zombie's refused call, and barrier n+1 while n is aligning (but not a
-// stale barrier of a checkpoint the task already passed).
+// switch_no_fencing with its switch off: the dead attempt's commits, delayed on their way to the
+// store, land after the restored sink raised its fence and are refused. They were requested
+// before the new attempt existed, so only the times they applied show the zombie.
+TEST(MarkersTest, ACommitDelayedPastTheSuccessorsFenceIsZombieFenced) {
+  Result<scenarios::Scenario> s = scenarios::LoadScenarioFile(
+      std::string(FAULTLINE_SCENARIO_LIBRARY_DIR) + "/switch_no_fencing.textproto");
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  s->spec.clear_teaching_switches();
+  Result<scenarios::RunReport> r = scenarios::RunScenario(*s, {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(Has(r->markers, "zombie-fenced")) << Joined(r->markers);
+  EXPECT_TRUE(Has(r->markers, "transaction-recovered")) << Joined(r->markers);
+}
+
+// The rules on a recorded run altered the way a run reaching them would be: a fenced zombie's
+// refused call (requested late, unlike the library's), and barrier n+1 while n is aligning (but
+// not a stale barrier of a checkpoint the task already passed).
 class DoctoredMarkersTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {

@@ -1,7 +1,8 @@
 // Generated cases are not trivially small and not trivially quiet: over a sample of seeds
 // (FAULTLINE_STATS_CASES, default kDefaultCases) run with scenarios::RunScenario, the median
 // case reads enough records, and at least 85% complete 3 checkpoints or more and inject at least
-// one fault. The statistics are printed (docs/property_tests.md quotes them).
+// one fault, and at least 4% fence a zombie (coverage marker zombie-fenced). The statistics are
+// printed (docs/property_tests.md quotes them).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -30,7 +31,7 @@ uint64_t Cases() {
 TEST(GeneratedCases, AreNotTriviallySmall) {
   const uint64_t cases = Cases();
   std::vector<uint64_t> records;
-  uint64_t three_checkpoints = 0, fault_fired = 0, holds = 0;
+  uint64_t three_checkpoints = 0, fault_fired = 0, holds = 0, zombie_fenced = 0;
   double wall = 0, simulated = 0;
   std::map<std::string, int> outcomes;
   for (uint64_t seed = 1; seed <= cases; ++seed) {
@@ -48,6 +49,8 @@ TEST(GeneratedCases, AreNotTriviallySmall) {
         });
     three_checkpoints += completed >= 3;
     fault_fired += !report->faults.empty();
+    const std::vector<std::string>& m = report->markers;
+    zombie_fenced += std::find(m.begin(), m.end(), "zombie-fenced") != m.end();
     wall += report->wall_seconds;
     simulated += (report->ended - Time::Zero()).seconds();
     outcomes[std::string(scenarios::OutcomeName(report->outcome))]++;
@@ -63,9 +66,13 @@ TEST(GeneratedCases, AreNotTriviallySmall) {
       simulated / static_cast<double>(cases), wall / static_cast<double>(cases));
   for (const auto& [outcome, n] : outcomes) std::printf("  %s: %d\n", outcome.c_str(), n);
   std::printf("  the property holds in %llu\n", static_cast<unsigned long long>(holds));
+  std::printf("  a zombie fenced in %llu\n", static_cast<unsigned long long>(zombie_fenced));
   EXPECT_GE(median, 1000u);
   EXPECT_GE(three_checkpoints * 100, cases * 85);  // >= 85%
   EXPECT_GE(fault_fired * 10, cases * 7);          // >= 70%
+  // The generated stories cut attempts off with output calls in flight (search/rc_generators.cc):
+  // about 10% of cases fence a zombie.
+  EXPECT_GE(zombie_fenced * 100, cases * 4);  // >= 4%
 }
 
 }  // namespace
