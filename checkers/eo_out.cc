@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "base/assert.h"
+#include "checkers/channel_state.h"
 #include "checkers/derived.h"
 #include "checkers/history.h"
 #include "checkers/interleaving.h"
@@ -638,6 +639,24 @@ std::optional<ReferenceResult> EarlierReference(const RunView& run, const Report
     }
   }
   input.order = std::move(orders.order);
+  if (!to_unreadable) {
+    // The fallback checkpoint's channel state (unaligned): records before its cut that had not
+    // reached their consumer at its barrier; the sink wrote what they became after it, into the
+    // transactions after it, as the restore writes it again. Taken out where they were.
+    Result<RestoredChannels> channels = RestoredChannelsOf(SentBlobs(run), *run.setup, upto);
+    if (!channels.ok()) {
+      verdict.Unjudge(Unjudged::kChannelStateNotJudged,
+                      "the channel state of checkpoint " + std::to_string(upto) +
+                          ", which the engine fell back to: " + channels.status().ToString());
+      return std::nullopt;
+    }
+    for (auto& [channel, records] : *channels) {
+      const engine::ExecutionPlan& plan = run.setup->plan;
+      std::vector<Record>& withheld =
+          input.withheld[plan.chains[plan.tasks[channel.first].chain].first_operator];
+      withheld.insert(withheld.end(), records.begin(), records.end());
+    }
+  }
   return Reference(run.setup->job).Run(std::move(input));
 }
 

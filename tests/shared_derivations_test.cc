@@ -55,9 +55,8 @@ TEST(SharedDerivations, EachHistoryEndHasItsOwnReplay) {
   const auto from_scratch = [&view](const checkers::HistoryEnd& end) {
     checkers::ReferenceInput input;
     for (const checkers::SourceRecord& s : view.sources) input.sources.push_back(s.record);
-    input.order = checkers::OrdersOf(*view.setup, *view.order, [&end](uint32_t) {
-                    return end;
-                  }).order;
+    input.order =
+        checkers::OrdersOf(*view.setup, *view.order, [&end](uint32_t) { return end; }).order;
     return checkers::Reference(view.setup->job).Run(std::move(input));
   };
   const checkers::HistoryEnd at_end;
