@@ -282,8 +282,10 @@ void ReadSourceOffsets(const runtime::Bytes* stored, CompletionRecord& c) {
 
 namespace {
 
-// The provenance hashes of every record the channel state persisted, sorted; nullopt when a blob
-// is unknown or does not decode, or a record does not reflect exactly one source record.
+// The provenance hashes of the records the channel state persisted that reflect exactly one
+// source record, sorted; nullopt when a blob is unknown or does not decode. A record reflecting
+// none or several (a flat_map's later copy, an aggregate) names no source record to emit again:
+// EO-OUT judges such records after a fallback by the reference before it.
 std::optional<std::vector<uint64_t>> InFlightOf(
     const SentBlobs& sent, const std::vector<CheckpointBlobs::ChannelState>& blobs) {
   std::vector<uint64_t> out;
@@ -295,8 +297,7 @@ std::optional<std::vector<uint64_t>> InFlightOf(
     Result<std::vector<std::pair<uint32_t, engine::Record>>> records = ChannelStateRecords(sent, h);
     if (!records.ok()) return std::nullopt;
     for (const auto& [channel, record] : *records) {
-      if (record.provenance.count != 1) return std::nullopt;
-      out.push_back(record.provenance.hash_sum);
+      if (record.provenance.count == 1) out.push_back(record.provenance.hash_sum);
     }
   }
   std::sort(out.begin(), out.end());

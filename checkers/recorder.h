@@ -132,9 +132,8 @@ struct CompletionRecord {
   // Keyed blob -> the state digest the metadata records for its subtask (captured state).
   std::map<std::string, uint64_t, std::less<>> recorded_digests;
   // The records the checkpoint persisted in flight (unaligned channel state, as the engine sent
-  // it), by provenance hash, sorted: a restore of this checkpoint replays them. Unset when a
-  // channel-state blob is unknown or does not decode, or a record reflects other than one
-  // source record.
+  // it) that reflect exactly one source record, by provenance hash, sorted: a restore of this
+  // checkpoint replays them. Unset when a channel-state blob is unknown or does not decode.
   std::optional<std::vector<uint64_t>> in_flight;
   // The checkpoints this pointer write names as retained (what a recovery may fall back to),
   // ascending; the checkpoint itself when the pointer lists none.
