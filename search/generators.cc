@@ -130,17 +130,83 @@ proto::Sink::Kind SinkKind(const GeneratedCase& c) {
   return kind;
 }
 
+// A generated job is sized as its user would size it, so that a run without faults keeps up and
+// LIVE judges recovery, not an overloaded job: no source record reaches the sink in more than
+// kMaxCopies copies (a broadcast that would go past that becomes a rebalance), and no operator's
+// subtask is busy more than kMaxBusy of its time with its records (its record cost lowered to
+// fit). Rates assume every record passes every filter; a keyed edge gives a subtask up to 3/p of
+// the records (skewed keys).
+constexpr double kMaxCopies = 16;
+constexpr double kMaxBusy = 0.5;
+
+class LoadBound {
+ public:
+  explicit LoadBound(const GeneratedCase& c) {
+    const GenWorkload& w = c.workload;
+    const uint32_t parallelism = std::clamp<uint32_t>(c.job.source_parallelism, 1, 8);
+    const uint32_t partitions = std::max(std::clamp<uint32_t>(w.partitions, 1, 64), parallelism);
+    // As AddSource: each subtask emits its ceil(partitions / parallelism) partitions' records in
+    // source_ms.
+    const double per_subtask = static_cast<double>((partitions + parallelism - 1) / parallelism) *
+                               std::max<uint32_t>(w.records_per_partition, 1);
+    rate_ = parallelism * per_subtask * 1000.0 / std::max<uint32_t>(w.source_ms, 1);
+  }
+
+  // `g` sized to the records reaching it.
+  GenOperator Fit(GenOperator g) {
+    const double p = std::clamp<uint32_t>(g.parallelism, 1, 8);
+    const bool keyed = g.kind == GenOperator::Kind::kAggregate;
+    const bool broadcast = !keyed && Broadcast(g.input, p);
+    if (!broadcast && !keyed && InputOf(g.input) == proto::Operator::BROADCAST) {
+      g.input = static_cast<uint32_t>(proto::Operator::REBALANCE);
+    }
+    const double per_subtask = broadcast ? rate_ : rate_ * (keyed ? std::min(1.0, 3 / p) : 1 / p);
+    const double busy_us = kMaxBusy * 1e6 / std::max(per_subtask, 1e-9);
+    if (g.record_cost_us > busy_us) g.record_cost_us = static_cast<uint32_t>(busy_us);
+    if (broadcast) Multiply(p);
+    if (g.kind == GenOperator::Kind::kFlatMap) {
+      Multiply(static_cast<double>(1 + (std::max<int64_t>(g.arg, 1) - 1) % 2));
+    }
+    return g;
+  }
+
+  // The sink's input, sized the same way.
+  uint32_t SinkInput(uint32_t input, uint32_t parallelism) {
+    const double p = std::clamp<uint32_t>(parallelism, 1, 8);
+    if (InputOf(input) == proto::Operator::BROADCAST && !Broadcast(input, p)) {
+      return static_cast<uint32_t>(proto::Operator::REBALANCE);
+    }
+    return input;
+  }
+
+ private:
+  // Whether a broadcast edge into `p` subtasks stays within kMaxCopies.
+  bool Broadcast(uint32_t input, double p) const {
+    return InputOf(input) == proto::Operator::BROADCAST && copies_ * p <= kMaxCopies;
+  }
+  void Multiply(double factor) {
+    copies_ *= factor;
+    rate_ *= factor;
+  }
+
+  double rate_ = 0;    // records per second on the current edge, every copy counted
+  double copies_ = 1;  // copies of one source record on it
+};
+
 void AddJob(const GeneratedCase& c, proto::Scenario* s) {
   proto::Job* job = s->mutable_job();
   AddSource(c, job);
-  for (size_t i = 0; i < c.job.operators.size(); ++i) AddOperator(c.job.operators[i], i, job);
+  LoadBound load(c);
+  for (size_t i = 0; i < c.job.operators.size(); ++i) {
+    AddOperator(load.Fit(c.job.operators[i]), i, job);
+  }
   const proto::Sink::Kind kind = SinkKind(c);
   const bool keyed = c.job.key_by_sink || kind == proto::Sink::UPSERT;
   if (keyed) AddKeyBy(job, false, 1);
   proto::Operator* sink = job->add_operators();
   sink->set_name("sink");
   sink->set_parallelism(std::clamp<uint32_t>(c.job.sink_parallelism, 1, 8));
-  if (!keyed) sink->set_input(InputOf(c.job.sink_input));
+  if (!keyed) sink->set_input(InputOf(load.SinkInput(c.job.sink_input, c.job.sink_parallelism)));
   sink->mutable_sink()->set_kind(kind);
 }
 

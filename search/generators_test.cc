@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <set>
@@ -94,6 +95,53 @@ TEST(Generators, SomePlansCutAnAttemptOffWithOutputCallsInFlight) {
   // One plan in four with room for two entries (three in four have): about 75 of 400.
   EXPECT_GE(stories, 40);
   EXPECT_LE(stories, 120);
+}
+
+// Sized as a user sizes a job (generators.cc, LoadBound), read back from the scenario alone: no
+// source record reaches the sink in more than 16 copies, no subtask busy more than half its
+// time with the records of a run without faults (every filter passing all, a keyed edge giving
+// a subtask up to 3/p). A job that cannot keep up fails LIVE with no fault to blame.
+TEST(Generators, EveryJobKeepsUpWithoutFaults) {
+  size_t broadcasts = 0;
+  size_t costed = 0;
+  for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    const proto::Scenario s = GenerateScenario(seed, {});
+    const proto::Job& job = s.job();
+    // Each source subtask emits a record per its record cost.
+    const double cost_s = scenarios::ParseDuration(job.operators(0).record_cost())->seconds();
+    double rate = job.operators(0).parallelism() / cost_s;
+    double copies = 1;
+    bool keyed = false;
+    for (int i = 1; i < job.operators_size(); ++i) {
+      const proto::Operator& op = job.operators(i);
+      if (op.has_key_by()) {
+        keyed = true;
+        continue;
+      }
+      const double p = std::max<uint32_t>(op.parallelism(), 1);
+      const bool broadcast = !keyed && op.input() == proto::Operator::BROADCAST;
+      broadcasts += broadcast;
+      const double per_subtask = broadcast ? rate : rate * (keyed ? std::min(1.0, 3 / p) : 1 / p);
+      if (!op.record_cost().empty()) {
+        ++costed;
+        const double busy = per_subtask * scenarios::ParseDuration(op.record_cost())->seconds();
+        EXPECT_LE(busy, 0.51) << op.name();  // the source's cost is whole microseconds
+      }
+      if (broadcast) {
+        rate *= p;
+        copies *= p;
+      }
+      if (op.has_flat_map()) {
+        rate *= static_cast<double>(op.flat_map().arg());
+        copies *= static_cast<double>(op.flat_map().arg());
+      }
+      keyed = false;
+    }
+    EXPECT_LE(copies, 16.0);
+  }
+  EXPECT_GT(broadcasts, kSeeds / 10);  // broadcasts are still generated
+  EXPECT_GT(costed, kSeeds / 4);
 }
 
 TEST(Generators, SameSeedSameScenario) {
