@@ -1,5 +1,7 @@
 #include "checkers/blob_reader.h"
 
+#include <bit>
+#include <cstring>
 #include <map>
 #include <set>
 #include <string>
@@ -30,7 +32,11 @@ class Cursor {
       return 0;
     }
     uint64_t v = 0;
-    for (size_t i = 0; i < width; ++i) v |= uint64_t{bytes_[at_ + i]} << (8 * i);
+    if constexpr (std::endian::native == std::endian::little) {
+      std::memcpy(&v, bytes_.data() + at_, width);  // width <= 8: the low bytes, in order
+    } else {
+      for (size_t i = 0; i < width; ++i) v |= uint64_t{bytes_[at_ + i]} << (8 * i);
+    }
     at_ += width;
     return v;
   }

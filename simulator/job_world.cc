@@ -56,8 +56,15 @@ void JobWorld::Start() {
 }
 
 engine::JobManager* JobWorld::job_manager() {
-  auto* process = dynamic_cast<JobManagerProcess*>(world_->ProcessOf(0));
-  return process == nullptr ? nullptr : &process->job_manager;
+  // Asked after every event (RunUntilDone): the cast only when the node's process changed. A
+  // process at the same address is one of node 0's JobManager processes, cast the same way.
+  Process* const process = world_->ProcessOf(0);
+  if (process != jm_process_) {
+    auto* jm = dynamic_cast<JobManagerProcess*>(process);
+    jm_process_ = process;
+    jm_ = jm == nullptr ? nullptr : &jm->job_manager;
+  }
+  return jm_;
 }
 
 engine::TaskManager* JobWorld::task_manager(runtime::NodeId node) {

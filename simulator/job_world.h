@@ -56,6 +56,8 @@ class JobWorld {
   JobWorld() = default;
   std::unique_ptr<World> world_;
   std::shared_ptr<const engine::JobSetup> setup_;
+  Process* jm_process_ = nullptr;  // job_manager()'s last cast, and its result
+  engine::JobManager* jm_ = nullptr;
 };
 
 }  // namespace faultline::sim
