@@ -228,24 +228,42 @@ std::map<std::string, ExpectedKey> ReadFromDecodedEntries(const Bytes& blob) {
   return keys;
 }
 
-TEST(CheckerKeyedSnapshot, ReadsAsTheDecodedEntriesSayAndKeepsTheOrderOfItsErrors) {
-  const GroupRange owned = GroupsOfSubtask(0, 1, 128);
-  std::unique_ptr<engine::KeyedStateBackend> backend =
-      engine::NewHeapStateBackend(engine::KeyGroupRange::Of(owned.first, owned.last));
-  const engine::StateId count = backend->Register("count", engine::StateKind::kValue).value();
-  const engine::StateId seen = backend->Register("seen", engine::StateKind::kMap).value();
-  const engine::StateId provenance =
-      backend->Register(std::string(kProvenanceStateName), engine::StateKind::kValue).value();
-  for (int k = 0; k < 300; ++k) {
+// One subtask owning every key group, with a value state "count", a map state "seen" and the
+// provenance state, filled for keys key-0 .. key-(keys - 1): key k has a count, k % 3 map
+// entries and (every key, or all but every fourth) a provenance.
+struct SampleState {
+  GroupRange owned = GroupsOfSubtask(0, 1, 128);
+  std::unique_ptr<engine::KeyedStateBackend> backend;
+  engine::StateId count = 0;
+  engine::StateId seen = 0;
+  engine::StateId provenance = 0;
+};
+
+SampleState SampleBackend(int keys, bool provenance_for_every_key) {
+  SampleState out;
+  out.backend =
+      engine::NewHeapStateBackend(engine::KeyGroupRange::Of(out.owned.first, out.owned.last));
+  engine::KeyedStateBackend& b = *out.backend;
+  out.count = b.Register("count", engine::StateKind::kValue).value();
+  out.seen = b.Register("seen", engine::StateKind::kMap).value();
+  out.provenance = b.Register(std::string(kProvenanceStateName), engine::StateKind::kValue).value();
+  for (int k = 0; k < keys; ++k) {
     const std::string key = "key-" + std::to_string(k);
     const uint32_t group = GroupOfKey(key, 128);
-    backend->Put(count, group, key, "", B("1234567" + std::to_string(k % 10)));
+    b.Put(out.count, group, key, "", B("1234567" + std::to_string(k % 10)));
     for (int u = 0; u < k % 3; ++u) {
-      backend->Put(seen, group, key, "u" + std::to_string(u), B("abcdefg" + std::to_string(u)));
+      b.Put(out.seen, group, key, "u" + std::to_string(u), B("abcdefg" + std::to_string(u)));
     }
-    if (k % 4 != 0)
-      backend->Put(provenance, group, key, "", B("0123456789abcde" + key.substr(4, 1)));
+    if (provenance_for_every_key || k % 4 != 0) {
+      b.Put(out.provenance, group, key, "", B("0123456789abcde" + key.substr(4, 1)));
+    }
   }
+  return out;
+}
+
+TEST(CheckerKeyedSnapshot, ReadsAsTheDecodedEntriesSayAndKeepsTheOrderOfItsErrors) {
+  SampleState sample = SampleBackend(300, /*provenance_for_every_key=*/false);
+  auto& [owned, backend, count, seen, provenance] = sample;
   const Bytes good = backend->Capture()->Materialize().value();
   const auto read = ReadKeyedSnapshot(good, "b", owned, 128);
   ASSERT_TRUE(read.ok()) << read.status().ToString();
@@ -305,22 +323,8 @@ KeyDigest DigestOfSnapshot(const KeySnapshot& snapshot) {
 }
 
 TEST(CheckerKeyedSnapshot, DigestsAgreeWithTheReadEntriesAndRefuseWhatTheReadingRefuses) {
-  const GroupRange owned = GroupsOfSubtask(0, 1, 128);
-  std::unique_ptr<engine::KeyedStateBackend> backend =
-      engine::NewHeapStateBackend(engine::KeyGroupRange::Of(owned.first, owned.last));
-  const engine::StateId count = backend->Register("count", engine::StateKind::kValue).value();
-  const engine::StateId seen = backend->Register("seen", engine::StateKind::kMap).value();
-  const engine::StateId provenance =
-      backend->Register(std::string(kProvenanceStateName), engine::StateKind::kValue).value();
-  for (int k = 0; k < 200; ++k) {
-    const std::string key = "key-" + std::to_string(k);
-    const uint32_t group = GroupOfKey(key, 128);
-    backend->Put(count, group, key, "", B("1234567" + std::to_string(k % 10)));
-    for (int u = 0; u < k % 3; ++u) {
-      backend->Put(seen, group, key, "u" + std::to_string(u), B("abcdefg" + std::to_string(u)));
-    }
-    backend->Put(provenance, group, key, "", B("0123456789abcde" + key.substr(4, 1)));
-  }
+  SampleState sample = SampleBackend(200, /*provenance_for_every_key=*/true);
+  auto& [owned, backend, count, seen, provenance] = sample;
   const Bytes good = backend->Capture()->Materialize().value();
   const auto read = ReadKeyedSnapshot(good, "b", owned, 128);
   ASSERT_TRUE(read.ok()) << read.status().ToString();
