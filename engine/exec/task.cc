@@ -548,7 +548,7 @@ void Task::Step() {
     next_input_ = i + 1;
     Buffer buffer = std::move(in.queue.front());
     in.queue.pop_front();
-    ctx_.transport->ReturnCredit(in.channel);  // consumed: its credit goes back
+    ReturnCredit(i);  // consumed: its credit goes back
     ProcessBuffer(i, std::move(buffer));
     return;
   }
@@ -670,7 +670,7 @@ ChannelBuffers Task::CollectInFlight(uint64_t checkpoint_id, std::vector<bool>& 
       Result<BarrierInfo> queued = DecodeBarrier(in.queue[k]);
       if (queued.ok() && queued->checkpoint_id == checkpoint_id) {
         in.queue.erase(in.queue.begin() + static_cast<ptrdiff_t>(k));
-        ctx_.transport->ReturnCredit(in.channel);
+        ReturnCredit(i);
         ctx_.events->Record(MakeEvent(
             EngineEvent::kBarrierReceived, spec_.name,
             {.checkpoint = static_cast<int64_t>(checkpoint_id), .input = static_cast<int64_t>(i)}));
@@ -687,6 +687,10 @@ void Task::UnblockInputs() {
 }
 
 void Task::ReturnCredit(size_t input) {
+  // An input that ended may lose its channel (its producer's node went away) with buffers still
+  // queued (the final checkpoint's barriers come after the end of data): they are processed, and
+  // no credit goes back to a channel that is gone.
+  if (inputs_[input].channel == runtime::kNoChannel) return;
   ctx_.transport->ReturnCredit(inputs_[input].channel);
 }
 
