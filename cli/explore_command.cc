@@ -37,13 +37,13 @@ bool WriteText(const std::string& path, const std::string& text, std::string* er
 
 // Minimizes `scenario` at `seed`, writes the reproducer into `out_dir`, prints the replay command.
 // Returns false on an error (printed).
-bool MinimizeAndWrite(const scenarios::Scenario& scenario, uint64_t seed,
-                      const std::vector<std::string>& switches, uint32_t max_reruns,
+bool MinimizeAndWrite(const scenarios::Scenario& scenario, uint64_t seed, const ExploreArgs& args,
                       const std::string& out_file) {
   search::MinimizeOptions options;
   options.seed = seed;
-  options.switches = switches;
-  options.max_reruns = max_reruns;
+  options.switches = args.switches;
+  options.max_reruns = args.max_reruns;
+  options.isolate = args.isolate;
   options.log = [](const std::string& line) { std::printf("  minimize   %s\n", line.c_str()); };
   std::printf("minimize     %s --seed %llu\n", scenario.path.c_str(),
               static_cast<unsigned long long>(seed));
@@ -143,7 +143,7 @@ std::map<std::string, std::string> MinimizeGroups(const ExploreArgs& args,
       }
     }
     const std::string out = ReproducerPath(args.out_dir, c->spec.name(), seed);
-    if (MinimizeAndWrite(*c, seed, args.switches, args.max_reruns, out)) {
+    if (MinimizeAndWrite(*c, seed, args, out)) {
       replays[g.what] = "faultline run " + out;
     }
   }
@@ -180,6 +180,7 @@ int ExploreCommand(const ExploreArgs& args) {
   options.switches = args.switches;
   options.det_every = args.det_every;
   options.guided = args.guided;
+  options.isolate = args.isolate;
   options.guided_options.keep_below = args.keep_below;
   options.guided_options.mutant_dir = args.out_dir;
   std::unique_ptr<std::ofstream> jsonl;
@@ -255,6 +256,7 @@ int MinimizeCommand(const MinimizeArgs& args) {
   options.seed = seed;
   options.switches = args.switches;
   options.max_reruns = args.max_reruns;
+  options.isolate = args.isolate;
   options.log = [](const std::string& line) { std::printf("minimize     %s\n", line.c_str()); };
   Result<search::MinimizeResult> m = search::Minimize(*scenario, options);
   if (!m.ok()) {

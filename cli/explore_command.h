@@ -29,6 +29,7 @@ struct ExploreArgs {
   bool progress = false;  // a progress line on stderr (default: when stderr is a terminal)
   bool guided = false;    // coverage-guided (search/guided.h)
   uint32_t keep_below = 3;
+  bool isolate = true;  // each run in a child process: a crash is a finding (search/isolated.h)
 };
 
 struct MinimizeArgs {
@@ -38,6 +39,7 @@ struct MinimizeArgs {
   std::vector<std::string> switches;
   std::string out;  // the reproducer file (default: <name>.min.textproto beside nothing: cwd)
   uint32_t max_reruns = 400;
+  bool isolate = true;
 };
 
 // Exit 0 when every seed is clean, 1 when one failed, 2 on bad input.

@@ -416,6 +416,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   explore_cmd->add_flag("--progress", explore.progress,
                         "Print a progress bar on stderr (default: when stderr is a terminal)");
+  explore_cmd->add_flag("!--no-isolate", explore.isolate,
+                        "Run seeds on threads of this process, not each in a child process: "
+                        "a run that crashes then ends the exploration");
 
   faultline::cli::MinimizeArgs minimize;
   std::string minimize_seed;
@@ -435,6 +438,9 @@ int main(int argc, char** argv) {
   minimize_cmd->add_option("--max-reruns", minimize.max_reruns, "Rerun budget")
       ->check(CLI::Range(1u, 100'000u))
       ->capture_default_str();
+  minimize_cmd->add_flag("!--no-isolate", minimize.isolate,
+                         "Rerun in this process, not each rerun in a child process: a rerun "
+                         "that crashes then ends the minimization");
 
   auto is_command = [&app](const std::string& name) {
     for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {

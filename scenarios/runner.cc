@@ -528,9 +528,7 @@ Result<RunReport> Run(const engine::JobGraph& job, const Scenario& file,
     if (f.destroyed_by_injection) degradation += (degradation.empty() ? "" : "; ") + f.Describe();
   }
   DecideOutcome(report, degradation);
-  report.reproduce =
-      "faultline run " + ShellQuote(scenario.path) + " --seed " + std::to_string(report.seed);
-  for (const std::string& name : options.switches) report.reproduce += " --switch " + name;
+  report.reproduce = ReproduceCommand(scenario.path, report.seed, options.switches);
   if (!options.export_dir.empty()) {
     FL_RETURN_IF_ERROR(Export(options.export_dir, record.view, report));
   }
@@ -595,6 +593,13 @@ std::string_view OutcomeName(RunReport::Outcome outcome) {
       return "INCONCLUSIVE";
   }
   return "?";
+}
+
+std::string ReproduceCommand(const std::string& path, uint64_t seed,
+                             const std::vector<std::string>& switches) {
+  std::string out = "faultline run " + ShellQuote(path) + " --seed " + std::to_string(seed);
+  for (const std::string& name : switches) out += " --switch " + name;
+  return out;
 }
 
 bool RunReport::as_expected() const {

@@ -121,6 +121,9 @@ struct RunReport {
 };
 
 std::string_view OutcomeName(RunReport::Outcome outcome);
+// The command that replays a run: "faultline run <path> --seed N [--switch S ...]".
+std::string ReproduceCommand(const std::string& path, uint64_t seed,
+                             const std::vector<std::string>& switches);
 
 // Runs the scenario's own job.
 Result<RunReport> RunScenario(const Scenario& scenario, const RunOptions& options);

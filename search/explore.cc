@@ -1,6 +1,7 @@
-// Exploration: a pool of threads takes seeds in turn; each run is its own simulated world. Results
-// land in a slot per seed and are handed on (on_result) in seed order as soon as every earlier
-// seed is done, so the output does not depend on the thread count or on timing.
+// Exploration: child processes (or, without isolation, a pool of threads) take seeds in turn; each
+// run is its own simulated world. Results land in a slot per seed and are handed on (on_result) in
+// seed order as soon as every earlier seed is done, so the output does not depend on the number of
+// jobs, on timing, or on isolation.
 #include "search/explore.h"
 
 #include <algorithm>
@@ -155,6 +156,60 @@ uint64_t RunInOrder(uint64_t count, unsigned jobs, const std::function<bool()>& 
   return delivered;
 }
 
+uint64_t RunIsolatedSeeds(
+    uint64_t count, unsigned jobs, const std::function<bool()>& stop,
+    const std::function<SeedResult(uint64_t, std::string& extra)>& run,
+    const std::function<SeedResult(uint64_t, const ChildEnd&)>& crashed,
+    const std::function<void(uint64_t, SeedResult&, const std::string& extra)>& deliver) {
+  // A child's payload: the result's JSON line, a newline, then `extra` as it is.
+  const auto work = [&](uint64_t i) {
+    std::string extra;
+    const SeedResult r = run(i, extra);
+    return SeedResultJson(r) + "\n" + extra;
+  };
+  const auto hand_on = [&](uint64_t i, ChildOutcome& o) {
+    const size_t newline = o.completed ? o.payload.find('\n') : std::string::npos;
+    Result<SeedResult> r =
+        newline == std::string::npos
+            ? Result<SeedResult>(InternalError("no result"))
+            : ParseSeedResultJson(std::string_view(o.payload).substr(0, newline));
+    if (!r.ok()) {
+      // A payload that does not read back is a bug of this program, not of the run: say so.
+      if (o.completed) o.end.stderr_tail = "unreadable result: " + r.status().ToString();
+      SeedResult c = crashed(i, o.end);
+      deliver(i, c, "");
+      return;
+    }
+    deliver(i, *r, o.payload.substr(newline + 1));
+  };
+  return RunIsolatedInOrder(count, jobs, stop, work, hand_on);
+}
+
+SeedResult CrashResult(uint64_t seed, const std::string& scenario, const ChildEnd& end) {
+  SeedResult s;
+  s.seed = seed;
+  s.scenario = scenario;
+  s.outcome = "CRASH";
+  s.failing = true;
+  s.group = "CRASH: " + end.Reason();
+  s.detail = end.Describe();
+  return s;
+}
+
+void NameCrashedCase(const CaseSource& source, const std::vector<std::string>& switches,
+                     SeedResult& result) {
+  IsolatedWorker worker([&](std::string_view) {
+    Result<scenarios::Scenario> c = source(result.seed);
+    return c.ok() ? c->spec.name() + "\n" + c->path : std::string();
+  });
+  const ChildOutcome o = worker.Call("");
+  const size_t newline = o.payload.find('\n');
+  if (!o.completed || newline == std::string::npos) return;
+  result.scenario = o.payload.substr(0, newline);
+  result.reproduce =
+      scenarios::ReproduceCommand(o.payload.substr(newline + 1), result.seed, switches);
+}
+
 CaseSource ScenarioFileSource(scenarios::Scenario scenario) {
   return [scenario = std::move(scenario)](uint64_t) -> Result<scenarios::Scenario> {
     return scenario;
@@ -209,6 +264,7 @@ Result<ExploreReport> Explore(const ExploreOptions& options) {
       options.jobs != 0 ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
   jobs = static_cast<unsigned>(std::max<uint64_t>(1, std::min<uint64_t>(jobs, total)));
   report.jobs = jobs;
+  report.isolated = options.isolate;
 
   const auto start = std::chrono::steady_clock::now();
   const auto out_of_time = [&] {
@@ -227,7 +283,19 @@ Result<ExploreReport> Explore(const ExploreOptions& options) {
     if (options.on_result) options.on_result(result);
     if (options.progress) options.progress(report.done, total, report.failing);
   };
-  const uint64_t delivered = RunInOrder(total, jobs, out_of_time, run, deliver);
+  uint64_t delivered = 0;
+  if (options.isolate) {
+    delivered = RunIsolatedSeeds(
+        total, jobs, out_of_time, [&](uint64_t i, std::string&) { return run(i); },
+        [&](uint64_t i, const ChildEnd& end) {
+          SeedResult crashed = CrashResult(report.range.first + i, "", end);
+          NameCrashedCase(options.source, options.switches, crashed);
+          return crashed;
+        },
+        [&](uint64_t i, SeedResult& r, const std::string&) { deliver(i, r); });
+  } else {
+    delivered = RunInOrder(total, jobs, out_of_time, run, deliver);
+  }
   // A budget stop can leave results behind a gap (a later seed finished, an earlier one was never
   // started): only the contiguous prefix counts, so the output is still a seed range.
   report.budget_exhausted = delivered < total;
@@ -266,6 +334,52 @@ std::string SeedResultJson(const SeedResult& r) {
     j["mutations"] = r.mutations;
   }
   return j.dump();
+}
+
+Result<SeedResult> ParseSeedResultJson(std::string_view line) {
+  const nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  const auto bad = [&](const std::string& why) {
+    return InvalidArgumentError("not a seed result line (" + why +
+                                "): " + std::string(line.substr(0, 200)));
+  };
+  if (!j.is_object()) return bad("not a JSON object");
+  const auto hex = [](const nlohmann::json& v, uint64_t& out) {
+    if (!v.is_string()) return false;
+    const std::string& text = v.get_ref<const std::string&>();
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out, 16);
+    return ec == std::errc() && end == text.data() + text.size();
+  };
+  SeedResult r;
+  try {
+    r.seed = j.at("seed").get<uint64_t>();
+    r.scenario = j.at("scenario").get<std::string>();
+    r.outcome = j.at("outcome").get<std::string>();
+    r.failing = j.at("failing").get<bool>();
+    r.group = j.value("group", "");
+    r.detail = j.value("detail", "");
+    for (const auto& m : j.at("markers")) {
+      const std::optional<checkers::Marker> marker = checkers::MarkerFromName(m.get<std::string>());
+      if (!marker) return bad("unknown marker " + m.get<std::string>());
+      r.markers.set(*marker);
+    }
+    if (!hex(j.at("trace_hash"), r.trace_hash)) return bad("trace_hash");
+    if (j.contains("rerun_hash")) {
+      uint64_t h = 0;
+      if (!hex(j.at("rerun_hash"), h)) return bad("rerun_hash");
+      r.rerun_hash = h;
+    }
+    r.simulated_ms = j.at("simulated_ms").get<uint64_t>();
+    r.fault_entries = j.at("fault_entries").get<uint64_t>();
+    r.reproduce = j.value("reproduce", "");
+    if (j.contains("run")) r.run = j.at("run").get<uint64_t>();
+    if (j.contains("mutant_of")) {
+      r.mutant_of = j.at("mutant_of").get<uint64_t>();
+      r.mutations = j.at("mutations").get<std::vector<std::string>>();
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return bad(e.what());
+  }
+  return r;
 }
 
 namespace {
@@ -316,9 +430,10 @@ std::string FormatExploreReport(const ExploreReport& r) {
   const uint64_t last = r.range.count == 0 ? r.range.first : r.range.first + r.range.count - 1;
   std::snprintf(buf, sizeof buf,
                 "explore      %s, seeds %" PRIu64 "..%" PRIu64 " (shard %u/%u), %" PRIu64
-                " run on %u threads in %.1f s: %.1f seeds/s\n",
+                " run on %u %s in %.1f s: %.1f seeds/s\n",
                 r.source_label.c_str(), r.range.first, last, r.shard.index, r.shard.count, r.done,
-                r.jobs, r.wall_seconds, r.seeds_per_second());
+                r.jobs, r.isolated ? "worker processes" : "threads", r.wall_seconds,
+                r.seeds_per_second());
   out += buf;
   if (r.budget_exhausted && r.guided) {
     out += "             the time budget ran out after " + std::to_string(r.done) + " runs\n";

@@ -26,6 +26,7 @@
 #include "faults/fault_plan.h"
 #include "scenarios/loader.h"
 #include "scenarios/runner.h"
+#include "search/isolated.h"
 
 namespace faultline::search {
 
@@ -104,6 +105,10 @@ struct ExploreOptions {
   std::function<void(const SeedResult&)> on_result;
   // Called after each run (one thread at a time): seeds done, seeds in the range, failing.
   std::function<void(uint64_t done, uint64_t total, uint64_t failing)> progress;
+  // Each run in a child process of its own (search/isolated.h), so a run that crashes is reported
+  // as a CRASH and the exploration goes on. false: runs on threads of this process (a crash ends
+  // the exploration).
+  bool isolate = true;
   // Coverage-guided exploration (search/guided.h): `seeds` bounds the runs, plain and mutant.
   bool guided = false;
   GuidedOptions guided_options;
@@ -142,7 +147,8 @@ struct ExploreReport {
   SeedRange range;  // this shard's seeds
   Shard shard;
   unsigned jobs = 0;
-  uint64_t done = 0;  // seeds run (fewer than range.count when the time budget ran out)
+  bool isolated = false;  // the runs ran in worker processes (else on threads)
+  uint64_t done = 0;      // seeds run (fewer than range.count when the time budget ran out)
   bool budget_exhausted = false;
   double wall_seconds = 0;
   std::map<std::string, uint64_t> outcomes;  // outcome -> seeds
@@ -161,6 +167,12 @@ struct ExploreReport {
 Result<ExploreReport> Explore(const ExploreOptions& options);
 
 std::string SeedResultJson(const SeedResult& result);
+// The inverse of SeedResultJson (one line of `--json` output). InvalidArgument on anything else.
+Result<SeedResult> ParseSeedResultJson(std::string_view line);
+// The result of a seed whose run crashed (docs/search.md, "A crash is a finding"): outcome CRASH,
+// failing, grouped by the crash's reason (the assertion it failed), the reason and stderr tail as
+// its detail.
+SeedResult CrashResult(uint64_t seed, const std::string& scenario, const ChildEnd& end);
 
 // ---- shared with guided exploration (search/guided.cc) ----
 
@@ -168,6 +180,10 @@ std::string SeedResultJson(const SeedResult& result);
 SeedResult RunCase(const scenarios::Scenario& c, uint64_t seed,
                    const std::vector<std::string>& switches, bool det,
                    std::vector<faults::PlanEntry>* fired);
+// Names a crashed seed's case (its scenario and reproduce command), making the case again in a
+// worker process: making it may be what crashed.
+void NameCrashedCase(const CaseSource& source, const std::vector<std::string>& switches,
+                     SeedResult& result);
 // Counts one result into the report (outcomes, markers, groups, DET).
 void TallyResult(const SeedResult& s, ExploreReport& report);
 // Runs run(i) for i in [0, count) on `jobs` threads and hands each result to deliver(i, result)
@@ -176,6 +192,14 @@ void TallyResult(const SeedResult& s, ExploreReport& report);
 uint64_t RunInOrder(uint64_t count, unsigned jobs, const std::function<bool()>& stop,
                     const std::function<SeedResult(uint64_t)>& run,
                     const std::function<void(uint64_t, SeedResult&)>& deliver);
+// The same with each run(i) in a child process (search/isolated.h): a run that crashes is
+// delivered as crashed(i, how it ended). run(i) may set `extra`, which reaches deliver(i, ...)
+// (a child's writes to this process's memory are lost: only what it returns comes back).
+uint64_t RunIsolatedSeeds(
+    uint64_t count, unsigned jobs, const std::function<bool()>& stop,
+    const std::function<SeedResult(uint64_t, std::string& extra)>& run,
+    const std::function<SeedResult(uint64_t, const ChildEnd&)>& crashed,
+    const std::function<void(uint64_t, SeedResult&, const std::string& extra)>& deliver);
 std::string FormatExploreReport(const ExploreReport& report);
 
 }  // namespace faultline::search

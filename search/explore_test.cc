@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "base/assert.h"
 #include "scenarios/loader.h"
 
 namespace faultline::search {
@@ -83,6 +84,56 @@ TEST(ExploreTest, ThreadsAndShardsDoNotChangeTheOutput) {
     merged.insert(merged.end(), part.lines.begin(), part.lines.end());
   }
   EXPECT_EQ(merged, single.lines);
+}
+
+// Isolation (each run in a worker process) changes nothing in the output.
+TEST(ExploreTest, IsolationDoesNotChangeTheOutput) {
+  ExploreOptions isolated = AlignedSoak(4);
+  isolated.jobs = 2;
+  ExploreOptions threads = isolated;
+  threads.isolate = false;
+  const Explored a = ExploreAll(isolated);
+  ASSERT_EQ(a.lines.size(), 4u);
+  EXPECT_EQ(a.lines, ExploreAll(threads).lines);
+  for (const std::string& line : a.lines) {  // and every line reads back as it was
+    Result<SeedResult> r = ParseSeedResultJson(line);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(SeedResultJson(*r), line);
+  }
+  EXPECT_FALSE(ParseSeedResultJson("{\"seed\": 1}").ok());
+  EXPECT_FALSE(ParseSeedResultJson("not json").ok());
+}
+
+// A run that crashes (here the case source fails an assertion at seeds 12 and 14) is a finding:
+// the exploration goes on, and the crashes group by the assertion they failed.
+TEST(ExploreTest, ACrashIsAFindingNotTheEnd) {
+  ExploreOptions o = AlignedSoak(5);
+  o.jobs = 2;
+  const scenarios::Scenario aligned = Soak("aligned.textproto");
+  o.source = [aligned](uint64_t seed) -> Result<scenarios::Scenario> {
+    FL_ASSERT(seed != 12 && seed != 14, "seeds 12 and 14 crash");
+    return aligned;
+  };
+  const Explored e = ExploreAll(o);
+  ASSERT_EQ(e.lines.size(), 5u);
+  EXPECT_EQ(e.report.done, 5u);
+  EXPECT_EQ(e.report.outcomes.at("CRASH"), 2u);
+  ASSERT_EQ(e.report.groups.size(), 1u) << FormatExploreReport(e.report);
+  const FailureGroup& g = e.report.groups.front();
+  EXPECT_EQ(g.seeds, (std::vector<uint64_t>{12, 14}));
+  EXPECT_EQ(g.what.rfind("CRASH: ", 0), 0u) << g.what;
+  EXPECT_NE(g.what.find("assertion failed: seed != 12 && seed != 14 (seeds 12 and 14 crash)"),
+            std::string::npos)
+      << g.what;
+  // The seeds that did not crash ran as they do anywhere.
+  const Explored plain = ExploreAll(AlignedSoak(5));
+  for (size_t i : {0u, 2u, 4u}) EXPECT_EQ(e.lines[i], plain.lines[i]) << i;
+  Result<SeedResult> crash = ParseSeedResultJson(e.lines[1]);
+  ASSERT_TRUE(crash.ok());
+  EXPECT_EQ(crash->outcome, "CRASH");
+  EXPECT_TRUE(crash->failing);
+  EXPECT_NE(crash->detail.find("the run crashed (SIGABRT)"), std::string::npos) << crash->detail;
+  EXPECT_NE(FormatExploreReport(e.report).find("CRASH"), std::string::npos);
 }
 
 // With the switch off the soak's seeds are clean; with offset-after-emit on, every seed fails and

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <thread>
 #include <utility>
@@ -44,6 +45,36 @@ struct Input {
   uint64_t horizon_ms = 0;  // where new `at` times fall: the fault phase, or half the run
   std::vector<size_t> features;
 };
+
+// An input as bytes, to come back from a child process: run, seed, horizon, the path's length and
+// the path, then the scenario's serialized spec.
+std::string EncodeInput(const Input& in) {
+  std::string out;
+  for (uint64_t v : {in.run, in.seed, in.horizon_ms, uint64_t{in.scenario.path.size()}}) {
+    out.append(reinterpret_cast<const char*>(&v), sizeof v);
+  }
+  out += in.scenario.path;
+  out += in.scenario.spec.SerializeAsString();
+  return out;
+}
+
+std::optional<Input> DecodeInput(std::string_view bytes) {
+  uint64_t v[4];
+  if (bytes.size() < sizeof v) return std::nullopt;
+  std::memcpy(v, bytes.data(), sizeof v);
+  bytes.remove_prefix(sizeof v);
+  if (bytes.size() < v[3]) return std::nullopt;
+  Input in;
+  in.run = v[0];
+  in.seed = v[1];
+  in.horizon_ms = v[2];
+  in.scenario.path = std::string(bytes.substr(0, v[3]));
+  bytes.remove_prefix(v[3]);
+  if (!in.scenario.spec.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return std::nullopt;
+  }
+  return in;
+}
 
 // A run to make: a plain seed (its case from the source) or a mutant.
 struct Planned {
@@ -227,6 +258,7 @@ Result<ExploreReport> Guide::Run() {
       std::min(total, go.plain_seeds != 0 ? go.plain_seeds : std::max<uint64_t>(1, total / 4));
   unsigned jobs = o_.jobs != 0 ? o_.jobs : std::max(1u, std::thread::hardware_concurrency());
   report_.jobs = jobs;
+  report_.isolated = o_.isolate;
   // Batches of `generation` runs: plain seeds and mutants alternate until the plain seeds are
   // used up (so a time budget still reaches mutants), then mutants only.
   const uint64_t size = std::max<uint32_t>(go.generation, 1);
@@ -237,8 +269,34 @@ Result<ExploreReport> Guide::Run() {
     const bool was_plain = !batch.front().mutant;
     const auto run = [&](uint64_t i) { return RunOne(batch[i], first_run + i, inputs[i]); };
     const auto judge = [&](uint64_t i, SeedResult& r) { Judge(r, batch[i], inputs[i]); };
-    const uint64_t delivered = RunInOrder(
-        batch.size(), jobs, [&] { return OutOfTime(); }, run, judge);
+    uint64_t delivered = 0;
+    if (o_.isolate) {
+      // The child's input comes back encoded (its writes to `inputs` would be lost).
+      const auto run_child = [&](uint64_t i, std::string& extra) {
+        SeedResult r = RunOne(batch[i], first_run + i, inputs[i]);
+        if (inputs[i]) extra = EncodeInput(*inputs[i]);
+        return r;
+      };
+      const auto crashed = [&](uint64_t i, const ChildEnd& end) {
+        const Planned& p = batch[i];
+        SeedResult r = CrashResult(p.seed, p.mutant ? p.mutant->spec.name() : "", end);
+        if (p.mutant) {
+          r.reproduce = scenarios::ReproduceCommand(p.mutant->path, p.seed, o_.switches);
+        } else {
+          NameCrashedCase(o_.source, o_.switches, r);
+        }
+        return r;
+      };
+      const auto judge_child = [&](uint64_t i, SeedResult& r, const std::string& extra) {
+        if (!extra.empty()) inputs[i] = DecodeInput(extra);
+        Judge(r, batch[i], inputs[i]);
+      };
+      delivered = RunIsolatedSeeds(
+          batch.size(), jobs, [&] { return OutOfTime(); }, run_child, crashed, judge_child);
+    } else {
+      delivered = RunInOrder(
+          batch.size(), jobs, [&] { return OutOfTime(); }, run, judge);
+    }
     if (delivered < batch.size()) {
       report_.budget_exhausted = true;
       break;

@@ -5,14 +5,18 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+#include <cstring>
+#include <memory>
 #include <optional>
 #include <utility>
 
+#include "base/assert.h"
 #include "faults/fault_plan.h"
 #include "scenarios/fault_plan_proto.h"
 #include "scenarios/runner.h"
 #include "scenarios/soak.h"
 #include "scenarios/vary.h"
+#include "search/isolated.h"
 
 namespace faultline::search {
 namespace {
@@ -41,6 +45,34 @@ class Tester {
   std::optional<Rerun> Run(const proto::Scenario& spec, bool budgeted = true) {
     if ((budgeted && exhausted()) || !scenarios::ValidateScenario(spec).ok()) return std::nullopt;
     ++reruns_;
+    if (!o_.isolate) return RunHere(spec);
+    // In a worker process: a candidate that crashes fails as "CRASH: <its reason>".
+    if (!worker_) {
+      worker_ = std::make_unique<IsolatedWorker>([this](std::string_view request) {
+        proto::Scenario candidate;
+        if (!candidate.ParseFromArray(request.data(), static_cast<int>(request.size()))) {
+          FL_UNREACHABLE("a candidate scenario that does not parse back");
+        }
+        return Encode(RunHere(candidate));
+      });
+    }
+    const ChildOutcome o = worker_->Call(spec.SerializeAsString());
+    if (o.completed) {
+      if (std::optional<Rerun> r = Decode(o.payload)) return r;
+    }
+    Rerun crashed;
+    crashed.group = "CRASH: " + o.end.Reason();
+    return crashed;
+  }
+
+  // The candidate fails the way the original did.
+  bool FailsSame(const proto::Scenario& spec, const std::string& group) {
+    const std::optional<Rerun> r = Run(spec);
+    return r && r->group == group;
+  }
+
+ private:
+  Rerun RunHere(const proto::Scenario& spec) const {
     scenarios::RunOptions run;
     run.seed = o_.seed;
     run.switches = o_.switches;
@@ -62,15 +94,48 @@ class Tester {
     return out;
   }
 
-  // The candidate fails the way the original did.
-  bool FailsSame(const proto::Scenario& spec, const std::string& group) {
-    const std::optional<Rerun> r = Run(spec);
-    return r && r->group == group;
+  // A rerun as bytes: the group, the checker, the hash, then the nemesis's firings as scenario
+  // faults (serialized), each string length-prefixed.
+  static std::string Encode(const Rerun& r) {
+    proto::Scenario fired;
+    scenarios::FaultPlanToProto(faults::FaultPlan{r.nemesis_entries, std::nullopt}, &fired);
+    std::string out;
+    for (const std::string& part : {r.group, r.checker, fired.SerializeAsString()}) {
+      const uint64_t size = part.size();
+      out.append(reinterpret_cast<const char*>(&size), sizeof size);
+      out += part;
+    }
+    out.append(reinterpret_cast<const char*>(&r.hash), sizeof r.hash);
+    return out;
   }
 
- private:
+  static std::optional<Rerun> Decode(std::string_view bytes) {
+    std::string parts[3];
+    for (std::string& part : parts) {
+      uint64_t size = 0;
+      if (bytes.size() < sizeof size) return std::nullopt;
+      std::memcpy(&size, bytes.data(), sizeof size);
+      bytes.remove_prefix(sizeof size);
+      if (bytes.size() < size) return std::nullopt;
+      part = std::string(bytes.substr(0, size));
+      bytes.remove_prefix(size);
+    }
+    Rerun r;
+    if (bytes.size() != sizeof r.hash) return std::nullopt;
+    std::memcpy(&r.hash, bytes.data(), sizeof r.hash);
+    r.group = std::move(parts[0]);
+    r.checker = std::move(parts[1]);
+    proto::Scenario fired;
+    if (!fired.ParseFromString(parts[2])) return std::nullopt;
+    Result<faults::FaultPlan> plan = scenarios::FaultPlanFromProto(fired);
+    if (!plan.ok()) return std::nullopt;
+    r.nemesis_entries = std::move(plan->entries);
+    return r;
+  }
+
   std::string path_;
   const MinimizeOptions& o_;
+  std::unique_ptr<IsolatedWorker> worker_;
   uint32_t reruns_ = 0;
 };
 

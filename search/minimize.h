@@ -35,6 +35,9 @@ struct MinimizeOptions {
   std::vector<std::string> switches;  // teaching switches on in every rerun
   uint32_t max_reruns = 400;  // runs of the scenario, the first included (+1: the result's hash)
   std::function<void(const std::string&)> log;  // one line per accepted step (may be empty)
+  // Each rerun in a child process (search/isolated.h), so a crashing run is minimized like any
+  // other failure, as "CRASH: <the assertion it failed>". The caller must be single-threaded.
+  bool isolate = true;
 };
 
 struct MinimizeResult {

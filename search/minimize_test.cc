@@ -70,6 +70,25 @@ TEST(MinimizeTest, APlantedBugShrinksToAOneMinimalReplayableReproducer) {
   EXPECT_EQ(replay->trace_hash, m->minimized_hash);
 }
 
+// Reruns in a worker process (the default, so a crashing candidate cannot end the minimization)
+// minimize exactly as reruns in this process do.
+TEST(MinimizeTest, IsolatedRerunsMinimizeAsInProcessOnes) {
+  MinimizeOptions options;
+  options.seed = kSeed;
+  options.switches = {"offset-after-emit"};
+  options.max_reruns = 60;
+  Result<MinimizeResult> isolated = Minimize(AlignedSoak(), options);
+  options.isolate = false;
+  Result<MinimizeResult> here = Minimize(AlignedSoak(), options);
+  ASSERT_TRUE(isolated.ok()) << isolated.status().ToString();
+  ASSERT_TRUE(here.ok()) << here.status().ToString();
+  EXPECT_EQ(isolated->steps, here->steps);
+  EXPECT_EQ(isolated->minimized.SerializeAsString(), here->minimized.SerializeAsString());
+  EXPECT_EQ(isolated->original_hash, here->original_hash);
+  EXPECT_EQ(isolated->minimized_hash, here->minimized_hash);
+  EXPECT_TRUE(isolated->explicit_same_hash);
+}
+
 TEST(MinimizeTest, ARunThatDoesNotFailIsRefused) {
   MinimizeOptions options;
   options.seed = kSeed;
