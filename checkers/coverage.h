@@ -6,11 +6,12 @@
 // a filter or flat_map behind it reads the values it emits (a running sum is odd or not
 // depending on which records came before). The reference therefore replays each keyed operator
 // per key in the order of the tasks' committed histories (history.h, as EO-OUT does) whenever
-// the run has a usable order log, and in stream order otherwise. When that replay is not exactly
-// the engine's processing (no usable log, or the histories hold records the reference does not
-// deliver there as often, as an at-least-once replay after a restore does) and a filter or
-// flat_map follows a keyed operator, the expected set is not known: `order_unknown` says why and
-// `missing` is no finding.
+// the run has a usable order log, and in stream order otherwise; in at-least-once mode a record
+// a history processed again after a restore is processed again (ReferenceInput::repeats). When
+// that replay is not exactly the engine's processing (no usable log, or the histories hold
+// records the reference does not deliver there at all, or in an exactly-once mode not that
+// often) and a filter or flat_map follows a keyed operator, the expected set is not known:
+// `order_unknown` says why and `missing` is no finding.
 #pragma once
 
 #include <cstdint>
