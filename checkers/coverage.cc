@@ -12,37 +12,6 @@
 namespace faultline::checkers {
 namespace {
 
-// Whether a filter or flat_map follows a keyed operator: which records reach the sink may then
-// depend on the order that operator processed each key's records.
-bool FatesDependOnOrder(const engine::JobGraph& job) {
-  bool keyed = false;
-  for (const engine::OperatorSpec& op : job.operators) {
-    if (op.kind == engine::OperatorKind::kKeyedProcess) {
-      keyed = true;
-    } else if (keyed && (op.kind == engine::OperatorKind::kFilter ||
-                         op.kind == engine::OperatorKind::kFlatMap)) {
-      return true;
-    }
-  }
-  return false;
-}
-
-// Why the committed replay (along the finished histories, or in stream order without a usable
-// order log) may differ from what the engine processed; nullopt when it may not.
-std::optional<std::string> Inexact(const RunView& view, const Derived::Replay& replay) {
-  if (view.order == nullptr) return "no order log";
-  if (!replay.orders) return "the order log overflowed";
-  if (!replay.orders->problems.empty()) {
-    return "history unknown: " + replay.orders->problems.front();
-  }
-  if (!replay.result.unmatched.empty()) {
-    return std::to_string(replay.result.unmatched.size()) +
-           " records the committed histories processed are not delivered there that often "
-           "(a replay after a restore)";
-  }
-  return std::nullopt;
-}
-
 // Per expected id (by position): when its source record was last emitted, by any attempt (its
 // input was available from then on), and when the output first reflected it (`reflected`, by
 // position, from the pass over the committed records).
@@ -71,7 +40,55 @@ std::vector<Coverage::Wait> WaitsOf(const RunView& view, const SourceIndex& inde
   return out;
 }
 
+// The position of the first source record of the id a single-record provenance names.
+std::optional<size_t> PositionOf(const SourceIndex& index, const engine::Provenance& p) {
+  if (p.count != 1) return std::nullopt;
+  std::optional<size_t> at = index.FirstWithHash(p.hash_sum);
+  if (!at) return std::nullopt;
+  return index.FirstWithId(*at);
+}
+
 }  // namespace
+
+bool FatesDependOnOrder(const engine::JobGraph& job) {
+  bool keyed = false;
+  for (const engine::OperatorSpec& op : job.operators) {
+    if (op.kind == engine::OperatorKind::kKeyedProcess) {
+      keyed = true;
+    } else if (keyed && (op.kind == engine::OperatorKind::kFilter ||
+                         op.kind == engine::OperatorKind::kFlatMap)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::optional<std::string> InexactReplay(const RunView& view,
+                                         const std::optional<KeyedOrders>& orders,
+                                         const ReferenceResult& result) {
+  if (view.order == nullptr) return "no order log";
+  if (!orders) return "the order log overflowed";
+  if (!orders->problems.empty()) return "history unknown: " + orders->problems.front();
+  if (!result.unmatched.empty()) {
+    return std::to_string(result.unmatched.size()) +
+           " records the committed histories processed are not delivered there that often "
+           "(a replay after a restore)";
+  }
+  return std::nullopt;
+}
+
+std::vector<uint64_t> DeliveredByPosition(const SourceIndex& index,
+                                          const ReferenceResult& reference, uint64_t* aggregated) {
+  std::vector<uint64_t> delivered(index.size(), 0);
+  for (const engine::Record& r : reference.sink) {
+    if (std::optional<size_t> at = PositionOf(index, r.provenance)) {
+      ++delivered[*at];
+    } else if (r.provenance.count > 0 && aggregated != nullptr) {
+      ++*aggregated;
+    }
+  }
+  return delivered;
+}
 
 Coverage CoverageOf(const RunView& view, Derived* derived) {
   Coverage out;
@@ -83,7 +100,7 @@ Coverage CoverageOf(const RunView& view, Derived* derived) {
   // Which ids reach the sink depends on order only behind a keyed operator's filter or flat_map:
   // otherwise any order gives the same ids, and an inexact replay is no reason for doubt.
   if (FatesDependOnOrder(view.setup->job)) {
-    if (std::optional<std::string> inexact = Inexact(view, replay)) {
+    if (std::optional<std::string> inexact = InexactReplay(view, replay.orders, replay.result)) {
       out.order_unknown =
           "which records reach the sink depends on the order a keyed operator "
           "processed them (a filter or flat_map follows it), and that order is not "
@@ -93,21 +110,9 @@ Coverage CoverageOf(const RunView& view, Derived* derived) {
   }
 
   // Per id (by the position of its first source record): expected and committed occurrences.
-  auto position_of = [&index](const engine::Provenance& p) -> std::optional<size_t> {
-    if (p.count != 1) return std::nullopt;
-    std::optional<size_t> at = index.FirstWithHash(p.hash_sum);
-    if (!at) return std::nullopt;
-    return index.FirstWithId(*at);
-  };
-  std::vector<uint64_t> expected(index.size(), 0);
-  for (const engine::Record& r : reference.sink) {
-    if (std::optional<size_t> at = position_of(r.provenance)) {
-      ++expected[*at];
-      ++out.expected;
-    } else if (r.provenance.count > 0) {
-      ++out.aggregated;
-    }
-  }
+  auto position_of = [&index](const engine::Provenance& p) { return PositionOf(index, p); };
+  std::vector<uint64_t> expected = DeliveredByPosition(index, reference, &out.aggregated);
+  for (uint64_t n : expected) out.expected += n;
   std::vector<uint64_t> seen(index.size(), 0);
   std::vector<Time> reflected(index.size(), Time::Max());  // first visibility, by position
   for (const CommittedRecord& c : view.committed) {
@@ -141,6 +146,8 @@ Coverage CoverageOf(const RunView& view, Derived* derived) {
   }
   out.waits = WaitsOf(view, index, expected, reflected);
   if (!out.missing.empty()) out.complete_at.reset();
+  out.delivered_by_position = std::move(expected);
+  out.committed_by_position = std::move(seen);
   return out;
 }
 

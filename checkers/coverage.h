@@ -6,11 +6,12 @@
 // a filter or flat_map behind it reads the values it emits (a running sum is odd or not
 // depending on which records came before). The reference therefore replays each keyed operator
 // per key in the order of the tasks' committed histories (history.h, as EO-OUT does) whenever
-// the run has a usable order log, and in stream order otherwise. When that replay is not exactly
-// the engine's processing (no usable log, or the histories hold records the reference does not
-// deliver there as often, as an at-least-once replay after a restore does) and a filter or
-// flat_map follows a keyed operator, the expected set is not known: `order_unknown` says why and
-// `missing` is no finding.
+// the run has a usable order log, and in stream order otherwise; in at-least-once mode a record
+// a history processed again after a restore is processed again (ReferenceInput::repeats). When
+// that replay is not exactly the engine's processing (no usable log, or the histories hold
+// records the reference does not deliver there at all, or in an exactly-once mode not that
+// often) and a filter or flat_map follows a keyed operator, the expected set is not known:
+// `order_unknown` says why and `missing` is no finding.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "checkers/history.h"
+#include "checkers/reference.h"
 #include "checkers/run_view.h"
 
 namespace faultline::checkers {
@@ -45,7 +48,28 @@ struct Coverage {
     Time reflected = Time::Max();
   };
   std::vector<Wait> waits;
+  // By position in the source index (the first source record of each id): how often the
+  // reference delivers the id to the sink, and how often the committed output reflects it.
+  std::vector<uint64_t> delivered_by_position;
+  std::vector<uint64_t> committed_by_position;
 };
+
+// Whether a filter or flat_map follows a keyed operator: which records reach the sink may then
+// depend on the order that operator processed each key's records.
+bool FatesDependOnOrder(const engine::JobGraph& job);
+
+// Why a replay along histories (`orders` unset: in stream order, without a usable order log)
+// may differ from what the engine processed; nullopt when it may not.
+std::optional<std::string> InexactReplay(const RunView& view,
+                                         const std::optional<KeyedOrders>& orders,
+                                         const ReferenceResult& result);
+
+// By position in `index` (the first source record of each id): how often `reference` delivers
+// the id to the sink by single-record provenance. `aggregated` (optional) counts the sink
+// records that reflect several source records at once.
+std::vector<uint64_t> DeliveredByPosition(const SourceIndex& index,
+                                          const ReferenceResult& reference,
+                                          uint64_t* aggregated = nullptr);
 
 class Derived;
 // `derived` (may be null: a Derived of its own) supplies the source index and the replay.

@@ -19,6 +19,10 @@ const Derived::Replay& Derived::Committed(const HistoryEnd& end) {
     replay->orders = OrdersOf(*view_.setup, *view_.order, [&end](uint32_t) { return end; });
     input.order = std::move(replay->orders->order);
   }
+  // At-least-once: a history may process a record again after a restore (the state had
+  // counted it before a snapshot its barriers did not align): replayed as logged. The
+  // exactly-once checkers (EO-OUT, EO-CUT) never run in this mode.
+  input.repeats = view_.setup->config.checkpoints.mode == engine::CheckpointMode::kAtLeastOnce;
   replay->result = Reference(view_.setup->job).Run(std::move(input));  // keeps input.order
   if (replay->orders) replay->orders->order = std::move(input.order);
   replays_.emplace_back(end, std::move(replay));

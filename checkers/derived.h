@@ -29,7 +29,9 @@ class Derived {
 
   // The reference over every source record, each keyed operator replayed per key in the order
   // of the tasks' histories ending at `end` (OrdersOf), or in stream order when the run has no
-  // usable order log (no log, or it overflowed): `orders` is then unset.
+  // usable order log (no log, or it overflowed): `orders` is then unset. In at-least-once mode
+  // a record a history processed again after a restore is processed again
+  // (ReferenceInput::repeats).
   struct Replay {
     std::optional<KeyedOrders> orders;
     ReferenceResult result;

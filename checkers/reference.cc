@@ -120,22 +120,31 @@ bool SameMultiset(const std::string& key, const std::vector<Record>& logged,
   return a == b;
 }
 
-// One key's records in the order to process them: the logged order first (each logged record
-// matched to one arriving record), then the arriving records the log did not name, in stream
-// order. Logged records that do not arrive (or not that often) go to `unmatched`.
-std::vector<const Record*> QueueOfKey(uint32_t op, const std::string& key,
-                                      const std::vector<Record>* logged,
-                                      const std::vector<const Record*>& arrived,
-                                      std::vector<UnmatchedRecord>& unmatched) {
-  std::vector<const Record*> queue;
+// One key's records in the order to process them.
+struct KeyQueue {
+  std::vector<const Record*> records;
+  // By position in `records`: a repeat (ReferenceInput::repeats), not one of the arrivals. Empty
+  // when there is none.
+  std::vector<bool> repeat;
+};
+
+// One key's queue: the logged order first (each logged record matched to one arriving record),
+// then the arriving records the log did not name, in stream order. Logged records that do not
+// arrive (or not that often) go to `unmatched`, or with `repeats` into the queue as repeats when
+// they arrive at least once.
+KeyQueue QueueOfKey(uint32_t op, const std::string& key, const std::vector<Record>* logged,
+                    const std::vector<const Record*>& arrived, bool repeats,
+                    std::vector<UnmatchedRecord>& unmatched) {
+  KeyQueue out;
+  std::vector<const Record*>& queue = out.records;
   queue.reserve(arrived.size());
   if (logged == nullptr || logged->empty()) {
     queue.assign(arrived.begin(), arrived.end());
-    return queue;
+    return out;
   }
   if (SameMultiset(key, *logged, arrived)) {  // every logged record matched, every arrival taken
     for (const Record& r : *logged) queue.push_back(&r);
-    return queue;
+    return out;
   }
   std::map<Identity, uint64_t> arriving;
   for (const Record* r : arrived) ++arriving[IdentityOf(*r)];
@@ -146,6 +155,12 @@ std::vector<const Record*> QueueOfKey(uint32_t op, const std::string& key,
       continue;
     }
     auto left = arriving.find(IdentityOf(r));
+    if (left != arriving.end() && left->second == 0 && repeats) {
+      out.repeat.resize(queue.size() + 1, false);
+      out.repeat.back() = true;
+      queue.push_back(&r);
+      continue;
+    }
     if (left == arriving.end() || left->second == 0) {
       unmatched.push_back(UnmatchedRecord{op, r});
       continue;
@@ -162,7 +177,8 @@ std::vector<const Record*> QueueOfKey(uint32_t op, const std::string& key,
     }
     queue.push_back(r);
   }
-  return queue;
+  if (!out.repeat.empty()) out.repeat.resize(queue.size(), false);
+  return out;
 }
 
 // What the edge into `op` does to the stream.
@@ -325,7 +341,8 @@ std::vector<Record> Reference::RunOperator(uint32_t index, std::vector<Record> s
   switch (op.kind) {
     case engine::OperatorKind::kKeyedProcess: {
       auto it = input.order.find(index);
-      return RunKeyed(index, stream, it == input.order.end() ? nullptr : &it->second, result);
+      return RunKeyed(index, stream, it == input.order.end() ? nullptr : &it->second, input.repeats,
+                      result);
     }
     case engine::OperatorKind::kSink:
       result.sink.insert(result.sink.end(), stream.begin(), stream.end());
@@ -345,7 +362,8 @@ std::vector<Record> Reference::RunOperator(uint32_t index, std::vector<Record> s
 }
 
 std::vector<Record> Reference::RunKeyed(uint32_t index, const std::vector<Record>& stream,
-                                        const KeyOrder* order, ReferenceResult& result) const {
+                                        const KeyOrder* order, bool repeats,
+                                        ReferenceResult& result) const {
   // Keys by first arrival; each stream position's key, and each key's arriving records.
   std::unordered_map<std::string_view, uint32_t> ids;
   std::vector<std::string_view> keys;
@@ -362,14 +380,14 @@ std::vector<Record> Reference::RunKeyed(uint32_t index, const std::vector<Record
     arrived[it->second].push_back(&r);
   }
   // The queues, the logged keys in key order first (as the unmatched records are reported).
-  std::vector<std::vector<const Record*>> queues(keys.size());
+  std::vector<KeyQueue> queues(keys.size());
   std::vector<bool> queued(keys.size(), false);
   static const std::vector<const Record*> kNone;
   if (order != nullptr) {
     for (const auto& [key, records] : *order) {
       auto it = ids.find(key);
       const std::vector<const Record*>& in = it == ids.end() ? kNone : arrived[it->second];
-      std::vector<const Record*> queue = QueueOfKey(index, key, &records, in, result.unmatched);
+      KeyQueue queue = QueueOfKey(index, key, &records, in, repeats, result.unmatched);
       if (it != ids.end()) {
         queues[it->second] = std::move(queue);
         queued[it->second] = true;
@@ -377,25 +395,37 @@ std::vector<Record> Reference::RunKeyed(uint32_t index, const std::vector<Record
     }
   }
   for (uint32_t k = 0; k < keys.size(); ++k) {
-    if (!queued[k]) queues[k] = arrived[k];
+    if (!queued[k]) queues[k].records = arrived[k];
   }
   // Each stream position takes its key's next record: keys interleave as they arrive, and
-  // each key's records follow the requested order.
+  // each key's records follow the requested order. Repeats go where the log has them: with
+  // the arrival after them, or after the key's last arrival.
   std::vector<KeyState> states(keys.size());
   std::vector<size_t> next(keys.size(), 0);
   std::vector<Record> out;
   out.reserve(stream.size());
+  auto take_repeats = [&](uint32_t k) {
+    const KeyQueue& q = queues[k];
+    while (next[k] < q.repeat.size() && q.repeat[next[k]]) {
+      ProcessKeyed(index, *q.records[next[k]++], states[k], out);
+    }
+  };
   for (uint32_t k : slot_key) {
-    FL_ASSERT(next[k] < queues[k].size(), "every arriving record was queued once");
-    ProcessKeyed(index, *queues[k][next[k]++], states[k], out);
+    take_repeats(k);
+    FL_ASSERT(next[k] < queues[k].records.size(), "every arriving record was queued once");
+    ProcessKeyed(index, *queues[k].records[next[k]++], states[k], out);
+  }
+  for (uint32_t k = 0; k < keys.size(); ++k) {
+    take_repeats(k);
+    FL_ASSERT(next[k] == queues[k].records.size(), "every queued record was processed");
   }
   KeyStates& state_of = result.state[index];
   KeyOrder& processed = result.processed[index];
   for (uint32_t k = 0; k < keys.size(); ++k) {
     const std::string key(keys[k]);
     std::vector<Record>& records = processed[key];
-    records.reserve(records.size() + queues[k].size());
-    for (const Record* r : queues[k]) records.push_back(*r);
+    records.reserve(records.size() + queues[k].records.size());
+    for (const Record* r : queues[k].records) records.push_back(*r);
     state_of[key] = std::move(states[k]);
   }
   return out;

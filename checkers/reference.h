@@ -57,6 +57,12 @@ struct ReferenceInput {
   // (one arriving record with its value and provenance) before the operator runs, so neither it
   // nor anything it would become reaches the operators after. Optional.
   std::map<uint32_t, std::vector<engine::Record>> withheld;
+  // At-least-once: a keyed operator's logged record that arrives there fewer times than logged
+  // (but at least once) was processed again after a restore, its source replaying from the
+  // restored offsets while the operator's state had already counted it before its snapshot
+  // (its barriers are not aligned). With this set it is processed as often as the log has it,
+  // each time where the log has it (a repeat); without it the extra ones go to `unmatched`.
+  bool repeats = false;
 };
 
 // A logged record the reference could not place: not among the operator's inputs for its key,
@@ -121,7 +127,8 @@ class Reference {
                                           const ReferenceInput& input,
                                           ReferenceResult& result) const;
   std::vector<engine::Record> RunKeyed(uint32_t index, const std::vector<engine::Record>& stream,
-                                       const KeyOrder* order, ReferenceResult& result) const;
+                                       const KeyOrder* order, bool repeats,
+                                       ReferenceResult& result) const;
 
   const engine::JobGraph& job_;
 };
