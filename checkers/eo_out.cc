@@ -271,22 +271,34 @@ class ValueComparison {
   // output) name no id to tell a re-emitted one by. Their first copy is told by its transaction
   // instead: one the checkpoints after the fallback one, up to the unreadable one, pre-committed
   // (`fallback.earlier_txns`). Such a record is compared with `earlier`'s sink records of its key
-  // that `at_fallback` (the reference to the fallback checkpoint's offsets and snapshots) has not
-  // yet produced: the range the attempts before the fallback emitted, in their order.
+  // that `at_fallback` (the reference to the fallback checkpoint's offsets and snapshots, its
+  // channel state withheld) does not hold: the range the attempts before the fallback emitted,
+  // in their order. Taken out by identity (key, value, provenance), not as a count from the
+  // front: records in flight to the sink at the fallback's cut reached it after later ones of
+  // their key (the sink wrote them into the earlier transactions), so what `at_fallback` holds is
+  // not always a prefix of `earlier`'s records of the key. Each takes out the first equal one
+  // left, so a prefix is taken out exactly.
   void AllowEarlierCopies(const ReferenceResult& earlier, const ReferenceResult& at_fallback,
                           const ReportedFallback& fallback) {
-    std::map<std::string, size_t> skip;  // per key: such records before the fallback's cut
+    using Identity = std::tuple<int64_t, uint64_t, uint64_t>;
+    const auto identity = [](const Record& r) {
+      return Identity{r.value, r.provenance.count, r.provenance.hash_sum};
+    };
+    // Per key: such records that reached the sink before the fallback's cut, by identity.
+    std::map<std::string, std::map<Identity, size_t>> before;
     for (const Record& r : at_fallback.sink) {
-      if (r.provenance.count != 1) ++skip[r.key];
+      if (r.provenance.count != 1) ++before[r.key][identity(r)];
     }
     EarlierCopies& copies = earlier_copies_.emplace_back();
     copies.txns = &fallback.earlier_txns;
     for (const Record& r : earlier.sink) {
       if (r.provenance.count == 1) continue;
-      size_t& before = skip[r.key];
-      if (before > 0) {
-        --before;
-        continue;
+      if (auto key = before.find(r.key); key != before.end()) {
+        auto same = key->second.find(identity(r));
+        if (same != key->second.end() && same->second > 0) {
+          --same->second;
+          continue;
+        }
       }
       KeyCopies& key = copies.by_key[r.key];
       key.records.push_back(r);

@@ -35,8 +35,10 @@
 // may equal the reference before the fallback. Records without single-record provenance in that
 // range name no id: their first copies are told by the transactions that the checkpoints after
 // the fallback one, up to the unreadable one, pre-committed (ReportedFallback::earlier_txns) and
-// compared with the reference before the fallback, past what the reference to the fallback
-// checkpoint produced; the rest with the final reference as above. Without an
+// compared with the reference before the fallback, less what the reference to the fallback
+// checkpoint (its channel state withheld) delivers to the sink, taken out record by record (key,
+// value, provenance; not as a count from the front: records in flight to the sink at the cut
+// reach it after later ones); the rest with the final reference as above. Without an
 // order log the values are not compared (INCONCLUSIVE, order-unknown).
 #pragma once
 

@@ -168,6 +168,42 @@ TEST(RegressionCorpus, FallbackCopiesWithoutProvenanceAreJudgedBeforeTheFallback
   }
 }
 
+// fallback_sink_channel_copies (generated seed 28838): agg3's running sums of key v0 that were in
+// flight to the sink at checkpoint 1's barrier (4740, 4866, ...) were written after it into
+// txn-1, while later sums (5004, 5436) had reached the sink before it. The reference to the
+// fallback checkpoint holds the latter, so they, not the first records of the key, are taken out
+// of what txn-1 is compared against. A txn-1 value the sink had already written before the cut
+// (5004), or any other changed value, still fails.
+TEST(RegressionCorpus, FallbackCopiesInFlightToTheSinkAreJudgedBeforeTheFallback) {
+  std::unique_ptr<testing_support::LibraryRun> run = testing_support::RunLibrary(
+      FAULTLINE_REGRESSIONS_DIR, "fallback_sink_channel_copies.textproto");
+  const checkers::OutputJudging judging{
+      .fallbacks = checkers::ReportedFallbacks(run->recorder->recording())};
+  ASSERT_EQ(judging.fallbacks.size(), 1u);
+  const std::set<std::string>& earlier = judging.fallbacks[0].earlier_txns;
+  const checkers::RunView view = run->View();
+  const checkers::Verdict clean = checkers::CheckExactlyOnceOutput(view, judging);
+  ASSERT_TRUE(clean.passed()) << clean.ToString();
+  std::optional<size_t> in_flight;  // v0=4740, written into txn-1 after checkpoint 1's barrier
+  for (size_t i = 0; i < view.committed.size() && !in_flight; ++i) {
+    const checkers::CommittedRecord& c = view.committed[i];
+    if (c.record.provenance.count == 0 && earlier.contains(c.txn) && c.record.key == "v0" &&
+        c.record.value == 4740) {
+      in_flight = i;
+    }
+  }
+  ASSERT_TRUE(in_flight) << "the seed no longer writes v0=4740 before the fallback";
+  for (const int64_t value : {int64_t{5004}, int64_t{4741}}) {
+    checkers::RunView altered = view;
+    altered.committed[*in_flight].record.value = value;
+    const checkers::Verdict verdict = checkers::CheckExactlyOnceOutput(altered, judging);
+    ASSERT_TRUE(verdict.violated()) << value << ": " << verdict.ToString();
+    EXPECT_EQ(verdict.first()->what,
+              "a committed value written before a reported fallback into the range it emits "
+              "again differs from the reference before it");
+  }
+}
+
 TEST(RegressionCorpus, IsNotEmpty) {
   EXPECT_FALSE(CorpusFiles().empty());
 }
