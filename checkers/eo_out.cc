@@ -17,6 +17,7 @@
 #include "checkers/history.h"
 #include "checkers/interleaving.h"
 #include "checkers/reference.h"
+#include "checkers/upsert_table.h"
 
 namespace faultline::checkers {
 namespace {
@@ -271,22 +272,34 @@ class ValueComparison {
   // output) name no id to tell a re-emitted one by. Their first copy is told by its transaction
   // instead: one the checkpoints after the fallback one, up to the unreadable one, pre-committed
   // (`fallback.earlier_txns`). Such a record is compared with `earlier`'s sink records of its key
-  // that `at_fallback` (the reference to the fallback checkpoint's offsets and snapshots) has not
-  // yet produced: the range the attempts before the fallback emitted, in their order.
+  // that `at_fallback` (the reference to the fallback checkpoint's offsets and snapshots, its
+  // channel state withheld) does not hold: the range the attempts before the fallback emitted,
+  // in their order. Taken out by identity (key, value, provenance), not as a count from the
+  // front: records in flight to the sink at the fallback's cut reached it after later ones of
+  // their key (the sink wrote them into the earlier transactions), so what `at_fallback` holds is
+  // not always a prefix of `earlier`'s records of the key. Each takes out the first equal one
+  // left, so a prefix is taken out exactly.
   void AllowEarlierCopies(const ReferenceResult& earlier, const ReferenceResult& at_fallback,
                           const ReportedFallback& fallback) {
-    std::map<std::string, size_t> skip;  // per key: such records before the fallback's cut
+    using Identity = std::tuple<int64_t, uint64_t, uint64_t>;
+    const auto identity = [](const Record& r) {
+      return Identity{r.value, r.provenance.count, r.provenance.hash_sum};
+    };
+    // Per key: such records that reached the sink before the fallback's cut, by identity.
+    std::map<std::string, std::map<Identity, size_t>> before;
     for (const Record& r : at_fallback.sink) {
-      if (r.provenance.count != 1) ++skip[r.key];
+      if (r.provenance.count != 1) ++before[r.key][identity(r)];
     }
     EarlierCopies& copies = earlier_copies_.emplace_back();
     copies.txns = &fallback.earlier_txns;
     for (const Record& r : earlier.sink) {
       if (r.provenance.count == 1) continue;
-      size_t& before = skip[r.key];
-      if (before > 0) {
-        --before;
-        continue;
+      if (auto key = before.find(r.key); key != before.end()) {
+        auto same = key->second.find(identity(r));
+        if (same != key->second.end() && same->second > 0) {
+          --same->second;
+          continue;
+        }
       }
       KeyCopies& key = copies.by_key[r.key];
       key.records.push_back(r);
@@ -514,80 +527,6 @@ class ValueComparison {
   std::unordered_map<std::string, size_t> last_at_;  // only looked up
 };
 
-// The values the reference's sink gives each key along the history that ends with attempt
-// `epoch`'s own processing (after what it restored, in its logged order): what an upsert of that
-// attempt may hold, though a later restore undid the attempt's state. Empty when the order log
-// cannot tell.
-using ValuesByKey = std::map<std::string, std::set<int64_t>>;
-ValuesByKey ValuesAlongAttempt(const RunView& run, uint64_t epoch) {
-  ValuesByKey out;
-  if (run.order == nullptr || run.order->overflowed()) return out;
-  KeyedOrders orders = OrdersOf(*run.setup, *run.order, [epoch](uint32_t) {
-    return HistoryEnd{std::nullopt, epoch};
-  });
-  if (!orders.problems.empty()) return out;
-  ReferenceInput input;
-  for (const SourceRecord& s : run.sources) input.sources.push_back(s.record);
-  input.order = std::move(orders.order);
-  const ReferenceResult ref = Reference(run.setup->job).Run(std::move(input));
-  for (const Record& r : ref.sink) out[r.key].insert(r.value);
-  return out;
-}
-
-// The final table against the reference's last sink value per key. When the job did not finish,
-// the table is a prefix's: each key must hold a value the reference's sink gives it at some point,
-// in the committed order or, for a value an attempt wrote after the snapshot the next attempt
-// restored (an upsert stays until overwritten), in that attempt's order; a key not yet written is
-// not judged.
-void CheckUpsertTable(const RunView& run, const ReferenceResult& ref, const OutputJudging& judging,
-                      Verdict& verdict) {
-  std::map<std::string, const CommittedRecord*> table;
-  for (const CommittedRecord& c : run.committed) table[c.record.key] = &c;
-  std::map<std::string, const Record*> want;
-  ValuesByKey ever;  // every value the reference's sink gives a key
-  for (const Record& r : ref.sink) {
-    want[r.key] = &r;
-    if (!judging.finished) ever[r.key].insert(r.value);
-  }
-  std::map<uint64_t, ValuesByKey> along;  // by attempt, computed when needed
-  const auto along_writer = [&](const CommittedRecord& c) {
-    auto it = along.find(c.epoch);
-    if (it == along.end()) it = along.emplace(c.epoch, ValuesAlongAttempt(run, c.epoch)).first;
-    return it->second[c.record.key].contains(c.record.value);
-  };
-  for (const auto& [key, w] : want) {
-    auto it = table.find(key);
-    if (!judging.finished) {
-      if (it == table.end() || ever[key].contains(it->second->record.value)) continue;
-      if (along_writer(*it->second)) continue;
-    } else if (it != table.end() && it->second->record.value == w->value) {
-      continue;
-    }
-    Evidence e;
-    e.key = key;
-    if (it != table.end()) e.time = it->second->visible_at;
-    e.detail = "final table holds " +
-               (it == table.end() ? std::string("nothing") : FormatRecord(it->second->record)) +
-               ", the reference " + FormatRecord(*w) +
-               (judging.finished ? ""
-                                 : " (the job did not finish: no value the reference gives "
-                                   "the key at any point)");
-    verdict.Fail(
-        Violation{"the upsert sink's final table differs from the reference", std::move(e)});
-  }
-  if (!judging.finished && table.size() < want.size()) {
-    verdict.Unjudge(Unjudged::kJobNotFinished,
-                    "the job did not finish: " + std::to_string(want.size() - table.size()) +
-                        " keys the reference writes are not in the upsert table yet");
-  }
-  for (const auto& [key, c] : table) {
-    if (want.count(key) == 0) {
-      verdict.Fail(Violation{"the upsert sink's final table has a key the reference never emits",
-                             Evidence{.key = key, .time = c->visible_at}});
-    }
-  }
-}
-
 // The per-key orders of the committed histories, or nothing (with a note) when the run has no
 // usable order log.
 // The replay along the committed histories: those of a finished job's newest attempts to their
@@ -680,7 +619,7 @@ Verdict CheckExactlyOnceOutput(const RunView& run, const OutputJudging& judging,
   const ReferenceResult& ref = replay.result;
   if (job.operators.back().sink.kind == engine::SinkKind::kUpsert) {
     verdict.Note("upsert sink: final table compared, provenance not (upserts are idempotent)");
-    CheckUpsertTable(run, ref, judging, verdict);
+    CheckUpsertTable(run, ref, orders ? &*orders : nullptr, judging, verdict);
     return verdict;
   }
   UnjudgeUnknownRanges(judging, verdict);

@@ -22,9 +22,11 @@
 //     committed value per key is the reference's final sum.
 // An upsert sink is order-insensitive and idempotent: only its final table is compared (per key,
 // the last committed value against the reference's last sink value); provenance is not, since
-// a replay re-upserts what was already visible. When the job did not finish the table is a
-// prefix's: each key must hold a value the reference's sink gives it at some point, and keys
-// not yet written are not judged (INCONCLUSIVE, job-not-finished).
+// a replay re-upserts what was already visible. A value an attempt wrote after the checkpoint the
+// next attempt restored may stay when the restored attempts never write that key again
+// (upsert_table.h says exactly when). When the job did not finish the table is a prefix's: each
+// key must hold a value the reference's sink gives it at some point, and keys not yet written
+// are not judged (INCONCLUSIVE, job-not-finished).
 //
 // Not checked in at-least-once mode. The newest attempt's whole log is taken as committed. When
 // the job did not finish (OutputJudging::finished), the histories end at the newest completed
@@ -35,8 +37,10 @@
 // may equal the reference before the fallback. Records without single-record provenance in that
 // range name no id: their first copies are told by the transactions that the checkpoints after
 // the fallback one, up to the unreadable one, pre-committed (ReportedFallback::earlier_txns) and
-// compared with the reference before the fallback, past what the reference to the fallback
-// checkpoint produced; the rest with the final reference as above. Without an
+// compared with the reference before the fallback, less what the reference to the fallback
+// checkpoint (its channel state withheld) delivers to the sink, taken out record by record (key,
+// value, provenance; not as a count from the front: records in flight to the sink at the cut
+// reach it after later ones); the rest with the final reference as above. Without an
 // order log the values are not compared (INCONCLUSIVE, order-unknown).
 #pragma once
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -166,6 +167,109 @@ TEST(RegressionCorpus, FallbackCopiesWithoutProvenanceAreJudgedBeforeTheFallback
     ASSERT_TRUE(verdict.violated()) << verdict.ToString();
     EXPECT_EQ(verdict.first()->what, what);
   }
+}
+
+// fallback_sink_channel_copies (generated seed 28838): agg3's running sums of key v0 that were in
+// flight to the sink at checkpoint 1's barrier (4740, 4866, ...) were written after it into
+// txn-1, while later sums (5004, 5436) had reached the sink before it. The reference to the
+// fallback checkpoint holds the latter, so they, not the first records of the key, are taken out
+// of what txn-1 is compared against. A txn-1 value the sink had already written before the cut
+// (5004), or any other changed value, still fails.
+TEST(RegressionCorpus, FallbackCopiesInFlightToTheSinkAreJudgedBeforeTheFallback) {
+  std::unique_ptr<testing_support::LibraryRun> run = testing_support::RunLibrary(
+      FAULTLINE_REGRESSIONS_DIR, "fallback_sink_channel_copies.textproto");
+  const checkers::OutputJudging judging{
+      .fallbacks = checkers::ReportedFallbacks(run->recorder->recording())};
+  ASSERT_EQ(judging.fallbacks.size(), 1u);
+  const std::set<std::string>& earlier = judging.fallbacks[0].earlier_txns;
+  const checkers::RunView view = run->View();
+  const checkers::Verdict clean = checkers::CheckExactlyOnceOutput(view, judging);
+  ASSERT_TRUE(clean.passed()) << clean.ToString();
+  std::optional<size_t> in_flight;  // v0=4740, written into txn-1 after checkpoint 1's barrier
+  for (size_t i = 0; i < view.committed.size() && !in_flight; ++i) {
+    const checkers::CommittedRecord& c = view.committed[i];
+    if (c.record.provenance.count == 0 && earlier.contains(c.txn) && c.record.key == "v0" &&
+        c.record.value == 4740) {
+      in_flight = i;
+    }
+  }
+  ASSERT_TRUE(in_flight) << "the seed no longer writes v0=4740 before the fallback";
+  for (const int64_t value : {int64_t{5004}, int64_t{4741}}) {
+    checkers::RunView altered = view;
+    altered.committed[*in_flight].record.value = value;
+    const checkers::Verdict verdict = checkers::CheckExactlyOnceOutput(altered, judging);
+    ASSERT_TRUE(verdict.violated()) << value << ": " << verdict.ToString();
+    EXPECT_EQ(verdict.first()->what,
+              "a committed value written before a reported fallback into the range it emits "
+              "again differs from the reference before it");
+  }
+}
+
+// upsert_stale_after_restore (generated seed 18575): attempt 1 upserted k59=26 after checkpoint
+// 1, which attempt 2 restored; along attempt 2's order the key is never written again, so the
+// finished job's table keeps 26 though the final reference's last value is 8. Accepted as such;
+// a changed value fails, and so does the same value written by the restored attempt.
+TEST(RegressionCorpus, AnUpsertAnAttemptWroteAfterTheRestoredCheckpointStays) {
+  std::unique_ptr<testing_support::LibraryRun> run = testing_support::RunLibrary(
+      FAULTLINE_REGRESSIONS_DIR, "upsert_stale_after_restore.textproto");
+  ASSERT_EQ(run->status, engine::JobStatus::kFinished);
+  const checkers::RunView view = run->View();
+  const checkers::Verdict clean = checkers::CheckExactlyOnceOutput(view);
+  ASSERT_TRUE(clean.passed()) << clean.ToString();
+  std::optional<size_t> stale;  // k59's table record
+  for (size_t i = 0; i < view.committed.size(); ++i) {
+    if (view.committed[i].record.key == "k59") stale = i;
+  }
+  ASSERT_TRUE(stale);
+  ASSERT_EQ(view.committed[*stale].epoch, 1u);
+  ASSERT_EQ(view.committed[*stale].record.value, 26) << "the seed no longer leaves k59=26";
+  checkers::RunView changed = view;
+  changed.committed[*stale].record.value = 27;
+  checkers::RunView restored = view;  // as if attempt 2, which restored checkpoint 1, wrote it
+  restored.committed[*stale].epoch = 2;
+  for (const checkers::RunView& altered : {changed, restored}) {
+    const checkers::Verdict verdict = checkers::CheckExactlyOnceOutput(altered);
+    ASSERT_TRUE(verdict.violated()) << verdict.ToString();
+    EXPECT_EQ(verdict.first()->what, "the upsert sink's final table differs from the reference");
+  }
+}
+
+// upsert_stale_key_after_restore (generated seed 74878): attempt 1 upserted k13 after checkpoint
+// 1, and no history after the restore ever writes k13: the key stays in the table. An engine
+// that lost the restored attempt's upserts of a key leaves attempt 1's older value of that key in
+// their place, which fails: the reference writes the key after checkpoint 1's cut.
+TEST(RegressionCorpus, AStaleKeyStaysButALostUpsertOfTheRestoredAttemptFails) {
+  std::unique_ptr<testing_support::LibraryRun> run = testing_support::RunLibrary(
+      FAULTLINE_REGRESSIONS_DIR, "upsert_stale_key_after_restore.textproto");
+  ASSERT_EQ(run->status, engine::JobStatus::kFinished);
+  const checkers::RunView view = run->View();
+  const checkers::Verdict clean = checkers::CheckExactlyOnceOutput(view);
+  ASSERT_TRUE(clean.passed()) << clean.ToString();
+  std::map<std::string, size_t> last;  // key -> its table record
+  for (size_t i = 0; i < view.committed.size(); ++i) last[view.committed[i].record.key] = i;
+  ASSERT_TRUE(last.contains("k13"));
+  ASSERT_EQ(view.committed[last["k13"]].epoch, 1u);
+  // A key both attempts wrote, attempt 1's last value another than the table's.
+  std::optional<std::string> rewritten;
+  for (const auto& [key, i] : last) {
+    if (view.committed[i].epoch != 2) continue;
+    std::optional<int64_t> before;  // attempt 1's last value of the key
+    for (const checkers::CommittedRecord& c : view.committed) {
+      if (c.record.key == key && c.epoch == 1) before = c.record.value;
+    }
+    if (before && *before != view.committed[i].record.value) {
+      rewritten = key;
+      break;
+    }
+  }
+  ASSERT_TRUE(rewritten) << "no key both attempts wrote with different values";
+  checkers::RunView lost = view;
+  std::erase_if(lost.committed, [&](const checkers::CommittedRecord& c) {
+    return c.record.key == *rewritten && c.epoch == 2;
+  });
+  const checkers::Verdict verdict = checkers::CheckExactlyOnceOutput(lost);
+  ASSERT_TRUE(verdict.violated()) << *rewritten << ": " << verdict.ToString();
+  EXPECT_EQ(verdict.first()->what, "the upsert sink's final table differs from the reference");
 }
 
 TEST(RegressionCorpus, IsNotEmpty) {
