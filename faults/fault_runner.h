@@ -74,6 +74,11 @@ struct FaultReport {
   // "name (checkpoint n was left behind: ...)". A run with only these unfired is still
   // inconclusive (the planned fault did not happen), but a fault that fired explains it.
   std::vector<std::string> overtaken;
+  // Of those, the ones still waiting when the job had finished (Report(true)): an `at` time or
+  // a trigger's delay due after the run ended, or an event the finished job did not reach as
+  // often as the trigger waits for, as "name (why)". The job's end explains these: the run was
+  // judged whole, and nothing was left running to inject into.
+  std::vector<std::string> after_end;
   // Every fault the nemesis fired, as a plan entry: its name, `at` the moment it fired, the
   // fault drawn, `ends_by` the end of the fault phase. A plan of these entries (and no nemesis)
   // runs the same faults at the same moments, so the same run.
@@ -103,7 +108,9 @@ class FaultRunner final : private sim::TraceObserver, private sim::FaultInjector
   // injector. Call once, before the world starts (jw.Start()).
   void Install();
 
-  FaultReport Report() const;
+  // `job_finished`: the job finished and the run ended at the world's current time (then an
+  // entry still waiting is listed in FaultReport::after_end).
+  FaultReport Report(bool job_finished = false) const;
 
   // For tests: the nemesis kinds and rates this seed runs (after swarm selection).
   const std::vector<std::pair<FaultKind, double>>& nemesis_rates() const { return rates_; }
@@ -115,6 +122,8 @@ class FaultRunner final : private sim::TraceObserver, private sim::FaultInjector
   FaultRunner(sim::World& world, FaultTargets targets);
 
   void AddPlan(const FaultPlan& plan);
+  // Why entry `e`, never fired, was still waiting when the run ended.
+  std::string WaitingAtEnd(const Entry& e) const;
   void AddNemesis(const NemesisOptions& nemesis);
   void OnRecord(const sim::TraceRecord& record) override;
   sim::FaultEffect Decide(const sim::FaultSite& site) override;

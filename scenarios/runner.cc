@@ -369,7 +369,9 @@ Result<std::vector<std::string>> CheckersOfRun(const proto::Scenario& spec,
 // explains the other checkers' job-not-finished parts too, a checker left with nothing to check
 // (no checkpoint completed before it stopped), and plan entries whose trigger the stopped job
 // never reached. A plan entry whose checkpoint a fault left behind (a failover skipped or aborted
-// that id before its event) is explained by that fault.
+// that id before its event) is explained by that fault, and one still waiting when the finished
+// job's run ended (its time after the end, its event not reached as often as it waits for) by
+// the job's end: the whole run was judged, and nothing was left to inject into.
 std::vector<std::string> Unexplained(const RunReport& report) {
   const auto about_unfinished = [](checkers::Unjudged r) {
     return r == checkers::Unjudged::kJobNotFinished || r == checkers::Unjudged::kNoQuietPhase;
@@ -392,7 +394,8 @@ std::vector<std::string> Unexplained(const RunReport& report) {
     }
   }
   const bool unfired_explained =
-      report.fault_plan_overtaken.size() == report.fault_plan_unfired.size();
+      report.fault_plan_overtaken.size() + report.fault_plan_after_end.size() ==
+      report.fault_plan_unfired.size();
   if (!report.fault_plan_unfired.empty() && !unfinished_explained && !unfired_explained) {
     out.push_back("fault plan entries never fired");
   }
@@ -492,9 +495,11 @@ Result<RunReport> Run(const engine::JobGraph& job, const Scenario& file,
   if (engine::JobManager* jm = jw.job_manager()) report.failure = jm->failure();
   report.trace_hash = jw.world().trace().hash();
   report.trace_records = jw.world().trace().count();
-  const faults::FaultReport fault_report = run->faults->Report();
+  const faults::FaultReport fault_report =
+      run->faults->Report(run->status == engine::JobStatus::kFinished);
   report.fault_plan_unfired = fault_report.never_fired;
   report.fault_plan_overtaken = fault_report.overtaken;
+  report.fault_plan_after_end = fault_report.after_end;
 
   FL_ASSIGN_OR_RETURN(const std::vector<std::string> enabled,
                       CheckersOfRun(spec, job, config, options));
@@ -710,11 +715,14 @@ std::string FormatReport(const RunReport& r) {
     }
   }
   for (const std::string& unfired : r.fault_plan_unfired) {
-    const auto overtaken =
-        std::find_if(r.fault_plan_overtaken.begin(), r.fault_plan_overtaken.end(),
-                     [&](const std::string& o) { return o.starts_with(unfired + " ("); });
-    out += "  never fired: " + (overtaken != r.fault_plan_overtaken.end() ? *overtaken : unfired) +
-           "\n";
+    // "name (why)" when a fault or the job's end explains it, else the name alone.
+    std::string line = unfired;
+    for (const auto* explained : {&r.fault_plan_overtaken, &r.fault_plan_after_end}) {
+      for (const std::string& o : *explained) {
+        if (o.starts_with(unfired + " (")) line = o;
+      }
+    }
+    out += "  never fired: " + line + "\n";
   }
   if (r.recoveries.empty()) {
     out += "recoveries   none\n";
@@ -736,7 +744,8 @@ std::string FormatReport(const RunReport& r) {
     std::string unexplained;
     for (const std::string& u : r.unexplained) unexplained += (unexplained.empty() ? "" : "; ") + u;
     out += "             " +
-           (unexplained.empty() ? std::string("every reason is explained by a planned fault")
+           (unexplained.empty() ? std::string("every reason is explained by a planned fault") +
+                                      (r.fault_plan_after_end.empty() ? "" : " or the job's end")
                                 : "not explained by a planned fault: " + unexplained) +
            "\n";
   }
@@ -795,7 +804,8 @@ std::string ReportJson(const RunReport& r) {
   j["faults"] = {{"events", faults},
                  {"dropped", r.faults_dropped},
                  {"never_fired", r.fault_plan_unfired},
-                 {"overtaken", r.fault_plan_overtaken}};
+                 {"overtaken", r.fault_plan_overtaken},
+                 {"after_end", r.fault_plan_after_end}};
   nlohmann::json recoveries = nlohmann::json::array();
   for (const RecoveryRecord& rec : r.recoveries) {
     recoveries.push_back({{"at_ns", rec.at.nanos()},

@@ -98,6 +98,10 @@ struct RunReport {
   // Of those, the ones a fault explains: their checkpoint was left behind after a fault fired
   // (a failover skipped or aborted it), as "name (why)".
   std::vector<std::string> fault_plan_overtaken;
+  // And the ones the job's end explains: still waiting when the finished job's run ended (an
+  // `at` time or a delay due after it, an event the job did not reach as often as the trigger
+  // waits for), as "name (why)".
+  std::vector<std::string> fault_plan_after_end;
 
   std::vector<checkers::Verdict> verdicts;
   enum class Outcome { kPass, kViolation, kInconclusive } outcome = Outcome::kPass;

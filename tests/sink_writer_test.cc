@@ -17,9 +17,25 @@ namespace {
 using engine::Record;
 using engine::SinkKind;
 
+// Counts the output store calls of one kind (kServiceRequest records).
+class CallCounter : public sim::TraceObserver {
+ public:
+  explicit CallCounter(sim::ServiceOp op) : op_(op) {}
+  void OnRecord(const sim::TraceRecord& r) override {
+    if (r.kind == sim::TraceKind::kServiceRequest && r.args[1] == static_cast<int64_t>(op_)) {
+      ++calls;
+    }
+  }
+  uint64_t calls = 0;
+
+ private:
+  sim::ServiceOp op_;
+};
+
 class SinkWriterTest : public ::testing::Test {
  protected:
-  SinkWriterTest() : world_(sim::WorldOptions{.seed = 4}) {
+  SinkWriterTest() : SinkWriterTest(sim::WorldOptions{.seed = 4}) {}
+  explicit SinkWriterTest(sim::WorldOptions options) : world_(options) {
     node_ = world_.AddNode("tm", [this](const runtime::ProcessContext& c) {
       context_ = c;
       return std::make_unique<sim::Process>();
@@ -70,13 +86,25 @@ TEST_F(SinkWriterTest, RecordsBecomeVisibleOnlyWhenTheirCheckpointCompletes) {
   EXPECT_TRUE(errors_.empty());
 }
 
-TEST_F(SinkWriterTest, ACommitIsNotHeldBackByTheWritesOfLaterTransactions) {
+// An output store that moves 20 kB/s: the next transaction's queued batches take about a second
+// to send, however they are joined into calls.
+class SlowOutputSinkWriterTest : public SinkWriterTest {
+ protected:
+  SlowOutputSinkWriterTest() : SinkWriterTest(SlowOutput()) {}
+  static sim::WorldOptions SlowOutput() {
+    sim::WorldOptions options{.seed = 4};
+    options.output_store.bandwidth_bytes_per_second = 20'000;
+    return options;
+  }
+};
+
+TEST_F(SlowOutputSinkWriterTest, ACommitIsNotHeldBackByTheWritesOfLaterTransactions) {
   auto sink = Writer(SinkKind::kTwoPhaseCommit, 1);
   sink->Add(Record{"a", 1, {}});
   sink->PreCommit(1, [] {});
   Settle();
-  // A thousand batches of the next transaction, each a store call of about a millisecond, are
-  // queued before checkpoint 1's completion arrives: its commit does not wait for them.
+  // A thousand batches of the next transaction, about a second of store time, are queued
+  // before checkpoint 1's completion arrives: its commit does not wait for them.
   for (int64_t i = 0; i < 1000; ++i) {
     sink->Add(Record{"b", i, {}});
     sink->Flush();
@@ -91,6 +119,60 @@ TEST_F(SinkWriterTest, ACommitIsNotHeldBackByTheWritesOfLaterTransactions) {
   EXPECT_FALSE(all_done) << "AfterQueued waits for the write lane too";
   world_.RunFor(Duration::Seconds(5));
   EXPECT_TRUE(all_done);
+  EXPECT_TRUE(errors_.empty());
+}
+
+// As Kafka's producer accumulates records while a request is in flight: batches flushed while
+// a write is in flight join the one waiting behind it, so a thousand one-record flushes (a
+// thousand small input buffers) cost a few store round trips, not a thousand.
+TEST_F(SinkWriterTest, BatchesQueuedBehindACallInFlightAreSentAsOne) {
+  CallCounter writes(sim::ServiceOp::kTxnWrite);
+  world_.trace().AddObserver(&writes);
+  auto sink = Writer(SinkKind::kTwoPhaseCommit, 1);
+  for (int64_t i = 0; i < 1000; ++i) {
+    sink->Add(Record{"a", i, {}});
+    sink->Flush();
+  }
+  bool pre_committed = false;
+  sink->PreCommit(1, [&] { pre_committed = true; });
+  // The records after the barrier belong to the next transaction: they never join one before.
+  for (int64_t i = 0; i < 10; ++i) {
+    sink->Add(Record{"b", i, {}});
+    sink->Flush();
+  }
+  world_.RunFor(Duration::Millis(50));
+  EXPECT_TRUE(pre_committed) << "a thousand one-record writes went one call per round trip";
+  EXPECT_LE(writes.calls, 4u);
+  sink->CommitUpTo(1);
+  Settle();
+  const std::vector<sim::OutputRecord> visible = world_.output_store().visible();
+  ASSERT_EQ(visible.size(), 1000u) << "exactly checkpoint 1's records, not the next ones";
+  for (size_t i = 0; i < visible.size(); ++i) {
+    EXPECT_EQ(visible[i].txn, visible[0].txn);
+    size_t at = 0;
+    const Result<Record> record = engine::ReadRecord(visible[i].payload, at);
+    ASSERT_TRUE(record.ok());
+    EXPECT_EQ(record->value, static_cast<int64_t>(i)) << "in the order added";
+  }
+  world_.trace().RemoveObserver(&writes);
+  EXPECT_TRUE(errors_.empty());
+}
+
+TEST_F(SinkWriterTest, JoinedBatchesStayWithinTheRequestSizeAndAppendsJoinToo) {
+  CallCounter appends(sim::ServiceOp::kAppend);
+  world_.trace().AddObserver(&appends);
+  auto sink = Writer(SinkKind::kAtLeastOnce, 1);
+  // 40 flushes of about 100 KiB each: a call carries at most 1 MiB, so at least 4 calls.
+  const std::string key(100 << 10, 'k');
+  for (int64_t i = 0; i < 40; ++i) {
+    sink->Add(Record{key, i, {}});
+    sink->Flush();
+  }
+  Settle();
+  EXPECT_EQ(Visible(), 40u);
+  EXPECT_GE(appends.calls, 4u);
+  EXPECT_LE(appends.calls, 8u);
+  world_.trace().RemoveObserver(&appends);
   EXPECT_TRUE(errors_.empty());
 }
 

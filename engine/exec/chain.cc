@@ -177,10 +177,22 @@ class ChainRunner::Keyed final : public KeyedContext, public Collector {
 
 // --- sinks ----------------------------------------------------------------------------------
 
+// Write lane: kFence, kAppend, kWrite, kPreCommit, kUpsert. Commit lane: kCommit, kRecover and
+// kSync (no store call; completes once every earlier operation of both lanes did).
+enum class SinkWriter::OpKind : uint8_t {
+  kFence,
+  kAppend,
+  kWrite,
+  kPreCommit,
+  kCommit,
+  kRecover,
+  kUpsert,
+  kSync
+};
+
 struct SinkWriter::Op {
-  // Write lane: kFence, kAppend, kWrite, kPreCommit, kUpsert. Commit lane: kCommit, kRecover and
-  // kSync (no store call; completes once every earlier operation of both lanes did).
-  enum class Kind { kFence, kAppend, kWrite, kPreCommit, kCommit, kRecover, kUpsert, kSync } kind;
+  using Kind = OpKind;
+  Kind kind;
   std::string txn;
   uint64_t checkpoint = 0;  // kCommit, kRecover: the checkpoint the transaction belongs to
   // Commit lane: issued only once this many write-lane operations succeeded.
@@ -241,23 +253,45 @@ void SinkWriter::Add(const Record& record) {
   batch_.AddWith([&record](Bytes& bytes) { AppendRecord(bytes, record); });
 }
 
+SinkWriter::Op* SinkWriter::WaitingBatch(OpKind kind, const std::string& txn, uint64_t bytes) {
+  // The front operation is in flight once issued; what queues behind it has not been sent yet.
+  if (writes_.ops.size() <= (writes_.running ? 1u : 0u)) return nullptr;
+  Op& last = *writes_.ops.back();
+  if (last.kind != kind || last.txn != txn || last.done) return nullptr;
+  if (last.records.bytes() + bytes > kMaxWriteBytes) return nullptr;
+  return &last;
+}
+
 void SinkWriter::Flush() {
   if (!upserts_.empty()) {
-    // As a JDBC sink's batched upserts: one store call per flush, applied in order.
-    auto op = std::make_unique<Op>();
-    op->kind = Op::Kind::kUpsert;
-    op->upserts = std::move(upserts_);
+    // As a JDBC sink's batched upserts: one store call per flush, applied in order; a flush
+    // whose call would wait behind the one in flight joins the one waiting (no byte limit:
+    // upserts carry no records).
+    if (Op* waiting = WaitingBatch(Op::Kind::kUpsert, "", 0)) {
+      for (runtime::UpsertEntry& entry : upserts_) waiting->upserts.push_back(std::move(entry));
+    } else {
+      auto op = std::make_unique<Op>();
+      op->kind = Op::Kind::kUpsert;
+      op->upserts = std::move(upserts_);
+      Enqueue(std::move(op));
+    }
     upserts_.clear();
-    Enqueue(std::move(op));
   }
   if (batch_.empty()) return;
-  auto op = std::make_unique<Op>();
-  if (op_.sink.kind == SinkKind::kTwoPhaseCommit) {
-    op->kind = Op::Kind::kWrite;
-    op->txn = CurrentTxn();
-  } else {
-    op->kind = Op::Kind::kAppend;
+  const bool two_phase = op_.sink.kind == SinkKind::kTwoPhaseCommit;
+  const Op::Kind kind = two_phase ? Op::Kind::kWrite : Op::Kind::kAppend;
+  const std::string txn = two_phase ? CurrentTxn() : std::string();
+  // As Kafka's producer accumulates records while a request is in flight: a batch that would
+  // wait behind the call in flight joins the batch already waiting (same transaction, up to
+  // kMaxWriteBytes), so the sink sends one call per round trip, not one per input buffer.
+  if (Op* waiting = WaitingBatch(kind, txn, batch_.bytes())) {
+    waiting->records.AddRange(batch_, 0, batch_.size());
+    batch_.clear();
+    return;
   }
+  auto op = std::make_unique<Op>();
+  op->kind = kind;
+  op->txn = txn;
   const size_t records = batch_.size();
   const uint64_t bytes = batch_.bytes();
   op->records = std::move(batch_);

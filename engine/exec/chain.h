@@ -32,6 +32,10 @@ inline constexpr std::string_view kProvenanceState = "__provenance";
 // writes of later transactions: a commit is not held back by the output that follows it.
 class SinkWriter {
  public:
+  // The most bytes of records one write or append call carries when queued batches are joined
+  // (Kafka's max.request.size, 1 MiB); a single flush may carry more.
+  static constexpr uint64_t kMaxWriteBytes = uint64_t{1} << 20;
+
   SinkWriter(const OperatorSpec& op, uint32_t subtask, uint64_t attempt,
              runtime::ProcessContext& context, const TeachingSwitches& switches,
              std::function<void(const Status&)> on_error);
@@ -62,11 +66,15 @@ class SinkWriter {
   std::string writer() const;
 
  private:
+  enum class OpKind : uint8_t;
   struct Op;
   struct Lane {
     std::deque<std::unique_ptr<Op>> ops;
     bool running = false;
   };
+  // The write-lane operation of `kind` and transaction `txn` queued last and not yet issued, if
+  // `bytes` more of records fit in it (nullptr: none).
+  Op* WaitingBatch(OpKind kind, const std::string& txn, uint64_t bytes);
   void Enqueue(std::unique_ptr<Op> op);
   void EnqueueCommit(std::unique_ptr<Op> op);
   void QueueCommitOf(uint64_t checkpoint, const std::string& txn);
