@@ -13,6 +13,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <utility>
 
 #include "base/int128.h"
 #include "scenarios/soak.h"
@@ -53,15 +54,20 @@ SeedResult FromReport(uint64_t seed, const RunReport& r) {
   return s;
 }
 
-SeedResult ErrorResult(uint64_t seed, const std::string& scenario, const Status& status) {
+SeedResult FailingResult(uint64_t seed, const std::string& scenario, std::string outcome,
+                         std::string group, std::string detail) {
   SeedResult s;
   s.seed = seed;
   s.scenario = scenario;
-  s.outcome = "ERROR";
+  s.outcome = std::move(outcome);
   s.failing = true;
-  s.group = scenarios::ErrorGroupOf(status);
-  s.detail = status.ToString();
+  s.group = std::move(group);
+  s.detail = std::move(detail);
   return s;
+}
+
+SeedResult ErrorResult(uint64_t seed, const std::string& scenario, const Status& status) {
+  return FailingResult(seed, scenario, "ERROR", scenarios::ErrorGroupOf(status), status.ToString());
 }
 
 // One seed: its case, its run, and (DET sample) a second run.
@@ -186,14 +192,7 @@ uint64_t RunIsolatedSeeds(
 }
 
 SeedResult CrashResult(uint64_t seed, const std::string& scenario, const ChildEnd& end) {
-  SeedResult s;
-  s.seed = seed;
-  s.scenario = scenario;
-  s.outcome = "CRASH";
-  s.failing = true;
-  s.group = "CRASH: " + end.Reason();
-  s.detail = end.Describe();
-  return s;
+  return FailingResult(seed, scenario, "CRASH", "CRASH: " + end.Reason(), end.Describe());
 }
 
 void NameCrashedCase(const CaseSource& source, const std::vector<std::string>& switches,
