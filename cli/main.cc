@@ -362,6 +362,9 @@ int main(int argc, char** argv) {
   soak_cmd->add_option("--report", soak.report_json, "Write the soak report as JSON");
   soak_cmd->add_flag("--progress", soak.progress,
                      "Print a progress line on stderr (default: when stderr is a terminal)");
+  soak_cmd->add_flag("!--no-isolate", soak.isolate,
+                     "Run on threads of this process, not each run in a worker process: a run "
+                     "that crashes then ends the soak");
 
   faultline::cli::ExploreArgs explore;
   CLI::App* explore_cmd = app.add_subcommand(

@@ -42,6 +42,7 @@ int SoakCommand(const SoakArgs& args) {
   options.first_seed = args.first_seed;
   options.seeds = args.seeds;
   options.jobs = args.jobs;
+  options.isolate = args.isolate;
   if (args.progress || isatty(STDERR_FILENO) == 1) {
     options.progress = [](uint64_t done, uint64_t total, uint64_t failing) {
       if (done % 10 != 0 && done != total) return;

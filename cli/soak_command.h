@@ -17,6 +17,7 @@ struct SoakArgs {
   size_t list = 20;  // failing runs listed in full
   std::string report_json;
   bool progress = false;  // a progress line on stderr (default: when stderr is a terminal)
+  bool isolate = true;    // each run in a worker process (base/isolated.h)
 };
 
 // Exit 0 when the soak is clean, 1 when a run failed, 2 on bad input.

@@ -9,12 +9,14 @@
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
 
+#include "base/isolated.h"
 #include "scenarios/loader.h"
 
 namespace faultline::scenarios {
@@ -23,6 +25,7 @@ namespace {
 // What one run left for the summary (a report is large; only this is kept).
 struct Slot {
   bool error = false;
+  bool crashed = false;
   RunReport::Outcome outcome = RunReport::Outcome::kPass;
   bool explained = false;
   std::string group;
@@ -78,13 +81,88 @@ Slot RunOne(const Scenario& scenario, uint64_t seed) {
   return s;
 }
 
+// A slot as bytes, to come back from a worker process: the flags and the outcome, the strings
+// (each length-prefixed), the explanations, then the two durations.
+class SlotCodec {
+ public:
+  static std::string Encode(const Slot& s) {
+    std::string out;
+    Put(out, uint64_t{(s.error ? 1u : 0u) | (s.explained ? 2u : 0u)});
+    Put(out, static_cast<uint64_t>(s.outcome));
+    for (const std::string* text : {&s.group, &s.detail, &s.varied, &s.reproduce}) Put(out, *text);
+    Put(out, uint64_t{s.explanations.size()});
+    for (const std::string& e : s.explanations) Put(out, e);
+    Put(out, s.wall_seconds);
+    Put(out, s.simulated_seconds);
+    return out;
+  }
+
+  static std::optional<Slot> Decode(std::string_view in) {
+    Slot s;
+    uint64_t flags = 0;
+    uint64_t outcome = 0;
+    uint64_t n = 0;
+    bool ok = Get(in, flags) && Get(in, outcome) && Get(in, s.group) && Get(in, s.detail) &&
+              Get(in, s.varied) && Get(in, s.reproduce) && Get(in, n) && n <= in.size();
+    for (uint64_t i = 0; ok && i < n; ++i) ok = Get(in, s.explanations.emplace_back());
+    ok = ok && Get(in, s.wall_seconds) && Get(in, s.simulated_seconds) && in.empty() &&
+         outcome <= static_cast<uint64_t>(RunReport::Outcome::kInconclusive);
+    if (!ok) return std::nullopt;
+    s.error = (flags & 1u) != 0;
+    s.explained = (flags & 2u) != 0;
+    s.outcome = static_cast<RunReport::Outcome>(outcome);
+    return s;
+  }
+
+ private:
+  template <typename T>
+  static void Put(std::string& out, T v) {
+    out.append(reinterpret_cast<const char*>(&v), sizeof v);
+  }
+  static void Put(std::string& out, const std::string& text) {
+    Put(out, uint64_t{text.size()});
+    out += text;
+  }
+  template <typename T>
+  static bool Get(std::string_view& in, T& v) {
+    if (in.size() < sizeof v) return false;
+    std::memcpy(&v, in.data(), sizeof v);
+    in.remove_prefix(sizeof v);
+    return true;
+  }
+  static bool Get(std::string_view& in, std::string& text) {
+    uint64_t size = 0;
+    if (!Get(in, size) || in.size() < size) return false;
+    text = std::string(in.substr(0, size));
+    in.remove_prefix(size);
+    return true;
+  }
+};
+
+// A run whose worker process crashed, or whose result did not read back.
+Slot CrashedSlot(const ChildEnd& end, const Scenario& scenario, uint64_t seed) {
+  Slot s;
+  s.crashed = true;
+  s.group = "CRASH: " + end.Reason();
+  s.detail = end.Describe();
+  s.reproduce = ReproduceCommand(scenario.path, seed, {});
+  return s;
+}
+
+bool Failing(const Slot& s) {
+  return s.error || s.crashed || s.outcome == RunReport::Outcome::kViolation ||
+         (s.outcome == RunReport::Outcome::kInconclusive && !s.explained);
+}
+
 void Tally(const Slot& slot, const std::string& file, uint64_t seed, SoakScenario& sum,
            std::vector<SoakFailure>& failures) {
   ++sum.runs;
   sum.wall_seconds += slot.wall_seconds;
   sum.simulated_seconds += slot.simulated_seconds;
   bool failing = true;
-  if (slot.error) {
+  if (slot.crashed) {
+    ++sum.crashes;
+  } else if (slot.error) {
     ++sum.errors;
   } else if (slot.outcome == RunReport::Outcome::kPass) {
     ++sum.pass;
@@ -171,35 +249,52 @@ Result<SoakReport> RunSoak(const SoakOptions& options) {
   const auto wall_start = std::chrono::steady_clock::now();
   const uint64_t total = scenarios.size() * options.seeds;
   std::vector<Slot> slots(total);
-  std::atomic<uint64_t> next{0};
   std::mutex progress_mutex;
   uint64_t done = 0;
   uint64_t failing = 0;
-  const auto work = [&] {
-    for (uint64_t i = next++; i < total; i = next++) {
-      const Scenario& scenario = scenarios[i / options.seeds];
-      slots[i] = RunOne(scenario, options.first_seed + i % options.seeds);
-      const Slot& s = slots[i];
-      const bool bad = s.error || s.outcome == RunReport::Outcome::kViolation ||
-                       (s.outcome == RunReport::Outcome::kInconclusive && !s.explained);
-      std::lock_guard<std::mutex> lock(progress_mutex);
-      ++done;
-      failing += bad ? 1 : 0;
-      if (options.progress) options.progress(done, total, failing);
-    }
+  const auto count = [&](const Slot& s) {
+    std::lock_guard<std::mutex> lock(progress_mutex);
+    ++done;
+    failing += Failing(s) ? 1u : 0u;
+    if (options.progress) options.progress(done, total, failing);
   };
+  const auto scenario_of = [&](uint64_t i) -> const Scenario& {
+    return scenarios[i / options.seeds];
+  };
+  const auto seed_of = [&](uint64_t i) { return options.first_seed + i % options.seeds; };
   unsigned jobs =
       options.jobs != 0 ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
   jobs = static_cast<unsigned>(std::min<uint64_t>(jobs, total));
-  std::vector<std::thread> threads;
-  for (unsigned t = 1; t < jobs; ++t) threads.emplace_back(work);
-  work();
-  for (std::thread& t : threads) t.join();
+  if (options.isolate) {
+    RunIsolatedInOrder(
+        total, jobs, [] { return false; },
+        [&](uint64_t i) { return SlotCodec::Encode(RunOne(scenario_of(i), seed_of(i))); },
+        [&](uint64_t i, ChildOutcome& o) {
+          std::optional<Slot> slot;
+          if (o.completed) slot = SlotCodec::Decode(o.payload);
+          if (o.completed && !slot) o.end.stderr_tail = "a run's result did not read back";
+          slots[i] = slot ? std::move(*slot) : CrashedSlot(o.end, scenario_of(i), seed_of(i));
+          count(slots[i]);
+        });
+  } else {
+    std::atomic<uint64_t> next{0};
+    const auto work = [&] {
+      for (uint64_t i = next++; i < total; i = next++) {
+        slots[i] = RunOne(scenario_of(i), seed_of(i));
+        count(slots[i]);
+      }
+    };
+    std::vector<std::thread> threads;
+    for (unsigned t = 1; t < jobs; ++t) threads.emplace_back(work);
+    work();
+    for (std::thread& t : threads) t.join();
+  }
 
   SoakReport report;
   report.first_seed = options.first_seed;
   report.seeds = options.seeds;
   report.jobs = jobs;
+  report.isolated = options.isolate;
   for (size_t f = 0; f < scenarios.size(); ++f) {
     SoakScenario sum;
     sum.file = scenarios[f].path;
@@ -260,18 +355,20 @@ std::string FormatSoakReport(const SoakReport& r, size_t max_listed) {
   char buf[512];
   std::snprintf(buf, sizeof buf,
                 "soak         seeds %" PRIu64 "..%" PRIu64 " per scenario, %" PRIu64
-                " runs on %u threads, %.1f s wall\n",
-                r.first_seed, r.first_seed + r.seeds - 1, r.runs(), r.jobs, r.wall_seconds);
+                " runs on %u %s, %.1f s wall\n",
+                r.first_seed, r.first_seed + r.seeds - 1, r.runs(), r.jobs,
+                r.isolated ? "worker processes" : "threads", r.wall_seconds);
   out += buf;
   out +=
       "             runs     pass  violation  inconcl.(explained)  inconcl.(unexplained)  "
-      "errors  wall/run  scenario\n";
+      "errors  crashes  wall/run  scenario\n";
   for (const SoakScenario& s : r.scenarios) {
     std::snprintf(buf, sizeof buf,
                   "             %-7" PRIu64 "  %-5" PRIu64 "  %-9" PRIu64 "  %-19" PRIu64
-                  "  %-21" PRIu64 "  %-6" PRIu64 "  %5.0f ms  %s\n",
+                  "  %-21" PRIu64 "  %-6" PRIu64 "  %-7" PRIu64 "  %5.0f ms  %s\n",
                   s.runs, s.pass, s.violation, s.inconclusive_explained, s.inconclusive_unexplained,
-                  s.errors, s.runs ? 1000 * s.wall_seconds / static_cast<double>(s.runs) : 0.0,
+                  s.errors, s.crashes,
+                  s.runs ? 1000 * s.wall_seconds / static_cast<double>(s.runs) : 0.0,
                   s.file.c_str());
     out += buf;
     for (const auto& [kind, n] : s.explained) {
@@ -318,6 +415,7 @@ std::string SoakReportJson(const SoakReport& r) {
                          {"inconclusive_explained", s.inconclusive_explained},
                          {"inconclusive_unexplained", s.inconclusive_unexplained},
                          {"errors", s.errors},
+                         {"crashes", s.crashes},
                          {"explained", s.explained},
                          {"wall_seconds", s.wall_seconds},
                          {"simulated_seconds", s.simulated_seconds}});

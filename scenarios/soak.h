@@ -29,11 +29,15 @@ struct SoakOptions {
   uint64_t first_seed = 1;
   uint64_t seeds = 100;  // per file: first_seed .. first_seed + seeds - 1
   unsigned jobs = 0;     // runs at once (0: one per hardware thread)
+  // Each run in a worker process (base/isolated.h), so a run that crashes is a failing run
+  // (counted under `crashes`) and the soak goes on; false: threads of this process.
+  bool isolate = true;
   // Called after each run (from one thread at a time): runs done, runs in all, failing so far.
   std::function<void(uint64_t done, uint64_t total, uint64_t failing)> progress;
 };
 
-// A run that failed the soak: a violation, an inconclusive no planned fault explains, an error.
+// A run that failed the soak: a violation, an inconclusive no planned fault explains, an error,
+// a crash.
 struct SoakFailure {
   std::string file;
   uint64_t seed = 0;
@@ -52,6 +56,7 @@ struct SoakScenario {
   uint64_t inconclusive_explained = 0;
   uint64_t inconclusive_unexplained = 0;
   uint64_t errors = 0;
+  uint64_t crashes = 0;          // runs whose process crashed (an assertion, a signal)
   double wall_seconds = 0;       // summed over the runs
   double simulated_seconds = 0;  // summed over the runs
   // Explained inconclusives by explanation kind ("LIVE job-not-finished") and count.
@@ -62,12 +67,13 @@ struct SoakReport {
   uint64_t first_seed = 0;
   uint64_t seeds = 0;
   unsigned jobs = 0;
+  bool isolated = false;  // the runs ran in worker processes (else on threads)
   double wall_seconds = 0;
   std::vector<SoakScenario> scenarios;  // in the order of the files
   std::vector<SoakFailure> failures;    // by file, then seed
 
   uint64_t runs() const;
-  // No violation, no unexplained inconclusive, no error.
+  // No violation, no unexplained inconclusive, no error, no crash.
   bool clean() const;
 };
 

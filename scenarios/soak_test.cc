@@ -10,6 +10,7 @@
 #include <fstream>
 #include <set>
 #include <string>
+#include <tuple>
 
 #include "scenarios/loader.h"
 #include "scenarios/vary.h"
@@ -137,6 +138,39 @@ TEST(SoakTest, APlantedMistakeIsReportedAsGroupedSeedsWithTheirCommands) {
   EXPECT_EQ(first.reproduce, "faultline run " + file + " --seed " + std::to_string(first.seed));
   EXPECT_FALSE(first.varied.empty());
   EXPECT_NE(SoakReportJson(*report).find("\"reproduce\""), std::string::npos);
+}
+
+// Runs in worker processes (the default: a run that crashes is a failing run, not the end of the
+// soak) report exactly what runs on threads do.
+TEST(SoakTest, IsolationDoesNotChangeTheReport) {
+  std::string text(kSmall);
+  text += "teaching_switches: [\"offset-after-emit\"]\n";
+  const std::string file = WriteTemp("planted_isolated.textproto", text);
+  SoakOptions options{.files = {file}, .first_seed = 1, .seeds = 6, .jobs = 2};
+  Result<SoakReport> isolated = RunSoak(options);
+  options.isolate = false;
+  Result<SoakReport> threads = RunSoak(options);
+  ASSERT_TRUE(isolated.ok() && threads.ok());
+  EXPECT_TRUE(isolated->isolated);
+  EXPECT_FALSE(threads->isolated);
+  const SoakScenario& a = isolated->scenarios.at(0);
+  const SoakScenario& b = threads->scenarios.at(0);
+  EXPECT_EQ(a.pass, b.pass);
+  EXPECT_EQ(a.violation, b.violation);
+  EXPECT_EQ(a.inconclusive_explained, b.inconclusive_explained);
+  EXPECT_EQ(a.inconclusive_unexplained, b.inconclusive_unexplained);
+  EXPECT_EQ(a.errors, b.errors);
+  EXPECT_EQ(a.crashes, 0u);
+  EXPECT_EQ(a.explained, b.explained);
+  EXPECT_EQ(a.simulated_seconds, b.simulated_seconds);
+  ASSERT_EQ(isolated->failures.size(), threads->failures.size());
+  ASSERT_FALSE(isolated->failures.empty());
+  for (size_t i = 0; i < isolated->failures.size(); ++i) {
+    const SoakFailure& x = isolated->failures[i];
+    const SoakFailure& y = threads->failures[i];
+    EXPECT_EQ(std::tie(x.file, x.seed, x.group, x.detail, x.varied, x.reproduce),
+              std::tie(y.file, y.seed, y.group, y.detail, y.varied, y.reproduce));
+  }
 }
 
 TEST(SoakTest, RefusesAScenarioThatDoesNotExpectPass) {

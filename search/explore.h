@@ -21,12 +21,12 @@
 #include <string>
 #include <vector>
 
+#include "base/isolated.h"
 #include "base/status.h"
 #include "checkers/markers.h"
 #include "faults/fault_plan.h"
 #include "scenarios/loader.h"
 #include "scenarios/runner.h"
-#include "search/isolated.h"
 
 namespace faultline::search {
 

@@ -11,12 +11,12 @@
 #include <utility>
 
 #include "base/assert.h"
+#include "base/isolated.h"
 #include "faults/fault_plan.h"
 #include "scenarios/fault_plan_proto.h"
 #include "scenarios/runner.h"
 #include "scenarios/soak.h"
 #include "scenarios/vary.h"
-#include "search/isolated.h"
 
 namespace faultline::search {
 namespace {

@@ -1,4 +1,4 @@
-#include "search/isolated.h"
+#include "base/isolated.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 
 #include "base/assert.h"
 
-namespace faultline::search {
+namespace faultline {
 namespace {
 
 // What each index does in the worker: 2 fails an assertion, 4 dies of SIGSEGV, 5 exits without a
@@ -87,4 +87,4 @@ TEST(IsolatedTest, AWorkerThatCrashedIsReplaced) {
 }
 
 }  // namespace
-}  // namespace faultline::search
+}  // namespace faultline

@@ -20,10 +20,10 @@
 #include <string>
 #include <string_view>
 
-namespace faultline::search {
+namespace faultline {
 
 namespace internal {
-struct WorkerProcess;  // search/isolated.cc
+struct WorkerProcess;  // base/isolated.cc
 }  // namespace internal
 
 // How a worker ended without handing back its result.
@@ -73,4 +73,4 @@ uint64_t RunIsolatedInOrder(uint64_t count, unsigned jobs, const std::function<b
                             const std::function<std::string(uint64_t)>& work,
                             const std::function<void(uint64_t, ChildOutcome&)>& deliver);
 
-}  // namespace faultline::search
+}  // namespace faultline

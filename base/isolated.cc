@@ -1,4 +1,4 @@
-#include "search/isolated.h"
+#include "base/isolated.h"
 
 #include <poll.h>
 #include <sys/wait.h>
@@ -13,7 +13,7 @@
 #include <set>
 #include <vector>
 
-namespace faultline::search {
+namespace faultline {
 
 // A worker process and this process's ends of its three pipes. Requests and results are frames:
 // the length (8 bytes, host order: both ends are one program on one machine), then the bytes.
@@ -366,4 +366,4 @@ uint64_t RunIsolatedInOrder(uint64_t count, unsigned jobs, const std::function<b
   return delivered;
 }
 
-}  // namespace faultline::search
+}  // namespace faultline
