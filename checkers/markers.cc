@@ -12,6 +12,16 @@
 namespace faultline::checkers {
 namespace {
 
+// The engine refused checkpoint data as data loss: a restoring task found a blob that does not
+// match its checkpoint's checksum or length, or that does not decode ("restoring <blob>"), and
+// the job manager's restart, unreadable-checkpoint report or job failure quotes it. (The
+// simulated blob store never checks what it returns: the engine's check is the one to count.)
+bool RefusedAsDataLoss(std::string_view detail) {
+  if (detail.find("DATA_LOSS: ") == std::string_view::npos) return false;
+  return detail.find("checkpoint's checksum") != std::string_view::npos ||
+         detail.find(" restoring checkpoints/") != std::string_view::npos;
+}
+
 using engine::EngineEvent;
 
 struct MarkerRow {
@@ -70,10 +80,15 @@ void CoordinatorMarkers(const RunRecord& run, Markers& out) {
         break;
       case EngineEvent::kJobRestart:
         out.set(Marker::kJobRestarted);
+        if (RefusedAsDataLoss(e.detail)) out.set(Marker::kChecksumMismatch);
         last_trigger.reset();
+        break;
+      case EngineEvent::kJobFinished:
+        if (RefusedAsDataLoss(e.detail)) out.set(Marker::kChecksumMismatch);
         break;
       case EngineEvent::kCheckpointUnreadable:
         if (e.args.fallback.value_or(0) > 0) out.set(Marker::kCheckpointFallback);
+        if (RefusedAsDataLoss(e.detail)) out.set(Marker::kChecksumMismatch);
         break;
       default:
         break;

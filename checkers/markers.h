@@ -50,7 +50,7 @@ namespace faultline::checkers {
   X(kCheckpointFallback, "checkpoint-fallback",                                                \
     "the engine reported a checkpoint unreadable and fell back to an older one")               \
   X(kChecksumMismatch, "checksum-mismatch-detected",                                           \
-    "a read of a checkpoint blob was refused as data loss (checksum or truncation)")           \
+    "a restore refused a checkpoint blob as data loss (checksum, length or decoding)")         \
   X(kZombieFenced, "zombie-fenced",                                                            \
     "the output store refused a call from a writer an older attempt left behind (fenced)")     \
   X(kTransactionRecovered, "transaction-recovered",                                            \

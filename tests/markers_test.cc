@@ -68,7 +68,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         Expected{"jobmanager_failover.textproto",
                  {"jobmanager-failover", "fault-hit"},
-                 {"taskmanager-crashed", "checkpoint-fallback"}},
+                 {"taskmanager-crashed", "checkpoint-fallback", "checksum-mismatch-detected"}},
         // Checkpoint 3 was aligning when the TaskManager died; the new attempt's barriers
         // are not "during" that alignment.
         Expected{"crash_during_alignment.textproto",
@@ -78,8 +78,10 @@ INSTANTIATE_TEST_SUITE_P(
                  {"barrier-during-alignment", "checkpoint-declined", "alignment-timed-out"},
                  {}},
         Expected{"corrupt_latest_fallback.textproto",
-                 {"checkpoint-fallback", "restored-older-than-latest", "storage-destroyed"},
+                 {"checkpoint-fallback", "restored-older-than-latest", "storage-destroyed",
+                  "checksum-mismatch-detected"},
                  {}},
+        Expected{"corrupt_latest_fail.textproto", {"checksum-mismatch-detected"}, {}},
         Expected{"backpressure_aligned.textproto",
                  {"checkpoint-completed"},
                  {"barrier-during-alignment", "alignment-timed-out", "fault-hit"}},
