@@ -1,6 +1,7 @@
 #include "base/isolated.h"
 
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -48,9 +49,11 @@ void CloseFd(int& fd) {
   fd = -1;
 }
 
-bool WriteAll(int fd, const char* data, size_t size) {
+// `to_worker`: the request socket, written without SIGPIPE (a worker that died must not take
+// this process with it; its end shows as the end of its results).
+bool WriteAll(int fd, const char* data, size_t size, bool to_worker) {
   while (size > 0) {
-    const ssize_t n = ::write(fd, data, size);
+    const ssize_t n = to_worker ? ::send(fd, data, size, MSG_NOSIGNAL) : ::write(fd, data, size);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
     data += n;
@@ -70,10 +73,10 @@ bool ReadAll(int fd, char* data, size_t size) {
   return true;
 }
 
-bool WriteFrame(int fd, std::string_view bytes) {
+bool WriteFrame(int fd, std::string_view bytes, bool to_worker) {
   const uint64_t size = bytes.size();
-  return WriteAll(fd, reinterpret_cast<const char*>(&size), sizeof size) &&
-         WriteAll(fd, bytes.data(), bytes.size());
+  return WriteAll(fd, reinterpret_cast<const char*>(&size), sizeof size, to_worker) &&
+         WriteAll(fd, bytes.data(), bytes.size(), to_worker);
 }
 
 // Takes one whole frame off the front of `in`.
@@ -98,21 +101,18 @@ std::optional<std::string> TakeFrame(std::string& in) {
     if (!ReadAll(requests, request.data(), size)) break;
     const std::string result = work(request);
     std::fflush(nullptr);
-    if (!WriteFrame(results, result)) ::_exit(kExitCannotWrite);
+    if (!WriteFrame(results, result, false)) ::_exit(kExitCannotWrite);
   }
   std::fflush(nullptr);
   ::_exit(0);
 }
 
 Process Spawn(const std::function<std::string(std::string_view)>& work) {
-  // A worker that dies must not take this process with it when a request is written to it.
-  static const bool sigpipe_ignored = [] { return std::signal(SIGPIPE, SIG_IGN) != SIG_ERR; }();
-  (void)sigpipe_ignored;
   Process p;
   int to[2] = {-1, -1};
   int from[2] = {-1, -1};
   int err[2] = {-1, -1};
-  if (::pipe(to) != 0 || ::pipe(from) != 0 || ::pipe(err) != 0) {
+  if (::socketpair(AF_UNIX, SOCK_STREAM, 0, to) != 0 || ::pipe(from) != 0 || ::pipe(err) != 0) {
     p.start_error = std::string("pipe: ") + std::strerror(errno);
     for (int fd : {to[0], to[1], from[0], from[1], err[0], err[1]}) {
       if (fd >= 0) ::close(fd);
@@ -296,7 +296,7 @@ IsolatedWorker::~IsolatedWorker() {
 ChildOutcome IsolatedWorker::Call(std::string_view request) {
   if (process_ == nullptr) process_ = new internal::WorkerProcess(Spawn(work_));
   internal::WorkerProcess& p = *process_;
-  if (p.pid > 0) WriteFrame(p.to, request);  // a failure shows as the results' end
+  if (p.pid > 0) WriteFrame(p.to, request, true);  // a failure shows as the results' end
   std::vector<internal::WorkerProcess*> busy = {&p};
   std::optional<ChildOutcome> out;
   while (!(out = Outcome(p))) PollOnce(busy);
@@ -336,7 +336,8 @@ uint64_t RunIsolatedInOrder(uint64_t count, unsigned jobs, const std::function<b
       const uint64_t i = *w.index;
       // A write that fails shows as the end of the worker's results.
       if (w.process.pid > 0) {
-        WriteFrame(w.process.to, std::string_view(reinterpret_cast<const char*>(&i), sizeof i));
+        WriteFrame(w.process.to, std::string_view(reinterpret_cast<const char*>(&i), sizeof i),
+                   true);
       }
     }
     std::vector<internal::WorkerProcess*> busy;
