@@ -6,10 +6,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "base/isolated.h"
+#include "engine/api/record.h"
 #include "scenarios/loader.h"
 
 namespace faultline::scenarios {
@@ -81,63 +82,51 @@ Slot RunOne(const Scenario& scenario, uint64_t seed) {
   return s;
 }
 
-// A slot as bytes, to come back from a worker process: the flags and the outcome, the strings
-// (each length-prefixed), the explanations, then the two durations.
-class SlotCodec {
- public:
-  static std::string Encode(const Slot& s) {
-    std::string out;
-    Put(out, uint64_t{(s.error ? 1u : 0u) | (s.explained ? 2u : 0u)});
-    Put(out, static_cast<uint64_t>(s.outcome));
-    for (const std::string* text : {&s.group, &s.detail, &s.varied, &s.reproduce}) Put(out, *text);
-    Put(out, uint64_t{s.explanations.size()});
-    for (const std::string& e : s.explanations) Put(out, e);
-    Put(out, s.wall_seconds);
-    Put(out, s.simulated_seconds);
-    return out;
+// A slot as bytes, to come back from a worker process (engine/api/record.h's wire helpers): the
+// flags and the outcome, the strings, the explanations, then the two durations (their bits).
+std::string EncodeSlot(const Slot& s) {
+  std::vector<uint8_t> out;
+  engine::PutU64(out, (s.error ? 1u : 0u) | (s.explained ? 2u : 0u));
+  engine::PutU64(out, static_cast<uint64_t>(s.outcome));
+  for (const std::string* text : {&s.group, &s.detail, &s.varied, &s.reproduce}) {
+    engine::PutBytes(out, *text);
   }
+  engine::PutU64(out, s.explanations.size());
+  for (const std::string& e : s.explanations) engine::PutBytes(out, e);
+  engine::PutU64(out, std::bit_cast<uint64_t>(s.wall_seconds));
+  engine::PutU64(out, std::bit_cast<uint64_t>(s.simulated_seconds));
+  return std::string(out.begin(), out.end());
+}
 
-  static std::optional<Slot> Decode(std::string_view in) {
-    Slot s;
-    uint64_t flags = 0;
-    uint64_t outcome = 0;
-    uint64_t n = 0;
-    bool ok = Get(in, flags) && Get(in, outcome) && Get(in, s.group) && Get(in, s.detail) &&
-              Get(in, s.varied) && Get(in, s.reproduce) && Get(in, n) && n <= in.size();
-    for (uint64_t i = 0; ok && i < n; ++i) ok = Get(in, s.explanations.emplace_back());
-    ok = ok && Get(in, s.wall_seconds) && Get(in, s.simulated_seconds) && in.empty() &&
-         outcome <= static_cast<uint64_t>(RunReport::Outcome::kInconclusive);
-    if (!ok) return std::nullopt;
-    s.error = (flags & 1u) != 0;
-    s.explained = (flags & 2u) != 0;
-    s.outcome = static_cast<RunReport::Outcome>(outcome);
-    return s;
+std::optional<Slot> DecodeSlot(std::string_view bytes) {
+  engine::ByteReader in(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+  Slot s;
+  bool ok = true;
+  const auto u64 = [&]() -> uint64_t {
+    Result<uint64_t> v = in.U64();
+    ok = ok && v.ok();
+    return v.ok() ? *v : 0;
+  };
+  const auto text = [&]() -> std::string {
+    Result<std::string> v = in.Bytes();
+    ok = ok && v.ok();
+    return v.ok() ? std::move(*v) : std::string();
+  };
+  const uint64_t flags = u64();
+  const uint64_t outcome = u64();
+  for (std::string* t : {&s.group, &s.detail, &s.varied, &s.reproduce}) *t = text();
+  const uint64_t n = u64();
+  for (uint64_t k = 0; ok && k < n; ++k) s.explanations.push_back(text());
+  s.wall_seconds = std::bit_cast<double>(u64());
+  s.simulated_seconds = std::bit_cast<double>(u64());
+  if (!ok || !in.done() || outcome > static_cast<uint64_t>(RunReport::Outcome::kInconclusive)) {
+    return std::nullopt;
   }
-
- private:
-  template <typename T>
-  static void Put(std::string& out, T v) {
-    out.append(reinterpret_cast<const char*>(&v), sizeof v);
-  }
-  static void Put(std::string& out, const std::string& text) {
-    Put(out, uint64_t{text.size()});
-    out += text;
-  }
-  template <typename T>
-  static bool Get(std::string_view& in, T& v) {
-    if (in.size() < sizeof v) return false;
-    std::memcpy(&v, in.data(), sizeof v);
-    in.remove_prefix(sizeof v);
-    return true;
-  }
-  static bool Get(std::string_view& in, std::string& text) {
-    uint64_t size = 0;
-    if (!Get(in, size) || in.size() < size) return false;
-    text = std::string(in.substr(0, size));
-    in.remove_prefix(size);
-    return true;
-  }
-};
+  s.error = (flags & 1u) != 0;
+  s.explained = (flags & 2u) != 0;
+  s.outcome = static_cast<RunReport::Outcome>(outcome);
+  return s;
+}
 
 // A run whose worker process crashed, or whose result did not read back.
 Slot CrashedSlot(const ChildEnd& end, const Scenario& scenario, uint64_t seed) {
@@ -268,10 +257,10 @@ Result<SoakReport> RunSoak(const SoakOptions& options) {
   if (options.isolate) {
     RunIsolatedInOrder(
         total, jobs, [] { return false; },
-        [&](uint64_t i) { return SlotCodec::Encode(RunOne(scenario_of(i), seed_of(i))); },
+        [&](uint64_t i) { return EncodeSlot(RunOne(scenario_of(i), seed_of(i))); },
         [&](uint64_t i, ChildOutcome& o) {
           std::optional<Slot> slot;
-          if (o.completed) slot = SlotCodec::Decode(o.payload);
+          if (o.completed) slot = DecodeSlot(o.payload);
           if (o.completed && !slot) o.end.stderr_tail = "a run's result did not read back";
           slots[i] = slot ? std::move(*slot) : CrashedSlot(o.end, scenario_of(i), seed_of(i));
           count(slots[i]);

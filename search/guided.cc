@@ -7,12 +7,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <filesystem>
 #include <thread>
 #include <utility>
 
 #include "base/rng.h"
+#include "engine/api/record.h"
 #include "scenarios/soak.h"
 #include "search/minimize.h"
 #include "search/mutate.h"
@@ -46,33 +46,33 @@ struct Input {
   std::vector<size_t> features;
 };
 
-// An input as bytes, to come back from a child process: run, seed, horizon, the path's length and
-// the path, then the scenario's serialized spec.
+// An input as bytes, to come back from a worker process (engine/api/record.h's wire helpers):
+// run, seed, horizon, the path, then the scenario's serialized spec.
 std::string EncodeInput(const Input& in) {
-  std::string out;
-  for (uint64_t v : {in.run, in.seed, in.horizon_ms, uint64_t{in.scenario.path.size()}}) {
-    out.append(reinterpret_cast<const char*>(&v), sizeof v);
-  }
-  out += in.scenario.path;
-  out += in.scenario.spec.SerializeAsString();
-  return out;
+  std::vector<uint8_t> out;
+  for (uint64_t v : {in.run, in.seed, in.horizon_ms}) engine::PutU64(out, v);
+  engine::PutBytes(out, in.scenario.path);
+  engine::PutBytes(out, in.scenario.spec.SerializeAsString());
+  return std::string(out.begin(), out.end());
 }
 
 std::optional<Input> DecodeInput(std::string_view bytes) {
-  uint64_t v[4];
-  if (bytes.size() < sizeof v) return std::nullopt;
-  std::memcpy(v, bytes.data(), sizeof v);
-  bytes.remove_prefix(sizeof v);
-  if (bytes.size() < v[3]) return std::nullopt;
+  engine::ByteReader reader(
+      std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+  Result<uint64_t> run = reader.U64();
+  Result<uint64_t> seed = reader.U64();
+  Result<uint64_t> horizon = reader.U64();
+  Result<std::string> path = reader.Bytes();
+  Result<std::string> spec = reader.Bytes();
   Input in;
-  in.run = v[0];
-  in.seed = v[1];
-  in.horizon_ms = v[2];
-  in.scenario.path = std::string(bytes.substr(0, v[3]));
-  bytes.remove_prefix(v[3]);
-  if (!in.scenario.spec.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+  if (!run.ok() || !seed.ok() || !horizon.ok() || !path.ok() || !spec.ok() || !reader.done() ||
+      !in.scenario.spec.ParseFromString(*spec)) {
     return std::nullopt;
   }
+  in.run = *run;
+  in.seed = *seed;
+  in.horizon_ms = *horizon;
+  in.scenario.path = std::move(*path);
   return in;
 }
 

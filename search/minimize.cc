@@ -5,13 +5,13 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
-#include <cstring>
 #include <memory>
 #include <optional>
 #include <utility>
 
 #include "base/assert.h"
 #include "base/isolated.h"
+#include "engine/api/record.h"
 #include "faults/fault_plan.h"
 #include "scenarios/fault_plan_proto.h"
 #include "scenarios/runner.h"
@@ -94,43 +94,33 @@ class Tester {
     return out;
   }
 
-  // A rerun as bytes: the group, the checker, the hash, then the nemesis's firings as scenario
-  // faults (serialized), each string length-prefixed.
+  // A rerun as bytes (engine/api/record.h's wire helpers): the group, the checker, the nemesis's
+  // firings as scenario faults (serialized), then the hash.
   static std::string Encode(const Rerun& r) {
     proto::Scenario fired;
     scenarios::FaultPlanToProto(faults::FaultPlan{r.nemesis_entries, std::nullopt}, &fired);
-    std::string out;
+    std::vector<uint8_t> out;
     for (const std::string& part : {r.group, r.checker, fired.SerializeAsString()}) {
-      const uint64_t size = part.size();
-      out.append(reinterpret_cast<const char*>(&size), sizeof size);
-      out += part;
+      engine::PutBytes(out, part);
     }
-    out.append(reinterpret_cast<const char*>(&r.hash), sizeof r.hash);
-    return out;
+    engine::PutU64(out, r.hash);
+    return std::string(out.begin(), out.end());
   }
 
   static std::optional<Rerun> Decode(std::string_view bytes) {
-    std::string parts[3];
-    for (std::string& part : parts) {
-      uint64_t size = 0;
-      if (bytes.size() < sizeof size) return std::nullopt;
-      std::memcpy(&size, bytes.data(), sizeof size);
-      bytes.remove_prefix(sizeof size);
-      if (bytes.size() < size) return std::nullopt;
-      part = std::string(bytes.substr(0, size));
-      bytes.remove_prefix(size);
-    }
-    Rerun r;
-    if (bytes.size() != sizeof r.hash) return std::nullopt;
-    std::memcpy(&r.hash, bytes.data(), sizeof r.hash);
-    r.group = std::move(parts[0]);
-    r.checker = std::move(parts[1]);
+    engine::ByteReader in(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+    Result<std::string> group = in.Bytes();
+    Result<std::string> checker = in.Bytes();
+    Result<std::string> fired_bytes = in.Bytes();
+    Result<uint64_t> hash = in.U64();
     proto::Scenario fired;
-    if (!fired.ParseFromString(parts[2])) return std::nullopt;
+    if (!group.ok() || !checker.ok() || !fired_bytes.ok() || !hash.ok() || !in.done() ||
+        !fired.ParseFromString(*fired_bytes)) {
+      return std::nullopt;
+    }
     Result<faults::FaultPlan> plan = scenarios::FaultPlanFromProto(fired);
     if (!plan.ok()) return std::nullopt;
-    r.nemesis_entries = std::move(plan->entries);
-    return r;
+    return Rerun{std::move(*group), std::move(*checker), *hash, std::move(plan->entries)};
   }
 
   std::string path_;
