@@ -309,17 +309,25 @@ TEST(CheckerKeyedSnapshot, ReadsAsTheDecodedEntriesSayAndKeepsTheOrderOfItsError
             StatusCode::kFailedPrecondition);
 }
 
-// SnapshotDigests is EO-CUT's fast path: per key, the digest of what ReadKeyedSnapshot reads,
-// and false whenever ReadKeyedSnapshot would report anything.
-KeyDigest DigestOfSnapshot(const KeySnapshot& snapshot) {
+// DigestOfBlob is EO-CUT's fast path: the digest of what ReadKeyedSnapshot reads, and nullopt
+// whenever ReadKeyedSnapshot would report anything.
+KeyDigest DigestOfRead(const std::string& key, const KeySnapshot& snapshot) {
   KeyDigest digest;
-  for (const auto& [name, value] : snapshot.entries) digest.Add(name.first, name.second, value);
+  for (const auto& [name, value] : snapshot.entries) {
+    digest.Add(GroupOfKey(key, 128), key, name.first, name.second, value);
+  }
   Bytes provenance;
   for (uint64_t v : {snapshot.provenance.count, snapshot.provenance.hash_sum}) {
     for (int i = 0; i < 8; ++i) provenance.push_back(static_cast<uint8_t>(v >> (8 * i)));
   }
-  digest.Add(kProvenanceStateName, "", provenance);
+  digest.Add(GroupOfKey(key, 128), key, kProvenanceStateName, "", provenance);
   return digest;
+}
+
+KeyDigest DigestOfRead(const std::map<std::string, KeySnapshot>& read) {
+  KeyDigest sum;
+  for (const auto& [key, snapshot] : read) sum += DigestOfRead(key, snapshot);
+  return sum;
 }
 
 TEST(CheckerKeyedSnapshot, DigestsAgreeWithTheReadEntriesAndRefuseWhatTheReadingRefuses) {
@@ -328,39 +336,54 @@ TEST(CheckerKeyedSnapshot, DigestsAgreeWithTheReadEntriesAndRefuseWhatTheReading
   const Bytes good = backend->Capture()->Materialize().value();
   const auto read = ReadKeyedSnapshot(good, "b", owned, 128);
   ASSERT_TRUE(read.ok()) << read.status().ToString();
-  KeyDigests digests;
-  ASSERT_TRUE(SnapshotDigests(good, "b", owned, 128, digests));
-  ASSERT_EQ(digests.size(), read->size());
-  for (const auto& [key, snapshot] : *read) {
-    const auto it = digests.find(key);
-    ASSERT_NE(it, digests.end()) << key;
-    EXPECT_EQ(it->second.digest, DigestOfSnapshot(snapshot)) << key;
-    EXPECT_EQ(it->second.group, GroupOfKey(key, 128)) << key;
-  }
-  // One value differs: that key's digest, and only its, differs.
+  const std::optional<KeyDigest> digest = DigestOfBlob(good, "b", owned);
+  ASSERT_TRUE(digest.has_value());
+  EXPECT_EQ(*digest, DigestOfRead(*read));
+  // One value differs: the digest differs.
   backend->Put(count, GroupOfKey("key-7", 128), "key-7", "", B("87654321"));
-  KeyDigests changed;
-  ASSERT_TRUE(SnapshotDigests(backend->Capture()->Materialize().value(), "b", owned, 128, changed));
-  for (const auto& [key, at] : digests) {
-    EXPECT_EQ(changed.at(key).digest == at.digest, key != "key-7") << key;
-  }
+  const Bytes changed_blob = backend->Capture()->Materialize().value();
+  const std::optional<KeyDigest> changed = DigestOfBlob(changed_blob, "b", owned);
+  ASSERT_TRUE(changed.has_value());
+  EXPECT_NE(*changed, *digest);
+  EXPECT_EQ(*changed, DigestOfRead(ReadKeyedSnapshot(changed_blob, "b", owned, 128).value()));
+  // Two keys' entries swapped: the same entries under other keys make another digest.
+  std::map<std::string, KeySnapshot> swapped = *read;
+  auto first = swapped.begin();
+  auto second = std::find_if(std::next(first), swapped.end(), [&](const auto& k) {
+    return k.second.entries != first->second.entries;
+  });
+  ASSERT_NE(second, swapped.end());
+  std::swap(first->second.entries, second->second.entries);
+  EXPECT_NE(DigestOfRead(swapped), DigestOfRead(*read));
 
-  // Whatever ReadKeyedSnapshot reports, the digests refuse.
-  KeyDigests refused;
-  EXPECT_FALSE(SnapshotDigests(good, "b", GroupsOfSubtask(0, 2, 128), 128, refused));
+  // Whatever ReadKeyedSnapshot reports, the digest refuses or differs.
+  EXPECT_FALSE(DigestOfBlob(good, "b", GroupsOfSubtask(0, 2, 128)).has_value());
   Bytes damaged = good;
   damaged[damaged.size() - 1] ^= 1;
-  EXPECT_FALSE(SnapshotDigests(damaged, "b", owned, 128, refused));
+  EXPECT_FALSE(DigestOfBlob(damaged, "b", owned).has_value());
   backend->Put(provenance, GroupOfKey("key-9", 128), "key-9", "", B("short"));
   const Bytes short_provenance = backend->Capture()->Materialize().value();
   ASSERT_FALSE(ReadKeyedSnapshot(short_provenance, "b", owned, 128).ok());
-  EXPECT_FALSE(SnapshotDigests(short_provenance, "b", owned, 128, refused));
+  EXPECT_FALSE(DigestOfBlob(short_provenance, "b", owned).has_value());
   backend->Put(provenance, GroupOfKey("key-9", 128), "key-9", "", B("0123456789abcdef"));
+  const std::optional<KeyDigest> before =
+      DigestOfBlob(backend->Capture()->Materialize().value(), "b", owned);
+  ASSERT_TRUE(before.has_value());
   const uint32_t group = GroupOfKey("key-3", 128);
-  backend->Put(count, group == owned.last ? group - 1 : group + 1, "key-3", "", B("12345678"));
+  const uint32_t wrong = group == owned.last ? group - 1 : group + 1;
+  backend->Put(count, wrong, "key-3", "", B("12345678"));
   const Bytes misplaced = backend->Capture()->Materialize().value();
   ASSERT_FALSE(ReadKeyedSnapshot(misplaced, "b", owned, 128).ok());
-  EXPECT_FALSE(SnapshotDigests(misplaced, "b", owned, 128, refused));
+  // A misplaced entry hashes with its section's group: never the reference's, which hashes the
+  // key's own.
+  const std::optional<KeyDigest> with_misplaced = DigestOfBlob(misplaced, "b", owned);
+  ASSERT_TRUE(with_misplaced.has_value());
+  KeyDigest in_section = *before;
+  in_section.Add(wrong, "key-3", "count", "", B("12345678"));
+  EXPECT_EQ(*with_misplaced, in_section);
+  KeyDigest in_own_group = *before;
+  in_own_group.Add(group, "key-3", "count", "", B("12345678"));
+  EXPECT_NE(*with_misplaced, in_own_group);
 }
 
 TEST(CheckerKeyedSnapshot, AStatesDigestIsTheDigestOfItsEntries) {
@@ -373,20 +396,24 @@ TEST(CheckerKeyedSnapshot, AStatesDigestIsTheDigestOfItsEntries) {
   KeySnapshot snapshot;
   snapshot.entries = EntriesOf(state);
   snapshot.provenance = state.provenance;
-  ASSERT_TRUE(DigestOf(state).has_value());
-  EXPECT_EQ(*DigestOf(state), DigestOfSnapshot(snapshot));
+  ASSERT_TRUE(DigestOf(GroupOfKey("k", 128), "k", state).has_value());
+  EXPECT_EQ(*DigestOf(GroupOfKey("k", 128), "k", state), DigestOfRead("k", snapshot));
+  EXPECT_NE(*DigestOf(GroupOfKey("k", 128), "other key", state),
+            *DigestOf(GroupOfKey("k", 128), "k", state));
+  EXPECT_NE(*DigestOf(GroupOfKey("k", 128) + 1, "k", state),
+            *DigestOf(GroupOfKey("k", 128), "k", state));
   KeyState other = state;
   other.maps["seen"]["b"] = 3;
-  EXPECT_NE(*DigestOf(other), *DigestOf(state));
+  EXPECT_NE(*DigestOf(7, "k", other), *DigestOf(7, "k", state));
   other = state;
   other.provenance.hash_sum ^= 1;
-  EXPECT_NE(*DigestOf(other), *DigestOf(state));
+  EXPECT_NE(*DigestOf(7, "k", other), *DigestOf(7, "k", state));
   other = state;
   other.values.erase("sum");
   other.reducing["sum"] = -5;  // the same entry from another kind: the same digest
-  EXPECT_EQ(*DigestOf(other), *DigestOf(state));
+  EXPECT_EQ(*DigestOf(7, "k", other), *DigestOf(7, "k", state));
   other.lists["count"] = {7};  // a name in two kinds: EntriesOf keeps one, no digest
-  EXPECT_FALSE(DigestOf(other).has_value());
+  EXPECT_FALSE(DigestOf(7, "k", other).has_value());
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "base/assert.h"
+#include "checkers/key_groups.h"
 
 namespace faultline::checkers {
 namespace {
@@ -38,8 +39,9 @@ std::vector<uint32_t> TasksOf(const engine::JobSetup& setup, uint32_t op) {
 }  // namespace
 
 CutReference::CutReference(const engine::JobSetup& setup, const std::vector<SourceRecord>& sources,
-                           uint32_t op)
-    : reference_(setup.job), op_(op), tasks_(TasksOf(setup, op)) {
+                           const SourceIndex& index, uint32_t op)
+    : reference_(setup.job), op_(op), tasks_(TasksOf(setup, op)), index_(index) {
+  FL_ASSERT(index.size() == sources.size(), "the index of these sources");
   FL_ASSERT(op > 0 && op < setup.job.operators.size() &&
             setup.job.operators[op].kind == engine::OperatorKind::kKeyedProcess);
   for (uint32_t i = 1; i < op; ++i) {
@@ -48,12 +50,12 @@ CutReference::CutReference(const engine::JobSetup& setup, const std::vector<Sour
   }
   first_arrival_.reserve(sources.size() + 1);
   arrivals_.reserve(sources.size());  // at least one arrival per source record, most often
-  source_of_hash_.reserve(sources.size());
+  std::vector<Record> arriving;
   for (const SourceRecord& s : sources) {
-    source_of_hash_.try_emplace(s.record.provenance.hash_sum,
-                                static_cast<uint32_t>(first_arrival_.size()));
     first_arrival_.push_back(static_cast<uint32_t>(arrivals_.size()));
-    for (Record& r : reference_.Arriving(op, s.record)) {
+    arriving.clear();
+    reference_.AppendArriving(op, s.record, arriving);
+    for (Record& r : arriving) {
       const uint32_t key = Intern(r.key);
       if (arrivals_of_key_.size() <= key) arrivals_of_key_.resize(key + 1);
       arrivals_of_key_[key].push_back(static_cast<uint32_t>(arrivals_.size()));
@@ -157,9 +159,8 @@ std::vector<Record> CutReference::Withhold(const std::vector<Record>& withheld) 
   for (const Record& w : withheld) {
     bool taken = false;
     if (w.provenance.count == 1) {  // from its source record
-      auto source = source_of_hash_.find(w.provenance.hash_sum);
-      if (source != source_of_hash_.end()) {
-        const uint32_t i = source->second;
+      if (std::optional<size_t> source = index_.FirstWithHash(w.provenance.hash_sum)) {
+        const size_t i = *source;
         for (uint32_t a = first_arrival_[i]; a < first_arrival_[i + 1] && !taken; ++a) {
           taken = take(w, a);
         }
@@ -319,7 +320,8 @@ std::vector<Record> CutReference::Advance(const SourceRanges& included, const Ke
   Gather(orders);
   for (KeyEntry& entry : entries_) {
     if (!entry.touched) continue;  // the same lists as at the previous cut: the same state
-    if (entry.arrived.empty()) {   // no record reaches the key: it has no state at this cut
+    entry.digest_stale = true;
+    if (entry.arrived.empty()) {  // no record reaches the key: it has no state at this cut
       entry.queue.clear();
       entry.queue_arrivals.clear();
       entry.clean = false;
@@ -428,7 +430,15 @@ void CutReference::Process(KeyEntry& entry, size_t from) {
 std::vector<CutReference::KeyAt> CutReference::Keys() const {
   std::vector<KeyAt> out;
   for (size_t k = 0; k < entries_.size(); ++k) {
-    if (!entries_[k].queue.empty()) out.push_back(KeyAt{&key_names_[k], &entries_[k].state});
+    const KeyEntry& entry = entries_[k];
+    if (entry.queue.empty()) continue;
+    if (entry.digest_stale) {
+      const uint32_t max_parallelism = reference_.job().operators[op_].max_parallelism;
+      entry.digest =
+          DigestOf(GroupOfKey(key_names_[k], max_parallelism), key_names_[k], entry.state);
+      entry.digest_stale = false;
+    }
+    out.push_back(KeyAt{&key_names_[k], &entry.state, &entry.digest});
   }
   return out;
 }

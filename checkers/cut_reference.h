@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "checkers/history.h"
+#include "checkers/keyed_state.h"
 #include "checkers/reference.h"
 #include "checkers/run_view.h"
 #include "engine/exec/cluster.h"
@@ -41,9 +42,10 @@ namespace faultline::checkers {
 
 class CutReference {
  public:
-  // `op` must be the job's first keyed operator. `setup` and `sources` must outlive this.
+  // `op` must be the job's first keyed operator; `index` indexes `sources`. `setup`, `sources`
+  // and `index` must outlive this.
   CutReference(const engine::JobSetup& setup, const std::vector<SourceRecord>& sources,
-               uint32_t op);
+               const SourceIndex& index, uint32_t op);
 
   // Moves to a cut: the records before it are the sources i with included[i] (in source order),
   // less `withheld`: records on the operator's input that it had not processed at the cut (an
@@ -66,6 +68,7 @@ class CutReference {
   struct KeyAt {
     const std::string* key;
     const KeyState* state;
+    const std::optional<KeyDigest>* digest;  // DigestOf(its group, *key, *state), kept
   };
   // The keys with records at the current cut (in no particular order), each with its state.
   std::vector<KeyAt> Keys() const;
@@ -92,6 +95,10 @@ class CutReference {
     std::vector<uint32_t> queue_arrivals;
     bool clean = false;
     KeyState state;
+    // DigestOf(group, key, state), computed by Keys() when `digest_stale`: a key untouched since
+    // the previous cut keeps its state and so its digest.
+    mutable std::optional<KeyDigest> digest;
+    mutable bool digest_stale = true;
     size_t last_task = 0;  // the task (index into tasks_) of the last logged record
     bool touched = false;  // its lists changed at this cut
   };
@@ -122,8 +129,8 @@ class CutReference {
   const std::vector<uint32_t> tasks_;    // the operator's tasks, in OrdersOf's order
   std::vector<uint32_t> first_arrival_;  // source i's arrivals: [first_arrival_[i], [i + 1])
   std::vector<Arrival> arrivals_;
-  std::unordered_map<uint64_t, uint32_t> source_of_hash_;  // provenance hash -> first source
-  std::vector<std::vector<uint32_t>> arrivals_of_key_;     // key id -> its arrivals, ascending
+  const SourceIndex& index_;                            // provenance hash -> first source
+  std::vector<std::vector<uint32_t>> arrivals_of_key_;  // key id -> its arrivals, ascending
   // Per arrival: at the operator's input at the current cut (1) or not (0).
   std::vector<uint8_t> arrival_in_;
   SourceRanges ranges_;          // the current cut's included sources

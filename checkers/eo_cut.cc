@@ -104,6 +104,7 @@ struct KeyAtCut {
   std::string_view key;
   uint32_t subtask = 0;  // the subtask the engine's routing gives it
   const KeyState* state = nullptr;
+  const std::optional<KeyDigest>* digest = nullptr;  // DigestOf(group, key, *state), if kept
 };
 
 // A keyed operator's reference at a cut: from a full run (`run`), or from the checker's
@@ -148,7 +149,7 @@ class CutChecker {
     for (uint32_t op = 0; op < setup_.job.operators.size(); ++op) {
       if (setup_.job.operators[op].kind != engine::OperatorKind::kKeyedProcess) continue;
       if (!incremental_) {
-        incremental_ = std::make_unique<CutReference>(setup_, run.sources, op);
+        incremental_ = std::make_unique<CutReference>(setup_, run.sources, index, op);
         first_keyed_ = op;
       } else {
         full_runs_ = true;
@@ -204,7 +205,6 @@ class CutChecker {
   std::unique_ptr<CutReference> incremental_;
   uint32_t first_keyed_ = 0;
   bool full_runs_ = false;  // a later keyed operator: replayed from scratch at every cut
-  KeyDigests digests_;      // MatchesByDigest's, kept to reuse its memory
 };
 
 void CutChecker::Check(const MetadataVersion& version) {
@@ -391,7 +391,7 @@ bool CutChecker::ReferenceRuns(Cut& cut, const std::map<uint32_t, uint64_t>& off
       }
       at.incremental = incremental_.get();
       for (const CutReference::KeyAt& k : incremental_->Keys()) {
-        at.keys.push_back(KeyAtCut{*k.key, 0, k.state});
+        at.keys.push_back(KeyAtCut{*k.key, 0, k.state, k.digest});
       }
     } else {
       at.run = full;
@@ -600,24 +600,23 @@ void CutChecker::CheckSubtask(const Cut& cut, uint32_t op, const proto::SubtaskS
 }
 
 // Whether the blob holds exactly the expected keys, each with the reference's entries and
-// provenance, by their digests: the usual case, judged without building the entries. False for
-// anything else (a difference, an error of the blob), which the entry-by-entry reading then
-// reports as it finds it.
+// provenance, by the digest of all of them (each entry's hash covers its key): the usual case,
+// judged without building the entries. False for anything else (a difference, an error of the
+// blob), which the entry-by-entry reading then reports as it finds it.
 bool CutChecker::MatchesByDigest(const SubtaskCut& at, const engine::OperatorSpec& spec,
                                  uint32_t subtask, const std::vector<const KeyAtCut*>& expected) {
-  if (!SnapshotDigests(*at.bytes, at.blob,
-                       GroupsOfSubtask(subtask, spec.parallelism, spec.max_parallelism),
-                       spec.max_parallelism, digests_) ||
-      digests_.size() != expected.size()) {
-    return false;
+  const std::optional<KeyDigest> got = DigestOfBlob(
+      *at.bytes, at.blob, GroupsOfSubtask(subtask, spec.parallelism, spec.max_parallelism));
+  if (!got) return false;
+  KeyDigest want;
+  for (const KeyAtCut* k : expected) {
+    const std::optional<KeyDigest> digest =
+        k->digest ? *k->digest
+                  : DigestOf(GroupOfKey(k->key, spec.max_parallelism), k->key, *k->state);
+    if (!digest) return false;
+    want += *digest;
   }
-  for (const KeyAtCut* k : expected) {  // keys unique on both sides: the same set of keys
-    auto got = digests_.find(k->key);
-    if (got == digests_.end()) return false;
-    const std::optional<KeyDigest> want = DigestOf(*k->state);
-    if (!want || !(*want == got->second.digest)) return false;
-  }
-  return true;
+  return want == *got;
 }
 
 void CutChecker::CompareKey(const Cut& cut, const SubtaskCut& at, const std::string& key,

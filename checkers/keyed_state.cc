@@ -1,6 +1,7 @@
 #include "checkers/keyed_state.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <span>
 
@@ -11,6 +12,14 @@ namespace {
 
 void PutLittleEndian(Bytes& out, uint64_t v) {
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+
+void StoreLittleEndian(uint64_t v, uint8_t* out) {
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(out, &v, 8);
+  } else {
+    for (int i = 0; i < 8; ++i) out[i] = static_cast<uint8_t>(v >> (8 * i));
+  }
 }
 
 uint64_t GetLittleEndian(std::span<const uint8_t> in, size_t at) {
@@ -102,22 +111,38 @@ StateEntries EntriesOf(const KeyState& state) {
   return out;
 }
 
-void KeyDigest::Add(std::string_view state, std::string_view user_key,
-                    std::span<const uint8_t> value) {
-  // The three fields, each after its 4-byte little-endian length, hashed at once (built in
-  // place: this runs once per entry of every snapshot); a long entry through Hasher.
+void KeyDigest::Add(uint32_t group, std::string_view key, std::string_view state,
+                    std::string_view user_key, std::span<const uint8_t> value) {
+  // The group (4 bytes), then the four fields, each after its 4-byte little-endian length, hashed
+  // at once (built in place: this runs once per entry of every snapshot); a long entry through
+  // Hasher.
   std::byte buffer[256];
-  const size_t size = 12 + state.size() + user_key.size() + value.size();
+  const size_t size = 20 + key.size() + state.size() + user_key.size() + value.size();
   Hash128 h;
   if (size > sizeof buffer) {
-    h = Hasher().Text(state).Text(user_key).Bytes(std::as_bytes(value)).Finish128();
+    h = Hasher()
+            .U64(group)
+            .Text(key)
+            .Text(state)
+            .Text(user_key)
+            .Bytes(std::as_bytes(value))
+            .Finish128();
   } else {
     size_t at = 0;
-    const auto put = [&buffer, &at](const void* data, size_t length) {
-      for (size_t i = 0; i < 4; ++i) buffer[at++] = static_cast<std::byte>(length >> (8 * i));
+    const auto put_u32 = [&buffer, &at](uint32_t v) {  // little-endian
+      if constexpr (std::endian::native != std::endian::little) {
+        v = (v >> 24) | ((v >> 8) & 0xff00) | ((v << 8) & 0xff0000) | (v << 24);
+      }
+      std::memcpy(buffer + at, &v, 4);
+      at += 4;
+    };
+    put_u32(group);
+    const auto put = [&buffer, &at, &put_u32](const void* data, size_t length) {
+      put_u32(static_cast<uint32_t>(length));
       if (length > 0) std::memcpy(buffer + at, data, length);
       at += length;
     };
+    put(key.data(), key.size());
     put(state.data(), state.size());
     put(user_key.data(), user_key.size());
     put(value.data(), value.size());
@@ -154,55 +179,50 @@ bool NameInTwoKinds(const KeyState& state) {
 
 }  // namespace
 
-std::optional<KeyDigest> DigestOf(const KeyState& state) {
+std::optional<KeyDigest> DigestOf(uint32_t group, std::string_view key, const KeyState& state) {
   if (NameInTwoKinds(state)) return std::nullopt;
   KeyDigest digest;
   uint8_t i64[8];
   const auto put = [&i64](int64_t v) {
-    for (int i = 0; i < 8; ++i) i64[i] = static_cast<uint8_t>(static_cast<uint64_t>(v) >> (8 * i));
+    StoreLittleEndian(static_cast<uint64_t>(v), i64);
     return std::span<const uint8_t>(i64, 8);
   };
-  for (const auto& [name, v] : state.values) digest.Add(name, "", put(v));
-  for (const auto& [name, v] : state.reducing) digest.Add(name, "", put(v));
+  for (const auto& [name, v] : state.values) digest.Add(group, key, name, "", put(v));
+  for (const auto& [name, v] : state.reducing) digest.Add(group, key, name, "", put(v));
   for (const auto& [name, list] : state.lists) {
     Bytes bytes;
     bytes.reserve(8 * list.size());
     for (int64_t v : list) PutLittleEndian(bytes, static_cast<uint64_t>(v));
-    digest.Add(name, "", bytes);
+    digest.Add(group, key, name, "", bytes);
   }
   for (const auto& [name, entries] : state.maps) {
-    for (const auto& [user_key, v] : entries) digest.Add(name, user_key, put(v));
+    for (const auto& [user_key, v] : entries) digest.Add(group, key, name, user_key, put(v));
   }
   uint8_t provenance[16];
-  for (int i = 0; i < 8; ++i) {
-    provenance[i] = static_cast<uint8_t>(state.provenance.count >> (8 * i));
-    provenance[8 + i] = static_cast<uint8_t>(state.provenance.hash_sum >> (8 * i));
-  }
-  digest.Add(kProvenanceStateName, "", provenance);
+  StoreLittleEndian(state.provenance.count, provenance);
+  StoreLittleEndian(state.provenance.hash_sum, provenance + 8);
+  digest.Add(group, key, kProvenanceStateName, "", provenance);
   return digest;
 }
 
-bool SnapshotDigests(const Bytes& blob, std::string_view blob_name, GroupRange key_groups,
-                     uint32_t max_parallelism, KeyDigests& out) {
-  out.clear();
+std::optional<KeyDigest> DigestOfBlob(const Bytes& blob, std::string_view blob_name,
+                                      GroupRange key_groups) {
+  KeyDigest out;
   bool clean = true;
   const auto visit = [&](const BlobEntryView& e) {
     if (!clean) return;
-    auto [it, inserted] = out.try_emplace(e.key);
-    if (inserted) it->second.group = GroupOfKey(e.key, max_parallelism);
-    if (it->second.group != e.group) {
-      clean = false;  // misplaced: ReadKeyedSnapshot reports it
-      return;
-    }
     if (e.state == kProvenanceStateName && (e.value.size() != 16 || !e.user_key.empty())) {
       clean = false;
       return;
     }
-    it->second.digest.Add(e.state, e.user_key, e.value);
+    out.Add(e.group, e.key, e.state, e.user_key, e.value);
   };
   Result<DecodedBlob> decoded = VisitKeyedBlob(blob, blob_name, visit);
-  if (!clean || !decoded.ok()) return false;
-  return decoded->range == key_groups || (decoded->range.empty() && key_groups.empty());
+  if (!clean || !decoded.ok()) return std::nullopt;
+  if (!(decoded->range == key_groups) && !(decoded->range.empty() && key_groups.empty())) {
+    return std::nullopt;
+  }
+  return out;
 }
 
 std::string DescribeValue(const Bytes* value) {

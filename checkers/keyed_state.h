@@ -12,7 +12,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -50,31 +49,38 @@ Result<std::map<std::string, KeySnapshot>> ReadKeyedSnapshot(const Bytes& blob,
 
 StateEntries EntriesOf(const KeyState& state);
 
-// A key's entries and provenance in one order-independent 128-bit digest: the sum of each entry's
-// XXH3-128 hash of (state name, user key, value bytes), the provenance an entry of its own (its 16
-// bytes under kProvenanceStateName). Equal digests stand for equal entries (bar a 2^-128
-// chance); a difference says nothing about where: the entry-by-entry comparison names that.
+// Keys' entries and provenances in one order-independent 128-bit digest: the sum of each entry's
+// XXH3-128 hash of (key group, key, state name, user key, value bytes), a key's provenance an
+// entry of its own (its 16 bytes under kProvenanceStateName). Digests add: a subtask's is the sum
+// of its keys'. The key and its group are in every entry's hash, so a value moved to another key,
+// or an entry in another key group's section, changes the sum too. Equal digests stand for equal
+// entries (bar a 2^-128 chance); a difference says nothing about where: the entry-by-entry
+// comparison names that.
 struct KeyDigest {
   Hash128 sum;
-  void Add(std::string_view state, std::string_view user_key, std::span<const uint8_t> value);
+  void Add(uint32_t group, std::string_view key, std::string_view state, std::string_view user_key,
+           std::span<const uint8_t> value);
+  KeyDigest& operator+=(const KeyDigest& other) {
+    sum.low += other.sum.low;
+    sum.high += other.sum.high;
+    return *this;
+  }
   bool operator==(const KeyDigest&) const = default;
 };
 
-// The digest of the entries EntriesOf(state) gives plus the provenance; nullopt when a state name
-// is in more than one kind (EntriesOf would keep one of them).
-std::optional<KeyDigest> DigestOf(const KeyState& state);
+// The digest of `key`'s entries EntriesOf(state) gives plus its provenance, in key group `group`
+// (GroupOfKey's); nullopt when a state name is in more than one kind (EntriesOf would keep one of
+// them).
+std::optional<KeyDigest> DigestOf(uint32_t group, std::string_view key, const KeyState& state);
 
-// Per key, the digest of its entries in `blob`, read without building them: nullopt whenever
-// ReadKeyedSnapshot would report anything (any error of the blob, its range or a key) or a
-// provenance is not one plain entry, so that a caller can fall back to ReadKeyedSnapshot for
-// the exact finding. The keys view the blob's bytes; `out` is cleared first.
-struct SnapshotKey {
-  KeyDigest digest;
-  uint32_t group = 0;  // its key group (every entry of the key is in its section)
-};
-using KeyDigests = std::unordered_map<std::string_view, SnapshotKey>;
-bool SnapshotDigests(const Bytes& blob, std::string_view blob_name, GroupRange key_groups,
-                     uint32_t max_parallelism, KeyDigests& out);
+// The digest of every entry in `blob` (each with the key group of its section), read without
+// building the entries: nullopt when the blob breaks the spec, holds other key groups than
+// `key_groups` or has a provenance that is not one plain 16-byte entry. A key in another group's
+// section is not refused here: the entry's hash then differs from the reference's. Whenever the
+// digest equals the reference's, ReadKeyedSnapshot reads the reference's entries; otherwise a
+// caller falls back to ReadKeyedSnapshot for the exact finding.
+std::optional<KeyDigest> DigestOfBlob(const Bytes& blob, std::string_view blob_name,
+                                      GroupRange key_groups);
 
 // "1234" for an i64, "[1, 2, 3]" for a list, "<n bytes>" otherwise; "absent" for null.
 std::string DescribeValue(const Bytes* value);

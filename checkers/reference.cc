@@ -44,55 +44,69 @@ class MapKeyedContext final : public engine::KeyedContext, public ProvenanceColl
     return Find(state_.values, name);
   }
   void SetValue(std::string_view name, int64_t value) override {
-    state_.values[std::string(name)] = value;
+    Slot(state_.values, name) = value;
   }
-  void ClearValue(std::string_view name) override { state_.values.erase(std::string(name)); }
+  void ClearValue(std::string_view name) override {
+    if (auto it = state_.values.find(name); it != state_.values.end()) state_.values.erase(it);
+  }
 
   void AddToList(std::string_view name, int64_t value) override {
-    state_.lists[std::string(name)].push_back(value);
+    Slot(state_.lists, name).push_back(value);
   }
   std::vector<int64_t> GetList(std::string_view name) override {
-    auto it = state_.lists.find(std::string(name));
+    auto it = state_.lists.find(name);
     return it == state_.lists.end() ? std::vector<int64_t>{} : it->second;
   }
 
   std::optional<int64_t> GetMapEntry(std::string_view name, std::string_view user_key) override {
-    auto it = state_.maps.find(std::string(name));
+    auto it = state_.maps.find(name);
     if (it == state_.maps.end()) return std::nullopt;
     return Find(it->second, user_key);
   }
   void PutMapEntry(std::string_view name, std::string_view user_key, int64_t value) override {
-    state_.maps[std::string(name)][std::string(user_key)] = value;
+    Slot(Slot(state_.maps, name), user_key) = value;
   }
   void RemoveMapEntry(std::string_view name, std::string_view user_key) override {
-    auto it = state_.maps.find(std::string(name));
+    auto it = state_.maps.find(name);
     if (it == state_.maps.end()) return;
-    it->second.erase(std::string(user_key));
+    if (auto entry = it->second.find(user_key); entry != it->second.end()) it->second.erase(entry);
     if (it->second.empty()) state_.maps.erase(it);  // no entries left: the state is absent
   }
   std::vector<std::pair<std::string, int64_t>> GetMap(std::string_view name) override {
-    auto it = state_.maps.find(std::string(name));
+    auto it = state_.maps.find(name);
     if (it == state_.maps.end()) return {};
     return {it->second.begin(), it->second.end()};  // std::map: user-key (bytewise) order
   }
 
   void AddToReducing(std::string_view name, int64_t value) override {
-    auto [it, inserted] = state_.reducing.try_emplace(std::string(name), value);
-    if (!inserted) it->second += value;
+    auto it = state_.reducing.lower_bound(name);
+    if (it == state_.reducing.end() || it->first != name) {
+      state_.reducing.emplace_hint(it, std::string(name), value);
+    } else {
+      it->second += value;
+    }
   }
   std::optional<int64_t> GetReducing(std::string_view name) override {
     return Find(state_.reducing, name);
   }
 
  private:
-  static std::optional<int64_t> Find(const std::map<std::string, int64_t>& m,
-                                     std::string_view name) {
-    auto it = m.find(std::string(name));
+  template <typename Map>
+  static std::optional<int64_t> Find(const Map& m, std::string_view name) {
+    auto it = m.find(name);
     if (it == m.end()) return std::nullopt;
     return it->second;
   }
+  // m[name], without building a string when the name is there.
+  template <typename Map>
+  static typename Map::mapped_type& Slot(Map& m, std::string_view name) {
+    auto it = m.lower_bound(name);
+    if (it == m.end() || it->first != name)
+      it = m.emplace_hint(it, std::string(name), typename Map::mapped_type{});
+    return it->second;
+  }
 
-  std::string key_;
+  const std::string& key_;  // the input's: it outlives the context
   KeyState& state_;
 };
 
@@ -313,6 +327,33 @@ void Reference::ApplyStatelessOperator(uint32_t index, const Record& in,
 std::vector<Record> Reference::Arriving(uint32_t index, const Record& source) const {
   FL_ASSERT(index > 0 && index < job_.operators.size());
   return Partition(job_.operators[index], RunStateless(0, index - 1, source));
+}
+
+void Reference::AppendArriving(uint32_t index, const Record& source,
+                               std::vector<Record>& out) const {
+  FL_ASSERT(index > 0 && index < job_.operators.size());
+  const auto one_to_one = [this](uint32_t i) {
+    const engine::OperatorSpec& op = job_.operators[i];
+    return op.input_partitioner != engine::Partitioner::kBroadcast &&
+           (op.kind == engine::OperatorKind::kMap || op.kind == engine::OperatorKind::kSink);
+  };
+  bool simple = job_.operators[index].input_partitioner != engine::Partitioner::kBroadcast;
+  for (uint32_t i = 1; i < index && simple; ++i) simple = one_to_one(i);
+  if (!simple) {
+    for (Record& r : Arriving(index, source)) out.push_back(std::move(r));
+    return;
+  }
+  // RunStateless and Partition, for one record: each edge, then each operator.
+  Record r = source;
+  for (uint32_t i = 1; i <= index; ++i) {
+    const engine::OperatorSpec& op = job_.operators[i];
+    if (op.input_partitioner == engine::Partitioner::kHash) r.key = op.key_selector(r);
+    if (i == index || op.kind != engine::OperatorKind::kMap) continue;
+    Record mapped = op.map(r);
+    if (mapped.provenance.count == 0) mapped.provenance = r.provenance;
+    r = std::move(mapped);
+  }
+  out.push_back(std::move(r));
 }
 
 std::vector<Record> Reference::ArrivingFrom(uint32_t at, uint32_t index, const Record& in) const {

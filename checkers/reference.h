@@ -35,10 +35,11 @@ namespace faultline::checkers {
 
 // The final state of one key of a keyed operator, by state name and kind.
 struct KeyState {
-  std::map<std::string, int64_t> values;
-  std::map<std::string, std::vector<int64_t>> lists;
-  std::map<std::string, std::map<std::string, int64_t>> maps;
-  std::map<std::string, int64_t> reducing;
+  // By state name; std::less<> finds a name by its string_view without a copy.
+  std::map<std::string, int64_t, std::less<>> values;
+  std::map<std::string, std::vector<int64_t>, std::less<>> lists;
+  std::map<std::string, std::map<std::string, int64_t, std::less<>>, std::less<>> maps;
+  std::map<std::string, int64_t, std::less<>> reducing;
   engine::Provenance provenance;  // every record that reached the key
   bool operator==(const KeyState&) const = default;
 };
@@ -106,6 +107,10 @@ class Reference {
   // outputs through the operators before it, which must all be stateless, then the input edge
   // of `index`. A stream of source records arrives at `index` as the concatenation of these.
   std::vector<engine::Record> Arriving(uint32_t index, const engine::Record& source) const;
+  // The same, appended to `out`: without a vector of its own when each operator before `index`
+  // turns one record into one (maps, no broadcast edge), the usual job.
+  void AppendArriving(uint32_t index, const engine::Record& source,
+                      std::vector<engine::Record>& out) const;
   // The records that `in`, on the input of operator `at` (past its edge, not yet processed),
   // brings to the input of operator `index` (>= at): itself when `index` is `at`, else its
   // outputs through the operators [at, index), which must all be stateless, then the input edge

@@ -178,6 +178,11 @@ std::optional<engine::RecordId> SourceIndex::IdOf(const engine::Provenance& prov
 }
 
 const engine::Record* SourceIndex::Find(const engine::RecordId& id) const {
+  // By the hash first: the first record with the id's hash is the first with the id, unless
+  // another id shares the hash (then by the sorted ids).
+  if (std::optional<size_t> at = FirstWithHash(id.Hash()); at && ids_[*at] == id) {
+    return records_[*at];
+  }
   const IdKey key{id.source, id.partition, id.offset};
   auto it = std::lower_bound(by_id_.begin(), by_id_.end(), key,
                              [](const auto& entry, const IdKey& k) { return entry.first < k; });

@@ -101,7 +101,8 @@ TEST_P(CutReferenceTest, EveryCutEqualsTheFullReplay) {
   const engine::JobSetup& setup = *view.setup;
   uint32_t op = 0;
   while (setup.job.operators[op].kind != engine::OperatorKind::kKeyedProcess) ++op;
-  CutReference incremental(setup, view.sources, op);
+  const checkers::SourceIndex index(view.sources);
+  CutReference incremental(setup, view.sources, index, op);
   const std::set<uint64_t> ids =
       LoggedCheckpoints(run->log, static_cast<uint32_t>(setup.plan.tasks.size()));
   ASSERT_GE(ids.size(), 3u);
