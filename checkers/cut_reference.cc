@@ -211,7 +211,8 @@ void CutReference::Gather(const KeyedOrders* orders) {
       if (it != orders->histories.end()) histories[t] = &it->second;
     }
   }
-  if (!GatherAppended(orders != nullptr, histories)) GatherAll(histories);
+  appended_ = GatherAppended(orders != nullptr, histories);
+  if (!appended_) GatherAll(histories);
   previous_ = true;
   previous_ordered_ = orders != nullptr;
   previous_histories_.assign(tasks_.size(), std::nullopt);
@@ -280,7 +281,10 @@ bool CutReference::GatherAppended(bool ordered, const Histories& histories) {
       if (!entry.logged.empty() && entry.last_task > t) return false;
     }
   }
-  for (KeyEntry& entry : entries_) entry.touched = false;
+  for (KeyEntry& entry : entries_) {
+    entry.touched = false;
+    entry.added.clear();
+  }
   for (size_t t = 0; t < tasks_.size(); ++t) {
     if (histories[t] != nullptr && !histories[t]->empty()) {
       AppendLogged(histories[t]->back(), from[t], t);
@@ -291,6 +295,7 @@ bool CutReference::GatherAppended(bool ordered, const Histories& histories) {
     entry.touched = true;
     const bool in_order = entry.arrived.empty() || entry.arrived.back() < a;
     entry.arrived.push_back(a);
+    entry.added.push_back(a);
     if (!in_order) {
       std::inplace_merge(entry.arrived.begin(), entry.arrived.end() - 1, entry.arrived.end());
     }
@@ -341,15 +346,21 @@ std::vector<Record> CutReference::Advance(const SourceRanges& included, const Ke
 // matching its arrivals as a multiset), this cut's logged order extends it, its arrivals include
 // those (arrival indices are in stream order, so both lists are sorted), and the new logged
 // records match the new arrivals as a multiset: the queue is this cut's logged order.
+//
+// After GatherAppended the lists are the previous cut's with records added, and the state
+// reflects the previous cut's lists (a clean queue is its logged order, its arrivals were all of
+// them): the prefix and the inclusion hold without comparing, and the new arrivals are `added`.
 bool CutReference::Extend(KeyEntry& entry) {
   const size_t logged = entry.queue.size();
   if (!entry.clean || entry.logged.size() < logged) return false;
-  if (!std::equal(entry.queue.begin(), entry.queue.end(), entry.logged.begin(), SameRecord)) {
-    return false;
-  }
-  if (!std::includes(entry.arrived.begin(), entry.arrived.end(), entry.queue_arrivals.begin(),
-                     entry.queue_arrivals.end())) {
-    return false;
+  if (!appended_) {
+    if (!std::equal(entry.queue.begin(), entry.queue.end(), entry.logged.begin(), SameRecord)) {
+      return false;
+    }
+    if (!std::includes(entry.arrived.begin(), entry.arrived.end(), entry.queue_arrivals.begin(),
+                       entry.queue_arrivals.end())) {
+      return false;
+    }
   }
   std::vector<Identity>& new_logged = new_logged_;
   std::vector<Identity>& new_arrived = new_arrived_;
@@ -358,12 +369,16 @@ bool CutReference::Extend(KeyEntry& entry) {
   for (size_t i = logged; i < entry.logged.size(); ++i) {
     new_logged.push_back(IdentityOf(*entry.logged[i]));
   }
-  auto old_arrival = entry.queue_arrivals.begin();
-  for (uint32_t a : entry.arrived) {
-    if (old_arrival != entry.queue_arrivals.end() && *old_arrival == a) {
-      ++old_arrival;
-    } else {
-      new_arrived.push_back(IdentityOf(arrivals_[a].record));
+  if (appended_) {
+    for (uint32_t a : entry.added) new_arrived.push_back(IdentityOf(arrivals_[a].record));
+  } else {
+    auto old_arrival = entry.queue_arrivals.begin();
+    for (uint32_t a : entry.arrived) {
+      if (old_arrival != entry.queue_arrivals.end() && *old_arrival == a) {
+        ++old_arrival;
+      } else {
+        new_arrived.push_back(IdentityOf(arrivals_[a].record));
+      }
     }
   }
   std::sort(new_logged.begin(), new_logged.end());

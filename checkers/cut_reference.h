@@ -89,6 +89,7 @@ class CutReference {
   struct KeyEntry {
     std::vector<const engine::Record*> logged;  // this cut's logged order
     std::vector<uint32_t> arrived;  // this cut's arrivals (indices into arrivals_, ascending)
+    std::vector<uint32_t> added;    // those GatherAppended added at this cut
     // What `state` reflects: the queue it folded, and (when `clean`: the logged order and the
     // arrivals were equal multisets, so the queue is the logged order) the arrivals it matched.
     std::vector<const engine::Record*> queue;
@@ -147,6 +148,9 @@ class CutReference {
   // What the previous cut gathered from, to extend it (Gather).
   bool previous_ = false;
   bool previous_ordered_ = false;
+  // This cut's lists are the previous cut's with records added (GatherAppended): each touched
+  // key's state then reflects a prefix of them.
+  bool appended_ = false;
   std::vector<std::optional<std::vector<HistorySegment>>> previous_histories_;
   std::vector<engine::Record> scratch_;  // the keyed function's outputs (not needed here)
   // Extend's identities of the records new at the cut (kept to reuse their memory).

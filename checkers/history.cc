@@ -1,6 +1,7 @@
 #include "checkers/history.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 namespace faultline::checkers {
 namespace {
@@ -97,6 +98,7 @@ Result<std::vector<HistorySegment>> HistoryBefore(const OrderLog& log, const Att
 KeyedOrders OrdersOf(const engine::JobSetup& setup, const OrderLog& log,
                      const std::function<HistoryEnd(uint32_t task)>& end_for, bool per_key) {
   KeyedOrders out;
+  std::map<uint32_t, std::unordered_map<std::string_view, std::vector<engine::Record>*>> lists_of;
   for (uint32_t c = 0; c < setup.plan.chains.size(); ++c) {
     const uint32_t op = setup.plan.chains[c].first_operator;
     const bool keyed = setup.job.operators[op].kind == engine::OperatorKind::kKeyedProcess;
@@ -108,10 +110,14 @@ KeyedOrders OrdersOf(const engine::JobSetup& setup, const OrderLog& log,
       }
       if (keyed && per_key) {
         KeyOrder& order = out.order[op];
+        // Each key's list found by a hash of the key (the map's nodes stay where they are).
+        std::unordered_map<std::string_view, std::vector<engine::Record>*>& lists = lists_of[op];
         for (const HistorySegment& segment : *history) {
           for (size_t i = 0; i < segment.processed_end; ++i) {
             const engine::Record& r = segment.log->processed[i].record;
-            order[r.key].push_back(r);
+            auto [slot, added] = lists.try_emplace(r.key, nullptr);  // views the log's key
+            if (added) slot->second = &order[r.key];
+            slot->second->push_back(r);
           }
         }
       }
