@@ -8,7 +8,7 @@
 set(FAULTLINE_INSTALLED_LIBS
   faultline_harness faultline_search faultline_scenario_runner faultline_scenarios
   faultline_scenario_proto faultline_faults faultline_checkers faultline_simulator
-  faultline_engine faultline_engine_proto faultline_base)
+  faultline_rocksdb_state faultline_engine faultline_engine_proto faultline_base)
 install(TARGETS ${FAULTLINE_INSTALLED_LIBS} ARCHIVE DESTINATION lib COMPONENT harness)
 install(DIRECTORY base engine simulator checkers scenarios faults search
   DESTINATION include/faultline COMPONENT harness FILES_MATCHING PATTERN "*.h"

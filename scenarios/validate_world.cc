@@ -3,6 +3,7 @@
 #include <set>
 
 #include "base/text.h"
+#include "engine/state/rocksdb/rocksdb_state_backend.h"
 #include "scenarios/passes.h"
 
 namespace faultline::scenarios::internal {
@@ -188,6 +189,7 @@ Check ValidateCheckpointing(const proto::Scenario& s, Resolved* r) {
     return Fail(At(path, "backend"), "unknown value " + std::to_string(c.backend()));
   }
   r->uses_rocksdb = c.backend() == proto::Checkpointing::ROCKSDB;
+  if (r->uses_rocksdb) r->config.state_backend = engine::RocksDbStateBackends();
   if (c.incremental() && c.backend() == proto::Checkpointing::HEAP) {
     return Fail(At(path, "incremental"),
                 "incremental checkpoints need backend ROCKSDB (the heap backend takes full "

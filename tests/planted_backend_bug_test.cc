@@ -89,8 +89,10 @@ class Buggy final : public KeyedStateBackend {
 checkers::Verdict RunJob(Bug bug, bool crash) {
   engine::EngineConfig config;
   config.checkpoints.interval = Duration::Millis(500);
-  config.state_backend = [bug](engine::KeyGroupRange groups) {
-    return std::make_unique<Buggy>(groups, bug);
+  config.state_backend = [bug](const engine::StateBackendSetup& setup)
+      -> Result<std::unique_ptr<engine::KeyedStateBackend>> {
+    return std::unique_ptr<engine::KeyedStateBackend>(
+        std::make_unique<Buggy>(setup.key_groups, bug));
   };
   sim::JobWorld* world = nullptr;
   checkers::OrderLog order(checkers::OrderLog::Options{

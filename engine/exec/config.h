@@ -10,11 +10,11 @@
 
 #include "base/time.h"
 #include "engine/exec/restart.h"
+#include "engine/state/state_backend.h"
 
 namespace faultline::engine {
 
 class ProcessingObserver;
-class KeyedStateBackend;
 struct KeyGroupRange;
 
 enum class CheckpointMode : uint8_t {
@@ -112,9 +112,9 @@ struct EngineConfig {
   TeachingSwitches switches;
   // Side channel for checkers (see observer.h); not owned, may be null.
   ProcessingObserver* observer = nullptr;
-  // Makes the keyed state backend of a subtask over its key groups. Empty: the heap backend.
-  // The seam for other backends (RocksDB), and for tests that plant a bug in one.
-  std::function<std::unique_ptr<KeyedStateBackend>(KeyGroupRange)> state_backend;
+  // Makes the keyed state backend of a subtask (state_backend.h). Empty: the heap backend.
+  // RocksDbStateBackends() (engine/state/rocksdb/) for RocksDB; tests plant a bug through it.
+  StateBackendFactory state_backend;
   // Test seam: sees (and may alter) the in-flight input buffers (channel index, network buffer) a
   // task persists as an unaligned checkpoint's channel state, before they are encoded; the task
   // still processes every buffer. Tests plant a mistake in what a checkpoint persists through

@@ -45,8 +45,25 @@ Task::Task(TaskSetup setup)
     if (op.kind == OperatorKind::kKeyedProcess) {
       const KeyGroupRange groups =
           KeyGroupRangeForOperator(spec_.subtask, op.parallelism, op.max_parallelism);
-      backend_ = setup_.config->state_backend ? setup_.config->state_backend(groups)
-                                              : NewHeapStateBackend(groups);
+      if (!setup_.config->state_backend) {
+        backend_ = NewHeapStateBackend(groups);
+        continue;
+      }
+      StateBackendSetup backend_setup;
+      backend_setup.key_groups = groups;
+      backend_setup.local_fs = ctx_.local_fs;
+      backend_setup.clock = ctx_.clock;
+      backend_setup.task_directory = "/state/" + spec_.name;
+      backend_setup.directory =
+          backend_setup.task_directory + "/attempt-" + std::to_string(setup_.attempt);
+      Result<std::unique_ptr<KeyedStateBackend>> made = setup_.config->state_backend(backend_setup);
+      if (made.ok()) {
+        backend_ = std::move(*made);
+      } else {
+        // The task fails as it starts; until then its chain needs a backend to point at.
+        backend_error_ = made.status().WithContext(spec_.name + " opening its state backend");
+        backend_ = NewHeapStateBackend(groups);
+      }
     }
   }
   // Every record costs each operator of the chain (the source's included) its record cost.
@@ -146,6 +163,10 @@ void Task::Fail(const Status& why) {
 }
 
 void Task::Start() {
+  if (!backend_error_.ok()) {
+    Fail(backend_error_);
+    return;
+  }
   if (!inputs_.empty()) {
     Status listening = ctx_.transport->Listen(spec_.data_port, this);
     if (!listening.ok()) {

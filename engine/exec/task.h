@@ -210,6 +210,7 @@ class Task final : public runtime::ChannelListener, private CheckpointableTask {
   const ChainSpec& chain_;
   runtime::ProcessContext& ctx_;
   std::unique_ptr<KeyedStateBackend> backend_;
+  Status backend_error_;  // the factory's, reported as the task starts
   std::unique_ptr<ChainRunner> runner_;
   std::vector<InputChannel> inputs_;
   std::map<runtime::ChannelId, size_t> input_by_channel_;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -19,6 +20,8 @@
 
 #include "base/inline_function.h"
 #include "base/status.h"
+#include "engine/runtime/clock.h"
+#include "engine/runtime/storage.h"
 #include "engine/state/key_groups.h"
 
 namespace faultline::engine {
@@ -163,5 +166,18 @@ class KeyedStateBackend {
 
 // The heap backend: ordered maps in memory; Capture serializes them (the blob is the view).
 std::unique_ptr<KeyedStateBackend> NewHeapStateBackend(KeyGroupRange key_groups);
+
+// What a task hands a backend factory: its key groups and, for a backend on the local disk
+// (RocksDB), its process's disk and clock and a directory of its own on that disk.
+struct StateBackendSetup {
+  KeyGroupRange key_groups;
+  runtime::LocalFs* local_fs = nullptr;
+  const runtime::Clock* clock = nullptr;
+  std::string directory;       // this attempt's: "<task_directory>/attempt-<n>"
+  std::string task_directory;  // the task's on this node, where earlier attempts' are too
+};
+// Makes a subtask's backend; an error fails the task (a local disk that cannot hold it).
+using StateBackendFactory =
+    std::function<Result<std::unique_ptr<KeyedStateBackend>>(const StateBackendSetup&)>;
 
 }  // namespace faultline::engine

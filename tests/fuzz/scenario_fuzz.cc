@@ -59,7 +59,7 @@ void Run(std::string_view text) {
   (void)scenarios::EnabledCheckers(spec);
   auto config = scenarios::ToEngineConfig(spec);
   if (!config.ok()) {
-    // Only the settings this build lacks (RocksDB, incremental checkpoints).
+    // Only the settings this build lacks (incremental checkpoints).
     if (config.status().code() != StatusCode::kUnimplemented) {
       Broken("ToEngineConfig failed on a valid scenario", config.status());
     }

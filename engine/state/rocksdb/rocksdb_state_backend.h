@@ -1,0 +1,59 @@
+// The RocksDB keyed state backend: one RocksDB instance per stateful subtask, on the node's local
+// disk (runtime::LocalFs, through LocalFsFileSystem: in a simulation, the simulated disk with its
+// faults), behind the same interface as the heap backend (state_backend.h).
+//
+// Layout: one column family; an entry's RocksDB key is
+//   u32 key group (big-endian) | u32 state id (big-endian) | key, escaped | user key
+// where the key's bytes are escaped (0x00 -> 0x00 0xFF) and end with 0x00 0x01, so RocksDB's
+// bytewise order is (key group, state, key, user key) with keys compared as unsigned bytes: the
+// keyed-state blob's section order. The value is the entry's bytes.
+//
+// Snapshots: Capture takes a RocksDB snapshot (the synchronous part, O(1)); Materialize iterates
+// it into the shared keyed-state blob (keyed_state_blob.h), the same bytes the heap backend
+// writes for the same entries, so either backend restores the other's checkpoints. (Incremental
+// checkpoints, which upload SST files, are a later step.)
+//
+// Determinism: RocksDB never works in the background here. The write-ahead log is off (as in
+// Flink: checkpoints make state durable), automatic compactions are off, and the memtable is
+// flushed explicitly on the caller's thread (which waits) once it exceeds
+// `memtable_bytes_max`, so every file operation happens in an order the caller's operations
+// decide. RocksDB's clock is the node's (it never sleeps: it sleeps only to retry after an
+// error), automatic error recovery is off, and RocksDB's info log is dropped.
+//
+// Errors: a failing disk (a write, a sync, a full disk) makes RocksDB fail a flush or a write;
+// the backend keeps the first such error and every later Capture's Materialize and Restore
+// returns it (the interface's Put and Delete return nothing), so the task fails with a clear
+// Status and recovers from its last checkpoint.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+#include "engine/runtime/clock.h"
+#include "engine/runtime/storage.h"
+#include "engine/state/state_backend.h"
+
+namespace faultline::engine {
+
+struct RocksDbBackendOptions {
+  runtime::LocalFs* fs = nullptr;  // the node's local disk; must outlive the backend
+  // RocksDB's clock (file times, statistics); null: time zero. Must outlive the backend.
+  const runtime::Clock* clock = nullptr;
+  // The database's directory on `fs`, the backend's own: whatever it holds is discarded at
+  // open (a backend starts empty; Restore loads a checkpoint).
+  std::string directory;
+  // The memtable is flushed to an SST file once it holds more than this.
+  size_t memtable_bytes_max = 32u << 20;
+};
+
+Result<std::unique_ptr<KeyedStateBackend>> NewRocksDbStateBackend(KeyGroupRange key_groups,
+                                                                  RocksDbBackendOptions options);
+
+// For EngineConfig::state_backend: each subtask's backend in its attempt's directory on its
+// process's disk, on its process's clock; the task's earlier attempts' directories on that node
+// are discarded first (no local recovery: a restore reads the checkpoint).
+StateBackendFactory RocksDbStateBackends(size_t memtable_bytes_max = 32u << 20);
+
+}  // namespace faultline::engine
