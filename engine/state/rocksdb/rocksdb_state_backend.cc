@@ -15,6 +15,7 @@
 #include "base/assert.h"
 #include "engine/state/keyed_state_blob.h"
 #include "engine/state/rocksdb/local_fs_file_system.h"
+#include "engine/state/rocksdb/rocksdb_env.h"
 
 namespace faultline::engine {
 namespace {
@@ -142,49 +143,6 @@ Status FromRocksDb(const rocksdb::Status& s, std::string_view what) {
   return UnavailableError(message);  // an I/O error of the local disk: the task fails over
 }
 
-// ---- The environment -----------------------------------------------------------------------
-
-// RocksDB's clock: the node's (simulated) time, or zero without one; sleeping returns at once
-// (RocksDB sleeps only to retry after an error, which is the task's to handle).
-class NodeClock final : public rocksdb::SystemClock {
- public:
-  explicit NodeClock(const runtime::Clock* clock) : clock_(clock) {}
-  const char* Name() const override { return "faultline.NodeClock"; }
-  uint64_t NowMicros() override { return NowNanos() / 1000; }
-  uint64_t NowNanos() override {
-    if (clock_ == nullptr) return 0;
-    const int64_t nanos = clock_->Now().nanos();
-    return nanos > 0 ? static_cast<uint64_t>(nanos) : 0;
-  }
-  void SleepForMicroseconds(int /*micros*/) override {}
-  rocksdb::Status GetCurrentTime(int64_t* unix_time) override {
-    *unix_time = static_cast<int64_t>(NowMicros() / 1000000);
-    return rocksdb::Status::OK();
-  }
-  std::string TimeToString(uint64_t time) override { return std::to_string(time); }
-
- private:
-  const runtime::Clock* clock_;
-};
-
-// The composite environment over LocalFsFileSystem, with the node's clock.
-class NodeEnv final : public rocksdb::EnvWrapper {
- public:
-  NodeEnv(const std::shared_ptr<rocksdb::FileSystem>& fs, const runtime::Clock* clock)
-      : rocksdb::EnvWrapper(rocksdb::NewCompositeEnv(fs)) {
-    file_system_ = fs;
-    system_clock_ = std::make_shared<NodeClock>(clock);
-  }
-  const char* Name() const override { return "faultline.NodeEnv"; }
-  uint64_t NowMicros() override { return system_clock_->NowMicros(); }
-  uint64_t NowNanos() override { return system_clock_->NowNanos(); }
-  void SleepForMicroseconds(int micros) override { system_clock_->SleepForMicroseconds(micros); }
-  rocksdb::Status GetCurrentTime(int64_t* unix_time) override {
-    return system_clock_->GetCurrentTime(unix_time);
-  }
-  std::string TimeToString(uint64_t time) override { return system_clock_->TimeToString(time); }
-};
-
 // ---- The database --------------------------------------------------------------------------
 
 // RocksDB and what it runs on, closed in order (the database before its environment); shared
@@ -206,34 +164,6 @@ struct Database {
     env.reset();
   }
 };
-
-rocksdb::Options DatabaseOptions(rocksdb::Env* env, size_t memtable_bytes_max) {
-  rocksdb::Options o;
-  o.env = env;
-  o.create_if_missing = true;
-  o.disable_auto_compactions = true;
-  // Flushed explicitly at memtable_bytes_max: RocksDB's own trigger stays out of reach.
-  o.write_buffer_size = 4 * memtable_bytes_max + (64u << 20);
-  o.max_write_buffer_number = 4;
-  o.stats_dump_period_sec = 0;
-  o.stats_persist_period_sec = 0;
-  o.avoid_flush_during_shutdown = true;
-  o.avoid_flush_during_recovery = true;
-  o.db_host_id = "";  // not the machine's host name in every SST file
-  o.max_background_jobs = 2;
-  o.max_file_opening_threads = 1;
-  o.enable_thread_tracking = false;
-  // No automatic recovery from a background error: it would retry on RocksDB's own thread,
-  // against the simulated disk, at real-time intervals. The error is the task's to report.
-  o.max_bgerror_resume_count = 0;
-  return o;
-}
-
-rocksdb::WriteOptions Writes() {
-  rocksdb::WriteOptions w;
-  w.disableWAL = true;  // checkpoints make state durable, as in Flink
-  return w;
-}
 
 // ---- Snapshot ------------------------------------------------------------------------------
 
@@ -366,13 +296,13 @@ class RocksDbStateBackend final : public KeyedStateBackend {
                std::span<const uint8_t> value) override {
     CheckAccess(state, group);
     EncodeEntryKey(key_buffer_, state, group, key, user_key);
-    Wrote(database_->db->Put(Writes(), key_buffer_, SliceOf(value)), "put");
+    Wrote(database_->db->Put(RocksDbWriteOptions(), key_buffer_, SliceOf(value)), "put");
   }
   void Delete(StateId state, KeyGroup group, std::string_view key,
               std::string_view user_key) override {
     CheckAccess(state, group);
     EncodeEntryKey(key_buffer_, state, group, key, user_key);
-    Wrote(database_->db->Delete(Writes(), key_buffer_), "delete");
+    Wrote(database_->db->Delete(RocksDbWriteOptions(), key_buffer_), "delete");
   }
 
   void ForEach(StateId state, KeyGroup group, std::string_view key,
@@ -518,7 +448,7 @@ Status RocksDbStateBackend::Restore(const std::vector<RestoreSource>& sources) {
       FL_RETURN_IF_ERROR(FromRocksDb(into.put, "restore"));
     }
   }
-  FL_RETURN_IF_ERROR(FromRocksDb(database_->db->Write(Writes(), &batch), "restore"));
+  FL_RETURN_IF_ERROR(FromRocksDb(database_->db->Write(RocksDbWriteOptions(), &batch), "restore"));
   states_ = std::move(states);
   return Status::Ok();
 }
@@ -536,9 +466,9 @@ Result<std::unique_ptr<KeyedStateBackend>> NewRocksDbStateBackend(KeyGroupRange 
   }
   auto database = std::make_shared<Database>();
   database->fs = std::make_shared<LocalFsFileSystem>(options.fs);
-  database->env = std::make_unique<NodeEnv>(database->fs, options.clock);
+  database->env = NewNodeEnv(database->fs, options.clock);
   const rocksdb::Options db_options =
-      DatabaseOptions(database->env.get(), options.memtable_bytes_max);
+      RocksDbDatabaseOptions(database->env.get(), options.memtable_bytes_max);
   // A backend starts empty: whatever an earlier attempt left in the directory goes.
   Result<std::vector<std::string>> leftovers = options.fs->List(options.directory + "/");
   if (!leftovers.ok()) return leftovers.status().WithContext("rocksdb directory");
@@ -569,6 +499,86 @@ StateBackendFactory RocksDbStateBackends(size_t memtable_bytes_max) {
                                                      .directory = setup.directory,
                                                      .memtable_bytes_max = memtable_bytes_max});
   };
+}
+
+// ---- The environment and options (rocksdb_env.h) ---------------------------------------------
+
+namespace {
+
+// RocksDB's clock: the node's (simulated) time, or zero without one; sleeping returns at once
+// (RocksDB sleeps only to retry after an error, which is the task's to handle).
+class NodeClock final : public rocksdb::SystemClock {
+ public:
+  explicit NodeClock(const runtime::Clock* clock) : clock_(clock) {}
+  const char* Name() const override { return "faultline.NodeClock"; }
+  uint64_t NowMicros() override { return NowNanos() / 1000; }
+  uint64_t NowNanos() override {
+    if (clock_ == nullptr) return 0;
+    const int64_t nanos = clock_->Now().nanos();
+    return nanos > 0 ? static_cast<uint64_t>(nanos) : 0;
+  }
+  void SleepForMicroseconds(int /*micros*/) override {}
+  rocksdb::Status GetCurrentTime(int64_t* unix_time) override {
+    *unix_time = static_cast<int64_t>(NowMicros() / 1000000);
+    return rocksdb::Status::OK();
+  }
+  std::string TimeToString(uint64_t time) override { return std::to_string(time); }
+
+ private:
+  const runtime::Clock* clock_;
+};
+
+// The composite environment over LocalFsFileSystem, with the node's clock.
+class NodeEnv final : public rocksdb::EnvWrapper {
+ public:
+  NodeEnv(const std::shared_ptr<rocksdb::FileSystem>& fs, const runtime::Clock* clock)
+      : rocksdb::EnvWrapper(rocksdb::NewCompositeEnv(fs)) {
+    file_system_ = fs;
+    system_clock_ = std::make_shared<NodeClock>(clock);
+  }
+  const char* Name() const override { return "faultline.NodeEnv"; }
+  uint64_t NowMicros() override { return system_clock_->NowMicros(); }
+  uint64_t NowNanos() override { return system_clock_->NowNanos(); }
+  void SleepForMicroseconds(int micros) override { system_clock_->SleepForMicroseconds(micros); }
+  rocksdb::Status GetCurrentTime(int64_t* unix_time) override {
+    return system_clock_->GetCurrentTime(unix_time);
+  }
+  std::string TimeToString(uint64_t time) override { return system_clock_->TimeToString(time); }
+};
+
+}  // namespace
+
+std::unique_ptr<rocksdb::Env> NewNodeEnv(const std::shared_ptr<rocksdb::FileSystem>& fs,
+                                         const runtime::Clock* clock) {
+  return std::make_unique<NodeEnv>(fs, clock);
+}
+
+rocksdb::Options RocksDbDatabaseOptions(rocksdb::Env* env, size_t memtable_bytes_max) {
+  rocksdb::Options o;
+  o.env = env;
+  o.create_if_missing = true;
+  o.disable_auto_compactions = true;
+  // Flushed explicitly at memtable_bytes_max: RocksDB's own trigger stays out of reach.
+  o.write_buffer_size = 4 * memtable_bytes_max + (64u << 20);
+  o.max_write_buffer_number = 4;
+  o.stats_dump_period_sec = 0;
+  o.stats_persist_period_sec = 0;
+  o.avoid_flush_during_shutdown = true;
+  o.avoid_flush_during_recovery = true;
+  o.db_host_id = "";  // not the machine's host name in every SST file
+  o.max_background_jobs = 2;
+  o.max_file_opening_threads = 1;
+  o.enable_thread_tracking = false;
+  // No automatic recovery from a background error: it would retry on RocksDB's own thread,
+  // against the simulated disk, at real-time intervals. The error is the task's to report.
+  o.max_bgerror_resume_count = 0;
+  return o;
+}
+
+rocksdb::WriteOptions RocksDbWriteOptions() {
+  rocksdb::WriteOptions w;
+  w.disableWAL = true;  // checkpoints make state durable, as in Flink
+  return w;
 }
 
 }  // namespace faultline::engine
