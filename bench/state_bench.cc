@@ -75,7 +75,7 @@ void BM_BareRocksDb(benchmark::State& state) {
   const Keys keys(static_cast<uint32_t>(state.range(0)));
   Node node;
   auto fs = std::make_shared<engine::LocalFsFileSystem>(node.fs());
-  std::unique_ptr<rocksdb::Env> env = engine::NewNodeEnv(fs, nullptr);
+  auto env = std::make_unique<engine::NodeEnv>(fs, nullptr);
   rocksdb::DB* raw = nullptr;
   if (!rocksdb::DB::Open(engine::RocksDbDatabaseOptions(env.get(), 32u << 20), "/bare", &raw)
            .ok()) {

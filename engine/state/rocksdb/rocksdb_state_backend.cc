@@ -149,7 +149,7 @@ Status FromRocksDb(const rocksdb::Status& s, std::string_view what) {
 // by the backend and its snapshots.
 struct Database {
   std::shared_ptr<LocalFsFileSystem> fs;
-  std::unique_ptr<rocksdb::Env> env;
+  std::unique_ptr<NodeEnv> env;
   std::unique_ptr<rocksdb::DB> db;
 
   // The database closes without its disk: the backend goes with its task, also when the
@@ -382,10 +382,15 @@ class RocksDbStateBackend final : public KeyedStateBackend {
         bytes <= memtable_bytes_max_) {
       return;
     }
+    // Scheduled, then run here (NodeEnv): RocksDB's threads never touch the disk.
     rocksdb::FlushOptions flush;
-    flush.wait = true;
+    flush.wait = false;
     flush.allow_write_stall = true;
     Fail(FromRocksDb(database_->db->Flush(flush), "flush"));
+    database_->env->RunScheduled();
+    // A flush that failed stops the database's writes with its error: an empty write shows it.
+    rocksdb::WriteBatch probe;
+    Fail(FromRocksDb(database_->db->Write(RocksDbWriteOptions(), &probe), "flush"));
   }
 
   const KeyGroupRange range_;
@@ -466,7 +471,7 @@ Result<std::unique_ptr<KeyedStateBackend>> NewRocksDbStateBackend(KeyGroupRange 
   }
   auto database = std::make_shared<Database>();
   database->fs = std::make_shared<LocalFsFileSystem>(options.fs);
-  database->env = NewNodeEnv(database->fs, options.clock);
+  database->env = std::make_unique<NodeEnv>(database->fs, options.clock);
   const rocksdb::Options db_options =
       RocksDbDatabaseOptions(database->env.get(), options.memtable_bytes_max);
   // A backend starts empty: whatever an earlier attempt left in the directory goes.
@@ -476,7 +481,9 @@ Result<std::unique_ptr<KeyedStateBackend>> NewRocksDbStateBackend(KeyGroupRange 
     FL_RETURN_IF_ERROR(options.fs->Delete(file).WithContext("rocksdb directory"));
   }
   rocksdb::DB* db = nullptr;
-  FL_RETURN_IF_ERROR(FromRocksDb(rocksdb::DB::Open(db_options, options.directory, &db), "open"));
+  const rocksdb::Status opened = rocksdb::DB::Open(db_options, options.directory, &db);
+  database->env->RunScheduled();
+  FL_RETURN_IF_ERROR(FromRocksDb(opened, "open"));
   database->db.reset(db);
   return std::unique_ptr<KeyedStateBackend>(std::make_unique<RocksDbStateBackend>(
       key_groups, std::move(database), options.memtable_bytes_max));
@@ -528,29 +535,55 @@ class NodeClock final : public rocksdb::SystemClock {
   const runtime::Clock* clock_;
 };
 
-// The composite environment over LocalFsFileSystem, with the node's clock.
-class NodeEnv final : public rocksdb::EnvWrapper {
- public:
-  NodeEnv(const std::shared_ptr<rocksdb::FileSystem>& fs, const runtime::Clock* clock)
-      : rocksdb::EnvWrapper(rocksdb::NewCompositeEnv(fs)) {
-    file_system_ = fs;
-    system_clock_ = std::make_shared<NodeClock>(clock);
-  }
-  const char* Name() const override { return "faultline.NodeEnv"; }
-  uint64_t NowMicros() override { return system_clock_->NowMicros(); }
-  uint64_t NowNanos() override { return system_clock_->NowNanos(); }
-  void SleepForMicroseconds(int micros) override { system_clock_->SleepForMicroseconds(micros); }
-  rocksdb::Status GetCurrentTime(int64_t* unix_time) override {
-    return system_clock_->GetCurrentTime(unix_time);
-  }
-  std::string TimeToString(uint64_t time) override { return system_clock_->TimeToString(time); }
-};
-
 }  // namespace
 
-std::unique_ptr<rocksdb::Env> NewNodeEnv(const std::shared_ptr<rocksdb::FileSystem>& fs,
-                                         const runtime::Clock* clock) {
-  return std::make_unique<NodeEnv>(fs, clock);
+NodeEnv::NodeEnv(const std::shared_ptr<rocksdb::FileSystem>& fs, const runtime::Clock* clock)
+    : rocksdb::EnvWrapper(rocksdb::NewCompositeEnv(fs)) {
+  file_system_ = fs;
+  system_clock_ = std::make_shared<NodeClock>(clock);
+}
+
+void NodeEnv::Schedule(void (*function)(void* arg), void* arg, Priority pri, void* tag,
+                       void (*unschedule)(void* arg)) {
+  scheduled_.push_back(Work{function, arg, pri, tag, unschedule});
+}
+
+int NodeEnv::UnSchedule(void* tag, Priority pri) {
+  int removed = 0;
+  for (auto it = scheduled_.begin(); it != scheduled_.end();) {
+    if (it->tag != tag || it->pri != pri) {
+      ++it;
+      continue;
+    }
+    if (it->unschedule != nullptr) it->unschedule(it->arg);
+    it = scheduled_.erase(it);
+    ++removed;
+  }
+  return removed;
+}
+
+void NodeEnv::RunScheduled() {
+  while (!scheduled_.empty()) {
+    const Work work = scheduled_.front();
+    scheduled_.pop_front();
+    work.function(work.arg);
+  }
+}
+
+uint64_t NodeEnv::NowMicros() {
+  return system_clock_->NowMicros();
+}
+uint64_t NodeEnv::NowNanos() {
+  return system_clock_->NowNanos();
+}
+void NodeEnv::SleepForMicroseconds(int micros) {
+  system_clock_->SleepForMicroseconds(micros);
+}
+rocksdb::Status NodeEnv::GetCurrentTime(int64_t* unix_time) {
+  return system_clock_->GetCurrentTime(unix_time);
+}
+std::string NodeEnv::TimeToString(uint64_t time) {
+  return system_clock_->TimeToString(time);
 }
 
 rocksdb::Options RocksDbDatabaseOptions(rocksdb::Env* env, size_t memtable_bytes_max) {

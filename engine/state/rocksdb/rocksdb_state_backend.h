@@ -15,10 +15,11 @@
 //
 // Determinism: RocksDB never works in the background here. The write-ahead log is off (as in
 // Flink: checkpoints make state durable), automatic compactions are off, and the memtable is
-// flushed explicitly on the caller's thread (which waits) once it exceeds
-// `memtable_bytes_max`, so every file operation happens in an order the caller's operations
-// decide. RocksDB's clock is the node's (it never sleeps: it sleeps only to retry after an
-// error), automatic error recovery is off, and RocksDB's info log is dropped.
+// flushed explicitly once it exceeds `memtable_bytes_max`; the work RocksDB schedules for it
+// (the flush, the purge of obsolete files) runs on the caller's thread (NodeEnv,
+// rocksdb_env.h), so every file operation happens in an order the caller's operations decide.
+// RocksDB's clock is the node's (it never sleeps: it sleeps only to retry after an error),
+// automatic error recovery is off, and RocksDB's info log is dropped.
 //
 // Errors: a failing disk (a write, a sync, a full disk) makes RocksDB fail a flush or a write;
 // the backend keeps the first such error and every later Capture's Materialize and Restore
