@@ -249,46 +249,11 @@ struct StateTable {
   std::vector<EntryMap> entries;
 };
 
-constexpr size_t kStatesMax = kKeyedStateBlobStatesMax;
-constexpr size_t kStateNameBytesMax = 1024;
-
-std::string_view KindName(StateKind kind) {
-  switch (kind) {
-    case StateKind::kValue:
-      return "value";
-    case StateKind::kList:
-      return "list";
-    case StateKind::kMap:
-      return "map";
-    case StateKind::kReducing:
-      return "reducing";
-  }
-  return "unknown";
-}
-
-// Finds `name` in `table` or appends it: the rule shared by Register and Restore.
+// The registry rule every backend shares (keyed_state_blob.h), with an entry map per state.
 Result<StateId> FindOrAddState(StateTable& table, std::string_view name, StateKind kind) {
-  for (size_t id = 0; id < table.states.size(); ++id) {
-    const KeyedStateInfo& state = table.states[id];
-    if (state.name != name) continue;
-    if (state.kind != kind) {
-      return InvalidArgumentError("state '" + std::string(name) + "' is registered as " +
-                                  std::string(KindName(state.kind)) + ", not " +
-                                  std::string(KindName(kind)));
-    }
-    return static_cast<StateId>(id);
-  }
-  if (name.empty() || name.size() > kStateNameBytesMax) {
-    return InvalidArgumentError("a state name must have 1 to " +
-                                std::to_string(kStateNameBytesMax) + " bytes");
-  }
-  if (table.states.size() >= kStatesMax) {
-    return ResourceExhaustedError("more than " + std::to_string(kStatesMax) +
-                                  " states registered; cannot add '" + std::string(name) + "'");
-  }
-  table.states.push_back({std::string(name), kind});
-  table.entries.emplace_back();
-  return static_cast<StateId>(table.states.size() - 1);
+  Result<StateId> id = engine::FindOrAddState(table.states, name, kind);
+  table.entries.resize(table.states.size());
+  return id;
 }
 
 // ---- Blob encoding ---------------------------------------------------------------------------
@@ -587,9 +552,6 @@ class HeapStateBackend final : public KeyedStateBackend {
     }
   }
 
-  Status RestoreOne(const RestoreSource& source, std::vector<const std::string*>& source_of_group,
-                    StateTable& restored) const;
-
   const KeyGroupRange range_;
   StateTable table_;
   mutable size_t last_blob_bytes_ = 0;  // Capture's allocation hint
@@ -607,44 +569,6 @@ class HeapStateBackend final : public KeyedStateBackend {
   mutable std::vector<CurrentEntry> current_entries_;
 };
 
-// Loads the key groups of `source` that this backend owns into `restored`. `source_of_group`
-// records which blob gave each owned group, so two blobs cannot both fill one.
-Status HeapStateBackend::RestoreOne(const RestoreSource& source,
-                                    std::vector<const std::string*>& source_of_group,
-                                    StateTable& restored) const {
-  FL_ASSERT(source.data != nullptr, "a RestoreSource without data");
-  FL_ASSIGN_OR_RETURN(
-      const KeyedStateBlobReader blob,
-      KeyedStateBlobReader::Open(*source.data, source.name, source.verify_checksum));
-  // Map the blob's states to ours by name: ids may differ between backends and runs.
-  std::vector<StateId> local_ids;
-  for (const KeyedStateInfo& state : blob.states()) {
-    Result<StateId> id = FindOrAddState(restored, state.name, state.kind);
-    if (!id.ok()) return id.status().WithContext("blob " + source.name);
-    local_ids.push_back(*id);
-  }
-  const KeyGroupRange overlap = blob.range().Intersect(range_);
-  for (KeyGroup group = overlap.first; group <= overlap.last; ++group) {
-    const std::string*& owner = source_of_group[group - range_.first];
-    if (owner != nullptr) {
-      return InvalidArgumentError("key group " + std::to_string(group) + " is in both blob " +
-                                  *owner + " and blob " + source.name);
-    }
-    owner = &source.name;
-    FL_RETURN_IF_ERROR(blob.ReadSection(
-        group,
-        [&restored, &local_ids, group](size_t state, std::string_view key,
-                                       std::string_view user_key, std::span<const uint8_t> value) {
-          const bool added =
-              restored.entries[local_ids[state]]
-                  .emplace(EntryKey{group, std::string(key), std::string(user_key)}, Value(value))
-                  .second;
-          FL_ASSERT(added, "a restored entry that is already present");
-        }));
-  }
-  return Status::Ok();
-}
-
 // Builds the new state aside and swaps it in only when every source loaded, so a failed restore
 // leaves the backend as it was. Registrations survive (ids handed out stay valid); states the
 // blobs name are added.
@@ -652,10 +576,18 @@ Status HeapStateBackend::Restore(const std::vector<RestoreSource>& sources) {
   StateTable restored;
   restored.states = table_.states;
   restored.entries.resize(table_.states.size());
-  std::vector<const std::string*> source_of_group(range_.size(), nullptr);
-  for (const RestoreSource& source : sources) {
-    FL_RETURN_IF_ERROR(RestoreOne(source, source_of_group, restored));
-  }
+  FL_RETURN_IF_ERROR(ReadRestoreSources(
+      sources, range_, restored.states,
+      [&restored](StateId state, KeyGroup group, std::string_view key, std::string_view user_key,
+                  std::span<const uint8_t> value) {
+        restored.entries.resize(restored.states.size());  // states the blobs added
+        const bool added =
+            restored.entries[state]
+                .emplace(EntryKey{group, std::string(key), std::string(user_key)}, Value(value))
+                .second;
+        FL_ASSERT(added, "a restored entry that is already present");
+      }));
+  restored.entries.resize(restored.states.size());
   table_ = std::move(restored);
   RebuildIndex();
   return Status::Ok();

@@ -312,4 +312,82 @@ Status KeyedStateBlobReader::ReadSection(KeyGroup group, EntryVisitor visit) con
   return Status::Ok();
 }
 
+namespace {
+
+constexpr size_t kStateNameBytesMax = 1024;
+
+std::string_view KindName(StateKind kind) {
+  switch (kind) {
+    case StateKind::kValue:
+      return "value";
+    case StateKind::kList:
+      return "list";
+    case StateKind::kMap:
+      return "map";
+    case StateKind::kReducing:
+      return "reducing";
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+Result<StateId> FindOrAddState(std::vector<KeyedStateInfo>& states, std::string_view name,
+                               StateKind kind) {
+  for (size_t id = 0; id < states.size(); ++id) {
+    if (states[id].name != name) continue;
+    if (states[id].kind != kind) {
+      return InvalidArgumentError("state '" + std::string(name) + "' is registered as " +
+                                  std::string(KindName(states[id].kind)) + ", not " +
+                                  std::string(KindName(kind)));
+    }
+    return static_cast<StateId>(id);
+  }
+  if (name.empty() || name.size() > kStateNameBytesMax) {
+    return InvalidArgumentError("a state name must have 1 to " +
+                                std::to_string(kStateNameBytesMax) + " bytes");
+  }
+  if (states.size() >= kKeyedStateBlobStatesMax) {
+    return ResourceExhaustedError("more than " + std::to_string(kKeyedStateBlobStatesMax) +
+                                  " states registered; cannot add '" + std::string(name) + "'");
+  }
+  states.push_back({std::string(name), kind});
+  return static_cast<StateId>(states.size() - 1);
+}
+
+Status ReadRestoreSources(const std::vector<RestoreSource>& sources, KeyGroupRange range,
+                          std::vector<KeyedStateInfo>& states, RestoredEntryVisitor visit) {
+  // Which blob gave each group of the range, so two blobs cannot both fill one.
+  std::vector<const std::string*> source_of_group(range.size(), nullptr);
+  for (const RestoreSource& source : sources) {
+    FL_ASSERT(source.data != nullptr, "a RestoreSource without data");
+    FL_ASSIGN_OR_RETURN(
+        const KeyedStateBlobReader blob,
+        KeyedStateBlobReader::Open(*source.data, source.name, source.verify_checksum));
+    // Map the blob's states to ours by name: ids may differ between backends and runs.
+    std::vector<StateId> local_ids;
+    for (const KeyedStateInfo& state : blob.states()) {
+      Result<StateId> id = FindOrAddState(states, state.name, state.kind);
+      if (!id.ok()) return id.status().WithContext("blob " + source.name);
+      local_ids.push_back(*id);
+    }
+    const KeyGroupRange overlap = blob.range().Intersect(range);
+    for (KeyGroup group = overlap.first; group <= overlap.last; ++group) {
+      const std::string*& owner = source_of_group[group - range.first];
+      if (owner != nullptr) {
+        return InvalidArgumentError("key group " + std::to_string(group) + " is in both blob " +
+                                    *owner + " and blob " + source.name);
+      }
+      owner = &source.name;
+      FL_RETURN_IF_ERROR(blob.ReadSection(
+          group,
+          [&visit, &local_ids, group](size_t state, std::string_view key, std::string_view user_key,
+                                      std::span<const uint8_t> value) {
+            visit(local_ids[state], group, key, user_key, value);
+          }));
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace faultline::engine

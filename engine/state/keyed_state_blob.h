@@ -205,4 +205,24 @@ class KeyedStateBlobReader {
   bool reverse_values_ = false;                   // the planted codec bug (test seam)
 };
 
+// ---- What every backend shares --------------------------------------------------------------
+
+// A backend's registry rule: finds `name` in `states` (its id is its position) or appends it. An
+// existing name must keep its kind (InvalidArgument); a name has 1 to 1024 bytes
+// (InvalidArgument); at most kKeyedStateBlobStatesMax states (ResourceExhausted).
+Result<StateId> FindOrAddState(std::vector<KeyedStateInfo>& states, std::string_view name,
+                               StateKind kind);
+
+// Restore's reading, for any backend: visits every entry of `sources` in the key groups of
+// `range`, each with its state's id in `states` (states are matched by name, and those the blobs
+// add are appended). A blob that breaks the format is DataLoss naming it; two blobs holding one
+// key group of the range is InvalidArgument. Entries come blob by blob, key group by key group;
+// a backend builds its new state aside and keeps it only when this returns Ok.
+using RestoredEntryVisitor =
+    InlineFunction<void(StateId state, KeyGroup group, std::string_view key,
+                        std::string_view user_key, std::span<const uint8_t> value),
+                   32>;
+Status ReadRestoreSources(const std::vector<RestoreSource>& sources, KeyGroupRange range,
+                          std::vector<KeyedStateInfo>& states, RestoredEntryVisitor visit);
+
 }  // namespace faultline::engine

@@ -20,7 +20,6 @@
 namespace faultline::engine {
 namespace {
 
-constexpr size_t kStateNameBytesMax = 1024;  // as the heap backend
 constexpr uint64_t kWritesBetweenMemtableChecks = 1024;
 
 // ---- Keys ----------------------------------------------------------------------------------
@@ -94,44 +93,6 @@ std::span<const uint8_t> BytesOf(const rocksdb::Slice& s) {
 
 rocksdb::Slice SliceOf(std::span<const uint8_t> bytes) {
   return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
-}
-
-std::string_view KindName(StateKind kind) {
-  switch (kind) {
-    case StateKind::kValue:
-      return "value";
-    case StateKind::kList:
-      return "list";
-    case StateKind::kMap:
-      return "map";
-    case StateKind::kReducing:
-      return "reducing";
-  }
-  return "unknown";
-}
-
-// Finds `name` in `states` or appends it: the heap backend's rule.
-Result<StateId> FindOrAddState(std::vector<KeyedStateInfo>& states, std::string_view name,
-                               StateKind kind) {
-  for (size_t id = 0; id < states.size(); ++id) {
-    if (states[id].name != name) continue;
-    if (states[id].kind != kind) {
-      return InvalidArgumentError("state '" + std::string(name) + "' is registered as " +
-                                  std::string(KindName(states[id].kind)) + ", not " +
-                                  std::string(KindName(kind)));
-    }
-    return static_cast<StateId>(id);
-  }
-  if (name.empty() || name.size() > kStateNameBytesMax) {
-    return InvalidArgumentError("a state name must have 1 to " +
-                                std::to_string(kStateNameBytesMax) + " bytes");
-  }
-  if (states.size() >= kKeyedStateBlobStatesMax) {
-    return ResourceExhaustedError("more than " + std::to_string(kKeyedStateBlobStatesMax) +
-                                  " states registered; cannot add '" + std::string(name) + "'");
-  }
-  states.push_back({std::string(name), kind});
-  return static_cast<StateId>(states.size() - 1);
 }
 
 Status FromRocksDb(const rocksdb::Status& s, std::string_view what) {
@@ -402,8 +363,8 @@ class RocksDbStateBackend final : public KeyedStateBackend {
   uint64_t writes_since_check_ = 0;
 };
 
-// Decodes every source first (states mapped by name, each owned key group from one blob), then
-// replaces the database's entries in one batch: a failed restore leaves the state as it was.
+// Decodes every source first (keyed_state_blob.h's ReadRestoreSources), then replaces the
+// database's entries in one batch: a failed restore leaves the state as it was.
 Status RocksDbStateBackend::Restore(const std::vector<RestoreSource>& sources) {
   FL_RETURN_IF_ERROR(error_);
   std::vector<KeyedStateInfo> states = states_;
@@ -416,43 +377,20 @@ Status RocksDbStateBackend::Restore(const std::vector<RestoreSource>& sources) {
     }
     FL_RETURN_IF_ERROR(FromRocksDb(it->status(), "restore"));
   }
-  std::vector<const std::string*> source_of_group(range_.size(), nullptr);
-  std::string key_buffer;
-  for (const RestoreSource& source : sources) {
-    FL_ASSERT(source.data != nullptr, "a RestoreSource without data");
-    FL_ASSIGN_OR_RETURN(
-        const KeyedStateBlobReader blob,
-        KeyedStateBlobReader::Open(*source.data, source.name, source.verify_checksum));
-    std::vector<StateId> local_ids;
-    for (const KeyedStateInfo& state : blob.states()) {
-      Result<StateId> id = FindOrAddState(states, state.name, state.kind);
-      if (!id.ok()) return id.status().WithContext("blob " + source.name);
-      local_ids.push_back(*id);
-    }
-    const KeyGroupRange overlap = blob.range().Intersect(range_);
-    for (KeyGroup group = overlap.first; group <= overlap.last; ++group) {
-      const std::string*& owner = source_of_group[group - range_.first];
-      if (owner != nullptr) {
-        return InvalidArgumentError("key group " + std::to_string(group) + " is in both blob " +
-                                    *owner + " and blob " + source.name);
-      }
-      owner = &source.name;
-      struct Into {
-        std::string& key_buffer;
-        const std::vector<StateId>& ids;
-        KeyGroup group;
-        rocksdb::WriteBatch& batch;
-        rocksdb::Status put;
-      } into{key_buffer, local_ids, group, batch, {}};
-      FL_RETURN_IF_ERROR(blob.ReadSection(
-          group, [&into](size_t state, std::string_view key, std::string_view user_key,
-                         std::span<const uint8_t> value) {
-            EncodeEntryKey(into.key_buffer, into.ids[state], into.group, key, user_key);
-            if (into.put.ok()) into.put = into.batch.Put(into.key_buffer, SliceOf(value));
-          }));
-      FL_RETURN_IF_ERROR(FromRocksDb(into.put, "restore"));
-    }
-  }
+  struct Into {
+    std::string key_buffer;
+    rocksdb::WriteBatch& batch;
+    rocksdb::Status put;
+  } into{{}, batch, {}};
+  FL_RETURN_IF_ERROR(
+      ReadRestoreSources(sources, range_, states,
+                         [&into](StateId state, KeyGroup group, std::string_view key,
+                                 std::string_view user_key, std::span<const uint8_t> value) {
+                           EncodeEntryKey(into.key_buffer, state, group, key, user_key);
+                           if (into.put.ok())
+                             into.put = into.batch.Put(into.key_buffer, SliceOf(value));
+                         }));
+  FL_RETURN_IF_ERROR(FromRocksDb(into.put, "restore"));
   FL_RETURN_IF_ERROR(FromRocksDb(database_->db->Write(RocksDbWriteOptions(), &batch), "restore"));
   states_ = std::move(states);
   return Status::Ok();
