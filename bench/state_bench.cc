@@ -65,12 +65,6 @@ struct Node {
   uint32_t id = 0;
 };
 
-uint64_t Counter(const std::string& bytes) {
-  uint64_t v = 0;
-  if (bytes.size() == 8) std::memcpy(&v, bytes.data(), 8);
-  return v;
-}
-
 void BM_BareRocksDb(benchmark::State& state) {
   const Keys keys(static_cast<uint32_t>(state.range(0)));
   Node node;
@@ -86,15 +80,19 @@ void BM_BareRocksDb(benchmark::State& state) {
   const rocksdb::WriteOptions writes = engine::RocksDbWriteOptions();
   const rocksdb::ReadOptions reads;
   Draws draws;
-  std::string value;
+  rocksdb::PinnableSlice value;
   for (auto _ : state) {
     for (int64_t i = 0; i < kPairsPerIteration; ++i) {
       const std::string& key = keys.names[draws.Next(static_cast<uint32_t>(keys.names.size()))];
-      value.clear();
-      const rocksdb::Status got = db->Get(reads, key, &value);
-      const uint64_t next = (got.ok() ? Counter(value) : 0) + 1;
-      value.assign(reinterpret_cast<const char*>(&next), 8);
-      benchmark::DoNotOptimize(db->Put(writes, key, value));
+      value.Reset();
+      const rocksdb::Status got = db->Get(reads, db->DefaultColumnFamily(), key, &value);
+      uint64_t next = 1;
+      if (got.ok() && value.size() == 8) {
+        std::memcpy(&next, value.data(), 8);
+        ++next;
+      }
+      benchmark::DoNotOptimize(
+          db->Put(writes, key, rocksdb::Slice(reinterpret_cast<const char*>(&next), 8)));
     }
   }
   state.SetItemsProcessed(state.iterations() * kPairsPerIteration);
