@@ -141,13 +141,17 @@ class RocksDbSnapshot final : public StateSnapshot {
 
   Result<Bytes> Materialize() const override {
     FL_RETURN_IF_ERROR(error_);
-    uint64_t digest = 0;
-    uint64_t entries = 0;
-    uint64_t checksum = 0;
-    FL_ASSIGN_OR_RETURN(Bytes blob, Encode(&digest, &entries, &checksum));
-    Remember(digest, entries);
-    checksum_ = checksum;
-    return blob;
+    if (blob_) return *blob_;
+    return EncodeOnce();
+  }
+  // The engine asks for digest() at the capture, then materializes once: the blob the digest
+  // was read from is handed over, not encoded twice.
+  Result<Bytes> MaterializeOnce() override {
+    FL_RETURN_IF_ERROR(error_);
+    if (!blob_) return EncodeOnce();
+    Bytes out = std::move(*blob_);
+    blob_.reset();
+    return out;
   }
   std::optional<uint64_t> MaterializedChecksum() const override { return checksum_; }
   uint64_t entries() const override {
@@ -189,14 +193,18 @@ class RocksDbSnapshot final : public StateSnapshot {
     return std::move(out).Finish(*checksum);
   }
 
-  void Count() const {
-    if (digest_) return;
+  Result<Bytes> EncodeOnce() const {
     uint64_t digest = 0;
     uint64_t entries = 0;
     uint64_t checksum = 0;
-    if (Result<Bytes> blob = Encode(&digest, &entries, &checksum); blob.ok()) {
-      Remember(digest, entries);
-    }
+    FL_ASSIGN_OR_RETURN(Bytes blob, Encode(&digest, &entries, &checksum));
+    Remember(digest, entries);
+    checksum_ = checksum;
+    return blob;
+  }
+  void Count() const {
+    if (digest_ || !error_.ok()) return;
+    if (Result<Bytes> blob = EncodeOnce(); blob.ok()) blob_ = std::move(*blob);
   }
   void Remember(uint64_t digest, uint64_t entries) const {
     digest_ = digest;
@@ -211,6 +219,7 @@ class RocksDbSnapshot final : public StateSnapshot {
   mutable std::optional<uint64_t> digest_;
   mutable std::optional<uint64_t> entries_;
   mutable std::optional<uint64_t> checksum_;
+  mutable std::optional<Bytes> blob_;  // encoded for digest(), kept for MaterializeOnce
 };
 
 // ---- Backend -------------------------------------------------------------------------------
