@@ -14,6 +14,7 @@
 #include "checkers/cut_reference.h"
 #include "checkers/derived.h"
 #include "checkers/history.h"
+#include "checkers/incremental_state.h"
 #include "checkers/key_groups.h"
 #include "checkers/keyed_state.h"
 #include "checkers/reference.h"
@@ -198,6 +199,7 @@ class CutChecker {
   const engine::JobSetup& setup_;
   Verdict& verdict_;
   const SentBlobs sent_;
+  std::map<std::string, Bytes> converted_;  // incremental handles read as keyed blobs
   const SourceIndex& index_;
   const Reference reference_;
   const std::vector<SourceRun> source_runs_;
@@ -530,6 +532,29 @@ std::optional<SubtaskCut> CutChecker::Locate(const Cut& cut, uint32_t op,
     }
   }
   at.bytes = sent_.Find(at.blob, handle.checksum(), handle.size_bytes());
+  if (at.bytes != nullptr && IsIncrementalHandle(*at.bytes)) {
+    // Incremental RocksDB state: read its files (as the engine sent them) into a keyed blob.
+    Result<Bytes> blob = KeyedBlobOfIncremental(
+        *at.bytes, at.blob, [this](const std::string& name, uint64_t size, uint64_t checksum) {
+          return sent_.Find(name, checksum, size);
+        });
+    if (!blob.ok()) {
+      verdict_.Unjudge(Unjudged::kCheckpointSkipped,
+                       where + "keyed state unreadable (DUR/REC judge a missing file): " +
+                           blob.status().ToString());
+      return std::nullopt;
+    }
+    const Bytes* handle_bytes = at.bytes;
+    at.bytes = &(converted_[at.blob] = std::move(*blob));
+    const uint64_t checksum = ChecksumOf(*handle_bytes);
+    if (checksum != handle.checksum() || handle_bytes->size() != handle.size_bytes()) {
+      at.checksum_note = "the handle no longer matches its metadata (checksum " +
+                         std::to_string(checksum) + ", recorded " +
+                         std::to_string(handle.checksum()) + "): altered after capture";
+      verdict_.Note(where + at.checksum_note);
+    }
+    return at;
+  }
   if (at.bytes == nullptr) {
     verdict_.Unjudge(Unjudged::kCheckpointSkipped,
                      where + "keyed blob " + at.blob + " was never written (DUR/REC judge that)");

@@ -8,6 +8,7 @@
 #include "base/hash.h"
 #include "checkers/blob_reader.h"
 #include "checkers/channel_state.h"
+#include "checkers/incremental_state.h"
 #include "checkers/run_view.h"
 #include "checkers/stored_message.h"
 #include "engine/exec/cluster.h"
@@ -238,6 +239,20 @@ void RunRecorder::OnReadReply(BlobRead& read, const sim::TraceRecord& r) {
   if (stored == nullptr) {
     read.decode_error = "absent from the store at the reply";
     return;
+  }
+  Bytes resolved;
+  if (IsIncrementalHandle(*stored)) {
+    // Incremental state: the restore reads the shared files beside it, as stored now.
+    const sim::BlobStoreSim& store = jw_.world().blob_store();
+    Result<Bytes> blob = KeyedBlobOfIncremental(
+        *stored, read.blob,
+        [&store](const std::string& name, uint64_t, uint64_t) { return store.Peek(name); });
+    if (!blob.ok()) {
+      read.decode_error = blob.status().ToString();
+      return;
+    }
+    resolved = std::move(*blob);
+    stored = &resolved;
   }
   Result<DecodedBlob> decoded = DecodeKeyedBlob(*stored, read.blob);
   if (!decoded.ok()) {

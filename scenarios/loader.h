@@ -54,8 +54,6 @@ Status ValidateScenario(const proto::Scenario& scenario);
 // The job, built with engine::JobBuilder from the operator catalogue.
 Result<engine::JobGraph> ToJobGraph(const proto::Scenario& scenario);
 // Checkpointing, restart strategy, network buffers, heartbeats and teaching switches.
-// UNIMPLEMENTED for settings this build's engine lacks (the RocksDB backend, incremental
-// checkpoints, aligned_checkpoint_timeout).
 Result<engine::EngineConfig> ToEngineConfig(const proto::Scenario& scenario);
 // Seed, network, services, disks, task managers and source partitions.
 Result<sim::JobWorldOptions> ToJobWorldOptions(const proto::Scenario& scenario);

@@ -508,12 +508,21 @@ TEST(ConversionTest, SettingsReachTheEngineAndTheWorld) {
   EXPECT_EQ(graph->operators[2].sink.kind, engine::SinkKind::kTwoPhaseCommit);
 }
 
-TEST(ConversionTest, SettingsThisBuildLacksAreUnimplemented) {
-  Result<Scenario> s = Parse("checkpointing { backend: ROCKSDB incremental: true }");
+TEST(ConversionTest, IncrementalCheckpointsReachTheEngine) {
+  Result<Scenario> s =
+      Parse("checkpointing { backend: ROCKSDB incremental: true compaction_trigger: 1 }");
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   Result<engine::EngineConfig> config = ToEngineConfig(s->spec);
-  ASSERT_FALSE(config.ok());
-  EXPECT_EQ(config.status().code(), StatusCode::kUnimplemented);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_TRUE(config->state_backend);
+  ExpectRefused("checkpointing { backend: ROCKSDB compaction_trigger: 2 }",
+                "checkpointing.compaction_trigger: a compaction trigger needs incremental "
+                "checkpoints");
+  ExpectRefused(
+      "teaching_switches: [\"delete-shared-on-subsume\"] checkpointing { backend: "
+      "ROCKSDB }",
+      "teaching_switches[0]: delete-shared-on-subsume plants its mistake in "
+      "incremental checkpoints");
 }
 
 TEST(ConversionTest, TheRocksDbBackendReachesTheEngine) {

@@ -189,13 +189,25 @@ Check ValidateCheckpointing(const proto::Scenario& s, Resolved* r) {
     return Fail(At(path, "backend"), "unknown value " + std::to_string(c.backend()));
   }
   r->uses_rocksdb = c.backend() == proto::Checkpointing::ROCKSDB;
-  if (r->uses_rocksdb) r->config.state_backend = engine::RocksDbStateBackends();
   if (c.incremental() && c.backend() == proto::Checkpointing::HEAP) {
     return Fail(At(path, "incremental"),
                 "incremental checkpoints need backend ROCKSDB (the heap backend takes full "
                 "snapshots)");
   }
   r->uses_incremental = c.incremental();
+  if (c.has_compaction_trigger() && !c.incremental()) {
+    return Fail(At(path, "compaction_trigger"),
+                "a compaction trigger needs incremental checkpoints (a full checkpoint reads "
+                "the state, not its files)");
+  }
+  FL_RETURN_IF_ISSUE(InRange(At(path, "compaction_trigger"), c.has_compaction_trigger(),
+                             c.compaction_trigger(), 0, 1000));
+  if (r->uses_rocksdb) {
+    engine::RocksDbBackendOptions rocksdb;
+    rocksdb.incremental = c.incremental();
+    if (c.has_compaction_trigger()) rocksdb.compaction_l0_files = c.compaction_trigger();
+    r->config.state_backend = engine::RocksDbStateBackends(rocksdb);
+  }
   if (!c.aligned_checkpoint_timeout().empty()) {
     Duration timeout;
     FL_RETURN_IF_ISSUE(DurationField(At(path, "aligned_checkpoint_timeout"),
@@ -295,6 +307,11 @@ Check ValidateSwitches(const proto::Scenario& s, Resolved* r) {
     const engine::CheckpointMode mode = r->config.checkpoints.mode;
     if (name == "no-alignment" && mode != engine::CheckpointMode::kAligned) {
       return Fail(path, "no-alignment plants its mistake in aligned mode only");
+    }
+    if (name == "delete-shared-on-subsume" && !r->uses_incremental) {
+      return Fail(path,
+                  "delete-shared-on-subsume plants its mistake in incremental checkpoints "
+                  "(checkpointing { backend: ROCKSDB incremental: true })");
     }
     if (name == "drop-channel-state" && mode != engine::CheckpointMode::kUnaligned) {
       return Fail(path, "drop-channel-state plants its mistake in unaligned mode only");

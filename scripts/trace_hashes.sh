@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The trace hashes that must not change by accident: every library scenario at seeds 1-3, the
-# every-fault-kind swarm (tests/scenarios/swarm_every_kind.textproto) at seeds 1-10, and the
-# kernel's sim-demo at seeds 1-200. One line each: "<what> <seed> <hash>".
+# every-fault-kind swarm (tests/scenarios/swarm_every_kind.textproto) and incremental RocksDB
+# state under disk faults (tests/scenarios/rocksdb_incremental_disk_faults.textproto) at seeds
+# 1-10, and the kernel's sim-demo at seeds 1-200. One line each: "<what> <seed> <hash>".
 #
 #   scripts/trace_hashes.sh [--binary BIN]                 print them
 #   scripts/trace_hashes.sh [--binary BIN] --check FILE    compare with FILE (exit 1 on a change)
@@ -43,6 +44,7 @@ generate() {
     for s in 1 2 3; do run_hash "$f" "$s"; done
   done
   for s in $(seq 1 10); do run_hash tests/scenarios/swarm_every_kind.textproto "$s"; done
+  for s in $(seq 1 10); do run_hash tests/scenarios/rocksdb_incremental_disk_faults.textproto "$s"; done
   "$binary" sim-demo --seed 1 --count 200 --hash-only | sed 's/^/sim-demo /'
 }
 

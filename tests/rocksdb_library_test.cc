@@ -1,7 +1,8 @@
 // The scenario library (scenarios/library) with every keyed state on RocksDB
-// (checkpointing.backend: ROCKSDB, full snapshots): each scenario reaches the verdict it expects
-// with the heap backend, teaching switches included (the checkers judge the same blobs: both
-// backends write the keyed-state format), and a run twice with one seed gives one trace hash.
+// (checkpointing.backend: ROCKSDB), with full snapshots and with incremental checkpoints: each
+// scenario reaches the verdict it expects with the heap backend, teaching switches included
+// (full snapshots write the keyed-state format; the checkers read an incremental one's files),
+// and a run twice with one seed gives one trace hash.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -28,6 +29,31 @@ TEST_P(RocksDbLibraryTest, ReachesItsExpectedVerdict) {
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_TRUE(report->as_expected()) << scenarios::FormatReport(*report);
 }
+
+// The same with incremental checkpoints, compacting at every other checkpoint: the checkers read
+// the SST files of each checkpoint (checkers/incremental_state.h).
+scenarios::Scenario OnRocksDbIncremental(scenarios::Scenario scenario) {
+  scenarios::proto::Checkpointing* c = scenario.spec.mutable_checkpointing();
+  c->set_backend(scenarios::proto::Checkpointing::ROCKSDB);
+  c->set_incremental(true);
+  if (!c->has_compaction_trigger()) c->set_compaction_trigger(2);
+  return scenario;
+}
+
+class RocksDbIncrementalLibraryTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(RocksDbIncrementalLibraryTest, ReachesItsExpectedVerdict) {
+  auto scenario = scenarios::LoadScenarioFile(GetParam());
+  ASSERT_TRUE(scenario.ok()) << scenario.status().ToString();
+  auto report = scenarios::RunScenario(OnRocksDbIncremental(*scenario), {});
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->as_expected()) << scenarios::FormatReport(*report);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Library, RocksDbIncrementalLibraryTest,
+    ::testing::ValuesIn(testing_support::LibraryFiles(FAULTLINE_SCENARIO_LIBRARY_DIR)),
+    [](const auto& param_info) { return testing_support::LibraryTestName(param_info.param); });
 
 INSTANTIATE_TEST_SUITE_P(
     Library, RocksDbLibraryTest,

@@ -397,12 +397,5 @@ TEST(TeachingSwitchTest, NoFencingLetsAZombieCommit) {
                                 << " status " << static_cast<int>(off.status);
 }
 
-TEST(TeachingSwitchTest, DeleteSharedOnSubsumeWaitsForIncrementalCheckpoints) {
-  engine::EngineConfig config;
-  config.switches = With(&engine::TeachingSwitches::delete_shared_on_subsume);
-  auto created = sim::JobWorld::Create(Job(), config, sim::JobWorldOptions{});
-  EXPECT_EQ(created.status().code(), StatusCode::kUnimplemented);
-}
-
 }  // namespace
 }  // namespace faultline

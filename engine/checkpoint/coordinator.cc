@@ -51,6 +51,10 @@ std::map<uint32_t, TaskSnapshot> StatesOf(const proto::CheckpointMetadata& metad
         snapshot.handles.push_back(
             BlobHandle{HandleKind::kOutputChannel, h.blob_name(), h.size_bytes(), h.checksum()});
       }
+      for (const proto::StateHandle& h : sub.shared_state()) {
+        snapshot.handles.push_back(
+            BlobHandle{HandleKind::kSharedReused, h.blob_name(), h.size_bytes(), h.checksum()});
+      }
       state[snapshot.task] = std::move(snapshot);
     }
   }
@@ -84,12 +88,13 @@ void AddSubtask(const TaskSnapshot& ack, uint32_t task, uint32_t subtask,
                                                            : proto::ChannelStateHandle::OUTPUT);
       continue;
     }
-    proto::StateHandle* handle =
-        h.kind == HandleKind::kKeyed ? sub->add_keyed_state() : sub->add_operator_state();
+    proto::StateHandle* handle = h.kind == HandleKind::kKeyed ? sub->add_keyed_state()
+                                 : IsShared(h.kind)           ? sub->add_shared_state()
+                                                              : sub->add_operator_state();
     handle->set_blob_name(h.blob);
     handle->set_size_bytes(h.size_bytes);
     handle->set_checksum(h.checksum);
-    if (h.kind == HandleKind::kKeyed && !groups.empty()) {
+    if ((h.kind == HandleKind::kKeyed || IsShared(h.kind)) && !groups.empty()) {
       handle->set_first_key_group(groups.first);
       handle->set_last_key_group(groups.last);
     }
@@ -538,7 +543,7 @@ void CheckpointCoordinator::OnAck(const ControlMessage& m) {
     // Late: the checkpoint was aborted or subsumed. Its state is garbage.
     if (discarded_.contains(m.checkpoint_id)) {
       if (Result<TaskSnapshot> late = DecodeTaskSnapshot(m.payload); late.ok()) {
-        DiscardState(*late);
+        DiscardState(*late, m.checkpoint_id);
       }
       LateAnswer(m.checkpoint_id, m.task);
     }
@@ -552,6 +557,19 @@ void CheckpointCoordinator::OnAck(const ControlMessage& m) {
   FL_ASSERT(m.task < setup_->plan.tasks.size() && snapshot->task == m.task &&
                 snapshot->checkpoint_id == m.checkpoint_id,
             "an acknowledgement comes from a task of the plan, for its checkpoint");
+  // A shared file reused from an earlier checkpoint must still be held by one: a task that
+  // learnt of a completion late may reuse a file whose checkpoints were all subsumed since
+  // (FLINK-29913). The checkpoint then cannot complete; its own uploads are discarded.
+  std::optional<std::set<std::string>> held;
+  for (const BlobHandle& h : snapshot->handles) {
+    if (h.kind != HandleKind::kSharedReused) continue;
+    if (!held) held = HeldSharedBlobs(m.checkpoint_id);
+    if (held->contains(h.blob)) continue;
+    pending_.at(m.checkpoint_id).acks[m.task] = std::move(*snapshot);  // discarded with the rest
+    AbortPending(m.checkpoint_id, setup_->plan.tasks[m.task].name + " reuses shared file " +
+                                      h.blob + ", which no retained checkpoint holds any more");
+    return;
+  }
   Pending& pending = it->second;
   CheckpointStats& stats = StatsOf(pending.id);
   if (!pending.acks.contains(m.task)) ++stats.acknowledged;
@@ -612,7 +630,7 @@ void CheckpointCoordinator::AbortPending(uint64_t id, const std::string& why) {
   // written (the HA pointer may still move: CompletedAfterAbandoned), nor when
   // restore-latest-attempt just adopted it.
   if (!it->second.completing && id != latest_completed_) {
-    for (const auto& [task, snapshot] : it->second.acks) DiscardState(snapshot);
+    for (const auto& [task, snapshot] : it->second.acks) DiscardState(snapshot, id);
     RememberDiscarded(id, it->second.acks);
   }
   pending_.erase(it);
@@ -648,10 +666,36 @@ void CheckpointCoordinator::LateAnswer(uint64_t id, uint32_t task) {
   if (it->second.empty()) discarded_.erase(it);
 }
 
-void CheckpointCoordinator::DiscardState(const TaskSnapshot& snapshot) {
+void CheckpointCoordinator::DiscardState(const TaskSnapshot& snapshot, uint64_t id) {
+  std::optional<std::set<std::string>> held;
   for (const BlobHandle& handle : snapshot.handles) {
+    // Shared files stay while another checkpoint holds them.
+    if (IsShared(handle.kind)) {
+      if (handle.kind == HandleKind::kSharedReused) continue;  // an earlier checkpoint's
+      if (!held) held = HeldSharedBlobs(id);
+      if (held->contains(handle.blob)) continue;
+    }
     ctx_.blob_store->Delete(handle.blob, [](Status) {});  // best effort, as Flink's discard
   }
+}
+
+std::set<std::string> CheckpointCoordinator::HeldSharedBlobs(uint64_t except) const {
+  std::set<std::string> held;
+  for (const auto& [id, blobs] : retained_) {
+    if (id == except) continue;
+    for (const std::string& blob : blobs) {
+      if (blob.starts_with(kSharedStatePrefix)) held.insert(blob);
+    }
+  }
+  for (const auto& [id, pending] : pending_) {
+    if (id == except) continue;
+    for (const auto& [task, ack] : pending.acks) {
+      for (const BlobHandle& h : ack.handles) {
+        if (IsShared(h.kind)) held.insert(h.blob);
+      }
+    }
+  }
+  return held;
 }
 
 void CheckpointCoordinator::NotifyTasks(ControlType type, uint64_t id, uint64_t flags) {
@@ -829,10 +873,18 @@ void CheckpointCoordinator::FinishCompletion(uint64_t id, std::string metadata_b
 }
 
 void CheckpointCoordinator::Cleanup() {
-  // Keep the newest `retained` completed checkpoints; delete the blobs of the rest (no blob is
-  // shared between checkpoints in this layout).
+  // Keep the newest `retained` completed checkpoints; delete the blobs of the rest, but for the
+  // shared files another retained or pending checkpoint references (the shared-state registry;
+  // the delete-shared-on-subsume teaching switch deletes those too, as FLINK-21351).
   while (retained_.size() > setup_->config.checkpoints.retained) {
+    const uint64_t subsumed = retained_.begin()->first;
+    std::optional<std::set<std::string>> held;
     for (const std::string& blob : retained_.begin()->second) {
+      if (blob.starts_with(kSharedStatePrefix) &&
+          !setup_->config.switches.delete_shared_on_subsume) {
+        if (!held) held = HeldSharedBlobs(subsumed);
+        if (held->contains(blob)) continue;
+      }
       ctx_.blob_store->Delete(blob, [](Status) {});
     }
     retained_states_.erase(retained_.begin()->first);

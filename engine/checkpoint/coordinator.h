@@ -194,7 +194,12 @@ class CheckpointCoordinator final {
   // A declined or expired checkpoint: restarts the job past the tolerable number in a row.
   void CountCheckpointFailure();
   // Deletes the blobs of a task's snapshot of a checkpoint that will never complete.
-  void DiscardState(const TaskSnapshot& snapshot);
+  // Deletes the state of checkpoint `id` that no other checkpoint holds.
+  void DiscardState(const TaskSnapshot& snapshot, uint64_t id);
+  // The shared-state registry, counted when asked: the shared blobs (checkpoints/shared/) that
+  // a retained checkpoint other than `except`, or an acknowledgement of a pending one other
+  // than `except`, references. Only those outlive the checkpoint that uploaded them.
+  std::set<std::string> HeldSharedBlobs(uint64_t except) const;
   // Completion.
   void CheckEveryTaskAcknowledged(const Pending& pending) const;
   void Complete(Pending& pending);

@@ -29,12 +29,6 @@ Result<std::shared_ptr<const JobSetup>> PrepareJob(JobGraph job, EngineConfig co
         "an aligned-checkpoint timeout needs unaligned checkpoints (it switches aligned ones to "
         "unaligned)");
   }
-  const TeachingSwitches& sw = config.switches;
-  if (sw.delete_shared_on_subsume) {
-    return UnimplementedError(
-        "teaching switch delete-shared-on-subsume needs incremental checkpoints, which this "
-        "build does not have yet");
-  }
   if (config.checkpoints.interval <= Duration::Zero()) {
     return InvalidArgumentError("checkpoint interval must be positive");
   }

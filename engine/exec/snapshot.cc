@@ -4,6 +4,11 @@
 
 namespace faultline::engine {
 
+namespace {
+// A subtask's handles: a few operator and channel blobs, and its incremental state's files.
+constexpr uint32_t kTaskSnapshotHandlesMax = 1u << 16;
+}  // namespace
+
 std::vector<uint8_t> EncodeTaskSnapshot(const TaskSnapshot& s) {
   std::vector<uint8_t> out;
   PutU32(out, s.task);
@@ -33,11 +38,13 @@ Result<TaskSnapshot> DecodeTaskSnapshot(const std::vector<uint8_t>& bytes) {
   FL_ASSIGN_OR_RETURN(s.task, in.U32());
   FL_ASSIGN_OR_RETURN(s.checkpoint_id, in.U64());
   FL_ASSIGN_OR_RETURN(uint32_t n, in.U32());
-  if (n > 1024) return DataLossError("task snapshot with " + std::to_string(n) + " handles");
+  if (n > kTaskSnapshotHandlesMax) {
+    return DataLossError("task snapshot with " + std::to_string(n) + " handles");
+  }
   for (uint32_t i = 0; i < n; ++i) {
     BlobHandle h;
     FL_ASSIGN_OR_RETURN(uint8_t kind, in.U8());
-    if (kind < 1 || kind > 4) return DataLossError("unknown state handle kind");
+    if (kind < 1 || kind > 6) return DataLossError("unknown state handle kind");
     h.kind = static_cast<HandleKind>(kind);
     FL_ASSIGN_OR_RETURN(h.blob, in.Bytes());
     FL_ASSIGN_OR_RETURN(h.size_bytes, in.U64());

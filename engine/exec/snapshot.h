@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -15,8 +16,22 @@ enum class HandleKind : uint8_t {
   kKeyed = 1,
   kOperator = 2,
   kInputChannel = 3,
-  kOutputChannel = 4
+  kOutputChannel = 4,
+  // A shared file of incremental keyed state (checkpoints/shared/...): uploaded for this
+  // checkpoint (kSharedNew) or reused from an earlier one (kSharedReused), which the
+  // coordinator accepts only while a retained or pending checkpoint still holds it.
+  kSharedNew = 5,
+  kSharedReused = 6,
 };
+
+// Where shared files live in checkpoint storage, as Flink's "shared/" directory beside the
+// "chk-<n>/" ones: "checkpoints/shared/<task>/attempt-<a>/chk-<n>-<file>" (the checkpoint that
+// uploaded the file; later ones may reference it).
+inline constexpr std::string_view kSharedStatePrefix = "checkpoints/shared/";
+
+inline bool IsShared(HandleKind kind) {
+  return kind == HandleKind::kSharedNew || kind == HandleKind::kSharedReused;
+}
 
 struct BlobHandle {
   HandleKind kind = HandleKind::kKeyed;

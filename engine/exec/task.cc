@@ -26,6 +26,7 @@ bool IsBarrierOf(const Buffer& buffer, uint64_t id) {
 }
 
 HandleKind HandleKindOf(const std::string& blob) {
+  if (blob.starts_with(kSharedStatePrefix)) return HandleKind::kSharedNew;
   if (EndsWith(blob, "/keyed")) return HandleKind::kKeyed;
   if (EndsWith(blob, "/input-channels")) return HandleKind::kInputChannel;
   if (EndsWith(blob, "/output-channels")) return HandleKind::kOutputChannel;
@@ -204,15 +205,23 @@ void Task::Restore() {
   ctx_.events->Record(MakeEvent(EngineEvent::kRestoreStarted, spec_.name,
                                 {.checkpoint = static_cast<int64_t>(snapshot.checkpoint_id)}));
   last_checkpoint_ = snapshot.checkpoint_id;
-  auto remaining = std::make_shared<size_t>(snapshot.handles.size());
-  if (*remaining == 0) {
+  if (snapshot.handles.empty()) {
     restore_guard_.FinishRestore();
     Begin();
     return;
   }
+  // Every blob is fetched; keyed state is applied once all arrived (an incremental handle
+  // needs its shared files), the rest as each arrives.
+  struct Fetched {
+    size_t remaining = 0;
+    std::vector<std::pair<size_t, Bytes>> keyed;
+    std::map<std::string, Bytes> shared;
+  };
+  auto fetched = std::make_shared<Fetched>();
+  fetched->remaining = snapshot.handles.size();
   for (size_t h = 0; h < snapshot.handles.size(); ++h) {
     ctx_.blob_store->Get(
-        snapshot.handles[h].blob, [this, alive = alive_, h, remaining](Result<Bytes> data) {
+        snapshot.handles[h].blob, [this, alive = alive_, h, fetched](Result<Bytes> data) {
           if (!*alive || failed_) return;
           const BlobHandle& handle = setup_.restore->handles[h];
           if (!data.ok()) {
@@ -227,12 +236,26 @@ void Task::Restore() {
                                " does not match its checkpoint's checksum"));
             return;
           }
-          Status applied = ApplyRestoredBlob(handle, *data);
-          if (!applied.ok()) {
+          if (handle.kind == HandleKind::kKeyed) {
+            fetched->keyed.emplace_back(h, std::move(*data));
+          } else if (IsShared(handle.kind)) {
+            fetched->shared.emplace(handle.blob, std::move(*data));
+          } else if (Status applied = ApplyRestoredBlob(handle, *data); !applied.ok()) {
             Fail(applied.WithContext(spec_.name + " restoring " + handle.blob));
             return;
           }
-          if (--*remaining == 0) RecoverSink();
+          if (--fetched->remaining > 0) return;
+          std::sort(fetched->keyed.begin(), fetched->keyed.end(),
+                    [](const auto& a, const auto& b) { return a.first < b.first; });
+          for (const auto& [index, bytes] : fetched->keyed) {
+            const BlobHandle& keyed = setup_.restore->handles[index];
+            Status applied = RestoreKeyed(keyed, bytes, fetched->shared);
+            if (!applied.ok()) {
+              Fail(applied.WithContext(spec_.name + " restoring " + keyed.blob));
+              return;
+            }
+          }
+          RecoverSink();
         });
   }
 }
@@ -266,12 +289,14 @@ void Task::FinishRestore() {
   Begin();
 }
 
+Status Task::RestoreKeyed(const BlobHandle& handle, const Bytes& data,
+                          const std::map<std::string, Bytes>& shared) {
+  if (!backend_) return DataLossError("keyed state for a chain without a keyed operator");
+  return backend_->Restore(
+      {RestoreSource{handle.blob, &data, !setup_.config->switches.skip_checksum, &shared}});
+}
+
 Status Task::ApplyRestoredBlob(const BlobHandle& handle, const Bytes& data) {
-  if (handle.kind == HandleKind::kKeyed) {
-    if (!backend_) return DataLossError("keyed state for a chain without a keyed operator");
-    return backend_->Restore(
-        {RestoreSource{handle.blob, &data, !setup_.config->switches.skip_checksum}});
-  }
   if (EndsWith(handle.blob, "/source")) {
     FL_ASSIGN_OR_RETURN(std::vector<SourceCursorState> cursors, DecodeSourceState(data));
     for (const SourceCursorState& saved : cursors) {
@@ -889,7 +914,26 @@ bool Task::Snapshot(const BarrierInfo& barrier, Duration alignment) {
   ctx_.events->Record(MakeEvent(EngineEvent::kBarrierEmitted, spec_.name,
                                 {.checkpoint = static_cast<int64_t>(id)}));
   // Asynchronous part: materialize, pre-commit the sink, upload, then acknowledge.
-  if (keyed) {
+  if (keyed && keyed->incremental()) {
+    const std::string shared_prefix = std::string(kSharedStatePrefix) + spec_.name + "/attempt-" +
+                                      std::to_string(setup_.attempt) + "/chk-" +
+                                      std::to_string(id) + "-";
+    Result<IncrementalUpload> upload = keyed->MaterializeIncremental(id, shared_prefix);
+    if (!upload.ok()) {
+      Fail(upload.status().WithContext(spec_.name + " checkpoint " + std::to_string(id)));
+      return false;
+    }
+    snap->blobs.emplace_back(snap->prefix + "keyed", std::move(upload->handle));
+    for (SharedFile& file : upload->shared) {
+      if (file.reused) {
+        snap->summary.handles.push_back(
+            BlobHandle{HandleKind::kSharedReused, file.blob, file.size_bytes, file.checksum});
+        continue;
+      }
+      snap->checksums[file.blob] = file.checksum;
+      snap->blobs.emplace_back(std::move(file.blob), std::move(file.bytes));
+    }
+  } else if (keyed) {
     Result<Bytes> bytes = keyed->MaterializeOnce();  // `keyed` is not read again
     if (!bytes.ok()) {
       Fail(bytes.status().WithContext(spec_.name + " checkpoint " + std::to_string(id)));
@@ -1155,6 +1199,11 @@ void Task::UploadSnapshot(uint64_t checkpoint_id, std::vector<std::pair<std::str
 void Task::FinishUpload(Upload& upload) {
   ControlMessage m;
   if (upload.failed) {
+    // As Flink's asynchronous snapshot part cleans up when it fails: what this snapshot put
+    // goes (nothing else will name it); its reused shared files are earlier checkpoints'.
+    for (const BlobHandle& h : upload.summary.handles) {
+      if (h.kind != HandleKind::kSharedReused) ctx_.blob_store->Delete(h.blob, [](Status) {});
+    }
     m.type = ControlType::kDecline;
     m.flags = static_cast<uint64_t>(DeclineReason::kUploadFailed);
     m.text = "state upload failed";
@@ -1183,6 +1232,7 @@ void Task::FinishUpload(Upload& upload) {
 }
 
 void Task::NotifyCheckpointComplete(uint64_t checkpoint_id, bool final) {
+  if (backend_) backend_->NotifyCheckpointComplete(checkpoint_id);
   SinkWriter* sink = runner_->sink();
   if (sink != nullptr) sink->CommitUpTo(checkpoint_id);
   if (!final || !end_of_input_reported_ || finishing_ || failed_) return;

@@ -107,6 +107,9 @@ class Task final : public runtime::ChannelListener, private CheckpointableTask {
   // fence), then the restore finishes.
   void RecoverSink();
   void FinishRestore();
+  // Restores keyed state from its handle; an incremental one finds its files in `shared`.
+  Status RestoreKeyed(const BlobHandle& handle, const Bytes& data,
+                      const std::map<std::string, Bytes>& shared);
   Status ApplyRestoredBlob(const BlobHandle& handle, const Bytes& data);
   void ConnectOutput(size_t index);
   void Step();

@@ -361,6 +361,12 @@ Status ReadRestoreSources(const std::vector<RestoreSource>& sources, KeyGroupRan
   std::vector<const std::string*> source_of_group(range.size(), nullptr);
   for (const RestoreSource& source : sources) {
     FL_ASSERT(source.data != nullptr, "a RestoreSource without data");
+    if (IsIncrementalKeyedHandle(*source.data)) {
+      return FailedPreconditionError(
+          "blob " + source.name +
+          " is an incremental RocksDB snapshot: only the RocksDB backend restores it (take a "
+          "full checkpoint or a savepoint to change backends)");
+    }
     FL_ASSIGN_OR_RETURN(
         const KeyedStateBlobReader blob,
         KeyedStateBlobReader::Open(*source.data, source.name, source.verify_checksum));

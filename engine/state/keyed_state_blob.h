@@ -36,6 +36,16 @@
 namespace faultline::engine {
 
 inline constexpr uint32_t kKeyedStateBlobVersion = 1;
+
+// The first bytes of an incremental RocksDB snapshot's keyed handle (a serialized
+// proto::IncrementalKeyedStateHandle follows, docs/blob-format.md): not a keyed-state blob, so
+// only the RocksDB backend restores it.
+inline constexpr std::string_view kIncrementalKeyedHandleMagic = "FLINCKS1";
+inline bool IsIncrementalKeyedHandle(std::span<const uint8_t> blob) {
+  return blob.size() >= kIncrementalKeyedHandleMagic.size() &&
+         std::memcmp(blob.data(), kIncrementalKeyedHandleMagic.data(),
+                     kIncrementalKeyedHandleMagic.size()) == 0;
+}
 // A blob lists at most this many states; it is also every backend's registry limit ("put a
 // limit on everything": a job with more states is a bug, not a workload).
 inline constexpr size_t kKeyedStateBlobStatesMax = 1024;

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -33,6 +34,23 @@ using StateId = uint32_t;
 
 enum class StateKind : uint8_t { kValue = 1, kList = 2, kMap = 3, kReducing = 4 };
 
+// One file of an incremental snapshot, kept in checkpoint storage's shared area: uploaded for
+// this checkpoint (`bytes` holds it) or reused from an earlier, completed one (`bytes` empty).
+struct SharedFile {
+  std::string blob;  // its blob name
+  uint64_t size_bytes = 0;
+  uint64_t checksum = 0;
+  bool reused = false;
+  Bytes bytes;  // new files only
+};
+
+// What an incremental snapshot uploads: its keyed handle (a blob of its own, naming the
+// shared files and holding the private ones) and its shared files.
+struct IncrementalUpload {
+  Bytes handle;
+  std::vector<SharedFile> shared;
+};
+
 // An immutable view of the backend's state at one checkpoint, produced synchronously.
 class StateSnapshot {
  public:
@@ -50,6 +68,18 @@ class StateSnapshot {
   virtual uint64_t entries() const = 0;
   // The backend's Digest() at the capture.
   virtual uint64_t digest() const = 0;
+
+  // An incremental snapshot (RocksDB's) uploads files instead of one blob: MaterializeIncremental
+  // replaces Materialize. New shared files are named `shared_prefix` + a name of the backend's
+  // (unique within the prefix). Only files of a checkpoint the backend was notified of as
+  // complete are reused.
+  virtual bool incremental() const { return false; }
+  virtual Result<IncrementalUpload> MaterializeIncremental(uint64_t checkpoint_id,
+                                                           std::string_view shared_prefix) {
+    (void)checkpoint_id;
+    (void)shared_prefix;
+    return UnimplementedError("this backend takes full snapshots only");
+  }
 };
 
 // One serialized snapshot blob to restore from; only its key groups inside the backend's range
@@ -59,6 +89,9 @@ struct RestoreSource {
   const Bytes* data = nullptr;
   // Off only under the `skip-checksum` teaching switch: a corrupt blob is then accepted.
   bool verify_checksum = true;
+  // An incremental handle's shared files, by blob name (fetched beside it); null for a full
+  // snapshot's blob.
+  const std::map<std::string, Bytes>* shared = nullptr;
 };
 
 class KeyedStateBackend {
@@ -138,6 +171,10 @@ class KeyedStateBackend {
   // Replaces the whole state with the key groups of `sources` that fall in key_groups(). A
   // blob whose checksum or structure is wrong fails with DataLoss naming the blob.
   virtual Status Restore(const std::vector<RestoreSource>& sources) = 0;
+
+  // Checkpoint `id` completed (Flink's notifyCheckpointComplete): an incremental backend may
+  // reuse its files from now on. Default: nothing to do.
+  virtual void NotifyCheckpointComplete(uint64_t id) { (void)id; }
 
   // An order-insensitive digest of every entry (state name, group, key, user key, value):
   // equal contents, equal digest, whatever the backend or insertion order. Used by the

@@ -2,17 +2,23 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
+#include <rocksdb/metadata.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
 #include <rocksdb/system_clock.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "base/assert.h"
+#include "base/hash.h"
+#include "engine/proto/checkpoint.pb.h"
 #include "engine/state/keyed_state_blob.h"
 #include "engine/state/rocksdb/local_fs_file_system.h"
 #include "engine/state/rocksdb/rocksdb_env.h"
@@ -99,12 +105,21 @@ Status FromRocksDb(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return Status::Ok();
   const std::string message = "rocksdb " + std::string(what) + ": " + s.ToString();
   if (s.IsNoSpace()) return ResourceExhaustedError(message);
-  if (s.IsCorruption()) return DataLossError(message);
-  if (s.IsNotFound()) return NotFoundError(message);
-  return UnavailableError(message);  // an I/O error of the local disk: the task fails over
+  // Everything else is the local disk's failure (an I/O error, a corrupt or missing local file),
+  // never the checkpoint's: not DATA_LOSS, which a restoring task reports as an unreadable
+  // checkpoint. The task fails over and its next attempt starts on a clean directory. (The
+  // files of a checkpoint are checked against their checksums before RocksDB reads them.)
+  return UnavailableError(message);
 }
 
 // ---- The database --------------------------------------------------------------------------
+
+// A file of the database as uploaded to checkpoint storage's shared area.
+struct UploadedFile {
+  std::string blob;
+  uint64_t size_bytes = 0;
+  uint64_t checksum = 0;
+};
 
 // RocksDB and what it runs on, closed in order (the database before its environment); shared
 // by the backend and its snapshots.
@@ -112,6 +127,14 @@ struct Database {
   std::shared_ptr<LocalFsFileSystem> fs;
   std::unique_ptr<NodeEnv> env;
   std::unique_ptr<rocksdb::DB> db;
+  runtime::LocalFs* local = nullptr;  // the disk `fs` is over
+  std::string directory;
+
+  // Incremental checkpoints (Flink's uploadedSstFiles): the shared files of each snapshot
+  // taken and not yet known complete, and those of the latest checkpoint known complete,
+  // which later snapshots reuse instead of uploading again.
+  std::map<uint64_t, std::map<std::string, UploadedFile>> uploads;
+  std::map<std::string, UploadedFile> confirmed;
 
   // The database closes without its disk: the backend goes with its task, also when the
   // task's process crashed, which must not write. What it leaves is discarded at the next open.
@@ -125,6 +148,40 @@ struct Database {
     env.reset();
   }
 };
+
+// The keyed-state blob of the entries of `db` (as of `snapshot`, or now when null) in `range`,
+// in the blob's order (RocksDB's key order); `digest`, `entries` and `checksum` get the state's
+// digest and entry count and the blob's checksum.
+Result<Bytes> EncodeBlob(rocksdb::DB* db, const rocksdb::Snapshot* snapshot, KeyGroupRange range,
+                         const std::vector<KeyedStateInfo>& states, uint64_t* digest,
+                         uint64_t* entries, uint64_t* checksum) {
+  KeyedStateBlobWriter out(range, states, 0);
+  rocksdb::ReadOptions read;
+  read.snapshot = snapshot;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read));
+  uint32_t next_section = 0;  // sections begun so far
+  if (!range.empty()) {
+    std::string start;
+    EncodeGroupState(start, range.first, 0);
+    DecodedKey key;
+    for (it->Seek(start); it->Valid(); it->Next()) {
+      if (!DecodeEntryKey(it->key().ToStringView(), key) || key.state >= states.size()) {
+        return DataLossError("rocksdb state: an entry with a malformed key");
+      }
+      if (key.group > range.last) break;
+      while (range.first + next_section <= key.group)
+        out.BeginSection(range.first + next_section++);
+      const std::span<const uint8_t> value = BytesOf(it->value());
+      out.Add(key.state, key.key, key.user_key, value);
+      *digest +=
+          KeyedStateEntryDigest(states[key.state].name, key.group, key.key, key.user_key, value);
+      ++*entries;
+    }
+    FL_RETURN_IF_ERROR(FromRocksDb(it->status(), "reading a snapshot"));
+  }
+  while (next_section < range.size()) out.BeginSection(range.first + next_section++);
+  return std::move(out).Finish(*checksum);
+}
 
 // ---- Snapshot ------------------------------------------------------------------------------
 
@@ -164,40 +221,12 @@ class RocksDbSnapshot final : public StateSnapshot {
   }
 
  private:
-  // The blob of every entry in the snapshot, in the blob's order (RocksDB's key order).
-  Result<Bytes> Encode(uint64_t* digest, uint64_t* entries, uint64_t* checksum) const {
-    KeyedStateBlobWriter out(range_, states_, 0);
-    rocksdb::ReadOptions read;
-    read.snapshot = snapshot_;
-    std::unique_ptr<rocksdb::Iterator> it(database_->db->NewIterator(read));
-    std::string start;
-    EncodeGroupState(start, range_.first, 0);
-    it->Seek(start);
-    DecodedKey key;
-    uint32_t next_section = 0;  // sections begun so far
-    for (; it->Valid(); it->Next()) {
-      if (!DecodeEntryKey(it->key().ToStringView(), key) || key.state >= states_.size()) {
-        return DataLossError("rocksdb state: an entry with a malformed key");
-      }
-      if (key.group > range_.last) break;
-      while (range_.first + next_section <= key.group)
-        out.BeginSection(range_.first + next_section++);
-      const std::span<const uint8_t> value = BytesOf(it->value());
-      out.Add(key.state, key.key, key.user_key, value);
-      *digest +=
-          KeyedStateEntryDigest(states_[key.state].name, key.group, key.key, key.user_key, value);
-      ++*entries;
-    }
-    FL_RETURN_IF_ERROR(FromRocksDb(it->status(), "reading a snapshot"));
-    while (next_section < range_.size()) out.BeginSection(range_.first + next_section++);
-    return std::move(out).Finish(*checksum);
-  }
-
   Result<Bytes> EncodeOnce() const {
     uint64_t digest = 0;
     uint64_t entries = 0;
     uint64_t checksum = 0;
-    FL_ASSIGN_OR_RETURN(Bytes blob, Encode(&digest, &entries, &checksum));
+    FL_ASSIGN_OR_RETURN(Bytes blob, EncodeBlob(database_->db.get(), snapshot_, range_, states_,
+                                               &digest, &entries, &checksum));
     Remember(digest, entries);
     checksum_ = checksum;
     return blob;
@@ -222,13 +251,175 @@ class RocksDbSnapshot final : public StateSnapshot {
   mutable std::optional<Bytes> blob_;  // encoded for digest(), kept for MaterializeOnce
 };
 
+// An incremental snapshot (as Flink's RocksIncrementalSnapshotStrategy): the capture flushed
+// the memtable; this keeps RocksDB from deleting the files it lists (they stay as they are:
+// SST files are immutable, and only the listed prefix of the MANIFEST counts) until the
+// snapshot goes. MaterializeIncremental reads them: SST files the latest completed checkpoint
+// uploaded are reused, the others go to the shared area, and the rest of the database's files
+// (MANIFEST, CURRENT, OPTIONS) travel inside the handle.
+class RocksDbIncrementalSnapshot final : public StateSnapshot {
+ public:
+  RocksDbIncrementalSnapshot(std::shared_ptr<Database> database, KeyGroupRange range,
+                             std::vector<KeyedStateInfo> states, Status error)
+      : database_(std::move(database)),
+        range_(range),
+        states_(std::move(states)),
+        error_(std::move(error)) {
+    if (!error_.ok()) return;
+    rocksdb::DB& db = *database_->db;
+    error_ = FromRocksDb(db.DisableFileDeletions(), "disabling file deletions");
+    if (!error_.ok()) return;
+    deletions_disabled_ = true;
+    rocksdb::LiveFilesStorageInfoOptions options;
+    options.wal_size_for_flush = UINT64_MAX;  // the capture flushed; no WAL is written
+    error_ = FromRocksDb(db.GetLiveFilesStorageInfo(options, &files_), "listing live files");
+    snapshot_ = db.GetSnapshot();
+  }
+  ~RocksDbIncrementalSnapshot() override {
+    if (snapshot_ != nullptr) database_->db->ReleaseSnapshot(snapshot_);
+    if (deletions_disabled_) {
+      (void)database_->db->EnableFileDeletions(/*force=*/false);
+      database_->env->RunScheduled();  // the purge of files no longer live
+    }
+  }
+
+  // A full blob of the same state (for a savepoint, or a reader that wants one).
+  Result<Bytes> Materialize() const override {
+    FL_RETURN_IF_ERROR(error_);
+    uint64_t digest = 0;
+    uint64_t entries = 0;
+    uint64_t checksum = 0;
+    return EncodeBlob(database_->db.get(), snapshot_, range_, states_, &digest, &entries,
+                      &checksum);
+  }
+  uint64_t entries() const override {
+    Count();
+    return entries_;
+  }
+  uint64_t digest() const override {
+    Count();
+    return digest_;
+  }
+  bool incremental() const override { return true; }
+
+  Result<IncrementalUpload> MaterializeIncremental(uint64_t checkpoint_id,
+                                                   std::string_view shared_prefix) override {
+    FL_RETURN_IF_ERROR(error_);
+    Count();
+    proto::IncrementalKeyedStateHandle handle;
+    handle.set_format_version(1);
+    handle.set_checkpoint_id(checkpoint_id);
+    handle.set_first_key_group(range_.first);
+    handle.set_last_key_group(range_.last);
+    handle.set_state_digest(digest_);
+    handle.set_entries(entries_);
+    for (const KeyedStateInfo& state : states_) {
+      proto::IncrementalKeyedStateHandle::State* s = handle.add_states();
+      s->set_name(state.name);
+      s->set_kind(static_cast<uint32_t>(state.kind));
+    }
+    IncrementalUpload upload;
+    std::map<std::string, UploadedFile>& uploaded = database_->uploads[checkpoint_id];
+    for (const rocksdb::LiveFileStorageInfo& file : files_) {
+      if (file.file_type == rocksdb::kWalFile) continue;  // none is written
+      const std::string path = database_->directory + "/" + file.relative_filename;
+      if (file.file_type != rocksdb::kTableFile) {
+        proto::IncrementalKeyedStateHandle::File* f = handle.add_private_files();
+        f->set_local_name(file.relative_filename);
+        if (!file.replacement_contents.empty()) {
+          f->set_content(file.replacement_contents);
+          continue;
+        }
+        FL_ASSIGN_OR_RETURN(Bytes content, ReadFile(path, file.size));
+        f->set_content(std::string(content.begin(), content.end()));
+        continue;
+      }
+      UploadedFile shared;
+      SharedFile out;
+      if (auto reuse = database_->confirmed.find(file.relative_filename);
+          reuse != database_->confirmed.end() && reuse->second.size_bytes == file.size) {
+        shared = reuse->second;
+        out.reused = true;
+      } else {
+        FL_ASSIGN_OR_RETURN(out.bytes, ReadFile(path, file.size));
+        shared.blob = std::string(shared_prefix) + file.relative_filename;
+        shared.size_bytes = out.bytes.size();
+        shared.checksum =
+            Checksum(std::as_bytes(std::span<const uint8_t>(out.bytes.data(), out.bytes.size())));
+      }
+      out.blob = shared.blob;
+      out.size_bytes = shared.size_bytes;
+      out.checksum = shared.checksum;
+      proto::IncrementalKeyedStateHandle::File* f = handle.add_shared_files();
+      f->set_local_name(file.relative_filename);
+      f->mutable_blob()->set_blob_name(shared.blob);
+      f->mutable_blob()->set_size_bytes(shared.size_bytes);
+      f->mutable_blob()->set_checksum(shared.checksum);
+      f->mutable_blob()->set_first_key_group(range_.first);
+      f->mutable_blob()->set_last_key_group(range_.last);
+      uploaded[file.relative_filename] = shared;
+      upload.shared.push_back(std::move(out));
+    }
+    std::string encoded(kIncrementalKeyedHandleMagic);
+    if (!handle.AppendToString(&encoded)) {
+      return InternalError("rocksdb state: the incremental handle does not serialize");
+    }
+    upload.handle.assign(encoded.begin(), encoded.end());
+    return upload;
+  }
+
+ private:
+  Result<Bytes> ReadFile(const std::string& path, uint64_t size) const {
+    Result<Bytes> bytes = database_->local->Read(path, 0, size);
+    if (!bytes.ok()) return bytes.status().WithContext("rocksdb state: reading " + path);
+    if (bytes->size() != size) {
+      return DataLossError("rocksdb state: " + path + " is shorter than the database says");
+    }
+    return bytes;
+  }
+  // The digest and entry count, by one scan of the snapshot.
+  void Count() const {
+    if (counted_ || !error_.ok()) return;
+    counted_ = true;
+    DecodedKey key;
+    rocksdb::ReadOptions read;
+    read.snapshot = snapshot_;
+    std::unique_ptr<rocksdb::Iterator> it(database_->db->NewIterator(read));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (!DecodeEntryKey(it->key().ToStringView(), key) || key.state >= states_.size()) {
+        error_ = DataLossError("rocksdb state: an entry with a malformed key");
+        return;
+      }
+      digest_ += KeyedStateEntryDigest(states_[key.state].name, key.group, key.key, key.user_key,
+                                       BytesOf(it->value()));
+      ++entries_;
+    }
+    if (!it->status().ok()) error_ = FromRocksDb(it->status(), "reading a snapshot");
+  }
+
+  std::shared_ptr<Database> database_;
+  KeyGroupRange range_;
+  std::vector<KeyedStateInfo> states_;
+  mutable Status error_;
+  bool deletions_disabled_ = false;
+  std::vector<rocksdb::LiveFileStorageInfo> files_;
+  const rocksdb::Snapshot* snapshot_ = nullptr;
+  mutable bool counted_ = false;
+  mutable uint64_t digest_ = 0;
+  mutable uint64_t entries_ = 0;
+};
+
 // ---- Backend -------------------------------------------------------------------------------
 
 class RocksDbStateBackend final : public KeyedStateBackend {
  public:
   RocksDbStateBackend(KeyGroupRange range, std::shared_ptr<Database> database,
-                      size_t memtable_bytes_max)
-      : range_(range), database_(std::move(database)), memtable_bytes_max_(memtable_bytes_max) {}
+                      const RocksDbBackendOptions& options)
+      : range_(range),
+        database_(std::move(database)),
+        memtable_bytes_max_(options.memtable_bytes_max),
+        incremental_(options.incremental),
+        compaction_l0_files_(options.compaction_l0_files) {}
 
   KeyGroupRange key_groups() const override { return range_; }
 
@@ -306,10 +497,21 @@ class RocksDbStateBackend final : public KeyedStateBackend {
   }
 
   std::unique_ptr<StateSnapshot> Capture() const override {
-    return std::make_unique<RocksDbSnapshot>(database_, range_, states_, error_);
+    if (!incremental_) return std::make_unique<RocksDbSnapshot>(database_, range_, states_, error_);
+    // Flink's native checkpoint: flush the memtable, compact when level 0 has grown, then list
+    // the files (the snapshot keeps them).
+    if (error_.ok()) FlushNow();
+    if (error_.ok()) MaybeCompact();
+    return std::make_unique<RocksDbIncrementalSnapshot>(database_, range_, states_, error_);
   }
 
   Status Restore(const std::vector<RestoreSource>& sources) override;
+
+  void NotifyCheckpointComplete(uint64_t id) override {
+    std::map<uint64_t, std::map<std::string, UploadedFile>>& uploads = database_->uploads;
+    if (auto it = uploads.find(id); it != uploads.end()) database_->confirmed = it->second;
+    uploads.erase(uploads.begin(), uploads.upper_bound(id));
+  }
 
   uint64_t Digest() const override {
     uint64_t digest = 0;
@@ -346,12 +548,15 @@ class RocksDbStateBackend final : public KeyedStateBackend {
     }
   }
   // Flushes the memtable on this thread once it is over its bound (see the header).
-  void MaybeFlush() {
+  void MaybeFlush() const {
     uint64_t bytes = 0;
     if (!database_->db->GetIntProperty("rocksdb.cur-size-active-mem-table", &bytes) ||
         bytes <= memtable_bytes_max_) {
       return;
     }
+    FlushNow();
+  }
+  void FlushNow() const {
     // Scheduled, then run here (NodeEnv): RocksDB's threads never touch the disk.
     rocksdb::FlushOptions flush;
     flush.wait = false;
@@ -363,9 +568,35 @@ class RocksDbStateBackend final : public KeyedStateBackend {
     Fail(FromRocksDb(database_->db->Write(RocksDbWriteOptions(), &probe), "flush"));
   }
 
+  // Once level 0 holds `compaction_l0_files_` files, compacts levels 0 and 1 into level 1, on
+  // this thread (CompactFiles runs in its caller): the files an incremental checkpoint lists
+  // change between checkpoints, as they do in a long-running job.
+  void MaybeCompact() const {
+    if (compaction_l0_files_ == 0) return;
+    rocksdb::ColumnFamilyMetaData meta;
+    database_->db->GetColumnFamilyMetaData(&meta);
+    if (meta.levels.size() < 2 || meta.levels[0].files.size() < compaction_l0_files_) return;
+    std::vector<std::string> inputs;
+    for (size_t level = 0; level <= 1; ++level) {
+      for (const rocksdb::SstFileMetaData& file : meta.levels[level].files) {
+        inputs.push_back(file.name);
+      }
+    }
+    rocksdb::CompactionOptions options;
+    options.compression = rocksdb::kDisableCompressionOption;  // the column family's
+    Fail(FromRocksDb(database_->db->CompactFiles(options, inputs, /*output_level=*/1), "compact"));
+    database_->env->RunScheduled();
+  }
+
+  // An incremental handle as a keyed-state blob of the key groups it shares with this
+  // backend's: its files are placed in a scratch directory, opened there read-only and scanned.
+  Result<Bytes> BlobOfIncremental(const RestoreSource& source, size_t index) const;
+
   const KeyGroupRange range_;
   std::shared_ptr<Database> database_;
   const size_t memtable_bytes_max_;
+  const bool incremental_;
+  const size_t compaction_l0_files_;
   std::vector<KeyedStateInfo> states_;
   mutable Status error_;
   mutable std::string key_buffer_;
@@ -374,8 +605,20 @@ class RocksDbStateBackend final : public KeyedStateBackend {
 
 // Decodes every source first (keyed_state_blob.h's ReadRestoreSources), then replaces the
 // database's entries in one batch: a failed restore leaves the state as it was.
-Status RocksDbStateBackend::Restore(const std::vector<RestoreSource>& sources) {
+Status RocksDbStateBackend::Restore(const std::vector<RestoreSource>& given) {
   FL_RETURN_IF_ERROR(error_);
+  // Incremental handles are read into keyed-state blobs first (their key groups only).
+  std::vector<Bytes> converted;
+  converted.reserve(given.size());
+  std::vector<RestoreSource> sources = given;
+  for (size_t i = 0; i < sources.size(); ++i) {
+    FL_ASSERT(sources[i].data != nullptr, "a RestoreSource without data");
+    if (!IsIncrementalKeyedHandle(*sources[i].data)) continue;
+    FL_ASSIGN_OR_RETURN(Bytes blob, BlobOfIncremental(sources[i], i));
+    converted.push_back(std::move(blob));
+    sources[i].data = &converted.back();
+    sources[i].verify_checksum = true;  // written just now; the files were checked
+  }
   std::vector<KeyedStateInfo> states = states_;
   rocksdb::WriteBatch batch;
   // Everything there now goes first.
@@ -405,6 +648,104 @@ Status RocksDbStateBackend::Restore(const std::vector<RestoreSource>& sources) {
   return Status::Ok();
 }
 
+Result<Bytes> RocksDbStateBackend::BlobOfIncremental(const RestoreSource& source,
+                                                     size_t index) const {
+  const std::string& name = source.name;
+  const Bytes& data = *source.data;
+  proto::IncrementalKeyedStateHandle handle;
+  const size_t magic = kIncrementalKeyedHandleMagic.size();
+  if (!handle.ParseFromArray(data.data() + magic, static_cast<int>(data.size() - magic))) {
+    return DataLossError("incremental handle " + name + " does not parse");
+  }
+  if (handle.format_version() != 1) {
+    return DataLossError("incremental handle " + name + " has format version " +
+                         std::to_string(handle.format_version()) + ", not 1");
+  }
+  if (handle.first_key_group() > handle.last_key_group() ||
+      handle.last_key_group() >= kMaxParallelismUpperBound) {
+    return DataLossError("incremental handle " + name + " has a malformed key-group range");
+  }
+  std::vector<KeyedStateInfo> states;
+  for (const proto::IncrementalKeyedStateHandle::State& state : handle.states()) {
+    if (state.kind() > 255 || !IsKnownStateKind(static_cast<uint8_t>(state.kind()))) {
+      return DataLossError("incremental handle " + name + ": state " + state.name() +
+                           " of unknown kind " + std::to_string(state.kind()));
+    }
+    states.push_back({state.name(), static_cast<StateKind>(state.kind())});
+  }
+  // Place the files.
+  runtime::LocalFs& fs = *database_->local;
+  const std::string scratch = database_->directory + "-restore-" + std::to_string(index);
+  std::vector<std::string> placed;
+  const auto clean = [&fs, &placed] {
+    for (const std::string& path : placed) (void)fs.Delete(path);
+  };
+  const auto place = [&](const std::string& local_name,
+                         std::span<const uint8_t> content) -> Status {
+    if (local_name.empty() || local_name.find('/') != std::string::npos) {
+      return DataLossError("incremental handle " + name + " names a file '" + local_name + "'");
+    }
+    const std::string path = scratch + "/" + local_name;
+    placed.push_back(path);
+    FL_RETURN_IF_ERROR(fs.Create(path));
+    return fs.Append(path, content);
+  };
+  Status placing = Status::Ok();
+  for (const proto::IncrementalKeyedStateHandle::File& file : handle.shared_files()) {
+    const std::string& blob = file.blob().blob_name();
+    const Bytes* bytes = nullptr;
+    if (source.shared != nullptr) {
+      if (auto it = source.shared->find(blob); it != source.shared->end()) bytes = &it->second;
+    }
+    if (bytes == nullptr) {
+      placing = DataLossError("incremental handle " + name + ": shared file " + blob + " missing");
+      break;
+    }
+    if (source.verify_checksum && (bytes->size() != file.blob().size_bytes() ||
+                                   Checksum(std::as_bytes(std::span<const uint8_t>(
+                                       bytes->data(), bytes->size()))) != file.blob().checksum())) {
+      placing = DataLossError("shared file " + blob + " does not match its checksum");
+      break;
+    }
+    placing = place(file.local_name(), *bytes);
+    if (!placing.ok()) break;
+  }
+  for (const proto::IncrementalKeyedStateHandle::File& file : handle.private_files()) {
+    if (!placing.ok()) break;
+    const std::string& content = file.content();
+    placing = place(file.local_name(),
+                    {reinterpret_cast<const uint8_t*>(content.data()), content.size()});
+  }
+  if (!placing.ok()) {
+    clean();
+    return placing.WithContext("restoring " + name);
+  }
+  // Open it and read the key groups this backend owns.
+  rocksdb::DB* opened = nullptr;
+  const rocksdb::Options options =
+      RocksDbDatabaseOptions(database_->env.get(), memtable_bytes_max_);
+  rocksdb::Status open = rocksdb::DB::OpenForReadOnly(options, scratch, &opened);
+  database_->env->RunScheduled();
+  std::unique_ptr<rocksdb::DB> db(opened);
+  Result<Bytes> blob = Bytes();
+  if (Status opening = FromRocksDb(open, "opening " + name); !opening.ok()) {
+    blob = std::move(opening);
+  } else {
+    const KeyGroupRange overlap =
+        range_.Intersect(KeyGroupRange{handle.first_key_group(), handle.last_key_group()});
+    uint64_t digest = 0;
+    uint64_t entries = 0;
+    uint64_t checksum = 0;
+    blob = EncodeBlob(db.get(), nullptr, overlap, states, &digest, &entries, &checksum);
+  }
+  if (db != nullptr) (void)db->Close();
+  db.reset();
+  database_->env->RunScheduled();
+  clean();
+  if (!blob.ok()) return blob.status().WithContext("restoring " + name);
+  return blob;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<KeyedStateBackend>> NewRocksDbStateBackend(KeyGroupRange key_groups,
@@ -432,13 +773,14 @@ Result<std::unique_ptr<KeyedStateBackend>> NewRocksDbStateBackend(KeyGroupRange 
   database->env->RunScheduled();
   FL_RETURN_IF_ERROR(FromRocksDb(opened, "open"));
   database->db.reset(db);
-  return std::unique_ptr<KeyedStateBackend>(std::make_unique<RocksDbStateBackend>(
-      key_groups, std::move(database), options.memtable_bytes_max));
+  database->local = options.fs;
+  database->directory = options.directory;
+  return std::unique_ptr<KeyedStateBackend>(
+      std::make_unique<RocksDbStateBackend>(key_groups, std::move(database), options));
 }
 
-StateBackendFactory RocksDbStateBackends(size_t memtable_bytes_max) {
-  return [memtable_bytes_max](
-             const StateBackendSetup& setup) -> Result<std::unique_ptr<KeyedStateBackend>> {
+StateBackendFactory RocksDbStateBackends(RocksDbBackendOptions defaults) {
+  return [defaults](const StateBackendSetup& setup) -> Result<std::unique_ptr<KeyedStateBackend>> {
     if (setup.local_fs == nullptr) {
       return FailedPreconditionError("the RocksDB state backend needs its process's local disk");
     }
@@ -448,10 +790,11 @@ StateBackendFactory RocksDbStateBackends(size_t memtable_bytes_max) {
     for (const std::string& file : earlier) {
       FL_RETURN_IF_ERROR(setup.local_fs->Delete(file).WithContext("rocksdb directory"));
     }
-    return NewRocksDbStateBackend(setup.key_groups, {.fs = setup.local_fs,
-                                                     .clock = setup.clock,
-                                                     .directory = setup.directory,
-                                                     .memtable_bytes_max = memtable_bytes_max});
+    RocksDbBackendOptions options = defaults;
+    options.fs = setup.local_fs;
+    options.clock = setup.clock;
+    options.directory = setup.directory;
+    return NewRocksDbStateBackend(setup.key_groups, std::move(options));
   };
 }
 
@@ -540,6 +883,10 @@ rocksdb::Options RocksDbDatabaseOptions(rocksdb::Env* env, size_t memtable_bytes
   o.disable_auto_compactions = true;
   // Flushed explicitly at memtable_bytes_max: RocksDB's own trigger stays out of reach.
   o.write_buffer_size = 4 * memtable_bytes_max + (64u << 20);
+  // The memtable's size counts its arena's blocks, by default an eighth of the write buffer
+  // (8 MiB and more here): small blocks keep it near the bytes held, so the bound above means
+  // what it says instead of flushing at every check.
+  o.arena_block_size = std::clamp<size_t>(memtable_bytes_max / 8, 4096, 1u << 20);
   o.max_write_buffer_number = 4;
   o.stats_dump_period_sec = 0;
   o.stats_persist_period_sec = 0;

@@ -10,8 +10,16 @@
 //
 // Snapshots: Capture takes a RocksDB snapshot (the synchronous part, O(1)); Materialize iterates
 // it into the shared keyed-state blob (keyed_state_blob.h), the same bytes the heap backend
-// writes for the same entries, so either backend restores the other's checkpoints. (Incremental
-// checkpoints, which upload SST files, are a later step.)
+// writes for the same entries, so either backend restores the other's checkpoints.
+//
+// Incremental snapshots (options.incremental), as Flink's: Capture flushes the memtable (and
+// compacts once level 0 has grown), then lists the database's live files and keeps them;
+// MaterializeIncremental uploads the SST files the latest completed checkpoint did not have
+// (the others are reused: NotifyCheckpointComplete tells which) and puts the MANIFEST, CURRENT
+// and OPTIONS files in the keyed handle (proto::IncrementalKeyedStateHandle). Restore places a
+// handle's files in a scratch directory, opens them read-only and reads its key groups, so an
+// incremental checkpoint restores at any parallelism; the new database's files are all new, so
+// the first checkpoint after a restore uploads everything.
 //
 // Determinism: RocksDB never works in the background here. The write-ahead log is off (as in
 // Flink: checkpoints make state durable), automatic compactions are off, and the memtable is
@@ -47,6 +55,12 @@ struct RocksDbBackendOptions {
   std::string directory;
   // The memtable is flushed to an SST file once it holds more than this.
   size_t memtable_bytes_max = 32u << 20;
+  // Incremental checkpoints (Capture flushes; the snapshot uploads new SST files only) instead
+  // of full ones.
+  bool incremental = false;
+  // An incremental capture first compacts levels 0 and 1 into level 1 once level 0 holds this
+  // many files (0: never).
+  size_t compaction_l0_files = 4;
 };
 
 Result<std::unique_ptr<KeyedStateBackend>> NewRocksDbStateBackend(KeyGroupRange key_groups,
@@ -55,6 +69,7 @@ Result<std::unique_ptr<KeyedStateBackend>> NewRocksDbStateBackend(KeyGroupRange 
 // For EngineConfig::state_backend: each subtask's backend in its attempt's directory on its
 // process's disk, on its process's clock; the task's earlier attempts' directories on that node
 // are discarded first (no local recovery: a restore reads the checkpoint).
-StateBackendFactory RocksDbStateBackends(size_t memtable_bytes_max = 32u << 20);
+// `defaults` gives every option but the disk, the clock and the directory.
+StateBackendFactory RocksDbStateBackends(RocksDbBackendOptions defaults = {});
 
 }  // namespace faultline::engine
