@@ -272,6 +272,13 @@ void AddCheckpointing(const GeneratedCase& c, proto::Scenario* s) {
   if (unaligned && g.aligned_timeout_ms > 0)
     cp->set_aligned_checkpoint_timeout(Ms(g.aligned_timeout_ms));
   cp->set_on_unreadable(g.fallback ? proto::Checkpointing::FALLBACK : proto::Checkpointing::FAIL);
+  if (g.backend % 3 != 0) {
+    cp->set_backend(proto::Checkpointing::ROCKSDB);
+    if (g.backend % 3 == 2) {
+      cp->set_incremental(true);
+      cp->set_compaction_trigger(std::clamp<uint32_t>(g.compaction_trigger, 1, 4));
+    }
+  }
 }
 
 }  // namespace
@@ -320,12 +327,15 @@ std::string Describe(const GeneratedCase& c) {
   uint32_t highest = std::max(c.job.source_parallelism, c.job.sink_parallelism);
   for (const GenOperator& op : c.job.operators) highest = std::max(highest, op.parallelism);
   static constexpr std::array<const char*, 3> kModes = {"ALIGNED", "UNALIGNED", "AT_LEAST_ONCE"};
+  static constexpr std::array<const char*, 3> kBackends = {"", " on RocksDB",
+                                                           " on RocksDB (incremental)"};
   std::string out = std::to_string(c.job.operators.size() + 2) +
                     " operators (parallelism <= " + std::to_string(highest) + "), " +
                     std::to_string(std::max(c.workload.partitions, c.job.source_parallelism) *
                                    c.workload.records_per_partition) +
                     " records over " + Ms(c.workload.source_ms) + ", " +
-                    kModes[c.checkpointing.mode % 3] + " every " + Ms(IntervalMs(c)) + ", " +
+                    kModes[c.checkpointing.mode % 3] + " every " + Ms(IntervalMs(c)) +
+                    kBackends[c.checkpointing.backend % 3] + ", " +
                     std::to_string(c.world.task_managers) + " TaskManagers, " +
                     std::to_string(c.faults.size()) + " planned faults";
   if (!c.faults.empty()) out += " (" + DescribeFaults(c) + ")";

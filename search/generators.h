@@ -91,6 +91,8 @@ struct GenCheckpointing {
   uint32_t aligned_timeout_ms = 0;    // UNALIGNED only; 0: unset
   bool fallback = false;              // on_unreadable FALLBACK
   bool flink_unaligned_flag = false;  // UNALIGNED written as `unaligned: true`
+  uint32_t backend = 0;               // 0 heap, 1 RocksDB (full), 2 RocksDB incremental
+  uint32_t compaction_trigger = 2;    // incremental: level-0 files that start a compaction
 };
 
 struct GenTrigger {

@@ -36,7 +36,7 @@ TEST(Generators, EverySeedGivesAValidScenario) {
 // Every fault kind, mode, sink kind, partitioner, operator kind and trigger form is generated.
 TEST(Generators, CoverEverythingAScenarioCanSay) {
   std::set<std::string> fault_kinds, rate_kinds, events;
-  std::set<int> modes, sinks, inputs, restarts;
+  std::set<int> modes, sinks, inputs, restarts, backends;
   std::set<std::string> operator_kinds;
   bool at = false, subtask = false, unaligned_flag = false, aligned_timeout = false;
   for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
@@ -50,6 +50,7 @@ TEST(Generators, CoverEverythingAScenarioCanSay) {
     for (const proto::Rate& r : s.nemesis().rates()) rate_kinds.insert(r.kind());
     modes.insert(s.checkpointing().unaligned() ? 1 : s.checkpointing().mode());
     unaligned_flag |= s.checkpointing().unaligned();
+    backends.insert(s.checkpointing().backend() * 2 + (s.checkpointing().incremental() ? 1 : 0));
     aligned_timeout |= !s.checkpointing().aligned_checkpoint_timeout().empty();
     restarts.insert(s.restart().strategy_case());
     for (const proto::Operator& op : s.job().operators()) {
@@ -61,6 +62,7 @@ TEST(Generators, CoverEverythingAScenarioCanSay) {
   EXPECT_EQ(fault_kinds.size(), faults::kFaultKindCount);
   EXPECT_EQ(rate_kinds.size(), faults::kFaultKindCount);
   EXPECT_EQ(modes.size(), 3u);
+  EXPECT_EQ(backends.size(), 3u);  // heap, RocksDB full, RocksDB incremental
   EXPECT_EQ(sinks.size(), 3u);
   EXPECT_EQ(inputs.size(), 3u);
   EXPECT_EQ(restarts.size(), 3u);

@@ -205,7 +205,11 @@ rc::Gen<GenCheckpointing> Checkpointing() {
       rc::gen::set(&GenCheckpointing::retained, Between<uint32_t>(1, 4)),
       rc::gen::set(&GenCheckpointing::aligned_timeout_ms, ZeroOr(2, 1, 500)),
       rc::gen::set(&GenCheckpointing::fallback, rc::gen::arbitrary<bool>()),
-      rc::gen::set(&GenCheckpointing::flink_unaligned_flag, Rarely(false, 4)));
+      rc::gen::set(&GenCheckpointing::flink_unaligned_flag, Rarely(false, 4)),
+      // Drawn last, so the fields above keep their values for a seed.
+      rc::gen::set(&GenCheckpointing::backend,
+                   rc::gen::weightedElement<uint32_t>({{6, 0}, {2, 1}, {2, 2}})),
+      rc::gen::set(&GenCheckpointing::compaction_trigger, Between<uint32_t>(1, 4)));
 }
 
 rc::Gen<GenTrigger> Trigger() {
