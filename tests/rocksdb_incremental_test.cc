@@ -1,6 +1,6 @@
 // Incremental RocksDB checkpoints in whole jobs (scenarios/library/rocksdb_incremental_*): the
 // shared-state registry keeps a shared file while any retained checkpoint references it, so
-// retained checkpoints share files and each references only stored blobs; concurrent
+// checkpoints share files (also across a restore) and each references only stored blobs; concurrent
 // checkpoints overlap; an aborted checkpoint whose new files were partly uploaded leaves no
 // orphan behind (every stored checkpoint blob is referenced by a retained checkpoint).
 #include <gtest/gtest.h>
@@ -91,6 +91,19 @@ TEST(RocksDbIncrementalJobTest, RetainedCheckpointsShareFilesAndReferenceOnlySto
     if (kept == 0) ++compacted;
   }
   EXPECT_GT(inherited, 10u) << "checkpoints did not share files";
+  // After the restart (attempt 2), the restored databases are the restored checkpoint's files:
+  // a checkpoint of attempt 2 reuses files attempt 1 uploaded.
+  size_t reused_across_restart = 0;
+  for (const auto& [id, blobs] : shared) {
+    bool attempt_two = false;
+    bool from_attempt_one = false;
+    for (const std::string& blob : blobs) {
+      attempt_two |= blob.find("/attempt-2/") != std::string::npos;
+      from_attempt_one |= blob.find("/attempt-1/") != std::string::npos;
+    }
+    if (attempt_two && from_attempt_one) ++reused_across_restart;
+  }
+  EXPECT_GT(reused_across_restart, 0u);
   EXPECT_GT(compacted, 3u) << "compactions did not replace shared files";
   for (const proto::CheckpointMetadata& metadata : retained) {
     for (const std::string& blob : metadata.referenced_blobs()) {

@@ -394,6 +394,42 @@ TEST(RocksDbIncremental, UploadsOnlyNewFilesReusesConfirmedOnesAndRestoresAnywhe
   EXPECT_TRUE(left->empty());
 }
 
+TEST(RocksDbIncremental, ARestoreAtTheSameRangeAdoptsTheFilesAndTheNextCheckpointReusesThem) {
+  Disk disk;
+  const KeyGroupRange range = KeyGroupRange::Of(0, 31);
+  auto rocks = OpenIncremental(disk, range, "/rocksdb/first", /*compaction_l0_files=*/0);
+  auto heap = engine::NewHeapStateBackend(range);
+  Twins twins(*rocks, *heap, range, 21);
+  Storage storage;
+  Checkpoint cp;
+  for (uint64_t id = 1; id <= 3; ++id) {
+    for (int i = 0; i < 2000; ++i) twins.Step();
+    cp = TakeIncremental(*rocks, id, storage);
+    rocks->NotifyCheckpointComplete(id);
+  }
+  ASSERT_EQ(cp.shared.size(), 3u);  // one file per checkpoint, no compaction
+  // A new attempt at the same key groups: the checkpoint's files become its database.
+  auto second = OpenIncremental(disk, range, "/rocksdb/second", 0);
+  const Status restored = second->Restore({{"inc", &cp.handle, true, &storage.blobs}});
+  ASSERT_TRUE(restored.ok()) << restored.ToString();
+  ExpectSameState(*second, *heap);
+  // It goes on from there, and its next checkpoint reuses the restored files.
+  Twins more(*second, *heap, range, 22);
+  for (int i = 0; i < 2000; ++i) more.Step();
+  ExpectSameState(*second, *heap);
+  const Checkpoint next = TakeIncremental(*second, 4, storage);
+  EXPECT_EQ(next.reused, 3u);
+  EXPECT_EQ(next.shared.size(), 4u);
+  EXPECT_EQ(next.digest, heap->Digest());
+  // A full disk while adopting: an error, and the database is empty and usable as before.
+  Disk small(/*capacity=*/8 << 10);
+  auto cramped = OpenIncremental(small, range, "/rocksdb/cramped", 0);
+  ASSERT_NE(cramped, nullptr);
+  const Status full = cramped->Restore({{"inc", &cp.handle, true, &storage.blobs}});
+  EXPECT_FALSE(full.ok());
+  EXPECT_EQ(cramped->entry_count(), 0u);
+}
+
 TEST(RocksDbIncremental, AMissingOrDamagedSharedFileFailsTheRestoreAndChangesNothing) {
   Disk disk;
   const KeyGroupRange range = KeyGroupRange::Of(0, 15);

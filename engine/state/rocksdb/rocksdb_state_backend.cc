@@ -409,6 +409,22 @@ class RocksDbIncrementalSnapshot final : public StateSnapshot {
   mutable uint64_t entries_ = 0;
 };
 
+// ---- Restoring incremental handles --------------------------------------------------------
+
+// An incremental handle, parsed and checked, with its shared files' bytes (`shared[i]` is
+// `handle.shared_files(i)`'s).
+struct ParsedHandle {
+  proto::IncrementalKeyedStateHandle handle;
+  KeyGroupRange range;
+  std::vector<KeyedStateInfo> states;
+  std::vector<const Bytes*> shared;
+};
+
+Result<ParsedHandle> ParseIncrementalHandle(const RestoreSource& source);
+Status PlaceIncrementalFiles(runtime::LocalFs& fs, const ParsedHandle& parsed,
+                             const std::string& name, const std::string& directory,
+                             std::vector<std::string>& placed);
+
 // ---- Backend -------------------------------------------------------------------------------
 
 class RocksDbStateBackend final : public KeyedStateBackend {
@@ -591,6 +607,12 @@ class RocksDbStateBackend final : public KeyedStateBackend {
   // An incremental handle as a keyed-state blob of the key groups it shares with this
   // backend's: its files are placed in a scratch directory, opened there read-only and scanned.
   Result<Bytes> BlobOfIncremental(const RestoreSource& source, size_t index) const;
+  // Restores one incremental handle of exactly this backend's key groups into its empty
+  // database by making the handle's files the database (Flink's restore at an unchanged
+  // parallelism): no scan, and the next checkpoint reuses the files instead of uploading the
+  // state again. nullopt when that does not apply (another range, several sources, a database
+  // already holding entries, states registered otherwise): Restore reads the handle instead.
+  std::optional<Status> AdoptIncremental(const RestoreSource& source);
 
   const KeyGroupRange range_;
   std::shared_ptr<Database> database_;
@@ -607,6 +629,10 @@ class RocksDbStateBackend final : public KeyedStateBackend {
 // database's entries in one batch: a failed restore leaves the state as it was.
 Status RocksDbStateBackend::Restore(const std::vector<RestoreSource>& given) {
   FL_RETURN_IF_ERROR(error_);
+  if (given.size() == 1) {
+    FL_ASSERT(given[0].data != nullptr, "a RestoreSource without data");
+    if (std::optional<Status> adopted = AdoptIncremental(given[0])) return *adopted;
+  }
   // Incremental handles are read into keyed-state blobs first (their key groups only).
   std::vector<Bytes> converted;
   converted.reserve(given.size());
@@ -648,11 +674,11 @@ Status RocksDbStateBackend::Restore(const std::vector<RestoreSource>& given) {
   return Status::Ok();
 }
 
-Result<Bytes> RocksDbStateBackend::BlobOfIncremental(const RestoreSource& source,
-                                                     size_t index) const {
+Result<ParsedHandle> ParseIncrementalHandle(const RestoreSource& source) {
   const std::string& name = source.name;
   const Bytes& data = *source.data;
-  proto::IncrementalKeyedStateHandle handle;
+  ParsedHandle parsed;
+  proto::IncrementalKeyedStateHandle& handle = parsed.handle;
   const size_t magic = kIncrementalKeyedHandleMagic.size();
   if (!handle.ParseFromArray(data.data() + magic, static_cast<int>(data.size() - magic))) {
     return DataLossError("incremental handle " + name + " does not parse");
@@ -665,32 +691,15 @@ Result<Bytes> RocksDbStateBackend::BlobOfIncremental(const RestoreSource& source
       handle.last_key_group() >= kMaxParallelismUpperBound) {
     return DataLossError("incremental handle " + name + " has a malformed key-group range");
   }
-  std::vector<KeyedStateInfo> states;
+  parsed.range = KeyGroupRange{handle.first_key_group(), handle.last_key_group()};
   for (const proto::IncrementalKeyedStateHandle::State& state : handle.states()) {
     if (state.kind() > 255 || !IsKnownStateKind(static_cast<uint8_t>(state.kind()))) {
       return DataLossError("incremental handle " + name + ": state " + state.name() +
                            " of unknown kind " + std::to_string(state.kind()));
     }
-    states.push_back({state.name(), static_cast<StateKind>(state.kind())});
+    parsed.states.push_back({state.name(), static_cast<StateKind>(state.kind())});
   }
-  // Place the files.
-  runtime::LocalFs& fs = *database_->local;
-  const std::string scratch = database_->directory + "-restore-" + std::to_string(index);
-  std::vector<std::string> placed;
-  const auto clean = [&fs, &placed] {
-    for (const std::string& path : placed) (void)fs.Delete(path);
-  };
-  const auto place = [&](const std::string& local_name,
-                         std::span<const uint8_t> content) -> Status {
-    if (local_name.empty() || local_name.find('/') != std::string::npos) {
-      return DataLossError("incremental handle " + name + " names a file '" + local_name + "'");
-    }
-    const std::string path = scratch + "/" + local_name;
-    placed.push_back(path);
-    FL_RETURN_IF_ERROR(fs.Create(path));
-    return fs.Append(path, content);
-  };
-  Status placing = Status::Ok();
+  // The shared files, fetched beside the handle and checked against it.
   for (const proto::IncrementalKeyedStateHandle::File& file : handle.shared_files()) {
     const std::string& blob = file.blob().blob_name();
     const Bytes* bytes = nullptr;
@@ -698,25 +707,57 @@ Result<Bytes> RocksDbStateBackend::BlobOfIncremental(const RestoreSource& source
       if (auto it = source.shared->find(blob); it != source.shared->end()) bytes = &it->second;
     }
     if (bytes == nullptr) {
-      placing = DataLossError("incremental handle " + name + ": shared file " + blob + " missing");
-      break;
+      return DataLossError("incremental handle " + name + ": shared file " + blob + " missing");
     }
     if (source.verify_checksum && (bytes->size() != file.blob().size_bytes() ||
                                    Checksum(std::as_bytes(std::span<const uint8_t>(
                                        bytes->data(), bytes->size()))) != file.blob().checksum())) {
-      placing = DataLossError("shared file " + blob + " does not match its checksum");
-      break;
+      return DataLossError("shared file " + blob + " does not match its checksum");
     }
-    placing = place(file.local_name(), *bytes);
-    if (!placing.ok()) break;
+    parsed.shared.push_back(bytes);
   }
-  for (const proto::IncrementalKeyedStateHandle::File& file : handle.private_files()) {
-    if (!placing.ok()) break;
+  return parsed;
+}
+
+// Writes the handle's files into `directory` on `fs`; `placed` gets every path written (also on
+// failure, so the caller can delete them).
+Status PlaceIncrementalFiles(runtime::LocalFs& fs, const ParsedHandle& parsed,
+                             const std::string& name, const std::string& directory,
+                             std::vector<std::string>& placed) {
+  const auto place = [&](const std::string& local_name,
+                         std::span<const uint8_t> content) -> Status {
+    if (local_name.empty() || local_name.find('/') != std::string::npos) {
+      return DataLossError("incremental handle " + name + " names a file '" + local_name + "'");
+    }
+    const std::string path = directory + "/" + local_name;
+    placed.push_back(path);
+    FL_RETURN_IF_ERROR(fs.Create(path));
+    FL_RETURN_IF_ERROR(fs.Append(path, content));
+    return fs.Sync(path);
+  };
+  for (int i = 0; i < parsed.handle.shared_files_size(); ++i) {
+    FL_RETURN_IF_ERROR(
+        place(parsed.handle.shared_files(i).local_name(), *parsed.shared[static_cast<size_t>(i)]));
+  }
+  for (const proto::IncrementalKeyedStateHandle::File& file : parsed.handle.private_files()) {
     const std::string& content = file.content();
-    placing = place(file.local_name(),
-                    {reinterpret_cast<const uint8_t*>(content.data()), content.size()});
+    FL_RETURN_IF_ERROR(place(file.local_name(),
+                             {reinterpret_cast<const uint8_t*>(content.data()), content.size()}));
   }
-  if (!placing.ok()) {
+  return Status::Ok();
+}
+
+Result<Bytes> RocksDbStateBackend::BlobOfIncremental(const RestoreSource& source,
+                                                     size_t index) const {
+  const std::string& name = source.name;
+  FL_ASSIGN_OR_RETURN(const ParsedHandle parsed, ParseIncrementalHandle(source));
+  runtime::LocalFs& fs = *database_->local;
+  const std::string scratch = database_->directory + "-restore-" + std::to_string(index);
+  std::vector<std::string> placed;
+  const auto clean = [&fs, &placed] {
+    for (const std::string& path : placed) (void)fs.Delete(path);
+  };
+  if (Status placing = PlaceIncrementalFiles(fs, parsed, name, scratch, placed); !placing.ok()) {
     clean();
     return placing.WithContext("restoring " + name);
   }
@@ -731,12 +772,11 @@ Result<Bytes> RocksDbStateBackend::BlobOfIncremental(const RestoreSource& source
   if (Status opening = FromRocksDb(open, "opening " + name); !opening.ok()) {
     blob = std::move(opening);
   } else {
-    const KeyGroupRange overlap =
-        range_.Intersect(KeyGroupRange{handle.first_key_group(), handle.last_key_group()});
+    const KeyGroupRange overlap = range_.Intersect(parsed.range);
     uint64_t digest = 0;
     uint64_t entries = 0;
     uint64_t checksum = 0;
-    blob = EncodeBlob(db.get(), nullptr, overlap, states, &digest, &entries, &checksum);
+    blob = EncodeBlob(db.get(), nullptr, overlap, parsed.states, &digest, &entries, &checksum);
   }
   if (db != nullptr) (void)db->Close();
   db.reset();
@@ -744,6 +784,65 @@ Result<Bytes> RocksDbStateBackend::BlobOfIncremental(const RestoreSource& source
   clean();
   if (!blob.ok()) return blob.status().WithContext("restoring " + name);
   return blob;
+}
+
+std::optional<Status> RocksDbStateBackend::AdoptIncremental(const RestoreSource& source) {
+  if (!incremental_ || !IsIncrementalKeyedHandle(*source.data)) return std::nullopt;
+  Result<ParsedHandle> parsed = ParseIncrementalHandle(source);
+  if (!parsed.ok()) return parsed.status();
+  if (!(parsed->range == range_) || parsed->states.size() < states_.size()) return std::nullopt;
+  for (size_t i = 0; i < states_.size(); ++i) {
+    if (states_[i].name != parsed->states[i].name || states_[i].kind != parsed->states[i].kind) {
+      return std::nullopt;  // registered otherwise: rows' state ids would mean other states
+    }
+  }
+  {
+    std::unique_ptr<rocksdb::Iterator> it(database_->db->NewIterator(rocksdb::ReadOptions()));
+    it->SeekToFirst();
+    if (it->Valid() || !it->status().ok()) return std::nullopt;  // not empty: read it instead
+  }
+  // The empty database goes; the checkpoint's files become the database.
+  runtime::LocalFs& fs = *database_->local;
+  const std::string& directory = database_->directory;
+  (void)database_->db->Close();
+  database_->db.reset();
+  database_->env->RunScheduled();
+  const auto clear = [&fs, &directory]() -> Status {
+    FL_ASSIGN_OR_RETURN(std::vector<std::string> files, fs.List(directory + "/"));
+    for (const std::string& file : files) FL_RETURN_IF_ERROR(fs.Delete(file));
+    return Status::Ok();
+  };
+  const rocksdb::Options options =
+      RocksDbDatabaseOptions(database_->env.get(), memtable_bytes_max_);
+  const auto open = [this, &options, &directory]() -> Status {
+    rocksdb::DB* db = nullptr;
+    const rocksdb::Status opened = rocksdb::DB::Open(options, directory, &db);
+    database_->env->RunScheduled();
+    database_->db.reset(db);
+    return FromRocksDb(opened, "open");
+  };
+  std::vector<std::string> placed;
+  Status adopted = clear();
+  if (adopted.ok()) adopted = PlaceIncrementalFiles(fs, *parsed, source.name, directory, placed);
+  if (adopted.ok()) adopted = open();
+  if (!adopted.ok()) {
+    // Back to an empty database, as before the restore.
+    database_->db.reset();
+    Status reopened = clear();
+    if (reopened.ok()) reopened = open();
+    if (!reopened.ok())
+      Fail(reopened.WithContext("rocksdb state: reopening after a failed restore"));
+    return adopted.WithContext("restoring " + source.name);
+  }
+  states_ = parsed->states;
+  // The next checkpoint reuses these files (Flink's restored SST files).
+  database_->uploads.clear();
+  database_->confirmed.clear();
+  for (const proto::IncrementalKeyedStateHandle::File& file : parsed->handle.shared_files()) {
+    database_->confirmed[file.local_name()] =
+        UploadedFile{file.blob().blob_name(), file.blob().size_bytes(), file.blob().checksum()};
+  }
+  return Status::Ok();
 }
 
 }  // namespace

@@ -16,10 +16,10 @@
 // compacts once level 0 has grown), then lists the database's live files and keeps them;
 // MaterializeIncremental uploads the SST files the latest completed checkpoint did not have
 // (the others are reused: NotifyCheckpointComplete tells which) and puts the MANIFEST, CURRENT
-// and OPTIONS files in the keyed handle (proto::IncrementalKeyedStateHandle). Restore places a
-// handle's files in a scratch directory, opens them read-only and reads its key groups, so an
-// incremental checkpoint restores at any parallelism; the new database's files are all new, so
-// the first checkpoint after a restore uploads everything.
+// and OPTIONS files in the keyed handle (proto::IncrementalKeyedStateHandle). Restore of one
+// handle of exactly the backend's key groups makes its files the database (the next checkpoint
+// reuses them); any other restore places a handle's files in a scratch directory, opens them
+// read-only and reads its key groups, so an incremental checkpoint restores at any parallelism.
 //
 // Determinism: RocksDB never works in the background here. The write-ahead log is off (as in
 // Flink: checkpoints make state durable), automatic compactions are off, and the memtable is
