@@ -1,6 +1,8 @@
 #include "checkers/degradation.h"
 
 #include <algorithm>
+#include <set>
+#include <string_view>
 
 #include "simulator/fault_points.h"
 
@@ -71,9 +73,19 @@ std::string ReportedFallback::Describe() const {
 
 int64_t DestroyedOnCheckpoint(const Recording& recording, uint64_t checkpoint) {
   const std::string prefix = "checkpoints/chk-" + std::to_string(checkpoint) + "/";
+  // An incremental checkpoint's shared files live outside its prefix, uploaded by it or by an
+  // earlier checkpoint: the ones its metadata references are its data too.
+  std::set<std::string_view> shared;
+  for (const CompletionRecord& c : recording.completions) {
+    if (c.checkpoint != checkpoint) continue;
+    for (const BlobCheck& b : c.blobs) {
+      if (b.blob.starts_with("checkpoints/shared/")) shared.insert(b.blob);
+    }
+  }
   int64_t effects = 0;
   for (const InjectedFault& f : recording.faults) {
-    if (f.point == sim::FaultPoint::kBlobPut && f.target.starts_with(prefix)) {
+    if (f.point == sim::FaultPoint::kBlobPut &&
+        (f.target.starts_with(prefix) || shared.contains(f.target))) {
       effects |= f.effect & kDestroyingEffects;
     }
   }

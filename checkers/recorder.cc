@@ -52,6 +52,9 @@ Result<CheckpointBlobs> ReadCheckpointBlobs(const std::vector<uint8_t>& metadata
       for (const auto& h : subtask.operator_state()) {
         out.handles[h.blob_name()] = {h.size_bytes(), h.checksum()};
       }
+      for (const auto& h : subtask.shared_state()) {
+        out.handles[h.blob_name()] = {h.size_bytes(), h.checksum()};
+      }
       for (const auto& h : subtask.input_channel_state()) {
         if (h.checksum() != 0) out.handles[h.blob_name()] = {h.size_bytes(), h.checksum()};
         out.channel_state.push_back({h.blob_name(), h.size_bytes(), h.checksum()});
