@@ -2,7 +2,8 @@
 // moment a named engine event happens (barrier received, aligned, snapshot captured, state
 // uploaded, acknowledgement sent, metadata written, HA pointer moved, notification sent, sink
 // commit, restore started), in each checkpointing mode. The test asserts from the trace that
-// each crash point was reached, and then that exactly-once (or at-least-once) held.
+// each crash point was reached, and then that exactly-once (or at-least-once) held, with keyed
+// state on the heap, in RocksDB (full snapshots) and in RocksDB with incremental checkpoints.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -12,6 +13,7 @@
 
 #include "engine/api/job.h"
 #include "engine/exec/events.h"
+#include "engine/state/rocksdb/rocksdb_state_backend.h"
 #include "faults/crash_when.h"
 #include "simulator/job_world.h"
 #include "tests/support/job_fixtures.h"
@@ -84,10 +86,17 @@ struct Outcome {
   bool all_single = true;             // every output reflects exactly one source record
 };
 
-Outcome RunWithCrash(engine::CheckpointMode mode, const Point& point, std::multiset<uint64_t>* ids,
-                     bool* fired, bool* restored) {
+enum class Backend { kHeap, kRocksDb, kRocksDbIncremental };
+
+Outcome RunWithCrash(engine::CheckpointMode mode, Backend backend, const Point& point,
+                     std::multiset<uint64_t>* ids, bool* fired, bool* restored) {
   engine::EngineConfig config;
   config.checkpoints.mode = mode;
+  if (backend != Backend::kHeap) {
+    // Incremental: compact at every other checkpoint, so restores meet replaced files.
+    config.state_backend = engine::RocksDbStateBackends(
+        {.incremental = backend == Backend::kRocksDbIncremental, .compaction_l0_files = 2});
+  }
   config.checkpoints.interval = Duration::Millis(500);
   auto jw =
       sim::JobWorld::Create(Job(point.unaligned_only), config, sim::JobWorldOptions{}).value();
@@ -117,15 +126,15 @@ Outcome RunWithCrash(engine::CheckpointMode mode, const Point& point, std::multi
 }
 
 class ProtocolPointCrashTest
-    : public ::testing::TestWithParam<std::tuple<engine::CheckpointMode, int>> {};
+    : public ::testing::TestWithParam<std::tuple<engine::CheckpointMode, int, Backend>> {};
 
 TEST_P(ProtocolPointCrashTest, RecoveryKeepsTheModesGuarantee) {
-  const auto [mode, index] = GetParam();
+  const auto [mode, index, backend] = GetParam();
   const Point point = Points()[static_cast<size_t>(index)];
   std::multiset<uint64_t> ids;
   bool fired = false;
   bool restored = false;
-  const Outcome outcome = RunWithCrash(mode, point, &ids, &fired, &restored);
+  const Outcome outcome = RunWithCrash(mode, backend, point, &ids, &fired, &restored);
   if (point.unaligned_only && mode != engine::CheckpointMode::kUnaligned) {
     EXPECT_FALSE(fired) << point.name << " happened without unaligned checkpoints";
   } else {
@@ -143,9 +152,12 @@ TEST_P(ProtocolPointCrashTest, RecoveryKeepsTheModesGuarantee) {
   }
 }
 
-std::string PointName(const ::testing::TestParamInfo<std::tuple<engine::CheckpointMode, int>>& p) {
+std::string PointName(
+    const ::testing::TestParamInfo<std::tuple<engine::CheckpointMode, int, Backend>>& p) {
+  static constexpr const char* kBackends[] = {"heap", "rocksdb", "rocksdb_incremental"};
   std::string name = std::string(engine::CheckpointModeName(std::get<0>(p.param))) + "_" +
-                     Points()[static_cast<size_t>(std::get<1>(p.param))].name;
+                     Points()[static_cast<size_t>(std::get<1>(p.param))].name + "_" +
+                     kBackends[static_cast<int>(std::get<2>(p.param))];
   for (char& c : name) {
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   }
@@ -156,7 +168,9 @@ INSTANTIATE_TEST_SUITE_P(AllPoints, ProtocolPointCrashTest,
                          ::testing::Combine(::testing::Values(engine::CheckpointMode::kAligned,
                                                               engine::CheckpointMode::kUnaligned,
                                                               engine::CheckpointMode::kAtLeastOnce),
-                                            ::testing::Range(0, static_cast<int>(Points().size()))),
+                                            ::testing::Range(0, static_cast<int>(Points().size())),
+                                            ::testing::Values(Backend::kHeap, Backend::kRocksDb,
+                                                              Backend::kRocksDbIncremental)),
                          PointName);
 
 }  // namespace
