@@ -50,6 +50,9 @@ Result<RunRecord> RecordRun(sim::JobWorld& jw, const RunRecorder& recorder, cons
   RunRecord run;
   FL_ASSIGN_OR_RETURN(run.view, ViewOf(jw, order));
   run.recording = recorder.recording();
+  for (const RestoreRecord& d : run.recording.deployments) {
+    if (d.generation != 0) run.view.rescaled_attempts[d.attempt] = d.generation;
+  }
   run.end = jw.world().now();
   run.trace_hash = jw.world().trace().hash();
   run.trace_hashes = options.trace_hashes;

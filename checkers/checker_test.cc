@@ -295,6 +295,14 @@ TEST_F(AlteredRunTest, EachUnjudgedReasonMakesItsCheckerInconclusive) {
     r.recording.notes.push_back("a blob the recorder could not read");
     check("DUR", r, Unjudged::kRecordingIncomplete);
   }
+  {
+    // An attempt at another plan generation (a rescale; tests/rescale_test.cc runs real ones).
+    RunRecord r = run_->record;
+    r.view.rescaled_attempts[2] = 1;
+    check("EO-OUT", r, Unjudged::kRescaledNotFollowed);
+    check("EO-CUT", r, Unjudged::kRescaledNotFollowed);
+    check("AL-LOSS", r, Unjudged::kRescaledNotFollowed);
+  }
   for (Unjudged reason : checkers::AllUnjudgedReasons()) {
     // An aligned run has none: tests/eo_cut_every_checkpoint_test.cc reaches it.
     if (reason == Unjudged::kChannelStateNotJudged) continue;

@@ -731,6 +731,7 @@ std::optional<engine::RecordId> CutChecker::Culprit(const Cut& cut, uint32_t op,
 
 Verdict CheckConsistentCuts(const RunView& run, Derived* derived) {
   Verdict verdict("EO-CUT");
+  if (UnjudgedRescaled(run, verdict)) return verdict;
   if (run.setup->config.checkpoints.mode == engine::CheckpointMode::kAtLeastOnce) {
     verdict.Unjudge(Unjudged::kNothingToCheck, "at-least-once checkpoints are not consistent cuts");
     return verdict;

@@ -603,6 +603,7 @@ std::optional<ReferenceResult> EarlierReference(const RunView& run, const Report
 
 Verdict CheckExactlyOnceOutput(const RunView& run, const OutputJudging& judging, Derived* derived) {
   Verdict verdict("EO-OUT");
+  if (UnjudgedRescaled(run, verdict)) return verdict;
   const engine::EngineConfig& config = run.setup->config;
   if (config.checkpoints.mode == engine::CheckpointMode::kAtLeastOnce) {
     verdict.Unjudge(Unjudged::kNothingToCheck,

@@ -151,7 +151,7 @@ void RunRecorder::OnEngine(const sim::TraceRecord& r) {
       attempt_ = static_cast<uint64_t>(e.args.attempt.value());
       recording_.deployments.push_back(RestoreRecord{
           e.time, "", attempt_, static_cast<uint64_t>(e.args.restored_checkpoint.value()),
-          PointerLatest()});
+          PointerLatest(), static_cast<uint32_t>(e.args.generation.value())});
       break;
     case engine::EngineEvent::kRestoreStarted:
       recording_.restores.push_back(RestoreRecord{e.time, e.detail, attempt_,

@@ -147,6 +147,7 @@ struct RestoreRecord {
   uint64_t attempt = 0;         // deployments
   uint64_t checkpoint = 0;      // restored (0: from the beginning of the input)
   uint64_t pointer_latest = 0;  // the HA pointer's latest completed checkpoint (0: none)
+  uint32_t generation = 0;      // deployments: the plan generation (JobSetup::rescaled)
 };
 
 // At a restore-finished event: the digests, and the task's blobs as stored at that moment.

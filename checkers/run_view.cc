@@ -51,6 +51,19 @@ Result<std::vector<CommittedRecord>> ReadCommitted(const sim::OutputStoreSim& st
 
 }  // namespace
 
+bool UnjudgedRescaled(const RunView& run, Verdict& verdict) {
+  if (run.rescaled_attempts.empty()) return false;
+  std::string attempts;
+  for (const auto& [attempt, generation] : run.rescaled_attempts) {
+    if (!attempts.empty()) attempts += ", ";
+    attempts += std::to_string(attempt) + " at plan generation " + std::to_string(generation);
+  }
+  verdict.Unjudge(Unjudged::kRescaledNotFollowed, "attempts " + attempts +
+                                                      " ran at other parallelisms than the job "
+                                                      "as submitted");
+  return true;
+}
+
 Result<RunView> ViewOf(sim::JobWorld& jw, const OrderLog* order) {
   RunView view;
   view.setup = &jw.setup();

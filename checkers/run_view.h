@@ -16,6 +16,7 @@
 #include "base/status.h"
 #include "base/time.h"
 #include "checkers/order_log.h"
+#include "checkers/verdict.h"
 #include "engine/api/record.h"
 #include "engine/exec/cluster.h"
 #include "simulator/job_world.h"
@@ -50,7 +51,15 @@ struct RunView {
   // the puts an injected fault lost, corrupted or tore. Null: none (only `blobs` is read).
   const sim::BlobHistory* history = nullptr;
   const OrderLog* order = nullptr;  // null: no order log was installed
+  // Attempts deployed at a plan generation other than the job as submitted (a rescale,
+  // JobSetup::rescaled), by attempt. The order log's task indices are each attempt's own
+  // generation's; checkers that follow a task's history across attempts do not judge these yet.
+  std::map<uint64_t, uint32_t> rescaled_attempts;
 };
+
+// When the run was rescaled (RunView::rescaled_attempts): marks `verdict` not judged
+// (rescaled-not-followed), naming the attempts, and returns true.
+bool UnjudgedRescaled(const RunView& run, Verdict& verdict);
 
 // Reads the run of `jw` (the views point into it: keep it alive). `order` may be null.
 // DataLoss when a source payload or a committed record does not decode.

@@ -58,7 +58,10 @@ struct Evidence {
     "committed records whose provenance names no single source record, so exactly-once per "      \
     "record could not be traced")                                                                 \
   X(kRecordingIncomplete,  "recording-incomplete",                                                \
-    "the recorder could not read something the checker needs")
+    "the recorder could not read something the checker needs")  \
+  X(kRescaledNotFollowed,  "rescaled-not-followed",                                               \
+    "the job was rescaled; this checker does not yet follow keys and subtasks from one "          \
+    "parallelism to the next, so it judged nothing (DUR, REC, TXN and LIVE do judge the run)")
 // clang-format on
 
 enum class Unjudged : uint8_t {

@@ -18,7 +18,8 @@ namespace faultline::faults {
   X(kBlobStore, "blob-store")         \
   X(kLocalDisk, "local-disk")         \
   X(kClock, "clock")                  \
-  X(kExternal, "external")
+  X(kExternal, "external")            \
+  X(kOperation, "operation")
 
 // X(enumerator, name, category, description). New kinds go last, whatever their category: a
 // kind's number is recorded in the trace of every fault it fires (and the schema's oneof lists
@@ -51,7 +52,8 @@ namespace faultline::faults {
   X(kSourceUnavailable, "source_unavailable", kExternal, "the source log answers UNAVAILABLE for a while") \
   X(kOutputSlow, "output_slow", kExternal, "the output store answers slowly for a while")           \
   X(kOutputUnavailable, "output_unavailable", kExternal, "the output store answers UNAVAILABLE for a while") \
-  X(kBlobThrottle, "blob_throttle", kBlobStore, "puts and gets answered \"slow down\" at a rate, for a while")
+  X(kBlobThrottle, "blob_throttle", kBlobStore, "puts and gets answered \"slow down\" at a rate, for a while") \
+  X(kRescale, "rescale", kOperation, "an operator rescales the job: it restarts from its latest checkpoint at another parallelism")
 // clang-format on
 
 enum class FaultCategory : uint8_t {
@@ -71,6 +73,9 @@ inline constexpr size_t kFaultKindCount = 0
     FAULTLINE_FAULT_KINDS(FAULTLINE_FAULT_KIND_COUNT)
 #undef FAULTLINE_FAULT_KIND_COUNT
     ;
+// The kinds that are faults: every kind before the first operation (kRescale), what generated
+// cases draw from. Later faults would go after the operations and need their own range.
+inline constexpr size_t kFaultOnlyKindCount = static_cast<size_t>(FaultKind::kRescale);
 
 struct FaultKindInfo {
   FaultKind kind;

@@ -56,6 +56,7 @@ struct FaultSpec {
   std::optional<Duration> offset;          // clock skew (may be negative)
   int64_t bandwidth_bytes_per_second = 0;  // slow_bandwidth
   int64_t drift_ppm = 0;                   // clock drift
+  int64_t parallelism = 0;                 // rescale: every operator's new parallelism
   std::optional<uint64_t> bytes_from_end;  // blob corruption
   std::optional<double> rate;              // the fraction of matching operations hit, (0, 1]
   Scope scope;                             // storage and disk operation faults

@@ -27,8 +27,10 @@ FaultTargets FaultTargets::Of(sim::JobWorld& jw) {
   const engine::JobSetup& setup = jw.setup();
   for (const engine::TaskSpec& task : setup.plan.tasks) t.task_names.push_back(task.name);
   sim::JobWorld* raw = &jw;
+  // Task indices are the running plan generation's (a rescale changes them).
   t.resolve_subtask = [raw](std::string_view name) {
-    return ResolveSubtask(raw->setup().job, raw->setup().plan, name);
+    const uint32_t g = raw->generation();
+    return ResolveSubtask(raw->setup().JobOf(g), raw->setup().PlanOf(g), name);
   };
   t.input_count = [raw](uint32_t task) { return raw->setup().plan.InputsOf(task).size(); };
   t.tasks_text = DescribeTasks(setup.job, setup.plan);
@@ -38,6 +40,23 @@ FaultTargets FaultTargets::Of(sim::JobWorld& jw) {
       if (tm != nullptr && tm->FailTask(task, why)) return true;
     }
     return false;
+  };
+  for (uint32_t g = 1; g < setup.generations(); ++g) {
+    t.rescale_parallelisms.push_back(setup.JobOf(g).operators.front().parallelism);
+  }
+  t.rescale = [raw](uint32_t parallelism) -> std::string {
+    const std::optional<uint32_t> generation =
+        raw->setup().GenerationOf(engine::Rescale{.parallelism = parallelism, .operators = {}});
+    if (!generation) {
+      return "the job was not prepared for parallelism " + std::to_string(parallelism);
+    }
+    engine::JobManager* jm = raw->job_manager();
+    if (jm == nullptr) return "the JobManager was down";
+    if (jm->generation() == *generation) {
+      return "the job already runs at parallelism " + std::to_string(parallelism);
+    }
+    Status rescaled = jm->Rescale(*generation);
+    return rescaled.ok() ? std::string() : rescaled.ToString();
   };
   return t;
 }

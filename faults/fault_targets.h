@@ -31,6 +31,11 @@ struct FaultTargets {
   std::string tasks_text;
   // Fails a running task; false when no live process runs it.
   std::function<bool(uint32_t task, const Status& why)> fail_task;
+  // Rescales the job to `parallelism` (every operator's); returns why it had no effect (empty:
+  // it had one). Unset: the world cannot rescale.
+  std::function<std::string(uint32_t parallelism)> rescale;
+  // The parallelisms the job can be rescaled to (its plan generations'; a nemesis draws one).
+  std::vector<uint32_t> rescale_parallelisms;
   // Validation only: a trigger at or after it never fires, and the nemesis's phases fit in it
   // (unset: not checked).
   std::optional<Duration> run_limit;

@@ -111,6 +111,41 @@ const FaultKindDescriptor kCrashJobManagerDescriptor = {.fields = kCrashJobManag
                                                         .draw = DrawCrashJobManager,
                                                         .act = CrashJobManager,
                                                         .targets_job_manager = true};
+
+// --- operations: what an operator does to a running job -------------------------------------
+
+namespace {
+
+constexpr uint32_t kMaxRescaleParallelism = 32768;
+constexpr std::array kRescaleFields = {
+    FaultField{.name = "parallelism",
+               .type = FieldType::kInt64,
+               .required = true,
+               .int64 = &FaultSpec::parallelism,
+               .check_int =
+                   [](int64_t p) {
+                     if (p >= 1 && p <= kMaxRescaleParallelism) return std::string();
+                     return std::to_string(p) + " is outside [1, " +
+                            std::to_string(kMaxRescaleParallelism) + "]";
+                   }},
+};
+
+void DrawRescale(DrawContext& ctx, FaultSpec& s) {
+  const std::vector<uint32_t>& choices = ctx.targets.rescale_parallelisms;
+  const uint64_t pick = ctx.rng.UniformU64(std::max<size_t>(1, choices.size()));
+  s.parallelism = pick < choices.size() ? choices[pick] : 1;
+}
+
+std::string Rescale(ActContext& ctx, const FaultSpec& s) {
+  if (!ctx.targets.rescale) return "this world cannot rescale its job";
+  return ctx.targets.rescale(static_cast<uint32_t>(s.parallelism));
+}
+
+}  // namespace
+
+const FaultKindDescriptor kRescaleDescriptor = {
+    .fields = kRescaleFields, .draw = DrawRescale, .act = Rescale, .targets_job_manager = true};
+
 const FaultKindDescriptor kFailTaskDescriptor = {
     .fields = kFailTaskFields, .draw = DrawFailTask, .act = FailTask};
 const FaultKindDescriptor kPauseDescriptor = {

@@ -60,8 +60,9 @@ FaultSpec Sample(FaultKind kind) {
         s.*f.flag = true;
         break;
       case FieldType::kInt64:
-        s.*f.int64 = 1000;
-        EXPECT_EQ(f.check_int(1000), "") << f.name;
+        // A rescale's parallelism must fit the job's max parallelism (128 here).
+        s.*f.int64 = f.int64 == &faults::FaultSpec::parallelism ? 2 : 1000;
+        EXPECT_EQ(f.check_int(s.*f.int64), "") << f.name;
         break;
       case FieldType::kBytesFromEnd:
         s.bytes_from_end = 7;

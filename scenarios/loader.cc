@@ -65,6 +65,21 @@ Check ValidateAll(const proto::Scenario& s, Resolved* r) {
   r->plan = std::move(plan).value();
 
   FL_RETURN_IF_ISSUE(ValidateFaults(s, *r));
+  // Each rescale the plan gives the job is a plan generation, prepared up front.
+  for (int i = 0; i < s.faults_size(); ++i) {
+    if (!s.faults(i).has_rescale()) continue;
+    const internal::Path where = {{"faults", i}, {"rescale", -1}, {"parallelism", -1}};
+    const engine::Rescale rescale{
+        .parallelism = static_cast<uint32_t>(s.faults(i).rescale().parallelism()), .operators = {}};
+    if (r->config.checkpoints.mode == engine::CheckpointMode::kUnaligned) {
+      return Fail(where,
+                  "rescaling a job with unaligned checkpoints is not built yet (its channel "
+                  "state cannot be redistributed); use ALIGNED or AT_LEAST_ONCE");
+    }
+    Result<engine::JobGraph> rescaled = engine::RescaleJob(r->graph, rescale);
+    if (!rescaled.ok()) return Fail(where, std::string(rescaled.status().message()));
+    r->world.rescales.push_back(rescale);
+  }
   FL_RETURN_IF_ISSUE(internal::ValidateVary(s));
   return std::nullopt;
 }

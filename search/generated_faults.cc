@@ -257,7 +257,7 @@ bool SetOtherFault(const GeneratedCase& c, FaultKind kind, const GenFault& f, pr
 }
 
 FaultKind KindOf(uint32_t index) {
-  return faults::kFaultKinds[index % faults::kFaultKindCount].kind;
+  return faults::kFaultKinds[index % faults::kFaultOnlyKindCount].kind;
 }
 
 }  // namespace

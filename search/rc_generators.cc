@@ -31,7 +31,7 @@ rc::Gen<uint32_t> Input() {
   return rc::gen::weightedElement<uint32_t>({{6, 0}, {3, 1}, {1, 2}});
 }
 
-constexpr uint32_t kKindCount = static_cast<uint32_t>(faults::kFaultKindCount);
+constexpr uint32_t kKindCount = static_cast<uint32_t>(faults::kFaultOnlyKindCount);
 
 constexpr uint32_t KindIndex(faults::FaultKind kind) {
   return static_cast<uint32_t>(kind);

@@ -30,7 +30,8 @@ Result<std::unique_ptr<JobWorld>> JobWorld::Create(engine::JobGraph job,
   engine::ClusterSpec cluster;
   cluster.job_manager = 0;
   for (uint32_t i = 1; i <= options.task_managers; ++i) cluster.task_managers.push_back(i);
-  FL_ASSIGN_OR_RETURN(jw->setup_, engine::PrepareJob(std::move(job), config, cluster));
+  FL_ASSIGN_OR_RETURN(jw->setup_,
+                      engine::PrepareJob(std::move(job), config, cluster, options.rescales));
   JobWorld* raw = jw.get();
   jw->world_->AddNode("jobmanager", [raw](const runtime::ProcessContext& ctx) {
     return std::make_unique<JobManagerProcess>(ctx, raw->setup_);
@@ -65,6 +66,11 @@ engine::JobManager* JobWorld::job_manager() {
     jm_ = jm == nullptr ? nullptr : &jm->job_manager;
   }
   return jm_;
+}
+
+uint32_t JobWorld::generation() {
+  if (engine::JobManager* jm = job_manager(); jm != nullptr) generation_ = jm->generation();
+  return generation_;
 }
 
 engine::TaskManager* JobWorld::task_manager(runtime::NodeId node) {

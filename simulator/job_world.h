@@ -18,6 +18,8 @@ struct JobWorldOptions {
   WorldOptions world;
   uint32_t task_managers = 3;
   uint32_t source_partitions = 4;
+  // The rescales the job may be given during the run (each a plan generation).
+  std::vector<engine::Rescale> rescales;
 };
 
 class JobWorld {
@@ -38,6 +40,8 @@ class JobWorld {
   void Start();
   // The JobManager of the current incarnation (null while its node is down).
   engine::JobManager* job_manager();
+  // The plan generation the job runs (the JobManager's; the last known while it is down).
+  uint32_t generation();
   // The TaskManager on `node` (null while the node is down or runs no TaskManager).
   engine::TaskManager* task_manager(runtime::NodeId node);
   // Runs until the job finished or failed, or `limit` of simulated time passed, then two more
@@ -58,6 +62,7 @@ class JobWorld {
   std::shared_ptr<const engine::JobSetup> setup_;
   Process* jm_process_ = nullptr;  // job_manager()'s last cast, and its result
   engine::JobManager* jm_ = nullptr;
+  uint32_t generation_ = 0;
 };
 
 }  // namespace faultline::sim

@@ -103,34 +103,36 @@ void AddSubtask(const TaskSnapshot& ack, uint32_t task, uint32_t subtask,
 
 // The metadata of checkpoint `id` from every task's acknowledgement; `blobs` gets the sorted,
 // distinct names of the blobs it references.
-proto::CheckpointMetadata BuildMetadata(const JobSetup& setup, uint64_t id, Time triggered,
-                                        Time completed,
+proto::CheckpointMetadata BuildMetadata(const JobSetup& setup, uint32_t generation, uint64_t id,
+                                        Time triggered, Time completed,
                                         const std::map<uint32_t, TaskSnapshot>& acks,
                                         std::vector<std::string>* blobs) {
+  const JobGraph& job = setup.JobOf(generation);
+  const ExecutionPlan& plan = setup.PlanOf(generation);
   proto::CheckpointMetadata metadata;
+  metadata.set_plan_generation(generation);
   metadata.set_format_version(kMetadataFormatVersion);
   metadata.set_job_id(setup.job.name);
   metadata.set_checkpoint_id(id);
   metadata.set_mode(ModeOf(setup.config.checkpoints.mode));
   metadata.set_trigger_time_ns(triggered.nanos());
   metadata.set_completion_time_ns(completed.nanos());
-  for (uint32_t c = 0; c < setup.plan.chains.size(); ++c) {
-    const ChainSpec& chain = setup.plan.chains[c];
+  for (uint32_t c = 0; c < plan.chains.size(); ++c) {
+    const ChainSpec& chain = plan.chains[c];
     proto::OperatorState* op = metadata.add_operators();
     op->set_operator_id(chain.name);
     op->set_parallelism(chain.parallelism);
     // The key groups are the keyed operator's (a chain holds at most one).
     const OperatorSpec* keyed = nullptr;
     for (uint32_t i = chain.first_operator; i <= chain.last_operator; ++i) {
-      if (setup.job.operators[i].kind == OperatorKind::kKeyedProcess) {
-        keyed = &setup.job.operators[i];
+      if (job.operators[i].kind == OperatorKind::kKeyedProcess) {
+        keyed = &job.operators[i];
       }
     }
-    op->set_max_parallelism(keyed != nullptr
-                                ? keyed->max_parallelism
-                                : setup.job.operators[chain.last_operator].max_parallelism);
-    for (uint32_t task : setup.plan.tasks_of_chain[c]) {
-      const uint32_t subtask = setup.plan.tasks[task].subtask;
+    op->set_max_parallelism(keyed != nullptr ? keyed->max_parallelism
+                                             : job.operators[chain.last_operator].max_parallelism);
+    for (uint32_t task : plan.tasks_of_chain[c]) {
+      const uint32_t subtask = plan.tasks[task].subtask;
       const KeyGroupRange groups =
           keyed != nullptr
               ? KeyGroupRangeForOperator(subtask, keyed->parallelism, keyed->max_parallelism)
@@ -251,7 +253,13 @@ void CheckpointCoordinator::LoadRetained(std::vector<std::string> blobs, size_t 
     }
     recovery_retry_ = Duration::Zero();
     const uint64_t id = metadata->checkpoint_id();
+    if (metadata->plan_generation() >= setup_->generations()) {
+      // Taken at parallelisms this job does not know: never restored from.
+      LoadRetained(std::move(*pending), next + 1);
+      return;
+    }
     retained_states_[id] = StatesOf(*metadata);
+    generations_[id] = metadata->plan_generation();
     std::vector<std::string> referenced(metadata->referenced_blobs().begin(),
                                         metadata->referenced_blobs().end());
     referenced.push_back(name);
@@ -315,8 +323,10 @@ uint64_t CheckpointCoordinator::OnRestoreFailed(uint64_t id, const std::string& 
 
 // --- the job, as the JobManager reports it ---------------------------------------------------
 
-void CheckpointCoordinator::OnDeployed(uint64_t attempt) {
+void CheckpointCoordinator::OnDeployed(uint64_t attempt, uint32_t generation) {
+  FL_ASSERT(generation < setup_->generations(), "a deployment of a known plan generation");
   attempt_ = attempt;
+  generation_ = generation;
   job_running_ = true;
   running_.clear();
   ended_.clear();
@@ -353,6 +363,7 @@ void CheckpointCoordinator::OnJobRestarting(const std::string& why) {
     const Pending& newest = pending_.rbegin()->second;
     latest_completed_ = newest.id;
     latest_state_ = newest.acks;
+    generations_[newest.id] = newest.generation;
   }
   while (!pending_.empty()) AbortPending(pending_.begin()->first, "job restarting: " + why);
 }
@@ -443,10 +454,11 @@ void CheckpointCoordinator::OnIdTaken(uint64_t id, bool final, uint64_t attempt,
   pending.id = id;
   pending.trigger_time = ctx_.clock->Now();
   pending.final = final;
+  pending.generation = generation_;
   CheckpointStats stats;
   stats.id = id;
   stats.trigger_time = pending.trigger_time;
-  stats.tasks = static_cast<uint32_t>(setup_->plan.tasks.size());
+  stats.tasks = static_cast<uint32_t>(plan().tasks.size());
   stats.final = final;
   history_.push_back(stats);
   pending.timeout =
@@ -488,7 +500,7 @@ void CheckpointCoordinator::TriggerQueued() {
 
 void CheckpointCoordinator::SendTriggers(uint64_t id, bool final) {
   const CheckpointConfig& cc = setup_->config.checkpoints;
-  for (uint32_t task : setup_->plan.tasks_of_chain[0]) {
+  for (uint32_t task : plan().tasks_of_chain[0]) {
     ControlMessage trigger;
     trigger.type = ControlType::kTrigger;
     trigger.task = task;
@@ -499,7 +511,7 @@ void CheckpointCoordinator::SendTriggers(uint64_t id, bool final) {
         cc.mode == CheckpointMode::kUnaligned && cc.aligned_timeout == Duration::Zero();
     trigger.flags = (final ? 2 : 0) | (unaligned ? 1 : 0);
     trigger.time_ns = ctx_.clock->Now().nanos();
-    gateway_->SendTo(setup_->plan.tasks[task].node, trigger);
+    gateway_->SendTo(plan().tasks[task].node, trigger);
   }
 }
 
@@ -554,7 +566,7 @@ void CheckpointCoordinator::OnAck(const ControlMessage& m) {
     AbortPending(m.checkpoint_id, snapshot.status().WithContext("acknowledgement").ToString());
     return;
   }
-  FL_ASSERT(m.task < setup_->plan.tasks.size() && snapshot->task == m.task &&
+  FL_ASSERT(m.task < plan().tasks.size() && snapshot->task == m.task &&
                 snapshot->checkpoint_id == m.checkpoint_id,
             "an acknowledgement comes from a task of the plan, for its checkpoint");
   // A shared file reused from an earlier checkpoint must still be held by one: a task that
@@ -566,8 +578,8 @@ void CheckpointCoordinator::OnAck(const ControlMessage& m) {
     if (!held) held = HeldSharedBlobs(m.checkpoint_id);
     if (held->contains(h.blob)) continue;
     pending_.at(m.checkpoint_id).acks[m.task] = std::move(*snapshot);  // discarded with the rest
-    AbortPending(m.checkpoint_id, setup_->plan.tasks[m.task].name + " reuses shared file " +
-                                      h.blob + ", which no retained checkpoint holds any more");
+    AbortPending(m.checkpoint_id, plan().tasks[m.task].name + " reuses shared file " + h.blob +
+                                      ", which no retained checkpoint holds any more");
     return;
   }
   Pending& pending = it->second;
@@ -580,7 +592,7 @@ void CheckpointCoordinator::OnAck(const ControlMessage& m) {
   stats.start_delay_max = std::max(stats.start_delay_max, snapshot->start_delay);
   stats.processed_bytes += snapshot->processed_bytes;
   pending.acks[m.task] = std::move(*snapshot);
-  if (pending.acks.size() == setup_->plan.tasks.size() && !pending.completing) {
+  if (pending.acks.size() == plan().tasks.size() && !pending.completing) {
     pending.completing = true;
     ctx_.events->Record(MakeEvent(EngineEvent::kAllAcknowledged, setup_->job.name,
                                   {.checkpoint = static_cast<int64_t>(pending.id)}));
@@ -596,7 +608,7 @@ void CheckpointCoordinator::OnDecline(const ControlMessage& m) {
   const DeclineReason reason = m.flags <= static_cast<uint64_t>(DeclineReason::kUploadFailed)
                                    ? static_cast<DeclineReason>(m.flags)
                                    : DeclineReason::kUnknown;
-  AbortPending(m.checkpoint_id, "declined by " + setup_->plan.tasks[m.task].name + " (" +
+  AbortPending(m.checkpoint_id, "declined by " + plan().tasks[m.task].name + " (" +
                                     std::string(DeclineReasonName(reason)) + "): " + m.text);
   // A subsumed checkpoint (barrier n+1 overtook n), or one cancelled by an upstream decline's
   // marker, is not a failure (Flink's CHECKPOINT_DECLINED_SUBSUMED and
@@ -652,7 +664,7 @@ void CheckpointCoordinator::AbortPending(uint64_t id, const std::string& why) {
 void CheckpointCoordinator::RememberDiscarded(uint64_t id,
                                               const std::map<uint32_t, TaskSnapshot>& answered) {
   std::set<uint32_t> waiting;
-  for (uint32_t task = 0; task < setup_->plan.tasks.size(); ++task) {
+  for (uint32_t task = 0; task < plan().tasks.size(); ++task) {
     if (!answered.contains(task)) waiting.insert(task);
   }
   if (waiting.empty()) return;  // (a checkpoint aborted while completing is not discarded)
@@ -722,20 +734,21 @@ void CheckpointCoordinator::ScheduleFinalRetry(uint64_t id) {
 // --- completion ------------------------------------------------------------------------------
 
 void CheckpointCoordinator::CheckEveryTaskAcknowledged(const Pending& pending) const {
-  FL_ASSERT(pending.acks.size() == setup_->plan.tasks.size(),
+  const ExecutionPlan& taken_by = setup_->PlanOf(pending.generation);
+  FL_ASSERT(pending.acks.size() == taken_by.tasks.size(),
             "completion never precedes every acknowledgement");
   for (const auto& [task, ack] : pending.acks) {
-    FL_ASSERT(
-        task < setup_->plan.tasks.size() && ack.task == task && ack.checkpoint_id == pending.id,
-        "a checkpoint's acknowledgements are from distinct tasks of the plan");
+    FL_ASSERT(task < taken_by.tasks.size() && ack.task == task && ack.checkpoint_id == pending.id,
+              "a checkpoint's acknowledgements are from distinct tasks of the plan");
   }
 }
 
 void CheckpointCoordinator::Complete(Pending& pending) {
   CheckEveryTaskAcknowledged(pending);
   std::vector<std::string> blobs;
-  const proto::CheckpointMetadata metadata = BuildMetadata(
-      *setup_, pending.id, pending.trigger_time, ctx_.clock->Now(), pending.acks, &blobs);
+  const proto::CheckpointMetadata metadata =
+      BuildMetadata(*setup_, pending.generation, pending.id, pending.trigger_time,
+                    ctx_.clock->Now(), pending.acks, &blobs);
   Result<Bytes> encoded = EncodeMetadata(metadata);
   if (!encoded.ok()) {
     AbortPending(pending.id, encoded.status().ToString());
@@ -743,7 +756,7 @@ void CheckpointCoordinator::Complete(Pending& pending) {
   }
   auto c = std::make_shared<Completion>(
       Completion{pending.id, MetadataBlobName(pending.id), std::move(blobs),
-                 static_cast<int64_t>(encoded->size()), pending.acks});
+                 static_cast<int64_t>(encoded->size()), pending.acks, pending.generation});
   ctx_.blob_store->Put(c->blob, std::move(*encoded), [this, alive = alive_, c](Status put) {
     if (!*alive || !pending_.count(c->id)) return;
     if (!put.ok()) {
@@ -796,8 +809,8 @@ void CheckpointCoordinator::MovePointer(std::shared_ptr<Completion> c) {
         } else if (pending_.count(c->id)) {
           FinishCompletion(c->id, c->blob, *version, std::move(c->blobs));
         } else {
-          CompletedAfterAbandoned(c->id, c->blob, *version, std::move(c->blobs),
-                                  std::move(c->acks));
+          CompletedAfterAbandoned(c->id, c->blob, *version, std::move(c->blobs), std::move(c->acks),
+                                  c->generation);
         }
         if (*alive) NextPointerMove();
       });
@@ -812,7 +825,8 @@ void CheckpointCoordinator::PointerMoved(uint64_t id, uint64_t version) {
 void CheckpointCoordinator::CompletedAfterAbandoned(uint64_t id, std::string metadata_blob,
                                                     uint64_t pointer_version,
                                                     std::vector<std::string> blobs,
-                                                    std::map<uint32_t, TaskSnapshot> acks) {
+                                                    std::map<uint32_t, TaskSnapshot> acks,
+                                                    uint32_t generation) {
   // The HA pointer moved after the coordinator had given the checkpoint up (a restart raced the
   // compare-and-set). The pointer move is the moment of completion: the checkpoint is complete
   // all the same, and recovery must start from it, or its pre-committed transactions would
@@ -826,6 +840,7 @@ void CheckpointCoordinator::CompletedAfterAbandoned(uint64_t id, std::string met
   latest_metadata_blob_ = metadata_blob;
   latest_state_ = std::move(acks);
   retained_states_[id] = latest_state_;
+  generations_[id] = generation;
   blobs.push_back(metadata_blob);
   retained_[id] = std::move(blobs);
   // A running attempt did not start from it: the job restarts from it. A restarting job's next
@@ -852,6 +867,7 @@ void CheckpointCoordinator::FinishCompletion(uint64_t id, std::string metadata_b
   latest_metadata_blob_ = metadata_blob;
   latest_state_ = std::move(pending.acks);
   retained_states_[id] = latest_state_;
+  generations_[id] = pending.generation;
   last_completion_ = ctx_.clock->Now();
   consecutive_failures_ = 0;
   const bool final = pending.final;
@@ -888,6 +904,7 @@ void CheckpointCoordinator::Cleanup() {
       ctx_.blob_store->Delete(blob, [](Status) {});
     }
     retained_states_.erase(retained_.begin()->first);
+    generations_.erase(retained_.begin()->first);
     retained_.erase(retained_.begin());
   }
   // Only retained checkpoints are ever restored from (or fallen back to).
@@ -901,9 +918,8 @@ void CheckpointCoordinator::CheckBounds() const {
   FL_ASSERT(pointer_moves_.size() <= pending_.size(), "a pointer move waits for no checkpoint");
   FL_ASSERT(history_.size() <= config.history + pending_.size(), "checkpoint history unbounded");
   FL_ASSERT(discarded_.size() <= kMaxDiscarded, "discarded checkpoints unbounded");
-  FL_ASSERT(
-      running_.size() <= setup_->plan.tasks.size() && ended_.size() <= setup_->plan.tasks.size(),
-      "tasks beyond the plan");
+  FL_ASSERT(running_.size() <= plan().tasks.size() && ended_.size() <= plan().tasks.size(),
+            "tasks beyond the plan");
 }
 
 }  // namespace faultline::engine

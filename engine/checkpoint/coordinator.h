@@ -109,7 +109,8 @@ class CheckpointCoordinator final {
 
   // --- what the JobManager tells it ---
   // Attempt `attempt` was deployed: no task of it runs yet.
-  void OnDeployed(uint64_t attempt);
+  // It runs plan generation `generation` (JobSetup::rescaled; 0: the job as submitted).
+  void OnDeployed(uint64_t attempt, uint32_t generation = 0);
   // Whether the job is running (JobStatus::kRunning); checkpoints are taken only then.
   void SetJobRunning(bool running);
   void OnTaskRunning(uint32_t task);
@@ -131,6 +132,13 @@ class CheckpointCoordinator final {
   uint64_t latest_completed() const { return latest_completed_; }
   // Per task, the state of latest_completed().
   const std::map<uint32_t, TaskSnapshot>& latest_state() const { return latest_state_; }
+  // The plan generation that took latest_completed() (its task indices are latest_state()'s).
+  uint32_t latest_generation() const {
+    auto it = generations_.find(latest_completed_);
+    return it == generations_.end() ? 0 : it->second;
+  }
+  // The generation of the deployed attempt.
+  uint32_t generation() const { return generation_; }
   // Statistics of the checkpoints in progress and of the latest `CheckpointConfig::history`
   // finished ones, in trigger order.
   const std::deque<CheckpointStats>& history() const { return history_; }
@@ -151,6 +159,7 @@ class CheckpointCoordinator final {
     std::map<uint32_t, TaskSnapshot> acks;
     runtime::TimerId timeout;
     bool completing = false;
+    uint32_t generation = 0;  // of the attempt that triggered it
   };
   // A checkpoint whose metadata is written, on its way to moving the HA pointer.
   struct Completion {
@@ -159,6 +168,7 @@ class CheckpointCoordinator final {
     std::vector<std::string> blobs;
     int64_t size;
     std::map<uint32_t, TaskSnapshot> acks;  // kept in case the checkpoint is given up meanwhile
+    uint32_t generation = 0;
   };
 
   // Recovery.
@@ -166,8 +176,9 @@ class CheckpointCoordinator final {
   void LoadRetained(std::vector<std::string> blobs, size_t next);
   void FinishRecovery();
   // Triggering.
-  bool AllRunning() const { return running_.size() == setup_->plan.tasks.size(); }
-  bool AllEnded() const { return ended_.size() == setup_->plan.tasks.size(); }
+  const ExecutionPlan& plan() const { return setup_->PlanOf(generation_); }
+  bool AllRunning() const { return running_.size() == plan().tasks.size(); }
+  bool AllEnded() const { return ended_.size() == plan().tasks.size(); }
   void ScheduleTrigger(Duration delay);
   void TriggerCheckpoint(bool final);
   // A periodic trigger blocked by max concurrent, min pause or an id being taken waits as the
@@ -211,7 +222,7 @@ class CheckpointCoordinator final {
                         std::vector<std::string> blobs);
   void CompletedAfterAbandoned(uint64_t id, std::string metadata_blob, uint64_t pointer_version,
                                std::vector<std::string> blobs,
-                               std::map<uint32_t, TaskSnapshot> acks);
+                               std::map<uint32_t, TaskSnapshot> acks, uint32_t generation);
   void NotifyTasks(ControlType type, uint64_t id, uint64_t flags = 0);
   // After final checkpoint `id` completed: while the tasks of the attempt have not all finished
   // an interval later (a notification lost), another final checkpoint is taken; its
@@ -230,6 +241,7 @@ class CheckpointCoordinator final {
   // The job as the JobManager reported it.
   bool job_running_ = false;
   uint64_t attempt_ = 0;
+  uint32_t generation_ = 0;     // the attempt's plan generation
   std::set<uint32_t> running_;  // tasks of the attempt that reported running
   std::set<uint32_t> ended_;    // tasks of the attempt that reached end of input
 
@@ -247,6 +259,7 @@ class CheckpointCoordinator final {
   std::map<uint32_t, TaskSnapshot> latest_state_;          // per task, of latest_completed_
   std::map<uint64_t, std::vector<std::string>> retained_;  // completed id -> its blobs
   std::map<uint64_t, std::map<uint32_t, TaskSnapshot>> retained_states_;  // id -> per task
+  std::map<uint64_t, uint32_t> generations_;  // retained (and restore point) id -> generation
   std::set<uint64_t> unreadable_;
   std::map<uint64_t, Pending> pending_;
   // Checkpoints this coordinator aborted and discarded in the running attempt, each with the

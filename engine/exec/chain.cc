@@ -195,6 +195,8 @@ struct SinkWriter::Op {
   Kind kind;
   std::string txn;
   uint64_t checkpoint = 0;  // kCommit, kRecover: the checkpoint the transaction belongs to
+  // kFence, kCommit, kRecover: the writer acting, when not this subtask's (an adopted one).
+  std::string writer;
   // Commit lane: issued only once this many write-lane operations succeeded.
   uint64_t after_writes = 0;
   runtime::RecordBatch records;
@@ -227,7 +229,26 @@ SinkWriter::~SinkWriter() {
 }
 
 std::string SinkWriter::writer() const {
-  return op_.name + "#" + std::to_string(subtask_);
+  return WriterName(subtask_);
+}
+
+std::string SinkWriter::WriterName(uint32_t subtask) const {
+  return op_.name + "#" + std::to_string(subtask);
+}
+
+void SinkWriter::AdoptWriters(const std::vector<uint32_t>& writers) {
+  if (switches_.no_fencing) return;
+  for (uint32_t w : writers) {
+    auto op_fence = std::make_unique<Op>();
+    op_fence->kind = Op::Kind::kFence;
+    op_fence->writer = WriterName(w);
+    Enqueue(std::move(op_fence));
+    fence_write_ = writes_queued_;
+  }
+}
+
+void SinkWriter::RestoreAdopted(const std::vector<std::pair<uint64_t, std::string>>& pending) {
+  adopted_.insert(adopted_.end(), pending.begin(), pending.end());
 }
 
 std::string SinkWriter::CurrentTxn() const {
@@ -370,6 +391,19 @@ void SinkWriter::RestorePending(std::map<uint64_t, std::string> pending) {
 }
 
 void SinkWriter::RecoverUpTo(uint64_t checkpoint_id) {
+  // An adopted writer's transaction acts as that writer (the store's Lookup answers only the
+  // owner); the name says whose it is: "<sink>#<subtask>/attempt-<a>/txn-<n>".
+  for (const auto& [checkpoint, txn] : adopted_) {
+    if (checkpoint > checkpoint_id) continue;
+    auto op = std::make_unique<Op>();
+    op->kind = switches_.recommit_after_restore ? Op::Kind::kCommit : Op::Kind::kRecover;
+    op->checkpoint = checkpoint;
+    op->txn = txn;
+    op->writer = txn.substr(0, txn.find("/attempt-"));
+    op->after_writes = fence_write_;
+    EnqueueCommit(std::move(op));
+  }
+  adopted_.clear();
   if (switches_.recommit_after_restore) {
     // recommit-after-restore (FLINK-8086): commit every restored transaction again, whether or
     // not it was committed before the failure.
@@ -432,7 +466,7 @@ void SinkWriter::RunNext(Lane& lane) {
 }
 
 void SinkWriter::Issue(Lane& lane, Op& op) {
-  const runtime::WriterEpoch who{writer(), attempt_};
+  const runtime::WriterEpoch who{op.writer.empty() ? writer() : op.writer, attempt_};
   auto finish = [this, &lane, alive = alive_](Status status) {
     if (*alive) FinishOp(lane, std::move(status));
   };
@@ -464,7 +498,8 @@ void SinkWriter::Issue(Lane& lane, Op& op) {
                 return finish(Status::Ok());  // committed before the failure
               case runtime::TxnStatus::kOpen:
               case runtime::TxnStatus::kPreCommitted:
-                ctx_.output_store->Commit({writer(), attempt_}, op.txn, std::move(finish));
+                ctx_.output_store->Commit({op.writer.empty() ? writer() : op.writer, attempt_},
+                                          op.txn, std::move(finish));
                 return;
               case runtime::TxnStatus::kExpired:
                 // The store's transaction timeout aborted it (FLINK-7784): its records are lost.

@@ -58,6 +58,12 @@ class SinkWriter {
   // its commit waits in the queue, so a snapshot taken meanwhile still holds it.
   const std::map<uint64_t, std::string>& pending() const { return pending_; }
   void RestorePending(std::map<uint64_t, std::string> pending);
+  // After a rescale (engine/exec/rescale.h): this subtask takes over the writers of sink
+  // subtasks `writers` (that no longer exist, or belong to it now). Fences each of them, as the
+  // writer's own first attempt would, so a zombie of the old parallelism can no longer write.
+  void AdoptWriters(const std::vector<uint32_t>& writers);
+  // Restored transactions of an adopted writer: recovered (RecoverUpTo) as that writer.
+  void RestoreAdopted(const std::vector<std::pair<uint64_t, std::string>>& pending);
   // After a restore from checkpoint `id`: every restored transaction of a checkpoint <= id
   // belongs to a completed checkpoint but may or may not have been committed before the
   // failure. Asks the store and commits only those still pre-committed (the store does not
@@ -82,6 +88,7 @@ class SinkWriter {
   void Issue(Lane& lane, Op& op);
   void FinishOp(Lane& lane, Status status);
   std::string CurrentTxn() const;
+  std::string WriterName(uint32_t subtask) const;
 
   const OperatorSpec& op_;
   uint32_t subtask_;
@@ -102,6 +109,9 @@ class SinkWriter {
   // The write-lane position of each pending transaction's pre-commit, by checkpoint.
   std::map<uint64_t, uint64_t> pre_commit_write_;
   uint64_t commit_queued_up_to_ = 0;  // pending ones of checkpoints <= it are queued
+  // Restored transactions of adopted writers (checkpoint, txn): all belong to the restored
+  // checkpoint or earlier, so recovery commits them all before the task runs.
+  std::vector<std::pair<uint64_t, std::string>> adopted_;
   std::shared_ptr<bool> alive_;
 };
 

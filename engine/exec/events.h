@@ -43,7 +43,8 @@ namespace faultline::engine {
   X(kRestoredCheckpoint, restored_checkpoint) /* the checkpoint restored (0: none) */       \
   X(kFallback, fallback)                  /* the checkpoint fallen back to (0: none) */     \
   X(kFinalCheckpoint, final_checkpoint)   /* the job's final checkpoint (0: failed) */     \
-  X(kReason, reason)                      /* a DeclineReason (engine/exec/wire.h) */
+  X(kReason, reason)                      /* a DeclineReason (engine/exec/wire.h) */      \
+  X(kGeneration, generation)              /* a plan generation (0: the job as submitted) */
 // clang-format on
 
 enum class EventArg : uint8_t {
@@ -82,7 +83,7 @@ enum class EventSource : uint8_t { kTask, kJobManager };
   X(kJobRestart, 26, "job-restart", kJobManager, kAttempt, kNone, kNone)             /* detail: why */   \
   X(kJobFinished, 27, "job-finished", kJobManager, kFinalCheckpoint, kNone, kNone)   /* detail: job or "failed: why" */ \
   X(kCheckpointUnreadable, 29, "checkpoint-unreadable", kJobManager, kCheckpoint, kFallback, kNone) /* detail: why */ \
-  X(kDeployed, 28, "deployed", kJobManager, kAttempt, kRestoredCheckpoint, kNone)                        \
+  X(kDeployed, 28, "deployed", kJobManager, kAttempt, kRestoredCheckpoint, kGeneration)                  \
   X(kCheckpointDeclined, 30, "checkpoint-declined", kTask, kCheckpoint, kReason, kNone)                  \
   X(kCancelMarkerSent, 31, "cancel-marker-sent", kTask, kCheckpoint, kNone, kNone)                       \
   X(kCancelMarkerReceived, 32, "cancel-marker-received", kTask, kCheckpoint, kInput, kNone)

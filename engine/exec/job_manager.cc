@@ -1,6 +1,7 @@
 #include "engine/exec/job_manager.h"
 
 #include "engine/exec/events.h"
+#include "engine/exec/rescale.h"
 
 namespace faultline::engine {
 std::string_view JobStatusName(JobStatus status) {
@@ -58,6 +59,7 @@ JobManager::~JobManager() {
 // --- what the checkpoint coordinator tells ---------------------------------------------------
 
 void JobManager::OnRecovered() {
+  generation_ = coordinator_->latest_generation();
   MaybeDeploy();
 }
 
@@ -72,7 +74,7 @@ void JobManager::OnCheckpointCompleted(uint64_t id, bool final) {
 void JobManager::OnTaskFinished(uint32_t task) {
   if (status_ != JobStatus::kRunning) return;
   finished_tasks_.insert(task);
-  if (finished_tasks_.size() < setup_->plan.tasks.size()) return;
+  if (finished_tasks_.size() < setup_->PlanOf(generation_).tasks.size()) return;
   SetStatus(JobStatus::kFinished);
   ctx_.events->Record(MakeEvent(EngineEvent::kJobFinished, setup_->job.name,
                                 {.final_checkpoint = static_cast<int64_t>(latest_completed())}));
@@ -140,10 +142,10 @@ void JobManager::OnControl(runtime::ChannelId channel, ControlMessage m) {
     case ControlType::kTaskFailed:
       if ((m.flags & kFailedRestoring) != 0 && m.checkpoint_id == latest_completed() &&
           latest_completed() > 0) {
-        OnUnreadableCheckpoint(m.checkpoint_id, setup_->plan.tasks[m.task].name + ": " + m.text);
+        OnUnreadableCheckpoint(m.checkpoint_id, TaskName(m.task) + ": " + m.text);
         return;
       }
-      Restart("task " + setup_->plan.tasks[m.task].name + " failed: " + m.text);
+      Restart("task " + TaskName(m.task) + " failed: " + m.text);
       return;
     case ControlType::kAck:
       coordinator_->OnAck(m);
@@ -196,19 +198,34 @@ void JobManager::MaybeDeploy() {
 }
 
 void JobManager::DeployAll(std::optional<std::map<uint32_t, TaskSnapshot>> restore) {
+  if (restore && coordinator_->latest_generation() != generation_) {
+    // Restoring at other parallelisms (a rescale, or a failover after one).
+    Result<std::map<uint32_t, TaskSnapshot>> redistributed =
+        RedistributeState(*setup_, coordinator_->latest_generation(), generation_, *restore);
+    if (!redistributed.ok()) {
+      FailJob(redistributed.status()
+                  .WithContext("restoring checkpoint " + std::to_string(latest_completed()) +
+                               " at " + GenerationName(generation_))
+                  .ToString());
+      return;
+    }
+    restore = std::move(*redistributed);
+  }
   ++attempt_;
   status_ = JobStatus::kRunning;
   finished_tasks_.clear();
-  coordinator_->OnDeployed(attempt_);
+  coordinator_->OnDeployed(attempt_, generation_);
   const uint64_t restored = restore ? latest_completed() : 0;
   ctx_.events->Record(MakeEvent(EngineEvent::kDeployed, setup_->job.name,
                                 {.attempt = static_cast<int64_t>(attempt_),
-                                 .restored_checkpoint = static_cast<int64_t>(restored)}));
-  for (const TaskSpec& task : setup_->plan.tasks) {
+                                 .restored_checkpoint = static_cast<int64_t>(restored),
+                                 .generation = generation_}));
+  for (const TaskSpec& task : setup_->PlanOf(generation_).tasks) {
     ControlMessage deploy;
     deploy.type = ControlType::kDeploy;
     deploy.task = task.index;
     deploy.attempt = attempt_;
+    deploy.checkpoint_id = generation_;
     if (restore) {
       deploy.flags = restored;
       auto it = restore->find(task.index);
@@ -220,6 +237,45 @@ void JobManager::DeployAll(std::optional<std::map<uint32_t, TaskSnapshot>> resto
     }
     SendTo(task.node, deploy);
   }
+}
+
+std::string JobManager::TaskName(uint32_t task) const {
+  const ExecutionPlan& plan = setup_->PlanOf(generation_);
+  return task < plan.tasks.size() ? plan.tasks[task].name : "#" + std::to_string(task);
+}
+
+std::string JobManager::GenerationName(uint32_t generation) const {
+  std::string name = "plan generation " + std::to_string(generation) + " (parallelism";
+  const JobGraph& job = setup_->JobOf(generation);
+  for (const OperatorSpec& op : job.operators) {
+    name += " " + op.name + "=" + std::to_string(op.parallelism);
+  }
+  return name + ")";
+}
+
+Status JobManager::Rescale(uint32_t generation) {
+  if (generation >= setup_->generations()) {
+    return InvalidArgumentError("no plan generation " + std::to_string(generation));
+  }
+  if (status_ == JobStatus::kFinished || status_ == JobStatus::kFailed) {
+    return FailedPreconditionError("the job is " + std::string(JobStatusName(status_)));
+  }
+  const uint32_t from = generation_;
+  generation_ = generation;
+  if (status_ != JobStatus::kRunning || from == generation) return Status::Ok();
+  // As a restart, but not a failure: the restart strategy is not consulted and the new
+  // attempt deploys at once.
+  const std::string why =
+      "rescale from " + GenerationName(from) + " to " + GenerationName(generation);
+  coordinator_->OnJobRestarting(why);
+  CancelAttempts();
+  SetStatus(JobStatus::kRestarting);
+  ctx_.events->Record(
+      MakeEvent(EngineEvent::kJobRestart, why, {.attempt = static_cast<int64_t>(attempt_ + 1)}));
+  ctx_.scheduler->Post([this, alive = alive_] {
+    if (*alive) MaybeDeploy();
+  });
+  return Status::Ok();
 }
 
 void JobManager::CancelAttempts() {

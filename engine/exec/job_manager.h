@@ -39,6 +39,14 @@ class JobManager final : private TaskManagerGateway, private CoordinatorListener
   uint32_t restarts() const { return restarts_; }
   // Why the job failed (empty unless status() is kFailed).
   const std::string& failure() const { return failure_; }
+  // The plan generation the job runs, or will run at its next deployment (JobSetup::rescaled).
+  uint32_t generation() const { return generation_; }
+  // Rescales the job: it restarts from its latest completed checkpoint at plan generation
+  // `generation`, its state redistributed (engine/exec/rescale.h), as Flink's adaptive
+  // scheduler rescales. Not a failure: the restart strategy is not consulted. A job not
+  // running yet (or restarting) deploys at `generation` next. FailedPrecondition once the job
+  // finished or failed; InvalidArgument for a generation the setup does not have.
+  Status Rescale(uint32_t generation);
   const CheckpointCoordinator& coordinator() const { return *coordinator_; }
   CheckpointCoordinator& coordinator() { return *coordinator_; }
 
@@ -54,6 +62,8 @@ class JobManager final : private TaskManagerGateway, private CoordinatorListener
   void OnCoordinatorFailed(const std::string& why) override;
 
   void SetStatus(JobStatus status);
+  std::string TaskName(uint32_t task) const;  // of the current generation's plan
+  std::string GenerationName(uint32_t generation) const;
   void OnControl(runtime::ChannelId channel, ControlMessage message);
   void OnTaskManagerLost(runtime::NodeId node, const Status& why);
   void DropTaskManager(runtime::NodeId node);
@@ -82,6 +92,9 @@ class JobManager final : private TaskManagerGateway, private CoordinatorListener
   JobStatus status_ = JobStatus::kStarting;
   std::string failure_;
   uint64_t attempt_ = 0;
+  // The plan generation of the next or current deployment. A new JobManager incarnation starts
+  // at the latest completed checkpoint's (a rescale no checkpoint followed is lost with it).
+  uint32_t generation_ = 0;
   uint32_t restarts_ = 0;
   std::set<uint32_t> finished_tasks_;  // tasks of the attempt that finished
 };

@@ -108,6 +108,16 @@ Task::Task(TaskSetup setup)
         }
       },
       [this](const Status& why) { Fail(why); });
+  if (SinkWriter* sink = runner_->sink(); sink != nullptr) {
+    // After a rescale down, this subtask takes over the writers of the sink subtasks that no
+    // longer exist (engine/exec/rescale.h: SinkHeir).
+    const uint32_t parallelism = chain_.parallelism;
+    std::vector<uint32_t> adopted;
+    for (uint32_t w = spec_.subtask + parallelism; w < setup_.sink_writers; w += parallelism) {
+      adopted.push_back(w);
+    }
+    sink->AdoptWriters(adopted);
+  }
   for (uint32_t producer : setup_.plan->InputsOf(setup_.task)) {
     inputs_.push_back(InputChannel{producer, runtime::kNoChannel, {}, false, false});
   }
@@ -247,11 +257,12 @@ void Task::Restore() {
           if (--fetched->remaining > 0) return;
           std::sort(fetched->keyed.begin(), fetched->keyed.end(),
                     [](const auto& a, const auto& b) { return a.first < b.first; });
-          for (const auto& [index, bytes] : fetched->keyed) {
-            const BlobHandle& keyed = setup_.restore->handles[index];
-            Status applied = RestoreKeyed(keyed, bytes, fetched->shared);
+          if (!fetched->keyed.empty()) {
+            // One restore of every keyed handle: after a rescale, several old subtasks' state
+            // each gives this subtask's backend the key groups it now owns.
+            Status applied = RestoreKeyed(fetched->keyed, fetched->shared);
             if (!applied.ok()) {
-              Fail(applied.WithContext(spec_.name + " restoring " + keyed.blob));
+              Fail(applied.WithContext(spec_.name + " restoring keyed state"));
               return;
             }
           }
@@ -289,11 +300,15 @@ void Task::FinishRestore() {
   Begin();
 }
 
-Status Task::RestoreKeyed(const BlobHandle& handle, const Bytes& data,
+Status Task::RestoreKeyed(const std::vector<std::pair<size_t, Bytes>>& keyed,
                           const std::map<std::string, Bytes>& shared) {
   if (!backend_) return DataLossError("keyed state for a chain without a keyed operator");
-  return backend_->Restore(
-      {RestoreSource{handle.blob, &data, !setup_.config->switches.skip_checksum, &shared}});
+  std::vector<RestoreSource> sources;
+  for (const auto& [index, data] : keyed) {
+    sources.push_back(RestoreSource{setup_.restore->handles[index].blob, &data,
+                                    !setup_.config->switches.skip_checksum, &shared});
+  }
+  return backend_->Restore(sources);
 }
 
 Status Task::ApplyRestoredBlob(const BlobHandle& handle, const Bytes& data) {
@@ -329,9 +344,20 @@ Status Task::ApplyRestoredBlob(const BlobHandle& handle, const Bytes& data) {
     SinkWriter* sink = runner_->sink();
     if (sink == nullptr) return DataLossError("sink state for a chain without a sink");
     FL_ASSIGN_OR_RETURN(std::vector<PendingTransaction> pending, DecodeSinkState(data));
+    // Its own writer's transactions, and after a rescale those of the writers it took over
+    // (engine/exec/rescale.h); each transaction's name begins with its writer's.
     std::map<uint64_t, std::string> restored;
-    for (PendingTransaction& p : pending) restored[p.checkpoint_id] = std::move(p.txn);
-    sink->RestorePending(std::move(restored));  // committed once every blob is applied
+    std::vector<std::pair<uint64_t, std::string>> adopted;
+    const std::string own = sink->writer() + "/";
+    for (PendingTransaction& p : pending) {
+      if (p.txn.starts_with(own)) {
+        restored[p.checkpoint_id] = std::move(p.txn);
+      } else {
+        adopted.emplace_back(p.checkpoint_id, std::move(p.txn));
+      }
+    }
+    if (!restored.empty()) sink->RestorePending(std::move(restored));
+    sink->RestoreAdopted(adopted);  // all committed once every blob is applied
     return Status::Ok();
   }
   return DataLossError("unknown state blob " + handle.blob);

@@ -43,6 +43,9 @@ struct TaskSetup {
   TaskHost* host = nullptr;
   // The state to restore (from the latest completed checkpoint), if any.
   std::optional<TaskSnapshot> restore;
+  // The most subtasks the job's sink has in any plan generation: after a rescale down, a sink
+  // subtask takes over the writers beyond its parallelism (engine/exec/rescale.h).
+  uint32_t sink_writers = 0;
 };
 
 class ChainRunner;
@@ -107,8 +110,9 @@ class Task final : public runtime::ChannelListener, private CheckpointableTask {
   // fence), then the restore finishes.
   void RecoverSink();
   void FinishRestore();
-  // Restores keyed state from its handle; an incremental one finds its files in `shared`.
-  Status RestoreKeyed(const BlobHandle& handle, const Bytes& data,
+  // Restores keyed state from its handles (indices into the restore's handles, with their
+  // bytes) in one backend restore; an incremental handle finds its files in `shared`.
+  Status RestoreKeyed(const std::vector<std::pair<size_t, Bytes>>& keyed,
                       const std::map<std::string, Bytes>& shared);
   Status ApplyRestoredBlob(const BlobHandle& handle, const Bytes& data);
   void ConnectOutput(size_t index);

@@ -1,5 +1,7 @@
 #include "engine/exec/task_manager.h"
 
+#include <algorithm>
+
 #include "engine/exec/snapshot.h"
 
 namespace faultline::engine {
@@ -120,8 +122,25 @@ void TaskManager::CancelBefore(uint64_t attempt) {
 void TaskManager::Deploy(const ControlMessage& m) {
   CancelBefore(m.attempt);
   TaskSetup task_setup;
-  task_setup.job = &setup_->job;
-  task_setup.plan = &setup_->plan;
+  // The deployment names its plan generation (0 unless the job was rescaled).
+  const uint64_t generation = m.checkpoint_id;
+  if (generation >= setup_->generations() ||
+      m.task >= setup_->PlanOf(static_cast<uint32_t>(generation)).tasks.size()) {
+    ControlMessage failed;
+    failed.type = ControlType::kTaskFailed;
+    failed.task = m.task;
+    failed.attempt = m.attempt;
+    failed.text = "deploy message: no task " + std::to_string(m.task) + " in plan generation " +
+                  std::to_string(generation);
+    SendToJobManager(std::move(failed));
+    return;
+  }
+  task_setup.job = &setup_->JobOf(static_cast<uint32_t>(generation));
+  task_setup.plan = &setup_->PlanOf(static_cast<uint32_t>(generation));
+  for (uint32_t g = 0; g < setup_->generations(); ++g) {
+    const JobGraph& job = setup_->JobOf(g);
+    task_setup.sink_writers = std::max(task_setup.sink_writers, job.operators.back().parallelism);
+  }
   task_setup.config = &setup_->config;
   task_setup.task = m.task;
   task_setup.attempt = m.attempt;

@@ -108,7 +108,7 @@ struct ControlMessage {
   ControlType type = ControlType::kRegister;
   uint32_t task = 0;
   uint64_t attempt = 0;
-  uint64_t checkpoint_id = 0;
+  uint64_t checkpoint_id = 0;  // deploy: the plan generation (JobSetup::rescaled)
   // trigger: bit 0 unaligned, bit 1 final; deploy: restore checkpoint; decline: DeclineReason;
   // notify-complete: kNotifyFinal
   uint64_t flags = 0;
