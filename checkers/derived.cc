@@ -16,7 +16,9 @@ const Derived::Replay& Derived::Committed(const HistoryEnd& end) {
   input.sources.reserve(view_.sources.size());
   for (const SourceRecord& s : view_.sources) input.sources.push_back(s.record);
   if (view_.order != nullptr && !view_.order->overflowed()) {
-    replay->orders = OrdersOf(*view_.setup, *view_.order, [&end](uint32_t) { return end; });
+    replay->orders = OrdersOf(
+        *view_.setup, *view_.order, [&end](uint32_t) { return end; },
+        /*per_key=*/true, &view_.rescaled_attempts);
     input.order = std::move(replay->orders->order);
   }
   // At-least-once: a history may process a record again after a restore (the state had

@@ -557,9 +557,12 @@ const Derived::Replay& CommittedReplay(const RunView& run, const OutputJudging& 
 std::optional<ReferenceResult> EarlierReference(const RunView& run, const ReportedFallback& f,
                                                 uint64_t upto, Verdict& verdict) {
   if (run.order == nullptr || run.order->overflowed()) return std::nullopt;  // judged unordered
-  KeyedOrders orders = OrdersOf(*run.setup, *run.order, [upto](uint32_t) {
-    return HistoryEnd{upto, std::nullopt};
-  });
+  KeyedOrders orders = OrdersOf(
+      *run.setup, *run.order,
+      [upto](uint32_t) {
+        return HistoryEnd{upto, std::nullopt};
+      },
+      /*per_key=*/true, &run.rescaled_attempts);
   if (!orders.problems.empty()) {
     verdict.Unjudge(
         Unjudged::kOrderUnknown,
@@ -603,7 +606,6 @@ std::optional<ReferenceResult> EarlierReference(const RunView& run, const Report
 
 Verdict CheckExactlyOnceOutput(const RunView& run, const OutputJudging& judging, Derived* derived) {
   Verdict verdict("EO-OUT");
-  if (UnjudgedRescaled(run, verdict)) return verdict;
   const engine::EngineConfig& config = run.setup->config;
   if (config.checkpoints.mode == engine::CheckpointMode::kAtLeastOnce) {
     verdict.Unjudge(Unjudged::kNothingToCheck,
@@ -618,6 +620,11 @@ Verdict CheckExactlyOnceOutput(const RunView& run, const OutputJudging& judging,
   const Derived::Replay& replay = CommittedReplay(run, judging, *derived, verdict);
   const std::optional<KeyedOrders>& orders = replay.orders;
   const ReferenceResult& ref = replay.result;
+  const bool rescaled = !run.rescaled_attempts.empty();
+  if (rescaled && job.operators.back().sink.kind == engine::SinkKind::kUpsert) {
+    UnjudgedRescaled(run, verdict);  // the upsert table's judgment follows tasks' histories
+    return verdict;
+  }
   if (job.operators.back().sink.kind == engine::SinkKind::kUpsert) {
     verdict.Note("upsert sink: final table compared, provenance not (upserts are idempotent)");
     CheckUpsertTable(run, ref, orders ? &*orders : nullptr, judging, verdict);
@@ -625,7 +632,15 @@ Verdict CheckExactlyOnceOutput(const RunView& run, const OutputJudging& judging,
   }
   UnjudgeUnknownRanges(judging, verdict);
   CheckProvenance(run, index, ref, judging, verdict);
-  if (orders) CheckInterleavings(run, index, reference, *orders, verdict);
+  if (orders && !rescaled) CheckInterleavings(run, index, reference, *orders, verdict);
+  if (rescaled) {
+    // Keys are followed across the rescale (OrdersOf walks each key group back through its
+    // owners); what a producer sent each consumer is not, so interleavings are not verified.
+    verdict.UnjudgeExplained(Unjudged::kRescaledNotFollowed,
+                             "the interleaving of inputs is not verified across parallelisms "
+                             "(committed values are compared along each key's history)",
+                             "the planned rescale");
+  }
   CheckPlaced(job, index, ref, verdict);
   ValueComparison values(index, ref, KeepsKeyOrder(job),
                          orders.has_value() && orders->problems.empty());

@@ -57,7 +57,15 @@ struct KeyedOrders {
 // The history of every task ending at end_for(task), and from them (unless `per_key` is false:
 // then `order` stays empty) the per-key order of every keyed operator (the first operator of its
 // chain: a key_by always starts a chain).
+//
+// A rescaled run (`rescaled`: attempts deployed at another plan generation, by attempt; null or
+// empty: none) has no per-task history: a subtask's key groups came from other subtasks at the
+// old parallelism. Then only `order` is filled, per key group, walking back from the owner of the
+// group at the end through the owner at each restored checkpoint's generation; `histories`
+// stays empty (what needs them, the interleaving check, cannot judge such a run), and end_for
+// is asked for task 0 only (every end is the same).
 KeyedOrders OrdersOf(const engine::JobSetup& setup, const OrderLog& log,
-                     const std::function<HistoryEnd(uint32_t task)>& end_for, bool per_key = true);
+                     const std::function<HistoryEnd(uint32_t task)>& end_for, bool per_key = true,
+                     const std::map<uint64_t, uint32_t>* rescaled = nullptr);
 
 }  // namespace faultline::checkers

@@ -75,6 +75,8 @@ class OrderLog final : public engine::ProcessingObserver {
   std::vector<const AttemptLog*> AttemptsOf(uint32_t task) const;
   // True once records_max was reached: the log is incomplete and must not be used.
   bool overflowed() const { return overflowed_; }
+  // How many (task, attempt) logs it holds.
+  size_t attempts() const { return logs_.size(); }
   // True when a task reported a second start in one attempt (the later one reset its log).
   bool restarted_within_attempt() const { return restarted_within_attempt_; }
 

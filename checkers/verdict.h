@@ -61,7 +61,7 @@ struct Evidence {
     "the recorder could not read something the checker needs")  \
   X(kRescaledNotFollowed,  "rescaled-not-followed",                                               \
     "the job was rescaled; this checker does not yet follow keys and subtasks from one "          \
-    "parallelism to the next, so it judged nothing (DUR, REC, TXN and LIVE do judge the run)")
+    "parallelism to the next for (part of) what it judges (DUR, REC, TXN and LIVE judge it all)")
 // clang-format on
 
 enum class Unjudged : uint8_t {

@@ -16,6 +16,7 @@
 #include <tuple>
 #include <vector>
 
+#include "checkers/eo_out.h"
 #include "engine/exec/cluster.h"
 #include "engine/exec/events.h"
 #include "tests/support/library_run.h"
@@ -93,6 +94,32 @@ INSTANTIATE_TEST_SUITE_P(
       std::erase(name, '_');
       return name + BackendName(std::get<1>(param_info.param));
     });
+
+// EO-OUT follows each key across the rescale (its key group's owners at each parallelism): the
+// real run holds, and one committed value changed after the rescale is a violation.
+TEST(RescaleJobTest, EoOutComparesValuesAcrossTheRescale) {
+  std::unique_ptr<testing_support::LibraryRun> run =
+      testing_support::RunLibrary(FAULTLINE_SCENARIO_LIBRARY_DIR, "rescale_4_to_2.textproto");
+  ASSERT_EQ(run->status, engine::JobStatus::kFinished);
+  checkers::RunView view = run->View();
+  for (const checkers::RestoreRecord& d : run->recorder->recording().deployments) {
+    if (d.generation != 0) view.rescaled_attempts[d.attempt] = d.generation;
+  }
+  ASSERT_FALSE(view.rescaled_attempts.empty());
+  const checkers::Verdict held = checkers::CheckExactlyOnceOutput(view);
+  EXPECT_FALSE(held.violated()) << held.ToString();
+  EXPECT_TRUE(held.Has(checkers::Unjudged::kRescaledNotFollowed)) << held.ToString();
+  EXPECT_TRUE(held.unexplained().empty()) << held.ToString();
+  // A value committed by an attempt at parallelism 2, one off.
+  auto it = std::find_if(view.committed.begin(), view.committed.end(),
+                         [&](const checkers::CommittedRecord& c) {
+                           return view.rescaled_attempts.count(c.epoch) != 0;
+                         });
+  ASSERT_NE(it, view.committed.end());
+  it->record.value += 1;
+  const checkers::Verdict broken = checkers::CheckExactlyOnceOutput(view);
+  EXPECT_TRUE(broken.violated()) << broken.ToString();
+}
 
 // A crash right after the rescale, before the new parallelism completed a checkpoint: the
 // failover restores the old parallelism's checkpoint at the new parallelism again.
