@@ -9,6 +9,7 @@
 #include "checkers/blob_reader.h"
 #include "checkers/channel_state.h"
 #include "checkers/incremental_state.h"
+#include "checkers/key_groups.h"
 #include "checkers/run_view.h"
 #include "checkers/stored_message.h"
 #include "engine/exec/cluster.h"
@@ -40,9 +41,20 @@ Result<CheckpointBlobs> ReadCheckpointBlobs(const std::vector<uint8_t>& metadata
                       ReadMetadataBlob(metadata, "checkpoint metadata blob " + std::string(name)));
   CheckpointBlobs out;
   out.checkpoint = decoded.checkpoint_id();
+  out.generation = decoded.plan_generation();
   out.referenced.assign(decoded.referenced_blobs().begin(), decoded.referenced_blobs().end());
   for (const auto& op : decoded.operators()) {
     for (const auto& subtask : op.subtasks()) {
+      CheckpointBlobs::SubtaskHandles& handles = out.subtasks.emplace_back();
+      handles.op = op.operator_id();
+      handles.subtask = subtask.subtask_index();
+      for (const auto* list : {&subtask.keyed_state(), &subtask.shared_state()}) {
+        for (const auto& h : *list) {
+          handles.keyed.push_back({h.blob_name(), h.first_key_group(), h.last_key_group()});
+        }
+      }
+      for (const auto& h : subtask.operator_state())
+        handles.operator_state.push_back(h.blob_name());
       for (const auto& h : subtask.keyed_state()) {
         out.handles[h.blob_name()] = {h.size_bytes(), h.checksum()};
       }
@@ -149,6 +161,7 @@ void RunRecorder::OnEngine(const sim::TraceRecord& r) {
   switch (e.event) {
     case engine::EngineEvent::kDeployed:
       attempt_ = static_cast<uint64_t>(e.args.attempt.value());
+      generation_ = static_cast<uint32_t>(e.args.generation.value());
       recording_.deployments.push_back(RestoreRecord{
           e.time, "", attempt_, static_cast<uint64_t>(e.args.restored_checkpoint.value()),
           PointerLatest(), static_cast<uint32_t>(e.args.generation.value())});
@@ -417,7 +430,11 @@ void RunRecorder::CheckRestoreFinished(const EngineEventRecord& e) {
   // The engine restores from the handles it holds; the metadata it wrote names the same blobs,
   // so a lost or deleted metadata blob is read as sent.
   Result<CheckpointBlobs> blobs = ReadMetadata(metadata_blob, nullptr, nullptr);
-  if (blobs.ok()) {
+  if (blobs.ok() && blobs->generation != generation_) {
+    for (const std::string& blob : RestoredAtOtherParallelism(*blobs, f.task)) {
+      f.blobs.push_back(CheckBlob(blob, store.Peek(blob), *blobs));
+    }
+  } else if (blobs.ok()) {
     const std::string prefix =
         "checkpoints/chk-" + std::to_string(f.checkpoint) + "/" + f.task + "/";
     for (const std::string& blob : blobs->referenced) {
@@ -428,6 +445,45 @@ void RunRecorder::CheckRestoreFinished(const EngineEventRecord& e) {
                                std::to_string(f.checkpoint) + ": " + blobs.status().ToString());
   }
   recording_.restores_finished.push_back(std::move(f));
+}
+
+std::vector<std::string> RunRecorder::RestoredAtOtherParallelism(const CheckpointBlobs& blobs,
+                                                                 const std::string& task) const {
+  // The checkers' own statement of the redistribution (docs/engine.md, Rescaling), from the
+  // task's place in its attempt's plan and the checkpoint's recorded handles.
+  std::vector<std::string> out;
+  const engine::JobSetup& setup = jw_.setup();
+  if (generation_ >= setup.generations()) return out;
+  const engine::ExecutionPlan& plan = setup.PlanOf(generation_);
+  auto spec = std::find_if(plan.tasks.begin(), plan.tasks.end(),
+                           [&task](const engine::TaskSpec& t) { return t.name == task; });
+  if (spec == plan.tasks.end()) return out;
+  const engine::ChainSpec& chain = plan.chains[spec->chain];
+  const engine::JobGraph& job = setup.JobOf(generation_);
+  GroupRange own;
+  for (uint32_t op = chain.first_operator; op <= chain.last_operator; ++op) {
+    if (job.operators[op].kind == engine::OperatorKind::kKeyedProcess) {
+      own = GroupsOfSubtask(spec->subtask, chain.parallelism, job.operators[op].max_parallelism);
+    }
+  }
+  for (const CheckpointBlobs::SubtaskHandles& sub : blobs.subtasks) {
+    if (sub.op != chain.name) continue;
+    for (const CheckpointBlobs::SubtaskHandles::Keyed& k : sub.keyed) {
+      if (k.first_group <= k.last_group && !own.empty() && k.first_group <= own.last &&
+          own.first <= k.last_group) {
+        out.push_back(k.blob);
+      }
+    }
+    for (const std::string& blob : sub.operator_state) {
+      if (blob.ends_with("/source") ||
+          (blob.ends_with("/sink") && sub.subtask % chain.parallelism == spec->subtask)) {
+        out.push_back(blob);
+      }
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 void RunRecorder::CheckRetainedTouch(const ServiceCall& call) {

@@ -202,6 +202,21 @@ struct CheckpointBlobs {
     uint64_t checksum = 0;
   };
   std::vector<ChannelState> channel_state;
+  // The plan generation that took it, and each subtask's handles (what a restore at another
+  // parallelism is attributed by: keyed by key-group overlap, source by union, sink by modulo).
+  uint32_t generation = 0;
+  struct SubtaskHandles {
+    std::string op;  // the chain's name, as the metadata's operator_id
+    uint32_t subtask = 0;
+    struct Keyed {
+      std::string blob;
+      uint32_t first_group = 1;  // as the metadata records it; empty: unknown
+      uint32_t last_group = 0;
+    };
+    std::vector<Keyed> keyed;  // keyed and shared handles
+    std::vector<std::string> operator_state;
+  };
+  std::vector<SubtaskHandles> subtasks;
 };
 // DataLoss naming `name` when the metadata does not decode.
 Result<CheckpointBlobs> ReadCheckpointBlobs(const std::vector<uint8_t>& metadata,
@@ -236,6 +251,10 @@ class RunRecorder : public sim::TraceObserver {
   Result<CheckpointBlobs> ReadMetadata(const std::string& name, std::string* stored_error,
                                        bool* as_sent);
   void CheckRestoreFinished(const EngineEventRecord& e);
+  // The blobs of `blobs` (a checkpoint of another plan generation) that task `task` of the
+  // current attempt restores.
+  std::vector<std::string> RestoredAtOtherParallelism(const CheckpointBlobs& blobs,
+                                                      const std::string& task) const;
   void CheckRetainedTouch(const ServiceCall& call);
   uint64_t PointerLatest();
 
@@ -243,6 +262,7 @@ class RunRecorder : public sim::TraceObserver {
   std::string pointer_key_;
   Recording recording_;
   uint64_t attempt_ = 0;
+  uint32_t generation_ = 0;  // of attempt_
   // (service, request) -> index in calls.
   std::map<std::pair<int64_t, uint64_t>, size_t> open_calls_;
   std::map<uint64_t, size_t> open_reads_;  // blob-store request -> index in reads

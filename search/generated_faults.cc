@@ -291,6 +291,22 @@ void AddFaults(const GeneratedCase& c, const std::vector<FaultTarget>& targets,
   }
 }
 
+void AddRescale(const GeneratedCase& c, const std::vector<FaultTarget>& targets,
+                proto::Scenario* s) {
+  if (!c.rescale.enabled) return;
+  const proto::Checkpointing& cp = s->checkpointing();
+  if (cp.mode() == proto::Checkpointing::UNALIGNED || cp.unaligned()) return;
+  uint32_t highest = 1;
+  for (const proto::Operator& op : s->job().operators()) {
+    if (op.input() == proto::Operator::BROADCAST) return;
+    highest = std::max(highest, op.has_parallelism() ? op.parallelism() : s->job().parallelism());
+  }
+  proto::Fault* out = s->add_faults();
+  out->set_name("rescale");
+  SetTrigger(c, targets, c.rescale.trigger, out->mutable_trigger());
+  out->mutable_rescale()->set_parallelism(std::min<uint32_t>(8, highest + c.rescale.extra % 5));
+}
+
 void AddNemesis(const GeneratedCase& c, proto::Scenario* s) {
   if (!c.nemesis.enabled || c.nemesis.rates.empty()) return;
   proto::Nemesis* n = s->mutable_nemesis();

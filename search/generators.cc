@@ -311,6 +311,7 @@ proto::Scenario ToScenario(const GeneratedCase& c, const std::string& name,
   AddCheckpointing(c, &s);
   AddFaults(c, targets, &s);
   AddNemesis(c, &s);
+  AddRescale(c, targets, &s);
   s.mutable_expect()->set_verdict(proto::Expectation::PASS);
   return s;
 }
@@ -340,6 +341,7 @@ std::string Describe(const GeneratedCase& c) {
                     std::to_string(c.faults.size()) + " planned faults";
   if (!c.faults.empty()) out += " (" + DescribeFaults(c) + ")";
   if (c.nemesis.enabled) out += ", nemesis of " + std::to_string(c.nemesis.rates.size()) + " kinds";
+  if (c.rescale.enabled) out += ", a rescale";
   return out;
 }
 

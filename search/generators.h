@@ -143,6 +143,15 @@ struct GenNemesis {
   std::vector<Rate> rates;  // a kind listed twice counts once
 };
 
+// An operator's rescale during the run (a `rescale` plan entry): every operator to the job's
+// highest parallelism plus `extra` (at most 8). Not written for unaligned checkpoints (refused)
+// or a job with a broadcast edge (more parallelism there multiplies the records downstream).
+struct GenRescale {
+  bool enabled = false;
+  uint32_t extra = 0;  // 0..4
+  GenTrigger trigger;
+};
+
 struct GeneratedCase {
   GenJob job;
   GenWorkload workload;
@@ -150,6 +159,7 @@ struct GeneratedCase {
   GenCheckpointing checkpointing;
   std::vector<GenFault> faults;
   GenNemesis nemesis;
+  GenRescale rescale;  // drawn last: the fields above keep their values for a seed
 };
 
 // What the generator may produce.
@@ -157,6 +167,7 @@ struct GenerateOptions {
   uint32_t max_faults = 4;  // planned fault entries (at least 1)
   bool nemesis = true;      // add a nemesis profile to some cases
   int size = 100;           // RapidCheck's size for GenerateScenario (100: full ranges)
+  bool rescale = true;      // add an operator's rescale to some cases (beside max_faults)
 };
 
 // An operator faults and triggers may name ("<name>#<subtask>"), with its parallelism.

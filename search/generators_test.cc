@@ -59,8 +59,9 @@ TEST(Generators, CoverEverythingAScenarioCanSay) {
       if (op.has_sink()) sinks.insert(op.sink().kind());
     }
   }
-  // Every fault; operations (a rescale) are not generated yet.
-  EXPECT_EQ(fault_kinds.size(), faults::kFaultOnlyKindCount);
+  // Every fault and the rescale operation in plans; every fault in the nemesis (it draws no
+  // operation).
+  EXPECT_EQ(fault_kinds.size(), faults::kFaultKindCount);
   EXPECT_EQ(rate_kinds.size(), faults::kFaultOnlyKindCount);
   EXPECT_EQ(modes.size(), 3u);
   EXPECT_EQ(backends.size(), 3u);  // heap, RocksDB full, RocksDB incremental
@@ -168,7 +169,8 @@ TEST(Generators, SeedThreeIsPinned) {
 
 TEST(Generators, OptionsBoundTheFaultPlan) {
   for (uint64_t seed = 1; seed <= 50; ++seed) {
-    const proto::Scenario s = GenerateScenario(seed, {.max_faults = 1, .nemesis = false});
+    const proto::Scenario s =
+        GenerateScenario(seed, {.max_faults = 1, .nemesis = false, .rescale = false});
     EXPECT_EQ(s.faults_size(), 1);
     EXPECT_FALSE(s.has_nemesis());
   }

@@ -272,6 +272,12 @@ rc::Gen<std::vector<GenFault>> FaultPlan(uint32_t max_faults) {
   });
 }
 
+rc::Gen<GenRescale> Rescale() {
+  return rc::gen::build<GenRescale>(rc::gen::set(&GenRescale::enabled, Rarely(false, 5)),
+                                    rc::gen::set(&GenRescale::extra, Between<uint32_t>(0, 4)),
+                                    rc::gen::set(&GenRescale::trigger, Trigger()));
+}
+
 rc::Gen<GenNemesis> Nemesis() {
   const auto rate = rc::gen::build<GenNemesis::Rate>(
       rc::gen::set(&GenNemesis::Rate::kind, rc::gen::inRange<uint32_t>(0, kKindCount)),
@@ -290,7 +296,9 @@ rc::Gen<GeneratedCase> Case(const GenerateOptions& options) {
       rc::gen::set(&GeneratedCase::world, World()),
       rc::gen::set(&GeneratedCase::checkpointing, Checkpointing()),
       rc::gen::set(&GeneratedCase::faults, FaultPlan(options.max_faults)),
-      rc::gen::set(&GeneratedCase::nemesis, std::move(nemesis)));
+      rc::gen::set(&GeneratedCase::nemesis, std::move(nemesis)),
+      rc::gen::set(&GeneratedCase::rescale,
+                   options.rescale ? Rescale() : rc::gen::just(GenRescale{})));
 }
 
 }  // namespace faultline::search::gen
