@@ -7,11 +7,6 @@
 namespace faultline::engine {
 namespace {
 
-bool EndsWith(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix.data(), suffix.size()) == 0;
-}
-
 // The keyed operator of a chain (a chain holds at most one), or null.
 const OperatorSpec* KeyedOperatorOf(const JobGraph& job, const ChainSpec& chain) {
   for (uint32_t i = chain.first_operator; i <= chain.last_operator; ++i) {
@@ -67,9 +62,9 @@ Result<std::map<uint32_t, TaskSnapshot>> RedistributeState(
               receivers.push_back(new_plan.tasks_of_chain[c][s]);
             }
           }
-        } else if (EndsWith(handle.blob, "/source")) {
+        } else if (handle.blob.ends_with("/source")) {
           receivers = new_plan.tasks_of_chain[c];  // union state
-        } else if (EndsWith(handle.blob, "/sink")) {
+        } else if (handle.blob.ends_with("/sink")) {
           receivers.push_back(new_plan.tasks_of_chain[c][SinkHeir(old_subtask, new_parallelism)]);
         } else {
           return FailedPreconditionError("operator state " + handle.blob +
