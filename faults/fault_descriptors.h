@@ -40,6 +40,7 @@ enum class FieldType : uint8_t {
   kBytesFromEnd,  // `optional uint64`                                  -> bytes_from_end
   kRate,          // `double` in (0, 1]                                  -> rate
   kScope,         // `Scope` {target_prefix, count, duration}            -> scope
+  kEnum,          // an enum, its number checked by FaultField::check_int -> FaultField::int64
 };
 
 enum class DurationRule : uint8_t { kPositive, kNonNegative, kNonZero };

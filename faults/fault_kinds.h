@@ -53,7 +53,8 @@ namespace faultline::faults {
   X(kOutputSlow, "output_slow", kExternal, "the output store answers slowly for a while")           \
   X(kOutputUnavailable, "output_unavailable", kExternal, "the output store answers UNAVAILABLE for a while") \
   X(kBlobThrottle, "blob_throttle", kBlobStore, "puts and gets answered \"slow down\" at a rate, for a while") \
-  X(kRescale, "rescale", kOperation, "an operator rescales the job: it restarts from its latest checkpoint at another parallelism")
+  X(kRescale, "rescale", kOperation, "an operator rescales the job: it restarts from its latest checkpoint at another parallelism") \
+  X(kSavepoint, "savepoint", kOperation, "an operator takes a savepoint or stops the job with one, and may resume the job from it at another parallelism or state backend")
 // clang-format on
 
 enum class FaultCategory : uint8_t {

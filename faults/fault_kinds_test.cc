@@ -37,7 +37,7 @@ TEST(FaultKindsTest, EveryKindHasADescriptorThatDrawsAndApplies) {
       if (field.type == FieldType::kFlag) {
         EXPECT_NE(field.flag, nullptr) << field.name;
       }
-      if (field.type == FieldType::kInt64) {
+      if (field.type == FieldType::kInt64 || field.type == FieldType::kEnum) {
         EXPECT_NE(field.int64, nullptr) << field.name;
         EXPECT_NE(field.check_int, nullptr) << field.name;
       }

@@ -162,7 +162,8 @@ Check FieldOf(const std::string& kind_path, const FaultField& f, const FaultSpec
       return RestartField(path, s);
     case FieldType::kDuration:
       return DurationValue(path, s.*f.duration, f.required, f.rule);
-    case FieldType::kInt64: {
+    case FieldType::kInt64:
+    case FieldType::kEnum: {
       const std::string what = f.check_int(s.*f.int64);
       return what.empty() ? std::nullopt : Fail(path, what);
     }

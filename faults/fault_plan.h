@@ -10,9 +10,11 @@
 // (faults/fault_descriptors.h).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -38,6 +40,11 @@ struct Scope {
   bool operator==(const Scope&) const = default;
 };
 
+// The state backends a job resumed from a savepoint may run (FaultSpec::backend indexes it, as
+// the scenario schema's Savepoint.Backend numbers them): empty is the backend the job runs.
+inline constexpr std::array<std::string_view, 4> kResumeBackends = {"", "heap", "rocksdb",
+                                                                    "rocksdb-incremental"};
+
 // One fault: its kind and parameters. A kind reads the members its descriptor lists (under the
 // schema's field names, e.g. partition's heal_after is `duration`); the others stay unset.
 struct FaultSpec {
@@ -56,7 +63,11 @@ struct FaultSpec {
   std::optional<Duration> offset;          // clock skew (may be negative)
   int64_t bandwidth_bytes_per_second = 0;  // slow_bandwidth
   int64_t drift_ppm = 0;                   // clock drift
-  int64_t parallelism = 0;                 // rescale: every operator's new parallelism
+  int64_t parallelism = 0;                 // rescale, savepoint resume: every operator's
+  bool stop = false;                       // savepoint: stop-with-savepoint
+  bool resume = false;                     // savepoint: resume the job from it
+  bool claim = false;                      // savepoint resume: claim mode
+  int64_t backend = 0;                     // savepoint resume: a kResumeBackends index
   std::optional<uint64_t> bytes_from_end;  // blob corruption
   std::optional<double> rate;              // the fraction of matching operations hit, (0, 1]
   Scope scope;                             // storage and disk operation faults

@@ -20,6 +20,21 @@ FaultTargets FaultTargets::OfPlan(const engine::JobGraph& job, const engine::Exe
   return t;
 }
 
+engine::Rescale ResumeTarget(const engine::JobSetup& setup, uint32_t from, uint32_t parallelism,
+                             std::string_view backend) {
+  engine::Rescale target;
+  if (parallelism != 0) {
+    target.parallelism = parallelism;
+  } else {
+    for (const engine::OperatorSpec& op : setup.JobOf(from).operators) {
+      target.operators.emplace_back(op.name, op.parallelism);
+    }
+  }
+  target.backend = backend.empty() ? setup.BackendOf(from) : std::string(backend);
+  if (target.backend == setup.config.state_backend_name) target.backend.clear();
+  return target;
+}
+
 FaultTargets FaultTargets::Of(sim::JobWorld& jw) {
   FaultTargets t;
   t.job_manager = jw.job_manager_node();
@@ -45,8 +60,12 @@ FaultTargets FaultTargets::Of(sim::JobWorld& jw) {
     t.rescale_parallelisms.push_back(setup.JobOf(g).operators.front().parallelism);
   }
   t.rescale = [raw](uint32_t parallelism) -> std::string {
-    const std::optional<uint32_t> generation =
-        raw->setup().GenerationOf(engine::Rescale{.parallelism = parallelism, .operators = {}});
+    // At the backend the job runs (a resume from a savepoint may have changed it).
+    const std::optional<uint32_t> generation = raw->setup().GenerationOf(
+        engine::Rescale{.parallelism = parallelism,
+                        .operators = {},
+                        .backend = raw->setup().BackendOf(raw->generation()),
+                        .state_backend = {}});
     if (!generation) {
       return "the job was not prepared for parallelism " + std::to_string(parallelism);
     }
@@ -57,6 +76,27 @@ FaultTargets FaultTargets::Of(sim::JobWorld& jw) {
     }
     Status rescaled = jm->Rescale(*generation);
     return rescaled.ok() ? std::string() : rescaled.ToString();
+  };
+  t.savepoint = [raw](const Savepoint& request) -> std::string {
+    engine::JobManager* jm = raw->job_manager();
+    if (jm == nullptr) return "the JobManager was down";
+    const engine::JobSetup& job_setup = raw->setup();
+    uint32_t target = jm->generation();
+    if (request.resume) {
+      engine::Rescale wanted =
+          ResumeTarget(job_setup, target, request.parallelism, request.backend);
+      const std::optional<uint32_t> generation = job_setup.GenerationOf(wanted);
+      if (!generation) {
+        return "the job was not prepared to resume at " + engine::RescaleName(wanted);
+      }
+      target = *generation;
+    }
+    Status triggered =
+        jm->TriggerSavepoint(engine::JobManager::SavepointRequest{.stop = request.stop,
+                                                                  .resume = request.resume,
+                                                                  .generation = target,
+                                                                  .claim = request.claim});
+    return triggered.ok() ? std::string() : triggered.ToString();
   };
   return t;
 }

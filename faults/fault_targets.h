@@ -36,6 +36,16 @@ struct FaultTargets {
   std::function<std::string(uint32_t parallelism)> rescale;
   // The parallelisms the job can be rescaled to (its plan generations'; a nemesis draws one).
   std::vector<uint32_t> rescale_parallelisms;
+  // An operator's savepoint (engine::JobManager::TriggerSavepoint); returns why it had no
+  // effect (empty: it was triggered). Unset: the world cannot take one.
+  struct Savepoint {
+    bool stop = false;
+    bool resume = false;
+    uint32_t parallelism = 0;  // resume: every operator's (0: as the job runs)
+    std::string backend;       // resume: a kResumeBackends name (empty: as the job runs)
+    bool claim = false;
+  };
+  std::function<std::string(const Savepoint&)> savepoint;
   // Validation only: a trigger at or after it never fires, and the nemesis's phases fit in it
   // (unset: not checked).
   std::optional<Duration> run_limit;
@@ -54,6 +64,13 @@ struct FaultTargets {
 // subtask i of an operator, resolved to the task whose chain runs it. nullopt: no such subtask.
 std::optional<uint32_t> ResolveSubtask(const engine::JobGraph& job,
                                        const engine::ExecutionPlan& plan, std::string_view name);
+
+// The plan generation a resume from a savepoint taken at generation `from` asks for: every
+// operator at `parallelism` (0: as at `from`), on state backend `backend` (a kResumeBackends
+// name; empty: as at `from`), normalized so the job's configured backend is the empty name.
+// Its state_backend factory is left unset (GenerationOf does not read it).
+engine::Rescale ResumeTarget(const engine::JobSetup& setup, uint32_t from, uint32_t parallelism,
+                             std::string_view backend);
 
 // "source#0..3, sum#0..3; tasks: source#0..3, sum+sink#0..3".
 std::string DescribeTasks(const engine::JobGraph& job, const engine::ExecutionPlan& plan);

@@ -146,6 +146,57 @@ std::string Rescale(ActContext& ctx, const FaultSpec& s) {
 const FaultKindDescriptor kRescaleDescriptor = {
     .fields = kRescaleFields, .draw = DrawRescale, .act = Rescale, .targets_job_manager = true};
 
+namespace {
+
+constexpr std::array kSavepointFields = {
+    FaultField{.name = "stop", .type = FieldType::kFlag, .flag = &FaultSpec::stop},
+    FaultField{.name = "resume", .type = FieldType::kFlag, .flag = &FaultSpec::resume},
+    FaultField{.name = "parallelism",
+               .type = FieldType::kInt64,
+               .int64 = &FaultSpec::parallelism,
+               .check_int =
+                   [](int64_t p) {
+                     if (p >= 0 && p <= kMaxRescaleParallelism) return std::string();
+                     return std::to_string(p) + " is outside [0, " +
+                            std::to_string(kMaxRescaleParallelism) + "] (0: unchanged)";
+                   }},
+    FaultField{.name = "backend",
+               .type = FieldType::kEnum,
+               .int64 = &FaultSpec::backend,
+               .check_int =
+                   [](int64_t b) {
+                     if (b >= 0 && static_cast<size_t>(b) < kResumeBackends.size()) {
+                       return std::string();
+                     }
+                     return "unknown backend " + std::to_string(b);
+                   }},
+    FaultField{.name = "claim", .type = FieldType::kFlag, .flag = &FaultSpec::claim},
+};
+
+void DrawSavepoint(DrawContext& ctx, FaultSpec& s) {
+  // A nemesis takes an intermediate savepoint: it changes nothing a checker judges.
+  (void)ctx;
+  s.stop = false;
+  s.resume = false;
+}
+
+std::string Savepoint(ActContext& ctx, const FaultSpec& s) {
+  if (!ctx.targets.savepoint) return "this world cannot take a savepoint";
+  return ctx.targets.savepoint(FaultTargets::Savepoint{
+      .stop = s.stop,
+      .resume = s.resume,
+      .parallelism = static_cast<uint32_t>(s.parallelism),
+      .backend = std::string(kResumeBackends[static_cast<size_t>(s.backend)]),
+      .claim = s.claim});
+}
+
+}  // namespace
+
+const FaultKindDescriptor kSavepointDescriptor = {.fields = kSavepointFields,
+                                                  .draw = DrawSavepoint,
+                                                  .act = Savepoint,
+                                                  .targets_job_manager = true};
+
 const FaultKindDescriptor kFailTaskDescriptor = {
     .fields = kFailTaskFields, .draw = DrawFailTask, .act = FailTask};
 const FaultKindDescriptor kPauseDescriptor = {

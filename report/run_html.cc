@@ -196,6 +196,7 @@ std::string CheckpointTable(const RunReport& r) {
                                 : ended                                            ? "aborted"
                                                                                    : "in progress";
     std::string note = c.final ? "final" : "";
+    if (c.savepoint) note += c.stop ? "stop-with-savepoint" : "savepoint";
     if (c.alignment_timeouts > 0) {
       note += (note.empty() ? "" : "; ") + std::to_string(c.alignment_timeouts) +
               " tasks switched to unaligned";

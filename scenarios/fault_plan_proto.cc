@@ -103,6 +103,9 @@ Issue ReadField(const pb::Message& m, const FaultField& f, const std::string& ki
     case FieldType::kInt64:
       s->*f.int64 = r->GetInt64(m, Field(m, f.name));
       return std::nullopt;
+    case FieldType::kEnum:
+      s->*f.int64 = r->GetEnumValue(m, Field(m, f.name));
+      return std::nullopt;
     case FieldType::kBytesFromEnd: {
       const pb::FieldDescriptor* fd = Field(m, f.name);
       if (r->HasField(m, fd)) s->bytes_from_end = r->GetUInt64(m, fd);
@@ -191,6 +194,9 @@ void WriteField(const FaultSpec& s, const FaultField& f, pb::Message* m) {
       return;
     case FieldType::kInt64:
       if (s.*f.int64 != 0) r->SetInt64(m, Field(*m, f.name), s.*f.int64);
+      return;
+    case FieldType::kEnum:
+      if (s.*f.int64 != 0) r->SetEnumValue(m, Field(*m, f.name), static_cast<int>(s.*f.int64));
       return;
     case FieldType::kBytesFromEnd:
       if (s.bytes_from_end) r->SetUInt64(m, Field(*m, f.name), *s.bytes_from_end);

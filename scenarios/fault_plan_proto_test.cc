@@ -59,6 +59,10 @@ FaultSpec Sample(FaultKind kind) {
       case FieldType::kFlag:
         s.*f.flag = true;
         break;
+      case FieldType::kEnum:
+        s.*f.int64 = 1;
+        EXPECT_EQ(f.check_int(s.*f.int64), "") << f.name;
+        break;
       case FieldType::kInt64:
         // A rescale's parallelism must fit the job's max parallelism (128 here).
         s.*f.int64 = f.int64 == &faults::FaultSpec::parallelism ? 2 : 1000;

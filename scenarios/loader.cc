@@ -2,10 +2,15 @@
 
 #include <google/protobuf/text_format.h>
 
+#include <algorithm>
 #include <fstream>
+#include <set>
 
 #include "base/rng.h"
 #include "base/text.h"
+#include "engine/state/rocksdb/rocksdb_state_backend.h"
+#include "engine/state/state_backend.h"
+#include "faults/fault_plan.h"
 #include "faults/fault_targets.h"
 #include "scenarios/passes.h"
 #include "scenarios/syntax.h"
@@ -37,6 +42,75 @@ namespace {
 namespace pb = ::google::protobuf;
 
 // The whole validation, keeping what it resolved.
+// The factory of a state backend a resume names (faults::kResumeBackends).
+engine::StateBackendFactory BackendFactory(std::string_view name) {
+  if (name == "heap") {
+    return [](const engine::StateBackendSetup& setup)
+               -> Result<std::unique_ptr<engine::KeyedStateBackend>> {
+      return engine::NewHeapStateBackend(setup.key_groups);
+    };
+  }
+  engine::RocksDbBackendOptions rocksdb;
+  rocksdb.incremental = name == "rocksdb-incremental";
+  return engine::RocksDbStateBackends(rocksdb);
+}
+
+// Savepoints: each resume's plan generations (at every parallelism the job may run then, on
+// every backend a resume may switch it to), prepared up front as rescales' are.
+Check PrepareResumes(const proto::Scenario& s, Resolved* r) {
+  std::vector<uint32_t> parallelisms;  // explicit ones (0 stands for the job as submitted)
+  std::set<std::string> backends = {""};
+  bool resumes = false;
+  for (int i = 0; i < s.faults_size(); ++i) {
+    if (s.faults(i).has_rescale()) {
+      parallelisms.push_back(static_cast<uint32_t>(s.faults(i).rescale().parallelism()));
+    }
+    if (!s.faults(i).has_savepoint()) continue;
+    const proto::Savepoint& sp = s.faults(i).savepoint();
+    const internal::Path where = {{"faults", i}, {"savepoint", -1}};
+    if (r->config.checkpoints.mode == engine::CheckpointMode::kUnaligned) {
+      return Fail(where,
+                  "savepoints are aligned, and this engine does not take an aligned snapshot of "
+                  "a job that checkpoints unaligned; use ALIGNED or AT_LEAST_ONCE");
+    }
+    if (!sp.resume()) {
+      const char* stray = sp.parallelism() != 0                         ? "parallelism"
+                          : sp.backend() != proto::Savepoint::UNCHANGED ? "backend"
+                          : sp.claim()                                  ? "claim"
+                                                                        : nullptr;
+      if (stray != nullptr) {
+        return Fail({{"faults", i}, {"savepoint", -1}, {stray, -1}},
+                    "only a resume uses it: set resume: true");
+      }
+      continue;
+    }
+    resumes = true;
+    if (sp.parallelism() != 0) {
+      const internal::Path at = {{"faults", i}, {"savepoint", -1}, {"parallelism", -1}};
+      Result<engine::JobGraph> rescaled = engine::RescaleJob(
+          r->graph, engine::Rescale{.parallelism = static_cast<uint32_t>(sp.parallelism())});
+      if (!rescaled.ok()) return Fail(at, std::string(rescaled.status().message()));
+      parallelisms.push_back(static_cast<uint32_t>(sp.parallelism()));
+    }
+    std::string backend(faults::kResumeBackends[static_cast<size_t>(sp.backend())]);
+    if (backend == r->config.state_backend_name) backend.clear();
+    backends.insert(backend);
+  }
+  if (!resumes) return std::nullopt;
+  parallelisms.push_back(0);
+  std::sort(parallelisms.begin(), parallelisms.end());
+  parallelisms.erase(std::unique(parallelisms.begin(), parallelisms.end()), parallelisms.end());
+  for (const std::string& backend : backends) {
+    for (uint32_t p : parallelisms) {
+      if (p == 0 && backend.empty()) continue;  // the job as submitted
+      engine::Rescale generation{.parallelism = p, .operators = {}, .backend = backend};
+      if (!backend.empty()) generation.state_backend = BackendFactory(backend);
+      r->world.rescales.push_back(std::move(generation));
+    }
+  }
+  return std::nullopt;
+}
+
 Check ValidateAll(const proto::Scenario& s, Resolved* r) {
   if (s.name().empty()) return Fail({{"name", -1}}, "missing: a scenario needs a name");
   if (!ValidName(s.name())) {
@@ -80,6 +154,7 @@ Check ValidateAll(const proto::Scenario& s, Resolved* r) {
     if (!rescaled.ok()) return Fail(where, std::string(rescaled.status().message()));
     r->world.rescales.push_back(rescale);
   }
+  FL_RETURN_IF_ISSUE(PrepareResumes(s, r));
   FL_RETURN_IF_ISSUE(internal::ValidateVary(s));
   return std::nullopt;
 }

@@ -120,6 +120,26 @@ class ReportObserver final : public sim::TraceObserver {
         c.final = args.final.value() != 0;
         return;
       }
+      case EngineEvent::kSavepointTriggered: {
+        CheckpointRecord& c = checkpoint();
+        c.triggered = r.time;
+        c.savepoint = true;
+        c.stop = args.stop.value() != 0;
+        return;
+      }
+      case EngineEvent::kSavepointCompleted: {
+        CheckpointRecord& c = checkpoint();
+        c.outcome = CheckpointRecord::Outcome::kCompleted;
+        c.ended = r.time;
+        return;
+      }
+      case EngineEvent::kSavepointFailed: {
+        CheckpointRecord& c = checkpoint();
+        c.outcome = CheckpointRecord::Outcome::kAborted;
+        c.ended = r.time;
+        c.reason = r.detail;
+        return;
+      }
       case EngineEvent::kUploaded:
         checkpoint().state_bytes += static_cast<uint64_t>(args.bytes.value());
         return;
@@ -275,13 +295,14 @@ Status Export(const std::string& dir, const checkers::RunView& view, const RunRe
   std::string checkpoints;
   for (const CheckpointRecord& c : report.checkpoints) {
     if (c.outcome != CheckpointRecord::Outcome::kCompleted) continue;
-    nlohmann::json line = {
-        {"id", c.id},
-        {"final", c.final},
-        {"triggered_ns", c.triggered.nanos()},
-        {"completed_ns", c.ended.nanos()},
-        {"state_bytes", c.state_bytes},
-        {"metadata_blob", "checkpoints/chk-" + std::to_string(c.id) + "/_metadata"}};
+    nlohmann::json line = {{"id", c.id},
+                           {"final", c.final},
+                           {"savepoint", c.savepoint},
+                           {"triggered_ns", c.triggered.nanos()},
+                           {"completed_ns", c.ended.nanos()},
+                           {"state_bytes", c.state_bytes},
+                           {"metadata_blob", c.savepoint ? engine::SavepointMetadataBlobName(c.id)
+                                                         : engine::MetadataBlobName(c.id)}};
     checkpoints += line.dump() + "\n";
   }
   return WriteText(root / "checkpoints.jsonl", checkpoints);
@@ -676,8 +697,8 @@ std::string FormatReport(const RunReport& r) {
   out += "\n";
   size_t shown = 0;
   for (const CheckpointRecord& c : r.checkpoints) {
-    const bool interesting =
-        c.outcome != CheckpointRecord::Outcome::kCompleted || c.alignment_timeouts > 0 || c.final;
+    const bool interesting = c.outcome != CheckpointRecord::Outcome::kCompleted ||
+                             c.alignment_timeouts > 0 || c.final || c.savepoint;
     if (!interesting && r.checkpoints.size() > 12) continue;
     if (++shown > 20) break;
     std::snprintf(buf, sizeof buf, "  #%-4" PRIu64 " %-11s triggered %-14s", c.id,
@@ -690,6 +711,7 @@ std::string FormatReport(const RunReport& r) {
     if (c.outcome == CheckpointRecord::Outcome::kCompleted)
       out += ", " + FormatBytes(c.state_bytes);
     if (c.final) out += ", final";
+    if (c.savepoint) out += c.stop ? ", stop-with-savepoint" : ", savepoint";
     if (c.alignment_timeouts > 0) {
       out += ", " + std::to_string(c.alignment_timeouts) + " tasks switched to unaligned";
     }
@@ -791,6 +813,8 @@ std::string ReportJson(const RunReport& r) {
     checkpoints.push_back({{"id", c.id},
                            {"outcome", std::string(CheckpointOutcomeName(c.outcome))},
                            {"final", c.final},
+                           {"savepoint", c.savepoint},
+                           {"stop", c.stop},
                            {"triggered_ns", c.triggered.nanos()},
                            {"ended_ns", c.ended.nanos()},
                            {"state_bytes", c.state_bytes},

@@ -54,6 +54,8 @@ struct CheckpointRecord {
   uint64_t id = 0;
   enum class Outcome { kInProgress, kCompleted, kAborted } outcome = Outcome::kInProgress;
   bool final = false;
+  bool savepoint = false;  // a savepoint (its blobs under savepoints/sp-<id>/)
+  bool stop = false;       // a stop-with-savepoint
   Time triggered;
   Time ended;
   uint64_t state_bytes = 0;         // uploaded by the tasks

@@ -207,6 +207,7 @@ Check ValidateCheckpointing(const proto::Scenario& s, Resolved* r) {
     rocksdb.incremental = c.incremental();
     if (c.has_compaction_trigger()) rocksdb.compaction_l0_files = c.compaction_trigger();
     r->config.state_backend = engine::RocksDbStateBackends(rocksdb);
+    r->config.state_backend_name = c.incremental() ? "rocksdb-incremental" : "rocksdb";
   }
   if (!c.aligned_checkpoint_timeout().empty()) {
     Duration timeout;

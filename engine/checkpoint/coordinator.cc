@@ -106,11 +106,14 @@ void AddSubtask(const TaskSnapshot& ack, uint32_t task, uint32_t subtask,
 proto::CheckpointMetadata BuildMetadata(const JobSetup& setup, uint32_t generation, uint64_t id,
                                         Time triggered, Time completed,
                                         const std::map<uint32_t, TaskSnapshot>& acks,
-                                        std::vector<std::string>* blobs) {
+                                        std::vector<std::string>* blobs, bool savepoint = false,
+                                        bool stop = false) {
   const JobGraph& job = setup.JobOf(generation);
   const ExecutionPlan& plan = setup.PlanOf(generation);
   proto::CheckpointMetadata metadata;
   metadata.set_plan_generation(generation);
+  metadata.set_savepoint(savepoint);
+  metadata.set_stop(stop);
   metadata.set_format_version(kMetadataFormatVersion);
   metadata.set_job_id(setup.job.name);
   metadata.set_checkpoint_id(id);
@@ -207,6 +210,7 @@ void CheckpointCoordinator::ReadPointer() {
     latest_completed_ = decoded->latest_completed_checkpoint_id();
     last_pointer_move_ = latest_completed_;
     latest_metadata_blob_ = decoded->latest_metadata_blob();
+    claimed_.insert(decoded->claimed_savepoints().begin(), decoded->claimed_savepoints().end());
     std::vector<std::string> retained(decoded->retained_metadata_blobs().begin(),
                                       decoded->retained_metadata_blobs().end());
     if (retained.empty()) retained.push_back(latest_metadata_blob_);
@@ -332,6 +336,7 @@ void CheckpointCoordinator::OnDeployed(uint64_t attempt, uint32_t generation) {
   ended_.clear();
   final_wanted_ = false;
   periodic_queued_ = false;
+  stopping_ = false;
   // The JobManager drops every message of earlier attempts: no late acknowledgement of theirs
   // can come.
   discarded_.clear();
@@ -356,11 +361,19 @@ void CheckpointCoordinator::OnTaskEndOfInput(uint32_t task) {
 
 void CheckpointCoordinator::OnJobRestarting(const std::string& why) {
   periodic_queued_ = false;  // the next attempt triggers on its own interval
-  if (setup_->config.switches.restore_latest_attempt && !pending_.empty() &&
-      pending_.rbegin()->first > latest_completed_) {
+  stopping_ = false;
+  if (savepoint_wanted_) {
+    const bool stop = *savepoint_wanted_;
+    savepoint_wanted_.reset();
+    listener_->OnSavepointFailed(0, stop, savepoint_attempt_, "the job restarted: " + why);
+  }
+  auto newest_checkpoint = std::find_if(pending_.rbegin(), pending_.rend(),
+                                        [](const auto& p) { return !p.second.savepoint; });
+  if (setup_->config.switches.restore_latest_attempt && newest_checkpoint != pending_.rend() &&
+      newest_checkpoint->first > latest_completed_) {
     // restore-latest-attempt: recover from the newest triggered checkpoint, complete or not;
     // tasks that never acknowledged it restore nothing.
-    const Pending& newest = pending_.rbegin()->second;
+    const Pending& newest = newest_checkpoint->second;
     latest_completed_ = newest.id;
     latest_state_ = newest.acks;
     generations_[newest.id] = newest.generation;
@@ -376,14 +389,14 @@ void CheckpointCoordinator::ScheduleTrigger(Duration delay) {
   ctx_.scheduler->ScheduleAfter(delay, [this, alive = alive_] {
     if (!*alive) return;
     trigger_scheduled_ = false;
-    if (!job_running_ || AllEnded()) return;
+    if (!job_running_ || AllEnded() || stopping_) return;
     TriggerCheckpoint(/*final=*/false);
   });
 }
 
 void CheckpointCoordinator::TriggerCheckpoint(bool final) {
   const CheckpointConfig& config = setup_->config.checkpoints;
-  if (!job_running_) return;
+  if (!job_running_ || stopping_) return;
   if (triggering_) {
     // An id is being taken for another checkpoint; this one follows right after it.
     if (final) {
@@ -437,7 +450,7 @@ void CheckpointCoordinator::TriggerCheckpoint(bool final) {
 }
 
 void CheckpointCoordinator::OnIdTaken(uint64_t id, bool final, uint64_t attempt,
-                                      Result<uint64_t> version) {
+                                      Result<uint64_t> version, bool savepoint, bool stop) {
   triggering_ = false;
   if (!version.ok()) {
     // Another JobManager moved the counter: this one is a zombie or raced.
@@ -449,12 +462,20 @@ void CheckpointCoordinator::OnIdTaken(uint64_t id, bool final, uint64_t attempt,
   last_triggered_ = id;
   counter_version_ = *version;
   next_checkpoint_id_ = id + 1;
-  if (!job_running_ || attempt != attempt_) return;
+  if (!job_running_ || attempt != attempt_) {
+    if (savepoint) {
+      listener_->OnSavepointFailed(id, stop, attempt, "the job restarted before its trigger");
+    }
+    StartWantedSavepoint();
+    return;
+  }
   Pending& pending = pending_[id];
   pending.id = id;
   pending.trigger_time = ctx_.clock->Now();
   pending.final = final;
   pending.generation = generation_;
+  pending.savepoint = savepoint;
+  pending.stop = stop;
   CheckpointStats stats;
   stats.id = id;
   stats.trigger_time = pending.trigger_time;
@@ -464,14 +485,22 @@ void CheckpointCoordinator::OnIdTaken(uint64_t id, bool final, uint64_t attempt,
   pending.timeout =
       ctx_.scheduler->ScheduleAfter(setup_->config.checkpoints.timeout, [this, alive = alive_, id] {
         if (!*alive || !pending_.count(id)) return;
+        const bool counts = !pending_.at(id).savepoint;
         AbortPending(id, "expired before completing");
-        CountCheckpointFailure();
+        if (counts) CountCheckpointFailure();
       });
-  ctx_.events->Record(MakeEvent(EngineEvent::kTriggered, setup_->job.name,
-                                {.checkpoint = static_cast<int64_t>(id), .final = final ? 1 : 0}));
-  SendTriggers(id, final);
+  if (savepoint) {
+    ctx_.events->Record(MakeEvent(EngineEvent::kSavepointTriggered, setup_->job.name,
+                                  {.checkpoint = static_cast<int64_t>(id), .stop = stop ? 1 : 0}));
+  } else {
+    ctx_.events->Record(
+        MakeEvent(EngineEvent::kTriggered, setup_->job.name,
+                  {.checkpoint = static_cast<int64_t>(id), .final = final ? 1 : 0}));
+  }
+  SendTriggers(id, final, savepoint, stop);
   CheckBounds();
-  if (!final) ScheduleTrigger(setup_->config.checkpoints.interval);
+  StartWantedSavepoint();
+  if (!final && !savepoint) ScheduleTrigger(setup_->config.checkpoints.interval);
   if (final_wanted_) {
     final_wanted_ = false;
     if (AllEnded()) TriggerCheckpoint(/*final=*/true);
@@ -493,12 +522,13 @@ void CheckpointCoordinator::TriggerQueued() {
     queued_trigger_posted_ = false;
     if (!periodic_queued_ || triggering_ || final_wanted_) return;
     periodic_queued_ = false;
-    if (!job_running_ || AllEnded()) return;  // after end of input only the final one is taken
+    if (!job_running_ || AllEnded() || stopping_)
+      return;  // after end of input only the final one is taken
     TriggerCheckpoint(/*final=*/false);
   });
 }
 
-void CheckpointCoordinator::SendTriggers(uint64_t id, bool final) {
+void CheckpointCoordinator::SendTriggers(uint64_t id, bool final, bool savepoint, bool stop) {
   const CheckpointConfig& cc = setup_->config.checkpoints;
   for (uint32_t task : plan().tasks_of_chain[0]) {
     ControlMessage trigger;
@@ -507,9 +537,11 @@ void CheckpointCoordinator::SendTriggers(uint64_t id, bool final) {
     trigger.attempt = attempt_;
     trigger.checkpoint_id = id;
     // Unaligned from the start, unless the aligned-checkpoint timeout lets it start aligned.
-    const bool unaligned =
-        cc.mode == CheckpointMode::kUnaligned && cc.aligned_timeout == Duration::Zero();
-    trigger.flags = (final ? 2 : 0) | (unaligned ? 1 : 0);
+    // Savepoints are always aligned (TriggerSavepoint refuses unaligned checkpoints).
+    const bool unaligned = !savepoint && cc.mode == CheckpointMode::kUnaligned &&
+                           cc.aligned_timeout == Duration::Zero();
+    trigger.flags = (final ? 2 : 0) | (unaligned ? 1 : 0) | (savepoint ? kTriggerSavepoint : 0) |
+                    (stop ? kTriggerStop : 0);
     trigger.time_ns = ctx_.clock->Now().nanos();
     gateway_->SendTo(plan().tasks[task].node, trigger);
   }
@@ -596,7 +628,11 @@ void CheckpointCoordinator::OnAck(const ControlMessage& m) {
     pending.completing = true;
     ctx_.events->Record(MakeEvent(EngineEvent::kAllAcknowledged, setup_->job.name,
                                   {.checkpoint = static_cast<int64_t>(pending.id)}));
-    Complete(pending);
+    if (pending.savepoint && !pending.stop) {
+      CompleteSavepoint(pending);
+    } else {
+      Complete(pending);  // a stop-with-savepoint moves the HA pointer as a checkpoint does
+    }
   }
 }
 
@@ -608,12 +644,13 @@ void CheckpointCoordinator::OnDecline(const ControlMessage& m) {
   const DeclineReason reason = m.flags <= static_cast<uint64_t>(DeclineReason::kUploadFailed)
                                    ? static_cast<DeclineReason>(m.flags)
                                    : DeclineReason::kUnknown;
+  const bool savepoint = pending_.at(m.checkpoint_id).savepoint;
   AbortPending(m.checkpoint_id, "declined by " + plan().tasks[m.task].name + " (" +
                                     std::string(DeclineReasonName(reason)) + "): " + m.text);
   // A subsumed checkpoint (barrier n+1 overtook n), or one cancelled by an upstream decline's
   // marker, is not a failure (Flink's CHECKPOINT_DECLINED_SUBSUMED and
   // CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER).
-  if (CountsAsFailure(reason)) CountCheckpointFailure();
+  if (CountsAsFailure(reason) && !savepoint) CountCheckpointFailure();
 }
 
 void CheckpointCoordinator::CountCheckpointFailure() {
@@ -637,6 +674,8 @@ void CheckpointCoordinator::AbortPending(uint64_t id, const std::string& why) {
   stats.failure = why;
   TrimHistory();
   const bool final = it->second.final;
+  const bool savepoint = it->second.savepoint;
+  const bool stop = it->second.stop;
   // As Flink's coordinator discards an aborted checkpoint's state: delete what the tasks
   // acknowledged, and what they acknowledge later (OnAck). Not when its metadata is being
   // written (the HA pointer may still move: CompletedAfterAbandoned), nor when
@@ -647,10 +686,15 @@ void CheckpointCoordinator::AbortPending(uint64_t id, const std::string& why) {
   }
   pending_.erase(it);
   // Given up: its pointer move, if waiting, is dropped.
-  std::erase_if(pointer_moves_, [id](const auto& c) { return c->id == id; });
+  std::erase_if(pointer_moves_, [id](const auto& c) { return c->id == id && !c->adopt; });
   ctx_.events->Record(
-      MakeEvent(EngineEvent::kCheckpointAborted, why, {.checkpoint = static_cast<int64_t>(id)}));
+      MakeEvent(savepoint ? EngineEvent::kSavepointFailed : EngineEvent::kCheckpointAborted, why,
+                {.checkpoint = static_cast<int64_t>(id)}));
   NotifyTasks(ControlType::kNotifyAborted, id);
+  if (savepoint) {
+    if (stop) stopping_ = false;
+    listener_->OnSavepointFailed(id, stop, attempt_, why);
+  }
   if (final && job_running_) {
     ctx_.scheduler->ScheduleAfter(setup_->config.checkpoints.interval, [this, alive = alive_] {
       if (*alive) TriggerCheckpoint(/*final=*/true);
@@ -731,6 +775,181 @@ void CheckpointCoordinator::ScheduleFinalRetry(uint64_t id) {
                                 });
 }
 
+// --- savepoints ------------------------------------------------------------------------------
+
+bool CheckpointCoordinator::savepoint_in_progress() const {
+  return savepoint_wanted_.has_value() ||
+         std::any_of(pending_.begin(), pending_.end(),
+                     [](const auto& p) { return p.second.savepoint; });
+}
+
+Status CheckpointCoordinator::TriggerSavepoint(bool stop) {
+  if (!recovered_ || !job_running_ || !AllRunning()) {
+    return FailedPreconditionError("the job is not running with every task");
+  }
+  if (setup_->config.checkpoints.mode == CheckpointMode::kUnaligned) {
+    return FailedPreconditionError(
+        "savepoints are aligned, and this engine does not take an aligned snapshot of a job "
+        "that checkpoints unaligned");
+  }
+  if (!ended_.empty()) {
+    return FailedPreconditionError("the job's input is ending: its final checkpoint commits it");
+  }
+  if (savepoint_in_progress() || stopping_) {
+    return FailedPreconditionError("a savepoint is in progress");
+  }
+  savepoint_wanted_ = stop;
+  savepoint_attempt_ = attempt_;
+  if (stop) stopping_ = true;  // no checkpoint is triggered from now on
+  StartWantedSavepoint();
+  return Status::Ok();
+}
+
+void CheckpointCoordinator::StartWantedSavepoint() {
+  if (!savepoint_wanted_ || triggering_) return;
+  const bool stop = *savepoint_wanted_;
+  savepoint_wanted_.reset();
+  triggering_ = true;
+  const uint64_t id = next_checkpoint_id_;
+  Bytes value;
+  PutU64(value, id);
+  const uint64_t attempt = attempt_;
+  ctx_.ha_store->CompareAndSet(HaCounterKey(*setup_), counter_version_, std::move(value),
+                               [this, alive = alive_, id, attempt, stop](Result<uint64_t> version) {
+                                 if (*alive)
+                                   OnIdTaken(id, /*final=*/false, attempt, std::move(version), true,
+                                             stop);
+                               });
+}
+
+void CheckpointCoordinator::CompleteSavepoint(Pending& pending) {
+  CheckEveryTaskAcknowledged(pending);
+  std::vector<std::string> blobs;
+  const proto::CheckpointMetadata metadata =
+      BuildMetadata(*setup_, pending.generation, pending.id, pending.trigger_time,
+                    ctx_.clock->Now(), pending.acks, &blobs, /*savepoint=*/true, /*stop=*/false);
+  Result<Bytes> encoded = EncodeMetadata(metadata);
+  if (!encoded.ok()) {
+    AbortPending(pending.id, encoded.status().ToString());
+    return;
+  }
+  struct Written {
+    uint64_t id;
+    std::string name;
+    int64_t size;
+    std::vector<std::string> blobs;
+  };
+  auto w =
+      std::make_shared<Written>(Written{pending.id, SavepointMetadataBlobName(pending.id),
+                                        static_cast<int64_t>(encoded->size()), std::move(blobs)});
+  ctx_.blob_store->Put(w->name, std::move(*encoded), [this, alive = alive_, w](Status put) {
+    if (!*alive || !pending_.count(w->id)) return;
+    if (!put.ok()) {
+      AbortPending(w->id, put.WithContext("writing metadata " + w->name).ToString());
+      return;
+    }
+    ctx_.events->Record(MakeEvent(EngineEvent::kMetadataWritten, w->name,
+                                  {.checkpoint = static_cast<int64_t>(w->id), .bytes = w->size}));
+    FinishSavepoint(w->id, w->name, std::move(w->blobs));
+  });
+}
+
+void CheckpointCoordinator::FinishSavepoint(uint64_t id, const std::string& metadata_blob,
+                                            std::vector<std::string> blobs) {
+  // Written: the savepoint is complete. It is no restore point, and its tasks are not notified
+  // (their sinks commit its transactions with the next checkpoint, or a job resumed from it
+  // commits them); under the commit-on-savepoint switch they are, as FLINK-10354's mistake.
+  Pending& pending = pending_.at(id);
+  CheckEveryTaskAcknowledged(pending);
+  ctx_.scheduler->Cancel(pending.timeout);
+  CheckpointStats& stats = StatsOf(id);
+  stats.status = CheckpointStats::Status::kCompleted;
+  stats.end_time = ctx_.clock->Now();
+  TrimHistory();
+  blobs.push_back(metadata_blob);
+  RememberSavepoint(id, metadata_blob, std::move(blobs), std::move(pending.acks),
+                    pending.generation);
+  pending_.erase(id);
+  ctx_.events->Record(MakeEvent(EngineEvent::kSavepointCompleted, metadata_blob,
+                                {.checkpoint = static_cast<int64_t>(id), .stop = 0}));
+  if (setup_->config.switches.commit_on_savepoint) NotifyTasks(ControlType::kNotifyComplete, id);
+  CheckBounds();
+  listener_->OnSavepointCompleted(id, /*stop=*/false);
+  TriggerWantedFinal();
+  TriggerQueued();
+}
+
+void CheckpointCoordinator::RememberSavepoint(uint64_t id, const std::string& metadata_blob,
+                                              std::vector<std::string> blobs,
+                                              std::map<uint32_t, TaskSnapshot> states,
+                                              uint32_t generation) {
+  savepoints_[id] = CompletedSavepoint{.metadata_blob = metadata_blob,
+                                       .blobs = std::move(blobs),
+                                       .states = std::move(states),
+                                       .generation = generation};
+  while (savepoints_.size() > kMaxSavepoints) savepoints_.erase(savepoints_.begin());
+}
+
+void CheckpointCoordinator::ResumeFromSavepoint(uint64_t id, bool claim) {
+  auto it = savepoints_.find(id);
+  FL_ASSERT(it != savepoints_.end(), "a resume from a savepoint this coordinator completed");
+  const CompletedSavepoint& sp = it->second;
+  auto c = std::make_shared<Completion>();
+  c->id = id;
+  c->blob = sp.metadata_blob;
+  c->blobs = sp.blobs;
+  c->acks = sp.states;
+  c->generation = sp.generation;
+  c->adopt = true;
+  c->claim = claim;
+  // In line with the completions whose pointer moves wait: each starts from the version the
+  // previous one left.
+  pointer_moves_.push_back(std::move(c));
+  if (!pointer_moving_) NextPointerMove();
+}
+
+void CheckpointCoordinator::AdoptSavepoint(const Completion& c, uint64_t version) {
+  FL_ASSERT(c.id >= last_pointer_move_ && c.id >= latest_completed_ && version > pointer_version_,
+            "the HA pointer moves in order");
+  last_pointer_move_ = c.id;
+  pointer_version_ = version;
+  // The old job's checkpoints go, as a finished job's do; savepoints stay with the user. (None
+  // of their files is shared with the resumed job: a savepoint is canonical.)
+  for (const auto& [old, blobs] : retained_) {
+    if (old == c.id) continue;
+    for (const std::string& blob : blobs) {
+      if (blob.starts_with(kSavepointPrefix) && !claimed_.contains(old)) continue;
+      ctx_.blob_store->Delete(blob, [](Status) {});
+    }
+  }
+  retained_.clear();
+  retained_states_.clear();
+  generations_.clear();
+  unreadable_.clear();
+  claimed_.clear();
+  retained_[c.id] = c.blobs;
+  retained_states_[c.id] = c.acks;
+  generations_[c.id] = c.generation;
+  if (c.claim) claimed_.insert(c.id);
+  latest_completed_ = c.id;
+  latest_metadata_blob_ = c.blob;
+  latest_state_ = c.acks;
+  CheckBounds();
+  listener_->OnResumePrepared(c.id, "");
+}
+
+void CheckpointCoordinator::ScheduleStopRetry(uint64_t id) {
+  const uint64_t attempt = attempt_;
+  ctx_.scheduler->ScheduleAfter(setup_->config.checkpoints.interval,
+                                [this, alive = alive_, id, attempt] {
+                                  // A resume or a restart deploys a new attempt; a finished job
+                                  // is no longer running.
+                                  if (!*alive || !job_running_ || attempt != attempt_) return;
+                                  NotifyTasks(ControlType::kNotifyComplete, id, kNotifyStop);
+                                  ScheduleStopRetry(id);
+                                });
+}
+
 // --- completion ------------------------------------------------------------------------------
 
 void CheckpointCoordinator::CheckEveryTaskAcknowledged(const Pending& pending) const {
@@ -748,15 +967,20 @@ void CheckpointCoordinator::Complete(Pending& pending) {
   std::vector<std::string> blobs;
   const proto::CheckpointMetadata metadata =
       BuildMetadata(*setup_, pending.generation, pending.id, pending.trigger_time,
-                    ctx_.clock->Now(), pending.acks, &blobs);
+                    ctx_.clock->Now(), pending.acks, &blobs, pending.savepoint, pending.stop);
   Result<Bytes> encoded = EncodeMetadata(metadata);
   if (!encoded.ok()) {
     AbortPending(pending.id, encoded.status().ToString());
     return;
   }
   auto c = std::make_shared<Completion>(
-      Completion{pending.id, MetadataBlobName(pending.id), std::move(blobs),
-                 static_cast<int64_t>(encoded->size()), pending.acks, pending.generation});
+      Completion{.id = pending.id,
+                 .blob = pending.savepoint ? SavepointMetadataBlobName(pending.id)
+                                           : MetadataBlobName(pending.id),
+                 .blobs = std::move(blobs),
+                 .size = static_cast<int64_t>(encoded->size()),
+                 .acks = pending.acks,
+                 .generation = pending.generation});
   ctx_.blob_store->Put(c->blob, std::move(*encoded), [this, alive = alive_, c](Status put) {
     if (!*alive || !pending_.count(c->id)) return;
     if (!put.ok()) {
@@ -782,7 +1006,18 @@ void CheckpointCoordinator::NextPointerMove() {
 }
 
 void CheckpointCoordinator::MovePointer(std::shared_ptr<Completion> c) {
-  FL_ASSERT(c->id > last_pointer_move_, "the HA pointer moves in order");
+  if (c->adopt && (c->id < last_pointer_move_ || c->id < latest_completed_)) {
+    // A checkpoint after the savepoint completed (its output may be committed): resuming from
+    // the savepoint would rewind it.
+    listener_->OnResumePrepared(
+        c->id, "checkpoint " + std::to_string(std::max(last_pointer_move_, latest_completed_)) +
+                   " completed after savepoint " + std::to_string(c->id));
+    NextPointerMove();
+    return;
+  }
+  // (A resume may name the savepoint the pointer names already: a stop-with-savepoint's.)
+  FL_ASSERT(c->id > last_pointer_move_ || (c->adopt && c->id == last_pointer_move_),
+            "the HA pointer moves in order");
   auto alive = alive_;
   proto::HaPointer pointer;
   pointer.set_format_version(kHaPointerFormatVersion);
@@ -791,12 +1026,20 @@ void CheckpointCoordinator::MovePointer(std::shared_ptr<Completion> c) {
   pointer.set_latest_metadata_blob(c->blob);
   pointer.set_checkpoint_id_counter(next_checkpoint_id_ - 1);
   // The retained checkpoints after this one completes (cleanup keeps the newest `retained`).
-  std::vector<uint64_t> kept;
-  for (const auto& entry : retained_) kept.push_back(entry.first);
-  kept.push_back(c->id);
-  const size_t keep = setup_->config.checkpoints.retained;
-  for (size_t i = kept.size() > keep ? kept.size() - keep : 0; i < kept.size(); ++i) {
-    pointer.add_retained_metadata_blobs(MetadataBlobName(kept[i]));
+  if (c->adopt) {
+    // The resumed job starts from the savepoint alone.
+    pointer.add_retained_metadata_blobs(c->blob);
+    if (c->claim) pointer.add_claimed_savepoints(c->id);
+  } else {
+    std::vector<uint64_t> kept;
+    for (const auto& entry : retained_) kept.push_back(entry.first);
+    kept.push_back(c->id);
+    const size_t keep = setup_->config.checkpoints.retained;
+    for (size_t i = kept.size() > keep ? kept.size() - keep : 0; i < kept.size(); ++i) {
+      pointer.add_retained_metadata_blobs(kept[i] == c->id ? c->blob
+                                                           : RetainedMetadataBlob(kept[i]));
+      if (claimed_.contains(kept[i])) pointer.add_claimed_savepoints(kept[i]);
+    }
   }
   Result<Bytes> value = EncodeHaPointer(pointer);
   FL_ASSERT(value.ok());
@@ -804,6 +1047,18 @@ void CheckpointCoordinator::MovePointer(std::shared_ptr<Completion> c) {
       HaPointerKey(*setup_), pointer_version_, std::move(*value),
       [this, alive, c](Result<uint64_t> version) {
         if (!*alive) return;
+        if (c->adopt) {
+          if (version.ok()) {
+            AdoptSavepoint(*c, *version);
+          } else {
+            listener_->OnCoordinatorFailed(
+                version.status()
+                    .WithContext("moving the HA pointer to savepoint " + std::to_string(c->id))
+                    .ToString());
+          }
+          if (*alive) NextPointerMove();
+          return;
+        }
         if (!version.ok()) {
           AbortPending(c->id, version.status().WithContext("moving the HA pointer").ToString());
         } else if (pending_.count(c->id)) {
@@ -871,19 +1126,33 @@ void CheckpointCoordinator::FinishCompletion(uint64_t id, std::string metadata_b
   last_completion_ = ctx_.clock->Now();
   consecutive_failures_ = 0;
   const bool final = pending.final;
+  const bool stop = pending.stop;
   pending_.erase(id);
   blobs.push_back(metadata_blob);
   retained_[id] = std::move(blobs);
-  // Older pending checkpoints are subsumed.
-  while (!pending_.empty() && pending_.begin()->first < id) {
-    AbortPending(pending_.begin()->first, "subsumed by checkpoint " + std::to_string(id));
+  // Older pending checkpoints are subsumed; savepoints never are (Flink's).
+  std::vector<uint64_t> subsumed;
+  for (const auto& [older, p] : pending_) {
+    if (older < id && !p.savepoint) subsumed.push_back(older);
   }
-  NotifyTasks(ControlType::kNotifyComplete, id, final ? kNotifyFinal : 0);
+  for (uint64_t older : subsumed) {
+    AbortPending(older, "subsumed by checkpoint " + std::to_string(id));
+  }
+  NotifyTasks(ControlType::kNotifyComplete, id,
+              (final ? kNotifyFinal : 0) | (stop ? kNotifyStop : 0));
   ctx_.events->Record(MakeEvent(EngineEvent::kNotificationSent, setup_->job.name,
                                 {.checkpoint = static_cast<int64_t>(id)}));
+  if (stop) {
+    const std::vector<std::string>& referenced = retained_.at(id);
+    RememberSavepoint(id, metadata_blob, referenced, latest_state_, generations_.at(id));
+    ctx_.events->Record(MakeEvent(EngineEvent::kSavepointCompleted, metadata_blob,
+                                  {.checkpoint = static_cast<int64_t>(id), .stop = 1}));
+  }
   Cleanup();
   if (final) ScheduleFinalRetry(id);
+  if (stop) ScheduleStopRetry(id);
   listener_->OnCheckpointCompleted(id, final);
+  if (stop) listener_->OnSavepointCompleted(id, /*stop=*/true);
   if (!final) TriggerWantedFinal();
   TriggerQueued();
 }
@@ -896,6 +1165,8 @@ void CheckpointCoordinator::Cleanup() {
     const uint64_t subsumed = retained_.begin()->first;
     std::optional<std::set<std::string>> held;
     for (const std::string& blob : retained_.begin()->second) {
+      // A savepoint is the user's, unless the job resumed from it in claim mode.
+      if (blob.starts_with(kSavepointPrefix) && !claimed_.contains(subsumed)) continue;
       if (blob.starts_with(kSharedStatePrefix) &&
           !setup_->config.switches.delete_shared_on_subsume) {
         if (!held) held = HeldSharedBlobs(subsumed);
@@ -903,8 +1174,9 @@ void CheckpointCoordinator::Cleanup() {
       }
       ctx_.blob_store->Delete(blob, [](Status) {});
     }
-    retained_states_.erase(retained_.begin()->first);
-    generations_.erase(retained_.begin()->first);
+    retained_states_.erase(subsumed);
+    generations_.erase(subsumed);
+    claimed_.erase(subsumed);
     retained_.erase(retained_.begin());
   }
   // Only retained checkpoints are ever restored from (or fallen back to).
@@ -914,8 +1186,16 @@ void CheckpointCoordinator::Cleanup() {
 
 void CheckpointCoordinator::CheckBounds() const {
   const CheckpointConfig& config = setup_->config.checkpoints;
-  FL_ASSERT(pending_.size() <= config.max_concurrent, "more checkpoints pending than allowed");
-  FL_ASSERT(pointer_moves_.size() <= pending_.size(), "a pointer move waits for no checkpoint");
+  // A savepoint is not held back by max concurrent; one at a time.
+  const size_t savepoints = static_cast<size_t>(std::count_if(
+      pending_.begin(), pending_.end(), [](const auto& p) { return p.second.savepoint; }));
+  FL_ASSERT(savepoints <= 1 && pending_.size() <= config.max_concurrent + savepoints,
+            "more checkpoints pending than allowed");
+  const size_t adoptions = static_cast<size_t>(std::count_if(
+      pointer_moves_.begin(), pointer_moves_.end(), [](const auto& c) { return c->adopt; }));
+  FL_ASSERT(pointer_moves_.size() <= pending_.size() + adoptions,
+            "a pointer move waits for no checkpoint");
+  FL_ASSERT(savepoints_.size() <= kMaxSavepoints, "completed savepoints unbounded");
   FL_ASSERT(history_.size() <= config.history + pending_.size(), "checkpoint history unbounded");
   FL_ASSERT(discarded_.size() <= kMaxDiscarded, "discarded checkpoints unbounded");
   FL_ASSERT(running_.size() <= plan().tasks.size() && ended_.size() <= plan().tasks.size(),

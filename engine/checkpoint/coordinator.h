@@ -21,6 +21,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -79,6 +80,26 @@ class CoordinatorListener {
   // The coordinator cannot go on (its durable state is unreadable or lost, or another
   // JobManager took a checkpoint id): the job fails with `why`.
   virtual void OnCoordinatorFailed(const std::string& why) = 0;
+  // Savepoint `id` completed: its metadata is written (a stop-with-savepoint's HA pointer also
+  // moved to it, and its tasks were notified: they commit and finish).
+  virtual void OnSavepointCompleted(uint64_t id, bool stop) {
+    (void)id;
+    (void)stop;
+  }
+  // The savepoint requested while attempt `attempt` ran failed (declined, expired, its
+  // metadata unwritable, or the job restarted first; `id` 0: before it took an id).
+  virtual void OnSavepointFailed(uint64_t id, bool stop, uint64_t attempt, const std::string& why) {
+    (void)id;
+    (void)stop;
+    (void)attempt;
+    (void)why;
+  }
+  // ResumeFromSavepoint(id) is done: the HA pointer names savepoint `id` and it is the restore
+  // point (`refused` empty), or it could not be (`refused` says why; nothing changed).
+  virtual void OnResumePrepared(uint64_t id, const std::string& refused) {
+    (void)id;
+    (void)refused;
+  }
 };
 
 // Test seam: a mistake planted in recovery, so tests can show REC judges what a restore read
@@ -125,6 +146,30 @@ class CheckpointCoordinator final {
   // unreadable-checkpoint policy or the retained checkpoints allow none).
   uint64_t OnRestoreFailed(uint64_t id, const std::string& why);
 
+  // --- savepoints ---
+  // Triggers a savepoint, as Flink's `flink savepoint` (`stop`: `flink stop`): an aligned
+  // snapshot in the canonical format (full keyed state whatever the backend), every blob under
+  // savepoints/sp-<id>/, its id from the checkpoint counter. It is not held back by max
+  // concurrent or the min pause, no checkpoint subsumes it, and its failure never counts toward
+  // the tolerable checkpoint failures. An intermediate savepoint is not a restore point and is
+  // never notified: sinks commit nothing at it (Flink 1.15+, FLINK-10354). A stop-with-savepoint
+  // is both: its sources emit nothing after its barrier, no checkpoint is triggered after it,
+  // the HA pointer moves to it, and its notification makes every task commit and finish.
+  // Savepoints belong to the user: cleanup never deletes one unless a job resumed from it in
+  // claim mode. FailedPrecondition when the job is not running with every task, its input
+  // ended, another savepoint is in progress, or the checkpoints are unaligned.
+  Status TriggerSavepoint(bool stop);
+  // Makes completed savepoint `id` (taken by this coordinator) the restore point of the job
+  // resumed from it, as a new submission with `-s`: the HA pointer names it alone, the old
+  // job's checkpoints are deleted (savepoints the user owns stay), and in claim mode the job
+  // owns it (cleanup deletes it once subsumed); in no-claim mode it never deletes it (and the
+  // first checkpoint after it shares no file with it: it is canonical). The JobManager has
+  // restarted the job first. Refused when a checkpoint completed after it (resuming would
+  // rewind committed output). Calls OnResumePrepared.
+  void ResumeFromSavepoint(uint64_t id, bool claim);
+  // Whether a savepoint was requested or is pending.
+  bool savepoint_in_progress() const;
+
   // --- what it knows ---
   bool recovered() const { return recovered_; }
   // The restore point: the latest completed checkpoint, unless recovery fell back to an older
@@ -160,6 +205,8 @@ class CheckpointCoordinator final {
     runtime::TimerId timeout;
     bool completing = false;
     uint32_t generation = 0;  // of the attempt that triggered it
+    bool savepoint = false;
+    bool stop = false;  // a stop-with-savepoint
   };
   // A checkpoint whose metadata is written, on its way to moving the HA pointer.
   struct Completion {
@@ -169,7 +216,18 @@ class CheckpointCoordinator final {
     int64_t size;
     std::map<uint32_t, TaskSnapshot> acks;  // kept in case the checkpoint is given up meanwhile
     uint32_t generation = 0;
+    // ResumeFromSavepoint: the pointer moves to savepoint `id` as the resumed job's start.
+    bool adopt = false;
+    bool claim = false;
   };
+  // A savepoint this coordinator completed, which a resume may start from.
+  struct CompletedSavepoint {
+    std::string metadata_blob;
+    std::vector<std::string> blobs;  // referenced, the metadata blob last
+    std::map<uint32_t, TaskSnapshot> states;
+    uint32_t generation = 0;
+  };
+  static constexpr size_t kMaxSavepoints = 4;
 
   // Recovery.
   void ReadPointer();
@@ -188,8 +246,21 @@ class CheckpointCoordinator final {
   // Fires the queued request right after the current step, unless the final checkpoint waits
   // (it goes first) or the job ended, stopped or restarts; blocked again, it stays queued.
   void TriggerQueued();
-  void OnIdTaken(uint64_t id, bool final, uint64_t attempt, Result<uint64_t> version);
-  void SendTriggers(uint64_t id, bool final);
+  void OnIdTaken(uint64_t id, bool final, uint64_t attempt, Result<uint64_t> version,
+                 bool savepoint = false, bool stop = false);
+  void SendTriggers(uint64_t id, bool final, bool savepoint = false, bool stop = false);
+  // Takes the requested savepoint's id, unless another id is being taken (it follows).
+  void StartWantedSavepoint();
+  // An intermediate savepoint's completion: metadata, no pointer move, no notification.
+  void CompleteSavepoint(Pending& pending);
+  void FinishSavepoint(uint64_t id, const std::string& metadata_blob,
+                       std::vector<std::string> blobs);
+  void RememberSavepoint(uint64_t id, const std::string& metadata_blob,
+                         std::vector<std::string> blobs, std::map<uint32_t, TaskSnapshot> states,
+                         uint32_t generation);
+  void AdoptSavepoint(const Completion& c, uint64_t version);
+  // The metadata blob of retained checkpoint (or savepoint) `id`.
+  const std::string& RetainedMetadataBlob(uint64_t id) const { return retained_.at(id).back(); }
   // Triggers the final checkpoint if end of input asked for it while it had to wait.
   void TriggerWantedFinal();
   // Statistics.
@@ -228,6 +299,9 @@ class CheckpointCoordinator final {
   // an interval later (a notification lost), another final checkpoint is taken; its
   // notification subsumes the lost one (FLIP-147: tasks wait for the next checkpoint).
   void ScheduleFinalRetry(uint64_t id);
+  // After stop-with-savepoint `id` completed: while the attempt still runs an interval later (a
+  // notification lost), the notification is sent again (committing and finishing are idempotent).
+  void ScheduleStopRetry(uint64_t id);
   void Cleanup();
   // Every collection within its bound (FL_ASSERT).
   void CheckBounds() const;
@@ -278,6 +352,13 @@ class CheckpointCoordinator final {
   Time last_completion_;
   std::deque<std::shared_ptr<Completion>> pointer_moves_;  // metadata written, waiting in order
   bool pointer_moving_ = false;
+  std::optional<bool> savepoint_wanted_;  // requested, waiting for its id (true: stop)
+  uint64_t savepoint_attempt_ = 0;        // the attempt it was requested in
+  // A stop-with-savepoint is pending or completed in the running attempt: no checkpoint is
+  // triggered any more.
+  bool stopping_ = false;
+  std::map<uint64_t, CompletedSavepoint> savepoints_;  // the newest kMaxSavepoints
+  std::set<uint64_t> claimed_;  // retained savepoints the job owns (HaPointer)
 };
 
 }  // namespace faultline::engine

@@ -25,7 +25,9 @@ std::string RescaleName(const Rescale& rescale) {
     if (!name.empty()) name += ", ";
     name += op + "=" + std::to_string(parallelism);
   }
-  return name.empty() ? "parallelism unchanged" : name;
+  if (name.empty()) name = "parallelism unchanged";
+  if (!rescale.backend.empty()) name += ", backend " + rescale.backend;
+  return name;
 }
 
 Result<JobGraph> RescaleJob(const JobGraph& job, const Rescale& rescale) {
@@ -64,12 +66,22 @@ Result<JobGraph> RescaleJob(const JobGraph& job, const Rescale& rescale) {
   return rescaled;
 }
 
+const std::string& JobSetup::BackendOf(uint32_t generation) const {
+  static const std::string* const configured = new std::string();
+  return generation == 0 ? *configured : rescaled.at(generation - 1).backend;
+}
+
+const StateBackendFactory& JobSetup::StateBackendOf(uint32_t generation) const {
+  return BackendOf(generation).empty() ? config.state_backend
+                                       : rescaled.at(generation - 1).state_backend;
+}
+
 std::optional<uint32_t> JobSetup::GenerationOf(const Rescale& rescale) const {
   Result<JobGraph> wanted = RescaleJob(job, rescale);
   if (!wanted.ok()) return std::nullopt;
   for (uint32_t g = 0; g < generations(); ++g) {
     const JobGraph& candidate = JobOf(g);
-    bool same = true;
+    bool same = BackendOf(g) == rescale.backend;
     for (size_t i = 0; i < candidate.operators.size(); ++i) {
       same = same && candidate.operators[i].parallelism == wanted->operators[i].parallelism;
     }
@@ -133,7 +145,11 @@ Result<std::shared_ptr<const JobSetup>> PrepareJob(JobGraph job, EngineConfig co
                                     " changes how the job's operators are chained");
       }
     }
-    setup->rescaled.push_back(PlanGeneration{std::move(rescaled), std::move(rescaled_plan)});
+    if (!rescale.backend.empty() && !rescale.state_backend) {
+      return InvalidArgumentError("state backend " + rescale.backend + " has no factory");
+    }
+    setup->rescaled.push_back(PlanGeneration{std::move(rescaled), std::move(rescaled_plan),
+                                             rescale.backend, rescale.state_backend});
   }
   return std::shared_ptr<const JobSetup>(std::move(setup));
 }
@@ -144,6 +160,14 @@ std::string HaPointerKey(const JobSetup& setup) {
 std::string HaCounterKey(const JobSetup& setup) {
   return "jobs/" + setup.job.name + "/checkpoint-counter";
 }
+std::string SavepointDirectory(uint64_t savepoint_id) {
+  return std::string(kSavepointPrefix) + "sp-" + std::to_string(savepoint_id);
+}
+
+std::string SavepointMetadataBlobName(uint64_t savepoint_id) {
+  return SavepointDirectory(savepoint_id) + "/_metadata";
+}
+
 std::string MetadataBlobName(uint64_t checkpoint_id) {
   return "checkpoints/chk-" + std::to_string(checkpoint_id) + "/_metadata";
 }

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -27,6 +28,11 @@ struct ClusterSpec {
 struct Rescale {
   uint32_t parallelism = 0;
   std::vector<std::pair<std::string, uint32_t>> operators;
+  // The keyed state backend after it, by name ("heap", "rocksdb", ...; empty: the job's
+  // configured one) and factory. Only a job resumed from a savepoint changes it: a savepoint is
+  // canonical, a checkpoint may not be.
+  std::string backend;
+  StateBackendFactory state_backend;
 };
 std::string RescaleName(const Rescale& rescale);  // "parallelism 2", "sum=8"
 
@@ -40,6 +46,8 @@ Result<JobGraph> RescaleJob(const JobGraph& job, const Rescale& rescale);
 struct PlanGeneration {
   JobGraph job;
   ExecutionPlan plan;
+  std::string backend;  // Rescale::backend (empty: the job's configured backend)
+  StateBackendFactory state_backend;
 };
 
 struct JobSetup {
@@ -57,7 +65,10 @@ struct JobSetup {
   const ExecutionPlan& PlanOf(uint32_t generation) const {
     return generation == 0 ? plan : rescaled.at(generation - 1).plan;
   }
-  // The generation whose job has exactly `job`'s parallelisms (nullopt: none).
+  // The state backend of a generation's tasks: its name (empty: the configured one) and factory.
+  const std::string& BackendOf(uint32_t generation) const;
+  const StateBackendFactory& StateBackendOf(uint32_t generation) const;
+  // The generation whose job has exactly `rescale`'s parallelisms and backend (nullopt: none).
   std::optional<uint32_t> GenerationOf(const Rescale& rescale) const;
 };
 
@@ -72,5 +83,11 @@ Result<std::shared_ptr<const JobSetup>> PrepareJob(JobGraph job, EngineConfig co
 std::string HaPointerKey(const JobSetup& setup);
 std::string HaCounterKey(const JobSetup& setup);
 std::string MetadataBlobName(uint64_t checkpoint_id);
+// Savepoints live apart from checkpoints, as Flink's savepoint directories: every blob of
+// savepoint n under "savepoints/sp-<n>", its metadata "savepoints/sp-<n>/_metadata". No job
+// owns them, unless one resumed from it in claim mode.
+inline constexpr std::string_view kSavepointPrefix = "savepoints/";
+std::string SavepointDirectory(uint64_t savepoint_id);
+std::string SavepointMetadataBlobName(uint64_t savepoint_id);
 
 }  // namespace faultline::engine

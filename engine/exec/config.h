@@ -71,7 +71,9 @@ struct CheckpointConfig {
     "unaligned restore ignores persisted in-flight data")                                  \
   X(recommit_after_restore, "recommit-after-restore",                                      \
     "a restored sink commits again transactions already committed")                        \
-  X(no_fencing, "no-fencing", "a task of a failed attempt keeps writing after the restart")
+  X(no_fencing, "no-fencing", "a task of a failed attempt keeps writing after the restart")    \
+  X(commit_on_savepoint, "commit-on-savepoint",                                            \
+    "sinks commit at an intermediate savepoint, which recovery never starts from")
 // clang-format on
 
 struct TeachingSwitches {
@@ -115,6 +117,8 @@ struct EngineConfig {
   // Makes the keyed state backend of a subtask (state_backend.h). Empty: the heap backend.
   // RocksDbStateBackends() (engine/state/rocksdb/) for RocksDB; tests plant a bug through it.
   StateBackendFactory state_backend;
+  // Its name, as a resume from a savepoint names backends (Rescale::backend).
+  std::string state_backend_name = "heap";
   // Test seam: sees (and may alter) the in-flight input buffers (channel index, network buffer) a
   // task persists as an unaligned checkpoint's channel state, before they are encoded; the task
   // still processes every buffer. Tests plant a mistake in what a checkpoint persists through

@@ -44,7 +44,9 @@ namespace faultline::engine {
   X(kFallback, fallback)                  /* the checkpoint fallen back to (0: none) */     \
   X(kFinalCheckpoint, final_checkpoint)   /* the job's final checkpoint (0: failed) */     \
   X(kReason, reason)                      /* a DeclineReason (engine/exec/wire.h) */      \
-  X(kGeneration, generation)              /* a plan generation (0: the job as submitted) */
+  X(kGeneration, generation)              /* a plan generation (0: the job as submitted) */ \
+  X(kStop, stop)                          /* 1 for a stop-with-savepoint */                 \
+  X(kClaim, claim)                        /* 1 when a resume claims the savepoint */
 // clang-format on
 
 enum class EventArg : uint8_t {
@@ -86,7 +88,11 @@ enum class EventSource : uint8_t { kTask, kJobManager };
   X(kDeployed, 28, "deployed", kJobManager, kAttempt, kRestoredCheckpoint, kGeneration)                  \
   X(kCheckpointDeclined, 30, "checkpoint-declined", kTask, kCheckpoint, kReason, kNone)                  \
   X(kCancelMarkerSent, 31, "cancel-marker-sent", kTask, kCheckpoint, kNone, kNone)                       \
-  X(kCancelMarkerReceived, 32, "cancel-marker-received", kTask, kCheckpoint, kInput, kNone)
+  X(kCancelMarkerReceived, 32, "cancel-marker-received", kTask, kCheckpoint, kInput, kNone)           \
+  X(kSavepointTriggered, 33, "savepoint-triggered", kJobManager, kCheckpoint, kStop, kNone)             \
+  X(kSavepointCompleted, 34, "savepoint-completed", kJobManager, kCheckpoint, kStop, kNone)  /* detail: metadata blob */ \
+  X(kSavepointFailed, 35, "savepoint-failed", kJobManager, kCheckpoint, kNone, kNone)  /* detail: why */ \
+  X(kJobResumed, 36, "job-resumed", kJobManager, kCheckpoint, kGeneration, kClaim)  /* detail: the savepoint's metadata blob, or "refused: why" */
 // clang-format on
 
 enum class EngineEvent : int64_t {

@@ -95,6 +95,77 @@ void JobManager::OnCoordinatorFailed(const std::string& why) {
   FailJob(why);
 }
 
+// --- savepoints -----------------------------------------------------------------------------
+
+Status JobManager::TriggerSavepoint(const SavepointRequest& request) {
+  if (request.generation >= setup_->generations()) {
+    return InvalidArgumentError("no plan generation " + std::to_string(request.generation));
+  }
+  if (status_ != JobStatus::kRunning) {
+    return FailedPreconditionError("the job is " + std::string(JobStatusName(status_)));
+  }
+  if (savepoint_request_ || resuming_) {
+    return FailedPreconditionError("a savepoint is in progress");
+  }
+  FL_RETURN_IF_ERROR(coordinator_->TriggerSavepoint(request.stop));
+  savepoint_request_ = request;
+  return Status::Ok();
+}
+
+void JobManager::OnSavepointCompleted(uint64_t id, bool stop) {
+  (void)stop;
+  if (!savepoint_request_) return;
+  const SavepointRequest request = *savepoint_request_;
+  savepoint_request_.reset();
+  if (!request.resume || status_ != JobStatus::kRunning) return;
+  // Resume from it: the running attempt goes (a stopped one is finishing: it was notified
+  // first, on the same channels, and its sinks commit), the next restores the savepoint.
+  const std::string why = "resuming from savepoint " + std::to_string(id) + " at " +
+                          GenerationName(request.generation) +
+                          (request.claim ? ", claim mode" : ", no-claim mode");
+  coordinator_->OnJobRestarting(why);
+  CancelAttempts();
+  SetStatus(JobStatus::kRestarting);
+  ctx_.events->Record(
+      MakeEvent(EngineEvent::kJobRestart, why, {.attempt = static_cast<int64_t>(attempt_ + 1)}));
+  resuming_ = request;
+  coordinator_->ResumeFromSavepoint(id, request.claim);
+}
+
+void JobManager::OnSavepointFailed(uint64_t id, bool stop, uint64_t attempt,
+                                   const std::string& why) {
+  savepoint_request_.reset();
+  if (!stop) return;
+  // The stopped sources of a failed stop-with-savepoint must run again: fail over (after this
+  // step: the coordinator may be aborting it inside a restart already).
+  struct Failover {
+    uint64_t attempt;
+    std::string why;
+  };
+  auto failover = std::make_shared<Failover>(
+      Failover{attempt, "stop-with-savepoint " + std::to_string(id) + " failed: " + why});
+  ctx_.scheduler->Post([this, alive = alive_, failover] {
+    if (!*alive || status_ != JobStatus::kRunning || failover->attempt != attempt_) return;
+    Restart(failover->why);
+  });
+}
+
+void JobManager::OnResumePrepared(uint64_t id, const std::string& refused) {
+  FL_ASSERT(resuming_.has_value(), "a resume prepared that was not asked for");
+  const SavepointRequest request = *resuming_;
+  resuming_.reset();
+  if (refused.empty()) generation_ = request.generation;
+  ctx_.events->Record(
+      MakeEvent(EngineEvent::kJobResumed,
+                refused.empty() ? SavepointMetadataBlobName(id) : "refused: " + refused,
+                {.checkpoint = static_cast<int64_t>(id),
+                 .generation = generation_,
+                 .claim = request.claim && refused.empty() ? 1 : 0}));
+  ctx_.scheduler->Post([this, alive = alive_] {
+    if (*alive) MaybeDeploy();
+  });
+}
+
 void JobManager::SetStatus(JobStatus status) {
   status_ = status;
   coordinator_->SetJobRunning(status == JobStatus::kRunning);
@@ -185,7 +256,7 @@ void JobManager::OnTaskManagerLost(runtime::NodeId node, const Status& why) {
 }
 
 void JobManager::MaybeDeploy() {
-  if (!coordinator_->recovered()) return;
+  if (!coordinator_->recovered() || resuming_) return;
   if (status_ != JobStatus::kStarting && status_ != JobStatus::kRestarting) return;
   for (runtime::NodeId tm : setup_->cluster.task_managers) {
     if (!to_task_managers_.count(tm)) return;  // wait for every TaskManager

@@ -47,6 +47,23 @@ class JobManager final : private TaskManagerGateway, private CoordinatorListener
   // running yet (or restarting) deploys at `generation` next. FailedPrecondition once the job
   // finished or failed; InvalidArgument for a generation the setup does not have.
   Status Rescale(uint32_t generation);
+  // An operator's savepoint (`flink savepoint`, or `flink stop` when `stop`): see
+  // CheckpointCoordinator::TriggerSavepoint. With `resume`, once it completes the job resumes
+  // from it, as a resubmission with `-s`: the running attempt is cancelled (an intermediate
+  // savepoint) or has stopped, and the next one restores the savepoint at plan generation
+  // `generation` (its parallelisms and state backend), its state redistributed, owning the
+  // savepoint's files if `claim` (Flink's claim mode; otherwise no-claim). A stop-with-savepoint
+  // without resume ends the job (finished, its output committed up to the savepoint). The
+  // request dies with this JobManager; a failed stop-with-savepoint fails the job over (as
+  // Flink's FLINK-21030), so its stopped sources run again. FailedPrecondition unless the job
+  // runs and no savepoint is in progress; InvalidArgument for an unknown generation.
+  struct SavepointRequest {
+    bool stop = false;
+    bool resume = false;
+    uint32_t generation = 0;
+    bool claim = false;
+  };
+  Status TriggerSavepoint(const SavepointRequest& request);
   const CheckpointCoordinator& coordinator() const { return *coordinator_; }
   CheckpointCoordinator& coordinator() { return *coordinator_; }
 
@@ -60,6 +77,9 @@ class JobManager final : private TaskManagerGateway, private CoordinatorListener
   void OnTolerableFailuresExceeded(const std::string& why) override;
   void OnCompletedAfterAbandoned(uint64_t id) override;
   void OnCoordinatorFailed(const std::string& why) override;
+  void OnSavepointCompleted(uint64_t id, bool stop) override;
+  void OnSavepointFailed(uint64_t id, bool stop, uint64_t attempt, const std::string& why) override;
+  void OnResumePrepared(uint64_t id, const std::string& refused) override;
 
   void SetStatus(JobStatus status);
   std::string TaskName(uint32_t task) const;  // of the current generation's plan
@@ -96,7 +116,10 @@ class JobManager final : private TaskManagerGateway, private CoordinatorListener
   // at the latest completed checkpoint's (a rescale no checkpoint followed is lost with it).
   uint32_t generation_ = 0;
   uint32_t restarts_ = 0;
-  std::set<uint32_t> finished_tasks_;  // tasks of the attempt that finished
+  std::set<uint32_t> finished_tasks_;                  // tasks of the attempt that finished
+  std::optional<SavepointRequest> savepoint_request_;  // requested, not completed or failed yet
+  // A resume waits for the HA pointer to name its savepoint; nothing deploys meanwhile.
+  std::optional<SavepointRequest> resuming_;
 };
 
 }  // namespace faultline::engine

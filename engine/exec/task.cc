@@ -5,6 +5,7 @@
 #include "base/assert.h"
 #include "base/hash.h"
 #include "engine/exec/chain.h"
+#include "engine/exec/cluster.h"
 #include "engine/exec/events.h"
 #include "engine/exec/observer.h"
 #include "engine/exec/snapshot.h"
@@ -41,12 +42,14 @@ Task::Task(TaskSetup setup)
       chain_(setup_.plan->chains[spec_.chain]),
       ctx_(setup_.context) {
   // A keyed operator in the chain gets a state backend over this subtask's key groups.
+  const StateBackendFactory& factory =
+      setup_.state_backend != nullptr ? *setup_.state_backend : setup_.config->state_backend;
   for (uint32_t i = chain_.first_operator; i <= chain_.last_operator; ++i) {
     const OperatorSpec& op = setup_.job->operators[i];
     if (op.kind == OperatorKind::kKeyedProcess) {
       const KeyGroupRange groups =
           KeyGroupRangeForOperator(spec_.subtask, op.parallelism, op.max_parallelism);
-      if (!setup_.config->state_backend) {
+      if (!factory) {
         backend_ = NewHeapStateBackend(groups);
         continue;
       }
@@ -57,7 +60,7 @@ Task::Task(TaskSetup setup)
       backend_setup.task_directory = "/state/" + spec_.name;
       backend_setup.directory =
           backend_setup.task_directory + "/attempt-" + std::to_string(setup_.attempt);
-      Result<std::unique_ptr<KeyedStateBackend>> made = setup_.config->state_backend(backend_setup);
+      Result<std::unique_ptr<KeyedStateBackend>> made = factory(backend_setup);
       if (made.ok()) {
         backend_ = std::move(*made);
       } else {
@@ -799,7 +802,7 @@ void Task::EndOfInput() {
 // --- sources --------------------------------------------------------------------------------
 
 void Task::ReadSource() {
-  if (failed_) return;
+  if (failed_ || stopped_) return;
   bool all_ended = true;
   for (size_t c = 0; c < cursors_.size(); ++c) {
     PartitionCursor& cursor = cursors_[c];
@@ -847,6 +850,7 @@ void Task::ReadSource() {
 
 void Task::EmitSourceRecords() {
   FL_ASSERT(restore_guard_.processing(), "a source emitting before the restore finished");
+  if (stopped_) return;
   if (!emitting_batch_) {
     if (source_pending_.empty()) {
       bool all_ended = std::all_of(cursors_.begin(), cursors_.end(),
@@ -939,8 +943,11 @@ bool Task::Snapshot(const BarrierInfo& barrier, Duration alignment) {
   ForwardBarrier(barrier, snap);
   ctx_.events->Record(MakeEvent(EngineEvent::kBarrierEmitted, spec_.name,
                                 {.checkpoint = static_cast<int64_t>(id)}));
-  // Asynchronous part: materialize, pre-commit the sink, upload, then acknowledge.
-  if (keyed && keyed->incremental()) {
+  // A stop-with-savepoint: nothing follows the barrier out of a source.
+  if (barrier.stop && setup_.plan->IsSource(setup_.task)) stopped_ = true;
+  // Asynchronous part: materialize, pre-commit the sink, upload, then acknowledge. A savepoint
+  // is in the canonical format: full keyed state, whatever the backend checkpoints.
+  if (keyed && keyed->incremental() && !barrier.savepoint) {
     const std::string shared_prefix = std::string(kSharedStatePrefix) + spec_.name + "/attempt-" +
                                       std::to_string(setup_.attempt) + "/chk-" +
                                       std::to_string(id) + "-";
@@ -987,8 +994,9 @@ std::shared_ptr<Task::PendingSnapshot> Task::NewPendingSnapshot(const BarrierInf
   auto snap = std::make_shared<PendingSnapshot>();
   snap->life.Hold();  // until Snapshot is done with it
   snap->id = id;
-  snap->prefix = "checkpoints/chk-" + std::to_string(id) + "/" + spec_.name + "/attempt-" +
-                 std::to_string(setup_.attempt) + "/";
+  snap->prefix =
+      (barrier.savepoint ? SavepointDirectory(id) : "checkpoints/chk-" + std::to_string(id)) + "/" +
+      spec_.name + "/attempt-" + std::to_string(setup_.attempt) + "/";
   snap->summary.task = setup_.task;
   snap->summary.checkpoint_id = id;
   snap->summary.alignment = alignment;
@@ -1257,11 +1265,12 @@ void Task::FinishUpload(Upload& upload) {
   setup_.host->SendToJobManager(std::move(m));
 }
 
-void Task::NotifyCheckpointComplete(uint64_t checkpoint_id, bool final) {
+void Task::NotifyCheckpointComplete(uint64_t checkpoint_id, bool final, bool stop) {
   if (backend_) backend_->NotifyCheckpointComplete(checkpoint_id);
   SinkWriter* sink = runner_->sink();
   if (sink != nullptr) sink->CommitUpTo(checkpoint_id);
-  if (!final || !end_of_input_reported_ || finishing_ || failed_) return;
+  if (stop) stopped_ = true;
+  if (!(stop || (final && end_of_input_reported_)) || finishing_ || failed_) return;
   // FLIP-147: a task finishes only after the final checkpoint's notification, once its sink
   // committed. A failure until then is an ordinary failover: the restored sink commits.
   finishing_ = true;

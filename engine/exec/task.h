@@ -37,6 +37,8 @@ struct TaskSetup {
   const JobGraph* job = nullptr;
   const ExecutionPlan* plan = nullptr;
   const EngineConfig* config = nullptr;
+  // The plan generation's keyed state backend (JobSetup::StateBackendOf); null: the config's.
+  const StateBackendFactory* state_backend = nullptr;
   uint32_t task = 0;
   uint64_t attempt = 0;
   runtime::ProcessContext context;
@@ -64,7 +66,9 @@ class Task final : public runtime::ChannelListener, private CheckpointableTask {
   void TriggerCheckpoint(const BarrierInfo& barrier);
   // `final`: a final checkpoint (after end of input). The task commits, and once its sink's
   // commits are done it finishes: reports kTaskFinished (FLIP-147).
-  void NotifyCheckpointComplete(uint64_t checkpoint_id, bool final);
+  // `stop`: the stop-with-savepoint completed: the task commits and finishes as after a final
+  // checkpoint, whether or not its input ended.
+  void NotifyCheckpointComplete(uint64_t checkpoint_id, bool final, bool stop = false);
   void NotifyCheckpointAborted(uint64_t checkpoint_id);
 
   // Fails the task from outside (a fault library's "fail a task"): reported to the JobManager
@@ -242,6 +246,9 @@ class Task final : public runtime::ChannelListener, private CheckpointableTask {
   bool failed_ = false;
   bool end_of_input_reported_ = false;
   bool finishing_ = false;  // a final checkpoint's notification arrived
+  // A source that took a stop-with-savepoint's snapshot: it emits nothing more (the records
+  // after the savepoint's offsets belong to the job resumed from it).
+  bool stopped_ = false;
 
   // Unaligned: the checkpoint waiting for its in-flight input (the barrier handler records it),
   // and restored channel state to replay.

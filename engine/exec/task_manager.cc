@@ -77,16 +77,21 @@ void TaskManager::OnControl(ControlMessage m) {
     case ControlType::kTrigger: {
       auto it = tasks_.find(m.task);
       if (it != tasks_.end() && it->second->attempt() == m.attempt) {
-        it->second->TriggerCheckpoint(BarrierInfo{m.checkpoint_id, (m.flags & 1) != 0,
-                                                  (m.flags & 2) != 0,
-                                                  Time::Zero() + Duration::Nanos(m.time_ns)});
+        it->second->TriggerCheckpoint(
+            BarrierInfo{.checkpoint_id = m.checkpoint_id,
+                        .unaligned = (m.flags & 1) != 0,
+                        .final = (m.flags & 2) != 0,
+                        .timestamp = Time::Zero() + Duration::Nanos(m.time_ns),
+                        .savepoint = (m.flags & kTriggerSavepoint) != 0,
+                        .stop = (m.flags & kTriggerStop) != 0});
       }
       return;
     }
     case ControlType::kNotifyComplete:
       for (auto& [index, task] : tasks_) {
         if (task->attempt() == m.attempt) {
-          task->NotifyCheckpointComplete(m.checkpoint_id, (m.flags & kNotifyFinal) != 0);
+          task->NotifyCheckpointComplete(m.checkpoint_id, (m.flags & kNotifyFinal) != 0,
+                                         (m.flags & kNotifyStop) != 0);
         }
       }
       return;
@@ -142,6 +147,7 @@ void TaskManager::Deploy(const ControlMessage& m) {
     task_setup.sink_writers = std::max(task_setup.sink_writers, job.operators.back().parallelism);
   }
   task_setup.config = &setup_->config;
+  task_setup.state_backend = &setup_->StateBackendOf(static_cast<uint32_t>(generation));
   task_setup.task = m.task;
   task_setup.attempt = m.attempt;
   task_setup.context = ctx_;

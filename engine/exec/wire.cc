@@ -16,7 +16,8 @@ void EncodeHandshake(Buffer& out, const Handshake& h) {
 void EncodeBarrier(Buffer& out, const BarrierInfo& b) {
   PutU8(out, static_cast<uint8_t>(BufferType::kBarrier));
   PutU64(out, b.checkpoint_id);
-  PutU8(out, static_cast<uint8_t>((b.unaligned ? 1 : 0) | (b.final ? 2 : 0)));
+  PutU8(out, static_cast<uint8_t>((b.unaligned ? 1 : 0) | (b.final ? 2 : 0) |
+                                  (b.savepoint ? 4 : 0) | (b.stop ? 8 : 0)));
   PutU64(out, static_cast<uint64_t>(b.timestamp.nanos()));
 }
 
@@ -61,6 +62,8 @@ Result<BarrierInfo> DecodeBarrier(const Buffer& buffer) {
   FL_ASSIGN_OR_RETURN(uint8_t flags, in.U8());
   b.unaligned = (flags & 1) != 0;
   b.final = (flags & 2) != 0;
+  b.savepoint = (flags & 4) != 0;
+  b.stop = (flags & 8) != 0;
   FL_ASSIGN_OR_RETURN(uint64_t timestamp, in.U64());
   b.timestamp = Time::Zero() + Duration::Nanos(static_cast<int64_t>(timestamp));
   return b;

@@ -37,6 +37,10 @@ struct BarrierInfo {
   bool unaligned = false;
   bool final = false;  // the checkpoint after end of input (FLIP-147)
   Time timestamp;      // when the coordinator triggered it (its clock)
+  // A savepoint (always aligned, in the canonical format, under "savepoints/"); `stop`: a
+  // stop-with-savepoint, after whose barrier the sources emit nothing more.
+  bool savepoint = false;
+  bool stop = false;
 };
 
 void EncodeHandshake(Buffer& out, const Handshake& h);
@@ -100,6 +104,11 @@ bool CountsAsFailure(DeclineReason reason);
 
 // kNotifyComplete flags: the checkpoint is a final one (taken after end of input).
 inline constexpr uint64_t kNotifyFinal = 2;
+// kNotifyComplete flags: the stop-with-savepoint completed; the task commits and finishes.
+inline constexpr uint64_t kNotifyStop = 8;
+// kTrigger flags: a savepoint; a stop-with-savepoint.
+inline constexpr uint64_t kTriggerSavepoint = 4;
+inline constexpr uint64_t kTriggerStop = 8;
 
 // kTaskFailed flags: the task failed while restoring checkpoint `checkpoint_id`.
 inline constexpr uint64_t kFailedRestoring = 1;
@@ -109,8 +118,8 @@ struct ControlMessage {
   uint32_t task = 0;
   uint64_t attempt = 0;
   uint64_t checkpoint_id = 0;  // deploy: the plan generation (JobSetup::rescaled)
-  // trigger: bit 0 unaligned, bit 1 final; deploy: restore checkpoint; decline: DeclineReason;
-  // notify-complete: kNotifyFinal
+  // trigger: bit 0 unaligned, bit 1 final, kTriggerSavepoint, kTriggerStop; deploy: restore
+  // checkpoint; decline: DeclineReason; notify-complete: kNotifyFinal, kNotifyStop
   uint64_t flags = 0;
   int64_t time_ns = 0;  // trigger: the coordinator's trigger time
   std::string text;     // failure or decline reason; deploy: metadata blob to restore
