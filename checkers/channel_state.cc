@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "checkers/stored_message.h"
+#include "engine/exec/cluster.h"
 #include "engine/exec/snapshot.h"
 #include "engine/exec/wire.h"
 
@@ -31,9 +32,17 @@ Result<std::vector<std::pair<uint32_t, engine::Record>>> ChannelStateRecords(
 
 Result<RestoredChannels> RestoredChannelsOf(const SentBlobs& sent, const engine::JobSetup& setup,
                                             uint64_t checkpoint_id) {
-  const std::string name = "checkpoints/chk-" + std::to_string(checkpoint_id) + "/_metadata";
+  std::string name = engine::MetadataBlobName(checkpoint_id);
   const Bytes* bytes = sent.Find(name, 0, 0);  // the last version written
-  if (bytes == nullptr) return NotFoundError("metadata " + name + " was never written");
+  if (bytes == nullptr) {
+    // A job resumed from a savepoint (ids are unique across checkpoints and savepoints).
+    name = engine::SavepointMetadataBlobName(checkpoint_id);
+    bytes = sent.Find(name, 0, 0);
+  }
+  if (bytes == nullptr) {
+    return NotFoundError("metadata of checkpoint or savepoint " + std::to_string(checkpoint_id) +
+                         " was never written");
+  }
   FL_ASSIGN_OR_RETURN(proto::CheckpointMetadata metadata, ReadMetadataBlob(*bytes, name));
   RestoredChannels inputs;
   RestoredChannels outputs;

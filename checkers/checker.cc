@@ -1,6 +1,7 @@
 #include "checkers/checker.h"
 
 #include <algorithm>
+#include <set>
 #include <utility>
 
 #include "base/build_info.h"
@@ -10,6 +11,7 @@
 #include "checkers/registry.h"
 #include "checkers/stored_message.h"
 #include "engine/exec/cluster.h"
+#include "engine/exec/snapshot.h"
 #include "engine/proto/checkpoint.pb.h"
 
 namespace faultline::checkers {
@@ -43,6 +45,63 @@ void NoteReportedBreaches(const RunRecord& run, Verdict& verdict) {
   }
 }
 
+// A job that ended with a stop-with-savepoint (the HA pointer names it at the end and the job
+// finished) was to process its input up to the savepoint's source offsets, no further: the view
+// keeps only those source records, so every checker judges what the job was asked to do.
+void CutAtStop(RunRecord& run) {
+  const std::string& name = run.pointer->latest_metadata_blob;
+  if (!name.starts_with(engine::kSavepointPrefix) || run.view.blobs == nullptr) return;
+  const SentBlobs sent(run.view);
+  const Bytes* bytes = nullptr;  // the metadata as the engine sent it (written once)
+  for (const SentBlobs::Version& v : sent.Versions(name)) {
+    if (v.name == name) bytes = v.bytes;
+  }
+  if (bytes == nullptr) return;
+  Result<engine::proto::CheckpointMetadata> metadata = ReadMetadataBlob(*bytes, name);
+  if (!metadata.ok() || !metadata->stop()) return;
+  std::map<uint32_t, uint64_t> cut;  // partition -> first offset after the savepoint
+  std::set<uint32_t> ended;
+  for (const engine::proto::OperatorState& op : metadata->operators()) {
+    for (const engine::proto::SubtaskState& sub : op.subtasks()) {
+      for (const engine::proto::StateHandle& h : sub.operator_state()) {
+        if (!h.blob_name().ends_with("/source")) continue;
+        const Bytes* state = sent.Find(h.blob_name(), h.checksum(), h.size_bytes());
+        Result<std::vector<engine::SourceCursorState>> cursors =
+            state == nullptr
+                ? Result<std::vector<engine::SourceCursorState>>(DataLossError("never sent whole"))
+                : engine::DecodeSourceState(*state);
+        if (!cursors.ok()) {
+          run.recording.notes.push_back(
+              "stop-with-savepoint " + std::to_string(metadata->checkpoint_id()) + ": " +
+              h.blob_name() + ": " + cursors.status().ToString() + "; the input is judged whole");
+          return;
+        }
+        for (const engine::SourceCursorState& c : *cursors) {
+          if (c.ended) ended.insert(c.partition);
+          cut[c.partition] = std::max(cut[c.partition], c.offset);
+        }
+      }
+    }
+  }
+  // A sink that is not two-phase-commit made visible what attempts before the stop emitted,
+  // beyond the cut too (a failover replays from an earlier checkpoint): those records stay, as
+  // reflected output the run may hold. A two-phase-commit sink commits nothing beyond the cut.
+  std::set<uint64_t> reflected;
+  const engine::JobGraph& job = run.view.setup->job;
+  if (job.operators.back().sink.kind != engine::SinkKind::kTwoPhaseCommit) {
+    for (const CommittedRecord& c : run.view.committed) {
+      if (c.record.provenance.count == 1) reflected.insert(c.record.provenance.hash_sum);
+    }
+  }
+  std::erase_if(run.view.sources, [&](const SourceRecord& r) {
+    if (ended.contains(r.id.partition)) return false;
+    auto it = cut.find(r.id.partition);
+    if (it != cut.end() && r.id.offset < it->second) return false;
+    return !reflected.contains(r.record.provenance.hash_sum);
+  });
+  run.view.stopped_with_savepoint = metadata->checkpoint_id();
+}
+
 }  // namespace
 
 Result<RunRecord> RecordRun(sim::JobWorld& jw, const RunRecorder& recorder, const OrderLog* order,
@@ -50,8 +109,17 @@ Result<RunRecord> RecordRun(sim::JobWorld& jw, const RunRecorder& recorder, cons
   RunRecord run;
   FL_ASSIGN_OR_RETURN(run.view, ViewOf(jw, order));
   run.recording = recorder.recording();
+  // Attempts at other parallelisms (a generation that only changes the state backend, as a
+  // resume from a savepoint may, runs the same plan).
+  const engine::JobSetup& setup = jw.setup();
   for (const RestoreRecord& d : run.recording.deployments) {
-    if (d.generation != 0) run.view.rescaled_attempts[d.attempt] = d.generation;
+    if (d.generation == 0 || d.generation >= setup.generations()) continue;
+    bool same = true;
+    for (size_t i = 0; i < setup.job.operators.size(); ++i) {
+      same = same && setup.JobOf(d.generation).operators[i].parallelism ==
+                         setup.job.operators[i].parallelism;
+    }
+    if (!same) run.view.rescaled_attempts[d.attempt] = d.generation;
   }
   run.end = jw.world().now();
   run.trace_hash = jw.world().trace().hash();
@@ -107,6 +175,7 @@ Result<RunRecord> RecordRun(sim::JobWorld& jw, const RunRecorder& recorder, cons
         at_end.retained_metadata_blobs.push_back(at_end.latest_metadata_blob);
       }
       run.pointer = std::move(at_end);
+      if (run.status == engine::JobStatus::kFinished) CutAtStop(run);
     } else {
       run.recording.notes.push_back("HA pointer at the end: " + decoded.status().ToString());
     }

@@ -4,6 +4,7 @@
 #include <set>
 #include <string_view>
 
+#include "engine/exec/cluster.h"
 #include "simulator/fault_points.h"
 
 namespace faultline::checkers {
@@ -73,6 +74,7 @@ std::string ReportedFallback::Describe() const {
 
 int64_t DestroyedOnCheckpoint(const Recording& recording, uint64_t checkpoint) {
   const std::string prefix = "checkpoints/chk-" + std::to_string(checkpoint) + "/";
+  const std::string savepoint = engine::SavepointDirectory(checkpoint) + "/";  // (a stop's)
   // An incremental checkpoint's shared files live outside its prefix, uploaded by it or by an
   // earlier checkpoint: the ones its metadata references are its data too.
   std::set<std::string_view> shared;
@@ -85,7 +87,8 @@ int64_t DestroyedOnCheckpoint(const Recording& recording, uint64_t checkpoint) {
   int64_t effects = 0;
   for (const InjectedFault& f : recording.faults) {
     if (f.point == sim::FaultPoint::kBlobPut &&
-        (f.target.starts_with(prefix) || shared.contains(f.target))) {
+        (f.target.starts_with(prefix) || f.target.starts_with(savepoint) ||
+         shared.contains(f.target))) {
       effects |= f.effect & kDestroyingEffects;
     }
   }

@@ -1,7 +1,9 @@
 // DUR (ORACLES.md): the engine never deletes or overwrites a blob that a retained checkpoint
-// references, and never completes a checkpoint whose blobs were not durable at that moment.
+// references, and never completes a checkpoint whose blobs were not durable at that moment;
+// nor deletes a savepoint no job resumed from in claim mode.
 // Blobs lost, torn or corrupted by an injected storage fault are not the engine's violation (a
 // note; what the engine does next is REC's to judge).
+#include <map>
 #include <string>
 
 #include "checkers/checker.h"
@@ -109,6 +111,43 @@ Verdict CheckDurability(const RunRecord& run, Derived* /*derived*/) {
         verdict.Fail(Violation{
             "a blob a retained checkpoint references is gone or altered at the "
             "end of the run",
+            Evidence{.checkpoint_id = id, .blob = blob, .time = run.end, .detail = Describe(b)}});
+      }
+    }
+  }
+  // 4. Savepoints are the user's: at the end of the run every completed savepoint is still
+  // whole, unless a job resumed from it in claim mode (it may then delete it once subsumed).
+  if (run.view.blobs != nullptr) {
+    std::map<uint64_t, std::string> savepoints;  // id -> metadata blob
+    for (const EngineEventRecord& e : rec.events) {
+      if (e.event == engine::EngineEvent::kSavepointCompleted) {
+        savepoints[static_cast<uint64_t>(e.args.checkpoint.value())] = e.detail;
+      } else if (e.event == engine::EngineEvent::kJobResumed && e.args.claim.value() != 0) {
+        savepoints.erase(static_cast<uint64_t>(e.args.checkpoint.value()));
+      }
+    }
+    for (const auto& [id, name] : savepoints) {
+      auto metadata = run.view.blobs->find(name);
+      Result<CheckpointBlobs> blobs =
+          metadata == run.view.blobs->end()
+              ? Result<CheckpointBlobs>(NotFoundError("absent from the blob store"))
+              : ReadCheckpointBlobs(metadata->second, name);
+      if (!blobs.ok()) {
+        if (rec.InjectedOnBlob(name) & kDestroyingEffects) continue;
+        verdict.Fail(Violation{"a savepoint no job claimed lost its metadata by the end of the run",
+                               Evidence{.checkpoint_id = id,
+                                        .blob = name,
+                                        .time = run.end,
+                                        .detail = blobs.status().ToString()}});
+        continue;
+      }
+      for (const std::string& blob : blobs->referenced) {
+        auto stored = run.view.blobs->find(blob);
+        const BlobCheck b =
+            CheckBlob(blob, stored == run.view.blobs->end() ? nullptr : &stored->second, *blobs);
+        if (b.intact() || (rec.InjectedOnBlob(blob) & kDestroyingEffects)) continue;
+        verdict.Fail(Violation{
+            "a blob of a savepoint no job claimed is gone or altered at the end of the run",
             Evidence{.checkpoint_id = id, .blob = blob, .time = run.end, .detail = Describe(b)}});
       }
     }

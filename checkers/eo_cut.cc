@@ -29,6 +29,7 @@ using engine::Record;
 namespace proto = engine::proto;
 
 constexpr std::string_view kMetadataPrefix = "checkpoints/chk-";
+constexpr std::string_view kSavepointMetadataPrefix = "savepoints/sp-";
 constexpr std::string_view kMetadataSuffix = "/_metadata";
 
 // The whole of `text` as a decimal number; nullopt when it is not one or overflows.
@@ -49,12 +50,16 @@ struct MetadataVersion {
 // Every metadata version the engine sent (deleted ones included), by checkpoint id.
 std::vector<MetadataVersion> MetadataVersions(const SentBlobs& sent) {
   std::vector<MetadataVersion> out;
-  for (const SentBlobs::Version& v : sent.Versions(kMetadataPrefix)) {
-    const std::string_view name = v.name;
-    if (!name.ends_with(kMetadataSuffix)) continue;
-    const std::optional<uint64_t> id = ParseDecimal(name.substr(
-        kMetadataPrefix.size(), name.size() - kMetadataPrefix.size() - kMetadataSuffix.size()));
-    if (id) out.push_back(MetadataVersion{*id, std::string(name), v.bytes});
+  // Savepoints too: a savepoint's state is the reference's at its cut as a checkpoint's is (ids
+  // are unique across both).
+  for (const std::string_view prefix : {kMetadataPrefix, kSavepointMetadataPrefix}) {
+    for (const SentBlobs::Version& v : sent.Versions(prefix)) {
+      const std::string_view name = v.name;
+      if (!name.ends_with(kMetadataSuffix)) continue;
+      const std::optional<uint64_t> id = ParseDecimal(
+          name.substr(prefix.size(), name.size() - prefix.size() - kMetadataSuffix.size()));
+      if (id) out.push_back(MetadataVersion{*id, std::string(name), v.bytes});
+    }
   }
   std::stable_sort(out.begin(), out.end(),
                    [](const MetadataVersion& a, const MetadataVersion& b) { return a.id < b.id; });
@@ -738,7 +743,8 @@ Verdict CheckConsistentCuts(const RunView& run, Derived* derived) {
   }
   const std::vector<MetadataVersion> versions = MetadataVersions(SentBlobs(run));
   if (versions.empty()) {
-    verdict.Unjudge(Unjudged::kNothingToCheck, "no checkpoint metadata was ever written");
+    verdict.Unjudge(Unjudged::kNothingToCheck,
+                    "no checkpoint or savepoint metadata was ever written");
   }
   std::optional<Derived> own;
   if (derived == nullptr) derived = &own.emplace(run);

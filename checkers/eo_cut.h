@@ -1,13 +1,14 @@
 // EO-CUT (ORACLES.md): every completed checkpoint is a consistent cut.
 //
-// Which checkpoints: every version of every metadata blob "checkpoints/chk-N/_metadata" the
-// engine wrote during the run, decoded with DecodeMetadata, read through the blob store's
-// tombstone view (RunView::history, SentBlobs): what cleanup deleted stays readable, without a
-// copy of any blob, so every completed checkpoint is judged, not only the retained ones. Each
-// blob is judged as the store holds it, or, when cleanup deleted it or an injected fault lost,
-// corrupted or tore its put, as the engine wrote it (the version matching its handle). A metadata
-// blob the HA pointer never came to name (the JobManager died in between) is judged too: it was
-// written after every acknowledgement, so it must be a consistent cut as well.
+// Which checkpoints: every version of every metadata blob "checkpoints/chk-N/_metadata" (and
+// savepoint metadata blob "savepoints/sp-N/_metadata") the engine wrote during the run, decoded
+// with DecodeMetadata, read through the blob store's tombstone view (RunView::history, SentBlobs):
+// what cleanup deleted stays readable, without a copy of any blob, so every completed checkpoint is
+// judged, not only the retained ones. Each blob is judged as the store holds it, or, when cleanup
+// deleted it or an injected fault lost, corrupted or tore its put, as the engine wrote it (the
+// version matching its handle). A metadata blob the HA pointer never came to name (the JobManager
+// died in between) is judged too: it was written after every acknowledgement, so it must be a
+// consistent cut as well.
 //
 // What it compares, per checkpoint and per subtask with keyed state:
 //  - The cut: the source offsets the checkpoint recorded (the source subtasks' "source"

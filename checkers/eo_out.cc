@@ -639,7 +639,7 @@ Verdict CheckExactlyOnceOutput(const RunView& run, const OutputJudging& judging,
     verdict.UnjudgeExplained(Unjudged::kRescaledNotFollowed,
                              "the interleaving of inputs is not verified across parallelisms "
                              "(committed values are compared along each key's history)",
-                             "the planned rescale");
+                             "the planned rescale or resume");
   }
   CheckPlaced(job, index, ref, verdict);
   ValueComparison values(index, ref, KeepsKeyOrder(job),

@@ -26,9 +26,16 @@ bool IsBlobPoint(sim::FaultPoint p) {
 }  // namespace
 
 uint64_t CheckpointOfBlob(std::string_view blob) {
+  // Savepoints take their ids from the same counter: an id names one or the other.
   constexpr std::string_view kPrefix = "checkpoints/chk-";
-  if (!blob.starts_with(kPrefix)) return 0;
-  blob.remove_prefix(kPrefix.size());
+  constexpr std::string_view kSavepoint = "savepoints/sp-";
+  if (blob.starts_with(kPrefix)) {
+    blob.remove_prefix(kPrefix.size());
+  } else if (blob.starts_with(kSavepoint)) {
+    blob.remove_prefix(kSavepoint.size());
+  } else {
+    return 0;
+  }
   uint64_t id = 0;
   const auto [end, ec] = std::from_chars(blob.data(), blob.data() + blob.size(), id);
   if (ec != std::errc() || end == blob.data()) return 0;
@@ -426,17 +433,25 @@ void RunRecorder::CheckRestoreFinished(const EngineEventRecord& e) {
   f.digest_restored = static_cast<uint64_t>(e.args.restored_digest.value());
   f.digest_recorded = static_cast<uint64_t>(e.args.recorded_digest.value());
   const sim::BlobStoreSim& store = jw_.world().blob_store();
-  const std::string metadata_blob = engine::MetadataBlobName(f.checkpoint);
   // The engine restores from the handles it holds; the metadata it wrote names the same blobs,
-  // so a lost or deleted metadata blob is read as sent.
+  // so a lost or deleted metadata blob is read as sent. A resumed job restores a savepoint.
+  std::string metadata_blob = engine::MetadataBlobName(f.checkpoint);
+  std::string directory = "checkpoints/chk-" + std::to_string(f.checkpoint);
   Result<CheckpointBlobs> blobs = ReadMetadata(metadata_blob, nullptr, nullptr);
+  if (!blobs.ok()) {
+    Result<CheckpointBlobs> savepoint =
+        ReadMetadata(engine::SavepointMetadataBlobName(f.checkpoint), nullptr, nullptr);
+    if (savepoint.ok()) {
+      blobs = std::move(savepoint);
+      directory = engine::SavepointDirectory(f.checkpoint);
+    }
+  }
   if (blobs.ok() && blobs->generation != generation_) {
     for (const std::string& blob : RestoredAtOtherParallelism(*blobs, f.task)) {
       f.blobs.push_back(CheckBlob(blob, store.Peek(blob), *blobs));
     }
   } else if (blobs.ok()) {
-    const std::string prefix =
-        "checkpoints/chk-" + std::to_string(f.checkpoint) + "/" + f.task + "/";
+    const std::string prefix = directory + "/" + f.task + "/";
     for (const std::string& blob : blobs->referenced) {
       if (blob.starts_with(prefix)) f.blobs.push_back(CheckBlob(blob, store.Peek(blob), *blobs));
     }

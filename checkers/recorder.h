@@ -224,7 +224,8 @@ Result<CheckpointBlobs> ReadCheckpointBlobs(const std::vector<uint8_t>& metadata
 // `stored` is the blob's bytes in the store, or null when it is absent.
 BlobCheck CheckBlob(const std::string& blob, const std::vector<uint8_t>* stored,
                     const CheckpointBlobs& checkpoint);
-// The checkpoint id in a blob name "checkpoints/chk-<n>/...", or 0.
+// The checkpoint id in a blob name "checkpoints/chk-<n>/..." or the savepoint id in
+// "savepoints/sp-<n>/..." (ids are unique across both), or 0.
 uint64_t CheckpointOfBlob(std::string_view blob);
 
 class RunRecorder : public sim::TraceObserver {

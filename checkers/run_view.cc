@@ -58,12 +58,12 @@ bool UnjudgedRescaled(const RunView& run, Verdict& verdict) {
     if (!attempts.empty()) attempts += ", ";
     attempts += std::to_string(attempt) + " at plan generation " + std::to_string(generation);
   }
-  // Only an operator's rescale (a planned `rescale` entry, or an API call in a test) deploys
-  // another generation: the plan explains the part it leaves unjudged.
+  // Only an operator's rescale or resume (a planned `rescale` or `savepoint` entry, or an API
+  // call in a test) deploys another generation: the plan explains the part it leaves unjudged.
   verdict.UnjudgeExplained(
       Unjudged::kRescaledNotFollowed,
       "attempts " + attempts + " ran at other parallelisms than the job as submitted",
-      "the planned rescale");
+      "the planned rescale or resume");
   return true;
 }
 

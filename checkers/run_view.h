@@ -55,6 +55,9 @@ struct RunView {
   // JobSetup::rescaled), by attempt. The order log's task indices are each attempt's own
   // generation's; checkers that follow a task's history across attempts do not judge these yet.
   std::map<uint64_t, uint32_t> rescaled_attempts;
+  // A stop-with-savepoint ended the job (its id; 0: none): `sources` then hold only the records
+  // before the savepoint's source offsets, all the job was to process and commit.
+  uint64_t stopped_with_savepoint = 0;
 };
 
 // When the run was rescaled (RunView::rescaled_attempts): marks `verdict` not judged
