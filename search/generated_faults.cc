@@ -307,6 +307,27 @@ void AddRescale(const GeneratedCase& c, const std::vector<FaultTarget>& targets,
   out->mutable_rescale()->set_parallelism(std::min<uint32_t>(8, highest + c.rescale.extra % 5));
 }
 
+void AddSavepoint(const GeneratedCase& c, const std::vector<FaultTarget>& targets,
+                  proto::Scenario* s) {
+  if (!c.savepoint.enabled) return;
+  const proto::Checkpointing& cp = s->checkpointing();
+  if (cp.mode() == proto::Checkpointing::UNALIGNED || cp.unaligned()) return;
+  bool broadcast = false;
+  for (const proto::Operator& op : s->job().operators()) {
+    broadcast |= op.input() == proto::Operator::BROADCAST;
+  }
+  proto::Fault* out = s->add_faults();
+  out->set_name("savepoint");
+  SetTrigger(c, targets, c.savepoint.trigger, out->mutable_trigger());
+  proto::Savepoint* sp = out->mutable_savepoint();
+  sp->set_stop(c.savepoint.stop);
+  if (!c.savepoint.resume) return;
+  sp->set_resume(true);
+  if (!broadcast) sp->set_parallelism(std::min<uint32_t>(8, c.savepoint.parallelism));
+  sp->set_backend(static_cast<proto::Savepoint::Backend>(c.savepoint.backend % 4));
+  sp->set_claim(c.savepoint.claim);
+}
+
 void AddNemesis(const GeneratedCase& c, proto::Scenario* s) {
   if (!c.nemesis.enabled || c.nemesis.rates.empty()) return;
   proto::Nemesis* n = s->mutable_nemesis();

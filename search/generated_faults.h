@@ -17,6 +17,9 @@ uint32_t RunLimitMs(const GeneratedCase& c);  // the run limit
 // Appends the case's fault plan (entries named "f<i>-<kind>") and its nemesis.
 void AddFaults(const GeneratedCase& c, const std::vector<FaultTarget>& targets, proto::Scenario* s);
 void AddNemesis(const GeneratedCase& c, proto::Scenario* s);
+// Appends the case's savepoint (an entry named "savepoint"), when it has one that applies.
+void AddSavepoint(const GeneratedCase& c, const std::vector<FaultTarget>& targets,
+                  proto::Scenario* s);
 // Appends the case's rescale (an entry named "rescale"), when it has one that applies to `s`.
 void AddRescale(const GeneratedCase& c, const std::vector<FaultTarget>& targets,
                 proto::Scenario* s);

@@ -312,6 +312,7 @@ proto::Scenario ToScenario(const GeneratedCase& c, const std::string& name,
   AddFaults(c, targets, &s);
   AddNemesis(c, &s);
   AddRescale(c, targets, &s);
+  AddSavepoint(c, targets, &s);
   s.mutable_expect()->set_verdict(proto::Expectation::PASS);
   return s;
 }
@@ -342,6 +343,10 @@ std::string Describe(const GeneratedCase& c) {
   if (!c.faults.empty()) out += " (" + DescribeFaults(c) + ")";
   if (c.nemesis.enabled) out += ", nemesis of " + std::to_string(c.nemesis.rates.size()) + " kinds";
   if (c.rescale.enabled) out += ", a rescale";
+  if (c.savepoint.enabled) {
+    out += c.savepoint.stop ? ", a stop-with-savepoint" : ", a savepoint";
+    if (c.savepoint.resume) out += " resumed";
+  }
   return out;
 }
 

@@ -152,6 +152,20 @@ struct GenRescale {
   GenTrigger trigger;
 };
 
+// An operator's savepoint (a `savepoint` plan entry): intermediate or stop-with-savepoint, most
+// often resumed from at once, at parallelism `parallelism` (0: unchanged; at most 8), on state
+// backend `backend` (scenario.proto's Savepoint.Backend number), in claim mode or not. Not
+// written for unaligned checkpoints (refused); a job with a broadcast edge keeps its parallelism.
+struct GenSavepoint {
+  bool enabled = false;
+  bool stop = false;
+  bool resume = false;
+  uint32_t parallelism = 0;  // 0..8
+  uint32_t backend = 0;      // 0..3
+  bool claim = false;
+  GenTrigger trigger;
+};
+
 struct GeneratedCase {
   GenJob job;
   GenWorkload workload;
@@ -159,7 +173,8 @@ struct GeneratedCase {
   GenCheckpointing checkpointing;
   std::vector<GenFault> faults;
   GenNemesis nemesis;
-  GenRescale rescale;  // drawn last: the fields above keep their values for a seed
+  GenRescale rescale;      // drawn after the fields above: they keep their values for a seed
+  GenSavepoint savepoint;  // drawn last, likewise
 };
 
 // What the generator may produce.
@@ -168,6 +183,7 @@ struct GenerateOptions {
   bool nemesis = true;      // add a nemesis profile to some cases
   int size = 100;           // RapidCheck's size for GenerateScenario (100: full ranges)
   bool rescale = true;      // add an operator's rescale to some cases (beside max_faults)
+  bool savepoint = true;    // add an operator's savepoint to some cases (beside max_faults)
 };
 
 // An operator faults and triggers may name ("<name>#<subtask>"), with its parallelism.

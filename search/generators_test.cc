@@ -169,8 +169,8 @@ TEST(Generators, SeedThreeIsPinned) {
 
 TEST(Generators, OptionsBoundTheFaultPlan) {
   for (uint64_t seed = 1; seed <= 50; ++seed) {
-    const proto::Scenario s =
-        GenerateScenario(seed, {.max_faults = 1, .nemesis = false, .rescale = false});
+    const proto::Scenario s = GenerateScenario(
+        seed, {.max_faults = 1, .nemesis = false, .rescale = false, .savepoint = false});
     EXPECT_EQ(s.faults_size(), 1);
     EXPECT_FALSE(s.has_nemesis());
   }

@@ -278,6 +278,17 @@ rc::Gen<GenRescale> Rescale() {
                                     rc::gen::set(&GenRescale::trigger, Trigger()));
 }
 
+rc::Gen<GenSavepoint> SavepointGen() {
+  return rc::gen::build<GenSavepoint>(
+      rc::gen::set(&GenSavepoint::enabled, Rarely(false, 5)),
+      rc::gen::set(&GenSavepoint::stop, rc::gen::arbitrary<bool>()),
+      rc::gen::set(&GenSavepoint::resume, Rarely(true, 4)),
+      rc::gen::set(&GenSavepoint::parallelism, Between<uint32_t>(0, 8)),
+      rc::gen::set(&GenSavepoint::backend, Between<uint32_t>(0, 3)),
+      rc::gen::set(&GenSavepoint::claim, rc::gen::arbitrary<bool>()),
+      rc::gen::set(&GenSavepoint::trigger, Trigger()));
+}
+
 rc::Gen<GenNemesis> Nemesis() {
   const auto rate = rc::gen::build<GenNemesis::Rate>(
       rc::gen::set(&GenNemesis::Rate::kind, rc::gen::inRange<uint32_t>(0, kKindCount)),
@@ -298,7 +309,9 @@ rc::Gen<GeneratedCase> Case(const GenerateOptions& options) {
       rc::gen::set(&GeneratedCase::faults, FaultPlan(options.max_faults)),
       rc::gen::set(&GeneratedCase::nemesis, std::move(nemesis)),
       rc::gen::set(&GeneratedCase::rescale,
-                   options.rescale ? Rescale() : rc::gen::just(GenRescale{})));
+                   options.rescale ? Rescale() : rc::gen::just(GenRescale{})),
+      rc::gen::set(&GeneratedCase::savepoint,
+                   options.savepoint ? SavepointGen() : rc::gen::just(GenSavepoint{})));
 }
 
 }  // namespace faultline::search::gen
