@@ -2,7 +2,8 @@
 # The trace hashes that must not change by accident: every library scenario at seeds 1-3, the
 # every-fault-kind swarm (tests/scenarios/swarm_every_kind.textproto) and incremental RocksDB
 # state under disk faults (tests/scenarios/rocksdb_incremental_disk_faults.textproto) and
-# rescaling under a nemesis (tests/scenarios/rescale_nemesis.textproto) at seeds 1-10, and the
+# rescaling under a nemesis (tests/scenarios/rescale_nemesis.textproto) and savepoints under a
+# nemesis (tests/scenarios/savepoint_nemesis.textproto) at seeds 1-10, and the
 # kernel's sim-demo at seeds 1-200. One line each: "<what> <seed> <hash>".
 #
 #   scripts/trace_hashes.sh [--binary BIN]                 print them
@@ -47,6 +48,7 @@ generate() {
   for s in $(seq 1 10); do run_hash tests/scenarios/swarm_every_kind.textproto "$s"; done
   for s in $(seq 1 10); do run_hash tests/scenarios/rocksdb_incremental_disk_faults.textproto "$s"; done
   for s in $(seq 1 10); do run_hash tests/scenarios/rescale_nemesis.textproto "$s"; done
+  for s in $(seq 1 10); do run_hash tests/scenarios/savepoint_nemesis.textproto "$s"; done
   "$binary" sim-demo --seed 1 --count 200 --hash-only | sed 's/^/sim-demo /'
 }
 
