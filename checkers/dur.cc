@@ -29,6 +29,20 @@ std::string InjectedNote(const Recording& recording, const std::string& blob) {
   return what;
 }
 
+// Fails `verdict` for each blob `blobs` references that is not in the store at the end with the
+// size and checksum of its handle, unless an injected fault destroyed it.
+void FailWhatIsNotWhole(const RunRecord& run, const CheckpointBlobs& blobs, uint64_t id,
+                        const std::string& what, Verdict& verdict) {
+  for (const std::string& blob : blobs.referenced) {
+    auto stored = run.view.blobs->find(blob);
+    const BlobCheck b =
+        CheckBlob(blob, stored == run.view.blobs->end() ? nullptr : &stored->second, blobs);
+    if (b.intact() || (run.recording.InjectedOnBlob(blob) & kDestroyingEffects)) continue;
+    verdict.Fail(Violation{
+        what, Evidence{.checkpoint_id = id, .blob = blob, .time = run.end, .detail = Describe(b)}});
+  }
+}
+
 }  // namespace
 
 Verdict CheckDurability(const RunRecord& run, Derived* /*derived*/) {
@@ -103,16 +117,10 @@ Verdict CheckDurability(const RunRecord& run, Derived* /*derived*/) {
                                         .detail = blobs.status().ToString()}});
         continue;
       }
-      for (const std::string& blob : blobs->referenced) {
-        auto stored = run.view.blobs->find(blob);
-        const BlobCheck b =
-            CheckBlob(blob, stored == run.view.blobs->end() ? nullptr : &stored->second, *blobs);
-        if (b.intact() || (rec.InjectedOnBlob(blob) & kDestroyingEffects)) continue;
-        verdict.Fail(Violation{
-            "a blob a retained checkpoint references is gone or altered at the "
-            "end of the run",
-            Evidence{.checkpoint_id = id, .blob = blob, .time = run.end, .detail = Describe(b)}});
-      }
+      FailWhatIsNotWhole(run, *blobs, id,
+                         "a blob a retained checkpoint references is gone or altered at the end "
+                         "of the run",
+                         verdict);
     }
   }
   // 4. Savepoints are the user's: at the end of the run every completed savepoint is still
@@ -141,15 +149,10 @@ Verdict CheckDurability(const RunRecord& run, Derived* /*derived*/) {
                                         .detail = blobs.status().ToString()}});
         continue;
       }
-      for (const std::string& blob : blobs->referenced) {
-        auto stored = run.view.blobs->find(blob);
-        const BlobCheck b =
-            CheckBlob(blob, stored == run.view.blobs->end() ? nullptr : &stored->second, *blobs);
-        if (b.intact() || (rec.InjectedOnBlob(blob) & kDestroyingEffects)) continue;
-        verdict.Fail(Violation{
-            "a blob of a savepoint no job claimed is gone or altered at the end of the run",
-            Evidence{.checkpoint_id = id, .blob = blob, .time = run.end, .detail = Describe(b)}});
-      }
+      FailWhatIsNotWhole(run, *blobs, id,
+                         "a blob of a savepoint no job claimed is gone or altered at the end of "
+                         "the run",
+                         verdict);
     }
   }
   for (const std::string& note : rec.notes) verdict.Unjudge(Unjudged::kRecordingIncomplete, note);

@@ -19,6 +19,7 @@
 #include "checkers/eo_out.h"
 #include "engine/exec/cluster.h"
 #include "engine/exec/events.h"
+#include "tests/support/counting_rule.h"
 #include "tests/support/library_run.h"
 
 namespace faultline {
@@ -63,21 +64,9 @@ TEST_P(RescaleJobTest, EveryInputRecordCountedOnceAtTheNewParallelism) {
   EXPECT_GT(deployments.back().checkpoint, 3u);
 
   const checkers::RunView view = run->View();
-  std::map<std::string, int64_t> inputs;
-  for (const checkers::SourceRecord& r : view.sources) ++inputs[r.record.key];
-  std::map<std::string, std::multiset<int64_t>> counts;
+  testing_support::ExpectEveryInputCountedOnce(view, 200);  // keys: 200
   std::set<std::string> writers;
-  for (const checkers::CommittedRecord& c : view.committed) {
-    counts[c.record.key].insert(c.record.value);
-    writers.insert(c.writer);
-  }
-  ASSERT_EQ(inputs.size(), 200u);  // keys: 200
-  ASSERT_EQ(counts.size(), inputs.size());
-  for (const auto& [key, n] : inputs) {
-    std::multiset<int64_t> expected;
-    for (int64_t i = 1; i <= n; ++i) expected.insert(i);
-    EXPECT_EQ(counts[key], expected) << "key " << key << " (" << n << " input records)";
-  }
+  for (const checkers::CommittedRecord& c : view.committed) writers.insert(c.writer);
   // Every writer of both parallelisms committed output.
   const uint32_t parallelism = run->jw->setup().JobOf(1).operators.back().parallelism;
   EXPECT_EQ(writers.size(), std::max<size_t>(4, parallelism)) << ::testing::PrintToString(writers);
@@ -139,18 +128,7 @@ TEST(RescaleJobTest, FailoverBeforeTheFirstCheckpointAtTheNewParallelism) {
   EXPECT_EQ(deployments[1].generation, 1u);
   EXPECT_EQ(deployments[2].generation, 1u);
   EXPECT_EQ(deployments[2].checkpoint, 3u) << "no checkpoint completed at parallelism 2 yet";
-  const checkers::RunView view = run->View();
-  std::map<std::string, int64_t> inputs;
-  for (const checkers::SourceRecord& r : view.sources) ++inputs[r.record.key];
-  std::map<std::string, std::multiset<int64_t>> counts;
-  for (const checkers::CommittedRecord& c : view.committed)
-    counts[c.record.key].insert(c.record.value);
-  ASSERT_EQ(inputs.size(), 200u);
-  for (const auto& [key, n] : inputs) {
-    std::multiset<int64_t> expected;
-    for (int64_t i = 1; i <= n; ++i) expected.insert(i);
-    EXPECT_EQ(counts[key], expected) << "key " << key;
-  }
+  testing_support::ExpectEveryInputCountedOnce(run->View(), 200);
 }
 
 // The redistribution rules, on the plan: keyed handles by overlapping key groups, source state

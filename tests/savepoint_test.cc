@@ -6,7 +6,6 @@
 // breaks it; so would an intermediate savepoint that committed (it is no restore point).
 #include <gtest/gtest.h>
 
-#include <map>
 #include <set>
 #include <string>
 #include <tuple>
@@ -20,6 +19,7 @@
 #include "engine/exec/events.h"
 #include "engine/proto/checkpoint.pb.h"
 #include "scenarios/runner.h"
+#include "tests/support/counting_rule.h"
 #include "tests/support/library_run.h"
 
 namespace faultline {
@@ -29,21 +29,6 @@ using scenarios::proto::Savepoint;
 using scenarios::proto::Scenario;
 
 constexpr uint64_t kSavepointId = 4;  // checkpoint 3 completes, then the savepoint takes id 4
-
-// The counting rule: every key's committed values are exactly 1..n, n its input records.
-void ExpectEveryInputCountedOnce(const checkers::RunView& view) {
-  std::map<std::string, int64_t> inputs;
-  for (const checkers::SourceRecord& r : view.sources) ++inputs[r.record.key];
-  std::map<std::string, std::multiset<int64_t>> counts;
-  for (const checkers::CommittedRecord& c : view.committed) counts[c.record.key].insert(c.record.value);
-  ASSERT_EQ(inputs.size(), 200u);  // keys: 200
-  ASSERT_EQ(counts.size(), inputs.size());
-  for (const auto& [key, n] : inputs) {
-    std::multiset<int64_t> expected;
-    for (int64_t i = 1; i <= n; ++i) expected.insert(i);
-    EXPECT_EQ(counts[key], expected) << "key " << key << " (" << n << " input records)";
-  }
-}
 
 Savepoint* SavepointEntry(Scenario& s) {
   for (scenarios::proto::Fault& f : *s.mutable_faults()) {
@@ -67,8 +52,8 @@ class SavepointResumeTest : public ::testing::TestWithParam<ResumeCase> {};
 
 TEST_P(SavepointResumeTest, EveryInputRecordCountedOnceAfterTheResume) {
   const ResumeCase& c = GetParam();
-  std::unique_ptr<testing_support::LibraryRun> run = testing_support::RunLibrary(
-      FAULTLINE_SCENARIO_LIBRARY_DIR, c.file, {}, [&c](Scenario& s) {
+  std::unique_ptr<testing_support::LibraryRun> run =
+      testing_support::RunLibrary(FAULTLINE_SCENARIO_LIBRARY_DIR, c.file, {}, [&c](Scenario& s) {
         s.mutable_job()->mutable_operators(3)->mutable_aggregate()->set_function("count");
         Savepoint* sp = SavepointEntry(s);
         sp->set_stop(c.stop);
@@ -94,7 +79,7 @@ TEST_P(SavepointResumeTest, EveryInputRecordCountedOnceAfterTheResume) {
     EXPECT_EQ(e.detail, engine::SavepointMetadataBlobName(kSavepointId));
   }
   EXPECT_TRUE(resumed);
-  ExpectEveryInputCountedOnce(run->View());
+  testing_support::ExpectEveryInputCountedOnce(run->View(), 200);  // keys: 200
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -109,8 +94,8 @@ INSTANTIATE_TEST_SUITE_P(
                    Savepoint::ROCKSDB_INCREMENTAL, "rocksdb-incremental", 8},
         ResumeCase{"IntermediateIncrementalToHeap", "savepoint_claim_backend_switch.textproto",
                    false, 0, Savepoint::HEAP, "heap", 4},
-        ResumeCase{"StopIncrementalToHeapAt3", "savepoint_claim_backend_switch.textproto", true,
-                   3, Savepoint::HEAP, "heap", 3},
+        ResumeCase{"StopIncrementalToHeapAt3", "savepoint_claim_backend_switch.textproto", true, 3,
+                   Savepoint::HEAP, "heap", 3},
         ResumeCase{"IntermediateIncrementalUnchangedAt2",
                    "savepoint_claim_backend_switch.textproto", false, 2, Savepoint::UNCHANGED, "",
                    2}),
@@ -249,8 +234,8 @@ TEST(SavepointTest, FailedStopWithSavepointFailsTheJobOver) {
 
 // DUR: a savepoint no job claimed must be whole at the end; one deleted is a violation.
 TEST(SavepointTest, DurCatchesAnUnclaimedSavepointDeleted) {
-  std::unique_ptr<testing_support::LibraryRun> run =
-      testing_support::RunLibrary(FAULTLINE_SCENARIO_LIBRARY_DIR, "savepoint_stop_resume.textproto");
+  std::unique_ptr<testing_support::LibraryRun> run = testing_support::RunLibrary(
+      FAULTLINE_SCENARIO_LIBRARY_DIR, "savepoint_stop_resume.textproto");
   ASSERT_EQ(run->status, engine::JobStatus::kFinished);
   Result<checkers::RunRecord> record = checkers::RecordRun(*run->jw, *run->recorder, &run->log);
   ASSERT_TRUE(record.ok()) << record.status().ToString();
