@@ -64,10 +64,8 @@ void AddContext(TimePlot& plot, const RunReport& r, const std::vector<FaultWindo
     plot.Mark(
         rec.at.seconds(), "R" + std::to_string(i + 1),
         "R" + std::to_string(i + 1) + " " + rec.at.ToString() + ": attempt " +
-            std::to_string(rec.attempt) +
-            (rec.has_restored && rec.restored ? " from checkpoint " + std::to_string(rec.restored)
-                                              : " from scratch") +
-            ": " + rec.reason,
+            std::to_string(rec.attempt) + " from " + scenarios::RestoredName(rec) + ": " +
+            rec.reason,
         {{"data-recovery", std::to_string(i + 1)}, {"data-at-ns", std::to_string(rec.at.nanos())}});
   }
 }
@@ -178,8 +176,7 @@ std::string RecoveryTable(const RunReport& r) {
   for (size_t i = 0; i < r.recoveries.size(); ++i) {
     const scenarios::RecoveryRecord& rec = r.recoveries[i];
     out += Row({"R" + std::to_string(i + 1), Escape(rec.at.ToString()), std::to_string(rec.attempt),
-                rec.has_restored && rec.restored ? "checkpoint " + std::to_string(rec.restored)
-                                                 : "from scratch",
+                rec.has_restored && rec.restored ? scenarios::RestoredName(rec) : "from scratch",
                 Escape(rec.reason)});
   }
   return out + "</table></div>\n";

@@ -182,13 +182,18 @@ class ReportObserver final : public sim::TraceObserver {
   }
 
   void OnDeployed(Time at, uint64_t attempt, uint64_t restored) {
+    auto known = index_.find(restored);
+    const bool savepoint =
+        restored != 0 && known != index_.end() && report_->checkpoints[known->second].savepoint;
     if (!report_->recoveries.empty() && !report_->recoveries.back().has_restored) {
       report_->recoveries.back().restored = restored;
       report_->recoveries.back().has_restored = true;
+      report_->recoveries.back().savepoint = savepoint;
     } else if (deployed_once_) {
       // A new JobManager (after a failover) deploys the job again from the HA store.
-      report_->recoveries.push_back(RecoveryRecord{
-          at, attempt, "a new JobManager took over (state from the HA store)", restored, true});
+      report_->recoveries.push_back(
+          RecoveryRecord{at, attempt, "a new JobManager took over (state from the HA store)",
+                         restored, true, savepoint});
     }
     deployed_once_ = true;
   }
@@ -205,6 +210,16 @@ class ReportObserver final : public sim::TraceObserver {
   std::map<uint64_t, size_t> index_;
   bool deployed_once_ = false;
 };
+
+}  // namespace
+
+std::string RestoredName(const RecoveryRecord& recovery) {
+  if (!recovery.has_restored) return "(not deployed)";
+  if (recovery.restored == 0) return "scratch";
+  return (recovery.savepoint ? "savepoint " : "checkpoint ") + std::to_string(recovery.restored);
+}
+
+namespace {
 
 std::string JobSummary(const engine::JobGraph& job) {
   std::string out;
@@ -752,10 +767,7 @@ std::string FormatReport(const RunReport& r) {
     out += "recoveries   " + std::to_string(r.recoveries.size()) + "\n";
     for (const RecoveryRecord& rec : r.recoveries) {
       out += "  " + rec.at.ToString() + "  attempt " + std::to_string(rec.attempt) + " from " +
-             (rec.has_restored ? (rec.restored == 0 ? std::string("scratch")
-                                                    : "checkpoint " + std::to_string(rec.restored))
-                               : std::string("(not deployed)")) +
-             ": " + rec.reason + "\n";
+             RestoredName(rec) + ": " + rec.reason + "\n";
     }
   }
   out += "verdict      " + std::string(OutcomeName(r.outcome));

@@ -69,7 +69,11 @@ struct RecoveryRecord {
   std::string reason;     // why the job restarted
   uint64_t restored = 0;  // checkpoint restored (0: none, started from scratch)
   bool has_restored = false;
+  bool savepoint = false;  // `restored` is a savepoint (a resume, or a stop-with-savepoint's)
 };
+
+// What a recovery restored: "checkpoint 7", "savepoint 4", "scratch" or "(not deployed)".
+std::string RestoredName(const RecoveryRecord& recovery);
 
 struct FaultRecord {
   Time at;
