@@ -4,6 +4,7 @@
 // Blobs lost, torn or corrupted by an injected storage fault are not the engine's violation (a
 // note; what the engine does next is REC's to judge).
 #include <map>
+#include <optional>
 #include <string>
 
 #include "checkers/checker.h"
@@ -27,6 +28,35 @@ std::string InjectedNote(const Recording& recording, const std::string& blob) {
   if (effects & sim::kEffectCorrupt) what += std::string(what.empty() ? "" : ", ") + "corruption";
   if (effects & sim::kEffectTorn) what += std::string(what.empty() ? "" : ", ") + "torn write";
   return what;
+}
+
+// The metadata blob `name` of checkpoint (or savepoint) `id` as the store holds it at the end
+// of the run; nullopt when it is gone or does not decode (a violation named after `what`, unless
+// an injected fault destroyed it).
+std::optional<CheckpointBlobs> MetadataAtEnd(const RunRecord& run, const std::string& name,
+                                             uint64_t id, const std::string& what,
+                                             Verdict& verdict) {
+  const bool destroyed = (run.recording.InjectedOnBlob(name) & kDestroyingEffects) != 0;
+  auto metadata = run.view.blobs->find(name);
+  if (metadata == run.view.blobs->end()) {
+    if (!destroyed) {
+      verdict.Fail(Violation{what + " is gone at the end of the run",
+                             Evidence{.checkpoint_id = id, .blob = name, .time = run.end}});
+    }
+    return std::nullopt;
+  }
+  Result<CheckpointBlobs> blobs = ReadCheckpointBlobs(metadata->second, name);
+  if (!blobs.ok()) {
+    if (!destroyed) {
+      verdict.Fail(
+          Violation{what + " does not decode", Evidence{.checkpoint_id = id,
+                                                        .blob = name,
+                                                        .time = run.end,
+                                                        .detail = blobs.status().ToString()}});
+    }
+    return std::nullopt;
+  }
+  return std::move(*blobs);
 }
 
 // Fails `verdict` for each blob `blobs` references that is not in the store at the end with the
@@ -99,24 +129,9 @@ Verdict CheckDurability(const RunRecord& run, Derived* /*derived*/) {
   if (run.pointer && run.view.blobs != nullptr) {
     for (const std::string& name : run.pointer->retained_metadata_blobs) {
       const uint64_t id = CheckpointOfBlob(name);
-      auto metadata = run.view.blobs->find(name);
-      if (metadata == run.view.blobs->end()) {
-        if (rec.InjectedOnBlob(name) & kDestroyingEffects) continue;
-        verdict.Fail(
-            Violation{"a retained checkpoint's metadata blob is gone at the end of the run",
-                      Evidence{.checkpoint_id = id, .blob = name, .time = run.end}});
-        continue;
-      }
-      Result<CheckpointBlobs> blobs = ReadCheckpointBlobs(metadata->second, name);
-      if (!blobs.ok()) {
-        if (rec.InjectedOnBlob(name) & kDestroyingEffects) continue;
-        verdict.Fail(Violation{"a retained checkpoint's metadata blob does not decode",
-                               Evidence{.checkpoint_id = id,
-                                        .blob = name,
-                                        .time = run.end,
-                                        .detail = blobs.status().ToString()}});
-        continue;
-      }
+      const std::optional<CheckpointBlobs> blobs =
+          MetadataAtEnd(run, name, id, "a retained checkpoint's metadata blob", verdict);
+      if (!blobs) continue;
       FailWhatIsNotWhole(run, *blobs, id,
                          "a blob a retained checkpoint references is gone or altered at the end "
                          "of the run",
@@ -135,20 +150,9 @@ Verdict CheckDurability(const RunRecord& run, Derived* /*derived*/) {
       }
     }
     for (const auto& [id, name] : savepoints) {
-      auto metadata = run.view.blobs->find(name);
-      Result<CheckpointBlobs> blobs =
-          metadata == run.view.blobs->end()
-              ? Result<CheckpointBlobs>(NotFoundError("absent from the blob store"))
-              : ReadCheckpointBlobs(metadata->second, name);
-      if (!blobs.ok()) {
-        if (rec.InjectedOnBlob(name) & kDestroyingEffects) continue;
-        verdict.Fail(Violation{"a savepoint no job claimed lost its metadata by the end of the run",
-                               Evidence{.checkpoint_id = id,
-                                        .blob = name,
-                                        .time = run.end,
-                                        .detail = blobs.status().ToString()}});
-        continue;
-      }
+      const std::optional<CheckpointBlobs> blobs =
+          MetadataAtEnd(run, name, id, "the metadata blob of a savepoint no job claimed", verdict);
+      if (!blobs) continue;
       FailWhatIsNotWhole(run, *blobs, id,
                          "a blob of a savepoint no job claimed is gone or altered at the end of "
                          "the run",

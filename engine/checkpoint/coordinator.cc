@@ -436,17 +436,29 @@ void CheckpointCoordinator::TriggerCheckpoint(bool final) {
       return;
     }
   }
-  // Take the id durably first, so no two checkpoints ever share one, across JobManagers too.
+  TakeId(final, /*savepoint=*/false, /*stop=*/false);
+}
+
+void CheckpointCoordinator::TakeId(bool final, bool savepoint, bool stop) {
+  // Take the id durably first, so no two checkpoints (or savepoints) ever share one, across
+  // JobManagers too.
   triggering_ = true;
-  const uint64_t id = next_checkpoint_id_;
+  struct Taking {
+    uint64_t id;
+    uint64_t attempt;
+    bool final;
+    bool savepoint;
+    bool stop;
+  };
+  const Taking t{next_checkpoint_id_, attempt_, final, savepoint, stop};
   Bytes value;
-  PutU64(value, id);
-  const uint64_t attempt = attempt_;
-  ctx_.ha_store->CompareAndSet(
-      HaCounterKey(*setup_), counter_version_, std::move(value),
-      [this, alive = alive_, id, final, attempt](Result<uint64_t> version) {
-        if (*alive) OnIdTaken(id, final, attempt, std::move(version));
-      });
+  PutU64(value, t.id);
+  ctx_.ha_store->CompareAndSet(HaCounterKey(*setup_), counter_version_, std::move(value),
+                               [this, alive = alive_, t](Result<uint64_t> version) {
+                                 if (*alive)
+                                   OnIdTaken(t.id, t.final, t.attempt, std::move(version),
+                                             t.savepoint, t.stop);
+                               });
 }
 
 void CheckpointCoordinator::OnIdTaken(uint64_t id, bool final, uint64_t attempt,
@@ -628,11 +640,7 @@ void CheckpointCoordinator::OnAck(const ControlMessage& m) {
     pending.completing = true;
     ctx_.events->Record(MakeEvent(EngineEvent::kAllAcknowledged, setup_->job.name,
                                   {.checkpoint = static_cast<int64_t>(pending.id)}));
-    if (pending.savepoint && !pending.stop) {
-      CompleteSavepoint(pending);
-    } else {
-      Complete(pending);  // a stop-with-savepoint moves the HA pointer as a checkpoint does
-    }
+    Complete(pending);
   }
 }
 
@@ -809,49 +817,7 @@ void CheckpointCoordinator::StartWantedSavepoint() {
   if (!savepoint_wanted_ || triggering_) return;
   const bool stop = *savepoint_wanted_;
   savepoint_wanted_.reset();
-  triggering_ = true;
-  const uint64_t id = next_checkpoint_id_;
-  Bytes value;
-  PutU64(value, id);
-  const uint64_t attempt = attempt_;
-  ctx_.ha_store->CompareAndSet(HaCounterKey(*setup_), counter_version_, std::move(value),
-                               [this, alive = alive_, id, attempt, stop](Result<uint64_t> version) {
-                                 if (*alive)
-                                   OnIdTaken(id, /*final=*/false, attempt, std::move(version), true,
-                                             stop);
-                               });
-}
-
-void CheckpointCoordinator::CompleteSavepoint(Pending& pending) {
-  CheckEveryTaskAcknowledged(pending);
-  std::vector<std::string> blobs;
-  const proto::CheckpointMetadata metadata =
-      BuildMetadata(*setup_, pending.generation, pending.id, pending.trigger_time,
-                    ctx_.clock->Now(), pending.acks, &blobs, /*savepoint=*/true, /*stop=*/false);
-  Result<Bytes> encoded = EncodeMetadata(metadata);
-  if (!encoded.ok()) {
-    AbortPending(pending.id, encoded.status().ToString());
-    return;
-  }
-  struct Written {
-    uint64_t id;
-    std::string name;
-    int64_t size;
-    std::vector<std::string> blobs;
-  };
-  auto w =
-      std::make_shared<Written>(Written{pending.id, SavepointMetadataBlobName(pending.id),
-                                        static_cast<int64_t>(encoded->size()), std::move(blobs)});
-  ctx_.blob_store->Put(w->name, std::move(*encoded), [this, alive = alive_, w](Status put) {
-    if (!*alive || !pending_.count(w->id)) return;
-    if (!put.ok()) {
-      AbortPending(w->id, put.WithContext("writing metadata " + w->name).ToString());
-      return;
-    }
-    ctx_.events->Record(MakeEvent(EngineEvent::kMetadataWritten, w->name,
-                                  {.checkpoint = static_cast<int64_t>(w->id), .bytes = w->size}));
-    FinishSavepoint(w->id, w->name, std::move(w->blobs));
-  });
+  TakeId(/*final=*/false, /*savepoint=*/true, stop);
 }
 
 void CheckpointCoordinator::FinishSavepoint(uint64_t id, const std::string& metadata_blob,
@@ -866,7 +832,6 @@ void CheckpointCoordinator::FinishSavepoint(uint64_t id, const std::string& meta
   stats.status = CheckpointStats::Status::kCompleted;
   stats.end_time = ctx_.clock->Now();
   TrimHistory();
-  blobs.push_back(metadata_blob);
   RememberSavepoint(id, metadata_blob, std::move(blobs), std::move(pending.acks),
                     pending.generation);
   pending_.erase(id);
@@ -989,8 +954,15 @@ void CheckpointCoordinator::Complete(Pending& pending) {
     }
     ctx_.events->Record(MakeEvent(EngineEvent::kMetadataWritten, c->blob,
                                   {.checkpoint = static_cast<int64_t>(c->id), .bytes = c->size}));
+    const Pending& written = pending_.at(c->id);
+    if (written.savepoint && !written.stop) {
+      // An intermediate savepoint is complete once written: no pointer move, no notification.
+      c->blobs.push_back(c->blob);
+      FinishSavepoint(c->id, c->blob, std::move(c->blobs));
+      return;
+    }
     // One pointer move at a time, in order: each compare-and-set starts from the version the
-    // previous one left.
+    // previous one left (a stop-with-savepoint's too: it becomes the restore point).
     pointer_moves_.push_back(c);
     if (!pointer_moving_) NextPointerMove();
   });

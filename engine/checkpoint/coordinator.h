@@ -251,8 +251,10 @@ class CheckpointCoordinator final {
   void SendTriggers(uint64_t id, bool final, bool savepoint = false, bool stop = false);
   // Takes the requested savepoint's id, unless another id is being taken (it follows).
   void StartWantedSavepoint();
-  // An intermediate savepoint's completion: metadata, no pointer move, no notification.
-  void CompleteSavepoint(Pending& pending);
+  // Takes the next id from the HA counter, then calls OnIdTaken.
+  void TakeId(bool final, bool savepoint, bool stop);
+  // An intermediate savepoint's completion once Complete wrote its metadata: no pointer move,
+  // no notification. `blobs` ends with the metadata blob.
   void FinishSavepoint(uint64_t id, const std::string& metadata_blob,
                        std::vector<std::string> blobs);
   void RememberSavepoint(uint64_t id, const std::string& metadata_blob,
