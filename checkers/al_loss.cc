@@ -138,7 +138,6 @@ Owed OwedByCompletions(const RunRecord& run, Derived& derived, const Coverage& c
 
 Verdict CheckAtLeastOnce(const RunRecord& run, Derived* derived) {
   Verdict verdict("AL-LOSS");
-  if (UnjudgedRescaled(run.view, verdict)) return verdict;
   std::optional<Derived> own;
   if (derived == nullptr) derived = &own.emplace(run.view);
   const Coverage& coverage = derived->CoverageOfRun();

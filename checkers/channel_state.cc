@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "checkers/stored_message.h"
+#include "checkers/sent_metadata.h"
 #include "engine/exec/cluster.h"
 #include "engine/exec/snapshot.h"
 #include "engine/exec/wire.h"
@@ -32,38 +32,36 @@ Result<std::vector<std::pair<uint32_t, engine::Record>>> ChannelStateRecords(
 
 Result<RestoredChannels> RestoredChannelsOf(const SentBlobs& sent, const engine::JobSetup& setup,
                                             uint64_t checkpoint_id) {
-  std::string name = engine::MetadataBlobName(checkpoint_id);
-  const Bytes* bytes = sent.Find(name, 0, 0);  // the last version written
-  if (bytes == nullptr) {
-    // A job resumed from a savepoint (ids are unique across checkpoints and savepoints).
-    name = engine::SavepointMetadataBlobName(checkpoint_id);
-    bytes = sent.Find(name, 0, 0);
+  FL_ASSIGN_OR_RETURN(proto::CheckpointMetadata metadata, SentMetadataOf(sent, checkpoint_id));
+  const std::string name = "the metadata of checkpoint " + std::to_string(checkpoint_id);
+  // Task indices are those of the plan generation that took it (a rescale restores no channel
+  // state: PrepareJob refuses rescaling unaligned jobs).
+  if (metadata.plan_generation() >= setup.generations()) {
+    return DataLossError(name + " names plan generation " +
+                         std::to_string(metadata.plan_generation()) +
+                         ", which the job does not have");
   }
-  if (bytes == nullptr) {
-    return NotFoundError("metadata of checkpoint or savepoint " + std::to_string(checkpoint_id) +
-                         " was never written");
-  }
-  FL_ASSIGN_OR_RETURN(proto::CheckpointMetadata metadata, ReadMetadataBlob(*bytes, name));
+  const engine::ExecutionPlan& plan = setup.PlanOf(metadata.plan_generation());
   RestoredChannels inputs;
   RestoredChannels outputs;
   for (const proto::OperatorState& op : metadata.operators()) {
     for (const proto::SubtaskState& sub : op.subtasks()) {
       const uint32_t task = sub.task();
-      if (task >= setup.plan.tasks.size()) {
+      if (task >= plan.tasks.size()) {
         return DataLossError(name + " names unknown task " + std::to_string(task));
       }
       for (const proto::ChannelStateHandle& h : sub.input_channel_state()) {
         FL_ASSIGN_OR_RETURN(auto records, ChannelStateRecords(sent, h));
         for (auto& [channel, r] : records) inputs[{task, channel}].push_back(std::move(r));
       }
-      const std::vector<uint32_t> consumers = setup.plan.OutputsOf(task);
+      const std::vector<uint32_t> consumers = plan.OutputsOf(task);
       for (const proto::ChannelStateHandle& h : sub.output_channel_state()) {
         FL_ASSIGN_OR_RETURN(auto records, ChannelStateRecords(sent, h));
         for (auto& [channel, r] : records) {
           if (channel >= consumers.size()) {
             return DataLossError(h.blob_name() + ": output channel " + std::to_string(channel));
           }
-          const std::vector<uint32_t> producers = setup.plan.InputsOf(consumers[channel]);
+          const std::vector<uint32_t> producers = plan.InputsOf(consumers[channel]);
           const auto at = std::find(producers.begin(), producers.end(), task);
           if (at == producers.end()) return DataLossError(h.blob_name() + ": no such consumer");
           const auto input = static_cast<uint32_t>(at - producers.begin());

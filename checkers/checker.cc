@@ -9,9 +9,9 @@
 #include "checkers/eo_cut.h"
 #include "checkers/eo_out.h"
 #include "checkers/registry.h"
+#include "checkers/sent_metadata.h"
 #include "checkers/stored_message.h"
 #include "engine/exec/cluster.h"
-#include "engine/exec/snapshot.h"
 #include "engine/proto/checkpoint.pb.h"
 
 namespace faultline::checkers {
@@ -59,29 +59,12 @@ void CutAtStop(RunRecord& run) {
   if (bytes == nullptr) return;
   Result<engine::proto::CheckpointMetadata> metadata = ReadMetadataBlob(*bytes, name);
   if (!metadata.ok() || !metadata->stop()) return;
-  std::map<uint32_t, uint64_t> cut;  // partition -> first offset after the savepoint
-  std::set<uint32_t> ended;
-  for (const engine::proto::OperatorState& op : metadata->operators()) {
-    for (const engine::proto::SubtaskState& sub : op.subtasks()) {
-      for (const engine::proto::StateHandle& h : sub.operator_state()) {
-        if (!h.blob_name().ends_with("/source")) continue;
-        const Bytes* state = sent.Find(h.blob_name(), h.checksum(), h.size_bytes());
-        Result<std::vector<engine::SourceCursorState>> cursors =
-            state == nullptr
-                ? Result<std::vector<engine::SourceCursorState>>(DataLossError("never sent whole"))
-                : engine::DecodeSourceState(*state);
-        if (!cursors.ok()) {
-          run.recording.notes.push_back(
-              "stop-with-savepoint " + std::to_string(metadata->checkpoint_id()) + ": " +
-              h.blob_name() + ": " + cursors.status().ToString() + "; the input is judged whole");
-          return;
-        }
-        for (const engine::SourceCursorState& c : *cursors) {
-          if (c.ended) ended.insert(c.partition);
-          cut[c.partition] = std::max(cut[c.partition], c.offset);
-        }
-      }
-    }
+  Result<SourceCut> cut = SourceCutOf(sent, *metadata);
+  if (!cut.ok()) {
+    run.recording.notes.push_back("stop-with-savepoint " +
+                                  std::to_string(metadata->checkpoint_id()) + ": " +
+                                  cut.status().ToString() + "; the input is judged whole");
+    return;
   }
   // A sink that is not two-phase-commit made visible what attempts before the stop emitted,
   // beyond the cut too (a failover replays from an earlier checkpoint): those records stay, as
@@ -94,9 +77,9 @@ void CutAtStop(RunRecord& run) {
     }
   }
   std::erase_if(run.view.sources, [&](const SourceRecord& r) {
-    if (ended.contains(r.id.partition)) return false;
-    auto it = cut.find(r.id.partition);
-    if (it != cut.end() && r.id.offset < it->second) return false;
+    if (cut->ended.contains(r.id.partition)) return false;
+    auto it = cut->offsets.find(r.id.partition);
+    if (it != cut->offsets.end() && r.id.offset < it->second) return false;
     return !reflected.contains(r.record.provenance.hash_sum);
   });
   run.view.stopped_with_savepoint = metadata->checkpoint_id();
@@ -104,23 +87,27 @@ void CutAtStop(RunRecord& run) {
 
 }  // namespace
 
-Result<RunRecord> RecordRun(sim::JobWorld& jw, const RunRecorder& recorder, const OrderLog* order,
-                            const RecordOptions& options) {
-  RunRecord run;
-  FL_ASSIGN_OR_RETURN(run.view, ViewOf(jw, order));
-  run.recording = recorder.recording();
-  // Attempts at other parallelisms (a generation that only changes the state backend, as a
-  // resume from a savepoint may, runs the same plan).
-  const engine::JobSetup& setup = jw.setup();
-  for (const RestoreRecord& d : run.recording.deployments) {
+std::map<uint64_t, uint32_t> RescaledAttempts(const engine::JobSetup& setup,
+                                              const std::vector<RestoreRecord>& deployments) {
+  std::map<uint64_t, uint32_t> out;
+  for (const RestoreRecord& d : deployments) {
     if (d.generation == 0 || d.generation >= setup.generations()) continue;
     bool same = true;
     for (size_t i = 0; i < setup.job.operators.size(); ++i) {
       same = same && setup.JobOf(d.generation).operators[i].parallelism ==
                          setup.job.operators[i].parallelism;
     }
-    if (!same) run.view.rescaled_attempts[d.attempt] = d.generation;
+    if (!same) out[d.attempt] = d.generation;
   }
+  return out;
+}
+
+Result<RunRecord> RecordRun(sim::JobWorld& jw, const RunRecorder& recorder, const OrderLog* order,
+                            const RecordOptions& options) {
+  RunRecord run;
+  FL_ASSIGN_OR_RETURN(run.view, ViewOf(jw, order));
+  run.recording = recorder.recording();
+  run.view.rescaled_attempts = RescaledAttempts(jw.setup(), run.recording.deployments);
   run.end = jw.world().now();
   run.trace_hash = jw.world().trace().hash();
   run.trace_hashes = options.trace_hashes;

@@ -82,6 +82,12 @@ struct RecordOptions {
 Result<RunRecord> RecordRun(sim::JobWorld& jw, const RunRecorder& recorder, const OrderLog* order,
                             const RecordOptions& options = {});
 
+// RunView::rescaled_attempts of a run: its deployments at a plan generation whose parallelisms
+// differ from the job as submitted, by attempt (a generation that only changes the state
+// backend, as a resume from a savepoint may, runs the same plan).
+std::map<uint64_t, uint32_t> RescaledAttempts(const engine::JobSetup& setup,
+                                              const std::vector<RestoreRecord>& deployments);
+
 // The ids of checkers/registry.h's table, in its order: "EO-OUT", "EO-CUT", "AL-LOSS", "DUR",
 // "REC", "TXN", "LIVE", "DET". DefaultCheckers (registry.h) says which run by default.
 std::vector<std::string_view> KnownCheckers();

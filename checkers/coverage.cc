@@ -20,9 +20,14 @@ std::vector<Coverage::Wait> WaitsOf(const RunView& view, const SourceIndex& inde
                                     const std::vector<Time>& reflected) {
   std::vector<Time> available(index.size(), Time::Zero());
   if (view.order != nullptr && !view.order->overflowed()) {
-    for (uint32_t task = 0; task < view.setup->plan.tasks.size(); ++task) {
-      if (!view.setup->plan.IsSource(task)) continue;
+    // Task indices are each generation's own (a rescaled attempt's plan numbers its tasks).
+    for (uint32_t task = 0; task < TaskIndexBound(*view.setup); ++task) {
       for (const AttemptLog* log : view.order->AttemptsOf(task)) {
+        auto rescaled = view.rescaled_attempts.find(log->attempt);
+        const uint32_t generation = rescaled == view.rescaled_attempts.end() ? 0 : rescaled->second;
+        if (generation >= view.setup->generations()) continue;
+        const engine::ExecutionPlan& plan = view.setup->PlanOf(generation);
+        if (task >= plan.tasks.size() || !plan.IsSource(task)) continue;
         for (size_t i = 0; i < log->emitted_at.size() && i < log->emitted.size(); ++i) {
           const std::optional<size_t> at =
               index.FirstWithHash(engine::Provenance::Of(log->emitted[i]).hash_sum);

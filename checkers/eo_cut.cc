@@ -18,8 +18,8 @@
 #include "checkers/key_groups.h"
 #include "checkers/keyed_state.h"
 #include "checkers/reference.h"
+#include "checkers/sent_metadata.h"
 #include "checkers/stored_message.h"
-#include "engine/exec/snapshot.h"
 #include "engine/proto/checkpoint.pb.h"
 
 namespace faultline::checkers {
@@ -125,6 +125,10 @@ struct OperatorAtCut {
 struct Cut {
   uint64_t id = 0;
   const proto::CheckpointMetadata* metadata = nullptr;
+  // The plan generation the attempt that took it ran (CheckpointMetadata.plan_generation): its
+  // job's parallelisms place keys on subtasks, its plan numbers the tasks.
+  const engine::JobGraph* job = nullptr;
+  const engine::ExecutionPlan* plan = nullptr;
   // The histories up to the checkpoint; the per-key `order` only when a full run needs it.
   std::optional<KeyedOrders> orders;
   // Keyed operator -> the reference over the records before the cut, less those the checkpoint
@@ -154,7 +158,11 @@ class CutChecker {
         source_runs_(SourceRuns(run.sources)) {
     for (uint32_t op = 0; op < setup_.job.operators.size(); ++op) {
       if (setup_.job.operators[op].kind != engine::OperatorKind::kKeyedProcess) continue;
-      if (!incremental_) {
+      if (!run.rescaled_attempts.empty()) {
+        // A rescaled run's histories are followed per key group (OrdersOf), not per task as the
+        // incremental reference gathers them: every keyed operator replays from scratch.
+        full_runs_ = true;
+      } else if (!incremental_) {
         incremental_ = std::make_unique<CutReference>(setup_, run.sources, index, op);
         first_keyed_ = op;
       } else {
@@ -178,7 +186,7 @@ class CutChecker {
   static std::vector<SourceRun> SourceRuns(const std::vector<SourceRecord>& sources);
   CutReference::SourceRanges RecordsBefore(const std::map<uint32_t, uint64_t>& offsets,
                                            uint64_t id);
-  Result<std::vector<InFlightRecord>> InFlight(const proto::CheckpointMetadata& m) const;
+  Result<std::vector<InFlightRecord>> InFlight(const Cut& cut) const;
   Status ReadChannelState(const proto::ChannelStateHandle& handle, uint32_t task, uint32_t enters,
                           std::vector<InFlightRecord>& out) const;
   bool ReferenceRuns(Cut& cut, const std::map<uint32_t, uint64_t>& offsets,
@@ -235,37 +243,37 @@ void CutChecker::Check(const MetadataVersion& version) {
                      where + "source offsets unreadable: " + offsets.status().ToString());
     return;
   }
-  Result<std::vector<InFlightRecord>> in_flight = InFlight(*metadata);
-  if (!in_flight.ok()) {
-    verdict_.Unjudge(Unjudged::kChannelStateNotJudged,
-                     where + "channel state unreadable: " + in_flight.status().ToString());
+  const uint32_t generation = metadata->plan_generation();
+  if (generation >= setup_.generations()) {
+    verdict_.Unjudge(Unjudged::kCheckpointSkipped, where + "taken at plan generation " +
+                                                       std::to_string(generation) +
+                                                       ", which the job does not have");
     return;
   }
   Cut cut;
   cut.id = id;
   cut.metadata = &*metadata;
+  cut.job = &setup_.JobOf(generation);
+  cut.plan = &setup_.PlanOf(generation);
+  Result<std::vector<InFlightRecord>> in_flight = InFlight(cut);
+  if (!in_flight.ok()) {
+    verdict_.Unjudge(Unjudged::kChannelStateNotJudged,
+                     where + "channel state unreadable: " + in_flight.status().ToString());
+    return;
+  }
   // Per-key orders for a run from scratch: keyed operators after the first, or values in flight.
   cut.orders = OrdersUpTo(cut, full_runs_ || !in_flight->empty());
   if (!ReferenceRuns(cut, *offsets, *in_flight)) return;
-  for (uint32_t c = 0; c < setup_.plan.chains.size(); ++c) CheckChain(cut, c);
+  for (uint32_t c = 0; c < cut.plan->chains.size(); ++c) CheckChain(cut, c);
 }
 
 Result<std::map<uint32_t, uint64_t>> CutChecker::SourceOffsets(
     const proto::CheckpointMetadata& m) const {
-  const proto::OperatorState* source = OperatorNamed(m, setup_.plan.chains.front().name);
-  if (source == nullptr) return DataLossError("no state for the source operator");
-  std::map<uint32_t, uint64_t> offsets;
-  for (const proto::SubtaskState& sub : source->subtasks()) {
-    for (const proto::StateHandle& h : sub.operator_state()) {
-      if (!h.blob_name().ends_with("/source")) continue;
-      const Bytes* blob = sent_.Find(h.blob_name(), h.checksum(), h.size_bytes());
-      if (blob == nullptr) return NotFoundError("blob " + h.blob_name() + " was never written");
-      FL_ASSIGN_OR_RETURN(std::vector<engine::SourceCursorState> cursors,
-                          engine::DecodeSourceState(*blob));
-      for (const engine::SourceCursorState& c : cursors) offsets[c.partition] = c.offset;
-    }
+  if (OperatorNamed(m, setup_.plan.chains.front().name) == nullptr) {
+    return DataLossError("no state for the source operator");
   }
-  return offsets;
+  FL_ASSIGN_OR_RETURN(SourceCut cut, SourceCutOf(sent_, m));
+  return std::move(cut.offsets);
 }
 
 // The source records (as ranges of RunView::sources indices) before the cut: in each partition's
@@ -321,15 +329,16 @@ std::vector<CutChecker::SourceRun> CutChecker::SourceRuns(
   return runs;
 }
 
-Result<std::vector<InFlightRecord>> CutChecker::InFlight(const proto::CheckpointMetadata& m) const {
+Result<std::vector<InFlightRecord>> CutChecker::InFlight(const Cut& cut) const {
   std::vector<InFlightRecord> out;
-  for (const proto::OperatorState& op : m.operators()) {
+  const engine::ExecutionPlan& plan = *cut.plan;
+  for (const proto::OperatorState& op : cut.metadata->operators()) {
     for (const proto::SubtaskState& sub : op.subtasks()) {
       if (sub.input_channel_state_size() == 0 && sub.output_channel_state_size() == 0) continue;
-      if (sub.task() >= setup_.plan.tasks.size()) {
+      if (sub.task() >= plan.tasks.size()) {
         return DataLossError("channel state of unknown task " + std::to_string(sub.task()));
       }
-      const engine::ChainSpec& chain = setup_.plan.chains[setup_.plan.tasks[sub.task()].chain];
+      const engine::ChainSpec& chain = plan.chains[plan.tasks[sub.task()].chain];
       for (const proto::ChannelStateHandle& h : sub.input_channel_state()) {
         FL_RETURN_IF_ERROR(ReadChannelState(h, sub.task(), chain.first_operator, out));
       }
@@ -406,8 +415,9 @@ bool CutChecker::ReferenceRuns(Cut& cut, const std::map<uint32_t, uint64_t>& off
         for (const auto& [key, state] : states->second) at.keys.push_back(KeyAtCut{key, 0, &state});
       }
     }
+    const engine::OperatorSpec& placed = cut.job->operators[op];  // at the cut's parallelism
     for (KeyAtCut& k : at.keys) {
-      k.subtask = SubtaskOfKey(k.key, spec.parallelism, spec.max_parallelism);
+      k.subtask = SubtaskOfKey(k.key, placed.parallelism, placed.max_parallelism);
     }
   }
   return true;
@@ -482,14 +492,25 @@ std::optional<KeyedOrders> CutChecker::OrdersUpTo(const Cut& cut, bool per_key) 
       }
     }
   }
+  // A rescaled run's histories end where the one attempt that took the checkpoint snapshotted
+  // (OrdersOf asks for one end): the attempt every keyed blob names, if they agree.
+  std::optional<uint64_t> common;
+  for (const auto& [task, attempt] : attempt_of) {
+    if (common && *common != attempt) {
+      common.reset();
+      break;
+    }
+    common = attempt;
+  }
   KeyedOrders orders = OrdersOf(
       setup_, *run_.order,
       [&](uint32_t task) {
+        if (!run_.rescaled_attempts.empty()) return HistoryEnd{cut.id, common};
         auto it = attempt_of.find(task);
         return HistoryEnd{
             cut.id, it == attempt_of.end() ? std::nullopt : std::optional<uint64_t>(it->second)};
       },
-      per_key);
+      per_key, &run_.rescaled_attempts);
   for (const std::string& problem : orders.problems) {
     verdict_.Unjudge(Unjudged::kOrderUnknown,
                      "checkpoint " + std::to_string(cut.id) +
@@ -499,7 +520,7 @@ std::optional<KeyedOrders> CutChecker::OrdersUpTo(const Cut& cut, bool per_key) 
 }
 
 void CutChecker::CheckChain(const Cut& cut, uint32_t chain) {
-  const engine::ChainSpec& spec = setup_.plan.chains[chain];
+  const engine::ChainSpec& spec = cut.plan->chains[chain];
   const uint32_t op = spec.first_operator;
   if (setup_.job.operators[op].kind != engine::OperatorKind::kKeyedProcess) return;
   const proto::OperatorState* state = OperatorNamed(*cut.metadata, spec.name);
@@ -576,10 +597,10 @@ std::optional<SubtaskCut> CutChecker::Locate(const Cut& cut, uint32_t op,
 }
 
 void CutChecker::CheckSubtask(const Cut& cut, uint32_t op, const proto::SubtaskState& sub) {
-  const engine::OperatorSpec& spec = setup_.job.operators[op];
+  const engine::OperatorSpec& spec = cut.job->operators[op];  // at the cut's parallelism
+  const engine::ExecutionPlan& plan = *cut.plan;
   const uint32_t task = sub.task();
-  if (task >= setup_.plan.tasks.size() ||
-      setup_.plan.chains[setup_.plan.tasks[task].chain].first_operator != op) {
+  if (task >= plan.tasks.size() || plan.chains[plan.tasks[task].chain].first_operator != op) {
     Evidence e;
     e.checkpoint_id = cut.id;
     e.task = task;
@@ -588,7 +609,7 @@ void CutChecker::CheckSubtask(const Cut& cut, uint32_t op, const proto::SubtaskS
   }
   std::optional<SubtaskCut> at = Locate(cut, op, sub);
   if (!at) return;
-  const uint32_t subtask = setup_.plan.tasks[task].subtask;
+  const uint32_t subtask = plan.tasks[task].subtask;
   std::vector<const KeyAtCut*> expected;
   for (const KeyAtCut& k : cut.reference.at(op).keys) {
     if (k.subtask == subtask) expected.push_back(&k);
@@ -736,7 +757,6 @@ std::optional<engine::RecordId> CutChecker::Culprit(const Cut& cut, uint32_t op,
 
 Verdict CheckConsistentCuts(const RunView& run, Derived* derived) {
   Verdict verdict("EO-CUT");
-  if (UnjudgedRescaled(run, verdict)) return verdict;
   if (run.setup->config.checkpoints.mode == engine::CheckpointMode::kAtLeastOnce) {
     verdict.Unjudge(Unjudged::kNothingToCheck, "at-least-once checkpoints are not consistent cuts");
     return verdict;

@@ -620,11 +620,6 @@ Verdict CheckExactlyOnceOutput(const RunView& run, const OutputJudging& judging,
   const Derived::Replay& replay = CommittedReplay(run, judging, *derived, verdict);
   const std::optional<KeyedOrders>& orders = replay.orders;
   const ReferenceResult& ref = replay.result;
-  const bool rescaled = !run.rescaled_attempts.empty();
-  if (rescaled && job.operators.back().sink.kind == engine::SinkKind::kUpsert) {
-    UnjudgedRescaled(run, verdict);  // the upsert table's judgment follows tasks' histories
-    return verdict;
-  }
   if (job.operators.back().sink.kind == engine::SinkKind::kUpsert) {
     verdict.Note("upsert sink: final table compared, provenance not (upserts are idempotent)");
     CheckUpsertTable(run, ref, orders ? &*orders : nullptr, judging, verdict);
@@ -632,15 +627,9 @@ Verdict CheckExactlyOnceOutput(const RunView& run, const OutputJudging& judging,
   }
   UnjudgeUnknownRanges(judging, verdict);
   CheckProvenance(run, index, ref, judging, verdict);
-  if (orders && !rescaled) CheckInterleavings(run, index, reference, *orders, verdict);
-  if (rescaled) {
-    // Keys are followed across the rescale (OrdersOf walks each key group back through its
-    // owners); what a producer sent each consumer is not, so interleavings are not verified.
-    verdict.UnjudgeExplained(Unjudged::kRescaledNotFollowed,
-                             "the interleaving of inputs is not verified across parallelisms "
-                             "(committed values are compared along each key's history)",
-                             "the planned rescale or resume");
-  }
+  // A rescaled run's keys are followed across the rescale (OrdersOf walks each key group back
+  // through its owners), its channels attempt by attempt at each attempt's parallelism.
+  if (orders) CheckInterleavings(run, index, reference, *orders, verdict);
   CheckPlaced(job, index, ref, verdict);
   ValueComparison values(index, ref, KeepsKeyOrder(job),
                          orders.has_value() && orders->problems.empty());

@@ -78,6 +78,14 @@ Result<std::vector<HistorySegment>> WalkBack(const std::vector<const AttemptLog*
 
 }  // namespace
 
+uint32_t TaskIndexBound(const engine::JobSetup& setup) {
+  size_t bound = 0;
+  for (uint32_t g = 0; g < setup.generations(); ++g) {
+    bound = std::max(bound, setup.PlanOf(g).tasks.size());
+  }
+  return static_cast<uint32_t>(bound);
+}
+
 Result<std::vector<HistorySegment>> CommittedHistory(const OrderLog& log, uint32_t task,
                                                      const HistoryEnd& end) {
   if (log.overflowed()) return FailedPreconditionError("the order log overflowed");

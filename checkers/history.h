@@ -48,6 +48,10 @@ Result<std::vector<HistorySegment>> CommittedHistory(const OrderLog& log, uint32
 // from scratch). Fails as CommittedHistory does.
 Result<std::vector<HistorySegment>> HistoryBefore(const OrderLog& log, const AttemptLog& attempt);
 
+// The number of task indices any of the job's plan generations uses: each generation numbers its
+// tasks from 0, so an order log's task index means a task of its attempt's generation.
+uint32_t TaskIndexBound(const engine::JobSetup& setup);
+
 struct KeyedOrders {
   std::map<uint32_t, KeyOrder> order;  // keyed operator index -> per-key logged order
   std::map<uint32_t, std::vector<HistorySegment>> histories;  // every task -> its history

@@ -15,18 +15,27 @@ namespace {
 
 using engine::Record;
 
-// Routes a producer task's output records to its consumers, as the next chain's partitioner.
+// The plan generation an attempt ran (RunView::rescaled_attempts; the rest run generation 0's
+// plan).
+uint32_t GenerationOf(const RunView& run, uint64_t attempt) {
+  auto it = run.rescaled_attempts.find(attempt);
+  return it == run.rescaled_attempts.end() ? 0 : it->second;
+}
+
+// Routes a producer task's output records to its consumers, as the next chain's partitioner at
+// the producer's attempt's plan generation.
 class Router {
  public:
-  Router(const engine::JobSetup& setup, uint32_t producer)
-      : setup_(setup),
-        next_chain_(setup.plan.tasks[producer].chain + 1),
-        outputs_(setup.plan.OutputsOf(producer)) {}
+  Router(const engine::JobSetup& setup, uint32_t generation, uint32_t producer)
+      : plan_(setup.PlanOf(generation)),
+        job_(setup.JobOf(generation)),
+        next_chain_(plan_.tasks[producer].chain + 1),
+        outputs_(plan_.OutputsOf(producer)) {}
 
   void Route(Record record, std::map<uint32_t, std::vector<Record>>& sent) {
     if (outputs_.empty()) return;  // the last chain sends nothing
-    const engine::ChainSpec& next = setup_.plan.chains[next_chain_];
-    const engine::OperatorSpec& first = setup_.job.operators[next.first_operator];
+    const engine::ChainSpec& next = plan_.chains[next_chain_];
+    const engine::OperatorSpec& first = job_.operators[next.first_operator];
     switch (next.input_partitioner) {
       case engine::Partitioner::kForward:
         sent[outputs_.front()].push_back(std::move(record));
@@ -34,7 +43,7 @@ class Router {
       case engine::Partitioner::kHash: {
         record.key = first.key_selector(record);
         const uint32_t subtask = SubtaskOfKey(record.key, first.parallelism, first.max_parallelism);
-        sent[setup_.plan.tasks_of_chain[next_chain_][subtask]].push_back(std::move(record));
+        sent[plan_.tasks_of_chain[next_chain_][subtask]].push_back(std::move(record));
         return;
       }
       case engine::Partitioner::kRebalance:
@@ -47,7 +56,8 @@ class Router {
   }
 
  private:
-  const engine::JobSetup& setup_;
+  const engine::ExecutionPlan& plan_;
+  const engine::JobGraph& job_;
   uint32_t next_chain_;
   std::vector<uint32_t> outputs_;
   size_t round_robin_ = 0;
@@ -119,24 +129,19 @@ class SentRecords {
  private:
   using SentByConsumer = std::map<uint32_t, std::vector<Record>>;
 
-  std::optional<SentByConsumer> Compute(uint32_t producer, uint64_t attempt) const {
-    const engine::JobSetup& setup = *run_.setup;
-    const engine::ChainSpec& chain = setup.plan.chains[setup.plan.tasks[producer].chain];
+  std::optional<SentByConsumer> Compute(uint32_t producer, uint64_t attempt) {
+    const uint32_t generation = GenerationOf(run_, attempt);
+    const engine::ExecutionPlan& plan = run_.setup->PlanOf(generation);
     SentByConsumer sent;
     const AttemptLog* log = run_.order->Find(producer, attempt);
     if (log == nullptr) return sent;  // the producer never ran in that attempt
+    if (producer >= plan.tasks.size()) return std::nullopt;
+    const engine::ChainSpec& chain = plan.chains[plan.tasks[producer].chain];
     ChainModel model(reference_, chain);
-    if (model.keyed()) {
-      // Keyed state starts as the attempt's restore left it: what its history had processed.
-      Result<std::vector<HistorySegment>> restored = HistoryBefore(*run_.order, *log);
-      if (!restored.ok()) return std::nullopt;
-      for (const HistorySegment& segment : *restored) {
-        for (size_t i = 0; i < segment.processed_end; ++i) {
-          model.Run(segment.log->processed[i].record);
-        }
-      }
+    if (model.keyed() && !Restore(*log, generation, chain, plan.tasks[producer].subtask, model)) {
+      return std::nullopt;
     }
-    Router router(setup, producer);
+    Router router(*run_.setup, generation, producer);
     auto send = [&](const Record& in) {
       for (Record& out : model.Run(in)) router.Route(std::move(out), sent);
     };
@@ -147,10 +152,60 @@ class SentRecords {
     return sent;
   }
 
+  // Brings a keyed chain's state to what the restore of `log` (subtask `subtask` of `chain` at
+  // plan generation `generation`) left: what its history had processed. False when the log
+  // cannot tell.
+  bool Restore(const AttemptLog& log, uint32_t generation, const engine::ChainSpec& chain,
+               uint32_t subtask, ChainModel& model) {
+    if (run_.rescaled_attempts.empty()) {
+      Result<std::vector<HistorySegment>> restored = HistoryBefore(*run_.order, log);
+      if (!restored.ok()) return false;
+      for (const HistorySegment& segment : *restored) {
+        for (size_t i = 0; i < segment.processed_end; ++i) {
+          model.Run(segment.log->processed[i].record);
+        }
+      }
+      return true;
+    }
+    // A rescaled run: the subtask's key groups came from their owners at the restored
+    // checkpoint, whatever its parallelism; each key's history up to it is followed through
+    // its group's owners (OrdersOf). Keys do not interact: key by key is as good as the order
+    // the owners took them in.
+    if (!log.start_checkpoint) return false;
+    if (*log.start_checkpoint == 0) return true;  // from scratch
+    const KeyedOrders& orders = OrdersAt(*log.start_checkpoint);
+    if (!orders.problems.empty()) return false;
+    auto by_op = orders.order.find(chain.first_operator);
+    if (by_op == orders.order.end()) return true;  // nothing processed before it
+    const engine::OperatorSpec& spec =
+        run_.setup->JobOf(generation).operators[chain.first_operator];
+    const GroupRange own = GroupsOfSubtask(subtask, spec.parallelism, spec.max_parallelism);
+    for (const auto& [key, records] : by_op->second) {
+      if (!own.Contains(GroupOfKey(key, spec.max_parallelism))) continue;
+      for (const Record& r : records) model.Run(r);
+    }
+    return true;
+  }
+
+  // The per-key orders of a rescaled run's histories up to checkpoint `id`, computed once.
+  const KeyedOrders& OrdersAt(uint64_t id) {
+    auto [it, inserted] = orders_at_.try_emplace(id);
+    if (inserted) {
+      it->second = OrdersOf(
+          *run_.setup, *run_.order,
+          [id](uint32_t) {
+            return HistoryEnd{id, std::nullopt};
+          },
+          /*per_key=*/true, &run_.rescaled_attempts);
+    }
+    return it->second;
+  }
+
   const RunView& run_;
   const SourceIndex& sources_;
   const Reference& reference_;
   std::map<std::pair<uint32_t, uint64_t>, std::optional<SentByConsumer>> cache_;
+  std::map<uint64_t, KeyedOrders> orders_at_;
 };
 
 Violation OrderBreak(const SourceIndex& sources, uint32_t task, const AttemptLog& log,
@@ -195,10 +250,11 @@ class Replayed {
 // Checks one segment, stopping at its first break (later positions would only echo it). Each
 // input channel delivers, in order, the channel state its attempt's restore replays (from the
 // checkpoint the attempt started from), then what its producer sent in the same attempt.
-void CheckSegment(const engine::JobSetup& setup, const SourceIndex& sources, SentRecords& sent,
+void CheckSegment(const RunView& run, const SourceIndex& sources, SentRecords& sent,
                   Replayed& replayed, uint32_t task, const HistorySegment& segment,
                   Verdict& verdict, std::set<uint32_t>& unmodelled) {
-  const std::vector<uint32_t> producers = setup.plan.InputsOf(task);
+  const std::vector<uint32_t> producers =
+      run.setup->PlanOf(GenerationOf(run, segment.log->attempt)).InputsOf(task);
   const uint64_t start = segment.log->start_checkpoint.value_or(0);
   const RestoredChannels* restored = nullptr;
   if (start > 0) {
@@ -249,10 +305,32 @@ void CheckInterleavings(const RunView& run, const SourceIndex& sources, const Re
   SentRecords sent(run, sources, reference);
   Replayed replayed(run);
   std::set<uint32_t> unmodelled;
+  for (const auto& [attempt, generation] : run.rescaled_attempts) {
+    if (generation >= run.setup->generations()) {
+      verdict.Unjudge(Unjudged::kOrderUnknown,
+                      "channel order not verified: attempt " + std::to_string(attempt) +
+                          " ran plan generation " + std::to_string(generation) +
+                          ", which the job does not have");
+      return;
+    }
+  }
+  if (!run.rescaled_attempts.empty()) {
+    // A rescaled run has no per-task histories (a subtask's key groups came from others): every
+    // attempt of every task is checked whole, at its own plan generation. Every record a task
+    // took, committed or not, came in order from what its producers of the same attempt sent.
+    for (uint32_t task = 0; task < TaskIndexBound(*run.setup); ++task) {
+      for (const AttemptLog* log : run.order->AttemptsOf(task)) {
+        const engine::ExecutionPlan& plan = run.setup->PlanOf(GenerationOf(run, log->attempt));
+        if (task >= plan.tasks.size() || plan.IsSource(task)) continue;
+        const HistorySegment whole{log, log->processed.size(), log->emitted.size()};
+        CheckSegment(run, sources, sent, replayed, task, whole, verdict, unmodelled);
+      }
+    }
+  }
   for (const auto& [task, history] : orders.histories) {
     if (run.setup->plan.IsSource(task)) continue;
     for (const HistorySegment& segment : history) {
-      CheckSegment(*run.setup, sources, sent, replayed, task, segment, verdict, unmodelled);
+      CheckSegment(run, sources, sent, replayed, task, segment, verdict, unmodelled);
     }
   }
   for (uint32_t producer : unmodelled) {

@@ -51,22 +51,6 @@ Result<std::vector<CommittedRecord>> ReadCommitted(const sim::OutputStoreSim& st
 
 }  // namespace
 
-bool UnjudgedRescaled(const RunView& run, Verdict& verdict) {
-  if (run.rescaled_attempts.empty()) return false;
-  std::string attempts;
-  for (const auto& [attempt, generation] : run.rescaled_attempts) {
-    if (!attempts.empty()) attempts += ", ";
-    attempts += std::to_string(attempt) + " at plan generation " + std::to_string(generation);
-  }
-  // Only an operator's rescale or resume (a planned `rescale` or `savepoint` entry, or an API
-  // call in a test) deploys another generation: the plan explains the part it leaves unjudged.
-  verdict.UnjudgeExplained(
-      Unjudged::kRescaledNotFollowed,
-      "attempts " + attempts + " ran at other parallelisms than the job as submitted",
-      "the planned rescale or resume");
-  return true;
-}
-
 Result<RunView> ViewOf(sim::JobWorld& jw, const OrderLog* order) {
   RunView view;
   view.setup = &jw.setup();

@@ -51,18 +51,15 @@ struct RunView {
   // the puts an injected fault lost, corrupted or tore. Null: none (only `blobs` is read).
   const sim::BlobHistory* history = nullptr;
   const OrderLog* order = nullptr;  // null: no order log was installed
-  // Attempts deployed at a plan generation other than the job as submitted (a rescale,
-  // JobSetup::rescaled), by attempt. The order log's task indices are each attempt's own
-  // generation's; checkers that follow a task's history across attempts do not judge these yet.
+  // Attempts deployed at a plan generation whose parallelisms differ from the job as submitted
+  // (a rescale or a resume, JobSetup::rescaled), by attempt (RescaledAttempts, checker.h). The
+  // order log's task indices are each attempt's own generation's: checkers follow such a run's
+  // keys through their key groups' owners (history.h) and its tasks attempt by attempt.
   std::map<uint64_t, uint32_t> rescaled_attempts;
   // A stop-with-savepoint ended the job (its id; 0: none): `sources` then hold only the records
   // before the savepoint's source offsets, all the job was to process and commit.
   uint64_t stopped_with_savepoint = 0;
 };
-
-// When the run was rescaled (RunView::rescaled_attempts): marks `verdict` not judged
-// (rescaled-not-followed), naming the attempts, and returns true.
-bool UnjudgedRescaled(const RunView& run, Verdict& verdict);
 
 // Reads the run of `jw` (the views point into it: keep it alive). `order` may be null.
 // DataLoss when a source payload or a committed record does not decode.

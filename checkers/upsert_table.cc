@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "checkers/channel_state.h"
+#include "checkers/sent_metadata.h"
 
 namespace faultline::checkers {
 namespace {
@@ -31,9 +32,12 @@ ValueLists SinkValues(const ReferenceResult& ref) {
 // undid the attempt's state. Empty when the order log cannot tell.
 ValueLists ValuesAlongAttempt(const RunView& run, uint64_t epoch) {
   if (run.order == nullptr || run.order->overflowed()) return {};
-  KeyedOrders orders = OrdersOf(*run.setup, *run.order, [epoch](uint32_t) {
-    return HistoryEnd{std::nullopt, epoch};
-  });
+  KeyedOrders orders = OrdersOf(
+      *run.setup, *run.order,
+      [epoch](uint32_t) {
+        return HistoryEnd{std::nullopt, epoch};
+      },
+      /*per_key=*/true, &run.rescaled_attempts);
   if (!orders.problems.empty()) return {};
   ReferenceInput input;
   for (const SourceRecord& s : run.sources) input.sources.push_back(s.record);
@@ -47,21 +51,38 @@ ValueLists ValuesAlongAttempt(const RunView& run, uint64_t epoch) {
 Result<ValueLists> ValuesAtCheckpoint(const RunView& run, uint64_t id) {
   if (id == 0) return ValueLists{};
   const std::string at = "checkpoint " + std::to_string(id);
-  KeyedOrders orders = OrdersOf(*run.setup, *run.order, [id](uint32_t) {
-    return HistoryEnd{id, std::nullopt};
-  });
+  KeyedOrders orders = OrdersOf(
+      *run.setup, *run.order,
+      [id](uint32_t) {
+        return HistoryEnd{id, std::nullopt};
+      },
+      /*per_key=*/true, &run.rescaled_attempts);
   if (!orders.problems.empty()) {
     return FailedPreconditionError("the histories up to " + at + ": " + orders.problems.front());
   }
-  std::unordered_set<uint64_t> emitted;  // provenance hashes of the sources before the cut
-  for (const auto& [task, segments] : orders.histories) {
-    for (const HistorySegment& s : segments) {
-      for (size_t i = 0; i < s.emitted_end; ++i) emitted.insert(s.log->emitted[i].Hash());
-    }
-  }
   ReferenceInput input;
-  for (const SourceRecord& s : run.sources) {
-    if (emitted.contains(s.id.Hash())) input.sources.push_back(s.record);
+  if (run.rescaled_attempts.empty()) {
+    std::unordered_set<uint64_t> emitted;  // provenance hashes of the sources before the cut
+    for (const auto& [task, segments] : orders.histories) {
+      for (const HistorySegment& s : segments) {
+        for (size_t i = 0; i < s.emitted_end; ++i) emitted.insert(s.log->emitted[i].Hash());
+      }
+    }
+    for (const SourceRecord& s : run.sources) {
+      if (emitted.contains(s.id.Hash())) input.sources.push_back(s.record);
+    }
+  } else {
+    // A rescaled run has no per-task histories: the sources before the cut are those before the
+    // offsets its metadata records (its checkpoints are aligned).
+    const SentBlobs sent(run);
+    FL_ASSIGN_OR_RETURN(engine::proto::CheckpointMetadata metadata, SentMetadataOf(sent, id));
+    FL_ASSIGN_OR_RETURN(SourceCut cut, SourceCutOf(sent, metadata));
+    for (const SourceRecord& s : run.sources) {
+      auto offset = cut.offsets.find(s.id.partition);
+      if (offset != cut.offsets.end() && s.id.offset < offset->second) {
+        input.sources.push_back(s.record);
+      }
+    }
   }
   input.order = std::move(orders.order);
   Result<RestoredChannels> channels = RestoredChannelsOf(SentBlobs(run), *run.setup, id);
@@ -96,6 +117,46 @@ std::optional<uint64_t> LeftAfter(const KeyedOrders& orders, uint64_t epoch) {
   return left;
 }
 
+// LeftAfter for a rescaled run, whose histories are followed per key group: every task of an
+// attempt starts from the same checkpoint, so the committed histories are one lineage of
+// attempts, from where they end (a finished job's newest attempt, else the one that took the last
+// completed checkpoint) back through the attempt that took each restored checkpoint.
+std::optional<uint64_t> LeftAfterAlongLineage(const RunView& run, const OutputJudging& judging,
+                                              uint64_t epoch) {
+  std::map<uint64_t, uint64_t> start;  // attempt -> the checkpoint it restored
+  std::map<uint64_t, uint64_t> taker;  // checkpoint -> the attempt that snapshotted it
+  for (uint32_t task = 0; task < TaskIndexBound(*run.setup); ++task) {
+    for (const AttemptLog* log : run.order->AttemptsOf(task)) {
+      if (!log->start_checkpoint) return std::nullopt;
+      auto [s, added] = start.try_emplace(log->attempt, *log->start_checkpoint);
+      if (!added && s->second != *log->start_checkpoint) return std::nullopt;
+      for (const LoggedSnapshot& snapshot : log->snapshots) {
+        auto [t, new_taker] = taker.try_emplace(snapshot.checkpoint_id, log->attempt);
+        if (!new_taker && t->second != log->attempt) return std::nullopt;
+      }
+    }
+  }
+  if (start.empty()) return std::nullopt;
+  uint64_t current = start.rbegin()->first;
+  if (!judging.finished && judging.last_completed) {
+    auto t = taker.find(*judging.last_completed);
+    if (t == taker.end()) return std::nullopt;
+    current = t->second;
+  }
+  std::optional<uint64_t> left;
+  // Each step moves to an older attempt.
+  for (size_t step = 0; step <= start.size() && current > epoch; ++step) {
+    auto s = start.find(current);
+    if (s == start.end()) return std::nullopt;
+    left = s->second;
+    if (s->second == 0) break;  // from the beginning
+    auto t = taker.find(s->second);
+    if (t == taker.end() || t->second >= current) return std::nullopt;
+    current = t->second;
+  }
+  return left;
+}
+
 // Removes from `values` one equal value per value of `taken` (the first left each).
 std::vector<int64_t> Without(std::vector<int64_t> values, const std::vector<int64_t>& taken) {
   std::map<int64_t, size_t> take;
@@ -116,15 +177,18 @@ std::vector<int64_t> Without(std::vector<int64_t> values, const std::vector<int6
 // histories never overwrote (upsert_table.h). Replays each attempt and checkpoint once.
 class StaleUpserts {
  public:
-  StaleUpserts(const RunView& run, const ReferenceResult& ref, const KeyedOrders* orders)
-      : run_(run), final_(SinkValues(ref)), orders_(orders) {}
+  StaleUpserts(const RunView& run, const ReferenceResult& ref, const KeyedOrders* orders,
+               const OutputJudging& judging)
+      : run_(run), final_(SinkValues(ref)), orders_(orders), judging_(judging) {}
 
   // Whether `c`, the table's value of its key, is such an upsert. When R's cut cannot be replayed,
   // `c` is not judged (INCONCLUSIVE, order-unknown; `violation` says what it would be) and this
   // returns true.
   bool Explains(const CommittedRecord& c, const Violation& violation, Verdict& verdict) {
     if (orders_ == nullptr || run_.order == nullptr || run_.order->overflowed()) return false;
-    const std::optional<uint64_t> restored = LeftAfter(*orders_, c.epoch);
+    const std::optional<uint64_t> restored = run_.rescaled_attempts.empty()
+                                                 ? LeftAfter(*orders_, c.epoch)
+                                                 : LeftAfterAlongLineage(run_, judging_, c.epoch);
     if (!restored) return false;  // the committed histories end with the attempt that wrote it
     auto at = at_checkpoint_.find(*restored);
     if (at == at_checkpoint_.end()) {
@@ -170,6 +234,7 @@ class StaleUpserts {
   const RunView& run_;
   ValueLists final_;
   const KeyedOrders* orders_;
+  const OutputJudging& judging_;
   std::map<uint64_t, Result<ValueLists>> at_checkpoint_;
   std::map<uint64_t, ValueLists> along_;
   uint64_t explained_ = 0;
@@ -194,7 +259,7 @@ void CheckUpsertTable(const RunView& run, const ReferenceResult& ref, const Keye
     const std::vector<int64_t>& values = it->second[c.record.key];
     return std::find(values.begin(), values.end(), c.record.value) != values.end();
   };
-  StaleUpserts stale(run, ref, orders);
+  StaleUpserts stale(run, ref, orders, judging);
   for (const auto& [key, w] : want) {
     auto it = table.find(key);
     if (!judging.finished) {

@@ -58,10 +58,7 @@ struct Evidence {
     "committed records whose provenance names no single source record, so exactly-once per "      \
     "record could not be traced")                                                                 \
   X(kRecordingIncomplete,  "recording-incomplete",                                                \
-    "the recorder could not read something the checker needs")  \
-  X(kRescaledNotFollowed,  "rescaled-not-followed",                                               \
-    "the job was rescaled; this checker does not yet follow keys and subtasks from one "          \
-    "parallelism to the next for (part of) what it judges (DUR, REC, TXN and LIVE judge it all)")
+    "the recorder could not read something the checker needs")
 // clang-format on
 
 enum class Unjudged : uint8_t {
