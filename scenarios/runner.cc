@@ -526,6 +526,7 @@ Result<RunReport> Run(const engine::JobGraph& job, const Scenario& file,
                       Simulate(job, scenario, log, config, world_options, limit_time, &observer,
                                poll, options.trace_observer));
   sim::JobWorld& jw = *run->jw;
+  if (options.setup_observer) options.setup_observer(jw.setup());
   report.status = run->status;
   report.ended = jw.world().now();
   if (engine::JobManager* jm = jw.job_manager()) report.failure = jm->failure();

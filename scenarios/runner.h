@@ -47,6 +47,9 @@ struct RunOptions {
   // Sees every trace record of the run (not of DET's second run), as tests assert where a fault
   // fell; an observer only observes (sim::TraceObserver), so the run and its hash are the same.
   sim::TraceObserver* trace_observer = nullptr;
+  // Called once the run is simulated, before the checkers, with its job setup (the job graph,
+  // every plan generation, the cluster): what a viewer needs to lay out the run's tasks.
+  std::function<void(const engine::JobSetup&)> setup_observer;
 };
 
 // One checkpoint as the run's trace shows it, across JobManager failovers.

@@ -1,0 +1,80 @@
+// faultline-gui FILE [--seed N]: runs a scenario (a library scenario, a reproducer `faultline
+// explore` wrote) in-process and shows it; see gui/README.md.
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QMessageBox>
+#include <iostream>
+#include <optional>
+
+#include "gui/app/main_window.h"
+
+int main(int argc, char** argv) {
+  QApplication app(argc, argv);
+  QApplication::setApplicationName("faultline-gui");
+  QCommandLineParser parser;
+  parser.setApplicationDescription(
+      "Watch a faultline scenario run: barriers, checkpoints, faults and recovery.");
+  parser.addHelpOption();
+  parser.addPositionalArgument("scenario", "a scenario file (.textproto)");
+  QCommandLineOption seed_option("seed", "the seed to run (default: the scenario's)", "N");
+  parser.addOption(seed_option);
+  QCommandLineOption at_option("at", "show the run at this simulated time", "SECONDS");
+  parser.addOption(at_option);
+  QCommandLineOption screenshot_option(
+      "screenshot", "render the window to this PNG file and exit (with QT_QPA_PLATFORM=offscreen)",
+      "FILE");
+  parser.addOption(screenshot_option);
+  QCommandLineOption tab_option("tab", "show this tab (Checkpoints, Space-time, Moments, Verdicts)",
+                                "TITLE");
+  parser.addOption(tab_option);
+  QCommandLineOption checkpoint_option("checkpoint", "show this checkpoint's subtasks", "ID");
+  parser.addOption(checkpoint_option);
+  parser.process(app);
+
+  faultline::gui::MainWindow window;
+  const QStringList files = parser.positionalArguments();
+  if (!files.isEmpty()) {
+    std::optional<uint64_t> seed;
+    if (parser.isSet(seed_option)) {
+      bool ok = false;
+      seed = parser.value(seed_option).toULongLong(&ok);
+      if (!ok) {
+        std::cerr << "faultline-gui: --seed needs a number, got "
+                  << parser.value(seed_option).toStdString() << "\n";
+        return 2;
+      }
+    }
+    if (faultline::Status s = window.Open(files.front(), seed); !s.ok()) {
+      std::cerr << "faultline-gui: " << s.ToString() << "\n";
+      return 1;
+    }
+    if (parser.isSet(at_option)) {
+      bool ok = false;
+      const double at = parser.value(at_option).toDouble(&ok);
+      if (!ok || at < 0) {
+        std::cerr << "faultline-gui: --at needs a time in seconds, got "
+                  << parser.value(at_option).toStdString() << "\n";
+        return 2;
+      }
+      window.SeekTime(faultline::Time::Zero() +
+                      faultline::Duration::Nanos(static_cast<int64_t>(at * 1e9)));
+    }
+  }
+  if (parser.isSet(tab_option) && !window.ShowTab(parser.value(tab_option))) {
+    std::cerr << "faultline-gui: no tab " << parser.value(tab_option).toStdString() << "\n";
+    return 2;
+  }
+  if (parser.isSet(checkpoint_option)) {
+    window.ShowCheckpoint(parser.value(checkpoint_option).toLongLong());
+  }
+  window.show();
+  if (parser.isSet(screenshot_option)) {
+    const QString path = parser.value(screenshot_option);
+    if (!window.grab().save(path, "PNG")) {
+      std::cerr << "faultline-gui: cannot write " << path.toStdString() << "\n";
+      return 1;
+    }
+    return 0;
+  }
+  return QApplication::exec();
+}

@@ -1,0 +1,140 @@
+// faultline-gui's views under QTest, offscreen (QT_QPA_PLATFORM=offscreen): open a library
+// scenario, play, step to the next barrier, checkpoint and fault, scrub back and forth, and read
+// what the views show from their models (the checkpoint table, the moments, the verdicts, the
+// dataflow canvas's task boxes), not from pixels.
+#include "gui/app/main_window.h"
+
+#include <QApplication>
+#include <QClipboard>
+#include <QFontInfo>
+#include <QSignalSpy>
+#include <QTableWidget>
+#include <QTest>
+#include <QTreeWidget>
+
+#include "gui/app/checkpoint_model.h"
+#include "gui/app/dataflow_view.h"
+#include "gui/app/space_time_view.h"
+
+namespace faultline::gui {
+
+class MainWindowTest : public QObject {
+  Q_OBJECT
+
+ private:
+  static QString Library(const char* file) {
+    return QString(FAULTLINE_SCENARIO_LIBRARY_DIR) + "/" + file;
+  }
+
+ private slots:
+  void OpensARunAtTimeZero() {
+    MainWindow w;
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QVERIFY(w.Open(Library("rescale_4_to_2.textproto"), 1).ok());
+    QCOMPARE(w.timeline()->state().applied, size_t{0});
+    QCOMPARE(w.checkpoints()->rowCount(), 0);
+    // The canvas lays out the plan as submitted before anything ran: 8 tasks in 2 columns.
+    QCOMPARE(w.dataflow()->TaskBoxes().size(), size_t{8});
+    QVERIFY(w.windowTitle().contains("rescale_4_to_2"));
+    QVERIFY(w.Reproducer().startsWith("faultline run "));
+    QVERIFY(w.Reproducer().contains("--seed 1"));
+    // Every checker's verdict is listed.
+    QCOMPARE(w.verdicts()->topLevelItemCount(),
+             static_cast<int>(w.recording()->report.verdicts.size()));
+    // Text renders in a real font family.
+    QVERIFY(!QFontInfo(w.font()).family().isEmpty());
+  }
+
+  void StepsToTheNextBarrierCheckpointAndFault() {
+    MainWindow w;
+    QVERIFY(w.Open(Library("rescale_4_to_2.textproto"), 1).ok());
+    QVERIFY(w.NextBarrier());
+    QVERIFY(w.checkpoints()->rowCount() >= 1);
+    QVERIFY(w.NextCheckpointEnd());
+    const CheckpointRow& first = w.checkpoints()->RowAt(0);
+    QCOMPARE(first.id, int64_t{1});
+    QCOMPARE(first.status, CheckpointRow::Status::kCompleted);
+    QCOMPARE(w.checkpoints()->data(w.checkpoints()->index(0, CheckpointModel::kStatus)).toString(),
+             QString("completed"));
+    QCOMPARE(
+        w.checkpoints()->data(w.checkpoints()->index(0, CheckpointModel::kAcknowledged)).toString(),
+        QString("8/8"));
+    QVERIFY(w.moments()->stringList().last().contains("checkpoint 1 completed"));
+    // Its drill-down: every subtask's barrier, alignment, snapshot and acknowledgement.
+    w.ShowCheckpoint(1);
+    QCOMPARE(w.subtasks()->rowCount(), 8);
+    QCOMPARE(w.subtasks()->item(0, 0)->text(), QString("source+double#0"));
+    QVERIFY(w.subtasks()->item(7, 4)->text().endsWith(" ms"));
+    // The space-time diagram shows its barriers (4 x 4 channels) and snapshots so far.
+    QVERIFY(w.space_time()->VisibleArrows() >= 16);
+    QVERIFY(w.space_time()->VisibleDots() >= 8);
+    // The crash: the canvas greys the tasks of the crashed TaskManager.
+    while (w.NextFault() && w.timeline()->state().nodes_down.empty()) {
+    }
+    QVERIFY(!w.timeline()->state().nodes_down.empty());
+    bool greyed = false;
+    for (const DataflowView::TaskBox& box : w.dataflow()->TaskBoxes()) greyed |= box.node_down;
+    QVERIFY(greyed);
+    QVERIFY(w.moments()->stringList().last().contains("crashed"));
+    // Four tasks at parallelism 2 after the rescale, before the crash.
+    QCOMPARE(w.dataflow()->TaskBoxes().size(), size_t{4});
+  }
+
+  void ScrubsBackAndForthToTheSameState() {
+    MainWindow w;
+    QVERIFY(w.Open(Library("crash_during_alignment.textproto"), 1).ok());
+    const Time end = w.timeline()->end();
+    const Time a = Time::Zero() + Duration::Nanos(end.nanos() / 3);
+    const Time b = Time::Zero() + Duration::Nanos(end.nanos() * 4 / 5);
+    w.SeekTime(a);
+    const RunState at_a = w.timeline()->state();
+    const int rows_at_a = w.checkpoints()->rowCount();
+    const QStringList moments_at_a = w.moments()->stringList();
+    w.SeekTime(b);
+    QVERIFY(w.checkpoints()->rowCount() >= rows_at_a);
+    w.SeekTime(a);
+    QVERIFY(w.timeline()->state() == at_a);
+    QCOMPARE(w.checkpoints()->rowCount(), rows_at_a);
+    QCOMPARE(w.moments()->stringList(), moments_at_a);
+    // The scrubber follows the time, in milliseconds.
+    auto* scrubber = w.findChild<QSlider*>("scrubber");
+    QVERIFY(scrubber != nullptr);
+    QCOMPARE(scrubber->value(), static_cast<int>(at_a.now.nanos() / 1'000'000));
+  }
+
+  void PlaysUntilTheEnd() {
+    MainWindow w;
+    QVERIFY(w.Open(Library("happy_aligned.textproto"), 1).ok());
+    auto* speed = w.findChild<QSlider*>("speed");
+    QVERIFY(speed != nullptr);
+    speed->setValue(speed->maximum());  // 100 simulated seconds a second
+    w.Play();
+    QVERIFY(w.playing());
+    QTRY_VERIFY_WITH_TIMEOUT(!w.playing(), 60000);
+    QCOMPARE(w.timeline()->state().applied, w.timeline()->size());
+    QCOMPARE(w.timeline()->state().job_status, std::string("finished"));
+    QCOMPARE(w.checkpoints()->rowCount(),
+             static_cast<int>(w.recording()->report.checkpoints.size()));
+  }
+
+  void CopiesTheReproducer() {
+    MainWindow w;
+    QVERIFY(w.Open(Library("happy_aligned.textproto"), 7).ok());
+    w.CopyReproducer();
+    QCOMPARE(QApplication::clipboard()->text(), w.Reproducer());
+    QVERIFY(w.Reproducer().contains("--seed 7"));
+  }
+
+  void RefusesAnInvalidFile() {
+    MainWindow w;
+    const Status s = w.Open("/nonexistent/scenario.textproto", std::nullopt);
+    QVERIFY(!s.ok());
+    QVERIFY(w.recording() == nullptr);
+  }
+};
+
+}  // namespace faultline::gui
+
+QTEST_MAIN(faultline::gui::MainWindowTest)
+#include "main_window_test.moc"

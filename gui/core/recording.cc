@@ -1,0 +1,65 @@
+#include "gui/core/recording.h"
+
+#include <charconv>
+#include <utility>
+
+#include "engine/exec/cluster.h"
+
+namespace faultline::gui {
+namespace {
+
+// Keeps a copy of every record the run writes.
+class KeepAll final : public sim::TraceObserver {
+ public:
+  explicit KeepAll(std::vector<sim::TraceRecord>& out) : out_(out) {}
+  void OnRecord(const sim::TraceRecord& record) override { out_.push_back(record); }
+
+ private:
+  std::vector<sim::TraceRecord>& out_;
+};
+
+}  // namespace
+
+std::pair<std::string, uint32_t> SplitTaskName(std::string_view task) {
+  const size_t hash = task.rfind('#');
+  if (hash == std::string_view::npos) return {std::string(task), 0};
+  uint32_t subtask = 0;
+  const std::string_view digits = task.substr(hash + 1);
+  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), subtask);
+  if (digits.empty() || error != std::errc() || end != digits.data() + digits.size()) {
+    return {std::string(task), 0};
+  }
+  return {std::string(task.substr(0, hash)), subtask};
+}
+
+Result<Recording> RecordRun(const scenarios::Scenario& scenario, scenarios::RunOptions options) {
+  Recording out;
+  KeepAll keep(out.records);
+  options.trace_observer = &keep;
+  options.setup_observer = [&out](const engine::JobSetup& setup) {
+    out.job_manager_node = setup.cluster.job_manager;
+    out.task_manager_nodes = setup.cluster.task_managers;
+    for (uint32_t g = 0; g < setup.generations(); ++g) {
+      const engine::ExecutionPlan& plan = setup.PlanOf(g);
+      out.tasks_per_generation.push_back(static_cast<uint32_t>(plan.tasks.size()));
+      std::map<std::string, std::vector<std::string>>& inputs =
+          out.inputs_by_generation.emplace_back();
+      for (const engine::TaskSpec& task : plan.tasks) {
+        std::vector<std::string>& producers = inputs[task.name];
+        for (uint32_t producer : plan.InputsOf(task.index)) {
+          producers.push_back(plan.tasks[producer].name);
+        }
+      }
+      for (uint32_t c = 0; c < plan.chains.size(); ++c) {
+        if (out.chains.size() <= c) out.chains.push_back(ChainLayout{plan.chains[c].name, {}});
+        std::vector<std::string> names;
+        for (uint32_t task : plan.tasks_of_chain[c]) names.push_back(plan.tasks[task].name);
+        out.chains[c].tasks_by_generation.push_back(std::move(names));
+      }
+    }
+  };
+  FL_ASSIGN_OR_RETURN(out.report, scenarios::RunScenario(scenario, options));
+  return out;
+}
+
+}  // namespace faultline::gui
