@@ -1,6 +1,7 @@
 #include "gui/app/dataflow_view.h"
 
 #include <QColor>
+#include <QContextMenuEvent>
 #include <QFontMetrics>
 #include <QPainter>
 #include <QPen>
@@ -46,6 +47,16 @@ void DataflowView::SetState(const RunState& state) {
   state_ = state;
   Layout();
   update();
+}
+
+void DataflowView::contextMenuEvent(QContextMenuEvent* event) {
+  for (const TaskBox& box : boxes_) {
+    if (box.rect.contains(event->pos())) {
+      emit TaskMenuRequested(box.name, box.node, event->globalPos());
+      event->accept();
+      return;
+    }
+  }
 }
 
 void DataflowView::resizeEvent(QResizeEvent* event) {

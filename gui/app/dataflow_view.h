@@ -36,7 +36,12 @@ class DataflowView final : public QWidget {
 
   QSize sizeHint() const override { return {900, 360}; }
 
+ signals:
+  // A right click on a task's box: the actions a person may take there (faults at this moment).
+  void TaskMenuRequested(const QString& task, uint32_t node, const QPoint& global);
+
  protected:
+  void contextMenuEvent(QContextMenuEvent* event) override;
   void paintEvent(QPaintEvent* event) override;
   void resizeEvent(QResizeEvent* event) override;
 

@@ -3,11 +3,14 @@
 #include <QAction>
 #include <QApplication>
 #include <QClipboard>
+#include <QComboBox>
 #include <QFileDialog>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QListView>
+#include <QMenu>
+#include <QMenuBar>
 #include <QMessageBox>
 #include <QSlider>
 #include <QSplitter>
@@ -21,6 +24,7 @@
 #include <QVBoxLayout>
 #include <cmath>
 
+#include "engine/exec/config.h"
 #include "gui/app/checkpoint_model.h"
 #include "gui/app/dataflow_view.h"
 #include "gui/app/space_time_view.h"
@@ -66,6 +70,24 @@ void MainWindow::BuildUi() {
   bar->addAction("Next fault", this, [this] { NextFault(); })->setShortcut(Qt::Key_F);
   bar->addAction("Copy reproducer", this, &MainWindow::CopyReproducer);
   bar->addSeparator();
+  bar->addWidget(new QLabel(" branch ", bar));
+  branches_ = new QComboBox(bar);
+  branches_->setObjectName("branches");
+  branches_->setMinimumContentsLength(28);
+  bar->addWidget(branches_);
+  connect(branches_, &QComboBox::activated, this, [this](int index) { SwitchBranch(index); });
+  switches_menu_ = menuBar()->addMenu("Teaching switches");
+  for (const engine::TeachingSwitchInfo& info : engine::kTeachingSwitches) {
+    QAction* toggle = switches_menu_->addAction(Q(info.name));
+    toggle->setCheckable(true);
+    toggle->setToolTip(Q(info.mistake));
+    connect(toggle, &QAction::triggered, this, [this, toggle](bool on) {
+      if (Status s = ToggleSwitch(toggle->text(), on); !s.ok()) {
+        QMessageBox::warning(this, "faultline-gui", Q(s.ToString()));
+      }
+    });
+  }
+  bar->addSeparator();
   bar->addWidget(new QLabel(" speed ", bar));
   speed_ = new QSlider(Qt::Horizontal, bar);
   speed_->setObjectName("speed");
@@ -91,6 +113,7 @@ void MainWindow::BuildUi() {
   auto* split = new QSplitter(Qt::Vertical, central);
   dataflow_ = new DataflowView(split);
   split->addWidget(dataflow_);
+  connect(dataflow_, &DataflowView::TaskMenuRequested, this, &MainWindow::TaskMenu);
   auto* tabs = new QTabWidget(split);
   tabs_ = tabs;
   checkpoints_ = new CheckpointModel(this);
@@ -132,22 +155,36 @@ void MainWindow::BuildUi() {
 
 Status MainWindow::Open(const QString& path, std::optional<uint64_t> seed) {
   Pause();
-  Result<scenarios::Scenario> scenario = scenarios::LoadScenarioFile(path.toStdString());
-  if (!scenario.ok()) return scenario.status();
-  scenarios::RunOptions options;
-  options.seed = seed;
-  Result<Recording> recorded = RecordRun(*scenario, options);
-  if (!recorded.ok()) return recorded.status();
-  timeline_.reset();
-  recording_ = std::make_unique<Recording>(std::move(*recorded));
-  timeline_ = std::make_unique<Timeline>(*recording_);
-  dataflow_->SetRecording(recording_.get());
-  space_time_model_ = std::make_unique<SpaceTime>(BuildSpaceTime(*recording_));
+  Result<std::unique_ptr<Session>> session = Session::Open(path.toStdString(), seed);
+  if (!session.ok()) return session.status();
+  session_ = std::move(*session);
+  branches_->clear();
+  ShowBranch(0, std::nullopt);
+  return Status::Ok();
+}
+
+const Recording* MainWindow::recording() const {
+  return session_ == nullptr ? nullptr : session_->branch(current_).recording.get();
+}
+
+const Timeline* MainWindow::timeline() const {
+  return session_ == nullptr ? nullptr : session_->branch(current_).timeline.get();
+}
+
+Timeline* MainWindow::mutable_timeline() {
+  return session_ == nullptr ? nullptr : session_->branch(current_).timeline.get();
+}
+
+void MainWindow::ShowBranch(int id, std::optional<Time> at) {
+  current_ = id;
+  const Recording& rec = *recording();
+  dataflow_->SetRecording(&rec);
+  space_time_model_ = std::make_unique<SpaceTime>(BuildSpaceTime(rec));
   space_time_->SetModel(space_time_model_.get());
   shown_checkpoint_ = 0;
-  scrubber_->setRange(0, MillisOf(timeline_->end()));
+  scrubber_->setRange(0, MillisOf(timeline()->end()));
   verdicts_->clear();
-  for (const checkers::Verdict& v : recording_->report.verdicts) {
+  for (const checkers::Verdict& v : rec.report.verdicts) {
     const char* outcome = v.violated() ? "VIOLATION" : v.judged() ? "PASS" : "INCONCLUSIVE";
     auto* item = new QTreeWidgetItem(verdicts_, {Q(v.rule()), outcome});
     if (v.first()) new QTreeWidgetItem(item, {"violation", Q(checkers::ToString(*v.first()))});
@@ -157,19 +194,88 @@ Status MainWindow::Open(const QString& path, std::optional<uint64_t> seed) {
     for (const std::string& note : v.notes()) new QTreeWidgetItem(item, {"note", Q(note)});
   }
   verdicts_->resizeColumnToContents(0);
-  setWindowTitle("faultline-gui — " + Q(recording_->report.name) + " seed " +
-                 QString::number(recording_->report.seed));
-  statusBar()->showMessage(Q(std::string(scenarios::OutcomeName(recording_->report.outcome))) +
-                           "  " + Q(recording_->report.reproduce));
-  moments_shown_ = 0;
-  moments_->setStringList({});
-  timeline_->SeekRecord(0);
+  // The branch list: every branch, the current one selected.
+  {
+    const QSignalBlocker block(branches_);
+    while (branches_->count() < session_->size()) {
+      const Branch& b = session_->branch(branches_->count());
+      QString text = QString::number(b.id) + ": " + Q(b.label);
+      if (b.parent >= 0) {
+        text += " (from " + QString::number(b.parent) + " at " + Seconds(b.at) + ")";
+      }
+      branches_->addItem(text);
+    }
+    branches_->setCurrentIndex(id);
+  }
+  for (QAction* toggle : switches_menu_->actions()) {
+    const std::vector<std::string>& on = session_->branch(id).switches;
+    toggle->setChecked(std::find(on.begin(), on.end(), toggle->text().toStdString()) != on.end());
+  }
+  setWindowTitle("faultline-gui — " + Q(rec.report.name) + " seed " +
+                 QString::number(session_->seed()) + " — branch " + QString::number(id));
+  statusBar()->showMessage(Q(std::string(scenarios::OutcomeName(rec.report.outcome))) + "  " +
+                           Q(session_->ReproduceCommand(id)));
+  moments_shown_ = static_cast<size_t>(-1);
+  if (at) {
+    mutable_timeline()->SeekTime(*at);
+  } else {
+    mutable_timeline()->SeekRecord(0);
+  }
   Refresh();
+}
+
+void MainWindow::SwitchBranch(int id) {
+  if (session_ == nullptr || id < 0 || id >= session_->size()) return;
+  ShowBranch(id, timeline()->state().now);
+}
+
+Status MainWindow::BranchHere(scenarios::proto::Fault fault, const QString& label) {
+  if (session_ == nullptr) return FailedPreconditionError("no run open");
+  Pause();
+  const Time at = timeline()->state().now;
+  FL_ASSIGN_OR_RETURN(
+      int id, session_->BranchWithFault(current_, at, std::move(fault),
+                                        label.toStdString() + " at " + Seconds(at).toStdString()));
+  // Just before the fault: the next step shows it strike.
+  ShowBranch(id, at - Duration::Nanos(1));
   return Status::Ok();
 }
 
+Status MainWindow::ToggleSwitch(const QString& name, bool on) {
+  if (session_ == nullptr) return FailedPreconditionError("no run open");
+  Pause();
+  const Time at = timeline()->state().now;
+  FL_ASSIGN_OR_RETURN(int id, session_->BranchWithSwitch(current_, name.toStdString(), on));
+  ShowBranch(id, at);
+  return Status::Ok();
+}
+
+void MainWindow::TaskMenu(const QString& task, uint32_t node, const QPoint& global) {
+  if (session_ == nullptr) return;
+  QMenu menu(this);
+  const auto act = [this](const QString& text, scenarios::proto::Fault fault) {
+    if (Status s = BranchHere(std::move(fault), text); !s.ok()) {
+      QMessageBox::warning(this, "faultline-gui", Q(s.ToString()));
+    }
+  };
+  const QString tm = "TaskManager " + QString::number(node);
+  menu.addAction("Crash " + tm + " (restarts after 1 s)", this,
+                 [=] { act("crash " + tm, CrashTaskManagerFault(node, Duration::Seconds(1))); });
+  menu.addAction("Crash " + tm + " for good", this, [=] {
+    act("crash " + tm + " for good", CrashTaskManagerFault(node, std::nullopt));
+  });
+  menu.addAction("Fail task " + task, this,
+                 [=] { act("fail " + task, FailTaskFault(task.toStdString())); });
+  menu.addSeparator();
+  menu.addAction("Crash the JobManager (restarts after 1 s)", this,
+                 [=] { act("crash the JobManager", CrashJobManagerFault(Duration::Seconds(1))); });
+  menu.addAction("Blob store outage for 2 s", this,
+                 [=] { act("blob store outage", BlobOutageFault(Duration::Seconds(2))); });
+  menu.exec(global);
+}
+
 QString MainWindow::Reproducer() const {
-  return recording_ == nullptr ? QString() : Q(recording_->report.reproduce);
+  return session_ == nullptr ? QString() : Q(session_->Reproducer(current_));
 }
 
 bool MainWindow::playing() const {
@@ -181,7 +287,7 @@ double MainWindow::speed() const {
 }
 
 void MainWindow::Play() {
-  if (timeline_ == nullptr) return;
+  if (session_ == nullptr) return;
   player_->start();
   play_->setText("Pause");
 }
@@ -192,49 +298,50 @@ void MainWindow::Pause() {
 }
 
 void MainWindow::Advance() {
-  if (timeline_ == nullptr || timeline_->state().applied >= timeline_->size()) {
+  Timeline* timeline = mutable_timeline();
+  if (timeline == nullptr || timeline->state().applied >= timeline->size()) {
     Pause();
     return;
   }
   const auto step = static_cast<int64_t>(speed() * kTickMillis * 1e6);
-  timeline_->SeekTime(timeline_->state().now + Duration::Nanos(std::max<int64_t>(1, step)));
+  timeline->SeekTime(timeline->state().now + Duration::Nanos(std::max<int64_t>(1, step)));
   Refresh();
 }
 
 void MainWindow::StepRecord() {
-  if (timeline_ == nullptr) return;
-  timeline_->Step();
+  if (session_ == nullptr) return;
+  mutable_timeline()->Step();
   Refresh();
 }
 
 bool MainWindow::NextBarrier() {
-  if (timeline_ == nullptr || !timeline_->StepUntil(IsBarrierEvent)) return false;
+  if (session_ == nullptr || !mutable_timeline()->StepUntil(IsBarrierEvent)) return false;
   Refresh();
   return true;
 }
 
 bool MainWindow::NextCheckpointEnd() {
-  if (timeline_ == nullptr || !timeline_->StepUntil(IsCheckpointEnd)) return false;
+  if (session_ == nullptr || !mutable_timeline()->StepUntil(IsCheckpointEnd)) return false;
   Refresh();
   return true;
 }
 
 bool MainWindow::NextFault() {
-  if (timeline_ == nullptr || !timeline_->StepUntil(IsFault)) return false;
+  if (session_ == nullptr || !mutable_timeline()->StepUntil(IsFault)) return false;
   Refresh();
   return true;
 }
 
 void MainWindow::SeekTime(Time t) {
-  if (timeline_ == nullptr) return;
-  timeline_->SeekTime(t);
+  if (session_ == nullptr) return;
+  mutable_timeline()->SeekTime(t);
   Refresh();
 }
 
 void MainWindow::CopyReproducer() {
-  if (recording_ == nullptr) return;
+  if (session_ == nullptr) return;
   QApplication::clipboard()->setText(Reproducer());
-  statusBar()->showMessage("copied: " + Reproducer(), 5000);
+  statusBar()->showMessage("copied: " + Q(session_->ReproduceCommand(current_)), 5000);
 }
 
 void MainWindow::OpenDialog() {
@@ -259,9 +366,9 @@ bool MainWindow::ShowTab(const QString& title) {
 void MainWindow::ShowCheckpoint(int64_t id) {
   shown_checkpoint_ = id;
   subtasks_->setRowCount(0);
-  if (timeline_ == nullptr) return;
-  auto row = timeline_->state().checkpoints.find(id);
-  if (row == timeline_->state().checkpoints.end()) return;
+  if (session_ == nullptr) return;
+  auto row = timeline()->state().checkpoints.find(id);
+  if (row == timeline()->state().checkpoints.end()) return;
   const CheckpointRow& c = row->second;
   const auto after_trigger = [&c](Time t) {
     return t == Time::Zero() ? QString("-")
@@ -288,13 +395,13 @@ void MainWindow::ShowCheckpoint(int64_t id) {
 }
 
 void MainWindow::Refresh() {
-  const RunState& state = timeline_->state();
+  const RunState& state = timeline()->state();
   dataflow_->SetState(state);
   checkpoints_->SetState(state);
   space_time_->SetNow(state.now);
   ShowCheckpoint(shown_checkpoint_);
   // The moments up to now, appended while moving forward, rebuilt after a move back.
-  const std::vector<Moment>& all = timeline_->moments();
+  const std::vector<Moment>& all = timeline()->moments();
   size_t shown = 0;
   while (shown < all.size() && all[shown].record < state.applied) ++shown;
   if (shown != moments_shown_) {

@@ -3,7 +3,9 @@
 // next barrier, checkpoint end or fault, scrub anywhere (time travel through the timeline's
 // keyframes). Views: the dataflow canvas, the checkpoint history, the moments so far (faults,
 // recoveries, checkpoint ends) and the checkers' verdicts; "Copy reproducer" gives the command
-// that replays the run.
+// that replays the run. A fault taken at the current moment from the canvas's context menu, or a
+// teaching switch toggled, starts a new branch (gui/core/session.h); the branch list returns to
+// any earlier one.
 #pragma once
 
 #include <QMainWindow>
@@ -13,6 +15,7 @@
 
 #include "base/status.h"
 #include "gui/core/recording.h"
+#include "gui/core/session.h"
 #include "gui/core/space_time.h"
 #include "gui/core/timeline.h"
 
@@ -24,6 +27,8 @@ class QTableWidget;
 class QTableView;
 class QTabWidget;
 class QAction;
+class QComboBox;
+class QMenu;
 
 namespace faultline::gui {
 
@@ -41,9 +46,11 @@ class MainWindow final : public QMainWindow {
   // Runs `path` at `seed` (unset: the scenario's own) and shows it from time zero.
   Status Open(const QString& path, std::optional<uint64_t> seed);
 
-  // What the views show (tests assert on these).
-  const Recording* recording() const { return recording_.get(); }
-  const Timeline* timeline() const { return timeline_.get(); }
+  // What the views show (tests assert on these): the current branch's run.
+  const Session* session() const { return session_.get(); }
+  int current_branch() const { return current_; }
+  const Recording* recording() const;
+  const Timeline* timeline() const;
   CheckpointModel* checkpoints() const { return checkpoints_; }
   QStringListModel* moments() const { return moments_; }
   DataflowView* dataflow() const { return dataflow_; }
@@ -64,22 +71,35 @@ class MainWindow final : public QMainWindow {
   bool NextBarrier();
   bool NextCheckpointEnd();
   bool NextFault();
-  void SeekTime(faultline::Time t);
   void CopyReproducer();
   void OpenDialog();
+
+ public:
+  void SeekTime(faultline::Time t);
   // Fills the drill-down with checkpoint `id` as of now (nothing when it has not started).
   void ShowCheckpoint(int64_t id);
+  // Branches at the current moment of the current branch with `fault` (gui/core/session.h) and
+  // shows the new branch just before the fault strikes.
+  Status BranchHere(scenarios::proto::Fault fault, const QString& label);
+  // A new branch from time zero with teaching switch `name` on or off, shown at the moment.
+  Status ToggleSwitch(const QString& name, bool on);
+  // Shows branch `id` at the current moment.
+  void SwitchBranch(int id);
   // Brings the tab titled `title` ("Checkpoints", "Space-time", "Moments", "Verdicts") to the
   // front; false when there is none.
   bool ShowTab(const QString& title);
 
  private:
   void BuildUi();
+  Timeline* mutable_timeline();
+  // Shows branch `id` at `at` (unset: before its first record).
+  void ShowBranch(int id, std::optional<Time> at);
+  void TaskMenu(const QString& task, uint32_t node, const QPoint& global);
   void Advance();  // one playback tick
   void Refresh();  // every view from the timeline's state
 
-  std::unique_ptr<Recording> recording_;
-  std::unique_ptr<Timeline> timeline_;
+  std::unique_ptr<Session> session_;
+  int current_ = 0;
   std::unique_ptr<SpaceTime> space_time_model_;
   int64_t shown_checkpoint_ = 0;
   CheckpointModel* checkpoints_ = nullptr;
@@ -90,6 +110,8 @@ class MainWindow final : public QMainWindow {
   QTableWidget* subtasks_ = nullptr;
   QTableView* history_ = nullptr;
   QTabWidget* tabs_ = nullptr;
+  QComboBox* branches_ = nullptr;
+  QMenu* switches_menu_ = nullptr;
   QSlider* scrubber_ = nullptr;
   QSlider* speed_ = nullptr;
   QLabel* clock_ = nullptr;

@@ -6,6 +6,7 @@
 
 #include <QApplication>
 #include <QClipboard>
+#include <QComboBox>
 #include <QFontInfo>
 #include <QSignalSpy>
 #include <QTableWidget>
@@ -124,6 +125,41 @@ class MainWindowTest : public QObject {
     w.CopyReproducer();
     QCOMPARE(QApplication::clipboard()->text(), w.Reproducer());
     QVERIFY(w.Reproducer().contains("--seed 7"));
+  }
+
+  void BranchesAtTheMomentAndReturns() {
+    MainWindow w;
+    QVERIFY(w.Open(Library("rescale_4_to_2.textproto"), 1).ok());
+    w.SeekTime(Time::Zero() + Duration::Millis(600));
+    const Time at = w.timeline()->state().now;
+    QVERIFY(w.timeline()->state().nodes_down.empty());
+    // What the canvas's context menu does for "Crash TaskManager 2 (restarts after 1 s)".
+    QVERIFY(
+        w.BranchHere(CrashTaskManagerFault(2, Duration::Seconds(1)), "crash TaskManager 2").ok());
+    QCOMPARE(w.current_branch(), 1);
+    QCOMPARE(w.timeline()->state().now <= at, true);
+    // The fault fires at the moment, and TaskManager 2 goes down.
+    while (w.NextFault() && w.timeline()->state().nodes_down.empty()) {
+    }
+    QCOMPARE(w.timeline()->state().nodes_down, std::set<uint32_t>{2});
+    QCOMPARE(w.timeline()->state().now, at);
+    QVERIFY(w.moments()->stringList().last().contains("node 2 crashed"));
+    QVERIFY(w.Reproducer().contains("faultline run branch.textproto --seed 1"));
+    QVERIFY(w.Reproducer().contains("crash_task_manager"));
+    auto* branches = w.findChild<QComboBox*>("branches");
+    QVERIFY(branches != nullptr);
+    QCOMPARE(branches->count(), 2);
+    QCOMPARE(branches->currentIndex(), 1);
+    // Back to the scenario as written, at the same moment: no crash there.
+    w.SwitchBranch(0);
+    QCOMPARE(w.current_branch(), 0);
+    QVERIFY(w.timeline()->state().nodes_down.empty());
+    // A teaching switch toggled: a third branch, from the one shown.
+    QVERIFY(w.ToggleSwitch("offset-after-emit", true).ok());
+    QCOMPARE(w.current_branch(), 2);
+    QCOMPARE(w.session()->branch(2).parent, 0);
+    QVERIFY(w.Reproducer().contains("--switch offset-after-emit"));
+    QCOMPARE(branches->count(), 3);
   }
 
   void RefusesAnInvalidFile() {

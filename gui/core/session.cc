@@ -1,0 +1,129 @@
+#include "gui/core/session.h"
+
+#include <google/protobuf/text_format.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "scenarios/loader.h"
+
+namespace faultline::gui {
+namespace {
+
+std::string TextOf(const scenarios::proto::Scenario& spec) {
+  std::string text;
+  google::protobuf::TextFormat::PrintToString(spec, &text);
+  return text;
+}
+
+std::string DurationText(Duration d) {
+  return std::to_string(d.nanos()) + "ns";
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Session>> Session::Open(const std::string& path,
+                                               std::optional<uint64_t> seed) {
+  FL_ASSIGN_OR_RETURN(scenarios::Scenario scenario, scenarios::LoadScenarioFile(path));
+  auto session = std::unique_ptr<Session>(new Session());
+  session->path_ = path;
+  session->seed_ = seed.value_or(scenario.spec.seed());
+  FL_ASSIGN_OR_RETURN(int id,
+                      session->Add(-1, Time::Zero(), "as written", std::move(scenario.spec), {}));
+  (void)id;
+  return session;
+}
+
+Result<int> Session::Add(int parent, Time at, std::string label, scenarios::proto::Scenario spec,
+                         std::vector<std::string> switches) {
+  // Validated as a file would be: an entry the person added that the loader refuses is an error.
+  const std::string where = parent < 0 ? path_ : "branch " + std::to_string(size());
+  FL_ASSIGN_OR_RETURN(scenarios::Scenario scenario, scenarios::ParseScenario(TextOf(spec), where));
+  scenario.path = path_;
+  scenarios::RunOptions options;
+  options.seed = seed_;
+  options.switches = switches;
+  FL_ASSIGN_OR_RETURN(Recording recording, RecordRun(scenario, std::move(options)));
+  auto b = std::make_unique<Branch>();
+  b->id = size();
+  b->parent = parent;
+  b->at = at;
+  b->label = std::move(label);
+  b->spec = std::move(scenario.spec);
+  b->switches = std::move(switches);
+  b->recording = std::make_unique<Recording>(std::move(recording));
+  b->timeline = std::make_unique<Timeline>(*b->recording);
+  branches_.push_back(std::move(b));
+  return branches_.back()->id;
+}
+
+Result<int> Session::BranchWithFault(int from, Time at, scenarios::proto::Fault fault,
+                                     std::string label) {
+  if (from < 0 || from >= size()) return InvalidArgumentError("no branch " + std::to_string(from));
+  const Branch& parent = branch(from);
+  scenarios::proto::Scenario spec = parent.spec;
+  if (fault.name().empty()) fault.set_name("gui-" + std::to_string(size()));
+  fault.mutable_trigger()->set_at(DurationText(at - Time::Zero()));
+  *spec.add_faults() = std::move(fault);
+  return Add(from, at, std::move(label), std::move(spec), parent.switches);
+}
+
+Result<int> Session::BranchWithSwitch(int from, const std::string& name, bool on) {
+  if (from < 0 || from >= size()) return InvalidArgumentError("no branch " + std::to_string(from));
+  const Branch& parent = branch(from);
+  std::vector<std::string> switches = parent.switches;
+  std::erase(switches, name);
+  if (on) switches.push_back(name);
+  return Add(from, Time::Zero(), (on ? "switch on: " : "switch off: ") + name, parent.spec,
+             std::move(switches));
+}
+
+std::string Session::ScenarioText(int id) const {
+  return TextOf(branch(id).spec);
+}
+
+std::string Session::ReproduceCommand(int id, const std::string& file) const {
+  std::string command =
+      "faultline run " + (id == 0 ? path_ : file) + " --seed " + std::to_string(seed_);
+  for (const std::string& s : branch(id).switches) command += " --switch " + s;
+  return command;
+}
+
+std::string Session::Reproducer(int id) const {
+  if (id == 0) return ReproduceCommand(0) + "\n";
+  return "# " + branch(id).label +
+         "\n# Save this as branch.textproto, then: " + ReproduceCommand(id) + "\n" +
+         ScenarioText(id);
+}
+
+scenarios::proto::Fault CrashTaskManagerFault(uint32_t node,
+                                              std::optional<Duration> restart_after) {
+  scenarios::proto::Fault f;
+  f.mutable_crash_task_manager()->set_task_manager(node);
+  if (restart_after) {
+    f.mutable_crash_task_manager()->set_restart_after(DurationText(*restart_after));
+  } else {
+    f.mutable_crash_task_manager()->set_never_restart(true);
+  }
+  return f;
+}
+
+scenarios::proto::Fault CrashJobManagerFault(Duration restart_after) {
+  scenarios::proto::Fault f;
+  f.mutable_crash_job_manager()->set_restart_after(DurationText(restart_after));
+  return f;
+}
+
+scenarios::proto::Fault FailTaskFault(const std::string& task) {
+  scenarios::proto::Fault f;
+  f.mutable_fail_task()->set_subtask(task);
+  return f;
+}
+
+scenarios::proto::Fault BlobOutageFault(Duration duration) {
+  scenarios::proto::Fault f;
+  f.mutable_blob_outage()->set_duration(DurationText(duration));
+  return f;
+}
+
+}  // namespace faultline::gui
