@@ -23,8 +23,7 @@ std::vector<Coverage::Wait> WaitsOf(const RunView& view, const SourceIndex& inde
     // Task indices are each generation's own (a rescaled attempt's plan numbers its tasks).
     for (uint32_t task = 0; task < TaskIndexBound(*view.setup); ++task) {
       for (const AttemptLog* log : view.order->AttemptsOf(task)) {
-        auto rescaled = view.rescaled_attempts.find(log->attempt);
-        const uint32_t generation = rescaled == view.rescaled_attempts.end() ? 0 : rescaled->second;
+        const uint32_t generation = GenerationOfAttempt(view.rescaled_attempts, log->attempt);
         if (generation >= view.setup->generations()) continue;
         const engine::ExecutionPlan& plan = view.setup->PlanOf(generation);
         if (task >= plan.tasks.size() || !plan.IsSource(task)) continue;

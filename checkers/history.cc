@@ -86,6 +86,11 @@ uint32_t TaskIndexBound(const engine::JobSetup& setup) {
   return static_cast<uint32_t>(bound);
 }
 
+uint32_t GenerationOfAttempt(const std::map<uint64_t, uint32_t>& rescaled, uint64_t attempt) {
+  auto it = rescaled.find(attempt);
+  return it == rescaled.end() ? 0 : it->second;
+}
+
 Result<std::vector<HistorySegment>> CommittedHistory(const OrderLog& log, uint32_t task,
                                                      const HistoryEnd& end) {
   if (log.overflowed()) return FailedPreconditionError("the order log overflowed");
@@ -138,10 +143,7 @@ class RescaledOrders {
  private:
   using Path = std::vector<HistorySegment>;
 
-  uint32_t GenerationOf(uint64_t attempt) const {
-    auto it = rescaled_.find(attempt);
-    return it == rescaled_.end() ? 0 : it->second;
-  }
+  uint32_t GenerationOf(uint64_t attempt) const { return GenerationOfAttempt(rescaled_, attempt); }
   // The task owning `group` of chain `c` at generation `g`.
   uint32_t Owner(uint32_t c, uint32_t g, uint32_t group) const {
     const engine::ExecutionPlan& plan = setup_.PlanOf(g);

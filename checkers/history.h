@@ -52,6 +52,10 @@ Result<std::vector<HistorySegment>> HistoryBefore(const OrderLog& log, const Att
 // tasks from 0, so an order log's task index means a task of its attempt's generation.
 uint32_t TaskIndexBound(const engine::JobSetup& setup);
 
+// The plan generation `attempt` ran, from a run's rescaled attempts (RunView::rescaled_attempts;
+// an attempt not there ran generation 0's plan).
+uint32_t GenerationOfAttempt(const std::map<uint64_t, uint32_t>& rescaled, uint64_t attempt);
+
 struct KeyedOrders {
   std::map<uint32_t, KeyOrder> order;  // keyed operator index -> per-key logged order
   std::map<uint32_t, std::vector<HistorySegment>> histories;  // every task -> its history

@@ -18,8 +18,7 @@ using engine::Record;
 // The plan generation an attempt ran (RunView::rescaled_attempts; the rest run generation 0's
 // plan).
 uint32_t GenerationOf(const RunView& run, uint64_t attempt) {
-  auto it = run.rescaled_attempts.find(attempt);
-  return it == run.rescaled_attempts.end() ? 0 : it->second;
+  return GenerationOfAttempt(run.rescaled_attempts, attempt);
 }
 
 // Routes a producer task's output records to its consumers, as the next chain's partitioner at

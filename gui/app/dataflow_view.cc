@@ -91,6 +91,7 @@ void DataflowView::Layout() {
         box.barrier_inputs = static_cast<int>(it->second.barrier_inputs.size());
       }
       box.node_down = state_.nodes_down.contains(box.node);
+      box.column = c;
       box.rect = QRectF(x + 10, header + row_height * static_cast<double>(i) + 3, column_width - 20,
                         row_height - 6);
       boxes_.push_back(box);
@@ -112,8 +113,7 @@ void DataflowView::paintEvent(QPaintEvent*) {
   p.setPen(edge);
   for (const TaskBox& from : boxes_) {
     for (const TaskBox& to : boxes_) {
-      if (to.rect.left() <= from.rect.right()) continue;
-      if (to.rect.left() - from.rect.right() > 40) continue;  // only the next column
+      if (to.column != from.column + 1) continue;
       p.drawLine(QPointF(from.rect.right(), from.rect.center().y()),
                  QPointF(to.rect.left(), to.rect.center().y()));
     }

@@ -30,6 +30,7 @@ class DataflowView final : public QWidget {
     bool node_down = false;
     int64_t aligning = 0;  // the checkpoint its barriers are arriving for (0: none)
     int barrier_inputs = 0;
+    size_t column = 0;  // its chain's index
     QRectF rect;
   };
   const std::vector<TaskBox>& TaskBoxes() const { return boxes_; }
