@@ -344,6 +344,11 @@ Result<std::unique_ptr<Simulated>> Simulate(const engine::JobGraph& job, const S
   run->order = std::make_unique<checkers::OrderLog>(checkers::OrderLog::Options{
       .now = [raw] { return raw->jw == nullptr ? Time::Zero() : raw->jw->world().now(); }});
   config.observer = run->order.get();
+  if (config.flow_observer != nullptr) {
+    config.flow_observer->clock = [raw] {
+      return raw->jw == nullptr ? Time::Zero() : raw->jw->world().now();
+    };
+  }
   FL_ASSIGN_OR_RETURN(run->jw, sim::JobWorld::Create(job, config, world_options));
   sim::JobWorld& jw = *run->jw;
   for (uint32_t p = 0; p < log.size(); ++p) {
@@ -522,9 +527,11 @@ Result<RunReport> Run(const engine::JobGraph& job, const Scenario& file,
   const std::vector<std::vector<engine::Record>> log = GenerateSourceLog(spec);
   for (const auto& partition : log) report.source_records += partition.size();
   ReportObserver observer(&report);
+  engine::EngineConfig first_config = config;
+  first_config.flow_observer = options.flow_observer;
   FL_ASSIGN_OR_RETURN(std::unique_ptr<Simulated> run,
-                      Simulate(job, scenario, log, config, world_options, limit_time, &observer,
-                               poll, options.trace_observer));
+                      Simulate(job, scenario, log, first_config, world_options, limit_time,
+                               &observer, poll, options.trace_observer));
   sim::JobWorld& jw = *run->jw;
   if (options.setup_observer) options.setup_observer(jw.setup());
   report.status = run->status;

@@ -50,6 +50,9 @@ struct RunOptions {
   // Called once the run is simulated, before the checkers, with its job setup (the job graph,
   // every plan generation, the cluster): what a viewer needs to lay out the run's tasks.
   std::function<void(const engine::JobSetup&)> setup_observer;
+  // Sees how buffers move through the tasks' queues and the network (engine/exec/observer.h),
+  // for a viewer; its `clock` is set to the world's clock. Like trace_observer, not DET's run.
+  engine::FlowObserver* flow_observer = nullptr;
 };
 
 // One checkpoint as the run's trace shows it, across JobManager failovers.

@@ -15,6 +15,7 @@
 namespace faultline::engine {
 
 class ProcessingObserver;
+class FlowObserver;
 struct KeyGroupRange;
 
 enum class CheckpointMode : uint8_t {
@@ -114,6 +115,8 @@ struct EngineConfig {
   TeachingSwitches switches;
   // Side channel for checkers (see observer.h); not owned, may be null.
   ProcessingObserver* observer = nullptr;
+  // Side channel for viewers: buffers through queues and the network; not owned, may be null.
+  FlowObserver* flow_observer = nullptr;
   // Makes the keyed state backend of a subtask (state_backend.h). Empty: the heap backend.
   // RocksDbStateBackends() (engine/state/rocksdb/) for RocksDB; tests plant a bug through it.
   StateBackendFactory state_backend;

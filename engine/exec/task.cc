@@ -123,6 +123,9 @@ Task::Task(TaskSetup setup)
   }
   for (uint32_t producer : setup_.plan->InputsOf(setup_.task)) {
     inputs_.push_back(InputChannel{producer, runtime::kNoChannel, {}, false, false});
+    inputs_.back().queue.Observe(
+        setup_.config->flow_observer,
+        {setup_.task, setup_.attempt, false, static_cast<uint32_t>(inputs_.size() - 1), producer});
   }
   const CheckpointConfig& checkpoints = setup_.config->checkpoints;
   handler_ = NewBarrierHandler(checkpoints.mode,
@@ -132,6 +135,9 @@ Task::Task(TaskSetup setup)
   for (uint32_t consumer : setup_.plan->OutputsOf(setup_.task)) {
     OutputChannel out;
     out.consumer_task = consumer;
+    out.queue.Observe(
+        setup_.config->flow_observer,
+        {setup_.task, setup_.attempt, true, static_cast<uint32_t>(outputs_.size()), consumer});
     outputs_.push_back(std::move(out));
   }
   if (setup_.plan->IsSource(setup_.task)) {
@@ -414,7 +420,7 @@ void Task::Pump(size_t index) {
         Release(snap);
       }
     }
-    out.queue.pop_front();
+    out.queue.pop_front(BufferFate::kSent);
   }
 }
 
@@ -546,6 +552,11 @@ void Task::OnReceive(runtime::ChannelId channel, runtime::Buffer& buffer) {
   const size_t index = known->second;
   // The handler sees every buffer on arrival: an unaligned barrier overtakes the queue.
   const Result<bool> taken = handler_->OnArrival(index, buffer);
+  if (FlowObserver* o = setup_.config->flow_observer; o != nullptr && taken.ok()) {
+    o->OnArrived({setup_.task, setup_.attempt, false, static_cast<uint32_t>(index),
+                  inputs_[index].producer_task},
+                 *taken);
+  }
   if (!taken.ok()) {
     Fail(taken.status().WithContext(spec_.name));
     return;
@@ -565,7 +576,7 @@ void Task::OnChannelFailed(runtime::ChannelId channel, const Status& why) {
     if (why.message().find("refused") != std::string_view::npos) {
       // The consumer is not listening yet (deployment order): try again shortly. The
       // handshake queued at the front is dropped and queued again by ConnectOutput.
-      outputs_[index].queue.pop_front();
+      outputs_[index].queue.pop_front(BufferFate::kDropped);
       ctx_.scheduler->ScheduleAfter(setup_.config->connect_retry, [this, alive = alive_, index] {
         if (*alive) ConnectOutput(index);
       });
@@ -622,7 +633,7 @@ void Task::Step() {
     if (in.queue.empty() || in.blocked) continue;
     next_input_ = i + 1;
     Buffer buffer = std::move(in.queue.front());
-    in.queue.pop_front();
+    in.queue.pop_front(BufferFate::kProcessed);
     ReturnCredit(i);  // consumed: its credit goes back
     ProcessBuffer(i, std::move(buffer));
     return;
@@ -744,7 +755,7 @@ ChannelBuffers Task::CollectInFlight(uint64_t checkpoint_id, std::vector<bool>& 
       if (type != BufferType::kBarrier) continue;
       Result<BarrierInfo> queued = DecodeBarrier(in.queue[k]);
       if (queued.ok() && queued->checkpoint_id == checkpoint_id) {
-        in.queue.erase(in.queue.begin() + static_cast<ptrdiff_t>(k));
+        in.queue.erase(k, BufferFate::kProcessed);
         ReturnCredit(i);
         ctx_.events->Record(MakeEvent(
             EngineEvent::kBarrierReceived, spec_.name,
@@ -1129,8 +1140,11 @@ void Task::JumpAhead(size_t o, size_t end, const Buffer& barrier,
   // channel is up (handshake still queued) it waits its turn in the queue, and Pump sends it
   // as an event all the same.
   Buffer event = barrier;
-  if (insert_at == 0 && out.writable && ctx_.transport->SendEvent(out.channel, event)) return;
-  out.queue.insert(out.queue.begin() + static_cast<ptrdiff_t>(insert_at), barrier);
+  if (insert_at == 0 && out.writable && ctx_.transport->SendEvent(out.channel, event)) {
+    out.queue.SentDirectly(barrier);
+    return;
+  }
+  out.queue.insert(insert_at, barrier);
   Pump(o);
 }
 
@@ -1167,7 +1181,7 @@ void Task::ConvertQueuedBarriers() {
     }
     if (at == out.queue.size()) continue;  // already sent
     // The queued aligned barrier is replaced by an unaligned one ahead of what preceded it.
-    out.queue.erase(out.queue.begin() + static_cast<ptrdiff_t>(at));
+    out.queue.erase(at, BufferFate::kDropped);
     JumpAhead(o, at, encoded, overtaken);
   }
   ctx_.events->Record(MakeEvent(EngineEvent::kAlignmentTimedOut, spec_.name,

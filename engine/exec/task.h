@@ -17,6 +17,7 @@
 #include "engine/checkpoint/barrier_handler.h"
 #include "engine/checkpoint/restore_guard.h"
 #include "engine/checkpoint/snapshot_lifecycle.h"
+#include "engine/exec/buffer_queue.h"
 #include "engine/exec/config.h"
 #include "engine/exec/plan.h"
 #include "engine/exec/snapshot.h"
@@ -89,15 +90,15 @@ class Task final : public runtime::ChannelListener, private CheckpointableTask {
   struct InputChannel {
     uint32_t producer_task = 0;
     runtime::ChannelId channel = runtime::kNoChannel;
-    std::deque<Buffer> queue;  // received, not yet processed (<= credits)
-    bool blocked = false;      // aligned: delivered the barrier being aligned
+    BufferQueue queue;     // received, not yet processed (<= credits)
+    bool blocked = false;  // aligned: delivered the barrier being aligned
     bool ended = false;
   };
   struct OutputChannel {
     uint32_t consumer_task = 0;
     runtime::ChannelId channel = runtime::kNoChannel;
     bool writable = false;
-    std::deque<Buffer> queue;  // sealed, waiting for credit
+    BufferQueue queue;  // sealed, waiting for credit
     // Records being filled: its first `open_bytes` bytes are in use, the rest of its size is
     // room zero-filled ahead, so appending a record is a plain copy.
     Buffer open;

@@ -1,12 +1,20 @@
 // The dataflow canvas: the job's chains as columns, their subtasks (at the plan generation the
-// job runs) as boxes coloured by phase, a subtask aligning a checkpoint marked with its barrier
-// (coloured by checkpoint id) and the inputs it came in on, a subtask whose TaskManager crashed
-// greyed. Laid out from the timeline's state; TaskBoxes() is what tests assert on.
+// job runs) as boxes coloured by phase, and by busy and back-pressured as Flink's job graph
+// colours them; a subtask aligning a checkpoint marked with its barrier (coloured by checkpoint
+// id) and its blocked inputs barred; a subtask whose TaskManager crashed greyed; its state size.
+// Channels are edges, and what is in flight on them at the moment (gui/core/flow.h) is drawn
+// along them: buffers waiting in the producer's output queue, on the wire at the fraction of
+// their way they have covered, in the consumer's input queue; barriers as bars in their
+// checkpoint's colour, an unaligned one as a diamond (it overtakes what is queued). In-flight
+// items are painted in bulk (one drawRects call per colour), not as one object each. Laid out
+// from the timeline's state; TaskBoxes(), Edges() and Marks() are what tests assert on.
 #pragma once
 
+#include <QPolygonF>
 #include <QRectF>
 #include <QString>
 #include <QWidget>
+#include <map>
 #include <vector>
 
 #include "gui/core/recording.h"
@@ -22,6 +30,9 @@ class DataflowView final : public QWidget {
 
   void SetRecording(const Recording* recording) { recording_ = recording; }
   void SetState(const RunState& state);
+  // Whether what is in flight is drawn (on by default).
+  void set_show_flow(bool show) { show_flow_ = show; }
+  bool show_flow() const { return show_flow_; }
 
   struct TaskBox {
     QString name;
@@ -30,10 +41,38 @@ class DataflowView final : public QWidget {
     bool node_down = false;
     int64_t aligning = 0;  // the checkpoint its barriers are arriving for (0: none)
     int barrier_inputs = 0;
-    size_t column = 0;  // its chain's index
+    size_t column = 0;           // its chain's index
+    bool backpressured = false;  // an output queue at the limit: waiting for credit
+    double busy = 0;             // input queues' fill, 0..1
+    int64_t state_entries = 0;   // keyed-state entries of its last snapshot
+    int64_t state_bytes = 0;     // what its last snapshot uploaded
     QRectF rect;
   };
   const std::vector<TaskBox>& TaskBoxes() const { return boxes_; }
+
+  // A channel: producer box -> consumer box, its consumer's input `input`.
+  struct Edge {
+    size_t from = 0;  // index into TaskBoxes()
+    size_t to = 0;
+    uint32_t input = 0;
+    bool blocked = false;  // aligned: the barrier came in on it, the input waits
+    QPointF start, end;
+  };
+  const std::vector<Edge>& Edges() const { return edges_; }
+
+  // What the last layout put on the canvas, by kind (tests compare it with the flow's frame).
+  struct Marks {
+    size_t records_buffers = 0;  // buffers of records
+    uint64_t records = 0;        // records in them
+    size_t barriers = 0;
+    size_t unaligned_barriers = 0;
+    size_t other = 0;       // end of data, cancel markers
+    size_t on_wire = 0;     // of all of the above, on the wire
+    size_t queued = 0;      // in a queue
+    size_t fill_calls = 0;  // drawRects calls the last paint made for them
+  };
+  const Marks& marks() const { return marks_; }
+  const FlowFrame& frame() const { return frame_; }
 
   QSize sizeHint() const override { return {900, 360}; }
 
@@ -48,10 +87,19 @@ class DataflowView final : public QWidget {
 
  private:
   void Layout();
+  void LayoutFlow();
 
   const Recording* recording_ = nullptr;
   RunState state_;
+  FlowFrame frame_;
+  bool show_flow_ = true;
   std::vector<TaskBox> boxes_;
+  std::vector<Edge> edges_;
+  // In-flight items by fill colour (QColor::rgba), as rectangles; barriers likewise, and
+  // unaligned barriers as diamonds.
+  std::map<unsigned, std::vector<QRectF>> item_rects_;
+  std::map<unsigned, std::vector<QPolygonF>> item_diamonds_;
+  Marks marks_;
   std::vector<std::pair<QString, QRectF>> columns_;  // chain name, column header
 };
 

@@ -47,6 +47,69 @@ class MainWindowTest : public QObject {
     QVERIFY(!QFontInfo(w.font()).family().isEmpty());
   }
 
+  // The canvas draws what is in flight at the moment: every buffer of the flow's frame on its
+  // channel, queued or on the wire, barriers by kind, back-pressured tasks, blocked inputs,
+  // and it paints the items in bulk (a call per colour, not per item).
+  void DrawsWhatIsInFlightOnTheChannels() {
+    MainWindow w;
+    w.resize(1400, 900);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QVERIFY(w.Open(Library("backpressure_aligned.textproto"), 1).ok());
+    const DataflowView& canvas = *w.dataflow();
+    size_t most = 0;
+    bool backpressured = false, busy = false, blocked = false, state = false;
+    const int64_t end = w.timeline()->end().nanos();
+    for (int k = 1; k <= 300; ++k) {
+      w.SeekTime(Time::FromNanos(end / 301 * k));
+      const FlowFrame& frame = canvas.frame();
+      const DataflowView::Marks& marks = canvas.marks();
+      // Every item of the frame has its place on a channel.
+      QCOMPARE(marks.records_buffers + marks.barriers + marks.unaligned_barriers + marks.other,
+               frame.items.size());
+      QCOMPARE(marks.records, frame.records_in_flight);
+      QCOMPARE(marks.on_wire + marks.queued, frame.items.size());
+      most = std::max(most, frame.items.size());
+      for (const DataflowView::TaskBox& box : canvas.TaskBoxes()) {
+        backpressured |= box.backpressured;
+        busy |= box.busy > 0.4;
+        state |= box.state_entries > 0;
+      }
+      for (const DataflowView::Edge& edge : canvas.Edges()) blocked |= edge.blocked;
+      if (frame.items.size() > 20 && k % 10 == 0) {
+        const QImage image = w.dataflow()->grab().toImage();
+        QVERIFY(!image.isNull());
+        QVERIFY(marks.fill_calls > 0);
+        QVERIFY(marks.fill_calls < frame.items.size());
+      }
+    }
+    QVERIFY(most > 20);
+    QVERIFY(backpressured);
+    QVERIFY(busy);
+    QVERIFY(state);
+    QVERIFY(blocked);
+    // 4 x 4 channels into the rebalance and 4 x 4 into the keyed exchange: every one an edge.
+    QCOMPARE(canvas.Edges().size(), size_t{32});
+  }
+
+  // An unaligned barrier on the wire is drawn as one, ahead of the records it overtakes.
+  void DrawsAnUnalignedBarrierOnTheWire() {
+    MainWindow w;
+    QVERIFY(w.Open(Library("backpressure_unaligned.textproto"), 1).ok());
+    const FlowItem* barrier = nullptr;
+    for (const FlowItem& item : w.recording()->flow.items()) {
+      if (item.buffer.kind == engine::BufferInfo::Kind::kBarrier && item.buffer.unaligned &&
+          item.arrived != Time::Max() && item.arrived > item.sent) {
+        barrier = &item;
+        break;
+      }
+    }
+    QVERIFY(barrier != nullptr);
+    w.SeekTime(barrier->sent + (barrier->arrived - barrier->sent) / 2);
+    QVERIFY(w.dataflow()->marks().unaligned_barriers >= 1);
+    QVERIFY(w.dataflow()->marks().on_wire >= 1);
+  }
+
   void StepsToTheNextBarrierCheckpointAndFault() {
     MainWindow w;
     QVERIFY(w.Open(Library("rescale_4_to_2.textproto"), 1).ok());

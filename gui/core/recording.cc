@@ -36,12 +36,19 @@ Result<Recording> RecordRun(const scenarios::Scenario& scenario, scenarios::RunO
   Recording out;
   KeepAll keep(out.records);
   options.trace_observer = &keep;
-  options.setup_observer = [&out](const engine::JobSetup& setup) {
+  FlowRecorder flow;
+  options.flow_observer = &flow;
+  uint32_t output_queue_max = 0;
+  options.setup_observer = [&out, &output_queue_max](const engine::JobSetup& setup) {
+    output_queue_max = setup.config.output_queue_max;
+    out.channel_credits = setup.config.channel_credits;
     out.job_manager_node = setup.cluster.job_manager;
     out.task_manager_nodes = setup.cluster.task_managers;
     for (uint32_t g = 0; g < setup.generations(); ++g) {
       const engine::ExecutionPlan& plan = setup.PlanOf(g);
       out.tasks_per_generation.push_back(static_cast<uint32_t>(plan.tasks.size()));
+      std::vector<std::string>& by_index = out.task_names_by_generation.emplace_back();
+      for (const engine::TaskSpec& task : plan.tasks) by_index.push_back(task.name);
       std::map<std::string, std::vector<std::string>>& inputs =
           out.inputs_by_generation.emplace_back();
       for (const engine::TaskSpec& task : plan.tasks) {
@@ -59,6 +66,7 @@ Result<Recording> RecordRun(const scenarios::Scenario& scenario, scenarios::RunO
     }
   };
   FL_ASSIGN_OR_RETURN(out.report, scenarios::RunScenario(scenario, options));
+  out.flow = std::move(flow).Finish(out.records, output_queue_max);
   return out;
 }
 

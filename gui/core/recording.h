@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "gui/core/flow.h"
 #include "scenarios/loader.h"
 #include "scenarios/runner.h"
 #include "simulator/trace.h"
@@ -31,6 +32,11 @@ struct Recording {
   // Per plan generation, per task name: the producer task of each of its input channels, in
   // input-channel order (a barrier-received event's `input` indexes it).
   std::vector<std::map<std::string, std::vector<std::string>>> inputs_by_generation;
+  // Per plan generation, the task names by task index (a FlowItem's producer and consumer).
+  std::vector<std::vector<std::string>> task_names_by_generation;
+  // Every buffer through the tasks' queues and the network.
+  Flow flow;
+  uint32_t channel_credits = 0;  // buffers a producer may have outstanding per channel
   uint32_t job_manager_node = 0;
   std::vector<uint32_t> task_manager_nodes;
 };

@@ -76,6 +76,7 @@ void ApplyTaskEvent(const Recording& recording, const sim::TraceRecord& r,
       break;
     case EngineEvent::kSnapshotCaptured:
       t.last_snapshot = id;
+      t.state_entries = e.args.entries.value_or(0);
       RowOf(recording, s, id).subtasks[t.name].captured = now;
       if (t.phase == TaskPhase::kAligning && t.aligning == id) {
         SetPhase(t, TaskPhase::kRunning, now);
@@ -116,7 +117,9 @@ void ApplyJobManagerEvent(const Recording& recording, const sim::TraceRecord& r,
       s.attempt = static_cast<uint64_t>(e.args.attempt.value_or(0));
       s.generation = static_cast<uint32_t>(e.args.generation.value_or(0));
       s.job_status = "running";
-      // The new attempt's tasks replace the old ones.
+      // The new attempt's tasks replace the old ones. Started from scratch they run at once;
+      // restoring a checkpoint they wait for their restore.
+      const bool from_scratch = e.args.restored_checkpoint.value_or(0) == 0;
       std::map<std::string, TaskState> tasks;
       for (const ChainLayout& chain : recording.chains) {
         if (s.generation >= chain.tasks_by_generation.size()) continue;
@@ -125,6 +128,7 @@ void ApplyJobManagerEvent(const Recording& recording, const sim::TraceRecord& r,
           t.name = name;
           t.attempt = s.attempt;
           t.since = r.time;
+          if (from_scratch) t.phase = TaskPhase::kRunning;
           if (auto old = s.tasks.find(name); old != s.tasks.end()) t.node = old->second.node;
         }
       }

@@ -39,6 +39,7 @@ struct TaskState {
   std::set<int64_t> barrier_inputs;  // inputs its barrier came in on
   int64_t last_snapshot = 0;         // the last checkpoint it captured
   int64_t state_bytes = 0;           // what its last snapshot uploaded
+  int64_t state_entries = 0;         // keyed-state entries its last snapshot captured
   Time since;                        // when it entered its phase
   bool operator==(const TaskState&) const = default;
 };
