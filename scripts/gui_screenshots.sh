@@ -23,3 +23,7 @@ shot gui-space-time "$rescale" --seed 1 --at 1.2 --tab Space-time
 # Right after the TaskManager crash: its subtasks lost, the moments so far.
 shot gui-crash "$rescale" --seed 1 --at 2.1 --tab Moments
 shot gui-verdicts "$rescale" --seed 1 --at 2.1 --tab Verdicts
+# The canvas under back-pressure: buffers queued on every channel, busy and back-pressured tasks.
+shot gui-in-flight scenarios/library/backpressure_unaligned.textproto --seed 1 --at 0.52
+# A guided lesson, at its alignment step.
+shot gui-lesson --lesson alignment --step 3

@@ -139,7 +139,8 @@ void DataflowView::Layout() {
         edge.from = from->second;
         edge.to = to->second;
         edge.input = i;
-        edge.blocked = task != state_.tasks.end() && task->second.phase == TaskPhase::kAligning &&
+        edge.blocked = recording_->blocking_alignment && task != state_.tasks.end() &&
+                       task->second.phase == TaskPhase::kAligning &&
                        task->second.barrier_inputs.contains(i);
         const QRectF& a = boxes_[edge.from].rect;
         const QRectF& b = consumer_box.rect;
@@ -285,9 +286,9 @@ void DataflowView::paintEvent(QPaintEvent*) {
     if (!edge.blocked) continue;
     p.setPen(Qt::NoPen);
     p.setBrush(CheckpointColour(boxes_[edge.to].aligning));
-    p.drawRect(QRectF(edge.end.x() - 9, edge.end.y() - 5, 4, 10));
+    p.drawRect(QRectF(edge.end.x() - 13, edge.end.y() - 5, 4, 10));
     p.setBrush(QColor(0xc6, 0x28, 0x28));
-    p.drawRect(QRectF(edge.end.x() - 4, edge.end.y() - 5, 3, 10));
+    p.drawRect(QRectF(edge.end.x() - 8, edge.end.y() - 5, 4, 10));
   }
   // What is in flight, a drawRects call per colour.
   p.setRenderHint(QPainter::Antialiasing, false);

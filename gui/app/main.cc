@@ -1,5 +1,5 @@
-// faultline-gui FILE [--seed N]: runs a scenario (a library scenario, a reproducer `faultline
-// explore` wrote) in-process and shows it; see gui/README.md.
+// faultline-gui FILE [--seed N] | faultline-gui --lesson ID [--step K]: runs a scenario (a library
+// scenario, a reproducer `faultline explore` wrote) in-process and shows it; see gui/README.md.
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QMessageBox>
@@ -15,7 +15,12 @@ int main(int argc, char** argv) {
   parser.setApplicationDescription(
       "Watch a faultline scenario run: barriers, checkpoints, faults and recovery.");
   parser.addHelpOption();
-  parser.addPositionalArgument("scenario", "a scenario file (.textproto)");
+  parser.addPositionalArgument("scenario", "a scenario file (.textproto)", "[FILE]");
+  QCommandLineOption lesson_option("lesson", "start this guided lesson (see the Lessons menu)",
+                                   "ID");
+  parser.addOption(lesson_option);
+  QCommandLineOption step_option("step", "with --lesson: go on to this step (1 is the first)", "K");
+  parser.addOption(step_option);
   QCommandLineOption seed_option("seed", "the seed to run (default: the scenario's)", "N");
   parser.addOption(seed_option);
   QCommandLineOption at_option("at", "show the run at this simulated time", "SECONDS");
@@ -33,7 +38,20 @@ int main(int argc, char** argv) {
 
   faultline::gui::MainWindow window;
   const QStringList files = parser.positionalArguments();
-  if (!files.isEmpty()) {
+  if (parser.isSet(lesson_option)) {
+    if (faultline::Status s = window.StartLesson(parser.value(lesson_option)); !s.ok()) {
+      std::cerr << "faultline-gui: " << s.ToString() << "; the lessons are:";
+      for (const faultline::gui::Lesson& lesson : faultline::gui::Lessons()) {
+        std::cerr << " " << lesson.id;
+      }
+      std::cerr << "\n";
+      return 2;
+    }
+    const int step = parser.isSet(step_option) ? parser.value(step_option).toInt() : 1;
+    for (int k = 1; k < step; ++k) {
+      if (!window.NextLessonStep()) break;
+    }
+  } else if (!files.isEmpty()) {
     std::optional<uint64_t> seed;
     if (parser.isSet(seed_option)) {
       bool ok = false;

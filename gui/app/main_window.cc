@@ -4,7 +4,9 @@
 #include <QApplication>
 #include <QClipboard>
 #include <QComboBox>
+#include <QDockWidget>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -12,6 +14,7 @@
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPushButton>
 #include <QSlider>
 #include <QSplitter>
 #include <QStatusBar>
@@ -27,6 +30,7 @@
 #include "engine/exec/config.h"
 #include "gui/app/checkpoint_model.h"
 #include "gui/app/dataflow_view.h"
+#include "gui/app/scrubber.h"
 #include "gui/app/space_time_view.h"
 #include "scenarios/loader.h"
 
@@ -68,6 +72,7 @@ void MainWindow::BuildUi() {
   bar->addAction("Next barrier", this, [this] { NextBarrier(); })->setShortcut(Qt::Key_B);
   bar->addAction("Next checkpoint", this, [this] { NextCheckpointEnd(); })->setShortcut(Qt::Key_C);
   bar->addAction("Next fault", this, [this] { NextFault(); })->setShortcut(Qt::Key_F);
+  bar->addAction("Next violation", this, [this] { NextViolation(); })->setShortcut(Qt::Key_V);
   bar->addAction("Copy reproducer", this, &MainWindow::CopyReproducer);
   bar->addSeparator();
   bar->addWidget(new QLabel(" branch ", bar));
@@ -87,6 +92,51 @@ void MainWindow::BuildUi() {
       }
     });
   }
+  QMenu* lessons = menuBar()->addMenu("Lessons");
+  for (const Lesson& lesson : Lessons()) {
+    const QString id = Q(lesson.id);
+    lessons->addAction(Q(lesson.title), this, [this, id] {
+      if (Status s = StartLesson(id); !s.ok()) {
+        QMessageBox::warning(this, "faultline-gui", Q(s.ToString()));
+      }
+    });
+  }
+  lesson_dock_ = new QDockWidget("Lesson", this);
+  lesson_dock_->setObjectName("lesson");
+  {
+    auto* panel = new QWidget(lesson_dock_);
+    auto* column = new QVBoxLayout(panel);
+    lesson_title_ = new QLabel(panel);
+    lesson_title_->setWordWrap(true);
+    QFont bold = lesson_title_->font();
+    bold.setBold(true);
+    lesson_title_->setFont(bold);
+    lesson_text_ = new QLabel(panel);
+    lesson_text_->setWordWrap(true);
+    lesson_text_->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+    lesson_progress_ = new QLabel(panel);
+    auto* buttons = new QHBoxLayout();
+    lesson_next_ = new QPushButton("Next", panel);
+    lesson_next_->setShortcut(Qt::Key_N);
+    auto* restart = new QPushButton("Restart", panel);
+    auto* end = new QPushButton("End lesson", panel);
+    buttons->addWidget(lesson_next_);
+    buttons->addWidget(restart);
+    buttons->addWidget(end);
+    column->addWidget(lesson_title_);
+    column->addWidget(lesson_text_, 1);
+    column->addWidget(lesson_progress_);
+    column->addLayout(buttons);
+    lesson_dock_->setWidget(panel);
+    lesson_dock_->setMinimumWidth(300);
+    connect(lesson_next_, &QPushButton::clicked, this, [this] { NextLessonStep(); });
+    connect(restart, &QPushButton::clicked, this, [this] {
+      if (lesson_ != nullptr) (void)StartLesson(Q(lesson_->id));
+    });
+    connect(end, &QPushButton::clicked, this, &MainWindow::EndLesson);
+  }
+  addDockWidget(Qt::RightDockWidgetArea, lesson_dock_);
+  lesson_dock_->hide();
   bar->addSeparator();
   bar->addWidget(new QLabel(" speed ", bar));
   speed_ = new QSlider(Qt::Horizontal, bar);
@@ -100,7 +150,7 @@ void MainWindow::BuildUi() {
   auto* central = new QWidget(this);
   auto* layout = new QVBoxLayout(central);
   auto* scrub_row = new QHBoxLayout();
-  scrubber_ = new QSlider(Qt::Horizontal, central);
+  scrubber_ = new Scrubber(central);
   scrubber_->setObjectName("scrubber");
   clock_ = new QLabel("0.000000 s", central);
   clock_->setMinimumWidth(140);
@@ -143,6 +193,11 @@ void MainWindow::BuildUi() {
   tabs->addTab(list, "Moments");
   verdicts_ = new QTreeWidget(tabs);
   verdicts_->setHeaderLabels({"Checker", "Verdict"});
+  // Selecting a violation jumps to its moment.
+  connect(verdicts_, &QTreeWidget::itemClicked, this, [this](QTreeWidgetItem* item, int) {
+    const QVariant index = item->data(0, Qt::UserRole);
+    if (index.isValid()) JumpToViolation(index.toULongLong());
+  });
   tabs->addTab(verdicts_, "Verdicts");
   split->addWidget(tabs);
   layout->addWidget(split, 1);
@@ -155,6 +210,7 @@ void MainWindow::BuildUi() {
 
 Status MainWindow::Open(const QString& path, std::optional<uint64_t> seed) {
   Pause();
+  EndLesson();  // another run: a lesson going on ends (StartLesson starts one after this)
   Result<std::unique_ptr<Session>> session = Session::Open(path.toStdString(), seed);
   if (!session.ok()) return session.status();
   session_ = std::move(*session);
@@ -183,11 +239,33 @@ void MainWindow::ShowBranch(int id, std::optional<Time> at) {
   space_time_->SetModel(space_time_model_.get());
   shown_checkpoint_ = 0;
   scrubber_->setRange(0, MillisOf(timeline()->end()));
+  {
+    std::vector<Scrubber::Mark> marks;
+    for (const Moment& m : timeline()->moments()) {
+      if (m.kind == Moment::Kind::kJobEnd) continue;
+      marks.push_back({MillisOf(m.at), m.kind, Seconds(m.at) + "  " + Q(m.text)});
+    }
+    for (const Moment& m : ViolationMoments(rec)) {
+      marks.push_back({MillisOf(m.at), m.kind, Seconds(m.at) + "  " + Q(m.text)});
+    }
+    scrubber_->SetMarks(std::move(marks));
+  }
   verdicts_->clear();
+  violations_ = ViolationMoments(rec);
+  size_t violation = 0;
   for (const checkers::Verdict& v : rec.report.verdicts) {
     const char* outcome = v.violated() ? "VIOLATION" : v.judged() ? "PASS" : "INCONCLUSIVE";
     auto* item = new QTreeWidgetItem(verdicts_, {Q(v.rule()), outcome});
-    if (v.first()) new QTreeWidgetItem(item, {"violation", Q(checkers::ToString(*v.first()))});
+    if (v.violated() && v.first() && violation < violations_.size()) {
+      item->setText(1, QString(outcome) + " at " + Seconds(violations_[violation].at) +
+                           " (click to go there)");
+      item->setData(0, Qt::UserRole, QVariant::fromValue<qulonglong>(violation));
+      auto* detail = new QTreeWidgetItem(item, {"violation", Q(checkers::ToString(*v.first()))});
+      detail->setData(0, Qt::UserRole, QVariant::fromValue<qulonglong>(violation));
+      ++violation;
+    } else if (v.first()) {
+      new QTreeWidgetItem(item, {"violation", Q(checkers::ToString(*v.first()))});
+    }
     for (const checkers::UnjudgedPart& part : v.unjudged()) {
       new QTreeWidgetItem(item, {Q(checkers::UnjudgedName(part.reason)), Q(part.detail)});
     }
@@ -332,6 +410,28 @@ bool MainWindow::NextFault() {
   return true;
 }
 
+bool MainWindow::NextViolation() {
+  if (session_ == nullptr) return false;
+  const size_t now = timeline()->state().applied;
+  std::optional<size_t> next;
+  for (size_t i = 0; i < violations_.size(); ++i) {
+    if (violations_[i].record > now &&
+        (!next || violations_[i].record < violations_[*next].record)) {
+      next = i;
+    }
+  }
+  return next && JumpToViolation(*next);
+}
+
+bool MainWindow::JumpToViolation(size_t index) {
+  if (session_ == nullptr || index >= violations_.size()) return false;
+  Pause();
+  mutable_timeline()->SeekRecord(violations_[index].record);
+  Refresh();
+  statusBar()->showMessage(Q(violations_[index].text));
+  return true;
+}
+
 void MainWindow::SeekTime(Time t) {
   if (session_ == nullptr) return;
   mutable_timeline()->SeekTime(t);
@@ -351,6 +451,65 @@ void MainWindow::OpenDialog() {
   if (Status s = Open(path, std::nullopt); !s.ok()) {
     QMessageBox::warning(this, "faultline-gui", Q(s.ToString()));
   }
+}
+
+Status MainWindow::StartLesson(const QString& id) {
+  const Lesson* lesson = FindLesson(id.toStdString());
+  if (lesson == nullptr) return NotFoundError("no lesson named " + id.toStdString());
+  // The scenario library of the source tree; next to the executable's build tree otherwise.
+  QString path = QString(FAULTLINE_SCENARIO_LIBRARY_DIR) + "/" + Q(lesson->scenario);
+  if (!QFileInfo::exists(path)) {
+    path = QApplication::applicationDirPath() + "/../../scenarios/library/" + Q(lesson->scenario);
+  }
+  FL_RETURN_IF_ERROR(Open(path, lesson->seed));
+  lesson_ = lesson;
+  lesson_step_ = 0;
+  ShowLessonStep();
+  lesson_dock_->show();
+  resizeDocks({lesson_dock_}, {340}, Qt::Horizontal);
+  return Status::Ok();
+}
+
+bool MainWindow::NextLessonStep() {
+  if (lesson_ == nullptr || session_ == nullptr || lesson_step_ + 1 >= lesson_->steps.size()) {
+    return false;
+  }
+  Pause();
+  const LessonStep& step = lesson_->steps[lesson_step_ + 1];
+  if (!mutable_timeline()->StepUntil(
+          [&step](const sim::TraceRecord& r) { return StepMatches(step, r); })) {
+    lesson_progress_->setText("This run has no further " + Q(step.event) +
+                              " event: the lesson cannot go on from here.");
+    return false;
+  }
+  ++lesson_step_;
+  Refresh();
+  ShowLessonStep();
+  return true;
+}
+
+void MainWindow::EndLesson() {
+  lesson_ = nullptr;
+  lesson_step_ = 0;
+  lesson_dock_->hide();
+}
+
+QString MainWindow::narration() const {
+  return lesson_ == nullptr ? QString() : Q(lesson_->steps[lesson_step_].narration);
+}
+
+void MainWindow::ShowLessonStep() {
+  if (lesson_ == nullptr) return;
+  const LessonStep& step = lesson_->steps[lesson_step_];
+  lesson_title_->setText(Q(lesson_->title));
+  lesson_text_->setText(Q(step.narration));
+  const bool last = lesson_step_ + 1 >= lesson_->steps.size();
+  lesson_progress_->setText("Step " + QString::number(lesson_step_ + 1) + " of " +
+                            QString::number(lesson_->steps.size()) + ", at " +
+                            Seconds(timeline()->state().now) +
+                            (last ? ". The end of the lesson: play on, or explore." : ""));
+  lesson_next_->setEnabled(!last);
+  if (!step.tab.empty()) ShowTab(Q(step.tab));
 }
 
 bool MainWindow::ShowTab(const QString& title) {

@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "base/status.h"
+#include "gui/core/lessons.h"
 #include "gui/core/recording.h"
 #include "gui/core/session.h"
 #include "gui/core/space_time.h"
@@ -29,11 +30,14 @@ class QTabWidget;
 class QAction;
 class QComboBox;
 class QMenu;
+class QDockWidget;
+class QPushButton;
 
 namespace faultline::gui {
 
 class CheckpointModel;
 class DataflowView;
+class Scrubber;
 class SpaceTimeView;
 
 class MainWindow final : public QMainWindow {
@@ -59,6 +63,9 @@ class MainWindow final : public QMainWindow {
   // The per-subtask drill-down of the checkpoint selected in the history (Flink's "checkpoint
   // details"): a row per subtask with its barrier, alignment, snapshot and acknowledgement.
   QTableWidget* subtasks() const { return subtasks_; }
+  Scrubber* scrubber() const { return scrubber_; }
+  // Where the current branch's violations show (one per violated checker).
+  const std::vector<Moment>& violations() const { return violations_; }
   QString Reproducer() const;
   bool playing() const;
   // Simulated seconds per wall second while playing.
@@ -71,6 +78,10 @@ class MainWindow final : public QMainWindow {
   bool NextBarrier();
   bool NextCheckpointEnd();
   bool NextFault();
+  // To the next violation's moment after now; false when there is none.
+  bool NextViolation();
+  // To violation `index`'s moment (what selecting it in the verdicts does); false when none.
+  bool JumpToViolation(size_t index);
   void CopyReproducer();
   void OpenDialog();
 
@@ -85,6 +96,16 @@ class MainWindow final : public QMainWindow {
   Status ToggleSwitch(const QString& name, bool on);
   // Shows branch `id` at the current moment.
   void SwitchBranch(int id);
+  // Lessons (gui/core/lessons.h): opens lesson `id`'s scenario at time zero with its first
+  // narration in the lesson panel.
+  Status StartLesson(const QString& id);
+  // Plays the run on to the next step's event and shows its narration; false at the end of the
+  // lesson, or when the event does not occur (the panel says so).
+  bool NextLessonStep();
+  void EndLesson();
+  const Lesson* lesson() const { return lesson_; }
+  size_t lesson_step() const { return lesson_step_; }
+  QString narration() const;
   // Brings the tab titled `title` ("Checkpoints", "Space-time", "Moments", "Verdicts") to the
   // front; false when there is none.
   bool ShowTab(const QString& title);
@@ -112,12 +133,21 @@ class MainWindow final : public QMainWindow {
   QTabWidget* tabs_ = nullptr;
   QComboBox* branches_ = nullptr;
   QMenu* switches_menu_ = nullptr;
-  QSlider* scrubber_ = nullptr;
+  Scrubber* scrubber_ = nullptr;
+  std::vector<Moment> violations_;  // the current branch's (ViolationMoments)
   QSlider* speed_ = nullptr;
   QLabel* clock_ = nullptr;
   QTimer* player_ = nullptr;
   QAction* play_ = nullptr;
   size_t moments_shown_ = 0;
+  void ShowLessonStep();
+  const Lesson* lesson_ = nullptr;
+  size_t lesson_step_ = 0;
+  QDockWidget* lesson_dock_ = nullptr;
+  QLabel* lesson_title_ = nullptr;
+  QLabel* lesson_text_ = nullptr;
+  QLabel* lesson_progress_ = nullptr;
+  QPushButton* lesson_next_ = nullptr;
 };
 
 }  // namespace faultline::gui

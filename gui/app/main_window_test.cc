@@ -12,9 +12,11 @@
 #include <QTableWidget>
 #include <QTest>
 #include <QTreeWidget>
+#include <set>
 
 #include "gui/app/checkpoint_model.h"
 #include "gui/app/dataflow_view.h"
+#include "gui/app/scrubber.h"
 #include "gui/app/space_time_view.h"
 
 namespace faultline::gui {
@@ -108,6 +110,84 @@ class MainWindowTest : public QObject {
     w.SeekTime(barrier->sent + (barrier->arrived - barrier->sent) / 2);
     QVERIFY(w.dataflow()->marks().unaligned_barriers >= 1);
     QVERIFY(w.dataflow()->marks().on_wire >= 1);
+  }
+
+  // The scrubber marks faults, completed checkpoints and violations; selecting a violation in
+  // the verdicts, or "Next violation", goes to its moment.
+  void MarksTheScrubberAndJumpsToAViolation() {
+    MainWindow w;
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QVERIFY(w.Open(Library("switch_no_alignment.textproto"), std::nullopt).ok());
+    const std::vector<Scrubber::Mark>& marks = w.scrubber()->marks();
+    const auto count = [&marks](Moment::Kind kind) {
+      return std::count_if(marks.begin(), marks.end(),
+                           [kind](const Scrubber::Mark& m) { return m.kind == kind; });
+    };
+    QVERIFY(count(Moment::Kind::kCheckpointCompleted) >= 1);
+    QVERIFY(count(Moment::Kind::kFault) >= 1);
+    QCOMPARE(static_cast<size_t>(count(Moment::Kind::kViolation)), w.violations().size());
+    for (const Scrubber::Mark& m : marks) {
+      QVERIFY(m.ms >= w.scrubber()->minimum() && m.ms <= w.scrubber()->maximum());
+      QVERIFY(!m.text.isEmpty());
+    }
+    // The violations (EO-CUT's among them), each at a moment of the run; "Next violation" visits
+    // them in time order, then there is none after.
+    QVERIFY(!w.violations().empty());
+    size_t eo_cut_index = w.violations().size();
+    std::set<size_t> moments;
+    for (size_t i = 0; i < w.violations().size(); ++i) {
+      if (QString::fromStdString(w.violations()[i].text).startsWith("EO-CUT")) eo_cut_index = i;
+      moments.insert(w.violations()[i].record);
+    }
+    QVERIFY(eo_cut_index < w.violations().size());
+    size_t visited = 0;
+    while (w.NextViolation()) {
+      QVERIFY(moments.contains(w.timeline()->state().applied));
+      ++visited;
+    }
+    QCOMPARE(visited, moments.size());
+    // From the verdicts: clicking the violated checker's row goes there too.
+    w.SeekTime(Time::Zero());
+    QTreeWidgetItem* eo_cut = nullptr;
+    for (int i = 0; i < w.verdicts()->topLevelItemCount(); ++i) {
+      if (w.verdicts()->topLevelItem(i)->text(0) == "EO-CUT")
+        eo_cut = w.verdicts()->topLevelItem(i);
+    }
+    QVERIFY(eo_cut != nullptr);
+    QVERIFY(eo_cut->text(1).startsWith("VIOLATION at "));
+    emit w.verdicts()->itemClicked(eo_cut, 0);
+    QCOMPARE(w.timeline()->state().applied, w.violations()[eo_cut_index].record);
+    // The mark is drawn where the moment is on the groove.
+    QVERIFY(w.scrubber()->XOf(w.scrubber()->maximum()) > w.scrubber()->XOf(0));
+    QVERIFY(!w.scrubber()->grab().toImage().isNull());
+  }
+
+  // Every lesson, walked from the lesson panel: each Next plays to the step's engine event (the
+  // record just applied is that event), shows its narration and brings its view forward.
+  void WalksEveryLesson() {
+    MainWindow w;
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QVERIFY(Lessons().size() >= 5);
+    for (const Lesson& lesson : Lessons()) {
+      QVERIFY(w.StartLesson(QString::fromStdString(lesson.id)).ok());
+      QCOMPARE(w.lesson(), &lesson);
+      QCOMPARE(w.timeline()->state().applied, size_t{0});
+      QCOMPARE(w.narration(), QString::fromStdString(lesson.steps[0].narration));
+      for (size_t i = 1; i < lesson.steps.size(); ++i) {
+        QVERIFY2(w.NextLessonStep(), (lesson.id + " step " + std::to_string(i)).c_str());
+        QCOMPARE(w.lesson_step(), i);
+        const size_t applied = w.timeline()->state().applied;
+        QVERIFY(applied > 0);
+        QVERIFY(StepMatches(lesson.steps[i], w.recording()->records[applied - 1]));
+        QCOMPARE(w.narration(), QString::fromStdString(lesson.steps[i].narration));
+      }
+      QVERIFY(!w.NextLessonStep());  // the end
+    }
+    QVERIFY(!w.StartLesson("no-such-lesson").ok());
+    w.EndLesson();
+    QVERIFY(w.lesson() == nullptr);
   }
 
   void StepsToTheNextBarrierCheckpointAndFault() {

@@ -42,6 +42,8 @@ Result<Recording> RecordRun(const scenarios::Scenario& scenario, scenarios::RunO
   options.setup_observer = [&out, &output_queue_max](const engine::JobSetup& setup) {
     output_queue_max = setup.config.output_queue_max;
     out.channel_credits = setup.config.channel_credits;
+    out.blocking_alignment = setup.config.checkpoints.mode == engine::CheckpointMode::kAligned &&
+                             !setup.config.switches.no_alignment;
     out.job_manager_node = setup.cluster.job_manager;
     out.task_manager_nodes = setup.cluster.task_managers;
     for (uint32_t g = 0; g < setup.generations(); ++g) {

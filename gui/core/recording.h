@@ -37,6 +37,8 @@ struct Recording {
   // Every buffer through the tasks' queues and the network.
   Flow flow;
   uint32_t channel_credits = 0;  // buffers a producer may have outstanding per channel
+  // Aligned checkpoints that block an input once its barrier came (not the no-alignment switch).
+  bool blocking_alignment = false;
   uint32_t job_manager_node = 0;
   std::vector<uint32_t> task_manager_nodes;
 };

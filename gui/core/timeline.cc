@@ -338,6 +338,44 @@ bool Timeline::StepUntil(const std::function<bool(const sim::TraceRecord&)>& mat
   return false;
 }
 
+std::vector<Moment> ViolationMoments(const Recording& recording) {
+  const auto& records = recording.records;
+  const Time end = records.empty() ? Time::Zero() : records.back().time;
+  const auto index_at = [&records](Time t) {
+    return static_cast<size_t>(
+        std::upper_bound(records.begin(), records.end(), t,
+                         [](Time at, const sim::TraceRecord& r) { return at < r.time; }) -
+        records.begin());
+  };
+  std::vector<Moment> out;
+  for (const checkers::Verdict& verdict : recording.report.verdicts) {
+    if (!verdict.violated() || !verdict.first()) continue;
+    const checkers::Evidence& evidence = verdict.first()->evidence;
+    std::optional<Time> at;
+    if (evidence.time && *evidence.time < end) at = *evidence.time;
+    for (size_t i = 0; !at && evidence.checkpoint_id && i < records.size(); ++i) {
+      const std::optional<sim::EngineEventView> e = sim::EngineEventOf(records[i]);
+      if (e &&
+          (e->event == EngineEvent::kPointerMoved ||
+           e->event == EngineEvent::kSavepointCompleted) &&
+          e->args.checkpoint == static_cast<int64_t>(*evidence.checkpoint_id)) {
+        at = records[i].time;
+      }
+    }
+    for (size_t i = 0; !at && evidence.attempt && i < records.size(); ++i) {
+      const std::optional<sim::EngineEventView> e = sim::EngineEventOf(records[i]);
+      if (e && e->event == EngineEvent::kDeployed &&
+          e->args.attempt == static_cast<int64_t>(*evidence.attempt)) {
+        at = records[i].time;
+      }
+    }
+    const Time t = at.value_or(end);
+    out.push_back(Moment{index_at(t), t, Moment::Kind::kViolation,
+                         verdict.rule() + ": " + verdict.first()->what});
+  }
+  return out;
+}
+
 bool IsBarrierEvent(const sim::TraceRecord& record) {
   return sim::IsEngineEvent(record, EngineEvent::kBarrierEmitted) ||
          sim::IsEngineEvent(record, EngineEvent::kBarrierReceived) ||

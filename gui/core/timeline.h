@@ -76,9 +76,22 @@ std::string_view CheckpointStatusName(CheckpointRow::Status status);
 struct Moment {
   size_t record = 0;  // index into Recording::records
   Time at;
-  enum class Kind { kFault, kRecovery, kCheckpointCompleted, kCheckpointAborted, kJobEnd } kind;
+  enum class Kind {
+    kFault,
+    kRecovery,
+    kCheckpointCompleted,
+    kCheckpointAborted,
+    kJobEnd,
+    kViolation,
+  } kind;
   std::string text;
 };
+
+// Where each checker's violation shows in the run (the checkers judge the whole run; this is the
+// moment a person jumps to): the time its evidence names when that is before the run's end,
+// else the completion of the checkpoint it names, else the deployment of the attempt it names,
+// else the run's end. One per violated verdict, in the report's order.
+std::vector<Moment> ViolationMoments(const Recording& recording);
 
 struct RunState {
   size_t applied = 0;  // records folded in: [0, applied)
