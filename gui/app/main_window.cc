@@ -10,6 +10,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QLineEdit>
 #include <QListView>
 #include <QMenu>
 #include <QMenuBar>
@@ -185,8 +186,21 @@ void MainWindow::BuildUi() {
   history->addWidget(history_);
   history->addWidget(subtasks_);
   tabs->addTab(history, "Checkpoints");
-  space_time_ = new SpaceTimeView(tabs);
-  tabs->addTab(space_time_, "Space-time");
+  {
+    auto* page = new QWidget(tabs);
+    auto* column = new QVBoxLayout(page);
+    column->setContentsMargins(0, 0, 0, 0);
+    lane_filter_ = new QLineEdit(page);
+    lane_filter_->setObjectName("lane-filter");
+    lane_filter_->setPlaceholderText(
+        "filter lanes by task name (e.g. sum); right-click a lane to hide it");
+    lane_filter_->setClearButtonEnabled(true);
+    space_time_ = new SpaceTimeView(page);
+    connect(lane_filter_, &QLineEdit::textChanged, space_time_, &SpaceTimeView::SetLaneFilter);
+    column->addWidget(lane_filter_);
+    column->addWidget(space_time_, 1);
+    tabs->addTab(page, "Space-time");
+  }
   moments_ = new QStringListModel(this);
   auto* list = new QListView(tabs);
   list->setModel(moments_);

@@ -31,6 +31,7 @@ class QAction;
 class QComboBox;
 class QMenu;
 class QDockWidget;
+class QLineEdit;
 class QPushButton;
 
 namespace faultline::gui {
@@ -60,6 +61,7 @@ class MainWindow final : public QMainWindow {
   DataflowView* dataflow() const { return dataflow_; }
   QTreeWidget* verdicts() const { return verdicts_; }
   SpaceTimeView* space_time() const { return space_time_; }
+  QLineEdit* lane_filter() const { return lane_filter_; }
   // The per-subtask drill-down of the checkpoint selected in the history (Flink's "checkpoint
   // details"): a row per subtask with its barrier, alignment, snapshot and acknowledgement.
   QTableWidget* subtasks() const { return subtasks_; }
@@ -128,6 +130,7 @@ class MainWindow final : public QMainWindow {
   DataflowView* dataflow_ = nullptr;
   QTreeWidget* verdicts_ = nullptr;
   SpaceTimeView* space_time_ = nullptr;
+  QLineEdit* lane_filter_ = nullptr;
   QTableWidget* subtasks_ = nullptr;
   QTableView* history_ = nullptr;
   QTabWidget* tabs_ = nullptr;

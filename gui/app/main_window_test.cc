@@ -8,6 +8,7 @@
 #include <QClipboard>
 #include <QComboBox>
 #include <QFontInfo>
+#include <QLineEdit>
 #include <QSignalSpy>
 #include <QTableWidget>
 #include <QTest>
@@ -188,6 +189,38 @@ class MainWindowTest : public QObject {
     QVERIFY(!w.StartLesson("no-such-lesson").ok());
     w.EndLesson();
     QVERIFY(w.lesson() == nullptr);
+  }
+
+  // Space-time lanes filtered by name and hidden one by one; arrows and dots only between the
+  // lanes shown.
+  void FiltersAndHidesSpaceTimeLanes() {
+    MainWindow w;
+    QVERIFY(w.Open(Library("happy_aligned.textproto"), 1).ok());
+    QVERIFY(w.NextCheckpointEnd());
+    SpaceTimeView& view = *w.space_time();
+    QCOMPARE(view.VisibleLanes(), size_t{8});
+    const size_t arrows = view.VisibleArrows();
+    const size_t dots = view.VisibleDots();
+    QVERIFY(arrows >= 16);
+    QVERIFY(dots >= 8);
+    // Only the sum subtasks: their snapshots stay, no arrow has both ends shown.
+    QTest::keyClicks(w.lane_filter(), "SUM");
+    QCOMPARE(view.lane_filter(), QString("SUM"));
+    QCOMPARE(view.VisibleLanes(), size_t{4});
+    QCOMPARE(view.VisibleArrows(), size_t{0});
+    QVERIFY(view.VisibleDots() >= 4 && view.VisibleDots() < dots);
+    w.lane_filter()->clear();
+    QCOMPARE(view.VisibleLanes(), size_t{8});
+    // Hide one source lane: its arrows (to the 4 sum subtasks) and its dot go.
+    view.HideLane(0, true);
+    QCOMPARE(view.VisibleLanes(), size_t{7});
+    QVERIFY(!view.LaneVisible(0));
+    QVERIFY(view.VisibleArrows() < arrows);
+    QCOMPARE(view.VisibleDots(), dots - 1);
+    QVERIFY(view.LaneAt(-100) == -1);
+    view.ShowAllLanes();
+    QCOMPARE(view.VisibleLanes(), size_t{8});
+    QCOMPARE(view.VisibleArrows(), arrows);
   }
 
   void StepsToTheNextBarrierCheckpointAndFault() {
