@@ -62,6 +62,32 @@ void DataflowView::contextMenuEvent(QContextMenuEvent* event) {
       return;
     }
   }
+  if (const int e = EdgeAt(event->pos()); e >= 0) {
+    const TaskBox& from = boxes_[edges_[static_cast<size_t>(e)].from];
+    const TaskBox& to = boxes_[edges_[static_cast<size_t>(e)].to];
+    emit ChannelMenuRequested(from.name, from.node, to.name, to.node, event->globalPos());
+    event->accept();
+  }
+}
+
+int DataflowView::EdgeAt(const QPointF& at) const {
+  int best = -1;
+  double nearest = 5.0;  // pixels
+  for (size_t e = 0; e < edges_.size(); ++e) {
+    const QPointF a = edges_[e].start;
+    const QPointF d = edges_[e].end - a;
+    const double length2 = d.x() * d.x() + d.y() * d.y();
+    if (length2 <= 0) continue;
+    const double k =
+        std::clamp(((at.x() - a.x()) * d.x() + (at.y() - a.y()) * d.y()) / length2, 0.0, 1.0);
+    const QPointF closest = a + d * k;
+    const double distance = std::hypot(at.x() - closest.x(), at.y() - closest.y());
+    if (distance <= nearest) {
+      nearest = distance;
+      best = static_cast<int>(e);
+    }
+  }
+  return best;
 }
 
 void DataflowView::resizeEvent(QResizeEvent* event) {

@@ -59,6 +59,8 @@ class DataflowView final : public QWidget {
     QPointF start, end;
   };
   const std::vector<Edge>& Edges() const { return edges_; }
+  // The edge passing within a few pixels of `at` (the nearest); -1 when none.
+  int EdgeAt(const QPointF& at) const;
 
   // What the last layout put on the canvas, by kind (tests compare it with the flow's frame).
   struct Marks {
@@ -79,6 +81,9 @@ class DataflowView final : public QWidget {
  signals:
   // A right click on a task's box: the actions a person may take there (faults at this moment).
   void TaskMenuRequested(const QString& task, uint32_t node, const QPoint& global);
+  // A right click on a channel: the link's actions (slow it, partition it).
+  void ChannelMenuRequested(const QString& from, uint32_t from_node, const QString& to,
+                            uint32_t to_node, const QPoint& global);
 
  protected:
   void contextMenuEvent(QContextMenuEvent* event) override;

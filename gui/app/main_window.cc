@@ -165,6 +165,7 @@ void MainWindow::BuildUi() {
   dataflow_ = new DataflowView(split);
   split->addWidget(dataflow_);
   connect(dataflow_, &DataflowView::TaskMenuRequested, this, &MainWindow::TaskMenu);
+  connect(dataflow_, &DataflowView::ChannelMenuRequested, this, &MainWindow::ChannelMenu);
   auto* tabs = new QTabWidget(split);
   tabs_ = tabs;
   checkpoints_ = new CheckpointModel(this);
@@ -358,11 +359,51 @@ void MainWindow::TaskMenu(const QString& task, uint32_t node, const QPoint& glob
   });
   menu.addAction("Fail task " + task, this,
                  [=] { act("fail " + task, FailTaskFault(task.toStdString())); });
+  // The network around it: cut the TaskManager off from every other node for a while, or slow
+  // its link to the JobManager (the barriers' triggers and the acknowledgements travel there).
+  const Recording& rec = *recording();
+  std::vector<uint32_t> others{rec.job_manager_node};
+  for (uint32_t n : rec.task_manager_nodes) {
+    if (n != node) others.push_back(n);
+  }
+  menu.addAction("Partition " + tm + " from the other nodes (heals after 2 s)", this, [=] {
+    act("partition " + tm, PartitionFault({node}, others, Duration::Seconds(2)));
+  });
+  menu.addAction("Slow the link " + tm + " - JobManager by 300 ms for 5 s", this, [=] {
+    act("slow " + tm + " - JobManager",
+        SlowLinkFault(node, rec.job_manager_node, Duration::Millis(300), Duration::Seconds(5)));
+  });
   menu.addSeparator();
   menu.addAction("Crash the JobManager (restarts after 1 s)", this,
                  [=] { act("crash the JobManager", CrashJobManagerFault(Duration::Seconds(1))); });
   menu.addAction("Blob store outage for 2 s", this,
                  [=] { act("blob store outage", BlobOutageFault(Duration::Seconds(2))); });
+  menu.exec(global);
+}
+
+void MainWindow::ChannelMenu(const QString& from, uint32_t from_node, const QString& to,
+                             uint32_t to_node, const QPoint& global) {
+  if (session_ == nullptr) return;
+  QMenu menu(this);
+  const QString link = "node " + QString::number(from_node) + " - node " + QString::number(to_node);
+  if (from_node == to_node) {
+    menu.addAction(from + " and " + to + " run on node " + QString::number(from_node) +
+                   ": no network link between them")
+        ->setEnabled(false);
+  } else {
+    const auto act = [this](const QString& text, scenarios::proto::Fault fault) {
+      if (Status s = BranchHere(std::move(fault), text); !s.ok()) {
+        QMessageBox::warning(this, "faultline-gui", Q(s.ToString()));
+      }
+    };
+    menu.addAction("Slow the link " + link + " by 200 ms for 2 s", this, [=] {
+      act("slow " + link,
+          SlowLinkFault(from_node, to_node, Duration::Millis(200), Duration::Seconds(2)));
+    });
+    menu.addAction("Partition " + link + " (heals after 2 s)", this, [=] {
+      act("partition " + link, PartitionFault({from_node}, {to_node}, Duration::Seconds(2)));
+    });
+  }
   menu.exec(global);
 }
 

@@ -118,6 +118,8 @@ class MainWindow final : public QMainWindow {
   // Shows branch `id` at `at` (unset: before its first record).
   void ShowBranch(int id, std::optional<Time> at);
   void TaskMenu(const QString& task, uint32_t node, const QPoint& global);
+  void ChannelMenu(const QString& from, uint32_t from_node, const QString& to, uint32_t to_node,
+                   const QPoint& global);
   void Advance();  // one playback tick
   void Refresh();  // every view from the timeline's state
 

@@ -223,6 +223,47 @@ class MainWindowTest : public QObject {
     QCOMPARE(view.VisibleArrows(), arrows);
   }
 
+  // The network actions: a partition of a TaskManager and a slowed link, taken at a moment,
+  // become branches whose runs show the fault; a channel on the canvas is found under the mouse.
+  void PartitionsAndSlowsALinkAsBranches() {
+    MainWindow w;
+    w.resize(1400, 900);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QVERIFY(w.Open(Library("happy_aligned.textproto"), 1).ok());
+    w.SeekTime(Time::Zero() + Duration::Millis(1500));
+    const Recording& base = *w.recording();
+    const uint32_t tm = base.task_manager_nodes.at(0);
+    std::vector<uint32_t> others{base.job_manager_node};
+    for (uint32_t n : base.task_manager_nodes) {
+      if (n != tm) others.push_back(n);
+    }
+    QVERIFY(w.BranchHere(PartitionFault({tm}, others, Duration::Seconds(2)), "partition").ok());
+    QCOMPARE(w.current_branch(), 1);
+    bool partitioned = false;
+    while (w.NextFault()) {
+      partitioned |= w.moments()->stringList().last().contains("network partition");
+    }
+    QVERIFY(partitioned);
+    QVERIFY(w.Reproducer().contains("partition"));
+    w.SwitchBranch(0);
+    QVERIFY(w.BranchHere(SlowLinkFault(tm, base.job_manager_node, Duration::Millis(300),
+                                       Duration::Seconds(5)),
+                         "slow link")
+                .ok());
+    QCOMPARE(w.current_branch(), 2);
+    QVERIFY(w.Reproducer().contains("latency_spike"));
+    QVERIFY(w.recording()->report.trace_hash != base.report.trace_hash);
+    // The canvas finds a channel under a point on its line, and nothing far from every line.
+    const DataflowView& canvas = *w.dataflow();
+    QVERIFY(!canvas.Edges().empty());
+    const DataflowView::Edge& edge = canvas.Edges().front();
+    const QPointF middle = (edge.start + edge.end) / 2;
+    QVERIFY(canvas.EdgeAt(middle) >= 0);
+    QVERIFY(canvas.EdgeAt(edge.start + (edge.end - edge.start) * 0.25 + QPointF(0, 3)) >= 0);
+    QCOMPARE(canvas.EdgeAt(QPointF(2, 2)), -1);
+  }
+
   void StepsToTheNextBarrierCheckpointAndFault() {
     MainWindow w;
     QVERIFY(w.Open(Library("rescale_4_to_2.textproto"), 1).ok());

@@ -126,4 +126,25 @@ scenarios::proto::Fault BlobOutageFault(Duration duration) {
   return f;
 }
 
+scenarios::proto::Fault PartitionFault(std::vector<uint32_t> side_a, std::vector<uint32_t> side_b,
+                                       std::optional<Duration> heal_after) {
+  scenarios::proto::Fault f;
+  scenarios::proto::NetworkPartition& p = *f.mutable_partition();
+  for (uint32_t n : side_a) p.add_side_a(n);
+  for (uint32_t n : side_b) p.add_side_b(n);
+  if (heal_after) p.set_heal_after(DurationText(*heal_after));
+  return f;
+}
+
+scenarios::proto::Fault SlowLinkFault(uint32_t a, uint32_t b, Duration extra_latency,
+                                      Duration duration) {
+  scenarios::proto::Fault f;
+  scenarios::proto::LatencySpike& spike = *f.mutable_latency_spike();
+  spike.mutable_link()->set_a(a);
+  spike.mutable_link()->set_b(b);
+  spike.set_extra_latency(DurationText(extra_latency));
+  spike.set_duration(DurationText(duration));
+  return f;
+}
+
 }  // namespace faultline::gui

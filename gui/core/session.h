@@ -74,5 +74,12 @@ scenarios::proto::Fault CrashTaskManagerFault(uint32_t node, std::optional<Durat
 scenarios::proto::Fault CrashJobManagerFault(Duration restart_after);
 scenarios::proto::Fault FailTaskFault(const std::string& task);
 scenarios::proto::Fault BlobOutageFault(Duration duration);
+// A network partition between the nodes `side_a` and `side_b`, healing after `heal_after`
+// (never when unset).
+scenarios::proto::Fault PartitionFault(std::vector<uint32_t> side_a, std::vector<uint32_t> side_b,
+                                       std::optional<Duration> heal_after);
+// The link between nodes `a` and `b` slowed by `extra_latency` for `duration`.
+scenarios::proto::Fault SlowLinkFault(uint32_t a, uint32_t b, Duration extra_latency,
+                                      Duration duration);
 
 }  // namespace faultline::gui
