@@ -27,3 +27,5 @@ shot gui-verdicts "$rescale" --seed 1 --at 2.1 --tab Verdicts
 shot gui-in-flight scenarios/library/backpressure_unaligned.textproto --seed 1 --at 0.52
 # A guided lesson, at its alignment step.
 shot gui-lesson --lesson alignment --step 3
+# Two seeds of the crash scenario compared: where they part, how their states differ at 2.1 s.
+shot gui-compare "$rescale" --seed 1 --compare-seed 2 --at 1.05 --tab Compare

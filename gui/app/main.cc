@@ -34,6 +34,9 @@ int main(int argc, char** argv) {
   parser.addOption(tab_option);
   QCommandLineOption checkpoint_option("checkpoint", "show this checkpoint's subtasks", "ID");
   parser.addOption(checkpoint_option);
+  QCommandLineOption compare_option(
+      "compare-seed", "compare the run with the same scenario at this seed (the Compare tab)", "N");
+  parser.addOption(compare_option);
   parser.process(app);
 
   faultline::gui::MainWindow window;
@@ -65,6 +68,18 @@ int main(int argc, char** argv) {
     if (faultline::Status s = window.Open(files.front(), seed); !s.ok()) {
       std::cerr << "faultline-gui: " << s.ToString() << "\n";
       return 1;
+    }
+    if (parser.isSet(compare_option)) {
+      bool ok = false;
+      const uint64_t other = parser.value(compare_option).toULongLong(&ok);
+      if (!ok) {
+        std::cerr << "faultline-gui: --compare-seed needs a number\n";
+        return 2;
+      }
+      if (faultline::Status s = window.CompareWithSeed(other); !s.ok()) {
+        std::cerr << "faultline-gui: " << s.ToString() << "\n";
+        return 1;
+      }
     }
     if (parser.isSet(at_option)) {
       bool ok = false;

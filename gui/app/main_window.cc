@@ -206,6 +206,55 @@ void MainWindow::BuildUi() {
   auto* list = new QListView(tabs);
   list->setModel(moments_);
   tabs->addTab(list, "Moments");
+  {
+    auto* page = new QWidget(tabs);
+    auto* column = new QVBoxLayout(page);
+    auto* row = new QHBoxLayout();
+    row->addWidget(new QLabel("Compare with", page));
+    compare_with_ = new QComboBox(page);
+    compare_with_->setObjectName("compare-with");
+    compare_with_->setMinimumContentsLength(24);
+    row->addWidget(compare_with_);
+    auto* compare_branch = new QPushButton("Compare", page);
+    row->addWidget(compare_branch);
+    row->addSpacing(16);
+    row->addWidget(new QLabel("or seed", page));
+    auto* seed = new QLineEdit(page);
+    seed->setObjectName("compare-seed");
+    seed->setMaximumWidth(120);
+    row->addWidget(seed);
+    auto* compare_seed = new QPushButton("Run and compare", page);
+    row->addWidget(compare_seed);
+    auto* go = new QPushButton("Go to where they part", page);
+    row->addWidget(go);
+    auto* stop = new QPushButton("Stop comparing", page);
+    row->addWidget(stop);
+    row->addStretch(1);
+    compare_summary_ =
+        new QLabel("Compare this run with another branch, or with another seed.", page);
+    compare_summary_->setWordWrap(true);
+    compare_summary_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    differences_ = new QTableWidget(0, 3, page);
+    differences_->setHorizontalHeaderLabels({"At this moment", "Here", "There"});
+    differences_->verticalHeader()->hide();
+    differences_->horizontalHeader()->setStretchLastSection(true);
+    column->addLayout(row);
+    column->addWidget(compare_summary_);
+    column->addWidget(differences_, 1);
+    tabs->addTab(page, "Compare");
+    const auto warn = [this](const Status& s) {
+      if (!s.ok()) QMessageBox::warning(this, "faultline-gui", Q(s.ToString()));
+    };
+    connect(compare_branch, &QPushButton::clicked, this,
+            [this, warn] { warn(CompareWithBranch(compare_with_->currentIndex())); });
+    connect(compare_seed, &QPushButton::clicked, this, [this, seed, warn] {
+      bool ok = false;
+      const uint64_t n = seed->text().toULongLong(&ok);
+      warn(ok ? CompareWithSeed(n) : InvalidArgumentError("a seed is a number"));
+    });
+    connect(go, &QPushButton::clicked, this, [this] { GoToDivergence(); });
+    connect(stop, &QPushButton::clicked, this, &MainWindow::StopComparing);
+  }
   verdicts_ = new QTreeWidget(tabs);
   verdicts_->setHeaderLabels({"Checker", "Verdict"});
   // Selecting a violation jumps to its moment.
@@ -225,11 +274,13 @@ void MainWindow::BuildUi() {
 
 Status MainWindow::Open(const QString& path, std::optional<uint64_t> seed) {
   Pause();
+  StopComparing();
   EndLesson();  // another run: a lesson going on ends (StartLesson starts one after this)
   Result<std::unique_ptr<Session>> session = Session::Open(path.toStdString(), seed);
   if (!session.ok()) return session.status();
   session_ = std::move(*session);
   branches_->clear();
+  compare_with_->clear();
   ShowBranch(0, std::nullopt);
   return Status::Ok();
 }
@@ -250,6 +301,7 @@ void MainWindow::ShowBranch(int id, std::optional<Time> at) {
   current_ = id;
   const Recording& rec = *recording();
   dataflow_->SetRecording(&rec);
+  if (other_ != nullptr) divergence_ = FirstDivergence(rec, *other_);
   space_time_model_ = std::make_unique<SpaceTime>(BuildSpaceTime(rec));
   space_time_->SetModel(space_time_model_.get());
   shown_checkpoint_ = 0;
@@ -299,6 +351,10 @@ void MainWindow::ShowBranch(int id, std::optional<Time> at) {
       branches_->addItem(text);
     }
     branches_->setCurrentIndex(id);
+    const QSignalBlocker block_compare(compare_with_);
+    while (compare_with_->count() < session_->size()) {
+      compare_with_->addItem(branches_->itemText(compare_with_->count()));
+    }
   }
   for (QAction* toggle : switches_menu_->actions()) {
     const std::vector<std::string>& on = session_->branch(id).switches;
@@ -567,6 +623,81 @@ void MainWindow::ShowLessonStep() {
   if (!step.tab.empty()) ShowTab(Q(step.tab));
 }
 
+Status MainWindow::CompareWithBranch(int id) {
+  if (session_ == nullptr) return FailedPreconditionError("no run open");
+  if (id < 0 || id >= session_->size()) {
+    return InvalidArgumentError("no branch " + std::to_string(id));
+  }
+  StartComparing(session_->branch(id).recording.get(), "branch " + QString::number(id));
+  return Status::Ok();
+}
+
+Status MainWindow::CompareWithSeed(uint64_t seed) {
+  if (session_ == nullptr) return FailedPreconditionError("no run open");
+  FL_ASSIGN_OR_RETURN(std::unique_ptr<Session> other, Session::Open(session_->path(), seed));
+  StopComparing();
+  other_session_ = std::move(other);
+  StartComparing(other_session_->branch(0).recording.get(), "seed " + QString::number(seed));
+  return Status::Ok();
+}
+
+void MainWindow::StartComparing(const Recording* other, QString what) {
+  other_ = other;
+  compared_ = std::move(what);
+  other_timeline_ = std::make_unique<Timeline>(*other_);
+  divergence_ = FirstDivergence(*recording(), *other_);
+  RefreshComparison();
+  ShowTab("Compare");
+}
+
+void MainWindow::StopComparing() {
+  other_ = nullptr;
+  other_timeline_.reset();
+  other_session_.reset();
+  divergence_.reset();
+  if (differences_ != nullptr) differences_->setRowCount(0);
+  if (compare_summary_ != nullptr) {
+    compare_summary_->setText("Compare this run with another branch, or with another seed.");
+  }
+}
+
+bool MainWindow::GoToDivergence() {
+  if (session_ == nullptr || !divergence_) return false;
+  Pause();
+  // Just after the first record that differs: both runs show their own version of it.
+  mutable_timeline()->SeekRecord(divergence_->record + 1);
+  Refresh();
+  return true;
+}
+
+void MainWindow::RefreshComparison() {
+  if (other_ == nullptr || other_timeline_ == nullptr) return;
+  const RunState& here = timeline()->state();
+  other_timeline_->SeekTime(here.now);
+  QString summary = "Branch " + QString::number(current_) + " against " + compared_ + ": ";
+  if (!divergence_) {
+    summary += "the same run, record for record (" + QString::number(recording()->records.size()) +
+               " records).";
+  } else {
+    summary +=
+        "they part at record " + QString::number(divergence_->record) + ", " +
+        Seconds(divergence_->at) + ".\nHere:  " +
+        (divergence_->here.empty() ? QString("(the run has ended)") : Q(divergence_->here)) +
+        "\nThere: " +
+        (divergence_->there.empty() ? QString("(the run has ended)") : Q(divergence_->there));
+  }
+  compare_summary_->setText(summary);
+  const std::vector<StateDifference> diff = CompareStates(here, other_timeline_->state());
+  differences_->setRowCount(static_cast<int>(diff.size()));
+  for (size_t i = 0; i < diff.size(); ++i) {
+    const int r = static_cast<int>(i);
+    differences_->setItem(r, 0, new QTableWidgetItem(Q(diff[i].what)));
+    differences_->setItem(r, 1, new QTableWidgetItem(Q(diff[i].here)));
+    differences_->setItem(r, 2, new QTableWidgetItem(Q(diff[i].there)));
+  }
+  differences_->resizeColumnsToContents();
+}
+
 bool MainWindow::ShowTab(const QString& title) {
   for (int i = 0; i < tabs_->count(); ++i) {
     if (tabs_->tabText(i).compare(title, Qt::CaseInsensitive) == 0) {
@@ -627,6 +758,7 @@ void MainWindow::Refresh() {
   const QSignalBlocker block(scrubber_);
   scrubber_->setValue(MillisOf(state.now));
   clock_->setText(Seconds(state.now) + "  " + Q(state.job_status));
+  RefreshComparison();
 }
 
 }  // namespace faultline::gui

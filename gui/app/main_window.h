@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "base/status.h"
+#include "gui/core/compare.h"
 #include "gui/core/lessons.h"
 #include "gui/core/recording.h"
 #include "gui/core/session.h"
@@ -108,6 +109,17 @@ class MainWindow final : public QMainWindow {
   const Lesson* lesson() const { return lesson_; }
   size_t lesson_step() const { return lesson_step_; }
   QString narration() const;
+  // Compare (the "Compare" tab): the current branch against branch `id`, or against the same
+  // scenario run at another seed. The tab shows where the runs part and, at every moment, how
+  // their states differ.
+  Status CompareWithBranch(int id);
+  Status CompareWithSeed(uint64_t seed);
+  void StopComparing();
+  bool comparing() const { return other_ != nullptr; }
+  const std::optional<Divergence>& divergence() const { return divergence_; }
+  QTableWidget* differences() const { return differences_; }
+  // To the record where the runs part; false when they do not (or nothing is compared).
+  bool GoToDivergence();
   // Brings the tab titled `title` ("Checkpoints", "Space-time", "Moments", "Verdicts") to the
   // front; false when there is none.
   bool ShowTab(const QString& title);
@@ -145,6 +157,16 @@ class MainWindow final : public QMainWindow {
   QTimer* player_ = nullptr;
   QAction* play_ = nullptr;
   size_t moments_shown_ = 0;
+  void StartComparing(const Recording* other, QString what);
+  void RefreshComparison();
+  std::unique_ptr<Session> other_session_;  // a seed compared with
+  const Recording* other_ = nullptr;
+  std::unique_ptr<Timeline> other_timeline_;
+  std::optional<Divergence> divergence_;
+  QString compared_;
+  QLabel* compare_summary_ = nullptr;
+  QTableWidget* differences_ = nullptr;
+  QComboBox* compare_with_ = nullptr;
   void ShowLessonStep();
   const Lesson* lesson_ = nullptr;
   size_t lesson_step_ = 0;

@@ -264,6 +264,43 @@ class MainWindowTest : public QObject {
     QCOMPARE(canvas.EdgeAt(QPointF(2, 2)), -1);
   }
 
+  // Compare: a branch against its parent parts at its moment, and the differences table shows
+  // the crash there; another seed parts too; the same branch never does.
+  void ComparesBranchesAndSeeds() {
+    MainWindow w;
+    QVERIFY(w.Open(Library("happy_aligned.textproto"), 1).ok());
+    w.SeekTime(Time::Zero() + Duration::Millis(1500));
+    const Time at = w.timeline()->state().now;
+    const uint32_t tm = w.recording()->task_manager_nodes.at(0);
+    QVERIFY(w.BranchHere(CrashTaskManagerFault(tm, Duration::Seconds(1)), "crash").ok());
+    QCOMPARE(w.current_branch(), 1);
+    QVERIFY(w.CompareWithBranch(0).ok());
+    QVERIFY(w.comparing());
+    QVERIFY(w.divergence().has_value());
+    QVERIFY(w.divergence()->at >= at - Duration::Nanos(1));
+    QVERIFY(w.GoToDivergence());
+    QCOMPARE(w.timeline()->state().applied, w.divergence()->record + 1);
+    // A little later the branch has a TaskManager down and the parent has not.
+    w.SeekTime(w.divergence()->at + Duration::Millis(100));
+    bool nodes_differ = false;
+    for (int r = 0; r < w.differences()->rowCount(); ++r) {
+      nodes_differ |= w.differences()->item(r, 0)->text() == "nodes down";
+    }
+    QVERIFY(nodes_differ);
+    // Back before the moment: the same state.
+    w.SeekTime(at - Duration::Millis(10));
+    QCOMPARE(w.differences()->rowCount(), 0);
+    // The same branch: no divergence. Another seed: one.
+    QVERIFY(w.CompareWithBranch(1).ok());
+    QVERIFY(!w.divergence().has_value());
+    QVERIFY(!w.GoToDivergence());
+    QVERIFY(w.CompareWithSeed(2).ok());
+    QVERIFY(w.divergence().has_value());
+    QVERIFY(!w.CompareWithBranch(7).ok());
+    w.StopComparing();
+    QVERIFY(!w.comparing());
+  }
+
   void StepsToTheNextBarrierCheckpointAndFault() {
     MainWindow w;
     QVERIFY(w.Open(Library("rescale_4_to_2.textproto"), 1).ok());
