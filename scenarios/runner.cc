@@ -1,5 +1,7 @@
 #include "scenarios/runner.h"
 
+#include <google/protobuf/text_format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cinttypes>
@@ -279,7 +281,8 @@ std::string RecordIdString(const engine::RecordId& id) {
 }
 
 // --export DIR: the run's data as JSON Lines (docs/scenarios.md "Exported data").
-Status Export(const std::string& dir, const checkers::RunView& view, const RunReport& report) {
+Status Export(const std::string& dir, const checkers::RunView& view, const RunReport& report,
+              const proto::Scenario& as_written, const std::vector<std::string>& switches) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return UnavailableError("cannot create " + dir + ": " + ec.message());
@@ -320,7 +323,27 @@ Status Export(const std::string& dir, const checkers::RunView& view, const RunRe
                                                          : engine::MetadataBlobName(c.id)}};
     checkpoints += line.dump() + "\n";
   }
-  return WriteText(root / "checkpoints.jsonl", checkpoints);
+  FL_RETURN_IF_ERROR(WriteText(root / "checkpoints.jsonl", checkpoints));
+  // What replays the run: the scenario as written (before the seed's draws), and the manifest
+  // naming the seed, the switches and the trace hash the replay must reach (faultline-gui opens
+  // the directory; `faultline run DIR/scenario.textproto --seed N` replays it).
+  std::string text;
+  google::protobuf::TextFormat::PrintToString(as_written, &text);
+  FL_RETURN_IF_ERROR(
+      WriteText(root / "scenario.textproto",
+                "# Exported by faultline run --export from " + report.path + "\n" + text));
+  char hash[17];
+  std::snprintf(hash, sizeof hash, "%016" PRIx64, report.trace_hash);
+  const nlohmann::json manifest = {{"format", "faultline-run/1"},
+                                   {"scenario", "scenario.textproto"},
+                                   {"scenario_path", report.path},
+                                   {"name", report.name},
+                                   {"seed", report.seed},
+                                   {"switches", switches},
+                                   {"trace_hash", hash},
+                                   {"trace_records", report.trace_records},
+                                   {"build", report.build_identity}};
+  return WriteText(root / "run.json", manifest.dump(2) + "\n");
 }
 
 // One run of the scenario's world: what the checkers and the report need from it.
@@ -338,7 +361,8 @@ Result<std::unique_ptr<Simulated>> Simulate(const engine::JobGraph& job, const S
                                             sim::JobWorldOptions world_options, Time limit,
                                             ReportObserver* observer,
                                             const std::function<void(Time)>& progress,
-                                            sim::TraceObserver* extra = nullptr) {
+                                            sim::TraceObserver* extra = nullptr,
+                                            Duration settle = Duration::Seconds(2)) {
   auto run = std::make_unique<Simulated>();
   Simulated* raw = run.get();
   run->order = std::make_unique<checkers::OrderLog>(checkers::OrderLog::Options{
@@ -364,7 +388,7 @@ Result<std::unique_ptr<Simulated>> Simulate(const engine::JobGraph& job, const S
   jw.Start();
   std::function<void()> poll;
   if (progress) poll = [&jw, &progress] { progress(jw.world().now()); };
-  run->status = jw.RunUntilDone(limit, poll);
+  run->status = jw.RunUntilDone(limit, poll, settle);
   if (const auto& stuck = jw.world().loop().stuck()) {
     // A livelock: the run cannot finish and nothing about it can be judged. An engine bug.
     return InternalError("livelock: simulated time stopped advancing at " + stuck->at.ToString() +
@@ -527,11 +551,12 @@ Result<RunReport> Run(const engine::JobGraph& job, const Scenario& file,
   const std::vector<std::vector<engine::Record>> log = GenerateSourceLog(spec);
   for (const auto& partition : log) report.source_records += partition.size();
   ReportObserver observer(&report);
+  const Duration settle = options.stop_at_limit ? Duration::Zero() : Duration::Seconds(2);
   engine::EngineConfig first_config = config;
   first_config.flow_observer = options.flow_observer;
   FL_ASSIGN_OR_RETURN(std::unique_ptr<Simulated> run,
                       Simulate(job, scenario, log, first_config, world_options, limit_time,
-                               &observer, poll, options.trace_observer));
+                               &observer, poll, options.trace_observer, settle));
   sim::JobWorld& jw = *run->jw;
   if (options.setup_observer) options.setup_observer(jw.setup());
   report.status = run->status;
@@ -553,9 +578,9 @@ Result<RunReport> Run(const engine::JobGraph& job, const Scenario& file,
   if (fault_report.total_fired() > 0) record_options.quiet_from = fault_report.quiet_from;
   if (Wants(enabled, "DET")) {
     // DET: the same seed, scenario and build again must give the same trace hash.
-    FL_ASSIGN_OR_RETURN(
-        std::unique_ptr<Simulated> again,
-        Simulate(job, scenario, log, config, world_options, limit_time, nullptr, {}));
+    FL_ASSIGN_OR_RETURN(std::unique_ptr<Simulated> again,
+                        Simulate(job, scenario, log, config, world_options, limit_time, nullptr, {},
+                                 nullptr, settle));
     record_options.trace_hashes =
         std::make_pair(report.trace_hash, again->jw->world().trace().hash());
   }
@@ -579,7 +604,8 @@ Result<RunReport> Run(const engine::JobGraph& job, const Scenario& file,
   DecideOutcome(report, degradation);
   report.reproduce = ReproduceCommand(scenario.path, report.seed, options.switches);
   if (!options.export_dir.empty()) {
-    FL_RETURN_IF_ERROR(Export(options.export_dir, record.view, report));
+    FL_RETURN_IF_ERROR(
+        Export(options.export_dir, record.view, report, file.spec, options.switches));
   }
   if (!options.trace_json.empty()) {
     std::vector<std::string> names{"jobmanager"};

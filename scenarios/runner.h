@@ -53,6 +53,10 @@ struct RunOptions {
   // Sees how buffers move through the tasks' queues and the network (engine/exec/observer.h),
   // for a viewer; its `clock` is set to the world's clock. Like trace_observer, not DET's run.
   engine::FlowObserver* flow_observer = nullptr;
+  // Stop at the run limit exactly, without the settling time a run gets after it (2 simulated
+  // seconds for notifications to land): the run is then a prefix of the same run with a later
+  // limit, record for record (faultline-gui's "check the run so far").
+  bool stop_at_limit = false;
 };
 
 // One checkpoint as the run's trace shows it, across JobManager failovers.

@@ -29,3 +29,5 @@ shot gui-in-flight scenarios/library/backpressure_unaligned.textproto --seed 1 -
 shot gui-lesson --lesson alignment --step 3
 # Two seeds of the crash scenario compared: where they part, how their states differ at 2.1 s.
 shot gui-compare "$rescale" --seed 1 --compare-seed 2 --at 1.05 --tab Compare
+# The inspector on a subtask under back-pressure: its queues per channel, its key groups.
+shot gui-inspector scenarios/library/backpressure_aligned.textproto --seed 1 --at 0.3 --inspect "sum+out#1"

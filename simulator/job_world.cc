@@ -79,7 +79,8 @@ engine::TaskManager* JobWorld::task_manager(runtime::NodeId node) {
   return process == nullptr ? nullptr : &process->task_manager;
 }
 
-engine::JobStatus JobWorld::RunUntilDone(Time limit, const std::function<void()>& poll) {
+engine::JobStatus JobWorld::RunUntilDone(Time limit, const std::function<void()>& poll,
+                                         Duration settle) {
   uint64_t events = 0;
   auto done = [this] {
     engine::JobManager* jm = job_manager();
@@ -96,7 +97,7 @@ engine::JobStatus JobWorld::RunUntilDone(Time limit, const std::function<void()>
     // Let notifications reach the TaskManagers and their sinks commit.
     // A livelock stopped the loop: nothing more will run (the caller reads loop().stuck()).
     if (world_->loop().stuck()) break;
-    world_->RunFor(Duration::Seconds(2));
+    if (settle > Duration::Zero()) world_->RunFor(settle);
     // A JobManager that failed over after the end re-runs the final checkpoint from the HA
     // store: the job is done when a terminal status holds after the settling time.
     if (done() || world_->now() >= limit || world_->loop().stuck()) break;

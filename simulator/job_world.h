@@ -44,13 +44,15 @@ class JobWorld {
   uint32_t generation();
   // The TaskManager on `node` (null while the node is down or runs no TaskManager).
   engine::TaskManager* task_manager(runtime::NodeId node);
-  // Runs until the job finished or failed, or `limit` of simulated time passed, then two more
-  // simulated seconds so the final notifications and commits land; if the job is no longer
+  // Runs until the job finished or failed, or `limit` of simulated time passed, then `settle`
+  // more simulated time (two seconds unless told) so the final notifications and commits land
+  // (zero: stop right there, a prefix of the longer run); if the job is no longer
   // done then (a JobManager failed over and re-runs the final checkpoint), runs on until it is.
   // `poll`, if set, is called every few thousand events (for a progress line); it must not
   // touch the world. Returns early if the event loop's livelock guard trips
   // (world().loop().stuck()).
-  engine::JobStatus RunUntilDone(Time limit, const std::function<void()>& poll = {});
+  engine::JobStatus RunUntilDone(Time limit, const std::function<void()>& poll = {},
+                                 Duration settle = Duration::Seconds(2));
 
   // Side channel: the committed output records (transactional commits and appends, in
   // visibility order; upserts as their final table).

@@ -4,6 +4,7 @@
 #include <QContextMenuEvent>
 #include <QFontMetrics>
 #include <QLineF>
+#include <QMouseEvent>
 #include <QPainter>
 #include <QPen>
 #include <algorithm>
@@ -68,6 +69,19 @@ void DataflowView::contextMenuEvent(QContextMenuEvent* event) {
     emit ChannelMenuRequested(from.name, from.node, to.name, to.node, event->globalPos());
     event->accept();
   }
+}
+
+void DataflowView::mousePressEvent(QMouseEvent* event) {
+  if (event->button() == Qt::LeftButton) {
+    for (const TaskBox& box : boxes_) {
+      if (box.rect.contains(event->position())) {
+        emit TaskSelected(box.name);
+        event->accept();
+        return;
+      }
+    }
+  }
+  QWidget::mousePressEvent(event);
 }
 
 int DataflowView::EdgeAt(const QPointF& at) const {
@@ -332,7 +346,11 @@ void DataflowView::paintEvent(QPaintEvent*) {
     for (const QPolygonF& d : diamonds) p.drawPolygon(d);
   }
   for (const TaskBox& box : boxes_) {
-    p.setPen(QPen(QColor(0x37, 0x47, 0x4f), box.phase == TaskPhase::kAligning ? 2.0 : 1.0));
+    if (box.name == selected_) {
+      p.setPen(QPen(QColor(0x0d, 0x47, 0xa1), 3.0));
+    } else {
+      p.setPen(QPen(QColor(0x37, 0x47, 0x4f), box.phase == TaskPhase::kAligning ? 2.0 : 1.0));
+    }
     const QColor fill = BoxColour(box);
     p.setBrush(fill);
     p.drawRoundedRect(box.rect, 6, 6);

@@ -32,6 +32,11 @@ class DataflowView final : public QWidget {
   void SetState(const RunState& state);
   // Whether what is in flight is drawn (on by default).
   void set_show_flow(bool show) { show_flow_ = show; }
+  // The task outlined as selected (empty: none).
+  void SetSelected(const QString& task) {
+    selected_ = task;
+    update();
+  }
   bool show_flow() const { return show_flow_; }
 
   struct TaskBox {
@@ -81,12 +86,15 @@ class DataflowView final : public QWidget {
  signals:
   // A right click on a task's box: the actions a person may take there (faults at this moment).
   void TaskMenuRequested(const QString& task, uint32_t node, const QPoint& global);
+  // A left click on a task's box (the inspector shows it).
+  void TaskSelected(const QString& task);
   // A right click on a channel: the link's actions (slow it, partition it).
   void ChannelMenuRequested(const QString& from, uint32_t from_node, const QString& to,
                             uint32_t to_node, const QPoint& global);
 
  protected:
   void contextMenuEvent(QContextMenuEvent* event) override;
+  void mousePressEvent(QMouseEvent* event) override;
   void paintEvent(QPaintEvent* event) override;
   void resizeEvent(QResizeEvent* event) override;
 
@@ -98,6 +106,7 @@ class DataflowView final : public QWidget {
   RunState state_;
   FlowFrame frame_;
   bool show_flow_ = true;
+  QString selected_;
   std::vector<TaskBox> boxes_;
   std::vector<Edge> edges_;
   // In-flight items by fill colour (QColor::rgba), as rectangles; barriers likewise, and

@@ -15,7 +15,9 @@ int main(int argc, char** argv) {
   parser.setApplicationDescription(
       "Watch a faultline scenario run: barriers, checkpoints, faults and recovery.");
   parser.addHelpOption();
-  parser.addPositionalArgument("scenario", "a scenario file (.textproto)", "[FILE]");
+  parser.addPositionalArgument(
+      "scenario", "a scenario file (.textproto), or a directory `faultline run --export` wrote",
+      "[FILE|DIR]");
   QCommandLineOption lesson_option("lesson", "start this guided lesson (see the Lessons menu)",
                                    "ID");
   parser.addOption(lesson_option);
@@ -34,6 +36,8 @@ int main(int argc, char** argv) {
   parser.addOption(tab_option);
   QCommandLineOption checkpoint_option("checkpoint", "show this checkpoint's subtasks", "ID");
   parser.addOption(checkpoint_option);
+  QCommandLineOption inspect_option("inspect", "inspect this subtask (the Inspector tab)", "TASK");
+  parser.addOption(inspect_option);
   QCommandLineOption compare_option(
       "compare-seed", "compare the run with the same scenario at this seed (the Compare tab)", "N");
   parser.addOption(compare_option);
@@ -93,6 +97,7 @@ int main(int argc, char** argv) {
                       faultline::Duration::Nanos(static_cast<int64_t>(at * 1e9)));
     }
   }
+  if (parser.isSet(inspect_option)) window.InspectTask(parser.value(inspect_option));
   if (parser.isSet(tab_option) && !window.ShowTab(parser.value(tab_option))) {
     std::cerr << "faultline-gui: no tab " << parser.value(tab_option).toStdString() << "\n";
     return 2;

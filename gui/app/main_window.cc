@@ -52,6 +52,19 @@ int MillisOf(Time t) {
   return static_cast<int>(t.nanos() / 1'000'000);
 }
 
+// A checker's verdict as a tree row, its violation (the first child, when there is one),
+// unjudged parts and notes as children.
+QTreeWidgetItem* AddVerdict(QTreeWidget* tree, const checkers::Verdict& v) {
+  const char* outcome = v.violated() ? "VIOLATION" : v.judged() ? "PASS" : "INCONCLUSIVE";
+  auto* item = new QTreeWidgetItem(tree, {Q(v.rule()), outcome});
+  if (v.first()) new QTreeWidgetItem(item, {"violation", Q(checkers::ToString(*v.first()))});
+  for (const checkers::UnjudgedPart& part : v.unjudged()) {
+    new QTreeWidgetItem(item, {Q(checkers::UnjudgedName(part.reason)), Q(part.detail)});
+  }
+  for (const std::string& note : v.notes()) new QTreeWidgetItem(item, {"note", Q(note)});
+  return item;
+}
+
 }  // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
@@ -166,6 +179,7 @@ void MainWindow::BuildUi() {
   split->addWidget(dataflow_);
   connect(dataflow_, &DataflowView::TaskMenuRequested, this, &MainWindow::TaskMenu);
   connect(dataflow_, &DataflowView::ChannelMenuRequested, this, &MainWindow::ChannelMenu);
+  connect(dataflow_, &DataflowView::TaskSelected, this, &MainWindow::InspectTask);
   auto* tabs = new QTabWidget(split);
   tabs_ = tabs;
   checkpoints_ = new CheckpointModel(this);
@@ -255,14 +269,38 @@ void MainWindow::BuildUi() {
     connect(go, &QPushButton::clicked, this, [this] { GoToDivergence(); });
     connect(stop, &QPushButton::clicked, this, &MainWindow::StopComparing);
   }
-  verdicts_ = new QTreeWidget(tabs);
-  verdicts_->setHeaderLabels({"Checker", "Verdict"});
+  inspector_ = new QTreeWidget(tabs);
+  inspector_->setObjectName("inspector");
+  inspector_->setHeaderLabels({"Click a subtask on the canvas", ""});
+  tabs->addTab(inspector_, "Inspector");
+  auto* verdicts_page = new QSplitter(Qt::Horizontal, tabs);
+  verdicts_ = new QTreeWidget(verdicts_page);
+  verdicts_->setHeaderLabels({"Checker", "Verdict (the whole run)"});
   // Selecting a violation jumps to its moment.
   connect(verdicts_, &QTreeWidget::itemClicked, this, [this](QTreeWidgetItem* item, int) {
     const QVariant index = item->data(0, Qt::UserRole);
     if (index.isValid()) JumpToViolation(index.toULongLong());
   });
-  tabs->addTab(verdicts_, "Verdicts");
+  {
+    auto* so_far = new QWidget(verdicts_page);
+    auto* column = new QVBoxLayout(so_far);
+    column->setContentsMargins(0, 0, 0, 0);
+    auto* check = new QPushButton("Check the run so far", so_far);
+    check->setToolTip(
+        "Run this branch again up to the current moment and judge it as a run that ended there");
+    prefix_verdicts_ = new QTreeWidget(so_far);
+    prefix_verdicts_->setHeaderLabels({"Checker", "Verdict so far"});
+    column->addWidget(check);
+    column->addWidget(prefix_verdicts_, 1);
+    connect(check, &QPushButton::clicked, this, [this] {
+      if (Status s = CheckSoFar(); !s.ok()) {
+        QMessageBox::warning(this, "faultline-gui", Q(s.ToString()));
+      }
+    });
+    verdicts_page->addWidget(verdicts_);
+    verdicts_page->addWidget(so_far);
+  }
+  tabs->addTab(verdicts_page, "Verdicts");
   split->addWidget(tabs);
   layout->addWidget(split, 1);
   setCentralWidget(central);
@@ -276,12 +314,21 @@ Status MainWindow::Open(const QString& path, std::optional<uint64_t> seed) {
   Pause();
   StopComparing();
   EndLesson();  // another run: a lesson going on ends (StartLesson starts one after this)
-  Result<std::unique_ptr<Session>> session = Session::Open(path.toStdString(), seed);
+  // A directory `faultline run --export` wrote (or its run.json): the exported run, replayed.
+  const QFileInfo info(path);
+  const bool exported = info.isDir() || info.fileName() == "run.json";
+  if (exported && seed) {
+    return InvalidArgumentError("an exported run replays its own seed; --seed does not apply");
+  }
+  Result<std::unique_ptr<Session>> session =
+      exported ? Session::OpenExported((info.isDir() ? info.filePath() : info.path()).toStdString())
+               : Session::Open(path.toStdString(), seed);
   if (!session.ok()) return session.status();
   session_ = std::move(*session);
   branches_->clear();
   compare_with_->clear();
   ShowBranch(0, std::nullopt);
+  if (!session_->note().empty()) statusBar()->showMessage(Q(session_->note()));
   return Status::Ok();
 }
 
@@ -321,22 +368,14 @@ void MainWindow::ShowBranch(int id, std::optional<Time> at) {
   violations_ = ViolationMoments(rec);
   size_t violation = 0;
   for (const checkers::Verdict& v : rec.report.verdicts) {
-    const char* outcome = v.violated() ? "VIOLATION" : v.judged() ? "PASS" : "INCONCLUSIVE";
-    auto* item = new QTreeWidgetItem(verdicts_, {Q(v.rule()), outcome});
+    QTreeWidgetItem* item = AddVerdict(verdicts_, v);
     if (v.violated() && v.first() && violation < violations_.size()) {
-      item->setText(1, QString(outcome) + " at " + Seconds(violations_[violation].at) +
-                           " (click to go there)");
+      item->setText(1,
+                    "VIOLATION at " + Seconds(violations_[violation].at) + " (click to go there)");
       item->setData(0, Qt::UserRole, QVariant::fromValue<qulonglong>(violation));
-      auto* detail = new QTreeWidgetItem(item, {"violation", Q(checkers::ToString(*v.first()))});
-      detail->setData(0, Qt::UserRole, QVariant::fromValue<qulonglong>(violation));
+      item->child(0)->setData(0, Qt::UserRole, QVariant::fromValue<qulonglong>(violation));
       ++violation;
-    } else if (v.first()) {
-      new QTreeWidgetItem(item, {"violation", Q(checkers::ToString(*v.first()))});
     }
-    for (const checkers::UnjudgedPart& part : v.unjudged()) {
-      new QTreeWidgetItem(item, {Q(checkers::UnjudgedName(part.reason)), Q(part.detail)});
-    }
-    for (const std::string& note : v.notes()) new QTreeWidgetItem(item, {"note", Q(note)});
   }
   verdicts_->resizeColumnToContents(0);
   // The branch list: every branch, the current one selected.
@@ -623,6 +662,20 @@ void MainWindow::ShowLessonStep() {
   if (!step.tab.empty()) ShowTab(Q(step.tab));
 }
 
+Status MainWindow::CheckSoFar() {
+  if (session_ == nullptr) return FailedPreconditionError("no run open");
+  Pause();
+  const Time now = timeline()->state().now;
+  FL_ASSIGN_OR_RETURN(Recording prefix, session_->CheckPrefix(current_, now));
+  prefix_verdicts_->clear();
+  prefix_verdicts_->setHeaderLabels({"Checker", "Verdict up to " + Seconds(now)});
+  for (const checkers::Verdict& v : prefix.report.verdicts) AddVerdict(prefix_verdicts_, v);
+  prefix_verdicts_->resizeColumnToContents(0);
+  prefix_report_ = std::make_unique<scenarios::RunReport>(std::move(prefix.report));
+  ShowTab("Verdicts");
+  return Status::Ok();
+}
+
 Status MainWindow::CompareWithBranch(int id) {
   if (session_ == nullptr) return FailedPreconditionError("no run open");
   if (id < 0 || id >= session_->size()) {
@@ -634,7 +687,8 @@ Status MainWindow::CompareWithBranch(int id) {
 
 Status MainWindow::CompareWithSeed(uint64_t seed) {
   if (session_ == nullptr) return FailedPreconditionError("no run open");
-  FL_ASSIGN_OR_RETURN(std::unique_ptr<Session> other, Session::Open(session_->path(), seed));
+  FL_ASSIGN_OR_RETURN(std::unique_ptr<Session> other,
+                      Session::Open(session_->path(), seed, session_->branch(0).switches));
   StopComparing();
   other_session_ = std::move(other);
   StartComparing(other_session_->branch(0).recording.get(), "seed " + QString::number(seed));
@@ -698,6 +752,61 @@ void MainWindow::RefreshComparison() {
   differences_->resizeColumnsToContents();
 }
 
+void MainWindow::InspectTask(const QString& name) {
+  inspected_ = name;
+  dataflow_->SetSelected(name);
+  RefreshInspector();
+  ShowTab("Inspector");
+}
+
+void MainWindow::RefreshInspector() {
+  if (inspected_.isEmpty() || session_ == nullptr) return;
+  inspection_ =
+      Inspect(*recording(), timeline()->state(), dataflow_->frame(), inspected_.toStdString());
+  const TaskInspection& in = inspection_;
+  inspector_->clear();
+  inspector_->setHeaderLabels({Q(in.name), Seconds(timeline()->state().now)});
+  if (!in.found) {
+    new QTreeWidgetItem(inspector_, {"not running", "no such subtask in the plan running now"});
+    return;
+  }
+  const auto row = [](QTreeWidgetItem* parent, const QString& a, const QString& b) {
+    return new QTreeWidgetItem(parent, {a, b});
+  };
+  auto* task = new QTreeWidgetItem(inspector_, {"subtask", Q(in.name)});
+  row(task, "node", "TaskManager " + QString::number(in.node));
+  row(task, "attempt", QString::number(in.attempt));
+  row(task, "phase",
+      Q(TaskPhaseName(in.phase)) + " since " + Seconds(in.since) +
+          (in.backpressured ? ", back-pressured" : ""));
+  if (in.aligning != 0) row(task, "aligning", "checkpoint " + QString::number(in.aligning));
+  row(task, "state",
+      in.last_snapshot == 0
+          ? QString("no snapshot yet")
+          : QString::number(in.state_entries) + " keyed entries, " +
+                QString::number(in.state_bytes) + " bytes uploaded, at checkpoint " +
+                QString::number(in.last_snapshot));
+  if (!in.key_groups.empty()) row(task, "keyed state", Q(in.key_groups));
+  const auto channel_text = [](const ChannelInspection& c, bool input) {
+    QString text = QString::number(c.queued_buffers) + " buffers (" +
+                   QString::number(c.queued_records) + " records) queued, " +
+                   QString::number(c.wire_buffers) + " (" + QString::number(c.wire_records) +
+                   ") on the wire";
+    if (input && c.barrier_seen) text += c.blocked ? "; barrier in, blocked" : "; barrier in";
+    return text;
+  };
+  auto* inputs = new QTreeWidgetItem(inspector_, {"inputs", QString::number(in.inputs.size())});
+  for (const ChannelInspection& c : in.inputs) {
+    row(inputs, QString::number(c.index) + " from " + Q(c.peer), channel_text(c, true));
+  }
+  auto* outputs = new QTreeWidgetItem(inspector_, {"outputs", QString::number(in.outputs.size())});
+  for (const ChannelInspection& c : in.outputs) {
+    row(outputs, QString::number(c.index) + " to " + Q(c.peer), channel_text(c, false));
+  }
+  inspector_->expandAll();
+  inspector_->resizeColumnToContents(0);
+}
+
 bool MainWindow::ShowTab(const QString& title) {
   for (int i = 0; i < tabs_->count(); ++i) {
     if (tabs_->tabText(i).compare(title, Qt::CaseInsensitive) == 0) {
@@ -759,6 +868,7 @@ void MainWindow::Refresh() {
   scrubber_->setValue(MillisOf(state.now));
   clock_->setText(Seconds(state.now) + "  " + Q(state.job_status));
   RefreshComparison();
+  RefreshInspector();
 }
 
 }  // namespace faultline::gui

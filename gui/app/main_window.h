@@ -15,6 +15,7 @@
 
 #include "base/status.h"
 #include "gui/core/compare.h"
+#include "gui/core/inspect.h"
 #include "gui/core/lessons.h"
 #include "gui/core/recording.h"
 #include "gui/core/session.h"
@@ -109,6 +110,11 @@ class MainWindow final : public QMainWindow {
   const Lesson* lesson() const { return lesson_; }
   size_t lesson_step() const { return lesson_step_; }
   QString narration() const;
+  // The checkers on the run so far (the Verdicts tab's "Check the run so far"): this branch run
+  // again up to the current moment and judged as a run that ended there.
+  Status CheckSoFar();
+  QTreeWidget* prefix_verdicts() const { return prefix_verdicts_; }
+  const scenarios::RunReport* prefix_report() const { return prefix_report_.get(); }
   // Compare (the "Compare" tab): the current branch against branch `id`, or against the same
   // scenario run at another seed. The tab shows where the runs part and, at every moment, how
   // their states differ.
@@ -120,6 +126,12 @@ class MainWindow final : public QMainWindow {
   QTableWidget* differences() const { return differences_; }
   // To the record where the runs part; false when they do not (or nothing is compared).
   bool GoToDivergence();
+  // The inspector (its tab): task `name`'s identity, key groups, state size, and per channel
+  // what is queued and on the wire, barriers seen and blocked inputs, kept up to date as the
+  // run moves. A left click on a box does this.
+  void InspectTask(const QString& name);
+  QTreeWidget* inspector() const { return inspector_; }
+  const TaskInspection& inspection() const { return inspection_; }
   // Brings the tab titled `title` ("Checkpoints", "Space-time", "Moments", "Verdicts") to the
   // front; false when there is none.
   bool ShowTab(const QString& title);
@@ -159,6 +171,12 @@ class MainWindow final : public QMainWindow {
   size_t moments_shown_ = 0;
   void StartComparing(const Recording* other, QString what);
   void RefreshComparison();
+  void RefreshInspector();
+  QString inspected_;
+  TaskInspection inspection_;
+  QTreeWidget* inspector_ = nullptr;
+  QTreeWidget* prefix_verdicts_ = nullptr;
+  std::unique_ptr<scenarios::RunReport> prefix_report_;
   std::unique_ptr<Session> other_session_;  // a seed compared with
   const Recording* other_ = nullptr;
   std::unique_ptr<Timeline> other_timeline_;

@@ -7,6 +7,7 @@
 #include <QApplication>
 #include <QClipboard>
 #include <QComboBox>
+#include <QDir>
 #include <QFontInfo>
 #include <QLineEdit>
 #include <QSignalSpy>
@@ -19,6 +20,8 @@
 #include "gui/app/dataflow_view.h"
 #include "gui/app/scrubber.h"
 #include "gui/app/space_time_view.h"
+#include "scenarios/loader.h"
+#include "scenarios/runner.h"
 
 namespace faultline::gui {
 
@@ -299,6 +302,83 @@ class MainWindowTest : public QObject {
     QVERIFY(!w.CompareWithBranch(7).ok());
     w.StopComparing();
     QVERIFY(!w.comparing());
+  }
+
+  // The inspector: a click on a box inspects that subtask; its tree follows the run.
+  void InspectsASubtaskFromTheCanvas() {
+    MainWindow w;
+    w.resize(1400, 900);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QVERIFY(w.Open(Library("backpressure_aligned.textproto"), 1).ok());
+    w.SeekTime(Time::Zero() + Duration::Millis(300));
+    const DataflowView::TaskBox* box = nullptr;
+    for (const DataflowView::TaskBox& b : w.dataflow()->TaskBoxes()) {
+      if (b.name == "sum+out#1") box = &b;
+    }
+    QVERIFY(box != nullptr);
+    QTest::mouseClick(w.dataflow(), Qt::LeftButton, {}, box->rect.center().toPoint());
+    QCOMPARE(QString::fromStdString(w.inspection().name), QString("sum+out#1"));
+    QVERIFY(w.inspection().found);
+    QCOMPARE(w.inspection().inputs.size(), size_t{4});
+    QVERIFY(!w.inspection().key_groups.empty());
+    QVERIFY(w.inspector()->topLevelItemCount() >= 3);
+    QCOMPARE(w.inspector()->topLevelItem(1)->childCount(), 4);  // one row per input
+    // It follows the run: at the end the subtask is finished and has a snapshot.
+    w.SeekTime(w.timeline()->end());
+    QCOMPARE(w.inspection().phase, TaskPhase::kFinished);
+    QVERIFY(w.inspection().last_snapshot > 0);
+  }
+
+  // A directory `faultline run --export` wrote opens as the run it exported.
+  void OpensAnExportedRun() {
+    const QString dir = QDir::tempPath() + "/faultline_gui_exported";
+    QDir(dir).removeRecursively();
+    Result<scenarios::Scenario> scenario =
+        scenarios::LoadScenarioFile(Library("crash_during_alignment.textproto").toStdString());
+    QVERIFY(scenario.ok());
+    Result<scenarios::RunReport> report =
+        scenarios::RunScenario(*scenario, {.seed = 3, .export_dir = dir.toStdString()});
+    QVERIFY(report.ok());
+    MainWindow w;
+    QVERIFY(w.Open(dir, std::nullopt).ok());
+    QCOMPARE(w.recording()->report.trace_hash, report->trace_hash);
+    QVERIFY(w.Reproducer().contains("--seed 3"));
+    QVERIFY(w.Open(dir + "/run.json", std::nullopt).ok());
+    QCOMPARE(w.recording()->report.trace_hash, report->trace_hash);
+    QVERIFY(!w.Open(dir, 4).ok());  // an exported run has its own seed
+    QDir(dir).removeRecursively();
+  }
+
+  // The checkers on the run so far: at the first barrier EO-CUT finds nothing; once the
+  // inconsistent checkpoint completes it finds it.
+  void ChecksTheRunSoFar() {
+    MainWindow w;
+    QVERIFY(w.Open(Library("switch_no_alignment.textproto"), std::nullopt).ok());
+    QVERIFY(w.NextBarrier());
+    QVERIFY(w.CheckSoFar().ok());
+    const auto eo_cut = [](const scenarios::RunReport& r) -> const checkers::Verdict* {
+      for (const checkers::Verdict& v : r.verdicts) {
+        if (v.rule() == "EO-CUT") return &v;
+      }
+      return nullptr;
+    };
+    QVERIFY(w.prefix_report() != nullptr);
+    QVERIFY(eo_cut(*w.prefix_report()) != nullptr);
+    QVERIFY(!eo_cut(*w.prefix_report())->violated());
+    QCOMPARE(w.prefix_verdicts()->topLevelItemCount(),
+             static_cast<int>(w.prefix_report()->verdicts.size()));
+    size_t index = w.violations().size();
+    for (size_t i = 0; i < w.violations().size(); ++i) {
+      if (QString::fromStdString(w.violations()[i].text).startsWith("EO-CUT")) index = i;
+    }
+    QVERIFY(index < w.violations().size());
+    // The violation's moment is the inconsistent snapshot; once its checkpoint's metadata is
+    // written (the checkpoint completes), the run so far holds the violation.
+    QVERIFY(w.JumpToViolation(index));
+    QVERIFY(w.NextCheckpointEnd());
+    QVERIFY(w.CheckSoFar().ok());
+    QVERIFY(eo_cut(*w.prefix_report())->violated());
   }
 
   void StepsToTheNextBarrierCheckpointAndFault() {

@@ -14,8 +14,9 @@ namespace {
 QColor MarkColour(Moment::Kind kind) {
   switch (kind) {
     case Moment::Kind::kFault:
-    case Moment::Kind::kRecovery:
       return QColor(0xd3, 0x2f, 0x2f);
+    case Moment::Kind::kRecovery:
+      return QColor(0x15, 0x65, 0xc0);
     case Moment::Kind::kCheckpointCompleted:
       return QColor(0x2e, 0x7d, 0x32);
     case Moment::Kind::kCheckpointAborted:

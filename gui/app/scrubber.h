@@ -1,5 +1,5 @@
 // The scrubber: a slider over the run's simulated time (milliseconds) with marks under its groove
-// for the moments worth finding: faults and recoveries (red), completed checkpoints (green),
+// for the moments worth finding: faults (red), recoveries (blue), completed checkpoints (green),
 // aborted ones (orange) and checkers' violations (magenta, taller). marks() is what tests assert
 // on; a mark's tooltip names it.
 #pragma once

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "engine/exec/cluster.h"
+#include "engine/state/key_groups.h"
 
 namespace faultline::gui {
 namespace {
@@ -51,6 +52,21 @@ Result<Recording> RecordRun(const scenarios::Scenario& scenario, scenarios::RunO
       out.tasks_per_generation.push_back(static_cast<uint32_t>(plan.tasks.size()));
       std::vector<std::string>& by_index = out.task_names_by_generation.emplace_back();
       for (const engine::TaskSpec& task : plan.tasks) by_index.push_back(task.name);
+      std::map<std::string, std::string>& groups = out.key_groups_by_generation.emplace_back();
+      const engine::JobGraph& job = setup.JobOf(g);
+      for (const engine::TaskSpec& task : plan.tasks) {
+        const engine::ChainSpec& chain = plan.chains[task.chain];
+        for (uint32_t i = chain.first_operator; i <= chain.last_operator; ++i) {
+          const engine::OperatorSpec& op = job.operators[i];
+          if (op.kind != engine::OperatorKind::kKeyedProcess) continue;
+          const engine::KeyGroupRange range =
+              engine::KeyGroupRangeForOperator(task.subtask, op.parallelism, op.max_parallelism);
+          groups[task.name] = "key groups " + std::to_string(range.first) + "-" +
+                              std::to_string(range.last) + " of " +
+                              std::to_string(op.max_parallelism);
+          break;
+        }
+      }
       std::map<std::string, std::vector<std::string>>& inputs =
           out.inputs_by_generation.emplace_back();
       for (const engine::TaskSpec& task : plan.tasks) {

@@ -34,6 +34,8 @@ struct Recording {
   std::vector<std::map<std::string, std::vector<std::string>>> inputs_by_generation;
   // Per plan generation, the task names by task index (a FlowItem's producer and consumer).
   std::vector<std::vector<std::string>> task_names_by_generation;
+  // Per plan generation, per task with keyed state: its key groups ("key groups 0-31 of 128").
+  std::vector<std::map<std::string, std::string>> key_groups_by_generation;
   // Every buffer through the tasks' queues and the network.
   Flow flow;
   uint32_t channel_credits = 0;  // buffers a producer may have outstanding per channel

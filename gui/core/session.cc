@@ -3,6 +3,11 @@
 #include <google/protobuf/text_format.h>
 
 #include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <utility>
 
 #include "scenarios/loader.h"
@@ -23,14 +28,61 @@ std::string DurationText(Duration d) {
 }  // namespace
 
 Result<std::unique_ptr<Session>> Session::Open(const std::string& path,
-                                               std::optional<uint64_t> seed) {
+                                               std::optional<uint64_t> seed,
+                                               std::vector<std::string> switches) {
   FL_ASSIGN_OR_RETURN(scenarios::Scenario scenario, scenarios::LoadScenarioFile(path));
   auto session = std::unique_ptr<Session>(new Session());
   session->path_ = path;
-  session->seed_ = seed.value_or(scenario.spec.seed());
-  FL_ASSIGN_OR_RETURN(int id,
-                      session->Add(-1, Time::Zero(), "as written", std::move(scenario.spec), {}));
+  session->seed_ = seed.value_or(scenario.spec.has_seed() ? scenario.spec.seed() : 1);
+  FL_ASSIGN_OR_RETURN(int id, session->Add(-1, Time::Zero(), "as written", std::move(scenario.spec),
+                                           std::move(switches)));
   (void)id;
+  return session;
+}
+
+Result<std::unique_ptr<Session>> Session::OpenExported(const std::string& dir) {
+  const std::filesystem::path root(dir);
+  const std::filesystem::path manifest_path = root / "run.json";
+  std::ifstream in(manifest_path);
+  if (!in) {
+    return NotFoundError(dir + ": no run.json (a directory `faultline run --export DIR` wrote)");
+  }
+  const nlohmann::json manifest = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (manifest.is_discarded() || !manifest.is_object()) {
+    return InvalidArgumentError(manifest_path.string() + ": not valid JSON");
+  }
+  if (manifest.value("format", "") != "faultline-run/1") {
+    return InvalidArgumentError(manifest_path.string() +
+                                ": format is not faultline-run/1 (written by another version?)");
+  }
+  if (!manifest.contains("seed") || !manifest["seed"].is_number_unsigned()) {
+    return InvalidArgumentError(manifest_path.string() + ": seed missing or not a number");
+  }
+  std::vector<std::string> switches;
+  if (manifest.contains("switches")) {
+    if (!manifest["switches"].is_array()) {
+      return InvalidArgumentError(manifest_path.string() + ": switches is not a list");
+    }
+    for (const auto& name : manifest["switches"]) {
+      if (!name.is_string()) {
+        return InvalidArgumentError(manifest_path.string() + ": a switch is not a name");
+      }
+      switches.push_back(name.get<std::string>());
+    }
+  }
+  const std::string scenario =
+      (root / manifest.value("scenario", std::string("scenario.textproto"))).string();
+  FL_ASSIGN_OR_RETURN(std::unique_ptr<Session> session,
+                      Open(scenario, manifest["seed"].get<uint64_t>(), std::move(switches)));
+  char hash[17];
+  std::snprintf(hash, sizeof hash, "%016" PRIx64, session->branch(0).recording->report.trace_hash);
+  const std::string exported = manifest.value("trace_hash", "");
+  if (exported != hash) {
+    session->note_ = "the replay's trace hash " + std::string(hash) +
+                     " differs from the exported " + exported + " (exported by " +
+                     manifest.value("build", std::string("?")) +
+                     "): this build runs the scenario differently";
+  }
   return session;
 }
 
@@ -55,6 +107,21 @@ Result<int> Session::Add(int parent, Time at, std::string label, scenarios::prot
   b->timeline = std::make_unique<Timeline>(*b->recording);
   branches_.push_back(std::move(b));
   return branches_.back()->id;
+}
+
+Result<Recording> Session::CheckPrefix(int id, Time until) const {
+  if (id < 0 || id >= size()) return InvalidArgumentError("no branch " + std::to_string(id));
+  if (until <= Time::Zero()) return InvalidArgumentError("the run so far is empty at time zero");
+  scenarios::proto::Scenario spec = branch(id).spec;
+  spec.set_run_limit(DurationText(until - Time::Zero()));
+  FL_ASSIGN_OR_RETURN(scenarios::Scenario scenario,
+                      scenarios::ParseScenario(TextOf(spec), path_ + " (so far)"));
+  scenario.path = path_;
+  scenarios::RunOptions options;
+  options.seed = seed_;
+  options.switches = branch(id).switches;
+  options.stop_at_limit = true;
+  return RecordRun(scenario, std::move(options));
 }
 
 Result<int> Session::BranchWithFault(int from, Time at, scenarios::proto::Fault fault,

@@ -35,7 +35,14 @@ class Session {
  public:
   // Runs `path` at `seed` (unset: the scenario's own): branch 0.
   static Result<std::unique_ptr<Session>> Open(const std::string& path,
-                                               std::optional<uint64_t> seed);
+                                               std::optional<uint64_t> seed,
+                                               std::vector<std::string> switches = {});
+  // Opens a run `faultline run --export DIR` wrote: its scenario.textproto at the seed and with
+  // the switches run.json names. The replay's trace hash is checked against the exported one;
+  // a different hash (another build) is said in note(), not refused.
+  static Result<std::unique_ptr<Session>> OpenExported(const std::string& dir);
+  // What opening found worth saying (empty: nothing).
+  const std::string& note() const { return note_; }
 
   const std::string& path() const { return path_; }
   uint64_t seed() const { return seed_; }
@@ -48,6 +55,13 @@ class Session {
   Result<int> BranchWithFault(int from, Time at, scenarios::proto::Fault fault, std::string label);
   // A new branch of `from` from time zero with teaching switch `name` turned on or off.
   Result<int> BranchWithSwitch(int from, const std::string& name, bool on);
+
+  // The checkers on the run so far: branch `id` run again (deterministically, so the same trace)
+  // with its run limit at `until`, and judged as a run that ended there (a job still running
+  // leaves output checks INCONCLUSIVE; completed checkpoints, durability, recovery and
+  // transactions are judged). `until` must be after time zero.
+  // The recording returned holds the prefix's records and the report with the verdicts.
+  Result<Recording> CheckPrefix(int id, Time until) const;
 
   // The branch's scenario as a textproto (branch 0: the file as loaded, re-printed).
   std::string ScenarioText(int id) const;
@@ -64,6 +78,7 @@ class Session {
 
   std::string path_;
   uint64_t seed_ = 0;
+  std::string note_;
   std::vector<std::unique_ptr<Branch>> branches_;
 };
 

@@ -7,7 +7,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 
+#include "engine/exec/events.h"
 #include "scenarios/loader.h"
 #include "scenarios/runner.h"
 
@@ -96,6 +100,94 @@ TEST(SessionTest, AnInvalidActionIsAnErrorAndAddsNoBranch) {
   EXPECT_FALSE(session.BranchWithSwitch(0, "no-such-switch", true).ok());
   EXPECT_EQ(session.size(), 1);
   EXPECT_FALSE(Session::Open("/nonexistent.textproto", 1).ok());
+}
+
+// The checkers on the run so far: the prefix run is the run, record for record, up to the
+// moment (and stops there); before the first checkpoint's metadata is written EO-CUT finds
+// nothing, at the end it finds what the whole run's EO-CUT found.
+TEST(SessionTest, ChecksTheRunSoFar) {
+  Result<std::unique_ptr<Session>> opened =
+      Session::Open(Library("switch_no_alignment.textproto"), std::nullopt);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  const Session& session = **opened;
+  const Recording& whole = *session.branch(0).recording;
+  const auto eo_cut = [](const Recording& r) -> const checkers::Verdict* {
+    for (const checkers::Verdict& v : r.report.verdicts) {
+      if (v.rule() == "EO-CUT") return &v;
+    }
+    return nullptr;
+  };
+  ASSERT_NE(eo_cut(whole), nullptr);
+  ASSERT_TRUE(eo_cut(whole)->violated());
+  // EO-CUT judges every checkpoint whose metadata the engine wrote.
+  Time first_completed = Time::Max();
+  for (const sim::TraceRecord& r : whole.records) {
+    if (sim::IsEngineEvent(r, engine::EngineEvent::kMetadataWritten)) {
+      first_completed = std::min(first_completed, r.time);
+    }
+  }
+  ASSERT_NE(first_completed, Time::Max());
+  const Time early = first_completed - Duration::Millis(1);
+  Result<Recording> before = session.CheckPrefix(0, early);
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  ASSERT_NE(eo_cut(*before), nullptr);
+  EXPECT_FALSE(eo_cut(*before)->violated())
+      << checkers::ToString(*eo_cut(*before)->first()) << " first completed at "
+      << first_completed.ToString() << " prefix ended " << before->report.ended.ToString()
+      << " records " << before->records.size() << " of " << whole.records.size();
+  // Record for record the run, up to the moment.
+  size_t n = 0;
+  while (n < whole.records.size() && whole.records[n].time <= early) ++n;
+  ASSERT_EQ(before->records.size(), n);
+  EXPECT_LE(before->report.ended, early);
+  for (size_t i = 0; i < n; ++i) {
+    ASSERT_EQ(sim::FormatTraceRecord(before->records[i]), sim::FormatTraceRecord(whole.records[i]))
+        << i;
+  }
+  Result<Recording> all = session.CheckPrefix(0, whole.records.back().time + Duration::Millis(1));
+  ASSERT_TRUE(all.ok());
+  EXPECT_TRUE(eo_cut(*all)->violated());
+  EXPECT_FALSE(session.CheckPrefix(0, Time::Zero()).ok());
+  EXPECT_FALSE(session.CheckPrefix(9, early).ok());
+}
+
+// A run exported by `faultline run --export DIR` opens as a session: the same scenario, seed and
+// switches, so the same trace hash; a manifest naming another hash is opened with a note; a
+// broken manifest is an error.
+TEST(SessionTest, OpensAnExportedRunToTheSameTrace) {
+  const std::string dir = testing::TempDir() + "/faultline_exported_run";
+  std::filesystem::remove_all(dir);
+  Result<scenarios::Scenario> scenario =
+      scenarios::LoadScenarioFile(Library("happy_aligned.textproto"));
+  ASSERT_TRUE(scenario.ok());
+  Result<scenarios::RunReport> report = scenarios::RunScenario(
+      *scenario, {.seed = 5, .export_dir = dir, .switches = {"no-alignment"}});
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_TRUE(std::filesystem::exists(dir + "/run.json"));
+  ASSERT_TRUE(std::filesystem::exists(dir + "/scenario.textproto"));
+  Result<std::unique_ptr<Session>> opened = Session::OpenExported(dir);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  const Session& session = **opened;
+  EXPECT_EQ(session.seed(), 5u);
+  EXPECT_EQ(session.branch(0).switches, (std::vector<std::string>{"no-alignment"}));
+  EXPECT_EQ(session.branch(0).recording->report.trace_hash, report->trace_hash);
+  EXPECT_TRUE(session.note().empty()) << session.note();
+  // Another hash in the manifest: opened, with a note.
+  {
+    std::ifstream in(dir + "/run.json");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t at = text.find("\"trace_hash\": \"");
+    ASSERT_NE(at, std::string::npos);
+    text.replace(at + 15, 16, "0123456789abcdef");
+    std::ofstream(dir + "/run.json") << text;
+  }
+  Result<std::unique_ptr<Session>> other = Session::OpenExported(dir);
+  ASSERT_TRUE(other.ok());
+  EXPECT_NE((*other)->note().find("differs"), std::string::npos);
+  std::ofstream(dir + "/run.json") << "{ not json";
+  EXPECT_FALSE(Session::OpenExported(dir).ok());
+  EXPECT_FALSE(Session::OpenExported(dir + "/nowhere").ok());
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
