@@ -1,6 +1,7 @@
 #include "gui/app/main_window.h"
 
 #include <QAction>
+#include <QActionGroup>
 #include <QApplication>
 #include <QClipboard>
 #include <QComboBox>
@@ -95,6 +96,25 @@ void MainWindow::BuildUi() {
   branches_->setMinimumContentsLength(28);
   bar->addWidget(branches_);
   connect(branches_, &QComboBox::activated, this, [this](int index) { SwitchBranch(index); });
+  // The checkpoint mode: a branch from time zero in another mode (what changes under the same
+  // faults).
+  mode_menu_ = menuBar()->addMenu("Checkpoint mode");
+  auto* modes = new QActionGroup(mode_menu_);
+  for (const auto& [mode, text] :
+       {std::pair{scenarios::proto::Checkpointing::ALIGNED, "Aligned (exactly once)"},
+        std::pair{scenarios::proto::Checkpointing::UNALIGNED, "Unaligned (exactly once)"},
+        std::pair{scenarios::proto::Checkpointing::AT_LEAST_ONCE, "At least once"}}) {
+    QAction* action = mode_menu_->addAction(text);
+    action->setCheckable(true);
+    action->setData(static_cast<int>(mode));
+    modes->addAction(action);
+    connect(action, &QAction::triggered, this, [this, mode = mode] {
+      if (Status s = ChangeMode(mode); !s.ok()) {
+        QMessageBox::warning(this, "faultline-gui", Q(s.ToString()));
+        if (session_ != nullptr) ShowBranch(current_, timeline()->state().now);
+      }
+    });
+  }
   switches_menu_ = menuBar()->addMenu("Teaching switches");
   for (const engine::TeachingSwitchInfo& info : engine::kTeachingSwitches) {
     QAction* toggle = switches_menu_->addAction(Q(info.name));
@@ -395,6 +415,9 @@ void MainWindow::ShowBranch(int id, std::optional<Time> at) {
       compare_with_->addItem(branches_->itemText(compare_with_->count()));
     }
   }
+  for (QAction* mode : mode_menu_->actions()) {
+    mode->setChecked(mode->data().toInt() == session_->branch(id).spec.checkpointing().mode());
+  }
   for (QAction* toggle : switches_menu_->actions()) {
     const std::vector<std::string>& on = session_->branch(id).switches;
     toggle->setChecked(std::find(on.begin(), on.end(), toggle->text().toStdString()) != on.end());
@@ -426,6 +449,15 @@ Status MainWindow::BranchHere(scenarios::proto::Fault fault, const QString& labe
                                         label.toStdString() + " at " + Seconds(at).toStdString()));
   // Just before the fault: the next step shows it strike.
   ShowBranch(id, at - Duration::Nanos(1));
+  return Status::Ok();
+}
+
+Status MainWindow::ChangeMode(scenarios::proto::Checkpointing::Mode mode) {
+  if (session_ == nullptr) return FailedPreconditionError("no run open");
+  Pause();
+  const Time at = timeline()->state().now;
+  FL_ASSIGN_OR_RETURN(int id, session_->BranchWithMode(current_, mode));
+  ShowBranch(id, at);
   return Status::Ok();
 }
 

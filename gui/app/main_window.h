@@ -98,6 +98,8 @@ class MainWindow final : public QMainWindow {
   Status BranchHere(scenarios::proto::Fault fault, const QString& label);
   // A new branch from time zero with teaching switch `name` on or off, shown at the moment.
   Status ToggleSwitch(const QString& name, bool on);
+  // A new branch from time zero with the checkpoint mode `mode`, shown at the moment.
+  Status ChangeMode(scenarios::proto::Checkpointing::Mode mode);
   // Shows branch `id` at the current moment.
   void SwitchBranch(int id);
   // Lessons (gui/core/lessons.h): opens lesson `id`'s scenario at time zero with its first
@@ -162,6 +164,7 @@ class MainWindow final : public QMainWindow {
   QTabWidget* tabs_ = nullptr;
   QComboBox* branches_ = nullptr;
   QMenu* switches_menu_ = nullptr;
+  QMenu* mode_menu_ = nullptr;
   Scrubber* scrubber_ = nullptr;
   std::vector<Moment> violations_;  // the current branch's (ViolationMoments)
   QSlider* speed_ = nullptr;

@@ -381,6 +381,37 @@ class MainWindowTest : public QObject {
     QVERIFY(eo_cut(*w.prefix_report())->violated());
   }
 
+  // The checkpoint mode: a branch from time zero in another mode, at the same moment; a switch
+  // that does not apply to the new mode is an error and adds no branch.
+  void ChangesTheCheckpointMode() {
+    MainWindow w;
+    QVERIFY(w.Open(Library("backpressure_aligned.textproto"), 1).ok());
+    w.SeekTime(Time::Zero() + Duration::Millis(600));
+    const Time at = w.timeline()->state().now;
+    QVERIFY(w.ChangeMode(scenarios::proto::Checkpointing::UNALIGNED).ok());
+    QCOMPARE(w.current_branch(), 1);
+    QCOMPARE(w.session()->branch(1).spec.checkpointing().mode(),
+             scenarios::proto::Checkpointing::UNALIGNED);
+    QVERIFY(w.timeline()->state().now <= at);
+    QVERIFY(w.Reproducer().contains("mode: UNALIGNED"));
+    // Unaligned barriers in this branch's flow; none in the aligned one.
+    const auto unaligned = [](const Recording& r) {
+      return std::count_if(r.flow.items().begin(), r.flow.items().end(), [](const FlowItem& i) {
+        return i.buffer.kind == engine::BufferInfo::Kind::kBarrier && i.buffer.unaligned;
+      });
+    };
+    QVERIFY(unaligned(*w.recording()) > 0);
+    QCOMPARE(unaligned(*w.session()->branch(0).recording), 0);
+    // no-alignment is a mistake of aligned checkpoints: refused in unaligned mode.
+    QVERIFY(!w.ToggleSwitch("no-alignment", true).ok());
+    QCOMPARE(w.session()->size(), 2);
+    w.SwitchBranch(0);
+    QVERIFY(w.ToggleSwitch("no-alignment", true).ok());
+    const int before = w.session()->size();
+    QVERIFY(!w.ChangeMode(scenarios::proto::Checkpointing::AT_LEAST_ONCE).ok());
+    QCOMPARE(w.session()->size(), before);
+  }
+
   void StepsToTheNextBarrierCheckpointAndFault() {
     MainWindow w;
     QVERIFY(w.Open(Library("rescale_4_to_2.textproto"), 1).ok());

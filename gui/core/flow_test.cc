@@ -12,6 +12,7 @@
 
 #include "engine/exec/events.h"
 #include "gui/core/recording.h"
+#include "gui/core/test_recording.h"
 #include "gui/core/timeline.h"
 #include "scenarios/loader.h"
 
@@ -19,15 +20,6 @@ namespace faultline::gui {
 namespace {
 
 using Kind = engine::BufferInfo::Kind;
-
-Recording RecordLibrary(const std::string& file, std::optional<uint64_t> seed = std::nullopt) {
-  Result<scenarios::Scenario> scenario =
-      scenarios::LoadScenarioFile(std::string(FAULTLINE_SCENARIO_LIBRARY_DIR) + "/" + file);
-  EXPECT_TRUE(scenario.ok()) << scenario.status().ToString();
-  Result<Recording> recording = RecordRun(*scenario, {.seed = seed});
-  EXPECT_TRUE(recording.ok()) << recording.status().ToString();
-  return std::move(*recording);
-}
 
 // The checks every frame must pass: network positions within the way, each queue numbered
 // 0..n-1 from the front, the counts adding up.

@@ -5,19 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include "gui/core/test_recording.h"
 #include "scenarios/loader.h"
 
 namespace faultline::gui {
 namespace {
-
-Recording RecordLibrary(const std::string& file) {
-  Result<scenarios::Scenario> scenario =
-      scenarios::LoadScenarioFile(std::string(FAULTLINE_SCENARIO_LIBRARY_DIR) + "/" + file);
-  EXPECT_TRUE(scenario.ok()) << scenario.status().ToString();
-  Result<Recording> recording = RecordRun(*scenario, {});
-  EXPECT_TRUE(recording.ok()) << recording.status().ToString();
-  return std::move(*recording);
-}
 
 TEST(InspectTest, ChannelCountsAddUpToTheFrame) {
   const Recording r = RecordLibrary("backpressure_aligned.textproto");

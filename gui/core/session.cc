@@ -3,6 +3,7 @@
 #include <google/protobuf/text_format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cinttypes>
 #include <cstdio>
 #include <filesystem>
@@ -143,6 +144,17 @@ Result<int> Session::BranchWithSwitch(int from, const std::string& name, bool on
   if (on) switches.push_back(name);
   return Add(from, Time::Zero(), (on ? "switch on: " : "switch off: ") + name, parent.spec,
              std::move(switches));
+}
+
+Result<int> Session::BranchWithMode(int from, scenarios::proto::Checkpointing::Mode mode) {
+  if (from < 0 || from >= size()) return InvalidArgumentError("no branch " + std::to_string(from));
+  const Branch& parent = branch(from);
+  scenarios::proto::Scenario spec = parent.spec;
+  spec.mutable_checkpointing()->set_mode(mode);
+  std::string name = scenarios::proto::Checkpointing::Mode_Name(mode);
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](char c) { return c == '_' ? '-' : static_cast<char>(std::tolower(c)); });
+  return Add(from, Time::Zero(), "checkpoints " + name, std::move(spec), parent.switches);
 }
 
 std::string Session::ScenarioText(int id) const {

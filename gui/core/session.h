@@ -63,6 +63,11 @@ class Session {
   // The recording returned holds the prefix's records and the report with the verdicts.
   Result<Recording> CheckPrefix(int id, Time until) const;
 
+  // A new branch of `from` from time zero with the checkpoint mode `mode` (aligned, unaligned,
+  // at-least-once). A teaching switch of the parent that does not apply to the new mode makes
+  // it an error that names the switch.
+  Result<int> BranchWithMode(int from, scenarios::proto::Checkpointing::Mode mode);
+
   // The branch's scenario as a textproto (branch 0: the file as loaded, re-printed).
   std::string ScenarioText(int id) const;
   // What reproduces the branch: branch 0, the `faultline run` command of the file; any other,

@@ -13,19 +13,11 @@
 
 #include "engine/exec/events.h"
 #include "gui/core/space_time.h"
+#include "gui/core/test_recording.h"
 #include "scenarios/loader.h"
 
 namespace faultline::gui {
 namespace {
-
-Recording RecordLibrary(const std::string& file) {
-  Result<scenarios::Scenario> scenario =
-      scenarios::LoadScenarioFile(std::string(FAULTLINE_SCENARIO_LIBRARY_DIR) + "/" + file);
-  EXPECT_TRUE(scenario.ok()) << scenario.status().ToString();
-  Result<Recording> recording = RecordRun(*scenario, {});
-  EXPECT_TRUE(recording.ok()) << recording.status().ToString();
-  return std::move(*recording);
-}
 
 RunState FoldFromZero(const Recording& recording, size_t applied) {
   RunState s;
