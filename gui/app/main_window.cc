@@ -373,19 +373,19 @@ void MainWindow::ShowBranch(int id, std::optional<Time> at) {
   space_time_->SetModel(space_time_model_.get());
   shown_checkpoint_ = 0;
   scrubber_->setRange(0, MillisOf(timeline()->end()));
+  violations_ = ViolationMoments(rec);
   {
     std::vector<Scrubber::Mark> marks;
     for (const Moment& m : timeline()->moments()) {
       if (m.kind == Moment::Kind::kJobEnd) continue;
       marks.push_back({MillisOf(m.at), m.kind, Seconds(m.at) + "  " + Q(m.text)});
     }
-    for (const Moment& m : ViolationMoments(rec)) {
+    for (const Moment& m : violations_) {
       marks.push_back({MillisOf(m.at), m.kind, Seconds(m.at) + "  " + Q(m.text)});
     }
     scrubber_->SetMarks(std::move(marks));
   }
   verdicts_->clear();
-  violations_ = ViolationMoments(rec);
   size_t violation = 0;
   for (const checkers::Verdict& v : rec.report.verdicts) {
     QTreeWidgetItem* item = AddVerdict(verdicts_, v);

@@ -316,12 +316,15 @@ void Timeline::SeekRecord(size_t applied) {
   while (state_.applied < applied) Apply(recording_, recording_.records[state_.applied], state_);
 }
 
-size_t Timeline::RecordsUpTo(Time t) const {
-  const auto& records = recording_.records;
+size_t RecordsUpTo(const std::vector<sim::TraceRecord>& records, Time t) {
   return static_cast<size_t>(
       std::upper_bound(records.begin(), records.end(), t,
                        [](Time at, const sim::TraceRecord& r) { return at < r.time; }) -
       records.begin());
+}
+
+size_t Timeline::RecordsUpTo(Time t) const {
+  return gui::RecordsUpTo(recording_.records, t);
 }
 
 void Timeline::SeekTime(Time t) {
@@ -341,12 +344,6 @@ bool Timeline::StepUntil(const std::function<bool(const sim::TraceRecord&)>& mat
 std::vector<Moment> ViolationMoments(const Recording& recording) {
   const auto& records = recording.records;
   const Time end = records.empty() ? Time::Zero() : records.back().time;
-  const auto index_at = [&records](Time t) {
-    return static_cast<size_t>(
-        std::upper_bound(records.begin(), records.end(), t,
-                         [](Time at, const sim::TraceRecord& r) { return at < r.time; }) -
-        records.begin());
-  };
   std::vector<Moment> out;
   for (const checkers::Verdict& verdict : recording.report.verdicts) {
     if (!verdict.violated() || !verdict.first()) continue;
@@ -370,7 +367,7 @@ std::vector<Moment> ViolationMoments(const Recording& recording) {
       }
     }
     const Time t = at.value_or(end);
-    out.push_back(Moment{index_at(t), t, Moment::Kind::kViolation,
+    out.push_back(Moment{RecordsUpTo(records, t), t, Moment::Kind::kViolation,
                          verdict.rule() + ": " + verdict.first()->what});
   }
   return out;

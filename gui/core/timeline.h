@@ -87,6 +87,9 @@ struct Moment {
   std::string text;
 };
 
+// The number of `records` (in time order) at or before `t`.
+size_t RecordsUpTo(const std::vector<sim::TraceRecord>& records, Time t);
+
 // Where each checker's violation shows in the run (the checkers judge the whole run; this is the
 // moment a person jumps to): the time its evidence names when that is before the run's end,
 // else the completion of the checkpoint it names, else the deployment of the attempt it names,
